@@ -1,0 +1,50 @@
+"""Errors about a user's input.
+
+Every error raised for bad input names where it is (file, line, column, field) and what was
+expected, so the plugin can show it as a collection or usage error without a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class OrchphaseError(Exception):
+    """Bad input data: a file, a field or a value that is not what was expected."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.column = column
+        self.field = field
+
+    @property
+    def location(self) -> str:
+        """``file:line:column`` (as much of it as is known)."""
+        if self.path is None:
+            return ""
+        where = str(self.path)
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.location, self.field) if p]
+        prefix = ": ".join(parts)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class PhaseUsageError(OrchphaseError):
+    """The command line or configuration asks for something that cannot be done (exit 4)."""
