@@ -1,0 +1,122 @@
+"""Plain records produced by a transcript scan: one billed API call, one sub-agent, one scan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+#: The token fields of one call, in the order used everywhere (tables, JSON, sums).
+TOKEN_FIELDS: tuple[str, ...] = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
+
+
+@dataclass
+class ApiCall:
+    """One billed API response, counted once across all files of a scan.
+
+    Token fields hold the largest value seen among the copies of the response (streaming lines,
+    ``agent_progress`` copies in the parent, the sub-agent's own file, the parent's
+    ``toolUseResult.usage``).
+    """
+
+    message_id: str
+    request_id: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    #: Part of ``cache_creation_input_tokens`` written with a 1-hour lifetime (the rest is 5m).
+    cache_creation_1h_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    web_search_requests: int = 0
+    #: ``usage.speed`` ("fast" for fast mode), when the transcript records it.
+    speed: str | None = None
+    #: ``usage.inference_geo`` ("us" is billed x1.1), when recorded.
+    inference_geo: str | None = None
+    timestamp: datetime | None = None
+    session_id: str | None = None
+    #: ``None`` for the main session; the sub-agent's id otherwise (``acompact-…`` for compaction).
+    agent_id: str | None = None
+    #: Context compaction overhead (``agent-acompact-*``): billed, tied to no task.
+    compaction: bool = False
+    #: The file the call was first read from.
+    path: Path | None = None
+    #: True for a figure summed over many calls (a headless run's ``modelUsage``): no
+    #: per-request tier (long context) applies to it.
+    aggregate: bool = False
+
+    @property
+    def prompt_tokens(self) -> int:
+        """The size of the prompt: input + cache read + cache write."""
+        return self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
+
+
+@dataclass
+class AgentInfo:
+    """A sub-agent spawned by a ``Task`` (older) or ``Agent`` (newer) tool call."""
+
+    agent_id: str
+    session_id: str | None = None
+    tool_use_id: str | None = None
+    #: "Task" or "Agent"; ``None`` when the spawning call was not found.
+    tool_name: str | None = None
+    subagent_type: str | None = None
+    description: str | None = None
+    prompt: str | None = None
+    #: The ``model`` the spawning call asked for ("sonnet", "haiku", a model id …), if any.
+    requested_model: str | None = None
+    #: ``toolUseResult.status`` ("completed" …) when the parent recorded the result.
+    status: str | None = None
+    #: ``toolUseResult.totalToolUseCount`` and ``totalDurationMs``, when recorded.
+    tool_use_count: int | None = None
+    duration_ms: int | None = None
+
+
+@dataclass
+class Scan:
+    """What a scan read: deduplicated, corrected calls and what is known of the agents."""
+
+    calls: list[ApiCall] = field(default_factory=list)
+    agents: dict[str, AgentInfo] = field(default_factory=dict)
+    files: int = 0
+    malformed_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: Headless result files read (``claude -p --output-format json|stream-json``).
+    headless: list[HeadlessResult] = field(default_factory=list)
+
+
+@dataclass
+class ModelUsage:
+    """One model's totals as reported by a headless run's ``modelUsage``."""
+
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    web_search_requests: int = 0
+    cost_usd: float | None = None
+
+
+@dataclass
+class HeadlessResult:
+    """The final ``result`` object of a ``claude -p`` run."""
+
+    path: Path
+    session_id: str | None
+    subtype: str | None
+    is_error: bool
+    num_turns: int | None
+    duration_ms: int | None
+    total_cost_usd: float | None
+    models: dict[str, ModelUsage] = field(default_factory=dict)
+    #: True when the file also held per-message assistant lines (stream-json): those were
+    #: counted as calls and are the basis for re-pricing.
+    has_messages: bool = False
+    #: ``usage.cache_creation.ephemeral_1h_input_tokens`` of the main agent, if reported.
+    main_cache_1h: int = 0
