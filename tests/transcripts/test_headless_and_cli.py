@@ -1,0 +1,268 @@
+"""Headless `claude -p` results, the real samples, and the `orchphase extract` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from transcript_builders import (
+    REAL_TRANSCRIPTS,
+    SESSION,
+    ClaudeHome,
+    agent_result,
+    assistant,
+    spawn_block,
+    usage,
+    write_jsonl,
+)
+
+from pytest_orchphase.cli import main
+from pytest_orchphase.pricing import PriceTable
+from pytest_orchphase.transcripts import scan_paths
+
+HAIKU = "claude-haiku-4-5-20251001"
+
+
+def result_object(**overrides: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "duration_ms": 41230,
+        "duration_api_ms": 40000,
+        "num_turns": 6,
+        "session_id": "e382184a-1111-2222-3333-444455556666",
+        "total_cost_usd": 0.03163195,
+        "usage": {
+            "input_tokens": 10,
+            "cache_creation_input_tokens": 9097,
+            "cache_read_input_tokens": 63057,
+            "output_tokens": 2789,
+            "cache_creation": {"ephemeral_1h_input_tokens": 9097, "ephemeral_5m_input_tokens": 0},
+        },
+        "modelUsage": {
+            HAIKU: {
+                "inputTokens": 10,
+                "outputTokens": 2789,
+                "cacheReadInputTokens": 63057,
+                "cacheCreationInputTokens": 9097,
+                "webSearchRequests": 0,
+                "costUSD": 0.03163195,
+                "contextWindow": 200000,
+                "maxOutputTokens": 32000,
+            }
+        },
+    }
+    obj.update(overrides)
+    return obj
+
+
+def test_headless_json_result_gives_per_model_usage(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(result_object()))
+    scan = scan_paths([path])
+    (call,) = scan.calls
+    assert (call.model, call.input_tokens, call.output_tokens) == (HAIKU, 10, 2789)
+    assert (call.cache_creation_input_tokens, call.cache_read_input_tokens) == (9097, 63057)
+    assert call.cache_creation_1h_tokens == 9097  # from the main agent's split
+    assert scan.headless[0].total_cost_usd == pytest.approx(0.03163195)
+    expected = (10 * 1 + 2789 * 5 + 63057 * 0.10 + 9097 * 2) / 1e6
+    assert PriceTable.load().cost(call) == pytest.approx(expected)
+
+
+def test_headless_aggregate_is_not_priced_at_the_long_context_tier(tmp_path: Path) -> None:
+    big = result_object(
+        modelUsage={"claude-sonnet-4-5-20250929": {"inputTokens": 900_000, "outputTokens": 0}}
+    )
+    path = write_jsonl(tmp_path / "run.json", [big])
+    (call,) = scan_paths([path]).calls
+    assert PriceTable.load().cost(call) == pytest.approx(900_000 * 3 / 1e6)
+
+
+def test_stream_json_is_priced_from_its_messages(tmp_path: Path) -> None:
+    sid = "e382184a-1111-2222-3333-444455556666"
+    first = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=4, cw=9097, cw_1h=9097, out=9))
+    second = assistant("msg_2", "req_2", model=HAIKU, u=usage(inp=6, cr=63057, out=2780))
+    for line in (first, second):
+        line["session_id"] = line.pop("sessionId")
+        line["parent_tool_use_id"] = None
+    lines = [{"type": "system", "subtype": "init", "session_id": sid}, first, second]
+    lines.append(result_object())
+    scan = scan_paths([write_jsonl(tmp_path / "run.jsonl", lines)])
+    assert sorted(c.message_id for c in scan.calls) == ["msg_1", "msg_2"]  # nothing added
+    assert scan.headless[0].has_messages
+    repriced = sum(PriceTable.load().cost(c) or 0 for c in scan.calls)
+    assert repriced == pytest.approx((10 + 2789 * 5 + 63057 * 0.10 + 9097 * 2) / 1e6)
+
+
+def test_stream_json_short_of_model_usage_gets_the_difference(tmp_path: Path) -> None:
+    only = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=10, cr=63057, cw=9097, out=1))
+    scan = scan_paths([write_jsonl(tmp_path / "run.jsonl", [only, result_object()])])
+    assert sum(c.output_tokens for c in scan.calls) == 2789
+    assert sum(c.input_tokens for c in scan.calls) == 10
+
+
+def test_crashed_headless_run_with_zeros_warns(tmp_path: Path) -> None:
+    zeros = result_object(
+        subtype="error_during_execution",
+        is_error=True,
+        total_cost_usd=0,
+        modelUsage={HAIKU: {"inputTokens": 0, "outputTokens": 0}},
+    )
+    path = write_jsonl(tmp_path / "crash.json", [zeros])
+    scan = scan_paths([path])
+    assert scan.calls == []
+    assert any("reports no usage" in w for w in scan.warnings)
+
+
+def test_headless_summary_of_a_session_read_from_its_transcript_is_not_counted_twice(
+    home: ClaudeHome, tmp_path: Path
+) -> None:
+    session = home.session([assistant("msg_1", "req_1", u=usage(out=5))])
+    result = write_jsonl(tmp_path / "r.json", [result_object(session_id=SESSION)])
+    scan = scan_paths([session, result])
+    assert [c.message_id for c in scan.calls] == ["msg_1"]
+
+
+# -- the real samples ------------------------------------------------------------------------
+
+EXPECTED = {
+    "claude-opus-4-6": {
+        "input_tokens": 5,
+        "cache_creation_input_tokens": 125_533,
+        "cache_read_input_tokens": 75_183,
+        "output_tokens": 411,
+    },
+    "claude-sonnet-4-5-20250929": {
+        "input_tokens": 2_408,
+        "cache_creation_input_tokens": 18_814,
+        "cache_read_input_tokens": 29_274,
+        "output_tokens": 944,
+    },
+}
+
+
+@pytest.fixture
+def real_projects() -> Path:
+    projects = REAL_TRANSCRIPTS / "projects"
+    if not projects.is_dir():
+        pytest.skip(f"real transcript samples not present at {projects}")
+    return projects
+
+
+def test_real_samples_match_ccusage_counts_and_correct_its_output(
+    real_projects: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["extract", str(real_projects), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for model, figures in EXPECTED.items():
+        got = doc["models"][model]
+        assert {k: got[k] for k in figures} == figures
+    assert doc["models"]["claude-opus-4-6"]["cost_usd"] == pytest.approx(0.83247275)
+    sonnet = (2408 * 3 + 944 * 15 + 18814 * 3.75 + 29274 * 0.30) / 1e6
+    assert doc["models"]["claude-sonnet-4-5-20250929"]["cost_usd"] == pytest.approx(sonnet)
+    assert (doc["files"], doc["malformed_lines"]) == (3, 0)
+    kinds = {a["agent_id"]: (a["subagent_type"], a["compaction"]) for a in doc["agents"]}
+    assert kinds == {"aac57f5": ("general-purpose", False), "acompact-946d2b": (None, True)}
+
+
+# -- orchphase extract -----------------------------------------------------------------------
+
+
+def _demo(home: ClaudeHome) -> Path:
+    spawn = assistant(
+        "msg_P", "req_P", u=usage(inp=1, out=8, cw=3733, cr=28726), content=[spawn_block("toolu_T")]
+    )
+    sub = assistant(
+        "msg_S",
+        "req_S",
+        model="claude-sonnet-4-5-20250929",
+        u=usage(inp=79, cw=3378, cr=15436, out=1),
+        agent_id="a1",
+    )
+    home.subagent("a1", [sub])
+    true_usage = usage(inp=79, cw=3378, cr=15436, out=938)
+    return home.session([spawn, agent_result("toolu_T", "a1", true_usage)])
+
+
+def test_extract_json_keys_and_values(home: ClaudeHome, capsys: pytest.CaptureFixture[str]) -> None:
+    _demo(home)
+    assert main(["extract", str(home.root), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"models", "agents", "totals", "files", "malformed_lines"}
+    keys = {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "cost_usd",
+        "calls",
+    }
+    assert set(doc["totals"]) == keys
+    assert all(set(m) == keys for m in doc["models"].values())
+    assert doc["totals"]["output_tokens"] == 8 + 938
+    assert doc["totals"]["calls"] == 2
+    assert doc["files"] == 2
+    (agent,) = doc["agents"]
+    assert (agent["agent_id"], agent["description"], agent["requested_model"]) == (
+        "a1",
+        "Check versions",
+        "sonnet",
+    )
+    assert agent["output_tokens"] == 938
+
+
+def test_extract_without_path_reads_claude_config_dir(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _demo(home)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home.root))
+    assert main(["extract", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["calls"] == 2
+
+
+@pytest.mark.parametrize(
+    ("by", "expected"),
+    [("model", "claude-sonnet-4-5"), ("agent", "Check versions"), ("session", SESSION)],
+)
+def test_extract_table(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str], by: str, expected: str
+) -> None:
+    _demo(home)
+    assert main(["extract", str(home.root), "--by", by]) == 0
+    out = capsys.readouterr().out
+    assert expected in out
+    assert "total" in out
+    assert "malformed lines: 0" in out
+
+
+def test_extract_unknown_model_shows_unknown_cost(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home.session([assistant("msg_1", "req_1", model="claude-mystery-9")])
+    assert main(["extract", str(home.root), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["models"]["claude-mystery-9"]["cost_usd"] is None
+    assert "no price for model 'claude-mystery-9'" in captured.err
+
+
+def test_extract_missing_path_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["extract", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "missing" in err and "Traceback" not in err
+
+
+def test_extract_bad_price_file_exits_2(
+    home: ClaudeHome, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _demo(home)
+    bad = tmp_path / "prices.yaml"
+    bad.write_text("models: {x: {input: one}}\n")
+    assert main(["extract", str(home.root), "--prices", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "models.x" in err

@@ -1,0 +1,186 @@
+"""One test per pricing rule (pytest_orchphase.pricing and data/prices.yaml)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.pricing import PriceTable, UnknownModelWarning
+from pytest_orchphase.transcripts import ApiCall
+
+M = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def table() -> PriceTable:
+    return PriceTable.load()
+
+
+def call(model: str, **tokens: object) -> ApiCall:
+    return ApiCall(message_id="m", request_id="r", model=model, **tokens)  # type: ignore[arg-type]
+
+
+def test_shipped_table_says_when_it_was_taken(table: PriceTable) -> None:
+    assert table.taken == "2026-11"
+
+
+def test_formula_prices_1h_and_5m_cache_writes_apart(table: PriceTable) -> None:
+    c = call(
+        "claude-opus-4-6",
+        input_tokens=M,
+        output_tokens=M,
+        cache_read_input_tokens=M,
+        cache_creation_input_tokens=3 * M,
+        cache_creation_1h_tokens=M,
+    )
+    # 5 + 25 + 0.50 + 1h: 1M x 10 + 5m: 2M x 6.25
+    assert table.cost(c) == pytest.approx(5 + 25 + 0.5 + 10 + 12.5)
+
+
+def test_all_cache_writes_are_5m_without_the_split(table: PriceTable) -> None:
+    c = call("claude-haiku-4-5-20251001", cache_creation_input_tokens=M)
+    assert table.cost(c) == pytest.approx(1.25)
+
+
+def test_real_sample_cost_of_one_opus_call(table: PriceTable) -> None:
+    c = call(
+        "claude-opus-4-6",
+        input_tokens=3,
+        output_tokens=8,
+        cache_creation_input_tokens=121689,
+        cache_read_input_tokens=17842,
+    )
+    assert table.cost(c) == pytest.approx((3 * 5 + 8 * 25 + 121689 * 6.25 + 17842 * 0.5) / M)
+
+
+@pytest.mark.parametrize(
+    ("model", "prompt", "expected_input_rate"),
+    [
+        ("claude-sonnet-4-5-20250929", 200_000, 3),
+        ("claude-sonnet-4-5-20250929", 200_001, 6),
+        ("claude-sonnet-4-20250514", 250_000, 6),
+        ("claude-haiku-5-5", 100_000, 0.10),
+        ("claude-haiku-5-5", 100_001, 0.50),
+    ],
+)
+def test_long_context_tier_bills_the_whole_request(
+    table: PriceTable, model: str, prompt: int, expected_input_rate: float
+) -> None:
+    c = call(model, input_tokens=prompt)
+    assert table.cost(c) == pytest.approx(prompt * expected_input_rate / M)
+
+
+def test_long_context_tier_counts_cache_in_the_prompt(table: PriceTable) -> None:
+    c = call(
+        "claude-sonnet-4-5-20250929",
+        input_tokens=1,
+        cache_read_input_tokens=200_000,
+        output_tokens=M,
+    )
+    assert table.cost(c) == pytest.approx((6 + 200_000 * 0.60 + 22.5 * M) / M)
+
+
+def test_1m_suffix_is_stripped(table: PriceTable) -> None:
+    assert table.resolve("claude-sonnet-4-5-20250929[1m]") == "claude-sonnet-4-5-20250929"
+    assert table.cost(call("claude-opus-4-6[1m]", output_tokens=M)) == pytest.approx(25)
+
+
+@pytest.mark.parametrize(
+    ("alias", "canonical"),
+    [
+        ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"),
+        ("claude-haiku-4-5", "claude-haiku-4-5-20251001"),
+        ("claude-opus-4-1", "claude-opus-4-1-20250805"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5-20250929"),
+    ],
+)
+def test_undated_aliases_resolve(table: PriceTable, alias: str, canonical: str) -> None:
+    assert table.resolve(alias) == canonical
+
+
+def test_family_name_uses_the_configured_default(table: PriceTable, tmp_path: Path) -> None:
+    assert table.resolve("sonnet") == "claude-sonnet-4-5-20250929"
+    assert table.resolve("Opus") == "claude-opus-4-6"
+    override = tmp_path / "p.yaml"
+    override.write_text("family_defaults:\n  haiku: claude-haiku-5-5\n")
+    assert PriceTable.load(override).resolve("haiku") == "claude-haiku-5-5"
+
+
+def test_unknown_model_has_no_cost_and_warns() -> None:
+    table = PriceTable.load()
+    with pytest.warns(UnknownModelWarning, match="claude-mystery-9"):
+        assert table.cost(call("claude-mystery-9", input_tokens=10)) is None
+    assert table.unknown_models == {"claude-mystery-9": 1}
+    assert table.resolve("claude-mystery-9") is None
+
+
+def test_us_inference_costs_ten_percent_more_and_web_search_a_cent(table: PriceTable) -> None:
+    base = call("claude-opus-4-6", output_tokens=M)
+    us = call("claude-opus-4-6", output_tokens=M, inference_geo="us")
+    searched = call("claude-opus-4-6", output_tokens=M, web_search_requests=3)
+    assert table.cost(base) == pytest.approx(25)
+    assert table.cost(us) == pytest.approx(27.5)
+    assert table.cost(searched) == pytest.approx(25.03)
+
+
+def test_fast_mode_rates(table: PriceTable) -> None:
+    fast = call("claude-opus-4-6", input_tokens=M, output_tokens=M, speed="fast")
+    assert table.cost(fast) == pytest.approx(30 + 150)
+    assert table.cost(call("claude-opus-4-8", output_tokens=M, speed="fast")) == pytest.approx(50)
+
+
+def test_earlier_rates_apply_before_their_date(table: PriceTable) -> None:
+    def read(day: int) -> float | None:
+        stamp = datetime(2026, 10, day, tzinfo=timezone.utc)
+        return table.cost(call("claude-sonnet-5-5", cache_read_input_tokens=M, timestamp=stamp))
+
+    assert read(6) == pytest.approx(0.20)
+    assert read(7) == pytest.approx(0.10)
+
+
+def test_user_override_replaces_and_extends(tmp_path: Path) -> None:
+    override = tmp_path / "prices.yaml"
+    override.write_text(
+        "models:\n"
+        "  claude-opus-4-6: {input: 1, output: 2, cache_write_5m: 3, cache_write_1h: 4,"
+        " cache_read: 5}\n"
+        "  my-model: {input: 1, output: 1, cache_write_5m: 1, cache_write_1h: 1,"
+        " cache_read: 1, aliases: [mine]}\n"
+    )
+    table = PriceTable.load(override)
+    assert table.cost(call("claude-opus-4-6", output_tokens=M)) == pytest.approx(2)
+    assert table.cost(call("mine", input_tokens=M)) == pytest.approx(1)
+    assert table.cost(call("claude-haiku-4-5", output_tokens=M)) == pytest.approx(5)  # kept
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("models:\n  x: {input: 1}\n", "models.x"),
+        ("modles: {}\n", "modles"),
+        (
+            "models:\n  x: {input: 1, output: 1, cache_write_5m: 1, cache_write_1h: 1,"
+            " cache_read: -1}\n",
+            "cache_read",
+        ),
+        ("- just a list\n", "expected a mapping"),
+        ("models: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_price_file_is_an_input_error_naming_the_file(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(OrchphaseError) as err:
+        PriceTable.load(bad)
+    assert err.value.path == bad
+    assert expected in str(err.value)
+
+
+def test_missing_price_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(OrchphaseError, match="price file not found"):
+        PriceTable.load(tmp_path / "none.yaml")

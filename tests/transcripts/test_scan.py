@@ -1,0 +1,302 @@
+"""One test per accounting rule of the transcript scan (see pytest_orchphase.transcripts.scan)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from transcript_builders import (
+    SESSION,
+    ClaudeHome,
+    agent_progress,
+    agent_result,
+    assistant,
+    snapshot,
+    spawn_block,
+    usage,
+    user,
+    write_jsonl,
+)
+
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.transcripts import (
+    ApiCall,
+    Scan,
+    discover_sessions,
+    resolve_session,
+    scan_files,
+    scan_paths,
+)
+from pytest_orchphase.transcripts import scan as scan_module
+from pytest_orchphase.transcripts.layout import expand_paths
+
+SONNET = "claude-sonnet-4-5-20250929"
+
+
+def only(scan: Scan) -> ApiCall:
+    assert len(scan.calls) == 1, scan.calls
+    return scan.calls[0]
+
+
+def test_streaming_lines_of_one_response_count_once_with_the_largest_output(
+    home: ClaudeHome,
+) -> None:
+    lines = [
+        assistant("msg_A", "req_A", u=usage(inp=3, cw=111, cr=28615, out=out))
+        for out in (1, 1, 395)
+    ]
+    scan = scan_paths([home.session(lines)])
+    call = only(scan)
+    assert (call.input_tokens, call.output_tokens) == (3, 395)
+    assert (call.cache_creation_input_tokens, call.cache_read_input_tokens) == (111, 28615)
+
+
+def test_largest_output_is_kept_whatever_the_line_order(home: ClaudeHome) -> None:
+    lines = [assistant("msg_A", "req_A", u=usage(out=out)) for out in (173, 25)]
+    assert only(scan_paths([home.session(lines)])).output_tokens == 173
+
+
+def test_same_response_in_two_files_is_counted_once(home: ClaudeHome) -> None:
+    # A resumed session copies earlier messages into its new file.
+    line = assistant("msg_A", "req_A", u=usage(inp=5, out=40))
+    first = home.session([line], session="s-1")
+    second = home.session([line, assistant("msg_B", "req_B", u=usage(out=7))], session="s-2")
+    scan = scan_paths([first, second])
+    assert sorted(c.message_id for c in scan.calls) == ["msg_A", "msg_B"]
+    assert sum(c.output_tokens for c in scan.calls) == 47
+    assert scan.files == 2
+
+
+def test_same_message_id_with_another_request_id_is_another_call(home: ClaudeHome) -> None:
+    lines = [assistant("msg_A", "req_1"), assistant("msg_A", "req_2")]
+    assert len(scan_paths([home.session(lines)]).calls) == 2
+
+
+def _subagent_session(home: ClaudeHome, *, with_file: bool, name: str = "Task") -> Path:
+    first = assistant(
+        "msg_S1",
+        "req_S1",
+        model=SONNET,
+        u=usage(inp=3, cw=13838, out=3),
+        agent_id="aac57f5",
+        ts="2026-02-12T14:12:35.862Z",
+    )
+    last = assistant(
+        "msg_S2",
+        "req_S2",
+        model=SONNET,
+        u=usage(inp=79, cw=3378, cr=15436, out=1),
+        agent_id="aac57f5",
+        ts="2026-02-12T14:13:05.048Z",
+    )
+    spawn = assistant("msg_P", "req_P", u=usage(out=8), content=[spawn_block("toolu_T", name=name)])
+    true_last = usage(inp=79, cw=3378, cr=15436, out=938)
+    parent = [
+        user("look up versions"),
+        spawn,
+        agent_progress(first, agent_id="aac57f5", parent_tool_use_id="toolu_T"),
+        agent_progress(first, agent_id="aac57f5", parent_tool_use_id="toolu_T"),
+        agent_result("toolu_T", "aac57f5", true_last, total_tokens=76365),
+    ]
+    if with_file:
+        home.subagent("aac57f5", [user("Search", agent_id="aac57f5"), first, first, last])
+    return home.session(parent)
+
+
+def test_agent_progress_copies_and_the_agent_file_count_once(home: ClaudeHome) -> None:
+    scan = scan_paths([_subagent_session(home, with_file=True)])
+    first = [c for c in scan.calls if c.message_id == "msg_S1"]
+    assert len(first) == 1
+    assert first[0].agent_id == "aac57f5"
+    assert first[0].cache_creation_input_tokens == 13838
+
+
+def test_agent_progress_alone_is_counted_and_attributed(home: ClaudeHome) -> None:
+    scan = scan_paths([_subagent_session(home, with_file=False)])
+    first = [c for c in scan.calls if c.message_id == "msg_S1"]
+    assert [c.agent_id for c in first] == ["aac57f5"]
+
+
+def test_tool_use_result_usage_corrects_the_last_call_output(home: ClaudeHome) -> None:
+    scan = scan_paths([_subagent_session(home, with_file=True)])
+    by_id = {c.message_id: c for c in scan.calls}
+    assert by_id["msg_S2"].output_tokens == 938  # the file only has the placeholder 1
+    assert by_id["msg_S1"].output_tokens == 3  # earlier calls are left alone
+    sonnet = [c for c in scan.calls if c.model == SONNET]
+    assert sum(c.output_tokens for c in sonnet) == 941
+
+
+def test_last_call_missing_from_every_file_is_counted_from_tool_use_result(
+    home: ClaudeHome,
+) -> None:
+    scan = scan_paths([_subagent_session(home, with_file=False)])
+    agent_calls = [c for c in scan.calls if c.agent_id == "aac57f5"]
+    assert sum(c.output_tokens for c in agent_calls) == 3 + 938
+    assert sum(c.input_tokens for c in agent_calls) == 3 + 79
+    assert all(c.model == SONNET for c in agent_calls)
+    assert any("last call" in w for w in scan.warnings)
+
+
+def test_total_tokens_is_not_used_as_spend(home: ClaudeHome) -> None:
+    scan = scan_paths([_subagent_session(home, with_file=True)])
+    agent_calls = [c for c in scan.calls if c.agent_id == "aac57f5"]
+    spend = sum(
+        c.input_tokens + c.output_tokens + c.cache_creation_input_tokens + c.cache_read_input_tokens
+        for c in agent_calls
+    )
+    assert spend == (3 + 13838 + 3) + (79 + 3378 + 15436 + 938)
+    assert spend != 76365
+
+
+@pytest.mark.parametrize("tool", ["Task", "Agent"])
+def test_task_and_agent_spawns_give_the_agent_info(home: ClaudeHome, tool: str) -> None:
+    scan = scan_paths([_subagent_session(home, with_file=True, name=tool)])
+    info = scan.agents["aac57f5"]
+    assert info.tool_name == tool
+    assert info.tool_use_id == "toolu_T"
+    assert info.subagent_type == "general-purpose"
+    assert info.description == "Check versions"
+    assert info.requested_model == "sonnet"
+    assert info.session_id == SESSION
+    assert info.status == "completed"
+
+
+def test_meta_json_names_the_agent_when_the_spawn_is_not_read(home: ClaudeHome) -> None:
+    home.subagent("a1", [assistant("msg_X", "req_X", agent_id="a1")])
+    home.meta("a1", {"agentType": "Explore", "description": "Find the config", "toolUseId": "t9"})
+    scan = scan_paths([home.root])
+    info = scan.agents["a1"]
+    assert (info.subagent_type, info.description, info.tool_use_id) == (
+        "Explore",
+        "Find the config",
+        "t9",
+    )
+
+
+def test_synthetic_model_is_not_a_billed_call(home: ClaudeHome) -> None:
+    lines = [
+        assistant("msg_E", "req_E", model="<synthetic>", u=usage(inp=0, out=0)),
+        assistant("msg_A", "req_A"),
+    ]
+    scan = scan_paths([home.session(lines)])
+    assert [c.message_id for c in scan.calls] == ["msg_A"]
+    assert scan.malformed_lines == 0
+
+
+def test_unknown_line_types_are_ignored(home: ClaudeHome) -> None:
+    lines = [
+        snapshot(),
+        {"type": "queue-operation", "operation": "enqueue", "content": "usage"},
+        {"type": "summary", "summary": "x", "usage": {"input_tokens": 999}},
+        {"type": "future-kind", "message": {"usage": {"input_tokens": 999}, "model": "m"}},
+        {"type": "system", "subtype": "local_command", "content": '"usage"'},
+        assistant("msg_A", "req_A", u=usage(inp=2)),
+    ]
+    scan = scan_paths([home.session(lines)])
+    assert only(scan).input_tokens == 2
+    assert scan.malformed_lines == 0
+
+
+def test_malformed_and_truncated_lines_are_counted_not_fatal(home: ClaudeHome) -> None:
+    good = assistant("msg_A", "req_A", u=usage(inp=2))
+    wrong_types = assistant("msg_B", "req_B", u={"input_tokens": "many", "output_tokens": 1})
+    lines: list[dict[str, object] | bytes] = [
+        good,
+        b'{"type":"assistant","message":{"usage": {bad json\n',
+        wrong_types,
+        assistant("msg_C", "req_C", u=usage(inp=4)),
+        b'{"type":"assistant","message":{"model":"\xff\xfe","usage":{}}}\n',  # not UTF-8
+        {"type": "assistant", "message": "not an object", "usage": 1},
+        b'{"type":"user","message":{"role":"user","content":"cut he',  # truncated last line
+    ]
+    scan = scan_paths([home.session(lines)])
+    assert sorted(c.message_id for c in scan.calls) == ["msg_A", "msg_C"]
+    assert scan.malformed_lines == 5
+    assert any(":7:" in w for w in scan.warnings)
+
+
+def test_truncated_line_carrying_usage_is_counted(home: ClaudeHome) -> None:
+    text = '{"type":"assistant","message":{"model":"claude-opus-4-6","usage":{"input_tokens":3'
+    scan = scan_paths([home.session([assistant("msg_A", "req_A"), text])])
+    assert (len(scan.calls), scan.malformed_lines) == (1, 1)
+
+
+def test_layout_subagents_folder(home: ClaudeHome) -> None:
+    session = home.session([assistant("msg_M", "req_M")])
+    home.subagent("a1", [assistant("msg_S", "req_S", agent_id="a1")])
+    scan = scan_paths([session])  # a session file brings its sub-agents along
+    assert {c.message_id: c.agent_id for c in scan.calls} == {"msg_M": None, "msg_S": "a1"}
+
+
+def test_layout_flat_agent_files_beside_the_session(home: ClaudeHome) -> None:
+    session = home.session([assistant("msg_M", "req_M")])
+    home.flat_agent("a2", [assistant("msg_S", "req_S", agent_id="a2")])
+    home.flat_agent("other", [assistant("msg_O", "req_O", agent_id="o", session="another")])
+    scan = scan_paths([session])
+    assert {c.message_id: c.agent_id for c in scan.calls} == {"msg_M": None, "msg_S": "a2"}
+
+
+def test_layout_inline_sidechain_lines(home: ClaudeHome) -> None:
+    side = assistant("msg_S", "req_S")
+    side["isSidechain"] = True
+    scan = scan_paths([home.session([assistant("msg_M", "req_M"), side])])
+    agents = {c.message_id: c.agent_id for c in scan.calls}
+    assert agents["msg_M"] is None
+    assert agents["msg_S"] is not None
+
+
+def test_acompact_file_is_compaction_overhead(home: ClaudeHome) -> None:
+    session = home.session([assistant("msg_M", "req_M")])
+    home.subagent(
+        "acompact-946d2b",
+        [assistant("msg_C", "req_C", u=usage(cw=121689), agent_id="acompact-946d2b")],
+    )
+    scan = scan_paths([session])
+    flags = {c.message_id: c.compaction for c in scan.calls}
+    assert flags == {"msg_M": False, "msg_C": True}
+    assert "acompact-946d2b" not in scan.agents  # tied to no task
+
+
+def test_a_folder_and_a_file_inside_it_are_read_once(home: ClaudeHome) -> None:
+    session = home.session([assistant("msg_M", "req_M")])
+    files = expand_paths([home.root, session, home.project])
+    assert files.count(session) == 1
+
+
+def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(OrchphaseError) as err:
+        scan_paths([tmp_path / "nope.jsonl"])
+    assert err.value.path == tmp_path / "nope.jsonl"
+
+
+def test_discover_and_resolve_sessions(home: ClaudeHome, tmp_path: Path) -> None:
+    session = home.session([assistant("msg_M", "req_M")])
+    home.subagent("a1", [assistant("msg_S", "req_S", agent_id="a1")])
+    home.flat_agent("a2", [assistant("msg_T", "req_T", agent_id="a2")])
+    assert discover_sessions([home.root]) == [session]
+    assert resolve_session(SESSION, [home.root]) == session
+    with pytest.raises(OrchphaseError, match="no transcript for session"):
+        resolve_session("missing", [home.root])
+
+
+def test_default_config_dirs_follow_claude_config_dir(
+    home: ClaudeHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = home.session([assistant("msg_M", "req_M")])
+    other = tmp_path / "other"
+    other_session = write_jsonl(other / "projects" / "p" / "s2.jsonl", [assistant("m2", "r2")])
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", f"{home.root},{other}")
+    assert discover_sessions() == [session, other_session]
+
+
+def test_parallel_read_gives_the_same_scan(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = _subagent_session(home, with_file=True)
+    files = expand_paths([session])
+    serial = scan_files(files)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    parallel = scan_files(files)
+    assert parallel.calls == serial.calls
+    assert parallel.agents == serial.agents
