@@ -48,3 +48,17 @@ class OrchphaseError(Exception):
 
 class PhaseUsageError(OrchphaseError):
     """The command line or configuration asks for something that cannot be done (exit 4)."""
+
+
+class InvalidFile(OrchphaseError):
+    """Several problems in one file, each with its own line and field."""
+
+    def __init__(self, problems: list[OrchphaseError]) -> None:
+        first = problems[0]
+        super().__init__(
+            first.message, path=first.path, line=first.line, column=first.column, field=first.field
+        )
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(OrchphaseError.__str__(p) for p in self.problems)

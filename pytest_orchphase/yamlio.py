@@ -1,0 +1,219 @@
+"""Safe YAML loading that remembers where every value came from.
+
+PyYAML's ``safe_load`` silently keeps the last of two equal keys (a duplicated ticket would lose
+its data), forgets line numbers, and expands aliases without bound. This module composes the node
+graph itself and builds plain Python values from it, so that:
+
+- a duplicate key in a mapping is an error naming both lines;
+- every value's line and column is kept (``Document.where(path)``) for error messages;
+- documents over ``MAX_BYTES`` and alias expansions over ``MAX_NODES`` are rejected;
+- an unfilled ``${...}`` template placeholder is an error naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pytest_orchphase.errors import OrchphaseError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_NODES = 200_000
+PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+FieldPath = tuple[str | int, ...]
+
+try:  # the C parser is several times faster; marks and errors are the same
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - libyaml missing
+    _BaseLoader = yaml.SafeLoader
+
+
+def dotted(path: FieldPath) -> str:
+    """``("tickets", "R03", "review")`` → ``tickets.R03.review``; list indexes as ``[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: its data and the line/column of every key and item."""
+
+    path: Path
+    data: Any
+    marks: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: FieldPath) -> tuple[int | None, int | None]:
+        """1-based line and column of ``path``, or of its nearest ancestor that has one."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.marks:
+                return self.marks[probe]
+            probe = probe[:-1]
+        return self.marks.get((), (None, None))
+
+    def line(self, path: FieldPath) -> int | None:
+        return self.where(path)[0]
+
+    def error(self, message: str, path: FieldPath = ()) -> OrchphaseError:
+        line, column = self.where(path)
+        return OrchphaseError(
+            message, path=self.path, line=line, column=column, field=dotted(path) if path else None
+        )
+
+
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader, path: Path) -> None:
+        self.loader = loader
+        self.path = path
+        self.marks: dict[FieldPath, tuple[int, int]] = {}
+        self.count = 0
+
+    def _mark(self, node: yaml.Node) -> tuple[int, int]:
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    def build(self, node: yaml.Node, at: FieldPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            line, column = self._mark(node)
+            raise OrchphaseError(
+                f"document expands to more than {MAX_NODES:,} values (an alias bomb?); "
+                "expected a plain data file",
+                path=self.path,
+                line=line,
+                column=column,
+            )
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)
+            result: dict[Any, Any] = {}
+            first_line: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                line, column = self._mark(key_node)
+                if not isinstance(key, str | int | float | bool) and key is not None:
+                    raise OrchphaseError(
+                        "a mapping key must be a plain scalar",
+                        path=self.path,
+                        line=line,
+                        column=column,
+                        field=dotted(at),
+                    )
+                if isinstance(key, bool | float) or key is None:
+                    key = str(key).lower() if isinstance(key, bool) or key is None else str(key)
+                key = str(key) if isinstance(key, int) else key
+                if key in result:
+                    raise OrchphaseError(
+                        f"duplicate key {key!r} (first at line {first_line[key]}); YAML would "
+                        "silently keep only the last value: rename or merge one of them",
+                        path=self.path,
+                        line=line,
+                        column=column,
+                        field=dotted((*at, key)),
+                    )
+                first_line[key] = line
+                self.marks[(*at, key)] = (line, column)
+                result[key] = self.build(value_node, (*at, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                self.marks[(*at, index)] = self._mark(item)
+                items.append(self.build(item, (*at, index)))
+            return items
+        return self.loader.construct_object(node, deep=True)
+
+
+def _syntax_error(path: Path, exc: yaml.YAMLError) -> OrchphaseError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    hint = ""
+    if problem.startswith("mapping values are not allowed"):
+        hint = " (a plain value may not contain ': '; quote it)"
+    message = f"YAML syntax error: {problem}{hint}"
+    if context:
+        message += f" ({context})"
+    return OrchphaseError(
+        message,
+        path=path,
+        line=mark.line + 1 if mark is not None else None,
+        column=mark.column + 1 if mark is not None else None,
+    )
+
+
+def parse(text: str, path: Path) -> Document:
+    """Parse YAML text (already read) into a :class:`Document`."""
+    loader = _BaseLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Document(path=path, data=None)
+        builder = _Builder(loader, path)
+        builder.marks[()] = builder._mark(node)
+        data = builder.build(node, ())
+        return Document(path=path, data=data, marks=builder.marks)
+    except yaml.YAMLError as exc:
+        raise _syntax_error(path, exc) from None
+    except RecursionError:
+        raise OrchphaseError("YAML nesting is too deep", path=path) from None
+    finally:
+        loader.dispose()
+
+
+def load(path: Path) -> Document:
+    """Read and parse a YAML file, with clear errors for everything that can be wrong with it."""
+    if not path.exists():
+        raise OrchphaseError("file not found", path=path)
+    if path.is_dir():
+        raise OrchphaseError("is a directory; expected a YAML file", path=path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise OrchphaseError(
+                f"file is {size:,} bytes; a data file is expected to be under {MAX_BYTES:,}",
+                path=path,
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise OrchphaseError(f"cannot read: {exc.strerror}", path=path) from None
+    if b"\x00" in raw:
+        raise OrchphaseError("binary content (NUL byte); expected a YAML text file", path=path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise OrchphaseError(
+            f"invalid UTF-8 at byte {exc.start}; expected a UTF-8 text file", path=path, line=line
+        ) from None
+    return parse(text, path)
+
+
+def walk(data: Any, at: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
+    """Every scalar in ``data`` with its path."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from walk(value, (*at, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from walk(value, (*at, index))
+    else:
+        yield at, data
+
+
+def reject_placeholders(doc: Document) -> None:
+    """Raise for the first unfilled ``${...}`` template placeholder in the document."""
+    for at, value in walk(doc.data):
+        if isinstance(value, str) and (match := PLACEHOLDER.search(value)):
+            raise doc.error(
+                f"unfilled placeholder {match.group(0)!r}; expected the measured value", at
+            )
