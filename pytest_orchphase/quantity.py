@@ -1,0 +1,96 @@
+"""Numbers as people write them in plans: ``40000``, ``"40k"``, ``"40,000"``, ``"1.5M"``, ``"60%"``.
+
+Parsing is strict: anything else is a ``ValueError`` whose text says what was expected, so a
+pydantic validator can pass it on with the field's name and line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_TOKENS = re.compile(r"^\s*(\d+(?:[.,_]\d+)*)\s*([kKmM]?)\s*$")
+_PERCENT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$")
+_USD = re.compile(r"^\s*\$?\s*(\d+(?:\.\d+)?)\s*$")
+
+QUALITY_ORDER = ("worse", "same", "better")
+
+
+def parse_tokens(value: Any) -> int:
+    """A whole, non-negative token count: ``12000``, ``"12k"``, ``"12,000"``, ``"1.2M"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a token count like 40000 or '40k', got {value!r}")
+    if isinstance(value, int):
+        number: float = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"expected a whole number of tokens, got {value!r}")
+        number = value
+    elif isinstance(value, str) and (m := _TOKENS.match(value)):
+        digits, suffix = m.groups()
+        if "," in digits and not re.fullmatch(r"\d{1,3}(,\d{3})+", digits):
+            raise ValueError(f"expected a token count like 40000 or '40k', got {value!r}")
+        number = float(digits.replace(",", "").replace("_", ""))
+        number *= {"": 1, "k": 1_000, "m": 1_000_000}[suffix.lower()]
+        if not number.is_integer():
+            raise ValueError(f"{value!r} is not a whole number of tokens")
+    else:
+        raise ValueError(
+            f"expected a token count like 40000 or '40k', got {value!r}"
+            + ("; put notes in a YAML comment (# ...)" if isinstance(value, str) else "")
+        )
+    if number < 0:
+        raise ValueError(f"a token count cannot be negative, got {value!r}")
+    return int(number)
+
+
+def parse_percent(value: Any) -> float:
+    """A percentage: ``"60%"`` or a plain number meaning percent (``60``)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a percentage like '60%', got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and (m := _PERCENT.match(value)):
+        return float(m.group(1))
+    raise ValueError(f"expected a percentage like '60%', got {value!r}")
+
+
+def parse_number(value: Any) -> float:
+    """A plain number (minutes, counts, ratios)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def parse_usd(value: Any) -> float:
+    """US dollars: ``1.5`` or ``"$1.50"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected an amount in USD like 1.50 or '$1.50', got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"an amount cannot be negative, got {value!r}")
+        return float(value)
+    if isinstance(value, str) and (m := _USD.match(value)):
+        return float(m.group(1))
+    raise ValueError(f"expected an amount in USD like 1.50 or '$1.50', got {value!r}")
+
+
+def parse_quality(value: Any) -> str:
+    """One of the ordinal quality grades, worse < same < better."""
+    if isinstance(value, str) and value.strip().lower() in QUALITY_ORDER:
+        return value.strip().lower()
+    raise ValueError(f"expected one of {', '.join(QUALITY_ORDER)}, got {value!r}")
+
+
+def quality_rank(grade: str) -> int:
+    return QUALITY_ORDER.index(grade)
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def fmt_tokens(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
