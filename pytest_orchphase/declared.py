@@ -1,0 +1,382 @@
+"""Totals and analyses a log declares, recomputed from their parts; every difference is reported.
+
+Declared figures are hand arithmetic over the log's own numbers, so they are checked against the
+log's own figures (recorded actuals, else estimates), never against measured usage. Nothing
+declared is ever used in place of the computed value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pytest_orchphase.accounting import hand_accounts
+from pytest_orchphase.metrics import MetricContext
+from pytest_orchphase.phase import display
+from pytest_orchphase.usage import MetricUnavailable, Usage
+from pytest_orchphase.yamlio import FieldPath, dotted
+
+PERCENT_TOLERANCE = 1.0  # a declared "64%" for a computed 64.46 % is a rounding, not a slip
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    file: str
+    line: int | None
+    field: str
+    declared: float | bool
+    computed: float | bool
+    formula: str
+
+    def describe(self) -> str:
+        def show(v: float | bool) -> str:
+            return str(v).lower() if isinstance(v, bool) else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return (
+            f"{where}: {self.field} declares {show(self.declared)}, computed {show(self.computed)} "
+            f"= {self.formula}"
+        )
+
+
+Check = tuple[FieldPath, object, Callable[[], float | bool], str, bool]
+
+
+def declared_mismatches(ctx: MetricContext) -> list[Mismatch]:
+    """Compare every declared total/analysis in the log and metadata with the computed value."""
+    hand = MetricContext(phase=ctx.phase, accounts=hand_accounts(ctx.phase))
+    phase, log, n = hand.phase, hand.phase.log, hand.n
+
+    def total() -> float:
+        return hand.phase_usage().total
+
+    def baseline(name: str) -> Callable[[], float]:
+        return lambda: hand.baseline_figure(name, "total")
+
+    def ticket(t: str) -> Callable[[], float]:
+        return lambda: hand.ticket_usage(t).total
+
+    def planning() -> float:
+        usage = hand.planning()
+        if usage is None:
+            raise MetricUnavailable("no shared planning")
+        return usage.total
+
+    def stage_sum(*names: str) -> Callable[[], float]:
+        def compute() -> float:
+            parts: list[Usage] = [
+                u for t in phase.tickets for s in names if (u := hand.accounts.stage(t, s))
+            ]
+            if not parts:
+                raise MetricUnavailable("no stage figures")
+            return sum(p.total for p in parts)
+
+        return compute
+
+    def savings(base: str) -> Callable[[], float]:
+        return lambda: (baseline(base)() * n - total()) / (baseline(base)() * n) * 100
+
+    def unbatched() -> float:
+        return baseline("separate_planning")() * n + sum(ticket(t)() for t in phase.tickets)
+
+    checks: list[Check] = []
+    for t in phase.tickets:
+        tk = phase.tickets[t]
+        at = phase.ticket_field(t)
+        checks.append(((*at, "subtotal"), tk.subtotal, ticket(t), f"Σ stages of {t}", False))
+        if tk.cost_analysis is not None:
+            ca = tk.cost_analysis
+            checks.append(
+                (
+                    (*at, "cost_analysis", "actual_cost"),
+                    ca.actual_cost,
+                    ticket(t),
+                    f"tokens of {t}",
+                    False,
+                )
+            )
+
+            def eff(t: str = t) -> float:
+                return (baseline("v2")() - ticket(t)()) / baseline("v2")() * 100
+
+            checks.append(
+                (
+                    (*at, "cost_analysis", "effective_savings"),
+                    ca.effective_savings,
+                    eff,
+                    f"(v2 per ticket − tokens of {t}) / v2 per ticket × 100",
+                    True,
+                )
+            )
+    if log.totals is not None:
+        tt = log.totals
+        for key in ("shared_planning", "planning"):
+            checks.append((("totals", key), getattr(tt, key), planning, "shared planning", False))
+        checks += [
+            (
+                ("totals", "execution"),
+                tt.execution,
+                stage_sum("branch_creation", "implementation", "fix"),
+                "Σ branch_creation + implementation + fix",
+                False,
+            ),
+            (
+                ("totals", "monitoring"),
+                tt.monitoring,
+                stage_sum("monitoring"),
+                "Σ monitoring",
+                False,
+            ),
+            (("totals", "review"), tt.review, stage_sum("review"), "Σ review", False),
+            (
+                ("totals", "finalization"),
+                tt.finalization,
+                stage_sum("finalization"),
+                "Σ finalization",
+                False,
+            ),
+            (("totals", "total"), tt.total, total, "planning + Σ tickets", False),
+            (("totals", "total_tokens"), tt.total_tokens, total, "planning + Σ tickets", False),
+            (
+                ("totals", "per_ticket_average"),
+                tt.per_ticket_average,
+                lambda: total() / n,
+                f"total / {n} tickets",
+                False,
+            ),
+            (
+                ("totals", "savings_percent"),
+                tt.savings_percent,
+                savings("v2"),
+                "(v2 × tickets − total) / (v2 × tickets) × 100",
+                True,
+            ),
+            (
+                ("totals", "savings_vs_baseline"),
+                tt.savings_vs_baseline,
+                savings("v2"),
+                "(v2 × tickets − total) / (v2 × tickets) × 100",
+                True,
+            ),
+        ]
+        by_lower = {t.lower(): t for t in phase.tickets}
+        for key, value in tt.ticket_costs.items():
+            real = by_lower.get(key.lower())
+            if real is None:
+                checks.append(
+                    (
+                        ("totals", f"{key}_cost"),
+                        value,
+                        lambda: 0,
+                        f"nothing: {key} is not a ticket of this phase",
+                        False,
+                    )
+                )
+                continue
+            checks.append(
+                (("totals", f"{key}_cost"), value, ticket(real), f"Σ stages of {real}", False)
+            )
+    ba = log.batching_analysis
+    if ba is not None:
+        checks += [
+            (
+                ("batching_analysis", "unbatched_cost"),
+                ba.unbatched_cost,
+                unbatched,
+                "Σ tickets (separate planning + ticket tokens)",
+                False,
+            ),
+            (
+                ("batching_analysis", "unbatched_planning_overhead"),
+                ba.unbatched_planning_overhead,
+                lambda: baseline("separate_planning")() * n,
+                f"{n} × separate planning",
+                False,
+            ),
+            (
+                ("batching_analysis", "batched_cost"),
+                ba.batched_cost,
+                total,
+                "planning + Σ tickets",
+                False,
+            ),
+            (
+                ("batching_analysis", "batched_planning_overhead"),
+                ba.batched_planning_overhead,
+                planning,
+                "shared planning",
+                False,
+            ),
+            (
+                ("batching_analysis", "batching_savings"),
+                ba.batching_savings,
+                lambda: unbatched() - total(),
+                "unbatched − batched",
+                False,
+            ),
+            (
+                ("batching_analysis", "effective_per_ticket"),
+                ba.effective_per_ticket,
+                lambda: total() / n,
+                f"total / {n} tickets",
+                False,
+            ),
+            (
+                ("batching_analysis", "vs_single_agent"),
+                ba.vs_single_agent,
+                baseline("single_agent"),
+                "single-agent baseline per ticket",
+                False,
+            ),
+            (
+                ("batching_analysis", "orchestration_worth_it"),
+                ba.orchestration_worth_it,
+                lambda: total() < baseline("single_agent")() * n,
+                "total < single agent × tickets",
+                False,
+            ),
+            (
+                ("batching_analysis", "v2_baseline"),
+                ba.v2_baseline,
+                lambda: baseline("v2")() * n,
+                f"v2 per ticket × {n}",
+                False,
+            ),
+            (
+                ("batching_analysis", "savings_vs_v2"),
+                ba.savings_vs_v2,
+                savings("v2"),
+                "(v2 × tickets − total) / (v2 × tickets) × 100",
+                True,
+            ),
+        ]
+    be = log.batching_efficiency
+    if be is not None:
+        checks += [
+            (
+                ("batching_efficiency", "unbatched_cost"),
+                be.unbatched_cost,
+                unbatched,
+                "Σ tickets (separate planning + ticket tokens)",
+                False,
+            ),
+            (
+                ("batching_efficiency", "batched_cost"),
+                be.batched_cost,
+                total,
+                "planning + Σ tickets",
+                False,
+            ),
+            (
+                ("batching_efficiency", "batching_savings"),
+                be.batching_savings,
+                lambda: unbatched() - total(),
+                "unbatched − batched",
+                False,
+            ),
+        ]
+    cs = log.comparison_to_single_agent
+    if cs is not None:
+        checks += [
+            (
+                ("comparison_to_single_agent", "single_agent_total"),
+                cs.single_agent_total,
+                lambda: baseline("single_agent")() * n,
+                f"single agent per ticket × {n}",
+                False,
+            ),
+            (
+                ("comparison_to_single_agent", "orchestration_total"),
+                cs.orchestration_total,
+                total,
+                "planning + Σ tickets",
+                False,
+            ),
+            (
+                ("comparison_to_single_agent", "delta"),
+                cs.delta,
+                lambda: baseline("single_agent")() * n - total(),
+                "single agent total − total",
+                False,
+            ),
+        ]
+    cv = log.comparison_to_v2_orchestration
+    if cv is not None:
+        checks += [
+            (
+                ("comparison_to_v2_orchestration", "v2_total"),
+                cv.v2_total,
+                lambda: baseline("v2")() * n,
+                f"v2 per ticket × {n}",
+                False,
+            ),
+            (
+                ("comparison_to_v2_orchestration", "orchestration_total"),
+                cv.orchestration_total,
+                total,
+                "planning + Σ tickets",
+                False,
+            ),
+            (
+                ("comparison_to_v2_orchestration", "savings"),
+                cv.savings,
+                lambda: baseline("v2")() * n - total(),
+                "v2 total − total",
+                False,
+            ),
+            (
+                ("comparison_to_v2_orchestration", "savings_percent"),
+                cv.savings_percent,
+                savings("v2"),
+                "(v2 × tickets − total) / (v2 × tickets) × 100",
+                True,
+            ),
+        ]
+
+    out: list[Mismatch] = []
+    for at, declared, compute, formula, is_percent in checks:
+        if declared is None:
+            continue
+        try:
+            computed = compute()
+        except MetricUnavailable:
+            continue  # nothing to compare with (e.g. a baseline this project does not define)
+        assert isinstance(declared, int | float | bool)
+        if isinstance(declared, bool) or isinstance(computed, bool):
+            differs = bool(declared) != bool(computed)
+        elif is_percent:
+            differs = abs(float(declared) - float(computed)) >= PERCENT_TOLERANCE
+        else:
+            differs = abs(float(declared) - float(computed)) > 0.5
+        if differs:
+            line, _ = phase.log_doc.where(at)
+            out.append(
+                Mismatch(
+                    display(phase.log_doc.path),
+                    line,
+                    dotted(at),
+                    declared,
+                    round(computed, 2) if not isinstance(computed, bool) else computed,
+                    formula,
+                )
+            )
+
+    meta = phase.metadata
+    if meta.baseline_comparison is not None:
+        try:
+            v2_total = baseline("v2")() * n
+            if abs(meta.baseline_comparison - v2_total) > 0.5:
+                line, _ = phase.metadata_doc.where(("baseline_comparison",))
+                out.append(
+                    Mismatch(
+                        display(phase.metadata_doc.path),
+                        line,
+                        "baseline_comparison",
+                        meta.baseline_comparison,
+                        v2_total,
+                        f"v2 per ticket × {n}",
+                    )
+                )
+        except MetricUnavailable:
+            pass
+    return out

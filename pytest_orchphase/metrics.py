@@ -1,0 +1,612 @@
+"""The metric registry: name → formula over a phase (scope ``phase``) or one ticket (``ticket``).
+
+Criteria name metrics; nothing in YAML is evaluated as code. Each metric declares its unit, the
+parameters it takes (``measure``, ``stage``, ``model``, ``baseline``) and its formula in words,
+which the README and ``orchphase`` print. Extra metrics can be registered by plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pytest_orchphase.accounting import Accounts, hand_accounts
+from pytest_orchphase.models import STAGES, Baseline, Ticket
+from pytest_orchphase.phase import Phase
+from pytest_orchphase.quantity import QUALITY_ORDER, quality_rank
+from pytest_orchphase.usage import MetricUnavailable, Usage
+
+Scope = Literal["phase", "ticket"]
+Unit = Literal["tokens", "percent", "minutes", "count", "quality", "bool", "usd"]
+Value = float | int | str | bool
+FAMILIES = ("opus", "sonnet", "haiku")
+
+
+@dataclass(frozen=True)
+class Params:
+    measure: str | None = None
+    stage: str | None = None
+    model: str | None = None
+    baseline: str | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: Value
+    unit: Unit
+    source: str
+    note: str = ""
+
+
+@dataclass
+class MetricContext:
+    """What a metric formula reads: the phase, its accounts, and its baselines."""
+
+    phase: Phase
+    accounts: Accounts
+
+    @classmethod
+    def of(cls, phase: Phase, accounts: Accounts | None = None) -> MetricContext:
+        return cls(phase=phase, accounts=accounts or hand_accounts(phase))
+
+    @property
+    def n(self) -> int:
+        return len(self.phase.tickets)
+
+    def baseline(self, name: str | None) -> Baseline:
+        if name is None:
+            raise MetricUnavailable("this metric needs `baseline:`")
+        if name not in self.phase.baselines:
+            known = ", ".join(sorted(self.phase.baselines)) or "none"
+            raise MetricUnavailable(f"unknown baseline {name!r}; known baselines: {known}")
+        return self.phase.baselines[name]
+
+    def baseline_figure(self, name: str | None, measure: str) -> float:
+        base = self.baseline(name)
+        if measure == "usd":
+            if base.usd_per_ticket is None:
+                raise MetricUnavailable(f"baseline {name!r} has no usd_per_ticket")
+            return base.usd_per_ticket
+        if measure != "total":
+            raise MetricUnavailable(
+                f"baseline {name!r} is a total per ticket; compare it with measure total or usd"
+            )
+        return base.tokens_per_ticket
+
+    def src(self, ticket: str | None = None, *rest: str) -> str:
+        at = self.phase.ticket_field(ticket) if ticket else ()
+        return self.phase.source((*at, *rest))
+
+    def planning(self) -> Usage | None:
+        return self.accounts.planning
+
+    def ticket_usage(self, ticket: str) -> Usage:
+        usage = self.accounts.ticket(ticket)
+        if usage is None:
+            raise MetricUnavailable(f"ticket {ticket} records no tokens (estimated or actual)")
+        return usage
+
+    def phase_usage(self) -> Usage:
+        parts = [self.ticket_usage(t) for t in self.phase.tickets]
+        if self.accounts.planning is not None:
+            parts.insert(0, self.accounts.planning)
+        if self.accounts.unattributed is not None:
+            parts.append(self.accounts.unattributed)
+        out = parts[0]
+        for part in parts[1:]:
+            out = out + part
+        return out
+
+
+MetricFn = Callable[[MetricContext, "str | None", Params], Measurement]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    scope: Scope
+    unit: Unit
+    formula: str
+    fn: MetricFn
+    params: frozenset[str] = frozenset()
+    required: frozenset[str] = frozenset()
+
+    def unit_for(self, params: Params) -> Unit:
+        return "usd" if self.unit == "tokens" and params.measure == "usd" else self.unit
+
+
+@dataclass
+class Registry:
+    metrics: dict[tuple[str, str], Metric] = field(default_factory=dict)
+
+    def add(self, metric: Metric) -> None:
+        key = (metric.scope, metric.name)
+        if key in self.metrics:
+            raise ValueError(f"metric {metric.name!r} ({metric.scope}) is already registered")
+        self.metrics[key] = metric
+
+    def get(self, scope: str, name: str) -> Metric | None:
+        return self.metrics.get((scope, name))
+
+    def names(self, scope: str) -> list[str]:
+        return sorted(n for s, n in self.metrics if s == scope)
+
+    def copy(self) -> Registry:
+        return Registry(dict(self.metrics))
+
+
+REGISTRY = Registry()
+
+
+def metric(
+    name: str,
+    scope: Scope,
+    unit: Unit,
+    formula: str,
+    params: tuple[str, ...] = (),
+    required: tuple[str, ...] | None = None,
+) -> Callable[[MetricFn], MetricFn]:
+    """Register a built-in metric. ``required`` defaults to all ``params``."""
+
+    def wrap(fn: MetricFn) -> MetricFn:
+        REGISTRY.add(
+            Metric(
+                name=name,
+                scope=scope,
+                unit=unit,
+                formula=formula,
+                fn=fn,
+                params=frozenset(params),
+                required=frozenset(params if required is None else required),
+            )
+        )
+        return fn
+
+    return wrap
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def family(model: str | None) -> str | None:
+    """``claude-haiku-4-5-20251001`` → ``haiku``; a family name is its own family."""
+    if not model:
+        return None
+    low = model.lower()
+    return next((f for f in FAMILIES if f in low), low)
+
+
+def model_matches(model: str | None, wanted: str) -> bool:
+    """A filter naming a family matches every id of it; a full id must match exactly."""
+    if model is None:
+        return False
+    if wanted.lower() in FAMILIES:
+        return family(model) == wanted.lower()
+    return model.lower() == wanted.lower()
+
+
+def fix_loops_of(ticket: Ticket) -> int | None:
+    if ticket.fix_loops is not None:
+        return ticket.fix_loops
+    if ticket.implementation is not None:
+        return ticket.implementation.fix_loops
+    return None
+
+
+def _ticket(ctx: MetricContext, ticket: str | None) -> tuple[str, Ticket]:
+    assert ticket is not None, "ticket metrics are evaluated per ticket"
+    return ticket, ctx.phase.tickets[ticket]
+
+
+def _tokens(ctx: MetricContext, usage: Usage, params: Params, source: str) -> Measurement:
+    measure = params.measure or "total"
+    unit: Unit = "usd" if measure == "usd" else "tokens"
+    return Measurement(usage.measure(measure), unit, source, note=usage.origin)
+
+
+def _times(ctx: MetricContext, ticket: str | None) -> list[datetime]:
+    stages: list[object] = []
+    if ticket is None:
+        if ctx.phase.log.shared_planning is not None:
+            stages.append(ctx.phase.log.shared_planning)
+        for t in ctx.phase.tickets.values():
+            stages.extend(t.stages().values())
+    else:
+        stages.extend(ctx.phase.tickets[ticket].stages().values())
+    out: list[datetime] = []
+    for stage in stages:
+        for attr in ("start_time", "end_time"):
+            value = getattr(stage, attr, None)
+            if value is not None:
+                out.append(value)
+    return out
+
+
+def _wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
+    times = _times(ctx, ticket)
+    if len(times) < 2:
+        what = f"ticket {ticket}" if ticket else "the phase"
+        raise MetricUnavailable(f"{what} records fewer than two start_time/end_time stamps")
+    minutes = (max(times) - min(times)).total_seconds() / 60
+    return Measurement(round(minutes, 2), "minutes", ctx.src(ticket))
+
+
+def _quality(ctx: MetricContext, ticket: str) -> Measurement:
+    t = ctx.phase.tickets[ticket]
+    records = [
+        q
+        for q in (
+            t.quality_vs_sonnet,
+            t.implementation.quality_vs_sonnet if t.implementation else None,
+        )
+        if q
+    ]
+    grades = [g for q in records for g in q.grades().values()]
+    if grades:
+        worst = min(grades, key=quality_rank)
+        return Measurement(worst, "quality", ctx.src(ticket), note="worst recorded dimension")
+    if family(t.model_used) == "sonnet":
+        return Measurement("same", "quality", ctx.src(ticket), note="executed on sonnet itself")
+    raise MetricUnavailable(
+        f"ticket {ticket} was executed on {t.model_used or 'an unrecorded model'} and records no "
+        "quality_vs_sonnet"
+    )
+
+
+def _review_attempts(ctx: MetricContext, ticket: str) -> Measurement:
+    t = ctx.phase.tickets[ticket]
+    review = t.review
+    if review is not None and review.attempts is not None:
+        return Measurement(review.attempts, "count", ctx.src(ticket, "review", "attempts"))
+    if review is not None and review.result is not None:
+        loops = fix_loops_of(t)
+        if loops is not None:
+            return Measurement(
+                1 + loops,
+                "count",
+                ctx.src(ticket, "review"),
+                note="derived: 1 + fix_loops (no review.attempts recorded)",
+            )
+    raise MetricUnavailable(
+        f"ticket {ticket} records no review.attempts (nor result and fix_loops)"
+    )
+
+
+# ----------------------------------------------------------------------------- phase metrics
+
+
+@metric(
+    "tokens",
+    "phase",
+    "tokens",
+    "shared planning + Σ tickets' tokens + unattributed usage",
+    ("measure",),
+)
+def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return _tokens(ctx, ctx.phase_usage(), p, ctx.src())
+
+
+@metric(
+    "shared_planning_tokens",
+    "phase",
+    "tokens",
+    "tokens of the shared planning session (the lead's own calls)",
+    ("measure",),
+)
+def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    usage = ctx.planning()
+    if usage is None:
+        raise MetricUnavailable("the log records no shared_planning tokens")
+    return _tokens(ctx, usage, p, ctx.src(None, "shared_planning"))
+
+
+@metric(
+    "stage_tokens",
+    "phase",
+    "tokens",
+    "Σ over tickets of the named stage's tokens",
+    ("measure", "stage"),
+)
+def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    parts = [u for t in ctx.phase.tickets if (u := ctx.accounts.stage(t, p.stage or ""))]
+    if not parts:
+        raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return _tokens(ctx, total, p, ctx.src())
+
+
+@metric(
+    "per_ticket_average",
+    "phase",
+    "tokens",
+    "tokens / number of tickets (shared planning included, as the plan counts it)",
+    ("measure",),
+)
+def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    m = _tokens(ctx, ctx.phase_usage(), p, ctx.src())
+    return Measurement(float(m.value) / ctx.n, m.unit, m.source, m.note)
+
+
+@metric(
+    "ticket_tokens_average",
+    "phase",
+    "tokens",
+    "Σ tickets' own tokens / number of tickets (shared planning excluded)",
+    ("measure",),
+)
+def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    values = [_tokens(ctx, ctx.ticket_usage(t), p, "").value for t in ctx.phase.tickets]
+    unit: Unit = "usd" if p.measure == "usd" else "tokens"
+    return Measurement(
+        sum(float(v) for v in values) / ctx.n,
+        unit,
+        ctx.src("", "tickets") if ctx.phase.log.tickets else ctx.src(),
+    )
+
+
+@metric("tickets", "phase", "count", "number of tickets in metadata.yaml")
+def _count(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return Measurement(ctx.n, "count", display_meta(ctx))
+
+
+def display_meta(ctx: MetricContext) -> str:
+    from pytest_orchphase.phase import display
+
+    return f"{display(ctx.phase.metadata_doc.path)}: tickets"
+
+
+@metric("fix_loops", "phase", "count", "Σ tickets' fix loops")
+def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return Measurement(
+        sum(int(_t_fix(ctx, t, p).value) for t in ctx.phase.tickets), "count", ctx.src()
+    )
+
+
+@metric("max_fix_loops", "phase", "count", "the most fix loops any ticket needed")
+def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return Measurement(
+        max(int(_t_fix(ctx, t, p).value) for t in ctx.phase.tickets), "count", ctx.src()
+    )
+
+
+@metric("max_review_attempts", "phase", "count", "the most review attempts any ticket needed")
+def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return Measurement(
+        max(int(_review_attempts(ctx, t).value) for t in ctx.phase.tickets), "count", ctx.src()
+    )
+
+
+@metric("all_reviews_passed", "phase", "bool", "every ticket's review.result is PASS")
+def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    failing = []
+    for t in ctx.phase.tickets:
+        if not _t_review_passed(ctx, t, p).value:
+            failing.append(t)
+    note = f"not passed: {', '.join(failing)}" if failing else ""
+    return Measurement(not failing, "bool", ctx.src(), note=note)
+
+
+@metric(
+    "wall_time_minutes",
+    "phase",
+    "minutes",
+    "latest end_time − earliest start_time over shared planning and every stage",
+)
+def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return _wall_minutes(ctx, None)
+
+
+@metric(
+    "savings",
+    "phase",
+    "percent",
+    "(baseline per ticket × tickets − tokens) / (baseline per ticket × tickets) × 100",
+    ("baseline", "measure"),
+)
+def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    measure = p.measure or "total"
+    base = ctx.baseline_figure(p.baseline, measure) * ctx.n
+    actual = ctx.phase_usage().measure(measure)
+    return Measurement(
+        round((base - actual) / base * 100, 2),
+        "percent",
+        ctx.src(),
+        note=f"baseline {p.baseline} {base:,.0f} for {ctx.n} tickets",
+    )
+
+
+@metric(
+    "delta",
+    "phase",
+    "tokens",
+    "baseline per ticket × tickets − tokens (positive: cheaper than the baseline)",
+    ("baseline", "measure"),
+)
+def _delta(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    measure = p.measure or "total"
+    base = ctx.baseline_figure(p.baseline, measure) * ctx.n
+    actual = ctx.phase_usage().measure(measure)
+    unit: Unit = "usd" if measure == "usd" else "tokens"
+    return Measurement(base - actual, unit, ctx.src(), note=f"baseline {base:,.0f}")
+
+
+@metric(
+    "unbatched_tokens",
+    "phase",
+    "tokens",
+    "Σ tickets (baseline planning per ticket + ticket's tokens): each ticket planned alone",
+    ("baseline", "measure"),
+)
+def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    measure = p.measure or "total"
+    plan = ctx.baseline_figure(p.baseline, measure)
+    own = sum(ctx.ticket_usage(t).measure(measure) for t in ctx.phase.tickets)
+    unit: Unit = "usd" if measure == "usd" else "tokens"
+    return Measurement(plan * ctx.n + own, unit, ctx.src())
+
+
+@metric(
+    "batching_savings",
+    "phase",
+    "tokens",
+    "unbatched_tokens − tokens (each ticket with its own planning, minus the batch)",
+    ("baseline", "measure"),
+)
+def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    unbatched = float(_unbatched(ctx, None, p).value)
+    actual = ctx.phase_usage().measure(p.measure or "total")
+    unit: Unit = "usd" if p.measure == "usd" else "tokens"
+    return Measurement(
+        unbatched - actual,
+        unit,
+        ctx.src(),
+        note=f"unbatched {unbatched:,.0f}, batched {actual:,.0f}",
+    )
+
+
+@metric(
+    "success_rate",
+    "phase",
+    "percent",
+    "tickets executed on `model` with fix_loops ≤ 1 / tickets executed on `model` × 100",
+    ("model",),
+)
+def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    wanted = p.model or ""
+    mine = [t for t, tk in ctx.phase.tickets.items() if model_matches(tk.model_used, wanted)]
+    if not mine:
+        raise MetricUnavailable(f"no ticket was executed on {wanted}")
+    ok = [t for t in mine if int(_t_fix(ctx, t, p).value) <= 1]
+    return Measurement(
+        round(len(ok) / len(mine) * 100, 2),
+        "percent",
+        ctx.src(),
+        note=f"{len(ok)} of {len(mine)} tickets",
+    )
+
+
+@metric(
+    "quality_vs_sonnet",
+    "phase",
+    "quality",
+    "the worst quality_vs_sonnet grade over all tickets (worse < same < better)",
+)
+def _phase_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    grades = [str(_quality(ctx, t).value) for t in ctx.phase.tickets]
+    return Measurement(min(grades, key=quality_rank), "quality", ctx.src())
+
+
+# ----------------------------------------------------------------------------- ticket metrics
+
+
+@metric(
+    "tokens", "ticket", "tokens", "Σ the ticket's stages (shared planning excluded)", ("measure",)
+)
+def _t_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = _ticket(ctx, ticket)
+    return _tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
+
+
+@metric(
+    "tokens_with_planning_share",
+    "ticket",
+    "tokens",
+    "ticket's tokens + shared planning / number of tickets",
+    ("measure",),
+)
+def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = _ticket(ctx, ticket)
+    own = _tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
+    planning = ctx.planning()
+    share = planning.measure(p.measure or "total") / ctx.n if planning else 0.0
+    return Measurement(float(own.value) + share, own.unit, own.source, own.note)
+
+
+@metric(
+    "stage_tokens", "ticket", "tokens", "tokens of the ticket's named stage", ("measure", "stage")
+)
+def _t_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = _ticket(ctx, ticket)
+    usage = ctx.accounts.stage(t, p.stage or "")
+    if usage is None:
+        raise MetricUnavailable(f"ticket {t} records no tokens for stage {p.stage}")
+    return _tokens(ctx, usage, p, ctx.src(t, p.stage or ""))
+
+
+@metric(
+    "fix_loops",
+    "ticket",
+    "count",
+    "fix_loops of the ticket (ticket.fix_loops or implementation.fix_loops)",
+)
+def _t_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, tk = _ticket(ctx, ticket)
+    loops = fix_loops_of(tk)
+    if loops is None:
+        raise MetricUnavailable(f"ticket {t} records no fix_loops")
+    where = ("fix_loops",) if tk.fix_loops is not None else ("implementation", "fix_loops")
+    return Measurement(loops, "count", ctx.src(t, *where))
+
+
+@metric(
+    "review_attempts",
+    "ticket",
+    "count",
+    "review.attempts; when not recorded, 1 + fix_loops for a review with a result",
+)
+def _t_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = _ticket(ctx, ticket)
+    return _review_attempts(ctx, t)
+
+
+@metric("review_passed", "ticket", "bool", "review.result is PASS")
+def _t_review_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, tk = _ticket(ctx, ticket)
+    if tk.review is None or tk.review.result is None:
+        raise MetricUnavailable(f"ticket {t} records no review.result")
+    return Measurement(tk.review.result == "PASS", "bool", ctx.src(t, "review", "result"))
+
+
+@metric(
+    "quality_vs_sonnet",
+    "ticket",
+    "quality",
+    "the worst recorded quality_vs_sonnet dimension; 'same' for a ticket executed on sonnet",
+)
+def _t_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = _ticket(ctx, ticket)
+    return _quality(ctx, t)
+
+
+@metric(
+    "wall_time_minutes",
+    "ticket",
+    "minutes",
+    "latest end_time − earliest start_time over the ticket's stages",
+)
+def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = _ticket(ctx, ticket)
+    return _wall_minutes(ctx, t)
+
+
+@metric(
+    "savings",
+    "ticket",
+    "percent",
+    "(baseline per ticket − tokens_with_planning_share) / baseline per ticket × 100",
+    ("baseline", "measure"),
+)
+def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    measure = p.measure or "total"
+    base = ctx.baseline_figure(p.baseline, measure)
+    actual = float(_t_with_share(ctx, ticket, Params(measure=measure)).value)
+    return Measurement(round((base - actual) / base * 100, 2), "percent", ctx.src(ticket))
+
+
+TOKEN_PARAMS = ("measure",)
+STAGE_NAMES = STAGES
+QUALITY_GRADES = QUALITY_ORDER

@@ -1,0 +1,189 @@
+"""One phase on disk: its criteria file, its data directory, and the loaded, cross-checked data."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_orchphase import validation, yamlio
+from pytest_orchphase.errors import OrchphaseError, PhaseUsageError
+from pytest_orchphase.models import (
+    Baseline,
+    BaselinesFile,
+    CriteriaFile,
+    ExecutionLog,
+    Metadata,
+    Ticket,
+)
+
+BASELINES_FILE = "baselines.yaml"
+METADATA_FILE = "metadata.yaml"
+LOG_FILE = "execution-log.yaml"
+
+
+def display(path: Path) -> str:
+    """A path as the user would write it: relative to the working directory when below it."""
+    try:
+        return (
+            os.path.relpath(path)
+            if path.is_absolute() and not os.path.relpath(path).startswith("..")
+            else str(path)
+        )
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def known_phases(criteria_dir: Path) -> list[str]:
+    """Phase names with a criteria file (``criteria/<phase>.yaml``), sorted."""
+    if not criteria_dir.is_dir():
+        return []
+    return sorted(p.stem for p in criteria_dir.glob("*.yaml") if p.name != BASELINES_FILE)
+
+
+def criteria_path(criteria_dir: Path, name: str) -> Path:
+    return criteria_dir / f"{name}.yaml"
+
+
+def require_phase(criteria_dir: Path, name: str) -> Path:
+    """The criteria file of ``name``, or a usage error listing the known phases."""
+    path = criteria_path(criteria_dir, name)
+    if not path.is_file():
+        known = known_phases(criteria_dir)
+        listing = ", ".join(known) if known else f"none (no *.yaml in {display(criteria_dir)})"
+        raise PhaseUsageError(f"unknown phase {name!r}; known phases: {listing}")
+    return path
+
+
+@dataclass
+class Phase:
+    """A phase's criteria and data, validated, with its tickets in metadata order."""
+
+    name: str
+    criteria: CriteriaFile
+    criteria_doc: yamlio.Document
+    data_dir: Path
+    metadata: Metadata
+    metadata_doc: yamlio.Document
+    log: ExecutionLog
+    log_doc: yamlio.Document
+    baselines: dict[str, Baseline]
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+
+    @property
+    def ticket_ids(self) -> list[str]:
+        return list(self.tickets)
+
+    def ticket_field(self, ticket: str) -> yamlio.FieldPath:
+        """Where a ticket lives in the log: ``tickets.<id>``, or the top of a single-ticket log."""
+        return ("tickets", ticket) if self.log.tickets is not None else ()
+
+    def source(self, at: yamlio.FieldPath = ()) -> str:
+        """``<log file>: <field>`` for messages and reports."""
+        where = display(self.log_doc.path)
+        return f"{where}: {yamlio.dotted(at)}" if at else where
+
+
+def load_criteria(path: Path) -> tuple[CriteriaFile, yamlio.Document]:
+    doc = yamlio.load(path)
+    yamlio.reject_placeholders(doc)
+    criteria = validation.validate(doc, CriteriaFile)
+    if criteria.phase != path.stem:
+        raise doc.error(
+            f"phase {criteria.phase!r} does not match the file name; expected {path.stem!r}",
+            ("phase",),
+        )
+    return criteria, doc
+
+
+def load_baselines(criteria_dir: Path) -> dict[str, Baseline]:
+    path = criteria_dir / BASELINES_FILE
+    if not path.exists():
+        return {}
+    doc = yamlio.load(path)
+    yamlio.reject_placeholders(doc)
+    return dict(validation.validate(doc, BaselinesFile).baselines)
+
+
+def _single_ticket(log: ExecutionLog) -> Ticket:
+    stages = log.top_level_stages()
+    return Ticket(**stages, cost_analysis=log.cost_analysis)  # type: ignore[arg-type]
+
+
+def load_phase(criteria_dir: Path, data_root: Path, name: str) -> Phase:
+    """Load and cross-check a phase: criteria, metadata.yaml and execution-log.yaml."""
+    path = require_phase(criteria_dir, name)
+    criteria, criteria_doc = load_criteria(path)
+    baselines = {**load_baselines(criteria_dir), **criteria.baselines}
+
+    data_dir = (data_root / criteria.data).resolve()
+    if not data_dir.is_dir():
+        raise criteria_doc.error(
+            f"data directory {display(data_dir)} does not exist; expected a folder holding "
+            f"{METADATA_FILE} and {LOG_FILE}",
+            ("data",),
+        )
+    metadata_doc = yamlio.load(data_dir / METADATA_FILE)
+    yamlio.reject_placeholders(metadata_doc)
+    metadata = validation.validate(metadata_doc, Metadata)
+    log_doc = yamlio.load(data_dir / LOG_FILE)
+    yamlio.reject_placeholders(log_doc)
+    log = validation.validate(log_doc, ExecutionLog)
+
+    if log.tickets is not None:
+        listed, logged = metadata.tickets, list(log.tickets)
+        missing = [t for t in listed if t not in log.tickets]
+        if missing:
+            raise log_doc.error(
+                f"no entry for ticket(s) {', '.join(missing)} listed in "
+                f"{display(metadata_doc.path)}; expected tickets.<id> for each",
+                ("tickets",),
+            )
+        extra = [t for t in logged if t not in listed]
+        if extra:
+            raise log_doc.error(
+                f"ticket {extra[0]!r} is not listed in {display(metadata_doc.path)} "
+                f"(tickets: {', '.join(listed)})",
+                ("tickets", extra[0]),
+            )
+        tickets = {t: log.tickets[t] for t in listed}
+    else:
+        if len(metadata.tickets) != 1:
+            raise log_doc.error(
+                f"stages at the top level describe one ticket, but {display(metadata_doc.path)} "
+                f"lists {len(metadata.tickets)}; expected `tickets:` with an entry per ticket"
+            )
+        if not log.top_level_stages():
+            raise log_doc.error("no `tickets` and no stages; expected the phase's work")
+        tickets = {metadata.tickets[0]: _single_ticket(log)}
+
+    return Phase(
+        name=name,
+        criteria=criteria,
+        criteria_doc=criteria_doc,
+        data_dir=data_dir,
+        metadata=metadata,
+        metadata_doc=metadata_doc,
+        log=log,
+        log_doc=log_doc,
+        baselines=baselines,
+        tickets=tickets,
+    )
+
+
+def next_phase_name(criteria_dir: Path, phase: Phase) -> str:
+    """The phase this one unlocks: ``next_phase``, else the one that requires it, else aN+1."""
+    if phase.criteria.next_phase:
+        return phase.criteria.next_phase
+    for other in known_phases(criteria_dir):
+        if other == phase.name:
+            continue
+        try:
+            criteria, _ = load_criteria(criteria_path(criteria_dir, other))
+        except OrchphaseError:
+            continue
+        if phase.name in criteria.requires:
+            return other
+    head = phase.name.rstrip("0123456789")
+    digits = phase.name[len(head) :]
+    return f"{head}{int(digits) + 1}" if digits else f"after {phase.name}"

@@ -1,0 +1,154 @@
+"""Loads phases once per run, evaluates their criteria and gates. Plain Python, no pytest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_orchphase.accounting import hand_accounts
+from pytest_orchphase.declared import Mismatch, declared_mismatches
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.evaluate import Verdict, check, evaluate
+from pytest_orchphase.metrics import REGISTRY, MetricContext, Registry, model_matches
+from pytest_orchphase.models import Criterion, TicketFilter
+from pytest_orchphase.phase import Phase, known_phases, load_phase
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One test item: a criterion for the phase, or for one ticket."""
+
+    index: int
+    criterion: Criterion
+    ticket: str | None
+    empty_filter: bool = False
+
+    @property
+    def name(self) -> str:
+        if self.criterion.for_each != "ticket":
+            return self.criterion.id
+        return f"{self.criterion.id}[{self.ticket if self.ticket else 'no matching ticket'}]"
+
+
+@dataclass
+class GateResult:
+    phase: str
+    passed: bool
+    failing: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.error:
+            return f"phase {self.phase} cannot be evaluated: {self.error}"
+        if self.passed:
+            return f"phase {self.phase} passed all its criteria"
+        return f"phase {self.phase} failed: {', '.join(self.failing)}"
+
+
+def _matches(flt: TicketFilter | None, ticket_id: str, phase: Phase) -> bool:
+    if flt is None:
+        return True
+    ticket = phase.tickets[ticket_id]
+    if flt.tickets is not None and ticket_id not in flt.tickets:
+        return False
+    if flt.execution_model is not None and not model_matches(
+        ticket.model_used, flt.execution_model
+    ):
+        return False
+    if flt.complexity is not None and ticket.complexity != flt.complexity:
+        return False
+    return not (
+        flt.review_tier is not None
+        and (ticket.review is None or ticket.review.tier != flt.review_tier)
+    )
+
+
+class PhaseRunner:
+    """Phases by name, each loaded and checked once; verdicts and gates computed from data."""
+
+    def __init__(self, criteria_dir: Path, data_root: Path, registry: Registry = REGISTRY) -> None:
+        self.criteria_dir = criteria_dir
+        self.data_root = data_root
+        self.registry = registry
+        self._phases: dict[str, Phase] = {}
+        self._contexts: dict[str, MetricContext] = {}
+        self._gates: dict[str, GateResult] = {}
+        self._known = set(known_phases(criteria_dir))
+
+    def load(self, name: str) -> Phase:
+        """Load, validate and check a phase (raises :class:`OrchphaseError` for bad input)."""
+        if name not in self._phases:
+            phase = load_phase(self.criteria_dir, self.data_root, name)
+            doc = phase.criteria_doc
+            for i, req in enumerate(phase.criteria.requires):
+                if req not in self._known:
+                    raise doc.error(
+                        f"requires unknown phase {req!r}; "
+                        f"known phases: {', '.join(sorted(self._known))}",
+                        ("requires", i),
+                    )
+            for i, criterion in enumerate(phase.criteria.criteria):
+                check(
+                    criterion,
+                    i,
+                    doc,
+                    baselines=set(phase.baselines),
+                    phases=self._known,
+                    registry=self.registry,
+                )
+            self._phases[name] = phase
+        return self._phases[name]
+
+    def context(self, name: str) -> MetricContext:
+        if name not in self._contexts:
+            phase = self.load(name)
+            self._contexts[name] = MetricContext(phase=phase, accounts=hand_accounts(phase))
+        return self._contexts[name]
+
+    def items(self, name: str) -> list[ItemSpec]:
+        phase = self.load(name)
+        out: list[ItemSpec] = []
+        for index, criterion in enumerate(phase.criteria.criteria):
+            if criterion.for_each != "ticket":
+                out.append(ItemSpec(index, criterion, None))
+                continue
+            tickets = [t for t in phase.tickets if _matches(criterion.where, t, phase)]
+            if not tickets:
+                out.append(ItemSpec(index, criterion, None, empty_filter=True))
+            out.extend(ItemSpec(index, criterion, t) for t in tickets)
+        return out
+
+    def verdict(self, name: str, spec: ItemSpec) -> Verdict:
+        if spec.empty_filter:
+            where = (
+                spec.criterion.where.model_dump(exclude_none=True) if spec.criterion.where else {}
+            )
+            return Verdict(
+                passed=False,
+                metric=spec.criterion.metric or "",
+                error=f"no ticket matches where: {where}",
+            )
+        return evaluate(
+            spec.criterion, self.context(name), spec.ticket, self.context, self.registry
+        )
+
+    def mismatches(self, name: str) -> list[Mismatch]:
+        return declared_mismatches(self.context(name))
+
+    def gate(self, name: str) -> GateResult:
+        """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates."""
+        if name not in self._gates:
+            try:
+                phase = self.load(name)
+                failing = [
+                    f"phase-gate[{req}]"
+                    for req in phase.criteria.requires
+                    if not self.gate(req).passed
+                ]
+                failing += [
+                    spec.name for spec in self.items(name) if not self.verdict(name, spec).passed
+                ]
+                self._gates[name] = GateResult(name, not failing, failing)
+            except OrchphaseError as exc:
+                self._gates[name] = GateResult(name, False, error=str(exc))
+        return self._gates[name]
