@@ -1,0 +1,105 @@
+"""pytest hooks and options of pytest-orchphase.
+
+Nothing heavy is imported here: without a phase the plugin registers its options and marker and
+does nothing else. Everything else is imported once ``--phase`` (or ``ORCHPHASE_PHASE``, or the
+``orchphase_phase`` ini option) asks for a phase.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ENV_PHASE = "ORCHPHASE_PHASE"
+DEFAULT_CRITERIA = "criteria"
+DEFAULT_DATA = "docs/orchestration-data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("orchphase", "orchestration phase criteria (pytest-orchphase)")
+    group.addoption(
+        "--phase",
+        "--orchphase-phase",
+        dest="orchphase_phase",
+        metavar="NAME",
+        default=None,
+        help="evaluate phase NAME's criteria (criteria/NAME.yaml) on its data instead of "
+        f"collecting tests. Falls back to ${ENV_PHASE}, then the orchphase_phase ini option.",
+    )
+    group.addoption(
+        "--orchphase-data",
+        dest="orchphase_data",
+        metavar="DIR",
+        default=None,
+        help=f"folder holding the phases' data folders (default: {DEFAULT_DATA})",
+    )
+    group.addoption(
+        "--orchphase-criteria",
+        dest="orchphase_criteria",
+        metavar="DIR",
+        default=None,
+        help=f"folder holding <phase>.yaml criteria files (default: {DEFAULT_CRITERIA})",
+    )
+    group.addoption(
+        "--orchphase-no-gate",
+        dest="orchphase_no_gate",
+        action="store_true",
+        default=False,
+        help="pass the phase-gate items with a warning even when a required phase failed",
+    )
+    parser.addini("orchphase_phase", "phase to evaluate when --phase is not given", default="")
+    parser.addini("orchphase_data", "folder of the phases' data folders", default="")
+    parser.addini("orchphase_criteria", "folder of <phase>.yaml criteria files", default="")
+
+
+def _folder(config: pytest.Config, option: str, ini: str, default: str) -> Path:
+    """Command line (relative to the invocation dir) > ini (relative to the ini file) > default."""
+    given = config.getoption(option)
+    if given:
+        return Path(config.invocation_params.dir / str(given)).resolve()
+    base = config.inipath.parent if config.inipath else config.rootpath
+    from_ini = str(config.getini(ini) or "")
+    return Path(base / (from_ini or default)).resolve()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "orchphase: a success criterion or phase gate collected by pytest-orchphase"
+    )
+    phase = (
+        config.getoption("orchphase_phase")
+        or os.environ.get(ENV_PHASE)
+        or str(config.getini("orchphase_phase") or "")
+    )
+    if not phase:
+        return
+
+    from pytest_orchphase.errors import OrchphaseError
+    from pytest_orchphase.gate import check_graph
+    from pytest_orchphase.items import PhaseSession, PhaseSettings
+    from pytest_orchphase.phase import require_phase
+    from pytest_orchphase.runner import PhaseRunner
+
+    criteria_dir = _folder(config, "orchphase_criteria", "orchphase_criteria", DEFAULT_CRITERIA)
+    data_root = _folder(config, "orchphase_data", "orchphase_data", DEFAULT_DATA)
+    try:
+        criteria_file = require_phase(criteria_dir, phase)
+        check_graph(criteria_dir, phase)
+    except OrchphaseError as exc:
+        raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
+
+    settings = PhaseSettings(
+        phase=phase,
+        criteria_file=criteria_file,
+        runner=PhaseRunner(criteria_dir, data_root),
+        no_gate=bool(config.getoption("orchphase_no_gate")),
+    )
+    config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
+    # A phase run evaluates the phase's criteria, not the project's test suite: the default
+    # test paths give way to the criteria file; explicitly named paths are collected as well.
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(criteria_file)]
+    elif not any(Path(a.split("::")[0]).resolve() == criteria_file for a in config.args):
+        config.args = [*config.args, str(criteria_file)]
