@@ -18,10 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_orchphase.transcripts.price_file import ModelFile, PriceFile
     from pytest_orchphase.transcripts.records import ApiCall
 
 PER_MILLION = 1_000_000
@@ -82,32 +81,31 @@ class PriceTable:
         ``family_defaults`` and ``geo_multipliers`` are merged key by key; scalars replace.
         Raises :class:`~pytest_orchphase.errors.OrchphaseError` for a bad override file.
         """
-        from pytest_orchphase.transcripts.price_file import read_price_file
-
+        table = cls(models={})
         ref = resources.files("pytest_orchphase") / "data" / "prices.yaml"
         with resources.as_file(ref) as shipped:
-            table = cls._from_file(read_price_file(shipped), shipped)
+            # The shipped file is trusted (a test validates it against the schema): read it
+            # without pydantic, which costs more than a whole scan of a small session.
+            table._merge(_load_yaml(shipped), shipped)
         if override is not None:
-            table._merge(read_price_file(override), override)
+            from pytest_orchphase.transcripts.price_file import read_price_file
+
+            table._merge(read_price_file(override).model_dump(), override)
         return table
 
-    @classmethod
-    def _from_file(cls, data: PriceFile, path: Path) -> PriceTable:
-        table = cls(models={})
-        table._merge(data, path)
-        return table
-
-    def _merge(self, data: PriceFile, path: Path) -> None:
-        for model_id, entry in data.models.items():
+    def _merge(self, data: dict[str, Any], path: Path) -> None:
+        for model_id, entry in (data.get("models") or {}).items():
             self.models[model_id] = _model_price(entry)
-            for alias in entry.aliases:
+            for alias in entry.get("aliases") or ():
                 self.aliases[alias] = model_id
-        self.family_defaults.update({k.lower(): v for k, v in data.family_defaults.items()})
-        self.geo_multipliers.update({k.lower(): v for k, v in data.geo_multipliers.items()})
-        if data.web_search_per_request is not None:
-            self.web_search_per_request = data.web_search_per_request
-        if data.taken is not None:
-            self.taken = data.taken
+        families = data.get("family_defaults") or {}
+        self.family_defaults.update({k.lower(): v for k, v in families.items()})
+        geos = data.get("geo_multipliers") or {}
+        self.geo_multipliers.update({k.lower(): float(v) for k, v in geos.items()})
+        if data.get("web_search_per_request") is not None:
+            self.web_search_per_request = float(data["web_search_per_request"])
+        if data.get("taken") is not None:
+            self.taken = str(data["taken"])
         self.sources.append(path)
 
     # -- lookup ----------------------------------------------------------------------------
@@ -201,33 +199,35 @@ def _rates_for(price: ModelPrice, call: ApiCall) -> Rates:
     return rates
 
 
-def _model_price(entry: ModelFile) -> ModelPrice:
-    rates = Rates(
-        input=entry.input,
-        output=entry.output,
-        cache_write_5m=entry.cache_write_5m,
-        cache_write_1h=entry.cache_write_1h,
-        cache_read=entry.cache_read,
-    )
-    long_rates: Rates | None = None
-    above: int | None = None
-    if entry.long_context is not None:
-        lc = entry.long_context
-        above = lc.above_prompt_tokens
-        long_rates = Rates(lc.input, lc.output, lc.cache_write_5m, lc.cache_write_1h, lc.cache_read)
+_RATE_NAMES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+
+
+def _rates(entry: dict[str, Any]) -> Rates:
+    return Rates(*(float(entry[name]) for name in _RATE_NAMES))
+
+
+def _model_price(entry: dict[str, Any]) -> ModelPrice:
+    rates = _rates(entry)
+    long_context = entry.get("long_context")
+    fast = entry.get("fast")
     earlier: list[tuple[date, Rates]] = []
-    for old in sorted(entry.earlier, key=lambda e: e.until):
-        changes = {
-            name: value
-            for name in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-            if (value := getattr(old, name)) is not None
-        }
-        earlier.append((old.until, replace(rates, **changes)))
+    for old in sorted(entry.get("earlier") or (), key=lambda e: e["until"]):
+        changes = {name: float(old[name]) for name in _RATE_NAMES if old.get(name) is not None}
+        earlier.append((old["until"], replace(rates, **changes)))
     return ModelPrice(
         rates=rates,
-        long_context_above=above,
-        long_context=long_rates,
-        fast_input=entry.fast.input if entry.fast is not None else None,
-        fast_output=entry.fast.output if entry.fast is not None else None,
+        long_context_above=int(long_context["above_prompt_tokens"]) if long_context else None,
+        long_context=_rates(long_context) if long_context else None,
+        fast_input=float(fast["input"]) if fast else None,
+        fast_output=float(fast["output"]) if fast else None,
         earlier=tuple(earlier),
     )
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=loader)  # a safe loader (C or Python)
+    return data if isinstance(data, dict) else {}

@@ -184,3 +184,16 @@ def test_bad_price_file_is_an_input_error_naming_the_file(
 def test_missing_price_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(OrchphaseError, match="price file not found"):
         PriceTable.load(tmp_path / "none.yaml")
+
+
+def test_shipped_price_file_passes_the_schema_users_get() -> None:
+    # The shipped table is read without pydantic for speed: this keeps it honest.
+    from importlib import resources
+
+    from pytest_orchphase.transcripts.price_file import read_price_file
+
+    shipped = resources.files("pytest_orchphase") / "data" / "prices.yaml"
+    with resources.as_file(shipped) as path:
+        data = read_price_file(path)
+    assert "claude-opus-4-6" in data.models
+    assert data.family_defaults["sonnet"] in data.models
