@@ -28,15 +28,19 @@ class Mismatch:
     computed: float | bool
     formula: str
 
-    def describe(self) -> str:
-        def show(v: float | bool) -> str:
-            return str(v).lower() if isinstance(v, bool) else f"{v:,.2f}".rstrip("0").rstrip(".")
-
-        where = f"{self.file}:{self.line}" if self.line else self.file
+    def describe(self, *, located: bool = True) -> str:
+        where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         return (
-            f"{where}: {self.field} declares {show(self.declared)}, computed {show(self.computed)} "
+            f"{where if located else ''}{self.field} declares {show(self.declared)}, computed {show(self.computed)} "
             f"= {self.formula}"
         )
+
+
+def show(value: float | bool) -> str:
+    """``85400`` → ``85,400``; ``64.46`` → ``64.46``; booleans as YAML writes them."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 Check = tuple[FieldPath, object, Callable[[], float | bool], str, bool]

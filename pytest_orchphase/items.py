@@ -155,9 +155,11 @@ class GateItem(_OrchphaseItem):
         if result.passed:
             return
         if self.settings.no_gate:
-            warnings.warn(
+            warnings.warn_explicit(
                 OrchphaseWarning(f"gate bypassed with --orchphase-no-gate: {result.describe()}"),
-                stacklevel=1,
+                OrchphaseWarning,
+                filename=str(self.path),
+                lineno=self.line or 0,
             )
             return
         raise CriterionFailed(
@@ -183,8 +185,12 @@ class CriteriaFile(pytest.File):
         except OrchphaseError as exc:
             raise self.CollectError(str(exc)) from None
         for mismatch in mismatches:
-            warnings.warn(
-                OrchphaseWarning(f"declared total differs: {mismatch.describe()}"), stacklevel=1
+            # Point the warning at the declared figure's line, not at this code.
+            warnings.warn_explicit(
+                OrchphaseWarning(f"declared total differs: {mismatch.describe(located=False)}"),
+                OrchphaseWarning,
+                filename=mismatch.file,
+                lineno=mismatch.line or 0,
             )
         doc = phase.criteria_doc
         for i, required in enumerate(phase.criteria.requires):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
+from pytest_orchphase.declared import show
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.phase import next_phase_name
 
@@ -98,16 +99,15 @@ def write_summary(tr: Any, settings: PhaseSettings, rows: list[dict[str, str]]) 
                     [
                         f"{m.file}:{m.line}" if m.line else m.file,
                         m.field,
-                        m.declared,
-                        m.computed,
+                        show(m.declared),
+                        show(m.computed),
                         m.formula,
                     ]
                     for m in mismatches
                 ],
                 headers=("where", "field", "declared", "computed", "formula"),
                 tablefmt="simple",
-                floatfmt=",.2f",
-                intfmt=",",
+                disable_numparse=True,
             )
         )
     errors = len(tr.stats.get("error", []))

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_orchphase import validation, yamlio
+from pytest_orchphase.errors import InvalidFile
+from pytest_orchphase.models import CriteriaFile, ExecutionLog, Metadata
+from pytest_orchphase.quantity import parse_percent, parse_tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [(40000, 40000), ("40k", 40000), ("40,000", 40000), ("1.5M", 1_500_000), (12000.0, 12000)],
+)
+def test_token_forms(text: object, tokens: int) -> None:
+    assert parse_tokens(text) == tokens
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "12x", "56000 (28k per ticket)", True, "4,00"])
+def test_token_forms_rejected(bad: object) -> None:
+    with pytest.raises(ValueError, match="token"):
+        parse_tokens(bad)
+
+
+def test_percent() -> None:
+    assert parse_percent("60%") == 60.0
+    assert parse_percent(64) == 64.0
+    with pytest.raises(ValueError):
+        parse_percent("sixty")
+
+
+def _validate(text: str, model: type) -> object:
+    return validation.validate(yamlio.parse(text, Path("f.yaml")), model)
+
+
+def test_plans_metadata_with_notes_in_numbers_is_rejected_with_a_hint() -> None:
+    with pytest.raises(InvalidFile) as err:
+        _validate("phase: A1\ntickets: [R03]\nexpected_tokens: 56000 (28k per ticket)\n", Metadata)
+    assert err.value.problems[0].field == "expected_tokens"
+    assert "put notes in a YAML comment" in err.value.problems[0].message
+
+
+def test_duplicate_ticket_ids_in_metadata() -> None:
+    with pytest.raises(InvalidFile, match="listed twice"):
+        _validate("phase: A1\ntickets: [R03, R03]\n", Metadata)
+
+
+def test_plan_template_alternatives_are_not_values() -> None:
+    text = "tickets:\n  R03:\n    implementation:\n      status: [completed | requires_fix]\n"
+    with pytest.raises(InvalidFile) as err:
+        _validate(text, ExecutionLog)
+    assert err.value.problems[0].field == "tickets.R03.implementation.status"
+    assert err.value.problems[0].line == 4
+
+
+def test_naive_timestamps_need_a_timezone() -> None:
+    with pytest.raises(InvalidFile, match="timezone"):
+        _validate(
+            "shared_planning:\n  start_time: '2026-02-07T10:00:00'\n", ExecutionLog
+        )
+
+
+def test_a_condition_needs_exactly_one_operator_and_groups_take_none() -> None:
+    base = "phase: a1\ndata: d\ncriteria:\n  - id: x\n"
+    with pytest.raises(InvalidFile, match="exactly one operator"):
+        _validate(base + "    metric: tokens\n    max: 1\n    min: 0\n", CriteriaFile)
+    with pytest.raises(InvalidFile, match="belong to each condition"):
+        _validate(base + "    max: 1\n    all:\n      - {metric: fix_loops, max: 1}\n", CriteriaFile)
+    with pytest.raises(InvalidFile, match="needs `for_each: ticket`"):
+        _validate(base + "    where: {execution_model: haiku}\n    metric: fix_loops\n    max: 1\n",
+                  CriteriaFile)
