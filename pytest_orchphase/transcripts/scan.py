@@ -107,22 +107,20 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _nested_int(usage: dict[str, Any], outer: str, inner: str) -> int:
+    """``usage[outer][inner]`` as a count (0 when absent); :class:`_Bad` on wrong types."""
+    part = usage.get(outer)
+    if part is None:
+        return 0
+    if not isinstance(part, dict):
+        raise _Bad
+    return _int(part.get(inner))
+
+
 def usage_call(usage: Any, model: str, message_id: str, request_id: str) -> ApiCall:
     """An :class:`ApiCall` from a ``usage`` object; :class:`_Bad` on wrong types."""
     if not isinstance(usage, dict):
         raise _Bad
-    cache = usage.get("cache_creation")
-    one_hour = 0
-    if cache is not None:
-        if not isinstance(cache, dict):
-            raise _Bad
-        one_hour = _int(cache.get("ephemeral_1h_input_tokens"))
-    server = usage.get("server_tool_use")
-    searches = 0
-    if server is not None:
-        if not isinstance(server, dict):
-            raise _Bad
-        searches = _int(server.get("web_search_requests"))
     return ApiCall(
         message_id=message_id,
         request_id=request_id,
@@ -130,9 +128,9 @@ def usage_call(usage: Any, model: str, message_id: str, request_id: str) -> ApiC
         input_tokens=_int(usage.get("input_tokens")),
         output_tokens=_int(usage.get("output_tokens")),
         cache_creation_input_tokens=_int(usage.get("cache_creation_input_tokens")),
-        cache_creation_1h_tokens=one_hour,
+        cache_creation_1h_tokens=_nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens"),
         cache_read_input_tokens=_int(usage.get("cache_read_input_tokens")),
-        web_search_requests=searches,
+        web_search_requests=_nested_int(usage, "server_tool_use", "web_search_requests"),
         speed=_opt_str(usage.get("speed")) or None,
         inference_geo=_opt_str(usage.get("inference_geo")) or None,
     )

@@ -300,3 +300,12 @@ def test_parallel_read_gives_the_same_scan(
     parallel = scan_files(files)
     assert parallel.calls == serial.calls
     assert parallel.agents == serial.agents
+
+
+def test_usage_details_are_read_for_pricing(home: ClaudeHome) -> None:
+    u = usage(cw=300, cw_1h=200, web=2, speed="fast", geo="us")
+    call = only(scan_paths([home.session([assistant("msg_A", "req_A", u=u)])]))
+    assert (call.cache_creation_input_tokens, call.cache_creation_1h_tokens) == (300, 200)
+    assert (call.web_search_requests, call.speed, call.inference_geo) == (2, "fast", "us")
+    assert call.timestamp is not None and call.timestamp.year == 2026
+    assert call.session_id == SESSION
