@@ -31,8 +31,8 @@ class Mismatch:
     def describe(self, *, located: bool = True) -> str:
         where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         return (
-            f"{where if located else ''}{self.field} declares {show(self.declared)}, computed {show(self.computed)} "
-            f"= {self.formula}"
+            f"{where if located else ''}{self.field} declares {show(self.declared)}, "
+            f"computed {show(self.computed)} = {self.formula}"
         )
 
 

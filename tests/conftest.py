@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from support import REPO, Edit
 
 # Inline pytester runs drop the modules they imported when they end. PyYAML's and pydantic's C
 # extensions cannot be imported twice cleanly, so load the plugin's modules once, up front.
 import pytest_orchphase.items  # noqa: F401
 
 pytest_plugins = ["pytester"]
-
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-A1_LOG = "docs/orchestration-data/phase-a1-r03-r06/execution-log.yaml"
-A2_LOG = "docs/orchestration-data/phase-a2-r03-r06-r07/execution-log.yaml"
-A3_LOG = "docs/orchestration-data/phase-a3-r03-r06-r07/execution-log.yaml"
-
-Edit = Callable[[str, str, str], None]
 
 
 @pytest.fixture
@@ -45,8 +36,3 @@ def edit(project: pytest.Pytester) -> Edit:
         path.write_text(text.replace(old, new))
 
     return replace
-
-
-def fail_a2(edit: Edit) -> None:
-    """Make phase a2 fail: Haiku needed three fix loops on R03."""
-    edit(A2_LOG, "      fix_loops: 1\n      errors_encountered:", "      fix_loops: 3\n      errors_encountered:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import A1_LOG, A2_LOG, Edit, fail_a2
+from support import A1_LOG, A2_LOG, Edit, fail_a2
 
 A1_ITEMS = [
     "criteria/a1.yaml::token-efficiency[R03]",
@@ -17,17 +17,21 @@ A1_ITEMS = [
 ]
 
 
-def test_a1_passes_on_the_example_data_and_prints_table_and_decision(project: pytest.Pytester) -> None:
+def test_a1_passes_on_the_example_data_and_prints_table_and_decision(
+    project: pytest.Pytester,
+) -> None:
     project.makepyfile(test_own_suite="def test_not_a_criterion():\n    assert False\n")
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(passed=6)
     assert result.ret == 0
-    result.stdout.fnmatch_lines([
-        "*criterion*ticket*metric*actual*operator*limit*stretch*result*",
-        "token-efficiency*R06*tokens*36,200*below*40,000*35,000*PASS (stretch missed)",
-        "savings-vs-v2*savings[[]v2[]]*68.2%*min*60.0%*PASS",
-        "Proceed to phase a2: YES",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*criterion*ticket*metric*actual*operator*limit*stretch*result*",
+            "token-efficiency*R06*tokens*36,200*below*40,000*35,000*PASS (stretch missed)",
+            "savings-vs-v2*savings[[]v2[]]*68.2%*min*60.0%*PASS",
+            "Proceed to phase a2: YES",
+        ]
+    )
     assert "test_not_a_criterion" not in result.stdout.str()
 
 
@@ -38,17 +42,21 @@ def test_each_phase_of_the_example_data_passes(project: pytest.Pytester) -> None
         result.stdout.fnmatch_lines([f"Proceed to phase {upcoming}: YES"])
 
 
-def test_failure_reads_as_one_line_naming_file_and_field(project: pytest.Pytester, edit: Edit) -> None:
+def test_failure_reads_as_one_line_naming_file_and_field(
+    project: pytest.Pytester, edit: Edit
+) -> None:
     edit("criteria/a1.yaml", "    below: 40k\n    stretch: 35k", "    max: 40k\n    stretch: 35k")
     edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: 19200")
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(passed=5, failed=1)
     assert result.ret == 1
-    result.stdout.fnmatch_lines([
-        "token-efficiency[[]R06[]]: tokens 42,000 > max 40,000 (stretch 35,000 missed) — "
-        f"{A1_LOG}: tickets.R06",
-        "Proceed to phase a2: NO — failing: token-efficiency[[]R06[]]",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "token-efficiency[[]R06[]]: tokens 42,000 > max 40,000 (stretch 35,000 missed) — "
+            f"{A1_LOG}: tickets.R06",
+            "Proceed to phase a2: NO — failing: token-efficiency[[]R06[]]",
+        ]
+    )
     assert "Traceback" not in result.stdout.str()
     assert "pytest_orchphase" not in result.stdout.str()
 
@@ -57,7 +65,9 @@ def test_item_location_is_the_criterion_line(project: pytest.Pytester, edit: Edi
     edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: 19200")
     xml = project.path / "junit.xml"
     project.runpytest("--phase", "a1", f"--junitxml={xml}", "-o", "junit_family=xunit1")
-    case = next(c for c in ET.parse(xml).iter("testcase") if c.get("name") == "token-efficiency[R06]")
+    case = next(
+        c for c in ET.parse(xml).iter("testcase") if c.get("name") == "token-efficiency[R06]"
+    )
     assert case.get("file") == "criteria/a1.yaml"
     lines = (project.path / "criteria/a1.yaml").read_text().splitlines()
     assert lines[int(case.get("line", "-1"))].strip() == "- id: token-efficiency"
@@ -65,10 +75,12 @@ def test_item_location_is_the_criterion_line(project: pytest.Pytester, edit: Edi
 
 def test_stretch_missed_passes_and_met_is_reported(project: pytest.Pytester) -> None:
     result = project.runpytest("--phase", "a1")
-    result.stdout.fnmatch_lines([
-        "token-efficiency*R03*29,200*PASS (stretch met)",
-        "token-efficiency*R06*36,200*PASS (stretch missed)",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "token-efficiency*R03*29,200*PASS (stretch met)",
+            "token-efficiency*R06*36,200*PASS (stretch missed)",
+        ]
+    )
     assert result.ret == 0
 
 
@@ -76,14 +88,18 @@ def test_all_fails_when_one_condition_fails(project: pytest.Pytester, edit: Edit
     edit(A1_LOG, "      fix_loops: 1\n", "      fix_loops: 2\n")
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(passed=5, failed=1)
-    result.stdout.fnmatch_lines([
-        "quality[[]R06[]]: all of 2 conditions must hold; fix_loops 2 > max 1 — *",
-        "*PASS  review_attempts 2 <= max 2",
-        "*FAIL  fix_loops 2 > max 1",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "quality[[]R06[]]: all of 2 conditions must hold; fix_loops 2 > max 1 — *",
+            "*PASS  review_attempts 2 <= max 2",
+            "*FAIL  fix_loops 2 > max 1",
+        ]
+    )
 
 
-def test_any_passes_when_one_branch_holds_and_fails_when_none(project: pytest.Pytester, edit: Edit) -> None:
+def test_any_passes_when_one_branch_holds_and_fails_when_none(
+    project: pytest.Pytester, edit: Edit
+) -> None:
     # Example data: A2 costs more per ticket than A1, yet quality is maintained: the OR passes.
     ok = project.runpytest("--phase", "a2", "-k", "comparison")
     ok.assert_outcomes(passed=1)
@@ -91,10 +107,13 @@ def test_any_passes_when_one_branch_holds_and_fails_when_none(project: pytest.Py
     edit(A2_LOG, "        edge_case_handling: same", "        edge_case_handling: worse")
     bad = project.runpytest("--phase", "a2", "-k", "comparison")
     bad.assert_outcomes(failed=1)
-    bad.stdout.fnmatch_lines([
-        "comparison-to-a1: one of 2 conditions must hold; ticket_tokens_average 33,633.3 >= below "
-        "32,700 (a1's ticket_tokens_average); quality_vs_sonnet worse < min same — *",
-    ])
+    bad.stdout.fnmatch_lines(
+        [
+            "comparison-to-a1: one of 2 conditions must hold; "
+            "ticket_tokens_average 33,633.3 >= below 32,700 (a1's ticket_tokens_average); "
+            "quality_vs_sonnet worse < min same — *",
+        ]
+    )
 
 
 def test_per_ticket_filter_makes_items_only_for_matching_tickets(project: pytest.Pytester) -> None:
@@ -105,14 +124,18 @@ def test_per_ticket_filter_makes_items_only_for_matching_tickets(project: pytest
     assert result.ret == 0
 
 
-def test_filter_matching_no_ticket_fails_instead_of_passing(project: pytest.Pytester, edit: Edit) -> None:
+def test_filter_matching_no_ticket_fails_instead_of_passing(
+    project: pytest.Pytester, edit: Edit
+) -> None:
     edit("criteria/a2.yaml", "where: {execution_model: haiku}", "where: {execution_model: opus}")
     result = project.runpytest("--phase", "a2", "-k", "haiku-validation")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no ticket matches where: {'execution_model': 'opus'}*"])
 
 
-def test_cross_phase_reference_follows_the_other_phases_data(project: pytest.Pytester, edit: Edit) -> None:
+def test_cross_phase_reference_follows_the_other_phases_data(
+    project: pytest.Pytester, edit: Edit
+) -> None:
     # Raise A1's per-ticket average above A2's: the cost branch of the OR now holds on its own.
     edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: 19400")
     edit(A2_LOG, "        edge_case_handling: same", "        edge_case_handling: worse")
@@ -126,18 +149,22 @@ def test_gate_blocks_a3_when_a2_fails_on_its_data(project: pytest.Pytester, edit
     result = project.runpytest("--phase", "a3")
     result.assert_outcomes(passed=5, failed=1)
     assert result.ret == 1
-    result.stdout.fnmatch_lines([
-        "phase-gate[[]a2[]]: a3 requires a2, and phase a2 failed: haiku-validation[[]R03[]], "
-        "haiku-success-rate",
-        "Proceed to phase a4: NO — failing: phase-gate[[]a2[]]",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "phase-gate[[]a2[]]: a3 requires a2, and phase a2 failed: haiku-validation[[]R03[]], "
+            "haiku-success-rate",
+            "Proceed to phase a4: NO — failing: phase-gate[[]a2[]]",
+        ]
+    )
 
 
 def test_gate_is_recursive(project: pytest.Pytester, edit: Edit) -> None:
     edit(A1_LOG, "      fix_loops: 1\n", "      fix_loops: 2\n")
     result = project.runpytest("--phase", "a3", "-k", "gate")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["phase-gate[[]a2[]]: a3 requires a2, and phase a2 failed: phase-gate[[]a1[]]"])
+    result.stdout.fnmatch_lines(
+        ["phase-gate[[]a2[]]: a3 requires a2, and phase a2 failed: phase-gate[[]a1[]]"]
+    )
 
 
 def test_no_gate_passes_with_a_recorded_warning(project: pytest.Pytester, edit: Edit) -> None:
@@ -145,42 +172,53 @@ def test_no_gate_passes_with_a_recorded_warning(project: pytest.Pytester, edit: 
     result = project.runpytest("--phase", "a3", "--orchphase-no-gate")
     result.assert_outcomes(passed=6, warnings=1)
     assert result.ret == 0
-    result.stdout.fnmatch_lines([
-        "*gate bypassed with --orchphase-no-gate: phase a2 failed: haiku-validation*",
-        "phase-gate*a2*BYPASSED",
-        "Proceed to phase a4: YES — gate a2 bypassed with --orchphase-no-gate",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*gate bypassed with --orchphase-no-gate: phase a2 failed: haiku-validation*",
+            "phase-gate*a2*BYPASSED",
+            "Proceed to phase a4: YES — gate a2 bypassed with --orchphase-no-gate",
+        ]
+    )
 
 
 def test_declared_total_mismatch_is_warned_and_listed(project: pytest.Pytester, edit: Edit) -> None:
     edit(A1_LOG, "  total_tokens: 77000 ", "  total_tokens: 79000 ")
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(passed=6, warnings=1)
-    result.stdout.fnmatch_lines([
-        f"{A1_LOG}:121: OrchphaseWarning: declared total differs: totals.total_tokens declares "
-        "79,000, computed 77,000 = planning + Σ tickets",
-        "Declared totals that differ from the computed ones (1):",
-        f"{A1_LOG}:*totals.total_tokens*79,000*77,000*planning + Σ tickets",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            f"*{A1_LOG}:121: OrchphaseWarning: declared total differs: "
+            "totals.total_tokens declares 79,000, computed 77,000 = planning + Σ tickets",
+            "Declared totals that differ from the computed ones (1):",
+            f"{A1_LOG}:*totals.total_tokens*79,000*77,000*planning + Σ tickets",
+        ]
+    )
 
 
 def test_unfilled_placeholder_is_a_collection_error(project: pytest.Pytester, edit: Edit) -> None:
     edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: ${ACTUAL}")
     result = project.runpytest("--phase", "a1")
     assert result.ret == pytest.ExitCode.INTERRUPTED  # collection error stops the run
-    result.stdout.fnmatch_lines([
-        f"*{A1_LOG}:*:*: tickets.R06.implementation.actual_tokens: unfilled placeholder "
-        "'${ACTUAL}'; expected the measured value",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            f"*{A1_LOG}:*:*: tickets.R06.implementation.actual_tokens: unfilled placeholder "
+            "'${ACTUAL}'; expected the measured value",
+        ]
+    )
     assert "Traceback" not in result.stdout.str()
 
 
 def test_yaml_syntax_error_names_file_line_and_column(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, '    - "Classify complexity (R03: mechanical, R06: nuanced)"',
-         "    - Classify complexity (R03: mechanical, R06: nuanced)")
+    edit(
+        A1_LOG,
+        '    - "Classify complexity (R03: mechanical, R06: nuanced)"',
+        "    - Classify complexity (R03: mechanical, R06: nuanced)",
+    )
     result = project.runpytest("--phase", "a1")
     assert result.ret == 2
-    result.stdout.fnmatch_lines([f"*{A1_LOG}:12:*: YAML syntax error: mapping values are not allowed*"])
+    result.stdout.fnmatch_lines(
+        [f"*{A1_LOG}:12:*: YAML syntax error: mapping values are not allowed*"]
+    )
 
 
 def test_unknown_key_is_an_error_with_did_you_mean(project: pytest.Pytester, edit: Edit) -> None:
@@ -192,12 +230,18 @@ def test_unknown_key_is_an_error_with_did_you_mean(project: pytest.Pytester, edi
     )
 
 
-def test_unknown_metric_in_criteria_is_an_error_at_its_line(project: pytest.Pytester, edit: Edit) -> None:
+def test_unknown_metric_in_criteria_is_an_error_at_its_line(
+    project: pytest.Pytester, edit: Edit
+) -> None:
     edit("criteria/a1.yaml", "    metric: wall_time_minutes", "    metric: wall_time_minuts")
     result = project.runpytest("--phase", "a1")
     assert result.ret == 2
-    result.stdout.fnmatch_lines(["*criteria/a1.yaml:*: criteria[[]2[]].metric: unknown phase metric "
-                                 "'wall_time_minuts'; did you mean 'wall_time_minutes'?*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*criteria/a1.yaml:*: criteria[[]2[]].metric: unknown phase metric "
+            "'wall_time_minuts'; did you mean 'wall_time_minutes'?*"
+        ]
+    )
 
 
 def test_unknown_phase_is_a_usage_error_listing_known_phases(project: pytest.Pytester) -> None:
@@ -235,7 +279,9 @@ def test_marker_is_registered_and_selects(project: pytest.Pytester) -> None:
 def test_junit_carries_properties_per_item(project: pytest.Pytester) -> None:
     xml = project.path / "junit.xml"
     project.runpytest("--phase", "a1", f"--junitxml={xml}")
-    case = next(c for c in ET.parse(xml).iter("testcase") if c.get("name") == "token-efficiency[R06]")
+    case = next(
+        c for c in ET.parse(xml).iter("testcase") if c.get("name") == "token-efficiency[R06]"
+    )
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert props["phase"] == "a1"
     assert props["metric"] == "tokens"
@@ -250,13 +296,15 @@ def test_junit_carries_properties_per_item(project: pytest.Pytester) -> None:
 def test_without_a_phase_the_plugin_collects_nothing_and_imports_nothing_heavy(
     project: pytest.Pytester,
 ) -> None:
-    project.makepyfile(test_light="""
+    project.makepyfile(
+        test_light="""
         import sys
         def test_light():
             heavy = [m for m in ("pydantic", "yaml", "tabulate", "pytest_orchphase.models")
                      if m in sys.modules]
             assert heavy == []
-    """)
+    """
+    )
     result = project.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:xdist")
     result.assert_outcomes(passed=1)
 
@@ -281,8 +329,12 @@ def test_data_and_criteria_folders_can_be_moved(project: pytest.Pytester) -> Non
     (project.path / "criteria").rename(project.path / "gates")
     (project.path / "docs").rename(project.path / "records")
     result = project.runpytest(
-        "--phase", "a1", "--orchphase-criteria", "gates",
-        "--orchphase-data", "records/orchestration-data",
+        "--phase",
+        "a1",
+        "--orchphase-criteria",
+        "gates",
+        "--orchphase-data",
+        "records/orchestration-data",
     )
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["gates/a1.yaml ......*"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO
+from support import FIXTURES, REPO
 
 from pytest_orchphase import validation, yamlio
 from pytest_orchphase.declared import declared_mismatches

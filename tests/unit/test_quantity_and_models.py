@@ -57,9 +57,7 @@ def test_plan_template_alternatives_are_not_values() -> None:
 
 def test_naive_timestamps_need_a_timezone() -> None:
     with pytest.raises(InvalidFile, match="timezone"):
-        _validate(
-            "shared_planning:\n  start_time: '2026-02-07T10:00:00'\n", ExecutionLog
-        )
+        _validate("shared_planning:\n  start_time: '2026-02-07T10:00:00'\n", ExecutionLog)
 
 
 def test_a_condition_needs_exactly_one_operator_and_groups_take_none() -> None:
@@ -67,7 +65,11 @@ def test_a_condition_needs_exactly_one_operator_and_groups_take_none() -> None:
     with pytest.raises(InvalidFile, match="exactly one operator"):
         _validate(base + "    metric: tokens\n    max: 1\n    min: 0\n", CriteriaFile)
     with pytest.raises(InvalidFile, match="belong to each condition"):
-        _validate(base + "    max: 1\n    all:\n      - {metric: fix_loops, max: 1}\n", CriteriaFile)
+        _validate(
+            base + "    max: 1\n    all:\n      - {metric: fix_loops, max: 1}\n", CriteriaFile
+        )
     with pytest.raises(InvalidFile, match="needs `for_each: ticket`"):
-        _validate(base + "    where: {execution_model: haiku}\n    metric: fix_loops\n    max: 1\n",
-                  CriteriaFile)
+        _validate(
+            base + "    where: {execution_model: haiku}\n    metric: fix_loops\n    max: 1\n",
+            CriteriaFile,
+        )
