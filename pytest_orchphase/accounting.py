@@ -33,7 +33,6 @@ class Accounts:
     stages: dict[str, dict[str, Usage]]
     flat: dict[str, Usage] = field(default_factory=dict)
     unattributed: Usage | None = None
-    estimates: dict[tuple[str | None, str], Usage] = field(default_factory=dict)
 
     def ticket(self, ticket: str) -> Usage | None:
         if ticket in self.flat:

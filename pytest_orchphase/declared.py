@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pytest_orchphase.accounting import hand_accounts
 from pytest_orchphase.metrics import MetricContext
-from pytest_orchphase.phase import display
+from pytest_orchphase.phase import Phase, display
 from pytest_orchphase.usage import MetricUnavailable, Usage
 from pytest_orchphase.yamlio import FieldPath, dotted
 
@@ -46,10 +46,10 @@ def show(value: float | bool) -> str:
 Check = tuple[FieldPath, object, Callable[[], float | bool], str, bool]
 
 
-def declared_mismatches(ctx: MetricContext) -> list[Mismatch]:
+def declared_mismatches(phase: Phase) -> list[Mismatch]:
     """Compare every declared total/analysis in the log and metadata with the computed value."""
-    hand = MetricContext(phase=ctx.phase, accounts=hand_accounts(ctx.phase))
-    phase, log, n = hand.phase, hand.phase.log, hand.n
+    hand = MetricContext(phase=phase, accounts=hand_accounts(phase))
+    log, n = phase.log, hand.n
 
     def total() -> float:
         return hand.phase_usage().total

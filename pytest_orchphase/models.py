@@ -330,6 +330,28 @@ class ExecutionLog(Strict):
 # --------------------------------------------------------------------------- metadata
 
 
+class SessionSpec(Strict):
+    """A session of the phase: by id (resolved under the Claude config folder) or by path.
+
+    ``ticket`` (and ``stage``) give all of the session's usage to that ticket, for worker sessions
+    run on their own (e.g. headless ``claude -p`` runs); without them the session is the lead's:
+    its own calls are shared planning, its sub-agents are attributed by the execution log.
+    """
+
+    session: str | None = None
+    path: str | None = None
+    ticket: str | None = None
+    stage: StageName | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SessionSpec:
+        if (self.session is None) == (self.path is None):
+            raise ValueError("give exactly one of `session` (an id) or `path`")
+        if self.stage is not None and self.ticket is None:
+            raise ValueError("`stage` needs `ticket`")
+        return self
+
+
 class Metadata(Strict):
     phase: str
     tickets: list[str] = Field(min_length=1)
@@ -342,7 +364,7 @@ class Metadata(Strict):
     hypothesis: list[str] = Field(default_factory=list)
     risk: str | None = None
     comparison: list[str] | dict[str, str] = Field(default_factory=list)
-    sessions: list[str] = Field(default_factory=list)
+    sessions: list[str | SessionSpec] = Field(default_factory=list)
     models: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("tickets", mode="before")

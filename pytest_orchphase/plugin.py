@@ -43,6 +43,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"folder holding <phase>.yaml criteria files (default: {DEFAULT_CRITERIA})",
     )
     group.addoption(
+        "--orchphase-prices",
+        dest="orchphase_prices",
+        metavar="FILE",
+        default=None,
+        help="a price file merged over the shipped prices (see README: Prices)",
+    )
+    group.addoption(
         "--orchphase-no-gate",
         dest="orchphase_no_gate",
         action="store_true",
@@ -52,6 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("orchphase_phase", "phase to evaluate when --phase is not given", default="")
     parser.addini("orchphase_data", "folder of the phases' data folders", default="")
     parser.addini("orchphase_criteria", "folder of <phase>.yaml criteria files", default="")
+    parser.addini("orchphase_prices", "price file merged over the shipped prices", default="")
 
 
 def _folder(config: pytest.Config, option: str, ini: str, default: str) -> Path:
@@ -84,16 +92,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
     criteria_dir = _folder(config, "orchphase_criteria", "orchphase_criteria", DEFAULT_CRITERIA)
     data_root = _folder(config, "orchphase_data", "orchphase_data", DEFAULT_DATA)
+    given_prices = config.getoption("orchphase_prices") or config.getini("orchphase_prices")
+    prices = _folder(config, "orchphase_prices", "orchphase_prices", "") if given_prices else None
     try:
         criteria_file = require_phase(criteria_dir, phase)
         check_graph(criteria_dir, phase)
+        if prices is not None and not prices.is_file():
+            raise OrchphaseError("price file not found; expected a YAML price file", path=prices)
     except OrchphaseError as exc:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
 
     settings = PhaseSettings(
         phase=phase,
         criteria_file=criteria_file,
-        runner=PhaseRunner(criteria_dir, data_root),
+        runner=PhaseRunner(criteria_dir, data_root, prices=prices),
         no_gate=bool(config.getoption("orchphase_no_gate")),
     )
     config.pluginmanager.register(PhaseSession(settings), "orchphase-session")

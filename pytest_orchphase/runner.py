@@ -9,6 +9,7 @@ from pytest_orchphase.accounting import hand_accounts
 from pytest_orchphase.declared import Mismatch, declared_mismatches
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate import Verdict, check, evaluate
+from pytest_orchphase.measure import Measured, measure_phase, measured_accounts
 from pytest_orchphase.metrics import REGISTRY, MetricContext, Registry, model_matches
 from pytest_orchphase.models import Criterion, TicketFilter
 from pytest_orchphase.phase import Phase, known_phases, load_phase
@@ -66,11 +67,19 @@ def _matches(flt: TicketFilter | None, ticket_id: str, phase: Phase) -> bool:
 class PhaseRunner:
     """Phases by name, each loaded and checked once; verdicts and gates computed from data."""
 
-    def __init__(self, criteria_dir: Path, data_root: Path, registry: Registry = REGISTRY) -> None:
+    def __init__(
+        self,
+        criteria_dir: Path,
+        data_root: Path,
+        registry: Registry = REGISTRY,
+        prices: Path | None = None,
+    ) -> None:
         self.criteria_dir = criteria_dir
         self.data_root = data_root
         self.registry = registry
+        self.prices = prices
         self._phases: dict[str, Phase] = {}
+        self._measured: dict[str, Measured | None] = {}
         self._contexts: dict[str, MetricContext] = {}
         self._gates: dict[str, GateResult] = {}
         self._known = set(known_phases(criteria_dir))
@@ -99,11 +108,23 @@ class PhaseRunner:
             self._phases[name] = phase
         return self._phases[name]
 
+    def measured(self, name: str) -> Measured | None:
+        """The phase's measured usage (transcripts are read here, once, never at collection)."""
+        if name not in self._measured:
+            self._measured[name] = measure_phase(self.load(name), self.prices)
+        return self._measured[name]
+
     def context(self, name: str) -> MetricContext:
         if name not in self._contexts:
             phase = self.load(name)
-            self._contexts[name] = MetricContext(phase=phase, accounts=hand_accounts(phase))
+            measured = self.measured(name)
+            accounts = measured_accounts(phase, measured) if measured else hand_accounts(phase)
+            self._contexts[name] = MetricContext(phase=phase, accounts=accounts)
         return self._contexts[name]
+
+    def measured_if_read(self, name: str) -> Measured | None:
+        """Measured usage only if this process already read it (the summary never scans)."""
+        return self._measured.get(name)
 
     def items(self, name: str) -> list[ItemSpec]:
         phase = self.load(name)
@@ -133,7 +154,7 @@ class PhaseRunner:
         )
 
     def mismatches(self, name: str) -> list[Mismatch]:
-        return declared_mismatches(self.context(name))
+        return declared_mismatches(self.load(name))
 
     def gate(self, name: str) -> GateResult:
         """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates."""

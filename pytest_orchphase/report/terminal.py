@@ -7,9 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
+from pytest_orchphase.accounting import hand_accounts
 from pytest_orchphase.declared import show
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.phase import next_phase_name
+from pytest_orchphase.measure import Measured
+from pytest_orchphase.models import STAGES
+from pytest_orchphase.phase import Phase, next_phase_name
+from pytest_orchphase.quantity import fmt_tokens
+from pytest_orchphase.usage import Usage
 
 if TYPE_CHECKING:
     from pytest_orchphase.items import PhaseSettings
@@ -110,9 +115,74 @@ def write_summary(tr: Any, settings: PhaseSettings, rows: list[dict[str, str]]) 
                 disable_numparse=True,
             )
         )
+    if rows:
+        write_measured(tr, settings)
     errors = len(tr.stats.get("error", []))
     decision = decide(settings, rows, errors)
     tr.write_line("")
     tr.write_line(
         decision.line, bold=True, green=decision.answer == "YES", red=decision.answer != "YES"
     )
+
+
+def estimate_rows(phase: Phase, measured: Measured) -> list[list[str]]:
+    """Place, estimated (the log's figure), measured, the estimate's error, measured USD."""
+    hand = hand_accounts(phase)
+    out: list[list[str]] = []
+
+    def row(place: str, estimate: Usage | None, actual: Usage | None) -> None:
+        if estimate is None and actual is None:
+            return
+        error = ""
+        if estimate is not None and actual is not None and actual.total:
+            error = f"{(estimate.total - actual.total) / actual.total * 100:+.0f}%"
+        usd = "" if actual is None else ("unknown" if actual.usd is None else f"${actual.usd:,.4f}")
+        out.append(
+            [
+                place,
+                fmt_tokens(estimate.total) if estimate else "",
+                fmt_tokens(actual.total) if actual else "",
+                error,
+                usd,
+            ]
+        )
+
+    row("shared planning", hand.planning, measured.planning)
+    for ticket in phase.tickets:
+        stages = measured.stages.get(ticket, {})
+        for stage in STAGES:
+            estimate = hand.stage(ticket, stage)
+            if stage in stages or (estimate is not None and ticket in measured.tickets()):
+                row(f"{ticket} {stage}", estimate, stages.get(stage))
+        if ticket in measured.whole:
+            row(f"{ticket} (whole session)", hand.ticket(ticket), measured.whole[ticket])
+    row("unattributed", None, measured.unattributed)
+    return out
+
+
+def write_measured(tr: Any, settings: PhaseSettings) -> None:
+    measured = settings.runner.measured_if_read(settings.phase)
+    if measured is None:
+        return
+    phase = settings.runner.load(settings.phase)
+    tr.write_line("")
+    tr.write_line(
+        f"Measured usage ({measured.files} transcript files, {measured.malformed_lines} "
+        "malformed lines); the error is (estimated − measured) / measured:"
+    )
+    tr.write_line(
+        tabulate(
+            estimate_rows(phase, measured),
+            headers=("place", "estimated", "measured", "error", "USD"),
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+    )
+    unplaced = [a for a in measured.agents if a.ticket is None and a.stage is None]
+    for agent in unplaced:
+        tr.write_line(
+            f"unattributed: agent {agent.agent_id} "
+            f"({agent.description or 'no description'}): {agent.how}"
+        )
+    for warning in measured.warnings:
+        tr.write_line(f"warning: {warning}")

@@ -98,7 +98,7 @@ def _phase(tmp_path: Path, log_text: str) -> MetricContext:
 
 def test_fixed_it_loads_and_exactly_its_two_arithmetic_slips_are_flagged(tmp_path: Path) -> None:
     ctx = _phase(tmp_path, without_stray_stages())
-    slips = {m.field: (m.declared, m.computed) for m in declared_mismatches(ctx)}
+    slips = {m.field: (m.declared, m.computed) for m in declared_mismatches(ctx.phase)}
     assert slips == {
         "batching_analysis.unbatched_cost": (96000, 94000),  # (10k + 32k) + (10k + 42k)
         "batching_analysis.batching_savings": (10000, 8000),  # 20k - 12k

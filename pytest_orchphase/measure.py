@@ -1,0 +1,306 @@
+"""Measured usage of a phase: its sessions scanned, each call attributed to planning, a ticket's
+stage, or "unattributed" (shown, never dropped), and priced.
+
+Attribution, in order:
+
+1. a session named with ``ticket`` (and ``stage``) in metadata.yaml: all of its calls go there;
+2. the lead session's own calls, and its context compaction: shared planning;
+3. a sub-agent listed in a stage's ``agents.agent_ids``;
+4. a sub-agent whose Task description matches a stage's ``agents.description_pattern``;
+5. a sub-agent whose Task description (else prompt) names exactly one of the phase's tickets: that
+   ticket, at the stage its description suggests (review, monitor, branch, fix, merge/PR/push),
+   else implementation;
+6. anything else: unattributed.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_orchphase.accounting import Accounts, hand_accounts
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.models import SessionSpec
+from pytest_orchphase.phase import Phase
+from pytest_orchphase.usage import Usage
+
+TRANSCRIPTS_DIR = "transcripts"
+PLANNING = "shared_planning"
+STAGE_WORDS = (
+    ("review", "review"),
+    ("monitor", "monitoring"),
+    ("branch", "branch_creation"),
+    ("fix", "fix"),
+    ("finaliz", "finalization"),
+    ("merge", "finalization"),
+    ("pull request", "finalization"),
+    ("push", "finalization"),
+)
+
+
+@dataclass(frozen=True)
+class AgentAttribution:
+    agent_id: str
+    session_id: str | None
+    description: str | None
+    ticket: str | None
+    stage: str | None
+    how: str
+    usage: Usage
+
+
+@dataclass
+class Measured:
+    """What the transcripts say the phase spent, by place."""
+
+    planning: Usage | None = None
+    stages: dict[str, dict[str, Usage]] = field(default_factory=dict)
+    whole: dict[str, Usage] = field(default_factory=dict)
+    unattributed: Usage | None = None
+    agents: list[AgentAttribution] = field(default_factory=list)
+    files: int = 0
+    malformed_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def tickets(self) -> set[str]:
+        return set(self.stages) | set(self.whole)
+
+
+def session_specs(phase: Phase) -> list[tuple[SessionSpec, int]]:
+    out: list[tuple[SessionSpec, int]] = []
+    for i, entry in enumerate(phase.metadata.sessions):
+        spec = SessionSpec(session=entry) if isinstance(entry, str) else entry
+        if isinstance(entry, str) and ("/" in entry or entry.endswith((".jsonl", ".json"))):
+            spec = SessionSpec(path=entry)
+        out.append((spec, i))
+    return out
+
+
+def has_sources(phase: Phase) -> bool:
+    return bool(phase.metadata.sessions) or (phase.data_dir / TRANSCRIPTS_DIR).is_dir()
+
+
+def _resolve(
+    phase: Phase, spec: SessionSpec, index: int, config_dirs: Sequence[Path] | None
+) -> Path:
+    from pytest_orchphase.transcripts import resolve_session
+
+    doc = phase.metadata_doc
+    if spec.path is not None:
+        path = (phase.data_dir / spec.path).resolve()
+        if not path.exists():
+            raise doc.error(
+                f"session file {spec.path} not found (relative to {phase.data_dir}); expected "
+                "a transcript .jsonl, a folder of them, or a headless result",
+                ("sessions", index),
+            )
+        return path
+    try:
+        return resolve_session(spec.session or "", config_dirs)
+    except OrchphaseError as exc:
+        raise doc.error(exc.message, ("sessions", index)) from None
+
+
+def _sum(calls: Iterable[object], cost_of: dict[int, float | None]) -> Usage | None:
+    from pytest_orchphase.transcripts import ApiCall
+
+    total: Usage | None = None
+    for call in calls:
+        assert isinstance(call, ApiCall)
+        usd = cost_of[id(call)]
+        usage = Usage.measured(
+            input=call.input_tokens,
+            output=call.output_tokens,
+            cache_write=call.cache_creation_input_tokens,
+            cache_read=call.cache_read_input_tokens,
+            usd=usd,
+            usd_note="" if usd is not None else f"model {call.model!r} has no price",
+        )
+        total = usage if total is None else total + usage
+    return total
+
+
+def infer_stage(text: str) -> str:
+    low = text.lower()
+    return next((stage for word, stage in STAGE_WORDS if word in low), "implementation")
+
+
+def _ticket_named(text: str | None, tickets: Sequence[str]) -> list[str]:
+    if not text:
+        return []
+    return [
+        t
+        for t in tickets
+        if re.search(rf"(?<![A-Za-z0-9]){re.escape(t)}(?![A-Za-z0-9])", text, re.IGNORECASE)
+    ]
+
+
+def _within(path: Path | None, root: Path) -> bool:
+    if path is None:
+        return False
+    if path == root:
+        return True
+    folder = root.with_suffix("") if root.suffix == ".jsonl" else root
+    return folder == path or folder in path.parents
+
+
+def measure_phase(
+    phase: Phase, prices: Path | None = None, config_dirs: Sequence[Path] | None = None
+) -> Measured | None:
+    """Scan the phase's sessions and attribute their usage; ``None`` when it names none."""
+    if not has_sources(phase):
+        return None
+    from pytest_orchphase.pricing import PriceTable, UnknownModelWarning
+    from pytest_orchphase.transcripts import ApiCall, scan_paths
+
+    roots: list[tuple[Path, SessionSpec | None]] = [
+        (_resolve(phase, spec, i, config_dirs), spec) for spec, i in session_specs(phase)
+    ]
+    folder = phase.data_dir / TRANSCRIPTS_DIR
+    if folder.is_dir():
+        roots.append((folder.resolve(), None))
+    for spec, i in session_specs(phase):
+        if spec.ticket is not None and spec.ticket not in phase.tickets:
+            raise phase.metadata_doc.error(
+                f"ticket {spec.ticket!r} is not one of this phase's tickets "
+                f"({', '.join(phase.tickets)})",
+                ("sessions", i, "ticket"),
+            )
+    scan = scan_paths([root for root, _ in roots])
+    table = PriceTable.load(prices)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings
+        cost_of = {id(c): table.cost(c) for c in scan.calls}
+
+    links: dict[str, tuple[str, str]] = {}
+    patterns: list[tuple[re.Pattern[str], str, str]] = []
+    places = [(t, name, st) for t, tk in phase.tickets.items() for name, st in tk.stages().items()]
+    if phase.log.shared_planning is not None:
+        places.append(("", PLANNING, phase.log.shared_planning))
+    for ticket, stage, st in places:
+        if st.agents is None:
+            continue
+        for agent in st.agents.agent_ids:
+            links[agent] = (ticket, stage)
+        if st.agents.description_pattern:
+            patterns.append((re.compile(st.agents.description_pattern), ticket, stage))
+
+    groups: dict[tuple[str, str], list[ApiCall]] = {}
+    agent_calls: dict[str, list[ApiCall]] = {}
+    agent_place: dict[str, tuple[str, str, str]] = {}
+    for call in scan.calls:
+        owner = next(
+            (spec for root, spec in roots if spec and spec.ticket and _within(call.path, root)),
+            None,
+        )
+        place: tuple[str, str]
+        if owner is not None:
+            place = (owner.ticket or "", owner.stage or "")
+        elif call.agent_id is None or call.compaction:
+            place = ("", PLANNING)
+        else:
+            agent_calls.setdefault(call.agent_id, []).append(call)
+            if call.agent_id not in agent_place:
+                agent_place[call.agent_id] = _attribute(
+                    call.agent_id,
+                    scan.agents.get(call.agent_id),
+                    links,
+                    patterns,
+                    list(phase.tickets),
+                )
+            ticket, stage, _ = agent_place[call.agent_id]
+            place = (ticket, stage)
+        groups.setdefault(place, []).append(call)
+
+    measured = Measured(
+        files=scan.files, malformed_lines=scan.malformed_lines, warnings=list(scan.warnings)
+    )
+    for (ticket, stage), calls in groups.items():
+        usage = _sum(calls, cost_of)
+        assert usage is not None
+        if stage == PLANNING:
+            measured.planning = usage
+        elif ticket == "" and stage == "":
+            measured.unattributed = usage
+        elif stage == "":
+            measured.whole[ticket] = usage
+        else:
+            measured.stages.setdefault(ticket, {})[stage] = usage
+    for agent_id, calls in agent_calls.items():
+        info = scan.agents.get(agent_id)
+        ticket, stage, how = agent_place[agent_id]
+        usage = _sum(calls, cost_of)
+        assert usage is not None
+        measured.agents.append(
+            AgentAttribution(
+                agent_id,
+                info.session_id if info else None,
+                info.description if info else None,
+                ticket or None,
+                stage or None,
+                how,
+                usage,
+            )
+        )
+    for model, count in sorted(table.unknown_models.items()):
+        measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
+    return measured
+
+
+def _attribute(
+    agent_id: str,
+    info: object,
+    links: dict[str, tuple[str, str]],
+    patterns: list[tuple[re.Pattern[str], str, str]],
+    tickets: list[str],
+) -> tuple[str, str, str]:
+    from pytest_orchphase.transcripts import AgentInfo
+
+    if agent_id in links:
+        ticket, stage = links[agent_id]
+        return ticket, stage, "agents.agent_ids"
+    description = info.description if isinstance(info, AgentInfo) else None
+    prompt = info.prompt if isinstance(info, AgentInfo) else None
+    for pattern, ticket, stage in patterns:
+        if description and pattern.search(description):
+            return ticket, stage, "agents.description_pattern"
+    for text, where in ((description, "description"), (prompt, "prompt")):
+        named = _ticket_named(text, tickets)
+        if len(named) == 1:
+            return named[0], infer_stage(description or ""), f"ticket id in Task {where}"
+        if len(named) > 1:
+            return "", "", f"Task {where} names several tickets ({', '.join(named)})"
+    return "", "", "no mapping and no ticket id in the Task"
+
+
+def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
+    """The phase's accounts with measured usage winning over the log's figures, place by place.
+
+    A ticket with any measured usage is counted from measurement alone (its hand figures stay as
+    the estimates to compare with); a stage of such a ticket with no measured usage is unknown.
+    """
+    hand = hand_accounts(phase)
+    stages: dict[str, dict[str, Usage]] = {}
+    flat: dict[str, Usage] = {}
+    for ticket in phase.tickets:
+        if ticket in measured.tickets():
+            own = dict(measured.stages.get(ticket, {}))
+            stages[ticket] = own
+            parts = [*own.values(), *([measured.whole[ticket]] if ticket in measured.whole else [])]
+            total = parts[0]
+            for part in parts[1:]:
+                total = total + part
+            flat[ticket] = total
+        elif ticket in hand.flat:
+            flat[ticket] = hand.flat[ticket]
+        else:
+            stages[ticket] = hand.stages.get(ticket, {})
+    return Accounts(
+        planning=measured.planning if measured.planning is not None else hand.planning,
+        stages=stages,
+        flat=flat,
+        unattributed=measured.unattributed,
+    )

@@ -1,0 +1,183 @@
+"""A phase whose sessions are measured from transcripts in the real Claude Code format."""
+
+from __future__ import annotations
+
+import pytest
+from transcript_builders import (
+    ClaudeHome,
+    agent_progress,
+    agent_result,
+    assistant,
+    spawn_block,
+    usage,
+)
+
+HAIKU = "claude-haiku-4-5-20251001"
+SONNET = "claude-sonnet-4-5-20250929"
+CRITERIA = """\
+phase: m1
+data: phase-m1
+criteria:
+  - id: output-per-ticket
+    for_each: ticket
+    metric: tokens
+    measure: output
+    max: 1000
+  - id: cost
+    metric: tokens
+    measure: usd
+    max: 0.20
+  - id: review-cost
+    for_each: ticket
+    where: {tickets: [R06]}
+    metric: stage_tokens
+    stage: review
+    measure: usd
+    max: 0.02
+"""
+LOG = """\
+shared_planning:
+  model: opus
+  estimated_tokens: 15000
+tickets:
+  R03:
+    implementation:
+      model: haiku
+      estimated_tokens: 12000
+      fix_loops: 0
+  R06:
+    review:
+      tier: T2
+      estimated_tokens: 5000
+      result: PASS
+MONITORING
+"""
+
+
+def write_phase(pytester: pytest.Pytester, *, reviewer: str = SONNET, monitoring: str = "") -> None:
+    pytester.makefile(".yaml", **{"criteria/m1": CRITERIA})
+    data = pytester.path / "docs" / "orchestration-data" / "phase-m1"
+    data.mkdir(parents=True)
+    (data / "metadata.yaml").write_text("phase: M1\ntickets: [R03, R06]\n")
+    (data / "execution-log.yaml").write_text(LOG.replace("MONITORING", monitoring))
+    home = ClaudeHome(data / "transcripts")
+
+    impl_1 = assistant(
+        "msg_a1_1", "req_a1_1", model=HAIKU, agent_id="a1", u=usage(inp=5, out=3, cw=8000, cr=2000)
+    )
+    impl_2 = assistant(
+        "msg_a1_2", "req_a1_2", model=HAIKU, agent_id="a1", u=usage(inp=5, out=1, cw=1000, cr=9000)
+    )
+    review = assistant(
+        "msg_a2_1",
+        "req_a2_1",
+        model=reviewer,
+        agent_id="a2",
+        u=usage(inp=3, out=2, cw=5000, cr=1000),
+    )
+    other = assistant("msg_a3_1", "req_a3_1", agent_id="a3", u=usage(inp=2, out=50, cw=1000))
+    home.subagent("a1", [impl_1, impl_2])
+    home.subagent("a2", [review])
+    home.subagent("a3", [other])
+    home.session(
+        [
+            assistant("msg_p1", "req_p1", u=usage(inp=10, out=120, cw=20000)),
+            assistant("msg_p1", "req_p1", u=usage(inp=10, out=500, cw=20000)),  # same response
+            assistant(
+                "msg_p2",
+                "req_p2",
+                u=usage(inp=1, out=1, cw=0),
+                content=[
+                    spawn_block("toolu_1", description="R03: rename the helper", model="haiku"),
+                    spawn_block("toolu_2", name="Agent", description="Review R06 lifecycle fix"),
+                    spawn_block("toolu_3", description="Check versions"),
+                ],
+            ),
+            agent_progress(impl_1, agent_id="a1", parent_tool_use_id="toolu_1"),
+            agent_result("toolu_1", "a1", usage(inp=5, out=700, cw=1000, cr=9000)),
+            agent_result("toolu_2", "a2", usage(inp=3, out=400, cw=5000, cr=1000)),
+            agent_result("toolu_3", "a3", usage(inp=2, out=50, cw=1000)),
+        ]
+    )
+
+
+# Prices per million tokens (pricing.md): Haiku 4.5 in 1 / out 5 / 5m write 1.25 / read 0.10;
+# Sonnet 4.5 3 / 15 / 3.75 / 0.30; Opus 4.6 5 / 25 / 6.25 / 0.50.
+R03_USD = (5 + 3 * 5 + 8000 * 1.25 + 2000 * 0.1 + 5 + 700 * 5 + 1000 * 1.25 + 9000 * 0.1) / 1e6
+R06_REVIEW_USD = (3 * 3 + 400 * 15 + 5000 * 3.75 + 1000 * 0.3) / 1e6
+
+
+def test_measured_usage_drives_token_and_usd_criteria(pytester: pytest.Pytester) -> None:
+    write_phase(pytester)
+    result = pytester.runpytest("--phase", "m1")
+    result.assert_outcomes(passed=3, failed=1)
+    out = result.stdout.str()
+    # R03's output: the placeholder 3, plus the last call's true 700 from toolUseResult.usage.
+    result.stdout.fnmatch_lines(
+        [
+            "review-cost[[]R06[]]: stage_tokens[[]review[]] (usd) "
+            f"${R06_REVIEW_USD:.4f} > max $0.0200 — "
+            "docs/orchestration-data/phase-m1/execution-log.yaml: tickets.R06.review",
+            "output-per-ticket*R03*tokens (output)*703*max*1,000*PASS",
+            "output-per-ticket*R06*tokens (output)*400*max*1,000*PASS",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*place*estimated*measured*error*USD*",
+            "shared planning*15,000*20,512*-27%*",
+            "R03 implementation*12,000*20,713*-42%*" + f"${R03_USD:.4f}",
+            "R06 review*5,000*6,403*-22%*",
+            "unattributed**1,052**",
+            "unattributed: agent a3 (Check versions): no mapping and no ticket id in the Task",
+        ]
+    )
+    assert "Traceback" not in out
+
+
+def test_explicit_agent_mapping_wins_and_leaves_nothing_unattributed(
+    pytester: pytest.Pytester,
+) -> None:
+    write_phase(pytester, monitoring="    monitoring:\n      agents: {agent_ids: [a3]}")
+    result = pytester.runpytest("--phase", "m1")
+    result.stdout.fnmatch_lines(["R06 monitoring**1,052**"])
+    assert "unattributed:" not in result.stdout.str()
+
+
+def test_unknown_model_makes_a_cost_criterion_fail_never_pass_on_zero(
+    pytester: pytest.Pytester,
+) -> None:
+    write_phase(pytester, reviewer="claude-mystery-9")
+    result = pytester.runpytest("--phase", "m1")
+    result.assert_outcomes(passed=2, failed=2)  # the phase's cost is unknown too
+    result.stdout.fnmatch_lines(
+        [
+            "cost: tokens (usd): cannot be evaluated: cost in USD is unknown*",
+            "review-cost[[]R06[]]: stage_tokens[[]review[]] (usd): cannot be evaluated: "
+            "cost in USD is unknown: model 'claude-mystery-9' has no price*",
+            "warning: 1 call(s) of model 'claude-mystery-9' have no price: cost unknown",
+        ]
+    )
+
+
+def test_estimates_have_no_usd_so_a_cost_criterion_fails_clearly(project: pytest.Pytester) -> None:
+    (project.path / "criteria" / "a1.yaml").write_text(
+        "phase: a1\ndata: phase-a1-r03-r06\ncriteria:\n"
+        "  - id: cost\n    metric: tokens\n    measure: usd\n    max: 5\n"
+    )
+    result = project.runpytest("--phase", "a1")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["cost: tokens (usd): cannot be evaluated: cost in USD is unknown*"]
+    )
+
+
+def test_collect_only_reads_no_transcript(pytester: pytest.Pytester) -> None:
+    write_phase(pytester)
+    meta = pytester.path / "docs" / "orchestration-data" / "phase-m1" / "metadata.yaml"
+    meta.write_text("phase: M1\ntickets: [R03, R06]\nsessions: [no-such-session-id]\n")
+    collected = pytester.runpytest("--phase", "m1", "--co", "-q")
+    assert collected.ret == 0
+    ran = pytester.runpytest("--phase", "m1")
+    ran.assert_outcomes(failed=4)
+    ran.stdout.fnmatch_lines(["*metadata.yaml:3:*: sessions[[]0[]]: *no-such-session-id*"])
