@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pytest_orchphase.accounting import hand_accounts
+from pytest_orchphase.errors import display
 from pytest_orchphase.metrics import MetricContext
-from pytest_orchphase.phase import Phase, display
+from pytest_orchphase.phase import Phase
 from pytest_orchphase.usage import MetricUnavailable, Usage
 from pytest_orchphase.yamlio import FieldPath, dotted
 

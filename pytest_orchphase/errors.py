@@ -6,7 +6,19 @@ expected, so the plugin can show it as a collection or usage error without a tra
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+
+def display(path: Path) -> str:
+    """A path as the user would write it: relative to the working directory when below it."""
+    if not path.is_absolute():
+        return str(path)
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 class OrchphaseError(Exception):
@@ -33,7 +45,7 @@ class OrchphaseError(Exception):
         """``file:line:column`` (as much of it as is known)."""
         if self.path is None:
             return ""
-        where = str(self.path)
+        where = display(self.path)
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

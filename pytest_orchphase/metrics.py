@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Literal
 
 from pytest_orchphase.accounting import Accounts, hand_accounts
-from pytest_orchphase.models import STAGES, Baseline, Ticket
+from pytest_orchphase.models import Baseline, Ticket
 from pytest_orchphase.phase import Phase
-from pytest_orchphase.quantity import QUALITY_ORDER, quality_rank
+from pytest_orchphase.quantity import quality_rank
 from pytest_orchphase.usage import MetricUnavailable, Usage
 
 Scope = Literal["phase", "ticket"]
@@ -354,7 +354,7 @@ def _count(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
 
 
 def display_meta(ctx: MetricContext) -> str:
-    from pytest_orchphase.phase import display
+    from pytest_orchphase.errors import display
 
     return f"{display(ctx.phase.metadata_doc.path)}: tickets"
 
@@ -504,7 +504,11 @@ def _phase_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measure
 
 
 @metric(
-    "tokens", "ticket", "tokens", "Σ the ticket's stages (shared planning excluded)", ("measure",)
+    "tokens",
+    "ticket",
+    "tokens",
+    "Σ the ticket's stages, or its own figure in the flat shape (shared planning excluded)",
+    ("measure",),
 )
 def _t_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     t, _ = _ticket(ctx, ticket)
@@ -605,8 +609,3 @@ def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     base = ctx.baseline_figure(p.baseline, measure)
     actual = float(_t_with_share(ctx, ticket, Params(measure=measure)).value)
     return Measurement(round((base - actual) / base * 100, 2), "percent", ctx.src(ticket))
-
-
-TOKEN_PARAMS = ("measure",)
-STAGE_NAMES = STAGES
-QUALITY_GRADES = QUALITY_ORDER

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_orchphase import validation, yamlio
-from pytest_orchphase.errors import OrchphaseError, PhaseUsageError
+from pytest_orchphase.errors import OrchphaseError, PhaseUsageError, display
 from pytest_orchphase.models import (
     Baseline,
     BaselinesFile,
@@ -20,18 +19,6 @@ from pytest_orchphase.models import (
 BASELINES_FILE = "baselines.yaml"
 METADATA_FILE = "metadata.yaml"
 LOG_FILE = "execution-log.yaml"
-
-
-def display(path: Path) -> str:
-    """A path as the user would write it: relative to the working directory when below it."""
-    try:
-        return (
-            os.path.relpath(path)
-            if path.is_absolute() and not os.path.relpath(path).startswith("..")
-            else str(path)
-        )
-    except ValueError:  # another drive on Windows
-        return str(path)
 
 
 def known_phases(criteria_dir: Path) -> list[str]:

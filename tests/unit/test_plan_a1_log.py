@@ -13,7 +13,7 @@ from support import FIXTURES, REPO
 
 from pytest_orchphase import validation, yamlio
 from pytest_orchphase.declared import declared_mismatches
-from pytest_orchphase.errors import InvalidFile, OrchphaseError
+from pytest_orchphase.errors import InvalidFile, OrchphaseError, display
 from pytest_orchphase.metrics import MetricContext
 from pytest_orchphase.models import ExecutionLog
 from pytest_orchphase.phase import load_phase
@@ -52,7 +52,7 @@ def test_as_printed_it_is_a_syntax_error_at_the_unquoted_colon() -> None:
     assert err.value.line == line
     assert err.value.column is not None
     assert UNQUOTED[err.value.column - 1 :].startswith(": ")  # at an unquoted ': ' of that line
-    assert str(err.value).startswith(f"{LOG}:{line}:")
+    assert str(err.value).startswith(f"{display(LOG)}:{line}:")
     assert "mapping values are not allowed" in str(err.value)
     assert "quote it" in str(err.value)
 
