@@ -246,6 +246,34 @@ class Verdict:
             text += f" (stretch {fmt(self.stretch, self.unit)} {met})"
         return text
 
+    def to_data(self) -> dict[str, Any]:
+        """Plain JSON-ready data: a leaf's figures, or a group's combinator and conditions."""
+        if self.metric is None:
+            return {
+                "combinator": self.combinator,
+                "passed": self.passed,
+                "conditions": [child.to_data() for child in self.children],
+            }
+        return {
+            "metric": self.metric,
+            "label": self.label,
+            "measure": self.params.measure,
+            "stage": self.params.stage,
+            "model": self.params.model,
+            "baseline": self.params.baseline,
+            "unit": self.unit,
+            "actual": self.actual.value if self.actual else None,
+            "operator": self.operator,
+            "limit": self.limit,
+            "limit_note": self.limit_note,
+            "stretch": self.stretch,
+            "stretch_met": self.stretch_met,
+            "passed": self.passed,
+            "error": self.error,
+            "source": self.actual.source if self.actual else "",
+            "note": self.actual.note if self.actual else "",
+        }
+
     def leaves(self) -> list[Verdict]:
         if self.metric is not None:
             return [self]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,8 @@ import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.evaluate import Verdict, fmt
-from pytest_orchphase.runner import GateResult, ItemSpec, PhaseRunner
+from pytest_orchphase.report.results import Entry, criterion_entry, gate_entry, row
+from pytest_orchphase.runner import ItemSpec, PhaseRunner
 
 
 class OrchphaseWarning(pytest.PytestWarning):
@@ -35,52 +35,15 @@ class PhaseSettings:
         self.no_gate = no_gate
 
 
-def _properties(
-    phase: str, criterion: str, ticket: str | None, verdict: Verdict
-) -> list[tuple[str, object]]:
-    leaves = verdict.leaves()
-    joiner = " | " if verdict.combinator == "any" else " & "
-
-    def join(values: list[str]) -> str:
-        return joiner.join(values)
-
-    stretch = [leaf for leaf in leaves if leaf.stretch is not None]
-    return [
-        ("phase", phase),
-        ("criterion", criterion),
-        ("ticket", ticket or ""),
-        ("metric", join([leaf.label for leaf in leaves])),
-        (
-            "actual",
-            join(
-                [
-                    "n/a"
-                    if leaf.error
-                    else fmt(leaf.actual.value if leaf.actual else None, leaf.unit)
-                    for leaf in leaves
-                ]
-            ),
-        ),
-        ("operator", join([leaf.operator or "" for leaf in leaves])),
-        (
-            "limit",
-            join(
-                [fmt(leaf.limit, leaf.unit) if leaf.limit is not None else "n/a" for leaf in leaves]
-            ),
-        ),
-        ("stretch", join([fmt(leaf.stretch, leaf.unit) for leaf in stretch])),
-        (
-            "stretch_met",
-            "" if not stretch else str(all(leaf.stretch_met for leaf in stretch)).lower(),
-        ),
-        ("result", "passed" if verdict.passed else "failed"),
-        ("source", verdict.source),
-    ]
-
-
 class _OrchphaseItem(pytest.Item):
-    settings: PhaseSettings
-    line: int | None
+    entry: Entry
+
+    def __init__(self, *, settings: PhaseSettings, line: int | None, order: int, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.settings = settings
+        self.line = line
+        self.order = order
+        self.add_marker("orchphase")
 
     def repr_failure(
         self, excinfo: ExceptionInfo[BaseException], style: Any = None
@@ -100,22 +63,24 @@ class _OrchphaseItem(pytest.Item):
 
 
 class CriterionItem(_OrchphaseItem):
-    def __init__(
-        self, *, spec: ItemSpec, settings: PhaseSettings, line: int | None, **kw: Any
-    ) -> None:
+    def __init__(self, *, spec: ItemSpec, **kw: Any) -> None:
         super().__init__(**kw)
         self.spec = spec
-        self.settings = settings
-        self.line = line
-        self.add_marker("orchphase")
 
     def runtest(self) -> None:
-        verdict = self.settings.runner.verdict(self.settings.phase, self.spec)
-        self.user_properties.extend(
-            _properties(self.settings.phase, self.spec.criterion.id, self.spec.ticket, verdict)
+        settings = self.settings
+        verdict = settings.runner.verdict(settings.phase, self.spec)
+        self.entry = criterion_entry(
+            phase=settings.phase,
+            name=self.name,
+            order=self.order,
+            criterion=self.spec.criterion.id,
+            ticket=self.spec.ticket,
+            verdict=verdict,
         )
+        self.user_properties.extend(row(self.entry).items())
         if not verdict.passed:
-            lines = [f"{self.name}: {verdict.headline()}"]
+            lines = [self.entry["headline"]]
             if verdict.combinator or verdict.actual is not None:
                 lines.append("")
                 lines.extend(verdict.details())
@@ -125,36 +90,25 @@ class CriterionItem(_OrchphaseItem):
 
 
 class GateItem(_OrchphaseItem):
-    def __init__(
-        self, *, required: str, settings: PhaseSettings, line: int | None, **kw: Any
-    ) -> None:
+    def __init__(self, *, required: str, **kw: Any) -> None:
         super().__init__(**kw)
         self.required = required
-        self.settings = settings
-        self.line = line
-        self.add_marker("orchphase")
 
     def runtest(self) -> None:
-        result: GateResult = self.settings.runner.gate(self.required)
-        outcome = "passed" if result.passed else ("bypassed" if self.settings.no_gate else "failed")
-        self.user_properties.extend(
-            [
-                ("phase", self.settings.phase),
-                ("criterion", "phase-gate"),
-                ("ticket", self.required),
-                ("metric", f"phase {self.required} passed"),
-                ("actual", "yes" if result.passed else "no"),
-                ("operator", "equals"),
-                ("limit", "yes"),
-                ("stretch", ""),
-                ("stretch_met", ""),
-                ("result", outcome),
-                ("source", result.describe()),
-            ]
+        settings = self.settings
+        result = settings.runner.gate(self.required)
+        self.entry = gate_entry(
+            phase=settings.phase,
+            name=self.name,
+            order=self.order,
+            required=self.required,
+            result=result,
+            bypassed=settings.no_gate,
         )
+        self.user_properties.extend(row(self.entry).items())
         if result.passed:
             return
-        if self.settings.no_gate:
+        if settings.no_gate:
             warnings.warn_explicit(
                 OrchphaseWarning(f"gate bypassed with --orchphase-no-gate: {result.describe()}"),
                 OrchphaseWarning,
@@ -163,7 +117,7 @@ class GateItem(_OrchphaseItem):
             )
             return
         raise CriterionFailed(
-            f"{self.name}: {self.settings.phase} requires {self.required}, and "
+            f"{self.name}: {settings.phase} requires {self.required}, and "
             f"{result.describe()}\n(evaluated from {self.required}'s own data; "
             f"run `pytest --phase {self.required}` for its details, or pass "
             "--orchphase-no-gate to go on anyway)"
@@ -193,21 +147,24 @@ class CriteriaFile(pytest.File):
                 lineno=mismatch.line or 0,
             )
         doc = phase.criteria_doc
-        for i, required in enumerate(phase.criteria.requires):
+        gates = phase.criteria.requires
+        for i, required in enumerate(gates):
             yield GateItem.from_parent(
                 self,
                 name=f"phase-gate[{required}]",
                 required=required,
                 settings=settings,
                 line=doc.line(("requires", i)),
+                order=i,
             )
-        for spec in specs:
+        for i, spec in enumerate(specs, start=len(gates)):
             yield CriterionItem.from_parent(
                 self,
                 name=spec.name,
                 spec=spec,
                 settings=settings,
                 line=doc.line(("criteria", spec.index)),
+                order=i,
             )
 
 
@@ -216,7 +173,7 @@ class PhaseSession:
 
     def __init__(self, settings: PhaseSettings) -> None:
         self.settings = settings
-        self.rows: list[dict[str, str]] = []
+        self.entries: list[Entry] = []
 
     def pytest_collect_file(
         self, file_path: Path, parent: pytest.Collector
@@ -227,13 +184,25 @@ class PhaseSession:
         collector.settings = self.settings
         return collector
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        entry = getattr(item, "entry", None)
+        if call.when == "call" and entry is not None:
+            vars(report)["orchphase"] = entry  # plain data: xdist carries it to the controller
+        return report
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Rows for the summary, from reports: works the same on an xdist controller."""
-        props = {k: str(v) for k, v in report.user_properties}
-        if "criterion" in props and report.when == "call":
-            self.rows.append(props)
+        entry = getattr(report, "orchphase", None)
+        if report.when == "call" and isinstance(entry, dict):
+            self.entries.append(entry)
+
+    def ordered(self) -> list[Entry]:
+        return sorted(self.entries, key=lambda e: int(e["order"]))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_orchphase.report.terminal import write_summary
 
-        write_summary(terminalreporter, self.settings, self.rows)
+        write_summary(terminalreporter, self.settings, self.ordered())

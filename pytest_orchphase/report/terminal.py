@@ -14,6 +14,7 @@ from pytest_orchphase.measure import Measured
 from pytest_orchphase.models import STAGES
 from pytest_orchphase.phase import Phase, next_phase_name
 from pytest_orchphase.quantity import fmt_tokens
+from pytest_orchphase.report.results import Entry, row
 from pytest_orchphase.usage import Usage
 
 if TYPE_CHECKING:
@@ -72,7 +73,8 @@ def _item_name(row: dict[str, str]) -> str:
     return f"{crit}[{ticket}]" if ticket else crit
 
 
-def write_summary(tr: Any, settings: PhaseSettings, rows: list[dict[str, str]]) -> None:
+def write_summary(tr: Any, settings: PhaseSettings, entries: list[Entry]) -> None:
+    rows = [row(e) for e in entries]
     tr.section(f"orchphase: phase {settings.phase}", sep="=")
     if rows:
         table = [

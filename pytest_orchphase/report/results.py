@@ -1,0 +1,130 @@
+"""One result entry per item, as plain data: the single source of the summary table, JUnit
+properties and the JSON report.
+
+Items attach their entry to their test report (``report.orchphase``), which pytest-xdist carries
+to the controller unchanged, so every output is the same in a serial and in a distributed run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_orchphase.evaluate import Verdict, fmt
+from pytest_orchphase.runner import GateResult
+
+Entry = dict[str, Any]
+
+
+def _leaves(condition: dict[str, Any]) -> list[dict[str, Any]]:
+    if "conditions" in condition:
+        return [leaf for child in condition["conditions"] for leaf in _leaves(child)]
+    return [condition]
+
+
+def criterion_entry(
+    *, phase: str, name: str, order: int, criterion: str, ticket: str | None, verdict: Verdict
+) -> Entry:
+    condition = verdict.to_data()
+    leaves = _leaves(condition)
+    single = len(leaves) == 1 and "conditions" not in condition
+    stretches = [leaf["stretch_met"] for leaf in leaves if leaf["stretch"] is not None]
+    return {
+        "kind": "criterion",
+        "phase": phase,
+        "name": name,
+        "order": order,
+        "id": criterion,
+        "ticket": ticket,
+        "metric": leaves[0]["label"]
+        if single
+        else f"{condition['combinator']}({', '.join(leaf['label'] for leaf in leaves)})",
+        "actual": leaves[0]["actual"] if single else [leaf["actual"] for leaf in leaves],
+        "unit": leaves[0]["unit"] if single else [leaf["unit"] for leaf in leaves],
+        "operator": leaves[0]["operator"] if single else condition["combinator"],
+        "limit": leaves[0]["limit"] if single else [leaf["limit"] for leaf in leaves],
+        "stretch": leaves[0]["stretch"] if single else [leaf["stretch"] for leaf in leaves],
+        "passed": verdict.passed,
+        "stretch_met": all(stretches) if stretches else None,
+        "source": verdict.source,
+        "error": next((leaf["error"] for leaf in leaves if leaf["error"]), None),
+        "headline": f"{name}: {verdict.headline()}",
+        "condition": condition,
+    }
+
+
+def gate_entry(
+    *, phase: str, name: str, order: int, required: str, result: GateResult, bypassed: bool
+) -> Entry:
+    return {
+        "kind": "gate",
+        "phase": phase,
+        "name": name,
+        "order": order,
+        "id": "phase-gate",
+        "ticket": required,
+        "required": required,
+        "metric": f"phase {required} passed",
+        "actual": result.passed,
+        "unit": "bool",
+        "operator": "equals",
+        "limit": True,
+        "stretch": None,
+        "passed": result.passed or bypassed,
+        "bypassed": bypassed and not result.passed,
+        "stretch_met": None,
+        "source": result.describe(),
+        "error": result.error,
+        "failing": result.failing,
+        "headline": f"{name}: {result.describe()}",
+    }
+
+
+def row(entry: Entry) -> dict[str, str]:
+    """The entry as the strings of the summary table and the JUnit properties."""
+    if "condition" in entry:
+        leaves = _leaves(entry["condition"])
+        joiner = " | " if entry["operator"] == "any" else " & "
+    else:
+        leaves = [
+            {
+                "label": entry["metric"],
+                "actual": "yes" if entry["actual"] else "no",
+                "unit": "",
+                "operator": "equals",
+                "limit": "yes",
+                "stretch": None,
+                "error": entry["error"],
+            }
+        ]
+        joiner = ""
+
+    def column(key: str) -> str:
+        values = []
+        for leaf in leaves:
+            if key == "label":
+                values.append(str(leaf["label"]))
+            elif key == "operator":
+                values.append(str(leaf["operator"] or ""))
+            elif key == "actual" and leaf.get("error"):
+                values.append("n/a")
+            elif key == "stretch" and leaf["stretch"] is None:
+                continue
+            else:
+                values.append(fmt(leaf[key], leaf["unit"]) if leaf["unit"] else str(leaf[key]))
+        return joiner.join(values)
+
+    result = "bypassed" if entry.get("bypassed") else ("passed" if entry["passed"] else "failed")
+    met = entry["stretch_met"]
+    return {
+        "phase": entry["phase"],
+        "criterion": entry["id"],
+        "ticket": entry["ticket"] or "",
+        "metric": column("label"),
+        "actual": column("actual"),
+        "operator": column("operator"),
+        "limit": column("limit"),
+        "stretch": column("stretch"),
+        "stretch_met": "" if met is None else str(met).lower(),
+        "result": result,
+        "source": entry["source"],
+    }
