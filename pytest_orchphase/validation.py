@@ -41,8 +41,9 @@ def _types_in(annotation: Any) -> list[Any]:
     return out
 
 
-def _doc_path(data: Any, loc: tuple[int | str, ...]) -> tuple[FieldPath, bool]:
-    """Map a pydantic ``loc`` onto the document (dropping union tags); True if fully found."""
+def _doc_path(data: Any, loc: tuple[int | str, ...], missing: bool) -> FieldPath:
+    """Map a pydantic ``loc`` onto the document, dropping union tags (``str``,
+    ``function-after[…]``); a missing key is kept as the last part."""
     path: list[str | int] = []
     here = data
     for part in loc:
@@ -52,15 +53,15 @@ def _doc_path(data: Any, loc: tuple[int | str, ...]) -> tuple[FieldPath, bool]:
         elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
             path.append(part)
             here = here[part]
-        elif (
-            isinstance(here, dict)
-            and isinstance(part, str)
-            and part not in here
-            and part == loc[-1]
-        ):
+        elif missing and isinstance(here, dict) and isinstance(part, str) and part == loc[-1]:
             path.append(part)
-            return tuple(path), False
-    return tuple(path), True
+    return tuple(path)
+
+
+def _is_type_error(err: Any) -> bool:
+    """A union member's "not a string/int/…" complaint: less telling than another member's."""
+    kind: str = err["type"]
+    return kind.endswith("_type") or kind.endswith("_parsing")
 
 
 def _message(err: Any, key: str | int | None, words: set[str]) -> str:
@@ -95,19 +96,19 @@ def validate(doc: Document, model: type[M], *, root: FieldPath = ()) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         words = _vocabulary(model)
-        problems: list[OrchphaseError] = []
-        seen: set[str] = set()
+        # One message per field: a union reports each member's complaint; keep the most telling
+        # (a model's own check rather than "not a string").
+        chosen: dict[str, tuple[Any, FieldPath]] = {}
         for err in exc.errors():
-            path, _ = _doc_path(data, err["loc"])
-            full = (*root, *path)
-            key = err["loc"][-1] if err["loc"] else None
-            if err["type"] == "missing":
-                full = (*full, str(key)) if path == err["loc"][:-1] else full
+            full = (*root, *_doc_path(data, err["loc"], err["type"] == "missing"))
             field = dotted(full)
-            if field in seen:
-                continue  # one message per field: a union reports each member's complaint
-            seen.add(field)
+            held = chosen.get(field)
+            if held is None or (_is_type_error(held[0]) and not _is_type_error(err)):
+                chosen[field] = (err, full)
+        problems: list[OrchphaseError] = []
+        for field, (err, full) in list(chosen.items())[:MAX_PROBLEMS]:
             line, column = doc.where(full)
+            key = err["loc"][-1] if err["loc"] else None
             problems.append(
                 OrchphaseError(
                     _message(err, key, words),
@@ -117,6 +118,4 @@ def validate(doc: Document, model: type[M], *, root: FieldPath = ()) -> M:
                     field=field,
                 )
             )
-            if len(problems) >= MAX_PROBLEMS:
-                break
         raise InvalidFile(problems) from None

@@ -25,6 +25,9 @@ from pytest_orchphase.errors import OrchphaseError
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+#: Tags a mapping or a list may carry: the plain ones. Any other tag (``!!python/object``…) is an
+#: error, never silently dropped and never constructed.
+PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 FieldPath = tuple[str | int, ...]
 
@@ -93,6 +96,9 @@ class _Builder:
                 line=line,
                 column=column,
             )
+        if isinstance(node, yaml.CollectionNode) and node.tag not in PLAIN_TAGS:
+            line, column = self._mark(node)
+            raise _tag_error(node.tag, self.path, line, column, dotted(at) if at else None)
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             result: dict[Any, Any] = {}
@@ -133,9 +139,26 @@ class _Builder:
         return self.loader.construct_object(node, deep=True)
 
 
+def _tag_error(
+    tag: str | None, path: Path, line: int | None, column: int | None, field: str | None
+) -> OrchphaseError:
+    shown = (tag or "").replace("tag:yaml.org,2002:", "!!")
+    return OrchphaseError(
+        f"unsupported tag {shown!r}; expected plain YAML data (a tag is never run or built)",
+        path=path,
+        line=line,
+        column=column,
+        field=field,
+    )
+
+
 def _syntax_error(path: Path, exc: yaml.YAMLError) -> OrchphaseError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in problem:
+        tag = problem.rsplit(" ", 1)[-1].strip("'")
+        line = mark.line + 1 if mark is not None else None
+        return _tag_error(tag, path, line, mark.column + 1 if mark is not None else None, None)
     context = getattr(exc, "context", None)
     hint = ""
     if problem.startswith("mapping values are not allowed"):
@@ -156,8 +179,8 @@ def parse(text: str, path: Path) -> Document:
     loader = _BaseLoader(text)
     try:
         node = loader.get_single_node()
-        if node is None:
-            return Document(path=path, data=None)
+        if node is None:  # empty, or only comments: errors about it point at line 1
+            return Document(path=path, data=None, marks={(): (1, 1)})
         builder = _Builder(loader, path)
         builder.marks[()] = builder._mark(node)
         data = builder.build(node, ())
@@ -173,7 +196,7 @@ def parse(text: str, path: Path) -> Document:
 def load(path: Path) -> Document:
     """Read and parse a YAML file, with clear errors for everything that can be wrong with it."""
     if not path.exists():
-        raise OrchphaseError("file not found", path=path)
+        raise OrchphaseError("file not found; expected a YAML file here", path=path)
     if path.is_dir():
         raise OrchphaseError("is a directory; expected a YAML file", path=path)
     try:
@@ -186,8 +209,12 @@ def load(path: Path) -> Document:
         raw = path.read_bytes()
     except OSError as exc:
         raise OrchphaseError(f"cannot read: {exc.strerror}", path=path) from None
-    if b"\x00" in raw:
-        raise OrchphaseError("binary content (NUL byte); expected a YAML text file", path=path)
+    if (nul := raw.find(b"\x00")) >= 0:
+        raise OrchphaseError(
+            f"binary content (NUL byte at byte {nul}); expected a YAML text file",
+            path=path,
+            line=raw[:nul].count(b"\n") + 1,
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,0 +1,60 @@
+"""YAML loading and validation of bad files: where the error points and what it says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_orchphase import validation, yamlio
+from pytest_orchphase.errors import InvalidFile, OrchphaseError
+from pytest_orchphase.models import Metadata
+
+P = Path("x.yaml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'requires: !!python/object/apply:os.system ["touch pwned"]\n',
+        "a: !!python/name:os.system\n",
+        "a: !!set {x, y}\n",
+        "a: !custom 3\n",
+    ],
+)
+def test_a_tag_is_an_error_never_dropped_or_built(text: str) -> None:
+    with pytest.raises(OrchphaseError) as err:
+        yamlio.parse(text, P)
+    assert err.value.line == 1
+    assert "unsupported tag" in err.value.message
+    assert "expected plain YAML data" in err.value.message
+
+
+def test_an_empty_document_points_at_line_one() -> None:
+    doc = yamlio.parse("# only a comment\n", P)
+    with pytest.raises(OrchphaseError) as err:
+        validation.validate(doc, Metadata)
+    assert (err.value.line, err.value.message) == (1, "is empty; expected a mapping (Metadata)")
+
+
+def test_a_nul_byte_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_bytes(b"phase: a1\ntickets: [R03]\n\x00\x01")
+    with pytest.raises(OrchphaseError) as err:
+        yamlio.load(path)
+    assert err.value.line == 3
+    assert "expected a YAML text file" in err.value.message
+
+
+def test_a_missing_file_says_what_was_expected(tmp_path: Path) -> None:
+    with pytest.raises(OrchphaseError, match="file not found; expected a YAML file"):
+        yamlio.load(tmp_path / "none.yaml")
+
+
+def test_a_union_error_names_the_field_and_the_telling_complaint() -> None:
+    doc = yamlio.parse("phase: A1\ntickets: [R03]\nsessions:\n  - {session: a, path: b}\n", P)
+    with pytest.raises(InvalidFile) as err:
+        validation.validate(doc, Metadata)
+    assert [str(p) for p in err.value.problems] == [
+        "x.yaml:4:5: sessions[0]: give exactly one of `session` (an id) or `path`"
+    ]
