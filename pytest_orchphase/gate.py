@@ -6,12 +6,27 @@ from pathlib import Path
 
 from pytest_orchphase.errors import OrchphaseError, PhaseUsageError
 from pytest_orchphase.phase import criteria_path, load_criteria
+from pytest_orchphase.yamlio import Document
 
 
 def requires_of(criteria_dir: Path, name: str) -> list[str]:
     """The phases ``name`` requires, read from its criteria file alone (no data is loaded)."""
     criteria, _ = load_criteria(criteria_path(criteria_dir, name))
     return list(criteria.requires)
+
+
+def _cycle_error(doc: Document, index: int, cycle: list[str]) -> PhaseUsageError:
+    """The cycle, at the ``requires`` entry that closes it."""
+    at = ("requires", index)
+    line, column = doc.where(at)
+    return PhaseUsageError(
+        f"phases require each other in a cycle: {' -> '.join(cycle)}; expected each phase to "
+        "require only phases that come before it",
+        path=doc.path,
+        line=line,
+        column=column,
+        field=f"requires[{index}]",
+    )
 
 
 def check_graph(criteria_dir: Path, start: str) -> None:
@@ -22,21 +37,23 @@ def check_graph(criteria_dir: Path, start: str) -> None:
     state: dict[str, str] = {}
 
     def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "open":
-            cycle = [*trail[trail.index(name) :], name]
-            raise PhaseUsageError(f"phases require each other in a cycle: {' -> '.join(cycle)}")
         if not criteria_path(criteria_dir, name).is_file():
             state[name] = "done"  # reported at collection, at the `requires` line
             return
         state[name] = "open"
         try:
-            required = requires_of(criteria_dir, name)
+            criteria, doc = load_criteria(criteria_path(criteria_dir, name))
         except OrchphaseError:
-            required = []
-        for other in required:
-            visit(other, [*trail, name])
+            criteria, doc = None, None
+        for index, other in enumerate(criteria.requires if criteria else []):
+            if state.get(other) == "open":
+                cycle = (
+                    [*trail[trail.index(other) :], name, other] if other in trail else [name, other]
+                )
+                assert doc is not None
+                raise _cycle_error(doc, index, cycle)
+            if state.get(other) != "done":
+                visit(other, [*trail, name])
         state[name] = "done"
 
     visit(start, [])

@@ -25,7 +25,9 @@ def known_phases(criteria_dir: Path) -> list[str]:
     """Phase names with a criteria file (``criteria/<phase>.yaml``), sorted."""
     if not criteria_dir.is_dir():
         return []
-    return sorted(p.stem for p in criteria_dir.glob("*.yaml") if p.name != BASELINES_FILE)
+    return sorted(
+        p.stem for p in criteria_dir.glob("*.yaml") if p.name != BASELINES_FILE and p.is_file()
+    )
 
 
 def criteria_path(criteria_dir: Path, name: str) -> Path:
@@ -35,6 +37,11 @@ def criteria_path(criteria_dir: Path, name: str) -> Path:
 def require_phase(criteria_dir: Path, name: str) -> Path:
     """The criteria file of ``name``, or a usage error listing the known phases."""
     path = criteria_path(criteria_dir, name)
+    if path.exists() and not path.is_file():
+        raise PhaseUsageError(
+            "is a directory (or another non-file); expected the phase's YAML criteria file",
+            path=path,
+        )
     if not path.is_file():
         known = known_phases(criteria_dir)
         listing = ", ".join(known) if known else f"none (no *.yaml in {display(criteria_dir)})"
@@ -97,19 +104,26 @@ def _single_ticket(log: ExecutionLog) -> Ticket:
     return Ticket(**stages, cost_analysis=log.cost_analysis)  # type: ignore[arg-type]
 
 
+def _data_dir(data_root: Path, name: str, doc: yamlio.Document) -> Path:
+    """The phase's data folder; an error at the ``data`` line for a name no folder can have."""
+    expected = f"expected a folder holding {METADATA_FILE} and {LOG_FILE}"
+    try:
+        data_dir = (data_root / name).resolve()
+        if data_dir.is_dir():
+            return data_dir
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise doc.error(f"not a usable folder name ({reason}); {expected}", ("data",)) from None
+    raise doc.error(f"data directory {display(data_dir)} does not exist; {expected}", ("data",))
+
+
 def load_phase(criteria_dir: Path, data_root: Path, name: str) -> Phase:
     """Load and cross-check a phase: criteria, metadata.yaml and execution-log.yaml."""
     path = require_phase(criteria_dir, name)
     criteria, criteria_doc = load_criteria(path)
     baselines = {**load_baselines(criteria_dir), **criteria.baselines}
 
-    data_dir = (data_root / criteria.data).resolve()
-    if not data_dir.is_dir():
-        raise criteria_doc.error(
-            f"data directory {display(data_dir)} does not exist; expected a folder holding "
-            f"{METADATA_FILE} and {LOG_FILE}",
-            ("data",),
-        )
+    data_dir = _data_dir(data_root, criteria.data, criteria_doc)
     metadata_doc = yamlio.load(data_dir / METADATA_FILE)
     yamlio.reject_placeholders(metadata_doc)
     metadata = validation.validate(metadata_doc, Metadata)

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from pytest_orchphase import validation, yamlio
-from pytest_orchphase.errors import InvalidFile, OrchphaseError
+from pytest_orchphase.errors import InvalidFile, OrchphaseError, PhaseUsageError
+from pytest_orchphase.gate import check_graph
 from pytest_orchphase.models import Metadata
+from pytest_orchphase.phase import known_phases, load_phase, require_phase
 
 P = Path("x.yaml")
 
@@ -58,3 +60,43 @@ def test_a_union_error_names_the_field_and_the_telling_complaint() -> None:
     assert [str(p) for p in err.value.problems] == [
         "x.yaml:4:5: sessions[0]: give exactly one of `session` (an id) or `path`"
     ]
+
+
+def _phase_dir(tmp_path: Path, data: str, requires: str = "[]") -> Path:
+    criteria = tmp_path / "criteria"
+    criteria.mkdir(exist_ok=True)
+    (criteria / "a1.yaml").write_text(
+        f"phase: a1\ndata: {data}\nrequires: {requires}\ncriteria:\n"
+        "  - {id: n, metric: tickets, equals: 1}\n"
+    )
+    return criteria
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [('"phase\\0a1"', "embedded null byte"), ("x" * 5000, "File name too long")],
+)
+def test_a_data_folder_no_file_system_allows_is_an_error_at_its_line(
+    tmp_path: Path, data: str, reason: str
+) -> None:
+    criteria = _phase_dir(tmp_path, data)
+    with pytest.raises(OrchphaseError) as err:
+        load_phase(criteria, tmp_path, "a1")
+    assert (err.value.line, err.value.field) == (2, "data")
+    assert reason in err.value.message and "expected a folder holding" in err.value.message
+
+
+def test_a_folder_in_place_of_a_criteria_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a1.yaml").mkdir()
+    with pytest.raises(PhaseUsageError, match=r"is a directory.*expected the phase's YAML"):
+        require_phase(tmp_path, "a1")
+    assert known_phases(tmp_path) == []
+
+
+def test_a_cycle_is_reported_at_the_requires_entry_that_closes_it(tmp_path: Path) -> None:
+    criteria = _phase_dir(tmp_path, "d", requires="[a1]")
+    with pytest.raises(PhaseUsageError) as err:
+        check_graph(criteria, "a1")
+    assert str(err.value).startswith(
+        f"{criteria / 'a1.yaml'}:3:12: requires[0]: phases require each other in a cycle: a1 -> a1"
+    )
