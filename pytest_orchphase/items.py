@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,16 @@ class CriterionFailed(Exception):
         self.text = text
 
 
+@dataclass
 class PhaseSettings:
-    """What the plugin resolved from options: the phase, folders, and the runner."""
+    """What the plugin resolved from options: the phase, folders, outputs, and the runner."""
 
-    def __init__(self, phase: str, criteria_file: Path, runner: PhaseRunner, no_gate: bool) -> None:
-        self.phase = phase
-        self.criteria_file = criteria_file
-        self.runner = runner
-        self.no_gate = no_gate
+    phase: str
+    criteria_file: Path
+    runner: PhaseRunner
+    no_gate: bool = False
+    json_path: Path | None = None
+    md_path: Path | None = None
 
 
 class _OrchphaseItem(pytest.Item):
@@ -174,6 +177,8 @@ class PhaseSession:
     def __init__(self, settings: PhaseSettings) -> None:
         self.settings = settings
         self.entries: list[Entry] = []
+        self.report: dict[str, Any] | None = None
+        self.written: list[str] = []
 
     def pytest_collect_file(
         self, file_path: Path, parent: pytest.Collector
@@ -202,7 +207,27 @@ class PhaseSession:
     def ordered(self) -> list[Entry]:
         return sorted(self.entries, key=lambda e: int(e["order"]))
 
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Build the report once; only a controller (or a plain run) writes files. --co builds
+        nothing: it reads no transcript and writes nothing."""
+        config = session.config
+        if config.option.collectonly or hasattr(config, "workerinput"):
+            return
+        from pytest_orchphase.report.outputs import phase_report, write_outputs
+
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        errors = len(reporter.stats.get("error", [])) if reporter is not None else 0
+        settings = self.settings
+        self.report = phase_report(
+            settings.runner, settings.phase, self.ordered(), errors, no_gate=settings.no_gate
+        )
+        self.written = write_outputs(self.report, settings.json_path, settings.md_path)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report is None:
+            return
         from pytest_orchphase.report.terminal import write_summary
 
-        write_summary(terminalreporter, self.settings, self.ordered())
+        write_summary(terminalreporter, self.report, self.ordered())
+        for line in self.written:
+            terminalreporter.write_line(line)

@@ -60,6 +60,8 @@ class Measured:
     stages: dict[str, dict[str, Usage]] = field(default_factory=dict)
     whole: dict[str, Usage] = field(default_factory=dict)
     unattributed: Usage | None = None
+    #: (ticket or "", stage or "shared_planning" or "", model) → usage, for reports and charts
+    by_model: dict[tuple[str, str, str], Usage] = field(default_factory=dict)
     agents: list[AgentAttribution] = field(default_factory=list)
     files: int = 0
     malformed_lines: int = 0
@@ -221,6 +223,10 @@ def measure_phase(
     for (ticket, stage), calls in groups.items():
         usage = _sum(calls, cost_of)
         assert usage is not None
+        for model in sorted({c.model for c in calls}):
+            part = _sum([c for c in calls if c.model == model], cost_of)
+            assert part is not None
+            measured.by_model[(ticket, stage, model)] = part
         if stage == PLANNING:
             measured.planning = usage
         elif ticket == "" and stage == "":

@@ -195,6 +195,12 @@ def fix_loops_of(ticket: Ticket) -> int | None:
     return None
 
 
+def succeeded(ticket: Ticket, max_fix_loops: int = 1) -> bool | None:
+    """A ticket succeeded when it needed at most ``max_fix_loops``; None when not recorded."""
+    loops = fix_loops_of(ticket)
+    return None if loops is None else loops <= max_fix_loops
+
+
 def _ticket(ctx: MetricContext, ticket: str | None) -> tuple[str, Ticket]:
     assert ticket is not None, "ticket metrics are evaluated per ticket"
     return ticket, ctx.phase.tickets[ticket]
@@ -480,7 +486,11 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     mine = [t for t, tk in ctx.phase.tickets.items() if model_matches(tk.model_used, wanted)]
     if not mine:
         raise MetricUnavailable(f"no ticket was executed on {wanted}")
-    ok = [t for t in mine if int(_t_fix(ctx, t, p).value) <= 1]
+    outcomes = {t: succeeded(ctx.phase.tickets[t]) for t in mine}
+    missing = [t for t, ok in outcomes.items() if ok is None]
+    if missing:
+        raise MetricUnavailable(f"ticket {missing[0]} records no fix_loops")
+    ok = [t for t, good in outcomes.items() if good]
     return Measurement(
         round(len(ok) / len(mine) * 100, 2),
         "percent",

@@ -20,16 +20,75 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     Tag,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from pytest_orchphase.quantity import parse_percent, parse_quality, parse_tokens, parse_usd
+from pytest_orchphase.quantity import (
+    _PERCENT,
+    _TOKENS,
+    _USD,
+    QUALITY_ORDER,
+    parse_percent,
+    parse_quality,
+    parse_tokens,
+    parse_usd,
+)
 
-Tokens = Annotated[int, BeforeValidator(parse_tokens)]
-Percent = Annotated[float, BeforeValidator(parse_percent)]
-Usd = Annotated[float, BeforeValidator(parse_usd)]
-Grade = Annotated[str, BeforeValidator(parse_quality)]
+
+def _any_case(*words: str) -> str:
+    """A JSON Schema pattern matching any of ``words`` in any letter case (no regex flags)."""
+    return "|".join(
+        "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in w) for w in words
+    )
+
+
+# The JSON Schema of each type accepts what its validator accepts (see ``orchphase schema``).
+TOKENS_SCHEMA: dict[str, Any] = {
+    "description": "a token count: 40000, '40k', '40,000', '1.5M'",
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": _TOKENS.pattern},
+    ],
+}
+Tokens = Annotated[int, BeforeValidator(parse_tokens), WithJsonSchema(TOKENS_SCHEMA)]
+Percent = Annotated[
+    float,
+    BeforeValidator(parse_percent),
+    WithJsonSchema(
+        {
+            "description": "a percentage: '60%' or 60",
+            "anyOf": [{"type": "number"}, {"type": "string", "pattern": _PERCENT.pattern}],
+        }
+    ),
+]
+Usd = Annotated[
+    float,
+    BeforeValidator(parse_usd),
+    WithJsonSchema(
+        {
+            "description": "an amount in USD: 1.5 or '$1.50'",
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": _USD.pattern},
+            ],
+        }
+    ),
+]
+Grade = Annotated[
+    str,
+    BeforeValidator(parse_quality),
+    WithJsonSchema(
+        {
+            "description": "a quality grade: worse < same < better",
+            "anyOf": [
+                {"enum": list(QUALITY_ORDER)},
+                {"type": "string", "pattern": rf"^\s*({_any_case(*QUALITY_ORDER)})\s*$"},
+            ],
+        }
+    ),
+]
 
 
 def _upper(value: Any) -> Any:
@@ -41,11 +100,27 @@ def _text_id(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-ReviewResult = Annotated[Literal["PASS", "FAIL"], BeforeValidator(_upper)]
-Tier = Annotated[Literal["T1", "T2", "T3"], BeforeValidator(_upper)]
+def _upper_schema(*values: str) -> WithJsonSchema:
+    """The enum for completion, and the same values in any case (the validator upper-cases)."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": list(values)},
+                {"type": "string", "pattern": f"^({_any_case(*values)})$"},
+            ]
+        }
+    )
+
+
+ReviewResult = Annotated[
+    Literal["PASS", "FAIL"], BeforeValidator(_upper), _upper_schema("PASS", "FAIL")
+]
+Tier = Annotated[
+    Literal["T1", "T2", "T3"], BeforeValidator(_upper), _upper_schema("T1", "T2", "T3")
+]
 Status = Literal["completed", "requires_fix", "failed", "in_progress", "skipped", "pending"]
 Complexity = Literal["mechanical", "nuanced", "complex"]
-TextId = Annotated[str, BeforeValidator(_text_id)]
+TextId = Annotated[str, BeforeValidator(_text_id), WithJsonSchema({"type": ["string", "integer"]})]
 
 STAGES = ("branch_creation", "implementation", "fix", "monitoring", "review", "finalization")
 StageName = Literal[
@@ -517,10 +592,27 @@ class Baseline(Strict):
     description: str | None = None
     tokens_per_ticket: Tokens
     usd_per_ticket: Usd | None = None
+    #: false for a part of a cost (separate planning), not an approach to compare a phase with
+    compare: bool = True
 
 
 class BaselinesFile(Strict):
     baselines: dict[str, Baseline]
+
+
+class AdoptModel(Strict):
+    """Whether to adopt a cheaper model for a kind of ticket, from its measured success rate."""
+
+    model: str = "haiku"
+    complexity: Complexity = "mechanical"
+    min_success_rate: Percent = 70.0
+    min_sample_size: PositiveInt = 3
+    max_fix_loops: NonNegativeInt = 1
+    fallback: str = "sonnet"
+
+
+class Decisions(Strict):
+    adopt_model: AdoptModel | None = None
 
 
 class CriteriaFile(Strict):
@@ -531,6 +623,7 @@ class CriteriaFile(Strict):
     requires: list[str] = Field(default_factory=list)
     next_phase: str | None = None
     baselines: dict[str, Baseline] = Field(default_factory=dict)
+    decisions: Decisions = Field(default_factory=Decisions)
     criteria: list[Criterion] = Field(min_length=1)
 
     @field_validator("criteria")

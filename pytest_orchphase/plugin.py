@@ -50,6 +50,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a price file merged over the shipped prices (see README: Prices)",
     )
     group.addoption(
+        "--orchphase-json",
+        dest="orchphase_json",
+        metavar="FILE",
+        default=None,
+        help="write the phase's canonical JSON report to FILE (whole or not at all)",
+    )
+    group.addoption(
+        "--orchphase-md",
+        dest="orchphase_md",
+        metavar="FILE",
+        default=None,
+        help="write the phase's markdown analysis to FILE (and its chart beside it); also "
+        "appended to $GITHUB_STEP_SUMMARY when that is set",
+    )
+    group.addoption(
         "--orchphase-no-gate",
         dest="orchphase_no_gate",
         action="store_true",
@@ -70,6 +85,11 @@ def _folder(config: pytest.Config, option: str, ini: str, default: str) -> Path:
     base = config.inipath.parent if config.inipath else config.rootpath
     from_ini = str(config.getini(ini) or "")
     return Path(base / (from_ini or default)).resolve()
+
+
+def _output(config: pytest.Config, option: str) -> Path | None:
+    given = config.getoption(option)
+    return Path(config.invocation_params.dir / str(given)).resolve() if given else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,6 +127,8 @@ def pytest_configure(config: pytest.Config) -> None:
         criteria_file=criteria_file,
         runner=PhaseRunner(criteria_dir, data_root, prices=prices),
         no_gate=bool(config.getoption("orchphase_no_gate")),
+        json_path=_output(config, "orchphase_json"),
+        md_path=_output(config, "orchphase_md"),
     )
     config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
     # A phase run evaluates the phase's criteria, not the project's test suite: the default

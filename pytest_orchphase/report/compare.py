@@ -1,0 +1,109 @@
+"""The cross-phase table: one column per phase that has data, the rows a team compares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pytest_orchphase.decisions import adoption
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.evaluate import fmt
+from pytest_orchphase.metrics import FAMILIES, REGISTRY, MetricContext, Params, family, succeeded
+from pytest_orchphase.models import AdoptModel
+from pytest_orchphase.phase import known_phases
+from pytest_orchphase.runner import PhaseRunner
+from pytest_orchphase.usage import MetricUnavailable
+
+ROWS = (
+    "tickets",
+    "execution models",
+    "total tokens",
+    "per-ticket tokens",
+    "USD",
+    "fix loops",
+    "quality vs sonnet",
+    "reviews passed",
+    "savings vs v2",
+)
+
+
+@dataclass
+class Comparison:
+    phases: list[str]
+    rows: list[list[str]]  # first cell: the row's label
+
+    @property
+    def headers(self) -> list[str]:
+        return ["metric", *self.phases]
+
+    def to_data(self) -> dict[str, object]:
+        return {"phases": self.phases, "rows": self.rows}
+
+
+def _value(ctx: MetricContext, name: str, **params: str) -> str:
+    spec = REGISTRY.get("phase", name)
+    assert spec is not None
+    p = Params(**params)
+    try:
+        m = spec.fn(ctx, None, p)
+    except MetricUnavailable:
+        return "n/a"
+    return fmt(m.value, spec.unit_for(p))
+
+
+def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
+    ctx = runner.context(name)
+    tickets = ctx.phase.tickets
+    usd = ctx.phase_usage().usd
+    reviews = [t.review.result for t in tickets.values() if t.review and t.review.result]
+    col = {
+        "tickets": f"{len(tickets)} ({', '.join(tickets)})",
+        "execution models": ", ".join(f"{t} {tk.model_used or '?'}" for t, tk in tickets.items()),
+        "total tokens": _value(ctx, "tokens", measure="total"),
+        "per-ticket tokens": _value(ctx, "per_ticket_average", measure="total"),
+        "USD": "unknown" if usd is None else fmt(usd, "usd"),
+        "fix loops": _value(ctx, "fix_loops"),
+        "quality vs sonnet": _value(ctx, "quality_vs_sonnet"),
+        "reviews passed": f"{reviews.count('PASS')} of {len(tickets)}",
+        "savings vs v2": _value(ctx, "savings", baseline="v2", measure="total")
+        if "v2" in ctx.phase.baselines
+        else "n/a",
+    }
+    for fam in FAMILIES:
+        used = [t for t in tickets.values() if family(t.model_used) == fam]
+        if used:
+            col[f"success rate {fam}"] = (
+                f"{_value(ctx, 'success_rate', model=fam)} "
+                f"({sum(1 for t in used if succeeded(t))} of {len(used)})"
+            )
+    rule = ctx.phase.criteria.decisions.adopt_model or AdoptModel()
+    decided = adoption(runner, name, rule)
+    if decided is not None:
+        col[f"recommended for {rule.complexity}"] = (
+            f"{decided.recommended} ({decided.answer.lower()})"
+        )
+    return col
+
+
+def comparison(
+    runner: PhaseRunner,
+    phases: list[str] | None = None,
+    on_error: Callable[[str, OrchphaseError], None] | None = None,
+) -> Comparison:
+    """Columns for ``phases`` (default: every known phase whose data loads), in name order."""
+    names = phases if phases is not None else known_phases(runner.criteria_dir)
+    columns: dict[str, dict[str, str]] = {}
+    for name in names:
+        try:
+            columns[name] = _column(runner, name)
+        except OrchphaseError as exc:
+            if on_error is not None:
+                on_error(name, exc)
+    extra = {k for col in columns.values() for k in col if k not in ROWS}
+    labels = [
+        *ROWS,
+        *sorted(k for k in extra if k.startswith("success")),
+        *sorted(k for k in extra if not k.startswith("success")),
+    ]
+    rows = [[label, *(columns[p].get(label, "") for p in columns)] for label in labels]
+    return Comparison(phases=list(columns), rows=rows)

@@ -1,0 +1,275 @@
+"""The markdown analysis of a phase, rendered from the canonical report (the plan's analysis.md
+sections, filled with numbers; a figure the data cannot give says so instead of a placeholder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tabulate import tabulate
+
+from pytest_orchphase.evaluate import fmt
+from pytest_orchphase.report.results import row
+
+RESULT = {"passed": "PASS", "failed": "FAIL", "bypassed": "BYPASSED"}
+
+
+def _table(rows: list[list[Any]], headers: list[str]) -> str:
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|")  # an "any" condition's values are joined by |
+
+    return tabulate(
+        [[cell(v) for v in r] for r in rows],
+        headers=headers,
+        tablefmt="github",
+        disable_numparse=True,
+    )
+
+
+def _tokens(value: Any) -> str:
+    return "unknown" if value is None else fmt(value, "tokens")
+
+
+def _usd(value: Any) -> str:
+    return "unknown" if value is None else fmt(value, "usd")
+
+
+def _metric(report: dict[str, Any], key: str, unit: str) -> str:
+    value = report["metrics"].get(key)
+    return "not available from this data" if value is None else fmt(value, unit)
+
+
+def _criteria(report: dict[str, Any]) -> list[str]:
+    entries = [
+        {
+            **g,
+            "kind": "gate",
+            "id": "phase-gate",
+            "ticket": g["required"],
+            "metric": f"phase {g['required']} passed",
+            "actual": g["passed"] and not g.get("bypassed"),
+            "stretch_met": None,
+            "phase": report["phase"],
+        }
+        for g in report["gates"]
+    ]
+    entries += [{**c, "kind": "criterion", "phase": report["phase"]} for c in report["criteria"]]
+    rows = []
+    for e in entries:
+        r = row(e)
+        result = RESULT.get(r["result"], r["result"].upper())
+        if r["stretch_met"]:
+            result += f" (stretch {'met' if r['stretch_met'] == 'true' else 'missed'})"
+        rows.append(
+            [
+                r["criterion"],
+                r["ticket"],
+                r["metric"],
+                r["actual"],
+                r["operator"],
+                r["limit"],
+                r["stretch"],
+                result,
+            ]
+        )
+    out = [
+        _table(
+            rows,
+            ["criterion", "ticket", "metric", "actual", "operator", "limit", "stretch", "result"],
+        )
+    ]
+    failing = [c["headline"] for c in report["criteria"] if not c["passed"]]
+    failing += [
+        f"phase-gate[{g['required']}]: {g['source']}" for g in report["gates"] if not g["passed"]
+    ]
+    if failing:
+        out += ["", "Failing:", "", *(f"- {line}" for line in failing)]
+    return out
+
+
+def _usage(report: dict[str, Any]) -> list[str]:
+    usage = report["usage"]
+    rows = [
+        [r["stage"], r["model"], _tokens(r["total"]), _usd(r["usd"]), r["origin"]]
+        for r in usage["by_stage_model"]
+    ]
+    total = usage["total"]
+    rows.append(
+        ["**total**", "", f"**{_tokens(total['total'])}**", _usd(total["usd"]), total["origin"]]
+    )
+    source = (
+        f"measured from {report['data']['transcript_files']} transcript files"
+        if usage["source"] == "measured"
+        else "the execution log's figures (recorded actuals, else estimates); name the phase's "
+        "sessions in metadata.yaml to measure tokens and USD"
+    )
+    out = [f"Source: {source}.", "", _table(rows, ["stage", "model", "tokens", "USD", "origin"])]
+    if usage["source"] == "measured":
+        out += [
+            "",
+            "Measured usage against the log's estimates "
+            "(error = (estimated − measured) / measured):",
+            "",
+            _table(usage["estimate_rows"], ["place", "estimated", "measured", "error", "USD"]),
+        ]
+        unplaced = [a for a in usage["agents"] if a["ticket"] is None and a["stage"] is None]
+        out += [
+            f"- unattributed: agent {a['agent_id']} ({a['description'] or 'no description'}): "
+            f"{a['how']}"
+            for a in unplaced
+        ]
+    return out
+
+
+def _quality(report: dict[str, Any], tickets: dict[str, Any]) -> list[str]:
+    rows = []
+    for ticket in report["data"]["tickets"]:
+        q = tickets.get(ticket, {})
+        rows.append(
+            [
+                ticket,
+                q.get("model") or "unknown",
+                q.get("tier") or "",
+                q.get("review") or "none",
+                q.get("attempts") or "",
+                q.get("fix_loops") if q.get("fix_loops") is not None else "",
+                q.get("quality") or "",
+            ]
+        )
+    return [
+        _table(
+            rows,
+            [
+                "ticket",
+                "execution model",
+                "review tier",
+                "review",
+                "attempts",
+                "fix loops",
+                "quality vs sonnet",
+            ],
+        )
+    ]
+
+
+def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None) -> str:
+    """The markdown report; ``chart`` is the image to link (relative to the markdown file), or
+    ``chart_note`` says why there is none."""
+    decision = report["decisions"]["proceed"]
+    title = f"# Phase {report['phase']} analysis" + (
+        f": {report['title']}" if report["title"] else ""
+    )
+    data = report["data"]
+    head = [
+        title,
+        "",
+        f"**{decision['line']}**",
+        "",
+        f"Data: `{data['directory']}` · tickets {', '.join(data['tickets'])}"
+        + (f" · commit `{report['commit'][:12]}`" if report["commit"] else "")
+        + (f" · strategy: {data['strategy']}" if data["strategy"] else ""),
+    ]
+    if data["no_gate"]:
+        head += ["", "> Gates were bypassed with `--orchphase-no-gate`."]
+    lines = [*head, "", "## Results", "", "### Token usage by stage and model", "", *_usage(report)]
+    lines += ["", "### Criteria", "", *_criteria(report)]
+    lines += ["", "## Quality", "", *_quality(report, report["tickets"])]
+    be = report["decisions"]["break_even"]
+    lines += [
+        "",
+        "## Efficiency",
+        "",
+        f"- Total tokens: {_metric(report, 'tokens', 'tokens')}; "
+        f"cost: {_metric(report, 'usd', 'usd')}",
+        f"- Shared planning: {_metric(report, 'shared_planning_tokens', 'tokens')}",
+        "- Per ticket (shared planning included): "
+        f"{_metric(report, 'per_ticket_average', 'tokens')}; "
+        f"own stages only: {_metric(report, 'ticket_tokens_average', 'tokens')}",
+        f"- Wall time: {_metric(report, 'wall_time_minutes', 'minutes')}",
+        f"- Batching savings against planning each ticket separately: "
+        f"{_metric(report, 'batching_savings', 'tokens')}",
+        f"- {be['tokens']['line']}",
+        f"- {be['usd']['line']}",
+    ]
+    n = len(data["tickets"])
+    base_rows = []
+    total = report["metrics"].get("tokens")
+    for name, b in report["baselines"].items():
+        saving = (
+            ""
+            if total is None
+            else fmt((b["for_tickets"] - total) / b["for_tickets"] * 100, "percent")
+        )
+        base_rows.append(
+            [name, _tokens(b["per_ticket"]), _tokens(b["for_tickets"]), _tokens(total), saving]
+        )
+    lines += [
+        "",
+        "## Comparison to baselines",
+        "",
+        f"Baselines are per ticket; the totals are for this phase's {n} tickets.",
+        "",
+        _table(base_rows, ["baseline", "per ticket", f"for {n} tickets", "this phase", "saving"]),
+    ]
+    cmp = report["comparison"]
+    if len(cmp["phases"]) > 1:
+        lines += [
+            "",
+            f"## Comparison to the previous phase ({cmp['phases'][0]})",
+            "",
+            _table(cmp["rows"], ["metric", *cmp["phases"]]),
+        ]
+    else:
+        lines += [
+            "",
+            "## Comparison to the previous phase",
+            "",
+            "This phase requires no earlier phase with data.",
+        ]
+    adopt = report["decisions"]["adopt_model"]
+    if adopt:
+        lines += [
+            "",
+            "## Model adoption",
+            "",
+            adopt["line"],
+            "",
+            f"Recommended execution model for {adopt['complexity']} tickets: "
+            f"**{adopt['recommended']}**.",
+        ]
+    lines += ["", "## Declared totals", ""]
+    if report["mismatches"]:
+        lines += [
+            "Declared figures that differ from the computed ones (the computed ones are used):",
+            "",
+            _table(
+                [
+                    [
+                        f"{m['file']}:{m['line']}",
+                        m["field"],
+                        m["declared"],
+                        m["computed"],
+                        m["formula"],
+                    ]
+                    for m in report["mismatches"]
+                ],
+                ["where", "field", "declared", "computed", "formula"],
+            ),
+        ]
+    else:
+        lines += ["Every declared total and analysis matches the figures it is computed from."]
+    lines += ["", "## Chart", ""]
+    lines += [f"![tokens and USD by stage and model]({chart})" if chart else (chart_note or "")]
+    lines += ["", "## Decision", "", f"**{decision['line']}**"]
+    lines += [f"- {reason}" for reason in decision["reasons"]]
+    if adopt:
+        lines += [f"- {adopt['line']}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_error(report: dict[str, Any]) -> str:
+    """The markdown of a run whose phase files do not load."""
+    decision = report["decisions"]["proceed"]
+    return (
+        f"# Phase {report['phase']} analysis\n\n**{decision['line']}**\n\n"
+        f"The phase's files have errors:\n\n```text\n{report['error']}\n```\n"
+    )

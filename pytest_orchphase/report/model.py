@@ -1,0 +1,354 @@
+"""The canonical report of a phase run, as JSON-ready data. Every other output renders it.
+
+It holds no timestamp: the same data and results give the same report, serial or distributed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from pytest_orchphase import __version__
+from pytest_orchphase.accounting import Accounts, hand_accounts
+from pytest_orchphase.decisions import Proceed, adoption, break_even
+from pytest_orchphase.errors import OrchphaseError, display
+from pytest_orchphase.measure import PLANNING, Measured
+from pytest_orchphase.metrics import REGISTRY, MetricContext, Params
+from pytest_orchphase.models import STAGES
+from pytest_orchphase.phase import Phase
+from pytest_orchphase.quantity import fmt_tokens
+from pytest_orchphase.report.compare import comparison
+from pytest_orchphase.report.results import Entry
+from pytest_orchphase.runner import PhaseRunner
+from pytest_orchphase.usage import MetricUnavailable, Usage
+
+FORMAT_VERSION = 1
+CRITERION_KEYS = (
+    "id",
+    "ticket",
+    "name",
+    "metric",
+    "actual",
+    "unit",
+    "operator",
+    "limit",
+    "stretch",
+    "passed",
+    "stretch_met",
+    "source",
+    "error",
+    "headline",
+    "condition",
+)
+GATE_KEYS = ("required", "passed", "bypassed", "failing", "error", "source")
+SUMMARY_METRICS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("tokens", "tokens", {"measure": "total"}),
+    ("usd", "tokens", {"measure": "usd"}),
+    ("shared_planning_tokens", "shared_planning_tokens", {"measure": "total"}),
+    ("per_ticket_average", "per_ticket_average", {"measure": "total"}),
+    ("ticket_tokens_average", "ticket_tokens_average", {"measure": "total"}),
+    ("fix_loops", "fix_loops", {}),
+    ("max_review_attempts", "max_review_attempts", {}),
+    ("all_reviews_passed", "all_reviews_passed", {}),
+    ("quality_vs_sonnet", "quality_vs_sonnet", {}),
+    ("wall_time_minutes", "wall_time_minutes", {}),
+    ("savings_vs_v2", "savings", {"baseline": "v2", "measure": "total"}),
+    ("delta_vs_single_agent", "delta", {"baseline": "single_agent", "measure": "total"}),
+    ("batching_savings", "batching_savings", {"baseline": "separate_planning", "measure": "total"}),
+)
+
+
+def failed_report(name: str, error: OrchphaseError, decision: Proceed) -> dict[str, Any]:
+    """What can be said when the phase's files do not load."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "generator": f"pytest-orchphase {__version__}",
+        "phase": name,
+        "error": str(error),
+        "criteria": [],
+        "gates": [],
+        "decisions": {
+            "proceed": {
+                "next_phase": decision.next_phase,
+                "answer": decision.answer,
+                "reasons": decision.reasons,
+                "line": decision.line,
+            }
+        },
+    }
+
+
+def git_commit(cwd: Path) -> str | None:
+    """The checked-out commit, or None outside a git work tree (or without git)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def usage_data(usage: Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        "total": usage.total,
+        "input": usage.input,
+        "output": usage.output,
+        "cache_write": usage.cache_write,
+        "cache_read": usage.cache_read,
+        "usd": usage.usd,
+        "origin": usage.origin,
+    }
+
+
+def accounts_data(phase: Phase, accounts: Accounts) -> dict[str, Any]:
+    tickets = {}
+    for ticket in phase.tickets:
+        stages = accounts.stages.get(ticket, {})
+        tickets[ticket] = {
+            "model": phase.tickets[ticket].model_used,
+            "total": usage_data(accounts.ticket(ticket)),
+            "stages": {name: usage_data(u) for name, u in stages.items()},
+        }
+    return {
+        "shared_planning": usage_data(accounts.planning),
+        "tickets": tickets,
+        "unattributed": usage_data(accounts.unattributed),
+    }
+
+
+def by_stage_model(
+    phase: Phase, accounts: Accounts, measured: Measured | None
+) -> list[dict[str, Any]]:
+    """Usage by (stage, model): measured calls' models, else the log's model of each stage."""
+    totals: dict[tuple[str, str], Usage] = {}
+
+    def add(stage: str, model: str, usage: Usage) -> None:
+        key = (stage, model)
+        totals[key] = totals[key] + usage if key in totals else usage
+
+    measured_tickets = measured.tickets() if measured else set()
+    if measured is not None:
+        for (owner, stage, model), usage in measured.by_model.items():
+            add(stage or ("unattributed" if not owner else "whole ticket"), model, usage)
+    if measured is None or measured.planning is None:
+        planning = phase.log.shared_planning
+        if accounts.planning is not None:
+            add(PLANNING, (planning.model if planning else None) or "unknown", accounts.planning)
+    for ticket_id, ticket in phase.tickets.items():
+        if ticket_id in measured_tickets:
+            continue
+        if ticket_id in accounts.flat:
+            add("whole ticket", ticket.model_used or "unknown", accounts.flat[ticket_id])
+            continue
+        for stage, usage in accounts.stages.get(ticket_id, {}).items():
+            model = getattr(ticket, stage).model or ticket.model_used or "unknown"
+            add(stage, model, usage)
+    return [
+        {"stage": stage, "model": model, "total": u.total, "usd": u.usd, "origin": u.origin}
+        for (stage, model), u in sorted(
+            totals.items(), key=lambda kv: (_stage_rank(kv[0][0]), kv[0][1])
+        )
+    ]
+
+
+STAGE_ORDER = (PLANNING, *STAGES, "whole ticket", "unattributed")
+
+
+def _stage_rank(stage: str) -> int:
+    """Stages in the order work flows, not alphabetically."""
+    return STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER)
+
+
+def estimate_rows(phase: Phase, measured: Measured) -> list[list[str]]:
+    """Place, estimated (the log's figure), measured, the estimate's error, measured USD."""
+    hand = hand_accounts(phase)
+    out: list[list[str]] = []
+
+    def row(place: str, estimate: Usage | None, actual: Usage | None) -> None:
+        if estimate is None and actual is None:
+            return
+        error = ""
+        if estimate is not None and actual is not None and actual.total:
+            error = f"{(estimate.total - actual.total) / actual.total * 100:+.0f}%"
+        usd = "" if actual is None else ("unknown" if actual.usd is None else f"${actual.usd:,.4f}")
+        out.append(
+            [
+                place,
+                fmt_tokens(estimate.total) if estimate else "",
+                fmt_tokens(actual.total) if actual else "",
+                error,
+                usd,
+            ]
+        )
+
+    row("shared planning", hand.planning, measured.planning)
+    for ticket in phase.tickets:
+        stages = measured.stages.get(ticket, {})
+        for stage in STAGES:
+            estimate = hand.stage(ticket, stage)
+            if stage in stages or (estimate is not None and ticket in measured.tickets()):
+                row(f"{ticket} {stage}", estimate, stages.get(stage))
+        if ticket in measured.whole:
+            row(f"{ticket} (whole session)", hand.ticket(ticket), measured.whole[ticket])
+    row("unattributed", None, measured.unattributed)
+    return out
+
+
+def ticket_facts(ctx: MetricContext) -> dict[str, dict[str, Any]]:
+    """Per ticket: execution model, complexity, review tier and result, attempts, fix loops,
+    quality (None where the log does not say)."""
+    out: dict[str, dict[str, Any]] = {}
+    for ticket_id, ticket in ctx.phase.tickets.items():
+        facts: dict[str, Any] = {
+            "model": ticket.model_used,
+            "complexity": ticket.complexity,
+            "tier": ticket.review.tier if ticket.review else None,
+            "review": ticket.review.result if ticket.review else None,
+            "errors": [
+                e.model_dump()
+                for e in (ticket.implementation.errors_encountered if ticket.implementation else [])
+            ],
+        }
+        for key, name in (
+            ("attempts", "review_attempts"),
+            ("fix_loops", "fix_loops"),
+            ("quality", "quality_vs_sonnet"),
+        ):
+            spec = REGISTRY.get("ticket", name)
+            assert spec is not None
+            try:
+                facts[key] = spec.fn(ctx, ticket_id, Params()).value
+            except MetricUnavailable:
+                facts[key] = None
+        out[ticket_id] = facts
+    return out
+
+
+def _metrics(ctx: MetricContext) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, name, params in SUMMARY_METRICS:
+        spec = REGISTRY.get("phase", name)
+        assert spec is not None
+        try:
+            out[key] = spec.fn(ctx, None, Params(**params)).value
+        except MetricUnavailable:
+            out[key] = None
+    return out
+
+
+def build(
+    runner: PhaseRunner,
+    name: str,
+    entries: list[Entry],
+    decision: Proceed,
+    *,
+    no_gate: bool = False,
+    cwd: Path | None = None,
+) -> dict[str, Any]:
+    """The report of phase ``name`` from the items' result entries."""
+    phase = runner.load(name)
+    ctx = runner.context(name)
+    measured = runner.measured(name)
+    hand = hand_accounts(phase)
+    n = len(phase.tickets)
+    rule = phase.criteria.decisions.adopt_model
+    adopt = adoption(runner, name, rule) if rule else None
+    previous = phase.criteria.requires[-1] if phase.criteria.requires else None
+    compared: list[str] = []
+    for other in [previous, name]:
+        if other is None:
+            continue
+        try:
+            runner.context(other)
+            compared.append(other)
+        except OrchphaseError:
+            pass
+    return {
+        "format_version": FORMAT_VERSION,
+        "generator": f"pytest-orchphase {__version__}",
+        "phase": name,
+        "title": phase.criteria.title,
+        "commit": git_commit(cwd or Path.cwd()),
+        "data": {
+            "criteria": display(phase.criteria_doc.path),
+            "directory": display(phase.data_dir),
+            "metadata": display(phase.metadata_doc.path),
+            "execution_log": display(phase.log_doc.path),
+            "tickets": list(phase.tickets),
+            "strategy": phase.metadata.strategy,
+            "measured": measured is not None,
+            "transcript_files": measured.files if measured else 0,
+            "malformed_lines": measured.malformed_lines if measured else 0,
+            "no_gate": no_gate,
+        },
+        "criteria": [
+            {k: e.get(k) for k in CRITERION_KEYS} for e in entries if e["kind"] == "criterion"
+        ],
+        "gates": [{k: e.get(k) for k in GATE_KEYS} for e in entries if e["kind"] == "gate"],
+        "decisions": {
+            "proceed": {
+                "next_phase": decision.next_phase,
+                "answer": decision.answer,
+                "reasons": decision.reasons,
+                "line": decision.line,
+            },
+            "adopt_model": adopt.to_data() if adopt else None,
+            "break_even": {
+                "tokens": break_even(runner, name, "total").to_data(),
+                "usd": break_even(runner, name, "usd").to_data(),
+            },
+        },
+        "metrics": _metrics(ctx),
+        "baselines": {
+            key: {
+                "per_ticket": b.tokens_per_ticket,
+                "for_tickets": b.tokens_per_ticket * n,
+                "usd_per_ticket": b.usd_per_ticket,
+            }
+            for key, b in sorted(phase.baselines.items())
+            if b.compare
+        },
+        "usage": {
+            "source": "measured" if measured else "estimated",
+            "total": usage_data(ctx.phase_usage()),
+            **accounts_data(phase, ctx.accounts),
+            "estimated": accounts_data(phase, hand),
+            "by_stage_model": by_stage_model(phase, ctx.accounts, measured),
+            "agents": [
+                {
+                    "agent_id": a.agent_id,
+                    "session_id": a.session_id,
+                    "description": a.description,
+                    "ticket": a.ticket,
+                    "stage": a.stage,
+                    "how": a.how,
+                    "usage": usage_data(a.usage),
+                }
+                for a in (measured.agents if measured else [])
+            ],
+            "warnings": measured.warnings if measured else [],
+            "estimate_rows": estimate_rows(phase, measured) if measured else [],
+        },
+        "tickets": ticket_facts(ctx),
+        "mismatches": [
+            {
+                "file": m.file,
+                "line": m.line,
+                "field": m.field,
+                "declared": m.declared,
+                "computed": m.computed,
+                "formula": m.formula,
+            }
+            for m in runner.mismatches(name)
+        ],
+        "comparison": comparison(runner, compared).to_data(),
+    }
