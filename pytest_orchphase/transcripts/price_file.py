@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from pytest_orchphase import validation, yamlio
 from pytest_orchphase.errors import OrchphaseError
 
 _Rate = Field(ge=0)
@@ -75,34 +74,15 @@ class PriceFile(_Strict):
 
 
 def read_price_file(path: Path) -> PriceFile:
-    """Read and validate one price file; every problem is an :class:`OrchphaseError`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise OrchphaseError("price file not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OrchphaseError(f"cannot read price file: {exc}", path=path) from None
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise OrchphaseError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}", path=path, line=line
-        ) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise OrchphaseError(
-            "expected a mapping with keys such as 'models' and 'family_defaults'", path=path
-        )
-    try:
-        return PriceFile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise OrchphaseError(
-            f"{first['msg']} (expected the shape of pytest_orchphase/data/prices.yaml)",
-            path=path,
-            field=where or None,
-        ) from None
+    """Read and validate one price file; every problem is an :class:`OrchphaseError` that names
+    the file, the line and the field.
+
+    Loaded like every other data file (:mod:`pytest_orchphase.yamlio`): a duplicated model or
+    family would otherwise silently replace the first, and an alias bomb would hang validation.
+    """
+    if not path.exists():
+        raise OrchphaseError("price file not found; expected a YAML price file", path=path)
+    doc = yamlio.load(path)
+    if doc.data is None:
+        return PriceFile()
+    return validation.validate(doc, PriceFile)

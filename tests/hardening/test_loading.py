@@ -11,6 +11,7 @@ from pytest_orchphase.errors import InvalidFile, OrchphaseError, PhaseUsageError
 from pytest_orchphase.gate import check_graph
 from pytest_orchphase.models import Metadata
 from pytest_orchphase.phase import known_phases, load_phase, require_phase
+from pytest_orchphase.transcripts.price_file import read_price_file
 
 P = Path("x.yaml")
 
@@ -100,3 +101,33 @@ def test_a_cycle_is_reported_at_the_requires_entry_that_closes_it(tmp_path: Path
     assert str(err.value).startswith(
         f"{criteria / 'a1.yaml'}:3:12: requires[0]: phases require each other in a cycle: a1 -> a1"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        ("family_defaults:\n  sonnet: a\n  sonnet: b\n", 3, "duplicate key 'sonnet'"),
+        ("models:\n  claude-x: {input: -1}\n", 2, "greater than or equal to 0"),
+        (
+            "a: &a [1,1,1,1,1,1,1,1,1]\n"
+            + "".join(
+                f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            ),
+            None,
+            "alias bomb",
+        ),
+    ],
+    ids=["duplicate family", "negative rate", "alias bomb"],
+)
+def test_a_price_file_is_loaded_like_every_data_file(
+    tmp_path: Path, text: str, line: int | None, says: str
+) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(text)
+    with pytest.raises(OrchphaseError) as err:
+        read_price_file(path)
+    assert err.value.path == path
+    assert says in str(err.value)
+    if line is not None:
+        assert err.value.line == line

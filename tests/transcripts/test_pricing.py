@@ -167,7 +167,7 @@ def test_user_override_replaces_and_extends(tmp_path: Path) -> None:
             "cache_read",
         ),
         ("- just a list\n", "expected a mapping"),
-        ("models: [unclosed\n", "not valid YAML"),
+        ("models: [unclosed\n", "YAML syntax error"),
     ],
 )
 def test_bad_price_file_is_an_input_error_naming_the_file(
