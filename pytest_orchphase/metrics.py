@@ -136,6 +136,42 @@ class Registry:
     def copy(self) -> Registry:
         return Registry(dict(self.metrics))
 
+    def register(
+        self,
+        name: str,
+        *,
+        scope: Scope,
+        unit: Unit,
+        formula: str,
+        fn: Callable[[MetricContext, str | None, Params], Measurement | Value],
+        params: tuple[str, ...] = (),
+        required: tuple[str, ...] | None = None,
+    ) -> None:
+        """Add a metric from a plugin or conftest. ``fn(ctx, ticket, params)`` returns a plain
+        value (in ``unit``) or a :class:`Measurement`; raise :class:`MetricUnavailable` when the
+        data cannot give it."""
+        unknown = set(params) - {"measure", "stage", "model", "baseline"}
+        if unknown:
+            raise ValueError(f"metric {name!r}: unknown parameters {sorted(unknown)}")
+
+        def wrapped(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+            value = fn(ctx, ticket, p)
+            if isinstance(value, Measurement):
+                return value
+            return Measurement(value, unit, ctx.src(ticket) if ticket else ctx.src())
+
+        self.add(
+            Metric(
+                name=name,
+                scope=scope,
+                unit=unit,
+                formula=formula,
+                fn=wrapped,
+                params=frozenset(params),
+                required=frozenset(params if required is None else required),
+            )
+        )
+
 
 REGISTRY = Registry()
 

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ENV_PHASE = "ORCHPHASE_PHASE"
 DEFAULT_CRITERIA = "criteria"
 DEFAULT_DATA = "docs/orchestration-data"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_orchphase import hooks
+
+    pluginmanager.add_hookspecs(hooks)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -107,6 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_orchphase.errors import OrchphaseError
     from pytest_orchphase.gate import check_graph
     from pytest_orchphase.items import PhaseSession, PhaseSettings
+    from pytest_orchphase.metrics import REGISTRY
     from pytest_orchphase.phase import require_phase
     from pytest_orchphase.runner import PhaseRunner
 
@@ -122,10 +130,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except OrchphaseError as exc:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
 
+    registry = REGISTRY.copy()
+    config.hook.pytest_orchphase_register_metrics(registry=registry)
     settings = PhaseSettings(
         phase=phase,
         criteria_file=criteria_file,
-        runner=PhaseRunner(criteria_dir, data_root, prices=prices),
+        runner=PhaseRunner(criteria_dir, data_root, registry=registry, prices=prices),
         no_gate=bool(config.getoption("orchphase_no_gate")),
         json_path=_output(config, "orchphase_json"),
         md_path=_output(config, "orchphase_md"),
@@ -137,3 +147,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args = [str(criteria_file)]
     elif not any(Path(a.split("::")[0]).resolve() == criteria_file for a in config.args):
         config.args = [*config.args, str(criteria_file)]
+
+
+@pytest.fixture
+def orchphase_phase(request: pytest.FixtureRequest) -> Any:
+    """The phase being evaluated (``PhaseView``), for checks YAML cannot express. Skips when no
+    phase was asked for."""
+    session = request.config.pluginmanager.get_plugin("orchphase-session")
+    if session is None:
+        pytest.skip("no phase asked for: run with --phase NAME")
+    from pytest_orchphase.view import PhaseView
+
+    return PhaseView(session.settings.phase, session.settings.runner)

@@ -1,0 +1,55 @@
+"""A loaded phase as tests see it (the ``orchphase_phase`` fixture): its data and its metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_orchphase.measure import Measured
+from pytest_orchphase.metrics import MetricContext, Params, Value
+from pytest_orchphase.models import Ticket
+from pytest_orchphase.phase import Phase
+from pytest_orchphase.runner import GateResult, PhaseRunner
+from pytest_orchphase.usage import Usage
+
+
+@dataclass
+class PhaseView:
+    """The phase under test. ``metric("tokens", measure="total")`` or, per ticket,
+    ``metric("fix_loops", ticket="R03")``; unavailable figures raise ``MetricUnavailable``."""
+
+    name: str
+    runner: PhaseRunner
+
+    @property
+    def phase(self) -> Phase:
+        return self.runner.load(self.name)
+
+    @property
+    def context(self) -> MetricContext:
+        return self.runner.context(self.name)
+
+    @property
+    def tickets(self) -> dict[str, Ticket]:
+        return self.phase.tickets
+
+    @property
+    def usage(self) -> Usage:
+        """The phase's usage (measured when it names sessions, else the log's figures)."""
+        return self.context.phase_usage()
+
+    @property
+    def measured(self) -> Measured | None:
+        return self.runner.measured(self.name)
+
+    def metric(self, name: str, ticket: str | None = None, **params: Any) -> Value:
+        scope = "ticket" if ticket is not None else "phase"
+        spec = self.runner.registry.get(scope, name)
+        if spec is None:
+            raise KeyError(
+                f"no {scope} metric {name!r}; known: {self.runner.registry.names(scope)}"
+            )
+        return spec.fn(self.context, ticket, Params(**params)).value
+
+    def gate(self, required: str) -> GateResult:
+        return self.runner.gate(required)
