@@ -208,7 +208,178 @@ def _print_warnings(scan: Scan, prices: PriceTable) -> None:
         )
 
 
-SUBCOMMANDS: Sequence[Callable[[Any], None]] = (_add_extract,)
+# -- init -----------------------------------------------------------------------------------
+
+DEFAULT_CRITERIA = Path("criteria")
+DEFAULT_DATA = Path("docs/orchestration-data")
+
+
+def _add_folders(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--criteria",
+        type=Path,
+        default=DEFAULT_CRITERIA,
+        metavar="DIR",
+        help=f"folder of <phase>.yaml criteria files (default: {DEFAULT_CRITERIA})",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        metavar="DIR",
+        help=f"folder of the phases' data folders (default: {DEFAULT_DATA})",
+    )
+
+
+def _add_init(subparsers: Any) -> None:
+    from pytest_orchphase.schema import DEFAULT_DIR
+
+    p = subparsers.add_parser(
+        "init",
+        help="scaffold a new phase: metadata.yaml, execution-log.yaml and a criteria stub",
+        description=(
+            "Create <data>/phase-<phase>-<tickets>/ with metadata.yaml and an execution-log.yaml "
+            "template, and <criteria>/<phase>.yaml when it is missing. Values to fill are ${...} "
+            "placeholders, which `pytest --phase` refuses until they are replaced. Never "
+            "overwrites: when a file exists, nothing is written."
+        ),
+    )
+    p.add_argument("phase", metavar="PHASE", help="the phase's name, like a4")
+    p.add_argument(
+        "--tickets", required=True, metavar="IDS", help="the phase's tickets, like R08,R09"
+    )
+    _add_folders(p)
+    p.add_argument(
+        "--schema",
+        type=Path,
+        default=DEFAULT_DIR,
+        metavar="DIR",
+        help=f"where `orchphase schema` wrote the schemas the files name (default: {DEFAULT_DIR})",
+    )
+    p.set_defaults(func=cmd_init)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from pytest_orchphase import scaffold
+    from pytest_orchphase.errors import display
+    from pytest_orchphase.phase import criteria_path
+    from pytest_orchphase.schema import KINDS, file_name
+
+    phase = scaffold.parse_phase(args.phase)
+    tickets = scaffold.parse_tickets(args.tickets)
+    plan = scaffold.plan(
+        phase, tickets, args.data, args.criteria, args.schema, dt.datetime.now(dt.timezone.utc)
+    )
+    scaffold.create_new(plan.files)
+    criteria = criteria_path(args.criteria, phase)
+    for line in scaffold.describe(plan, criteria):
+        print(line)
+    if plan.criteria_existed:
+        data = _criteria_data(criteria)
+        if data is not None and data != plan.folder.name:
+            print(
+                f"note: {display(criteria)} reads its data from {data!r}; set `data: "
+                f"{plan.folder.name}` to use the new folder"
+            )
+    if not all((args.schema / file_name(kind)).is_file() for kind in KINDS):
+        print(
+            f"note: no schemas in {display(args.schema)}: run `orchphase schema` so editors check"
+        )
+    print(f"next: fill every ${{...}}, then `pytest --phase {phase}`")
+    return EXIT_OK
+
+
+def _criteria_data(path: Path) -> str | None:
+    """The ``data:`` an existing criteria file names, if it can be read at all."""
+    from pytest_orchphase import yamlio
+
+    try:
+        doc = yamlio.load(path)
+    except OrchphaseError:
+        return None
+    data = doc.data.get("data") if isinstance(doc.data, dict) else None
+    return data if isinstance(data, str) else None
+
+
+# -- schema ---------------------------------------------------------------------------------
+
+
+def _add_schema(subparsers: Any) -> None:
+    from pytest_orchphase.schema import DEFAULT_DIR
+
+    p = subparsers.add_parser(
+        "schema",
+        help="write JSON Schemas of the metadata, execution-log, criteria and baselines files",
+        description=(
+            "Write metadata.schema.json, execution-log.schema.json, criteria.schema.json and "
+            "baselines.schema.json (JSON Schema draft-07, generated from the models) for editors. "
+            "Point a YAML file at one with a first line "
+            "`# yaml-language-server: $schema=<relative path to the .schema.json>`."
+        ),
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_DIR,
+        metavar="DIR",
+        help=f"the folder to write them to (default: {DEFAULT_DIR}); existing schemas are replaced",
+    )
+    p.set_defaults(func=cmd_schema)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from pytest_orchphase.errors import display
+    from pytest_orchphase.schema import write_schemas
+
+    for path in write_schemas(args.out):
+        print(f"wrote {display(path)}")
+    return EXIT_OK
+
+
+# -- dashboard ------------------------------------------------------------------------------
+
+
+def _add_dashboard(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "dashboard",
+        help="each phase's target tokens against its actual tokens, USD and gate",
+        description=(
+            "For every phase with a criteria file: metadata.yaml's expected_tokens against the "
+            "phase's tokens (measured when it names sessions, else the log's figures), the "
+            "difference, each ticket's tokens, the cost in USD when measured, and whether the "
+            "phase passes its criteria and gates. A phase whose files are broken is a row "
+            "saying why."
+        ),
+    )
+    _add_folders(p)
+    p.add_argument(
+        "--prices", type=Path, metavar="FILE", help="a price YAML file merged over the shipped one"
+    )
+    p.set_defaults(func=cmd_dashboard)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from pytest_orchphase.dashboard import collect, render
+    from pytest_orchphase.errors import display
+    from pytest_orchphase.phase import known_phases
+
+    if not known_phases(args.criteria):
+        raise OrchphaseError(
+            f"no phases: no <phase>.yaml in {display(args.criteria)}; expected the criteria "
+            "folder (--criteria DIR)"
+        )
+    print(render(collect(args.criteria, args.data, args.prices)))
+    return EXIT_OK
+
+
+SUBCOMMANDS: Sequence[Callable[[Any], None]] = (
+    _add_extract,
+    _add_init,
+    _add_schema,
+    _add_dashboard,
+)
 
 
 if __name__ == "__main__":  # pragma: no cover
