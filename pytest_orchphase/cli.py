@@ -374,11 +374,165 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- compare, breakeven, strategy ----------------------------------------------------------
+
+
+def _runner_for(args: argparse.Namespace) -> Any:
+    from pytest_orchphase.errors import display
+    from pytest_orchphase.phase import known_phases
+    from pytest_orchphase.runner import PhaseRunner
+
+    if not known_phases(args.criteria):
+        raise OrchphaseError(
+            f"no phases: no <phase>.yaml in {display(args.criteria)}; expected the criteria "
+            "folder (--criteria DIR)"
+        )
+    return PhaseRunner(args.criteria, args.data, prices=getattr(args, "prices", None))
+
+
+def _add_compare(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "compare",
+        help="the cross-phase table: one column per phase with data",
+        description=(
+            "Tickets, execution models, total and per-ticket tokens, USD, fix loops, quality, "
+            "reviews, savings vs V2, success rate per model and the recommended execution "
+            "model, one column per phase whose data loads (the others are named on stderr)."
+        ),
+    )
+    _add_folders(p)
+    p.add_argument(
+        "--prices", type=Path, metavar="FILE", help="a price file merged over the shipped one"
+    )
+    p.add_argument("--markdown", action="store_true", help="print a markdown table")
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from pytest_orchphase.report.compare import comparison
+
+    def skipped(name: str, exc: OrchphaseError) -> None:
+        print(f"orchphase: phase {name} left out: {str(exc).splitlines()[0]}", file=sys.stderr)
+
+    table = comparison(_runner_for(args), on_error=skipped)
+    if not table.phases:
+        raise OrchphaseError("no phase has data that loads; see the messages above")
+    print(
+        tabulate(
+            table.rows,
+            headers=table.headers,
+            disable_numparse=True,
+            tablefmt="github" if args.markdown else "simple",
+        )
+    )
+    return EXIT_OK
+
+
+def _add_breakeven(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "breakeven",
+        help="how many tickets a batch needs before orchestration beats a single agent",
+        description=(
+            "From a phase's shared planning P and mean per-ticket cost t against the "
+            "single_agent baseline s: N = floor(P / (s - t)) + 1 tickets, in tokens and in USD."
+        ),
+    )
+    _add_folders(p)
+    p.add_argument("--phase", metavar="NAME", help="one phase (default: every phase with data)")
+    p.add_argument(
+        "--prices", type=Path, metavar="FILE", help="a price file merged over the shipped one"
+    )
+    p.set_defaults(func=cmd_breakeven)
+
+
+def cmd_breakeven(args: argparse.Namespace) -> int:
+    from pytest_orchphase.decisions import break_even
+    from pytest_orchphase.phase import known_phases, require_phase
+
+    runner = _runner_for(args)
+    if args.phase:
+        require_phase(args.criteria, args.phase)
+    names = [args.phase] if args.phase else known_phases(args.criteria)
+    for name in names:
+        try:
+            lines = [break_even(runner, name, m).line for m in ("total", "usd")]
+        except OrchphaseError as exc:
+            if args.phase:
+                raise
+            print(f"orchphase: phase {name} left out: {str(exc).splitlines()[0]}", file=sys.stderr)
+            continue
+        print(f"{name}:")
+        for line in lines:
+            print(f"  {line}")
+    return EXIT_OK
+
+
+def _add_strategy(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "strategy",
+        help="write the next phase's model-selection file, filled from measured data",
+        description=(
+            "Write <data>/phase-<PHASE>-strategy.yaml (the plan's phase-a3-strategy.yaml) "
+            "from the data of the phases PHASE requires: model per complexity with its rationale "
+            "and success rate, planning and review tiers, expected tokens and USD per ticket. "
+            "An existing file is never overwritten without --force."
+        ),
+    )
+    _add_folders(p)
+    p.add_argument("--for", dest="target", required=True, metavar="PHASE", help="the phase to plan")
+    p.add_argument(
+        "--tickets",
+        metavar="ID=COMPLEXITY,...",
+        help="the phase's tickets and complexities (default: from its data)",
+    )
+    p.add_argument("--out", type=Path, metavar="FILE", help="where to write (default: in --data)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument(
+        "--prices", type=Path, metavar="FILE", help="a price file merged over the shipped one"
+    )
+    p.set_defaults(func=cmd_strategy)
+
+
+def _ticket_complexities(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        ticket, _, complexity = part.partition("=")
+        if complexity not in ("mechanical", "nuanced", "complex") or not ticket:
+            raise OrchphaseError(
+                f"--tickets: {part!r}; expected ID=mechanical|nuanced|complex, comma-separated"
+            )
+        out[ticket] = complexity
+    return out
+
+
+def cmd_strategy(args: argparse.Namespace) -> int:
+    from pytest_orchphase.errors import display
+    from pytest_orchphase.phase import require_phase
+    from pytest_orchphase.report.write import atomic_write
+    from pytest_orchphase.strategy import build_strategy, strategy_path, strategy_yaml
+
+    runner = _runner_for(args)
+    require_phase(args.criteria, args.target)
+    tickets = _ticket_complexities(args.tickets) if args.tickets else None
+    out = args.out or strategy_path(args.data, args.target)
+    if out.exists() and not args.force:
+        raise OrchphaseError("exists; not overwritten (pass --force to replace it)", path=out)
+    text = strategy_yaml(build_strategy(runner, args.target, tickets))
+    atomic_write(out, text.encode())
+    print(f"orchphase: wrote {display(out)}")
+    return EXIT_OK
+
+
 SUBCOMMANDS: Sequence[Callable[[Any], None]] = (
     _add_extract,
     _add_init,
     _add_schema,
     _add_dashboard,
+    _add_compare,
+    _add_breakeven,
+    _add_strategy,
 )
 
 

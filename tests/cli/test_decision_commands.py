@@ -1,0 +1,86 @@
+"""orchphase compare, breakeven and strategy on a copy of the shipped example data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from support import REPO
+
+from pytest_orchphase.cli import main
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / "docs" / "orchestration-data", tmp_path / "docs" / "orchestration-data")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_compare_has_a_column_per_phase(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["metric", "a1", "a2", "a3"]
+    total = next(line for line in lines if line.startswith("total tokens"))
+    assert total.split()[2:] == ["77,000", "115,400", "97,300"]
+    assert any(line.startswith("recommended for mechanical") for line in lines)
+
+
+def test_compare_names_a_phase_it_had_to_leave_out(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "docs/orchestration-data/phase-a2-r03-r06-r07/metadata.yaml").write_text("phase: [\n")
+    assert main(["compare"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split() == ["metric", "a1", "a3"]
+    assert "phase a2 left out: docs/orchestration-data/phase-a2-r03-r06-r07/metadata.yaml:" in err
+
+
+def test_breakeven(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["breakeven", "--phase", "a3"]) == 0
+    out = capsys.readouterr().out
+    # planning 13,800 / (30,000 − 83,500 / 3) = 6.37 → 7 tickets
+    assert "orchestration beats a single agent from 7 tickets" in out
+    assert "Break-even (USD): unknown" in out
+
+
+def test_strategy_is_written_once_and_never_overwritten(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = repo / "docs/orchestration-data/phase-a3-strategy.yaml"
+    assert main(["strategy", "--for", "a3"]) == 0
+    strategy = yaml.safe_load(out.read_text())
+    execution = strategy["model_selection"]["execution"]
+    assert execution["mechanical"]["model"] == "sonnet"  # Haiku evidence: 1 ticket, inconclusive
+    assert "INCONCLUSIVE" in execution["mechanical"]["rationale"]
+    assert execution["nuanced"]["model"] == "sonnet"
+    assert strategy["evidence"] == ["a1", "a2"]
+    assert strategy["estimated_costs"]["R03"]["tokens"] == 29200 + 5300  # A1's R03 + planning share
+    before = out.read_text()
+    assert main(["strategy", "--for", "a3"]) == 2
+    assert "exists; not overwritten" in capsys.readouterr().err
+    assert out.read_text() == before
+    assert main(["strategy", "--for", "a3", "--force", "--tickets", "R08=nuanced"]) == 0
+    assert yaml.safe_load(out.read_text())["tickets"] == ["R08"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["strategy", "--for", "a9"], "unknown phase 'a9'"),
+        (["strategy", "--for", "a1"], "requires no phase with data"),
+        (["strategy", "--for", "a3", "--tickets", "R08=easy"], "expected ID=mechanical"),
+        (["breakeven", "--phase", "a9"], "unknown phase 'a9'"),
+        (["compare", "--criteria", "nowhere"], "no phases"),
+    ],
+)
+def test_bad_arguments_are_one_clear_line(
+    repo: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (repo / "docs/orchestration-data/phase-a3-strategy.yaml").exists()
