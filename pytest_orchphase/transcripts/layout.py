@@ -72,17 +72,28 @@ def resolve_session(session_id: str, config_dirs: Sequence[Path] | None = None) 
     )
 
 
+def regular(path: Path) -> Path:
+    """``path`` if it is a regular file (links followed). A pipe or a device would block or never
+    end a read, and a dangling link holds nothing: each is an error naming it."""
+    if not path.is_file():
+        raise OrchphaseError(
+            "not a regular file (a pipe, a device or a dangling link); expected a transcript file",
+            path=path,
+        )
+    return path
+
+
 def session_files(session: Path) -> list[Path]:
     """A main session file plus the files of its sub-agents (all three layouts)."""
     files = [session]
     folder = session.with_suffix("")
     subagents = folder / "subagents"
     if subagents.is_dir():
-        files.extend(sorted(subagents.glob("*.jsonl")))
-        files.extend(sorted(subagents.glob("*.meta.json")))
+        files.extend(regular(p) for p in sorted(subagents.glob("*.jsonl")))
+        files.extend(regular(p) for p in sorted(subagents.glob("*.meta.json")))
     # Older flat layout: agent-<id>.jsonl beside the session, tied to it by its sessionId.
     for sibling in sorted(session.parent.glob("agent-*.jsonl")):
-        if _first_session_id(sibling) == session.stem:
+        if _first_session_id(regular(sibling)) == session.stem:
             files.append(sibling)
     return files
 
@@ -109,7 +120,7 @@ def _walk(folder: Path) -> Iterable[Path]:
         dirs.sort()
         for name in sorted(names):
             if name.endswith(".jsonl") or name.endswith(".meta.json"):
-                yield Path(root) / name
+                yield regular(Path(root) / name)
 
 
 def expand_paths(paths: Sequence[Path]) -> list[Path]:
