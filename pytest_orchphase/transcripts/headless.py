@@ -32,11 +32,17 @@ _MODEL_USAGE_KEYS = {
 
 
 def _count(value: Any) -> int:
-    return value if type(value) is int and value >= 0 else 0
+    """A token count (0 when absent); ``ValueError`` for anything else, which the scan counts as
+    a malformed line: a negative or textual count is never read as 0."""
+    if value is None:
+        return 0
+    if type(value) is int and value >= 0:
+        return value
+    raise ValueError(f"expected a token count, got {value!r}")
 
 
 def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
-    """A :class:`HeadlessResult` from a ``type: result`` object (lenient: wrong types -> 0)."""
+    """A :class:`HeadlessResult` from a ``type: result`` object (``ValueError`` on wrong counts)."""
     cost = obj.get("total_cost_usd")
     result = HeadlessResult(
         path=path,
@@ -51,7 +57,7 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
     if isinstance(model_usage, dict):
         for model, figures in model_usage.items():
             if not isinstance(figures, dict):
-                continue
+                raise ValueError(f"modelUsage[{model!r}] is not an object")
             cost_usd = figures.get("costUSD")
             result.models[str(model)] = ModelUsage(
                 model=str(model),

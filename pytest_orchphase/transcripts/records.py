@@ -85,6 +85,9 @@ class Scan:
     agents: dict[str, AgentInfo] = field(default_factory=dict)
     files: int = 0
     malformed_lines: int = 0
+    #: Files in which not one line was intact: empty, or every line malformed (garbage, binary,
+    #: not UTF-8, cut short). A source made only of these has told nothing.
+    unreadable: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: Headless result files read (``claude -p --output-format json|stream-json``).
     headless: list[HeadlessResult] = field(default_factory=list)

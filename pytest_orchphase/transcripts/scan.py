@@ -85,6 +85,8 @@ class FileResult:
     metas: dict[str, AgentInfo] = field(default_factory=dict)
     headless: list[HeadlessResult] = field(default_factory=list)
     malformed: int = 0
+    #: Lines (or whole-file objects) read without fault.
+    intact: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -325,14 +327,17 @@ def _read_whole(reader: _Reader, path: Path) -> None:
         obj = _loads(raw)
         if path.name.endswith(".meta.json"):
             reader.meta(obj)
+            reader.res.intact += 1
         elif isinstance(obj, list):  # `claude -p --output-format json --verbose`: all messages
             for index, item in enumerate(obj, 1):
                 try:
                     reader.line(item, index)
-                except _Bad:
+                    reader.res.intact += 1
+                except (_Bad, ValueError):
                     reader.warn_line(index, "wrong field types")
         else:
             reader.line(obj, 1)
+            reader.res.intact += 1
     except (ValueError, _Bad):
         reader.warn_line(1, "not a JSON object of the expected shape")
 
@@ -344,7 +349,11 @@ def _read_lines(reader: _Reader, path: Path) -> None:
             if _USAGE not in line:
                 # Cannot carry usage: only check that it is one whole JSON object.
                 stripped = line.strip()
-                if stripped and not (stripped[:1] == b"{" and stripped[-1:] == b"}"):
+                if not stripped:
+                    continue
+                if stripped[:1] == b"{" and stripped[-1:] == b"}":
+                    reader.res.intact += 1
+                else:
                     reader.warn_line(lineno, "not a whole JSON object (truncated?)")
                 continue
             try:
@@ -354,7 +363,8 @@ def _read_lines(reader: _Reader, path: Path) -> None:
                 continue
             try:
                 reader.line(obj, lineno)
-            except _Bad:
+                reader.res.intact += 1
+            except (_Bad, ValueError):
                 reader.warn_line(lineno, "wrong field types")
 
 
@@ -383,6 +393,8 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     for res in results:
         scan.malformed_lines += res.malformed
         scan.warnings.extend(res.warnings)
+        if not res.intact:
+            scan.unreadable.append(res.path)
         for key, call in res.calls.items():
             old = calls.get(key)
             if old is None:
