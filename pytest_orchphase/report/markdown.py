@@ -8,7 +8,7 @@ from typing import Any
 from tabulate import tabulate
 
 from pytest_orchphase.evaluate import fmt
-from pytest_orchphase.report.results import row
+from pytest_orchphase.report.results import ESTIMATE_HEADERS, estimate_cells, row
 
 RESULT = {"passed": "PASS", "failed": "FAIL", "bypassed": "BYPASSED"}
 
@@ -109,7 +109,7 @@ def _usage(report: dict[str, Any]) -> list[str]:
             "Measured usage against the log's estimates "
             "(error = (estimated − measured) / measured):",
             "",
-            _table(usage["estimate_rows"], ["place", "estimated", "measured", "error", "USD"]),
+            _table(estimate_cells(usage["estimate_rows"]), list(ESTIMATE_HEADERS)),
         ]
         unplaced = [a for a in usage["agents"] if a["ticket"] is None and a["stage"] is None]
         out += [

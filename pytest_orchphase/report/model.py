@@ -17,7 +17,6 @@ from pytest_orchphase.measure import PLANNING, Measured
 from pytest_orchphase.metrics import REGISTRY, MetricContext, Params
 from pytest_orchphase.models import STAGES
 from pytest_orchphase.phase import Phase
-from pytest_orchphase.quantity import fmt_tokens
 from pytest_orchphase.report.compare import comparison
 from pytest_orchphase.report.results import Entry
 from pytest_orchphase.runner import PhaseRunner
@@ -168,26 +167,26 @@ def _stage_rank(stage: str) -> int:
     return STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER)
 
 
-def estimate_rows(phase: Phase, measured: Measured) -> list[list[str]]:
-    """Place, estimated (the log's figure), measured, the estimate's error, measured USD."""
+def estimate_rows(phase: Phase, measured: Measured) -> list[dict[str, Any]]:
+    """Per place: the log's figure, the measured one, the estimate's error in % of the measured
+    ((estimated − measured) / measured × 100) and the measured USD."""
     hand = hand_accounts(phase)
-    out: list[list[str]] = []
+    out: list[dict[str, Any]] = []
 
     def row(place: str, estimate: Usage | None, actual: Usage | None) -> None:
         if estimate is None and actual is None:
             return
-        error = ""
+        error = None
         if estimate is not None and actual is not None and actual.total:
-            error = f"{(estimate.total - actual.total) / actual.total * 100:+.0f}%"
-        usd = "" if actual is None else ("unknown" if actual.usd is None else f"${actual.usd:,.4f}")
+            error = round((estimate.total - actual.total) / actual.total * 100, 1)
         out.append(
-            [
-                place,
-                fmt_tokens(estimate.total) if estimate else "",
-                fmt_tokens(actual.total) if actual else "",
-                error,
-                usd,
-            ]
+            {
+                "place": place,
+                "estimated": estimate.total if estimate else None,
+                "measured": actual.total if actual else None,
+                "error_percent": error,
+                "usd": actual.usd if actual else None,
+            }
         )
 
     row("shared planning", hand.planning, measured.planning)

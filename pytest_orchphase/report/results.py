@@ -128,3 +128,28 @@ def row(entry: Entry) -> dict[str, str]:
         "result": result,
         "source": entry["source"],
     }
+
+
+ESTIMATE_HEADERS = ("place", "estimated", "measured", "error", "USD")
+
+
+def estimate_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The measured-against-estimated rows of a report, as table cells."""
+    out = []
+    for r in rows:
+        error = r["error_percent"]
+        usd = (
+            ""
+            if r["measured"] is None
+            else ("unknown" if r["usd"] is None else fmt(r["usd"], "usd"))
+        )
+        out.append(
+            [
+                r["place"],
+                "" if r["estimated"] is None else fmt(r["estimated"], "tokens"),
+                "" if r["measured"] is None else fmt(r["measured"], "tokens"),
+                "" if error is None else f"{error:+.0f}%",
+                usd,
+            ]
+        )
+    return out

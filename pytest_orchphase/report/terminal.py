@@ -7,7 +7,7 @@ from typing import Any
 from tabulate import tabulate
 
 from pytest_orchphase.declared import show
-from pytest_orchphase.report.results import row
+from pytest_orchphase.report.results import ESTIMATE_HEADERS, estimate_cells, row
 
 COLUMNS = ("criterion", "ticket", "metric", "actual", "operator", "limit", "stretch", "result")
 RESULT = {"passed": "PASS", "failed": "FAIL", "bypassed": "BYPASSED"}
@@ -75,8 +75,8 @@ def write_summary(tr: Any, report: dict[str, Any], entries: list[dict[str, Any]]
         )
         tr.write_line(
             tabulate(
-                usage["estimate_rows"],
-                headers=("place", "estimated", "measured", "error", "USD"),
+                estimate_cells(usage["estimate_rows"]),
+                headers=ESTIMATE_HEADERS,
                 tablefmt="simple",
                 disable_numparse=True,
             )

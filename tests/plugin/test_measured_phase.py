@@ -181,3 +181,22 @@ def test_collect_only_reads_no_transcript(pytester: pytest.Pytester) -> None:
     ran = pytester.runpytest("--phase", "m1")
     ran.assert_outcomes(failed=4)
     ran.stdout.fnmatch_lines(["*metadata.yaml:3:*: sessions[[]0[]]: *no-such-session-id*"])
+
+
+def test_json_report_holds_measured_and_estimated_figures(pytester: pytest.Pytester) -> None:
+    import json
+
+    write_phase(pytester)
+    pytester.runpytest("--phase", "m1", "--orchphase-json", "r.json")
+    report = json.loads((pytester.path / "r.json").read_text())
+    usage = report["usage"]
+    assert usage["source"] == "measured"
+    r03 = next(r for r in usage["estimate_rows"] if r["place"] == "R03 implementation")
+    assert (r03["estimated"], r03["measured"], r03["error_percent"]) == (12000, 20713, -42.1)
+    assert r03["usd"] == pytest.approx(R03_USD)
+    assert usage["tickets"]["R03"]["total"]["output"] == 703
+    assert usage["estimated"]["tickets"]["R03"]["total"]["total"] == 12000
+    assert usage["unattributed"]["total"] == 2 + 50 + 1000
+    assert [a["how"] for a in usage["agents"] if a["agent_id"] == "a1"] == [
+        "ticket id in Task description"
+    ]
