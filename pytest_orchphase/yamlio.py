@@ -24,6 +24,11 @@ from pytest_orchphase.errors import OrchphaseError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
+#: Deeper nesting is refused before parsing: libyaml's composer recurses in C and crashes the
+#: process (a segmentation fault) somewhere past 20,000 levels.
+MAX_DEPTH = 1000
+_BRACKETS = re.compile(r"[\[\]{}]")
+_DASHES = re.compile(r"(?:-[ \t]+)+")
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 #: Tags a mapping or a list may carry: the plain ones. Any other tag (``!!python/object``…) is an
 #: error, never silently dropped and never constructed.
@@ -174,8 +179,35 @@ def _syntax_error(path: Path, exc: yaml.YAMLError) -> OrchphaseError:
     )
 
 
+def _too_deep(text: str) -> int | None:
+    """The line where nesting may pass ``MAX_DEPTH`` levels (flow brackets, or block sequences
+    opened on one line: ``- - - x``), else None. Brackets in quoted text count too: a cheap,
+    conservative bound."""
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        depth = 0
+        for match in _BRACKETS.finditer(text):
+            depth += 1 if match.group() in "[{" else -1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+    if text.count("-") > MAX_DEPTH:
+        for match in _DASHES.finditer(text):  # maximal runs: linear in the text
+            if match.group().count("-") > MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def _nesting_error(path: Path, line: int | None) -> OrchphaseError:
+    return OrchphaseError(
+        f"YAML nesting is too deep (over {MAX_DEPTH:,} levels); expected a plain data file",
+        path=path,
+        line=line,
+    )
+
+
 def parse(text: str, path: Path) -> Document:
     """Parse YAML text (already read) into a :class:`Document`."""
+    if (deep := _too_deep(text)) is not None:
+        raise _nesting_error(path, deep)
     loader = _BaseLoader(text)
     try:
         node = loader.get_single_node()
@@ -188,7 +220,7 @@ def parse(text: str, path: Path) -> Document:
     except yaml.YAMLError as exc:
         raise _syntax_error(path, exc) from None
     except RecursionError:
-        raise OrchphaseError("YAML nesting is too deep", path=path) from None
+        raise _nesting_error(path, None) from None
     finally:
         loader.dispose()
 

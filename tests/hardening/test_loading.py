@@ -131,3 +131,13 @@ def test_a_price_file_is_loaded_like_every_data_file(
     assert says in str(err.value)
     if line is not None:
         assert err.value.line == line
+
+
+@pytest.mark.parametrize("nested", ["[" * 2000 + "]" * 2000, "\n  " + "- " * 2000 + "x"])
+def test_deep_nesting_is_refused_before_the_c_parser_sees_it(nested: str) -> None:
+    # 2,000 levels: past the limit, yet safe for libyaml if the guard were gone (the crash is
+    # past 20,000; the corpus runs 100,000 in a subprocess).
+    with pytest.raises(OrchphaseError) as err:
+        yamlio.parse(f"phase: a1\ntitle: {nested}\n", P)
+    assert "nesting is too deep (over 1,000 levels); expected" in err.value.message
+    assert err.value.line == (2 if nested.startswith("[") else 3)
