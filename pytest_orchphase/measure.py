@@ -20,14 +20,19 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_orchphase.accounting import Accounts, hand_accounts
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.models import SessionSpec
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.usage import Usage
 
+if TYPE_CHECKING:
+    from pytest_orchphase.transcripts import Scan
+
 TRANSCRIPTS_DIR = "transcripts"
+SOURCE = "a transcript .jsonl, a folder of them, or a headless result"
 PLANNING = "shared_planning"
 STAGE_WORDS = (
     ("review", "review"),
@@ -92,11 +97,15 @@ def _resolve(
 
     doc = phase.metadata_doc
     if spec.path is not None:
-        path = (phase.data_dir / spec.path).resolve()
-        if not path.exists():
+        try:
+            path = (phase.data_dir / spec.path).resolve()
+            found = path.exists()
+        except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+            found = False
+        if not found:
             raise doc.error(
-                f"session file {spec.path} not found (relative to {phase.data_dir}); expected "
-                "a transcript .jsonl, a folder of them, or a headless result",
+                f"session file {spec.path} not found (relative to {display(phase.data_dir)}); "
+                f"expected {SOURCE}",
                 ("sessions", index),
             )
         return path
@@ -104,6 +113,53 @@ def _resolve(
         return resolve_session(spec.session or "", config_dirs)
     except OrchphaseError as exc:
         raise doc.error(exc.message, ("sessions", index)) from None
+
+
+def _scan(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
+    """Scan every source once; each named source must hold at least one intact line.
+
+    A source that is a pipe or a device, a folder with no transcript, or files of which not one
+    line could be read (garbage, binary, not UTF-8, wrong field types) would otherwise leave the
+    phase measured from nothing while its criteria fall back to estimates: an error instead, at
+    the source's ``sessions`` entry in metadata.yaml.
+    """
+    from pytest_orchphase.transcripts import expand_paths, scan_files
+
+    indexes = [i for _, i in session_specs(phase)]
+
+    def fail(n: int, message: str) -> OrchphaseError:
+        """At the source's ``sessions`` entry; the ``transcripts/`` folder has none."""
+        if n < len(indexes):
+            return phase.metadata_doc.error(message, ("sessions", indexes[n]))
+        return OrchphaseError(message, path=roots[n][0])
+
+    sources: list[list[Path]] = []
+    for n, (root, _) in enumerate(roots):
+        try:
+            files = expand_paths([root])
+        except OrchphaseError as exc:
+            where = f"{display(exc.path)}: " if exc.path else ""
+            raise fail(n, where + exc.message) from None
+        if not files:
+            raise fail(n, f"{display(root)} holds no .jsonl or .json file; expected {SOURCE}")
+        sources.append(files)
+    unique: dict[Path, Path] = {}
+    for files in sources:
+        for f in files:
+            unique.setdefault(f.resolve(), f)
+    scan = scan_files(list(unique.values()))
+    unreadable = {f.resolve() for f in scan.unreadable}
+    for n, files in enumerate(sources):
+        if all(f.resolve() in unreadable for f in files):
+            first = next((w for w in scan.warnings if w.startswith(str(files[0]))), "")
+            detail = f" (first: {first.replace(str(files[0]), display(files[0]))})" if first else ""
+            raise fail(
+                n,
+                f"{display(files[0])}{' and others' if len(files) > 1 else ''}: not one intact "
+                f"line{detail}; expected Claude Code transcript lines (a JSON object each) "
+                "or a headless result",
+            )
+    return scan
 
 
 def _sum(calls: Iterable[object], cost_of: dict[int, float | None]) -> Usage | None:
@@ -156,7 +212,7 @@ def measure_phase(
     if not has_sources(phase):
         return None
     from pytest_orchphase.pricing import PriceTable, UnknownModelWarning
-    from pytest_orchphase.transcripts import ApiCall, scan_paths
+    from pytest_orchphase.transcripts import ApiCall
 
     roots: list[tuple[Path, SessionSpec | None]] = [
         (_resolve(phase, spec, i, config_dirs), spec) for spec, i in session_specs(phase)
@@ -171,7 +227,7 @@ def measure_phase(
                 f"({', '.join(phase.tickets)})",
                 ("sessions", i, "ticket"),
             )
-    scan = scan_paths([root for root, _ in roots])
+    scan = _scan(phase, roots)
     table = PriceTable.load(prices)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings

@@ -1,0 +1,935 @@
+"""Bad input, through real pytest runs: a clean error that names file, line or field and what was
+expected; never a traceback from the plugin, never a pass, never a hang, nothing written.
+
+Each case edits a fresh copy of the shipped criteria and data (the ``project`` fixture), runs
+``pytest --phase a1`` and checks the exit status, one output line naming the place and the
+expectation, and that the project's files are exactly as they were before the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support import A1_LOG, REPO
+
+CRITERIA = "criteria/a1.yaml"
+BASELINES = "criteria/baselines.yaml"
+DATA = "docs/orchestration-data/phase-a1-r03-r06"
+META = f"{DATA}/metadata.yaml"
+LOG = A1_LOG
+PRICES = "prices.yaml"
+
+COLLECTION = 2  # a file is invalid: a collection error
+USAGE = 4  # the command line or the phase graph asks for the impossible
+DATA_FACT = 1  # the data names something that cannot be read at run time: the items fail
+
+Setup = Callable[[Path], None]
+
+
+# -- building bad projects -----------------------------------------------------------------
+
+
+def edit(relpath: str, old: str, new: str) -> Setup:
+    def run(root: Path) -> None:
+        path = root / relpath
+        text = path.read_text()
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {relpath}"
+        path.write_text(text.replace(old, new))
+
+    return run
+
+
+def write(relpath: str, content: str | bytes) -> Setup:
+    def run(root: Path) -> None:
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+    return run
+
+
+def replace_with_folder(relpath: str) -> Setup:
+    def run(root: Path) -> None:
+        (root / relpath).unlink()
+        (root / relpath).mkdir()
+
+    return run
+
+
+def remove(relpath: str) -> Setup:
+    return lambda root: (root / relpath).unlink()
+
+
+def steps(*setups: Setup) -> Setup:
+    def run(root: Path) -> None:
+        for setup in setups:
+            setup(root)
+
+    return run
+
+
+def session(entry: str, *setups: Setup) -> Setup:
+    """metadata.yaml names one session (a flow mapping or an id), plus the files it needs."""
+    return steps(
+        edit(META, "tickets: [R03, R06]\n", f"tickets: [R03, R06]\nsessions:\n  - {entry}\n"),
+        *setups,
+    )
+
+
+def alias_bomb(key: str) -> str:
+    lines = [f'{key}: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        prev, cur = chr(96 + i), chr(97 + i)
+        lines.append(f"x{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def usage_line(**usage: object) -> bytes:
+    """One assistant line in Claude Code's format, with the given ``usage``."""
+    line = {
+        "type": "assistant",
+        "sessionId": "s-1",
+        "requestId": "req_1",
+        "timestamp": "2026-02-07T10:05:00Z",
+        "message": {"id": "msg_1", "model": "claude-sonnet-4-5-20250929", "usage": usage},
+    }
+    return json.dumps(line).encode() + b"\n"
+
+
+def fifo(relpath: str) -> Setup:
+    return lambda root: os.mkfifo(root / relpath)
+
+
+def symlink(relpath: str, target: str) -> Setup:
+    def run(root: Path) -> None:
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (root / relpath).symlink_to(target)
+
+    return run
+
+
+def big_line(relpath: str, size: int) -> Setup:
+    """One line of ``size`` bytes that looks like the start of a usage line, never closed."""
+
+    def run(root: Path) -> None:
+        with (root / relpath).open("wb") as fh:
+            fh.write(b'{"type":"assistant","message":{"usage":{"input_tokens":1},"text":"')
+            chunk = b"x" * (1 << 20)
+            for _ in range(size // len(chunk)):
+                fh.write(chunk)
+
+    return run
+
+
+# -- the corpus ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """A bad input and the error it must give: ``file`` (relative) at the line of ``at`` (the
+    first line of the file, after the edit, that starts with it; a number is the line itself;
+    None: the error is about the whole file), then ``field``, then ``says`` on the same line."""
+
+    id: str
+    setup: Setup
+    ret: int
+    file: str
+    at: str | int | None
+    field: str | None
+    says: str
+    args: tuple[str, ...] = ()
+    #: Run pytest in a child process: a crash there fails this test instead of ending the run.
+    subprocess: bool = False
+    #: Why this case does not hold yet (a strict xfail: it fails the day it starts to hold).
+    xfail: str = ""
+
+
+def case(
+    id: str,
+    setup: Setup,
+    ret: int,
+    file: str,
+    at: str | int | None,
+    field: str | None,
+    says: str,
+    *args: str,
+    subprocess: bool = False,
+    xfail: str = "",
+) -> Case:
+    return Case(id, setup, ret, file, at, field, says, args, subprocess, xfail)
+
+
+def in_session(
+    id: str, entry: str, *setups: Setup, field: str = "sessions[0]", says: str = ""
+) -> Case:
+    """metadata.yaml names ``entry`` as its session; the items fail at that entry's line."""
+    says = says or "; expected Claude Code transcript lines (a JSON object each) or a headless"
+    return case(id, session(entry, *setups), DATA_FACT, META, "  - {", field, says)
+
+
+RUN = "{path: run.json, ticket: R03}"
+SHIPPED_LOG = (REPO / LOG).read_bytes()
+MEASURED = session("{path: s.jsonl}", write(f"{DATA}/s.jsonl", usage_line(input_tokens=5)))
+P = ("--orchphase-prices", PRICES)
+FULL_RATES = "    output: 1\n    cache_write_5m: 1\n    cache_write_1h: 1\n    cache_read: 1\n"
+RESULT = json.dumps(
+    {
+        "type": "result",
+        "modelUsage": {"claude-sonnet-4-5": {"inputTokens": -5, "outputTokens": "9k"}},
+    }
+)
+TITLE = 'title: "A1 conservative: two-ticket batch (R03 + R06), Sonnet planning and execution"'
+
+CASES = [
+    # criteria/a1.yaml
+    case(
+        "criteria: YAML syntax error",
+        edit(CRITERIA, TITLE, "title: A1 conservative: two-ticket batch"),
+        COLLECTION,
+        CRITERIA,
+        "title:",
+        None,
+        "mapping values are not allowed",
+    ),
+    case(
+        "criteria: unclosed flow sequence",
+        edit(CRITERIA, "requires: []", "requires: [a0"),
+        COLLECTION,
+        CRITERIA,
+        None,
+        None,
+        "did not find expected ',' or ']'",
+    ),
+    case(
+        "criteria: tab indentation",
+        edit(CRITERIA, "    metric: wall_time_minutes", "\tmetric: wall_time_minutes"),
+        COLLECTION,
+        CRITERIA,
+        "\tmetric",
+        None,
+        "tab character that violates indentation",
+    ),
+    case(
+        "criteria: two documents",
+        edit(CRITERIA, "phase: a1\n", "phase: a1\n---\nphase: a1\n"),
+        COLLECTION,
+        CRITERIA,
+        "---",
+        None,
+        "expected a single document",
+    ),
+    case(
+        "criteria: python tag is not run",
+        edit(CRITERIA, "requires: []", 'requires: !!python/object/apply:os.system ["touch x"]'),
+        COLLECTION,
+        CRITERIA,
+        "requires:",
+        "requires",
+        "expected plain YAML data",
+    ),
+    case(
+        "criteria: wrong type",
+        edit(CRITERIA, "requires: []", "requires: 7"),
+        COLLECTION,
+        CRITERIA,
+        "requires:",
+        "requires",
+        "Input should be a valid list, got 7",
+    ),
+    case(
+        "criteria: unknown key",
+        edit(CRITERIA, "requires: []", "requires: []\nnext_phse: a2"),
+        COLLECTION,
+        CRITERIA,
+        "next_phse",
+        "next_phse",
+        "did you mean 'next_phase'?",
+    ),
+    case(
+        "criteria: missing required field",
+        edit(CRITERIA, "data: phase-a1-r03-r06\n", ""),
+        COLLECTION,
+        CRITERIA,
+        "phase:",
+        "data",
+        "missing required key 'data'",
+    ),
+    case(
+        "criteria: duplicate key",
+        edit(
+            CRITERIA,
+            "    metric: wall_time_minutes\n",
+            "    metric: wall_time_minutes\n    metric: x\n",
+        ),
+        COLLECTION,
+        CRITERIA,
+        "    metric: x",
+        "criteria[2].metric",
+        "duplicate key 'metric' (first at",
+    ),
+    case(
+        "criteria: duplicate criterion id",
+        edit(CRITERIA, "  - id: time\n", "  - id: quality\n"),
+        COLLECTION,
+        CRITERIA,
+        "criteria:",
+        "criteria",
+        "criterion id 'quality' is used twice",
+    ),
+    case(
+        "criteria: unfilled placeholder",
+        edit(CRITERIA, "    below: 30\n", "    below: ${MINUTES}\n"),
+        COLLECTION,
+        CRITERIA,
+        "    below: $",
+        "criteria[2].below",
+        "expected the measured value",
+    ),
+    case(
+        "criteria: unknown metric",
+        edit(CRITERIA, "      - metric: review_attempts", "      - metric: review_atempts"),
+        COLLECTION,
+        CRITERIA,
+        "      - metric: review_atempts",
+        "criteria[1].all[0].metric",
+        "did you mean 'review_attempts'?",
+    ),
+    case(
+        "criteria: ticket metric without for_each",
+        edit(CRITERIA, "    metric: wall_time_minutes", "    metric: review_attempts"),
+        COLLECTION,
+        CRITERIA,
+        "    metric: review_attempts",
+        "criteria[2].metric",
+        "is a ticket metric (add `for_each: ticket`)",
+    ),
+    case(
+        "criteria: unknown phase in requires",
+        edit(CRITERIA, "requires: []", "requires: [a0]"),
+        COLLECTION,
+        CRITERIA,
+        "requires:",
+        "requires[0]",
+        "unknown phase 'a0'; known phases: a1",
+    ),
+    case(
+        "criteria: cycle in requires",
+        edit(CRITERIA, "requires: []", "requires: [a1]"),
+        USAGE,
+        CRITERIA,
+        "requires:",
+        "requires[0]",
+        "a cycle: a1 -> a1; expected",
+    ),
+    case(
+        "criteria: phase does not match the file name",
+        edit(CRITERIA, "phase: a1\n", "phase: a2\n"),
+        COLLECTION,
+        CRITERIA,
+        "phase:",
+        "phase",
+        "does not match the file name; expected 'a1'",
+    ),
+    case(
+        "criteria: empty file",
+        write(CRITERIA, ""),
+        COLLECTION,
+        CRITERIA,
+        1,
+        None,
+        "is empty; expected a mapping",
+    ),
+    case(
+        "criteria: a list instead of a mapping",
+        write(CRITERIA, "- phase: a1\n"),
+        COLLECTION,
+        CRITERIA,
+        1,
+        None,
+        "expected a mapping of keys (CriteriaFile), got list",
+    ),
+    case(
+        "criteria: binary garbage",
+        write(CRITERIA, b"phase: a1\n\x00\x01\x02\xff\xfe"),
+        COLLECTION,
+        CRITERIA,
+        2,
+        None,
+        "binary content (NUL byte at byte 10); expected a YAML",
+    ),
+    case(
+        "criteria: invalid UTF-8",
+        write(CRITERIA, b"phase: a1\ntitle: caf\xe9\n"),
+        COLLECTION,
+        CRITERIA,
+        2,
+        None,
+        "invalid UTF-8 at byte 20; expected a UTF-8 text file",
+    ),
+    case(
+        "criteria: a folder where the file belongs",
+        replace_with_folder(CRITERIA),
+        USAGE,
+        CRITERIA,
+        None,
+        None,
+        "is a directory (or another non-file); expected",
+    ),
+    case(
+        "criteria: alias bomb",
+        write(CRITERIA, "phase: a1\ndata: phase-a1-r03-r06\n" + alias_bomb("title")),
+        COLLECTION,
+        CRITERIA,
+        None,
+        None,
+        "more than 200,000 values (an alias bomb?); expected",
+    ),
+    case(
+        "criteria: oversized",
+        write(CRITERIA, "phase: a1\n" + "# padding\n" * 600_000),
+        COLLECTION,
+        CRITERIA,
+        None,
+        None,
+        "is expected to be under 5,242,880",
+    ),
+    case(
+        "criteria: brackets nested a hundred thousand deep",
+        write(CRITERIA, "phase: a1\ntitle: " + "[" * 100_000 + "\n"),
+        COLLECTION,
+        CRITERIA,
+        "title:",
+        None,
+        "YAML nesting is too deep (over 1,000 levels); expected a plain data file",
+        subprocess=True,
+    ),
+    case(
+        "criteria: block lists nested a hundred thousand deep",
+        write(CRITERIA, "phase: a1\ntitle:\n  " + "- " * 100_000 + "x\n"),
+        COLLECTION,
+        CRITERIA,
+        "  - - -",
+        None,
+        "YAML nesting is too deep (over 1,000 levels); expected a plain data file",
+        subprocess=True,
+    ),
+    case(
+        "criteria: two operators",
+        edit(CRITERIA, "    below: 30\n", "    below: 30\n    max: 40\n"),
+        COLLECTION,
+        CRITERIA,
+        "  - id: time",
+        "criteria[2]",
+        "needs exactly one operator",
+    ),
+    case(
+        "criteria: limit of the wrong kind",
+        edit(CRITERIA, "    below: 30\n", "    below: thirty\n"),
+        COLLECTION,
+        CRITERIA,
+        "    below: thirty",
+        "criteria[2].below",
+        "expected a number",
+    ),
+    case(
+        "criteria: negative token limit",
+        edit(CRITERIA, "    below: 40k\n", "    below: -40k\n"),
+        COLLECTION,
+        CRITERIA,
+        "    below: -40k",
+        "criteria[0].below",
+        "expected a token count",
+    ),
+    case(
+        "criteria: unknown baseline",
+        edit(CRITERIA, "    baseline: v2\n", "    baseline: v3\n"),
+        COLLECTION,
+        CRITERIA,
+        "    baseline: v3",
+        "criteria[3].baseline",
+        "unknown baseline 'v3'",
+    ),
+    case(
+        "criteria: parameter missing",
+        edit(CRITERIA, "    measure: total\n    min: 60%", "    min: 60%"),
+        COLLECTION,
+        CRITERIA,
+        "  - id: savings-vs-v2",
+        "criteria[3]",
+        "needs `measure:` (one of",
+    ),
+    case(
+        "criteria: no criteria",
+        write(CRITERIA, "phase: a1\ndata: phase-a1-r03-r06\ncriteria: []\n"),
+        COLLECTION,
+        CRITERIA,
+        "criteria:",
+        "criteria",
+        "List should have at least 1 item",
+    ),
+    case(
+        "criteria: data folder missing",
+        edit(CRITERIA, "data: phase-a1-r03-r06", "data: phase-a1-typo"),
+        COLLECTION,
+        CRITERIA,
+        "data:",
+        "data",
+        "expected a folder holding metadata.yaml",
+    ),
+    case(
+        "criteria: data folder name with a NUL",
+        edit(CRITERIA, "data: phase-a1-r03-r06", 'data: "phase\\0a1"'),
+        COLLECTION,
+        CRITERIA,
+        "data:",
+        "data",
+        "(embedded null byte); expected a folder",
+    ),
+    case(
+        "criteria: data folder name too long",
+        edit(CRITERIA, "data: phase-a1-r03-r06", "data: " + "x" * 5000),
+        COLLECTION,
+        CRITERIA,
+        "data:",
+        "data",
+        "(File name too long); expected a folder",
+    ),
+    case(
+        "criteria: where without for_each",
+        edit(
+            CRITERIA,
+            "    metric: wall_time_minutes",
+            "    where: {tickets: [R03]}\n    metric: wall_time_minutes",
+        ),
+        COLLECTION,
+        CRITERIA,
+        "  - id: time",
+        "criteria[2]",
+        "it needs `for_each: ticket`",
+    ),
+    # criteria/baselines.yaml
+    case(
+        "baselines: negative tokens",
+        edit(BASELINES, "tokens_per_ticket: 121000", "tokens_per_ticket: -121000"),
+        COLLECTION,
+        BASELINES,
+        "    tokens_per_ticket: -",
+        "baselines.v2.tokens_per_ticket",
+        "a token count cannot be negative",
+    ),
+    case(
+        "baselines: duplicate baseline",
+        edit(BASELINES, "  single_agent:\n", "  v2:  # again\n"),
+        COLLECTION,
+        BASELINES,
+        "  v2:  # again",
+        "baselines.v2",
+        "duplicate key 'v2' (first at",
+    ),
+    # metadata.yaml
+    case(
+        "metadata: missing tickets",
+        edit(META, "tickets: [R03, R06]\n", ""),
+        COLLECTION,
+        META,
+        "phase:",
+        "tickets",
+        "missing required key 'tickets'",
+    ),
+    case(
+        "metadata: duplicate ticket id",
+        edit(META, "tickets: [R03, R06]", "tickets: [R03, R06, R03]"),
+        COLLECTION,
+        META,
+        "tickets:",
+        "tickets",
+        "ticket 'R03' is listed twice",
+    ),
+    case(
+        "metadata: duplicate key",
+        edit(META, "tickets: [R03, R06]\n", "tickets: [R03, R06]\ntickets: [R03]  # again\n"),
+        COLLECTION,
+        META,
+        "tickets: [R03]  # again",
+        "tickets",
+        "duplicate key 'tickets' (first at",
+    ),
+    case(
+        "metadata: words where a number belongs",
+        edit(META, "expected_tokens: 56000", "expected_tokens: about 56k"),
+        COLLECTION,
+        META,
+        "expected_tokens:",
+        "expected_tokens",
+        "put notes in a YAML comment",
+    ),
+    case(
+        "metadata: ticket without a log entry",
+        edit(META, "tickets: [R03, R06]", "tickets: [R03, R06, R07]"),
+        COLLECTION,
+        LOG,
+        "tickets:",
+        "tickets",
+        "no entry for ticket(s) R07",
+    ),
+    case(
+        "metadata: empty file",
+        write(META, ""),
+        COLLECTION,
+        META,
+        1,
+        None,
+        "is empty; expected a mapping",
+    ),
+    case(
+        "metadata: a folder where the file belongs",
+        replace_with_folder(META),
+        COLLECTION,
+        META,
+        None,
+        None,
+        "is a directory; expected a YAML file",
+    ),
+    case(
+        "metadata: missing file",
+        remove(META),
+        COLLECTION,
+        META,
+        None,
+        None,
+        "file not found; expected a YAML file",
+    ),
+    case(
+        "metadata: session with both id and path",
+        session("{session: abc, path: s.jsonl}"),
+        COLLECTION,
+        META,
+        "  - {session",
+        "sessions[0]",
+        "give exactly one of `session`",
+    ),
+    # execution-log.yaml
+    case(
+        "log: negative tokens",
+        edit(LOG, "actual_tokens: 13400", "actual_tokens: -13400"),
+        COLLECTION,
+        LOG,
+        "      actual_tokens: -",
+        "tickets.R06.implementation.actual_tokens",
+        "a token count cannot be negative",
+    ),
+    case(
+        "log: fractional tokens",
+        edit(LOG, "actual_tokens: 13400", "actual_tokens: 13400.5"),
+        COLLECTION,
+        LOG,
+        "      actual_tokens: 13400.5",
+        "tickets.R06.implementation.actual_tokens",
+        "expected a whole number of tokens",
+    ),
+    case(
+        "log: yes as a token count",
+        edit(LOG, "actual_tokens: 4600", "actual_tokens: yes"),
+        COLLECTION,
+        LOG,
+        "      actual_tokens: yes",
+        "tickets.R06.monitoring.actual_tokens",
+        "expected a token count",
+    ),
+    case(
+        "log: duplicate ticket",
+        edit(LOG, "  R06:\n    complexity: nuanced", "  R03:  # again\n    complexity: nuanced"),
+        COLLECTION,
+        LOG,
+        "  R03:  # again",
+        "tickets.R03",
+        "duplicate key 'R03' (first at",
+    ),
+    case(
+        "log: stage name as a ticket id",
+        edit(LOG, "  R06:\n    complexity: nuanced", "  review:\n    complexity: nuanced"),
+        COLLECTION,
+        LOG,
+        "tickets:",
+        "tickets",
+        "review is a stage, not a ticket id",
+    ),
+    case(
+        "log: timestamp without a timezone",
+        edit(LOG, 'start_time: "2026-02-07T10:00:00Z"', 'start_time: "2026-02-07T10:00:00"'),
+        COLLECTION,
+        LOG,
+        '  start_time: "2026-02-07T10:00:00"',
+        "shared_planning.start_time",
+        "Input should have timezone info",
+    ),
+    case(
+        "log: end before start",
+        edit(LOG, 'end_time: "2026-02-07T10:03:00Z"', 'end_time: "2026-02-07T09:03:00Z"'),
+        COLLECTION,
+        LOG,
+        "shared_planning:",
+        "shared_planning",
+        "end_time is before start_time",
+    ),
+    case(
+        "log: unknown status",
+        edit(
+            LOG,
+            "status: completed\n      verification: passed\n    implementation:",
+            "status: done\n      verification: passed\n    implementation:",
+        ),
+        COLLECTION,
+        LOG,
+        "      status: done",
+        "tickets.R03.branch_creation.status",
+        "Input should be 'completed'",
+    ),
+    case(
+        "log: negative fix loops",
+        edit(LOG, "fix_loops: 0", "fix_loops: -1"),
+        COLLECTION,
+        LOG,
+        "      fix_loops: -1",
+        "tickets.R03.implementation.fix_loops",
+        "greater than or equal to 0",
+    ),
+    case(
+        "log: regex that does not compile",
+        edit(
+            LOG,
+            "      fix_loops: 0\n",
+            "      fix_loops: 0\n      agents: {description_pattern: '(R0'}\n",
+        ),
+        COLLECTION,
+        LOG,
+        "      agents:",
+        "tickets.R03.implementation.agents.description_pattern",
+        "not a valid regular expression",
+    ),
+    case(
+        "log: invalid UTF-8",
+        write(LOG, SHIPPED_LOG.replace(b"Analyze both", b"Analyze b\xf6th")),
+        COLLECTION,
+        LOG,
+        SHIPPED_LOG[: SHIPPED_LOG.index(b"Analyze both")].count(b"\n") + 1,
+        None,
+        "expected a UTF-8 text file",
+    ),
+    # --orchphase-prices FILE
+    case(
+        "prices: missing file",
+        steps(),
+        USAGE,
+        PRICES,
+        None,
+        None,
+        "price file not found; expected a YAML price file",
+        *P,
+    ),
+    case(
+        "prices: a folder",
+        lambda root: (root / PRICES).mkdir(),
+        USAGE,
+        PRICES,
+        None,
+        None,
+        "expected a YAML price file",
+        *P,
+    ),
+    case(
+        "prices: YAML syntax error",
+        steps(MEASURED, write(PRICES, "models:\n  claude-x: {input: 1\n")),
+        DATA_FACT,
+        PRICES,
+        None,
+        None,
+        "YAML syntax error",
+        *P,
+    ),
+    case(
+        "prices: negative rate",
+        steps(MEASURED, write(PRICES, "models:\n  claude-x:\n    input: -1\n" + FULL_RATES)),
+        DATA_FACT,
+        PRICES,
+        "    input: -1",
+        "models.claude-x.input",
+        "greater than or equal to 0",
+        *P,
+    ),
+    case(
+        "prices: unknown key",
+        steps(MEASURED, write(PRICES, "modles: {}\n")),
+        DATA_FACT,
+        PRICES,
+        "modles",
+        "modles",
+        "did you mean 'models'?",
+        *P,
+    ),
+    case(
+        "prices: duplicate family",
+        steps(MEASURED, write(PRICES, "family_defaults:\n  sonnet: a\n  sonnet: b\n")),
+        DATA_FACT,
+        PRICES,
+        "  sonnet: b",
+        "family_defaults.sonnet",
+        "duplicate key 'sonnet'",
+        *P,
+    ),
+    case(
+        "prices: alias bomb",
+        steps(MEASURED, write(PRICES, alias_bomb("taken"))),
+        DATA_FACT,
+        PRICES,
+        None,
+        None,
+        "(an alias bomb?); expected a plain data file",
+        *P,
+    ),
+    case(
+        "prices: broken file, phase not measured",
+        write(PRICES, "models: [\n"),
+        USAGE,
+        PRICES,
+        None,
+        None,
+        "YAML syntax error",
+        *P,
+        xfail="plugin.py checks only that the price file exists; it is read when a phase is "
+        "measured, so an unmeasured phase passes with a broken price file (exit 0)",
+    ),
+    # transcripts named by metadata.yaml `sessions:`, and headless `claude -p` result files
+    in_session("transcript: missing file", "{path: gone.jsonl}", says=f"{DATA}); expected"),
+    in_session(
+        "transcript: empty folder",
+        "{path: runs}",
+        lambda root: (root / DATA / "runs").mkdir(),
+        says="holds no .jsonl or .json file; expected",
+    ),
+    in_session("transcript: empty file", "{path: s.jsonl}", write(f"{DATA}/s.jsonl", "")),
+    in_session(
+        "transcript: binary garbage", "{path: s.jsonl}", write(f"{DATA}/s.jsonl", bytes(range(256)))
+    ),
+    in_session(
+        "transcript: invalid UTF-8",
+        "{path: s.jsonl}",
+        write(f"{DATA}/s.jsonl", usage_line(input_tokens=5).replace(b"s-1", b"s-\xff")),
+    ),
+    in_session(
+        "transcript: negative token count",
+        "{path: s.jsonl}",
+        write(f"{DATA}/s.jsonl", usage_line(input_tokens=-5)),
+    ),
+    in_session(
+        "transcript: a 100 MB single line",
+        "{path: big.jsonl}",
+        big_line(f"{DATA}/big.jsonl", 100 << 20),
+    ),
+    in_session(
+        "transcript: a named pipe",
+        "{path: pipe.jsonl}",
+        fifo(f"{DATA}/pipe.jsonl"),
+        says="expected a transcript file",
+    ),
+    in_session(
+        "transcript: endless device in a session folder",
+        "{path: runs}",
+        symlink(f"{DATA}/runs/agent-zero.jsonl", "/dev/zero"),
+        write(f"{DATA}/runs/s.jsonl", usage_line(input_tokens=5)),
+        says="not a regular file",
+    ),
+    in_session(
+        "transcript: unknown ticket",
+        "{path: s.jsonl, ticket: R09}",
+        write(f"{DATA}/s.jsonl", usage_line(input_tokens=5)),
+        field="sessions[0].ticket",
+        says="is not one of this phase's tickets",
+    ),
+    in_session("result file: not JSON", RUN, write(f"{DATA}/run.json", "Error: rate limit\n")),
+    in_session("result file: empty", RUN, write(f"{DATA}/run.json", "")),
+    in_session("result file: negative and textual counts", RUN, write(f"{DATA}/run.json", RESULT)),
+]
+
+
+#: No cache written by pytest itself; no plugin the runs do not need.
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:xdist")
+#: What pytester itself writes into the project for a child process: its output and basetemp.
+PYTESTER_OWN = re.compile(r"^(stdout|stderr|runpytest-.*)$")
+
+
+def tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every path below ``root`` with its modification time and size."""
+    out: dict[str, tuple[int, int]] = {}
+    for folder, dirs, files in os.walk(root):
+        if Path(folder) == root:
+            dirs[:] = [d for d in dirs if not PYTESTER_OWN.match(d)]
+            files = [f for f in files if not PYTESTER_OWN.match(f)]
+        for name in (*dirs, *files):
+            path = Path(folder) / name
+            info = path.lstat()
+            out[str(path.relative_to(root))] = (info.st_mtime_ns, info.st_size)
+    return out
+
+
+def place(root: Path, case: Case) -> str:
+    """A pattern for ``file:line:column: field: `` (any line, or none, when ``at`` is None)."""
+    if case.at is None:
+        line = r"(\d+:){0,2} "
+    else:
+        if isinstance(case.at, int):
+            number = case.at
+        else:
+            lines = (root / case.file).read_text().splitlines()
+            number = next(n for n, text in enumerate(lines, 1) if text.startswith(case.at))
+        line = rf"{number}:(\d+:)? "
+    field = re.escape(f"{case.field}: ") if case.field is not None else ""
+    return re.escape(f"{case.file}:") + line + field
+
+
+def assert_clean_error(result: pytest.RunResult, root: Path, case: Case) -> str:
+    """The run ended with ``case.ret`` and one output line names the file and line, the field,
+    and what was expected; no traceback, nothing of the plugin's own code. Returns that line."""
+    lines = [*result.stdout.lines, *result.stderr.lines]
+    text = "\n".join(lines)
+    assert result.ret == case.ret, text
+    assert "Traceback" not in text, text
+    assert "pytest_orchphase/" not in text, text
+    pattern = place(root, case) + ".*" + re.escape(case.says)
+    hits = [line for line in lines if re.search(pattern, line)]
+    assert hits, f"no line matches {pattern!r}:\n{text}"
+    assert str(root) not in hits[0], hits[0]
+    return hits[0]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=c.id, marks=[pytest.mark.xfail(reason=c.xfail, strict=True)])
+        if c.xfail
+        else pytest.param(c, id=c.id)
+        for c in CASES
+    ],
+)
+def test_bad_input_is_a_clean_error_and_writes_nothing(
+    project: pytest.Pytester, case: Case
+) -> None:
+    case.setup(project.path)
+    before = tree(project.path)
+    run = project.runpytest_subprocess if case.subprocess else project.runpytest
+    try:
+        result = run(*QUIET, "--phase", "a1", *case.args)
+        assert_clean_error(result, project.path, case)
+        assert tree(project.path) == before
+    finally:
+        for big in project.path.rglob("big.jsonl"):
+            big.unlink()  # 100 MB: pytester keeps the last runs' folders
