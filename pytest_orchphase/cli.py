@@ -74,9 +74,7 @@ def _add_extract(subparsers: Any) -> None:
         help="group the table rows (default: model)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument(
-        "--prices", type=Path, metavar="FILE", help="a price YAML file merged over the shipped one"
-    )
+    _add_prices(p)
     p.set_defaults(func=cmd_extract)
 
 
@@ -212,6 +210,12 @@ def _print_warnings(scan: Scan, prices: PriceTable) -> None:
 
 DEFAULT_CRITERIA = Path("criteria")
 DEFAULT_DATA = Path("docs/orchestration-data")
+
+
+def _add_prices(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--prices", type=Path, metavar="FILE", help="a price YAML file merged over the shipped one"
+    )
 
 
 def _add_folders(p: argparse.ArgumentParser) -> None:
@@ -354,9 +358,7 @@ def _add_dashboard(subparsers: Any) -> None:
         ),
     )
     _add_folders(p)
-    p.add_argument(
-        "--prices", type=Path, metavar="FILE", help="a price YAML file merged over the shipped one"
-    )
+    _add_prices(p)
     p.set_defaults(func=cmd_dashboard)
 
 
@@ -401,9 +403,7 @@ def _add_compare(subparsers: Any) -> None:
         ),
     )
     _add_folders(p)
-    p.add_argument(
-        "--prices", type=Path, metavar="FILE", help="a price file merged over the shipped one"
-    )
+    _add_prices(p)
     p.add_argument("--markdown", action="store_true", help="print a markdown table")
     p.set_defaults(func=cmd_compare)
 
@@ -441,9 +441,7 @@ def _add_breakeven(subparsers: Any) -> None:
     )
     _add_folders(p)
     p.add_argument("--phase", metavar="NAME", help="one phase (default: every phase with data)")
-    p.add_argument(
-        "--prices", type=Path, metavar="FILE", help="a price file merged over the shipped one"
-    )
+    _add_prices(p)
     p.set_defaults(func=cmd_breakeven)
 
 
@@ -489,9 +487,7 @@ def _add_strategy(subparsers: Any) -> None:
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write (default: in --data)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
-    p.add_argument(
-        "--prices", type=Path, metavar="FILE", help="a price file merged over the shipped one"
-    )
+    _add_prices(p)
     p.set_defaults(func=cmd_strategy)
 
 

@@ -29,6 +29,9 @@ class Proceed:
         text = f"Proceed to phase {self.next_phase}: {self.answer}"
         return f"{text} — {'; '.join(self.reasons)}" if self.reasons else text
 
+    def to_data(self) -> dict[str, Any]:
+        return {**asdict(self), "line": self.line}
+
 
 def proceed(
     next_phase: str, entries: list[dict[str, Any]], expected: int, collection_errors: int

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 import pytest
 from support import REPO, Edit
 
-# Inline pytester runs drop the modules they imported when they end. PyYAML's and pydantic's C
-# extensions cannot be imported twice cleanly, so load the plugin's modules once, up front.
+# Inline pytester runs drop the modules they imported when they end. The C extensions of PyYAML,
+# pydantic and numpy cannot be imported twice in a process, so load them once, up front.
 import pytest_orchphase.items  # noqa: F401
+
+with contextlib.suppress(ImportError):  # matplotlib (numpy) is optional: the chart extra
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure  # noqa: F401
 
 pytest_plugins = ["pytester"]
 

@@ -8,9 +8,12 @@ from typing import Any
 from tabulate import tabulate
 
 from pytest_orchphase.evaluate import fmt
-from pytest_orchphase.report.results import ESTIMATE_HEADERS, estimate_cells, row
-
-RESULT = {"passed": "PASS", "failed": "FAIL", "bypassed": "BYPASSED"}
+from pytest_orchphase.report.results import (
+    ESTIMATE_HEADERS,
+    SUMMARY_HEADERS,
+    estimate_cells,
+    summary_cells,
+)
 
 
 def _table(rows: list[list[Any]], headers: list[str]) -> str:
@@ -39,44 +42,8 @@ def _metric(report: dict[str, Any], key: str, unit: str) -> str:
 
 
 def _criteria(report: dict[str, Any]) -> list[str]:
-    entries = [
-        {
-            **g,
-            "kind": "gate",
-            "id": "phase-gate",
-            "ticket": g["required"],
-            "metric": f"phase {g['required']} passed",
-            "actual": g["passed"] and not g.get("bypassed"),
-            "stretch_met": None,
-            "phase": report["phase"],
-        }
-        for g in report["gates"]
-    ]
-    entries += [{**c, "kind": "criterion", "phase": report["phase"]} for c in report["criteria"]]
-    rows = []
-    for e in entries:
-        r = row(e)
-        result = RESULT.get(r["result"], r["result"].upper())
-        if r["stretch_met"]:
-            result += f" (stretch {'met' if r['stretch_met'] == 'true' else 'missed'})"
-        rows.append(
-            [
-                r["criterion"],
-                r["ticket"],
-                r["metric"],
-                r["actual"],
-                r["operator"],
-                r["limit"],
-                r["stretch"],
-                result,
-            ]
-        )
-    out = [
-        _table(
-            rows,
-            ["criterion", "ticket", "metric", "actual", "operator", "limit", "stretch", "result"],
-        )
-    ]
+    cells = [summary_cells(e) for e in [*report["gates"], *report["criteria"]]]
+    out = [_table(cells, list(SUMMARY_HEADERS))]
     failing = [c["headline"] for c in report["criteria"] if not c["passed"]]
     failing += [
         f"phase-gate[{g['required']}]: {g['source']}" for g in report["gates"] if not g["passed"]

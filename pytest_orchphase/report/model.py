@@ -24,6 +24,8 @@ from pytest_orchphase.usage import MetricUnavailable, Usage
 
 FORMAT_VERSION = 1
 CRITERION_KEYS = (
+    "kind",
+    "phase",
     "id",
     "ticket",
     "name",
@@ -40,7 +42,26 @@ CRITERION_KEYS = (
     "headline",
     "condition",
 )
-GATE_KEYS = ("required", "passed", "bypassed", "failing", "error", "source")
+GATE_KEYS = (
+    "kind",
+    "phase",
+    "id",
+    "ticket",
+    "name",
+    "required",
+    "metric",
+    "actual",
+    "unit",
+    "operator",
+    "limit",
+    "stretch",
+    "stretch_met",
+    "passed",
+    "bypassed",
+    "failing",
+    "error",
+    "source",
+)
 SUMMARY_METRICS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("tokens", "tokens", {"measure": "total"}),
     ("usd", "tokens", {"measure": "usd"}),
@@ -67,14 +88,7 @@ def failed_report(name: str, error: OrchphaseError, decision: Proceed) -> dict[s
         "error": str(error),
         "criteria": [],
         "gates": [],
-        "decisions": {
-            "proceed": {
-                "next_phase": decision.next_phase,
-                "answer": decision.answer,
-                "reasons": decision.reasons,
-                "line": decision.line,
-            }
-        },
+        "decisions": {"proceed": decision.to_data()},
     }
 
 
@@ -294,12 +308,7 @@ def build(
         ],
         "gates": [{k: e.get(k) for k in GATE_KEYS} for e in entries if e["kind"] == "gate"],
         "decisions": {
-            "proceed": {
-                "next_phase": decision.next_phase,
-                "answer": decision.answer,
-                "reasons": decision.reasons,
-                "line": decision.line,
-            },
+            "proceed": decision.to_data(),
             "adopt_model": adopt.to_data() if adopt else None,
             "break_even": {
                 "tokens": break_even(runner, name, "total").to_data(),

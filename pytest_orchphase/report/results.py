@@ -130,6 +130,42 @@ def row(entry: Entry) -> dict[str, str]:
     }
 
 
+SUMMARY_HEADERS = (
+    "criterion",
+    "ticket",
+    "metric",
+    "actual",
+    "operator",
+    "limit",
+    "stretch",
+    "result",
+)
+RESULT_WORDS = {"passed": "PASS", "failed": "FAIL", "bypassed": "BYPASSED"}
+
+
+def result_text(r: dict[str, str]) -> str:
+    """PASS, FAIL or BYPASSED; a passed item with a stretch says whether it was met."""
+    text = RESULT_WORDS.get(r["result"], r["result"].upper())
+    if r["result"] == "passed" and r.get("stretch_met") in ("true", "false"):
+        text += " (stretch met)" if r["stretch_met"] == "true" else " (stretch missed)"
+    return text
+
+
+def summary_cells(entry: Entry) -> list[str]:
+    """One row of the results table (terminal and markdown)."""
+    r = row(entry)
+    return [
+        r["criterion"],
+        r["ticket"],
+        r["metric"],
+        r["actual"],
+        r["operator"],
+        r["limit"],
+        r["stretch"],
+        result_text(r),
+    ]
+
+
 ESTIMATE_HEADERS = ("place", "estimated", "measured", "error", "USD")
 
 

@@ -7,37 +7,25 @@ from typing import Any
 from tabulate import tabulate
 
 from pytest_orchphase.declared import show
-from pytest_orchphase.report.results import ESTIMATE_HEADERS, estimate_cells, row
-
-COLUMNS = ("criterion", "ticket", "metric", "actual", "operator", "limit", "stretch", "result")
-RESULT = {"passed": "PASS", "failed": "FAIL", "bypassed": "BYPASSED"}
-
-
-def result_text(r: dict[str, str]) -> str:
-    text = RESULT.get(r["result"], r["result"].upper())
-    if r["result"] == "passed" and r.get("stretch_met") in ("true", "false"):
-        text += " (stretch met)" if r["stretch_met"] == "true" else " (stretch missed)"
-    return text
+from pytest_orchphase.report.results import (
+    ESTIMATE_HEADERS,
+    SUMMARY_HEADERS,
+    estimate_cells,
+    summary_cells,
+)
 
 
 def write_summary(tr: Any, report: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     tr.section(f"orchphase: phase {report['phase']}", sep="=")
-    rows = [row(e) for e in entries]
-    if rows:
-        table = [
-            [
-                r["criterion"],
-                r["ticket"],
-                r["metric"],
-                r["actual"],
-                r["operator"],
-                r["limit"],
-                r["stretch"],
-                result_text(r),
-            ]
-            for r in rows
-        ]
-        tr.write_line(tabulate(table, headers=COLUMNS, tablefmt="simple", disable_numparse=True))
+    if entries:
+        tr.write_line(
+            tabulate(
+                [summary_cells(e) for e in entries],
+                headers=SUMMARY_HEADERS,
+                tablefmt="simple",
+                disable_numparse=True,
+            )
+        )
     else:
         tr.write_line("no criterion ran")
     if "error" in report:
