@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from snapshot import tree
 from support import A1_LOG, REPO
 
 CRITERIA = "criteria/a1.yaml"
@@ -863,22 +864,6 @@ CASES = [
 
 #: No cache written by pytest itself; no plugin the runs do not need.
 QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:xdist")
-#: What pytester itself writes into the project for a child process: its output and basetemp.
-PYTESTER_OWN = re.compile(r"^(stdout|stderr|runpytest-.*)$")
-
-
-def tree(root: Path) -> dict[str, tuple[int, int]]:
-    """Every path below ``root`` with its modification time and size."""
-    out: dict[str, tuple[int, int]] = {}
-    for folder, dirs, files in os.walk(root):
-        if Path(folder) == root:
-            dirs[:] = [d for d in dirs if not PYTESTER_OWN.match(d)]
-            files = [f for f in files if not PYTESTER_OWN.match(f)]
-        for name in (*dirs, *files):
-            path = Path(folder) / name
-            info = path.lstat()
-            out[str(path.relative_to(root))] = (info.st_mtime_ns, info.st_size)
-    return out
 
 
 def place(root: Path, case: Case) -> str:
