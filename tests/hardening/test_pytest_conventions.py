@@ -91,9 +91,7 @@ def test_collect_only_writes_nothing(project: pytest.Pytester) -> None:
     (meta.parent / "s.jsonl").write_text("not a transcript\n")  # read, it would fail the items
     before = tree(project.path)
     for args in (["--co"], ["--co", "-q"], ["--co", "-n", "2"]):
-        result = project.runpytest_subprocess(
-            "--phase", "a1", "-p", "no:cacheprovider", "-p", "no:randomly", *args
-        )
+        result = project.runpytest_subprocess("--phase", "a1", "-p", "no:randomly", *args)
         assert result.ret == 0, result.stdout.str()
         assert "token-efficiency[R03]" in result.stdout.str()
     assert tree(project.path) == before
