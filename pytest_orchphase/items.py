@@ -152,9 +152,11 @@ class CriteriaFile(pytest.File):
         doc = phase.criteria_doc
         gates = phase.criteria.requires
         for i, required in enumerate(gates):
+            name = f"phase-gate[{required}]"
             yield GateItem.from_parent(
                 self,
-                name=f"phase-gate[{required}]",
+                name=name,
+                nodeid=f"{self.nodeid}::{name}",
                 required=required,
                 settings=settings,
                 line=doc.line(("requires", i)),
@@ -164,6 +166,9 @@ class CriteriaFile(pytest.File):
             yield CriterionItem.from_parent(
                 self,
                 name=spec.name,
+                # pytest parses a cached "name[param]" id apart; state the id whole so that
+                # --lf and --deselect find the item again
+                nodeid=f"{self.nodeid}::{spec.name}",
                 spec=spec,
                 settings=settings,
                 line=doc.line(("criteria", spec.index)),

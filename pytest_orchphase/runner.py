@@ -80,6 +80,7 @@ class PhaseRunner:
         self.prices = prices
         self._phases: dict[str, Phase] = {}
         self._measured: dict[str, Measured | None] = {}
+        self._measure_errors: dict[str, OrchphaseError] = {}
         self._contexts: dict[str, MetricContext] = {}
         self._gates: dict[str, GateResult] = {}
         self._known = set(known_phases(criteria_dir))
@@ -109,9 +110,16 @@ class PhaseRunner:
         return self._phases[name]
 
     def measured(self, name: str) -> Measured | None:
-        """The phase's measured usage (transcripts are read here, once, never at collection)."""
+        """The phase's measured usage (transcripts are read here, once, never at collection);
+        a failure is kept too, so a broken transcript is read once, not once per item."""
+        if name in self._measure_errors:
+            raise self._measure_errors[name]
         if name not in self._measured:
-            self._measured[name] = measure_phase(self.load(name), self.prices)
+            try:
+                self._measured[name] = measure_phase(self.load(name), self.prices)
+            except OrchphaseError as exc:
+                self._measure_errors[name] = exc
+                raise
         return self._measured[name]
 
     def context(self, name: str) -> MetricContext:

@@ -744,13 +744,13 @@ CASES = [
         PRICES,
         None,
         None,
-        "expected a YAML price file",
+        "is a directory; expected a YAML price file",
         *P,
     ),
     case(
         "prices: YAML syntax error",
         steps(MEASURED, write(PRICES, "models:\n  claude-x: {input: 1\n")),
-        DATA_FACT,
+        USAGE,
         PRICES,
         None,
         None,
@@ -760,7 +760,7 @@ CASES = [
     case(
         "prices: negative rate",
         steps(MEASURED, write(PRICES, "models:\n  claude-x:\n    input: -1\n" + FULL_RATES)),
-        DATA_FACT,
+        USAGE,
         PRICES,
         "    input: -1",
         "models.claude-x.input",
@@ -770,7 +770,7 @@ CASES = [
     case(
         "prices: unknown key",
         steps(MEASURED, write(PRICES, "modles: {}\n")),
-        DATA_FACT,
+        USAGE,
         PRICES,
         "modles",
         "modles",
@@ -780,7 +780,7 @@ CASES = [
     case(
         "prices: duplicate family",
         steps(MEASURED, write(PRICES, "family_defaults:\n  sonnet: a\n  sonnet: b\n")),
-        DATA_FACT,
+        USAGE,
         PRICES,
         "  sonnet: b",
         "family_defaults.sonnet",
@@ -790,7 +790,7 @@ CASES = [
     case(
         "prices: alias bomb",
         steps(MEASURED, write(PRICES, alias_bomb("taken"))),
-        DATA_FACT,
+        USAGE,
         PRICES,
         None,
         None,
@@ -806,8 +806,6 @@ CASES = [
         None,
         "YAML syntax error",
         *P,
-        xfail="plugin.py checks only that the price file exists; it is read when a phase is "
-        "measured, so an unmeasured phase passes with a broken price file (exit 0)",
     ),
     # transcripts named by metadata.yaml `sessions:`, and headless `claude -p` result files
     in_session("transcript: missing file", "{path: gone.jsonl}", says=f"{DATA}); expected"),

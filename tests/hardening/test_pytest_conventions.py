@@ -53,12 +53,6 @@ def test_two_workers_give_the_serial_outcomes_table_and_decision(
     assert [row.split()[0] for row in rows] == [name.split("[")[0] for name in names]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pytest 9.2 parses the cached id 'token-efficiency[R06]' as name + params, while an "
-    "item created with that name keeps it whole: the ids differ and --lf reruns everything. "
-    "Fix in items.py: create the items with nodeid=f'{self.nodeid}::{name}'.",
-)
 def test_last_failed_reruns_only_the_failed_criteria(project: pytest.Pytester, edit: Edit) -> None:
     edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: 19200")  # R06: 42,000
     edit(A1_LOG, "      fix_loops: 1\n", "      fix_loops: 2\n")  # R06's quality

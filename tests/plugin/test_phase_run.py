@@ -259,7 +259,8 @@ def test_requires_cycle_is_a_usage_error(project: pytest.Pytester, edit: Edit) -
 
 def test_collect_only_lists_node_ids(project: pytest.Pytester) -> None:
     result = project.runpytest("--phase", "a1", "--co", "-q")
-    result.stdout.fnmatch_lines(A1_ITEMS)
+    listed = [line for line in result.stdout.lines if line.startswith("criteria/")]
+    assert sorted(listed) == sorted(A1_ITEMS)  # the order is pytest's (or pytest-randomly's)
     assert result.ret == 0
 
 
