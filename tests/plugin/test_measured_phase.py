@@ -205,3 +205,54 @@ def test_json_report_holds_measured_and_estimated_figures(pytester: pytest.Pytes
     assert [a["how"] for a in usage["agents"] if a["agent_id"] == "a1"] == [
         "ticket id in Task description"
     ]
+
+
+HEADLESS = {
+    "type": "result",
+    "subtype": "success",
+    "is_error": False,
+    "num_turns": 6,
+    "duration_ms": 41230,
+    "session_id": "e382184a-0000-4000-8000-000000000001",
+    "total_cost_usd": 0.03163195,
+    "usage": {
+        "input_tokens": 10,
+        "cache_creation_input_tokens": 9097,
+        "cache_read_input_tokens": 63057,
+        "output_tokens": 2789,
+    },
+    "modelUsage": {
+        HAIKU: {
+            "inputTokens": 10,
+            "outputTokens": 2789,
+            "cacheReadInputTokens": 63057,
+            "cacheCreationInputTokens": 9097,
+            "webSearchRequests": 0,
+            "costUSD": 0.03163195,
+            "contextWindow": 200000,
+            "maxOutputTokens": 32000,
+        }
+    },
+}
+
+
+def test_a_headless_run_named_for_a_ticket_measures_that_ticket(pytester: pytest.Pytester) -> None:
+    import json
+
+    write_phase(pytester)
+    data = pytester.path / "docs" / "orchestration-data" / "phase-m1"
+    (data / "r06.json").write_text(json.dumps(HEADLESS))
+    (data / "metadata.yaml").write_text(
+        "phase: M1\ntickets: [R03, R06]\nsessions:\n  - {path: r06.json, ticket: R06}\n"
+    )
+    result = pytester.runpytest("--phase", "m1", "--orchphase-json", "r.json")
+    report = json.loads((pytester.path / "r.json").read_text())
+    r06 = report["usage"]["tickets"]["R06"]["total"]
+    # the result's modelUsage, R06's whole session: all four kinds and its price
+    assert (r06["input"], r06["output"], r06["cache_write"], r06["cache_read"]) == (
+        10 + 3,
+        2789 + 400,
+        9097 + 5000,
+        63057 + 1000,
+    )  # + the review sub-agent (ticket id)
+    result.stdout.fnmatch_lines(["R06 (whole session)*"])
