@@ -14,6 +14,7 @@ from pytest_orchphase.phase import Phase
 from pytest_orchphase.usage import Usage, total_of
 
 PLANNING = "shared_planning"
+NOT_RUN = ("skipped", "pending")
 
 
 def hand_usage(stage: Stage | Ticket) -> Usage | None:
@@ -33,8 +34,12 @@ class Accounts:
     stages: dict[str, dict[str, Usage]]
     flat: dict[str, Usage] = field(default_factory=dict)
     unattributed: Usage | None = None
+    #: why a ticket's usage is unknown (a stage without figures, no measured usage …)
+    unknown: dict[str, str] = field(default_factory=dict)
 
     def ticket(self, ticket: str) -> Usage | None:
+        if ticket in self.unknown:
+            return None
         if ticket in self.flat:
             return self.flat[ticket]
         return total_of(list(self.stages.get(ticket, {}).values()))
@@ -49,11 +54,23 @@ def hand_accounts(phase: Phase) -> Accounts:
     planning = hand_usage(planning_stage) if planning_stage else None
     stages: dict[str, dict[str, Usage]] = {}
     flat: dict[str, Usage] = {}
+    unknown: dict[str, str] = {}
     for ticket_id, ticket in phase.tickets.items():
         if (usage := hand_usage(ticket)) is not None:
             flat[ticket_id] = usage
-        else:
-            stages[ticket_id] = {
-                name: usage for name, st in ticket.stages().items() if (usage := hand_usage(st))
-            }
-    return Accounts(planning=planning, stages=stages, flat=flat)
+            continue
+        stages[ticket_id] = {
+            name: usage for name, st in ticket.stages().items() if (usage := hand_usage(st))
+        }
+        # A stage that ran but records no figure would count as 0: the ticket's total is unknown.
+        blank = [
+            name
+            for name, st in ticket.stages().items()
+            if name not in stages[ticket_id] and st.status not in NOT_RUN
+        ]
+        if blank and stages[ticket_id]:
+            unknown[ticket_id] = (
+                f"ticket {ticket_id}'s {', '.join(blank)} stage records no estimated_tokens or "
+                "actual_tokens (mark it status: skipped if it did not run)"
+            )
+    return Accounts(planning=planning, stages=stages, flat=flat, unknown=unknown)

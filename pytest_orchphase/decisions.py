@@ -78,6 +78,8 @@ class Adoption:
     phases: list[str]
     tickets: list[str] = field(default_factory=list)
     fallback: str = "sonnet"
+    #: tickets of the kind that record no fix_loops: left out of the rate
+    unrecorded: int = 0
 
     @property
     def recommended(self) -> str:
@@ -93,6 +95,7 @@ class Adoption:
             f"({rate}, 95% CI {low:.0f}–{high:.0f}%) "
             f"against {self.threshold:.0f}% with at least {self.min_sample_size} tickets "
             f"(phases {', '.join(self.phases)})"
+            + (f"; {self.unrecorded} ticket(s) left out: no fix_loops" if self.unrecorded else "")
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -129,7 +132,7 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
     if rule is None:
         return None
     phases = lineage(runner, name)
-    successes = n = 0
+    successes = n = unrecorded = 0
     tickets: list[str] = []
     for phase_name in phases:
         phase = runner.load(phase_name)
@@ -140,15 +143,17 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
                 continue
             outcome = succeeded(ticket, rule.max_fix_loops)
             if outcome is None:
-                continue  # no fix_loops recorded: not evidence either way
+                unrecorded += 1  # no fix_loops recorded: not evidence either way, but said
+                continue
             n += 1
             tickets.append(f"{phase_name}:{ticket_id}")
             successes += outcome
-    rate = round(successes / n * 100, 1) if n else None
+    exact = successes / n * 100 if n else None
+    rate = round(exact, 1) if exact is not None else None
     if n < rule.min_sample_size:
         answer = "INCONCLUSIVE"
     else:
-        answer = "YES" if rate is not None and rate >= rule.min_success_rate else "NO"
+        answer = "YES" if exact is not None and exact >= rule.min_success_rate else "NO"
     return Adoption(
         model=rule.model,
         complexity=rule.complexity,
@@ -199,7 +204,11 @@ def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakE
     ctx = runner.context(name)
     try:
         planning_usage = ctx.planning()
-        planning = planning_usage.measure(measure) if planning_usage else 0.0
+        if planning_usage is None:
+            raise MetricUnavailable("the phase records no shared planning")
+        planning = planning_usage.measure(measure)
+        if ctx.accounts.unattributed is not None:  # nobody's ticket: overhead of the batch
+            planning += ctx.accounts.unattributed.measure(measure)
         per_ticket = sum(ctx.ticket_usage(t).measure(measure) for t in ctx.phase.tickets) / ctx.n
         single = ctx.baseline_figure("single_agent", measure)
     except MetricUnavailable as exc:

@@ -28,20 +28,21 @@ class Mismatch:
     declared: float | bool
     computed: float | bool
     formula: str
+    percent: bool = False
 
     def describe(self, *, located: bool = True) -> str:
         where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         return (
-            f"{where if located else ''}{self.field} declares {show(self.declared)}, "
-            f"computed {show(self.computed)} = {self.formula}"
+            f"{where if located else ''}{self.field} declares {show(self.declared, self.percent)}, "
+            f"computed {show(self.computed, self.percent)} = {self.formula}"
         )
 
 
-def show(value: float | bool) -> str:
-    """``85400`` → ``85,400``; ``64.46`` → ``64.46``; booleans as YAML writes them."""
+def show(value: float | bool, percent: bool = False) -> str:
+    """``85400`` → ``85,400``; ``64.46`` → ``64.46`` (``64.46%``); booleans as YAML writes them."""
     if isinstance(value, bool):
         return str(value).lower()
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:,.2f}".rstrip("0").rstrip(".") + ("%" if percent else "")
 
 
 Check = tuple[FieldPath, object, Callable[[], float | bool], str, bool]
@@ -363,6 +364,7 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
                     declared,
                     round(computed, 2) if not isinstance(computed, bool) else computed,
                     formula,
+                    percent=is_percent,
                 )
             )
 

@@ -191,6 +191,12 @@ def _check_node(
                     f"{limit.phase}'s {ref.name} is in {ref_unit}; this metric is in {unit}",
                     (*at, key),
                 )
+            if unit == "tokens" and (limit.measure or "total") != (node.measure or "total"):
+                raise doc.error(
+                    f"compares {node.measure or 'total'} tokens with {limit.phase}'s "
+                    f"{limit.measure or 'total'} tokens; give both the same measure",
+                    (*at, key, "measure"),
+                )
         else:
             try:
                 PARSERS[unit](limit)
@@ -217,6 +223,7 @@ class Verdict:
     limit_note: str = ""
     stretch: Value | None = None
     stretch_met: bool | None = None
+    stretch_note: str = ""
     error: str | None = None
     combinator: str | None = None
     children: list[Verdict] = field(default_factory=list)
@@ -244,6 +251,8 @@ class Verdict:
         if self.stretch is not None:
             met = "met" if self.stretch_met else "missed"
             text += f" (stretch {fmt(self.stretch, self.unit)} {met})"
+        elif self.stretch_note:
+            text += f" ({self.stretch_note})"
         return text
 
     def to_data(self) -> dict[str, Any]:
@@ -268,6 +277,7 @@ class Verdict:
             "limit_note": self.limit_note,
             "stretch": self.stretch,
             "stretch_met": self.stretch_met,
+            "stretch_note": self.stretch_note,
             "passed": self.passed,
             "error": self.error,
             "source": self.actual.source if self.actual else "",
@@ -385,15 +395,18 @@ def evaluate(
             node.limit, unit, ctx, node.measure, resolve, registry
         )
         verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit)
-        if node.stretch is not None:
+    except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
+        verdict.error = str(exc)
+        verdict.passed = False
+        return verdict
+    if node.stretch is not None:
+        # A stretch target is reported, never fails the item: when it cannot be evaluated
+        # (a referenced phase without data, say) it is neither met nor missed.
+        try:
             verdict.stretch, _ = _limit_value(
                 node.stretch, unit, ctx, node.measure, resolve, registry
             )
             verdict.stretch_met = _holds(verdict.actual.value, operator, verdict.stretch, unit)
-    except MetricUnavailable as exc:
-        verdict.error = str(exc)
-        verdict.passed = False
-    except OrchphaseError as exc:  # a referenced phase's data is broken
-        verdict.error = str(exc)
-        verdict.passed = False
+        except (MetricUnavailable, OrchphaseError) as exc:
+            verdict.stretch_note = f"stretch not evaluated: {exc}"
     return verdict

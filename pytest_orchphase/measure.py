@@ -26,7 +26,7 @@ from pytest_orchphase.accounting import Accounts, hand_accounts
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.models import SessionSpec
 from pytest_orchphase.phase import Phase
-from pytest_orchphase.usage import Usage
+from pytest_orchphase.usage import Usage, total_of
 
 if TYPE_CHECKING:
     from pytest_orchphase.transcripts import Scan
@@ -34,15 +34,16 @@ if TYPE_CHECKING:
 TRANSCRIPTS_DIR = "transcripts"
 SOURCE = "a transcript .jsonl, a folder of them, or a headless result"
 PLANNING = "shared_planning"
+# Words (whole words, case-insensitive) in a Task description that name its stage.
 STAGE_WORDS = (
-    ("review", "review"),
-    ("monitor", "monitoring"),
-    ("branch", "branch_creation"),
-    ("fix", "fix"),
-    ("finaliz", "finalization"),
-    ("merge", "finalization"),
-    ("pull request", "finalization"),
-    ("push", "finalization"),
+    (re.compile(r"\breview(s|ed|ing)?\b", re.I), "review"),
+    (re.compile(r"\bmonitor(s|ed|ing)?\b", re.I), "monitoring"),
+    (re.compile(r"\bbranch(es)?\b", re.I), "branch_creation"),
+    (re.compile(r"\bfix(es|ed|ing)?\b", re.I), "fix"),
+    (
+        re.compile(r"\b(finali[sz](e|es|ed|ing|ation)|merge|pull request|create pr)\b", re.I),
+        "finalization",
+    ),
 )
 
 
@@ -182,8 +183,8 @@ def _sum(calls: Iterable[object], cost_of: dict[int, float | None]) -> Usage | N
 
 
 def infer_stage(text: str) -> str:
-    low = text.lower()
-    return next((stage for word, stage in STAGE_WORDS if word in low), "implementation")
+    """The stage a Task description names by a whole word, else implementation."""
+    return next((stage for word, stage in STAGE_WORDS if word.search(text)), "implementation")
 
 
 def _ticket_named(text: str | None, tickets: Sequence[str]) -> list[str]:
@@ -347,22 +348,37 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     hand = hand_accounts(phase)
     stages: dict[str, dict[str, Usage]] = {}
     flat: dict[str, Usage] = {}
+    unknown: dict[str, str] = {}
+    unplaced = [a for a in measured.agents if a.ticket is None and a.stage is None]
     for ticket in phase.tickets:
         if ticket in measured.tickets():
             own = dict(measured.stages.get(ticket, {}))
             stages[ticket] = own
-            parts = [*own.values(), *([measured.whole[ticket]] if ticket in measured.whole else [])]
-            total = parts[0]
-            for part in parts[1:]:
-                total = total + part
+            whole = [measured.whole[ticket]] if ticket in measured.whole else []
+            total = total_of([*own.values(), *whole])
+            assert total is not None
             flat[ticket] = total
+        elif measured.unattributed is not None:
+            # Its real usage may be among the unattributed: counting the log's figure as well
+            # would count it twice, and a per-ticket cap would pass on an estimate.
+            names = (
+                ", ".join(f"{a.agent_id} ({a.description or 'no description'})" for a in unplaced)
+                or "the sessions' unattributed calls"
+            )
+            unknown[ticket] = (
+                f"ticket {ticket} has no measured usage while {names} could not be attributed; "
+                "map them in the execution log (agents.agent_ids or description_pattern)"
+            )
         elif ticket in hand.flat:
             flat[ticket] = hand.flat[ticket]
         else:
             stages[ticket] = hand.stages.get(ticket, {})
+            if ticket in hand.unknown:
+                unknown[ticket] = hand.unknown[ticket]
     return Accounts(
         planning=measured.planning if measured.planning is not None else hand.planning,
         stages=stages,
         flat=flat,
         unattributed=measured.unattributed,
+        unknown=unknown,
     )

@@ -85,7 +85,10 @@ class MetricContext:
     def ticket_usage(self, ticket: str) -> Usage:
         usage = self.accounts.ticket(ticket)
         if usage is None:
-            raise MetricUnavailable(f"ticket {ticket} records no tokens (estimated or actual)")
+            raise MetricUnavailable(
+                self.accounts.unknown.get(ticket)
+                or f"ticket {ticket} records no tokens (estimated or actual)"
+            )
         return usage
 
     def phase_usage(self) -> Usage:
@@ -231,8 +234,18 @@ def fix_loops_of(ticket: Ticket) -> int | None:
     return None
 
 
+def failed(ticket: Ticket) -> bool:
+    """The log records a failure: a failed review, or a stage (or the ticket) with status failed."""
+    if ticket.review is not None and ticket.review.result == "FAIL":
+        return True
+    return ticket.status == "failed" or any(s.status == "failed" for s in ticket.stages().values())
+
+
 def succeeded(ticket: Ticket, max_fix_loops: int = 1) -> bool | None:
-    """A ticket succeeded when it needed at most ``max_fix_loops``; None when not recorded."""
+    """A ticket succeeded when nothing failed and it needed at most ``max_fix_loops`` fix loops;
+    None when its fix loops are not recorded (and nothing failed)."""
+    if failed(ticket):
+        return False
     loops = fix_loops_of(ticket)
     return None if loops is None else loops <= max_fix_loops
 
@@ -267,6 +280,14 @@ def _times(ctx: MetricContext, ticket: str | None) -> list[datetime]:
 
 
 def _wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
+    if ticket is None:
+        # a ticket without stamps would silently shorten the phase
+        unstamped = [t for t in ctx.phase.tickets if not _times(ctx, t)]
+        if unstamped:
+            raise MetricUnavailable(
+                f"ticket(s) {', '.join(unstamped)} record no start_time/end_time, so the "
+                "phase's wall time would leave their work out"
+            )
     times = _times(ctx, ticket)
     if len(times) < 2:
         what = f"ticket {ticket}" if ticket else "the phase"
@@ -514,7 +535,8 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "success_rate",
     "phase",
     "percent",
-    "tickets executed on `model` with fix_loops ≤ 1 / tickets executed on `model` × 100",
+    "tickets executed on `model` that succeeded (fix_loops ≤ 1, review not FAIL, no stage "
+    "failed) / tickets executed on `model` × 100",
     ("model",),
 )
 def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:

@@ -595,6 +595,15 @@ class Baseline(Strict):
     #: false for a part of a cost (separate planning), not an approach to compare a phase with
     compare: bool = True
 
+    @model_validator(mode="after")
+    def _positive(self) -> Baseline:
+        # savings and break-even divide by it: a zero baseline has no meaning
+        if self.tokens_per_ticket <= 0:
+            raise ValueError("tokens_per_ticket must be above 0")
+        if self.usd_per_ticket is not None and self.usd_per_ticket <= 0:
+            raise ValueError("usd_per_ticket must be above 0")
+        return self
+
 
 class BaselinesFile(Strict):
     baselines: dict[str, Baseline]

@@ -158,6 +158,7 @@ def load_phase(criteria_dir: Path, data_root: Path, name: str) -> Phase:
             raise log_doc.error("no `tickets` and no stages; expected the phase's work")
         tickets = {metadata.tickets[0]: _single_ticket(log)}
 
+    _check_agent_links(log_doc, log, tickets)
     return Phase(
         name=name,
         criteria=criteria,
@@ -172,19 +173,43 @@ def load_phase(criteria_dir: Path, data_root: Path, name: str) -> Phase:
     )
 
 
-def next_phase_name(criteria_dir: Path, phase: Phase) -> str:
-    """The phase this one unlocks: ``next_phase``, else the one that requires it, else aN+1."""
-    if phase.criteria.next_phase:
-        return phase.criteria.next_phase
+def _check_agent_links(doc: yamlio.Document, log: ExecutionLog, tickets: dict[str, Ticket]) -> None:
+    """An agent id may be attributed to one place only: the second listing is an error."""
+    seen: dict[str, str] = {}
+    places: list[tuple[yamlio.FieldPath, object]] = []
+    if log.shared_planning is not None:
+        places.append((("shared_planning",), log.shared_planning))
+    for ticket_id, ticket in tickets.items():
+        base: yamlio.FieldPath = ("tickets", ticket_id) if log.tickets is not None else ()
+        places += [((*base, name), stage) for name, stage in ticket.stages().items()]
+    for at, stage in places:
+        links = getattr(stage, "agents", None)
+        for i, agent in enumerate(links.agent_ids if links else []):
+            where = yamlio.dotted(at)
+            if agent in seen:
+                raise doc.error(
+                    f"agent {agent!r} is already attributed to {seen[agent]}; an agent's usage "
+                    "belongs to one place",
+                    (*at, "agents", "agent_ids", i),
+                )
+            seen[agent] = where
+
+
+def next_phase_name(criteria_dir: Path, name: str, declared: str | None = None) -> str:
+    """The phase ``name`` unlocks: its ``next_phase``, else the phase that requires it, else
+    the name with its number plus one. Reads criteria files only, so it works when the phase's
+    data does not load."""
+    if declared:
+        return declared
     for other in known_phases(criteria_dir):
-        if other == phase.name:
+        if other == name:
             continue
         try:
             criteria, _ = load_criteria(criteria_path(criteria_dir, other))
         except OrchphaseError:
             continue
-        if phase.name in criteria.requires:
+        if name in criteria.requires:
             return other
-    head = phase.name.rstrip("0123456789")
-    digits = phase.name[len(head) :]
-    return f"{head}{int(digits) + 1}" if digits else f"after {phase.name}"
+    head = name.rstrip("0123456789")
+    digits = name[len(head) :]
+    return f"{head}{int(digits) + 1}" if digits else f"after {name}"

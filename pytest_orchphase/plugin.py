@@ -125,17 +125,10 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         criteria_file = require_phase(criteria_dir, phase)
         check_graph(criteria_dir, phase)
-        if prices is not None:
-            # Read it now: a broken price file must fail every run, not only measured ones.
-            from pytest_orchphase.transcripts.price_file import read_price_file
+        if prices is not None:  # read now: a broken price file fails every run, measured or not
+            from pytest_orchphase.transcripts.price_file import check_price_file
 
-            if not prices.exists():
-                raise OrchphaseError(
-                    "price file not found; expected a YAML price file", path=prices
-                )
-            if not prices.is_file():
-                raise OrchphaseError("is a directory; expected a YAML price file", path=prices)
-            read_price_file(prices)
+            check_price_file(prices)
     except OrchphaseError as exc:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
 

@@ -17,27 +17,31 @@ QUALITY_ORDER = ("worse", "same", "better")
 
 
 def parse_tokens(value: Any) -> int:
-    """A whole, non-negative token count: ``12000``, ``"12k"``, ``"12,000"``, ``"1.2M"``."""
+    """A whole, non-negative token count: ``12000``, ``"12k"``, ``"12,000"``, ``"1.2M"``.
+
+    A plain decimal is refused: ``43.000`` (YAML reads it as 43.0) is a thousands separator in
+    many locales, and reading it as 43 would let a cap pass.
+    """
+    hint = f"expected a token count like 40000 or '40k', got {value!r}"
     if isinstance(value, bool):
-        raise ValueError(f"expected a token count like 40000 or '40k', got {value!r}")
+        raise ValueError(hint)
+    if isinstance(value, float):
+        raise ValueError(f"{hint}: write whole tokens (43000 or '43k'), not a decimal")
     if isinstance(value, int):
         number: float = value
-    elif isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(f"expected a whole number of tokens, got {value!r}")
-        number = value
     elif isinstance(value, str) and (m := _TOKENS.match(value)):
         digits, suffix = m.groups()
         if "," in digits and not re.fullmatch(r"\d{1,3}(,\d{3})+", digits):
-            raise ValueError(f"expected a token count like 40000 or '40k', got {value!r}")
+            raise ValueError(hint)
+        if "." in digits and not suffix:
+            raise ValueError(f"{hint}: a '.' is ambiguous without k or M ('43k', '1.5M')")
         number = float(digits.replace(",", "").replace("_", ""))
         number *= {"": 1, "k": 1_000, "m": 1_000_000}[suffix.lower()]
         if not number.is_integer():
             raise ValueError(f"{value!r} is not a whole number of tokens")
     else:
         raise ValueError(
-            f"expected a token count like 40000 or '40k', got {value!r}"
-            + ("; put notes in a YAML comment (# ...)" if isinstance(value, str) else "")
+            hint + ("; put notes in a YAML comment (# ...)" if isinstance(value, str) else "")
         )
     if number < 0:
         raise ValueError(f"a token count cannot be negative, got {value!r}")
@@ -49,6 +53,11 @@ def parse_percent(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a percentage like '60%', got {value!r}")
     if isinstance(value, int | float):
+        if 0 < value < 1:
+            raise ValueError(
+                f"{value!r} looks like a fraction; write the percentage: '{value * 100:g}%' "
+                f"(or '{value}%' if you mean that)"
+            )
         return float(value)
     if isinstance(value, str) and (m := _PERCENT.match(value)):
         return float(m.group(1))

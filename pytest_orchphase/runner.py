@@ -98,6 +98,16 @@ class PhaseRunner:
                         ("requires", i),
                     )
             for i, criterion in enumerate(phase.criteria.criteria):
+                named = (
+                    criterion.where.tickets if criterion.where and criterion.where.tickets else []
+                )
+                strangers = [t for t in named if t not in phase.tickets]
+                if strangers:
+                    raise doc.error(
+                        f"ticket(s) {', '.join(strangers)} are not in this phase "
+                        f"({', '.join(phase.tickets)})",
+                        ("criteria", i, "where", "tickets"),
+                    )
                 check(
                     criterion,
                     i,

@@ -14,8 +14,8 @@ from typing import Any
 
 from pytest_orchphase.decisions import adoption, lineage
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.metrics import family, fix_loops_of
-from pytest_orchphase.models import AdoptModel
+from pytest_orchphase.metrics import family, succeeded
+from pytest_orchphase.models import AdoptModel, Ticket
 from pytest_orchphase.phase import criteria_path, load_criteria
 from pytest_orchphase.runner import PhaseRunner
 from pytest_orchphase.usage import Usage
@@ -66,7 +66,8 @@ def build_strategy(
     decided = adoption(runner, sources[-1], rule)
     assert decided is not None
     # per complexity: the observed models, their success, and their own tokens per ticket
-    observed: dict[str, list[tuple[str, int | None, Usage]]] = defaultdict(list)
+    # per complexity: (model family, the ticket, its own usage or None when unknown)
+    observed: dict[str, list[tuple[str, Ticket, Usage | None]]] = defaultdict(list)
     planning: list[Usage] = []
     planning_models: Counter[str] = Counter()
     monitoring: Counter[str] = Counter()
@@ -81,7 +82,7 @@ def build_strategy(
             planning_models[family(phase.log.shared_planning.model) or "unknown"] += 1
         for tid, t in phase.tickets.items():
             observed[t.complexity or "unknown"].append(
-                (family(t.model_used) or "unknown", fix_loops_of(t), ctx.ticket_usage(tid))
+                (family(t.model_used) or "unknown", t, ctx.accounts.ticket(tid))
             )
             if t.monitoring and t.monitoring.model:
                 monitoring[family(t.monitoring.model) or "unknown"] += 1
@@ -107,9 +108,7 @@ def build_strategy(
                 "sample_size": 0,
             }
         model, count = Counter(m for m, _, _ in runs).most_common(1)[0]
-        ok = [
-            loops is not None and loops <= rule.max_fix_loops for m, loops, _ in runs if m == model
-        ]
+        ok = [succeeded(t, rule.max_fix_loops) is True for m, t, _ in runs if m == model]
         rate = round(sum(ok) / len(ok) * 100, 1)
         return {
             "model": model,
@@ -129,11 +128,12 @@ def build_strategy(
 
     def expected(complexity: str) -> tuple[float | None, float | None]:
         model = execution.get(complexity, {}).get("model")
-        runs = [u for m, _, u in observed.get(complexity, []) if m == model] or [
-            u for _, _, u in observed.get(complexity, [])
+        known = {c: [(m, u) for m, _, u in rows if u is not None] for c, rows in observed.items()}
+        runs = [u for m, u in known.get(complexity, []) if m == model] or [
+            u for _, u in known.get(complexity, [])
         ]
         if not runs:
-            runs = [u for values in observed.values() for _, _, u in values]
+            runs = [u for values in known.values() for _, u in values]
         if not runs:
             return None, None
         usd = [u.usd for u in runs]

@@ -54,7 +54,10 @@ def _value(ctx: MetricContext, name: str, **params: str) -> str:
 def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
     ctx = runner.context(name)
     tickets = ctx.phase.tickets
-    usd = ctx.phase_usage().usd
+    try:
+        usd = ctx.phase_usage().usd
+    except MetricUnavailable:
+        usd = None
     reviews = [t.review.result for t in tickets.values() if t.review and t.review.result]
     col = {
         "tickets": f"{len(tickets)} ({', '.join(tickets)})",

@@ -7,6 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from pytest_orchphase.declared import show
 from pytest_orchphase.evaluate import fmt
 from pytest_orchphase.report.results import (
     ESTIMATE_HEADERS,
@@ -213,8 +214,8 @@ def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None)
                     [
                         f"{m['file']}:{m['line']}",
                         m["field"],
-                        m["declared"],
-                        m["computed"],
+                        show(m["declared"], m["percent"]),
+                        show(m["computed"], m["percent"]),
                         m["formula"],
                     ]
                     for m in report["mismatches"]

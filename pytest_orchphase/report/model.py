@@ -6,6 +6,7 @@ It holds no timestamp: the same data and results give the same report, serial or
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +247,14 @@ def ticket_facts(ctx: MetricContext) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _known(figure: Callable[[], Usage]) -> Usage | None:
+    """A usage the data may not give (a ticket without figures): None instead of an error."""
+    try:
+        return figure()
+    except MetricUnavailable:
+        return None
+
+
 def _metrics(ctx: MetricContext) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, name, params in SUMMARY_METRICS:
@@ -327,7 +336,7 @@ def build(
         },
         "usage": {
             "source": "measured" if measured else "estimated",
-            "total": usage_data(ctx.phase_usage()),
+            "total": usage_data(_known(ctx.phase_usage)),
             **accounts_data(phase, ctx.accounts),
             "estimated": accounts_data(phase, hand),
             "by_stage_model": by_stage_model(phase, ctx.accounts, measured),
@@ -355,6 +364,7 @@ def build(
                 "declared": m.declared,
                 "computed": m.computed,
                 "formula": m.formula,
+                "percent": m.percent,
             }
             for m in runner.mismatches(name)
         ],

@@ -28,13 +28,15 @@ def phase_report(
         phase = runner.load(name)
         expected = len(phase.criteria.requires) + len(runner.items(name))
         decision = proceed(
-            next_phase_name(runner.criteria_dir, phase), entries, expected, collection_errors
+            next_phase_name(runner.criteria_dir, name, phase.criteria.next_phase),
+            entries,
+            expected,
+            collection_errors,
         )
         return build(runner, name, entries, decision, no_gate=no_gate)
     except OrchphaseError as exc:
-        return failed_report(
-            name, exc, Proceed(f"after {name}", "NO", ["the phase's files have errors"])
-        )
+        upcoming = next_phase_name(runner.criteria_dir, name)
+        return failed_report(name, exc, Proceed(upcoming, "NO", ["the phase's files have errors"]))
 
 
 def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:

@@ -41,8 +41,8 @@ def write_summary(tr: Any, report: dict[str, Any], entries: list[dict[str, Any]]
                     [
                         f"{m['file']}:{m['line']}" if m["line"] else m["file"],
                         m["field"],
-                        show(m["declared"]),
-                        show(m["computed"]),
+                        show(m["declared"], m["percent"]),
+                        show(m["computed"], m["percent"]),
                         m["formula"],
                     ]
                     for m in mismatches

@@ -86,3 +86,12 @@ def read_price_file(path: Path) -> PriceFile:
     if doc.data is None:
         return PriceFile()
     return validation.validate(doc, PriceFile)
+
+
+def check_price_file(path: Path) -> None:
+    """Raise :class:`OrchphaseError` unless ``path`` is a readable, valid price file."""
+    if not path.exists():
+        raise OrchphaseError("price file not found; expected a YAML price file", path=path)
+    if not path.is_file():
+        raise OrchphaseError("is a directory; expected a YAML price file", path=path)
+    read_price_file(path)

@@ -301,7 +301,7 @@ CASES = [
         COLLECTION,
         CRITERIA,
         "      - metric: review_atempts",
-        "criteria[1].all[0].metric",
+        "criteria[1].all[1].metric",
         "did you mean 'review_attempts'?",
     ),
     case(
@@ -635,7 +635,7 @@ CASES = [
         LOG,
         "      actual_tokens: 13400.5",
         "tickets.R06.implementation.actual_tokens",
-        "expected a whole number of tokens",
+        "write whole tokens (43000 or '43k'), not a decimal",
     ),
     case(
         "log: yes as a token count",

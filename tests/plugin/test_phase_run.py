@@ -90,7 +90,8 @@ def test_all_fails_when_one_condition_fails(project: pytest.Pytester, edit: Edit
     result.assert_outcomes(passed=5, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "quality[[]R06[]]: all of 2 conditions must hold; fix_loops 2 > max 1 — *",
+            "quality[[]R06[]]: all of 3 conditions must hold; fix_loops 2 > max 1 — *",
+            "*PASS  review_passed true == equals true",
             "*PASS  review_attempts 2 <= max 2",
             "*FAIL  fix_loops 2 > max 1",
         ]

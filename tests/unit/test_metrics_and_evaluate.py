@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from support import REPO
 
 from pytest_orchphase.evaluate import evaluate
-from pytest_orchphase.metrics import MetricContext, Params
+from pytest_orchphase.metrics import REGISTRY, MetricContext, Params
 from pytest_orchphase.models import Condition
 from pytest_orchphase.runner import PhaseRunner
 from pytest_orchphase.usage import MetricUnavailable, Usage
@@ -115,3 +118,57 @@ def test_limit_from_another_phase() -> None:
     verdict = evaluate(node, ctx("a2"), None, RUNNER.context)
     assert verdict.limit == (29200 + 36200) / 2
     assert verdict.limit_note == "a1's ticket_tokens_average"
+
+
+# Each formula of the README's metric table, pinned on the shipped data (a1: planning 11,600,
+# R03 29,200, R06 36,200 (fix loop 1, 2 review attempts); a3 flat: 13,800 + 22,400 + 29,900 +
+# 31,200).
+
+
+def test_delta_is_baseline_minus_actual() -> None:
+    assert value("a1", "delta", baseline="single_agent", measure="total") == 60000 - 77000
+
+
+def test_max_fix_loops_and_max_review_attempts_take_the_worst_ticket() -> None:
+    assert value("a1", "max_fix_loops") == 1
+    assert value("a1", "max_review_attempts") == 2
+    assert value("a1", "fix_loops") == 1
+
+
+def test_review_attempts_derived_from_fix_loops_when_not_recorded(tmp_path: Path) -> None:
+    runner = _copy(tmp_path, lambda log: log.replace("      attempts: 2\n", ""))
+    spec = REGISTRY.get("ticket", "review_attempts")
+    assert spec is not None
+    m = spec.fn(runner.context("a1"), "R06", Params())
+    assert (m.value, m.note) == (2, "derived: 1 + fix_loops (no review.attempts recorded)")
+
+
+def test_unbatched_tokens_give_each_ticket_its_own_planning() -> None:
+    assert value("a1", "unbatched_tokens", baseline="separate_planning", measure="total") == (
+        2 * 10000 + 29200 + 36200
+    )
+
+
+def test_per_ticket_average_includes_planning_and_ticket_average_does_not() -> None:
+    assert value("a1", "per_ticket_average", measure="total") == 77000 / 2
+    assert value("a1", "ticket_tokens_average", measure="total") == (29200 + 36200) / 2
+
+
+def test_ticket_savings_use_the_planning_share() -> None:
+    # (121,000 − (36,200 + 11,600 / 2)) / 121,000 × 100
+    assert value("a1", "savings", "R06", baseline="v2", measure="total") == pytest.approx(
+        (121000 - 42000) / 121000 * 100, abs=0.01
+    )
+    assert value("a1", "tokens_with_planning_share", "R06", measure="total") == 36200 + 5800
+
+
+def test_review_passed_reads_the_result() -> None:
+    assert value("a1", "review_passed", "R06") is True
+
+
+def _copy(tmp_path: Path, change: Callable[[str], str]) -> PhaseRunner:
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / "docs" / "orchestration-data", tmp_path / "data")
+    log = tmp_path / "data" / "phase-a1-r03-r06" / "execution-log.yaml"
+    log.write_text(change(log.read_text()))
+    return PhaseRunner(tmp_path / "criteria", tmp_path / "data")

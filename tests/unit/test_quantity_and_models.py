@@ -12,13 +12,15 @@ from pytest_orchphase.quantity import parse_percent, parse_tokens
 
 @pytest.mark.parametrize(
     ("text", "tokens"),
-    [(40000, 40000), ("40k", 40000), ("40,000", 40000), ("1.5M", 1_500_000), (12000.0, 12000)],
+    [(40000, 40000), ("40k", 40000), ("40,000", 40000), ("1.5M", 1_500_000), ("1.5k", 1500)],
 )
 def test_token_forms(text: object, tokens: int) -> None:
     assert parse_tokens(text) == tokens
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "12x", "56000 (28k per ticket)", True, "4,00"])
+@pytest.mark.parametrize(
+    "bad", [-1, 1.5, 12000.0, 43.0, "12.000", "12x", "56000 (28k per ticket)", True, "4,00"]
+)
 def test_token_forms_rejected(bad: object) -> None:
     with pytest.raises(ValueError, match="token"):
         parse_tokens(bad)
