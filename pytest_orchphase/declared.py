@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pytest_orchphase.accounting import hand_accounts
 from pytest_orchphase.errors import display
-from pytest_orchphase.metrics import MetricContext
+from pytest_orchphase.metrics import REGISTRY, MetricContext, Params
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.usage import MetricUnavailable, Usage
 from pytest_orchphase.yamlio import FieldPath, dotted
@@ -53,8 +53,13 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
     hand = MetricContext(phase=phase, accounts=hand_accounts(phase))
     log, n = phase.log, hand.n
 
-    def total() -> float:
-        return hand.phase_usage().total
+    def metric(name: str, **params: str) -> Callable[[], float]:
+        """A phase metric's own formula, on the log's figures (one formula, not a copy)."""
+        spec = REGISTRY.get("phase", name)
+        assert spec is not None
+        return lambda: float(spec.fn(hand, None, Params(**params)).value)
+
+    total = metric("tokens", measure="total")
 
     def baseline(name: str) -> Callable[[], float]:
         return lambda: hand.baseline_figure(name, "total")
@@ -62,11 +67,7 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
     def ticket(t: str) -> Callable[[], float]:
         return lambda: hand.ticket_usage(t).total
 
-    def planning() -> float:
-        usage = hand.planning()
-        if usage is None:
-            raise MetricUnavailable("no shared planning")
-        return usage.total
+    planning = metric("shared_planning_tokens", measure="total")
 
     def stage_sum(*names: str) -> Callable[[], float]:
         def compute() -> float:
@@ -80,10 +81,11 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
         return compute
 
     def savings(base: str) -> Callable[[], float]:
-        return lambda: (baseline(base)() * n - total()) / (baseline(base)() * n) * 100
+        return metric("savings", baseline=base, measure="total")
 
-    def unbatched() -> float:
-        return baseline("separate_planning")() * n + sum(ticket(t)() for t in phase.tickets)
+    unbatched = metric("unbatched_tokens", baseline="separate_planning", measure="total")
+    batching_savings = metric("batching_savings", baseline="separate_planning", measure="total")
+    per_ticket = metric("per_ticket_average", measure="total")
 
     checks: list[Check] = []
     for t in phase.tickets:
@@ -146,7 +148,7 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
             (
                 ("totals", "per_ticket_average"),
                 tt.per_ticket_average,
-                lambda: total() / n,
+                per_ticket,
                 f"total / {n} tickets",
                 False,
             ),
@@ -216,14 +218,14 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
             (
                 ("batching_analysis", "batching_savings"),
                 ba.batching_savings,
-                lambda: unbatched() - total(),
+                batching_savings,
                 "unbatched − batched",
                 False,
             ),
             (
                 ("batching_analysis", "effective_per_ticket"),
                 ba.effective_per_ticket,
-                lambda: total() / n,
+                per_ticket,
                 f"total / {n} tickets",
                 False,
             ),
@@ -276,7 +278,7 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
             (
                 ("batching_efficiency", "batching_savings"),
                 be.batching_savings,
-                lambda: unbatched() - total(),
+                batching_savings,
                 "unbatched − batched",
                 False,
             ),
@@ -301,7 +303,7 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
             (
                 ("comparison_to_single_agent", "delta"),
                 cs.delta,
-                lambda: baseline("single_agent")() * n - total(),
+                metric("delta", baseline="single_agent", measure="total"),
                 "single agent total − total",
                 False,
             ),

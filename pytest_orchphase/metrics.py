@@ -16,7 +16,7 @@ from pytest_orchphase.accounting import Accounts, hand_accounts
 from pytest_orchphase.models import Baseline, Ticket
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.quantity import quality_rank
-from pytest_orchphase.usage import MetricUnavailable, Usage
+from pytest_orchphase.usage import MetricUnavailable, Usage, total_of
 
 Scope = Literal["phase", "ticket"]
 Unit = Literal["tokens", "percent", "minutes", "count", "quality", "bool", "usd"]
@@ -97,13 +97,17 @@ class MetricContext:
             parts.insert(0, self.accounts.planning)
         if self.accounts.unattributed is not None:
             parts.append(self.accounts.unattributed)
-        out = parts[0]
-        for part in parts[1:]:
-            out = out + part
-        return out
+        total = total_of(parts)
+        assert total is not None  # a phase has at least one ticket
+        return total
 
 
 MetricFn = Callable[[MetricContext, "str | None", Params], Measurement]
+
+
+def token_unit(measure: str | None) -> Unit:
+    """Token metrics are in USD when the measure is usd, else in tokens."""
+    return "usd" if measure == "usd" else "tokens"
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class Metric:
     required: frozenset[str] = frozenset()
 
     def unit_for(self, params: Params) -> Unit:
-        return "usd" if self.unit == "tokens" and params.measure == "usd" else self.unit
+        return token_unit(params.measure) if self.unit == "tokens" else self.unit
 
 
 @dataclass
@@ -190,16 +194,8 @@ def metric(
     """Register a built-in metric. ``required`` defaults to all ``params``."""
 
     def wrap(fn: MetricFn) -> MetricFn:
-        REGISTRY.add(
-            Metric(
-                name=name,
-                scope=scope,
-                unit=unit,
-                formula=formula,
-                fn=fn,
-                params=frozenset(params),
-                required=frozenset(params if required is None else required),
-            )
+        REGISTRY.register(
+            name, scope=scope, unit=unit, formula=formula, fn=fn, params=params, required=required
         )
         return fn
 
@@ -257,7 +253,7 @@ def _ticket(ctx: MetricContext, ticket: str | None) -> tuple[str, Ticket]:
 
 def _tokens(ctx: MetricContext, usage: Usage, params: Params, source: str) -> Measurement:
     measure = params.measure or "total"
-    unit: Unit = "usd" if measure == "usd" else "tokens"
+    unit = token_unit(measure)
     return Measurement(usage.measure(measure), unit, source, note=usage.origin)
 
 
@@ -373,12 +369,9 @@ def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     ("measure", "stage"),
 )
 def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    parts = [u for t in ctx.phase.tickets if (u := ctx.accounts.stage(t, p.stage or ""))]
-    if not parts:
+    total = total_of([u for t in ctx.phase.tickets if (u := ctx.accounts.stage(t, p.stage or ""))])
+    if total is None:
         raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
     return _tokens(ctx, total, p, ctx.src())
 
 
@@ -403,7 +396,7 @@ def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measur
 )
 def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     values = [_tokens(ctx, ctx.ticket_usage(t), p, "").value for t in ctx.phase.tickets]
-    unit: Unit = "usd" if p.measure == "usd" else "tokens"
+    unit = token_unit(p.measure)
     return Measurement(
         sum(float(v) for v in values) / ctx.n,
         unit,
@@ -493,7 +486,7 @@ def _delta(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"
     base = ctx.baseline_figure(p.baseline, measure) * ctx.n
     actual = ctx.phase_usage().measure(measure)
-    unit: Unit = "usd" if measure == "usd" else "tokens"
+    unit = token_unit(measure)
     return Measurement(base - actual, unit, ctx.src(), note=f"baseline {base:,.0f}")
 
 
@@ -508,7 +501,7 @@ def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     measure = p.measure or "total"
     plan = ctx.baseline_figure(p.baseline, measure)
     own = sum(ctx.ticket_usage(t).measure(measure) for t in ctx.phase.tickets)
-    unit: Unit = "usd" if measure == "usd" else "tokens"
+    unit = token_unit(measure)
     return Measurement(plan * ctx.n + own, unit, ctx.src())
 
 
@@ -522,7 +515,7 @@ def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
 def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     unbatched = float(_unbatched(ctx, None, p).value)
     actual = ctx.phase_usage().measure(p.measure or "total")
-    unit: Unit = "usd" if p.measure == "usd" else "tokens"
+    unit = token_unit(p.measure)
     return Measurement(
         unbatched - actual,
         unit,
