@@ -179,20 +179,28 @@ def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None)
         _table(base_rows, ["baseline", "per ticket", f"for {n} tickets", "this phase", "saving"]),
     ]
     cmp = report["comparison"]
-    if len(cmp["phases"]) > 1:
+    previous, here = cmp["previous"], report["phase"]
+    if previous in cmp["phases"] and here in cmp["phases"]:
+        cols = [cmp["phases"].index(previous) + 1, cmp["phases"].index(here) + 1]
+        rows = [[r[0], r[cols[0]], r[cols[1]]] for r in cmp["rows"]]
         lines += [
             "",
-            f"## Comparison to the previous phase ({cmp['phases'][0]})",
+            f"## Comparison to the previous phase ({previous})",
             "",
-            _table(cmp["rows"], ["metric", *cmp["phases"]]),
+            _table(rows, ["metric", previous, here]),
         ]
     else:
         lines += [
             "",
             "## Comparison to the previous phase",
             "",
-            "This phase requires no earlier phase with data.",
+            "This phase requires no earlier phase with data."
+            if previous is None
+            else f"Phase {previous} has no data that loads.",
         ]
+    if len(cmp["phases"]) > 2 or cmp["left_out"]:
+        lines += ["", "## All phases", "", _table(cmp["rows"], ["metric", *cmp["phases"]])]
+        lines += [f"- phase {x['phase']} left out: {x['error']}" for x in cmp["left_out"]]
     adopt = report["decisions"]["adopt_model"]
     if adopt:
         lines += [

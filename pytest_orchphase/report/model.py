@@ -284,16 +284,12 @@ def build(
     n = len(phase.tickets)
     rule = phase.criteria.decisions.adopt_model
     adopt = adoption(runner, name, rule) if rule else None
-    previous = phase.criteria.requires[-1] if phase.criteria.requires else None
-    compared: list[str] = []
-    for other in [previous, name]:
-        if other is None:
-            continue
-        try:
-            runner.context(other)
-            compared.append(other)
-        except OrchphaseError:
-            pass
+    left_out: list[dict[str, str]] = []
+
+    def leave_out(other: str, exc: OrchphaseError) -> None:
+        left_out.append({"phase": other, "error": str(exc).splitlines()[0]})
+
+    table = comparison(runner, on_error=leave_out)
     return {
         "format_version": FORMAT_VERSION,
         "generator": f"pytest-orchphase {__version__}",
@@ -368,5 +364,10 @@ def build(
             }
             for m in runner.mismatches(name)
         ],
-        "comparison": comparison(runner, compared).to_data(),
+        # every phase with data, one column each; the previous phase is the last it requires
+        "comparison": {
+            **table.to_data(),
+            "previous": phase.criteria.requires[-1] if phase.criteria.requires else None,
+            "left_out": left_out,
+        },
     }

@@ -78,9 +78,9 @@ def write_summary(tr: Any, report: dict[str, Any], entries: list[dict[str, Any]]
         for warning in usage["warnings"]:
             tr.write_line(f"warning: {warning}")
     comparison = report.get("comparison")
-    if comparison and len(comparison["phases"]) > 1:
+    if comparison and (len(comparison["phases"]) > 1 or comparison["left_out"]):
         tr.write_line("")
-        tr.write_line("Compared with the previous phase:")
+        tr.write_line("Phases compared (one column per phase with data):")
         tr.write_line(
             tabulate(
                 comparison["rows"],
@@ -89,6 +89,8 @@ def write_summary(tr: Any, report: dict[str, Any], entries: list[dict[str, Any]]
                 disable_numparse=True,
             )
         )
+        for gone in comparison["left_out"]:
+            tr.write_line(f"phase {gone['phase']} left out: {gone['error']}")
     decisions = report["decisions"]
     lines = [decisions["adopt_model"]["line"]] if decisions.get("adopt_model") else []
     lines += [b["line"] for b in decisions.get("break_even", {}).values()]

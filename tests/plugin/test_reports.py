@@ -216,3 +216,18 @@ def test_hook_registers_a_metric_that_criteria_can_name(project: pytest.Pytester
     result = project.runpytest("--phase", "a2", "-k", "review-share")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["review-share: review_share 23.5% > max 20.0% — *"])
+
+
+def test_summary_compares_every_phase_with_data_and_names_one_left_out(
+    project: pytest.Pytester,
+) -> None:
+    (project.path / "docs/orchestration-data/phase-a3-r03-r06-r07/metadata.yaml").write_text("[\n")
+    result = project.runpytest("--phase", "a1")
+    result.stdout.fnmatch_lines(
+        [
+            "Phases compared (one column per phase with data):",
+            "metric*a1*a2",
+            "total tokens*77,000*115,400",
+            "phase a3 left out: docs/orchestration-data/phase-a3-r03-r06-r07/metadata.yaml:*",
+        ]
+    )
