@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 from transcript_builders import (
+    HAIKU,
     ClaudeHome,
     agent_progress,
     agent_result,
     assistant,
+    result_object,
     spawn_block,
     usage,
 )
 
-HAIKU = "claude-haiku-4-5-20251001"
 SONNET = "claude-sonnet-4-5-20250929"
 CRITERIA = """\
 phase: m1
@@ -207,41 +208,12 @@ def test_json_report_holds_measured_and_estimated_figures(pytester: pytest.Pytes
     ]
 
 
-HEADLESS = {
-    "type": "result",
-    "subtype": "success",
-    "is_error": False,
-    "num_turns": 6,
-    "duration_ms": 41230,
-    "session_id": "e382184a-0000-4000-8000-000000000001",
-    "total_cost_usd": 0.03163195,
-    "usage": {
-        "input_tokens": 10,
-        "cache_creation_input_tokens": 9097,
-        "cache_read_input_tokens": 63057,
-        "output_tokens": 2789,
-    },
-    "modelUsage": {
-        HAIKU: {
-            "inputTokens": 10,
-            "outputTokens": 2789,
-            "cacheReadInputTokens": 63057,
-            "cacheCreationInputTokens": 9097,
-            "webSearchRequests": 0,
-            "costUSD": 0.03163195,
-            "contextWindow": 200000,
-            "maxOutputTokens": 32000,
-        }
-    },
-}
-
-
 def test_a_headless_run_named_for_a_ticket_measures_that_ticket(pytester: pytest.Pytester) -> None:
     import json
 
     write_phase(pytester)
     data = pytester.path / "docs" / "orchestration-data" / "phase-m1"
-    (data / "r06.json").write_text(json.dumps(HEADLESS))
+    (data / "r06.json").write_text(json.dumps(result_object()))
     (data / "metadata.yaml").write_text(
         "phase: M1\ntickets: [R03, R06]\nsessions:\n  - {path: r06.json, ticket: R06}\n"
     )

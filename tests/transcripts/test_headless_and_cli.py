@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from transcript_builders import (
+    HAIKU,
     REAL_TRANSCRIPTS,
     SESSION,
     ClaudeHome,
     agent_result,
     assistant,
+    result_object,
     spawn_block,
     usage,
     write_jsonl,
@@ -21,42 +22,6 @@ from transcript_builders import (
 from pytest_orchphase.cli import main
 from pytest_orchphase.pricing import PriceTable
 from pytest_orchphase.transcripts import scan_paths
-
-HAIKU = "claude-haiku-4-5-20251001"
-
-
-def result_object(**overrides: Any) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "type": "result",
-        "subtype": "success",
-        "is_error": False,
-        "duration_ms": 41230,
-        "duration_api_ms": 40000,
-        "num_turns": 6,
-        "session_id": "e382184a-1111-2222-3333-444455556666",
-        "total_cost_usd": 0.03163195,
-        "usage": {
-            "input_tokens": 10,
-            "cache_creation_input_tokens": 9097,
-            "cache_read_input_tokens": 63057,
-            "output_tokens": 2789,
-            "cache_creation": {"ephemeral_1h_input_tokens": 9097, "ephemeral_5m_input_tokens": 0},
-        },
-        "modelUsage": {
-            HAIKU: {
-                "inputTokens": 10,
-                "outputTokens": 2789,
-                "cacheReadInputTokens": 63057,
-                "cacheCreationInputTokens": 9097,
-                "webSearchRequests": 0,
-                "costUSD": 0.03163195,
-                "contextWindow": 200000,
-                "maxOutputTokens": 32000,
-            }
-        },
-    }
-    obj.update(overrides)
-    return obj
 
 
 def test_headless_json_result_gives_per_model_usage(tmp_path: Path) -> None:

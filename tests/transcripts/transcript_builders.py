@@ -12,6 +12,7 @@ from typing import Any
 SESSION = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
 PROJECT = "-home-USER-projects-demo"
 CWD = "/home/USER/projects/demo"
+HAIKU = "claude-haiku-4-5-20251001"
 
 Line = dict[str, Any] | str | bytes
 
@@ -229,3 +230,38 @@ class ClaudeHome:
 
 
 REAL_TRANSCRIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "transcripts"
+
+
+def result_object(**overrides: Any) -> dict[str, Any]:
+    """The object `claude -p --output-format json` prints (pricing.md's example), one Haiku run."""
+    obj: dict[str, Any] = {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "duration_ms": 41230,
+        "duration_api_ms": 40000,
+        "num_turns": 6,
+        "session_id": "e382184a-1111-2222-3333-444455556666",
+        "total_cost_usd": 0.03163195,
+        "usage": {
+            "input_tokens": 10,
+            "cache_creation_input_tokens": 9097,
+            "cache_read_input_tokens": 63057,
+            "output_tokens": 2789,
+            "cache_creation": {"ephemeral_1h_input_tokens": 9097, "ephemeral_5m_input_tokens": 0},
+        },
+        "modelUsage": {
+            HAIKU: {
+                "inputTokens": 10,
+                "outputTokens": 2789,
+                "cacheReadInputTokens": 63057,
+                "cacheCreationInputTokens": 9097,
+                "webSearchRequests": 0,
+                "costUSD": 0.03163195,
+                "contextWindow": 200000,
+                "maxOutputTokens": 32000,
+            }
+        },
+    }
+    obj.update(overrides)
+    return obj
