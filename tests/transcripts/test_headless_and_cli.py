@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -231,3 +233,22 @@ def test_extract_bad_price_file_exits_2(
     assert main(["extract", str(home.root), "--prices", str(bad)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "models.x" in err
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_extract_shows_progress_only_on_a_terminal(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tty: bool
+) -> None:
+    home.session([assistant("msg_1", "req_1", u=usage(inp=3, out=5))])
+    err = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["extract", "--json", str(home.root)]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["input_tokens"] == 3  # stdout stays JSON
+    assert ("scanning 1/1 files" in err.getvalue()) is tty
