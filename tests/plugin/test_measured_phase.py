@@ -228,3 +228,29 @@ def test_a_headless_run_named_for_a_ticket_measures_that_ticket(pytester: pytest
         63057 + 1000,
     )  # + the review sub-agent (ticket id)
     result.stdout.fnmatch_lines(["R06 (whole session)*"])
+
+
+def test_dashboard_shows_the_measured_cost(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_orchphase.cli import main
+
+    write_phase(pytester)
+    assert (
+        main(
+            [
+                "dashboard",
+                "--criteria",
+                str(pytester.path / "criteria"),
+                "--data",
+                str(pytester.path / "docs" / "orchestration-data"),
+            ]
+        )
+        == 0
+    )
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("m1"))
+    # planning (opus) + R03 (haiku) + R06 review (sonnet) + the unattributed agent (opus)
+    planning = (10 * 5 + 500 * 25 + 20000 * 6.25 + 1 * 5 + 1 * 25) / 1e6
+    unattributed = (2 * 5 + 50 * 25 + 1000 * 6.25) / 1e6
+    total = planning + R03_USD + R06_REVIEW_USD + unattributed
+    assert f"${total:,.4f}" in row
