@@ -13,7 +13,6 @@ from pytest_orchphase.models import Stage, Ticket
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.usage import Usage, total_of
 
-PLANNING = "shared_planning"
 NOT_RUN = ("skipped", "pending")
 
 

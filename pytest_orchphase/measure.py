@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 from pytest_orchphase.accounting import Accounts, hand_accounts
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.models import SessionSpec
-from pytest_orchphase.phase import Phase
+from pytest_orchphase.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage import Usage, total_of
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 TRANSCRIPTS_DIR = "transcripts"
 SOURCE = "a transcript .jsonl, a folder of them, or a headless result"
-PLANNING = "shared_planning"
 # Words (whole words, case-insensitive) in a Task description that name its stage.
 STAGE_WORDS = (
     (re.compile(r"\breview(s|ed|ing)?\b", re.I), "review"),
@@ -163,25 +163,6 @@ def _scan(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
     return scan
 
 
-def _sum(calls: Iterable[object], cost_of: dict[int, float | None]) -> Usage | None:
-    from pytest_orchphase.transcripts import ApiCall
-
-    total: Usage | None = None
-    for call in calls:
-        assert isinstance(call, ApiCall)
-        usd = cost_of[id(call)]
-        usage = Usage.measured(
-            input=call.input_tokens,
-            output=call.output_tokens,
-            cache_write=call.cache_creation_input_tokens,
-            cache_read=call.cache_read_input_tokens,
-            usd=usd,
-            usd_note="" if usd is not None else f"model {call.model!r} has no price",
-        )
-        total = usage if total is None else total + usage
-    return total
-
-
 def infer_stage(text: str) -> str:
     """The stage a Task description names by a whole word, else implementation."""
     return next((stage for word, stage in STAGE_WORDS if word.search(text)), "implementation")
@@ -213,7 +194,7 @@ def measure_phase(
     if not has_sources(phase):
         return None
     from pytest_orchphase.pricing import PriceTable, UnknownModelWarning
-    from pytest_orchphase.transcripts import ApiCall
+    from pytest_orchphase.transcripts.aggregate import Totals, price_calls
 
     roots: list[tuple[Path, SessionSpec | None]] = [
         (_resolve(phase, spec, i, config_dirs), spec) for spec, i in session_specs(phase)
@@ -232,14 +213,11 @@ def measure_phase(
     table = PriceTable.load(prices)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings
-        cost_of = {id(c): table.cost(c) for c in scan.calls}
+        costed = price_calls(scan, table)
 
     links: dict[str, tuple[str, str]] = {}
     patterns: list[tuple[re.Pattern[str], str, str]] = []
-    places = [(t, name, st) for t, tk in phase.tickets.items() for name, st in tk.stages().items()]
-    if phase.log.shared_planning is not None:
-        places.append(("", PLANNING, phase.log.shared_planning))
-    for ticket, stage, st in places:
+    for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
         if st.agents is None:
             continue
         for agent in st.agents.agent_ids:
@@ -247,43 +225,39 @@ def measure_phase(
         if st.agents.description_pattern:
             patterns.append((re.compile(st.agents.description_pattern), ticket, stage))
 
-    groups: dict[tuple[str, str], list[ApiCall]] = {}
-    agent_calls: dict[str, list[ApiCall]] = {}
+    # One pass: each call's place, summed per place, per place and model, per sub-agent.
+    per_place: dict[tuple[str, str], Totals] = defaultdict(Totals)
+    per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
+    per_agent: dict[str, Totals] = defaultdict(Totals)
     agent_place: dict[str, tuple[str, str, str]] = {}
-    for call in scan.calls:
+    tickets = list(phase.tickets)
+    for call, cost in costed:
+        place: tuple[str, str]
         owner = next(
             (spec for root, spec in roots if spec and spec.ticket and _within(call.path, root)),
             None,
         )
-        place: tuple[str, str]
         if owner is not None:
             place = (owner.ticket or "", owner.stage or "")
         elif call.agent_id is None or call.compaction:
             place = ("", PLANNING)
         else:
-            agent_calls.setdefault(call.agent_id, []).append(call)
-            if call.agent_id not in agent_place:
-                agent_place[call.agent_id] = _attribute(
-                    call.agent_id,
-                    scan.agents.get(call.agent_id),
-                    links,
-                    patterns,
-                    list(phase.tickets),
+            agent = call.agent_id
+            if agent not in agent_place:
+                agent_place[agent] = _attribute(
+                    agent, scan.agents.get(agent), links, patterns, tickets
                 )
-            ticket, stage, _ = agent_place[call.agent_id]
-            place = (ticket, stage)
-        groups.setdefault(place, []).append(call)
+            place = agent_place[agent][:2]
+            per_agent[agent].add(call, cost)
+        per_place[place].add(call, cost)
+        per_model[(*place, call.model)].add(call, cost)
 
     measured = Measured(
         files=scan.files, malformed_lines=scan.malformed_lines, warnings=list(scan.warnings)
     )
-    for (ticket, stage), calls in groups.items():
-        usage = _sum(calls, cost_of)
-        assert usage is not None
-        for model in sorted({c.model for c in calls}):
-            part = _sum([c for c in calls if c.model == model], cost_of)
-            assert part is not None
-            measured.by_model[(ticket, stage, model)] = part
+    measured.by_model = {key: totals.usage() for key, totals in per_model.items()}
+    for (ticket, stage), totals in per_place.items():
+        usage = totals.usage()
         if stage == PLANNING:
             measured.planning = usage
         elif ticket == "" and stage == "":
@@ -292,20 +266,18 @@ def measure_phase(
             measured.whole[ticket] = usage
         else:
             measured.stages.setdefault(ticket, {})[stage] = usage
-    for agent_id, calls in agent_calls.items():
-        info = scan.agents.get(agent_id)
-        ticket, stage, how = agent_place[agent_id]
-        usage = _sum(calls, cost_of)
-        assert usage is not None
+    for agent, totals in per_agent.items():
+        info = scan.agents.get(agent)
+        ticket, stage, how = agent_place[agent]
         measured.agents.append(
             AgentAttribution(
-                agent_id,
+                agent,
                 info.session_id if info else None,
                 info.description if info else None,
                 ticket or None,
                 stage or None,
                 how,
-                usage,
+                totals.usage(),
             )
         )
     for model, count in sorted(table.unknown_models.items()):

@@ -13,10 +13,12 @@ from pytest_orchphase.models import (
     CriteriaFile,
     ExecutionLog,
     Metadata,
+    Stage,
     Ticket,
 )
 
 BASELINES_FILE = "baselines.yaml"
+PLANNING = "shared_planning"  # the place of the lead's shared planning
 METADATA_FILE = "metadata.yaml"
 LOG_FILE = "execution-log.yaml"
 
@@ -173,26 +175,32 @@ def load_phase(criteria_dir: Path, data_root: Path, name: str) -> Phase:
     )
 
 
+def stage_places(
+    log: ExecutionLog, tickets: dict[str, Ticket]
+) -> list[tuple[yamlio.FieldPath, str, str, Stage]]:
+    """Every stage with where it stands in the log: (field, ticket, stage name, stage).
+    Shared planning is the place ("", "shared_planning")."""
+    places: list[tuple[yamlio.FieldPath, str, str, Stage]] = []
+    if log.shared_planning is not None:
+        places.append((("shared_planning",), "", PLANNING, log.shared_planning))
+    for ticket_id, ticket in tickets.items():
+        base: yamlio.FieldPath = ("tickets", ticket_id) if log.tickets is not None else ()
+        places += [((*base, name), ticket_id, name, st) for name, st in ticket.stages().items()]
+    return places
+
+
 def _check_agent_links(doc: yamlio.Document, log: ExecutionLog, tickets: dict[str, Ticket]) -> None:
     """An agent id may be attributed to one place only: the second listing is an error."""
     seen: dict[str, str] = {}
-    places: list[tuple[yamlio.FieldPath, object]] = []
-    if log.shared_planning is not None:
-        places.append((("shared_planning",), log.shared_planning))
-    for ticket_id, ticket in tickets.items():
-        base: yamlio.FieldPath = ("tickets", ticket_id) if log.tickets is not None else ()
-        places += [((*base, name), stage) for name, stage in ticket.stages().items()]
-    for at, stage in places:
-        links = getattr(stage, "agents", None)
-        for i, agent in enumerate(links.agent_ids if links else []):
-            where = yamlio.dotted(at)
+    for at, _, _, stage in stage_places(log, tickets):
+        for i, agent in enumerate(stage.agents.agent_ids if stage.agents else []):
             if agent in seen:
                 raise doc.error(
                     f"agent {agent!r} is already attributed to {seen[agent]}; an agent's usage "
                     "belongs to one place",
                     (*at, "agents", "agent_ids", i),
                 )
-            seen[agent] = where
+            seen[agent] = yamlio.dotted(at)
 
 
 def next_phase_name(criteria_dir: Path, name: str, declared: str | None = None) -> str:

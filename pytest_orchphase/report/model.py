@@ -14,10 +14,10 @@ from pytest_orchphase import __version__
 from pytest_orchphase.accounting import Accounts, hand_accounts
 from pytest_orchphase.decisions import Proceed, adoption, break_even
 from pytest_orchphase.errors import OrchphaseError, display
-from pytest_orchphase.measure import PLANNING, Measured
+from pytest_orchphase.measure import Measured
 from pytest_orchphase.metrics import REGISTRY, MetricContext, Params
 from pytest_orchphase.models import STAGES
-from pytest_orchphase.phase import Phase
+from pytest_orchphase.phase import PLANNING, Phase
 from pytest_orchphase.report.compare import comparison
 from pytest_orchphase.report.results import Entry
 from pytest_orchphase.runner import PhaseRunner

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.transcripts.records import TOKEN_FIELDS, AgentInfo, ApiCall, Scan
+from pytest_orchphase.usage import Usage
 
 if TYPE_CHECKING:
     from pytest_orchphase.pricing import PriceTable
@@ -28,6 +29,7 @@ class Totals:
     #: Calls whose model has no price: the group's cost is then unknown.
     unpriced_calls: int = 0
     models: list[str] = field(default_factory=list)
+    unpriced_models: list[str] = field(default_factory=list)
 
     def add(self, call: ApiCall, cost: float | None) -> None:
         self.input_tokens += call.input_tokens
@@ -37,6 +39,8 @@ class Totals:
         self.calls += 1
         if cost is None:
             self.unpriced_calls += 1
+            if call.model not in self.unpriced_models:
+                self.unpriced_models.append(call.model)
         else:
             self.priced_usd += cost
         if call.model not in self.models:
@@ -46,6 +50,17 @@ class Totals:
     def cost_usd(self) -> float | None:
         """``None`` when any call of the group has no price (never a silent $0)."""
         return None if self.unpriced_calls else self.priced_usd
+
+    def usage(self) -> Usage:
+        """The group as a phase's measured usage (four token kinds, cost or why it is unknown)."""
+        return Usage.measured(
+            input=self.input_tokens,
+            output=self.output_tokens,
+            cache_write=self.cache_creation_input_tokens,
+            cache_read=self.cache_read_input_tokens,
+            usd=self.cost_usd,
+            usd_note="; ".join(f"model {m!r} has no price" for m in self.unpriced_models),
+        )
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: getattr(self, name) for name in TOKEN_FIELDS}
