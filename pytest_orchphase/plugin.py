@@ -84,19 +84,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("orchphase_prices", "price file merged over the shipped prices", default="")
 
 
+def _output(config: pytest.Config, option: str) -> Path | None:
+    """A path given on the command line, relative to the directory pytest was started in."""
+    given = config.getoption(option)
+    return Path(config.invocation_params.dir / str(given)).resolve() if given else None
+
+
 def _folder(config: pytest.Config, option: str, ini: str, default: str) -> Path:
     """Command line (relative to the invocation dir) > ini (relative to the ini file) > default."""
-    given = config.getoption(option)
-    if given:
-        return Path(config.invocation_params.dir / str(given)).resolve()
+    given = _output(config, option)
+    if given is not None:
+        return given
     base = config.inipath.parent if config.inipath else config.rootpath
     from_ini = str(config.getini(ini) or "")
     return Path(base / (from_ini or default)).resolve()
-
-
-def _output(config: pytest.Config, option: str) -> Path | None:
-    given = config.getoption(option)
-    return Path(config.invocation_params.dir / str(given)).resolve() if given else None
 
 
 def pytest_configure(config: pytest.Config) -> None:

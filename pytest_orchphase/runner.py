@@ -81,6 +81,7 @@ class PhaseRunner:
         self._phases: dict[str, Phase] = {}
         self._measured: dict[str, Measured | None] = {}
         self._measure_errors: dict[str, OrchphaseError] = {}
+        self._mismatches: dict[str, list[Mismatch]] = {}
         self._contexts: dict[str, MetricContext] = {}
         self._gates: dict[str, GateResult] = {}
         self._known = set(known_phases(criteria_dir))
@@ -172,7 +173,10 @@ class PhaseRunner:
         )
 
     def mismatches(self, name: str) -> list[Mismatch]:
-        return declared_mismatches(self.load(name))
+        """Declared totals that differ from the computed ones (collection and reports ask)."""
+        if name not in self._mismatches:
+            self._mismatches[name] = declared_mismatches(self.load(name))
+        return self._mismatches[name]
 
     def gate(self, name: str) -> GateResult:
         """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates."""
