@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pytest_orchphase.accounting import hand_accounts
 from pytest_orchphase.errors import display
-from pytest_orchphase.metrics import REGISTRY, MetricContext, Params
+from pytest_orchphase.metrics import MetricContext, metric_value
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.usage import MetricUnavailable, Usage
 from pytest_orchphase.yamlio import FieldPath, dotted
@@ -53,11 +53,9 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
     hand = MetricContext(phase=phase, accounts=hand_accounts(phase))
     log, n = phase.log, hand.n
 
-    def metric(name: str, **params: str) -> Callable[[], float]:
+    def metric(name: str, measure: str, baseline: str | None = None) -> Callable[[], float]:
         """A phase metric's own formula, on the log's figures (one formula, not a copy)."""
-        spec = REGISTRY.get("phase", name)
-        assert spec is not None
-        return lambda: float(spec.fn(hand, None, Params(**params)).value)
+        return lambda: float(metric_value(hand, name, measure=measure, baseline=baseline))
 
     total = metric("tokens", measure="total")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pytest_orchphase.accounting import Accounts, hand_accounts
 from pytest_orchphase.models import Baseline, Ticket
@@ -203,6 +203,33 @@ def metric(
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def metric_value(
+    ctx: MetricContext,
+    name: str,
+    ticket: str | None = None,
+    *,
+    registry: Registry = REGISTRY,
+    **params: Any,
+) -> Value:
+    """A metric of the phase (or of one ticket). KeyError for an unknown name;
+    MetricUnavailable when the data cannot give it."""
+    scope = "ticket" if ticket is not None else "phase"
+    spec = registry.get(scope, name)
+    if spec is None:
+        raise KeyError(f"no {scope} metric {name!r}; known: {registry.names(scope)}")
+    return spec.fn(ctx, ticket, Params(**params)).value
+
+
+def known_value(
+    ctx: MetricContext, name: str, ticket: str | None = None, **params: Any
+) -> Value | None:
+    """Like :func:`metric_value`, with None where the data cannot give the figure (reports)."""
+    try:
+        return metric_value(ctx, name, ticket, **params)
+    except MetricUnavailable:
+        return None
 
 
 def family(model: str | None) -> str | None:

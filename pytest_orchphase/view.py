@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_orchphase.measure import Measured
-from pytest_orchphase.metrics import MetricContext, Params, Value
+from pytest_orchphase.metrics import MetricContext, Value, metric_value
 from pytest_orchphase.models import Ticket
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.runner import GateResult, PhaseRunner
@@ -43,13 +43,7 @@ class PhaseView:
         return self.runner.measured(self.name)
 
     def metric(self, name: str, ticket: str | None = None, **params: Any) -> Value:
-        scope = "ticket" if ticket is not None else "phase"
-        spec = self.runner.registry.get(scope, name)
-        if spec is None:
-            raise KeyError(
-                f"no {scope} metric {name!r}; known: {self.runner.registry.names(scope)}"
-            )
-        return spec.fn(self.context, ticket, Params(**params)).value
+        return metric_value(self.context, name, ticket, registry=self.runner.registry, **params)
 
     def gate(self, required: str) -> GateResult:
         return self.runner.gate(required)

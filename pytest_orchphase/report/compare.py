@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from pytest_orchphase.decisions import adoption
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate import fmt
-from pytest_orchphase.metrics import FAMILIES, REGISTRY, MetricContext, Params, family, succeeded
+from pytest_orchphase.metrics import (
+    FAMILIES,
+    REGISTRY,
+    MetricContext,
+    Params,
+    family,
+    known_value,
+    succeeded,
+)
 from pytest_orchphase.models import AdoptModel
 from pytest_orchphase.phase import known_phases
 from pytest_orchphase.runner import PhaseRunner
@@ -41,14 +49,10 @@ class Comparison:
 
 
 def _value(ctx: MetricContext, name: str, **params: str) -> str:
+    value = known_value(ctx, name, **params)
     spec = REGISTRY.get("phase", name)
     assert spec is not None
-    p = Params(**params)
-    try:
-        m = spec.fn(ctx, None, p)
-    except MetricUnavailable:
-        return "n/a"
-    return fmt(m.value, spec.unit_for(p))
+    return "n/a" if value is None else fmt(value, spec.unit_for(Params(**params)))
 
 
 def _column(runner: PhaseRunner, name: str) -> dict[str, str]:

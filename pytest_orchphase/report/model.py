@@ -15,7 +15,7 @@ from pytest_orchphase.accounting import Accounts, hand_accounts
 from pytest_orchphase.decisions import Proceed, adoption, break_even
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.measure import Measured
-from pytest_orchphase.metrics import REGISTRY, MetricContext, Params
+from pytest_orchphase.metrics import MetricContext, known_value
 from pytest_orchphase.models import STAGES
 from pytest_orchphase.phase import PLANNING, Phase
 from pytest_orchphase.report.compare import comparison
@@ -24,45 +24,6 @@ from pytest_orchphase.runner import PhaseRunner
 from pytest_orchphase.usage import MetricUnavailable, Usage
 
 FORMAT_VERSION = 1
-CRITERION_KEYS = (
-    "kind",
-    "phase",
-    "id",
-    "ticket",
-    "name",
-    "metric",
-    "actual",
-    "unit",
-    "operator",
-    "limit",
-    "stretch",
-    "passed",
-    "stretch_met",
-    "source",
-    "error",
-    "headline",
-    "condition",
-)
-GATE_KEYS = (
-    "kind",
-    "phase",
-    "id",
-    "ticket",
-    "name",
-    "required",
-    "metric",
-    "actual",
-    "unit",
-    "operator",
-    "limit",
-    "stretch",
-    "stretch_met",
-    "passed",
-    "bypassed",
-    "failing",
-    "error",
-    "source",
-)
 SUMMARY_METRICS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("tokens", "tokens", {"measure": "total"}),
     ("usd", "tokens", {"measure": "usd"}),
@@ -237,14 +198,14 @@ def ticket_facts(ctx: MetricContext) -> dict[str, dict[str, Any]]:
             ("fix_loops", "fix_loops"),
             ("quality", "quality_vs_sonnet"),
         ):
-            spec = REGISTRY.get("ticket", name)
-            assert spec is not None
-            try:
-                facts[key] = spec.fn(ctx, ticket_id, Params()).value
-            except MetricUnavailable:
-                facts[key] = None
+            facts[key] = known_value(ctx, name, ticket_id)
         out[ticket_id] = facts
     return out
+
+
+def _public(entry: Entry) -> dict[str, Any]:
+    """An item's entry without its collection order (the list is already in that order)."""
+    return {k: v for k, v in entry.items() if k != "order"}
 
 
 def _known(figure: Callable[[], Usage]) -> Usage | None:
@@ -256,15 +217,7 @@ def _known(figure: Callable[[], Usage]) -> Usage | None:
 
 
 def _metrics(ctx: MetricContext) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, name, params in SUMMARY_METRICS:
-        spec = REGISTRY.get("phase", name)
-        assert spec is not None
-        try:
-            out[key] = spec.fn(ctx, None, Params(**params)).value
-        except MetricUnavailable:
-            out[key] = None
-    return out
+    return {key: known_value(ctx, name, **params) for key, name, params in SUMMARY_METRICS}
 
 
 def build(
@@ -308,10 +261,8 @@ def build(
             "malformed_lines": measured.malformed_lines if measured else 0,
             "no_gate": no_gate,
         },
-        "criteria": [
-            {k: e.get(k) for k in CRITERION_KEYS} for e in entries if e["kind"] == "criterion"
-        ],
-        "gates": [{k: e.get(k) for k in GATE_KEYS} for e in entries if e["kind"] == "gate"],
+        "criteria": [_public(e) for e in entries if e["kind"] == "criterion"],
+        "gates": [_public(e) for e in entries if e["kind"] == "gate"],
         "decisions": {
             "proceed": decision.to_data(),
             "adopt_model": adopt.to_data() if adopt else None,
