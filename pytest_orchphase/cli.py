@@ -364,14 +364,8 @@ def _add_dashboard(subparsers: Any) -> None:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from pytest_orchphase.dashboard import collect, render
-    from pytest_orchphase.errors import display
-    from pytest_orchphase.phase import known_phases
 
-    if not known_phases(args.criteria):
-        raise OrchphaseError(
-            f"no phases: no <phase>.yaml in {display(args.criteria)}; expected the criteria "
-            "folder (--criteria DIR)"
-        )
+    _require_phases(args.criteria)
     print(render(collect(args.criteria, args.data, args.prices)))
     return EXIT_OK
 
@@ -379,16 +373,21 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 # -- compare, breakeven, strategy ----------------------------------------------------------
 
 
-def _runner_for(args: argparse.Namespace) -> Any:
+def _require_phases(criteria: Path) -> None:
     from pytest_orchphase.errors import display
     from pytest_orchphase.phase import known_phases
-    from pytest_orchphase.runner import PhaseRunner
 
-    if not known_phases(args.criteria):
+    if not known_phases(criteria):
         raise OrchphaseError(
-            f"no phases: no <phase>.yaml in {display(args.criteria)}; expected the criteria "
+            f"no phases: no <phase>.yaml in {display(criteria)}; expected the criteria "
             "folder (--criteria DIR)"
         )
+
+
+def _runner_for(args: argparse.Namespace) -> Any:
+    from pytest_orchphase.runner import PhaseRunner
+
+    _require_phases(args.criteria)
     return PhaseRunner(args.criteria, args.data, prices=getattr(args, "prices", None))
 
 

@@ -7,6 +7,7 @@ Asking an estimate for a kind it does not have is an error, never a silent zero.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -104,3 +105,11 @@ def total_of(parts: list[Usage]) -> Usage | None:
     for part in parts[1:]:
         out = out + part
     return out
+
+
+def known(figure: Callable[[], Usage]) -> Usage | None:
+    """A usage the data may not give (a ticket without figures): None instead of an error."""
+    try:
+        return figure()
+    except MetricUnavailable:
+        return None

@@ -20,7 +20,7 @@ from pytest_orchphase.metrics import (
 from pytest_orchphase.models import AdoptModel
 from pytest_orchphase.phase import known_phases
 from pytest_orchphase.runner import PhaseRunner
-from pytest_orchphase.usage import MetricUnavailable
+from pytest_orchphase.usage import known
 
 ROWS = (
     "tickets",
@@ -58,10 +58,8 @@ def _value(ctx: MetricContext, name: str, **params: str) -> str:
 def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
     ctx = runner.context(name)
     tickets = ctx.phase.tickets
-    try:
-        usd = ctx.phase_usage().usd
-    except MetricUnavailable:
-        usd = None
+    usage = known(ctx.phase_usage)
+    usd = usage.usd if usage else None
     reviews = [t.review.result for t in tickets.values() if t.review and t.review.result]
     col = {
         "tickets": f"{len(tickets)} ({', '.join(tickets)})",

@@ -6,7 +6,6 @@ It holds no timestamp: the same data and results give the same report, serial or
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from pytest_orchphase.phase import PLANNING, Phase
 from pytest_orchphase.report.compare import comparison
 from pytest_orchphase.report.results import Entry
 from pytest_orchphase.runner import PhaseRunner
-from pytest_orchphase.usage import MetricUnavailable, Usage
+from pytest_orchphase.usage import Usage, known
 
 FORMAT_VERSION = 1
 SUMMARY_METRICS: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -208,14 +207,6 @@ def _public(entry: Entry) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "order"}
 
 
-def _known(figure: Callable[[], Usage]) -> Usage | None:
-    """A usage the data may not give (a ticket without figures): None instead of an error."""
-    try:
-        return figure()
-    except MetricUnavailable:
-        return None
-
-
 def _metrics(ctx: MetricContext) -> dict[str, Any]:
     return {key: known_value(ctx, name, **params) for key, name, params in SUMMARY_METRICS}
 
@@ -283,7 +274,7 @@ def build(
         },
         "usage": {
             "source": "measured" if measured else "estimated",
-            "total": usage_data(_known(ctx.phase_usage)),
+            "total": usage_data(known(ctx.phase_usage)),
             **accounts_data(phase, ctx.accounts),
             "estimated": accounts_data(phase, hand),
             "by_stage_model": by_stage_model(phase, ctx.accounts, measured),
