@@ -5,14 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_orchphase.errors import OrchphaseError, PhaseUsageError
-from pytest_orchphase.phase import criteria_path, load_criteria
+from pytest_orchphase.phase import CriteriaLoader, criteria_path, load_criteria
 from pytest_orchphase.yamlio import Document
-
-
-def requires_of(criteria_dir: Path, name: str) -> list[str]:
-    """The phases ``name`` requires, read from its criteria file alone (no data is loaded)."""
-    criteria, _ = load_criteria(criteria_path(criteria_dir, name))
-    return list(criteria.requires)
 
 
 def _cycle_error(doc: Document, index: int, cycle: list[str]) -> PhaseUsageError:
@@ -29,7 +23,7 @@ def _cycle_error(doc: Document, index: int, cycle: list[str]) -> PhaseUsageError
     )
 
 
-def check_graph(criteria_dir: Path, start: str) -> None:
+def check_graph(criteria_dir: Path, start: str, load: CriteriaLoader = load_criteria) -> None:
     """Raise :class:`PhaseUsageError` for a cycle reachable from ``start``.
 
     Files that cannot be read are left for collection to report with their line.
@@ -42,7 +36,7 @@ def check_graph(criteria_dir: Path, start: str) -> None:
             return
         state[name] = "open"
         try:
-            criteria, doc = load_criteria(criteria_path(criteria_dir, name))
+            criteria, doc = load(criteria_path(criteria_dir, name))
         except OrchphaseError:
             criteria, doc = None, None
         for index, other in enumerate(criteria.requires if criteria else []):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +93,10 @@ def load_criteria(path: Path) -> tuple[CriteriaFile, yamlio.Document]:
     return criteria, doc
 
 
+#: Reads a criteria file: :func:`load_criteria`, or a caller's cached version of it.
+CriteriaLoader = Callable[[Path], tuple[CriteriaFile, yamlio.Document]]
+
+
 def load_baselines(criteria_dir: Path) -> dict[str, Baseline]:
     path = criteria_dir / BASELINES_FILE
     if not path.exists():
@@ -119,11 +124,21 @@ def _data_dir(data_root: Path, name: str, doc: yamlio.Document) -> Path:
     raise doc.error(f"data directory {display(data_dir)} does not exist; {expected}", ("data",))
 
 
-def load_phase(criteria_dir: Path, data_root: Path, name: str) -> Phase:
-    """Load and cross-check a phase: criteria, metadata.yaml and execution-log.yaml."""
+def load_phase(
+    criteria_dir: Path,
+    data_root: Path,
+    name: str,
+    *,
+    load: CriteriaLoader | None = None,
+    shared_baselines: dict[str, Baseline] | None = None,
+) -> Phase:
+    """Load and cross-check a phase: criteria, metadata.yaml and execution-log.yaml.
+    ``load`` and ``shared_baselines`` let a caller that reads several phases read each file once."""
     path = require_phase(criteria_dir, name)
-    criteria, criteria_doc = load_criteria(path)
-    baselines = {**load_baselines(criteria_dir), **criteria.baselines}
+    criteria, criteria_doc = (load or load_criteria)(path)
+    if shared_baselines is None:
+        shared_baselines = load_baselines(criteria_dir)
+    baselines = {**shared_baselines, **criteria.baselines}
 
     data_dir = _data_dir(data_root, criteria.data, criteria_doc)
     metadata_doc = yamlio.load(data_dir / METADATA_FILE)
@@ -203,7 +218,9 @@ def _check_agent_links(doc: yamlio.Document, log: ExecutionLog, tickets: dict[st
             seen[agent] = yamlio.dotted(at)
 
 
-def next_phase_name(criteria_dir: Path, name: str, declared: str | None = None) -> str:
+def next_phase_name(
+    criteria_dir: Path, name: str, declared: str | None = None, load: CriteriaLoader | None = None
+) -> str:
     """The phase ``name`` unlocks: its ``next_phase``, else the phase that requires it, else
     the name with its number plus one. Reads criteria files only, so it works when the phase's
     data does not load."""
@@ -213,7 +230,7 @@ def next_phase_name(criteria_dir: Path, name: str, declared: str | None = None) 
         if other == name:
             continue
         try:
-            criteria, _ = load_criteria(criteria_path(criteria_dir, other))
+            criteria, _ = (load or load_criteria)(criteria_path(criteria_dir, other))
         except OrchphaseError:
             continue
         if name in criteria.requires:

@@ -123,9 +123,12 @@ def pytest_configure(config: pytest.Config) -> None:
     data_root = _folder(config, "orchphase_data", "orchphase_data", DEFAULT_DATA)
     given_prices = config.getoption("orchphase_prices") or config.getini("orchphase_prices")
     prices = _folder(config, "orchphase_prices", "orchphase_prices", "") if given_prices else None
+    registry = REGISTRY.copy()
+    config.hook.pytest_orchphase_register_metrics(registry=registry)
+    runner = PhaseRunner(criteria_dir, data_root, registry=registry, prices=prices)
     try:
         criteria_file = require_phase(criteria_dir, phase)
-        check_graph(criteria_dir, phase)
+        check_graph(criteria_dir, phase, load=runner.criteria)
         if prices is not None:  # read now: a broken price file fails every run, measured or not
             from pytest_orchphase.transcripts.price_file import check_price_file
 
@@ -133,12 +136,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except OrchphaseError as exc:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
 
-    registry = REGISTRY.copy()
-    config.hook.pytest_orchphase_register_metrics(registry=registry)
     settings = PhaseSettings(
         phase=phase,
         criteria_file=criteria_file,
-        runner=PhaseRunner(criteria_dir, data_root, registry=registry, prices=prices),
+        runner=runner,
         no_gate=bool(config.getoption("orchphase_no_gate")),
         json_path=_output(config, "orchphase_json"),
         md_path=_output(config, "orchphase_md"),

@@ -11,8 +11,9 @@ from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate import Verdict, check, evaluate
 from pytest_orchphase.measure import Measured, measure_phase, measured_accounts
 from pytest_orchphase.metrics import REGISTRY, MetricContext, Registry, model_matches
-from pytest_orchphase.models import Criterion, TicketFilter
-from pytest_orchphase.phase import Phase, known_phases, load_phase
+from pytest_orchphase.models import Baseline, CriteriaFile, Criterion, TicketFilter
+from pytest_orchphase.phase import Phase, known_phases, load_baselines, load_criteria, load_phase
+from pytest_orchphase.yamlio import Document
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,34 @@ class PhaseRunner:
         self._measured: dict[str, Measured | None] = {}
         self._measure_errors: dict[str, OrchphaseError] = {}
         self._mismatches: dict[str, list[Mismatch]] = {}
+        self._criteria: dict[Path, tuple[CriteriaFile, Document]] = {}
+        self._baselines: dict[str, Baseline] | None = None
         self._contexts: dict[str, MetricContext] = {}
         self._gates: dict[str, GateResult] = {}
         self._known = set(known_phases(criteria_dir))
 
+    def criteria(self, path: Path) -> tuple[CriteriaFile, Document]:
+        """A criteria file, read and validated once per run (the gate graph, the phases, the
+        next-phase lookup and the comparison all ask for them)."""
+        if path not in self._criteria:
+            self._criteria[path] = load_criteria(path)
+        return self._criteria[path]
+
+    def baselines(self) -> dict[str, Baseline]:
+        if self._baselines is None:
+            self._baselines = load_baselines(self.criteria_dir)
+        return self._baselines
+
     def load(self, name: str) -> Phase:
         """Load, validate and check a phase (raises :class:`OrchphaseError` for bad input)."""
         if name not in self._phases:
-            phase = load_phase(self.criteria_dir, self.data_root, name)
+            phase = load_phase(
+                self.criteria_dir,
+                self.data_root,
+                name,
+                load=self.criteria,
+                shared_baselines=self.baselines(),
+            )
             doc = phase.criteria_doc
             for i, req in enumerate(phase.criteria.requires):
                 if req not in self._known:

@@ -16,7 +16,7 @@ from pytest_orchphase.decisions import adoption, lineage
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.metrics import family, succeeded
 from pytest_orchphase.models import AdoptModel, Ticket
-from pytest_orchphase.phase import criteria_path, load_criteria
+from pytest_orchphase.phase import criteria_path
 from pytest_orchphase.runner import PhaseRunner
 from pytest_orchphase.usage import Usage
 
@@ -37,7 +37,7 @@ def build_strategy(
     ``tickets`` maps ticket id → complexity; by default the target's own metadata and log give
     them, else the evidence phases' tickets of the same id.
     """
-    criteria, _ = load_criteria(criteria_path(runner.criteria_dir, target))
+    criteria, _ = runner.criteria(criteria_path(runner.criteria_dir, target))
     sources = [p for req in criteria.requires for p in lineage(runner, req)]
     sources = list(dict.fromkeys(sources))
     if not sources:

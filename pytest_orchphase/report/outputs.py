@@ -28,14 +28,16 @@ def phase_report(
         phase = runner.load(name)
         expected = len(phase.criteria.requires) + len(runner.items(name))
         decision = proceed(
-            next_phase_name(runner.criteria_dir, name, phase.criteria.next_phase),
+            next_phase_name(
+                runner.criteria_dir, name, phase.criteria.next_phase, load=runner.criteria
+            ),
             entries,
             expected,
             collection_errors,
         )
         return build(runner, name, entries, decision, no_gate=no_gate)
     except OrchphaseError as exc:
-        upcoming = next_phase_name(runner.criteria_dir, name)
+        upcoming = next_phase_name(runner.criteria_dir, name, load=runner.criteria)
         return failed_report(name, exc, Proceed(upcoming, "NO", ["the phase's files have errors"]))
 
 
