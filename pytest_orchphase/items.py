@@ -226,7 +226,9 @@ class PhaseSession:
         self.report = phase_report(
             settings.runner, settings.phase, self.ordered(), errors, no_gate=settings.no_gate
         )
-        self.written = write_outputs(self.report, settings.json_path, settings.md_path)
+        self.written, ok = write_outputs(self.report, settings.json_path, settings.md_path)
+        if not ok:  # the run asked for a report it did not get: not a success
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:

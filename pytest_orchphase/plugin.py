@@ -133,6 +133,11 @@ def pytest_configure(config: pytest.Config) -> None:
             from pytest_orchphase.transcripts.price_file import check_price_file
 
             check_price_file(prices)
+        from pytest_orchphase.report.write import check_output_path
+
+        outputs = [_output(config, "orchphase_json"), _output(config, "orchphase_md")]
+        for path in filter(None, outputs):
+            check_output_path(path)
     except OrchphaseError as exc:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
 
@@ -141,8 +146,8 @@ def pytest_configure(config: pytest.Config) -> None:
         criteria_file=criteria_file,
         runner=runner,
         no_gate=bool(config.getoption("orchphase_no_gate")),
-        json_path=_output(config, "orchphase_json"),
-        md_path=_output(config, "orchphase_md"),
+        json_path=outputs[0],
+        md_path=outputs[1],
     )
     config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
     # A phase run evaluates the phase's criteria, not the project's test suite: the default

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,32 +54,54 @@ def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:
         from pytest_orchphase.report.chart import render_chart
 
         chart_path = md_path.with_name(f"{md_path.stem}-usage.png")
-        note = render_chart({report["phase"]: report["usage"]["by_stage_model"]}, chart_path)
+        try:
+            note = render_chart({report["phase"]: report["usage"]["by_stage_model"]}, chart_path)
+        except OSError as exc:
+            note = f"no chart: cannot write {display(chart_path)}: {exc.strerror or exc}"
         chart = chart_path.name if note is None else None
     return render(report, chart=chart, chart_note=note)
 
 
 def write_outputs(
     report: dict[str, Any], json_path: Path | None, md_path: Path | None
-) -> list[str]:
-    """Write the JSON and markdown reports and the step summary; returns lines for the user."""
+) -> tuple[list[str], bool]:
+    """Write the JSON and markdown reports and the step summary. Returns the lines for the user
+    and whether everything asked for was written; a file that cannot be written is one line
+    naming it (the others are still written)."""
     from pytest_orchphase.report.write import append_step_summary, atomic_write, json_bytes
 
-    done: list[str] = []
+    lines: list[str] = []
+    ok = True
+
+    def attempt(path: Path, write: Callable[[], str]) -> None:
+        nonlocal ok
+        try:
+            lines.append(write())
+        except OSError as exc:
+            ok = False
+            error = OrchphaseError(f"cannot write the report: {exc.strerror or exc}", path=path)
+            lines.append(f"orchphase: error: {error}")
+
     if json_path is not None:
-        atomic_write(json_path, json_bytes(report))
-        done.append(f"orchphase: wrote {display(json_path)}")
+        attempt(json_path, lambda: _written(atomic_write, json_path, json_bytes(report)))
     summary = os.environ.get(STEP_SUMMARY_ENV)
     if md_path is None and not summary:
-        return done
+        return lines, ok
     markdown = markdown_for(report, md_path)
     if md_path is not None:
-        atomic_write(md_path, markdown.encode())
-        done.append(f"orchphase: wrote {display(md_path)}")
+        attempt(md_path, lambda: _written(atomic_write, md_path, markdown.encode()))
     if summary:
-        whole = append_step_summary(Path(summary), markdown)
-        done.append(
-            f"orchphase: appended the report to ${STEP_SUMMARY_ENV}"
-            + ("" if whole else " (truncated to its 1 MiB limit)")
-        )
-    return done
+
+        def append() -> str:
+            whole = append_step_summary(Path(summary), markdown)
+            return f"orchphase: appended the report to ${STEP_SUMMARY_ENV}" + (
+                "" if whole else " (truncated to its 1 MiB limit)"
+            )
+
+        attempt(Path(summary), append)
+    return lines, ok
+
+
+def _written(write: Callable[[Path, bytes], None], path: Path, data: bytes) -> str:
+    write(path, data)
+    return f"orchphase: wrote {display(path)}"

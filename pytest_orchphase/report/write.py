@@ -9,8 +9,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pytest_orchphase.errors import OrchphaseError
+
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB
 TRUNCATED = "\n\n_(report truncated to stay under GitHub's 1 MiB step summary limit)_\n"
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse, before anything runs, a report path that cannot be a file."""
+    if path.is_dir():
+        raise OrchphaseError("is a directory; expected the path of a file to write", path=path)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

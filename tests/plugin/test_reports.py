@@ -231,3 +231,27 @@ def test_summary_compares_every_phase_with_data_and_names_one_left_out(
             "phase a3 left out: docs/orchestration-data/phase-a3-r03-r06-r07/metadata.yaml:*",
         ]
     )
+
+
+def test_a_report_path_that_is_a_directory_is_a_usage_error(project: pytest.Pytester) -> None:
+    (project.path / "out").mkdir()
+    result = project.runpytest("--phase", "a1", "--orchphase-json", "out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*out: is a directory; expected the path of a file to write"])
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(
+    project: pytest.Pytester,
+) -> None:
+    (project.path / "blocked").write_text("a file where a folder is needed\n")
+    result = project.runpytest(
+        "--phase", "a1", "--orchphase-json", "r.json", "--orchphase-md", "blocked/r.md"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        [
+            "orchphase: wrote r.json",
+            "orchphase: error: blocked/r.md: cannot write the report: *",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
