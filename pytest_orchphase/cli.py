@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     except OrchphaseError as exc:
         print(f"orchphase: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except OSError as exc:  # a path the command had to write or read and could not
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"orchphase: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -84,3 +84,12 @@ def test_bad_arguments_are_one_clear_line(
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (repo / "docs/orchestration-data/phase-a3-strategy.yaml").exists()
+
+
+def test_a_path_that_cannot_be_written_is_one_line(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "f").write_text("a file where a folder is needed\n")
+    assert main(["schema", "--out", "f/schemas"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("orchphase: error: f/schemas: ") and "Traceback" not in err
