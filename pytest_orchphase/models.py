@@ -17,8 +17,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    NonNegativeInt,
-    PositiveInt,
+    StrictInt,
     Tag,
     WithJsonSchema,
     field_validator,
@@ -53,6 +52,11 @@ TOKENS_SCHEMA: dict[str, Any] = {
     ],
 }
 Tokens = Annotated[int, BeforeValidator(parse_tokens), WithJsonSchema(TOKENS_SCHEMA)]
+# Counts and whole declared figures are strict: pydantic would otherwise read true (or YAML's
+# yes/on) as 1 and 3.0 as 3, and `fix_loops: true` would pass a "max 1" criterion.
+Whole = StrictInt
+Count = Annotated[StrictInt, Field(ge=0)]
+PositiveCount = Annotated[StrictInt, Field(gt=0)]
 Percent = Annotated[
     float,
     BeforeValidator(parse_percent),
@@ -195,7 +199,7 @@ class Stage(Strict):
 
 
 class Implementation(Stage):
-    fix_loops: NonNegativeInt | None = None
+    fix_loops: Count | None = None
     errors_encountered: list[ErrorRecord] = Field(default_factory=list)
     quality_vs_sonnet: QualityVsSonnet | None = None
 
@@ -204,8 +208,8 @@ class Review(Stage):
     tier: Tier | None = None
     type: str | None = None
     result: ReviewResult | None = None
-    attempts: PositiveInt | None = None
-    issues_found: NonNegativeInt | None = None
+    attempts: PositiveCount | None = None
+    issues_found: Count | None = None
     checklist_results: list[dict[str, ReviewResult]] = Field(default_factory=list)
 
 
@@ -237,7 +241,7 @@ class Ticket(Strict):
     finalization: Stage | None = None
     estimated_tokens: Tokens | None = None
     actual_tokens: Tokens | None = None
-    fix_loops: NonNegativeInt | None = None
+    fix_loops: Count | None = None
     quality_vs_sonnet: QualityVsSonnet | None = None
     cost_analysis: CostAnalysis | None = None
     subtotal: Tokens | None = None
@@ -312,7 +316,7 @@ class BatchingAnalysis(Strict):
     unbatched_planning_overhead: Tokens | None = None
     batched_cost: Tokens | None = None
     batched_planning_overhead: Tokens | None = None
-    batching_savings: int | None = None
+    batching_savings: Whole | None = None
     effective_per_ticket: Tokens | None = None
     vs_single_agent: Tokens | None = None
     orchestration_worth_it: bool | None = None
@@ -323,13 +327,13 @@ class BatchingAnalysis(Strict):
 class BatchingEfficiency(Strict):
     unbatched_cost: Tokens | None = None
     batched_cost: Tokens | None = None
-    batching_savings: int | None = None
+    batching_savings: Whole | None = None
 
 
 class ComparisonToSingleAgent(Strict):
     single_agent_total: Tokens | None = None
     orchestration_total: Tokens | None = None
-    delta: int | None = None
+    delta: Whole | None = None
     conclusion: str | None = None
 
 
@@ -338,7 +342,7 @@ class ComparisonToV2(Strict):
 
     v2_total: Tokens | None = None
     orchestration_total: Tokens | None = None
-    savings: int | None = None
+    savings: Whole | None = None
     savings_percent: Percent | None = None
     conclusion: str | None = None
 
@@ -615,8 +619,8 @@ class AdoptModel(Strict):
     model: str = "haiku"
     complexity: Complexity = "mechanical"
     min_success_rate: Percent = 70.0
-    min_sample_size: PositiveInt = 3
-    max_fix_loops: NonNegativeInt = 1
+    min_sample_size: PositiveCount = 3
+    max_fix_loops: Count = 1
     fallback: str = "sonnet"
 
 

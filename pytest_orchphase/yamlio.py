@@ -7,7 +7,10 @@ graph itself and builds plain Python values from it, so that:
 - a duplicate key in a mapping is an error naming both lines;
 - every value's line and column is kept (``Document.where(path)``) for error messages;
 - documents over ``MAX_BYTES`` and alias expansions over ``MAX_NODES`` are rejected;
-- an unfilled ``${...}`` template placeholder is an error naming the field.
+- an unfilled ``${...}`` template placeholder is an error naming the field;
+- a plain scalar that YAML 1.1 reads as something other than what the person typed is an error:
+  ``023400`` (octal 9,984), ``0x9C40``, ``0b1010``, ``1:30`` (sexagesimal 90), ``yes``/``no``/
+  ``on``/``off`` (booleans), and ``.inf``/``.nan`` (no figure of a plan is infinite).
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 #: Tags a mapping or a list may carry: the plain ones. Any other tag (``!!python/object``…) is an
 #: error, never silently dropped and never constructed.
 PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+#: Integers YAML 1.1 reads in another base than the decimal a person means: a leading 0 (octal),
+#: 0x, 0b, or a colon (sexagesimal, base 60). ``0`` alone is fine.
+_SURPRISING_INT = re.compile(r"[-+]?(0[0-9_]+|0[xXbBoO].*|.*:.*)")
 
 FieldPath = tuple[str | int, ...]
 
@@ -109,6 +118,8 @@ class _Builder:
             result: dict[Any, Any] = {}
             first_line: dict[Any, int] = {}
             for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and not key_node.style:
+                    self._check_plain(key_node, at)
                 key = self.loader.construct_object(key_node, deep=True)
                 line, column = self._mark(key_node)
                 if not isinstance(key, str | int | float | bool) and key is not None:
@@ -141,7 +152,47 @@ class _Builder:
                 self.marks[(*at, index)] = self._mark(item)
                 items.append(self.build(item, (*at, index)))
             return items
+        if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: C gives "", Python None
+            self._check_plain(node, at)
         return self.loader.construct_object(node, deep=True)
+
+    def _check_plain(self, node: yaml.ScalarNode, at: FieldPath) -> None:
+        """Refuse a plain scalar that YAML 1.1 reads differently from what the person typed."""
+        text = node.value
+        problem = ""
+        if node.tag == _INT_TAG and _SURPRISING_INT.fullmatch(text):
+            value = self.loader.construct_object(node)
+            problem = (
+                f"{text} is read by YAML as {value:,} (a number in base "
+                f"{_base(text)}), not as the decimal it looks like; write the decimal number "
+                "you mean, or quote it if it is text"
+            )
+        elif node.tag == _FLOAT_TAG and ":" in text:
+            value = self.loader.construct_object(node)
+            problem = (
+                f"{text} is read by YAML as {value:g} (sexagesimal, base 60); write the "
+                "number itself, or quote it if it is text"
+            )
+        elif node.tag == _FLOAT_TAG and text.lstrip("+-").lower() in (".inf", ".nan"):
+            problem = f"{text} is not a finite number; expected a figure"
+        elif node.tag == _BOOL_TAG and text.lower() not in ("true", "false"):
+            value = self.loader.construct_object(node)
+            problem = (
+                f"{text} is read by YAML 1.1 as the boolean {str(value).lower()}; write true or "
+                "false for a yes/no field, a number for a figure, or quote it if it is text"
+            )
+        if problem:
+            line, column = self._mark(node)
+            raise OrchphaseError(
+                problem, path=self.path, line=line, column=column, field=dotted(at) or None
+            )
+
+
+def _base(text: str) -> int:
+    digits = text.lstrip("+-").lower()
+    if ":" in digits:
+        return 60
+    return {"0x": 16, "0b": 2}.get(digits[:2], 8)
 
 
 def _tag_error(
