@@ -34,12 +34,18 @@ class Proceed:
 
 
 def proceed(
-    next_phase: str, entries: list[dict[str, Any]], expected: int, collection_errors: int
+    next_phase: str,
+    entries: list[dict[str, Any]],
+    expected: int,
+    collection_errors: int,
+    other_failures: list[str] | None = None,
 ) -> Proceed:
-    """YES when every expected item ran and passed; NO on a failure; else UNDECIDED."""
+    """YES when every expected item ran and passed and nothing else in the run failed; NO on a
+    failure (a criterion, a gate, or any other item of the run: a Python check beside the
+    criteria, an item that errored); else UNDECIDED."""
     if collection_errors:
         return Proceed(next_phase, "NO", [f"{collection_errors} collection error(s)"])
-    failing = [e["name"] for e in entries if not e["passed"]]
+    failing = [e["name"] for e in entries if not e["passed"]] + list(other_failures or [])
     if failing:
         return Proceed(next_phase, "NO", [f"failing: {', '.join(failing)}"])
     if len(entries) < expected:

@@ -7,6 +7,7 @@ expected, so the plugin can show it as a collection or usage error without a tra
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 
 
@@ -19,6 +20,16 @@ def display(path: Path) -> str:
     except ValueError:  # another drive on Windows
         return str(path)
     return str(path) if rel.startswith("..") else rel
+
+
+def raised(exc: BaseException) -> str:
+    """``ZeroDivisionError: division by zero (at conftest.py:5)``: an exception from a user's
+    code (a registered metric) in one line, at the innermost frame of its traceback."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        text += f" (at {display(Path(frames[-1].filename))}:{frames[-1].lineno})"
+    return text
 
 
 class OrchphaseError(Exception):

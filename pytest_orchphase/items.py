@@ -121,7 +121,7 @@ class GateItem(_OrchphaseItem):
             return
         raise CriterionFailed(
             f"{self.name}: {settings.phase} requires {self.required}, and "
-            f"{result.describe()}\n(evaluated from {self.required}'s own data; "
+            f"{result.describe()}\n(its YAML criteria, evaluated from {self.required}'s own data; "
             f"run `pytest --phase {self.required}` for its details, or pass "
             "--orchphase-no-gate to go on anyway)"
         )
@@ -182,6 +182,9 @@ class PhaseSession:
     def __init__(self, settings: PhaseSettings) -> None:
         self.settings = settings
         self.entries: list[Entry] = []
+        #: Node ids of the run's other failed items (Python checks beside the criteria, items
+        #: that errored in setup or teardown): each counts in the decision.
+        self.other_failures: list[str] = []
         self.report: dict[str, Any] | None = None
         self.written: list[str] = []
 
@@ -208,6 +211,8 @@ class PhaseSession:
         entry = getattr(report, "orchphase", None)
         if report.when == "call" and isinstance(entry, dict):
             self.entries.append(entry)
+        elif report.failed and report.nodeid not in self.other_failures:
+            self.other_failures.append(report.nodeid)
 
     def ordered(self) -> list[Entry]:
         return sorted(self.entries, key=lambda e: int(e["order"]))
@@ -221,14 +226,28 @@ class PhaseSession:
         from pytest_orchphase.report.outputs import phase_report, write_outputs
 
         reporter = config.pluginmanager.get_plugin("terminalreporter")
-        errors = len(reporter.stats.get("error", [])) if reporter is not None else 0
+        stats = reporter.stats.get("error", []) if reporter is not None else []
+        # Items' setup/teardown errors are TestReports, counted as failures by logreport.
+        errors = sum(1 for r in stats if not isinstance(r, pytest.TestReport))
         settings = self.settings
         self.report = phase_report(
-            settings.runner, settings.phase, self.ordered(), errors, no_gate=settings.no_gate
+            settings.runner,
+            settings.phase,
+            self.ordered(),
+            errors,
+            other_failures=self.other_failures,
+            no_gate=settings.no_gate,
         )
         self.written, ok = write_outputs(self.report, settings.json_path, settings.md_path)
         if not ok:  # the run asked for a report it did not get: not a success
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        elif (
+            self.report["decisions"]["proceed"]["answer"] != "YES"
+            and session.exitstatus == pytest.ExitCode.OK
+        ):
+            # A phase run succeeds only when its decision is YES: an UNDECIDED run (criteria
+            # deselected with -k, skipped, or stopped early) is not a pass a CI job may read.
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:

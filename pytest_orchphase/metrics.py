@@ -7,20 +7,43 @@ which the README and ``orchphase`` print. Extra metrics can be registered by plu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from pytest_orchphase.accounting import Accounts, hand_accounts
+from pytest_orchphase.errors import raised
 from pytest_orchphase.models import Baseline, Ticket
 from pytest_orchphase.phase import Phase
-from pytest_orchphase.quantity import quality_rank
-from pytest_orchphase.usage import MetricUnavailable, Usage, total_of
+from pytest_orchphase.quantity import QUALITY_ORDER, quality_rank
+from pytest_orchphase.usage import MetricFailed, MetricUnavailable, Usage, total_of
 
 Scope = Literal["phase", "ticket"]
 Unit = Literal["tokens", "percent", "minutes", "count", "quality", "bool", "usd"]
 Value = float | int | str | bool
+UNIT_WORDS: dict[str, str] = {
+    "tokens": "a finite number of tokens",
+    "usd": "a finite amount in USD",
+    "percent": "a finite percentage",
+    "minutes": "a finite number of minutes",
+    "count": "a finite number",
+    "quality": "one of worse, same, better",
+    "bool": "true or false",
+}
+
+
+def fits(value: object, unit: str) -> bool:
+    """Whether a metric's value is of its unit: a bool for bool, a grade for quality, else a
+    finite number (never a bool, None, a string or NaN, which would compare as no limit)."""
+    if unit == "bool":
+        return isinstance(value, bool)
+    if unit == "quality":
+        return isinstance(value, str) and value in QUALITY_ORDER
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 FAMILIES = ("opus", "sonnet", "haiku")
 
 
@@ -162,10 +185,22 @@ class Registry:
             raise ValueError(f"metric {name!r}: unknown parameters {sorted(unknown)}")
 
         def wrapped(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-            value = fn(ctx, ticket, p)
-            if isinstance(value, Measurement):
-                return value
-            return Measurement(value, unit, ctx.src(ticket) if ticket else ctx.src())
+            try:
+                value = fn(ctx, ticket, p)
+            except MetricUnavailable:
+                raise
+            except Exception as exc:  # the metric's own code: its item fails, naming it
+                raise MetricFailed(f"metric {name!r} raised {raised(exc)}") from exc
+            measurement = (
+                value
+                if isinstance(value, Measurement)
+                else Measurement(value, unit, ctx.src(ticket) if ticket else ctx.src())
+            )
+            if not fits(measurement.value, unit):
+                raise MetricFailed(
+                    f"metric {name!r} returned {measurement.value!r}; expected {UNIT_WORDS[unit]}"
+                )
+            return measurement
 
         self.add(
             Metric(

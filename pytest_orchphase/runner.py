@@ -32,6 +32,12 @@ class ItemSpec:
         return f"{self.criterion.id}[{self.ticket if self.ticket else 'no matching ticket'}]"
 
 
+#: What a gate re-evaluates: the required phase's YAML criteria from its data, through its own
+#: gates. Python checks run beside that phase's criteria are not re-run: they count only in
+#: that phase's own run.
+GATE_COVERS = "YAML criteria only; its Python checks count in its own run"
+
+
 @dataclass
 class GateResult:
     phase: str
@@ -43,7 +49,7 @@ class GateResult:
         if self.error:
             return f"phase {self.phase} cannot be evaluated: {self.error}"
         if self.passed:
-            return f"phase {self.phase} passed all its criteria"
+            return f"phase {self.phase} passed all its criteria ({GATE_COVERS})"
         return f"phase {self.phase} failed: {', '.join(self.failing)}"
 
 

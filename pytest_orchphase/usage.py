@@ -19,6 +19,11 @@ class MetricUnavailable(Exception):
     """The data cannot give this figure; the reason says why and what would give it."""
 
 
+class MetricFailed(MetricUnavailable):
+    """A registered metric's own code raised, or returned what its unit cannot hold: its item
+    fails naming the metric and the error, like any figure the data cannot give."""
+
+
 def _add(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else a + b
 

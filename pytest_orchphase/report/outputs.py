@@ -22,6 +22,7 @@ def phase_report(
     entries: list[dict[str, Any]],
     collection_errors: int,
     *,
+    other_failures: list[str] | None = None,
     no_gate: bool = False,
 ) -> dict[str, Any]:
     """The canonical report, or a report of the error when the phase's files do not load."""
@@ -35,6 +36,7 @@ def phase_report(
             entries,
             expected,
             collection_errors,
+            other_failures,
         )
         return build(runner, name, entries, decision, no_gate=no_gate)
     except OrchphaseError as exc:

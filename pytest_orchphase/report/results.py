@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_orchphase.evaluate import Verdict, fmt
-from pytest_orchphase.runner import GateResult
+from pytest_orchphase.runner import GATE_COVERS, GateResult
 
 Entry = dict[str, Any]
 
@@ -75,6 +75,7 @@ def gate_entry(
         "source": result.describe(),
         "error": result.error,
         "failing": result.failing,
+        "covers": GATE_COVERS,
         "headline": f"{name}: {result.describe()}",
     }
 

@@ -81,14 +81,17 @@ def test_json_report_is_canonical_and_complete(project: pytest.Pytester) -> None
     assert len(report["criteria"]) == 9
     (gate,) = report["gates"]
     assert {
-        k: gate[k] for k in ("required", "passed", "bypassed", "failing", "error", "source")
+        k: gate[k]
+        for k in ("required", "passed", "bypassed", "failing", "error", "source", "covers")
     } == {
         "required": "a1",
         "passed": True,
         "bypassed": False,
         "failing": [],
         "error": None,
-        "source": "phase a1 passed all its criteria",
+        "source": "phase a1 passed all its criteria (YAML criteria only; its Python checks "
+        "count in its own run)",
+        "covers": "YAML criteria only; its Python checks count in its own run",
     }
     assert report["decisions"]["proceed"]["answer"] == "YES"
     adopt = report["decisions"]["adopt_model"]
