@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pytest_orchphase.accounting import Accounts, hand_accounts
+from pytest_orchphase.accounting import NOT_RUN, Accounts, hand_accounts
 from pytest_orchphase.errors import raised
-from pytest_orchphase.models import Baseline, Ticket
+from pytest_orchphase.models import Baseline, Stage, Ticket
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.quantity import QUALITY_ORDER, quality_rank
 from pytest_orchphase.usage import MetricFailed, MetricUnavailable, Usage, total_of
@@ -337,6 +337,29 @@ def _times(ctx: MetricContext, ticket: str | None) -> list[datetime]:
     return out
 
 
+def _half_stamped(ctx: MetricContext, ticket: str | None) -> list[str]:
+    """Stages that ran (figures or a stamp, not skipped) but lack a start or an end: dropping
+    them would make the wall time shorter than it was."""
+    places: list[tuple[str, Stage]] = []
+    planning = ctx.phase.log.shared_planning
+    if ticket is None and planning is not None:
+        places.append(("shared_planning", planning))
+    for t in [ticket] if ticket else ctx.phase.tickets:
+        places += [(f"{t}.{name}", st) for name, st in ctx.phase.tickets[t].stages().items()]
+    return [
+        label
+        for label, st in places
+        if st.status not in NOT_RUN
+        and (st.start_time is None or st.end_time is None)
+        and (
+            st.estimated_tokens is not None
+            or st.actual_tokens is not None
+            or st.start_time is not None
+            or st.end_time is not None
+        )
+    ]
+
+
 def _wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
     if ticket is None:
         # a ticket without stamps would silently shorten the phase
@@ -346,6 +369,12 @@ def _wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
                 f"ticket(s) {', '.join(unstamped)} record no start_time/end_time, so the "
                 "phase's wall time would leave their work out"
             )
+    if unstamped_stages := _half_stamped(ctx, ticket):
+        raise MetricUnavailable(
+            f"stage(s) {', '.join(unstamped_stages)} ran without a start_time and an end_time, "
+            "so the wall time could be longer than the stamps say; stamp them (or mark a stage "
+            "that did not run status: skipped)"
+        )
     times = _times(ctx, ticket)
     if len(times) < 2:
         what = f"ticket {ticket}" if ticket else "the phase"
@@ -512,7 +541,8 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "wall_time_minutes",
     "phase",
     "minutes",
-    "latest end_time − earliest start_time over shared planning and every stage",
+    "latest end_time − earliest start_time over shared planning and every stage; unknown "
+    "while a stage that ran (figures or a stamp, not skipped) lacks its start or end",
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     return _wall_minutes(ctx, None)
@@ -713,7 +743,7 @@ def _t_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "wall_time_minutes",
     "ticket",
     "minutes",
-    "latest end_time − earliest start_time over the ticket's stages",
+    "latest end_time − earliest start_time over the ticket's stages; unknown on the same terms",
 )
 def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     t, _ = _ticket(ctx, ticket)

@@ -54,6 +54,47 @@ def test_wall_time_needs_every_ticket_stamped(project: pytest.Pytester, edit: Ed
     )
 
 
+R06_FINAL = (
+    '      start_time: "2026-02-07T10:25:00Z"\n      end_time: "2026-02-07T10:27:00Z"\n'
+    "      estimated_tokens: 8000\n      actual_tokens: 6300\n"
+)
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ["", '      start_time: "2026-02-07T10:25:00Z"\n'],
+    ids=["no stamps", "start only"],
+)
+def test_a_stage_that_ran_without_its_stamps_makes_wall_time_unknown(
+    project: pytest.Pytester, edit: Edit, kept: str
+) -> None:
+    # R06's finalization (10:25-10:27) is the phase's last work: without its end stamp the
+    # phase would measure 24.5 (or 25) minutes and pass a 26-minute cap it did not meet.
+    edit("criteria/a1.yaml", "    below: 30\n", "    below: 26\n")
+    edit(A1_LOG, R06_FINAL, kept + "      estimated_tokens: 8000\n      actual_tokens: 6300\n")
+    result = project.runpytest("--phase", "a1", "-k", "time")
+    result.assert_outcomes(failed=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "time: wall_time_minutes: cannot be evaluated: stage(s) R06.finalization ran "
+            "without a start_time and an end_time, so the wall time could be longer*",
+            "Proceed to phase a2: NO — failing: time",
+        ]
+    )
+
+
+def test_a_skipped_stage_needs_no_stamps(project: pytest.Pytester, edit: Edit) -> None:
+    edit(
+        A1_LOG,
+        R06_FINAL,
+        "      status: skipped\n      estimated_tokens: 8000\n      actual_tokens: 6300\n",
+    )
+    result = project.runpytest("--phase", "a1", "-k", "time")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["time*wall_time_minutes*24.5 min*below*30.0 min*PASS"])
+
+
 def test_a_zero_baseline_is_an_error_at_its_line_not_a_crash(
     project: pytest.Pytester, edit: Edit
 ) -> None:
