@@ -26,26 +26,54 @@ class Mismatch:
     line: int | None
     field: str
     declared: float | bool
-    computed: float | bool
+    #: None: the figure cannot be checked (``formula`` then says why)
+    computed: float | bool | None
     formula: str
     percent: bool = False
 
     def describe(self, *, located: bool = True) -> str:
         where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        return (
-            f"{where if located else ''}{self.field} declares {show(self.declared, self.percent)}, "
-            f"computed {show(self.computed, self.percent)} = {self.formula}"
+        head = (
+            f"{where if located else ''}{self.field} declares {show(self.declared, self.percent)}"
         )
+        if self.computed is None:
+            return f"{head}, not checked: {self.formula}"
+        return f"{head}, computed {show(self.computed, self.percent)} = {self.formula}"
 
 
-def show(value: float | bool, percent: bool = False) -> str:
-    """``85400`` → ``85,400``; ``64.46`` → ``64.46`` (``64.46%``); booleans as YAML writes them."""
+def show(value: float | bool | None, percent: bool = False) -> str:
+    """``85400`` → ``85,400``; ``64.46`` → ``64.46`` (``64.46%``); booleans as YAML writes them;
+    None (a figure that cannot be checked) as ``not checked``."""
+    if value is None:
+        return "not checked"
     if isinstance(value, bool):
         return str(value).lower()
     return f"{value:,.2f}".rstrip("0").rstrip(".") + ("%" if percent else "")
 
 
 Check = tuple[FieldPath, object, Callable[[], float | bool], str, bool]
+
+
+def savings_baseline(phase: Phase) -> str | None:
+    """The baseline a log's unnamed savings figures (``totals.savings_percent``,
+    ``savings_vs_baseline``, metadata ``baseline_comparison``) are against: the one the log
+    names (``totals.baseline``), else the one the phase's ``savings`` criteria use, else the
+    project's only baseline to compare with, else ``v2``; None when none of these settles it."""
+    totals = phase.log.totals
+    if totals is not None and totals.baseline is not None:
+        return totals.baseline
+    used = {
+        leaf.baseline
+        for criterion in phase.criteria.criteria
+        for leaf in criterion.leaves()
+        if leaf.metric == "savings" and leaf.baseline is not None
+    }
+    if len(used) == 1:
+        return used.pop()
+    comparable = [name for name, b in phase.baselines.items() if b.compare]
+    if len(comparable) == 1:
+        return comparable[0]
+    return "v2" if "v2" in phase.baselines else None
 
 
 def declared_mismatches(phase: Phase) -> list[Mismatch]:
@@ -80,6 +108,17 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
 
     def savings(base: str) -> Callable[[], float]:
         return metric("savings", baseline=base, measure="total")
+
+    named = savings_baseline(phase)
+
+    def unnamed_savings() -> float:
+        if named is None:
+            raise MetricUnavailable(
+                "the baseline it is against is not settled; name it with totals.baseline"
+            )
+        return savings(named)()
+
+    unnamed_formula = f"({named or '?'} × tickets − total) / ({named or '?'} × tickets) × 100"
 
     unbatched = metric("unbatched_tokens", baseline="separate_planning", measure="total")
     batching_savings = metric("batching_savings", baseline="separate_planning", measure="total")
@@ -153,15 +192,15 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
             (
                 ("totals", "savings_percent"),
                 tt.savings_percent,
-                savings("v2"),
-                "(v2 × tickets − total) / (v2 × tickets) × 100",
+                unnamed_savings,
+                unnamed_formula,
                 True,
             ),
             (
                 ("totals", "savings_vs_baseline"),
                 tt.savings_vs_baseline,
-                savings("v2"),
-                "(v2 × tickets − total) / (v2 × tickets) × 100",
+                unnamed_savings,
+                unnamed_formula,
                 True,
             ),
         ]
@@ -343,11 +382,23 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
     for at, declared, compute, formula, is_percent in checks:
         if declared is None:
             continue
+        assert isinstance(declared, int | float | bool)
+        line, _ = phase.log_doc.where(at)
         try:
             computed = compute()
-        except MetricUnavailable:
-            continue  # nothing to compare with (e.g. a baseline this project does not define)
-        assert isinstance(declared, int | float | bool)
+        except MetricUnavailable as exc:  # said, never skipped: "every difference is reported"
+            out.append(
+                Mismatch(
+                    display(phase.log_doc.path),
+                    line,
+                    dotted(at),
+                    declared,
+                    None,
+                    str(exc),
+                    percent=is_percent,
+                )
+            )
+            continue
         if isinstance(declared, bool) or isinstance(computed, bool):
             differs = bool(declared) != bool(computed)
         elif is_percent:
@@ -355,7 +406,6 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
         else:
             differs = abs(float(declared) - float(computed)) > 0.5
         if differs:
-            line, _ = phase.log_doc.where(at)
             out.append(
                 Mismatch(
                     display(phase.log_doc.path),
@@ -370,20 +420,30 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
 
     meta = phase.metadata
     if meta.baseline_comparison is not None:
+        line, _ = phase.metadata_doc.where(("baseline_comparison",))
+        where = display(phase.metadata_doc.path)
         try:
-            v2_total = baseline("v2")() * n
-            if abs(meta.baseline_comparison - v2_total) > 0.5:
-                line, _ = phase.metadata_doc.where(("baseline_comparison",))
+            if named is None:
+                raise MetricUnavailable(
+                    "the baseline it is against is not settled; name it with totals.baseline "
+                    "in the execution log"
+                )
+            base_total = baseline(named)() * n
+            if abs(meta.baseline_comparison - base_total) > 0.5:
                 out.append(
                     Mismatch(
-                        display(phase.metadata_doc.path),
+                        where,
                         line,
                         "baseline_comparison",
                         meta.baseline_comparison,
-                        v2_total,
-                        f"v2 per ticket × {n}",
+                        base_total,
+                        f"{named} per ticket × {n}",
                     )
                 )
-        except MetricUnavailable:
-            pass
+        except MetricUnavailable as exc:
+            out.append(
+                Mismatch(
+                    where, line, "baseline_comparison", meta.baseline_comparison, None, str(exc)
+                )
+            )
     return out

@@ -144,7 +144,10 @@ class CriteriaFile(pytest.File):
         for mismatch in mismatches:
             # Point the warning at the declared figure's line, not at this code.
             warnings.warn_explicit(
-                OrchphaseWarning(f"declared total differs: {mismatch.describe(located=False)}"),
+                OrchphaseWarning(
+                    ("declared total differs: " if mismatch.computed is not None else "")
+                    + mismatch.describe(located=False)
+                ),
                 OrchphaseWarning,
                 filename=mismatch.file,
                 lineno=mismatch.line or 0,

@@ -296,6 +296,8 @@ class DeclaredTotals(Strict):
     per_ticket_average: Tokens | None = None
     savings_percent: Percent | None = None
     savings_vs_baseline: Percent | None = None
+    #: The baseline ``savings_percent`` and ``savings_vs_baseline`` are against (see README).
+    baseline: str | None = None
     ticket_costs: dict[str, Tokens] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -533,6 +535,12 @@ class Condition(Strict):
     @property
     def children(self) -> list[Condition]:
         return self.all_of or self.any_of or []
+
+    def leaves(self) -> list[Condition]:
+        """The metric conditions under this one (itself, when it names a metric)."""
+        if self.metric is not None:
+            return [self]
+        return [leaf for child in self.children for leaf in child.leaves()]
 
     @model_validator(mode="after")
     def _shape(self) -> Condition:

@@ -205,6 +205,7 @@ _LOG_TAIL = """\
 #   per_ticket_average: 43000
 #   savings_percent: 64%
 #   savings_vs_baseline: 64%      # another name for savings_percent: keep one
+#   baseline: v2                  # the baseline those savings are against (README)
 {costs}
 # batching_analysis:
 #   unbatched_cost: 96000

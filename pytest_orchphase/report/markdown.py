@@ -7,12 +7,15 @@ from typing import Any
 
 from tabulate import tabulate
 
-from pytest_orchphase.declared import show
 from pytest_orchphase.evaluate import fmt
 from pytest_orchphase.report.results import (
     ESTIMATE_HEADERS,
+    MISMATCH_HEADERS,
     SUMMARY_HEADERS,
+    UNCHECKED_HEADERS,
     estimate_cells,
+    mismatch_cells,
+    split_mismatches,
     summary_cells,
 )
 
@@ -213,25 +216,21 @@ def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None)
             f"**{adopt['recommended']}**.",
         ]
     lines += ["", "## Declared totals", ""]
-    if report["mismatches"]:
+    differ, unchecked = split_mismatches(report["mismatches"])
+    if differ:
         lines += [
             "Declared figures that differ from the computed ones (the computed ones are used):",
             "",
-            _table(
-                [
-                    [
-                        f"{m['file']}:{m['line']}",
-                        m["field"],
-                        show(m["declared"], m["percent"]),
-                        show(m["computed"], m["percent"]),
-                        m["formula"],
-                    ]
-                    for m in report["mismatches"]
-                ],
-                ["where", "field", "declared", "computed", "formula"],
-            ),
+            _table(mismatch_cells(differ), list(MISMATCH_HEADERS)),
         ]
-    else:
+    if unchecked:
+        lines += [
+            *([""] if differ else []),
+            "Declared figures that cannot be checked:",
+            "",
+            _table(mismatch_cells(unchecked), list(UNCHECKED_HEADERS)),
+        ]
+    if not report["mismatches"]:
         lines += ["Every declared total and analysis matches the figures it is computed from."]
     lines += ["", "## Chart", ""]
     lines += [f"![tokens and USD by stage and model]({chart})" if chart else (chart_note or "")]

@@ -190,3 +190,32 @@ def estimate_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
             ]
         )
     return out
+
+
+MISMATCH_HEADERS = ("where", "field", "declared", "computed", "formula")
+UNCHECKED_HEADERS = ("where", "field", "declared", "why it cannot be checked")
+
+
+def mismatch_cells(mismatches: list[dict[str, Any]]) -> list[list[str]]:
+    """Declared figures as table cells: a difference with its formula, or (computed None) a
+    figure that cannot be checked with the reason."""
+    from pytest_orchphase.declared import show
+
+    out = []
+    for m in mismatches:
+        where = f"{m['file']}:{m['line']}" if m["line"] else m["file"]
+        cells = [where, m["field"], show(m["declared"], m["percent"])]
+        if m["computed"] is not None:
+            cells.append(show(m["computed"], m["percent"]))
+        out.append([*cells, m["formula"]])
+    return out
+
+
+def split_mismatches(
+    mismatches: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(declared figures that differ, declared figures that cannot be checked)."""
+    return (
+        [m for m in mismatches if m["computed"] is not None],
+        [m for m in mismatches if m["computed"] is None],
+    )

@@ -6,11 +6,14 @@ from typing import Any
 
 from tabulate import tabulate
 
-from pytest_orchphase.declared import show
 from pytest_orchphase.report.results import (
     ESTIMATE_HEADERS,
+    MISMATCH_HEADERS,
     SUMMARY_HEADERS,
+    UNCHECKED_HEADERS,
     estimate_cells,
+    mismatch_cells,
+    split_mismatches,
     summary_cells,
 )
 
@@ -31,27 +34,22 @@ def write_summary(tr: Any, report: dict[str, Any], entries: list[dict[str, Any]]
     if "error" in report:
         tr.write_line("")
         tr.write_line(f"The phase's files have errors: {report['error'].splitlines()[0]}")
-    mismatches = report.get("mismatches", [])
-    if mismatches:
-        tr.write_line("")
-        tr.write_line(f"Declared totals that differ from the computed ones ({len(mismatches)}):")
-        tr.write_line(
-            tabulate(
-                [
-                    [
-                        f"{m['file']}:{m['line']}" if m["line"] else m["file"],
-                        m["field"],
-                        show(m["declared"], m["percent"]),
-                        show(m["computed"], m["percent"]),
-                        m["formula"],
-                    ]
-                    for m in mismatches
-                ],
-                headers=("where", "field", "declared", "computed", "formula"),
-                tablefmt="simple",
-                disable_numparse=True,
+    differ, unchecked = split_mismatches(report.get("mismatches", []))
+    for rows, title, headers in (
+        (differ, "Declared totals that differ from the computed ones", MISMATCH_HEADERS),
+        (unchecked, "Declared figures that cannot be checked", UNCHECKED_HEADERS),
+    ):
+        if rows:
+            tr.write_line("")
+            tr.write_line(f"{title} ({len(rows)}):")
+            tr.write_line(
+                tabulate(
+                    mismatch_cells(rows),
+                    headers=headers,
+                    tablefmt="simple",
+                    disable_numparse=True,
+                )
             )
-        )
     usage = report.get("usage", {})
     if usage.get("source") == "measured":
         data = report["data"]
