@@ -35,6 +35,10 @@ class Accounts:
     unattributed: Usage | None = None
     #: why a ticket's usage is unknown (a stage without figures, no measured usage …)
     unknown: dict[str, str] = field(default_factory=dict)
+    #: why shared planning is unknown (``planning`` is then None, never an estimate)
+    planning_unknown: str | None = None
+    #: True when the figures come from transcripts (a ticket may still fall back to the log)
+    measured: bool = False
 
     def ticket(self, ticket: str) -> Usage | None:
         if ticket in self.unknown:

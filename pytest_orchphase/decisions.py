@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.metrics import model_matches, succeeded
+from pytest_orchphase.metrics import MetricContext, model_matches, origin_mark, succeeded
 from pytest_orchphase.models import AdoptModel
 from pytest_orchphase.runner import PhaseRunner
 from pytest_orchphase.usage import MetricUnavailable
@@ -57,6 +57,24 @@ def proceed(
     bypassed = [e["required"] for e in entries if e.get("bypassed")]
     reasons = [f"gate {', '.join(bypassed)} bypassed with --orchphase-no-gate"] if bypassed else []
     return Proceed(next_phase, "YES", reasons)
+
+
+def mixed_sources(ctx: MetricContext) -> str | None:
+    """In a phase measured from transcripts, the places whose figures come from the log instead
+    (an estimate, or a hand-recorded figure): the decision line says the phase mixes them."""
+    accounts = ctx.accounts
+    if not accounts.measured:
+        return None
+    places = []
+    if accounts.planning is not None and (mark := origin_mark(accounts.planning.origin, True)):
+        places.append(f"shared planning ({mark})")
+    for ticket in ctx.phase.tickets:
+        usage = accounts.ticket(ticket)
+        if usage is not None and (mark := origin_mark(usage.origin, True)):
+            places.append(f"{ticket} ({mark})")
+    if not places:
+        return None
+    return "mixes measured and hand-kept figures: " + ", ".join(places)
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:

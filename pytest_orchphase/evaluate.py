@@ -244,6 +244,8 @@ class Verdict:
         if self.error:
             return f"{self.label}: cannot be evaluated: {self.error}"
         actual = fmt(self.actual.value if self.actual else None, self.unit)
+        if self.actual is not None and self.actual.mark:
+            actual += f" ({self.actual.mark})"
         sign = SYMBOL[self.operator or ""] if self.passed else BROKEN[self.operator or ""]
         text = f"{self.label} {actual} {sign} {self.operator} {fmt(self.limit, self.unit)}"
         if self.limit_note:
@@ -282,6 +284,7 @@ class Verdict:
             "error": self.error,
             "source": self.actual.source if self.actual else "",
             "note": self.actual.note if self.actual else "",
+            "mark": self.actual.mark if self.actual else "",
         }
 
     def leaves(self) -> list[Verdict]:

@@ -1,16 +1,28 @@
 """Measured usage of a phase: its sessions scanned, each call attributed to planning, a ticket's
 stage, or "unattributed" (shown, never dropped), and priced.
 
-Attribution, in order:
+Sessions first. A *main* session is one whose own calls are not a sub-agent's. Exactly one main
+session is the **lead**: the one metadata.yaml names with ``lead: true``, else the only main
+session, else the only one that spawned sub-agents. Every other main session is a worker:
 
-1. a session named with ``ticket`` (and ``stage``) in metadata.yaml: all of its calls go there;
-2. the lead session's own calls, and its context compaction: shared planning;
+1. named with ``ticket`` (and ``stage``) in metadata.yaml: all of its calls go there;
+2. else its first prompt names exactly one of the phase's tickets: all of it goes to that ticket;
+3. else it is unattributed (and with no lead found, so is every main session).
+
+Then calls, in order:
+
+1. a call of a session named with ``ticket``: that ticket (and stage);
+2. the lead's own calls, and its context compaction: shared planning;
 3. a sub-agent listed in a stage's ``agents.agent_ids``;
 4. a sub-agent whose Task description matches a stage's ``agents.description_pattern``;
 5. a sub-agent whose Task description (else prompt) names exactly one of the phase's tickets: that
    ticket, at the stage its description suggests (review, monitor, branch, fix, merge/PR/push),
    else implementation;
-6. anything else: unattributed.
+6. a worker session's own calls, and its sub-agents not placed above: the worker's ticket;
+7. anything else: unattributed.
+
+A ticket with no measured usage while some usage is unattributed is unknown (its work may be
+there), never counted from its estimate on top; so is shared planning when no lead was found.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from pytest_orchphase.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage import Usage, total_of
 
 if TYPE_CHECKING:
-    from pytest_orchphase.transcripts import Scan
+    from pytest_orchphase.transcripts import ApiCall, Scan
 
 TRANSCRIPTS_DIR = "transcripts"
 SOURCE = "a transcript .jsonl, a folder of them, or a headless result"
@@ -58,11 +70,25 @@ class AgentAttribution:
     usage: Usage
 
 
+@dataclass(frozen=True)
+class SessionAttribution:
+    """A main session and where its own calls went."""
+
+    session_id: str
+    #: "lead", "ticket" (a worker attributed to a ticket) or "unattributed"
+    role: str
+    ticket: str | None
+    how: str
+
+
 @dataclass
 class Measured:
     """What the transcripts say the phase spent, by place."""
 
     planning: Usage | None = None
+    #: Why shared planning is unknown (no lead session found while main sessions are unplaced).
+    planning_unknown: str | None = None
+    sessions: list[SessionAttribution] = field(default_factory=list)
     stages: dict[str, dict[str, Usage]] = field(default_factory=dict)
     whole: dict[str, Usage] = field(default_factory=dict)
     unattributed: Usage | None = None
@@ -225,6 +251,10 @@ def measure_phase(
         if st.agents.description_pattern:
             patterns.append((re.compile(st.agents.description_pattern), ticket, stage))
 
+    sessions = _place_sessions(phase, roots, scan)
+    worker = {a.session_id: a.ticket for a in sessions if a.role == "ticket"}
+    lead = next((a.session_id for a in sessions if a.role == "lead"), None)
+
     # One pass: each call's place, summed per place, per place and model, per sub-agent.
     per_place: dict[tuple[str, str], Totals] = defaultdict(Totals)
     per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
@@ -233,28 +263,41 @@ def measure_phase(
     tickets = list(phase.tickets)
     for call, cost in costed:
         place: tuple[str, str]
-        owner = next(
-            (spec for root, spec in roots if spec and spec.ticket and _within(call.path, root)),
-            None,
-        )
-        if owner is not None:
-            place = (owner.ticket or "", owner.stage or "")
+        owner = _spec_of(call, roots)
+        session = _session_key(call)
+        if owner is not None and owner.ticket:
+            place = (owner.ticket, owner.stage or "")
         elif call.agent_id is None or call.compaction:
-            place = ("", PLANNING)
+            place = ("", PLANNING) if session == lead else (worker.get(session) or "", "")
         else:
             agent = call.agent_id
             if agent not in agent_place:
                 agent_place[agent] = _attribute(
                     agent, scan.agents.get(agent), links, patterns, tickets
                 )
+                if not agent_place[agent][0] and worker.get(session):
+                    agent_place[agent] = (
+                        worker[session] or "",
+                        "",
+                        f"spawned by {worker[session]}'s worker session",
+                    )
             place = agent_place[agent][:2]
             per_agent[agent].add(call, cost)
         per_place[place].add(call, cost)
         per_model[(*place, call.model)].add(call, cost)
 
     measured = Measured(
-        files=scan.files, malformed_lines=scan.malformed_lines, warnings=list(scan.warnings)
+        files=scan.files,
+        malformed_lines=scan.malformed_lines,
+        warnings=list(scan.warnings),
+        sessions=sessions,
     )
+    if lead is None and any(a.role == "unattributed" for a in sessions):
+        measured.planning_unknown = (
+            f"no lead session among {len(sessions)} main sessions "
+            f"({', '.join(a.session_id for a in sessions)}): shared planning may be in any of "
+            "them; name the lead in metadata.yaml (sessions: - {session: ID, lead: true})"
+        )
     measured.by_model = {key: totals.usage() for key, totals in per_model.items()}
     for (ticket, stage), totals in per_place.items():
         usage = totals.usage()
@@ -283,6 +326,80 @@ def measure_phase(
     for model, count in sorted(table.unknown_models.items()):
         measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
     return measured
+
+
+def _session_key(call: ApiCall) -> str:
+    """The main session a call belongs to (a sub-agent's calls carry its parent's id)."""
+    return call.session_id or f"file:{call.path}"
+
+
+def _spec_of(call: ApiCall, roots: list[tuple[Path, SessionSpec | None]]) -> SessionSpec | None:
+    return next((spec for root, spec in roots if spec and _within(call.path, root)), None)
+
+
+def _place_sessions(
+    phase: Phase, roots: list[tuple[Path, SessionSpec | None]], scan: Scan
+) -> list[SessionAttribution]:
+    """Every main session's role: the lead, a worker of one ticket, or unattributed."""
+    mains: dict[str, None] = {}  # in call order: reports list them as they ran
+    named_lead: set[str] = set()
+    for call in scan.calls:
+        if call.agent_id is not None:
+            continue  # a sub-agent's calls carry its parent's session id
+        spec = _spec_of(call, roots)
+        if spec is not None and spec.ticket:
+            continue
+        session = _session_key(call)
+        mains.setdefault(session)
+        if spec is not None and spec.lead:
+            named_lead.add(session)
+    if len(named_lead) > 1:
+        index = next(i for spec, i in session_specs(phase) if spec.lead)
+        raise phase.metadata_doc.error(
+            f"the sessions named `lead: true` hold {len(named_lead)} main sessions "
+            f"({', '.join(sorted(named_lead))}); name exactly one lead",
+            ("sessions", index, "lead"),
+        )
+    spawners = {
+        info.session_id
+        for info in scan.agents.values()
+        if info.tool_name is not None and info.session_id in mains
+    }
+    lead, how = None, ""
+    if named_lead:
+        lead, how = next(iter(named_lead)), "named lead: true in metadata.yaml"
+    elif len(mains) == 1:
+        lead, how = next(iter(mains)), "the only main session"
+    elif len(spawners) == 1:
+        lead = next(iter(spawners))
+        how = "the only main session that spawned sub-agents"
+    tickets = list(phase.tickets)
+    out: list[SessionAttribution] = []
+    for session in mains:
+        if session == lead:
+            out.append(SessionAttribution(session, "lead", None, how))
+            continue
+        prompt = scan.first_prompts.get(session)
+        named = _ticket_named(prompt, tickets)
+        if len(named) == 1:
+            out.append(
+                SessionAttribution(session, "ticket", named[0], "ticket id in its first prompt")
+            )
+        elif named:
+            out.append(
+                SessionAttribution(
+                    session,
+                    "unattributed",
+                    None,
+                    f"its first prompt names several tickets ({', '.join(named)})",
+                )
+            )
+        else:
+            why = "its first prompt names no ticket" if prompt else "no first prompt found"
+            if lead is None:
+                why += "; and no lead session could be told apart"
+            out.append(SessionAttribution(session, "unattributed", None, why))
+    return out
 
 
 def _attribute(
@@ -322,6 +439,7 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     flat: dict[str, Usage] = {}
     unknown: dict[str, str] = {}
     unplaced = [a for a in measured.agents if a.ticket is None and a.stage is None]
+    loose = [a for a in measured.sessions if a.role == "unattributed"]
     for ticket in phase.tickets:
         if ticket in measured.tickets():
             own = dict(measured.stages.get(ticket, {}))
@@ -333,13 +451,16 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
         elif measured.unattributed is not None:
             # Its real usage may be among the unattributed: counting the log's figure as well
             # would count it twice, and a per-ticket cap would pass on an estimate.
-            names = (
-                ", ".join(f"{a.agent_id} ({a.description or 'no description'})" for a in unplaced)
-                or "the sessions' unattributed calls"
-            )
+            names = [f"{a.agent_id} ({a.description or 'no description'})" for a in unplaced]
+            names += [f"session {a.session_id} ({a.how})" for a in loose]
+            fixes = [
+                "map sub-agents in the execution log (agents.agent_ids or description_pattern)"
+            ]
+            if loose:
+                fixes.append("name a session's ticket in metadata.yaml (sessions: ticket)")
             unknown[ticket] = (
-                f"ticket {ticket} has no measured usage while {names} could not be attributed; "
-                "map them in the execution log (agents.agent_ids or description_pattern)"
+                f"ticket {ticket} has no measured usage while "
+                f"{', '.join(names) or 'some calls'} could not be attributed; {' or '.join(fixes)}"
             )
         elif ticket in hand.flat:
             flat[ticket] = hand.flat[ticket]
@@ -347,10 +468,15 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
             stages[ticket] = hand.stages.get(ticket, {})
             if ticket in hand.unknown:
                 unknown[ticket] = hand.unknown[ticket]
+    planning = measured.planning
+    if planning is None and not measured.planning_unknown:
+        planning = hand.planning  # no lead session measured: the log's figure, marked as such
     return Accounts(
-        planning=measured.planning if measured.planning is not None else hand.planning,
+        planning=planning,
         stages=stages,
         flat=flat,
         unattributed=measured.unattributed,
         unknown=unknown,
+        planning_unknown=measured.planning_unknown,
+        measured=True,
     )

@@ -61,6 +61,19 @@ class Measurement:
     unit: Unit
     source: str
     note: str = ""
+    #: Said beside the figure wherever it is shown: "estimated" (a figure from an estimate),
+    #: "recorded in the log, not measured" (a hand figure in a measured phase); "" otherwise.
+    mark: str = ""
+
+
+def origin_mark(origin: str, measured: bool) -> str:
+    """How a token figure must be marked: an estimate always; a hand-recorded figure when the
+    phase is otherwise measured from transcripts."""
+    if origin == "estimated":
+        return "estimated"
+    if origin == "recorded" and measured:
+        return "recorded in the log, not measured"
+    return ""
 
 
 @dataclass
@@ -103,6 +116,10 @@ class MetricContext:
         return self.phase.source((*at, *rest))
 
     def planning(self) -> Usage | None:
+        """Shared planning's usage; None when the phase has none; MetricUnavailable when it is
+        unknown (measured sessions without a lead: never the log's estimate instead)."""
+        if self.accounts.planning_unknown:
+            raise MetricUnavailable(f"shared planning is unknown: {self.accounts.planning_unknown}")
         return self.accounts.planning
 
     def ticket_usage(self, ticket: str) -> Usage:
@@ -115,9 +132,10 @@ class MetricContext:
         return usage
 
     def phase_usage(self) -> Usage:
+        planning = self.planning()
         parts = [self.ticket_usage(t) for t in self.phase.tickets]
-        if self.accounts.planning is not None:
-            parts.insert(0, self.accounts.planning)
+        if planning is not None:
+            parts.insert(0, planning)
         if self.accounts.unattributed is not None:
             parts.append(self.accounts.unattributed)
         total = total_of(parts)
@@ -316,7 +334,13 @@ def _ticket(ctx: MetricContext, ticket: str | None) -> tuple[str, Ticket]:
 def _tokens(ctx: MetricContext, usage: Usage, params: Params, source: str) -> Measurement:
     measure = params.measure or "total"
     unit = token_unit(measure)
-    return Measurement(usage.measure(measure), unit, source, note=usage.origin)
+    return Measurement(
+        usage.measure(measure),
+        unit,
+        source,
+        note=usage.origin,
+        mark=origin_mark(usage.origin, ctx.accounts.measured),
+    )
 
 
 def _times(ctx: MetricContext, ticket: str | None) -> list[datetime]:
@@ -680,7 +704,8 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
     own = _tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
     planning = ctx.planning()
     share = planning.measure(p.measure or "total") / ctx.n if planning else 0.0
-    return Measurement(float(own.value) + share, own.unit, own.source, own.note)
+    mark = own.mark or (origin_mark(planning.origin, ctx.accounts.measured) if planning else "")
+    return Measurement(float(own.value) + share, own.unit, own.source, own.note, mark)
 
 
 @metric(

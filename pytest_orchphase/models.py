@@ -415,14 +415,16 @@ class SessionSpec(Strict):
     """A session of the phase: by id (resolved under the Claude config folder) or by path.
 
     ``ticket`` (and ``stage``) give all of the session's usage to that ticket, for worker sessions
-    run on their own (e.g. headless ``claude -p`` runs); without them the session is the lead's:
-    its own calls are shared planning, its sub-agents are attributed by the execution log.
+    run on their own (e.g. headless ``claude -p`` runs). ``lead: true`` names the lead session:
+    its own calls are shared planning, its sub-agents are attributed by the execution log. Other
+    main sessions are attributed as README "Measured usage" says.
     """
 
     session: str | None = None
     path: str | None = None
     ticket: str | None = None
     stage: StageName | None = None
+    lead: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> SessionSpec:
@@ -430,6 +432,8 @@ class SessionSpec(Strict):
             raise ValueError("give exactly one of `session` (an id) or `path`")
         if self.stage is not None and self.ticket is None:
             raise ValueError("`stage` needs `ticket`")
+        if self.lead and self.ticket is not None:
+            raise ValueError("the lead session plans for every ticket: give `lead` or `ticket`")
         return self
 
 

@@ -102,6 +102,7 @@ expected_tokens: ${{EXPECTED_TOKENS}}  # the phase's target, shared planning inc
 #   - "A1: 77k for 2 tickets"
 # sessions:                       # the phase's Claude Code sessions: tokens and USD measured
 #   - 9f1c2d3e-0000-0000-0000-000000000000     # a session id (found under ~/.claude)
+#   - {{session: 4b2e0000-0000-0000-0000-000000000000, lead: true}}  # the lead: shared planning
 #   - {{session: 0a1b2c3d-0000-0000-0000-000000000000, ticket: {tickets[0]}}}  # all {tickets[0]}'s
 #   - {{path: runs/{tickets[0].lower()}.jsonl, ticket: {tickets[0]}, stage: implementation}}
 # models: {{sonnet: claude-sonnet-4-5}}          # free notes: family -> model id used

@@ -290,6 +290,11 @@ def build(
                 }
                 for a in (measured.agents if measured else [])
             ],
+            "sessions": [
+                {"session_id": a.session_id, "role": a.role, "ticket": a.ticket, "how": a.how}
+                for a in (measured.sessions if measured else [])
+            ],
+            "shared_planning_unknown": ctx.accounts.planning_unknown,
             "warnings": measured.warnings if measured else [],
             "estimate_rows": estimate_rows(phase, measured) if measured else [],
         },

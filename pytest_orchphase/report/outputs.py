@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.decisions import Proceed, proceed
+from pytest_orchphase.decisions import Proceed, mixed_sources, proceed
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.phase import next_phase_name
 from pytest_orchphase.report.model import build, failed_report
@@ -38,6 +38,8 @@ def phase_report(
             collection_errors,
             other_failures,
         )
+        if (mixed := mixed_sources(runner.context(name))) is not None:
+            decision = Proceed(decision.next_phase, decision.answer, [*decision.reasons, mixed])
         return build(runner, name, entries, decision, no_gate=no_gate)
     except OrchphaseError as exc:
         upcoming = next_phase_name(runner.criteria_dir, name, load=runner.criteria)

@@ -49,6 +49,8 @@ def criterion_entry(
         "error": next((leaf["error"] for leaf in leaves if leaf["error"]), None),
         "headline": f"{name}: {verdict.headline()}",
         "condition": condition,
+        # a figure taken from an estimate (or, in a measured phase, from the log) says so
+        "marks": sorted({leaf["mark"] for leaf in leaves if leaf.get("mark")}),
     }
 
 
@@ -108,6 +110,8 @@ def row(entry: Entry) -> dict[str, str]:
                 values.append(str(leaf["operator"] or ""))
             elif key == "actual" and leaf.get("error"):
                 values.append("n/a")
+            elif key == "actual" and leaf.get("mark"):
+                values.append(f"{fmt(leaf[key], leaf['unit'])} ({leaf['mark']})")
             elif key == "stretch" and leaf["stretch"] is None:
                 continue
             else:

@@ -91,6 +91,9 @@ class Scan:
     warnings: list[str] = field(default_factory=list)
     #: Headless result files read (``claude -p --output-format json|stream-json``).
     headless: list[HeadlessResult] = field(default_factory=list)
+    #: Main session id → the text of its first prompt (the earliest user message of the main
+    #: thread, not a tool result or a meta line): how a worker session names its ticket.
+    first_prompts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -50,6 +50,9 @@ COMPACTION_PREFIX = "acompact"
 PARALLEL_BYTES = 48 * 1024 * 1024
 
 _USAGE = b'"usage"'
+_USER = b'"user"'
+#: Claude Code's own note in the user's turn, not a prompt the user wrote.
+_INTERRUPTED = "[Request interrupted"
 Key = tuple[str, str]
 
 
@@ -84,6 +87,8 @@ class FileResult:
     links: dict[str, str] = field(default_factory=dict)
     metas: dict[str, AgentInfo] = field(default_factory=dict)
     headless: list[HeadlessResult] = field(default_factory=list)
+    #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
+    prompts: dict[str, tuple[str, str]] = field(default_factory=dict)
     malformed: int = 0
     #: Lines (or whole-file objects) read without fault.
     intact: int = 0
@@ -266,7 +271,29 @@ class _Reader:
             requested_model=_opt_str(args.get("model")),
         )
 
+    def prompt(self, obj: dict[str, Any]) -> None:
+        """Keep the first prompt of a main session (the one a worker's ticket id is read from)."""
+        if obj.get("isSidechain") is True or obj.get("isMeta") is True or self.file_agent:
+            return
+        session = _opt_str(obj.get("sessionId"))
+        msg = obj.get("message")
+        if session is None or session in self.res.prompts or not isinstance(msg, dict):
+            return
+        content = msg.get("content")
+        if isinstance(content, list):
+            texts = [
+                b["text"]
+                for b in content
+                if isinstance(b, dict)
+                and b.get("type") == "text"
+                and isinstance(b.get("text"), str)
+            ]
+            content = "\n".join(texts) if texts else None
+        if isinstance(content, str) and content.strip() and not content.startswith(_INTERRUPTED):
+            self.res.prompts[session] = (_opt_str(obj.get("timestamp")) or "", content)
+
     def user(self, obj: dict[str, Any]) -> None:
+        self.prompt(obj)
         result = obj.get("toolUseResult")
         if not isinstance(result, dict):
             return
@@ -344,8 +371,20 @@ def _read_whole(reader: _Reader, path: Path) -> None:
 
 def _read_lines(reader: _Reader, path: Path) -> None:
     loads = _loads
+    # A main session's first prompt names its ticket: parse lines whole until it is found.
+    want_prompt = reader.file_agent is None
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
+            if want_prompt and _USER in line:
+                want_prompt = not reader.res.prompts
+                if _USAGE not in line:
+                    try:
+                        obj = loads(line)
+                        if isinstance(obj, dict) and obj.get("type") == "user":
+                            reader.prompt(obj)
+                            want_prompt = not reader.res.prompts
+                    except ValueError:
+                        pass  # counted below like any line
             if _USAGE not in line:
                 # Cannot carry usage: only check that it is one whole JSON object.
                 stripped = line.strip()
@@ -390,6 +429,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     links: dict[str, str] = {}
     metas: dict[str, AgentInfo] = {}
     tool_results: dict[str, ToolResult] = {}
+    prompts: dict[str, tuple[str, str]] = {}
     for res in results:
         scan.malformed_lines += res.malformed
         scan.warnings.extend(res.warnings)
@@ -404,6 +444,9 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
             stamp = res.first_ts.get(key)
             if stamp is not None and stamp < stamps.get(key, "\uffff"):
                 stamps[key] = stamp
+        for session, (stamp, text) in res.prompts.items():
+            if session not in prompts or stamp < prompts[session][0]:
+                prompts[session] = (stamp, text)
         for tool_use_id, info in res.spawns.items():
             spawns.setdefault(tool_use_id, info)
         for agent_id, tool_use_id in res.links.items():
@@ -415,6 +458,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
                 links.setdefault(tr.agent_id, tr.tool_use_id)
     for key, call in calls.items():
         call.timestamp = _parse_ts(stamps.get(key))
+    scan.first_prompts = {session: text for session, (_, text) in prompts.items()}
 
     scan.agents = _agents(calls.values(), spawns, links, metas, tool_results.values())
     _correct_last_calls(calls, tool_results.values(), scan)
