@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,21 @@ class PhaseSettings:
     no_gate: bool = False
     json_path: Path | None = None
     md_path: Path | None = None
+    #: where the phase was asked for: "--phase", the environment variable, the ini option
+    phase_from: str = "--phase"
+    #: the default test paths a phase run did not collect (testpaths, or the current directory)
+    not_collected: list[str] = field(default_factory=list)
+
+    def origin_lines(self) -> list[str]:
+        """What the header and the summary say about how this became a phase run."""
+        lines = [f"orchphase: phase {self.phase} (from {self.phase_from})"]
+        lines += [
+            f"orchphase: not collected ({where}): a phase run collects its criteria file "
+            "instead; unset the phase to run the tests"
+            for where in self.not_collected
+            if self.phase_from != "--phase"
+        ]
+        return lines
 
 
 class _OrchphaseItem(pytest.Item):
@@ -191,6 +206,9 @@ class PhaseSession:
         self.report: dict[str, Any] | None = None
         self.written: list[str] = []
 
+    def pytest_report_header(self) -> list[str]:
+        return self.settings.origin_lines()
+
     def pytest_collect_file(
         self, file_path: Path, parent: pytest.Collector
     ) -> pytest.Collector | None:
@@ -258,5 +276,7 @@ class PhaseSession:
         from pytest_orchphase.report.terminal import write_summary
 
         write_summary(terminalreporter, self.report, self.ordered())
+        for line in self.settings.origin_lines()[1:]:
+            terminalreporter.write_line(line)
         for line in self.written:
             terminalreporter.write_line(line)

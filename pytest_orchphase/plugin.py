@@ -100,15 +100,23 @@ def _folder(config: pytest.Config, option: str, ini: str, default: str) -> Path:
     return Path(base / (from_ini or default)).resolve()
 
 
+def _phase(config: pytest.Config) -> tuple[str, str]:
+    """The phase asked for and where it came from: command line > environment > ini."""
+    if given := config.getoption("orchphase_phase"):
+        return str(given), "--phase"
+    if given := os.environ.get(ENV_PHASE):
+        return given, f"the environment variable {ENV_PHASE}"
+    if given := str(config.getini("orchphase_phase") or ""):
+        where = config.inipath.name if config.inipath else "the ini file"
+        return given, f"orchphase_phase in {where}"
+    return "", ""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "orchphase: a success criterion or phase gate collected by pytest-orchphase"
     )
-    phase = (
-        config.getoption("orchphase_phase")
-        or os.environ.get(ENV_PHASE)
-        or str(config.getini("orchphase_phase") or "")
-    )
+    phase, phase_from = _phase(config)
     if not phase:
         return
 
@@ -141,6 +149,16 @@ def pytest_configure(config: pytest.Config) -> None:
     except OrchphaseError as exc:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
 
+    # A phase run evaluates the phase's criteria, not the project's test suite: the default
+    # test paths give way to the criteria file (and the header and summary say so, since an
+    # exported ORCHPHASE_PHASE would otherwise turn a plain `pytest` into a phase run quietly);
+    # explicitly named paths are collected as well.
+    not_collected: list[str] = []
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        source = config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        not_collected = [
+            f"{'testpaths' if source else 'the current directory'}: " + " ".join(config.args)
+        ]
     settings = PhaseSettings(
         phase=phase,
         criteria_file=criteria_file,
@@ -148,11 +166,11 @@ def pytest_configure(config: pytest.Config) -> None:
         no_gate=bool(config.getoption("orchphase_no_gate")),
         json_path=outputs[0],
         md_path=outputs[1],
+        phase_from=phase_from,
+        not_collected=not_collected,
     )
     config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
-    # A phase run evaluates the phase's criteria, not the project's test suite: the default
-    # test paths give way to the criteria file; explicitly named paths are collected as well.
-    if config.args_source != pytest.Config.ArgsSource.ARGS:
+    if not_collected:
         config.args = [str(criteria_file)]
     elif not any(Path(a.split("::")[0]).resolve() == criteria_file for a in config.args):
         config.args = [*config.args, str(criteria_file)]
