@@ -54,6 +54,14 @@ def show(value: float | bool | None, percent: bool = False) -> str:
 Check = tuple[FieldPath, object, Callable[[], float | bool], str, bool]
 
 
+def _differs(declared: float | bool, computed: float | bool, is_percent: bool) -> bool:
+    """Token figures must match to the token, percentages within PERCENT_TOLERANCE points."""
+    if isinstance(declared, bool) or isinstance(computed, bool):
+        return bool(declared) != bool(computed)
+    gap = abs(float(declared) - float(computed))
+    return gap >= PERCENT_TOLERANCE if is_percent else gap > 0.5
+
+
 def savings_baseline(phase: Phase) -> str | None:
     """The baseline a log's unnamed savings figures (``totals.savings_percent``,
     ``savings_vs_baseline``, metadata ``baseline_comparison``) are against: the one the log
@@ -384,39 +392,26 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
             continue
         assert isinstance(declared, int | float | bool)
         line, _ = phase.log_doc.where(at)
+        computed: float | bool | None
         try:
             computed = compute()
         except MetricUnavailable as exc:  # said, never skipped: "every difference is reported"
-            out.append(
-                Mismatch(
-                    display(phase.log_doc.path),
-                    line,
-                    dotted(at),
-                    declared,
-                    None,
-                    str(exc),
-                    percent=is_percent,
-                )
-            )
+            computed, formula = None, str(exc)
+        if computed is not None and not _differs(declared, computed, is_percent):
             continue
-        if isinstance(declared, bool) or isinstance(computed, bool):
-            differs = bool(declared) != bool(computed)
-        elif is_percent:
-            differs = abs(float(declared) - float(computed)) >= PERCENT_TOLERANCE
-        else:
-            differs = abs(float(declared) - float(computed)) > 0.5
-        if differs:
-            out.append(
-                Mismatch(
-                    display(phase.log_doc.path),
-                    line,
-                    dotted(at),
-                    declared,
-                    round(computed, 2) if not isinstance(computed, bool) else computed,
-                    formula,
-                    percent=is_percent,
-                )
+        if isinstance(computed, float):
+            computed = round(computed, 2)
+        out.append(
+            Mismatch(
+                display(phase.log_doc.path),
+                line,
+                dotted(at),
+                declared,
+                computed,
+                formula,
+                percent=is_percent,
             )
+        )
 
     meta = phase.metadata
     if meta.baseline_comparison is not None:
