@@ -251,7 +251,8 @@ def measure_phase(
         if st.agents.description_pattern:
             patterns.append((re.compile(st.agents.description_pattern), ticket, stage))
 
-    sessions = _place_sessions(phase, roots, scan)
+    spec_of = _Owners(roots)
+    sessions = _place_sessions(phase, spec_of, scan)
     worker = {a.session_id: a.ticket for a in sessions if a.role == "ticket"}
     lead = next((a.session_id for a in sessions if a.role == "lead"), None)
 
@@ -263,7 +264,7 @@ def measure_phase(
     tickets = list(phase.tickets)
     for call, cost in costed:
         place: tuple[str, str]
-        owner = _spec_of(call, roots)
+        owner = spec_of(call)
         session = _session_key(call)
         if owner is not None and owner.ticket:
             place = (owner.ticket, owner.stage or "")
@@ -333,20 +334,31 @@ def _session_key(call: ApiCall) -> str:
     return call.session_id or f"file:{call.path}"
 
 
-def _spec_of(call: ApiCall, roots: list[tuple[Path, SessionSpec | None]]) -> SessionSpec | None:
-    return next((spec for root, spec in roots if spec and _within(call.path, root)), None)
+class _Owners:
+    """The ``sessions:`` entry a call's file belongs to, looked up once per file (not once per
+    call: a phase has far more calls than files)."""
+
+    def __init__(self, roots: list[tuple[Path, SessionSpec | None]]) -> None:
+        self.roots = [(root, spec) for root, spec in roots if spec is not None]
+        self.by_path: dict[Path | None, SessionSpec | None] = {}
+
+    def __call__(self, call: ApiCall) -> SessionSpec | None:
+        path = call.path
+        if path not in self.by_path:
+            self.by_path[path] = next(
+                (spec for root, spec in self.roots if _within(path, root)), None
+            )
+        return self.by_path[path]
 
 
-def _place_sessions(
-    phase: Phase, roots: list[tuple[Path, SessionSpec | None]], scan: Scan
-) -> list[SessionAttribution]:
+def _place_sessions(phase: Phase, spec_of: _Owners, scan: Scan) -> list[SessionAttribution]:
     """Every main session's role: the lead, a worker of one ticket, or unattributed."""
     mains: dict[str, None] = {}  # in call order: reports list them as they ran
     named_lead: set[str] = set()
     for call in scan.calls:
         if call.agent_id is not None:
             continue  # a sub-agent's calls carry its parent's session id
-        spec = _spec_of(call, roots)
+        spec = spec_of(call)
         if spec is not None and spec.ticket:
             continue
         session = _session_key(call)
