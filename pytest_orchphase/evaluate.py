@@ -27,6 +27,7 @@ from pytest_orchphase.models import BaselineRef, Condition, Criterion, PhaseRef
 from pytest_orchphase.quantity import (
     fmt_tokens,
     parse_bool,
+    parse_minutes,
     parse_number,
     parse_percent,
     parse_quality,
@@ -42,7 +43,7 @@ BROKEN = {"max": ">", "below": ">=", "min": "<", "above": "<=", "equals": "!="}
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "tokens": parse_tokens,
     "percent": parse_percent,
-    "minutes": parse_number,
+    "minutes": parse_minutes,
     "count": parse_number,
     "quality": parse_quality,
     "bool": parse_bool,

@@ -71,6 +71,28 @@ def parse_number(value: Any) -> float:
     return float(value)
 
 
+_DURATION = re.compile(
+    r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?)?"
+    r"\s*(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in(?:utes?|s)?)?)?\s*$",
+    re.I,
+)
+
+
+def parse_minutes(value: Any) -> float:
+    """A duration in minutes: a number (``90``), or ``"90min"``, ``"2h"``, ``"1h30m"``,
+    ``"1.5 hours"``. YAML's ``1:30`` (read as sexagesimal 90) is refused when the file is read."""
+    hint = f"expected minutes like 90, '90min', '2h' or '1h30m', got {value!r}"
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if not m or not (m.group("h") or m.group("m")):
+            raise ValueError(hint)
+        return float(m.group("h") or 0) * 60 + float(m.group("m") or 0)
+    try:
+        return parse_number(value)
+    except ValueError:
+        raise ValueError(hint) from None
+
+
 def parse_usd(value: Any) -> float:
     """US dollars: ``1.5`` or ``"$1.50"``."""
     if isinstance(value, bool):

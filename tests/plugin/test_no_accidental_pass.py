@@ -240,3 +240,16 @@ def test_an_agent_attributed_twice_is_an_error(pytester: pytest.Pytester) -> Non
             "agent 'a2' is already attributed to tickets.R03.implementation*"
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("limit", "outcome"),
+    [("25min", "failed"), ("1h", "passed"), ("0h25m", "failed")],
+)
+def test_a_duration_limit_as_people_write_it(
+    project: pytest.Pytester, edit: Edit, limit: str, outcome: str
+) -> None:
+    edit("criteria/a1.yaml", "    below: 30\n", f"    below: {limit}\n")
+    result = project.runpytest("--phase", "a1", "-k", "time")
+    result.assert_outcomes(**{outcome: 1})
+    result.stdout.fnmatch_lines(["time*wall_time_minutes*27.0 min*below*"])

@@ -7,7 +7,7 @@ import pytest
 from pytest_orchphase import validation, yamlio
 from pytest_orchphase.errors import InvalidFile
 from pytest_orchphase.models import CriteriaFile, ExecutionLog, Metadata
-from pytest_orchphase.quantity import parse_percent, parse_tokens
+from pytest_orchphase.quantity import parse_minutes, parse_percent, parse_tokens
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,26 @@ def test_a_condition_needs_exactly_one_operator_and_groups_take_none() -> None:
             base + "    where: {execution_model: haiku}\n    metric: fix_loops\n    max: 1\n",
             CriteriaFile,
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        (90, 90.0),
+        (27.5, 27.5),
+        ("90min", 90.0),
+        ("2h", 120.0),
+        ("1h30m", 90.0),
+        ("1h 15min", 75.0),
+        ("1.5 hours", 90.0),
+        ("30 minutes", 30.0),
+    ],
+)
+def test_duration_forms(text: object, minutes: float) -> None:
+    assert parse_minutes(text) == minutes
+
+
+@pytest.mark.parametrize("text", ["", "h", "90", "half an hour", "1:30", True, "2d"])
+def test_duration_forms_refused(text: object) -> None:
+    with pytest.raises(ValueError, match="expected minutes like 90, '90min', '2h' or '1h30m'"):
+        parse_minutes(text)
