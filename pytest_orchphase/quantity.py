@@ -81,7 +81,7 @@ _DURATION = re.compile(
 def parse_minutes(value: Any) -> float:
     """A duration in minutes: a number (``90``), or ``"90min"``, ``"2h"``, ``"1h30m"``,
     ``"1.5 hours"``. YAML's ``1:30`` (read as sexagesimal 90) is refused when the file is read."""
-    hint = f"expected minutes like 90, '90min', '2h' or '1h30m', got {value!r}"
+    hint = f"expected a number of minutes like 90, '90min', '2h' or '1h30m', got {value!r}"
     if isinstance(value, str):
         m = _DURATION.match(value)
         if not m or not (m.group("h") or m.group("m")):
