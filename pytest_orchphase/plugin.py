@@ -141,6 +141,8 @@ def _check_rootdir(config: pytest.Config, settings: Settings) -> None:
     project = settings.config
     if config.option.inifilename:  # -c FILE: pytest's choice is the user's, and ours
         return
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller warns, once
+        return
     same_file = config.inipath == project.path
     if (same_file and project.path is not None) or (same_file and config.rootpath == project.base):
         return

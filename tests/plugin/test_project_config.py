@@ -256,3 +256,13 @@ def test_an_explicit_configuration_file_is_the_project_configuration(
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     assert f"orchphase: configuration {ci}, " in result.stdout.str()
     assert "pytest chose rootdir" not in result.stdout.str()
+
+
+def test_under_xdist_the_warning_is_given_once(moved: pytest.Pytester, outside: Path) -> None:
+    report = outside / "report.json"
+    report.write_text("{}")
+    result = moved.runpytest_subprocess(
+        "--phase", "a1", "-n", "2", "-p", "no:randomly", "--orchphase-json", str(report)
+    )
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=6, warnings=1)
