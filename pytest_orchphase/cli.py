@@ -244,9 +244,9 @@ def _print_warnings(scan: Scan, prices: PriceTable) -> None:
 
 # -- init -----------------------------------------------------------------------------------
 
-FOLDERS_HELP = (
-    "; relative to the folder of the project's pytest configuration file, found from the "
-    "current directory, which can set it with the {ini} option (environment: {env})"
+DEFAULT_HELP = (
+    "default: ${key.env}, else {key.ini} in the project's pytest configuration, else "
+    "{key.default}; the last two relative to the project's folder"
 )
 
 
@@ -255,8 +255,8 @@ def _add_prices(p: argparse.ArgumentParser) -> None:
         "--prices",
         type=Path,
         metavar="FILE",
-        help="a price YAML file merged over the shipped one (default: the orchphase_prices "
-        "option of the project's pytest configuration, or $ORCHPHASE_PRICES)",
+        help="a price YAML file merged over the shipped one (default: $ORCHPHASE_PRICES, else "
+        "orchphase_prices in the project's pytest configuration, relative to its folder)",
     )
 
 
@@ -267,17 +267,13 @@ def _add_folders(p: argparse.ArgumentParser) -> None:
         "--criteria",
         type=Path,
         metavar="DIR",
-        help=f"folder of <phase>.yaml criteria files (default: {CRITERIA.default}"
-        + FOLDERS_HELP.format(ini=CRITERIA.ini, env=CRITERIA.env)
-        + ")",
+        help=f"folder of <phase>.yaml criteria files ({DEFAULT_HELP.format(key=CRITERIA)})",
     )
     p.add_argument(
         "--data",
         type=Path,
         metavar="DIR",
-        help=f"folder of the phases' data folders (default: {DATA.default}"
-        + FOLDERS_HELP.format(ini=DATA.ini, env=DATA.env)
-        + ")",
+        help=f"folder of the phases' data folders ({DEFAULT_HELP.format(key=DATA)})",
     )
 
 

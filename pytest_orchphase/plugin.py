@@ -43,21 +43,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="orchphase_data",
         metavar="DIR",
         default=None,
-        help=f"folder holding the phases' data folders (default: {DEFAULT_DATA})",
+        help="folder holding the phases' data folders (default: $ORCHPHASE_DATA, else the "
+        f"orchphase_data ini option, else {DEFAULT_DATA}; see README: Where the settings come "
+        "from)",
     )
     group.addoption(
         "--orchphase-criteria",
         dest="orchphase_criteria",
         metavar="DIR",
         default=None,
-        help=f"folder holding <phase>.yaml criteria files (default: {DEFAULT_CRITERIA})",
+        help="folder holding <phase>.yaml criteria files (default: $ORCHPHASE_CRITERIA, else "
+        f"the orchphase_criteria ini option, else {DEFAULT_CRITERIA})",
     )
     group.addoption(
         "--orchphase-prices",
         dest="orchphase_prices",
         metavar="FILE",
         default=None,
-        help="a price file merged over the shipped prices (see README: Prices)",
+        help="a price file merged over the shipped prices (see README: Prices; default: "
+        "$ORCHPHASE_PRICES, else the orchphase_prices ini option)",
     )
     group.addoption(
         "--orchphase-json",
