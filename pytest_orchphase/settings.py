@@ -162,10 +162,19 @@ LOADERS: dict[str, Callable[[Path], dict[str, Any] | None]] = {
     "tox.ini": _tox_ini,
     "setup.cfg": _setup_cfg,
 }
+
+
+def _custom_toml(path: Path) -> dict[str, Any] | None:
+    """A TOML file of another name given with ``-c``: pyproject's tables, else ``[pytest]``."""
+    from_tables = _pyproject_toml(path)
+    return from_tables if from_tables is not None else _pytest_toml(path)
+
+
+#: Files of other names, named with ``-c FILE``: read by their suffix, as pytest does.
 _BY_SUFFIX: dict[str, Callable[[Path], dict[str, Any] | None]] = {
     ".ini": _tox_ini,
     ".cfg": _setup_cfg,
-    ".toml": _pytest_toml,
+    ".toml": _custom_toml,
 }
 
 

@@ -127,9 +127,18 @@ def test_a_broken_configuration_file_is_an_error_naming_it(
     assert message in str(info.value)
 
 
-def test_an_explicit_file_is_read_by_its_suffix(tmp_path: Path) -> None:
-    path = tmp_path / "ci.ini"
-    path.write_text("[pytest]\norchphase_criteria = crit\n")
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("ci.ini", "[pytest]\norchphase_criteria = crit\n"),
+        ("ci.cfg", "[tool:pytest]\norchphase_criteria = crit\n"),
+        ("ci.toml", '[pytest]\norchphase_criteria = "crit"\n'),
+        ("ci.toml", '[tool.pytest.ini_options]\norchphase_criteria = "crit"\n'),
+    ],
+)
+def test_an_explicit_file_is_read_by_its_suffix(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
     assert load_config(path) == ProjectConfig(path, tmp_path, {"orchphase_criteria": "crit"})
 
 
