@@ -4,10 +4,13 @@ against pytest's implementation, and the precedence command line > environment >
 from __future__ import annotations
 
 import itertools
+import tempfile
 from pathlib import Path
 
 import pytest
 from _pytest.config.findpaths import locate_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.settings import (
@@ -64,6 +67,27 @@ def test_the_same_file_as_pytest_from_the_same_folder(
     ours = find_config(start)
     assert ours.path == inipath
     assert ours.base == (rootdir if rootdir is not None else start)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.sampled_from(sorted(WITH)), st.booleans()), max_size=6)
+)
+def test_the_same_file_as_pytest_in_any_tree(files: list[tuple[int, str, bool]]) -> None:
+    """Files of every kind, with or without a pytest section, at three depths."""
+    if pytest.version_tuple < (9,):
+        files = [f for f in files if not f[1].endswith("pytest.toml")]
+    with tempfile.TemporaryDirectory() as tmp:
+        start = Path(tmp) / "a" / "b" / "c"
+        start.mkdir(parents=True)
+        for depth, name, has in files:
+            path = (start, *start.parents)[depth] / name
+            if not path.exists():
+                path.write_text((WITH if has else WITHOUT)[name])
+        rootdir, inipath = locate_config(start, [start])[:2]
+        ours = find_config(start)
+        assert ours.path == inipath
+        assert ours.base == (rootdir if rootdir is not None else start)
 
 
 def test_nearest_folder_wins_then_precedence_within_a_folder(tmp_path: Path) -> None:
