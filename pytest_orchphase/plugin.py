@@ -147,8 +147,9 @@ def _check_rootdir(config: pytest.Config, settings: Settings) -> None:
         return
     if hasattr(config, "workerinput"):  # an xdist worker: the controller warns, once
         return
-    same_file = config.inipath == project.path
-    if (same_file and project.path is not None) or (same_file and config.rootpath == project.base):
+    if config.inipath == project.path and (
+        project.path is not None or config.rootpath == project.base
+    ):
         return
     if config.pluginmanager.is_blocked("warnings"):
         return
