@@ -266,3 +266,18 @@ def test_under_xdist_the_warning_is_given_once(moved: pytest.Pytester, outside: 
     )
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     result.assert_outcomes(passed=6, warnings=1)
+
+
+def test_without_any_configuration_file_the_current_directory_is_the_project(
+    project: pytest.Pytester, outside: Path
+) -> None:
+    """No pytest configuration at all: the defaults are in the current directory, not in the
+    rootdir pytest derives from an existing report path (their common ancestor)."""
+    report = outside / "report.json"
+    for run in (1, 2):
+        result = project.runpytest(
+            "--phase", "a1", "-p", "no:randomly", "--orchphase-json", str(report)
+        )
+        assert result.ret == 0, f"run {run}:\n{result.stdout.str()}\n{result.stderr.str()}"
+        result.assert_outcomes(passed=6)
+        assert "orchphase: configuration no pytest configuration file in " in result.stdout.str()
