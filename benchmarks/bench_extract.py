@@ -482,7 +482,10 @@ def main() -> int:
         f"peak RSS {theirs.max_rss_mb:,.0f} MB (largest process), "
         f"{theirs.tree_rss_mb:,.0f} MB (process tree, sampled)"
     )
-    print(f"ratio orchphase/ccusage (wall): {ours.seconds / theirs.seconds:.2f}")
+    print(
+        f"ratio orchphase/ccusage (wall): {ours.seconds / theirs.seconds:.2f} — ccusage run "
+        "through npx, whose start-up is included: not a comparison with its installed binary"
+    )
     agree = got[:3] == their[:3]
     print(
         f"input and cache totals agree: {'yes' if agree else 'NO'} "

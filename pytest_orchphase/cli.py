@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
     try:
+        _apply_settings(args)
         return func(args)
     except OrchphaseError as exc:
         print(f"orchphase: error: {exc}", file=sys.stderr)
@@ -43,6 +44,37 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"orchphase: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
+
+
+def _apply_settings(args: argparse.Namespace) -> None:
+    """Fill the folders and the price file a command did not get on its command line from the
+    environment, then the project's pytest configuration, then the defaults: the same lookup as
+    ``pytest --phase`` (:mod:`pytest_orchphase.settings`)."""
+    import os
+
+    from pytest_orchphase.settings import find_config, resolve
+
+    reads = ("criteria", "data", "prices", "schema")
+    if args.func is not cmd_schema and not any(hasattr(args, n) for n in reads):
+        return
+    cwd = Path.cwd()
+    given = {
+        name: (None if value is None else str(value), f"--{name}")
+        for name in ("criteria", "data", "prices")
+        for value in [getattr(args, name, None)]
+    }
+    settings = resolve(cwd, os.environ, find_config(cwd), given)
+    args.settings = settings
+    if hasattr(args, "criteria"):
+        args.criteria, args.data = settings.criteria_dir, settings.data_root
+    if hasattr(args, "prices"):
+        args.prices = settings.prices.path
+    from pytest_orchphase.schema import DEFAULT_DIR
+
+    if hasattr(args, "schema") and args.schema is None:
+        args.schema = settings.config.base / DEFAULT_DIR
+    if args.func is cmd_schema and args.out is None:
+        args.out = settings.config.base / DEFAULT_DIR
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,30 +244,36 @@ def _print_warnings(scan: Scan, prices: PriceTable) -> None:
 
 # -- init -----------------------------------------------------------------------------------
 
-DEFAULT_CRITERIA = Path("criteria")
-DEFAULT_DATA = Path("docs/orchestration-data")
+DEFAULT_HELP = (
+    "default: ${key.env}, else {key.ini} in the project's pytest configuration, else "
+    "{key.default}; the last two relative to the project's folder"
+)
 
 
 def _add_prices(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--prices", type=Path, metavar="FILE", help="a price YAML file merged over the shipped one"
+        "--prices",
+        type=Path,
+        metavar="FILE",
+        help="a price YAML file merged over the shipped one (default: $ORCHPHASE_PRICES, else "
+        "orchphase_prices in the project's pytest configuration, relative to its folder)",
     )
 
 
 def _add_folders(p: argparse.ArgumentParser) -> None:
+    from pytest_orchphase.settings import CRITERIA, DATA
+
     p.add_argument(
         "--criteria",
         type=Path,
-        default=DEFAULT_CRITERIA,
         metavar="DIR",
-        help=f"folder of <phase>.yaml criteria files (default: {DEFAULT_CRITERIA})",
+        help=f"folder of <phase>.yaml criteria files ({DEFAULT_HELP.format(key=CRITERIA)})",
     )
     p.add_argument(
         "--data",
         type=Path,
-        default=DEFAULT_DATA,
         metavar="DIR",
-        help=f"folder of the phases' data folders (default: {DEFAULT_DATA})",
+        help=f"folder of the phases' data folders ({DEFAULT_HELP.format(key=DATA)})",
     )
 
 
@@ -260,9 +298,9 @@ def _add_init(subparsers: Any) -> None:
     p.add_argument(
         "--schema",
         type=Path,
-        default=DEFAULT_DIR,
         metavar="DIR",
-        help=f"where `orchphase schema` wrote the schemas the files name (default: {DEFAULT_DIR})",
+        help="where `orchphase schema` wrote the schemas the files name (default: "
+        f"{DEFAULT_DIR} in the project's folder)",
     )
     p.set_defaults(func=cmd_init)
 
@@ -330,9 +368,9 @@ def _add_schema(subparsers: Any) -> None:
     p.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_DIR,
         metavar="DIR",
-        help=f"the folder to write them to (default: {DEFAULT_DIR}); existing schemas are replaced",
+        help=f"the folder to write them to (default: {DEFAULT_DIR} in the project's folder); "
+        "existing schemas are replaced",
     )
     p.set_defaults(func=cmd_schema)
 
@@ -369,7 +407,7 @@ def _add_dashboard(subparsers: Any) -> None:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from pytest_orchphase.dashboard import collect, render
 
-    _require_phases(args.criteria)
+    _require_phases(args)
     print(render(collect(args.criteria, args.data, args.prices)))
     return EXIT_OK
 
@@ -377,21 +415,26 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 # -- compare, breakeven, strategy ----------------------------------------------------------
 
 
-def _require_phases(criteria: Path) -> None:
+def _require_phases(args: argparse.Namespace) -> None:
     from pytest_orchphase.errors import display
     from pytest_orchphase.phase import known_phases
+    from pytest_orchphase.settings import Origin
 
-    if not known_phases(criteria):
+    if not known_phases(args.criteria):
+        criteria, project = args.settings.criteria, args.settings.config
+        where = f" ({criteria.describe()}; project configuration: {project.describe()})"
+        if criteria.origin is Origin.COMMAND_LINE:
+            where = ""
         raise OrchphaseError(
-            f"no phases: no <phase>.yaml in {display(criteria)}; expected the criteria "
-            "folder (--criteria DIR)"
+            f"no phases: no <phase>.yaml in {display(args.criteria)}{where}; expected the "
+            "criteria folder (--criteria DIR)"
         )
 
 
 def _runner_for(args: argparse.Namespace) -> Any:
     from pytest_orchphase.runner import PhaseRunner
 
-    _require_phases(args.criteria)
+    _require_phases(args)
     return PhaseRunner(args.criteria, args.data, prices=getattr(args, "prices", None))
 
 

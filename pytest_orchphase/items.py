@@ -40,6 +40,8 @@ class PhaseSettings:
     phase_from: str = "--phase"
     #: the default test paths a phase run did not collect (testpaths, or the current directory)
     not_collected: list[str] = field(default_factory=list)
+    #: where the project's configuration and each folder came from (a header line)
+    configuration: str = ""
 
     def origin_lines(self) -> list[str]:
         """What the header and the summary say about how this became a phase run."""
@@ -207,7 +209,8 @@ class PhaseSession:
         self.written: list[str] = []
 
     def pytest_report_header(self) -> list[str]:
-        return self.settings.origin_lines()
+        configuration = [self.settings.configuration] if self.settings.configuration else []
+        return [*self.settings.origin_lines(), *configuration]
 
     def pytest_collect_file(
         self, file_path: Path, parent: pytest.Collector

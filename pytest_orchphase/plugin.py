@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-ENV_PHASE = "ORCHPHASE_PHASE"
-DEFAULT_CRITERIA = "criteria"
-DEFAULT_DATA = "docs/orchestration-data"
+from pytest_orchphase.settings import DEFAULT_CRITERIA, DEFAULT_DATA, PHASE
+
+if TYPE_CHECKING:
+    from pytest_orchphase.settings import Settings
+
+ENV_PHASE = PHASE.env
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -40,21 +43,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="orchphase_data",
         metavar="DIR",
         default=None,
-        help=f"folder holding the phases' data folders (default: {DEFAULT_DATA})",
+        help="folder holding the phases' data folders (default: $ORCHPHASE_DATA, else the "
+        f"orchphase_data ini option, else {DEFAULT_DATA}; see README: Where the settings come "
+        "from)",
     )
     group.addoption(
         "--orchphase-criteria",
         dest="orchphase_criteria",
         metavar="DIR",
         default=None,
-        help=f"folder holding <phase>.yaml criteria files (default: {DEFAULT_CRITERIA})",
+        help="folder holding <phase>.yaml criteria files (default: $ORCHPHASE_CRITERIA, else "
+        f"the orchphase_criteria ini option, else {DEFAULT_CRITERIA})",
     )
     group.addoption(
         "--orchphase-prices",
         dest="orchphase_prices",
         metavar="FILE",
         default=None,
-        help="a price file merged over the shipped prices (see README: Prices)",
+        help="a price file merged over the shipped prices (see README: Prices; default: "
+        "$ORCHPHASE_PRICES, else the orchphase_prices ini option)",
     )
     group.addoption(
         "--orchphase-json",
@@ -90,47 +97,118 @@ def _output(config: pytest.Config, option: str) -> Path | None:
     return Path(config.invocation_params.dir / str(given)).resolve() if given else None
 
 
-def _folder(config: pytest.Config, option: str, ini: str, default: str) -> Path:
-    """Command line (relative to the invocation dir) > ini (relative to the ini file) > default."""
-    given = _output(config, option)
-    if given is not None:
-        return given
-    base = config.inipath.parent if config.inipath else config.rootpath
-    from_ini = str(config.getini(ini) or "")
-    return Path(base / (from_ini or default)).resolve()
+def _settings(config: pytest.Config) -> Settings:
+    """The phase and folders, from the project's own configuration file (found from the
+    invocation directory, never from pytest's rootdir: see :mod:`pytest_orchphase.settings`)."""
+    from pytest_orchphase.settings import (
+        INI_OPTIONS,
+        ProjectConfig,
+        find_config,
+        load_config,
+        resolve,
+    )
+
+    cwd = config.invocation_params.dir
+    if config.option.inifilename and config.inipath is not None:  # -c FILE: named explicitly
+        # a path that is not a file (-c /dev/null) asks for no configuration, as for pytest
+        is_file = config.inipath.is_file()
+        project = load_config(config.inipath) if is_file else ProjectConfig(None, cwd)
+    else:
+        project = find_config(cwd)
+    overrides: dict[str, str] = {}
+    for item in config.option.override_ini or ():
+        name, sep, value = item.partition("=")
+        if sep and name in INI_OPTIONS:
+            overrides[name] = value
+    given = {
+        name: (config.getoption(f"orchphase_{name}"), spelled)
+        for name, spelled in (
+            ("phase", "--phase"),
+            ("criteria", "--orchphase-criteria"),
+            ("data", "--orchphase-data"),
+            ("prices", "--orchphase-prices"),
+        )
+    }
+    return resolve(cwd, os.environ, project, given, overrides)
 
 
-def _phase(config: pytest.Config) -> tuple[str, str]:
-    """The phase asked for and where it came from: command line > environment > ini."""
-    if given := config.getoption("orchphase_phase"):
-        return str(given), "--phase"
-    if given := os.environ.get(ENV_PHASE):
-        return given, f"the environment variable {ENV_PHASE}"
-    if given := str(config.getini("orchphase_phase") or ""):
-        where = config.inipath.name if config.inipath else "the ini file"
-        return given, f"orchphase_phase in {where}"
-    return "", ""
+def _check_rootdir(config: pytest.Config, settings: Settings) -> None:
+    """Warn when pytest settled on another configuration than the project's. The warning is
+    located at the project's configuration file, the file the user can act on."""
+    import warnings
+
+    from _pytest.config import apply_warning_filters
+
+    from pytest_orchphase.errors import display
+    from pytest_orchphase.items import OrchphaseWarning
+
+    project = settings.config
+    if config.option.inifilename:  # -c FILE: pytest's choice is the user's, and ours
+        return
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller warns, once
+        return
+    if config.inipath == project.path and (
+        project.path is not None or config.rootpath == project.base
+    ):
+        return
+    if config.pluginmanager.is_blocked("warnings"):
+        return
+    pytest_choice = display(config.inipath) if config.inipath else "no configuration file"
+    warning = OrchphaseWarning(
+        f"pytest chose rootdir {display(config.rootpath)} and {pytest_choice}; pytest-orchphase "
+        f"reads the project's configuration, {project.describe()}, and its folders from "
+        f"{project.base}. pytest takes command-line values that are existing paths "
+        "(like `--orchphase-json PATH`) for test paths (pytest issues #906, #8846): write "
+        "`--orchphase-json=PATH`, or pass --rootdir or -c, so that pytest agrees."
+    )
+    where = str(project.path or project.base)
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always", OrchphaseWarning)
+        apply_warning_filters(
+            config.getini("filterwarnings"), config.known_args_namespace.pythonwarnings or []
+        )
+        try:
+            warnings.warn_explicit(warning, OrchphaseWarning, filename=where, lineno=1)
+        except OrchphaseWarning as exc:  # -W error: the run stops here, as a usage error
+            raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
+    if records:
+        config.hook.pytest_warning_recorded.call_historic(
+            kwargs={
+                "warning_message": records[0],
+                "when": "config",
+                "nodeid": "",
+                "location": (where, 1, "pytest_configure"),
+            }
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "orchphase: a success criterion or phase gate collected by pytest-orchphase"
     )
-    phase, phase_from = _phase(config)
+    from pytest_orchphase.errors import OrchphaseError
+
+    try:
+        resolved = _settings(config)
+    except OrchphaseError as exc:
+        # pytest read its configuration; ours could not be: an error only for a phase run.
+        asked = config.getoption("orchphase_phase") or os.environ.get(ENV_PHASE)
+        if asked or config.getini("orchphase_phase"):
+            raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
+        return
+    phase = resolved.phase.text
     if not phase:
         return
 
-    from pytest_orchphase.errors import OrchphaseError
     from pytest_orchphase.gate import check_graph
     from pytest_orchphase.items import PhaseSession, PhaseSettings
     from pytest_orchphase.metrics import REGISTRY
     from pytest_orchphase.phase import require_phase
     from pytest_orchphase.runner import PhaseRunner
 
-    criteria_dir = _folder(config, "orchphase_criteria", "orchphase_criteria", DEFAULT_CRITERIA)
-    data_root = _folder(config, "orchphase_data", "orchphase_data", DEFAULT_DATA)
-    given_prices = config.getoption("orchphase_prices") or config.getini("orchphase_prices")
-    prices = _folder(config, "orchphase_prices", "orchphase_prices", "") if given_prices else None
+    _check_rootdir(config, resolved)
+    criteria_dir, data_root = resolved.criteria_dir, resolved.data_root
+    prices = resolved.prices.path
     registry = REGISTRY.copy()
     config.hook.pytest_orchphase_register_metrics(registry=registry)
     runner = PhaseRunner(criteria_dir, data_root, registry=registry, prices=prices)
@@ -166,14 +244,25 @@ def pytest_configure(config: pytest.Config) -> None:
         no_gate=bool(config.getoption("orchphase_no_gate")),
         json_path=outputs[0],
         md_path=outputs[1],
-        phase_from=phase_from,
+        phase_from=resolved.phase.source(),
         not_collected=not_collected,
+        configuration=_folders_line(resolved),
     )
     config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
     if not_collected:
         config.args = [str(criteria_file)]
     elif not any(Path(a.split("::")[0]).resolve() == criteria_file for a in config.args):
         config.args = [*config.args, str(criteria_file)]
+
+
+def _folders_line(resolved: Settings) -> str:
+    from pytest_orchphase.errors import display
+
+    parts = [f"configuration {resolved.config.describe()}"]
+    for setting in (resolved.criteria, resolved.data, resolved.prices):
+        if setting.path is not None:
+            parts.append(f"{setting.key.name} {display(setting.path)} ({setting.describe()})")
+    return "orchphase: " + ", ".join(parts)
 
 
 @pytest.fixture

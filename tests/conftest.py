@@ -11,6 +11,7 @@ from support import REPO, Edit
 # Inline pytester runs drop the modules they imported when they end. The C extensions of PyYAML,
 # pydantic and numpy cannot be imported twice in a process, so load them once, up front.
 import pytest_orchphase.items  # noqa: F401
+from pytest_orchphase.settings import KEYS
 
 with contextlib.suppress(ImportError):  # matplotlib (numpy) is optional: the chart extra
     import matplotlib.backends.backend_agg
@@ -22,7 +23,8 @@ pytest_plugins = ["pytester"]
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A fresh copy of the repository's criteria/ and docs/orchestration-data/."""
-    monkeypatch.delenv("ORCHPHASE_PHASE", raising=False)
+    for key in KEYS:  # the environment would otherwise override the project's settings
+        monkeypatch.delenv(key.env, raising=False)
     shutil.copytree(REPO / "criteria", pytester.path / "criteria")
     shutil.copytree(
         REPO / "docs" / "orchestration-data", pytester.path / "docs" / "orchestration-data"

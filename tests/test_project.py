@@ -48,3 +48,52 @@ def test_ruff_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     result = subprocess.run(_tool("mypy"), cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+DOCS = {
+    path.relative_to(REPO).as_posix(): path.read_text() for path in (REPO / "docs").glob("*.md")
+}
+DOCS["README.md"] = README
+
+
+@pytest.mark.parametrize("name", sorted(DOCS))
+def test_documentation_names_no_folder_outside_the_repository(name: str) -> None:
+    """Users have the repository, not the folders beside it where it was developed."""
+    assert re.findall(r"\.\./shared\b|\bshared/transcripts\b", DOCS[name]) == []
+
+
+EXAMPLE = re.compile(
+    r"^```console\n\$ (orchphase extract tests/fixtures/[^\n]*)\n(.*?)^```", re.M | re.S
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "shown"),
+    [(name, *m.groups()) for name, text in sorted(DOCS.items()) for m in EXAMPLE.finditer(text)],
+)
+def test_extract_examples_on_the_fixtures_print_what_the_docs_show(
+    name: str,
+    command: str,
+    shown: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pytest_orchphase.cli import main
+
+    monkeypatch.chdir(REPO)
+    assert main(command.split()[1:]) == 0
+    assert capsys.readouterr().out == shown
+
+
+def test_the_docs_show_extract_on_the_fixtures() -> None:
+    assert {name for name, text in DOCS.items() if EXAMPLE.search(text)} == {
+        "README.md",
+        "docs/measured-usage.md",
+    }
+
+
+def test_no_performance_figures_until_the_benchmark_is_redone() -> None:
+    """The ratio against ccusage came from timing it through npx (issue 9, point 16)."""
+    for text in DOCS.values():
+        assert "| orchphase | ccusage | ratio" not in text
+        assert not re.search(r"[Rr]atio orchphase/ccusage", text)
