@@ -217,7 +217,8 @@ class PhaseSession:
     ) -> pytest.Collector | None:
         if file_path != self.settings.criteria_file:
             return None
-        collector = CriteriaFile.from_parent(parent, path=file_path)
+        # Annotated: on pytest 8.0, from_parent is typed as returning Any.
+        collector: CriteriaFile = CriteriaFile.from_parent(parent, path=file_path)
         collector.settings = self.settings
         return collector
 

@@ -249,6 +249,10 @@ def pytest_configure(config: pytest.Config) -> None:
         configuration=_folders_line(resolved),
     )
     config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
+    if config.getoption("collectonly") and not config.getoption("stepwise", False):
+        # pytest < 8.4's stepwise plugin clears its cache at the end of every session, --co
+        # included, creating .pytest_cache: a --co phase run must write nothing.
+        config.pluginmanager.unregister(name="stepwise")
     if not_collected:
         config.args = [str(criteria_file)]
     elif not any(Path(a.split("::")[0]).resolve() == criteria_file for a in config.args):
