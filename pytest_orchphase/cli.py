@@ -81,10 +81,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orchphase", description="Measured agent usage and phase success criteria."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in SUBCOMMANDS:
         add(subparsers)
     return parser
+
+
+def version() -> str:
+    """The installed distribution's version: the one ``pytest -VV`` names in its plugin line."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    from pytest_orchphase import __version__
+
+    try:
+        return installed("pytest-orchphase")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return __version__
 
 
 # -- extract --------------------------------------------------------------------------------
@@ -290,9 +304,13 @@ def _add_init(subparsers: Any) -> None:
             "overwrites: when a file exists, nothing is written."
         ),
     )
-    p.add_argument("phase", metavar="PHASE", help="the phase's name, like a4")
+    p.add_argument("phase", nargs="?", metavar="PHASE", help="the phase's name, like a4")
+    p.add_argument("--tickets", metavar="IDS", help="the phase's tickets, like R08,R09 (required)")
     p.add_argument(
-        "--tickets", required=True, metavar="IDS", help="the phase's tickets, like R08,R09"
+        "--example",
+        action="store_true",
+        help="instead of a new phase, write the example phases a1-a3 (criteria, baselines, "
+        "data and schemas) to start from; nothing is written when any of them exists",
     )
     _add_folders(p)
     p.add_argument(
@@ -313,6 +331,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     from pytest_orchphase.phase import criteria_path
     from pytest_orchphase.schema import KINDS, file_name
 
+    if args.example:
+        return _init_example(args)
+    if args.phase is None or args.tickets is None:
+        raise OrchphaseError(
+            "init needs a PHASE and --tickets (like `orchphase init a4 --tickets R08,R09`), "
+            "or --example"
+        )
     phase = scaffold.parse_phase(args.phase)
     tickets = scaffold.parse_tickets(args.tickets)
     plan = scaffold.plan(
@@ -334,6 +359,25 @@ def cmd_init(args: argparse.Namespace) -> int:
             f"note: no schemas in {display(args.schema)}: run `orchphase schema` so editors check"
         )
     print(f"next: fill every ${{...}}, then `pytest --phase {phase}`")
+    return EXIT_OK
+
+
+def _init_example(args: argparse.Namespace) -> int:
+    from pytest_orchphase import scaffold
+    from pytest_orchphase.errors import display
+
+    if args.phase is not None or args.tickets is not None:
+        raise OrchphaseError("--example writes the example phases: give no PHASE or --tickets")
+    files = scaffold.example_plan(args.criteria, args.data, args.schema)
+    scaffold.create_new(files, advice=scaffold.EXAMPLE_ADVICE)
+    for path, _ in files:
+        print(f"created {display(path)}")
+    folders = []
+    if args.criteria != DEFAULT_CRITERIA:
+        folders.append(f"--orchphase-criteria {display(args.criteria)}")
+    if args.data != DEFAULT_DATA:
+        folders.append(f"--orchphase-data {display(args.data)}")
+    print(f"next: pytest {' '.join([*folders, '--phase a1'])}  (then a2, a3)")
     return EXIT_OK
 
 

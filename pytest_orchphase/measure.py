@@ -285,7 +285,8 @@ def measure_phase(
             place = agent_place[agent][:2]
             per_agent[agent].add(call, cost)
         per_place[place].add(call, cost)
-        per_model[(*place, call.model)].add(call, cost)
+        model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
+        per_model[model_place].add(call, cost)
 
     measured = Measured(
         files=scan.files,

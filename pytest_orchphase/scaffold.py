@@ -10,12 +10,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.report.write import atomic_write
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 PHASE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")  # the pattern of CriteriaFile.phase
 TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -332,14 +340,14 @@ def plan(
     return Scaffold(folder, files, existed)
 
 
-def create_new(files: Sequence[tuple[Path, str]]) -> None:
+def create_new(
+    files: Sequence[tuple[Path, str]], advice: str = "move it away or pick another phase or tickets"
+) -> None:
     """Write every file, or none: refuse when any exists; undo on a failed write."""
     for path, _ in files:
         if path.exists() or path.is_symlink():
             raise OrchphaseError(
-                "already exists; orchphase init never overwrites: move it away or pick "
-                "another phase or tickets",
-                path=path,
+                f"already exists; orchphase init never overwrites: {advice}", path=path
             )
         for parent in path.parents:
             if parent.exists() and not parent.is_dir():
@@ -371,3 +379,56 @@ def describe(scaffold: Scaffold, criteria: Path) -> list[str]:
     if scaffold.criteria_existed:
         lines.append(f"kept {display(criteria)} (it exists)")
     return lines
+
+
+# --------------------------------------------------------------------------- init --example
+
+EXAMPLE_PACKAGE = "pytest_orchphase"
+EXAMPLE_CRITERIA = "criteria"  # under pytest_orchphase/examples/: the repository's criteria/
+EXAMPLE_DATA = "orchestration-data"  # and its docs/orchestration-data/
+EXAMPLE_ADVICE = "move it away, or write the example into an empty folder"
+
+
+def _kind(name: str) -> str:
+    """The schema kind of an example file, from its name."""
+    if name == "baselines.yaml":
+        return "baselines"
+    if name in ("metadata.yaml", "execution-log.yaml"):
+        return name.removesuffix(".yaml")
+    return "criteria"
+
+
+def example_sources() -> dict[str, dict[str, str]]:
+    """The shipped example (package data): criteria/ and orchestration-data/, {relpath: text}."""
+    from importlib.resources import files
+
+    def walk(node: Traversable, prefix: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for child in node.iterdir():
+            rel = f"{prefix}{child.name}"
+            if child.is_dir():
+                found.update(walk(child, f"{rel}/"))
+            elif child.name.endswith(".yaml"):
+                found[rel] = child.read_text(encoding="utf-8")
+        return found
+
+    root = files(EXAMPLE_PACKAGE) / "examples"
+    return {part: walk(root / part, "") for part in (EXAMPLE_CRITERIA, EXAMPLE_DATA)}
+
+
+def example_plan(criteria_dir: Path, data_root: Path, schema_dir: Path) -> list[tuple[Path, str]]:
+    """The example phases a1-a3 with their criteria, baselines and schemas, placed in the given
+    folders; each file's schema line points at ``schema_dir``. Nothing is written here."""
+    from pytest_orchphase.schema import KINDS, file_name, modeline, render
+
+    planned: list[tuple[Path, str]] = []
+    sources = example_sources()
+    for part, folder in ((EXAMPLE_CRITERIA, criteria_dir), (EXAMPLE_DATA, data_root)):
+        for rel, text in sorted(sources[part].items()):
+            path = folder / rel
+            first, _, rest = text.partition("\n")
+            if first.startswith("# yaml-language-server:"):
+                text = f"{modeline(_kind(path.name), path.parent, schema_dir)}\n{rest}"
+            planned.append((path, text))
+    planned += [(schema_dir / file_name(kind), render(kind)) for kind in KINDS]
+    return planned

@@ -143,14 +143,16 @@ class _Builder:
                         field=dotted((*at, key)),
                     )
                 first_line[key] = line
-                self.marks[(*at, key)] = (line, column)
-                result[key] = self.build(value_node, (*at, key))
+                here = (*at, key)  # named: mypy targeting 3.10 misreads d[(*a, b)] as PEP 646
+                self.marks[here] = (line, column)
+                result[key] = self.build(value_node, here)
             return result
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
-                self.marks[(*at, index)] = self._mark(item)
-                items.append(self.build(item, (*at, index)))
+                here = (*at, index)
+                self.marks[here] = self._mark(item)
+                items.append(self.build(item, here))
             return items
         if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: C gives "", Python None
             self._check_plain(node, at)

@@ -6,7 +6,7 @@ import contextlib
 import shutil
 
 import pytest
-from support import REPO, Edit
+from support import REPO, Edit, edit_in
 
 # Inline pytester runs drop the modules they imported when they end. The C extensions of PyYAML,
 # pydantic and numpy cannot be imported twice in a process, so load them once, up front.
@@ -35,11 +35,4 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
 @pytest.fixture
 def edit(project: pytest.Pytester) -> Edit:
     """Replace one exact snippet in a project file (fails loudly if the snippet is absent)."""
-
-    def replace(relpath: str, old: str, new: str) -> None:
-        path = project.path / relpath
-        text = path.read_text()
-        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {relpath}"
-        path.write_text(text.replace(old, new))
-
-    return replace
+    return edit_in(project.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,18 @@ A3_LOG = "docs/orchestration-data/phase-a3-r03-r06-r07/execution-log.yaml"
 Edit = Callable[[str, str, str], None]
 
 
+def edit_in(project: Path) -> Edit:
+    """Replace one exact snippet in a file of ``project`` (fails loudly if it is absent)."""
+
+    def replace(relpath: str, old: str, new: str) -> None:
+        path = project / relpath
+        text = path.read_text()
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {relpath}"
+        path.write_text(text.replace(old, new))
+
+    return replace
+
+
 def fail_a2(edit: Edit) -> None:
     """Make phase a2 fail: Haiku needed three fix loops on R03."""
     edit(
@@ -21,3 +34,14 @@ def fail_a2(edit: Edit) -> None:
         "      fix_loops: 1\n      errors_encountered:",
         "      fix_loops: 3\n      errors_encountered:",
     )
+
+
+def nox_constant(name: str) -> object:
+    """A constant of noxfile.py (the test matrix: PYTHONS, PYTEST_FLOOR), read without nox."""
+    tree = ast.parse((REPO / "noxfile.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"noxfile.py defines no {name}")
