@@ -241,18 +241,31 @@ def test_new_user_installs_the_wheel_into_an_empty_project(
     new_user_session(bindir, project)
 
 
-# --------------------------------------------------------------------------- the floor
+# --------------------------------------------------------------------------- both ends
 
 
-def test_suite_passes_on_the_oldest_declared_python_and_pytest(make_venv: Venv) -> None:
-    """The declared floor, proven: pytest 8.0 and the oldest declared Python available, with the
-    wheel installed, run this repository's tests (all but these package tests)."""
-    python = find_python(PYTHONS[0]) or Path(sys.executable)
-    bindir = make_venv(python, f"pytest=={PYTEST_FLOOR}.*", extra="[test]")
+@pytest.mark.parametrize(
+    ("end", "python_version", "pytest_requirement"),
+    [
+        ("floor", PYTHONS[0], f"pytest=={PYTEST_FLOOR}.*"),
+        ("newest", PYTHONS[-1], "pytest"),  # pip takes the newest release
+    ],
+)
+def test_suite_passes_at_both_ends_of_the_matrix(
+    end: str, python_version: str, pytest_requirement: str, make_venv: Venv
+) -> None:
+    """What noxfile.py runs, at its two ends: the oldest declared Python with the oldest declared
+    pytest, the newest with the newest; the wheel installed, this repository's tests run there
+    (all but these package tests)."""
+    python = find_python(python_version)
+    if python is None:
+        python = Path(sys.executable)  # the pytest end is proven all the same
+    bindir = make_venv(python, pytest_requirement, extra="[test]")
     env = user_env(bindir)
     got = must(run(["pytest", "--version"], cwd=REPO, env=env)).stdout
     got += must(run(["python", "--version"], cwd=REPO, env=env)).stdout
-    assert f"pytest {PYTEST_FLOOR}." in got, got
+    if end == "floor":
+        assert f"pytest {PYTEST_FLOOR}." in got, got
     result = run(
         ["pytest", "-m", "not package", "-p", "no:cacheprovider", "-n", "2", "-q"],
         cwd=REPO,
