@@ -365,6 +365,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def _init_example(args: argparse.Namespace) -> int:
     from pytest_orchphase import scaffold
     from pytest_orchphase.errors import display
+    from pytest_orchphase.settings import Origin
 
     if args.phase is not None or args.tickets is not None:
         raise OrchphaseError("--example writes the example phases: give no PHASE or --tickets")
@@ -372,12 +373,11 @@ def _init_example(args: argparse.Namespace) -> int:
     scaffold.create_new(files, advice=scaffold.EXAMPLE_ADVICE)
     for path, _ in files:
         print(f"created {display(path)}")
-    folders = []
-    if args.criteria != DEFAULT_CRITERIA:
-        folders.append(f"--orchphase-criteria {display(args.criteria)}")
-    if args.data != DEFAULT_DATA:
-        folders.append(f"--orchphase-data {display(args.data)}")
-    print(f"next: pytest {' '.join([*folders, '--phase a1'])}  (then a2, a3)")
+    # pytest finds the folders the environment or the configuration named; not these:
+    folders = (args.settings.criteria, args.settings.data)
+    given = [s for s in folders if s.origin is Origin.COMMAND_LINE and s.path]
+    options = [f"--orchphase-{s.key.name} {display(s.path)}" for s in given]
+    print(f"next: pytest {' '.join([*options, '--phase a1'])}  (then a2, a3)")
     return EXIT_OK
 
 

@@ -89,7 +89,9 @@ def test_init_example_never_overwrites_and_writes_nothing(
 
 
 def test_init_example_into_folders_outside_the_project(
-    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+    pytester: pytest.Pytester,
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Absolute folders elsewhere: the schema lines point at the schemas from where each file is,
     and the phase runs with the same folders given to pytest, in both spellings."""
@@ -98,6 +100,10 @@ def test_init_example_into_folders_outside_the_project(
     args = ["init", "--example", "--criteria", str(criteria), f"--data={data}"]
     assert cli.main([*args, "--schema", str(schema)]) == 0
     assert os.listdir(pytester.path) == []
+    assert capsys.readouterr().out.endswith(
+        f"next: pytest --orchphase-criteria {criteria} --orchphase-data {data} --phase a1"
+        "  (then a2, a3)\n"
+    )
     for yaml_file in [*criteria.glob("*.yaml"), *data.glob("*/*.yaml")]:
         first = yaml_file.read_text().splitlines()[0]
         target = first.removeprefix("# yaml-language-server: $schema=")
