@@ -22,13 +22,7 @@ from pytest_orchphase import cli
 WORKFLOW = REPO / "docs" / "ci" / "phase-gate.yml"
 GITLAB = REPO / "docs" / "ci" / "gitlab-ci.yml"
 COMMENT_LIMIT = 65536
-CHECK_JSONSCHEMA = [
-    sys.executable,
-    "-m",
-    "check_jsonschema",
-    "--builtin-schema",
-    "vendor.github-workflows",
-]
+CHECK_JSONSCHEMA = [sys.executable, "-m", "check_jsonschema", "--builtin-schema"]
 
 
 def workflow() -> dict[Any, Any]:
@@ -114,11 +108,13 @@ def runner(example: Path, tmp_path: Path) -> Runner:
 # --------------------------------------------------------------------------- validity
 
 
-def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
+def check_jsonschema(
+    path: Path, schema: str = "vendor.github-workflows"
+) -> subprocess.CompletedProcess[str]:
     if importlib.util.find_spec("check_jsonschema") is None:
         pytest.skip("check-jsonschema is not installed (pip install -e '.[test]')")
     return subprocess.run(
-        [*CHECK_JSONSCHEMA, str(path)],
+        [*CHECK_JSONSCHEMA, schema, str(path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -132,6 +128,14 @@ def test_workflow_is_valid_for_github(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text(WORKFLOW.read_text().replace("runs-on:", "run-on:"))
     assert check_jsonschema(broken).returncode == 1
+
+
+def test_gitlab_job_is_valid_for_gitlab(tmp_path: Path) -> None:
+    result = check_jsonschema(GITLAB, "vendor.gitlab-ci")
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text(GITLAB.read_text().replace("  script:", "  scripts:"))
+    assert check_jsonschema(broken, "vendor.gitlab-ci").returncode == 1
 
 
 def test_workflow_does_what_docs_ci_says() -> None:
