@@ -29,6 +29,7 @@ _SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
 # Bedrock / Vertex spellings: "us.anthropic.claude-…-v1:0", "claude-…@20250929".
 _PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic[./]")
 _PROVIDER_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
+_SNAPSHOT_DATE = re.compile(r"-20\d{6}$")
 
 
 class UnknownModelWarning(UserWarning):
@@ -55,6 +56,9 @@ class ModelPrice:
     fast_output: float | None = None
     #: (until, rates) pairs: the rates in force for calls made before ``until``, oldest first.
     earlier: tuple[tuple[date, Rates], ...] = ()
+    #: Where the rates were read and on which day (``None`` when the price file does not say).
+    source: str | None = None
+    read: str | None = None
 
 
 @dataclass
@@ -70,6 +74,8 @@ class PriceTable:
     sources: list[Path] = field(default_factory=list)
     #: Models seen by :meth:`cost` without a price, with how many calls each.
     unknown_models: dict[str, int] = field(default_factory=dict)
+    #: Model ids the price files declare unpriced, with why (no published rate was found).
+    unpriced: dict[str, str] = field(default_factory=dict)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -96,8 +102,12 @@ class PriceTable:
     def _merge(self, data: dict[str, Any], path: Path) -> None:
         for model_id, entry in (data.get("models") or {}).items():
             self.models[model_id] = _model_price(entry)
+            self.unpriced.pop(model_id, None)
             for alias in entry.get("aliases") or ():
                 self.aliases[alias] = model_id
+        for model_id, why in (data.get("unpriced") or {}).items():
+            self.unpriced[model_id] = " ".join(str(why).split())
+            self.models.pop(model_id, None)
         families = data.get("family_defaults") or {}
         self.family_defaults.update({k.lower(): v for k, v in families.items()})
         geos = data.get("geo_multipliers") or {}
@@ -119,15 +129,32 @@ class PriceTable:
         """
         name = _SUFFIX_1M.sub("", model.strip())
         for candidate in _spellings(name):
+            if candidate in self.unpriced:
+                return None
             if candidate in self.models:
                 return candidate
             target = self.aliases.get(candidate)
             if target is not None and target in self.models:
                 return target
+            # A dated snapshot id of a model listed undated costs what the model costs.
+            undated = _SNAPSHOT_DATE.sub("", candidate)
+            if undated != candidate and undated not in self.unpriced:
+                target = undated if undated in self.models else self.aliases.get(undated)
+                if target is not None and target in self.models:
+                    return target
         family = self.family_defaults.get(name.lower())
         if family is not None and family != name:
             return self.resolve(family)
         return None
+
+    def why_unpriced(self, model: str) -> str:
+        """Why ``model`` has no price, and what to do about it."""
+        name = _SUFFIX_1M.sub("", model.strip())
+        for candidate in _spellings(name):
+            why = self.unpriced.get(candidate)
+            if why is not None:
+                return f"no published price: {why}; add it with --prices FILE"
+        return "not in the price table; add it to a price file given with --prices"
 
     def price(self, model: str) -> ModelPrice | None:
         canonical = self.resolve(model)
@@ -144,7 +171,7 @@ class PriceTable:
             if not seen:
                 warnings.warn(
                     f"no price for model {call.model!r}: its cost is unknown "
-                    "(add it to a price file given with --prices)",
+                    f"({self.why_unpriced(call.model)})",
                     UnknownModelWarning,
                     stacklevel=2,
                 )
@@ -214,7 +241,10 @@ def _model_price(entry: dict[str, Any]) -> ModelPrice:
     for old in sorted(entry.get("earlier") or (), key=lambda e: e["until"]):
         changes = {name: float(old[name]) for name in _RATE_NAMES if old.get(name) is not None}
         earlier.append((old["until"], replace(rates, **changes)))
+    read = entry.get("read")
     return ModelPrice(
+        source=str(entry["source"]) if entry.get("source") else None,
+        read=str(read) if read is not None else None,
         rates=rates,
         long_context_above=int(long_context["above_prompt_tokens"]) if long_context else None,
         long_context=_rates(long_context) if long_context else None,

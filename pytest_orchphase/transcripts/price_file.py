@@ -57,6 +57,9 @@ class EarlierFile(_Strict):
 
 class ModelFile(RatesFile):
     aliases: list[str] = Field(default_factory=list)
+    #: Where the rates were read (a URL of Anthropic's published pricing) and on which day.
+    source: str | None = None
+    read: date | None = None
     long_context: LongContextFile | None = None
     fast: FastFile | None = None
     earlier: list[EarlierFile] = Field(default_factory=list)
@@ -71,6 +74,8 @@ class PriceFile(_Strict):
     geo_multipliers: dict[str, float] = Field(default_factory=dict)
     family_defaults: dict[str, str] = Field(default_factory=dict)
     models: dict[str, ModelFile] = Field(default_factory=dict)
+    #: Model ids known to have no published price, with why: never priced, always flagged.
+    unpriced: dict[str, str] = Field(default_factory=dict)
 
 
 def read_price_file(path: Path) -> PriceFile:

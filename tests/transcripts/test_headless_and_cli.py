@@ -252,3 +252,58 @@ def test_extract_shows_progress_only_on_a_terminal(
     assert main(["extract", "--json", str(home.root)]) == 0
     assert json.loads(capsys.readouterr().out)["totals"]["input_tokens"] == 3  # stdout stays JSON
     assert ("scanning 1/1 files" in err.getvalue()) is tty
+
+
+# -- orchphase prices -------------------------------------------------------------------------
+
+
+def test_prices_lists_every_rate_with_its_source_and_date(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["prices"]) == 0
+    out = capsys.readouterr().out
+    fable = next(line for line in out.splitlines() if line.startswith("claude-fable-5 "))
+    assert fable.split()[1:8] == ["10", "50", "12.5", "20", "1", "2026-11-29", fable.split()[7]]
+    assert "https://platform.claude.com/docs/en/about-claude/pricing" in fable
+    assert "unpriced: claude-fable-5-2:" in out
+    assert "sonnet = claude-sonnet-5-5" in out
+
+
+def test_prices_json_carries_source_and_date_of_each_model(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["prices", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    fable = doc["models"]["claude-fable-5-1"]
+    assert (fable["input"], fable["cache_read"], fable["read"]) == (10, 0.25, "2026-11-29")
+    assert fable["source"].startswith("https://platform.claude.com/")
+    assert "claude-mythos-5-2" in doc["unpriced"]
+    assert doc["seen"] == {}
+
+
+def test_prices_flags_a_model_seen_in_transcripts_without_a_price(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home.session(
+        [
+            assistant("msg_1", "req_1", model="claude-fable-5-2"),
+            assistant("msg_2", "req_2", model="claude-opus-4-7-20260416"),
+        ]
+    )
+    assert main(["prices", "--json", str(home.root)]) == 1
+    captured = capsys.readouterr()
+    seen = json.loads(captured.out)["seen"]
+    assert seen["claude-fable-5-2"] == {"calls": 1, "priced_as": None}
+    assert seen["claude-opus-4-7-20260416"]["priced_as"] == "claude-opus-4-7"
+    assert "no price for model 'claude-fable-5-2'" in captured.err
+    assert "no published price" in captured.err
+    assert main(["prices", str(home.root)]) == 1
+    assert "NO PRICE" in capsys.readouterr().out
+
+
+def test_prices_exits_0_when_every_model_seen_is_priced(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home.session([assistant("msg_1", "req_1", model="claude-fable-5")])
+    assert main(["prices", str(home.root)]) == 0
+    assert "no price" not in capsys.readouterr().err

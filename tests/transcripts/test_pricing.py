@@ -24,7 +24,87 @@ def call(model: str, **tokens: object) -> ApiCall:
 
 
 def test_shipped_table_says_when_it_was_taken(table: PriceTable) -> None:
-    assert table.taken == "2026-11"
+    assert table.taken == "2026-11-29"
+
+
+def test_every_shipped_rate_names_its_anthropic_source_and_the_day_it_was_read(
+    table: PriceTable,
+) -> None:
+    for model_id, price in table.models.items():
+        assert price.source is not None, model_id
+        assert price.source.startswith(
+            ("https://platform.claude.com/docs/", "https://docs.anthropic.com/")
+        ), model_id
+        assert price.read is not None and len(price.read) == len("2026-11-29"), model_id
+
+
+@pytest.mark.parametrize(
+    ("model", "rates"),
+    [
+        # Anthropic's pricing page, read 2026-11-29: input, output, 5m write, 1h write, read.
+        ("claude-fable-5", (10, 50, 12.5, 20, 1)),
+        ("claude-mythos-5", (10, 50, 12.5, 20, 1)),
+        ("claude-fable-5-1", (10, 50, 12.5, 20, 0.25)),
+        ("claude-mythos-5-1", (10, 50, 12.5, 20, 0.25)),
+        ("claude-3-7-sonnet-20250219", (3, 15, 3.75, 6, 0.30)),
+        ("claude-3-5-sonnet-20241022", (3, 15, 3.75, 6, 0.30)),
+        ("claude-3-5-sonnet-20240620", (3, 15, 3.75, 6, 0.30)),
+        ("claude-3-5-haiku-20241022", (0.80, 4, 1, 1.6, 0.08)),
+        ("claude-3-haiku-20240307", (0.25, 1.25, 0.30, 0.50, 0.03)),
+        ("claude-3-opus-20240229", (15, 75, 18.75, 30, 1.50)),
+    ],
+)
+def test_models_real_sessions_use_are_priced(
+    table: PriceTable, model: str, rates: tuple[float, ...]
+) -> None:
+    c = call(
+        model,
+        input_tokens=M,
+        output_tokens=2 * M,
+        cache_creation_input_tokens=7 * M,
+        cache_creation_1h_tokens=3 * M,
+        cache_read_input_tokens=5 * M,
+    )
+    inp, out, w5, w1, read = rates
+    assert table.cost(c) == pytest.approx(inp + 2 * out + 4 * w5 + 3 * w1 + 5 * read)
+
+
+@pytest.mark.parametrize(
+    ("dated", "model"),
+    [
+        ("claude-opus-4-6-20260205", "claude-opus-4-6"),
+        ("claude-opus-4-7-20260416", "claude-opus-4-7"),
+        ("claude-haiku-4-5-20251001", "claude-haiku-4-5-20251001"),
+    ],
+)
+def test_dated_ids_of_current_models_cost_what_the_model_costs(
+    table: PriceTable, dated: str, model: str
+) -> None:
+    assert table.resolve(dated) == model
+
+
+@pytest.mark.parametrize("model", ["claude-fable-5-2", "claude-mythos-5-2[1m]"])
+def test_a_model_without_an_anthropic_price_is_never_guessed(model: str) -> None:
+    table = PriceTable.load()
+    assert table.resolve(model) is None
+    with pytest.warns(UnknownModelWarning, match="no published price"):
+        assert table.cost(call(model, input_tokens=10)) is None
+    # Nor through its undated family or a dated spelling.
+    assert table.resolve(model.replace("[1m]", "") + "-20261109") is None
+
+
+def test_a_price_file_can_price_a_model_the_shipped_table_leaves_unpriced(
+    tmp_path: Path,
+) -> None:
+    override = tmp_path / "p.yaml"
+    override.write_text(
+        "models:\n  claude-fable-5-2:\n    source: my invoice\n    read: 2026-11-30\n"
+        "    input: 8\n    output: 40\n    cache_write_5m: 10\n    cache_write_1h: 16\n"
+        "    cache_read: 0.2\n"
+    )
+    table = PriceTable.load(override)
+    assert table.cost(call("claude-fable-5-2", input_tokens=M)) == pytest.approx(8)
+    assert table.models["claude-fable-5-2"].read == "2026-11-30"
 
 
 def test_formula_prices_1h_and_5m_cache_writes_apart(table: PriceTable) -> None:
@@ -102,11 +182,13 @@ def test_undated_aliases_resolve(table: PriceTable, alias: str, canonical: str) 
 
 
 def test_family_name_uses_the_configured_default(table: PriceTable, tmp_path: Path) -> None:
-    assert table.resolve("sonnet") == "claude-sonnet-4-5-20250929"
-    assert table.resolve("Opus") == "claude-opus-4-6"
+    # Claude Code's own aliases since 2.1.293.
+    assert table.resolve("sonnet") == "claude-sonnet-5-5"
+    assert table.resolve("Opus") == "claude-opus-5-5"
+    assert table.resolve("haiku") == "claude-haiku-5-5"
     override = tmp_path / "p.yaml"
-    override.write_text("family_defaults:\n  haiku: claude-haiku-5-5\n")
-    assert PriceTable.load(override).resolve("haiku") == "claude-haiku-5-5"
+    override.write_text("family_defaults:\n  haiku: claude-haiku-4-5\n")
+    assert PriceTable.load(override).resolve("haiku") == "claude-haiku-4-5-20251001"
 
 
 def test_unknown_model_has_no_cost_and_warns() -> None:
