@@ -53,6 +53,9 @@ _USAGE = b'"usage"'
 _USER = b'"user"'
 #: Claude Code's own note in the user's turn, not a prompt the user wrote.
 _INTERRUPTED = "[Request interrupted"
+#: Lines without usage that are still read: inline sidechain lines (their chain leads to a
+#: Task), and a background agent's launch result and completion notice.
+_ALSO_READ = (b'"isSidechain":true', b'"isSidechain": true')
 Key = tuple[str, str]
 
 
@@ -157,7 +160,7 @@ def merge_call(into: ApiCall, other: ApiCall) -> None:
     into.web_search_requests = max(into.web_search_requests, other.web_search_requests)
     into.speed = into.speed or other.speed
     into.inference_geo = into.inference_geo or other.inference_geo
-    if into.agent_id is None and other.agent_id is not None:
+    if other.agent_id not in (None, INLINE_SIDECHAIN) and into.agent_id in (None, INLINE_SIDECHAIN):
         into.agent_id = other.agent_id
     into.compaction = into.compaction or other.compaction
     into.session_id = into.session_id or other.session_id
@@ -169,6 +172,11 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.res = FileResult(path=path)
         self.file_agent = path.name[len("agent-") :].split(".")[0] if is_agent_file(path) else None
+        #: Inline sidechains (Claude Code 1.0.x-2.0.x): line uuid -> parentUuid, the chains'
+        #: root prompts (uuid -> text, in file order), and the first line uuid of each call.
+        self.parents: dict[str, str | None] = {}
+        self.roots: dict[str, str] = {}
+        self.chain_of: dict[Key, str] = {}
 
     def warn_line(self, lineno: int, what: str) -> None:
         self.res.malformed += 1
@@ -179,6 +187,8 @@ class _Reader:
         if not isinstance(obj, dict):
             raise _Bad
         kind = obj.get("type")
+        if obj.get("isSidechain") is True and self.file_agent is None:
+            self.sidechain_line(obj)
         if kind == "assistant":
             self.assistant(obj, lineno, self.top_agent(obj))
         elif kind == "progress":
@@ -197,6 +207,19 @@ class _Reader:
         if obj.get("isSidechain") is not True and self.file_agent is None:
             return None
         return _opt_str(obj.get("agentId")) or self.file_agent or INLINE_SIDECHAIN
+
+    def sidechain_line(self, obj: dict[str, Any]) -> None:
+        """Remember where an inline sidechain line hangs, and the prompt of each chain's root."""
+        uuid = obj.get("uuid")
+        if not isinstance(uuid, str):
+            return
+        parent = obj.get("parentUuid")
+        self.parents[uuid] = parent if isinstance(parent, str) and parent else None
+        if self.parents[uuid] is None and obj.get("type") == "user":
+            msg = obj.get("message")
+            text = _text_of(msg.get("content") if isinstance(msg, dict) else None)
+            if text is not None:
+                self.roots[uuid] = text
 
     def agent_progress(self, obj: dict[str, Any], data: dict[str, Any], lineno: int) -> None:
         agent_id = _opt_str(data.get("agentId")) or INLINE_SIDECHAIN
@@ -244,6 +267,8 @@ class _Reader:
         call.compaction = agent_id is not None and agent_id.startswith(COMPACTION_PREFIX)
         call.path = self.res.path
         stamp = outer.get("timestamp")
+        if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):
+            self.chain_of.setdefault(key, outer["uuid"])
         old = self.res.calls.get(key)
         if old is None:
             self.res.calls[key] = call
@@ -297,9 +322,6 @@ class _Reader:
         result = obj.get("toolUseResult")
         if not isinstance(result, dict):
             return
-        agent_id = result.get("agentId")
-        if not isinstance(agent_id, str) or not agent_id:
-            return
         tool_use_id: str | None = None
         msg = obj.get("message")
         content = msg.get("content") if isinstance(msg, dict) else None
@@ -308,6 +330,13 @@ class _Reader:
                 if isinstance(block, dict) and block.get("type") == "tool_result":
                     tool_use_id = _opt_str(block.get("tool_use_id"))
                     break
+        agent_id = result.get("agentId")
+        if agent_id is None and tool_use_id in self.res.spawns and "totalTokens" in result:
+            # Claude Code 1.0.x: a Task result names no agent; its inline sidechain is named
+            # by the Task's tool_use id (see resolve_sidechains).
+            agent_id = tool_use_id
+        if not isinstance(agent_id, str) or not agent_id:
+            return
         usage = result.get("usage")
         self.res.results.append(
             ToolResult(
@@ -334,6 +363,54 @@ class _Reader:
         if tool_use_id is not None:
             self.res.links.setdefault(self.file_agent, tool_use_id)
 
+    def resolve_sidechains(self) -> None:
+        """Attribute each inline sidechain call to the Task whose ``input.prompt`` is its chain's
+        root prompt (walking ``parentUuid`` up); the chain is named by that Task's tool_use id.
+        Several Tasks with the same prompt take the chains with that prompt in order."""
+        if not self.chain_of:
+            return
+        by_prompt: dict[str, list[str]] = {}
+        for tool_use_id, spawn in self.res.spawns.items():
+            if spawn.prompt is not None:
+                by_prompt.setdefault(spawn.prompt, []).append(tool_use_id)
+        task_of_root: dict[str, str] = {}
+        for root, prompt in self.roots.items():
+            waiting = by_prompt.get(prompt)
+            if waiting:
+                task_of_root[root] = waiting.pop(0)
+        unmatched = 0
+        for key, uuid in self.chain_of.items():
+            task = task_of_root.get(self._root(uuid))
+            if task is None:
+                unmatched += 1
+            else:
+                self.res.calls[key].agent_id = task
+        if unmatched:
+            self.res.warnings.append(
+                f"{self.res.path}: {unmatched} inline sidechain call(s) lead to no Task's prompt: "
+                "counted as one unnamed sidechain"
+            )
+
+    def _root(self, uuid: str) -> str:
+        seen = {uuid}
+        while True:
+            parent = self.parents.get(uuid)
+            if parent is None or parent not in self.parents or parent in seen:
+                return uuid
+            seen.add(parent)
+            uuid = parent
+
+
+def _text_of(content: Any) -> str | None:
+    """A user message's text: the string itself, or its text blocks joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [b.get("text") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+        if texts and all(isinstance(t, str) for t in texts):
+            return "".join(t for t in texts if isinstance(t, str))
+    return None
+
 
 def read_file(path: Path) -> FileResult:
     """Read one transcript, meta.json or headless result file. Never raises for bad content."""
@@ -345,6 +422,7 @@ def read_file(path: Path) -> FileResult:
             _read_lines(reader, path)
     except OSError as exc:
         reader.res.warnings.append(f"{path}: cannot read: {exc}")
+    reader.resolve_sidechains()
     return reader.res
 
 
@@ -385,7 +463,7 @@ def _read_lines(reader: _Reader, path: Path) -> None:
                             want_prompt = not reader.res.prompts
                     except ValueError:
                         pass  # counted below like any line
-            if _USAGE not in line:
+            if _USAGE not in line and not any(marker in line for marker in _ALSO_READ):
                 # Cannot carry usage: only check that it is one whole JSON object.
                 stripped = line.strip()
                 if not stripped:

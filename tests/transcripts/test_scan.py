@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from transcript_builders import (
     SESSION,
     ClaudeHome,
+    Line,
     agent_progress,
     agent_result,
     assistant,
@@ -29,6 +32,7 @@ from pytest_orchphase.transcripts import (
 )
 from pytest_orchphase.transcripts import scan as scan_module
 from pytest_orchphase.transcripts.layout import expand_paths
+from pytest_orchphase.transcripts.scan import INLINE_SIDECHAIN
 
 SONNET = "claude-sonnet-4-5-20250929"
 
@@ -309,3 +313,86 @@ def test_usage_details_are_read_for_pricing(home: ClaudeHome) -> None:
     assert (call.web_search_requests, call.speed, call.inference_geo) == (2, "fast", "us")
     assert call.timestamp is not None and call.timestamp.year == 2026
     assert call.session_id == SESSION
+
+
+# -- inline sidechains (Claude Code 1.0.x-2.0.x) -----------------------------------------------
+
+
+def _chained(line: dict[str, Any], uuid: str, parent: str | None) -> dict[str, Any]:
+    """``line`` as an inline sidechain line of Claude Code 1.0.x: no agentId, linked by uuid."""
+    line = {**line, "isSidechain": True, "uuid": uuid, "parentUuid": parent, "version": "1.0.98"}
+    line.pop("agentId", None)
+    return line
+
+
+def _task_result_1_0(tool_use_id: str, u: dict[str, Any]) -> dict[str, Any]:
+    """A 1.0.x Task result: ``toolUseResult`` without agentId or status."""
+    line = agent_result(tool_use_id, "unused", u)
+    result = line["toolUseResult"]
+    for key in ("agentId", "status", "prompt"):
+        result.pop(key)
+    return line
+
+
+def _inline_session(home: ClaudeHome, prompts: list[str]) -> Path:
+    """A main session spawning one parallel Task per prompt, each with a two-call chain."""
+    spawns = [
+        spawn_block(f"toolu_{i}", description=f"task {i}", prompt=p, model=None)
+        for i, p in enumerate(prompts)
+    ]
+    lines: list[Line] = [assistant("msg_M", "req_M", content=spawns)]
+    for i, prompt in enumerate(prompts):
+        root = user(prompt)
+        lines.append(_chained(root, f"root-{i}", None))
+        first = assistant(f"msg_{i}a", f"req_{i}a", u=usage(inp=10 + i, out=5))
+        lines.append(_chained(first, f"a-{i}", f"root-{i}"))
+        lines.append(_chained(user("tool output"), f"t-{i}", f"a-{i}"))
+        last = assistant(f"msg_{i}b", f"req_{i}b", u=usage(inp=20 + i, cr=100, out=7))
+        lines.append(_chained(last, f"b-{i}", f"t-{i}"))
+    for i in range(len(prompts)):
+        lines.append(_task_result_1_0(f"toolu_{i}", usage(inp=20 + i, cr=100, out=7)))
+    return home.session(lines)
+
+
+def test_inline_sidechains_are_attributed_to_their_task_by_root_prompt(home: ClaudeHome) -> None:
+    scan = scan_paths([_inline_session(home, ["Find the bug", "Write the docs", "Run the tests"])])
+    agents = {c.message_id: c.agent_id for c in scan.calls}
+    assert agents == {
+        "msg_M": None,
+        "msg_0a": "toolu_0",
+        "msg_0b": "toolu_0",
+        "msg_1a": "toolu_1",
+        "msg_1b": "toolu_1",
+        "msg_2a": "toolu_2",
+        "msg_2b": "toolu_2",
+    }
+    assert [scan.agents[f"toolu_{i}"].description for i in range(3)] == [
+        "task 0",
+        "task 1",
+        "task 2",
+    ]
+    assert scan.agents["toolu_1"].prompt == "Write the docs"
+    assert scan.agents["toolu_1"].tool_use_count == 12  # the 1.0.x Task result is linked
+    assert not scan.warnings
+    assert len(scan.calls) == 7  # the results' usage is the chains' last calls, not new ones
+
+
+def test_inline_sidechains_with_the_same_prompt_take_the_tasks_in_order(
+    home: ClaudeHome,
+) -> None:
+    scan = scan_paths([_inline_session(home, ["Same", "Same"])])
+    agents = {c.message_id: c.agent_id for c in scan.calls}
+    assert (agents["msg_0a"], agents["msg_1b"]) == ("toolu_0", "toolu_1")
+
+
+def test_an_inline_chain_that_leads_to_no_task_stays_unnamed_and_says_so(
+    home: ClaudeHome,
+) -> None:
+    session = _inline_session(home, ["Find the bug"])
+    stray = assistant("msg_X", "req_X", u=usage(inp=3, out=2))
+    with session.open("a") as fh:
+        fh.write(json.dumps(_chained(user("Nobody asked"), "root-x", None)) + "\n")
+        fh.write(json.dumps(_chained(stray, "x-1", "root-x")) + "\n")
+    scan = scan_paths([session])
+    assert {c.message_id: c.agent_id for c in scan.calls}["msg_X"] == INLINE_SIDECHAIN
+    assert any("lead to no Task's prompt" in w for w in scan.warnings)
