@@ -174,7 +174,7 @@ _TOKEN_HEADERS = ["input", "output", "cache write", "cache read", "calls", "USD"
 def _figures(t: Totals) -> list[str]:
     return [
         f"{t.input_tokens:,}",
-        f"{t.output_tokens:,}",
+        ("≥" if t.output_lower_bound else "") + f"{t.output_tokens:,}",
         f"{t.cache_creation_input_tokens:,}",
         f"{t.cache_read_input_tokens:,}",
         f"{t.calls:,}",
@@ -184,7 +184,7 @@ def _figures(t: Totals) -> list[str]:
 
 def _usd(t: Totals) -> str:
     if t.unpriced_calls == 0:
-        return f"{t.priced_usd:,.4f}"
+        return ("≥" if "usd" in t.usage().lower_bounds else "") + f"{t.priced_usd:,.4f}"
     if t.unpriced_calls == t.calls:
         return "unknown"
     return f"≥{t.priced_usd:,.4f} ({t.unpriced_calls} unpriced)"
@@ -231,6 +231,9 @@ def extract_table(scan: Scan, costed: Costed, by: str) -> str:
     rows.append(["total", *[""] * (lead - 1), *_figures(total(costed))])
     table = tabulate(rows, headers=headers, stralign="left", disable_numparse=True)
     lines = [table, "", f"files: {scan.files:,}   malformed lines: {scan.malformed_lines:,}"]
+    every = total(costed)
+    if every.lower_bound_notes():
+        lines.append("≥: a lower bound: " + "; ".join(every.lower_bound_notes()))
     for result in scan.headless:
         reported = result.total_cost_usd
         lines.append(

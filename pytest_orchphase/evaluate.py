@@ -40,6 +40,15 @@ from pytest_orchphase.yamlio import Document, FieldPath
 
 SYMBOL = {"max": "<=", "below": "<", "min": ">=", "above": ">", "equals": "=="}
 BROKEN = {"max": ">", "below": ">=", "min": "<", "above": "<=", "equals": "!="}
+#: The operators a bounded figure can prove: a lower bound that already reaches a minimum
+#: proves it, and nothing else (the true figure may be higher); an upper bound the reverse.
+DECIDABLE = {
+    "exact": {"max", "below", "min", "above", "equals"},
+    "lower": {"min", "above"},
+    "upper": {"max", "below"},
+    "unknown": set(),
+}
+BOUND_WORDS = {"lower": "at least", "upper": "at most", "unknown": "about"}
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "tokens": parse_tokens,
     "percent": parse_percent,
@@ -247,8 +256,20 @@ class Verdict:
         actual = fmt(self.actual.value if self.actual else None, self.unit)
         if self.actual is not None and self.actual.mark:
             actual += f" ({self.actual.mark})"
+        bound = self.actual.bound if self.actual else "exact"
+        limit = fmt(self.limit, self.unit)
+        if bound != "exact":
+            actual = f"{BOUND_WORDS[bound]} {actual}"
+            if not self.passed:  # undecidable, or not reached by the bound itself
+                kind = {"lower": "a lower", "upper": "an upper"}.get(bound, "a one-sided")
+                why = (
+                    f": {self.actual.bound_note}" if self.actual and self.actual.bound_note else ""
+                )
+                return (
+                    f"{self.label} {actual}: {kind} bound cannot prove {self.operator} {limit}{why}"
+                )
         sign = SYMBOL[self.operator or ""] if self.passed else BROKEN[self.operator or ""]
-        text = f"{self.label} {actual} {sign} {self.operator} {fmt(self.limit, self.unit)}"
+        text = f"{self.label} {actual} {sign} {self.operator} {limit}"
         if self.limit_note:
             text += f" ({self.limit_note})"
         if self.stretch is not None:
@@ -275,6 +296,7 @@ class Verdict:
             "baseline": self.params.baseline,
             "unit": self.unit,
             "actual": self.actual.value if self.actual else None,
+            "bound": self.actual.bound if self.actual else "exact",
             "operator": self.operator,
             "limit": self.limit,
             "limit_note": self.limit_note,
@@ -398,7 +420,9 @@ def evaluate(
         verdict.limit, verdict.limit_note = _limit_value(
             node.limit, unit, ctx, node.measure, resolve, registry
         )
-        verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit)
+        verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and (
+            operator in DECIDABLE[verdict.actual.bound]
+        )
     except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
         verdict.error = str(exc)
         verdict.passed = False
@@ -410,7 +434,9 @@ def evaluate(
             verdict.stretch, _ = _limit_value(
                 node.stretch, unit, ctx, node.measure, resolve, registry
             )
-            verdict.stretch_met = _holds(verdict.actual.value, operator, verdict.stretch, unit)
+            verdict.stretch_met = _holds(
+                verdict.actual.value, operator, verdict.stretch, unit
+            ) and (operator in DECIDABLE[verdict.actual.bound])
         except (MetricUnavailable, OrchphaseError) as exc:
             verdict.stretch_note = f"stretch not evaluated: {exc}"
     return verdict

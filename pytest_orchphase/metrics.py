@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -55,6 +55,9 @@ class Params:
     baseline: str | None = None
 
 
+Bound = Literal["exact", "lower", "upper", "unknown"]
+
+
 @dataclass(frozen=True)
 class Measurement:
     value: Value
@@ -64,6 +67,11 @@ class Measurement:
     #: Said beside the figure wherever it is shown: "estimated" (a figure from an estimate),
     #: "recorded in the log, not measured" (a hand figure in a measured phase); "" otherwise.
     mark: str = ""
+    #: "lower": the true figure is at least ``value``; "upper": at most; "unknown": neither
+    #: (derived from lower bounds pulling both ways). Only "exact" can decide every operator.
+    bound: Bound = "exact"
+    #: Why the figure is a bound.
+    bound_note: str = ""
 
 
 def origin_mark(origin: str, measured: bool) -> str:
@@ -331,6 +339,15 @@ def _ticket(ctx: MetricContext, ticket: str | None) -> tuple[str, Ticket]:
     return ticket, ctx.phase.tickets[ticket]
 
 
+def _bound_of(usage: Usage | None, measure: str) -> Bound:
+    return "lower" if usage is not None and usage.is_lower_bound(measure) else "exact"
+
+
+def _flipped(bound: Bound) -> Bound:
+    """The bound of ``c − x`` given the bound of ``x``."""
+    return {"lower": "upper", "upper": "lower"}.get(bound, bound)  # type: ignore[return-value]
+
+
 def _tokens(ctx: MetricContext, usage: Usage, params: Params, source: str) -> Measurement:
     measure = params.measure or "total"
     unit = token_unit(measure)
@@ -340,6 +357,8 @@ def _tokens(ctx: MetricContext, usage: Usage, params: Params, source: str) -> Me
         source,
         note=usage.origin,
         mark=origin_mark(usage.origin, ctx.accounts.measured),
+        bound=_bound_of(usage, measure),
+        bound_note=usage.lower_bound_note,
     )
 
 
@@ -499,7 +518,7 @@ def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measureme
 )
 def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     m = _tokens(ctx, ctx.phase_usage(), p, ctx.src())
-    return Measurement(float(m.value) / ctx.n, m.unit, m.source, m.note)
+    return replace(m, value=float(m.value) / ctx.n)
 
 
 @metric(
@@ -510,12 +529,15 @@ def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measur
     ("measure",),
 )
 def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    values = [_tokens(ctx, ctx.ticket_usage(t), p, "").value for t in ctx.phase.tickets]
+    each = [_tokens(ctx, ctx.ticket_usage(t), p, "") for t in ctx.phase.tickets]
     unit = token_unit(p.measure)
+    low = [m for m in each if m.bound == "lower"]
     return Measurement(
-        sum(float(v) for v in values) / ctx.n,
+        sum(float(m.value) for m in each) / ctx.n,
         unit,
         ctx.src("", "tickets") if ctx.phase.log.tickets else ctx.src(),
+        bound="lower" if low else "exact",
+        bound_note=low[0].bound_note if low else "",
     )
 
 
@@ -582,12 +604,15 @@ def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
 def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"
     base = ctx.baseline_figure(p.baseline, measure) * ctx.n
-    actual = ctx.phase_usage().measure(measure)
+    usage = ctx.phase_usage()
+    actual = usage.measure(measure)
     return Measurement(
         round((base - actual) / base * 100, 2),
         "percent",
         ctx.src(),
         note=f"baseline {p.baseline} {base:,.0f} for {ctx.n} tickets",
+        bound=_flipped(_bound_of(usage, measure)),
+        bound_note=usage.lower_bound_note,
     )
 
 
@@ -601,9 +626,17 @@ def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
 def _delta(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"
     base = ctx.baseline_figure(p.baseline, measure) * ctx.n
-    actual = ctx.phase_usage().measure(measure)
+    usage = ctx.phase_usage()
+    actual = usage.measure(measure)
     unit = token_unit(measure)
-    return Measurement(base - actual, unit, ctx.src(), note=f"baseline {base:,.0f}")
+    return Measurement(
+        base - actual,
+        unit,
+        ctx.src(),
+        note=f"baseline {base:,.0f}",
+        bound=_flipped(_bound_of(usage, measure)),
+        bound_note=usage.lower_bound_note,
+    )
 
 
 @metric(
@@ -616,9 +649,17 @@ def _delta(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
 def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"
     plan = ctx.baseline_figure(p.baseline, measure)
-    own = sum(ctx.ticket_usage(t).measure(measure) for t in ctx.phase.tickets)
+    usages = [ctx.ticket_usage(t) for t in ctx.phase.tickets]
+    own = sum(u.measure(measure) for u in usages)
     unit = token_unit(measure)
-    return Measurement(plan * ctx.n + own, unit, ctx.src())
+    low = [u for u in usages if u.is_lower_bound(measure)]
+    return Measurement(
+        plan * ctx.n + own,
+        unit,
+        ctx.src(),
+        bound="lower" if low else "exact",
+        bound_note=low[0].lower_bound_note if low else "",
+    )
 
 
 @metric(
@@ -629,14 +670,19 @@ def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     ("baseline", "measure"),
 )
 def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    unbatched = float(_unbatched(ctx, None, p).value)
-    actual = ctx.phase_usage().measure(p.measure or "total")
+    unbatched = _unbatched(ctx, None, p)
+    usage = ctx.phase_usage()
+    actual = usage.measure(p.measure or "total")
     unit = token_unit(p.measure)
+    # unbatched − batched: lower bounds on both sides leave the difference bounded neither way.
+    bounds = {unbatched.bound, _flipped(_bound_of(usage, p.measure or "total"))} - {"exact"}
     return Measurement(
-        unbatched - actual,
+        float(unbatched.value) - actual,
         unit,
         ctx.src(),
-        note=f"unbatched {unbatched:,.0f}, batched {actual:,.0f}",
+        note=f"unbatched {float(unbatched.value):,.0f}, batched {actual:,.0f}",
+        bound=bounds.pop() if len(bounds) == 1 else ("unknown" if bounds else "exact"),
+        bound_note=unbatched.bound_note or usage.lower_bound_note,
     )
 
 
@@ -705,7 +751,16 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
     planning = ctx.planning()
     share = planning.measure(p.measure or "total") / ctx.n if planning else 0.0
     mark = own.mark or (origin_mark(planning.origin, ctx.accounts.measured) if planning else "")
-    return Measurement(float(own.value) + share, own.unit, own.source, own.note, mark)
+    low = own.bound == "lower" or _bound_of(planning, p.measure or "total") == "lower"
+    return Measurement(
+        float(own.value) + share,
+        own.unit,
+        own.source,
+        own.note,
+        mark,
+        bound="lower" if low else "exact",
+        bound_note=own.bound_note or (planning.lower_bound_note if planning else ""),
+    )
 
 
 @metric(

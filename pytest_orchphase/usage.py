@@ -38,6 +38,9 @@ class Usage:
     usd: float | None = None
     origin: Origin = "estimated"
     usd_note: str = ""
+    #: The measures whose figure is only a lower bound (the true one may be higher), and why.
+    lower_bounds: frozenset[str] = frozenset()
+    lower_bound_note: str = ""
 
     @classmethod
     def estimated(cls, tokens: int) -> Usage:
@@ -57,6 +60,8 @@ class Usage:
         cache_read: int,
         usd: float | None,
         usd_note: str = "",
+        lower_bounds: frozenset[str] = frozenset(),
+        lower_bound_note: str = "",
     ) -> Usage:
         return cls(
             total=input + output + cache_write + cache_read,
@@ -67,6 +72,8 @@ class Usage:
             usd=usd,
             origin="measured",
             usd_note=usd_note,
+            lower_bounds=lower_bounds,
+            lower_bound_note=lower_bound_note,
         )
 
     def __add__(self, other: Usage) -> Usage:
@@ -81,7 +88,13 @@ class Usage:
             usd=usd,
             origin=weaker,
             usd_note=self.usd_note or other.usd_note,
+            lower_bounds=self.lower_bounds | other.lower_bounds,
+            lower_bound_note=self.lower_bound_note or other.lower_bound_note,
         )
+
+    def is_lower_bound(self, measure: str) -> bool:
+        """True when the figure for ``measure`` is only a lower bound of the true one."""
+        return measure in self.lower_bounds
 
     def measure(self, measure: str) -> float:
         """The figure for one measure: total, input, output, cache_write, cache_read or usd."""

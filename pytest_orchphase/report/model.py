@@ -161,6 +161,7 @@ def estimate_rows(phase: Phase, measured: Measured) -> list[dict[str, Any]]:
                 "measured": actual.total if actual else None,
                 "error_percent": error,
                 "usd": actual.usd if actual else None,
+                "lower_bounds": sorted(actual.lower_bounds) if actual else [],
             }
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_orchphase.evaluate import Verdict, fmt
+from pytest_orchphase.evaluate import BOUND_WORDS, Verdict, fmt
 from pytest_orchphase.runner import GATE_COVERS, GateResult
 
 Entry = dict[str, Any]
@@ -39,6 +39,7 @@ def criterion_entry(
         if single
         else f"{condition['combinator']}({', '.join(leaf['label'] for leaf in leaves)})",
         "actual": leaves[0]["actual"] if single else [leaf["actual"] for leaf in leaves],
+        "bound": leaves[0]["bound"] if single else [leaf["bound"] for leaf in leaves],
         "unit": leaves[0]["unit"] if single else [leaf["unit"] for leaf in leaves],
         "operator": leaves[0]["operator"] if single else condition["combinator"],
         "limit": leaves[0]["limit"] if single else [leaf["limit"] for leaf in leaves],
@@ -110,8 +111,12 @@ def row(entry: Entry) -> dict[str, str]:
                 values.append(str(leaf["operator"] or ""))
             elif key == "actual" and leaf.get("error"):
                 values.append("n/a")
-            elif key == "actual" and leaf.get("mark"):
-                values.append(f"{fmt(leaf[key], leaf['unit'])} ({leaf['mark']})")
+            elif key == "actual" and (leaf.get("mark") or leaf.get("bound", "exact") != "exact"):
+                bound = leaf.get("bound", "exact")
+                text = fmt(leaf[key], leaf["unit"])
+                if bound != "exact":
+                    text = f"{BOUND_WORDS[bound]} {text}"
+                values.append(f"{text} ({leaf['mark']})" if leaf.get("mark") else text)
             elif key == "stretch" and leaf["stretch"] is None:
                 continue
             else:
@@ -179,16 +184,22 @@ def estimate_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
     out = []
     for r in rows:
         error = r["error_percent"]
+        low = r.get("lower_bounds", [])
         usd = (
             ""
             if r["measured"] is None
             else ("unknown" if r["usd"] is None else fmt(r["usd"], "usd"))
         )
+        if usd.startswith("$") and "usd" in low:
+            usd = "≥ " + usd
+        measured = "" if r["measured"] is None else fmt(r["measured"], "tokens")
+        if measured and "total" in low:
+            measured = "≥ " + measured
         out.append(
             [
                 r["place"],
                 "" if r["estimated"] is None else fmt(r["estimated"], "tokens"),
-                "" if r["measured"] is None else fmt(r["measured"], "tokens"),
+                measured,
                 "" if error is None else f"{error:+.0f}%",
                 usd,
             ]

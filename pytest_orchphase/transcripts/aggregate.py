@@ -30,6 +30,10 @@ class Totals:
     unpriced_calls: int = 0
     models: list[str] = field(default_factory=list)
     unpriced_models: list[str] = field(default_factory=list)
+    #: Calls whose output count is a placeholder no record corrects (see ApiCall.output_exact).
+    inexact_output_calls: int = 0
+    #: Why the priced cost may be below the bill (from calls priced from under-pricing sources).
+    cost_lower_bound: list[str] = field(default_factory=list)
 
     def add(self, call: ApiCall, cost: float | None) -> None:
         self.input_tokens += call.input_tokens
@@ -37,6 +41,10 @@ class Totals:
         self.cache_creation_input_tokens += call.cache_creation_input_tokens
         self.cache_read_input_tokens += call.cache_read_input_tokens
         self.calls += 1
+        if not call.output_exact:
+            self.inexact_output_calls += 1
+        if call.cost_lower_bound and call.cost_lower_bound not in self.cost_lower_bound:
+            self.cost_lower_bound.append(call.cost_lower_bound)
         if cost is None:
             self.unpriced_calls += 1
             if call.model not in self.unpriced_models:
@@ -51,8 +59,28 @@ class Totals:
         """``None`` when any call of the group has no price (never a silent $0)."""
         return None if self.unpriced_calls else self.priced_usd
 
+    @property
+    def output_lower_bound(self) -> bool:
+        """True when the output count (and so the cost) is only a lower bound."""
+        return self.inexact_output_calls > 0
+
+    def lower_bound_notes(self) -> list[str]:
+        notes = []
+        if self.output_lower_bound:
+            notes.append(
+                f"{self.inexact_output_calls} sub-agent call(s) record only a placeholder "
+                "output count that no record read corrects"
+            )
+        return notes + self.cost_lower_bound
+
     def usage(self) -> Usage:
-        """The group as a phase's measured usage (four token kinds, cost or why it is unknown)."""
+        """The group as a phase's measured usage (four token kinds, cost or why it is unknown;
+        which figures are only lower bounds)."""
+        bounds: set[str] = set()
+        if self.output_lower_bound:
+            bounds |= {"output", "total", "usd"}
+        if self.cost_lower_bound:
+            bounds.add("usd")
         return Usage.measured(
             input=self.input_tokens,
             output=self.output_tokens,
@@ -60,6 +88,8 @@ class Totals:
             cache_read=self.cache_read_input_tokens,
             usd=self.cost_usd,
             usd_note="; ".join(f"model {m!r} has no price" for m in self.unpriced_models),
+            lower_bounds=frozenset(bounds),
+            lower_bound_note="; ".join(self.lower_bound_notes()),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -67,6 +97,7 @@ class Totals:
         cost = self.cost_usd
         out["cost_usd"] = None if cost is None else round(cost, 10)
         out["calls"] = self.calls
+        out["lower_bounds"] = sorted(self.usage().lower_bounds)
         return out
 
 

@@ -49,6 +49,12 @@ class ApiCall:
     #: True for a figure summed over many calls (a headless run's ``modelUsage``): no
     #: per-request tier (long context) applies to it.
     aggregate: bool = False
+    #: False when ``output_tokens`` is only what a sub-agent's own file (or its
+    #: ``agent_progress`` copy) records: a placeholder below the true count, which no record
+    #: read corrects. The call's output, and so its cost, are then lower bounds.
+    output_exact: bool = True
+    #: Why the call's cost, as priced, may be below what was billed ("" when it is exact).
+    cost_lower_bound: str = ""
 
     @property
     def prompt_tokens(self) -> int:

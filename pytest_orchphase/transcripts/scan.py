@@ -163,6 +163,7 @@ def merge_call(into: ApiCall, other: ApiCall) -> None:
     if other.agent_id not in (None, INLINE_SIDECHAIN) and into.agent_id in (None, INLINE_SIDECHAIN):
         into.agent_id = other.agent_id
     into.compaction = into.compaction or other.compaction
+    into.output_exact = into.output_exact or other.output_exact
     into.session_id = into.session_id or other.session_id
 
 
@@ -231,9 +232,11 @@ class _Reader:
             return
         if "sessionId" not in inner:
             inner = {**inner, "sessionId": obj.get("sessionId")}
-        self.assistant(inner, lineno, agent_id)
+        self.assistant(inner, lineno, agent_id, copy=True)
 
-    def assistant(self, outer: dict[str, Any], lineno: int, agent_id: str | None) -> None:
+    def assistant(
+        self, outer: dict[str, Any], lineno: int, agent_id: str | None, *, copy: bool = False
+    ) -> None:
         msg = outer.get("message")
         if not isinstance(msg, dict):
             raise _Bad
@@ -265,6 +268,8 @@ class _Reader:
         call.session_id = session
         call.agent_id = agent_id
         call.compaction = agent_id is not None and agent_id.startswith(COMPACTION_PREFIX)
+        # A sub-agent's own file and its agent_progress copies hold placeholder output counts.
+        call.output_exact = not copy and self.file_agent is None
         call.path = self.res.path
         stamp = outer.get("timestamp")
         if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):

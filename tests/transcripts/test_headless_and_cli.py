@@ -166,8 +166,11 @@ def test_extract_json_keys_and_values(home: ClaudeHome, capsys: pytest.CaptureFi
         "cache_read_input_tokens",
         "cost_usd",
         "calls",
+        "lower_bounds",
     }
     assert set(doc["totals"]) == keys
+    # the sub-agent's one call is corrected from the parent's record: every figure exact
+    assert doc["totals"]["lower_bounds"] == []
     assert all(set(m) == keys for m in doc["models"].values())
     assert doc["totals"]["output_tokens"] == 8 + 938
     assert doc["totals"]["calls"] == 2
@@ -307,3 +310,23 @@ def test_prices_exits_0_when_every_model_seen_is_priced(
     home.session([assistant("msg_1", "req_1", model="claude-fable-5")])
     assert main(["prices", str(home.root)]) == 0
     assert "no price" not in capsys.readouterr().err
+
+
+def test_extract_marks_placeholder_output_as_a_lower_bound(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = assistant("msg_S1", "req_S1", u=usage(inp=5, cw=100, out=1), agent_id="a1")
+    home.subagent(
+        "a1", [first, assistant("msg_S2", "req_S2", u=usage(inp=6, out=1), agent_id="a1")]
+    )
+    spawn = assistant("msg_P", "req_P", content=[spawn_block("toolu_T")])
+    home.session([spawn, agent_result("toolu_T", "a1", usage(inp=6, out=90))])
+    assert main(["extract", str(home.root), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["totals"]["output_tokens"] == 1 + 1 + 90  # the first call's 1 is a placeholder
+    assert doc["totals"]["lower_bounds"] == ["output", "total", "usd"]
+    (agent,) = doc["agents"]
+    assert agent["lower_bounds"] == ["output", "total", "usd"]
+    assert main(["extract", str(home.root), "--by", "agent"]) == 0
+    out = capsys.readouterr().out
+    assert "≥91" in out and "≥: a lower bound: 1 sub-agent call(s) record only a placeholder" in out
