@@ -153,6 +153,8 @@ class AgentRow:
             "description": info.description if info else None,
             "requested_model": info.requested_model if info else None,
             "status": info.status if info else None,
+            "background": info.background if info else False,
+            "resolved_model": info.resolved_model if info else None,
             "compaction": self.compaction,
             "models": list(self.totals.models),
         }

@@ -81,6 +81,13 @@ class AgentInfo:
     #: ``toolUseResult.totalToolUseCount`` and ``totalDurationMs``, when recorded.
     tool_use_count: int | None = None
     duration_ms: int | None = None
+    #: Launched with ``run_in_background`` (``toolUseResult.status == "async_launched"``): its
+    #: completion arrives as a ``<task-notification>`` that carries no usage.
+    background: bool = False
+    #: ``toolUseResult.resolvedModel`` of a background launch (the model it ran on).
+    resolved_model: str | None = None
+    #: True when the parent's records gave the true usage of the agent's last call.
+    last_call_corrected: bool = False
 
 
 @dataclass

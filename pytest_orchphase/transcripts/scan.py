@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -55,7 +56,13 @@ _USER = b'"user"'
 _INTERRUPTED = "[Request interrupted"
 #: Lines without usage that are still read: inline sidechain lines (their chain leads to a
 #: Task), and a background agent's launch result and completion notice.
-_ALSO_READ = (b'"isSidechain":true', b'"isSidechain": true')
+_ALSO_READ = (
+    b'"isSidechain":true',
+    b'"isSidechain": true',
+    b'"async_launched"',
+    b"<task-notification>",
+)
+_NOTICE_FIELD = re.compile(r"<(task-id|tool-use-id|status)>\s*([^<]*?)\s*</\1>")
 Key = tuple[str, str]
 
 
@@ -74,6 +81,7 @@ class ToolResult:
     usage: ApiCall | None
     tool_use_count: int | None
     duration_ms: int | None
+    resolved_model: str | None = None
 
 
 @dataclass
@@ -89,6 +97,8 @@ class FileResult:
     #: agent id -> spawning tool_use id, from agent_progress lines and meta.json files.
     links: dict[str, str] = field(default_factory=dict)
     metas: dict[str, AgentInfo] = field(default_factory=dict)
+    #: ``<task-notification>`` completions: (task id, tool_use id, status).
+    notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
     headless: list[HeadlessResult] = field(default_factory=list)
     #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
     prompts: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -268,8 +278,10 @@ class _Reader:
         call.session_id = session
         call.agent_id = agent_id
         call.compaction = agent_id is not None and agent_id.startswith(COMPACTION_PREFIX)
-        # A sub-agent's own file and its agent_progress copies hold placeholder output counts.
-        call.output_exact = not copy and self.file_agent is None
+        # A sub-agent's own file and its agent_progress copies hold placeholder output counts,
+        # except on a response's final line (stop_reason set; newer builds: usage.iterations).
+        final = msg.get("stop_reason") is not None or "iterations" in usage
+        call.output_exact = final or (not copy and self.file_agent is None)
         call.path = self.res.path
         stamp = outer.get("timestamp")
         if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):
@@ -326,6 +338,7 @@ class _Reader:
         self.prompt(obj)
         result = obj.get("toolUseResult")
         if not isinstance(result, dict):
+            self.notice(obj)
             return
         tool_use_id: str | None = None
         msg = obj.get("message")
@@ -352,7 +365,19 @@ class _Reader:
                 usage=usage_call(usage, "", "", "") if usage is not None else None,
                 tool_use_count=_opt_int(result.get("totalToolUseCount")),
                 duration_ms=_opt_int(result.get("totalDurationMs")),
+                resolved_model=_opt_str(result.get("resolvedModel")),
             )
+        )
+
+    def notice(self, obj: dict[str, Any]) -> None:
+        """A background agent's completion: a ``<task-notification>`` user message."""
+        msg = obj.get("message")
+        text = _text_of(msg.get("content") if isinstance(msg, dict) else None)
+        if text is None or not text.lstrip().startswith("<task-notification>"):
+            return
+        fields = dict(_NOTICE_FIELD.findall(text))
+        self.res.notices.append(
+            (fields.get("task-id"), fields.get("tool-use-id"), fields.get("status"))
         )
 
     def meta(self, obj: Any) -> None:
@@ -513,6 +538,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     metas: dict[str, AgentInfo] = {}
     tool_results: dict[str, ToolResult] = {}
     prompts: dict[str, tuple[str, str]] = {}
+    notices: list[tuple[str | None, str | None, str | None]] = []
     for res in results:
         scan.malformed_lines += res.malformed
         scan.warnings.extend(res.warnings)
@@ -535,6 +561,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
         for agent_id, tool_use_id in res.links.items():
             links.setdefault(agent_id, tool_use_id)
         metas.update(res.metas)
+        notices.extend(res.notices)
         for tr in res.results:
             tool_results.setdefault(tr.tool_use_id or f"agent:{tr.agent_id}", tr)
             if tr.tool_use_id is not None:
@@ -544,7 +571,9 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     scan.first_prompts = {session: text for session, (_, text) in prompts.items()}
 
     scan.agents = _agents(calls.values(), spawns, links, metas, tool_results.values())
+    _apply_notices(scan.agents, notices)
     _correct_last_calls(calls, tool_results.values(), scan)
+    _warn_uncorrected(scan, calls)
     ordered = sorted(
         calls.values(),
         key=lambda c: (c.timestamp or datetime.min.replace(tzinfo=timezone.utc), c.message_id),
@@ -595,10 +624,46 @@ def _agents(
         agents[aid] = info
     for tr in tool_results:
         info = agents[tr.agent_id]
+        if tr.status == "async_launched":
+            info.background = True
+            info.resolved_model = tr.resolved_model
+            info.status = info.status or tr.status
+            continue
         info.status = tr.status
         info.tool_use_count = tr.tool_use_count
         info.duration_ms = tr.duration_ms
     return agents
+
+
+def _apply_notices(
+    agents: dict[str, AgentInfo], notices: list[tuple[str | None, str | None, str | None]]
+) -> None:
+    """A background agent's ``<task-notification>`` gives its final status."""
+    by_tool = {a.tool_use_id: a for a in agents.values() if a.tool_use_id is not None}
+    for task_id, tool_use_id, status in notices:
+        info = agents.get(task_id or "") or by_tool.get(tool_use_id or "")
+        if info is not None and status:
+            info.status = status
+
+
+def _warn_uncorrected(scan: Scan, calls: dict[Key, ApiCall]) -> None:
+    """Say where a sub-agent's true output is in no record read (never claim a correction)."""
+    inexact: dict[str, int] = {}
+    for call in calls.values():
+        if call.agent_id is not None and not call.output_exact:
+            inexact[call.agent_id] = inexact.get(call.agent_id, 0) + 1
+    for agent_id, count in inexact.items():
+        info = scan.agents.get(agent_id)
+        if info is not None and info.background and not info.last_call_corrected:
+            why = "it ran in the background and its completion notice carries no usage"
+        elif info is not None and info.last_call_corrected:
+            why = "the parent's record corrects only its last call"
+        else:
+            why = "no parent record corrects it"
+        scan.warnings.append(
+            f"sub-agent {agent_id}: {count} call(s) record only a placeholder output count "
+            f"({why}): its output and cost are lower bounds"
+        )
 
 
 def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan) -> None:
@@ -623,13 +688,15 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
                 usage.cache_read_input_tokens,
             )
         ]
+        info = scan.agents.get(tr.agent_id)
+        if info is not None:
+            info.last_call_corrected = True
         if same_prompt:
             target = same_prompt[-1]
             usage.model = target.model
             merge_call(target, usage)
             continue
         # The last call is in no file we read: count it from the parent's record.
-        info = scan.agents.get(tr.agent_id)
         model = own[-1].model if own else (info.requested_model if info else None)
         usage.model = model or "unknown"
         usage.message_id = f"toolUseResult:{tr.tool_use_id or tr.agent_id}"

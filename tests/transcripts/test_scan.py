@@ -396,3 +396,104 @@ def test_an_inline_chain_that_leads_to_no_task_stays_unnamed_and_says_so(
     scan = scan_paths([session])
     assert {c.message_id: c.agent_id for c in scan.calls}["msg_X"] == INLINE_SIDECHAIN
     assert any("lead to no Task's prompt" in w for w in scan.warnings)
+
+
+# -- background sub-agents (the Agent tool with run_in_background, Claude Code >= 2.1.2xx) --------
+
+
+def _background_session(home: ClaudeHome, *, notice: bool = True) -> Path:
+    spawn = spawn_block("toolu_BG", name="Agent", description="Smoke test", model=None)
+    spawn["input"]["run_in_background"] = True
+    launched = user("")
+    launched["message"]["content"] = [
+        {
+            "tool_use_id": "toolu_BG",
+            "type": "tool_result",
+            "content": [{"type": "text", "text": "Async agent launched successfully."}],
+        }
+    ]
+    launched["toolUseResult"] = {
+        "isAsync": True,
+        "status": "async_launched",
+        "agentId": "a70eebf64f6caa954",
+        "description": "Smoke test",
+        "resolvedModel": "claude-opus-5[1m]",
+        "outputFile": "/tmp/claude-0/tasks/a70eebf64f6caa954.output",
+    }
+    lines: list[Line] = [
+        assistant("msg_P", "req_P", model="claude-fable-5", content=[spawn]),
+        launched,
+    ]
+    if notice:
+        lines.append(
+            user(
+                "<task-notification>\n<task-id>a70eebf64f6caa954</task-id>\n"
+                "<tool-use-id>toolu_BG</tool-use-id>\n<status>completed</status>\n"
+                '<summary>Agent "Smoke test" completed</summary>\n</task-notification>'
+            )
+        )
+    # Its file: the first call ends with a final line (stop_reason, usage.iterations) holding
+    # the true output; the second call's lines hold only the placeholder.
+    placeholder = assistant(
+        "msg_B1",
+        "req_B1",
+        model="claude-opus-5",
+        u=usage(inp=2, cw=10870, out=1),
+        agent_id="a70eebf64f6caa954",
+    )
+    final = assistant(
+        "msg_B1",
+        "req_B1",
+        model="claude-opus-5",
+        u=usage(inp=2, cw=10870, out=202),
+        agent_id="a70eebf64f6caa954",
+    )
+    final["message"]["stop_reason"] = "tool_use"
+    final["message"]["usage"]["iterations"] = [{"type": "message", "output_tokens": 202}]
+    second = assistant(
+        "msg_B2",
+        "req_B2",
+        model="claude-opus-5",
+        u=usage(inp=2, cr=33649, out=2),
+        agent_id="a70eebf64f6caa954",
+    )
+    home.subagent("a70eebf64f6caa954", [placeholder, final, second])
+    return home.session(lines)
+
+
+def test_background_agent_is_linked_by_its_launch_result_without_meta_json(
+    home: ClaudeHome,
+) -> None:
+    scan = scan_paths([_background_session(home)])
+    info = scan.agents["a70eebf64f6caa954"]
+    assert (info.tool_use_id, info.tool_name, info.description) == (
+        "toolu_BG",
+        "Agent",
+        "Smoke test",
+    )
+    assert info.background and info.resolved_model == "claude-opus-5[1m]"
+    assert info.status == "completed"  # from the <task-notification>
+    assert not info.last_call_corrected
+
+
+def test_background_agent_without_its_notice_stays_launched(home: ClaudeHome) -> None:
+    scan = scan_paths([_background_session(home, notice=False)])
+    assert scan.agents["a70eebf64f6caa954"].status == "async_launched"
+
+
+def test_background_agent_output_is_a_lower_bound_and_says_so(home: ClaudeHome) -> None:
+    from pytest_orchphase.pricing import PriceTable
+    from pytest_orchphase.transcripts.aggregate import by_agent, price_calls
+
+    scan = scan_paths([_background_session(home)])
+    exact = {c.message_id: (c.output_tokens, c.output_exact) for c in scan.calls}
+    assert exact["msg_B1"] == (202, True)  # the final line of a response is its true count
+    assert exact["msg_B2"] == (2, False)  # no record holds the true one: never claimed
+    assert any(
+        "sub-agent a70eebf64f6caa954: 1 call(s) record only a placeholder" in w
+        and "background" in w
+        for w in scan.warnings
+    )
+    rows = {r.agent_id: r for r in by_agent(price_calls(scan, PriceTable.load()), scan)}
+    assert rows["a70eebf64f6caa954"].totals.usage().lower_bounds == {"output", "total", "usd"}
+    assert rows["main"].totals.usage().lower_bounds == frozenset()
