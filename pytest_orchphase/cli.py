@@ -144,6 +144,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 "~/.claude: give a PATH (session .jsonl, project folder or config folder)"
             )
     scan = scan_paths(paths, progress=sys.stderr.isatty())
+    if not scan.calls:
+        where = ", ".join(str(p) for p in paths)
+        found = f"{scan.files} file(s) read, " if scan.files else "no transcript file, "
+        raise OrchphaseError(
+            f"{where}: {found}no API call found; expected Claude Code transcripts (.jsonl), "
+            "headless streams (.ndjson) or results (.json)"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownModelWarning)
         costed = price_calls(scan, prices)

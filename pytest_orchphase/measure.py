@@ -168,7 +168,11 @@ def _scan(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
             where = f"{display(exc.path)}: " if exc.path else ""
             raise fail(n, where + exc.message) from None
         if not files:
-            raise fail(n, f"{display(root)} holds no .jsonl or .json file; expected {SOURCE}")
+            raise fail(
+                n,
+                f"{display(root)} holds no transcript (.jsonl, .ndjson or .json headless result); "
+                f"expected {SOURCE}",
+            )
         sources.append(files)
     unique: dict[Path, Path] = {}
     for files in sources:

@@ -164,6 +164,8 @@ class PriceTable:
 
     def cost(self, call: ApiCall) -> float | None:
         """USD for one call, or ``None`` (with an :class:`UnknownModelWarning`) if unpriced."""
+        if call.reported_cost is not None:
+            return call.reported_cost
         price = self.price(call.model)
         if price is None:
             seen = self.unknown_models.get(call.model, 0)

@@ -40,7 +40,7 @@ class Totals:
         self.output_tokens += call.output_tokens
         self.cache_creation_input_tokens += call.cache_creation_input_tokens
         self.cache_read_input_tokens += call.cache_read_input_tokens
-        self.calls += 1
+        self.calls += 0 if call.surplus else 1
         if not call.output_exact:
             self.inexact_output_calls += 1
         if call.cost_lower_bound and call.cost_lower_bound not in self.cost_lower_bound:

@@ -69,7 +69,27 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
         cache = usage.get("cache_creation")
         if isinstance(cache, dict):
             result.main_cache_1h = _count(cache.get("ephemeral_1h_input_tokens"))
+            result.main_cache_5m = _count(cache.get("ephemeral_5m_input_tokens"))
     return result
+
+
+#: The first build known to price 1-hour cache writes at their own rate in ``costUSD``: the
+#: real 2.1.207 captures' costUSD equals the price formula with their 1h split to the cent.
+RIGHT_COST_FROM = (2, 1, 207)
+
+
+def _version(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(".")[:3])
+    except ValueError:
+        return None
+
+
+def _prices_1h_right(version: str | None) -> bool:
+    parsed = _version(version)
+    return parsed is not None and parsed >= RIGHT_COST_FROM
 
 
 def fold_headless(
@@ -115,14 +135,30 @@ def fold_headless(
             short = short or missing > 0
         if not short:
             continue
-        if len(result.models) == 1 and not own_calls and result.main_cache_1h:
+        known_ttl = 0
+        if len(result.models) == 1 and not own_calls:
+            # One model: the main agent's split is known; sub-agents' writes are not.
             call.cache_creation_1h_tokens = min(
                 result.main_cache_1h, call.cache_creation_input_tokens
             )
+            known_ttl = min(
+                result.main_cache_1h + result.main_cache_5m, call.cache_creation_input_tokens
+            )
         if own_calls:
+            call.surplus = True
             scan.warnings.append(
                 f"{where}: modelUsage reports more {model} tokens than the run's messages; "
-                "the difference is counted as one aggregate call"
+                "the difference is added to the figures (not counted as a call)"
             )
+        if call.cache_creation_input_tokens > known_ttl:
+            if not own_calls and usage.cost_usd is not None and _prices_1h_right(result.version):
+                call.reported_cost = usage.cost_usd
+            else:
+                unknown = call.cache_creation_input_tokens - known_ttl
+                call.cost_lower_bound = (
+                    f"{where}: {unknown:,} {model} cache-write tokens of unknown lifetime priced "
+                    "at the 5-minute rate (1-hour writes cost more), with no per-message usage "
+                    "or trusted costUSD to price them"
+                )
         added.append(call)
     return added

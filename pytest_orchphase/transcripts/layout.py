@@ -115,21 +115,41 @@ def _first_session_id(path: Path) -> str | None:
     return None
 
 
+#: Transcript files found in folders: sessions and sub-agents (``.jsonl``), headless streams
+#: (``claude -p --output-format stream-json``, often kept as ``.ndjson``), sub-agent metadata.
+STREAM_SUFFIXES = (".jsonl", ".ndjson", ".meta.json")
+#: Bytes that mark a ``.json`` file as a headless result (``--output-format json``), not any
+#: other JSON file that happens to sit in the folder (package.json, settings.json …).
+_RESULT_MARKERS = (b'"modelUsage"', b'"type":"result"', b'"type": "result"')
+
+
+def _is_headless_result(path: Path) -> bool:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return True  # let the scan report it
+    return any(marker in data for marker in _RESULT_MARKERS)
+
+
 def _walk(folder: Path) -> Iterable[Path]:
     for root, dirs, names in os.walk(folder):
         dirs.sort()
         for name in sorted(names):
-            if name.endswith(".jsonl") or name.endswith(".meta.json"):
-                yield regular(Path(root) / name)
+            path = Path(root) / name
+            if name.endswith(STREAM_SUFFIXES):
+                yield regular(path)
+            elif name.endswith(".json") and regular(path) and _is_headless_result(path):
+                yield path
 
 
 def expand_paths(paths: Sequence[Path]) -> list[Path]:
     """The files the given PATHs stand for, in a stable order, each once.
 
-    A PATH is a session ``.jsonl`` (with its sub-agents), any other ``.jsonl`` or ``.json``
-    file (a sub-agent transcript, a headless ``claude -p`` result or stream), a project folder,
-    a ``projects`` folder, or a Claude config folder (holding ``projects/``): folders are
-    searched recursively for ``*.jsonl`` and ``agent-*.meta.json``.
+    A PATH is a session ``.jsonl`` (with its sub-agents), any other ``.jsonl``, ``.ndjson`` or
+    ``.json`` file (a sub-agent transcript, a headless ``claude -p`` result or stream), a
+    project folder, a ``projects`` folder, or a Claude config folder (holding ``projects/``):
+    folders are searched recursively for ``*.jsonl``, ``*.ndjson``, ``agent-*.meta.json`` and
+    ``*.json`` headless results.
     """
     out: list[Path] = []
     seen: set[Path] = set()
@@ -152,7 +172,9 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
             for f in _walk(root):
                 add(f)
         elif path.exists():
-            raise OrchphaseError("expected a transcript file (.jsonl/.json) or a folder", path=path)
+            raise OrchphaseError(
+                "expected a transcript file (.jsonl/.ndjson/.json) or a folder", path=path
+            )
         else:
             raise OrchphaseError(
                 "no such file or folder (expected a session .jsonl, a project folder, "

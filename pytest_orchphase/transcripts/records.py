@@ -55,6 +55,12 @@ class ApiCall:
     output_exact: bool = True
     #: Why the call's cost, as priced, may be below what was billed ("" when it is exact).
     cost_lower_bound: str = ""
+    #: The cost Claude Code itself reported for this figure (a headless run's per-model
+    #: ``costUSD``), used instead of the price table when the build is known to price right.
+    reported_cost: float | None = None
+    #: Not an API call of its own: tokens a headless ``modelUsage`` reports beyond the run's
+    #: streamed messages (they add to the figures, never to the number of calls).
+    surplus: bool = False
 
     @property
     def prompt_tokens(self) -> int:
@@ -139,3 +145,7 @@ class HeadlessResult:
     has_messages: bool = False
     #: ``usage.cache_creation.ephemeral_1h_input_tokens`` of the main agent, if reported.
     main_cache_1h: int = 0
+    #: ``usage.cache_creation.ephemeral_5m_input_tokens`` of the main agent, if reported.
+    main_cache_5m: int = 0
+    #: ``claude_code_version`` of the run's ``system``/``init`` line, when the file has it.
+    version: str | None = None

@@ -61,6 +61,7 @@ _ALSO_READ = (
     b'"isSidechain": true',
     b'"async_launched"',
     b"<task-notification>",
+    b'"claude_code_version"',
 )
 _NOTICE_FIELD = re.compile(r"<(task-id|tool-use-id|status)>\s*([^<]*?)\s*</\1>")
 Key = tuple[str, str]
@@ -97,6 +98,8 @@ class FileResult:
     #: agent id -> spawning tool_use id, from agent_progress lines and meta.json files.
     links: dict[str, str] = field(default_factory=dict)
     metas: dict[str, AgentInfo] = field(default_factory=dict)
+    #: ``claude_code_version`` of a headless stream's ``system``/``init`` line.
+    version: str | None = None
     #: ``<task-notification>`` completions: (task id, tool_use id, status).
     notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
     headless: list[HeadlessResult] = field(default_factory=list)
@@ -210,6 +213,8 @@ class _Reader:
             self.user(obj)
         elif kind == "result":
             self.res.headless.append(read_result_object(obj, self.res.path))
+        elif kind == "system" and isinstance(obj.get("claude_code_version"), str):
+            self.res.version = obj["claude_code_version"]
 
     def top_agent(self, obj: dict[str, Any]) -> str | None:
         parent_tool = obj.get("parent_tool_use_id")  # stream-json sub-agent message
@@ -269,7 +274,7 @@ class _Reader:
         if model == SYNTHETIC_MODEL:
             return
         message_id = msg.get("id")
-        request_id = outer.get("requestId")
+        request_id = outer.get("requestId") or outer.get("request_id")  # stream-json spelling
         if isinstance(message_id, str) and message_id:
             key = (message_id, request_id if isinstance(request_id, str) else "")
         else:
@@ -581,6 +586,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     scan.calls = ordered
     for res in results:
         for headless in res.headless:
+            headless.version = headless.version or res.version
             own = [calls[k] for k in res.calls]
             scan.calls.extend(fold_headless(headless, own, scan))
     return scan

@@ -922,7 +922,7 @@ CASES = [
         "transcript: empty folder",
         "{path: runs}",
         lambda root: (root / DATA / "runs").mkdir(),
-        says="holds no .jsonl or .json file; expected",
+        says="holds no transcript (.jsonl, .ndjson or .json headless result); expected",
     ),
     in_session("transcript: empty file", "{path: s.jsonl}", write(f"{DATA}/s.jsonl", "")),
     in_session(

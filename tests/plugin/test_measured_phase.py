@@ -354,3 +354,24 @@ def test_exact_sub_agent_figures_decide_a_max(pytester: pytest.Pytester) -> None
     result = pytester.runpytest("--phase", "m1")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["out-max*R03*tokens (output)*700*max*100,000*PASS"])
+
+
+def test_a_phase_source_folder_of_ndjson_and_json_results_is_measured(
+    pytester: pytest.Pytester,
+) -> None:
+    import json
+
+    write_phase(pytester)
+    data = pytester.path / "docs" / "orchestration-data" / "phase-m1"
+    runs = data / "runs"
+    runs.mkdir()
+    (runs / "r03.ndjson").write_text(json.dumps(result_object(session_id="s-1")) + "\n")
+    (runs / "r06.json").write_text(json.dumps(result_object(session_id="s-2")))
+    (data / "metadata.yaml").write_text(
+        "phase: M1\ntickets: [R03, R06]\nsessions:\n  - {path: runs, ticket: R03}\n"
+    )
+    result = pytester.runpytest("--phase", "m1", "--orchphase-json", "r.json")
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["data"]["transcript_files"] == 4 + 2  # transcripts/ and the two results
+    assert report["usage"]["tickets"]["R03"]["total"]["output"] >= 2 * 2789
+    assert "holds no" not in result.stdout.str()

@@ -330,3 +330,108 @@ def test_extract_marks_placeholder_output_as_a_lower_bound(
     assert main(["extract", str(home.root), "--by", "agent"]) == 0
     out = capsys.readouterr().out
     assert "≥91" in out and "≥: a lower bound: 1 sub-agent call(s) record only a placeholder" in out
+
+
+# -- headless results with several models ----------------------------------------------------
+
+OPUS_USAGE = {
+    "inputTokens": 1200,
+    "outputTokens": 5400,
+    "cacheReadInputTokens": 310000,
+    "cacheCreationInputTokens": 42000,
+    "webSearchRequests": 0,
+    # Claude Code's own figure with every write at the 1-hour rate
+    "costUSD": (1200 * 5 + 5400 * 25 + 310000 * 0.5 + 42000 * 10) / 1e6,
+}
+
+
+def _two_models(**overrides: object) -> dict[str, object]:
+    run = result_object(**overrides)
+    run["modelUsage"] = {**run["modelUsage"], "claude-opus-4-6": OPUS_USAGE}  # type: ignore[dict-item]
+    return run
+
+
+def test_two_model_result_without_messages_is_a_cost_lower_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_orchphase.transcripts.aggregate import price_calls, total
+
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(_two_models()))
+    scan = scan_paths([path])
+    totals = total(price_calls(scan, PriceTable.load()))
+    # Each model's writes are of unknown lifetime: priced at the 5m rate, never presented exact.
+    assert totals.usage().lower_bounds == {"usd"}
+    assert totals.cost_usd is not None and totals.cost_usd < 0.03163195 + OPUS_USAGE["costUSD"]
+    assert main(["extract", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "≥" in captured.out and "cache-write tokens of unknown lifetime" in captured.out
+
+
+def test_two_model_result_of_a_build_known_to_price_1h_writes_uses_its_cost(
+    tmp_path: Path,
+) -> None:
+    from pytest_orchphase.transcripts.aggregate import price_calls, total
+
+    init = {"type": "system", "subtype": "init", "claude_code_version": "2.1.207"}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps([init, _two_models()]))
+    totals = total(price_calls(scan_paths([path]), PriceTable.load()))
+    assert totals.usage().lower_bounds == frozenset()
+    assert totals.cost_usd == pytest.approx(0.03163195 + OPUS_USAGE["costUSD"])
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps([{**init, "claude_code_version": "2.1.100"}, _two_models()]))
+    assert total(price_calls(scan_paths([old]), PriceTable.load())).usage().lower_bounds == {"usd"}
+
+
+def test_stream_json_surplus_adds_tokens_but_no_call(tmp_path: Path) -> None:
+    from pytest_orchphase.transcripts.aggregate import price_calls, total
+
+    sid = "e382184a-1111-2222-3333-444455556666"
+    first = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=4, cw=9097, cw_1h=9097, out=9))
+    first["session_id"] = first.pop("sessionId")
+    first["request_id"] = first.pop("requestId")  # the stream-json spelling
+    init = {
+        "type": "system",
+        "subtype": "init",
+        "session_id": sid,
+        "claude_code_version": "2.1.207",
+    }
+    path = write_jsonl(tmp_path / "run.ndjson", [init, first, first, result_object()])
+    totals = total(price_calls(scan_paths([path]), PriceTable.load()))
+    assert totals.calls == 1  # one streamed response; modelUsage's surplus is not a call
+    assert (totals.input_tokens, totals.output_tokens) == (10, 2789)
+    assert totals.cache_read_input_tokens == 63057
+
+
+# -- headless results found where users keep them ---------------------------------------------
+
+
+def test_a_folder_of_headless_results_is_read_json_ndjson_and_jsonl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "a.json").write_text(json.dumps(result_object(session_id="s-a")))
+    write_jsonl(runs / "b.ndjson", [result_object(session_id="s-b")])
+    write_jsonl(runs / "c.jsonl", [result_object(session_id="s-c")])
+    (runs / "package.json").write_text('{"name": "not a transcript"}')  # left alone
+    scan = scan_paths([runs])
+    assert sorted(h.session_id or "" for h in scan.headless) == ["s-a", "s-b", "s-c"]
+    assert scan.files == 3
+    assert main(["extract", "--json", str(runs)]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["calls"] == 3
+
+
+@pytest.mark.parametrize("content", [None, "package.json"])
+def test_extract_of_a_folder_without_transcripts_is_an_error_not_a_zero_total(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None
+) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    if content:
+        (runs / content).write_text("{}")
+    assert main(["extract", str(runs)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no $0.0000 total
+    assert "no API call found" in captured.err and str(runs) in captured.err
