@@ -58,6 +58,8 @@ class ApiCall:
     #: The cost Claude Code itself reported for this figure (a headless run's per-model
     #: ``costUSD``), used instead of the price table when the build is known to price right.
     reported_cost: float | None = None
+    #: Written on an ``isSidechain: true`` line (a sub-agent's, or a ``/btw`` side question's).
+    sidechain: bool = False
     #: Not an API call of its own: tokens a headless ``modelUsage`` reports beyond the run's
     #: streamed messages (they add to the figures, never to the number of calls).
     surplus: bool = False

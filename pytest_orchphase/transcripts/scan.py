@@ -83,6 +83,8 @@ class ToolResult:
     tool_use_count: int | None
     duration_ms: int | None
     resolved_model: str | None = None
+    #: The user line's timestamp: a last call recovered from this record took place then.
+    timestamp: str | None = None
 
 
 @dataclass
@@ -282,6 +284,7 @@ class _Reader:
         call = usage_call(usage, model, key[0], key[1])
         call.session_id = session
         call.agent_id = agent_id
+        call.sidechain = outer.get("isSidechain") is True
         call.compaction = agent_id is not None and agent_id.startswith(COMPACTION_PREFIX)
         # A sub-agent's own file and its agent_progress copies hold placeholder output counts,
         # except on a response's final line (stop_reason set; newer builds: usage.iterations).
@@ -371,6 +374,7 @@ class _Reader:
                 tool_use_count=_opt_int(result.get("totalToolUseCount")),
                 duration_ms=_opt_int(result.get("totalDurationMs")),
                 resolved_model=_opt_str(result.get("resolvedModel")),
+                timestamp=_opt_str(obj.get("timestamp")),
             )
         )
 
@@ -574,6 +578,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     for key, call in calls.items():
         call.timestamp = _parse_ts(stamps.get(key))
     scan.first_prompts = {session: text for session, (_, text) in prompts.items()}
+    _drop_sidechain_replays(calls)
 
     scan.agents = _agents(calls.values(), spawns, links, metas, tool_results.values())
     _apply_notices(scan.agents, notices)
@@ -590,6 +595,17 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
             own = [calls[k] for k in res.calls]
             scan.calls.extend(fold_headless(headless, own, scan))
     return scan
+
+
+def _drop_sidechain_replays(calls: dict[Key, ApiCall]) -> None:
+    """A ``/btw`` side question replays parent responses on sidechain lines under the same
+    ``message.id`` with a new ``requestId``: the parent's copy is the one billed (as ccusage
+    counts it since its PR #1155); distinct sidechain responses are kept."""
+    parents = {call.message_id: key for key, call in calls.items() if not call.sidechain}
+    for key in [k for k, c in calls.items() if c.sidechain]:
+        parent = parents.get(key[0])
+        if parent is not None and parent != key:
+            del calls[key]
 
 
 def _agents(
@@ -708,6 +724,8 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
         usage.message_id = f"toolUseResult:{tr.tool_use_id or tr.agent_id}"
         usage.agent_id = tr.agent_id
         usage.session_id = tr.session_id
+        # When it was made: the parent's record of it (so dated rates apply), never "undated".
+        usage.timestamp = _parse_ts(tr.timestamp) or (own[-1].timestamp if own else None)
         calls[(usage.message_id, "")] = usage
         scan.warnings.append(
             f"sub-agent {tr.agent_id}: its last call is in no transcript read; "

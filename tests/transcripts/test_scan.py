@@ -497,3 +497,35 @@ def test_background_agent_output_is_a_lower_bound_and_says_so(home: ClaudeHome) 
     rows = {r.agent_id: r for r in by_agent(price_calls(scan, PriceTable.load()), scan)}
     assert rows["a70eebf64f6caa954"].totals.usage().lower_bounds == {"output", "total", "usd"}
     assert rows["main"].totals.usage().lower_bounds == frozenset()
+
+
+def test_btw_side_question_replay_is_counted_once(home: ClaudeHome) -> None:
+    parent = assistant("msg_1", "req_1", u=usage(inp=7, cr=5000, out=40))
+    replay = assistant("msg_1", "req_btw", u=usage(inp=7, cr=5000, out=40))
+    replay["isSidechain"] = True  # /btw rewrites the parent's history on sidechain lines
+    answer = assistant("msg_2", "req_2", u=usage(inp=3, cr=5000, out=12))
+    answer["isSidechain"] = True  # the side question's own answer: a distinct response
+    scan = scan_paths([home.session([parent, replay, answer])])
+    assert sorted((c.message_id, c.request_id) for c in scan.calls) == [
+        ("msg_1", "req_1"),
+        ("msg_2", "req_2"),
+    ]
+
+
+def test_a_recovered_last_call_takes_the_parent_records_time_so_dated_rates_apply(
+    home: ClaudeHome,
+) -> None:
+    from pytest_orchphase.pricing import PriceTable
+
+    spawn = assistant("msg_P", "req_P", content=[spawn_block("toolu_T")])
+    result = agent_result(
+        "toolu_T", "a1", usage(inp=0, cr=1_000_000, out=0), ts="2026-09-30T10:00:00.000Z"
+    )
+    home.subagent("a1", [assistant("msg_S", "req_S", model="claude-sonnet-5-5", agent_id="a1")])
+    scan = scan_paths([home.session([spawn, result])])
+    (recovered,) = [c for c in scan.calls if c.message_id.startswith("toolUseResult:")]
+    assert recovered.timestamp is not None and recovered.timestamp.isoformat().startswith(
+        "2026-09-30T10:00"
+    )
+    # Sonnet 5.5 read 0.20 per million before 2026-10-07, 0.10 after.
+    assert PriceTable.load().cost(recovered) == pytest.approx(0.20)
