@@ -59,6 +59,8 @@ class ModelPrice:
     #: Where the rates were read and on which day (``None`` when the price file does not say).
     source: str | None = None
     read: str | None = None
+    #: (above prompt tokens, until, why): a tier whose rates are published nowhere read.
+    unknown_tier: tuple[int, date, str] | None = None
 
 
 @dataclass
@@ -146,6 +148,22 @@ class PriceTable:
         if family is not None and family != name:
             return self.resolve(family)
         return None
+
+    def lower_bound_reason(self, call: ApiCall) -> str:
+        """Why :meth:`cost` of ``call`` may be below its bill ("" when it is not): its request
+        fell in a tier whose rates are published on no page read (see ``unknown_long_context``).
+        A call of unknown date in such a tier's size range is flagged too."""
+        price = self.price(call.model)
+        if price is None or price.unknown_tier is None or call.aggregate:
+            return ""
+        above, until, why = price.unknown_tier
+        made = call.timestamp.date() if call.timestamp is not None else None
+        if call.prompt_tokens > above and (made is None or made < until):
+            return (
+                f"{call.model} request of {call.prompt_tokens:,} prompt tokens made "
+                f"{'before ' + str(until) if made else 'on an unknown date'}: {why}"
+            )
+        return ""
 
     def why_unpriced(self, model: str) -> str:
         """Why ``model`` has no price, and what to do about it."""
@@ -244,7 +262,15 @@ def _model_price(entry: dict[str, Any]) -> ModelPrice:
         changes = {name: float(old[name]) for name in _RATE_NAMES if old.get(name) is not None}
         earlier.append((old["until"], replace(rates, **changes)))
     read = entry.get("read")
+    tier = entry.get("unknown_long_context")
     return ModelPrice(
+        unknown_tier=(
+            int(tier["above_prompt_tokens"]),
+            tier["until"],
+            " ".join(str(tier["why"]).split()),
+        )
+        if tier
+        else None,
         source=str(entry["source"]) if entry.get("source") else None,
         read=str(read) if read is not None else None,
         rates=rates,

@@ -43,8 +43,9 @@ class Totals:
         self.calls += 0 if call.surplus else 1
         if not call.output_exact:
             self.inexact_output_calls += 1
-        if call.cost_lower_bound and call.cost_lower_bound not in self.cost_lower_bound:
-            self.cost_lower_bound.append(call.cost_lower_bound)
+        for why in (call.cost_lower_bound, call.tier_unknown):
+            if why and why not in self.cost_lower_bound:
+                self.cost_lower_bound.append(why)
         if cost is None:
             self.unpriced_calls += 1
             if call.model not in self.unpriced_models:
@@ -105,7 +106,10 @@ Costed = list[tuple[ApiCall, "float | None"]]
 
 
 def price_calls(scan: Scan, prices: PriceTable) -> Costed:
-    """Each call with its cost (``None`` for an unknown model), computed once."""
+    """Each call with its cost (``None`` for an unknown model), computed once; a call in a tier
+    whose rates are unpublished is marked (its cost is then a lower bound)."""
+    for call in scan.calls:
+        call.tier_unknown = prices.lower_bound_reason(call)
     return [(call, prices.cost(call)) for call in scan.calls]
 
 

@@ -55,6 +55,16 @@ class EarlierFile(_Strict):
     cache_read: float | None = Field(default=None, ge=0)
 
 
+class UnknownTierFile(_Strict):
+    """A long-context tier whose rates no source gives: a request whose prompt exceeds
+    ``above_prompt_tokens``, made before ``until``, is priced at the base rates and its cost is
+    flagged as a lower bound, with ``why``."""
+
+    above_prompt_tokens: int = Field(gt=0)
+    until: date
+    why: str
+
+
 class ModelFile(RatesFile):
     aliases: list[str] = Field(default_factory=list)
     #: Where the rates were read (a URL of Anthropic's published pricing) and on which day.
@@ -63,6 +73,7 @@ class ModelFile(RatesFile):
     long_context: LongContextFile | None = None
     fast: FastFile | None = None
     earlier: list[EarlierFile] = Field(default_factory=list)
+    unknown_long_context: UnknownTierFile | None = None
 
 
 class PriceFile(_Strict):

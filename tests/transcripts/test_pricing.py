@@ -279,3 +279,45 @@ def test_shipped_price_file_passes_the_schema_users_get() -> None:
         data = read_price_file(path)
     assert "claude-opus-4-6" in data.models
     assert data.family_defaults["sonnet"] in data.models
+
+
+@pytest.mark.parametrize("model", ["claude-opus-4-6", "claude-sonnet-4-6"])
+@pytest.mark.parametrize(
+    ("when", "prompt", "flagged"),
+    [
+        ("2026-03-12T23:00:00+00:00", 250_000, True),  # 1M beta: long-context rate unpublished
+        (None, 250_000, True),  # undated: it may have been
+        ("2026-03-13T00:00:00+00:00", 250_000, False),  # 1M standard from that day
+        ("2026-02-10T10:00:00+00:00", 150_000, False),  # below the tier
+    ],
+)
+def test_unpublished_long_context_rate_makes_the_cost_a_lower_bound(
+    table: PriceTable, model: str, when: str | None, prompt: int, flagged: bool
+) -> None:
+    c = call(
+        model,
+        input_tokens=10,
+        cache_read_input_tokens=prompt - 10,
+        timestamp=datetime.fromisoformat(when) if when else None,
+    )
+    reason = table.lower_bound_reason(c)
+    assert bool(reason) is flagged
+    if flagged:
+        assert "long-context rate" in reason and "lower bound" in reason
+    assert table.cost(c) == pytest.approx(
+        table.cost(call(model, input_tokens=10))
+        + (prompt - 10) * table.models[model].rates.cache_read / M
+    )
+
+
+def test_a_call_in_an_unpublished_tier_makes_its_groups_cost_a_lower_bound(
+    table: PriceTable,
+) -> None:
+    from pytest_orchphase.transcripts import Scan
+    from pytest_orchphase.transcripts.aggregate import price_calls, total
+
+    big = call("claude-opus-4-6", input_tokens=300_000)  # undated, above 200K
+    small = call("claude-opus-4-6", input_tokens=1_000)
+    assert total(price_calls(Scan(calls=[small]), table)).usage().lower_bounds == frozenset()
+    usage = total(price_calls(Scan(calls=[small, big]), table)).usage()
+    assert usage.lower_bounds == {"usd"} and "long-context rate" in usage.lower_bound_note
