@@ -333,6 +333,13 @@ def prices_json(prices: PriceTable, seen: dict[str, int]) -> dict[str, Any]:
             "earlier": [{"until": str(u), **asdict(r)} for u, r in price.earlier],
             "long_context_above": price.long_context_above,
             "long_context": asdict(price.long_context) if price.long_context else None,
+            "unknown_long_context": None
+            if price.unknown_tier is None
+            else {
+                "above_prompt_tokens": price.unknown_tier[0],
+                "until": str(price.unknown_tier[1]),
+                "why": price.unknown_tier[2],
+            },
         }
     return {
         "taken": prices.taken,
@@ -357,6 +364,11 @@ def prices_table(prices: PriceTable, seen: dict[str, int]) -> str:
         notes = [f"before {u}: read {e.cache_read:g}" for u, e in price.earlier]
         if price.long_context_above is not None:
             notes.append(f"long context above {price.long_context_above:,}")
+        if price.unknown_tier is not None:
+            notes.append(
+                f"above {price.unknown_tier[0]:,} before {price.unknown_tier[1]}: "
+                "rate unpublished, cost a lower bound"
+            )
         rows.append(
             [
                 model_id,
