@@ -22,6 +22,8 @@ class PhaseRow:
     actual: int | None = None
     tickets: dict[str, int] = field(default_factory=dict)
     usd: float | None = None
+    #: The measures ("total", "usd") whose figure is only a lower bound.
+    lower: set[str] = field(default_factory=set)
     passed: bool = False
     failing: list[str] = field(default_factory=list)
     error: str | None = None
@@ -55,6 +57,7 @@ def collect(criteria_dir: Path, data_root: Path, prices: Path | None = None) -> 
             usage = context.phase_usage()
             row.actual = usage.total
             row.usd = usage.usd
+            row.lower = {m for m in ("total", "usd") if usage.is_lower_bound(m)}
             row.tickets = {t: context.ticket_usage(t).total for t in context.phase.tickets}
             gate = runner.gate(name)
             row.passed, row.failing, row.error = gate.passed, gate.failing, gate.error
@@ -62,6 +65,11 @@ def collect(criteria_dir: Path, data_root: Path, prices: Path | None = None) -> 
             row.error = str(exc)
         rows.append(row)
     return rows
+
+
+def _low(row: PhaseRow, measure: str) -> str:
+    """ "≥ " where the phase's figure is only a lower bound."""
+    return "≥ " if measure in row.lower else ""
 
 
 def _signed(value: float, text: str) -> str:
@@ -76,11 +84,11 @@ def _cells(row: PhaseRow) -> list[str]:
     return [
         row.phase,
         "not set" if row.target is None else fmt_tokens(row.target),
-        "" if row.actual is None else fmt_tokens(row.actual),
+        "" if row.actual is None else _low(row, "total") + fmt_tokens(row.actual),
         "" if diff is None else _signed(diff, fmt_tokens(diff)),
         "" if pct is None else _signed(pct, f"{pct:.1f}%"),
         ", ".join(f"{t} {fmt_tokens(v)}" for t, v in row.tickets.items()),
-        "unknown" if row.usd is None else f"${row.usd:,.4f}",
+        "unknown" if row.usd is None else _low(row, "usd") + f"${row.usd:,.4f}",
         "PASS" if row.passed else "FAIL: " + ", ".join(row.failing),
     ]
 

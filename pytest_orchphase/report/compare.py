@@ -20,7 +20,7 @@ from pytest_orchphase.metrics import (
 from pytest_orchphase.models import AdoptModel
 from pytest_orchphase.phase import known_phases
 from pytest_orchphase.runner import PhaseRunner
-from pytest_orchphase.usage import known
+from pytest_orchphase.usage import bound_mark, known
 
 ROWS = (
     "tickets",
@@ -64,9 +64,9 @@ def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
     col = {
         "tickets": f"{len(tickets)} ({', '.join(tickets)})",
         "execution models": ", ".join(f"{t} {tk.model_used or '?'}" for t, tk in tickets.items()),
-        "total tokens": _value(ctx, "tokens", measure="total"),
+        "total tokens": bound_mark(usage, "total") + _value(ctx, "tokens", measure="total"),
         "per-ticket tokens": _value(ctx, "per_ticket_average", measure="total"),
-        "USD": "unknown" if usd is None else fmt(usd, "usd"),
+        "USD": "unknown" if usd is None else bound_mark(usage, "usd") + fmt(usd, "usd"),
         "fix loops": _value(ctx, "fix_loops"),
         "quality vs sonnet": _value(ctx, "quality_vs_sonnet"),
         "reviews passed": f"{reviews.count('PASS')} of {len(tickets)}",
