@@ -216,6 +216,8 @@ def extract_table(scan: Scan, costed: Costed, by: str) -> str:
         for row in by_agent(costed, scan):
             info = row.info
             kind = "compaction" if row.compaction else (info.subagent_type if info else "")
+            if info is not None and info.background:
+                kind = f"{kind or 'agent'} (background)"
             rows.append(
                 [
                     row.agent_id,
