@@ -80,6 +80,8 @@ def usage_data(usage: Usage | None) -> dict[str, Any] | None:
         "cache_read": usage.cache_read,
         "usd": usage.usd,
         "origin": usage.origin,
+        "lower_bounds": sorted(usage.lower_bounds),
+        "lower_bound_note": usage.lower_bound_note,
     }
 
 

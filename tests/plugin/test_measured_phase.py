@@ -217,6 +217,13 @@ def test_json_report_holds_measured_and_estimated_figures(pytester: pytest.Pytes
     assert r03["usd"] == pytest.approx(R03_USD)
     assert usage["tickets"]["R03"]["total"]["output"] == 703
     assert r03["lower_bounds"] == ["output", "total", "usd"]
+    # the report says which agent's output no record gives, and why
+    (a1,) = [a for a in usage["agents"] if a["agent_id"] == "a1"]
+    assert a1["usage"]["lower_bounds"] == ["output", "total", "usd"]
+    assert any(
+        w.startswith("sub-agent a1: 1 call(s) record only a placeholder output count")
+        for w in usage["warnings"]
+    )
     leaf = next(
         c for c in report["criteria"] if c["id"] == "output-per-ticket" and c["ticket"] == "R03"
     )
