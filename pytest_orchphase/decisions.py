@@ -249,6 +249,8 @@ def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakE
             f"a single agent {show(single)}, so shared planning is never paid back",
         )
     tickets = math.floor(planning / (single - per_ticket)) + 1
+    usages = [planning_usage, ctx.accounts.unattributed, *map(ctx.ticket_usage, ctx.phase.tickets)]
+    low = any(u is not None and u.is_lower_bound(measure) for u in usages)
     return BreakEven(
         measure,
         planning,
@@ -256,5 +258,11 @@ def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakE
         single,
         tickets,
         f"shared planning {show(planning)} / (single agent {show(single)} − "
-        f"{show(per_ticket)} per ticket)",
+        f"{show(per_ticket)} per ticket)"
+        + (
+            "; from lower bounds (sub-agent output no record gives): the true break-even is "
+            "later, or never"
+            if low
+            else ""
+        ),
     )

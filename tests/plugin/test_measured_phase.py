@@ -422,3 +422,24 @@ def test_older_logs_inline_sidechains_are_attributed_to_their_ticket(
     tickets = report["usage"]["tickets"]
     assert (tickets["R03"]["total"]["input"], tickets["R06"]["total"]["input"]) == (30, 70)
     result.assert_outcomes(passed=1, failed=1)  # R06's 70 input tokens > max 50
+
+
+def test_break_even_from_lower_bounds_says_the_true_one_is_later(
+    pytester: pytest.Pytester,
+) -> None:
+    write_phase(pytester)
+    pytester.makefile(
+        ".yaml",
+        **{
+            "criteria/baselines": "baselines:\n"
+            "  single_agent: {tokens_per_ticket: 100000, usd_per_ticket: 1}\n"
+        },
+    )
+    result = pytester.runpytest("--phase", "m1")
+    result.stdout.fnmatch_lines(
+        [
+            "Break-even (tokens): orchestration beats a single agent from 1 tickets — "
+            "*; from lower bounds (sub-agent output no record gives): the true break-even is "
+            "later, or never",
+        ]
+    )
