@@ -56,13 +56,30 @@ _USER = b'"user"'
 _INTERRUPTED = "[Request interrupted"
 #: Lines without usage that are still read: inline sidechain lines (their chain leads to a
 #: Task), and a background agent's launch result and completion notice.
-_ALSO_READ = (
-    b'"isSidechain":true',
-    b'"isSidechain": true',
-    b'"async_launched"',
-    b"<task-notification>",
-    b'"claude_code_version"',
-)
+#: Lines without usage that are still read (in a main file): inline sidechain lines (their chain
+#: leads to a Task), a background agent's launch result and completion notice, and a headless
+#: stream's init line (its Claude Code version). Each marker sits near the start of its line
+#: (the keys before ``message``, the start of a short message, the launch result after a short
+#: tool_result), so only a line's head is searched: tool outputs make most lines long.
+_SIDECHAIN = (b'"isSidechain":true', b'"isSidechain": true')
+_HEAD = 1024
+_NOTICE = b"<task-notification>"
+_LAUNCHED = b'"async_launched"'
+_LAUNCH_HEAD = 16384
+_INIT = b'"claude_code_version"'
+
+
+def _also_read(line: bytes) -> bool:
+    head = line[:_HEAD]
+    return (
+        _SIDECHAIN[0] in head
+        or _SIDECHAIN[1] in head
+        or _NOTICE in line[: 4 * _HEAD]
+        or _LAUNCHED in line[:_LAUNCH_HEAD]
+        or (head.startswith(b'{"type":"system"') and _INIT in line)
+    )
+
+
 _NOTICE_FIELD = re.compile(r"<(task-id|tool-use-id|status)>\s*([^<]*?)\s*</\1>")
 Key = tuple[str, str]
 
@@ -490,6 +507,8 @@ def _read_lines(reader: _Reader, path: Path) -> None:
     loads = _loads
     # A main session's first prompt names its ticket: parse lines whole until it is found.
     want_prompt = reader.file_agent is None
+    # A sub-agent's own file: every line is a sidechain line, none of them is needed unparsed.
+    main_file = reader.file_agent is None
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if want_prompt and _USER in line:
@@ -502,7 +521,7 @@ def _read_lines(reader: _Reader, path: Path) -> None:
                             want_prompt = not reader.res.prompts
                     except ValueError:
                         pass  # counted below like any line
-            if _USAGE not in line and not any(marker in line for marker in _ALSO_READ):
+            if _USAGE not in line and not (main_file and _also_read(line)):
                 # Cannot carry usage: only check that it is one whole JSON object.
                 stripped = line.strip()
                 if not stripped:
