@@ -533,3 +533,26 @@ def test_a_recovered_last_call_takes_the_parent_records_time_so_dated_rates_appl
     )
     # Sonnet 5.5 read 0.20 per million before 2026-10-07, 0.10 after.
     assert PriceTable.load().cost(recovered) == pytest.approx(0.20)
+
+
+def test_an_inline_chain_with_a_parent_cycle_ends_and_stays_unnamed(home: ClaudeHome) -> None:
+    first = _chained(assistant("msg_A", "req_A"), "u-1", "u-2")
+    second = _chained(user("tool output"), "u-2", "u-1")  # a cycle: no root
+    spawn = assistant("msg_M", "req_M", content=[spawn_block("toolu_0", prompt="Find it")])
+    scan = scan_paths([home.session([spawn, first, second])])
+    assert {c.message_id: c.agent_id for c in scan.calls}["msg_A"] == INLINE_SIDECHAIN
+
+
+def test_task_notifications_of_no_known_agent_or_cut_short_change_nothing(
+    home: ClaudeHome,
+) -> None:
+    session = _background_session(home, notice=False)
+    with session.open("a") as fh:
+        for text in (
+            "<task-notification>\n<task-id>nobody</task-id>\n<status>failed</status>",
+            "<task-notification><status>",  # cut short: no field
+        ):
+            fh.write(json.dumps(user(text)) + "\n")
+    scan = scan_paths([session])
+    assert scan.agents["a70eebf64f6caa954"].status == "async_launched"
+    assert scan.malformed_lines == 0
