@@ -299,6 +299,11 @@ def cmd_prices(args: argparse.Namespace) -> int:
 
         for call in scan_paths(list(args.paths), progress=sys.stderr.isatty()).calls:
             seen[call.model] = seen.get(call.model, 0) + 1
+        if not seen:
+            raise OrchphaseError(
+                f"{', '.join(str(p) for p in args.paths)}: no API call found; expected Claude "
+                "Code transcripts (.jsonl), headless streams (.ndjson) or results (.json)"
+            )
     unpriced = sorted(m for m in seen if prices.resolve(m) is None)
     if args.json:
         print(json.dumps(prices_json(prices, seen), indent=2))

@@ -435,3 +435,5 @@ def test_extract_of_a_folder_without_transcripts_is_an_error_not_a_zero_total(
     captured = capsys.readouterr()
     assert captured.out == ""  # no $0.0000 total
     assert "no API call found" in captured.err and str(runs) in captured.err
+    assert main(["prices", str(runs)]) == 2  # nor "every model seen is priced" for nothing
+    assert "no API call found" in capsys.readouterr().err
