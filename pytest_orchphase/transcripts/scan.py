@@ -52,8 +52,9 @@ PARALLEL_BYTES = 48 * 1024 * 1024
 
 _USAGE = b'"usage"'
 _USER = b'"user"'
-#: Claude Code's own note in the user's turn, not a prompt the user wrote.
-_INTERRUPTED = "[Request interrupted"
+#: Claude Code's own text in the user's turn (an interruption note, a background agent's
+#: completion notice), not a prompt the user wrote: never a session's first prompt.
+_NOT_PROMPTS = ("[Request interrupted", "<task-notification>")
 #: Lines without usage that are still read: inline sidechain lines (their chain leads to a
 #: Task), and a background agent's launch result and completion notice.
 #: Lines without usage that are still read (in a main file): inline sidechain lines (their chain
@@ -356,7 +357,11 @@ class _Reader:
                 and isinstance(b.get("text"), str)
             ]
             content = "\n".join(texts) if texts else None
-        if isinstance(content, str) and content.strip() and not content.startswith(_INTERRUPTED):
+        if (
+            isinstance(content, str)
+            and content.strip()
+            and not content.lstrip().startswith(_NOT_PROMPTS)
+        ):
             self.res.prompts[session] = (_opt_str(obj.get("timestamp")) or "", content)
 
     def user(self, obj: dict[str, Any]) -> None:

@@ -236,3 +236,19 @@ def test_real_worker_sessions_name_their_bead_in_the_first_prompt() -> None:
     prompts = scan_paths([folder]).first_prompts
     assert prompts["ae4a77f8-aedd-4bc1-888f-c94edc91af04"].startswith("Work on bead spotter-4te.")
     assert prompts["258c7280-ae70-4798-800f-63464d01a85d"] == "Implement spotter-gqc"
+
+
+def test_claude_codes_own_notes_are_never_a_first_prompt(tmp_path: Path) -> None:
+    from pytest_orchphase.transcripts import scan_paths
+
+    home = ClaudeHome(tmp_path)
+    home.session(
+        [
+            user("[Request interrupted by user for tool use]", session=WORKER_1),
+            user("<task-notification><task-id>b1</task-id></task-notification>", session=WORKER_1),
+            user("Implement R09: the export button", session=WORKER_1),
+            assistant("w1", "r1", session=WORKER_1),
+        ],
+        session=WORKER_1,
+    )
+    assert scan_paths([tmp_path]).first_prompts == {WORKER_1: "Implement R09: the export button"}
