@@ -13,9 +13,8 @@ from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.metrics import MetricContext, model_matches, origin_mark, succeeded
 from pytest_orchphase.models import AdoptModel
 from pytest_orchphase.runner import PhaseRunner
+from pytest_orchphase.stats import further_needed, three_way, wilson
 from pytest_orchphase.usage import MetricUnavailable
-
-Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -77,25 +76,16 @@ def mixed_sources(ctx: MetricContext) -> str | None:
     return "mixes measured and hand-kept figures: " + ", ".join(places)
 
 
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion, as percentages."""
-    if n == 0:
-        return 0.0, 100.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return round(max(0.0, centre - half) * 100, 1), round(min(1.0, centre + half) * 100, 1)
-
-
 @dataclass
 class Adoption:
     model: str
     complexity: str
     answer: str  # YES, NO or INCONCLUSIVE
+    #: tickets (clusters): each ticket counted once, by its latest run that records an outcome
     successes: int
     sample_size: int
     rate: float | None
+    #: the Wilson interval of the per-ticket rate, in percent (rounded to 0.1 for display)
     interval: tuple[float, float]
     threshold: float
     min_sample_size: int
@@ -104,6 +94,13 @@ class Adoption:
     fallback: str = "sonnet"
     #: tickets of the kind that record no fix_loops: left out of the rate
     unrecorded: int = 0
+    rule: str = "interval"
+    confidence: float = 95.0
+    #: every recorded run, a ticket run in several phases once per phase (not the evidence)
+    run_successes: int = 0
+    runs: int = 0
+    #: further consecutive successful tickets that would make the answer YES (None: never)
+    further_needed: int | None = None
 
     @property
     def recommended(self) -> str:
@@ -113,14 +110,31 @@ class Adoption:
     def line(self) -> str:
         rate = "n/a" if self.rate is None else f"{self.rate:.0f}%"
         low, high = self.interval
-        return (
+        text = (
             f"Adopt {self.model} for {self.complexity} tickets: {self.answer} — "
-            f"{self.successes} of {self.sample_size} succeeded "
-            f"({rate}, 95% CI {low:.0f}–{high:.0f}%) "
-            f"against {self.threshold:.0f}% with at least {self.min_sample_size} tickets "
-            f"(phases {', '.join(self.phases)})"
-            + (f"; {self.unrecorded} ticket(s) left out: no fix_loops" if self.unrecorded else "")
+            f"{self.successes} of {self.sample_size} tickets succeeded "
+            f"({rate}, {self.confidence:g}% Wilson CI {low:.1f}–{high:.1f}%) "
+            f"against {self.threshold:.0f}% on the {self.rule} rule "
+            f"with at least {self.min_sample_size} tickets (phases {', '.join(self.phases)})"
         )
+        if self.runs != self.sample_size:
+            text += (
+                f"; per run {self.run_successes} of {self.runs} "
+                "(a ticket run in several phases counts once, by its latest run)"
+            )
+        if self.unrecorded:
+            text += f"; {self.unrecorded} run(s) left out: no fix_loops"
+        if self.answer != "YES":
+            text += "; " + self.needed_text
+        return text
+
+    @property
+    def needed_text(self) -> str:
+        if self.further_needed is None:
+            return "no number of further successes makes it YES on the interval"
+        s, n = self.successes + self.further_needed, self.sample_size + self.further_needed
+        word = "success" if self.further_needed == 1 else "successes"
+        return f"YES after {self.further_needed} more consecutive {word} ({s} of {n})"
 
     def to_data(self) -> dict[str, Any]:
         data = asdict(self)
@@ -151,13 +165,17 @@ def lineage(runner: PhaseRunner, name: str) -> list[str]:
 
 def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> Adoption | None:
     """Pool the tickets of ``rule.complexity`` executed on ``rule.model`` over the phase and its
-    prerequisites; the answer is INCONCLUSIVE below the minimum sample size."""
+    prerequisites, each ticket once (its latest run that records an outcome: repeated runs of a
+    ticket are one cluster, not independent trials). On the interval rule the answer is YES
+    when the Wilson lower bound reaches the threshold, NO when the upper bound is below it,
+    else INCONCLUSIVE; on the point rule the rate decides. Below the minimum sample size it is
+    INCONCLUSIVE whatever the rate."""
     rule = rule or runner.load(name).criteria.decisions.adopt_model
     if rule is None:
         return None
     phases = lineage(runner, name)
-    successes = n = unrecorded = 0
-    tickets: list[str] = []
+    latest: dict[str, tuple[str, bool]] = {}  # ticket id → (phase, outcome), oldest first
+    run_successes = runs = unrecorded = 0
     for phase_name in phases:
         phase = runner.load(phase_name)
         for ticket_id, ticket in phase.tickets.items():
@@ -169,29 +187,56 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
             if outcome is None:
                 unrecorded += 1  # no fix_loops recorded: not evidence either way, but said
                 continue
-            n += 1
-            tickets.append(f"{phase_name}:{ticket_id}")
-            successes += outcome
+            runs += 1
+            run_successes += outcome
+            latest.pop(ticket_id, None)  # re-inserted: the order is that of the latest runs
+            latest[ticket_id] = (phase_name, outcome)
+    n = len(latest)
+    successes = sum(ok for _, ok in latest.values())
     exact = successes / n * 100 if n else None
-    rate = round(exact, 1) if exact is not None else None
+    low, high = (100 * b for b in wilson(successes, n, rule.confidence))
+    threshold = rule.min_success_rate
+    if rule.rule == "point":
+        answer = "YES" if exact is not None and exact >= threshold else "NO"
+    else:
+        answer = three_way(low, high, "min", threshold)
     if n < rule.min_sample_size:
         answer = "INCONCLUSIVE"
-    else:
-        answer = "YES" if exact is not None and exact >= rule.min_success_rate else "NO"
+    needed = further_needed(successes, n, "min", threshold / 100, rule.confidence)
+    if rule.rule == "point":
+        needed = _point_needed(successes, n, threshold)
+    if needed is not None:
+        needed = max(needed, rule.min_sample_size - n)
     return Adoption(
         model=rule.model,
         complexity=rule.complexity,
         answer=answer,
         successes=successes,
         sample_size=n,
-        rate=rate,
-        interval=wilson(successes, n),
-        threshold=rule.min_success_rate,
+        rate=round(exact, 1) if exact is not None else None,
+        interval=(round(low, 1), round(high, 1)),
+        threshold=threshold,
         min_sample_size=rule.min_sample_size,
         phases=phases,
-        tickets=tickets,
+        tickets=[f"{phase}:{ticket}" for ticket, (phase, _) in latest.items()],
         fallback=rule.fallback,
+        unrecorded=unrecorded,
+        rule=rule.rule,
+        confidence=rule.confidence,
+        run_successes=run_successes,
+        runs=runs,
+        further_needed=needed,
     )
+
+
+def _point_needed(successes: int, n: int, threshold: float) -> int | None:
+    """Further consecutive successes that bring the point rate to the threshold."""
+    if threshold >= 100:
+        return 0 if successes == n and n else None
+    more = 0
+    while (successes + more) < threshold / 100 * (n + more):
+        more += 1
+    return more
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.metrics import (
+    PARAMS,
     REGISTRY,
     Measurement,
     Metric,
@@ -34,6 +35,14 @@ from pytest_orchphase.quantity import (
     parse_tokens,
     parse_usd,
     quality_rank,
+)
+from pytest_orchphase.stats import (
+    DEFAULT_CONFIDENCE,
+    HIGH_PASSES,
+    Proportion,
+    Rule,
+    further_needed,
+    three_way,
 )
 from pytest_orchphase.usage import MetricUnavailable
 from pytest_orchphase.yamlio import Document, FieldPath
@@ -91,7 +100,7 @@ def _close(word: str, choices: list[str]) -> str:
 def _check_params(
     spec: Metric, node: Condition | PhaseRef, doc: Document, at: FieldPath, baselines: set[str]
 ) -> None:
-    given = {n for n in ("measure", "stage", "model", "baseline") if getattr(node, n) is not None}
+    given = {n for n in sorted(PARAMS) if getattr(node, n, None) is not None}
     extra = given - spec.params
     if extra:
         name = sorted(extra)[0]
@@ -108,6 +117,7 @@ def _check_params(
             "stage": "a stage name",
             "model": "a model or family (haiku, sonnet, opus)",
             "baseline": f"one of {', '.join(sorted(baselines)) or '(none defined)'}",
+            "versus": "the phase to compare with, e.g. a1",
         }[name]
         raise doc.error(f"metric {spec.name!r} needs `{name}:` ({hint})", at)
     if node.baseline is not None and node.baseline not in baselines:
@@ -167,8 +177,26 @@ def _check_node(
         return
     spec = _lookup(registry, scope, node.metric, doc, at)
     _check_params(spec, node, doc, at, baselines)
+    if node.versus is not None and node.versus not in phases:
+        raise doc.error(
+            f"unknown phase {node.versus!r}; known phases: {', '.join(sorted(phases))}",
+            (*at, "versus"),
+        )
     unit = spec.unit_for(_params(node))
     op = node.operator or ""
+    for key in ("rule", "confidence"):
+        if getattr(node, key) is not None and not spec.interval:
+            raise doc.error(
+                f"`{key}:` applies to a figure with an interval (a rate, a paired delta); "
+                f"metric {spec.name!r} has none",
+                (*at, key),
+            )
+    if spec.interval and op == "equals" and node.rule != "point":
+        raise doc.error(
+            f"metric {spec.name!r} is decided on its interval, which never equals one value: "
+            "use min, max, below or above, or `rule: point`",
+            (*at, op),
+        )
     if unit in ("bool",) and op != "equals":
         raise doc.error(f"metric {spec.name!r} is true/false: use `equals:`", (*at, op))
     for key in (op, "stretch"):
@@ -215,7 +243,13 @@ def _check_node(
 
 
 def _params(node: Condition | PhaseRef) -> Params:
-    return Params(measure=node.measure, stage=node.stage, model=node.model, baseline=node.baseline)
+    return Params(
+        measure=node.measure,
+        stage=node.stage,
+        model=node.model,
+        baseline=node.baseline,
+        versus=getattr(node, "versus", None),
+    )
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -237,6 +271,44 @@ class Verdict:
     error: str | None = None
     combinator: str | None = None
     children: list[Verdict] = field(default_factory=list)
+    #: neither passed nor failed: the interval straddles the limit (the item still fails)
+    inconclusive: bool = False
+    #: for a figure with an interval: the rule used, the level, the interval and its method
+    rule: Rule | None = None
+    confidence: float | None = None
+    interval: tuple[float, float] | None = None
+    method: str = ""
+    #: further consecutive passing trials (successes for min/above) that would make it pass
+    further: int | None = None
+
+    @property
+    def outcome(self) -> str:
+        """PASS, FAIL or INCONCLUSIVE."""
+        return "PASS" if self.passed else ("INCONCLUSIVE" if self.inconclusive else "FAIL")
+
+    def interval_text(self) -> str:
+        """``1 of 1; 95% Wilson interval 20.7%–100.0%, rule interval`` (empty without one)."""
+        if self.interval is None or self.actual is None or self.actual.sample is None:
+            return ""
+        low, high = self.interval
+        return (
+            f"{self.actual.sample.describe()}; {self.confidence:g}% {self.method} interval "
+            f"{fmt(low, self.unit)}–{fmt(high, self.unit)}, rule {self.rule}"
+        )
+
+    def further_text(self) -> str:
+        """What would make an interval decision pass: ``8 more consecutive successes (9 of 9)``."""
+        sample = self.actual.sample if self.actual else None
+        if self.rule != "interval" or self.passed or not isinstance(sample, Proportion):
+            return ""
+        kind = "success" if self.operator in HIGH_PASSES else "failure"
+        if self.further is None:
+            return f"no number of further {kind}s can pass it on the interval"
+        s = sample.successes + (self.further if kind == "success" else 0)
+        n = sample.n + self.further
+        plural = "es" if kind == "success" and self.further != 1 else ""
+        plural = plural or ("s" if self.further != 1 else "")
+        return f"{self.further} more consecutive {kind}{plural} would pass it ({s} of {n})"
 
     @property
     def label(self) -> str:
@@ -257,7 +329,7 @@ class Verdict:
         if self.actual is not None and self.actual.mark:
             actual += f" ({self.actual.mark})"
         bound = self.actual.bound if self.actual else "exact"
-        limit = fmt(self.limit, self.unit)
+        limit_value = fmt(self.limit, self.unit)
         if bound != "exact":
             actual = f"{BOUND_WORDS[bound]} {actual}"
             if not self.passed:  # undecidable, or not reached by the bound itself
@@ -266,10 +338,29 @@ class Verdict:
                     f": {self.actual.bound_note}" if self.actual and self.actual.bound_note else ""
                 )
                 return (
-                    f"{self.label} {actual}: {kind} bound cannot prove {self.operator} {limit}{why}"
+                    f"{self.label} {actual}: {kind} bound cannot prove "
+                    f"{self.operator} {limit_value}{why}"
                 )
+        limit = f"{self.operator} {limit_value}"
+        if self.rule == "interval" and self.interval is not None:
+            # the decision is on the interval: say which bound decided, or that it straddles
+            low, high = self.interval
+            worst, best = (low, high) if self.operator in HIGH_PASSES else (high, low)
+            side = "lower" if self.operator in HIGH_PASSES else "upper"
+            if self.passed:
+                verdict = f"{side} bound {fmt(worst, self.unit)} {SYMBOL[self.operator or '']}"
+            elif self.inconclusive:
+                verdict = "INCONCLUSIVE: the interval straddles"
+            else:
+                other = "upper" if side == "lower" else "lower"
+                verdict = f"{other} bound {fmt(best, self.unit)} {BROKEN[self.operator or '']}"
+            text = f"{self.label} {actual} ({self.interval_text()}): {verdict} {limit}"
+            further = self.further_text()
+            return f"{text}; {further}" if further else text
         sign = SYMBOL[self.operator or ""] if self.passed else BROKEN[self.operator or ""]
-        text = f"{self.label} {actual} {sign} {self.operator} {limit}"
+        text = f"{self.label} {actual} {sign} {limit}"
+        if self.interval is not None:
+            text += f" ({self.interval_text()})"
         if self.limit_note:
             text += f" ({self.limit_note})"
         if self.stretch is not None:
@@ -285,6 +376,7 @@ class Verdict:
             return {
                 "combinator": self.combinator,
                 "passed": self.passed,
+                "outcome": self.outcome,
                 "conditions": [child.to_data() for child in self.children],
             }
         return {
@@ -304,10 +396,19 @@ class Verdict:
             "stretch_met": self.stretch_met,
             "stretch_note": self.stretch_note,
             "passed": self.passed,
+            "outcome": self.outcome,
             "error": self.error,
             "source": self.actual.source if self.actual else "",
             "note": self.actual.note if self.actual else "",
             "mark": self.actual.mark if self.actual else "",
+            "rule": self.rule,
+            "confidence": self.confidence,
+            "interval": list(self.interval) if self.interval is not None else None,
+            "interval_method": self.method or None,
+            "sample": self.actual.sample.describe()
+            if self.actual is not None and self.actual.sample is not None
+            else None,
+            "further_needed": self.further,
         }
 
     def leaves(self) -> list[Verdict]:
@@ -337,13 +438,13 @@ class Verdict:
 
     def details(self, indent: str = "") -> list[str]:
         if self.metric is not None:
-            mark = "PASS" if self.passed else "FAIL"
+            mark = self.outcome
             lines = [f"{indent}{mark}  {self.condition_text()}"]
             if self.actual is not None:
                 note = f" ({self.actual.note})" if self.actual.note else ""
                 lines.append(f"{indent}      from {self.actual.source}{note}")
             return lines
-        mark = "PASS" if self.passed else "FAIL"
+        mark = self.outcome
         lines = [f"{indent}{mark}  {self.combinator}:"]
         for child in self.children:
             lines.extend(child.details(indent + "  "))
@@ -390,6 +491,29 @@ def _holds(actual: Value, operator: str, limit: Value, unit: str) -> bool:
     }[operator]
 
 
+def _decide_on_interval(verdict: Verdict, node: Condition) -> None:
+    """A figure with an interval: under ``rule: interval`` (the default) it passes only when the
+    whole interval satisfies the limit, fails when none of it does, else is inconclusive. Under
+    ``rule: point`` the point estimate decides; the interval is shown either way."""
+    sample = verdict.actual.sample if verdict.actual else None
+    assert sample is not None
+    verdict.rule = node.rule or "interval"
+    verdict.confidence = node.confidence or DEFAULT_CONFIDENCE
+    verdict.interval = sample.interval(verdict.confidence)
+    verdict.method = sample.method
+    if verdict.rule == "point":
+        return
+    operator = verdict.operator or ""
+    limit = float(verdict.limit)  # type: ignore[arg-type]  # rates and deltas are numbers
+    answer = three_way(*verdict.interval, operator, limit)
+    verdict.passed = answer == "YES"
+    verdict.inconclusive = answer == "INCONCLUSIVE"
+    if not verdict.passed and isinstance(sample, Proportion):
+        verdict.further = further_needed(
+            sample.successes, sample.n, operator, limit / 100, verdict.confidence
+        )
+
+
 def evaluate(
     node: Condition,
     ctx: MetricContext,
@@ -406,7 +530,16 @@ def evaluate(
             if combinator == "all"
             else any(c.passed for c in children)
         )
-        return Verdict(passed=ok, combinator=combinator, children=children)
+        # three-valued: a group is inconclusive when an inconclusive condition could still
+        # decide it (no condition of `all` failed outright; some condition of `any` is open)
+        open_ = (
+            all(c.passed or c.inconclusive for c in children)
+            if combinator == "all"
+            else any(c.inconclusive for c in children)
+        )
+        return Verdict(
+            passed=ok, combinator=combinator, children=children, inconclusive=not ok and open_
+        )
 
     scope = "ticket" if ticket is not None else "phase"
     spec = registry.get(scope, node.metric)
@@ -423,6 +556,8 @@ def evaluate(
         verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and (
             operator in DECIDABLE[verdict.actual.bound]
         )
+        if verdict.actual.sample is not None:
+            _decide_on_interval(verdict, node)
     except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
         verdict.error = str(exc)
         verdict.passed = False

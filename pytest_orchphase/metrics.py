@@ -18,6 +18,7 @@ from pytest_orchphase.errors import raised
 from pytest_orchphase.models import Baseline, Stage, Ticket
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.quantity import QUALITY_ORDER, quality_rank
+from pytest_orchphase.stats import Proportion, Sample
 from pytest_orchphase.usage import MetricFailed, MetricUnavailable, Usage, total_of
 
 Scope = Literal["phase", "ticket"]
@@ -53,6 +54,7 @@ class Params:
     stage: str | None = None
     model: str | None = None
     baseline: str | None = None
+    versus: str | None = None
 
 
 Bound = Literal["exact", "lower", "upper", "unknown"]
@@ -72,6 +74,8 @@ class Measurement:
     bound: Bound = "exact"
     #: Why the figure is a bound.
     bound_note: str = ""
+    #: the evidence behind an estimate (a rate's trials, paired deltas): its interval decides
+    sample: Sample | None = None
 
 
 def origin_mark(origin: str, measured: bool) -> str:
@@ -151,6 +155,8 @@ class MetricContext:
         return total
 
 
+#: the parameters a metric can take (each a key of a condition)
+PARAMS = frozenset({"measure", "stage", "model", "baseline", "versus"})
 MetricFn = Callable[[MetricContext, "str | None", Params], Measurement]
 
 
@@ -168,6 +174,8 @@ class Metric:
     fn: MetricFn
     params: frozenset[str] = frozenset()
     required: frozenset[str] = frozenset()
+    #: the metric is an estimate with an interval (a rate, a mean delta): `rule:` applies
+    interval: bool = False
 
     def unit_for(self, params: Params) -> Unit:
         return token_unit(params.measure) if self.unit == "tokens" else self.unit
@@ -202,11 +210,12 @@ class Registry:
         fn: Callable[[MetricContext, str | None, Params], Measurement | Value],
         params: tuple[str, ...] = (),
         required: tuple[str, ...] | None = None,
+        interval: bool = False,
     ) -> None:
         """Add a metric from a plugin or conftest. ``fn(ctx, ticket, params)`` returns a plain
         value (in ``unit``) or a :class:`Measurement`; raise :class:`MetricUnavailable` when the
         data cannot give it."""
-        unknown = set(params) - {"measure", "stage", "model", "baseline"}
+        unknown = set(params) - PARAMS
         if unknown:
             raise ValueError(f"metric {name!r}: unknown parameters {sorted(unknown)}")
 
@@ -237,6 +246,7 @@ class Registry:
                 fn=wrapped,
                 params=frozenset(params),
                 required=frozenset(params if required is None else required),
+                interval=interval,
             )
         )
 
@@ -251,12 +261,20 @@ def metric(
     formula: str,
     params: tuple[str, ...] = (),
     required: tuple[str, ...] | None = None,
+    interval: bool = False,
 ) -> Callable[[MetricFn], MetricFn]:
     """Register a built-in metric. ``required`` defaults to all ``params``."""
 
     def wrap(fn: MetricFn) -> MetricFn:
         REGISTRY.register(
-            name, scope=scope, unit=unit, formula=formula, fn=fn, params=params, required=required
+            name,
+            scope=scope,
+            unit=unit,
+            formula=formula,
+            fn=fn,
+            params=params,
+            required=required,
+            interval=interval,
         )
         return fn
 
@@ -691,8 +709,9 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "phase",
     "percent",
     "tickets executed on `model` that succeeded (fix_loops ≤ 1, review not FAIL, no stage "
-    "failed) / tickets executed on `model` × 100",
+    "failed) / tickets executed on `model` × 100, with its Wilson interval",
     ("model",),
+    interval=True,
 )
 def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     wanted = p.model or ""
@@ -709,6 +728,7 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
         "percent",
         ctx.src(),
         note=f"{len(ok)} of {len(mine)} tickets",
+        sample=Proportion(len(ok), len(mine)),
     )
 
 

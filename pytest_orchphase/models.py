@@ -132,6 +132,8 @@ StageName = Literal[
 ]
 MEASURES = ("total", "input", "output", "cache_write", "cache_read", "usd")
 Measure = Literal["total", "input", "output", "cache_write", "cache_read", "usd"]
+#: how a figure with an interval (a rate, a paired mean delta) is compared with its limit
+DecisionRule = Literal["interval", "point"]
 
 
 class Strict(BaseModel):
@@ -517,12 +519,18 @@ class Condition(Strict):
     stage: StageName | None = None
     model: str | None = None
     baseline: str | None = None
+    #: the phase a paired comparison is made against (metric paired_savings)
+    versus: str | None = None
     max: Limit | None = None
     min: Limit | None = None
     below: Limit | None = None
     above: Limit | None = None
     equals: Limit | None = None
     stretch: Limit | None = None
+    #: figures with an interval: ``interval`` (default) decides on the whole interval, ``point``
+    #: on the point estimate alone (the plan's literal rule)
+    rule: DecisionRule | None = None
+    confidence: Percent | None = None
     all_of: list[Condition] | None = Field(default=None, alias="all", min_length=1)
     any_of: list[Condition] | None = Field(default=None, alias="any", min_length=1)
 
@@ -567,10 +575,21 @@ class Condition(Strict):
                 )
             if self.stretch is not None and ops[0] == "equals":
                 raise ValueError("a stretch target needs a direction (max, min, below, above)")
+            _check_confidence(self.confidence)
         else:
             extra = [
                 n
-                for n in ("measure", "stage", "model", "baseline", "stretch", *OPERATORS)
+                for n in (
+                    "measure",
+                    "stage",
+                    "model",
+                    "baseline",
+                    "versus",
+                    "stretch",
+                    "rule",
+                    "confidence",
+                    *OPERATORS,
+                )
                 if getattr(self, n) is not None
             ]
             if extra:
@@ -579,6 +598,11 @@ class Condition(Strict):
                     "not to the group"
                 )
         return self
+
+
+def _check_confidence(value: float | None) -> None:
+    if value is not None and not 50 <= value < 100:
+        raise ValueError(f"confidence is a level from 50 % to under 100 %, not {value:g} %")
 
 
 class TicketFilter(Strict):
@@ -634,6 +658,14 @@ class AdoptModel(Strict):
     min_sample_size: PositiveCount = 3
     max_fix_loops: Count = 1
     fallback: str = "sonnet"
+    #: ``interval``: YES only when the Wilson lower bound reaches the rate; ``point``: the rate
+    rule: DecisionRule = "interval"
+    confidence: Percent = 95.0
+
+    @model_validator(mode="after")
+    def _confidence(self) -> AdoptModel:
+        _check_confidence(self.confidence)
+        return self
 
 
 class Decisions(Strict):

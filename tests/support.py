@@ -45,3 +45,43 @@ def nox_constant(name: str) -> object:
         ):
             return ast.literal_eval(node.value)
     raise AssertionError(f"noxfile.py defines no {name}")
+
+
+def write_rate_phase(
+    root: Path,
+    successes: int,
+    n: int,
+    *,
+    criterion: str = "    rule: interval\n",
+    decisions: str = "",
+    phase: str = "p1",
+    requires: str = "[]",
+    model: str = "haiku",
+) -> None:
+    """A phase of ``n`` mechanical tickets on ``model`` (flat log shape), the first ``successes``
+    with 0 fix loops and the rest with 3, and a criterion ``success_rate >= 70 %`` (plus the
+    lines ``criterion``) and the adoption decision (plus ``decisions``)."""
+    ids = [f"T{i:02d}" for i in range(1, n + 1)]
+    data = root / "docs" / "orchestration-data" / f"phase-{phase}"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "metadata.yaml").write_text(f"phase: {phase}\ntickets: [{', '.join(ids)}]\n")
+    lines = ["tickets:"]
+    for i, tid in enumerate(ids):
+        loops = 0 if i < successes else 3
+        lines += [
+            f"  {tid}:",
+            "    complexity: mechanical",
+            f"    execution_model: {model}",
+            "    actual_tokens: 20000",
+            f"    fix_loops: {loops}",
+            "    review: {result: PASS, attempts: 1}",
+        ]
+    (data / "execution-log.yaml").write_text("\n".join(lines) + "\n")
+    criteria = root / "criteria"
+    criteria.mkdir(exist_ok=True)
+    (criteria / f"{phase}.yaml").write_text(
+        f"phase: {phase}\ndata: phase-{phase}\nrequires: {requires}\n"
+        "decisions:\n  adopt_model:\n    model: haiku\n    min_success_rate: 70%\n"
+        "    min_sample_size: 3\n" + decisions + "criteria:\n"
+        "  - id: rate\n    metric: success_rate\n    model: haiku\n    min: 70%\n" + criterion
+    )

@@ -45,6 +45,7 @@ def criterion_entry(
         "limit": leaves[0]["limit"] if single else [leaf["limit"] for leaf in leaves],
         "stretch": leaves[0]["stretch"] if single else [leaf["stretch"] for leaf in leaves],
         "passed": verdict.passed,
+        "outcome": verdict.outcome,
         "stretch_met": all(stretches) if stretches else None,
         "source": verdict.source,
         "error": next((leaf["error"] for leaf in leaves if leaf["error"]), None),
@@ -117,6 +118,13 @@ def row(entry: Entry) -> dict[str, str]:
                 if bound != "exact":
                     text = f"{BOUND_WORDS[bound]} {text}"
                 values.append(f"{text} ({leaf['mark']})" if leaf.get("mark") else text)
+            elif key == "actual" and leaf.get("interval") is not None:
+                # a figure with an interval shows it, its level and the rule that decided
+                low, high = (fmt(v, leaf["unit"]) for v in leaf["interval"])
+                values.append(
+                    f"{fmt(leaf['actual'], leaf['unit'])} ({leaf['sample']}; "
+                    f"{leaf['confidence']:g}% CI {low}–{high}, rule {leaf['rule']})"
+                )
             elif key == "stretch" and leaf["stretch"] is None:
                 continue
             else:
@@ -124,6 +132,8 @@ def row(entry: Entry) -> dict[str, str]:
         return joiner.join(values)
 
     result = "bypassed" if entry.get("bypassed") else ("passed" if entry["passed"] else "failed")
+    if entry.get("outcome") == "INCONCLUSIVE":
+        result = "inconclusive"
     met = entry["stretch_met"]
     return {
         "phase": entry["phase"],
@@ -150,7 +160,12 @@ SUMMARY_HEADERS = (
     "stretch",
     "result",
 )
-RESULT_WORDS = {"passed": "PASS", "failed": "FAIL", "bypassed": "BYPASSED"}
+RESULT_WORDS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "bypassed": "BYPASSED",
+    "inconclusive": "INCONCLUSIVE",
+}
 
 
 def result_text(r: dict[str, str]) -> str:

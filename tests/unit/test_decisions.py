@@ -2,65 +2,96 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from support import REPO
+from support import REPO, write_rate_phase
 
-from pytest_orchphase.decisions import adoption, break_even, wilson
+from pytest_orchphase.decisions import adoption, break_even
 from pytest_orchphase.models import AdoptModel
 from pytest_orchphase.runner import PhaseRunner
-
-
-@pytest.mark.parametrize(
-    ("k", "n", "interval"),
-    [(1, 1, (20.7, 100.0)), (0, 3, (0.0, 56.1)), (2, 3, (20.8, 93.9)), (7, 10, (39.7, 89.2))],
-)
-def test_wilson_interval(k: int, n: int, interval: tuple[float, float]) -> None:
-    assert wilson(k, n) == interval
 
 
 def runner() -> PhaseRunner:
     return PhaseRunner(REPO / "criteria", REPO / "docs" / "orchestration-data")
 
 
-def test_sonnet_on_nuanced_tickets_is_adopted_from_enough_evidence() -> None:
-    rule = AdoptModel(model="sonnet", complexity="nuanced", min_sample_size=3)
-    decided = adoption(runner(), "a3", rule)  # a1 R06, a2 R06 R07, a3 R06 R07: 5 of 5
+def test_a_ticket_run_in_several_phases_is_one_cluster_counted_by_its_latest_run() -> None:
+    rule = AdoptModel(model="sonnet", complexity="nuanced", min_sample_size=1)
+    decided = adoption(runner(), "a3", rule)  # runs: a1 R06, a2 R06 R07, a3 R06 R07
     assert decided is not None
-    assert (decided.answer, decided.successes, decided.sample_size) == ("YES", 5, 5)
-    assert decided.recommended == "sonnet"
+    assert (decided.successes, decided.sample_size) == (2, 2)  # tickets R06, R07
+    assert (decided.run_successes, decided.runs) == (5, 5)
+    assert decided.tickets == ["a3:R06", "a3:R07"]
+    # 2 of 2: the 95 % Wilson interval runs down to 34 %, so 70 % is not yet shown
+    assert decided.answer == "INCONCLUSIVE" and decided.interval[0] == 34.2
+    assert decided.further_needed == 7 and decided.needed_text.endswith("(9 of 9)")
+    assert decided.recommended == "sonnet"  # the fallback, which is sonnet here
+
+
+def test_the_latest_run_decides_a_tickets_outcome(tmp_path: Path) -> None:
+    write_rate_phase(tmp_path, 9, 9)
+    write_rate_phase(tmp_path, 9, 9, phase="p2", requires="[p1]")
+    log = tmp_path / "docs/orchestration-data/phase-p1/execution-log.yaml"
+    log.write_text(log.read_text().replace("fix_loops: 0", "fix_loops: 3", 1))
+    root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    decided = adoption(root, "p2")  # p1's failed T01 was rerun in p2 and succeeded
+    assert decided is not None
+    assert (decided.answer, decided.successes, decided.sample_size) == ("YES", 9, 9)
+    assert (decided.run_successes, decided.runs) == (17, 18)
+    assert "per run 17 of 18" in decided.line
 
 
 def test_below_the_threshold_is_no_and_the_fallback_is_recommended(tmp_path: Path) -> None:
-    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
-    shutil.copytree(REPO / "docs" / "orchestration-data", tmp_path / "data")
-    log = tmp_path / "data" / "phase-a3-r03-r06-r07" / "execution-log.yaml"
-    log.write_text(log.read_text().replace("    fix_loops: 1\n", "    fix_loops: 3\n"))
-    rule = AdoptModel(
-        model="sonnet",
-        complexity="nuanced",
-        min_success_rate=90,
-        min_sample_size=3,
-        fallback="opus",
-    )
-    decided = adoption(PhaseRunner(tmp_path / "criteria", tmp_path / "data"), "a3", rule)
+    write_rate_phase(tmp_path, 1, 6)
+    rule = AdoptModel(min_success_rate=70, fallback="opus")
+    root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    decided = adoption(root, "p1", rule)
     assert decided is not None
-    assert (decided.answer, decided.successes, decided.sample_size) == ("NO", 4, 5)  # 80 % < 90 %
+    assert (decided.answer, decided.successes, decided.sample_size) == ("NO", 1, 6)
+    assert decided.interval[1] < 70  # the whole interval is below
     assert decided.recommended == "opus"
 
 
-def test_the_threshold_itself_is_enough() -> None:
-    rule = AdoptModel(model="sonnet", complexity="nuanced", min_success_rate=100, min_sample_size=5)
-    decided = adoption(runner(), "a3", rule)
-    assert decided is not None and decided.answer == "YES"
+@pytest.mark.parametrize(
+    ("successes", "n", "answer"),
+    [(8, 8, "INCONCLUSIVE"), (9, 9, "YES"), (13, 14, "INCONCLUSIVE"), (14, 15, "YES")],
+)
+def test_the_interval_decides_at_the_documented_boundaries(
+    tmp_path: Path, successes: int, n: int, answer: str
+) -> None:
+    write_rate_phase(tmp_path, successes, n)
+    root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    decided = adoption(root, "p1")
+    assert decided is not None and decided.answer == answer
 
 
-def test_too_few_tickets_is_inconclusive_whatever_the_rate() -> None:
-    decided = adoption(runner(), "a3", AdoptModel(min_sample_size=3))
+def test_the_point_rule_says_yes_on_the_rate_and_the_threshold_itself_is_enough(
+    tmp_path: Path,
+) -> None:
+    write_rate_phase(tmp_path, 7, 10)
+    root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    assert adoption(root, "p1", AdoptModel(rule="point")).answer == "YES"  # type: ignore[union-attr]
+    assert adoption(root, "p1", AdoptModel()).answer == "INCONCLUSIVE"  # type: ignore[union-attr]
+    point = adoption(root, "p1", AdoptModel(rule="point", min_success_rate=71))
+    assert point is not None and point.answer == "NO"
+
+
+def test_too_few_tickets_is_inconclusive_whatever_the_rate(tmp_path: Path) -> None:
+    write_rate_phase(tmp_path, 0, 2)  # 0 of 2: the interval (0–66 %) is below 70 %, but 2 < 3
+    root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    decided = adoption(root, "p1", AdoptModel(min_sample_size=3))
     assert decided is not None
-    assert (decided.answer, decided.rate, decided.sample_size) == ("INCONCLUSIVE", 100.0, 2)
+    assert (decided.answer, decided.rate, decided.sample_size) == ("INCONCLUSIVE", 0.0, 2)
+    assert adoption(root, "p1", AdoptModel(min_sample_size=2)).answer == "NO"  # type: ignore[union-attr]
+
+
+def test_the_shipped_example_says_inconclusive_with_r03_counted_once() -> None:
+    decided = adoption(runner(), "a3")
+    assert decided is not None
+    assert (decided.answer, decided.successes, decided.sample_size) == ("INCONCLUSIVE", 1, 1)
+    assert (decided.run_successes, decided.runs) == (2, 2)
+    assert decided.further_needed == 8
 
 
 def test_break_even_never_when_a_ticket_costs_more_than_a_single_agent() -> None:

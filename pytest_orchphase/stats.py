@@ -1,0 +1,243 @@
+"""The statistics behind the decisions: the Wilson interval, three-way answers on it, the sample a
+decision needs, the exact sign test, a seeded paired bootstrap, pass@k and pass^k.
+
+Standard library only (``math``, ``statistics.NormalDist``, ``random``): no scipy at run time.
+Proportions are fractions in [0, 1] here; callers turn them into percentages for display.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Literal
+
+Answer = Literal["YES", "NO", "INCONCLUSIVE"]
+Rule = Literal["interval", "point"]
+#: the confidence level of every interval unless a criterion or decision names another
+DEFAULT_CONFIDENCE = 95.0
+#: resamples of the paired bootstrap, and its seed: the same data gives the same interval
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 20260209
+
+
+def z_value(confidence: float) -> float:
+    """The two-sided normal quantile of a confidence level in percent: 95 → 1.959964…"""
+    if not 0 < confidence < 100:
+        raise ValueError(f"a confidence level is between 0 and 100 %, not {confidence}")
+    return NormalDist().inv_cdf(1 - (1 - confidence / 100) / 2)
+
+
+def wilson(successes: int, n: int, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (fractions; (0, 1) when n is 0):
+    (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)."""
+    if n == 0:
+        return 0.0, 1.0
+    if not 0 <= successes <= n:
+        raise ValueError(f"{successes} successes of {n} trials")
+    z = z_value(confidence)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # at 0 and n successes the bounds are exactly 0 and 1 (rounding would leave 1e-17 off)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
+
+
+#: operators that pass on a high value (the interval's lower bound must clear the limit) and on
+#: a low value (its upper bound must)
+HIGH_PASSES = ("min", "above")
+LOW_PASSES = ("max", "below")
+
+
+def holds(value: float, operator: str, limit: float) -> bool:
+    return {
+        "max": value <= limit,
+        "below": value < limit,
+        "min": value >= limit,
+        "above": value > limit,
+        "equals": value == limit,
+    }[operator]
+
+
+def three_way(low: float, high: float, operator: str, limit: float) -> Answer:
+    """YES when the whole interval satisfies ``operator limit``, NO when none of it does,
+    INCONCLUSIVE when it straddles the limit."""
+    if operator not in HIGH_PASSES + LOW_PASSES:
+        raise ValueError(f"operator {operator!r} has no interval rule (use rule: point)")
+    worst, best = (low, high) if operator in HIGH_PASSES else (high, low)
+    if holds(worst, operator, limit):
+        return "YES"
+    if not holds(best, operator, limit):
+        return "NO"
+    return "INCONCLUSIVE"
+
+
+def further_needed(
+    successes: int,
+    n: int,
+    operator: str,
+    limit: float,
+    confidence: float = DEFAULT_CONFIDENCE,
+    cap: int = 100_000,
+) -> int | None:
+    """How many further consecutive trials of the passing kind (successes for ``min``/``above``,
+    failures for ``max``/``below``) make the interval answer YES; None when none ever can
+    (a limit of 100 % for ``min``: the Wilson lower bound never reaches 1)."""
+    high = operator in HIGH_PASSES
+    if (high and limit >= 1) or (not high and limit <= 0):
+        return None  # the interval's far bound is 1 (or 0) only at n = ∞
+    for more in range(cap + 1):
+        s = successes + more if high else successes
+        low, up = wilson(s, n + more, confidence)
+        if three_way(low, up, operator, limit) == "YES":
+            return more
+    return None
+
+
+def sample_needed(
+    rate: float, failures: int, confidence: float = DEFAULT_CONFIDENCE, cap: int = 100_000
+) -> int | None:
+    """The smallest n whose Wilson lower bound with ``failures`` failures reaches ``rate``
+    (a fraction); None when no n up to ``cap`` does."""
+    if rate >= 1:
+        return None
+    for n in range(failures + 1, cap + 1):
+        if wilson(n - failures, n, confidence)[0] >= rate:
+            return n
+    return None
+
+
+def wilson_coverage(n: int, p: float, confidence: float = DEFAULT_CONFIDENCE) -> float:
+    """The exact probability that the Wilson interval of Binomial(n, p) covers p (binomial sums)."""
+    total = 0.0
+    for k in range(n + 1):
+        low, high = wilson(k, n, confidence)
+        if low <= p <= high:
+            total += math.comb(n, k) * p**k * (1 - p) ** (n - k)
+    return total
+
+
+# ------------------------------------------------------------------------- paired comparison
+
+
+@dataclass(frozen=True)
+class SignTest:
+    """The exact sign test of paired deltas (zeros dropped), two-sided and one-sided."""
+
+    positive: int
+    negative: int
+    zeros: int
+    p_two_sided: float
+    #: P(at least ``positive`` positives | no difference): small when the deltas lean positive
+    p_positive: float
+
+
+def _binom_tail(k: int, n: int) -> float:
+    """P(X ≥ k) for X ~ Binomial(n, 1/2), exactly."""
+    tail: int = sum(math.comb(n, i) for i in range(k, n + 1))
+    return tail / (1 << n)
+
+
+def sign_test(deltas: Sequence[float]) -> SignTest:
+    pos = sum(1 for d in deltas if d > 0)
+    neg = sum(1 for d in deltas if d < 0)
+    n = pos + neg
+    if n == 0:
+        return SignTest(0, 0, len(deltas), 1.0, 1.0)
+    # two-sided: twice the smaller tail, at most 1 (equal to scipy's binomtest for p = 1/2)
+    p_two = min(1.0, 2 * _binom_tail(max(pos, neg), n))
+    return SignTest(pos, neg, len(deltas) - n, p_two, _binom_tail(pos, n))
+
+
+def paired_bootstrap(
+    deltas: Sequence[float],
+    confidence: float = DEFAULT_CONFIDENCE,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[float, float]:
+    """The percentile bootstrap interval of the mean of paired deltas: ``resamples`` resamples
+    of the tickets with replacement, drawn from ``random.Random(seed)`` (reproducible)."""
+    if not deltas:
+        raise ValueError("a bootstrap needs at least one delta")
+    values = list(deltas)
+    n = len(values)
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(resamples))
+    alpha = (1 - confidence / 100) / 2
+    return _quantile(means, alpha), _quantile(means, 1 - alpha)
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """Linear interpolation between order statistics (numpy's default)."""
+    pos = q * (len(ordered) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+# ------------------------------------------------------------------------- repeated trials
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The chance that at least one of k attempts drawn without replacement from n recorded
+    attempts (c successes) succeeds: 1 − C(n−c, k) / C(n, k)."""
+    _check_k(n, c, k)
+    return 1 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def pass_hat_k(n: int, c: int, k: int) -> float:
+    """pass^k: the chance that all k attempts drawn from n recorded ones succeed:
+    C(c, k) / C(n, k)."""
+    _check_k(n, c, k)
+    return math.comb(c, k) / math.comb(n, k)
+
+
+def _check_k(n: int, c: int, k: int) -> None:
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"pass@k needs 0 ≤ c ≤ n and 1 ≤ k ≤ n; got n={n}, c={c}, k={k}")
+
+
+# ------------------------------------------------------------------------- samples of a metric
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A rate's evidence: ``successes`` of ``n`` trials; its interval is Wilson's, in percent."""
+
+    successes: int
+    n: int
+    method: str = "Wilson"
+
+    def interval(self, confidence: float) -> tuple[float, float]:
+        low, high = wilson(self.successes, self.n, confidence)
+        return low * 100, high * 100
+
+    def describe(self) -> str:
+        return f"{self.successes} of {self.n}"
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Per-ticket deltas against another phase; the interval of their mean is a seeded paired
+    bootstrap, in the metric's unit."""
+
+    deltas: tuple[float, ...]
+    method: str = "paired bootstrap"
+
+    def interval(self, confidence: float) -> tuple[float, float]:
+        return paired_bootstrap(self.deltas, confidence)
+
+    def describe(self) -> str:
+        sign = sign_test(self.deltas)
+        return (
+            f"{len(self.deltas)} shared tickets, {sign.positive} cheaper, {sign.negative} dearer; "
+            f"sign test p = {sign.p_two_sided:.3g}"
+        )
+
+
+Sample = Proportion | Paired
