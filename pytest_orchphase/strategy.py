@@ -68,6 +68,8 @@ def build_strategy(
     # per complexity: the observed models, their success, and their own tokens per ticket
     # per complexity: (model family, the ticket, its own usage or None when unknown)
     observed: dict[str, list[tuple[str, Ticket, Usage | None]]] = defaultdict(list)
+    # per complexity: each ticket's latest run (model family, ticket), oldest phase first
+    latest: dict[str, dict[str, tuple[str, Ticket]]] = defaultdict(dict)
     planning: list[Usage] = []
     planning_models: Counter[str] = Counter()
     monitoring: Counter[str] = Counter()
@@ -84,6 +86,9 @@ def build_strategy(
             observed[t.complexity or "unknown"].append(
                 (family(t.model_used) or "unknown", t, ctx.accounts.ticket(tid))
             )
+            for runs_of in latest.values():
+                runs_of.pop(tid, None)
+            latest[t.complexity or "unknown"][tid] = (family(t.model_used) or "unknown", t)
             if t.monitoring and t.monitoring.model:
                 monitoring[family(t.monitoring.model) or "unknown"] += 1
             if t.review and t.review.tier:
@@ -107,14 +112,18 @@ def build_strategy(
                 "success_rate": None,
                 "sample_size": 0,
             }
-        model, count = Counter(m for m, _, _ in runs).most_common(1)[0]
-        ok = [succeeded(t, rule.max_fix_loops) is True for m, t, _ in runs if m == model]
+        # a ticket run in several phases is one ticket: its latest run counts (as in adoption)
+        ticket_runs = latest[complexity]
+        model, count = Counter(m for m, _ in ticket_runs.values()).most_common(1)[0]
+        ok = [
+            succeeded(t, rule.max_fix_loops) is True for m, t in ticket_runs.values() if m == model
+        ]
         rate = round(sum(ok) / len(ok) * 100, 1)
         return {
             "model": model,
             "rationale": f"{sum(ok)} of {len(ok)} {complexity} tickets on "
             f"{model} succeeded with at most {rule.max_fix_loops} fix loop(s) in "
-            f"{', '.join(sources)}",
+            f"{', '.join(sources)} (each ticket once, by its latest run)",
             "success_rate": rate,
             "sample_size": count,
         }

@@ -57,6 +57,9 @@ def test_strategy_is_written_once_and_never_overwritten(
     assert execution["mechanical"]["model"] == "sonnet"  # Haiku evidence: 1 ticket, inconclusive
     assert "INCONCLUSIVE" in execution["mechanical"]["rationale"]
     assert execution["nuanced"]["model"] == "sonnet"
+    # R06 ran in a1 and a2: one ticket, not two trials (R06 and R07: 2, not 3)
+    assert execution["nuanced"]["sample_size"] == 2
+    assert execution["nuanced"]["rationale"].startswith("2 of 2 nuanced tickets")
     assert strategy["evidence"] == ["a1", "a2"]
     assert strategy["estimated_costs"]["R03"]["tokens"] == 29200 + 5300  # A1's R03 + planning share
     before = out.read_text()
