@@ -96,3 +96,38 @@ def test_a_path_that_cannot_be_written_is_one_line(
     assert main(["schema", "--out", "f/schemas"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("orchphase: error: f/schemas: ") and "Traceback" not in err
+
+
+def test_plan_prints_the_sample_a_rate_decision_needs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plan", "--rate", "70%"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[3:]]
+    assert rows == [
+        ["0", "9", "9", "of", "9", "70.1%"],
+        ["1", "15", "14", "of", "15", "70.2%"],
+        ["2", "21", "19", "of", "21", "71.1%"],
+    ]
+    assert main(["plan", "--rate=70", "--confidence=90%", "--failures", "3,0"]) == 0
+    out = capsys.readouterr().out
+    assert "the 90% Wilson interval's lower bound must reach 70%" in out
+    assert [line.split()[:2] for line in out.splitlines()[3:]] == [["0", "7"], ["3", "22"]]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rate", "100%"], "--rate: '100%'; expected a percentage above 0 and below 100"),
+        (["--rate", "0.7"], "--rate: 0.7 looks like a fraction"),
+        (["--rate", "seventy"], "--rate: "),
+        (["--rate", "70%", "--confidence", "40%"], "--confidence: '40%'; expected a level"),
+        (["--rate", "70%", "--failures", "1,x"], "--failures: '1,x'; expected whole numbers"),
+        (["--rate", "70%", "--failures", "-1"], "--failures: '-1'; expected whole numbers"),
+    ],
+)
+def test_plan_bad_arguments_are_one_clear_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"orchphase: error: {message}") and len(err.splitlines()) == 1
