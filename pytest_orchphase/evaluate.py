@@ -39,6 +39,7 @@ from pytest_orchphase.quantity import (
 from pytest_orchphase.stats import (
     DEFAULT_CONFIDENCE,
     HIGH_PASSES,
+    Paired,
     Proportion,
     Rule,
     further_needed,
@@ -280,6 +281,8 @@ class Verdict:
     method: str = ""
     #: further consecutive passing trials (successes for min/above) that would make it pass
     further: int | None = None
+    #: a paired comparison: the one-sided sign test's p-value when the interval alone said YES
+    sign_p: float | None = None
 
     @property
     def outcome(self) -> str:
@@ -299,7 +302,17 @@ class Verdict:
     def further_text(self) -> str:
         """What would make an interval decision pass: ``8 more consecutive successes (9 of 9)``."""
         sample = self.actual.sample if self.actual else None
-        if self.rule != "interval" or self.passed or not isinstance(sample, Proportion):
+        if self.rule != "interval" or self.passed:
+            return ""
+        if isinstance(sample, Paired):
+            if self.sign_p is None:
+                return ""
+            level = (100 - (self.confidence or DEFAULT_CONFIDENCE)) / 2
+            return (
+                f"the one-sided sign test gives p = {self.sign_p:.3g} > {level:g}%: "
+                f"{self.further} more ticket(s) on the limit's side would pass it"
+            )
+        if not isinstance(sample, Proportion):
             return ""
         kind = "success" if self.operator in HIGH_PASSES else "failure"
         if self.further is None:
@@ -349,6 +362,8 @@ class Verdict:
             side = "lower" if self.operator in HIGH_PASSES else "upper"
             if self.passed:
                 verdict = f"{side} bound {fmt(worst, self.unit)} {SYMBOL[self.operator or '']}"
+            elif self.inconclusive and self.sign_p is not None:
+                verdict = "INCONCLUSIVE: too few tickets for the sign test, though the interval is"
             elif self.inconclusive:
                 verdict = "INCONCLUSIVE: the interval straddles"
             else:
@@ -409,6 +424,7 @@ class Verdict:
             if self.actual is not None and self.actual.sample is not None
             else None,
             "further_needed": self.further,
+            "sign_test_p": self.sign_p,
         }
 
     def leaves(self) -> list[Verdict]:
@@ -506,6 +522,12 @@ def _decide_on_interval(verdict: Verdict, node: Condition) -> None:
     operator = verdict.operator or ""
     limit = float(verdict.limit)  # type: ignore[arg-type]  # rates and deltas are numbers
     answer = three_way(*verdict.interval, operator, limit)
+    if isinstance(sample, Paired) and answer == "YES":
+        agrees, p = sample.sign_agrees(operator, limit, verdict.confidence)
+        verdict.sign_p = p
+        if not agrees:
+            answer = "INCONCLUSIVE"
+            verdict.further = sample.further_agreeing(operator, limit, verdict.confidence)
     verdict.passed = answer == "YES"
     verdict.inconclusive = answer == "INCONCLUSIVE"
     if not verdict.passed and isinstance(sample, Proportion):

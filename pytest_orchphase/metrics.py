@@ -18,7 +18,7 @@ from pytest_orchphase.errors import raised
 from pytest_orchphase.models import Baseline, Stage, Ticket
 from pytest_orchphase.phase import Phase
 from pytest_orchphase.quantity import QUALITY_ORDER, quality_rank
-from pytest_orchphase.stats import Proportion, Sample
+from pytest_orchphase.stats import Paired, Proportion, Sample, sign_test
 from pytest_orchphase.usage import MetricFailed, MetricUnavailable, Usage, total_of
 
 Scope = Literal["phase", "ticket"]
@@ -94,6 +94,8 @@ class MetricContext:
 
     phase: Phase
     accounts: Accounts
+    #: another phase's context by name (paired comparisons); None outside a runner
+    others: Callable[[str], MetricContext] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, phase: Phase, accounts: Accounts | None = None) -> MetricContext:
@@ -729,6 +731,59 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
         ctx.src(),
         note=f"{len(ok)} of {len(mine)} tickets",
         sample=Proportion(len(ok), len(mine)),
+    )
+
+
+@dataclass(frozen=True)
+class PairedTickets:
+    """Per-ticket figures of a phase against another phase, on the tickets both ran."""
+
+    versus: str
+    tickets: list[str]
+    mine: list[float]
+    theirs: list[float]
+
+    @property
+    def deltas(self) -> list[float]:
+        """Positive where this phase's ticket cost less than the other phase's."""
+        return [t - m for m, t in zip(self.mine, self.theirs, strict=True)]
+
+
+def paired_tickets(ctx: MetricContext, versus: str, measure: str = "total") -> PairedTickets:
+    """The tickets ``ctx``'s phase shares with phase ``versus`` and each one's own usage (shared
+    planning excluded) in both; MetricUnavailable when they share none or a figure is unknown."""
+    if ctx.others is None:
+        raise MetricUnavailable(f"phase {versus} is not at hand to compare with")
+    other = ctx.others(versus)
+    shared = [t for t in ctx.phase.tickets if t in other.phase.tickets]
+    if not shared:
+        raise MetricUnavailable(f"phase {ctx.phase.name} shares no ticket with phase {versus}")
+    mine = [ctx.ticket_usage(t).measure(measure) for t in shared]
+    theirs = [other.ticket_usage(t).measure(measure) for t in shared]
+    return PairedTickets(versus, shared, mine, theirs)
+
+
+@metric(
+    "paired_savings",
+    "phase",
+    "tokens",
+    "mean over the tickets both phases ran of (`versus`'s ticket tokens − this phase's), with "
+    "a seeded paired bootstrap interval and an exact sign test",
+    ("measure", "versus"),
+    interval=True,
+)
+def _paired_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    pairs = paired_tickets(ctx, p.versus or "", p.measure or "total")
+    deltas = pairs.deltas
+    sign = sign_test(deltas)
+    return Measurement(
+        sum(deltas) / len(deltas),
+        token_unit(p.measure),
+        ctx.src(),
+        note=f"tickets {', '.join(pairs.tickets)} against {pairs.versus}; cheaper on "
+        f"{sign.positive}, dearer on {sign.negative}; "
+        f"one-sided sign test p = {sign.p_positive:.3g}",
+        sample=Paired(tuple(deltas)),
     )
 
 

@@ -165,7 +165,9 @@ class PhaseRunner:
             phase = self.load(name)
             measured = self.measured(name)
             accounts = measured_accounts(phase, measured) if measured else hand_accounts(phase)
-            self._contexts[name] = MetricContext(phase=phase, accounts=accounts)
+            self._contexts[name] = MetricContext(
+                phase=phase, accounts=accounts, others=self.context
+            )
         return self._contexts[name]
 
     def measured_if_read(self, name: str) -> Measured | None:

@@ -236,8 +236,29 @@ class Paired:
         sign = sign_test(self.deltas)
         return (
             f"{len(self.deltas)} shared tickets, {sign.positive} cheaper, {sign.negative} dearer; "
-            f"sign test p = {sign.p_two_sided:.3g}"
+            f"two-sided sign test p = {sign.p_two_sided:.3g}"
         )
+
+    def sign_agrees(self, operator: str, limit: float, confidence: float) -> tuple[bool, float]:
+        """Whether the exact sign test, one-sided in the direction the limit asks, is significant
+        at the level of the interval's bound ((100 − confidence) / 2 %), and its p-value. A few
+        tickets give a tight bootstrap interval they cannot support (3 of 3 cheaper: p = 0.125);
+        the sign test keeps a YES from resting on them."""
+        shifted = [d - limit if operator in HIGH_PASSES else limit - d for d in self.deltas]
+        p = sign_test(shifted).p_positive
+        return p <= (1 - confidence / 100) / 2, p
+
+    def further_agreeing(self, operator: str, limit: float, confidence: float) -> int:
+        """Further tickets on the limit's side that would make the sign test significant."""
+        shifted = [d - limit if operator in HIGH_PASSES else limit - d for d in self.deltas]
+        sign = sign_test(shifted)
+        more = 0
+        while (
+            _binom_tail(sign.positive + more, sign.positive + sign.negative + more)
+            > (1 - confidence / 100) / 2
+        ):
+            more += 1
+        return more
 
 
 Sample = Proportion | Paired

@@ -57,6 +57,7 @@ def write_rate_phase(
     phase: str = "p1",
     requires: str = "[]",
     model: str = "haiku",
+    tokens: list[int] | None = None,
 ) -> None:
     """A phase of ``n`` mechanical tickets on ``model`` (flat log shape), the first ``successes``
     with 0 fix loops and the rest with 3, and a criterion ``success_rate >= 70 %`` (plus the
@@ -72,7 +73,7 @@ def write_rate_phase(
             f"  {tid}:",
             "    complexity: mechanical",
             f"    execution_model: {model}",
-            "    actual_tokens: 20000",
+            f"    actual_tokens: {tokens[i] if tokens else 20000}",
             f"    fix_loops: {loops}",
             "    review: {result: PASS, attempts: 1}",
         ]
