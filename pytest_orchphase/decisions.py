@@ -12,6 +12,7 @@ from typing import Any
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.metrics import MetricContext, model_matches, origin_mark, succeeded
 from pytest_orchphase.models import AdoptModel
+from pytest_orchphase.phase import requires_order
 from pytest_orchphase.runner import PhaseRunner
 from pytest_orchphase.stats import further_needed, three_way, wilson
 from pytest_orchphase.usage import MetricUnavailable
@@ -145,22 +146,16 @@ class Adoption:
 
 
 def lineage(runner: PhaseRunner, name: str) -> list[str]:
-    """The phase and, recursively, the phases it requires, oldest first (each once)."""
-    seen: list[str] = []
+    """The phase and, recursively, the phases it requires, oldest first (each once); a phase
+    whose files do not load is left out."""
 
-    def visit(phase: str) -> None:
-        if phase in seen:
-            return
+    def requires_of(phase: str) -> list[str] | None:
         try:
-            requires = runner.load(phase).criteria.requires
+            return runner.load(phase).criteria.requires
         except OrchphaseError:
-            return
-        for other in requires:
-            visit(other)
-        seen.append(phase)
+            return None
 
-    visit(name)
-    return seen
+    return requires_order(name, requires_of)
 
 
 def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> Adoption | None:

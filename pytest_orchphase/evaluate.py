@@ -119,6 +119,7 @@ def _check_params(
             "model": "a model or family (haiku, sonnet, opus)",
             "baseline": f"one of {', '.join(sorted(baselines)) or '(none defined)'}",
             "versus": "the phase to compare with, e.g. a1",
+            "k": "the number of attempts, e.g. 2",
         }[name]
         raise doc.error(f"metric {spec.name!r} needs `{name}:` ({hint})", at)
     if node.baseline is not None and node.baseline not in baselines:
@@ -250,6 +251,7 @@ def _params(node: Condition | PhaseRef) -> Params:
         model=node.model,
         baseline=node.baseline,
         versus=getattr(node, "versus", None),
+        k=getattr(node, "k", None),
     )
 
 
@@ -327,7 +329,9 @@ class Verdict:
     def label(self) -> str:
         if self.metric is None:
             return self.combinator or ""
-        extra = [v for v in (self.params.stage, self.params.model, self.params.baseline) if v]
+        p = self.params
+        extra = [v for v in (p.stage, p.model, p.baseline, p.versus) if v]
+        extra += [f"k={p.k}"] if p.k is not None else []
         measure = self.params.measure
         label = self.metric + (f"[{','.join(extra)}]" if extra else "")
         return f"{label} ({measure})" if measure and measure != "total" else label

@@ -16,9 +16,16 @@ from typing import Any, Literal
 from pytest_orchphase.accounting import NOT_RUN, Accounts, hand_accounts
 from pytest_orchphase.errors import raised
 from pytest_orchphase.models import Baseline, Stage, Ticket
-from pytest_orchphase.phase import Phase
+from pytest_orchphase.phase import Phase, requires_order
 from pytest_orchphase.quantity import QUALITY_ORDER, quality_rank
-from pytest_orchphase.stats import Paired, Proportion, Sample, sign_test
+from pytest_orchphase.stats import (
+    Paired,
+    Proportion,
+    Sample,
+    pass_at_k,
+    pass_hat_k,
+    sign_test,
+)
 from pytest_orchphase.usage import MetricFailed, MetricUnavailable, Usage, total_of
 
 Scope = Literal["phase", "ticket"]
@@ -55,6 +62,7 @@ class Params:
     model: str | None = None
     baseline: str | None = None
     versus: str | None = None
+    k: int | None = None
 
 
 Bound = Literal["exact", "lower", "upper", "unknown"]
@@ -158,7 +166,7 @@ class MetricContext:
 
 
 #: the parameters a metric can take (each a key of a condition)
-PARAMS = frozenset({"measure", "stage", "model", "baseline", "versus"})
+PARAMS = frozenset({"measure", "stage", "model", "baseline", "versus", "k"})
 MetricFn = Callable[[MetricContext, "str | None", Params], Measurement]
 
 
@@ -785,6 +793,74 @@ def _paired_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measur
         f"one-sided sign test p = {sign.p_positive:.3g}",
         sample=Paired(tuple(deltas)),
     )
+
+
+def lineage_contexts(ctx: MetricContext) -> list[MetricContext]:
+    """The phase and, recursively, the phases it requires, oldest first (each once)."""
+    others = ctx.others
+    if others is None:
+        return [ctx]
+    names = requires_order(ctx.phase.name, lambda n: others(n).phase.criteria.requires)
+    return [ctx if n == ctx.phase.name else others(n) for n in names]
+
+
+def ticket_runs(ctx: MetricContext, model: str | None) -> dict[str, list[bool]]:
+    """Each ticket's recorded outcomes over the phase and the phases it requires (a run per
+    phase that ran it on ``model``, oldest first); runs without fix_loops are left out."""
+    runs: dict[str, list[bool]] = {}
+    for c in lineage_contexts(ctx):
+        for tid, t in c.phase.tickets.items():
+            if model is not None and not model_matches(t.model_used, model):
+                continue
+            outcome = succeeded(t)
+            if outcome is not None:
+                runs.setdefault(tid, []).append(outcome)
+    return runs
+
+
+def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
+    k = p.k or 1
+    runs = {t: r for t, r in ticket_runs(ctx, p.model).items() if len(r) >= k}
+    if not runs:
+        on = f" on {p.model}" if p.model else ""
+        raise MetricUnavailable(
+            f"no ticket was run{on} at least {k} times in this phase and the phases it requires"
+        )
+    fn = pass_hat_k if every else pass_at_k
+    values = [fn(len(r), sum(r), k) for r in runs.values()]
+    detail = ", ".join(f"{t} {sum(r)} of {len(r)}" for t, r in runs.items())
+    return Measurement(
+        round(sum(values) / len(values) * 100, 2),
+        "percent",
+        ctx.src(),
+        note=f"{len(runs)} ticket(s) with at least {k} runs: {detail}",
+    )
+
+
+@metric(
+    "pass_at_k",
+    "phase",
+    "percent",
+    "mean over the tickets run at least k times (on `model`) in this phase and the phases it "
+    "requires of 1 − C(n−c, k) / C(n, k), n runs and c successful runs of the ticket, × 100",
+    ("model", "k"),
+    required=("k",),
+)
+def _pass_at_k(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return _repeated(ctx, p, every=False)
+
+
+@metric(
+    "pass_hat_k",
+    "phase",
+    "percent",
+    "pass^k: mean over the tickets run at least k times (on `model`) in this phase and the "
+    "phases it requires of C(c, k) / C(n, k) (all k attempts succeed), × 100",
+    ("model", "k"),
+    required=("k",),
+)
+def _pass_hat_k(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return _repeated(ctx, p, every=True)
 
 
 @metric(

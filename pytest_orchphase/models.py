@@ -521,6 +521,8 @@ class Condition(Strict):
     baseline: str | None = None
     #: the phase a paired comparison is made against (metric paired_savings)
     versus: str | None = None
+    #: the number of attempts of pass_at_k / pass_hat_k
+    k: PositiveCount | None = None
     max: Limit | None = None
     min: Limit | None = None
     below: Limit | None = None
@@ -585,6 +587,7 @@ class Condition(Strict):
                     "model",
                     "baseline",
                     "versus",
+                    "k",
                     "stretch",
                     "rule",
                     "confidence",

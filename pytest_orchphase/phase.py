@@ -33,6 +33,25 @@ def known_phases(criteria_dir: Path) -> list[str]:
     )
 
 
+def requires_order(name: str, requires_of: Callable[[str], list[str] | None]) -> list[str]:
+    """``name`` and, recursively, the phases it requires, oldest first (each once). A phase for
+    which ``requires_of`` gives None (its files do not load) is left out."""
+    seen: list[str] = []
+
+    def visit(phase: str) -> None:
+        if phase in seen:
+            return
+        requires = requires_of(phase)
+        if requires is None:
+            return
+        for other in requires:
+            visit(other)
+        seen.append(phase)
+
+    visit(name)
+    return seen
+
+
 def criteria_path(criteria_dir: Path, name: str) -> Path:
     return criteria_dir / f"{name}.yaml"
 

@@ -52,7 +52,9 @@ def _value(ctx: MetricContext, name: str, **params: str) -> str:
     value = known_value(ctx, name, **params)
     spec = REGISTRY.get("phase", name)
     assert spec is not None
-    return "n/a" if value is None else fmt(value, spec.unit_for(Params(**params)))
+    return (
+        "n/a" if value is None else fmt(value, spec.unit_for(Params(measure=params.get("measure"))))
+    )
 
 
 def _column(runner: PhaseRunner, name: str) -> dict[str, str]:

@@ -33,13 +33,13 @@ def test_three_tickets_cheaper_in_the_mean_pass_on_the_point_rule_only(
     # a2 → a3 per ticket: R03 28,300 → 22,400, R06 35,100 → 29,900, R07 37,500 → 31,200
     result.stdout.fnmatch_lines(
         [
-            "cheaper-than-a2: paired_savings 5,800 (3 shared tickets, 3 cheaper, 0 dearer; "
+            "cheaper-than-a2: paired_savings[[]a2[]] 5,800 (3 shared tickets, 3 cheaper, 0 dearer; "
             "two-sided sign test p = 0.25; 95% paired bootstrap interval *, rule interval): "
             "INCONCLUSIVE: too few tickets for the sign test, though the interval is above 0; "
             "the one-sided sign test gives p = 0.125 > 2.5%: 3 more ticket(s) on the limit's "
             "side would pass it — *",
-            "cheaper-than-a2 *paired_savings*5,800 (*rule interval)*above*0*INCONCLUSIVE",
-            "cheaper-in-the-mean *paired_savings*5,800 (*rule point)*above*0*PASS",
+            "cheaper-than-a2 *paired_savings[[]*[]]*5,800 (*rule interval)*above*0*INCONCLUSIVE",
+            "cheaper-in-the-mean *paired_savings[[]*[]]*5,800 (*rule point)*above*0*PASS",
         ]
     )
     leaf = json.loads((project.path / "r.json").read_text())["criteria"][-2]["condition"]
@@ -55,7 +55,7 @@ def test_a_dearer_phase_fails_on_the_interval(project: pytest.Pytester, edit: Ed
     result = project.runpytest("--phase", "a3", "-k", "cheaper")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["cheaper-than-a2: paired_savings -4,200 (*): upper bound -* <= above 0 — *"]
+        ["cheaper-than-a2: paired_savings[[]a2[]] -4,200 (*): upper bound -* <= above 0 — *"]
     )
 
 
@@ -63,7 +63,7 @@ def test_six_tickets_all_cheaper_say_yes_with_confidence(bare_pair: pytest.Pytes
     result = bare_pair.runpytest("--phase", "p2", "-k", "cheaper")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["cheaper *paired_savings*(6 shared tickets, 6 cheaper, 0 dearer;*rule interval)*PASS"]
+        ["cheaper *paired_savings[[]p1[]]*(6 shared tickets, 6 cheaper, 0 dearer;*interval)*PASS"]
     )
 
 

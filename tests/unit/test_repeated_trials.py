@@ -1,0 +1,67 @@
+"""pass@k and pass^k over the runs of each ticket across a phase and the phases it requires."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import write_rate_phase
+
+from pytest_orchphase.metrics import metric_value, ticket_runs
+from pytest_orchphase.runner import PhaseRunner
+from pytest_orchphase.usage import MetricUnavailable
+
+
+@pytest.fixture
+def twice(tmp_path: Path) -> PhaseRunner:
+    """Nine tickets run in p1 (all succeed) and again in p2, where T01 fails."""
+    write_rate_phase(tmp_path, 9, 9)
+    write_rate_phase(tmp_path, 8, 9, phase="p2", requires="[p1]")
+    log = tmp_path / "docs/orchestration-data/phase-p2/execution-log.yaml"
+    text = log.read_text()  # move p2's failure from T09 to T01
+    text = text.replace("fix_loops: 3", "fix_loops: 0").replace("fix_loops: 0", "fix_loops: 3", 1)
+    log.write_text(text)
+    return PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+
+
+def test_each_ticket_keeps_its_runs_oldest_first(twice: PhaseRunner) -> None:
+    runs = ticket_runs(twice.context("p2"), "haiku")
+    assert runs["T01"] == [True, False] and runs["T02"] == [True, True] and len(runs) == 9
+    assert ticket_runs(twice.context("p2"), "sonnet") == {}
+
+
+def test_pass_at_k_and_pass_hat_k_average_the_tickets(twice: PhaseRunner) -> None:
+    ctx = twice.context("p2")
+    assert metric_value(ctx, "pass_at_k", k=2) == 100.0  # T01 succeeded once in two
+    assert metric_value(ctx, "pass_hat_k", k=2) == pytest.approx(800 / 9, abs=0.01)
+    assert metric_value(ctx, "pass_at_k", k=1) == pytest.approx((8 + 0.5) / 9 * 100, abs=0.01)
+    assert metric_value(ctx, "pass_hat_k", k=1, model="haiku") == pytest.approx(850 / 9, abs=0.01)
+
+
+def test_pass_at_k_needs_tickets_run_k_times(twice: PhaseRunner) -> None:
+    with pytest.raises(MetricUnavailable, match="no ticket was run at least 3 times"):
+        metric_value(twice.context("p2"), "pass_at_k", k=3)
+    with pytest.raises(MetricUnavailable, match="at least 2 times"):
+        metric_value(twice.context("p1"), "pass_hat_k", k=2)  # p1 alone: one run each
+
+
+def test_a_pass_hat_k_criterion_fails_when_one_ticket_is_flaky(
+    twice: PhaseRunner, pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    criteria = tmp_path / "criteria/p2.yaml"
+    criteria.write_text(
+        criteria.read_text()
+        + "  - id: reliable\n    metric: pass_hat_k\n    k: 2\n    min: 90%\n"
+        + "  - id: solved\n    metric: pass_at_k\n    k: 2\n    model: haiku\n    min: 90%\n"
+    )
+    pytester.chdir()
+    for sub in ("criteria", "docs"):
+        (pytester.path / sub).symlink_to(tmp_path / sub)
+    result = pytester.runpytest("--phase", "p2", "-k", "reliable or solved", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "reliable: pass_hat_k[[]k=2[]] 88.9% < min 90.0% — *",
+            "solved *pass_at_k[[]haiku,k=2[]]*100.0%*PASS",
+        ]
+    )
