@@ -95,6 +95,8 @@ class Measured:
     #: (ticket or "", stage or "shared_planning" or "", model) → usage, for reports and charts
     by_model: dict[tuple[str, str, str], Usage] = field(default_factory=dict)
     agents: list[AgentAttribution] = field(default_factory=list)
+    #: context compaction of the lead session: part of ``planning``, shown on its own
+    compaction: Usage | None = None
     files: int = 0
     malformed_lines: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -265,6 +267,7 @@ def measure_phase(
     per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
     per_agent: dict[str, Totals] = defaultdict(Totals)
     agent_place: dict[str, tuple[str, str, str]] = {}
+    compaction = Totals()
     tickets = list(phase.tickets)
     for call, cost in costed:
         place: tuple[str, str]
@@ -274,6 +277,8 @@ def measure_phase(
             place = (owner.ticket, owner.stage or "")
         elif call.agent_id is None or call.compaction:
             place = ("", PLANNING) if session == lead else (worker.get(session) or "", "")
+            if call.compaction and place == ("", PLANNING):
+                compaction.add(call, cost)  # the lead's compaction, shown apart from planning
         else:
             agent = call.agent_id
             if agent not in agent_place:
@@ -305,6 +310,7 @@ def measure_phase(
             "them; name the lead in metadata.yaml (sessions: - {session: ID, lead: true})"
         )
     measured.by_model = {key: totals.usage() for key, totals in per_model.items()}
+    measured.compaction = compaction.usage() if compaction.calls else None
     for (ticket, stage), totals in per_place.items():
         usage = totals.usage()
         if stage == PLANNING:

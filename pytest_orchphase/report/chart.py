@@ -24,8 +24,9 @@ def _text(row: Mapping[str, object], key: str) -> str:
 
 
 def _number(row: Mapping[str, object], key: str) -> float | None:
+    """A figure of a row; None where it may be unknown (USD, a ticket's tokens, its cap)."""
     value = row.get(key)
-    if value is None and key == "usd":
+    if value is None and key in ("usd", "tokens", "cap"):
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"chart row {dict(row)!r}: {key!r} must be a number")
@@ -62,8 +63,8 @@ def _tables(
 def _draw(ax: Any, bars: Bars, models: list[str], colors: dict[str, Any]) -> None:
     keys = list(bars)
     highest = max((sum(bar.values()) for bar in bars.values()), default=0.0)
-    if highest > 0:
-        ax.set_ylim(0, highest * 1.1)  # room above the highest bar
+    # room above the highest bar; never an axis running below zero (tokens and USD are not)
+    ax.set_ylim(0, highest * 1.1 if highest > 0 else 1.0)
     for model in models:
         heights = [bars[k].get(model, 0.0) for k in keys]
         bottoms = [sum(bars[k].get(m, 0.0) for m in models[: models.index(model)]) for k in keys]
@@ -82,8 +83,54 @@ def _positions(keys: list[tuple[str, str]]) -> list[float]:
     return out
 
 
-def render_chart(usage: dict[str, list[dict[str, object]]], path: Path) -> str | None:
-    """Draw tokens (top) and USD (bottom) stacked by model, one bar per stage, grouped by phase.
+def _unknown_mark(ax: Any, x: float, text: str) -> None:
+    """A grey upright note at the foot of a bar whose figure is unknown."""
+    ax.annotate(
+        text,
+        (x, 0.0),
+        xytext=(0, 4),
+        textcoords="offset points",
+        rotation=90,
+        ha="center",
+        va="bottom",
+        color="dimgray",
+        fontsize="small",
+    )
+
+
+def _draw_tickets(ax: Any, tickets: Sequence[Mapping[str, object]], ticker: Any) -> None:
+    """One bar per ticket (its own tokens) with its cap drawn across it."""
+    xs = list(range(len(tickets)))
+    figures = [_number(t, "tokens") for t in tickets]
+    heights = [f or 0.0 for f in figures]
+    caps = [_number(t, "cap") for t in tickets]
+    ax.bar(xs, heights, color="tab:blue", width=0.6)
+    for x, cap in zip(xs, caps, strict=True):
+        if cap is not None:
+            ax.hlines(cap, x - 0.4, x + 0.4, colors="tab:red", linestyles="dashed")
+    for x, figure in zip(xs, figures, strict=True):
+        if figure is None:
+            _unknown_mark(ax, x, "unknown")
+    highest = max([*heights, *(c for c in caps if c is not None)], default=0.0)
+    ax.set_ylim(0, highest * 1.15 if highest > 0 else 1.0)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([_text(t, "ticket") for t in tickets])
+    ax.set_ylabel("tokens per ticket")
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if any(c is not None for c in caps):
+        ax.plot([], [], color="tab:red", linestyle="dashed", label="cap")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+
+
+def render_chart(
+    usage: dict[str, list[dict[str, object]]],
+    path: Path,
+    tickets: Sequence[Mapping[str, object]] | None = None,
+) -> str | None:
+    """Draw tokens (top) and USD (below) stacked by model, one bar per stage, grouped by phase;
+    the USD panel only when some USD is known (a phase measured by hand has none). With
+    ``tickets`` (rows ``{"ticket", "tokens", "cap"}``), a last panel splits the tickets: one bar
+    each, its cap drawn across it.
 
     ``usage`` maps a phase name to rows ``{"stage", "model", "total", "usd"}`` (``usd`` None
     when unknown). Writes a PNG to ``path`` atomically and returns None; returns a one-line
@@ -101,17 +148,35 @@ def render_chart(usage: dict[str, list[dict[str, object]]], path: Path) -> str |
     tokens, usd, unknown, models = _tables(usage)
     keys = list(tokens)
     xs = _positions(keys)
-    fig = figure_mod.Figure(figsize=(max(6.0, 0.55 * len(xs) + 2.5), 7.0), dpi=110)
+    with_usd = any(bar for bar in usd.values())  # some USD is known
+    # the ticket panel only when some ticket's tokens are known
+    tickets = (
+        tickets if tickets and any(_number(t, "tokens") is not None for t in tickets) else None
+    )
+    panels = 1 + with_usd + (tickets is not None)
+    fig = figure_mod.Figure(figsize=(max(6.0, 0.55 * len(xs) + 2.5), 3.5 * panels + 0.5), dpi=110)
     agg.FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1, sharex=True)
+    axes = list(fig.subplots(panels, 1, squeeze=False)[:, 0])
+    top = axes[0]
+    bottom = axes[1] if with_usd else top  # the panel that carries the stage labels
     cmap = mpl.colormaps["tab10"]
     colors = {m: cmap(i % 10) for i, m in enumerate(models)}
     _draw(top, tokens, models, colors)
-    _draw(bottom, usd, models, colors)
+    if with_usd:
+        _draw(bottom, usd, models, colors)
+        bottom.set_ylabel("USD")
+        top.set_xticks(xs)
+        top.set_xticklabels([])
     top.set_ylabel("tokens")
     top.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    bottom.set_ylabel("USD")
-    top.set_title("Tokens and USD by stage and model, per phase", pad=22)
+    top.set_title(
+        "Tokens and USD by stage and model, per phase"
+        if with_usd
+        else "Tokens by stage and model, per phase (USD unknown: not measured)",
+        pad=22,
+    )
+    if tickets:
+        _draw_tickets(axes[-1], tickets, ticker)
     for phase in dict.fromkeys(p for p, _ in keys):
         span = [x for x, (p, _) in zip(xs, keys, strict=True) if p == phase]
         middle = (span[0] + span[-1]) / 2
@@ -126,18 +191,8 @@ def render_chart(usage: dict[str, list[dict[str, object]]], path: Path) -> str |
             fontweight="bold",
         )
     for x, key in zip(xs, keys, strict=True):
-        if key in unknown:
-            bottom.annotate(
-                "USD unknown" if not usd[key] else "USD partly unknown",
-                (x, 0.0),
-                xytext=(0, 4),
-                textcoords="offset points",
-                rotation=90,
-                ha="center",
-                va="bottom",
-                color="dimgray",
-                fontsize="small",
-            )
+        if key in unknown and with_usd:
+            _unknown_mark(bottom, x, "USD unknown" if not usd[key] else "USD partly unknown")
     bottom.set_xticks(xs)
     bottom.set_xticklabels([stage for _, stage in keys], rotation=35, ha="right")
     if models:

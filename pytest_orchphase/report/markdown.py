@@ -17,6 +17,8 @@ from pytest_orchphase.report.results import (
     mismatch_cells,
     split_mismatches,
     summary_cells,
+    ticket_cells,
+    ticket_headers,
 )
 
 
@@ -63,9 +65,11 @@ def _usage(report: dict[str, Any]) -> list[str]:
         [r["stage"], r["model"], _tokens(r["total"]), _usd(r["usd"]), r["origin"]]
         for r in usage["by_stage_model"]
     ]
-    total = usage["total"]
+    total = usage["total"]  # None when a ticket's usage is unknown
     rows.append(
         ["**total**", "", f"**{_tokens(total['total'])}**", _usd(total["usd"]), total["origin"]]
+        if total
+        else ["**total**", "", "**unknown**", "unknown", ""]
     )
     source = (
         f"measured from {report['data']['transcript_files']} transcript files"
@@ -89,6 +93,37 @@ def _usage(report: dict[str, Any]) -> list[str]:
             for a in unplaced
         ]
     return out
+
+
+def _compaction(report: dict[str, Any]) -> list[str]:
+    line = report["usage"].get("compaction_line")
+    return ["", line] if line else []
+
+
+def _notes(notes: dict[str, Any] | None) -> list[str]:
+    """The log's own notes, where it has them."""
+    if not notes:
+        return []
+    out: list[str] = []
+    if notes["hypothesis"]:
+        out += ["**Hypothesis:**", "", *(f"- {h}" for h in notes["hypothesis"]), ""]
+    if notes["risk"]:
+        out += [f"**Risk:** {notes['risk']}", ""]
+    if notes["key_insight"]:
+        out += [f"**Key insight:** {' '.join(notes['key_insight'].split())}", ""]
+    if notes["errors_encountered"]:
+        out += ["**Errors encountered:**", ""]
+        out += [
+            f"- {e['ticket']} ({e['type']}): {e['description']}"
+            + (f" — upgrade: {e['required_upgrade']}" if e["required_upgrade"] != "no" else "")
+            for e in notes["errors_encountered"]
+        ]
+        out += [""]
+    if notes["stage_notes"]:
+        out += ["**Stage notes:**", ""]
+        out += [f"- {n['ticket']} {n['stage']}: {n['note']}" for n in notes["stage_notes"]]
+        out += [""]
+    return ["", "## Notes from the log", "", *out[:-1]] if out else []
 
 
 def _quality(report: dict[str, Any], tickets: dict[str, Any]) -> list[str]:
@@ -143,6 +178,10 @@ def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None)
         head += ["", "> Gates were bypassed with `--orchphase-no-gate`."]
     lines = [*head, "", "## Results", "", "### Token usage by stage and model", "", *_usage(report)]
     lines += ["", "### Criteria", "", *_criteria(report)]
+    if report.get("ticket_table"):
+        rows = report["ticket_table"]
+        lines += ["", "### Tickets", "", _table(ticket_cells(rows), ticket_headers(rows))]
+        lines += _compaction(report)
     lines += ["", "## Quality", "", *_quality(report, report["tickets"])]
     be = report["decisions"]["break_even"]
     lines += [
@@ -215,6 +254,7 @@ def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None)
             f"Recommended execution model for {adopt['complexity']} tickets: "
             f"**{adopt['recommended']}**.",
         ]
+    lines += _notes(report.get("notes"))
     lines += ["", "## Declared totals", ""]
     differ, unchecked = split_mismatches(report["mismatches"])
     if differ:

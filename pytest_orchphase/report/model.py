@@ -6,6 +6,7 @@ It holds no timestamp: the same data and results give the same report, serial or
 from __future__ import annotations
 
 import subprocess
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,110 @@ def ticket_facts(ctx: MetricContext) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _cap(entries: list[Entry], ticket: str) -> tuple[str | None, float | None]:
+    """The token cap a per-ticket criterion puts on ``ticket``: (operator, limit), or Nones."""
+    for e in entries:
+        leaf = e.get("condition", {})
+        if (
+            e["kind"] == "criterion"
+            and e["ticket"] == ticket
+            and leaf.get("metric") == "tokens"
+            and leaf.get("unit") == "tokens"
+            and isinstance(leaf.get("limit"), int | float)
+        ):
+            return leaf["operator"], float(leaf["limit"])
+    return None, None
+
+
+def ticket_table(
+    runner: PhaseRunner, ctx: MetricContext, entries: list[Entry], versus: str | None
+) -> list[dict[str, Any]]:
+    """Per ticket, what a lead acts on: its own tokens and USD (shared planning excluded), the
+    token cap its criteria set, the result of its items, whether its figures were measured or
+    estimated, and its delta against the compared phase (``versus``'s tokens − this phase's:
+    positive when this phase spent less), where that phase ran the ticket."""
+    other: MetricContext | None = None
+    if versus is not None:
+        try:
+            other = runner.context(versus)
+        except OrchphaseError:
+            other = None
+    rows = []
+    for ticket_id, ticket in ctx.phase.tickets.items():
+        usage = known(partial(ctx.ticket_usage, ticket_id))
+        mine = [e for e in entries if e["kind"] == "criterion" and e["ticket"] == ticket_id]
+        failing = [e["name"] for e in mine if not e["passed"]]
+        inconclusive = [e["name"] for e in mine if e.get("outcome") == "INCONCLUSIVE"]
+        operator, cap = _cap(entries, ticket_id)
+        theirs = None
+        if other is not None and ticket_id in other.phase.tickets:
+            theirs = known(partial(other.ticket_usage, ticket_id))
+        their_usd = theirs.usd if theirs is not None else None
+        my_usd = usage.usd if usage is not None else None
+        delta_usd = their_usd - my_usd if their_usd is not None and my_usd is not None else None
+        rows.append(
+            {
+                "ticket": ticket_id,
+                "model": ticket.model_used,
+                "tokens": usage.total if usage else None,
+                "usd": usage.usd if usage else None,
+                "origin": usage.origin if usage else None,
+                "cap_operator": operator,
+                "cap": cap,
+                "result": "no item" if not mine else "FAIL" if failing else "PASS",
+                "failing": failing,
+                "inconclusive": inconclusive,
+                "versus": versus if theirs is not None else None,
+                "delta_tokens": theirs.total - usage.total if theirs and usage else None,
+                "delta_usd": delta_usd,
+            }
+        )
+    return rows
+
+
+def compaction_line(planning: Usage | None, compaction: Usage | None) -> str | None:
+    """Context compaction on its own line: its tokens and USD and its share of the shared
+    planning it is counted in (None when the phase had none)."""
+    if compaction is None:
+        return None
+    text = f"Context compaction: {compaction.total:,} tokens"
+    if compaction.usd is not None:
+        text += f", ${compaction.usd:,.4f}"
+    shares = []
+    if planning is not None and planning.total:
+        shares.append(f"{compaction.total / planning.total:.0%} of its tokens")
+        if compaction.usd is not None and planning.usd:
+            shares.append(f"{compaction.usd / planning.usd:.0%} of its USD")
+    if shares:
+        text += f" — counted in shared planning: {' and '.join(shares)}"
+    return text
+
+
+def log_notes(phase: Phase) -> dict[str, Any]:
+    """What the people who ran the phase wrote down: the log's key insight and stage notes,
+    each ticket's errors encountered, the metadata's hypothesis and risk."""
+    errors = []
+    stage_notes = []
+    for ticket_id, ticket in phase.tickets.items():
+        if ticket.implementation is not None:
+            errors += [
+                {"ticket": ticket_id, **e.model_dump()}
+                for e in ticket.implementation.errors_encountered
+            ]
+        stage_notes += [
+            {"ticket": ticket_id, "stage": name, "note": stage.notes}
+            for name, stage in ticket.stages().items()
+            if getattr(stage, "notes", None)
+        ]
+    return {
+        "key_insight": phase.log.key_insight,
+        "hypothesis": list(phase.metadata.hypothesis),
+        "risk": phase.metadata.risk,
+        "errors_encountered": errors,
+        "stage_notes": stage_notes,
+    }
+
+
 def _public(entry: Entry) -> dict[str, Any]:
     """An item's entry without its collection order (the list is already in that order)."""
     return {k: v for k, v in entry.items() if k != "order"}
@@ -237,6 +342,7 @@ def build(
         left_out.append({"phase": other, "error": str(exc).splitlines()[0]})
 
     table = comparison(runner, on_error=leave_out)
+    previous = phase.criteria.requires[-1] if phase.criteria.requires else None
     return {
         "format_version": FORMAT_VERSION,
         "generator": f"pytest-orchphase {__version__}",
@@ -300,8 +406,14 @@ def build(
             "shared_planning_unknown": ctx.accounts.planning_unknown,
             "warnings": measured.warnings if measured else [],
             "estimate_rows": estimate_rows(phase, measured) if measured else [],
+            "compaction": usage_data(measured.compaction) if measured else None,
+            "compaction_line": compaction_line(measured.planning, measured.compaction)
+            if measured
+            else None,
         },
         "tickets": ticket_facts(ctx),
+        "ticket_table": ticket_table(runner, ctx, entries, previous),
+        "notes": log_notes(phase),
         "mismatches": [
             {
                 "file": m.file,
@@ -317,7 +429,7 @@ def build(
         # every phase with data, one column each; the previous phase is the last it requires
         "comparison": {
             **table.to_data(),
-            "previous": phase.criteria.requires[-1] if phase.criteria.requires else None,
+            "previous": previous,
             "left_out": left_out,
         },
     }

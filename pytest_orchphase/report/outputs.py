@@ -59,7 +59,11 @@ def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:
 
         chart_path = md_path.with_name(f"{md_path.stem}-usage.png")
         try:
-            note = render_chart({report["phase"]: report["usage"]["by_stage_model"]}, chart_path)
+            note = render_chart(
+                {report["phase"]: report["usage"]["by_stage_model"]},
+                chart_path,
+                tickets=report.get("ticket_table"),
+            )
         except OSError as exc:
             note = f"no chart: cannot write {display(chart_path)}: {exc.strerror or exc}"
         chart = chart_path.name if note is None else None

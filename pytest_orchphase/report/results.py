@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_orchphase.evaluate import BOUND_WORDS, Verdict, fmt
+from pytest_orchphase.evaluate import BOUND_WORDS, SYMBOL, Verdict, fmt
 from pytest_orchphase.runner import GATE_COVERS, GateResult
 
 Entry = dict[str, Any]
@@ -249,3 +249,35 @@ def split_mismatches(
         [m for m in mismatches if m["computed"] is not None],
         [m for m in mismatches if m["computed"] is None],
     )
+
+
+def ticket_headers(rows: list[dict[str, Any]]) -> list[str]:
+    """The per-ticket table's headers; the delta column names the compared phase, if any."""
+    versus = next((r["versus"] for r in rows if r["versus"]), None)
+    headers = ["ticket", "model", "tokens", "USD", "cap", "result", "figures"]
+    return [*headers, f"tokens saved vs {versus}"] if versus else headers
+
+
+def ticket_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The per-ticket table (terminal and markdown): tokens, USD, cap, result, whether the
+    figures were measured or estimated, and the delta against the compared phase."""
+    versus = any(r["versus"] for r in rows)
+    out = []
+    for r in rows:
+        result = r["result"]
+        if r["failing"]:
+            result += f" ({', '.join(r['failing'])})"
+        cells = [
+            r["ticket"],
+            r["model"] or "unknown",
+            "unknown" if r["tokens"] is None else fmt(r["tokens"], "tokens"),
+            "unknown" if r["usd"] is None else fmt(r["usd"], "usd"),
+            "" if r["cap"] is None else f"{SYMBOL[r['cap_operator']]} {fmt(r['cap'], 'tokens')}",
+            result,
+            r["origin"] or "unknown",
+        ]
+        if versus:
+            delta = r["delta_tokens"]
+            cells.append("" if delta is None else f"{delta:+,.0f}")
+        out.append(cells)
+    return out

@@ -15,6 +15,8 @@ from pytest_orchphase.report.results import (
     mismatch_cells,
     split_mismatches,
     summary_cells,
+    ticket_cells,
+    ticket_headers,
 )
 
 
@@ -34,6 +36,21 @@ def write_summary(tr: Any, report: dict[str, Any], entries: list[dict[str, Any]]
     if "error" in report:
         tr.write_line("")
         tr.write_line(f"The phase's files have errors: {report['error'].splitlines()[0]}")
+    tickets = report.get("ticket_table")
+    if tickets:
+        tr.write_line("")
+        tr.write_line("Tickets (own stages; shared planning apart):")
+        tr.write_line(
+            tabulate(
+                ticket_cells(tickets),
+                headers=ticket_headers(tickets),
+                tablefmt="simple",
+                disable_numparse=True,
+            )
+        )
+    compaction = report.get("usage", {}).get("compaction_line")
+    if compaction:
+        tr.write_line(compaction)
     differ, unchecked = split_mismatches(report.get("mismatches", []))
     for rows, title, headers in (
         (differ, "Declared totals that differ from the computed ones", MISMATCH_HEADERS),
@@ -89,6 +106,15 @@ def write_summary(tr: Any, report: dict[str, Any], entries: list[dict[str, Any]]
         )
         for gone in comparison["left_out"]:
             tr.write_line(f"phase {gone['phase']} left out: {gone['error']}")
+    notes = report.get("notes") or {}
+    if notes.get("key_insight") or notes.get("errors_encountered"):
+        tr.write_line("")
+        if notes.get("key_insight"):
+            tr.write_line(f"Key insight (log): {' '.join(notes['key_insight'].split())}")
+        for e in notes.get("errors_encountered", []):
+            tr.write_line(
+                f"Error encountered (log): {e['ticket']} ({e['type']}): {e['description']}"
+            )
     decisions = report["decisions"]
     lines = [decisions["adopt_model"]["line"]] if decisions.get("adopt_model") else []
     lines += [b["line"] for b in decisions.get("break_even", {}).values()]

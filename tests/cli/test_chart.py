@@ -49,3 +49,36 @@ def test_without_matplotlib_the_chart_says_how_to_get_it(
     assert message == CHART_HINT
     assert 'pip install "pytest-orchphase[chart]"' in message and "\n" not in message
     assert list(tmp_path.iterdir()) == []
+
+
+def _png_height(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[20:24], "big")  # the IHDR chunk's height
+
+
+def test_a_phase_measured_by_hand_gets_no_usd_panel_and_tickets_get_theirs(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("matplotlib")
+    tickets: list[dict[str, object]] = [
+        {"ticket": "R03", "tokens": 28300, "cap": 45000.0},
+        {"ticket": "R06", "tokens": None, "cap": None},
+    ]
+    hand, both, split = tmp_path / "hand.png", tmp_path / "both.png", tmp_path / "split.png"
+    render_chart({"a1": USAGE["a1"]}, hand)  # every USD unknown: tokens only
+    render_chart(USAGE, both)  # a2 measured: tokens and USD
+    render_chart({"a1": USAGE["a1"]}, split, tickets=tickets)  # tokens and the tickets
+    # 110 dpi, 3.5 inches a panel plus 0.5 for the title
+    assert _png_height(hand) == round(4.0 * 110)
+    assert _png_height(both) == round(7.5 * 110)
+    assert _png_height(split) == round(7.5 * 110)
+
+
+def test_an_axis_never_runs_below_zero_dollars() -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from pytest_orchphase.report.chart import _draw
+
+    ax = Figure().subplots()
+    _draw(ax, {("a1", "review"): {"sonnet": 0.0}}, ["sonnet"], {"sonnet": "blue"})
+    assert ax.get_ylim() == (0.0, 1.0)
