@@ -350,3 +350,20 @@ def line_of(project: pytest.Pytester, relpath: str, start: str) -> int:
     found = [i for i, text in enumerate(lines, 1) if text.startswith(start)]
     assert len(found) == 1, found
     return found[0]
+
+
+def test_the_readmes_sample_output_is_what_a_run_prints(project: pytest.Pytester) -> None:
+    from support import REPO
+
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("```text\ncriteria/a1.yaml") + len("```text\n")
+    sample = readme[start : readme.index("\n```", start)].splitlines()
+    result = project.runpytest("--phase", "a1", "-p", "no:randomly")
+    out = result.stdout.lines
+    printed = out[next(i for i, line in enumerate(out) if line.startswith("criteria/a1.yaml")) :]
+    # the last line holds the run's duration
+    assert printed[: len(sample) - 1] == sample[:-1]
+    assert sample[-1].split(" in ")[0] == printed[len(sample) - 1].split(" in ")[0]
+    a2 = project.runpytest("--phase", "a2", "-p", "no:randomly").stdout.lines
+    adopt = next(line for line in a2 if line.startswith("Adopt haiku"))
+    assert f"```text\n{adopt}\n```" in readme
