@@ -258,3 +258,21 @@ def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(
         ]
     )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize("form", ["space", "equals"])
+def test_report_paths_outside_the_project_work_run_after_run(
+    project: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, form: str
+) -> None:
+    """An absolute report path that exists (the second run) must not move the phase's folders:
+    pytest takes an existing path among its arguments as a hint for its rootdir."""
+    out = tmp_path_factory.mktemp("elsewhere")
+    args = []
+    for option, name in (("--orchphase-md", "r.md"), ("--orchphase-json", "r.json")):
+        path = str(out / name)
+        args += [option, path] if form == "space" else [f"{option}={path}"]
+    for _ in range(2):
+        result = project.runpytest("--phase", "a1", *args)
+        result.assert_outcomes(passed=6)
+        assert result.ret == 0
+    assert (out / "r.md").is_file() and (out / "r.json").is_file()
