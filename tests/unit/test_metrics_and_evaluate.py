@@ -172,3 +172,50 @@ def _copy(tmp_path: Path, change: Callable[[str], str]) -> PhaseRunner:
     log = tmp_path / "data" / "phase-a1-r03-r06" / "execution-log.yaml"
     log.write_text(change(log.read_text()))
     return PhaseRunner(tmp_path / "criteria", tmp_path / "data")
+
+
+# Rates on their interval: a2 ran Haiku on one ticket, R03, which succeeded (1 of 1: 95 % Wilson
+# interval 20.7–100 %); a3 ran Sonnet on R06 and R07, both succeeded (2 of 2: 34.2–100 %).
+
+
+@pytest.mark.parametrize(
+    ("operator", "limit", "outcome"),
+    [
+        ("min", "70%", "INCONCLUSIVE"),
+        ("min", "20%", "PASS"),  # the lower bound 20.7 % clears 20 %
+        ("above", "20.7%", "INCONCLUSIVE"),
+        ("max", "10%", "FAIL"),  # even the lower bound is above 10 %
+        ("max", "100%", "PASS"),
+        ("below", "100%", "INCONCLUSIVE"),  # the upper bound is 100 %
+    ],
+)
+def test_every_operator_on_a_rate_decides_on_the_interval(
+    operator: str, limit: str, outcome: str
+) -> None:
+    node = cond(metric="success_rate", model="haiku", **{operator: limit})
+    verdict = evaluate(node, ctx("a2"), None, RUNNER.context)
+    assert verdict.outcome == outcome
+    assert verdict.passed is (outcome == "PASS")
+    assert (verdict.rule, verdict.confidence) == ("interval", 95.0)
+
+
+def test_a_group_is_inconclusive_only_while_an_open_condition_could_decide_it() -> None:
+    open_rate = {"metric": "success_rate", "model": "haiku", "min": "70%"}
+    failed = {"metric": "fix_loops", "max": 0}  # a2 needed one fix loop
+    held = {"metric": "fix_loops", "max": 5}
+    cases = [
+        ("all", [open_rate, held], "INCONCLUSIVE"),
+        ("all", [open_rate, failed], "FAIL"),
+        ("any", [open_rate, failed], "INCONCLUSIVE"),
+        ("any", [open_rate, held], "PASS"),
+    ]
+    for combinator, children, outcome in cases:
+        verdict = evaluate(cond(**{combinator: children}), ctx("a2"), None, RUNNER.context)
+        assert verdict.outcome == outcome, (combinator, children)
+
+
+def test_a_paired_comparison_in_usd_needs_measured_cost() -> None:
+    node = cond(metric="paired_savings", versus="a2", measure="usd", above=0)
+    verdict = evaluate(node, ctx("a3"), None, RUNNER.context)
+    assert verdict.outcome == "FAIL" and verdict.error is not None
+    assert "USD is unknown" in verdict.error
