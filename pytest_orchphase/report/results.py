@@ -255,13 +255,18 @@ def ticket_headers(rows: list[dict[str, Any]]) -> list[str]:
     """The per-ticket table's headers; the delta column names the compared phase, if any."""
     versus = next((r["versus"] for r in rows if r["versus"]), None)
     headers = ["ticket", "model", "tokens", "USD", "cap", "result", "figures"]
-    return [*headers, f"tokens saved vs {versus}"] if versus else headers
+    if versus:
+        headers.append(f"tokens saved vs {versus}")
+    if any(r["delta_usd"] is not None for r in rows):
+        headers.append(f"USD saved vs {versus}")
+    return headers
 
 
 def ticket_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
     """The per-ticket table (terminal and markdown): tokens, USD, cap, result, whether the
     figures were measured or estimated, and the delta against the compared phase."""
     versus = any(r["versus"] for r in rows)
+    usd = any(r["delta_usd"] is not None for r in rows)
     out = []
     for r in rows:
         result = r["result"]
@@ -279,5 +284,10 @@ def ticket_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
         if versus:
             delta = r["delta_tokens"]
             cells.append("" if delta is None else f"{delta:+,.0f}")
+        if usd:
+            saved = r["delta_usd"]
+            cells.append(
+                "" if saved is None else ("+" if saved >= 0 else "-") + fmt(abs(saved), "usd")
+            )
         out.append(cells)
     return out

@@ -1,0 +1,46 @@
+"""The per-ticket table's cells: the delta columns appear only with something to show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_orchphase.report.results import ticket_cells, ticket_headers
+
+
+def row(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ticket": "R03",
+        "model": "haiku",
+        "tokens": 28300,
+        "usd": None,
+        "origin": "recorded",
+        "cap_operator": "below",
+        "cap": 45000.0,
+        "result": "PASS",
+        "failing": [],
+        "inconclusive": [],
+        "versus": None,
+        "delta_tokens": None,
+        "delta_usd": None,
+    }
+    return {**base, **kw}
+
+
+def test_without_a_compared_phase_there_is_no_delta_column() -> None:
+    rows = [row()]
+    assert ticket_headers(rows)[-1] == "figures"
+    assert ticket_cells(rows) == [
+        ["R03", "haiku", "28,300", "unknown", "< 45,000", "PASS", "recorded"]
+    ]
+
+
+def test_tokens_and_usd_saved_against_the_compared_phase() -> None:
+    rows = [
+        row(versus="a1", delta_tokens=900, usd=0.41, delta_usd=-0.0123, origin="measured"),
+        row(ticket="R07", failing=["quality[R07]"], result="FAIL", tokens=None, cap=None),
+    ]
+    assert ticket_headers(rows)[-2:] == ["tokens saved vs a1", "USD saved vs a1"]
+    assert ticket_cells(rows) == [
+        ["R03", "haiku", "28,300", "$0.4100", "< 45,000", "PASS", "measured", "+900", "-$0.0123"],
+        ["R07", "haiku", "unknown", "unknown", "", "FAIL (quality[R07])", "recorded", "", ""],
+    ]
