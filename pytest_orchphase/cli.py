@@ -611,7 +611,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _require_phases(args: argparse.Namespace) -> None:
+    """At least one phase, and no cycle in ``requires`` among them (every command here walks
+    the phases' requirements)."""
     from pytest_orchphase.errors import display
+    from pytest_orchphase.gate import check_graph
     from pytest_orchphase.phase import known_phases
     from pytest_orchphase.settings import Origin
 
@@ -624,6 +627,7 @@ def _require_phases(args: argparse.Namespace) -> None:
             f"no phases: no <phase>.yaml in {display(args.criteria)}{where}; expected the "
             "criteria folder (--criteria DIR)"
         )
+    check_graph(args.criteria)
 
 
 def _runner_for(args: argparse.Namespace) -> Any:

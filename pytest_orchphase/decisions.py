@@ -133,10 +133,12 @@ class Adoption:
 def lineage(runner: PhaseRunner, name: str) -> list[str]:
     """The phase and, recursively, the phases it requires, oldest first (each once)."""
     seen: list[str] = []
+    entered: set[str] = set()  # a cycle (refused before a run) must not recurse without end
 
     def visit(phase: str) -> None:
-        if phase in seen:
+        if phase in entered:
             return
+        entered.add(phase)
         try:
             requires = runner.load(phase).criteria.requires
         except OrchphaseError:

@@ -93,6 +93,7 @@ class PhaseRunner:
         self._baselines: dict[str, Baseline] | None = None
         self._contexts: dict[str, MetricContext] = {}
         self._gates: dict[str, GateResult] = {}
+        self._open_gates: set[str] = set()
         self._known = set(known_phases(criteria_dir))
 
     def criteria(self, path: Path) -> tuple[CriteriaFile, Document]:
@@ -207,7 +208,10 @@ class PhaseRunner:
 
     def gate(self, name: str) -> GateResult:
         """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates."""
+        if name in self._open_gates:  # a cycle: callers check the graph first; never recurse
+            return GateResult(name, False, error=f"phase {name} requires itself through a cycle")
         if name not in self._gates:
+            self._open_gates.add(name)
             try:
                 phase = self.load(name)
                 failing = [
@@ -221,4 +225,6 @@ class PhaseRunner:
                 self._gates[name] = GateResult(name, not failing, failing)
             except OrchphaseError as exc:
                 self._gates[name] = GateResult(name, False, error=str(exc))
+            finally:
+                self._open_gates.discard(name)
         return self._gates[name]

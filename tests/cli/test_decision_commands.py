@@ -93,3 +93,25 @@ def test_a_path_that_cannot_be_written_is_one_line(
     assert main(["schema", "--out", "f/schemas"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("orchphase: error: f/schemas: ") and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["dashboard"], ["compare"], ["breakeven"], ["strategy", "--for", "a3"]],
+    ids=lambda c: c[0],
+)
+def test_a_cycle_in_any_phase_is_one_error_line(
+    repo: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Phases x1 and x2 require each other; every command walks all phases' requirements."""
+    for name, other in (("x1", "x2"), ("x2", "x1")):
+        (repo / f"criteria/{name}.yaml").write_text(
+            f"phase: {name}\ndata: phase-a1-r03-r06\nrequires: [{other}]\ncriteria:\n"
+            "  - {id: time, metric: wall_time_minutes, below: 30}\n"
+        )
+    assert main(command) == 2
+    assert capsys.readouterr().err == (
+        "orchphase: error: criteria/x2.yaml:3:12: requires[0]: phases require each other in a "
+        "cycle: x1 -> x2 -> x1; expected each phase to require only phases that come before it\n"
+    )
+    assert not (repo / "docs/orchestration-data/phase-a3-strategy.yaml").exists()

@@ -188,6 +188,11 @@ RESULT = json.dumps(
         "modelUsage": {"claude-sonnet-4-5": {"inputTokens": -5, "outputTokens": "9k"}},
     }
 )
+#: A phase of its own beside a1 (its requires filled in), that a1 does not depend on.
+OTHER_PHASE = (
+    "phase: {name}\ndata: phase-a1-r03-r06\nrequires: [{requires}]\ncriteria:\n"
+    "  - {{id: time, metric: wall_time_minutes, below: 30}}\n"
+)
 TITLE = 'title: "A1 conservative: two-ticket batch (R03 + R06), Sonnet planning and execution"'
 
 CASES = [
@@ -330,6 +335,18 @@ CASES = [
         "requires:",
         "requires[0]",
         "a cycle: a1 -> a1; expected",
+    ),
+    case(
+        "criteria: cycle in another phase's file",
+        steps(
+            write("criteria/x1.yaml", OTHER_PHASE.format(name="x1", requires="x2")),
+            write("criteria/x2.yaml", OTHER_PHASE.format(name="x2", requires="x1")),
+        ),
+        USAGE,
+        "criteria/x2.yaml",
+        "requires:",
+        "requires[0]",
+        "a cycle: x1 -> x2 -> x1; expected",
     ),
     case(
         "criteria: phase does not match the file name",
