@@ -15,6 +15,7 @@ graph itself and builds plain Python values from it, so that:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 import yaml
 
 from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.quantity import MAX_NUMBER
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
@@ -118,9 +120,7 @@ class _Builder:
             result: dict[Any, Any] = {}
             first_line: dict[Any, int] = {}
             for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and not key_node.style:
-                    self._check_plain(key_node, at)
-                key = self.loader.construct_object(key_node, deep=True)
+                key = self.scalar(key_node, at, key=True)
                 line, column = self._mark(key_node)
                 if not isinstance(key, str | int | float | bool) and key is not None:
                     raise OrchphaseError(
@@ -154,9 +154,37 @@ class _Builder:
                 self.marks[here] = self._mark(item)
                 items.append(self.build(item, here))
             return items
-        if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: C gives "", Python None
-            self._check_plain(node, at)
-        return self.loader.construct_object(node, deep=True)
+        return self.scalar(node, at)
+
+    def scalar(self, node: yaml.Node, at: FieldPath, *, key: bool = False) -> Any:
+        """A scalar's value. A number too large or not finite is an error at its line, never a
+        crash in evaluation or a report jq cannot read (a key is a name: only one too long to
+        convert is refused)."""
+        try:
+            if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: C "", Python None
+                self._check_plain(node, at)
+            value = self.loader.construct_object(node, deep=True)
+        except ValueError:  # an integer past Python's 4,300-digit conversion limit
+            problem = "is too large"
+        else:
+            if key or isinstance(value, bool) or not isinstance(value, int | float):
+                return value
+            if isinstance(value, float) and not math.isfinite(value):
+                problem = "is not a finite number"
+            elif abs(value) > MAX_NUMBER:
+                problem = "is too large"
+            else:
+                return value
+        text = str(node.value)
+        shown = text if len(text) <= 24 else f"{text[:8]}…{text[-4:]} ({len(text):,} characters)"
+        line, column = self._mark(node)
+        raise OrchphaseError(
+            f"{shown} {problem}; expected a number of at most {MAX_NUMBER:,} in magnitude",
+            path=self.path,
+            line=line,
+            column=column,
+            field=dotted(at) if at else None,
+        )
 
     def _check_plain(self, node: yaml.ScalarNode, at: FieldPath) -> None:
         """Refuse a plain scalar that YAML 1.1 reads differently from what the person typed."""

@@ -364,3 +364,20 @@ def test_dashboard_cells_for_measured_usd_and_unset_target() -> None:
         "$0.0123",
         "FAIL: cost",
     ]
+
+
+def test_dashboard_shows_a_huge_number_as_a_row_error(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An integer beyond what a float holds is refused at its line, not an OverflowError."""
+    meta = repo_copy / "docs/orchestration-data/phase-a1-r03-r06/metadata.yaml"
+    meta.write_text(
+        meta.read_text().replace("expected_tokens: 56000", "expected_tokens: 1" + "0" * 400)
+    )
+    assert cli.main(["dashboard"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("a1"))
+    assert (
+        "ERROR: docs/orchestration-data/phase-a1-r03-r06/metadata.yaml:6:18: expected_tokens: "
+        in row
+    )
+    assert "is too large" in row
