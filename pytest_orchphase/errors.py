@@ -6,6 +6,7 @@ expected, so the plugin can show it as a collection or usage error without a tra
 
 from __future__ import annotations
 
+import errno
 import os
 import traceback
 from pathlib import Path
@@ -30,6 +31,16 @@ def raised(exc: BaseException) -> str:
     if frames:
         text += f" (at {display(Path(frames[-1].filename))}:{frames[-1].lineno})"
     return text
+
+
+def resolve_path(path: Path) -> Path:
+    """``path.resolve()``, with a symbolic link loop raised as the ``OSError`` (ELOOP) that
+    Python 3.13 raises, instead of the ``RuntimeError`` of Python 3.10 to 3.12, so every caller
+    handles it with the other errors of the file system."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
 
 
 class OrchphaseError(Exception):

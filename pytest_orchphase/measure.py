@@ -27,6 +27,7 @@ there), never counted from its estimate on top; so is shared planning when no le
 
 from __future__ import annotations
 
+import errno
 import re
 import warnings
 from collections import defaultdict
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.accounting import Accounts, hand_accounts
-from pytest_orchphase.errors import OrchphaseError, display
+from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 from pytest_orchphase.models import SessionSpec
 from pytest_orchphase.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage import Usage, total_of
@@ -124,14 +125,17 @@ def _resolve(
 
     doc = phase.metadata_doc
     if spec.path is not None:
+        problem = "not found"
         try:
-            path = (phase.data_dir / spec.path).resolve()
+            path = resolve_path(phase.data_dir / spec.path)
             found = path.exists()
-        except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a symlink loop
             found = False
+            if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+                problem = f"is a symbolic link loop ({exc.strerror})"
         if not found:
             raise doc.error(
-                f"session file {spec.path} not found (relative to {display(phase.data_dir)}); "
+                f"session file {spec.path} {problem} (relative to {display(phase.data_dir)}); "
                 f"expected {SOURCE}",
                 ("sessions", index),
             )
@@ -177,11 +181,11 @@ def _scan(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
     unique: dict[Path, Path] = {}
     for files in sources:
         for f in files:
-            unique.setdefault(f.resolve(), f)
+            unique.setdefault(resolve_path(f), f)
     scan = scan_files(list(unique.values()))
-    unreadable = {f.resolve() for f in scan.unreadable}
+    unreadable = {resolve_path(f) for f in scan.unreadable}
     for n, files in enumerate(sources):
-        if all(f.resolve() in unreadable for f in files):
+        if all(resolve_path(f) in unreadable for f in files):
             first = next((w for w in scan.warnings if w.startswith(str(files[0]))), "")
             detail = f" (first: {first.replace(str(files[0]), display(files[0]))})" if first else ""
             raise fail(
@@ -231,7 +235,7 @@ def measure_phase(
     ]
     folder = phase.data_dir / TRANSCRIPTS_DIR
     if folder.is_dir():
-        roots.append((folder.resolve(), None))
+        roots.append((resolve_path(folder), None))
     for spec, i in session_specs(phase):
         if spec.ticket is not None and spec.ticket not in phase.tickets:
             raise phase.metadata_doc.error(

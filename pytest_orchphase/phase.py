@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_orchphase import validation, yamlio
-from pytest_orchphase.errors import OrchphaseError, PhaseUsageError, display
+from pytest_orchphase.errors import OrchphaseError, PhaseUsageError, display, resolve_path
 from pytest_orchphase.models import (
     Baseline,
     BaselinesFile,
@@ -115,10 +115,10 @@ def _data_dir(data_root: Path, name: str, doc: yamlio.Document) -> Path:
     """The phase's data folder; an error at the ``data`` line for a name no folder can have."""
     expected = f"expected a folder holding {METADATA_FILE} and {LOG_FILE}"
     try:
-        data_dir = (data_root / name).resolve()
+        data_dir = resolve_path(data_root / name)
         if data_dir.is_dir():
             return data_dir
-    except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a symlink loop
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise doc.error(f"not a usable folder name ({reason}); {expected}", ("data",)) from None
     raise doc.error(f"data directory {display(data_dir)} does not exist; {expected}", ("data",))

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import OrchphaseError, resolve_path
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB
 TRUNCATED = "\n\n_(report truncated to stay under GitHub's 1 MiB step summary limit)_\n"
@@ -17,6 +17,13 @@ TRUNCATED = "\n\n_(report truncated to stay under GitHub's 1 MiB step summary li
 
 def check_output_path(path: Path) -> None:
     """Refuse, before anything runs, a report path that cannot be a file."""
+    try:
+        resolve_path(path)
+    except OSError as exc:  # a symbolic link loop
+        raise OrchphaseError(
+            f"cannot be resolved ({exc.strerror}); expected the path of a file to write",
+            path=path,
+        ) from None
     if path.is_dir():
         raise OrchphaseError("is a directory; expected the path of a file to write", path=path)
 

@@ -540,6 +540,18 @@ CASES = [
         "(File name too long); expected a folder",
     ),
     case(
+        "criteria: data folder is a symbolic link loop",
+        steps(
+            symlink("docs/orchestration-data/loop", "loop"),
+            edit(CRITERIA, "data: phase-a1-r03-r06", "data: loop"),
+        ),
+        COLLECTION,
+        CRITERIA,
+        "data:",
+        "data",
+        "(Too many levels of symbolic links); expected a folder",
+    ),
+    case(
         "criteria: where without for_each",
         edit(
             CRITERIA,
@@ -1026,6 +1038,33 @@ CASES = [
         symlink(f"{DATA}/runs/agent-zero.jsonl", "/dev/zero"),
         write(f"{DATA}/runs/s.jsonl", usage_line(input_tokens=5)),
         says="not a regular file",
+    ),
+    in_session(
+        "transcript: a symbolic link loop",
+        "{path: s.jsonl}",
+        symlink(f"{DATA}/s.jsonl", "s.jsonl"),
+        says="session file s.jsonl is a symbolic link loop (Too many levels of symbolic links)",
+    ),
+    case(
+        "report path: a symbolic link loop",
+        symlink("loop.json", "loop.json"),
+        USAGE,
+        "loop.json",
+        None,
+        None,
+        "cannot be resolved (Too many levels of symbolic links); expected the path of a file",
+        "--orchphase-json",
+        "loop.json",
+    ),
+    case(
+        "report path: in a folder that is a symbolic link loop",
+        symlink("out", "out"),
+        USAGE,
+        "out/report.md",
+        None,
+        None,
+        "cannot be resolved (Too many levels of symbolic links); expected the path of a file",
+        "--orchphase-md=out/report.md",
     ),
     in_session(
         "transcript: unknown ticket",

@@ -437,3 +437,11 @@ def test_extract_of_a_folder_without_transcripts_is_an_error_not_a_zero_total(
     assert "no API call found" in captured.err and str(runs) in captured.err
     assert main(["prices", str(runs)]) == 2  # nor "every model seen is priced" for nothing
     assert "no API call found" in capsys.readouterr().err
+def test_extract_names_a_symbolic_link_loop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "loop.jsonl").symlink_to("loop.jsonl")
+    assert main(["extract", str(tmp_path / "loop.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("orchphase: error: ")
+    assert "loop.jsonl: a symbolic link that leads nowhere (a loop or a missing target)" in err
