@@ -445,3 +445,27 @@ def test_extract_names_a_symbolic_link_loop(
     err = capsys.readouterr().err
     assert err.startswith("orchphase: error: ")
     assert "loop.jsonl: a symbolic link that leads nowhere (a loop or a missing target)" in err
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ("models: {claude-sonnet-4-5: {input: .inf}}", ".inf is not a finite number"),
+        ("models: {claude-sonnet-4-5: {output: Infinity}}", "should be a finite number"),
+        ("models: {claude-sonnet-4-5: {cache_read: -1}}", "greater than or equal to 0"),
+        ("geo_multipliers: {us: -1.1}", "greater than 0"),
+        ("geo_multipliers: {us: 0}", "greater than 0"),
+        ("web_search_per_request: .nan", ".nan is not a finite number"),
+    ],
+)
+def test_extract_refuses_a_price_that_is_not_finite_or_negative(
+    home: ClaudeHome, tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, says: str
+) -> None:
+    """No $inf, no Infinity in the JSON and no negative cost: the price file is refused."""
+    _demo(home)
+    bad = tmp_path / "prices.yaml"
+    bad.write_text(entry + "\n")
+    assert main(["extract", str(home.root), "--json", "--prices", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"orchphase: error: {bad}:1:") and says in err
