@@ -142,7 +142,7 @@ def test_step_summary_is_appended(
 def test_step_summary_stays_under_githubs_limit(tmp_path: Path) -> None:
     path = tmp_path / "summary.md"
     path.write_bytes(b"x" * (STEP_SUMMARY_LIMIT - 1000))
-    assert append_step_summary(path, "line\n" * 10_000) is False
+    assert append_step_summary(path, "line\n" * 10_000) == "truncated"
     assert path.stat().st_size <= STEP_SUMMARY_LIMIT
     assert path.read_text().endswith("step summary limit)_\n")
 
