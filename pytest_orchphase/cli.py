@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INPUT = 2
+#: A closed pipe ends the command quietly with the status of a Unix tool killed by SIGPIPE.
+EXIT_BROKEN_PIPE = 128 + 13
 MAX_WARNINGS = 10
 
 
@@ -37,7 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         _apply_settings(args)
-        return func(args)
+        status = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:  # `orchphase compare | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OrchphaseError as exc:
         print(f"orchphase: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

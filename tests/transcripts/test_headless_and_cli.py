@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -469,3 +470,46 @@ def test_extract_refuses_a_price_that_is_not_finite_or_negative(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith(f"orchphase: error: {bad}:1:") and says in err
+
+
+def test_extract_on_a_folder_without_transcripts_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not a $0 total with exit 0: nothing was measured."""
+    (tmp_path / "notes.txt").write_text("no transcript here\n")
+    assert main(["extract", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"orchphase: error: no transcripts under {tmp_path}; expected session .jsonl files, "
+        "a project folder, a Claude config folder or a headless result\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["extract"], ["compare"]])
+def test_a_closed_pipe_ends_quietly(home: ClaudeHome, tmp_path: Path, command: list[str]) -> None:
+    """`orchphase … | head`: the reader is gone before the command writes; no 'Broken pipe'
+    error line, the status of a tool ended by SIGPIPE."""
+    import shutil
+    import subprocess
+
+    from support import REPO
+
+    _demo(home)
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / "docs/orchestration-data", tmp_path / "docs/orchestration-data")
+    args = [*command, str(home.root)] if command == ["extract"] else command
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest_orchphase.cli", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
