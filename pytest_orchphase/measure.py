@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from pytest_orchphase.accounting import Accounts, hand_accounts
 from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 from pytest_orchphase.models import SessionSpec
+from pytest_orchphase.pattern import LinearPattern, compile_linear
 from pytest_orchphase.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage import Usage, total_of
 
@@ -250,14 +251,14 @@ def measure_phase(
         costed = price_calls(scan, table)
 
     links: dict[str, tuple[str, str]] = {}
-    patterns: list[tuple[re.Pattern[str], str, str]] = []
+    patterns: list[tuple[LinearPattern, str, str]] = []
     for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
         if st.agents is None:
             continue
         for agent in st.agents.agent_ids:
             links[agent] = (ticket, stage)
         if st.agents.description_pattern:
-            patterns.append((re.compile(st.agents.description_pattern), ticket, stage))
+            patterns.append((compile_linear(st.agents.description_pattern), ticket, stage))
 
     spec_of = _Owners(roots)
     sessions = _place_sessions(phase, spec_of, scan)
@@ -427,7 +428,7 @@ def _attribute(
     agent_id: str,
     info: object,
     links: dict[str, tuple[str, str]],
-    patterns: list[tuple[re.Pattern[str], str, str]],
+    patterns: list[tuple[LinearPattern, str, str]],
     tickets: list[str],
 ) -> tuple[str, str, str]:
     from pytest_orchphase.transcripts import AgentInfo

@@ -167,11 +167,12 @@ class AgentLink(Strict):
     @field_validator("description_pattern")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
+        """Matched in linear time (a pattern from data must never hang a run); what needs
+        backtracking is refused here, with the reason (see :mod:`pytest_orchphase.pattern`)."""
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+            from pytest_orchphase.pattern import compile_linear
+
+            compile_linear(value)  # UnsafePattern is a ValueError: an error at the field
         return value
 
 

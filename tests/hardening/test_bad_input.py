@@ -910,6 +910,19 @@ CASES = [
         "not a valid regular expression",
     ),
     case(
+        "log: regex that needs backtracking",
+        edit(
+            LOG,
+            "      fix_loops: 0\n",
+            "      fix_loops: 0\n      agents: {description_pattern: '(R0\\d) \\1'}\n",
+        ),
+        COLLECTION,
+        LOG,
+        "      agents:",
+        "tickets.R03.implementation.agents.description_pattern",
+        "uses a backreference, which cannot be matched without backtracking",
+    ),
+    case(
         "log: invalid UTF-8",
         write(LOG, SHIPPED_LOG.replace(b"Analyze both", b"Analyze b\xf6th")),
         COLLECTION,

@@ -443,3 +443,25 @@ def test_break_even_from_lower_bounds_says_the_true_one_is_later(
             "later, or never",
         ]
     )
+
+
+def test_a_backtracking_description_pattern_does_not_hang_the_run(
+    pytester: pytest.Pytester,
+) -> None:
+    """`^(\\w+\\s?)*$` against a Task description ending in '!' never finishes in re. In a child
+    process with a timeout only so that a hang fails this test instead of holding the suite."""
+    write_phase(
+        pytester, monitoring="    monitoring:\n      agents: {description_pattern: '^(\\w+\\s?)*$'}"
+    )
+    session = next(
+        (pytester.path / "docs/orchestration-data/phase-m1/transcripts").rglob("*.jsonl")
+    )
+    long = "Check the versions of every dependency that the project pins in its lock file!"
+    session.write_text(session.read_text().replace("Check versions", long))
+    result = pytester.runpytest_subprocess("--phase", "m1", timeout=120)
+    result.stdout.fnmatch_lines(
+        [
+            "R06 monitoring*6,403*",  # a2, "Review R06 lifecycle fix", matches: attributed
+            "unattributed: agent a3 (Check the versions*): no mapping*",  # does not match
+        ]
+    )
