@@ -28,6 +28,8 @@ EXIT_FAILED = 1
 EXIT_INPUT = 2
 #: A closed pipe ends the command quietly with the status of a Unix tool killed by SIGPIPE.
 EXIT_BROKEN_PIPE = 128 + 13
+#: Ctrl-C: the status of a shell command ended by SIGINT.
+EXIT_INTERRUPTED = 128 + 2
 MAX_WARNINGS = 10
 
 
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         status = func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
+    except KeyboardInterrupt:  # Ctrl-C: nothing was written half-done (files are atomic)
+        print("orchphase: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `orchphase compare | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE

@@ -207,6 +207,7 @@ class PhaseSession:
         self.other_failures: list[str] = []
         self.report: dict[str, Any] | None = None
         self.written: list[str] = []
+        self.interrupted = False
 
     def pytest_report_header(self) -> list[str]:
         configuration = [self.settings.configuration] if self.settings.configuration else []
@@ -242,11 +243,22 @@ class PhaseSession:
     def ordered(self) -> list[Entry]:
         return sorted(self.entries, key=lambda e: int(e["order"]))
 
+    def pytest_keyboard_interrupt(self, excinfo: ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C (pytest calls this before ``pytest_sessionfinish``). A collection error stops
+        the session through ``Session.Interrupted``, a KeyboardInterrupt too: that run still
+        writes its report, saying why the phase's files do not load."""
+        if not isinstance(excinfo.value, pytest.Session.Interrupted):
+            self.interrupted = True
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Build the report once; only a controller (or a plain run) writes files. --co builds
-        nothing: it reads no transcript and writes nothing."""
+        nothing: it reads no transcript and writes nothing. An interrupted run (Ctrl-C) builds
+        nothing either: the report would scan the transcripts the interrupt stopped again, and
+        would describe a run that did not finish."""
         config = session.config
         if config.option.collectonly or hasattr(config, "workerinput"):
+            return
+        if self.interrupted:
             return
         from pytest_orchphase.report.outputs import phase_report, write_outputs
 
@@ -275,6 +287,8 @@ class PhaseSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.interrupted:
+            terminalreporter.write_line("orchphase: interrupted: no report built or written")
         if self.report is None:
             return
         from pytest_orchphase.report.terminal import write_summary

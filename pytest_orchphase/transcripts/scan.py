@@ -793,12 +793,17 @@ def _read_parallel(
     # Biggest files first so that the workers finish together; results kept in file order.
     order = sorted(range(len(files)), key=lambda i: -sizes[i])
     out: list[FileResult | None] = [None] * len(files)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
         futures = {i: pool.submit(read_file, files[i]) for i in order}
         for i in order:
             out[i] = futures[i].result()
             if report:
                 report.step(sizes[i])
+    except BaseException:  # Ctrl-C: drop the files not yet read instead of waiting for them
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [r for r in out if r is not None]
 
 

@@ -465,3 +465,32 @@ def test_a_backtracking_description_pattern_does_not_hang_the_run(
             "unattributed: agent a3 (Check the versions*): no mapping*",  # does not match
         ]
     )
+
+
+def test_ctrl_c_during_the_scan_stops_the_run_without_a_rescan_or_a_report(
+    pytester: pytest.Pytester,
+) -> None:
+    """Ctrl-C while the transcripts are read (injected where the scan starts, in a child
+    process as a real Ctrl-C would be): the run ends there, the scan is not started again to
+    build the report, and no report is written."""
+    write_phase(pytester)
+    pytester.makeconftest(
+        """
+        import pytest_orchphase.transcripts
+
+        def interrupted(*args, **kwargs):
+            with open("scans.txt", "a") as fh:
+                fh.write("scan\\n")
+            raise KeyboardInterrupt
+
+        pytest_orchphase.transcripts.scan_files = interrupted
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "--phase", "m1", "--orchphase-json", "r.json", "--orchphase-md", "r.md"
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert (pytester.path / "scans.txt").read_text() == "scan\n"
+    assert not (pytester.path / "r.json").exists() and not (pytester.path / "r.md").exists()
+    result.stdout.fnmatch_lines(["orchphase: interrupted: no report built or written"])
+    assert "Proceed to phase" not in result.stdout.str()

@@ -513,3 +513,17 @@ def test_a_closed_pipe_ends_quietly(home: ClaudeHome, tmp_path: Path, command: l
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_ctrl_c_ends_a_command_with_one_line(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pytest_orchphase.transcripts
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    _demo(home)
+    monkeypatch.setattr(pytest_orchphase.transcripts, "scan_paths", interrupted)
+    assert main(["extract", str(home.root)]) == 130
+    assert capsys.readouterr() == ("", "orchphase: interrupted\n")
