@@ -115,3 +115,23 @@ def test_a_cycle_in_any_phase_is_one_error_line(
         "cycle: x1 -> x2 -> x1; expected each phase to require only phases that come before it\n"
     )
     assert not (repo / "docs/orchestration-data/phase-a3-strategy.yaml").exists()
+
+
+def test_strategy_for_a_phase_not_yet_run_asks_for_its_tickets(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """a4 has criteria but no data yet: its tickets are not a3's tickets."""
+    (repo / "criteria/a4.yaml").write_text(
+        "phase: a4\ndata: phase-a4-r08\nrequires: [a3]\ncriteria:\n"
+        "  - {id: time, metric: wall_time_minutes, below: 30}\n"
+    )
+    out = repo / "docs/orchestration-data/phase-a4-strategy.yaml"
+    assert main(["strategy", "--for", "a4"]) == 2
+    err = capsys.readouterr().err
+    assert "phase a4's tickets are unknown: its data does not load (criteria/a4.yaml:2:" in err
+    assert "name them: orchphase strategy --for a4 --tickets ID=" in err
+    assert not out.exists()
+    assert main(["strategy", "--for", "a4", "--tickets", "R08=mechanical,R09=complex"]) == 0
+    strategy = yaml.safe_load(out.read_text())
+    assert strategy["tickets"] == ["R08", "R09"]
+    assert set(strategy["estimated_costs"]) == {"R08", "R09", "total"}
