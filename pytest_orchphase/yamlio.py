@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import InvalidFile, OrchphaseError
 from pytest_orchphase.quantity import MAX_NUMBER
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -350,10 +350,34 @@ def walk(data: Any, at: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
         yield at, data
 
 
+#: What a placeholder stands for, by the name of its field (else: the measured value).
+_PLACEHOLDER_MEANS = {
+    **dict.fromkeys(
+        ("below", "max", "min", "above", "equals"),
+        "the limit (a number like 40000 or '40k', a percentage, an amount or a grade)",
+    ),
+    "stretch": "the stretch target (a number like 35000 or '35k')",
+    "expected_tokens": "the phase's target (56000 or '56k')",
+    "expected_savings": "the phase's target ('7%')",
+    "baseline_comparison": "the declared baseline total (363000)",
+    "estimated_tokens": "the estimate (12000 or '12k')",
+    "tokens_per_ticket": "the baseline's tokens per ticket (30000 or '30k')",
+    "usd_per_ticket": "the baseline's USD per ticket (0.45)",
+}
+
+
 def reject_placeholders(doc: Document) -> None:
-    """Raise for the first unfilled ``${...}`` template placeholder in the document."""
+    """Raise for the unfilled ``${...}`` template placeholders in the document: all of them at
+    once, each at its line, saying what the field expects (a cap is not a measured value)."""
+    problems = []
     for at, value in walk(doc.data):
         if isinstance(value, str) and (match := PLACEHOLDER.search(value)):
-            raise doc.error(
-                f"unfilled placeholder {match.group(0)!r}; expected the measured value", at
+            name = next((p for p in reversed(at) if isinstance(p, str)), "")
+            means = _PLACEHOLDER_MEANS.get(name, "the measured value")
+            problems.append(
+                doc.error(f"unfilled placeholder {match.group(0)!r}; expected {means}", at)
             )
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidFile(problems)

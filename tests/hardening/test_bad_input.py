@@ -298,7 +298,7 @@ CASES = [
         CRITERIA,
         "    below: $",
         "criteria[2].below",
-        "expected the measured value",
+        "expected the limit (a number like 40000",
     ),
     case(
         "criteria: unknown metric",
