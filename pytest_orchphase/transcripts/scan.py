@@ -487,8 +487,12 @@ def read_file(path: Path) -> FileResult:
     return reader.res
 
 
+#: A UTF-8 byte order mark, which some editors and Windows tools put at the start of a file.
+_BOM = b"\xef\xbb\xbf"
+
+
 def _read_whole(reader: _Reader, path: Path) -> None:
-    raw = path.read_bytes()
+    raw = path.read_bytes().removeprefix(_BOM)
     try:
         obj = _loads(raw)
         if path.name.endswith(".meta.json"):
@@ -516,6 +520,8 @@ def _read_lines(reader: _Reader, path: Path) -> None:
     main_file = reader.file_agent is None
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
+            if lineno == 1:
+                line = line.removeprefix(_BOM)  # else the first line is not JSON
             if want_prompt and _USER in line:
                 want_prompt = not reader.res.prompts
                 if _USAGE not in line:
