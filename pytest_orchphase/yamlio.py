@@ -97,6 +97,8 @@ class _Builder:
         self.path = path
         self.marks: dict[FieldPath, tuple[int, int]] = {}
         self.count = 0
+        #: Per mapping node, the key nodes written in it (not brought in by a merge key).
+        self.explicit: dict[int, set[int]] = {}
 
     def _mark(self, node: yaml.Node) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
@@ -116,9 +118,17 @@ class _Builder:
             line, column = self._mark(node)
             raise _tag_error(node.tag, self.path, line, column, dotted(at) if at else None)
         if isinstance(node, yaml.MappingNode):
+            # A merge key (`<<: *defaults`) brings in keys that an explicit key of this mapping
+            # may override (legal YAML: the explicit one wins); two explicit keys are an error.
+            if id(node) not in self.explicit:  # an aliased node is flattened once
+                self.explicit[id(node)] = {
+                    id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"
+                }
+            explicit = self.explicit[id(node)]
             self.loader.flatten_mapping(node)
             result: dict[Any, Any] = {}
             first_line: dict[Any, int] = {}
+            stated: set[Any] = set()  # keys written in this mapping, not merged
             for key_node, value_node in node.value:
                 key = self.scalar(key_node, at, key=True)
                 line, column = self._mark(key_node)
@@ -133,7 +143,7 @@ class _Builder:
                 if isinstance(key, bool | float) or key is None:
                     key = str(key).lower() if isinstance(key, bool) or key is None else str(key)
                 key = str(key) if isinstance(key, int) else key
-                if key in result:
+                if key in result and (key in stated or id(key_node) not in explicit):
                     raise OrchphaseError(
                         f"duplicate key {key!r} (first at line {first_line[key]}); YAML would "
                         "silently keep only the last value: rename or merge one of them",
@@ -142,6 +152,8 @@ class _Builder:
                         column=column,
                         field=dotted((*at, key)),
                     )
+                if id(key_node) in explicit:
+                    stated.add(key)
                 first_line[key] = line
                 here = (*at, key)  # named: mypy targeting 3.10 misreads d[(*a, b)] as PEP 646
                 self.marks[here] = (line, column)
