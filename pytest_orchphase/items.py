@@ -275,6 +275,16 @@ class PhaseSession:
             other_failures=self.other_failures,
             no_gate=settings.no_gate,
         )
+        collect_errors = [
+            r
+            for r in (reporter.stats.get("error", []) if reporter is not None else [])
+            if isinstance(r, pytest.CollectReport)
+        ]
+        if collect_errors and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+            # An invalid file is a collection error, exit 2, as in a serial run; under xdist the
+            # workers' collection errors reach the controller as failures (exit 1). A fact found
+            # when the items run (an unreadable transcript) stays a failure, exit 1.
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
         self.written, ok = write_outputs(self.report, settings.json_path, settings.md_path)
         if not ok:  # the run asked for a report it did not get: not a success
             session.exitstatus = pytest.ExitCode.USAGE_ERROR

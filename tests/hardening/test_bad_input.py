@@ -1178,3 +1178,19 @@ def test_bad_input_is_a_clean_error_and_writes_nothing(
     finally:
         for big in project.path.rglob("big.jsonl"):
             big.unlink()  # 100 MB: pytester keeps the last runs' folders
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=c.id)
+        for c in CASES
+        if c.id in ("criteria: wrong type", "log: negative tokens")
+    ],
+)
+def test_an_invalid_file_is_exit_2_under_xdist_too(project: pytest.Pytester, case: Case) -> None:
+    """Under `-n 2` the workers' collection errors reached the controller as failures: exit 1."""
+    pytest.importorskip("xdist")
+    case.setup(project.path)
+    result = project.runpytest("-p", "no:cacheprovider", "--phase", "a1", "-n", "2")
+    assert_clean_error(result, project.path, case)
