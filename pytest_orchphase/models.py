@@ -161,7 +161,7 @@ class ErrorRecord(Strict):
 class AgentLink(Strict):
     """How measured sub-agent usage is attributed to this stage (see the transcripts layer)."""
 
-    agent_ids: list[str] = Field(default_factory=list)
+    agent_ids: list[TextId] = Field(default_factory=list)
     description_pattern: str | None = None
 
     @field_validator("description_pattern")
@@ -215,7 +215,7 @@ class Review(Stage):
 
 
 class SharedPlanning(Stage):
-    tickets: list[str] = Field(default_factory=list)
+    tickets: list[TextId] = Field(default_factory=list)  # bare numbers too, as in metadata
 
 
 class CostAnalysis(Strict):
@@ -423,7 +423,7 @@ class SessionSpec(Strict):
 
     session: str | None = None
     path: str | None = None
-    ticket: str | None = None
+    ticket: TextId | None = None
     stage: StageName | None = None
     lead: bool = False
 
@@ -588,7 +588,7 @@ class TicketFilter(Strict):
     execution_model: str | None = None
     complexity: Complexity | None = None
     review_tier: Tier | None = None
-    tickets: list[str] | None = None
+    tickets: list[TextId] | None = None
 
 
 class Criterion(Condition):

@@ -1194,3 +1194,22 @@ def test_an_invalid_file_is_exit_2_under_xdist_too(project: pytest.Pytester, cas
     case.setup(project.path)
     result = project.runpytest("-p", "no:cacheprovider", "--phase", "a1", "-n", "2")
     assert_clean_error(result, project.path, case)
+
+
+def test_numeric_ticket_ids_are_text_everywhere(project: pytest.Pytester) -> None:
+    """Bare numbers as ticket ids were accepted in metadata.yaml and refused in
+    shared_planning.tickets; read as text everywhere (where.tickets, sessions[].ticket too)."""
+    for old, new in (("R03", "303"), ("R06", "306")):
+        for path in (META, LOG):
+            file = project.path / path
+            file.write_text(file.read_text().replace(old, new))
+    crit = project.path / CRITERIA
+    crit.write_text(
+        crit.read_text().replace(
+            "    for_each: ticket\n    metric: tokens",
+            "    for_each: ticket\n    where: {tickets: [303, 306]}\n    metric: tokens",
+        )
+    )
+    result = project.runpytest(*QUIET, "--phase", "a1")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["token-efficiency  303 *PASS*"])
