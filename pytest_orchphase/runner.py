@@ -90,6 +90,7 @@ class PhaseRunner:
         self._measure_errors: dict[str, OrchphaseError] = {}
         self._mismatches: dict[str, list[Mismatch]] = {}
         self._criteria: dict[Path, tuple[CriteriaFile, Document]] = {}
+        self._criteria_errors: dict[Path, OrchphaseError] = {}
         self._baselines: dict[str, Baseline] | None = None
         self._contexts: dict[str, MetricContext] = {}
         self._gates: dict[str, GateResult] = {}
@@ -99,8 +100,14 @@ class PhaseRunner:
     def criteria(self, path: Path) -> tuple[CriteriaFile, Document]:
         """A criteria file, read and validated once per run (the gate graph, the phases, the
         next-phase lookup and the comparison all ask for them)."""
+        if path in self._criteria_errors:  # a file that fails is read once too, not per caller
+            raise self._criteria_errors[path]
         if path not in self._criteria:
-            self._criteria[path] = load_criteria(path)
+            try:
+                self._criteria[path] = load_criteria(path)
+            except OrchphaseError as exc:
+                self._criteria_errors[path] = exc
+                raise
         return self._criteria[path]
 
     def baselines(self) -> dict[str, Baseline]:

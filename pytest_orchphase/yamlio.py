@@ -97,6 +97,9 @@ class _Builder:
         self.path = path
         self.marks: dict[FieldPath, tuple[int, int]] = {}
         self.count = 0
+        #: Collection nodes built so far: one seen again was reached through an alias.
+        self.collections: set[int] = set()
+        self.aliased = False
         #: Per mapping node, the key nodes written in it (not brought in by a merge key).
         self.explicit: dict[int, set[int]] = {}
 
@@ -105,11 +108,18 @@ class _Builder:
 
     def build(self, node: yaml.Node, at: FieldPath) -> Any:
         self.count += 1
+        if isinstance(node, yaml.CollectionNode):
+            self.aliased = self.aliased or id(node) in self.collections
+            self.collections.add(id(node))
         if self.count > MAX_NODES:
             line, column = self._mark(node)
+            cause = (
+                "expands to more than {:,} values through its aliases (an alias bomb?)"
+                if self.aliased
+                else "holds more than {:,} values (the limit of a data file)"
+            )
             raise OrchphaseError(
-                f"document expands to more than {MAX_NODES:,} values (an alias bomb?); "
-                "expected a plain data file",
+                f"document {cause.format(MAX_NODES)}; expected a plain data file",
                 path=self.path,
                 line=line,
                 column=column,

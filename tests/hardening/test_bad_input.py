@@ -409,7 +409,16 @@ CASES = [
         CRITERIA,
         None,
         None,
-        "more than 200,000 values (an alias bomb?); expected",
+        "expands to more than 200,000 values through its aliases (an alias bomb?); expected",
+    ),
+    case(
+        "criteria: too many values, no alias",
+        write(CRITERIA, "phase: a1\ndata: phase-a1-r03-r06\ntitle: [" + "1," * 250_000 + "]\n"),
+        COLLECTION,
+        CRITERIA,
+        None,
+        None,
+        "document holds more than 200,000 values (the limit of a data file); expected",
     ),
     case(
         "criteria: oversized",
@@ -1213,3 +1222,23 @@ def test_numeric_ticket_ids_are_text_everywhere(project: pytest.Pytester) -> Non
     result = project.runpytest(*QUIET, "--phase", "a1")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["token-efficiency  303 *PASS*"])
+
+
+def test_a_criteria_file_that_fails_to_load_is_parsed_once(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate graph, collection, the next-phase lookup and the report all ask for it."""
+    from pytest_orchphase import yamlio
+
+    (project.path / CRITERIA).write_text("phase: a1\ntitle: [" + "1," * 250_000 + "]\n")
+    parsed: list[str] = []
+    parse = yamlio.parse
+
+    def counted(text: str, path: Path) -> yamlio.Document:
+        parsed.append(path.name)
+        return parse(text, path)
+
+    monkeypatch.setattr(yamlio, "parse", counted)
+    result = project.runpytest(*QUIET, "--phase", "a1")
+    assert result.ret == COLLECTION
+    assert parsed.count("a1.yaml") == 1
