@@ -285,7 +285,16 @@ class PhaseSession:
             # workers' collection errors reach the controller as failures (exit 1). A fact found
             # when the items run (an unreadable transcript) stays a failure, exit 1.
             session.exitstatus = pytest.ExitCode.INTERRUPTED
-        self.written, ok = write_outputs(self.report, settings.json_path, settings.md_path)
+        runner = settings.runner
+        self.written, ok = write_outputs(
+            self.report,
+            settings.json_path,
+            settings.md_path,
+            # paths in the files relative to the project (the criteria folder's parent), so
+            # that they read the same from whatever folder the run started
+            folders=[runner.criteria_dir, runner.data_root],
+            base=runner.criteria_dir.parent,
+        )
         if not ok:  # the run asked for a report it did not get: not a success
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         elif (

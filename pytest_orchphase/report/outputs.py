@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,13 +87,45 @@ def summary_markdown(report: dict[str, Any], md_path: Path | None) -> str:
     return render(report, chart=None, chart_note=note)
 
 
+def portable(report: Any, folders: Sequence[Path], base: Path) -> Any:
+    """The report with the paths of ``folders`` written relative to ``base`` instead of as the
+    run showed them (relative to the working directory, or absolute outside it), so that the
+    files written hold the same text from whatever folder the run started."""
+    pairs = sorted(
+        {(display(f) + os.sep, os.path.relpath(f, base) + os.sep) for f in folders},
+        key=lambda pair: -len(pair[0]),
+    )
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, str) and os.sep in value:
+            for shown, stable in pairs:
+                if shown != stable:
+                    value = value.replace(shown, stable)
+        return value
+
+    return fix(report)
+
+
 def write_outputs(
-    report: dict[str, Any], json_path: Path | None, md_path: Path | None
+    report: dict[str, Any],
+    json_path: Path | None,
+    md_path: Path | None,
+    *,
+    folders: Sequence[Path] = (),
+    base: Path | None = None,
 ) -> tuple[list[str], bool]:
     """Write the JSON and markdown reports and the step summary. Returns the lines for the user
     and whether everything asked for was written; a file that cannot be written is one line
-    naming it (the others are still written)."""
+    naming it (the others are still written). In the files, the paths under ``folders`` are
+    relative to ``base`` (see :func:`portable`)."""
     from pytest_orchphase.report.write import append_step_summary, atomic_write, json_bytes
+
+    if base is not None:
+        report = portable(report, folders, base)
 
     lines: list[str] = []
     ok = True

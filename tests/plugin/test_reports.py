@@ -258,3 +258,29 @@ def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(
         ]
     )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_json_and_markdown_reports_read_the_same_from_any_folder(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their paths are relative to the project (the criteria folder's parent), not to the
+    folder the run started in (from a subfolder they came out absolute)."""
+    root = project.path
+    outputs = (f"--orchphase-json={root}/r1.json", f"--orchphase-md={root}/r1.md")
+    project.runpytest("--phase", "a1", *outputs).assert_outcomes(passed=6)
+    (root / "sub").mkdir()
+    monkeypatch.chdir(root / "sub")
+    project.runpytest(
+        "--phase",
+        "a1",
+        f"--orchphase-criteria={root}/criteria",
+        "--orchphase-data=../docs/orchestration-data",
+        f"--orchphase-json={root}/r2.json",
+        f"--orchphase-md={root}/r2.md",
+    ).assert_outcomes(passed=6)
+    first = json.loads((root / "r1.json").read_text())
+    assert json.loads((root / "r2.json").read_text()) == first
+    assert first["data"]["criteria"] == "criteria/a1.yaml"
+    assert str(root) not in (root / "r2.json").read_text()
+    md = [(root / name).read_text().replace("r2-usage", "r1-usage") for name in ("r1.md", "r2.md")]
+    assert md[0] == md[1]
