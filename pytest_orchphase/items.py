@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.report.results import Entry, criterion_entry, gate_entry, row
 from pytest_orchphase.runner import ItemSpec, PhaseRunner
 
@@ -69,10 +69,26 @@ class _OrchphaseItem(pytest.Item):
         self, excinfo: ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, CriterionFailed):
-            return excinfo.value.text
-        if isinstance(excinfo.value, OrchphaseError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
+            text = excinfo.value.text
+        elif isinstance(excinfo.value, OrchphaseError):
+            text = str(excinfo.value)
+        else:
+            return super().repr_failure(excinfo, style=style)
+        if self.config.getoption("tbstyle", "auto") == "line":
+            return self._one_line(text)
+        return text
+
+    def _one_line(self, text: str) -> TerminalRepr:
+        """``--tb=line``: pytest prints a failure's crash line (``file:line: message``); a plain
+        text would be printed whole, then cut at 50 characters. Built from pytest's own report
+        classes, so that xdist carries it to the controller as it is."""
+        from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTraceback
+
+        headline = text.splitlines()[0] if text else ""
+        return ReprExceptionInfo(
+            reprtraceback=ReprTraceback([], None, "line"),
+            reprcrash=ReprFileLocation(display(self.path), self.line or 0, headline),
+        )
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return (

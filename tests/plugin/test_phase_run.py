@@ -350,3 +350,24 @@ def line_of(project: pytest.Pytester, relpath: str, start: str) -> int:
     found = [i for i, text in enumerate(lines, 1) if text.startswith(start)]
     assert len(found) == 1, found
     return found[0]
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_tb_line_prints_one_line_per_failure(
+    project: pytest.Pytester, edit: Edit, workers: tuple[str, ...]
+) -> None:
+    """`--tb=line` printed the failure's whole text, then its first 50 characters."""
+    if workers:
+        pytest.importorskip("xdist")
+    edit("criteria/a1.yaml", "    below: 40k\n", "    below: 30k\n")
+    result = project.runpytest("--phase", "a1", "--tb=line", *workers)
+    result.assert_outcomes(passed=5, failed=1)
+    lines = result.stdout.lines
+    start = lines.index(next(line for line in lines if "= FAILURES =" in line))
+    end = next(i for i, line in enumerate(lines) if i > start and line.startswith("==="))
+    body = [line for line in lines[start + 1 : end] if not line.startswith("[gw")]
+    assert body == [
+        "criteria/a1.yaml:12: token-efficiency[R06]: tokens 36,200 >= below 30,000 (stretch "
+        "35,000 missed) — docs/orchestration-data/phase-a1-r03-r06/execution-log.yaml: "
+        "tickets.R06"
+    ]
