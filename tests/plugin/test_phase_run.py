@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -371,3 +372,29 @@ def test_tb_line_prints_one_line_per_failure(
         "35,000 missed) — docs/orchestration-data/phase-a1-r03-r06/execution-log.yaml: "
         "tickets.R06"
     ]
+
+
+def test_an_item_that_cannot_be_evaluated_still_shows_its_limit(
+    project: pytest.Pytester, edit: Edit
+) -> None:
+    """Output tokens of an estimate are unknown: the item fails, showing the limit it was held
+    to, not `limit n/a`."""
+    edit(
+        "criteria/a1.yaml",
+        "    measure: total\n    below: 40k",
+        "    measure: output\n    below: 40k",
+    )
+    result = project.runpytest("--phase", "a1", "--orchphase-json", "r.json")
+    result.assert_outcomes(passed=4, failed=2)
+    result.stdout.fnmatch_lines(
+        ["token-efficiency  R03  *tokens (output)  *n/a  *below  *40,000  *35,000  *FAIL"]
+    )
+    report = json.loads((project.path / "r.json").read_text())
+    leaf = next(c for c in report["criteria"] if c["name"] == "token-efficiency[R03]")
+    assert (leaf["passed"], leaf["actual"], leaf["limit"], leaf["stretch"]) == (
+        False,
+        None,
+        40000,
+        35000,
+    )
+    assert leaf["stretch_met"] is None  # not evaluated: neither met nor missed
