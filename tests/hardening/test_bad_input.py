@@ -952,6 +952,16 @@ CASES = [
         *P,
     ),
     case(
+        "prices: a symbolic link loop",
+        symlink(PRICES, PRICES),
+        USAGE,
+        PRICES,
+        None,
+        None,
+        "price file not found; expected a YAML price file",
+        "--orchphase-prices=" + PRICES,
+    ),
+    case(
         "prices: a folder",
         lambda root: (root / PRICES).mkdir(),
         USAGE,
