@@ -492,7 +492,7 @@ CASES = [
         CRITERIA,
         "    below: .inf",
         "criteria[2].below",
-        ".inf is not a finite number; expected a number",
+        ".inf is not a finite number; expected a figure",
     ),
     case(
         "criteria: unknown baseline",
