@@ -42,6 +42,9 @@ class PhaseSettings:
     not_collected: list[str] = field(default_factory=list)
     #: where the project's configuration and each folder came from (a header line)
     configuration: str = ""
+    #: the folder of the project's configuration file, if it has one: the base of the paths in
+    #: the report files (else the criteria folder's parent)
+    project: Path | None = None
 
     def origin_lines(self) -> list[str]:
         """What the header and the summary say about how this became a phase run."""
@@ -306,10 +309,10 @@ class PhaseSession:
             self.report,
             settings.json_path,
             settings.md_path,
-            # paths in the files relative to the project (the criteria folder's parent), so
-            # that they read the same from whatever folder the run started
+            # paths in the files relative to the project, so that they read the same from
+            # whatever folder the run started
             folders=[runner.criteria_dir, runner.data_root],
-            base=runner.criteria_dir.parent,
+            base=settings.project or runner.criteria_dir.parent,
         )
         if not ok:  # the run asked for a report it did not get: not a success
             session.exitstatus = pytest.ExitCode.USAGE_ERROR

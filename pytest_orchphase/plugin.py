@@ -257,6 +257,7 @@ def pytest_configure(config: pytest.Config) -> None:
         phase_from=resolved.phase.source(),
         not_collected=not_collected,
         configuration=_folders_line(resolved),
+        project=resolved.config.base if resolved.config.path is not None else None,
     )
     config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
     if config.getoption("collectonly") and not config.getoption("stepwise", False):

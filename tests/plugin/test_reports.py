@@ -284,3 +284,19 @@ def test_json_and_markdown_reports_read_the_same_from_any_folder(
     assert str(root) not in (root / "r2.json").read_text()
     md = [(root / name).read_text().replace("r2-usage", "r1-usage") for name in ("r1.md", "r2.md")]
     assert md[0] == md[1]
+
+
+def test_report_paths_are_relative_to_the_projects_configuration(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a pytest configuration file, its folder is the base, from the project's root or
+    from a subfolder (the settings are found from there)."""
+    root = project.path
+    (root / "pytest.ini").write_text("[pytest]\norchphase_criteria = criteria\n")
+    project.runpytest("--phase", "a1", f"--orchphase-json={root}/r1.json").assert_outcomes(passed=6)
+    (root / "sub").mkdir()
+    monkeypatch.chdir(root / "sub")
+    project.runpytest("--phase", "a1", f"--orchphase-json={root}/r2.json").assert_outcomes(passed=6)
+    first = json.loads((root / "r1.json").read_text())
+    assert json.loads((root / "r2.json").read_text()) == first
+    assert first["data"]["criteria"] == "criteria/a1.yaml"
