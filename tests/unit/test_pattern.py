@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from hypothesis import assume, given, settings
@@ -92,5 +93,9 @@ def test_patterns_that_make_re_backtrack_are_answered(pattern: str) -> None:
     ],
 )
 def test_what_needs_backtracking_is_refused_with_the_reason(pattern: str, says: str) -> None:
+    if sys.version_info < (3, 11) and ("(?>" in pattern or "++" in pattern):
+        says = (
+            "not a valid regular expression"  # Python 3.10's re has neither: refused all the same
+        )
     with pytest.raises(UnsafePattern, match=re.escape(says)):
         compile_linear(pattern)
