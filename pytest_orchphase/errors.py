@@ -34,13 +34,21 @@ def raised(exc: BaseException) -> str:
 
 
 def resolve_path(path: Path) -> Path:
-    """``path.resolve()``, with a symbolic link loop raised as the ``OSError`` (ELOOP) that
-    Python 3.13 raises, instead of the ``RuntimeError`` of Python 3.10 to 3.12, so every caller
-    handles it with the other errors of the file system."""
+    """``path.resolve()``, with a symbolic link loop raised as an ``OSError`` (ELOOP) on every
+    Python: 3.10 to 3.12 raise ``RuntimeError``, 3.13 returns the looping path as if it were
+    fine. Every caller then handles it with the other errors of the file system."""
     try:
-        return path.resolve()
+        resolved = path.resolve()
     except RuntimeError:
         raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
+    try:  # Python 3.13 resolves a loop without a word: the file system says it loops
+        os.stat(resolved)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
+    except ValueError:  # a NUL byte: the caller's own checks name it
+        pass
+    return resolved
 
 
 class OrchphaseError(Exception):
