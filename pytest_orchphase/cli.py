@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INPUT = 2
+#: A closed pipe ends the command quietly with the status of a Unix tool killed by SIGPIPE.
+EXIT_BROKEN_PIPE = 128 + 13
+#: Ctrl-C: the status of a shell command ended by SIGINT.
+EXIT_INTERRUPTED = 128 + 2
 MAX_WARNINGS = 10
 
 
@@ -37,7 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         _apply_settings(args)
-        return func(args)
+        status = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except KeyboardInterrupt:  # Ctrl-C: nothing was written half-done (files are atomic)
+        print("orchphase: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `orchphase compare | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OrchphaseError as exc:
         print(f"orchphase: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -611,7 +624,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _require_phases(args: argparse.Namespace) -> None:
+    """At least one phase, and no cycle in ``requires`` among them (every command here walks
+    the phases' requirements)."""
     from pytest_orchphase.errors import display
+    from pytest_orchphase.gate import check_graph
     from pytest_orchphase.phase import known_phases
     from pytest_orchphase.settings import Origin
 
@@ -624,6 +640,7 @@ def _require_phases(args: argparse.Namespace) -> None:
             f"no phases: no <phase>.yaml in {display(args.criteria)}{where}; expected the "
             "criteria folder (--criteria DIR)"
         )
+    check_graph(args.criteria)
 
 
 def _runner_for(args: argparse.Namespace) -> Any:

@@ -6,6 +6,7 @@ expected, so the plugin can show it as a collection or usage error without a tra
 
 from __future__ import annotations
 
+import errno
 import os
 import traceback
 from pathlib import Path
@@ -30,6 +31,24 @@ def raised(exc: BaseException) -> str:
     if frames:
         text += f" (at {display(Path(frames[-1].filename))}:{frames[-1].lineno})"
     return text
+
+
+def resolve_path(path: Path) -> Path:
+    """``path.resolve()``, with a symbolic link loop raised as an ``OSError`` (ELOOP) on every
+    Python: 3.10 to 3.12 raise ``RuntimeError``, 3.13 returns the looping path as if it were
+    fine. Every caller then handles it with the other errors of the file system."""
+    try:
+        resolved = path.resolve()
+    except RuntimeError:
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
+    try:  # Python 3.13 resolves a loop without a word: the file system says it loops
+        os.stat(resolved)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
+    except ValueError:  # a NUL byte: the caller's own checks name it
+        pass
+    return resolved
 
 
 class OrchphaseError(Exception):

@@ -7,6 +7,7 @@ validated against the registry so a typo is a collection error at its line, not 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -574,20 +575,33 @@ def evaluate(
     unit = spec.unit_for(params)
     operator = node.operator or ""
     verdict = Verdict(passed=False, metric=node.metric, params=params, unit=unit, operator=operator)
+    # The limit and the actual are found apart: an actual the data cannot give still shows
+    # the limit it was held to (and a limit that cannot be found, the actual).
+    errors: list[str] = []
     try:
         verdict.actual = spec.fn(ctx, ticket, params)
+    except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
+        errors.append(str(exc))
+    try:
         verdict.limit, verdict.limit_note = _limit_value(
             node.limit, unit, ctx, node.measure, resolve, registry
         )
-        verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and (
-            operator in DECIDABLE[verdict.actual.bound]
-        )
-        if verdict.actual.sample is not None:
-            _decide_on_interval(verdict, node)
-    except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
-        verdict.error = str(exc)
+    except (MetricUnavailable, OrchphaseError) as exc:
+        errors.append(str(exc))
+    if errors or verdict.actual is None or verdict.limit is None:
+        verdict.error = errors[0] if errors else "cannot be evaluated"
         verdict.passed = False
+        if node.stretch is not None:  # shown beside the limit; neither met nor missed
+            with contextlib.suppress(MetricUnavailable, OrchphaseError):
+                verdict.stretch, _ = _limit_value(
+                    node.stretch, unit, ctx, node.measure, resolve, registry
+                )
         return verdict
+    verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and (
+        operator in DECIDABLE[verdict.actual.bound]
+    )
+    if verdict.actual.sample is not None:
+        _decide_on_interval(verdict, node)
     if node.stretch is not None:
         # A stretch target is reported, never fails the item: when it cannot be evaluated
         # (a referenced phase without data, say) it is neither met nor missed.

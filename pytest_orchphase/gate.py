@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_orchphase.errors import OrchphaseError, PhaseUsageError
-from pytest_orchphase.phase import CriteriaLoader, criteria_path, load_criteria
+from pytest_orchphase.phase import CriteriaLoader, criteria_path, known_phases, load_criteria
 from pytest_orchphase.yamlio import Document
 
 
@@ -23,8 +23,12 @@ def _cycle_error(doc: Document, index: int, cycle: list[str]) -> PhaseUsageError
     )
 
 
-def check_graph(criteria_dir: Path, start: str, load: CriteriaLoader = load_criteria) -> None:
-    """Raise :class:`PhaseUsageError` for a cycle reachable from ``start``.
+def check_graph(
+    criteria_dir: Path, start: str | None = None, load: CriteriaLoader = load_criteria
+) -> None:
+    """Raise :class:`PhaseUsageError` for a cycle among the criteria files: first one reachable
+    from ``start`` (the asked phase's chain), then one anywhere else, since the comparison of all
+    phases, the dashboard and the strategy walk every phase's ``requires``.
 
     Files that cannot be read are left for collection to report with their line.
     """
@@ -50,4 +54,8 @@ def check_graph(criteria_dir: Path, start: str, load: CriteriaLoader = load_crit
                 visit(other, [*trail, name])
         state[name] = "done"
 
-    visit(start, [])
+    for name in [start] if start else []:
+        visit(name, [])
+    for name in known_phases(criteria_dir):
+        if name not in state:
+            visit(name, [])

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.report.results import Entry, criterion_entry, gate_entry, row
 from pytest_orchphase.runner import ItemSpec, PhaseRunner
 
@@ -42,6 +42,9 @@ class PhaseSettings:
     not_collected: list[str] = field(default_factory=list)
     #: where the project's configuration and each folder came from (a header line)
     configuration: str = ""
+    #: the folder of the project's configuration file, if it has one: the base of the paths in
+    #: the report files (else the criteria folder's parent)
+    project: Path | None = None
 
     def origin_lines(self) -> list[str]:
         """What the header and the summary say about how this became a phase run."""
@@ -69,10 +72,26 @@ class _OrchphaseItem(pytest.Item):
         self, excinfo: ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, CriterionFailed):
-            return excinfo.value.text
-        if isinstance(excinfo.value, OrchphaseError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
+            text = excinfo.value.text
+        elif isinstance(excinfo.value, OrchphaseError):
+            text = str(excinfo.value)
+        else:
+            return super().repr_failure(excinfo, style=style)
+        if self.config.getoption("tbstyle", "auto") == "line":
+            return self._one_line(text)
+        return text
+
+    def _one_line(self, text: str) -> TerminalRepr:
+        """``--tb=line``: pytest prints a failure's crash line (``file:line: message``); a plain
+        text would be printed whole, then cut at 50 characters. Built from pytest's own report
+        classes, so that xdist carries it to the controller as it is."""
+        from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTraceback
+
+        headline = text.splitlines()[0] if text else ""
+        return ReprExceptionInfo(
+            reprtraceback=ReprTraceback([], None, "line"),
+            reprcrash=ReprFileLocation(display(self.path), self.line or 0, headline),
+        )
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return (
@@ -207,6 +226,7 @@ class PhaseSession:
         self.other_failures: list[str] = []
         self.report: dict[str, Any] | None = None
         self.written: list[str] = []
+        self.interrupted = False
 
     def pytest_report_header(self) -> list[str]:
         configuration = [self.settings.configuration] if self.settings.configuration else []
@@ -242,11 +262,22 @@ class PhaseSession:
     def ordered(self) -> list[Entry]:
         return sorted(self.entries, key=lambda e: int(e["order"]))
 
+    def pytest_keyboard_interrupt(self, excinfo: ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C (pytest calls this before ``pytest_sessionfinish``). A collection error stops
+        the session through ``Session.Interrupted``, a KeyboardInterrupt too: that run still
+        writes its report, saying why the phase's files do not load."""
+        if not isinstance(excinfo.value, pytest.Session.Interrupted):
+            self.interrupted = True
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Build the report once; only a controller (or a plain run) writes files. --co builds
-        nothing: it reads no transcript and writes nothing."""
+        nothing: it reads no transcript and writes nothing. An interrupted run (Ctrl-C) builds
+        nothing either: the report would scan the transcripts the interrupt stopped again, and
+        would describe a run that did not finish."""
         config = session.config
         if config.option.collectonly or hasattr(config, "workerinput"):
+            return
+        if self.interrupted:
             return
         from pytest_orchphase.report.outputs import phase_report, write_outputs
 
@@ -263,7 +294,26 @@ class PhaseSession:
             other_failures=self.other_failures,
             no_gate=settings.no_gate,
         )
-        self.written, ok = write_outputs(self.report, settings.json_path, settings.md_path)
+        collect_errors = [
+            r
+            for r in (reporter.stats.get("error", []) if reporter is not None else [])
+            if isinstance(r, pytest.CollectReport)
+        ]
+        if collect_errors and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+            # An invalid file is a collection error, exit 2, as in a serial run; under xdist the
+            # workers' collection errors reach the controller as failures (exit 1). A fact found
+            # when the items run (an unreadable transcript) stays a failure, exit 1.
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+        runner = settings.runner
+        self.written, ok = write_outputs(
+            self.report,
+            settings.json_path,
+            settings.md_path,
+            # paths in the files relative to the project, so that they read the same from
+            # whatever folder the run started
+            folders=[runner.criteria_dir, runner.data_root],
+            base=settings.project or runner.criteria_dir.parent,
+        )
         if not ok:  # the run asked for a report it did not get: not a success
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         elif (
@@ -275,6 +325,8 @@ class PhaseSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.interrupted:
+            terminalreporter.write_line("orchphase: interrupted: no report built or written")
         if self.report is None:
             return
         from pytest_orchphase.report.terminal import write_summary

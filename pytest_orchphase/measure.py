@@ -27,6 +27,7 @@ there), never counted from its estimate on top; so is shared planning when no le
 
 from __future__ import annotations
 
+import errno
 import re
 import warnings
 from collections import defaultdict
@@ -36,8 +37,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.accounting import Accounts, hand_accounts
-from pytest_orchphase.errors import OrchphaseError, display
+from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 from pytest_orchphase.models import SessionSpec
+from pytest_orchphase.pattern import LinearPattern, compile_linear
 from pytest_orchphase.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage import Usage, total_of
 
@@ -126,14 +128,17 @@ def _resolve(
 
     doc = phase.metadata_doc
     if spec.path is not None:
+        problem = "not found"
         try:
-            path = (phase.data_dir / spec.path).resolve()
+            path = resolve_path(phase.data_dir / spec.path)
             found = path.exists()
-        except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a symlink loop
             found = False
+            if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+                problem = f"is a symbolic link loop ({exc.strerror})"
         if not found:
             raise doc.error(
-                f"session file {spec.path} not found (relative to {display(phase.data_dir)}); "
+                f"session file {spec.path} {problem} (relative to {display(phase.data_dir)}); "
                 f"expected {SOURCE}",
                 ("sessions", index),
             )
@@ -179,11 +184,11 @@ def _scan(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
     unique: dict[Path, Path] = {}
     for files in sources:
         for f in files:
-            unique.setdefault(f.resolve(), f)
+            unique.setdefault(resolve_path(f), f)
     scan = scan_files(list(unique.values()))
-    unreadable = {f.resolve() for f in scan.unreadable}
+    unreadable = {resolve_path(f) for f in scan.unreadable}
     for n, files in enumerate(sources):
-        if all(f.resolve() in unreadable for f in files):
+        if all(resolve_path(f) in unreadable for f in files):
             first = next((w for w in scan.warnings if w.startswith(str(files[0]))), "")
             detail = f" (first: {first.replace(str(files[0]), display(files[0]))})" if first else ""
             raise fail(
@@ -233,7 +238,7 @@ def measure_phase(
     ]
     folder = phase.data_dir / TRANSCRIPTS_DIR
     if folder.is_dir():
-        roots.append((folder.resolve(), None))
+        roots.append((resolve_path(folder), None))
     for spec, i in session_specs(phase):
         if spec.ticket is not None and spec.ticket not in phase.tickets:
             raise phase.metadata_doc.error(
@@ -248,14 +253,14 @@ def measure_phase(
         costed = price_calls(scan, table)
 
     links: dict[str, tuple[str, str]] = {}
-    patterns: list[tuple[re.Pattern[str], str, str]] = []
+    patterns: list[tuple[LinearPattern, str, str]] = []
     for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
         if st.agents is None:
             continue
         for agent in st.agents.agent_ids:
             links[agent] = (ticket, stage)
         if st.agents.description_pattern:
-            patterns.append((re.compile(st.agents.description_pattern), ticket, stage))
+            patterns.append((compile_linear(st.agents.description_pattern), ticket, stage))
 
     spec_of = _Owners(roots)
     sessions = _place_sessions(phase, spec_of, scan)
@@ -429,7 +434,7 @@ def _attribute(
     agent_id: str,
     info: object,
     links: dict[str, tuple[str, str]],
-    patterns: list[tuple[re.Pattern[str], str, str]],
+    patterns: list[tuple[LinearPattern, str, str]],
     tickets: list[str],
 ) -> tuple[str, str, str]:
     from pytest_orchphase.transcripts import AgentInfo

@@ -163,17 +163,18 @@ class ErrorRecord(Strict):
 class AgentLink(Strict):
     """How measured sub-agent usage is attributed to this stage (see the transcripts layer)."""
 
-    agent_ids: list[str] = Field(default_factory=list)
+    agent_ids: list[TextId] = Field(default_factory=list)
     description_pattern: str | None = None
 
     @field_validator("description_pattern")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
+        """Matched in linear time (a pattern from data must never hang a run); what needs
+        backtracking is refused here, with the reason (see :mod:`pytest_orchphase.pattern`)."""
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+            from pytest_orchphase.pattern import compile_linear
+
+            compile_linear(value)  # UnsafePattern is a ValueError: an error at the field
         return value
 
 
@@ -216,7 +217,7 @@ class Review(Stage):
 
 
 class SharedPlanning(Stage):
-    tickets: list[str] = Field(default_factory=list)
+    tickets: list[TextId] = Field(default_factory=list)  # bare numbers too, as in metadata
 
 
 class CostAnalysis(Strict):
@@ -424,7 +425,7 @@ class SessionSpec(Strict):
 
     session: str | None = None
     path: str | None = None
-    ticket: str | None = None
+    ticket: TextId | None = None
     stage: StageName | None = None
     lead: bool = False
 
@@ -614,7 +615,7 @@ class TicketFilter(Strict):
     execution_model: str | None = None
     complexity: Complexity | None = None
     review_tier: Tier | None = None
-    tickets: list[str] | None = None
+    tickets: list[TextId] | None = None
 
 
 class Criterion(Condition):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_orchphase import validation, yamlio
-from pytest_orchphase.errors import OrchphaseError, PhaseUsageError, display
+from pytest_orchphase.errors import OrchphaseError, PhaseUsageError, display, resolve_path
 from pytest_orchphase.models import (
     Baseline,
     BaselinesFile,
@@ -37,10 +37,12 @@ def requires_order(name: str, requires_of: Callable[[str], list[str] | None]) ->
     """``name`` and, recursively, the phases it requires, oldest first (each once). A phase for
     which ``requires_of`` gives None (its files do not load) is left out."""
     seen: list[str] = []
+    entered: set[str] = set()  # a cycle (refused before a run) must not recurse without end
 
     def visit(phase: str) -> None:
-        if phase in seen:
+        if phase in entered:
             return
+        entered.add(phase)
         requires = requires_of(phase)
         if requires is None:
             return
@@ -134,10 +136,10 @@ def _data_dir(data_root: Path, name: str, doc: yamlio.Document) -> Path:
     """The phase's data folder; an error at the ``data`` line for a name no folder can have."""
     expected = f"expected a folder holding {METADATA_FILE} and {LOG_FILE}"
     try:
-        data_dir = (data_root / name).resolve()
+        data_dir = resolve_path(data_root / name)
         if data_dir.is_dir():
             return data_dir
-    except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a symlink loop
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise doc.error(f"not a usable folder name ({reason}); {expected}", ("data",)) from None
     raise doc.error(f"data directory {display(data_dir)} does not exist; {expected}", ("data",))

@@ -91,10 +91,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("orchphase_prices", "price file merged over the shipped prices", default="")
 
 
+def _resolved(path: Path) -> Path:
+    """``path`` resolved; a symbolic link loop is left as it is, for the check that names it."""
+    from pytest_orchphase.errors import resolve_path
+
+    try:
+        return resolve_path(path)
+    except OSError:
+        return path.absolute()
+
+
 def _output(config: pytest.Config, option: str) -> Path | None:
     """A path given on the command line, relative to the directory pytest was started in."""
     given = config.getoption(option)
-    return Path(config.invocation_params.dir / str(given)).resolve() if given else None
+    return _resolved(config.invocation_params.dir / str(given)) if given else None
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -247,6 +257,7 @@ def pytest_configure(config: pytest.Config) -> None:
         phase_from=resolved.phase.source(),
         not_collected=not_collected,
         configuration=_folders_line(resolved),
+        project=resolved.config.base if resolved.config.path is not None else None,
     )
     config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
     if config.getoption("collectonly") and not config.getoption("stepwise", False):
@@ -255,7 +266,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.unregister(name="stepwise")
     if not_collected:
         config.args = [str(criteria_file)]
-    elif not any(Path(a.split("::")[0]).resolve() == criteria_file for a in config.args):
+    elif not any(_resolved(Path(a.split("::")[0])) == criteria_file for a in config.args):
         config.args = [*config.args, str(criteria_file)]
 
 

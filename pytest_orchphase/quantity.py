@@ -14,6 +14,18 @@ _PERCENT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$")
 _USD = re.compile(r"^\s*\$?\s*(\d+(?:\.\d+)?)\s*$")
 
 QUALITY_ORDER = ("worse", "same", "better")
+#: The largest magnitude a number in a data file may have: 2**53 - 1, the largest integer that
+#: every JSON reader (jq, JavaScript) keeps exact. Beyond it a figure would lose digits in the
+#: reports or overflow a float in evaluation; a token count, a price or a limit never gets near.
+MAX_NUMBER = 2**53 - 1
+
+
+def _bounded(number: float, value: Any) -> float:
+    """``number`` (parsed from ``value``), or a ValueError when it is past :data:`MAX_NUMBER`."""
+    if not abs(number) <= MAX_NUMBER:  # also catches inf and nan
+        shown = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:12]}…"
+        raise ValueError(f"{shown} is too large; expected at most {MAX_NUMBER:,}")
+    return number
 
 
 def parse_tokens(value: Any) -> int:
@@ -36,7 +48,7 @@ def parse_tokens(value: Any) -> int:
         if "." in digits and not suffix:
             raise ValueError(f"{hint}: a '.' is ambiguous without k or M ('43k', '1.5M')")
         number = float(digits.replace(",", "").replace("_", ""))
-        number *= {"": 1, "k": 1_000, "m": 1_000_000}[suffix.lower()]
+        number = _bounded(number * {"": 1, "k": 1_000, "m": 1_000_000}[suffix.lower()], value)
         if not number.is_integer():
             raise ValueError(f"{value!r} is not a whole number of tokens")
     else:
@@ -45,7 +57,7 @@ def parse_tokens(value: Any) -> int:
         )
     if number < 0:
         raise ValueError(f"a token count cannot be negative, got {value!r}")
-    return int(number)
+    return int(_bounded(number, value))
 
 
 def parse_percent(value: Any) -> float:
@@ -58,9 +70,9 @@ def parse_percent(value: Any) -> float:
                 f"{value!r} looks like a fraction; write the percentage: '{value * 100:g}%' "
                 f"(or '{value}%' if you mean that)"
             )
-        return float(value)
+        return _bounded(float(value), value)
     if isinstance(value, str) and (m := _PERCENT.match(value)):
-        return float(m.group(1))
+        return _bounded(float(m.group(1)), value)
     raise ValueError(f"expected a percentage like '60%', got {value!r}")
 
 
@@ -68,7 +80,7 @@ def parse_number(value: Any) -> float:
     """A plain number (minutes, counts, ratios)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
-    return float(value)
+    return _bounded(float(value), value)
 
 
 _DURATION = re.compile(
@@ -100,9 +112,9 @@ def parse_usd(value: Any) -> float:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError(f"an amount cannot be negative, got {value!r}")
-        return float(value)
+        return _bounded(float(value), value)
     if isinstance(value, str) and (m := _USD.match(value)):
-        return float(m.group(1))
+        return _bounded(float(m.group(1)), value)
     raise ValueError(f"expected an amount in USD like 1.50 or '$1.50', got {value!r}")
 
 

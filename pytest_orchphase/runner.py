@@ -90,16 +90,24 @@ class PhaseRunner:
         self._measure_errors: dict[str, OrchphaseError] = {}
         self._mismatches: dict[str, list[Mismatch]] = {}
         self._criteria: dict[Path, tuple[CriteriaFile, Document]] = {}
+        self._criteria_errors: dict[Path, OrchphaseError] = {}
         self._baselines: dict[str, Baseline] | None = None
         self._contexts: dict[str, MetricContext] = {}
         self._gates: dict[str, GateResult] = {}
+        self._open_gates: set[str] = set()
         self._known = set(known_phases(criteria_dir))
 
     def criteria(self, path: Path) -> tuple[CriteriaFile, Document]:
         """A criteria file, read and validated once per run (the gate graph, the phases, the
         next-phase lookup and the comparison all ask for them)."""
+        if path in self._criteria_errors:  # a file that fails is read once too, not per caller
+            raise self._criteria_errors[path]
         if path not in self._criteria:
-            self._criteria[path] = load_criteria(path)
+            try:
+                self._criteria[path] = load_criteria(path)
+            except OrchphaseError as exc:
+                self._criteria_errors[path] = exc
+                raise
         return self._criteria[path]
 
     def baselines(self) -> dict[str, Baseline]:
@@ -209,7 +217,10 @@ class PhaseRunner:
 
     def gate(self, name: str) -> GateResult:
         """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates."""
+        if name in self._open_gates:  # a cycle: callers check the graph first; never recurse
+            return GateResult(name, False, error=f"phase {name} requires itself through a cycle")
         if name not in self._gates:
+            self._open_gates.add(name)
             try:
                 phase = self.load(name)
                 failing = [
@@ -223,4 +234,6 @@ class PhaseRunner:
                 self._gates[name] = GateResult(name, not failing, failing)
             except OrchphaseError as exc:
                 self._gates[name] = GateResult(name, False, error=str(exc))
+            finally:
+                self._open_gates.discard(name)
         return self._gates[name]

@@ -298,6 +298,24 @@ criteria:
 """
 
 
+def baselines_text(modeline: str) -> str:
+    return f"""{modeline}
+# Written by `orchphase init` because there was no baselines file. Replace every ${{...}} with
+# the tokens one ticket costs by each approach (README "Baselines"); the break-even and the
+# savings criteria compare the phase with them.
+baselines:
+  v2:
+    description: the previous orchestration, with debates on every review
+    tokens_per_ticket: ${{V2_TOKENS_PER_TICKET}}
+  single_agent:
+    description: one agent implements and self-reviews
+    tokens_per_ticket: ${{SINGLE_AGENT_TOKENS_PER_TICKET}}
+  separate_planning:
+    description: planning a ticket in its own session, without batching
+    tokens_per_ticket: ${{SEPARATE_PLANNING_TOKENS_PER_TICKET}}
+"""
+
+
 # --------------------------------------------------------------------------- init
 
 
@@ -317,7 +335,13 @@ def plan(
     now: dt.datetime,
 ) -> Scaffold:
     """The files ``orchphase init`` writes (nothing is written here)."""
-    from pytest_orchphase.phase import LOG_FILE, METADATA_FILE, criteria_path, known_phases
+    from pytest_orchphase.phase import (
+        BASELINES_FILE,
+        LOG_FILE,
+        METADATA_FILE,
+        criteria_path,
+        known_phases,
+    )
     from pytest_orchphase.schema import modeline
 
     folder = data_root / data_folder(phase, tickets)
@@ -331,6 +355,9 @@ def plan(
             log_text(phase, tickets, modeline("execution-log", folder, schema_dir)),
         ),
     ]
+    baselines = criteria_dir / BASELINES_FILE
+    if not baselines.exists():
+        files.append((baselines, baselines_text(modeline("baselines", criteria_dir, schema_dir))))
     criteria = criteria_path(criteria_dir, phase)
     existed = criteria.exists()
     if not existed:

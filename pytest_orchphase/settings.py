@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.errors import OrchphaseError, display
+from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 
 DEFAULT_CRITERIA = "criteria"
 DEFAULT_DATA = "docs/orchestration-data"
@@ -298,7 +298,12 @@ def _setting(
     overrides: Mapping[str, str],
 ) -> Setting:
     def value(text: str, base: Path) -> str | Path:
-        return (base / text).resolve() if key.is_path else text
+        if not key.is_path:
+            return text
+        try:
+            return resolve_path(base / text)
+        except OSError:  # a symbolic link loop: left as it is, for the check that names it
+            return (base / text).absolute()
 
     if given:
         return Setting(key, value(given, cwd), Origin.COMMAND_LINE, spelled)

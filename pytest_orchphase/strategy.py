@@ -55,12 +55,15 @@ def build_strategy(
     if tickets is None:
         try:
             target_phase = runner.load(target)
-            tickets = {
-                t: tk.complexity or known.get(t) or "nuanced"
-                for t, tk in target_phase.tickets.items()
-            }
-        except OrchphaseError:
-            tickets = {t: c or "nuanced" for t, c in known.items()}
+        except OrchphaseError as exc:  # not run yet: its tickets are not the evidence's tickets
+            raise OrchphaseError(
+                f"phase {target}'s tickets are unknown: its data does not load "
+                f"({str(exc).splitlines()[0]}); name them: orchphase strategy --for {target} "
+                "--tickets ID=mechanical|nuanced|complex,..."
+            ) from None
+        tickets = {
+            t: tk.complexity or known.get(t) or "nuanced" for t, tk in target_phase.tickets.items()
+        }
 
     rule = criteria.decisions.adopt_model or AdoptModel()
     decided = adoption(runner, sources[-1], rule)
@@ -74,12 +77,12 @@ def build_strategy(
     planning_models: Counter[str] = Counter()
     monitoring: Counter[str] = Counter()
     reviews: dict[str, list[tuple[str, Usage | None]]] = defaultdict(list)
-    per_batch_tickets: list[int] = []
+    shares: list[tuple[Usage, int]] = []  # each batch's planning and its number of tickets
     for ctx in contexts:
         phase = ctx.phase
-        per_batch_tickets.append(len(phase.tickets))
         if ctx.accounts.planning is not None:
             planning.append(ctx.accounts.planning)
+            shares.append((ctx.accounts.planning, len(phase.tickets)))
         if phase.log.shared_planning and phase.log.shared_planning.model:
             planning_models[family(phase.log.shared_planning.model) or "unknown"] += 1
         for tid, t in phase.tickets.items():
@@ -150,11 +153,17 @@ def build_strategy(
             mean(v for v in usd if v is not None) if all(v is not None for v in usd) else None
         )
 
-    share_tokens = (
-        mean(u.total / n for u, n in zip(planning, per_batch_tickets, strict=False))
-        if planning
-        else 0.0
-    )
+    # The planning share of a ticket, in tokens and in USD alike (USD unknown when any batch's
+    # planning was not priced: a share left out would make the estimate look cheaper).
+    share_tokens = mean(u.total / n for u, n in shares) if shares else 0.0
+    share_usd: float | None = 0.0
+    if shares:
+        planning_usd = [u.usd for u, _ in shares]
+        share_usd = (
+            mean(v / n for v, (_, n) in zip(planning_usd, shares, strict=True) if v is not None)
+            if all(v is not None for v in planning_usd)
+            else None
+        )
     costs: dict[str, Any] = {}
     total_tokens = 0.0
     usd_parts: list[float | None] = []
@@ -167,10 +176,10 @@ def build_strategy(
             "complexity": complexity,
             "model": execution[complexity]["model"],
             "tokens": _round(tokens + share_tokens),
-            "usd": usd,
+            "usd": None if usd is None or share_usd is None else usd + share_usd,
         }
         total_tokens += tokens + share_tokens
-        usd_parts.append(usd)
+        usd_parts.append(costs[tid]["usd"])
     costs["total"] = {
         "tokens": _round(total_tokens),
         "usd": sum(u for u in usd_parts if u is not None)
@@ -204,6 +213,7 @@ def build_strategy(
         "batching": {
             "shared_planning": True,
             "planning_tokens_per_ticket": _round(share_tokens),
+            "planning_usd_per_ticket": share_usd,
         },
     }
 

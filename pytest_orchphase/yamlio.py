@@ -15,6 +15,7 @@ graph itself and builds plain Python values from it, so that:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ from typing import Any
 
 import yaml
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import InvalidFile, OrchphaseError
+from pytest_orchphase.quantity import MAX_NUMBER
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
@@ -95,17 +97,29 @@ class _Builder:
         self.path = path
         self.marks: dict[FieldPath, tuple[int, int]] = {}
         self.count = 0
+        #: Collection nodes built so far: one seen again was reached through an alias.
+        self.collections: set[int] = set()
+        self.aliased = False
+        #: Per mapping node, the key nodes written in it (not brought in by a merge key).
+        self.explicit: dict[int, set[int]] = {}
 
     def _mark(self, node: yaml.Node) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
 
     def build(self, node: yaml.Node, at: FieldPath) -> Any:
         self.count += 1
+        if isinstance(node, yaml.CollectionNode):
+            self.aliased = self.aliased or id(node) in self.collections
+            self.collections.add(id(node))
         if self.count > MAX_NODES:
             line, column = self._mark(node)
+            cause = (
+                "expands to more than {:,} values through its aliases (an alias bomb?)"
+                if self.aliased
+                else "holds more than {:,} values (the limit of a data file)"
+            )
             raise OrchphaseError(
-                f"document expands to more than {MAX_NODES:,} values (an alias bomb?); "
-                "expected a plain data file",
+                f"document {cause.format(MAX_NODES)}; expected a plain data file",
                 path=self.path,
                 line=line,
                 column=column,
@@ -114,13 +128,19 @@ class _Builder:
             line, column = self._mark(node)
             raise _tag_error(node.tag, self.path, line, column, dotted(at) if at else None)
         if isinstance(node, yaml.MappingNode):
+            # A merge key (`<<: *defaults`) brings in keys that an explicit key of this mapping
+            # may override (legal YAML: the explicit one wins); two explicit keys are an error.
+            if id(node) not in self.explicit:  # an aliased node is flattened once
+                self.explicit[id(node)] = {
+                    id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"
+                }
+            explicit = self.explicit[id(node)]
             self.loader.flatten_mapping(node)
             result: dict[Any, Any] = {}
             first_line: dict[Any, int] = {}
+            stated: set[Any] = set()  # keys written in this mapping, not merged
             for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and not key_node.style:
-                    self._check_plain(key_node, at)
-                key = self.loader.construct_object(key_node, deep=True)
+                key = self.scalar(key_node, at, key=True)
                 line, column = self._mark(key_node)
                 if not isinstance(key, str | int | float | bool) and key is not None:
                     raise OrchphaseError(
@@ -133,7 +153,7 @@ class _Builder:
                 if isinstance(key, bool | float) or key is None:
                     key = str(key).lower() if isinstance(key, bool) or key is None else str(key)
                 key = str(key) if isinstance(key, int) else key
-                if key in result:
+                if key in result and (key in stated or id(key_node) not in explicit):
                     raise OrchphaseError(
                         f"duplicate key {key!r} (first at line {first_line[key]}); YAML would "
                         "silently keep only the last value: rename or merge one of them",
@@ -142,6 +162,8 @@ class _Builder:
                         column=column,
                         field=dotted((*at, key)),
                     )
+                if id(key_node) in explicit:
+                    stated.add(key)
                 first_line[key] = line
                 here = (*at, key)  # named: mypy targeting 3.10 misreads d[(*a, b)] as PEP 646
                 self.marks[here] = (line, column)
@@ -154,9 +176,37 @@ class _Builder:
                 self.marks[here] = self._mark(item)
                 items.append(self.build(item, here))
             return items
-        if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: C gives "", Python None
-            self._check_plain(node, at)
-        return self.loader.construct_object(node, deep=True)
+        return self.scalar(node, at)
+
+    def scalar(self, node: yaml.Node, at: FieldPath, *, key: bool = False) -> Any:
+        """A scalar's value. A number too large or not finite is an error at its line, never a
+        crash in evaluation or a report jq cannot read (a key is a name: only one too long to
+        convert is refused)."""
+        try:
+            if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: C "", Python None
+                self._check_plain(node, at)
+            value = self.loader.construct_object(node, deep=True)
+        except ValueError:  # an integer past Python's 4,300-digit conversion limit
+            problem = "is too large"
+        else:
+            if key or isinstance(value, bool) or not isinstance(value, int | float):
+                return value
+            if isinstance(value, float) and not math.isfinite(value):
+                problem = "is not a finite number"
+            elif abs(value) > MAX_NUMBER:
+                problem = "is too large"
+            else:
+                return value
+        text = str(node.value)
+        shown = text if len(text) <= 24 else f"{text[:8]}…{text[-4:]} ({len(text):,} characters)"
+        line, column = self._mark(node)
+        raise OrchphaseError(
+            f"{shown} {problem}; expected a number of at most {MAX_NUMBER:,} in magnitude",
+            path=self.path,
+            line=line,
+            column=column,
+            field=dotted(at) if at else None,
+        )
 
     def _check_plain(self, node: yaml.ScalarNode, at: FieldPath) -> None:
         """Refuse a plain scalar that YAML 1.1 reads differently from what the person typed."""
@@ -322,10 +372,34 @@ def walk(data: Any, at: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
         yield at, data
 
 
+#: What a placeholder stands for, by the name of its field (else: the measured value).
+_PLACEHOLDER_MEANS = {
+    **dict.fromkeys(
+        ("below", "max", "min", "above", "equals"),
+        "the limit (a number like 40000 or '40k', a percentage, an amount or a grade)",
+    ),
+    "stretch": "the stretch target (a number like 35000 or '35k')",
+    "expected_tokens": "the phase's target (56000 or '56k')",
+    "expected_savings": "the phase's target ('7%')",
+    "baseline_comparison": "the declared baseline total (363000)",
+    "estimated_tokens": "the estimate (12000 or '12k')",
+    "tokens_per_ticket": "the baseline's tokens per ticket (30000 or '30k')",
+    "usd_per_ticket": "the baseline's USD per ticket (0.45)",
+}
+
+
 def reject_placeholders(doc: Document) -> None:
-    """Raise for the first unfilled ``${...}`` template placeholder in the document."""
+    """Raise for the unfilled ``${...}`` template placeholders in the document: all of them at
+    once, each at its line, saying what the field expects (a cap is not a measured value)."""
+    problems = []
     for at, value in walk(doc.data):
         if isinstance(value, str) and (match := PLACEHOLDER.search(value)):
-            raise doc.error(
-                f"unfilled placeholder {match.group(0)!r}; expected the measured value", at
+            name = next((p for p in reversed(at) if isinstance(p, str)), "")
+            means = _PLACEHOLDER_MEANS.get(name, "the measured value")
+            problems.append(
+                doc.error(f"unfilled placeholder {match.group(0)!r}; expected {means}", at)
             )
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidFile(problems)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +47,18 @@ def phase_report(
 
 
 def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:
-    """The markdown report, with its chart drawn beside ``md_path`` when it can be."""
+    """The markdown report, with its chart drawn beside ``md_path`` when it can be (not beside a
+    named pipe or a device such as ``/dev/null``: the chart would land in its folder)."""
     from pytest_orchphase.report.markdown import render, render_error
+    from pytest_orchphase.report.write import is_special
 
     if "error" in report:
         return render_error(report)
     chart: str | None = None
     note: str | None = "Charts are drawn beside the markdown report (--orchphase-md FILE)."
-    if md_path is not None:
+    if md_path is not None and is_special(md_path):
+        note = "No chart: the markdown report is not written to a regular file."
+    elif md_path is not None:
         from pytest_orchphase.report.chart import render_chart
 
         chart_path = md_path.with_name(f"{md_path.stem}-usage.png")
@@ -70,13 +74,62 @@ def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:
     return render(report, chart=chart, chart_note=note)
 
 
+def summary_markdown(report: dict[str, Any], md_path: Path | None) -> str:
+    """The markdown for GitHub's step summary: a chart linked by a relative path cannot render
+    there, so the summary names where the chart is instead."""
+    from pytest_orchphase.report.markdown import render, render_error
+
+    if "error" in report:
+        return render_error(report)
+    chart = md_path.with_name(f"{md_path.stem}-usage.png") if md_path is not None else None
+    note = (
+        f"The chart is in the run's files: {display(chart)} (a step summary cannot show an image "
+        "by a relative path)."
+        if chart is not None and chart.is_file()
+        else "Charts are drawn beside the markdown report (--orchphase-md FILE)."
+    )
+    return render(report, chart=None, chart_note=note)
+
+
+def portable(report: Any, folders: Sequence[Path], base: Path) -> Any:
+    """The report with the paths of ``folders`` written relative to ``base`` instead of as the
+    run showed them (relative to the working directory, or absolute outside it), so that the
+    files written hold the same text from whatever folder the run started."""
+    pairs = sorted(
+        {(display(f) + os.sep, os.path.relpath(f, base) + os.sep) for f in folders},
+        key=lambda pair: -len(pair[0]),
+    )
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, str) and os.sep in value:
+            for shown, stable in pairs:
+                if shown != stable:
+                    value = value.replace(shown, stable)
+        return value
+
+    return fix(report)
+
+
 def write_outputs(
-    report: dict[str, Any], json_path: Path | None, md_path: Path | None
+    report: dict[str, Any],
+    json_path: Path | None,
+    md_path: Path | None,
+    *,
+    folders: Sequence[Path] = (),
+    base: Path | None = None,
 ) -> tuple[list[str], bool]:
     """Write the JSON and markdown reports and the step summary. Returns the lines for the user
     and whether everything asked for was written; a file that cannot be written is one line
-    naming it (the others are still written)."""
+    naming it (the others are still written). In the files, the paths under ``folders`` are
+    relative to ``base`` (see :func:`portable`)."""
     from pytest_orchphase.report.write import append_step_summary, atomic_write, json_bytes
+
+    if base is not None:
+        report = portable(report, folders, base)
 
     lines: list[str] = []
     ok = True
@@ -95,15 +148,17 @@ def write_outputs(
     summary = os.environ.get(STEP_SUMMARY_ENV)
     if md_path is None and not summary:
         return lines, ok
-    markdown = markdown_for(report, md_path)
     if md_path is not None:
+        markdown = markdown_for(report, md_path)
         attempt(md_path, lambda: _written(atomic_write, md_path, markdown.encode()))
     if summary:
 
         def append() -> str:
-            whole = append_step_summary(Path(summary), markdown)
+            done = append_step_summary(Path(summary), summary_markdown(report, md_path))
+            if done == "full":
+                return f"orchphase: ${STEP_SUMMARY_ENV} is full (1 MiB): the report was not added"
             return f"orchphase: appended the report to ${STEP_SUMMARY_ENV}" + (
-                "" if whole else " (truncated to its 1 MiB limit)"
+                " (truncated to its 1 MiB limit)" if done == "truncated" else ""
             )
 
         attempt(Path(summary), append)

@@ -27,7 +27,8 @@ def criterion_entry(
     condition = verdict.to_data()
     leaves = _leaves(condition)
     single = len(leaves) == 1 and "conditions" not in condition
-    stretches = [leaf["stretch_met"] for leaf in leaves if leaf["stretch"] is not None]
+    # a stretch that was not evaluated (its item could not be) is neither met nor missed
+    stretches = [leaf["stretch_met"] for leaf in leaves if leaf["stretch_met"] is not None]
     return {
         "kind": "criterion",
         "phase": phase,

@@ -3,35 +3,92 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import OrchphaseError, resolve_path
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB
+#: What :func:`append_step_summary` did: appended everything, cut the text, or found no room.
+Appended = Literal["whole", "truncated", "full"]
 TRUNCATED = "\n\n_(report truncated to stay under GitHub's 1 MiB step summary limit)_\n"
 
 
 def check_output_path(path: Path) -> None:
     """Refuse, before anything runs, a report path that cannot be a file."""
+    try:
+        resolve_path(path)
+    except OSError as exc:  # a symbolic link loop
+        raise OrchphaseError(
+            f"cannot be resolved ({exc.strerror}); expected the path of a file to write",
+            path=path,
+        ) from None
     if path.is_dir():
         raise OrchphaseError("is a directory; expected the path of a file to write", path=path)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def is_special(path: Path) -> bool:
+    """Whether ``path`` (links followed) exists and is not a regular file: a named pipe, a device
+    such as ``/dev/null``, a socket. Such a file is written into, never replaced."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def write_in_place(path: Path, data: bytes, *, append: bool = False) -> None:
+    """Write ``data`` into the file as it is (no temporary file, no rename). A named pipe with
+    no reader is an error at once: opening it for writing would otherwise wait forever."""
+    flags = os.O_WRONLY | os.O_NONBLOCK | (os.O_APPEND if append else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OSError(exc.errno, "a named pipe with no reader", str(path)) from None
+        raise
+    os.set_blocking(fd, True)  # a reader is there: wait for it as a plain write would
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so a
-    reader (or a crash) never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``data`` to ``path``, whole or not at all.
+
+    A regular file (new or existing) is written through a temporary file in the same folder and
+    a rename, so a reader (or a crash) never sees it half-written; it keeps the mode it had, and
+    a new file gets the user's umask (0666 & ~umask), as any editor would give it. A symbolic
+    link is followed (the link stays, its target is written). A named pipe or a device such as
+    ``/dev/null`` is written into as it is, never replaced by a regular file.
+    """
+    target = resolve_path(path)
+    if is_special(target):
+        write_in_place(target, data)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -42,15 +99,25 @@ def json_bytes(report: dict[str, Any]) -> bytes:
     return (json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
 
-def append_step_summary(path: Path, markdown: str) -> bool:
-    """Append to GitHub's step summary file; returns False when the text had to be cut."""
-    used = path.stat().st_size if path.exists() else 0
-    room = STEP_SUMMARY_LIMIT - used - len(TRUNCATED.encode())
-    data = markdown.encode()
-    whole = len(data) <= STEP_SUMMARY_LIMIT - used
-    if not whole:
-        cut = data[: max(room, 0)].decode("utf-8", errors="ignore")
-        data = (cut[: cut.rfind("\n") + 1] if "\n" in cut else "").encode() + TRUNCATED.encode()
-    with path.open("ab") as fh:
-        fh.write(b"\n" + data)
-    return whole
+def append_step_summary(path: Path, markdown: str) -> Appended:
+    """Append to GitHub's step summary file, which must stay at most 1 MiB in all: the text
+    whole, cut at a line with a note saying so, or nothing when not even the note fits."""
+    target = resolve_path(path)
+    special = is_special(target)
+    used = 0 if special or not target.exists() else target.stat().st_size
+    room = STEP_SUMMARY_LIMIT - used
+    data = b"\n" + markdown.encode()
+    result: Appended = "whole"
+    if len(data) > room:
+        note = TRUNCATED.encode()
+        if room < len(note) + 1:
+            return "full"
+        cut = data[: room - len(note)].decode("utf-8", errors="ignore")
+        data = cut[: cut.rfind("\n") + 1].encode() + note
+        result = "truncated"
+    if special:
+        write_in_place(target, data, append=True)
+    else:
+        with target.open("ab") as fh:
+            fh.write(data)
+    return result

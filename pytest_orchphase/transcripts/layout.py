@@ -77,7 +77,8 @@ def regular(path: Path) -> Path:
     end a read, and a dangling link holds nothing: each is an error naming it."""
     if not path.is_file():
         raise OrchphaseError(
-            "not a regular file (a pipe, a device or a dangling link); expected a transcript file",
+            "not a regular file (a pipe, a device, a dangling link or a link loop); expected a "
+            "transcript file",
             path=path,
         )
     return path
@@ -174,6 +175,12 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
         elif path.exists():
             raise OrchphaseError(
                 "expected a transcript file (.jsonl/.ndjson/.json) or a folder", path=path
+            )
+        elif path.is_symlink():
+            raise OrchphaseError(
+                "a symbolic link that leads nowhere (a loop or a missing target); expected a "
+                "transcript file (.jsonl/.ndjson/.json) or a folder",
+                path=path,
             )
         else:
             raise OrchphaseError(

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pytest_orchphase import validation, yamlio
 from pytest_orchphase.errors import OrchphaseError
 
-_Rate = Field(ge=0)
+#: A rate is a finite amount, never negative (``.inf`` or ``"Infinity"`` would print ``$inf`` and
+#: write ``Infinity`` into the JSON report, which is not JSON).
+_Rate = Field(ge=0, allow_inf_nan=False)
+#: A multiplier scales a cost: finite and above 0 (a negative one makes a negative cost).
+Multiplier = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -48,11 +53,11 @@ class EarlierFile(_Strict):
     """Rates in force for calls made before ``until`` (only the ones that differ)."""
 
     until: date
-    input: float | None = Field(default=None, ge=0)
-    output: float | None = Field(default=None, ge=0)
-    cache_write_5m: float | None = Field(default=None, ge=0)
-    cache_write_1h: float | None = Field(default=None, ge=0)
-    cache_read: float | None = Field(default=None, ge=0)
+    input: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    output: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    cache_write_5m: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    cache_write_1h: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    cache_read: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class UnknownTierFile(_Strict):
@@ -81,8 +86,8 @@ class PriceFile(_Strict):
 
     taken: str | None = None
     currency: str | None = None
-    web_search_per_request: float | None = Field(default=None, ge=0)
-    geo_multipliers: dict[str, float] = Field(default_factory=dict)
+    web_search_per_request: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    geo_multipliers: dict[str, Multiplier] = Field(default_factory=dict)
     family_defaults: dict[str, str] = Field(default_factory=dict)
     models: dict[str, ModelFile] = Field(default_factory=dict)
     #: Model ids known to have no published price, with why: never priced, always flagged.

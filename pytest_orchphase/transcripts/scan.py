@@ -487,8 +487,12 @@ def read_file(path: Path) -> FileResult:
     return reader.res
 
 
+#: A UTF-8 byte order mark, which some editors and Windows tools put at the start of a file.
+_BOM = b"\xef\xbb\xbf"
+
+
 def _read_whole(reader: _Reader, path: Path) -> None:
-    raw = path.read_bytes()
+    raw = path.read_bytes().removeprefix(_BOM)
     try:
         obj = _loads(raw)
         if path.name.endswith(".meta.json"):
@@ -516,6 +520,8 @@ def _read_lines(reader: _Reader, path: Path) -> None:
     main_file = reader.file_agent is None
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
+            if lineno == 1:
+                line = line.removeprefix(_BOM)  # else the first line is not JSON
             if want_prompt and _USER in line:
                 want_prompt = not reader.res.prompts
                 if _USAGE not in line:
@@ -793,12 +799,17 @@ def _read_parallel(
     # Biggest files first so that the workers finish together; results kept in file order.
     order = sorted(range(len(files)), key=lambda i: -sizes[i])
     out: list[FileResult | None] = [None] * len(files)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
         futures = {i: pool.submit(read_file, files[i]) for i in order}
         for i in order:
             out[i] = futures[i].result()
             if report:
                 report.step(sizes[i])
+    except BaseException:  # Ctrl-C: drop the files not yet read instead of waiting for them
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [r for r in out if r is not None]
 
 

@@ -131,3 +131,45 @@ def test_plan_bad_arguments_are_one_clear_line(
     assert main(["plan", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"orchphase: error: {message}") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["dashboard"], ["compare"], ["breakeven"], ["strategy", "--for", "a3"]],
+    ids=lambda c: c[0],
+)
+def test_a_cycle_in_any_phase_is_one_error_line(
+    repo: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Phases x1 and x2 require each other; every command walks all phases' requirements."""
+    for name, other in (("x1", "x2"), ("x2", "x1")):
+        (repo / f"criteria/{name}.yaml").write_text(
+            f"phase: {name}\ndata: phase-a1-r03-r06\nrequires: [{other}]\ncriteria:\n"
+            "  - {id: time, metric: wall_time_minutes, below: 30}\n"
+        )
+    assert main(command) == 2
+    assert capsys.readouterr().err == (
+        "orchphase: error: criteria/x2.yaml:3:12: requires[0]: phases require each other in a "
+        "cycle: x1 -> x2 -> x1; expected each phase to require only phases that come before it\n"
+    )
+    assert not (repo / "docs/orchestration-data/phase-a3-strategy.yaml").exists()
+
+
+def test_strategy_for_a_phase_not_yet_run_asks_for_its_tickets(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """a4 has criteria but no data yet: its tickets are not a3's tickets."""
+    (repo / "criteria/a4.yaml").write_text(
+        "phase: a4\ndata: phase-a4-r08\nrequires: [a3]\ncriteria:\n"
+        "  - {id: time, metric: wall_time_minutes, below: 30}\n"
+    )
+    out = repo / "docs/orchestration-data/phase-a4-strategy.yaml"
+    assert main(["strategy", "--for", "a4"]) == 2
+    err = capsys.readouterr().err
+    assert "phase a4's tickets are unknown: its data does not load (criteria/a4.yaml:2:" in err
+    assert "name them: orchphase strategy --for a4 --tickets ID=" in err
+    assert not out.exists()
+    assert main(["strategy", "--for", "a4", "--tickets", "R08=mechanical,R09=complex"]) == 0
+    strategy = yaml.safe_load(out.read_text())
+    assert strategy["tickets"] == ["R08", "R09"]
+    assert set(strategy["estimated_costs"]) == {"R08", "R09", "total"}

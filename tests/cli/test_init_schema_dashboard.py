@@ -364,3 +364,88 @@ def test_dashboard_cells_for_measured_usd_and_unset_target() -> None:
         "$0.0123",
         "FAIL: cost",
     ]
+
+
+def test_dashboard_shows_a_huge_number_as_a_row_error(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An integer beyond what a float holds is refused at its line, not an OverflowError."""
+    meta = repo_copy / "docs/orchestration-data/phase-a1-r03-r06/metadata.yaml"
+    meta.write_text(
+        meta.read_text().replace("expected_tokens: 56000", "expected_tokens: 1" + "0" * 400)
+    )
+    assert cli.main(["dashboard"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("a1"))
+    assert (
+        "ERROR: docs/orchestration-data/phase-a1-r03-r06/metadata.yaml:6:18: expected_tokens: "
+        in row
+    )
+    assert "is too large" in row
+
+
+def test_every_unfilled_field_of_a_file_is_reported_at_once_with_its_line(
+    project: pytest.Pytester,
+) -> None:
+    """Not one placeholder per run (about 30 runs for two tickets): each file's all at once."""
+    assert cli.main(["init", "a4", "--tickets", "R08,R09"]) == 0
+    for path in ("criteria/a4.yaml", f"{A4}/metadata.yaml"):
+        fill(project.path / path, "40k")
+    log = project.path / A4 / "execution-log.yaml"
+    placeholders = [
+        (n, line)
+        for n, line in enumerate(log.read_text().splitlines(), 1)
+        if "${" in line.split("#")[0]
+    ]
+    assert len(placeholders) > 20
+    result = project.runpytest("--phase", "a4")
+    assert result.ret == 2
+    reported = [
+        line for line in result.stdout.lines if line.startswith(f"{A4}/execution-log.yaml:")
+    ]
+    assert [int(line.split(":")[1]) for line in reported] == [n for n, _ in placeholders]
+    assert all("unfilled placeholder" in line for line in reported)
+
+
+@pytest.mark.parametrize(
+    ("file", "field", "expected"),
+    [
+        ("criteria/a4.yaml", "criteria[0].below", "expected the limit (a number like 40000"),
+        (f"{A4}/metadata.yaml", "expected_tokens", "expected the phase's target (56000"),
+        (f"{A4}/execution-log.yaml", "shared_planning.estimated_tokens", "expected the estimate"),
+        (f"{A4}/execution-log.yaml", "shared_planning.actual_tokens", "expected the measured"),
+    ],
+)
+def test_a_placeholder_says_what_its_field_expects(
+    repo_copy: Path, file: str, field: str, expected: str
+) -> None:
+    """A cap or a target is not 'the measured value'."""
+    assert cli.main(["init", "a4", "--tickets", "R08,R09"]) == 0
+    with pytest.raises(OrchphaseError) as caught:
+        yamlio.reject_placeholders(yamlio.load(Path(file)))
+    line = next(p for p in str(caught.value).splitlines() if f": {field}: " in p)
+    assert expected in line
+
+
+def test_init_scaffolds_a_baselines_file_when_there_is_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without one, break-even says "unknown baseline 'single_agent'"; with placeholders the
+    phase cannot pass until the baselines are filled."""
+    from pytest_orchphase.decisions import break_even
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["init", "a1", "--tickets", "R01"]) == 0
+    assert "created criteria/baselines.yaml" in capsys.readouterr().out
+    baselines = Path("criteria/baselines.yaml")
+    assert baselines.read_text().startswith(
+        "# yaml-language-server: $schema=../docs/schema/baselines.schema.json\n"
+    )
+    for path in (Path("criteria/a1.yaml"), *sorted(DATA.glob("*/*.yaml"))):
+        fill(path, "1000")
+    with pytest.raises(OrchphaseError, match=r"single_agent\.tokens_per_ticket: unfilled"):
+        load_phase(Path("criteria"), DATA, "a1")
+    fill(baselines, "1000")
+    line = break_even(PhaseRunner(Path("criteria"), DATA), "a1", "total").line
+    assert "unknown baseline" not in line
+    assert cli.main(["init", "a2", "--tickets", "R02"]) == 0  # an existing one is kept
+    assert "baselines" not in capsys.readouterr().out

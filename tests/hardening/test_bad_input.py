@@ -188,6 +188,11 @@ RESULT = json.dumps(
         "modelUsage": {"claude-sonnet-4-5": {"inputTokens": -5, "outputTokens": "9k"}},
     }
 )
+#: A phase of its own beside a1 (its requires filled in), that a1 does not depend on.
+OTHER_PHASE = (
+    "phase: {name}\ndata: phase-a1-r03-r06\nrequires: [{requires}]\ncriteria:\n"
+    "  - {{id: time, metric: wall_time_minutes, below: 30}}\n"
+)
 TITLE = 'title: "A1 conservative: two-ticket batch (R03 + R06), Sonnet planning and execution"'
 
 CASES = [
@@ -293,7 +298,7 @@ CASES = [
         CRITERIA,
         "    below: $",
         "criteria[2].below",
-        "expected the measured value",
+        "expected the limit (a number like 40000",
     ),
     case(
         "criteria: unknown metric",
@@ -330,6 +335,18 @@ CASES = [
         "requires:",
         "requires[0]",
         "a cycle: a1 -> a1; expected",
+    ),
+    case(
+        "criteria: cycle in another phase's file",
+        steps(
+            write("criteria/x1.yaml", OTHER_PHASE.format(name="x1", requires="x2")),
+            write("criteria/x2.yaml", OTHER_PHASE.format(name="x2", requires="x1")),
+        ),
+        USAGE,
+        "criteria/x2.yaml",
+        "requires:",
+        "requires[0]",
+        "a cycle: x1 -> x2 -> x1; expected",
     ),
     case(
         "criteria: phase does not match the file name",
@@ -392,7 +409,16 @@ CASES = [
         CRITERIA,
         None,
         None,
-        "more than 200,000 values (an alias bomb?); expected",
+        "expands to more than 200,000 values through its aliases (an alias bomb?); expected",
+    ),
+    case(
+        "criteria: too many values, no alias",
+        write(CRITERIA, "phase: a1\ndata: phase-a1-r03-r06\ntitle: [" + "1," * 250_000 + "]\n"),
+        COLLECTION,
+        CRITERIA,
+        None,
+        None,
+        "document holds more than 200,000 values (the limit of a data file); expected",
     ),
     case(
         "criteria: oversized",
@@ -451,6 +477,24 @@ CASES = [
         "expected a token count",
     ),
     case(
+        "criteria: a token limit too large for a float",
+        edit(CRITERIA, "    below: 40k\n", "    below: " + "9" * 400 + "k\n"),
+        COLLECTION,
+        CRITERIA,
+        "    below: 999",
+        "criteria[0].below",
+        "is too large; expected at most 9,007,199,254,740,991",
+    ),
+    case(
+        "criteria: an infinite limit",
+        edit(CRITERIA, "    below: 30\n", "    below: .inf\n"),
+        COLLECTION,
+        CRITERIA,
+        "    below: .inf",
+        "criteria[2].below",
+        ".inf is not a finite number; expected a figure",
+    ),
+    case(
         "criteria: unknown baseline",
         edit(CRITERIA, "    baseline: v2\n", "    baseline: v3\n"),
         COLLECTION,
@@ -505,6 +549,18 @@ CASES = [
         "(File name too long); expected a folder",
     ),
     case(
+        "criteria: data folder is a symbolic link loop",
+        steps(
+            symlink("docs/orchestration-data/loop", "loop"),
+            edit(CRITERIA, "data: phase-a1-r03-r06", "data: loop"),
+        ),
+        COLLECTION,
+        CRITERIA,
+        "data:",
+        "data",
+        "(Too many levels of symbolic links); expected a folder",
+    ),
+    case(
         "criteria: where without for_each",
         edit(
             CRITERIA,
@@ -535,6 +591,15 @@ CASES = [
         "  v2:  # again",
         "baselines.v2",
         "duplicate key 'v2' (first at",
+    ),
+    case(
+        "baselines: an infinite price",
+        edit(BASELINES, "ticket: 30000\n", "ticket: 30000\n    usd_per_ticket: .inf\n"),
+        COLLECTION,
+        BASELINES,
+        "    usd_per_ticket",
+        "baselines.single_agent.usd_per_ticket",
+        ".inf is not a finite number",
     ),
     # metadata.yaml
     case(
@@ -636,6 +701,33 @@ CASES = [
         "      actual_tokens: 13400.5",
         "tickets.R06.implementation.actual_tokens",
         "write whole tokens (43000 or '43k'), not a decimal",
+    ),
+    case(
+        "log: an integer past Python's 4,300-digit limit",
+        edit(LOG, "actual_tokens: 13400", "actual_tokens: " + "9" * 5000),
+        COLLECTION,
+        LOG,
+        "      actual_tokens: 999",
+        "tickets.R06.implementation.actual_tokens",
+        "99999999…9999 (5,000 characters) is too large; expected a number of at most",
+    ),
+    case(
+        "log: an integer too large for a float",
+        edit(LOG, "actual_tokens: 13400", "actual_tokens: 1" + "0" * 400),
+        COLLECTION,
+        LOG,
+        "      actual_tokens: 1000",
+        "tickets.R06.implementation.actual_tokens",
+        "is too large; expected a number of at most 9,007,199,254,740,991",
+    ),
+    case(
+        "log: an integer past what JSON readers keep exact",
+        edit(LOG, "actual_tokens: 13400", "actual_tokens: 9007199254740993"),
+        COLLECTION,
+        LOG,
+        "      actual_tokens: 9007199254740993",
+        "tickets.R06.implementation.actual_tokens",
+        "9007199254740993 is too large",
     ),
     case(
         "log: yes as a token count",
@@ -827,6 +919,19 @@ CASES = [
         "not a valid regular expression",
     ),
     case(
+        "log: regex that needs backtracking",
+        edit(
+            LOG,
+            "      fix_loops: 0\n",
+            "      fix_loops: 0\n      agents: {description_pattern: '(R0\\d) \\1'}\n",
+        ),
+        COLLECTION,
+        LOG,
+        "      agents:",
+        "tickets.R03.implementation.agents.description_pattern",
+        "uses a backreference, which cannot be matched without backtracking",
+    ),
+    case(
         "log: invalid UTF-8",
         write(LOG, SHIPPED_LOG.replace(b"Analyze both", b"Analyze b\xf6th")),
         COLLECTION,
@@ -845,6 +950,16 @@ CASES = [
         None,
         "price file not found; expected a YAML price file",
         *P,
+    ),
+    case(
+        "prices: a symbolic link loop",
+        symlink(PRICES, PRICES),
+        USAGE,
+        PRICES,
+        None,
+        None,
+        "price file not found; expected a YAML price file",
+        "--orchphase-prices=" + PRICES,
     ),
     case(
         "prices: a folder",
@@ -874,6 +989,36 @@ CASES = [
         "    input: -1",
         "models.claude-x.input",
         "greater than or equal to 0",
+        *P,
+    ),
+    case(
+        "prices: an infinite rate",
+        steps(MEASURED, write(PRICES, "models:\n  claude-x:\n    input: .inf\n" + FULL_RATES)),
+        USAGE,
+        PRICES,
+        "    input: .inf",
+        "models.claude-x.input",
+        ".inf is not a finite number",
+        *P,
+    ),
+    case(
+        "prices: Infinity as text",
+        steps(MEASURED, write(PRICES, "models:\n  claude-x:\n    input: Infinity\n" + FULL_RATES)),
+        USAGE,
+        PRICES,
+        "    input: Infinity",
+        "models.claude-x.input",
+        "Input should be a finite number",
+        *P,
+    ),
+    case(
+        "prices: a negative geo multiplier",
+        steps(MEASURED, write(PRICES, "geo_multipliers:\n  us: -1.1\n")),
+        USAGE,
+        PRICES,
+        "  us: -1.1",
+        "geo_multipliers.us",
+        "Input should be greater than 0",
         *P,
     ),
     case(
@@ -957,6 +1102,33 @@ CASES = [
         says="not a regular file",
     ),
     in_session(
+        "transcript: a symbolic link loop",
+        "{path: s.jsonl}",
+        symlink(f"{DATA}/s.jsonl", "s.jsonl"),
+        says="session file s.jsonl is a symbolic link loop (Too many levels of symbolic links)",
+    ),
+    case(
+        "report path: a symbolic link loop",
+        symlink("loop.json", "loop.json"),
+        USAGE,
+        "loop.json",
+        None,
+        None,
+        "cannot be resolved (Too many levels of symbolic links); expected the path of a file",
+        "--orchphase-json",
+        "loop.json",
+    ),
+    case(
+        "report path: in a folder that is a symbolic link loop",
+        symlink("out", "out"),
+        USAGE,
+        "out/report.md",
+        None,
+        None,
+        "cannot be resolved (Too many levels of symbolic links); expected the path of a file",
+        "--orchphase-md=out/report.md",
+    ),
+    in_session(
         "transcript: unknown ticket",
         "{path: s.jsonl, ticket: R09}",
         write(f"{DATA}/s.jsonl", usage_line(input_tokens=5)),
@@ -1025,3 +1197,58 @@ def test_bad_input_is_a_clean_error_and_writes_nothing(
     finally:
         for big in project.path.rglob("big.jsonl"):
             big.unlink()  # 100 MB: pytester keeps the last runs' folders
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=c.id)
+        for c in CASES
+        if c.id in ("criteria: wrong type", "log: negative tokens")
+    ],
+)
+def test_an_invalid_file_is_exit_2_under_xdist_too(project: pytest.Pytester, case: Case) -> None:
+    """Under `-n 2` the workers' collection errors reached the controller as failures: exit 1."""
+    pytest.importorskip("xdist")
+    case.setup(project.path)
+    result = project.runpytest("-p", "no:cacheprovider", "--phase", "a1", "-n", "2")
+    assert_clean_error(result, project.path, case)
+
+
+def test_numeric_ticket_ids_are_text_everywhere(project: pytest.Pytester) -> None:
+    """Bare numbers as ticket ids were accepted in metadata.yaml and refused in
+    shared_planning.tickets; read as text everywhere (where.tickets, sessions[].ticket too)."""
+    for old, new in (("R03", "303"), ("R06", "306")):
+        for path in (META, LOG):
+            file = project.path / path
+            file.write_text(file.read_text().replace(old, new))
+    crit = project.path / CRITERIA
+    crit.write_text(
+        crit.read_text().replace(
+            "    for_each: ticket\n    metric: tokens",
+            "    for_each: ticket\n    where: {tickets: [303, 306]}\n    metric: tokens",
+        )
+    )
+    result = project.runpytest(*QUIET, "--phase", "a1")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["token-efficiency  303 *PASS*"])
+
+
+def test_a_criteria_file_that_fails_to_load_is_parsed_once(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate graph, collection, the next-phase lookup and the report all ask for it."""
+    from pytest_orchphase import yamlio
+
+    (project.path / CRITERIA).write_text("phase: a1\ntitle: [" + "1," * 250_000 + "]\n")
+    parsed: list[str] = []
+    parse = yamlio.parse
+
+    def counted(text: str, path: Path) -> yamlio.Document:
+        parsed.append(path.name)
+        return parse(text, path)
+
+    monkeypatch.setattr(yamlio, "parse", counted)
+    result = project.runpytest(*QUIET, "--phase", "a1")
+    assert result.ret == COLLECTION
+    assert parsed.count("a1.yaml") == 1

@@ -443,3 +443,89 @@ def test_break_even_from_lower_bounds_says_the_true_one_is_later(
             "later, or never",
         ]
     )
+
+
+def test_a_backtracking_description_pattern_does_not_hang_the_run(
+    pytester: pytest.Pytester,
+) -> None:
+    """`^(\\w+\\s?)*$` against a Task description ending in '!' never finishes in re. In a child
+    process with a timeout only so that a hang fails this test instead of holding the suite."""
+    write_phase(
+        pytester, monitoring="    monitoring:\n      agents: {description_pattern: '^(\\w+\\s?)*$'}"
+    )
+    session = next(
+        (pytester.path / "docs/orchestration-data/phase-m1/transcripts").rglob("*.jsonl")
+    )
+    long = "Check the versions of every dependency that the project pins in its lock file!"
+    session.write_text(session.read_text().replace("Check versions", long))
+    result = pytester.runpytest_subprocess("--phase", "m1", timeout=120)
+    result.stdout.fnmatch_lines(
+        [
+            "R06 monitoring*6,403*",  # a2, "Review R06 lifecycle fix", matches: attributed
+            "unattributed: agent a3 (Check the versions*): no mapping*",  # does not match
+        ]
+    )
+
+
+def test_ctrl_c_during_the_scan_stops_the_run_without_a_rescan_or_a_report(
+    pytester: pytest.Pytester,
+) -> None:
+    """Ctrl-C while the transcripts are read (injected where the scan starts, in a child
+    process as a real Ctrl-C would be): the run ends there, the scan is not started again to
+    build the report, and no report is written."""
+    write_phase(pytester)
+    pytester.makeconftest(
+        """
+        import pytest_orchphase.transcripts
+
+        def interrupted(*args, **kwargs):
+            with open("scans.txt", "a") as fh:
+                fh.write("scan\\n")
+            raise KeyboardInterrupt
+
+        pytest_orchphase.transcripts.scan_files = interrupted
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "--phase", "m1", "--orchphase-json", "r.json", "--orchphase-md", "r.md"
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert (pytester.path / "scans.txt").read_text() == "scan\n"
+    assert not (pytester.path / "r.json").exists() and not (pytester.path / "r.md").exists()
+    result.stdout.fnmatch_lines(["orchphase: interrupted: no report built or written"])
+    assert "Proceed to phase" not in result.stdout.str()
+
+
+def test_strategy_usd_includes_the_planning_share_as_its_tokens_do(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Measured evidence (m1): each ticket's USD estimate is its own cost plus its share of the
+    shared planning, as its token estimate is (left out, the batch came to a third)."""
+    from pathlib import Path
+
+    import yaml
+
+    from pytest_orchphase.cli import main
+    from pytest_orchphase.runner import PhaseRunner
+
+    write_phase(pytester)
+    pytester.makefile(
+        ".yaml",
+        **{
+            "criteria/m2": "phase: m2\ndata: phase-m2\nrequires: [m1]\ncriteria:\n"
+            "  - {id: time, metric: wall_time_minutes, below: 30}\n"
+        },
+    )
+    monkeypatch.chdir(pytester.path)
+    assert main(["strategy", "--for", "m2", "--tickets", "R10=mechanical"]) == 0
+    strategy = yaml.safe_load(Path("docs/orchestration-data/phase-m2-strategy.yaml").read_text())
+    accounts = PhaseRunner(Path("criteria"), Path("docs/orchestration-data")).context("m1").accounts
+    assert accounts.planning is not None and accounts.planning.usd
+    share = accounts.planning.usd / 2  # two tickets in m1's batch
+    # m1's tickets have no complexity: a ticket's own cost is estimated from all of them
+    costs = [accounts.ticket(t).usd for t in ("R03", "R06")]
+    assert None not in costs
+    own = sum(c for c in costs if c is not None) / 2
+    assert strategy["batching"]["planning_usd_per_ticket"] == pytest.approx(share)
+    assert strategy["estimated_costs"]["R10"]["usd"] == pytest.approx(own + share)
+    assert strategy["estimated_costs"]["total"]["usd"] == pytest.approx(own + share)

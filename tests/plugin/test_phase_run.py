@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -367,3 +368,50 @@ def test_the_readmes_sample_output_is_what_a_run_prints(project: pytest.Pytester
     a2 = project.runpytest("--phase", "a2", "-p", "no:randomly").stdout.lines
     adopt = next(line for line in a2 if line.startswith("Adopt haiku"))
     assert f"```text\n{adopt}\n```" in readme
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_tb_line_prints_one_line_per_failure(
+    project: pytest.Pytester, edit: Edit, workers: tuple[str, ...]
+) -> None:
+    """`--tb=line` printed the failure's whole text, then its first 50 characters."""
+    if workers:
+        pytest.importorskip("xdist")
+    edit("criteria/a1.yaml", "    below: 40k\n", "    below: 30k\n")
+    result = project.runpytest("--phase", "a1", "--tb=line", *workers)
+    result.assert_outcomes(passed=5, failed=1)
+    lines = result.stdout.lines
+    start = lines.index(next(line for line in lines if "= FAILURES =" in line))
+    end = next(i for i, line in enumerate(lines) if i > start and line.startswith("==="))
+    body = [line for line in lines[start + 1 : end] if not line.startswith("[gw")]
+    assert body == [
+        "criteria/a1.yaml:12: token-efficiency[R06]: tokens 36,200 >= below 30,000 (stretch "
+        "35,000 missed) — docs/orchestration-data/phase-a1-r03-r06/execution-log.yaml: "
+        "tickets.R06"
+    ]
+
+
+def test_an_item_that_cannot_be_evaluated_still_shows_its_limit(
+    project: pytest.Pytester, edit: Edit
+) -> None:
+    """Output tokens of an estimate are unknown: the item fails, showing the limit it was held
+    to, not `limit n/a`."""
+    edit(
+        "criteria/a1.yaml",
+        "    measure: total\n    below: 40k",
+        "    measure: output\n    below: 40k",
+    )
+    result = project.runpytest("--phase", "a1", "--orchphase-json", "r.json")
+    result.assert_outcomes(passed=4, failed=2)
+    result.stdout.fnmatch_lines(
+        ["token-efficiency  R03  *tokens (output)  *n/a  *below  *40,000  *35,000  *FAIL"]
+    )
+    report = json.loads((project.path / "r.json").read_text())
+    leaf = next(c for c in report["criteria"] if c["name"] == "token-efficiency[R03]")
+    assert (leaf["passed"], leaf["actual"], leaf["limit"], leaf["stretch"]) == (
+        False,
+        None,
+        40000,
+        35000,
+    )
+    assert leaf["stretch_met"] is None  # not evaluated: neither met nor missed

@@ -142,7 +142,7 @@ def test_step_summary_is_appended(
 def test_step_summary_stays_under_githubs_limit(tmp_path: Path) -> None:
     path = tmp_path / "summary.md"
     path.write_bytes(b"x" * (STEP_SUMMARY_LIMIT - 1000))
-    assert append_step_summary(path, "line\n" * 10_000) is False
+    assert append_step_summary(path, "line\n" * 10_000) == "truncated"
     assert path.stat().st_size <= STEP_SUMMARY_LIMIT
     assert path.read_text().endswith("step summary limit)_\n")
 
@@ -276,3 +276,45 @@ def test_report_paths_outside_the_project_work_run_after_run(
         result.assert_outcomes(passed=6)
         assert result.ret == 0
     assert (out / "r.md").is_file() and (out / "r.json").is_file()
+
+
+def test_json_and_markdown_reports_read_the_same_from_any_folder(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their paths are relative to the project (the criteria folder's parent), not to the
+    folder the run started in (from a subfolder they came out absolute)."""
+    root = project.path
+    outputs = (f"--orchphase-json={root}/r1.json", f"--orchphase-md={root}/r1.md")
+    project.runpytest("--phase", "a1", *outputs).assert_outcomes(passed=6)
+    (root / "sub").mkdir()
+    monkeypatch.chdir(root / "sub")
+    project.runpytest(
+        "--phase",
+        "a1",
+        f"--orchphase-criteria={root}/criteria",
+        "--orchphase-data=../docs/orchestration-data",
+        f"--orchphase-json={root}/r2.json",
+        f"--orchphase-md={root}/r2.md",
+    ).assert_outcomes(passed=6)
+    first = json.loads((root / "r1.json").read_text())
+    assert json.loads((root / "r2.json").read_text()) == first
+    assert first["data"]["criteria"] == "criteria/a1.yaml"
+    assert str(root) not in (root / "r2.json").read_text()
+    md = [(root / name).read_text().replace("r2-usage", "r1-usage") for name in ("r1.md", "r2.md")]
+    assert md[0] == md[1]
+
+
+def test_report_paths_are_relative_to_the_projects_configuration(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a pytest configuration file, its folder is the base, from the project's root or
+    from a subfolder (the settings are found from there)."""
+    root = project.path
+    (root / "pytest.ini").write_text("[pytest]\norchphase_criteria = criteria\n")
+    project.runpytest("--phase", "a1", f"--orchphase-json={root}/r1.json").assert_outcomes(passed=6)
+    (root / "sub").mkdir()
+    monkeypatch.chdir(root / "sub")
+    project.runpytest("--phase", "a1", f"--orchphase-json={root}/r2.json").assert_outcomes(passed=6)
+    first = json.loads((root / "r1.json").read_text())
+    assert json.loads((root / "r2.json").read_text()) == first
+    assert first["data"]["criteria"] == "criteria/a1.yaml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -437,3 +438,91 @@ def test_extract_of_a_folder_without_transcripts_is_an_error_not_a_zero_total(
     assert "no API call found" in captured.err and str(runs) in captured.err
     assert main(["prices", str(runs)]) == 2  # nor "every model seen is priced" for nothing
     assert "no API call found" in capsys.readouterr().err
+
+
+def test_extract_names_a_symbolic_link_loop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "loop.jsonl").symlink_to("loop.jsonl")
+    assert main(["extract", str(tmp_path / "loop.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("orchphase: error: ")
+    assert "loop.jsonl: a symbolic link that leads nowhere (a loop or a missing target)" in err
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ("models: {claude-sonnet-4-5: {input: .inf}}", ".inf is not a finite number"),
+        ("models: {claude-sonnet-4-5: {output: Infinity}}", "should be a finite number"),
+        ("models: {claude-sonnet-4-5: {cache_read: -1}}", "greater than or equal to 0"),
+        ("geo_multipliers: {us: -1.1}", "greater than 0"),
+        ("geo_multipliers: {us: 0}", "greater than 0"),
+        ("web_search_per_request: .nan", ".nan is not a finite number"),
+    ],
+)
+def test_extract_refuses_a_price_that_is_not_finite_or_negative(
+    home: ClaudeHome, tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, says: str
+) -> None:
+    """No $inf, no Infinity in the JSON and no negative cost: the price file is refused."""
+    _demo(home)
+    bad = tmp_path / "prices.yaml"
+    bad.write_text(entry + "\n")
+    assert main(["extract", str(home.root), "--json", "--prices", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"orchphase: error: {bad}:1:") and says in err
+
+
+def test_extract_on_a_folder_without_transcripts_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not a $0 total with exit 0: nothing was measured."""
+    (tmp_path / "notes.txt").write_text("no transcript here\n")
+    assert main(["extract", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"orchphase: error: {tmp_path}: no transcript file, no API call found")
+
+
+@pytest.mark.parametrize("command", [["extract"], ["compare"]])
+def test_a_closed_pipe_ends_quietly(home: ClaudeHome, tmp_path: Path, command: list[str]) -> None:
+    """`orchphase … | head`: the reader is gone before the command writes; no 'Broken pipe'
+    error line, the status of a tool ended by SIGPIPE."""
+    import shutil
+    import subprocess
+
+    from support import REPO
+
+    _demo(home)
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / "docs/orchestration-data", tmp_path / "docs/orchestration-data")
+    args = [*command, str(home.root)] if command == ["extract"] else command
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest_orchphase.cli", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_ctrl_c_ends_a_command_with_one_line(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pytest_orchphase.transcripts
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    _demo(home)
+    monkeypatch.setattr(pytest_orchphase.transcripts, "scan_paths", interrupted)
+    assert main(["extract", str(home.root)]) == 130
+    assert capsys.readouterr() == ("", "orchphase: interrupted\n")

@@ -14,6 +14,7 @@ from transcript_builders import (
     agent_progress,
     agent_result,
     assistant,
+    result_object,
     snapshot,
     spawn_block,
     usage,
@@ -556,3 +557,20 @@ def test_task_notifications_of_no_known_agent_or_cut_short_change_nothing(
     scan = scan_paths([session])
     assert scan.agents["a70eebf64f6caa954"].status == "async_launched"
     assert scan.malformed_lines == 0
+
+
+@pytest.mark.parametrize("first", ["usage", "other"])
+def test_a_byte_order_mark_does_not_drop_the_first_line(home: ClaudeHome, first: str) -> None:
+    head = assistant("msg_A", "req_A", u=usage(inp=7)) if first == "usage" else snapshot()
+    line = b"\xef\xbb\xbf" + json.dumps(head).encode() + b"\n"
+    scan = scan_paths([home.session([line, assistant("msg_B", "req_B", u=usage(inp=5))])])
+    assert scan.malformed_lines == 0
+    expected = ["msg_A", "msg_B"] if first == "usage" else ["msg_B"]
+    assert sorted(c.message_id for c in scan.calls) == expected
+
+
+def test_a_byte_order_mark_before_a_headless_result(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(result_object()).encode())
+    scan = scan_paths([path])
+    assert scan.malformed_lines == 0 and scan.headless

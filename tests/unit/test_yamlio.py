@@ -61,3 +61,35 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         yamlio.load(tmp_path / "nope.yaml")
     with pytest.raises(OrchphaseError, match="is a directory"):
         yamlio.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # legal YAML: the explicit key wins over the one the merge brings in
+        (
+            "d: &d {model: sonnet, status: completed}\nx:\n  <<: *d\n  model: haiku\n",
+            {"model": "haiku", "status": "completed"},
+        ),
+        ("d: &d {m: 1}\nx:\n  m: 3\n  <<: *d\n", {"m": 3}),  # the merge may come after
+        ("a: &a {m: 1}\nb: &b {m: 2}\nx:\n  <<: [*a, *b]\n", {"m": 1}),  # the first merge wins
+    ],
+)
+def test_a_merge_key_may_be_overridden_by_an_explicit_key(
+    text: str, expected: dict[str, object]
+) -> None:
+    import yaml
+
+    data = yamlio.parse(text, P).data
+    assert data["x"] == expected == yaml.safe_load(text)["x"]
+
+
+def test_an_aliased_mapping_with_a_merge_and_an_override_loads_each_time() -> None:
+    data = yamlio.parse("d: &d {<<: {m: 1}, m: 2}\nx: *d\ny: *d\n", P).data
+    assert data == {"d": {"m": 2}, "x": {"m": 2}, "y": {"m": 2}}
+
+
+def test_two_explicit_keys_are_still_an_error_beside_a_merge() -> None:
+    text = "d: &d {model: sonnet}\nx:\n  <<: *d\n  model: haiku\n  model: opus\n"
+    with pytest.raises(OrchphaseError, match=r"x\.yaml:5:3: x\.model: duplicate key 'model'"):
+        yamlio.parse(text, P)
