@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -86,3 +88,9 @@ def write_rate_phase(
         "    min_sample_size: 3\n" + decisions + "criteria:\n"
         "  - id: rate\n    metric: success_rate\n    model: haiku\n    min: 70%\n" + criterion
     )
+
+
+def read_report(folder: Path, name: str = "r.json") -> dict[str, Any]:
+    """The JSON report a phase run wrote into ``folder``."""
+    data: dict[str, Any] = json.loads((folder / name).read_text())
+    return data

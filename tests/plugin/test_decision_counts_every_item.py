@@ -4,10 +4,8 @@ named failure everywhere, never a missing row."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from support import Edit, fail_a2
+from support import Edit, fail_a2, read_report
 
 FAILING_CHECK = """
 def test_review_is_under_a_tenth(orchphase_phase):
@@ -43,10 +41,6 @@ def pytest_orchphase_register_metrics(registry):
 SHARE_CRITERION = "\n  - id: review-share\n    metric: review_share\n    max: 20%\n"
 
 
-def _report(project: pytest.Pytester, name: str = "r.json") -> dict:  # type: ignore[type-arg]
-    return json.loads((project.path / name).read_text())  # type: ignore[no-any-return]
-
-
 def test_a_failing_python_check_makes_the_decision_no(project: pytest.Pytester) -> None:
     project.makepyfile(test_checks=FAILING_CHECK)
     result = project.runpytest(
@@ -57,7 +51,7 @@ def test_a_failing_python_check_makes_the_decision_no(project: pytest.Pytester) 
     result.stdout.fnmatch_lines(
         ["Proceed to phase a3: NO — failing: test_checks.py::test_review_is_under_a_tenth"]
     )
-    proceed = _report(project)["decisions"]["proceed"]
+    proceed = read_report(project.path)["decisions"]["proceed"]
     assert proceed["answer"] == "NO"
     assert "test_checks.py::test_review_is_under_a_tenth" in proceed["line"]
     assert "test_checks.py::test_review_is_under_a_tenth" in (project.path / "r.md").read_text()
@@ -85,7 +79,7 @@ def test_passing_python_checks_keep_the_decision_yes(project: pytest.Pytester) -
 
 def test_a_gate_says_it_covers_the_yaml_criteria_only(project: pytest.Pytester, edit: Edit) -> None:
     project.runpytest("--phase", "a2", "-k", "gate", "--orchphase-json", "r.json")
-    (gate,) = _report(project)["gates"]
+    (gate,) = read_report(project.path)["gates"]
     assert gate["covers"] == "YAML criteria only; its Python checks count in its own run"
     assert gate["source"].endswith("(YAML criteria only; its Python checks count in its own run)")
     fail_a2(edit)
@@ -105,7 +99,7 @@ def test_an_undecided_run_exits_non_zero(
     result.assert_outcomes(passed=9, deselected=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["Proceed to phase a3: UNDECIDED — only 9 of 10 criteria ran*"])
-    assert _report(project)["decisions"]["proceed"]["answer"] == "UNDECIDED"
+    assert read_report(project.path)["decisions"]["proceed"]["answer"] == "UNDECIDED"
 
 
 def test_a_run_stopped_early_by_x_is_undecided_and_fails(project: pytest.Pytester) -> None:
@@ -135,7 +129,7 @@ def test_a_metric_that_raises_is_a_named_failure_in_every_output(
             "Proceed to phase a3: NO — failing: review-share",
         ]
     )
-    report = _report(project)
+    report = read_report(project.path)
     (entry,) = [e for e in report["criteria"] if e["id"] == "review-share"]
     assert entry["passed"] is False
     assert "ZeroDivisionError" in entry["error"]
@@ -149,7 +143,7 @@ def test_a_gate_over_a_raising_metric_fails_and_keeps_its_row(project: pytest.Py
     result = project.runpytest("--phase", "a3", "--orchphase-json", "r.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*phase-gate[[]a2[]]*phase a2 failed: review-share*"])
-    (gate,) = _report(project)["gates"]
+    (gate,) = read_report(project.path)["gates"]
     assert (gate["passed"], gate["failing"]) == (False, ["review-share"])
 
 

@@ -4,10 +4,10 @@ ticket whose work may be unattributed is unknown, never counted from its estimat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from support import read_report
 from transcript_builders import ClaudeHome, agent_result, assistant, spawn_block, usage, user
 
 LEAD = "11111111-0000-0000-0000-000000000001"
@@ -107,10 +107,6 @@ def worker_sessions(home: ClaudeHome, first: str, second: str) -> None:
     )
 
 
-def report(pytester: pytest.Pytester) -> dict:  # type: ignore[type-arg]
-    return json.loads((pytester.path / "r.json").read_text())  # type: ignore[no-any-return]
-
-
 def test_worker_sessions_go_to_the_ticket_their_first_prompt_names(
     pytester: pytest.Pytester,
 ) -> None:
@@ -127,7 +123,7 @@ def test_worker_sessions_go_to_the_ticket_their_first_prompt_names(
             "Proceed to phase m2: NO — failing: cap[[]R09[]]",
         ]
     )
-    data = report(pytester)
+    data = read_report(pytester.path)
     assert data["usage"]["shared_planning"]["total"] == 10010
     assert data["usage"]["tickets"]["R09"]["total"]["total"] == 150000
     assert data["usage"]["total"]["total"] == 10010 + 8006 + 50010 + 150000
@@ -159,12 +155,12 @@ def test_unnamed_worker_sessions_make_the_ticket_unknown_not_estimated(
     result.stdout.fnmatch_lines(
         ["phase-cap: tokens: cannot be evaluated: ticket R09 has no measured usage*"]
     )
-    sessions = report(pytester)["usage"]["sessions"]
+    sessions = read_report(pytester.path)["usage"]["sessions"]
     assert [s["role"] for s in sessions if s["session_id"] != LEAD] == [
         "unattributed",
         "unattributed",
     ]
-    assert report(pytester)["usage"]["unattributed"]["total"] == 150000
+    assert read_report(pytester.path)["usage"]["unattributed"]["total"] == 150000
 
 
 def test_without_a_lead_shared_planning_is_unknown(pytester: pytest.Pytester) -> None:
@@ -188,7 +184,7 @@ def test_the_lead_named_in_metadata_is_shared_planning(pytester: pytest.Pytester
     worker_sessions(home, "Implement R09: the export button", "Review R09")
     result = pytester.runpytest("--phase", "m1", "--orchphase-json", "r.json")
     result.stdout.fnmatch_lines(["cap[[]R09[]]: tokens 150,000 > max 100,000*"])
-    assert report(pytester)["usage"]["shared_planning"]["total"] == 10010
+    assert read_report(pytester.path)["usage"]["shared_planning"]["total"] == 10010
 
 
 def test_an_estimated_ticket_in_a_measured_phase_is_marked_everywhere(
@@ -207,7 +203,7 @@ def test_an_estimated_ticket_in_a_measured_phase_is_marked_everywhere(
             "Proceed to phase m2: YES — mixes measured and hand-kept figures: R09 (estimated)",
         ]
     )
-    data = report(pytester)
+    data = read_report(pytester.path)
     (r09,) = [e for e in data["criteria"] if e["name"] == "cap[R09]"]
     assert r09["marks"] == ["estimated"]
     assert "R09 (estimated)" in data["decisions"]["proceed"]["line"]
