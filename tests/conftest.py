@@ -10,7 +10,7 @@ from support import REPO, Edit, edit_in
 
 # Inline pytester runs drop the modules they imported when they end. The C extensions of PyYAML,
 # pydantic and numpy cannot be imported twice in a process, so load them once, up front.
-import pytest_orchphase.items  # noqa: F401
+import pytest_orchphase.plugin.collect  # noqa: F401
 from pytest_orchphase.settings import KEYS
 
 with contextlib.suppress(ImportError):  # matplotlib (numpy) is optional: the chart extra

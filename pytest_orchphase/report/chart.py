@@ -143,7 +143,7 @@ def render_chart(
         ticker = importlib.import_module("matplotlib.ticker")
     except ImportError:
         return CHART_HINT
-    from pytest_orchphase.report.write import atomic_write
+    from pytest_orchphase.files import atomic_write
 
     tokens, usd, unknown, models = _tables(usage)
     keys = list(tokens)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pytest_orchphase.decisions import adoption
+from pytest_orchphase.decide.decisions import adoption
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.evaluate import fmt
-from pytest_orchphase.metrics import (
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.evaluate.verdict import fmt
+from pytest_orchphase.load.models import AdoptModel
+from pytest_orchphase.load.phase import known_phases
+from pytest_orchphase.metrics.registry import (
     FAMILIES,
     REGISTRY,
     MetricContext,
@@ -17,10 +20,7 @@ from pytest_orchphase.metrics import (
     known_value,
     succeeded,
 )
-from pytest_orchphase.models import AdoptModel
-from pytest_orchphase.phase import known_phases
-from pytest_orchphase.runner import PhaseRunner
-from pytest_orchphase.usage import bound_mark, known
+from pytest_orchphase.usage.value import bound_mark, known
 
 ROWS = (
     "tickets",

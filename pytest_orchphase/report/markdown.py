@@ -7,7 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from pytest_orchphase.evaluate import fmt
+from pytest_orchphase.evaluate.verdict import fmt
 from pytest_orchphase.report.results import (
     ESTIMATE_HEADERS,
     MISMATCH_HEADERS,

@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from pytest_orchphase import __version__
-from pytest_orchphase.accounting import Accounts, hand_accounts
-from pytest_orchphase.decisions import Proceed, adoption, break_even
+from pytest_orchphase.decide.decisions import Proceed, adoption, break_even
 from pytest_orchphase.errors import OrchphaseError, display
-from pytest_orchphase.measure import Measured
-from pytest_orchphase.metrics import MetricContext, known_value
-from pytest_orchphase.models import STAGES
-from pytest_orchphase.phase import PLANNING, Phase
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.load.models import STAGES
+from pytest_orchphase.load.phase import PLANNING, Phase
+from pytest_orchphase.metrics.registry import MetricContext, known_value
 from pytest_orchphase.report.compare import comparison
 from pytest_orchphase.report.results import Entry
-from pytest_orchphase.runner import PhaseRunner
-from pytest_orchphase.usage import Usage, known
+from pytest_orchphase.usage.accounts import Accounts, hand_accounts
+from pytest_orchphase.usage.attribution import Measured
+from pytest_orchphase.usage.value import Usage, known
 
 FORMAT_VERSION = 1
 SUMMARY_METRICS: tuple[tuple[str, str, dict[str, str]], ...] = (

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.decisions import Proceed, mixed_sources, proceed
+from pytest_orchphase.decide.decisions import Proceed, mixed_sources, proceed
 from pytest_orchphase.errors import OrchphaseError, display
-from pytest_orchphase.phase import next_phase_name
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.load.phase import next_phase_name
 from pytest_orchphase.report.model import build, failed_report
-from pytest_orchphase.runner import PhaseRunner
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
@@ -49,8 +49,8 @@ def phase_report(
 def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:
     """The markdown report, with its chart drawn beside ``md_path`` when it can be (not beside a
     named pipe or a device such as ``/dev/null``: the chart would land in its folder)."""
+    from pytest_orchphase.files import is_special
     from pytest_orchphase.report.markdown import render, render_error
-    from pytest_orchphase.report.write import is_special
 
     if "error" in report:
         return render_error(report)
@@ -126,7 +126,7 @@ def write_outputs(
     and whether everything asked for was written; a file that cannot be written is one line
     naming it (the others are still written). In the files, the paths under ``folders`` are
     relative to ``base`` (see :func:`portable`)."""
-    from pytest_orchphase.report.write import append_step_summary, atomic_write, json_bytes
+    from pytest_orchphase.files import append_step_summary, atomic_write, json_bytes
 
     if base is not None:
         report = portable(report, folders, base)

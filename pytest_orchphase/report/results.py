@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_orchphase.evaluate import BOUND_WORDS, SYMBOL, Verdict, fmt
-from pytest_orchphase.runner import GATE_COVERS, GateResult
+from pytest_orchphase.evaluate.runner import GATE_COVERS, GateResult
+from pytest_orchphase.evaluate.verdict import BOUND_WORDS, SYMBOL, Verdict, fmt
 
 Entry = dict[str, Any]
 
@@ -230,7 +230,7 @@ UNCHECKED_HEADERS = ("where", "field", "declared", "why it cannot be checked")
 def mismatch_cells(mismatches: list[dict[str, Any]]) -> list[list[str]]:
     """Declared figures as table cells: a difference with its formula, or (computed None) a
     figure that cannot be checked with the reason."""
-    from pytest_orchphase.declared import show
+    from pytest_orchphase.evaluate.declared import show
 
     out = []
     for m in mismatches:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from support import REPO
 
-from pytest_orchphase import cli, scaffold
-from pytest_orchphase.schema import KINDS, file_name
-from pytest_orchphase.schema import render as render_schema
+from pytest_orchphase import cli
+from pytest_orchphase.cli import scaffold
+from pytest_orchphase.load.schema import KINDS, file_name
+from pytest_orchphase.load.schema import render as render_schema
 
 DATA = Path("docs/orchestration-data")
 

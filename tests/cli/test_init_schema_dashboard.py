@@ -13,15 +13,16 @@ from pydantic import BaseModel, ValidationError
 from schema_subset import as_json, errors
 from support import A2_LOG, REPO
 
-from pytest_orchphase import cli, models, yamlio
-from pytest_orchphase.dashboard import PhaseRow, render
+from pytest_orchphase import cli
+from pytest_orchphase.cli.scaffold import previous_phase
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.phase import load_phase
-from pytest_orchphase.runner import PhaseRunner
-from pytest_orchphase.scaffold import previous_phase
-from pytest_orchphase.schema import DRAFT, KINDS, build, file_name
-from pytest_orchphase.schema import render as render_schema
-from pytest_orchphase.validation import _vocabulary
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.load import models, yamlio
+from pytest_orchphase.load.phase import load_phase
+from pytest_orchphase.load.schema import DRAFT, KINDS, build, file_name
+from pytest_orchphase.load.schema import render as render_schema
+from pytest_orchphase.load.validation import _vocabulary
+from pytest_orchphase.report.dashboard import PhaseRow, render
 
 DATA = Path("docs/orchestration-data")
 A4 = DATA / "phase-a4-r08-r09"
@@ -431,7 +432,7 @@ def test_init_scaffolds_a_baselines_file_when_there_is_none(
 ) -> None:
     """Without one, break-even says "unknown baseline 'single_agent'"; with placeholders the
     phase cannot pass until the baselines are filled."""
-    from pytest_orchphase.decisions import break_even
+    from pytest_orchphase.decide.decisions import break_even
 
     monkeypatch.chdir(tmp_path)
     assert cli.main(["init", "a1", "--tickets", "R01"]) == 0

@@ -1238,7 +1238,7 @@ def test_a_criteria_file_that_fails_to_load_is_parsed_once(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The gate graph, collection, the next-phase lookup and the report all ask for it."""
-    from pytest_orchphase import yamlio
+    from pytest_orchphase.load import yamlio
 
     (project.path / CRITERIA).write_text("phase: a1\ntitle: [" + "1," * 250_000 + "]\n")
     parsed: list[str] = []

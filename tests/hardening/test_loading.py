@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase import validation, yamlio
 from pytest_orchphase.errors import InvalidFile, OrchphaseError, PhaseUsageError
-from pytest_orchphase.gate import check_graph
-from pytest_orchphase.models import Metadata
-from pytest_orchphase.phase import known_phases, load_phase, require_phase
-from pytest_orchphase.transcripts.price_file import read_price_file
+from pytest_orchphase.load import validation, yamlio
+from pytest_orchphase.load.models import Metadata
+from pytest_orchphase.load.phase import known_phases, load_phase, require_phase
+from pytest_orchphase.load.requires import check_graph
+from pytest_orchphase.usage.price_file import read_price_file
 
 P = Path("x.yaml")
 

@@ -476,14 +476,14 @@ def test_ctrl_c_during_the_scan_stops_the_run_without_a_rescan_or_a_report(
     write_phase(pytester)
     pytester.makeconftest(
         """
-        import pytest_orchphase.transcripts
+        import pytest_orchphase.usage.sources.claude_code
 
         def interrupted(*args, **kwargs):
             with open("scans.txt", "a") as fh:
                 fh.write("scan\\n")
             raise KeyboardInterrupt
 
-        pytest_orchphase.transcripts.scan_files = interrupted
+        pytest_orchphase.usage.sources.claude_code.scan_files = interrupted
         """
     )
     result = pytester.runpytest_subprocess(
@@ -506,7 +506,7 @@ def test_strategy_usd_includes_the_planning_share_as_its_tokens_do(
     import yaml
 
     from pytest_orchphase.cli import main
-    from pytest_orchphase.runner import PhaseRunner
+    from pytest_orchphase.evaluate.runner import PhaseRunner
 
     write_phase(pytester)
     pytester.makefile(

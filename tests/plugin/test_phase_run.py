@@ -305,7 +305,7 @@ def test_without_a_phase_the_plugin_collects_nothing_and_imports_nothing_heavy(
         test_light="""
         import sys
         def test_light():
-            heavy = [m for m in ("pydantic", "yaml", "tabulate", "pytest_orchphase.models")
+            heavy = [m for m in ("pydantic", "yaml", "tabulate", "pytest_orchphase.load.models")
                      if m in sys.modules]
             assert heavy == []
     """

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from support import A1_LOG, Edit, fail_a2
 
-from pytest_orchphase.report.write import STEP_SUMMARY_LIMIT, append_step_summary, atomic_write
+from pytest_orchphase.files import STEP_SUMMARY_LIMIT, append_step_summary, atomic_write
 
 MD_SECTIONS = [
     "# Phase a2 analysis: *",

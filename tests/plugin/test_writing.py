@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_orchphase.cli import main
-from pytest_orchphase.report.write import STEP_SUMMARY_LIMIT, append_step_summary, atomic_write
+from pytest_orchphase.files import STEP_SUMMARY_LIMIT, append_step_summary, atomic_write
 
 QUIET = ("-p", "no:cacheprovider", "-p", "no:randomly")
 

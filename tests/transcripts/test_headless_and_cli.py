@@ -23,8 +23,8 @@ from transcript_builders import (
 )
 
 from pytest_orchphase.cli import main
-from pytest_orchphase.pricing import PriceTable
-from pytest_orchphase.transcripts import scan_paths
+from pytest_orchphase.usage.pricing import PriceTable
+from pytest_orchphase.usage.sources.claude_code import scan_paths
 
 
 def test_headless_json_result_gives_per_model_usage(tmp_path: Path) -> None:
@@ -355,7 +355,7 @@ def _two_models(**overrides: object) -> dict[str, object]:
 def test_two_model_result_without_messages_is_a_cost_lower_bound(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pytest_orchphase.transcripts.aggregate import price_calls, total
+    from pytest_orchphase.usage.aggregate import price_calls, total
 
     path = tmp_path / "run.json"
     path.write_text(json.dumps(_two_models()))
@@ -372,7 +372,7 @@ def test_two_model_result_without_messages_is_a_cost_lower_bound(
 def test_two_model_result_of_a_build_known_to_price_1h_writes_uses_its_cost(
     tmp_path: Path,
 ) -> None:
-    from pytest_orchphase.transcripts.aggregate import price_calls, total
+    from pytest_orchphase.usage.aggregate import price_calls, total
 
     init = {"type": "system", "subtype": "init", "claude_code_version": "2.1.207"}
     path = tmp_path / "run.json"
@@ -386,7 +386,7 @@ def test_two_model_result_of_a_build_known_to_price_1h_writes_uses_its_cost(
 
 
 def test_stream_json_surplus_adds_tokens_but_no_call(tmp_path: Path) -> None:
-    from pytest_orchphase.transcripts.aggregate import price_calls, total
+    from pytest_orchphase.usage.aggregate import price_calls, total
 
     sid = "e382184a-1111-2222-3333-444455556666"
     first = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=4, cw=9097, cw_1h=9097, out=9))
@@ -517,12 +517,12 @@ def test_a_closed_pipe_ends_quietly(home: ClaudeHome, tmp_path: Path, command: l
 def test_ctrl_c_ends_a_command_with_one_line(
     home: ClaudeHome, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import pytest_orchphase.transcripts
+    import pytest_orchphase.usage.sources.claude_code
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     _demo(home)
-    monkeypatch.setattr(pytest_orchphase.transcripts, "scan_paths", interrupted)
+    monkeypatch.setattr(pytest_orchphase.usage.sources.claude_code, "scan_paths", interrupted)
     assert main(["extract", str(home.root)]) == 130
     assert capsys.readouterr() == ("", "orchphase: interrupted\n")

@@ -1,4 +1,4 @@
-"""One test per pricing rule (pytest_orchphase.pricing and data/prices.yaml)."""
+"""One test per pricing rule (pytest_orchphase.usage.pricing and data/prices.yaml)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.pricing import PriceTable, UnknownModelWarning
-from pytest_orchphase.transcripts import ApiCall
+from pytest_orchphase.usage.pricing import PriceTable, UnknownModelWarning
+from pytest_orchphase.usage.sources.claude_code import ApiCall
 
 M = 1_000_000
 
@@ -272,7 +272,7 @@ def test_shipped_price_file_passes_the_schema_users_get() -> None:
     # The shipped table is read without pydantic for speed: this keeps it honest.
     from importlib import resources
 
-    from pytest_orchphase.transcripts.price_file import read_price_file
+    from pytest_orchphase.usage.price_file import read_price_file
 
     shipped = resources.files("pytest_orchphase") / "data" / "prices.yaml"
     with resources.as_file(shipped) as path:
@@ -313,8 +313,8 @@ def test_unpublished_long_context_rate_makes_the_cost_a_lower_bound(
 def test_a_call_in_an_unpublished_tier_makes_its_groups_cost_a_lower_bound(
     table: PriceTable,
 ) -> None:
-    from pytest_orchphase.transcripts import Scan
-    from pytest_orchphase.transcripts.aggregate import price_calls, total
+    from pytest_orchphase.usage.aggregate import price_calls, total
+    from pytest_orchphase.usage.sources.claude_code import Scan
 
     big = call("claude-opus-4-6", input_tokens=300_000)  # undated, above 200K
     small = call("claude-opus-4-6", input_tokens=1_000)

@@ -1,4 +1,5 @@
-"""One test per accounting rule of the transcript scan (see pytest_orchphase.transcripts.scan)."""
+"""One test per accounting rule of the transcript scan (pytest_orchphase.usage.sources.claude_code).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from transcript_builders import (
 )
 
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.transcripts import (
+from pytest_orchphase.usage.sources.claude_code import (
     ApiCall,
     Scan,
     discover_sessions,
@@ -31,9 +32,9 @@ from pytest_orchphase.transcripts import (
     scan_files,
     scan_paths,
 )
-from pytest_orchphase.transcripts import scan as scan_module
-from pytest_orchphase.transcripts.layout import expand_paths
-from pytest_orchphase.transcripts.scan import INLINE_SIDECHAIN
+from pytest_orchphase.usage.sources.claude_code import scan as scan_module
+from pytest_orchphase.usage.sources.claude_code.layout import expand_paths
+from pytest_orchphase.usage.sources.claude_code.scan import INLINE_SIDECHAIN
 
 SONNET = "claude-sonnet-4-5-20250929"
 
@@ -483,8 +484,8 @@ def test_background_agent_without_its_notice_stays_launched(home: ClaudeHome) ->
 
 
 def test_background_agent_output_is_a_lower_bound_and_says_so(home: ClaudeHome) -> None:
-    from pytest_orchphase.pricing import PriceTable
-    from pytest_orchphase.transcripts.aggregate import by_agent, price_calls
+    from pytest_orchphase.usage.aggregate import by_agent, price_calls
+    from pytest_orchphase.usage.pricing import PriceTable
 
     scan = scan_paths([_background_session(home)])
     exact = {c.message_id: (c.output_tokens, c.output_exact) for c in scan.calls}
@@ -520,7 +521,7 @@ def test_btw_side_question_replay_is_counted_once(home: ClaudeHome) -> None:
 def test_a_recovered_last_call_takes_the_parent_records_time_so_dated_rates_apply(
     home: ClaudeHome,
 ) -> None:
-    from pytest_orchphase.pricing import PriceTable
+    from pytest_orchphase.usage.pricing import PriceTable
 
     spawn = assistant("msg_P", "req_P", content=[spawn_block("toolu_T")])
     result = agent_result(

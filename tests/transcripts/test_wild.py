@@ -23,9 +23,9 @@ import warnings
 import pytest
 from transcript_builders import REAL_TRANSCRIPTS
 
-from pytest_orchphase.pricing import PriceTable
-from pytest_orchphase.transcripts import Scan, scan_paths
-from pytest_orchphase.transcripts.aggregate import by_agent, by_model, price_calls, total
+from pytest_orchphase.usage.aggregate import by_agent, by_model, price_calls, total
+from pytest_orchphase.usage.pricing import PriceTable
+from pytest_orchphase.usage.sources.claude_code import Scan, scan_paths
 
 WILD = REAL_TRANSCRIPTS / "wild"
 SPOTTER = "marot__spotter/test/fixtures/transcripts"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from support import REPO, write_rate_phase
 
-from pytest_orchphase.decisions import adoption, break_even
-from pytest_orchphase.models import AdoptModel
-from pytest_orchphase.runner import PhaseRunner
+from pytest_orchphase.decide.decisions import adoption, break_even
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.load.models import AdoptModel
 
 
 def runner() -> PhaseRunner:

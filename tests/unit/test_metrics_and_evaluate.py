@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from support import REPO
 
-from pytest_orchphase.evaluate import evaluate
-from pytest_orchphase.metrics import REGISTRY, MetricContext, Params
-from pytest_orchphase.models import Condition
-from pytest_orchphase.runner import PhaseRunner
-from pytest_orchphase.usage import MetricUnavailable, Usage
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.evaluate.verdict import evaluate
+from pytest_orchphase.load.models import Condition
+from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Params
+from pytest_orchphase.usage.value import MetricUnavailable, Usage
 
 RUNNER = PhaseRunner(REPO / "criteria", REPO / "docs" / "orchestration-data")
 
@@ -24,7 +24,7 @@ def ctx(phase: str) -> MetricContext:
 
 
 def value(phase: str, metric: str, ticket: str | None = None, **params: str) -> Any:
-    from pytest_orchphase.metrics import REGISTRY
+    from pytest_orchphase.metrics.registry import REGISTRY
 
     spec = REGISTRY.get("ticket" if ticket else "phase", metric)
     assert spec is not None

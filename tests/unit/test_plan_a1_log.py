@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from support import FIXTURES, REPO
 
-from pytest_orchphase import validation, yamlio
-from pytest_orchphase.declared import declared_mismatches
 from pytest_orchphase.errors import InvalidFile, OrchphaseError, display
-from pytest_orchphase.metrics import MetricContext
-from pytest_orchphase.models import ExecutionLog
-from pytest_orchphase.phase import load_phase
+from pytest_orchphase.evaluate.declared import declared_mismatches
+from pytest_orchphase.load import validation, yamlio
+from pytest_orchphase.load.models import ExecutionLog
+from pytest_orchphase.load.phase import load_phase
+from pytest_orchphase.metrics.registry import MetricContext
 
 LOG = FIXTURES / "plan-a1-execution-log.yaml"
 UNQUOTED = "    - Classify complexity (R03: mechanical, R06: nuanced)"

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase import validation, yamlio
 from pytest_orchphase.errors import InvalidFile
-from pytest_orchphase.models import CriteriaFile, ExecutionLog, Metadata
-from pytest_orchphase.quantity import parse_minutes, parse_percent, parse_tokens
+from pytest_orchphase.load import validation, yamlio
+from pytest_orchphase.load.models import CriteriaFile, ExecutionLog, Metadata
+from pytest_orchphase.load.quantity import parse_minutes, parse_percent, parse_tokens
 
 
 @pytest.mark.parametrize(

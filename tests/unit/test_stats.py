@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from pytest_orchphase import stats
+from pytest_orchphase.metrics import stats
 
 scipy_stats = pytest.importorskip("scipy.stats")
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase import yamlio
 from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.load import yamlio
 
 P = Path("x.yaml")
 

@@ -1,0 +1,308 @@
+"""The decisions a team takes after a phase: proceed, adopt a cheaper model, batch size.
+
+Plain functions over phases and result entries; every answer carries its reasons and figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.load.models import AdoptModel
+from pytest_orchphase.load.phase import requires_order
+from pytest_orchphase.metrics.registry import MetricContext, model_matches, origin_mark, succeeded
+from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
+from pytest_orchphase.usage.value import MetricUnavailable
+
+
+@dataclass(frozen=True)
+class Proceed:
+    next_phase: str
+    answer: str  # YES, NO or UNDECIDED
+    reasons: list[str]
+
+    @property
+    def line(self) -> str:
+        text = f"Proceed to phase {self.next_phase}: {self.answer}"
+        return f"{text} — {'; '.join(self.reasons)}" if self.reasons else text
+
+    def to_data(self) -> dict[str, Any]:
+        return {**asdict(self), "line": self.line}
+
+
+def proceed(
+    next_phase: str,
+    entries: list[dict[str, Any]],
+    expected: int,
+    collection_errors: int,
+    other_failures: list[str] | None = None,
+) -> Proceed:
+    """YES when every expected item ran and passed and nothing else in the run failed; NO on a
+    failure (a criterion, a gate, or any other item of the run: a Python check beside the
+    criteria, an item that errored); else UNDECIDED."""
+    if collection_errors:
+        return Proceed(next_phase, "NO", [f"{collection_errors} collection error(s)"])
+    failing = [e["name"] for e in entries if not e["passed"]] + list(other_failures or [])
+    if failing:
+        return Proceed(next_phase, "NO", [f"failing: {', '.join(failing)}"])
+    if len(entries) < expected:
+        return Proceed(
+            next_phase,
+            "UNDECIDED",
+            [f"only {len(entries)} of {expected} criteria ran (deselected or skipped)"],
+        )
+    bypassed = [e["required"] for e in entries if e.get("bypassed")]
+    reasons = [f"gate {', '.join(bypassed)} bypassed with --orchphase-no-gate"] if bypassed else []
+    return Proceed(next_phase, "YES", reasons)
+
+
+def mixed_sources(ctx: MetricContext) -> str | None:
+    """In a phase measured from transcripts, the places whose figures come from the log instead
+    (an estimate, or a hand-recorded figure): the decision line says the phase mixes them."""
+    accounts = ctx.accounts
+    if not accounts.measured:
+        return None
+    places = []
+    if accounts.planning is not None and (mark := origin_mark(accounts.planning.origin, True)):
+        places.append(f"shared planning ({mark})")
+    for ticket in ctx.phase.tickets:
+        usage = accounts.ticket(ticket)
+        if usage is not None and (mark := origin_mark(usage.origin, True)):
+            places.append(f"{ticket} ({mark})")
+    if not places:
+        return None
+    return "mixes measured and hand-kept figures: " + ", ".join(places)
+
+
+@dataclass
+class Adoption:
+    model: str
+    complexity: str
+    answer: str  # YES, NO or INCONCLUSIVE
+    #: tickets (clusters): each ticket counted once, by its latest run that records an outcome
+    successes: int
+    sample_size: int
+    rate: float | None
+    #: the Wilson interval of the per-ticket rate, in percent (rounded to 0.1 for display)
+    interval: tuple[float, float]
+    threshold: float
+    min_sample_size: int
+    phases: list[str]
+    tickets: list[str] = field(default_factory=list)
+    fallback: str = "sonnet"
+    #: tickets of the kind that record no fix_loops: left out of the rate
+    unrecorded: int = 0
+    rule: str = "interval"
+    confidence: float = 95.0
+    #: every recorded run, a ticket run in several phases once per phase (not the evidence)
+    run_successes: int = 0
+    runs: int = 0
+    #: further consecutive successful tickets that would make the answer YES (None: never)
+    further_needed: int | None = None
+
+    @property
+    def recommended(self) -> str:
+        return self.model if self.answer == "YES" else self.fallback
+
+    @property
+    def line(self) -> str:
+        rate = "n/a" if self.rate is None else f"{self.rate:.0f}%"
+        low, high = self.interval
+        text = (
+            f"Adopt {self.model} for {self.complexity} tickets: {self.answer} — "
+            f"{self.successes} of {self.sample_size} tickets succeeded "
+            f"({rate}, {self.confidence:g}% Wilson CI {low:.1f}–{high:.1f}%) "
+            f"against {self.threshold:.0f}% on the {self.rule} rule "
+            f"with at least {self.min_sample_size} tickets (phases {', '.join(self.phases)})"
+        )
+        if self.runs != self.sample_size:
+            text += (
+                f"; per run {self.run_successes} of {self.runs} "
+                "(a ticket run in several phases counts once, by its latest run)"
+            )
+        if self.unrecorded:
+            text += f"; {self.unrecorded} run(s) left out: no fix_loops"
+        if self.answer != "YES":
+            text += "; " + self.needed_text
+        return text
+
+    @property
+    def needed_text(self) -> str:
+        if self.further_needed is None:
+            return "no number of further successes makes it YES on the interval"
+        s, n = self.successes + self.further_needed, self.sample_size + self.further_needed
+        word = "success" if self.further_needed == 1 else "successes"
+        return f"YES after {self.further_needed} more consecutive {word} ({s} of {n})"
+
+    def to_data(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["interval"] = list(self.interval)
+        data["recommended"] = self.recommended
+        data["line"] = self.line
+        return data
+
+
+def lineage(runner: PhaseRunner, name: str) -> list[str]:
+    """The phase and, recursively, the phases it requires, oldest first (each once); a phase
+    whose files do not load is left out."""
+
+    def requires_of(phase: str) -> list[str] | None:
+        try:
+            return runner.load(phase).criteria.requires
+        except OrchphaseError:
+            return None
+
+    return requires_order(name, requires_of)
+
+
+def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> Adoption | None:
+    """Pool the tickets of ``rule.complexity`` executed on ``rule.model`` over the phase and its
+    prerequisites, each ticket once (its latest run that records an outcome: repeated runs of a
+    ticket are one cluster, not independent trials). On the interval rule the answer is YES
+    when the Wilson lower bound reaches the threshold, NO when the upper bound is below it,
+    else INCONCLUSIVE; on the point rule the rate decides. Below the minimum sample size it is
+    INCONCLUSIVE whatever the rate."""
+    rule = rule or runner.load(name).criteria.decisions.adopt_model
+    if rule is None:
+        return None
+    phases = lineage(runner, name)
+    latest: dict[str, tuple[str, bool]] = {}  # ticket id → (phase, outcome), oldest first
+    run_successes = runs = unrecorded = 0
+    for phase_name in phases:
+        phase = runner.load(phase_name)
+        for ticket_id, ticket in phase.tickets.items():
+            if ticket.complexity != rule.complexity or not model_matches(
+                ticket.model_used, rule.model
+            ):
+                continue
+            outcome = succeeded(ticket, rule.max_fix_loops)
+            if outcome is None:
+                unrecorded += 1  # no fix_loops recorded: not evidence either way, but said
+                continue
+            runs += 1
+            run_successes += outcome
+            latest.pop(ticket_id, None)  # re-inserted: the order is that of the latest runs
+            latest[ticket_id] = (phase_name, outcome)
+    n = len(latest)
+    successes = sum(ok for _, ok in latest.values())
+    exact = successes / n * 100 if n else None
+    low, high = (100 * b for b in wilson(successes, n, rule.confidence))
+    threshold = rule.min_success_rate
+    if rule.rule == "point":
+        answer = "YES" if exact is not None and exact >= threshold else "NO"
+    else:
+        answer = three_way(low, high, "min", threshold)
+    if n < rule.min_sample_size:
+        answer = "INCONCLUSIVE"
+    needed = further_needed(successes, n, "min", threshold / 100, rule.confidence)
+    if rule.rule == "point":
+        needed = _point_needed(successes, n, threshold)
+    if needed is not None:
+        needed = max(needed, rule.min_sample_size - n)
+    return Adoption(
+        model=rule.model,
+        complexity=rule.complexity,
+        answer=answer,
+        successes=successes,
+        sample_size=n,
+        rate=round(exact, 1) if exact is not None else None,
+        interval=(round(low, 1), round(high, 1)),
+        threshold=threshold,
+        min_sample_size=rule.min_sample_size,
+        phases=phases,
+        tickets=[f"{phase}:{ticket}" for ticket, (phase, _) in latest.items()],
+        fallback=rule.fallback,
+        unrecorded=unrecorded,
+        rule=rule.rule,
+        confidence=rule.confidence,
+        run_successes=run_successes,
+        runs=runs,
+        further_needed=needed,
+    )
+
+
+def _point_needed(successes: int, n: int, threshold: float) -> int | None:
+    """Further consecutive successes that bring the point rate to the threshold."""
+    if threshold >= 100:
+        return 0 if successes == n and n else None
+    more = 0
+    while (successes + more) < threshold / 100 * (n + more):
+        more += 1
+    return more
+
+
+@dataclass
+class BreakEven:
+    measure: str
+    shared_planning: float | None
+    per_ticket: float | None
+    single_agent_per_ticket: float | None
+    tickets: int | None
+    reason: str
+
+    def _fmt(self, value: float) -> str:
+        return f"${value:,.4f}" if self.measure == "usd" else f"{value:,.0f}"
+
+    @property
+    def line(self) -> str:
+        unit = "USD" if self.measure == "usd" else "tokens"
+        if self.tickets is None:
+            return f"Break-even ({unit}): {self.reason}"
+        return (
+            f"Break-even ({unit}): orchestration beats a single agent from {self.tickets} "
+            f"tickets — {self.reason}"
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        return {**asdict(self), "line": self.line}
+
+
+def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakEven:
+    """Smallest N with planning + N × per-ticket < N × single agent per ticket.
+
+    N = ⌊planning / (single − per_ticket)⌋ + 1 when a ticket costs less under orchestration.
+    """
+    ctx = runner.context(name)
+    try:
+        planning_usage = ctx.planning()
+        if planning_usage is None:
+            raise MetricUnavailable("the phase records no shared planning")
+        planning = planning_usage.measure(measure)
+        if ctx.accounts.unattributed is not None:  # nobody's ticket: overhead of the batch
+            planning += ctx.accounts.unattributed.measure(measure)
+        per_ticket = sum(ctx.ticket_usage(t).measure(measure) for t in ctx.phase.tickets) / ctx.n
+        single = ctx.baseline_figure("single_agent", measure)
+    except MetricUnavailable as exc:
+        return BreakEven(measure, None, None, None, None, f"unknown: {exc}")
+    show = BreakEven(measure, None, None, None, None, "")._fmt
+    if single <= per_ticket:
+        return BreakEven(
+            measure,
+            planning,
+            per_ticket,
+            single,
+            None,
+            f"never: a ticket costs {show(per_ticket)} under orchestration, "
+            f"a single agent {show(single)}, so shared planning is never paid back",
+        )
+    tickets = math.floor(planning / (single - per_ticket)) + 1
+    usages = [planning_usage, ctx.accounts.unattributed, *map(ctx.ticket_usage, ctx.phase.tickets)]
+    low = any(u is not None and u.is_lower_bound(measure) for u in usages)
+    return BreakEven(
+        measure,
+        planning,
+        per_ticket,
+        single,
+        tickets,
+        f"shared planning {show(planning)} / (single agent {show(single)} − "
+        f"{show(per_ticket)} per ticket)"
+        + (
+            "; from lower bounds (sub-agent output no record gives): the true break-even is "
+            "later, or never"
+            if low
+            else ""
+        ),
+    )

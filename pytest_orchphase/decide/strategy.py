@@ -1,0 +1,229 @@
+"""The next phase's model-selection file (the plan's phase-a3-strategy.yaml), filled from data.
+
+Evidence comes from the phases the target requires, recursively: the execution model per
+complexity (with the adoption decision for the cheaper model), planning and monitoring models,
+review types and costs per tier, and the expected tokens (and USD when measured) per ticket.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+from pytest_orchphase.decide.decisions import adoption, lineage
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.load.models import AdoptModel, Ticket
+from pytest_orchphase.load.phase import criteria_path
+from pytest_orchphase.metrics.registry import family, succeeded
+from pytest_orchphase.usage.value import Usage
+
+
+def strategy_path(data_root: Path, target: str) -> Path:
+    return data_root / f"phase-{target}-strategy.yaml"
+
+
+def _round(value: float) -> int:
+    return int(round(value, -2))
+
+
+def build_strategy(
+    runner: PhaseRunner, target: str, tickets: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The strategy for phase ``target`` from the data of the phases it requires.
+
+    ``tickets`` maps ticket id → complexity; by default the target's own metadata and log give
+    them, else the evidence phases' tickets of the same id.
+    """
+    criteria, _ = runner.criteria(criteria_path(runner.criteria_dir, target))
+    sources = [p for req in criteria.requires for p in lineage(runner, req)]
+    sources = list(dict.fromkeys(sources))
+    if not sources:
+        raise OrchphaseError(
+            f"phase {target} requires no phase with data, so there is no evidence to fill a "
+            "strategy from; add `requires:` to its criteria",
+            path=criteria_path(runner.criteria_dir, target),
+            field="requires",
+        )
+    contexts = [runner.context(p) for p in sources]
+    known: dict[str, str | None] = {}
+    for ctx in contexts:
+        for tid, t in ctx.phase.tickets.items():
+            known[tid] = t.complexity or known.get(tid)
+    if tickets is None:
+        try:
+            target_phase = runner.load(target)
+        except OrchphaseError as exc:  # not run yet: its tickets are not the evidence's tickets
+            raise OrchphaseError(
+                f"phase {target}'s tickets are unknown: its data does not load "
+                f"({str(exc).splitlines()[0]}); name them: orchphase strategy --for {target} "
+                "--tickets ID=mechanical|nuanced|complex,..."
+            ) from None
+        tickets = {
+            t: tk.complexity or known.get(t) or "nuanced" for t, tk in target_phase.tickets.items()
+        }
+
+    rule = criteria.decisions.adopt_model or AdoptModel()
+    decided = adoption(runner, sources[-1], rule)
+    assert decided is not None
+    # per complexity: the observed models, their success, and their own tokens per ticket
+    # per complexity: (model family, the ticket, its own usage or None when unknown)
+    observed: dict[str, list[tuple[str, Ticket, Usage | None]]] = defaultdict(list)
+    # per complexity: each ticket's latest run (model family, ticket), oldest phase first
+    latest: dict[str, dict[str, tuple[str, Ticket]]] = defaultdict(dict)
+    planning: list[Usage] = []
+    planning_models: Counter[str] = Counter()
+    monitoring: Counter[str] = Counter()
+    reviews: dict[str, list[tuple[str, Usage | None]]] = defaultdict(list)
+    shares: list[tuple[Usage, int]] = []  # each batch's planning and its number of tickets
+    for ctx in contexts:
+        phase = ctx.phase
+        if ctx.accounts.planning is not None:
+            planning.append(ctx.accounts.planning)
+            shares.append((ctx.accounts.planning, len(phase.tickets)))
+        if phase.log.shared_planning and phase.log.shared_planning.model:
+            planning_models[family(phase.log.shared_planning.model) or "unknown"] += 1
+        for tid, t in phase.tickets.items():
+            observed[t.complexity or "unknown"].append(
+                (family(t.model_used) or "unknown", t, ctx.accounts.ticket(tid))
+            )
+            for runs_of in latest.values():
+                runs_of.pop(tid, None)
+            latest[t.complexity or "unknown"][tid] = (family(t.model_used) or "unknown", t)
+            if t.monitoring and t.monitoring.model:
+                monitoring[family(t.monitoring.model) or "unknown"] += 1
+            if t.review and t.review.tier:
+                reviews[t.review.tier].append(
+                    (t.review.type or "unknown", ctx.accounts.stage(tid, "review"))
+                )
+
+    def choice(complexity: str) -> dict[str, Any]:
+        runs = observed.get(complexity, [])
+        if complexity == rule.complexity:
+            return {
+                "model": decided.recommended,
+                "rationale": decided.line,
+                "success_rate": decided.rate,
+                "sample_size": decided.sample_size,
+            }
+        if not runs:
+            return {
+                "model": rule.fallback,
+                "rationale": f"no {complexity} ticket in {', '.join(sources)}: the proven default",
+                "success_rate": None,
+                "sample_size": 0,
+            }
+        # a ticket run in several phases is one ticket: its latest run counts (as in adoption)
+        ticket_runs = latest[complexity]
+        model, count = Counter(m for m, _ in ticket_runs.values()).most_common(1)[0]
+        ok = [
+            succeeded(t, rule.max_fix_loops) is True for m, t in ticket_runs.values() if m == model
+        ]
+        rate = round(sum(ok) / len(ok) * 100, 1)
+        return {
+            "model": model,
+            "rationale": f"{sum(ok)} of {len(ok)} {complexity} tickets on "
+            f"{model} succeeded with at most {rule.max_fix_loops} fix loop(s) in "
+            f"{', '.join(sources)} (each ticket once, by its latest run)",
+            "success_rate": rate,
+            "sample_size": count,
+        }
+
+    complexities: list[str] = ["mechanical", "nuanced", "complex"]
+    execution: dict[str, dict[str, Any]] = {
+        c: choice(c)
+        for c in complexities
+        if c in observed or c in tickets.values() or c == rule.complexity
+    }
+
+    def expected(complexity: str) -> tuple[float | None, float | None]:
+        model = execution.get(complexity, {}).get("model")
+        known = {c: [(m, u) for m, _, u in rows if u is not None] for c, rows in observed.items()}
+        runs = [u for m, u in known.get(complexity, []) if m == model] or [
+            u for _, u in known.get(complexity, [])
+        ]
+        if not runs:
+            runs = [u for values in known.values() for _, u in values]
+        if not runs:
+            return None, None
+        usd = [u.usd for u in runs]
+        return mean(u.total for u in runs), (
+            mean(v for v in usd if v is not None) if all(v is not None for v in usd) else None
+        )
+
+    # The planning share of a ticket, in tokens and in USD alike (USD unknown when any batch's
+    # planning was not priced: a share left out would make the estimate look cheaper).
+    share_tokens = mean(u.total / n for u, n in shares) if shares else 0.0
+    share_usd: float | None = 0.0
+    if shares:
+        planning_usd = [u.usd for u, _ in shares]
+        share_usd = (
+            mean(v / n for v, (_, n) in zip(planning_usd, shares, strict=True) if v is not None)
+            if all(v is not None for v in planning_usd)
+            else None
+        )
+    costs: dict[str, Any] = {}
+    total_tokens = 0.0
+    usd_parts: list[float | None] = []
+    for tid, complexity in tickets.items():
+        tokens, usd = expected(complexity)
+        if tokens is None:
+            costs[tid] = {"complexity": complexity, "tokens": None, "usd": None}
+            continue
+        costs[tid] = {
+            "complexity": complexity,
+            "model": execution[complexity]["model"],
+            "tokens": _round(tokens + share_tokens),
+            "usd": None if usd is None or share_usd is None else usd + share_usd,
+        }
+        total_tokens += tokens + share_tokens
+        usd_parts.append(costs[tid]["usd"])
+    costs["total"] = {
+        "tokens": _round(total_tokens),
+        "usd": sum(u for u in usd_parts if u is not None)
+        if usd_parts and all(u is not None for u in usd_parts)
+        else None,
+    }
+
+    return {
+        "phase": target,
+        "tickets": list(tickets),
+        "evidence": sources,
+        "model_selection": {
+            "planning": {
+                "model": planning_models.most_common(1)[0][0] if planning_models else "sonnet",
+                "tokens_per_batch": _round(mean(u.total for u in planning)) if planning else None,
+            },
+            "execution": execution,
+            "monitoring": monitoring.most_common(1)[0][0] if monitoring else "haiku",
+            "review": {
+                tier: {
+                    "type": Counter(t for t, _ in rows).most_common(1)[0][0],
+                    "tokens": _round(mean(u.total for _, u in rows if u))
+                    if any(u for _, u in rows)
+                    else None,
+                    "tickets": len(rows),
+                }
+                for tier, rows in sorted(reviews.items())
+            },
+        },
+        "estimated_costs": costs,
+        "batching": {
+            "shared_planning": True,
+            "planning_tokens_per_ticket": _round(share_tokens),
+            "planning_usd_per_ticket": share_usd,
+        },
+    }
+
+
+def strategy_yaml(strategy: dict[str, Any]) -> str:
+    import yaml
+
+    header = (
+        f"# Strategy for phase {strategy['phase']}, filled by `orchphase strategy` from the data\n"
+        f"# of {', '.join(strategy['evidence'])}. Per-ticket tokens include the shared planning\n"
+        "# share; USD is null where the evidence was not measured from transcripts.\n"
+    )
+    return header + yaml.safe_dump(strategy, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,1 @@
+"""Criterion + metrics → verdict; declared totals recomputed; one run's evaluation."""

@@ -1,0 +1,245 @@
+"""Loads phases once per run, evaluates their criteria and gates. Plain Python, no pytest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.evaluate.declared import Mismatch, declared_mismatches
+from pytest_orchphase.evaluate.verdict import Verdict, check, evaluate
+from pytest_orchphase.load.models import Baseline, CriteriaFile, Criterion, TicketFilter
+from pytest_orchphase.load.phase import (
+    Phase,
+    known_phases,
+    load_baselines,
+    load_criteria,
+    load_phase,
+)
+from pytest_orchphase.load.yamlio import Document
+from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry, model_matches
+from pytest_orchphase.usage.accounts import hand_accounts
+from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One test item: a criterion for the phase, or for one ticket."""
+
+    index: int
+    criterion: Criterion
+    ticket: str | None
+    empty_filter: bool = False
+
+    @property
+    def name(self) -> str:
+        if self.criterion.for_each != "ticket":
+            return self.criterion.id
+        return f"{self.criterion.id}[{self.ticket if self.ticket else 'no matching ticket'}]"
+
+
+#: What a gate re-evaluates: the required phase's YAML criteria from its data, through its own
+#: gates. Python checks run beside that phase's criteria are not re-run: they count only in
+#: that phase's own run.
+GATE_COVERS = "YAML criteria only; its Python checks count in its own run"
+
+
+@dataclass
+class GateResult:
+    phase: str
+    passed: bool
+    failing: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.error:
+            return f"phase {self.phase} cannot be evaluated: {self.error}"
+        if self.passed:
+            return f"phase {self.phase} passed all its criteria ({GATE_COVERS})"
+        return f"phase {self.phase} failed: {', '.join(self.failing)}"
+
+
+def _matches(flt: TicketFilter | None, ticket_id: str, phase: Phase) -> bool:
+    if flt is None:
+        return True
+    ticket = phase.tickets[ticket_id]
+    if flt.tickets is not None and ticket_id not in flt.tickets:
+        return False
+    if flt.execution_model is not None and not model_matches(
+        ticket.model_used, flt.execution_model
+    ):
+        return False
+    if flt.complexity is not None and ticket.complexity != flt.complexity:
+        return False
+    return not (
+        flt.review_tier is not None
+        and (ticket.review is None or ticket.review.tier != flt.review_tier)
+    )
+
+
+class PhaseRunner:
+    """Phases by name, each loaded and checked once; verdicts and gates computed from data."""
+
+    def __init__(
+        self,
+        criteria_dir: Path,
+        data_root: Path,
+        registry: Registry = REGISTRY,
+        prices: Path | None = None,
+    ) -> None:
+        self.criteria_dir = criteria_dir
+        self.data_root = data_root
+        self.registry = registry
+        self.prices = prices
+        self._phases: dict[str, Phase] = {}
+        self._measured: dict[str, Measured | None] = {}
+        self._measure_errors: dict[str, OrchphaseError] = {}
+        self._mismatches: dict[str, list[Mismatch]] = {}
+        self._criteria: dict[Path, tuple[CriteriaFile, Document]] = {}
+        self._criteria_errors: dict[Path, OrchphaseError] = {}
+        self._baselines: dict[str, Baseline] | None = None
+        self._contexts: dict[str, MetricContext] = {}
+        self._gates: dict[str, GateResult] = {}
+        self._open_gates: set[str] = set()
+        self._known = set(known_phases(criteria_dir))
+
+    def criteria(self, path: Path) -> tuple[CriteriaFile, Document]:
+        """A criteria file, read and validated once per run (the gate graph, the phases, the
+        next-phase lookup and the comparison all ask for them)."""
+        if path in self._criteria_errors:  # a file that fails is read once too, not per caller
+            raise self._criteria_errors[path]
+        if path not in self._criteria:
+            try:
+                self._criteria[path] = load_criteria(path)
+            except OrchphaseError as exc:
+                self._criteria_errors[path] = exc
+                raise
+        return self._criteria[path]
+
+    def baselines(self) -> dict[str, Baseline]:
+        if self._baselines is None:
+            self._baselines = load_baselines(self.criteria_dir)
+        return self._baselines
+
+    def load(self, name: str) -> Phase:
+        """Load, validate and check a phase (raises :class:`OrchphaseError` for bad input)."""
+        if name not in self._phases:
+            phase = load_phase(
+                self.criteria_dir,
+                self.data_root,
+                name,
+                load=self.criteria,
+                shared_baselines=self.baselines(),
+            )
+            doc = phase.criteria_doc
+            for i, req in enumerate(phase.criteria.requires):
+                if req not in self._known:
+                    raise doc.error(
+                        f"requires unknown phase {req!r}; "
+                        f"known phases: {', '.join(sorted(self._known))}",
+                        ("requires", i),
+                    )
+            for i, criterion in enumerate(phase.criteria.criteria):
+                named = (
+                    criterion.where.tickets if criterion.where and criterion.where.tickets else []
+                )
+                strangers = [t for t in named if t not in phase.tickets]
+                if strangers:
+                    raise doc.error(
+                        f"ticket(s) {', '.join(strangers)} are not in this phase "
+                        f"({', '.join(phase.tickets)})",
+                        ("criteria", i, "where", "tickets"),
+                    )
+                check(
+                    criterion,
+                    i,
+                    doc,
+                    baselines=set(phase.baselines),
+                    phases=self._known,
+                    registry=self.registry,
+                )
+            self._phases[name] = phase
+        return self._phases[name]
+
+    def measured(self, name: str) -> Measured | None:
+        """The phase's measured usage (transcripts are read here, once, never at collection);
+        a failure is kept too, so a broken transcript is read once, not once per item."""
+        if name in self._measure_errors:
+            raise self._measure_errors[name]
+        if name not in self._measured:
+            try:
+                self._measured[name] = measure_phase(self.load(name), self.prices)
+            except OrchphaseError as exc:
+                self._measure_errors[name] = exc
+                raise
+        return self._measured[name]
+
+    def context(self, name: str) -> MetricContext:
+        if name not in self._contexts:
+            phase = self.load(name)
+            measured = self.measured(name)
+            accounts = measured_accounts(phase, measured) if measured else hand_accounts(phase)
+            self._contexts[name] = MetricContext(
+                phase=phase, accounts=accounts, others=self.context
+            )
+        return self._contexts[name]
+
+    def measured_if_read(self, name: str) -> Measured | None:
+        """Measured usage only if this process already read it (the summary never scans)."""
+        return self._measured.get(name)
+
+    def items(self, name: str) -> list[ItemSpec]:
+        phase = self.load(name)
+        out: list[ItemSpec] = []
+        for index, criterion in enumerate(phase.criteria.criteria):
+            if criterion.for_each != "ticket":
+                out.append(ItemSpec(index, criterion, None))
+                continue
+            tickets = [t for t in phase.tickets if _matches(criterion.where, t, phase)]
+            if not tickets:
+                out.append(ItemSpec(index, criterion, None, empty_filter=True))
+            out.extend(ItemSpec(index, criterion, t) for t in tickets)
+        return out
+
+    def verdict(self, name: str, spec: ItemSpec) -> Verdict:
+        if spec.empty_filter:
+            where = (
+                spec.criterion.where.model_dump(exclude_none=True) if spec.criterion.where else {}
+            )
+            return Verdict(
+                passed=False,
+                metric=spec.criterion.metric or "",
+                error=f"no ticket matches where: {where}",
+            )
+        return evaluate(
+            spec.criterion, self.context(name), spec.ticket, self.context, self.registry
+        )
+
+    def mismatches(self, name: str) -> list[Mismatch]:
+        """Declared totals that differ from the computed ones (collection and reports ask)."""
+        if name not in self._mismatches:
+            self._mismatches[name] = declared_mismatches(self.load(name))
+        return self._mismatches[name]
+
+    def gate(self, name: str) -> GateResult:
+        """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates."""
+        if name in self._open_gates:  # a cycle: callers check the graph first; never recurse
+            return GateResult(name, False, error=f"phase {name} requires itself through a cycle")
+        if name not in self._gates:
+            self._open_gates.add(name)
+            try:
+                phase = self.load(name)
+                failing = [
+                    f"phase-gate[{req}]"
+                    for req in phase.criteria.requires
+                    if not self.gate(req).passed
+                ]
+                failing += [
+                    spec.name for spec in self.items(name) if not self.verdict(name, spec).passed
+                ]
+                self._gates[name] = GateResult(name, not failing, failing)
+            except OrchphaseError as exc:
+                self._gates[name] = GateResult(name, False, error=str(exc))
+            finally:
+                self._open_gates.discard(name)
+        return self._gates[name]

@@ -1,0 +1,1 @@
+"""The user's files, read safely into validated models that remember their YAML lines."""

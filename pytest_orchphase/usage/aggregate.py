@@ -1,0 +1,186 @@
+"""Sums of a scan's calls per model, per agent or per session, with their dollar cost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pytest_orchphase.usage.records import TOKEN_FIELDS, AgentInfo, ApiCall, Scan
+from pytest_orchphase.usage.value import Usage
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.pricing import PriceTable
+
+MAIN_AGENT = "main"
+
+
+@dataclass
+class Totals:
+    """Token sums, call count and cost of a group of calls."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    calls: int = 0
+    #: Cost of the priced calls only.
+    priced_usd: float = 0.0
+    #: Calls whose model has no price: the group's cost is then unknown.
+    unpriced_calls: int = 0
+    models: list[str] = field(default_factory=list)
+    unpriced_models: list[str] = field(default_factory=list)
+    #: Calls whose output count is a placeholder no record corrects (see ApiCall.output_exact).
+    inexact_output_calls: int = 0
+    #: Why the priced cost may be below the bill (from calls priced from under-pricing sources).
+    cost_lower_bound: list[str] = field(default_factory=list)
+
+    def add(self, call: ApiCall, cost: float | None) -> None:
+        self.input_tokens += call.input_tokens
+        self.output_tokens += call.output_tokens
+        self.cache_creation_input_tokens += call.cache_creation_input_tokens
+        self.cache_read_input_tokens += call.cache_read_input_tokens
+        self.calls += 0 if call.surplus else 1
+        if not call.output_exact:
+            self.inexact_output_calls += 1
+        for why in (call.cost_lower_bound, call.tier_unknown):
+            if why and why not in self.cost_lower_bound:
+                self.cost_lower_bound.append(why)
+        if cost is None:
+            self.unpriced_calls += 1
+            if call.model not in self.unpriced_models:
+                self.unpriced_models.append(call.model)
+        else:
+            self.priced_usd += cost
+        if call.model not in self.models:
+            self.models.append(call.model)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """``None`` when any call of the group has no price (never a silent $0)."""
+        return None if self.unpriced_calls else self.priced_usd
+
+    @property
+    def output_lower_bound(self) -> bool:
+        """True when the output count (and so the cost) is only a lower bound."""
+        return self.inexact_output_calls > 0
+
+    def lower_bound_notes(self) -> list[str]:
+        notes = []
+        if self.output_lower_bound:
+            notes.append(
+                f"{self.inexact_output_calls} sub-agent call(s) record only a placeholder "
+                "output count that no record read corrects"
+            )
+        return notes + self.cost_lower_bound
+
+    def usage(self) -> Usage:
+        """The group as a phase's measured usage (four token kinds, cost or why it is unknown;
+        which figures are only lower bounds)."""
+        bounds: set[str] = set()
+        if self.output_lower_bound:
+            bounds |= {"output", "total", "usd"}
+        if self.cost_lower_bound:
+            bounds.add("usd")
+        return Usage.measured(
+            input=self.input_tokens,
+            output=self.output_tokens,
+            cache_write=self.cache_creation_input_tokens,
+            cache_read=self.cache_read_input_tokens,
+            usd=self.cost_usd,
+            usd_note="; ".join(f"model {m!r} has no price" for m in self.unpriced_models),
+            lower_bounds=frozenset(bounds),
+            lower_bound_note="; ".join(self.lower_bound_notes()),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: getattr(self, name) for name in TOKEN_FIELDS}
+        cost = self.cost_usd
+        out["cost_usd"] = None if cost is None else round(cost, 10)
+        out["calls"] = self.calls
+        out["lower_bounds"] = sorted(self.usage().lower_bounds)
+        return out
+
+
+Costed = list[tuple[ApiCall, "float | None"]]
+
+
+def price_calls(scan: Scan, prices: PriceTable) -> Costed:
+    """Each call with its cost (``None`` for an unknown model), computed once; a call in a tier
+    whose rates are unpublished is marked (its cost is then a lower bound)."""
+    for call in scan.calls:
+        call.tier_unknown = prices.lower_bound_reason(call)
+    return [(call, prices.cost(call)) for call in scan.calls]
+
+
+def group(costed: Costed, key: Callable[[ApiCall], Hashable]) -> dict[Hashable, Totals]:
+    out: dict[Hashable, Totals] = {}
+    for call, cost in costed:
+        out.setdefault(key(call), Totals()).add(call, cost)
+    return out
+
+
+def total(costed: Costed) -> Totals:
+    out = Totals()
+    for call, cost in costed:
+        out.add(call, cost)
+    return out
+
+
+def by_model(costed: Costed) -> dict[str, Totals]:
+    return {str(k): v for k, v in sorted(group(costed, lambda c: c.model).items())}
+
+
+def by_session(costed: Costed) -> dict[str, Totals]:
+    groups = group(costed, lambda c: c.session_id or "")
+    return {str(k): v for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))}
+
+
+@dataclass
+class AgentRow:
+    """One agent of one session (``agent_id`` "main" for the session itself)."""
+
+    agent_id: str
+    session_id: str | None
+    totals: Totals
+    info: AgentInfo | None
+    compaction: bool
+
+    def as_json(self) -> dict[str, Any]:
+        info = self.info
+        out: dict[str, Any] = {
+            "agent_id": self.agent_id,
+            "session_id": self.session_id,
+            "tool_use_id": info.tool_use_id if info else None,
+            "tool_name": info.tool_name if info else None,
+            "subagent_type": info.subagent_type if info else None,
+            "description": info.description if info else None,
+            "requested_model": info.requested_model if info else None,
+            "status": info.status if info else None,
+            "background": info.background if info else False,
+            "resolved_model": info.resolved_model if info else None,
+            "compaction": self.compaction,
+            "models": list(self.totals.models),
+        }
+        out.update(self.totals.as_json())
+        return out
+
+
+def by_agent(costed: Costed, scan: Scan) -> list[AgentRow]:
+    """Rows per (session, agent), main sessions included, in order of first call."""
+    rows: dict[tuple[str | None, str], AgentRow] = {}
+    for call, cost in costed:
+        agent = call.agent_id or MAIN_AGENT
+        key = (call.session_id, agent)
+        row = rows.get(key)
+        if row is None:
+            row = AgentRow(
+                agent_id=agent,
+                session_id=call.session_id,
+                totals=Totals(),
+                info=scan.agents.get(agent),
+                compaction=call.compaction,
+            )
+            rows[key] = row
+        row.totals.add(call, cost)
+    return list(rows.values())

@@ -1,0 +1,510 @@
+"""Measured usage of a phase: its sessions scanned, each call attributed to planning, a ticket's
+stage, or "unattributed" (shown, never dropped), and priced.
+
+Sessions first. A *main* session is one whose own calls are not a sub-agent's. Exactly one main
+session is the **lead**: the one metadata.yaml names with ``lead: true``, else the only main
+session, else the only one that spawned sub-agents. Every other main session is a worker:
+
+1. named with ``ticket`` (and ``stage``) in metadata.yaml: all of its calls go there;
+2. else its first prompt names exactly one of the phase's tickets: all of it goes to that ticket;
+3. else it is unattributed (and with no lead found, so is every main session).
+
+Then calls, in order:
+
+1. a call of a session named with ``ticket``: that ticket (and stage);
+2. the lead's own calls, and its context compaction: shared planning;
+3. a sub-agent listed in a stage's ``agents.agent_ids``;
+4. a sub-agent whose Task description matches a stage's ``agents.description_pattern``;
+5. a sub-agent whose Task description (else prompt) names exactly one of the phase's tickets: that
+   ticket, at the stage its description suggests (review, monitor, branch, fix, merge/PR/push),
+   else implementation;
+6. a worker session's own calls, and its sub-agents not placed above: the worker's ticket;
+7. anything else: unattributed.
+
+A ticket with no measured usage while some usage is unattributed is unknown (its work may be
+there), never counted from its estimate on top; so is shared planning when no lead was found.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_orchphase.errors import OrchphaseError, display, resolve_path
+from pytest_orchphase.load.models import SessionSpec
+from pytest_orchphase.load.pattern import LinearPattern, compile_linear
+from pytest_orchphase.load.phase import PLANNING, Phase, stage_places
+from pytest_orchphase.usage.accounts import Accounts, hand_accounts
+from pytest_orchphase.usage.value import Usage, total_of
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
+
+TRANSCRIPTS_DIR = "transcripts"
+SOURCE = "a transcript .jsonl, a folder of them, or a headless result"
+# Words (whole words, case-insensitive) in a Task description that name its stage.
+STAGE_WORDS = (
+    (re.compile(r"\breview(s|ed|ing)?\b", re.I), "review"),
+    (re.compile(r"\bmonitor(s|ed|ing)?\b", re.I), "monitoring"),
+    (re.compile(r"\bbranch(es)?\b", re.I), "branch_creation"),
+    (re.compile(r"\bfix(es|ed|ing)?\b", re.I), "fix"),
+    (
+        re.compile(r"\b(finali[sz](e|es|ed|ing|ation)|merge|pull request|create pr)\b", re.I),
+        "finalization",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class AgentAttribution:
+    agent_id: str
+    session_id: str | None
+    description: str | None
+    ticket: str | None
+    stage: str | None
+    how: str
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class SessionAttribution:
+    """A main session and where its own calls went."""
+
+    session_id: str
+    #: "lead", "ticket" (a worker attributed to a ticket) or "unattributed"
+    role: str
+    ticket: str | None
+    how: str
+
+
+@dataclass
+class Measured:
+    """What the transcripts say the phase spent, by place."""
+
+    planning: Usage | None = None
+    #: Why shared planning is unknown (no lead session found while main sessions are unplaced).
+    planning_unknown: str | None = None
+    sessions: list[SessionAttribution] = field(default_factory=list)
+    stages: dict[str, dict[str, Usage]] = field(default_factory=dict)
+    whole: dict[str, Usage] = field(default_factory=dict)
+    unattributed: Usage | None = None
+    #: (ticket or "", stage or "shared_planning" or "", model) → usage, for reports and charts
+    by_model: dict[tuple[str, str, str], Usage] = field(default_factory=dict)
+    agents: list[AgentAttribution] = field(default_factory=list)
+    #: context compaction of the lead session: part of ``planning``, shown on its own
+    compaction: Usage | None = None
+    files: int = 0
+    malformed_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def tickets(self) -> set[str]:
+        return set(self.stages) | set(self.whole)
+
+
+def session_specs(phase: Phase) -> list[tuple[SessionSpec, int]]:
+    out: list[tuple[SessionSpec, int]] = []
+    for i, entry in enumerate(phase.metadata.sessions):
+        spec = SessionSpec(session=entry) if isinstance(entry, str) else entry
+        if isinstance(entry, str) and ("/" in entry or entry.endswith((".jsonl", ".json"))):
+            spec = SessionSpec(path=entry)
+        out.append((spec, i))
+    return out
+
+
+def has_sources(phase: Phase) -> bool:
+    return bool(phase.metadata.sessions) or (phase.data_dir / TRANSCRIPTS_DIR).is_dir()
+
+
+def _resolve(
+    phase: Phase, spec: SessionSpec, index: int, config_dirs: Sequence[Path] | None
+) -> Path:
+    from pytest_orchphase.usage.sources.claude_code import resolve_session
+
+    doc = phase.metadata_doc
+    if spec.path is not None:
+        problem = "not found"
+        try:
+            path = resolve_path(phase.data_dir / spec.path)
+            found = path.exists()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a symlink loop
+            found = False
+            if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+                problem = f"is a symbolic link loop ({exc.strerror})"
+        if not found:
+            raise doc.error(
+                f"session file {spec.path} {problem} (relative to {display(phase.data_dir)}); "
+                f"expected {SOURCE}",
+                ("sessions", index),
+            )
+        return path
+    try:
+        return resolve_session(spec.session or "", config_dirs)
+    except OrchphaseError as exc:
+        raise doc.error(exc.message, ("sessions", index)) from None
+
+
+def _scan(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
+    """Scan every source once; each named source must hold at least one intact line.
+
+    A source that is a pipe or a device, a folder with no transcript, or files of which not one
+    line could be read (garbage, binary, not UTF-8, wrong field types) would otherwise leave the
+    phase measured from nothing while its criteria fall back to estimates: an error instead, at
+    the source's ``sessions`` entry in metadata.yaml.
+    """
+    from pytest_orchphase.usage.sources.claude_code import expand_paths, scan_files
+
+    indexes = [i for _, i in session_specs(phase)]
+
+    def fail(n: int, message: str) -> OrchphaseError:
+        """At the source's ``sessions`` entry; the ``transcripts/`` folder has none."""
+        if n < len(indexes):
+            return phase.metadata_doc.error(message, ("sessions", indexes[n]))
+        return OrchphaseError(message, path=roots[n][0])
+
+    sources: list[list[Path]] = []
+    for n, (root, _) in enumerate(roots):
+        try:
+            files = expand_paths([root])
+        except OrchphaseError as exc:
+            where = f"{display(exc.path)}: " if exc.path else ""
+            raise fail(n, where + exc.message) from None
+        if not files:
+            raise fail(
+                n,
+                f"{display(root)} holds no transcript (.jsonl, .ndjson or .json headless result); "
+                f"expected {SOURCE}",
+            )
+        sources.append(files)
+    unique: dict[Path, Path] = {}
+    for files in sources:
+        for f in files:
+            unique.setdefault(resolve_path(f), f)
+    scan = scan_files(list(unique.values()))
+    unreadable = {resolve_path(f) for f in scan.unreadable}
+    for n, files in enumerate(sources):
+        if all(resolve_path(f) in unreadable for f in files):
+            first = next((w for w in scan.warnings if w.startswith(str(files[0]))), "")
+            detail = f" (first: {first.replace(str(files[0]), display(files[0]))})" if first else ""
+            raise fail(
+                n,
+                f"{display(files[0])}{' and others' if len(files) > 1 else ''}: not one intact "
+                f"line{detail}; expected Claude Code transcript lines (a JSON object each) "
+                "or a headless result",
+            )
+    return scan
+
+
+def infer_stage(text: str) -> str:
+    """The stage a Task description names by a whole word, else implementation."""
+    return next((stage for word, stage in STAGE_WORDS if word.search(text)), "implementation")
+
+
+def _ticket_named(text: str | None, tickets: Sequence[str]) -> list[str]:
+    if not text:
+        return []
+    return [
+        t
+        for t in tickets
+        if re.search(rf"(?<![A-Za-z0-9]){re.escape(t)}(?![A-Za-z0-9])", text, re.IGNORECASE)
+    ]
+
+
+def _within(path: Path | None, root: Path) -> bool:
+    if path is None:
+        return False
+    if path == root:
+        return True
+    folder = root.with_suffix("") if root.suffix == ".jsonl" else root
+    return folder == path or folder in path.parents
+
+
+def measure_phase(
+    phase: Phase, prices: Path | None = None, config_dirs: Sequence[Path] | None = None
+) -> Measured | None:
+    """Scan the phase's sessions and attribute their usage; ``None`` when it names none."""
+    if not has_sources(phase):
+        return None
+    from pytest_orchphase.usage.aggregate import Totals, price_calls
+    from pytest_orchphase.usage.pricing import PriceTable, UnknownModelWarning
+
+    roots: list[tuple[Path, SessionSpec | None]] = [
+        (_resolve(phase, spec, i, config_dirs), spec) for spec, i in session_specs(phase)
+    ]
+    folder = phase.data_dir / TRANSCRIPTS_DIR
+    if folder.is_dir():
+        roots.append((resolve_path(folder), None))
+    for spec, i in session_specs(phase):
+        if spec.ticket is not None and spec.ticket not in phase.tickets:
+            raise phase.metadata_doc.error(
+                f"ticket {spec.ticket!r} is not one of this phase's tickets "
+                f"({', '.join(phase.tickets)})",
+                ("sessions", i, "ticket"),
+            )
+    scan = _scan(phase, roots)
+    table = PriceTable.load(prices)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings
+        costed = price_calls(scan, table)
+
+    links: dict[str, tuple[str, str]] = {}
+    patterns: list[tuple[LinearPattern, str, str]] = []
+    for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
+        if st.agents is None:
+            continue
+        for agent in st.agents.agent_ids:
+            links[agent] = (ticket, stage)
+        if st.agents.description_pattern:
+            patterns.append((compile_linear(st.agents.description_pattern), ticket, stage))
+
+    spec_of = _Owners(roots)
+    sessions = _place_sessions(phase, spec_of, scan)
+    worker = {a.session_id: a.ticket for a in sessions if a.role == "ticket"}
+    lead = next((a.session_id for a in sessions if a.role == "lead"), None)
+
+    # One pass: each call's place, summed per place, per place and model, per sub-agent.
+    per_place: dict[tuple[str, str], Totals] = defaultdict(Totals)
+    per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
+    per_agent: dict[str, Totals] = defaultdict(Totals)
+    agent_place: dict[str, tuple[str, str, str]] = {}
+    compaction = Totals()
+    tickets = list(phase.tickets)
+    for call, cost in costed:
+        place: tuple[str, str]
+        owner = spec_of(call)
+        session = _session_key(call)
+        if owner is not None and owner.ticket:
+            place = (owner.ticket, owner.stage or "")
+        elif call.agent_id is None or call.compaction:
+            place = ("", PLANNING) if session == lead else (worker.get(session) or "", "")
+            if call.compaction and place == ("", PLANNING):
+                compaction.add(call, cost)  # the lead's compaction, shown apart from planning
+        else:
+            agent = call.agent_id
+            if agent not in agent_place:
+                agent_place[agent] = _attribute(
+                    agent, scan.agents.get(agent), links, patterns, tickets
+                )
+                if not agent_place[agent][0] and worker.get(session):
+                    agent_place[agent] = (
+                        worker[session] or "",
+                        "",
+                        f"spawned by {worker[session]}'s worker session",
+                    )
+            place = agent_place[agent][:2]
+            per_agent[agent].add(call, cost)
+        per_place[place].add(call, cost)
+        model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
+        per_model[model_place].add(call, cost)
+
+    measured = Measured(
+        files=scan.files,
+        malformed_lines=scan.malformed_lines,
+        warnings=list(scan.warnings),
+        sessions=sessions,
+    )
+    if lead is None and any(a.role == "unattributed" for a in sessions):
+        measured.planning_unknown = (
+            f"no lead session among {len(sessions)} main sessions "
+            f"({', '.join(a.session_id for a in sessions)}): shared planning may be in any of "
+            "them; name the lead in metadata.yaml (sessions: - {session: ID, lead: true})"
+        )
+    measured.by_model = {key: totals.usage() for key, totals in per_model.items()}
+    measured.compaction = compaction.usage() if compaction.calls else None
+    for (ticket, stage), totals in per_place.items():
+        usage = totals.usage()
+        if stage == PLANNING:
+            measured.planning = usage
+        elif ticket == "" and stage == "":
+            measured.unattributed = usage
+        elif stage == "":
+            measured.whole[ticket] = usage
+        else:
+            measured.stages.setdefault(ticket, {})[stage] = usage
+    for agent, totals in per_agent.items():
+        info = scan.agents.get(agent)
+        ticket, stage, how = agent_place[agent]
+        measured.agents.append(
+            AgentAttribution(
+                agent,
+                info.session_id if info else None,
+                info.description if info else None,
+                ticket or None,
+                stage or None,
+                how,
+                totals.usage(),
+            )
+        )
+    for model, count in sorted(table.unknown_models.items()):
+        measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
+    return measured
+
+
+def _session_key(call: ApiCall) -> str:
+    """The main session a call belongs to (a sub-agent's calls carry its parent's id)."""
+    return call.session_id or f"file:{call.path}"
+
+
+class _Owners:
+    """The ``sessions:`` entry a call's file belongs to, looked up once per file (not once per
+    call: a phase has far more calls than files)."""
+
+    def __init__(self, roots: list[tuple[Path, SessionSpec | None]]) -> None:
+        self.roots = [(root, spec) for root, spec in roots if spec is not None]
+        self.by_path: dict[Path | None, SessionSpec | None] = {}
+
+    def __call__(self, call: ApiCall) -> SessionSpec | None:
+        path = call.path
+        if path not in self.by_path:
+            self.by_path[path] = next(
+                (spec for root, spec in self.roots if _within(path, root)), None
+            )
+        return self.by_path[path]
+
+
+def _place_sessions(phase: Phase, spec_of: _Owners, scan: Scan) -> list[SessionAttribution]:
+    """Every main session's role: the lead, a worker of one ticket, or unattributed."""
+    mains: dict[str, None] = {}  # in call order: reports list them as they ran
+    named_lead: set[str] = set()
+    for call in scan.calls:
+        if call.agent_id is not None:
+            continue  # a sub-agent's calls carry its parent's session id
+        spec = spec_of(call)
+        if spec is not None and spec.ticket:
+            continue
+        session = _session_key(call)
+        mains.setdefault(session)
+        if spec is not None and spec.lead:
+            named_lead.add(session)
+    if len(named_lead) > 1:
+        index = next(i for spec, i in session_specs(phase) if spec.lead)
+        raise phase.metadata_doc.error(
+            f"the sessions named `lead: true` hold {len(named_lead)} main sessions "
+            f"({', '.join(sorted(named_lead))}); name exactly one lead",
+            ("sessions", index, "lead"),
+        )
+    spawners = {
+        info.session_id
+        for info in scan.agents.values()
+        if info.tool_name is not None and info.session_id in mains
+    }
+    lead, how = None, ""
+    if named_lead:
+        lead, how = next(iter(named_lead)), "named lead: true in metadata.yaml"
+    elif len(mains) == 1:
+        lead, how = next(iter(mains)), "the only main session"
+    elif len(spawners) == 1:
+        lead = next(iter(spawners))
+        how = "the only main session that spawned sub-agents"
+    tickets = list(phase.tickets)
+    out: list[SessionAttribution] = []
+    for session in mains:
+        if session == lead:
+            out.append(SessionAttribution(session, "lead", None, how))
+            continue
+        prompt = scan.first_prompts.get(session)
+        named = _ticket_named(prompt, tickets)
+        if len(named) == 1:
+            out.append(
+                SessionAttribution(session, "ticket", named[0], "ticket id in its first prompt")
+            )
+        elif named:
+            out.append(
+                SessionAttribution(
+                    session,
+                    "unattributed",
+                    None,
+                    f"its first prompt names several tickets ({', '.join(named)})",
+                )
+            )
+        else:
+            why = "its first prompt names no ticket" if prompt else "no first prompt found"
+            if lead is None:
+                why += "; and no lead session could be told apart"
+            out.append(SessionAttribution(session, "unattributed", None, why))
+    return out
+
+
+def _attribute(
+    agent_id: str,
+    info: object,
+    links: dict[str, tuple[str, str]],
+    patterns: list[tuple[LinearPattern, str, str]],
+    tickets: list[str],
+) -> tuple[str, str, str]:
+    from pytest_orchphase.usage.sources.claude_code import AgentInfo
+
+    if agent_id in links:
+        ticket, stage = links[agent_id]
+        return ticket, stage, "agents.agent_ids"
+    description = info.description if isinstance(info, AgentInfo) else None
+    prompt = info.prompt if isinstance(info, AgentInfo) else None
+    for pattern, ticket, stage in patterns:
+        if description and pattern.search(description):
+            return ticket, stage, "agents.description_pattern"
+    for text, where in ((description, "description"), (prompt, "prompt")):
+        named = _ticket_named(text, tickets)
+        if len(named) == 1:
+            return named[0], infer_stage(description or ""), f"ticket id in Task {where}"
+        if len(named) > 1:
+            return "", "", f"Task {where} names several tickets ({', '.join(named)})"
+    return "", "", "no mapping and no ticket id in the Task"
+
+
+def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
+    """The phase's accounts with measured usage winning over the log's figures, place by place.
+
+    A ticket with any measured usage is counted from measurement alone (its hand figures stay as
+    the estimates to compare with); a stage of such a ticket with no measured usage is unknown.
+    """
+    hand = hand_accounts(phase)
+    stages: dict[str, dict[str, Usage]] = {}
+    flat: dict[str, Usage] = {}
+    unknown: dict[str, str] = {}
+    unplaced = [a for a in measured.agents if a.ticket is None and a.stage is None]
+    loose = [a for a in measured.sessions if a.role == "unattributed"]
+    for ticket in phase.tickets:
+        if ticket in measured.tickets():
+            own = dict(measured.stages.get(ticket, {}))
+            stages[ticket] = own
+            whole = [measured.whole[ticket]] if ticket in measured.whole else []
+            total = total_of([*own.values(), *whole])
+            assert total is not None
+            flat[ticket] = total
+        elif measured.unattributed is not None:
+            # Its real usage may be among the unattributed: counting the log's figure as well
+            # would count it twice, and a per-ticket cap would pass on an estimate.
+            names = [f"{a.agent_id} ({a.description or 'no description'})" for a in unplaced]
+            names += [f"session {a.session_id} ({a.how})" for a in loose]
+            fixes = [
+                "map sub-agents in the execution log (agents.agent_ids or description_pattern)"
+            ]
+            if loose:
+                fixes.append("name a session's ticket in metadata.yaml (sessions: ticket)")
+            unknown[ticket] = (
+                f"ticket {ticket} has no measured usage while "
+                f"{', '.join(names) or 'some calls'} could not be attributed; {' or '.join(fixes)}"
+            )
+        elif ticket in hand.flat:
+            flat[ticket] = hand.flat[ticket]
+        else:
+            stages[ticket] = hand.stages.get(ticket, {})
+            if ticket in hand.unknown:
+                unknown[ticket] = hand.unknown[ticket]
+    planning = measured.planning
+    if planning is None and not measured.planning_unknown:
+        planning = hand.planning  # no lead session measured: the log's figure, marked as such
+    return Accounts(
+        planning=planning,
+        stages=stages,
+        flat=flat,
+        unattributed=measured.unattributed,
+        unknown=unknown,
+        planning_unknown=measured.planning_unknown,
+        measured=True,
+    )

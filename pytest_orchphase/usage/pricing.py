@@ -1,0 +1,291 @@
+"""Dollar cost of API calls from a price table (shipped data, overridable by the user).
+
+Per call, with rates in USD per million tokens (Claude Code's own formula)::
+
+    cost = in·p_in + out·p_out + cache_read·p_read + cw_1h·p_1h + (cache_creation − cw_1h)·p_5m
+    (× the geo multiplier, 1.1 for ``inference_geo == "us"``; + $0.01 per web search)
+
+Long-context tiers replace every rate of a request whose prompt (input + cache read + cache
+write) exceeds the tier's threshold; fast mode replaces input/output rates and scales the cache
+rates by the same factor. An unknown model has no cost (``None``), never $0.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field, replace
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.records import ApiCall
+
+PER_MILLION = 1_000_000
+FAMILIES = ("opus", "sonnet", "haiku")
+_SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
+# Bedrock / Vertex spellings: "us.anthropic.claude-…-v1:0", "claude-…@20250929".
+_PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic[./]")
+_PROVIDER_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
+_SNAPSHOT_DATE = re.compile(r"-20\d{6}$")
+
+
+class UnknownModelWarning(UserWarning):
+    """A call's model is not in the price table: its cost is unknown (None), not $0."""
+
+
+@dataclass(frozen=True)
+class Rates:
+    """USD per million tokens."""
+
+    input: float
+    output: float
+    cache_write_5m: float
+    cache_write_1h: float
+    cache_read: float
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    rates: Rates
+    long_context_above: int | None = None
+    long_context: Rates | None = None
+    fast_input: float | None = None
+    fast_output: float | None = None
+    #: (until, rates) pairs: the rates in force for calls made before ``until``, oldest first.
+    earlier: tuple[tuple[date, Rates], ...] = ()
+    #: Where the rates were read and on which day (``None`` when the price file does not say).
+    source: str | None = None
+    read: str | None = None
+    #: (above prompt tokens, until, why): a tier whose rates are published nowhere read.
+    unknown_tier: tuple[int, date, str] | None = None
+
+
+@dataclass
+class PriceTable:
+    """Model prices plus the rules to apply them to one call."""
+
+    models: dict[str, ModelPrice]
+    aliases: dict[str, str] = field(default_factory=dict)
+    family_defaults: dict[str, str] = field(default_factory=dict)
+    geo_multipliers: dict[str, float] = field(default_factory=dict)
+    web_search_per_request: float = 0.01
+    taken: str | None = None
+    sources: list[Path] = field(default_factory=list)
+    #: Models seen by :meth:`cost` without a price, with how many calls each.
+    unknown_models: dict[str, int] = field(default_factory=dict)
+    #: Model ids the price files declare unpriced, with why (no published rate was found).
+    unpriced: dict[str, str] = field(default_factory=dict)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, override: Path | None = None) -> PriceTable:
+        """The shipped table, with ``override`` (same shape) merged over it when given.
+
+        An override's model entry replaces the shipped entry of the same id; its
+        ``family_defaults`` and ``geo_multipliers`` are merged key by key; scalars replace.
+        Raises :class:`~pytest_orchphase.errors.OrchphaseError` for a bad override file.
+        """
+        table = cls(models={})
+        ref = resources.files("pytest_orchphase") / "data" / "prices.yaml"
+        with resources.as_file(ref) as shipped:
+            # The shipped file is trusted (a test validates it against the schema): read it
+            # without pydantic, which costs more than a whole scan of a small session.
+            table._merge(_load_yaml(shipped), shipped)
+        if override is not None:
+            from pytest_orchphase.usage.price_file import read_price_file
+
+            table._merge(read_price_file(override).model_dump(), override)
+        return table
+
+    def _merge(self, data: dict[str, Any], path: Path) -> None:
+        for model_id, entry in (data.get("models") or {}).items():
+            self.models[model_id] = _model_price(entry)
+            self.unpriced.pop(model_id, None)
+            for alias in entry.get("aliases") or ():
+                self.aliases[alias] = model_id
+        for model_id, why in (data.get("unpriced") or {}).items():
+            self.unpriced[model_id] = " ".join(str(why).split())
+            self.models.pop(model_id, None)
+        families = data.get("family_defaults") or {}
+        self.family_defaults.update({k.lower(): v for k, v in families.items()})
+        geos = data.get("geo_multipliers") or {}
+        self.geo_multipliers.update({k.lower(): float(v) for k, v in geos.items()})
+        if data.get("web_search_per_request") is not None:
+            self.web_search_per_request = float(data["web_search_per_request"])
+        if data.get("taken") is not None:
+            self.taken = str(data["taken"])
+        self.sources.append(path)
+
+    # -- lookup ----------------------------------------------------------------------------
+
+    def resolve(self, model: str) -> str | None:
+        """The canonical model id for ``model``, or ``None`` when it has no price.
+
+        Handles the ``[1m]`` suffix, undated aliases (``claude-sonnet-4-5``), provider
+        spellings (``us.anthropic.claude-…-v1:0``) and family names (``sonnet``) through the
+        configured family defaults.
+        """
+        name = _SUFFIX_1M.sub("", model.strip())
+        for candidate in _spellings(name):
+            if candidate in self.unpriced:
+                return None
+            if candidate in self.models:
+                return candidate
+            target = self.aliases.get(candidate)
+            if target is not None and target in self.models:
+                return target
+            # A dated snapshot id of a model listed undated costs what the model costs.
+            undated = _SNAPSHOT_DATE.sub("", candidate)
+            if undated != candidate and undated not in self.unpriced:
+                target = undated if undated in self.models else self.aliases.get(undated)
+                if target is not None and target in self.models:
+                    return target
+        family = self.family_defaults.get(name.lower())
+        if family is not None and family != name:
+            return self.resolve(family)
+        return None
+
+    def lower_bound_reason(self, call: ApiCall) -> str:
+        """Why :meth:`cost` of ``call`` may be below its bill ("" when it is not): its request
+        fell in a tier whose rates are published on no page read (see ``unknown_long_context``).
+        A call of unknown date in such a tier's size range is flagged too."""
+        price = self.price(call.model)
+        if price is None or price.unknown_tier is None or call.aggregate:
+            return ""
+        above, until, why = price.unknown_tier
+        made = call.timestamp.date() if call.timestamp is not None else None
+        if call.prompt_tokens > above and (made is None or made < until):
+            return (
+                f"{call.model} request of {call.prompt_tokens:,} prompt tokens made "
+                f"{'before ' + str(until) if made else 'on an unknown date'}: {why}"
+            )
+        return ""
+
+    def why_unpriced(self, model: str) -> str:
+        """Why ``model`` has no price, and what to do about it."""
+        name = _SUFFIX_1M.sub("", model.strip())
+        for candidate in _spellings(name):
+            why = self.unpriced.get(candidate)
+            if why is not None:
+                return f"no published price: {why}; add it with --prices FILE"
+        return "not in the price table; add it to a price file given with --prices"
+
+    def price(self, model: str) -> ModelPrice | None:
+        canonical = self.resolve(model)
+        return None if canonical is None else self.models[canonical]
+
+    # -- cost ------------------------------------------------------------------------------
+
+    def cost(self, call: ApiCall) -> float | None:
+        """USD for one call, or ``None`` (with an :class:`UnknownModelWarning`) if unpriced."""
+        if call.reported_cost is not None:
+            return call.reported_cost
+        price = self.price(call.model)
+        if price is None:
+            seen = self.unknown_models.get(call.model, 0)
+            self.unknown_models[call.model] = seen + 1
+            if not seen:
+                warnings.warn(
+                    f"no price for model {call.model!r}: its cost is unknown "
+                    f"({self.why_unpriced(call.model)})",
+                    UnknownModelWarning,
+                    stacklevel=2,
+                )
+            return None
+        rates = _rates_for(price, call)
+        cache_1h = min(call.cache_creation_1h_tokens, call.cache_creation_input_tokens)
+        cache_5m = call.cache_creation_input_tokens - cache_1h
+        tokens = (
+            call.input_tokens * rates.input
+            + call.output_tokens * rates.output
+            + call.cache_read_input_tokens * rates.cache_read
+            + cache_1h * rates.cache_write_1h
+            + cache_5m * rates.cache_write_5m
+        ) / PER_MILLION
+        geo = (call.inference_geo or "").lower()
+        tokens *= self.geo_multipliers.get(geo, 1.0)
+        return tokens + call.web_search_requests * self.web_search_per_request
+
+
+def _spellings(name: str) -> list[str]:
+    out = [name]
+    bare = _PROVIDER_SUFFIX.sub("", _PROVIDER_PREFIX.sub("", name)).replace("@", "-")
+    if bare != name:
+        out.append(bare)
+    return out
+
+
+def _rates_for(price: ModelPrice, call: ApiCall) -> Rates:
+    rates = price.rates
+    when = call.timestamp.date() if call.timestamp is not None else None
+    if when is not None:
+        for until, earlier in price.earlier:
+            if when < until:
+                rates = earlier
+                break
+    if (
+        price.long_context is not None
+        and price.long_context_above is not None
+        and not call.aggregate
+        and call.prompt_tokens > price.long_context_above
+    ):
+        rates = price.long_context
+    if (call.speed or "").lower() == "fast" and price.fast_input is not None:
+        factor = price.fast_input / rates.input if rates.input else 1.0
+        rates = Rates(
+            input=price.fast_input,
+            output=price.fast_output if price.fast_output is not None else rates.output * factor,
+            cache_write_5m=rates.cache_write_5m * factor,
+            cache_write_1h=rates.cache_write_1h * factor,
+            cache_read=rates.cache_read * factor,
+        )
+    return rates
+
+
+_RATE_NAMES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+
+
+def _rates(entry: dict[str, Any]) -> Rates:
+    return Rates(*(float(entry[name]) for name in _RATE_NAMES))
+
+
+def _model_price(entry: dict[str, Any]) -> ModelPrice:
+    rates = _rates(entry)
+    long_context = entry.get("long_context")
+    fast = entry.get("fast")
+    earlier: list[tuple[date, Rates]] = []
+    for old in sorted(entry.get("earlier") or (), key=lambda e: e["until"]):
+        changes = {name: float(old[name]) for name in _RATE_NAMES if old.get(name) is not None}
+        earlier.append((old["until"], replace(rates, **changes)))
+    read = entry.get("read")
+    tier = entry.get("unknown_long_context")
+    return ModelPrice(
+        unknown_tier=(
+            int(tier["above_prompt_tokens"]),
+            tier["until"],
+            " ".join(str(tier["why"]).split()),
+        )
+        if tier
+        else None,
+        source=str(entry["source"]) if entry.get("source") else None,
+        read=str(read) if read is not None else None,
+        rates=rates,
+        long_context_above=int(long_context["above_prompt_tokens"]) if long_context else None,
+        long_context=_rates(long_context) if long_context else None,
+        fast_input=float(fast["input"]) if fast else None,
+        fast_output=float(fast["output"]) if fast else None,
+        earlier=tuple(earlier),
+    )
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=loader)  # a safe loader (C or Python)
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,1 @@
+"""Sources of measured usage: each one folder, all behind one protocol."""

@@ -1,0 +1,38 @@
+"""Measured token usage from Claude Code transcripts (plain Python, no pytest).
+
+>>> scan = scan_paths([Path("~/.claude/projects").expanduser()])  # doctest: +SKIP
+>>> sum(c.output_tokens for c in scan.calls)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pytest_orchphase.usage.records import (
+    TOKEN_FIELDS,
+    AgentInfo,
+    ApiCall,
+    HeadlessResult,
+    ModelUsage,
+    Scan,
+)
+from pytest_orchphase.usage.sources.claude_code.layout import (
+    default_config_dirs,
+    discover_sessions,
+    expand_paths,
+    resolve_session,
+)
+from pytest_orchphase.usage.sources.claude_code.scan import scan_files, scan_paths
+
+__all__ = [
+    "TOKEN_FIELDS",
+    "AgentInfo",
+    "ApiCall",
+    "HeadlessResult",
+    "ModelUsage",
+    "Scan",
+    "default_config_dirs",
+    "discover_sessions",
+    "expand_paths",
+    "resolve_session",
+    "scan_files",
+    "scan_paths",
+]

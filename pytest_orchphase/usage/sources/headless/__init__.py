@@ -1,0 +1,1 @@
+"""Headless ``claude -p`` results as a source of measured usage."""

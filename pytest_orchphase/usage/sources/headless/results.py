@@ -1,0 +1,164 @@
+"""Headless runs: ``claude -p --output-format json`` (one ``result`` object) or
+``--output-format stream-json`` (one object a line, ending with the ``result``).
+
+``modelUsage`` covers every agent of the run, sub-agents included. Where the file also holds the
+run's assistant messages (stream-json), those are the calls, priced one by one (older builds
+priced 1h cache writes at the 5m rate, so ``total_cost_usd`` can be low), and ``modelUsage``
+only fills in what the messages are short of. Otherwise one aggregate call per model is made
+from ``modelUsage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_orchphase.usage.records import (
+    TOKEN_FIELDS,
+    ApiCall,
+    HeadlessResult,
+    ModelUsage,
+    Scan,
+)
+
+_MODEL_USAGE_KEYS = {
+    "input_tokens": "inputTokens",
+    "output_tokens": "outputTokens",
+    "cache_creation_input_tokens": "cacheCreationInputTokens",
+    "cache_read_input_tokens": "cacheReadInputTokens",
+    "web_search_requests": "webSearchRequests",
+}
+
+
+def _count(value: Any) -> int:
+    """A token count (0 when absent); ``ValueError`` for anything else, which the scan counts as
+    a malformed line: a negative or textual count is never read as 0."""
+    if value is None:
+        return 0
+    if type(value) is int and value >= 0:
+        return value
+    raise ValueError(f"expected a token count, got {value!r}")
+
+
+def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
+    """A :class:`HeadlessResult` from a ``type: result`` object (``ValueError`` on wrong counts)."""
+    cost = obj.get("total_cost_usd")
+    result = HeadlessResult(
+        path=path,
+        session_id=obj.get("session_id") if isinstance(obj.get("session_id"), str) else None,
+        subtype=obj.get("subtype") if isinstance(obj.get("subtype"), str) else None,
+        is_error=obj.get("is_error") is True,
+        num_turns=obj.get("num_turns") if type(obj.get("num_turns")) is int else None,
+        duration_ms=obj.get("duration_ms") if type(obj.get("duration_ms")) is int else None,
+        total_cost_usd=float(cost) if isinstance(cost, (int, float)) else None,
+    )
+    model_usage = obj.get("modelUsage")
+    if isinstance(model_usage, dict):
+        for model, figures in model_usage.items():
+            if not isinstance(figures, dict):
+                raise ValueError(f"modelUsage[{model!r}] is not an object")
+            cost_usd = figures.get("costUSD")
+            result.models[str(model)] = ModelUsage(
+                model=str(model),
+                cost_usd=float(cost_usd) if isinstance(cost_usd, (int, float)) else None,
+                **{ours: _count(figures.get(theirs)) for ours, theirs in _MODEL_USAGE_KEYS.items()},
+            )
+    usage = obj.get("usage")
+    if isinstance(usage, dict):
+        cache = usage.get("cache_creation")
+        if isinstance(cache, dict):
+            result.main_cache_1h = _count(cache.get("ephemeral_1h_input_tokens"))
+            result.main_cache_5m = _count(cache.get("ephemeral_5m_input_tokens"))
+    return result
+
+
+#: The first build known to price 1-hour cache writes at their own rate in ``costUSD``: the
+#: real 2.1.207 captures' costUSD equals the price formula with their 1h split to the cent.
+RIGHT_COST_FROM = (2, 1, 207)
+
+
+def _version(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(".")[:3])
+    except ValueError:
+        return None
+
+
+def _prices_1h_right(version: str | None) -> bool:
+    parsed = _version(version)
+    return parsed is not None and parsed >= RIGHT_COST_FROM
+
+
+def fold_headless(
+    result: HeadlessResult, own_calls: Sequence[ApiCall], scan: Scan
+) -> list[ApiCall]:
+    """Record ``result`` in ``scan`` and return the calls it adds (see the module doc)."""
+    scan.headless.append(result)
+    where = str(result.path)
+    figures = [getattr(m, f) for m in result.models.values() for f in TOKEN_FIELDS]
+    if not any(figures) and not own_calls:
+        scan.warnings.append(
+            f"{where}: headless run ({result.subtype or 'no subtype'}) reports no usage at all "
+            "(a crashed run reports zeros): its spend is unknown"
+        )
+        return []
+    result.has_messages = bool(own_calls)
+    if (
+        not own_calls
+        and result.session_id is not None
+        and any(c.session_id == result.session_id for c in scan.calls)
+    ):
+        scan.warnings.append(
+            f"{where}: session {result.session_id} was also read from its transcript; "
+            "the headless summary is not counted again"
+        )
+        return []
+    added: list[ApiCall] = []
+    for model, usage in result.models.items():
+        mine = [c for c in own_calls if c.model == model]
+        call = ApiCall(
+            message_id=f"headless:{result.session_id or where}:{model}",
+            request_id="",
+            model=model,
+            session_id=result.session_id,
+            path=result.path,
+            aggregate=True,
+        )
+        short = False
+        for name in (*TOKEN_FIELDS, "web_search_requests"):
+            have = sum(getattr(c, name) for c in mine)
+            missing = max(0, getattr(usage, name) - have)
+            setattr(call, name, missing)
+            short = short or missing > 0
+        if not short:
+            continue
+        known_ttl = 0
+        if len(result.models) == 1 and not own_calls:
+            # One model: the main agent's split is known; sub-agents' writes are not.
+            call.cache_creation_1h_tokens = min(
+                result.main_cache_1h, call.cache_creation_input_tokens
+            )
+            known_ttl = min(
+                result.main_cache_1h + result.main_cache_5m, call.cache_creation_input_tokens
+            )
+        if own_calls:
+            call.surplus = True
+            scan.warnings.append(
+                f"{where}: modelUsage reports more {model} tokens than the run's messages; "
+                "the difference is added to the figures (not counted as a call)"
+            )
+        if call.cache_creation_input_tokens > known_ttl:
+            if not own_calls and usage.cost_usd is not None and _prices_1h_right(result.version):
+                call.reported_cost = usage.cost_usd
+            else:
+                unknown = call.cache_creation_input_tokens - known_ttl
+                call.cost_lower_bound = (
+                    f"{where}: {unknown:,} {model} cache-write tokens of unknown lifetime priced "
+                    "at the 5-minute rate (1-hour writes cost more), with no per-message usage "
+                    "or trusted costUSD to price them"
+                )
+        added.append(call)
+    return added
