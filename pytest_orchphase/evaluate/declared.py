@@ -51,9 +51,6 @@ def show(value: float | bool | None, percent: bool = False) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".") + ("%" if percent else "")
 
 
-Check = tuple[FieldPath, object, Callable[[], float | bool], str, bool]
-
-
 def _differs(declared: float | bool, computed: float | bool, is_percent: bool) -> bool:
     """Token figures must match to the token, percentages within PERCENT_TOLERANCE points."""
     if isinstance(declared, bool) or isinstance(computed, bool):
@@ -84,29 +81,99 @@ def savings_baseline(phase: Phase) -> str | None:
     return "v2" if "v2" in phase.baselines else None
 
 
-def declared_mismatches(phase: Phase) -> list[Mismatch]:
-    """Compare every declared total/analysis in the log and metadata with the computed value."""
-    hand = MetricContext(phase=phase, accounts=hand_accounts(phase))
-    log, n = phase.log, hand.n
+@dataclass(frozen=True)
+class Figure:
+    """A figure recomputed from the log's own numbers, its formula in words, whether a percent."""
 
-    def metric(name: str, measure: str, baseline: str | None = None) -> Callable[[], float]:
-        """A phase metric's own formula, on the log's figures (one formula, not a copy)."""
-        return lambda: float(metric_value(hand, name, measure=measure, baseline=baseline))
+    compute: Callable[[], float | bool]
+    formula: str
+    percent: bool = False
 
-    total = metric("tokens", measure="total")
 
-    def baseline(name: str) -> Callable[[], float]:
-        return lambda: hand.baseline_figure(name, "total")
+@dataclass(frozen=True)
+class Declared:
+    """One row of the table: a value the log declares at a field, and the figure it must equal."""
 
-    def ticket(t: str) -> Callable[[], float]:
-        return lambda: hand.ticket_usage(t).total
+    at: FieldPath
+    value: object
+    figure: Figure
 
-    planning = metric("shared_planning_tokens", measure="total")
 
-    def stage_sum(*names: str) -> Callable[[], float]:
+class _Figures:
+    """The figures a log's declared totals are checked against, each by a metric's own formula
+    evaluated on the log's figures (one formula, not a copy)."""
+
+    def __init__(self, phase: Phase) -> None:
+        self.phase = phase
+        self.hand = MetricContext(phase=phase, accounts=hand_accounts(phase))
+        self.n = self.hand.n
+        self.named = savings_baseline(phase)
+        n = self.n
+        base = self.named or "?"
+        unnamed = f"({base} × tickets − total) / ({base} × tickets) × 100"
+        v2_savings = "(v2 × tickets − total) / (v2 × tickets) × 100"
+        self.by_name: dict[str, Figure] = {
+            "total": Figure(self.metric("tokens"), "planning + Σ tickets"),
+            "planning": Figure(self.metric("shared_planning_tokens"), "shared planning"),
+            "per_ticket": Figure(self.metric("per_ticket_average"), f"total / {n} tickets"),
+            "execution": Figure(
+                self.stage_sum("branch_creation", "implementation", "fix"),
+                "Σ branch_creation + implementation + fix",
+            ),
+            "monitoring": Figure(self.stage_sum("monitoring"), "Σ monitoring"),
+            "review": Figure(self.stage_sum("review"), "Σ review"),
+            "finalization": Figure(self.stage_sum("finalization"), "Σ finalization"),
+            "unnamed_savings": Figure(self.unnamed_savings, unnamed, percent=True),
+            "unbatched": Figure(
+                self.metric("unbatched_tokens", "separate_planning"),
+                "Σ tickets (separate planning + ticket tokens)",
+            ),
+            "separate_planning_all": Figure(
+                self.times_tickets("separate_planning"), f"{n} × separate planning"
+            ),
+            "batching_savings": Figure(
+                self.metric("batching_savings", "separate_planning"), "unbatched − batched"
+            ),
+            "single_agent": Figure(
+                self.baseline("single_agent"), "single-agent baseline per ticket"
+            ),
+            "single_agent_all": Figure(
+                self.times_tickets("single_agent"), f"single agent per ticket × {n}"
+            ),
+            "worth_it": Figure(
+                lambda: self.total() < self.times_tickets("single_agent")(),
+                "total < single agent × tickets",
+            ),
+            "v2_all": Figure(self.times_tickets("v2"), f"v2 per ticket × {n}"),
+            "v2_savings": Figure(self.metric("savings", "v2"), v2_savings, percent=True),
+            "v2_delta": Figure(
+                lambda: self.times_tickets("v2")() - self.total(), "v2 total − total"
+            ),
+            "single_agent_delta": Figure(
+                self.metric("delta", "single_agent"), "single agent total − total"
+            ),
+        }
+        self.total = self.by_name["total"].compute
+
+    def metric(self, name: str, baseline: str | None = None) -> Callable[[], float]:
+        return lambda: float(metric_value(self.hand, name, measure="total", baseline=baseline))
+
+    def baseline(self, name: str) -> Callable[[], float]:
+        return lambda: self.hand.baseline_figure(name, "total")
+
+    def times_tickets(self, name: str) -> Callable[[], float]:
+        return lambda: self.hand.baseline_figure(name, "total") * self.n
+
+    def ticket(self, ticket: str) -> Callable[[], float]:
+        return lambda: self.hand.ticket_usage(ticket).total
+
+    def stage_sum(self, *names: str) -> Callable[[], float]:
         def compute() -> float:
             parts: list[Usage] = [
-                u for t in phase.tickets for s in names if (u := hand.accounts.stage(t, s))
+                u
+                for t in self.phase.tickets
+                for s in names
+                if (u := self.hand.accounts.stage(t, s))
             ]
             if not parts:
                 raise MetricUnavailable("no stage figures")
@@ -114,331 +181,178 @@ def declared_mismatches(phase: Phase) -> list[Mismatch]:
 
         return compute
 
-    def savings(base: str) -> Callable[[], float]:
-        return metric("savings", baseline=base, measure="total")
-
-    named = savings_baseline(phase)
-
-    def unnamed_savings() -> float:
-        if named is None:
+    def unnamed_savings(self) -> float:
+        if self.named is None:
             raise MetricUnavailable(
                 "the baseline it is against is not settled; name it with totals.baseline"
             )
-        return savings(named)()
+        return self.metric("savings", self.named)()
 
-    unnamed_formula = f"({named or '?'} × tickets − total) / ({named or '?'} × tickets) × 100"
 
-    unbatched = metric("unbatched_tokens", baseline="separate_planning", measure="total")
-    batching_savings = metric("batching_savings", baseline="separate_planning", measure="total")
-    per_ticket = metric("per_ticket_average", measure="total")
+#: The log's sections of declared figures: each field, and the figure (in ``_Figures``) it equals.
+SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "totals": (
+        ("shared_planning", "planning"),
+        ("planning", "planning"),
+        ("execution", "execution"),
+        ("monitoring", "monitoring"),
+        ("review", "review"),
+        ("finalization", "finalization"),
+        ("total", "total"),
+        ("total_tokens", "total"),
+        ("per_ticket_average", "per_ticket"),
+        ("savings_percent", "unnamed_savings"),
+        ("savings_vs_baseline", "unnamed_savings"),
+    ),
+    "batching_analysis": (
+        ("unbatched_cost", "unbatched"),
+        ("unbatched_planning_overhead", "separate_planning_all"),
+        ("batched_cost", "total"),
+        ("batched_planning_overhead", "planning"),
+        ("batching_savings", "batching_savings"),
+        ("effective_per_ticket", "per_ticket"),
+        ("vs_single_agent", "single_agent"),
+        ("orchestration_worth_it", "worth_it"),
+        ("v2_baseline", "v2_all"),
+        ("savings_vs_v2", "v2_savings"),
+    ),
+    "batching_efficiency": (
+        ("unbatched_cost", "unbatched"),
+        ("batched_cost", "total"),
+        ("batching_savings", "batching_savings"),
+    ),
+    "comparison_to_single_agent": (
+        ("single_agent_total", "single_agent_all"),
+        ("orchestration_total", "total"),
+        ("delta", "single_agent_delta"),
+    ),
+    "comparison_to_v2_orchestration": (
+        ("v2_total", "v2_all"),
+        ("orchestration_total", "total"),
+        ("savings", "v2_delta"),
+        ("savings_percent", "v2_savings"),
+    ),
+}
 
-    checks: list[Check] = []
-    for t in phase.tickets:
-        tk = phase.tickets[t]
+
+def _ticket_rows(figures: _Figures) -> list[Declared]:
+    """Each ticket's subtotal, and its cost analysis against the v2 baseline."""
+    rows: list[Declared] = []
+    phase = figures.phase
+    for t, tk in phase.tickets.items():
         at = phase.ticket_field(t)
-        checks.append(((*at, "subtotal"), tk.subtotal, ticket(t), f"Σ stages of {t}", False))
-        if tk.cost_analysis is not None:
-            ca = tk.cost_analysis
-            checks.append(
-                (
-                    (*at, "cost_analysis", "actual_cost"),
-                    ca.actual_cost,
-                    ticket(t),
-                    f"tokens of {t}",
-                    False,
-                )
-            )
+        tokens = figures.ticket(t)
+        rows.append(Declared((*at, "subtotal"), tk.subtotal, Figure(tokens, f"Σ stages of {t}")))
+        ca = tk.cost_analysis
+        if ca is None:
+            continue
 
-            def eff(t: str = t) -> float:
-                return (baseline("v2")() - ticket(t)()) / baseline("v2")() * 100
+        def effective(tokens: Callable[[], float] = tokens) -> float:
+            v2 = figures.baseline("v2")()
+            return (v2 - tokens()) / v2 * 100
 
-            checks.append(
-                (
-                    (*at, "cost_analysis", "effective_savings"),
-                    ca.effective_savings,
-                    eff,
-                    f"(v2 per ticket − tokens of {t}) / v2 per ticket × 100",
-                    True,
-                )
-            )
-    if log.totals is not None:
-        tt = log.totals
-        for key in ("shared_planning", "planning"):
-            checks.append((("totals", key), getattr(tt, key), planning, "shared planning", False))
-        checks += [
-            (
-                ("totals", "execution"),
-                tt.execution,
-                stage_sum("branch_creation", "implementation", "fix"),
-                "Σ branch_creation + implementation + fix",
-                False,
+        rows += [
+            Declared(
+                (*at, "cost_analysis", "actual_cost"),
+                ca.actual_cost,
+                Figure(tokens, f"tokens of {t}"),
             ),
-            (
-                ("totals", "monitoring"),
-                tt.monitoring,
-                stage_sum("monitoring"),
-                "Σ monitoring",
-                False,
-            ),
-            (("totals", "review"), tt.review, stage_sum("review"), "Σ review", False),
-            (
-                ("totals", "finalization"),
-                tt.finalization,
-                stage_sum("finalization"),
-                "Σ finalization",
-                False,
-            ),
-            (("totals", "total"), tt.total, total, "planning + Σ tickets", False),
-            (("totals", "total_tokens"), tt.total_tokens, total, "planning + Σ tickets", False),
-            (
-                ("totals", "per_ticket_average"),
-                tt.per_ticket_average,
-                per_ticket,
-                f"total / {n} tickets",
-                False,
-            ),
-            (
-                ("totals", "savings_percent"),
-                tt.savings_percent,
-                unnamed_savings,
-                unnamed_formula,
-                True,
-            ),
-            (
-                ("totals", "savings_vs_baseline"),
-                tt.savings_vs_baseline,
-                unnamed_savings,
-                unnamed_formula,
-                True,
+            Declared(
+                (*at, "cost_analysis", "effective_savings"),
+                ca.effective_savings,
+                Figure(effective, f"(v2 per ticket − tokens of {t}) / v2 per ticket × 100", True),
             ),
         ]
-        by_lower = {t.lower(): t for t in phase.tickets}
-        for key, value in tt.ticket_costs.items():
-            real = by_lower.get(key.lower())
-            if real is None:
-                checks.append(
-                    (
-                        ("totals", f"{key}_cost"),
-                        value,
-                        lambda: 0,
-                        f"nothing: {key} is not a ticket of this phase",
-                        False,
-                    )
-                )
-                continue
-            checks.append(
-                (("totals", f"{key}_cost"), value, ticket(real), f"Σ stages of {real}", False)
-            )
-    ba = log.batching_analysis
-    if ba is not None:
-        checks += [
-            (
-                ("batching_analysis", "unbatched_cost"),
-                ba.unbatched_cost,
-                unbatched,
-                "Σ tickets (separate planning + ticket tokens)",
-                False,
-            ),
-            (
-                ("batching_analysis", "unbatched_planning_overhead"),
-                ba.unbatched_planning_overhead,
-                lambda: baseline("separate_planning")() * n,
-                f"{n} × separate planning",
-                False,
-            ),
-            (
-                ("batching_analysis", "batched_cost"),
-                ba.batched_cost,
-                total,
-                "planning + Σ tickets",
-                False,
-            ),
-            (
-                ("batching_analysis", "batched_planning_overhead"),
-                ba.batched_planning_overhead,
-                planning,
-                "shared planning",
-                False,
-            ),
-            (
-                ("batching_analysis", "batching_savings"),
-                ba.batching_savings,
-                batching_savings,
-                "unbatched − batched",
-                False,
-            ),
-            (
-                ("batching_analysis", "effective_per_ticket"),
-                ba.effective_per_ticket,
-                per_ticket,
-                f"total / {n} tickets",
-                False,
-            ),
-            (
-                ("batching_analysis", "vs_single_agent"),
-                ba.vs_single_agent,
-                baseline("single_agent"),
-                "single-agent baseline per ticket",
-                False,
-            ),
-            (
-                ("batching_analysis", "orchestration_worth_it"),
-                ba.orchestration_worth_it,
-                lambda: total() < baseline("single_agent")() * n,
-                "total < single agent × tickets",
-                False,
-            ),
-            (
-                ("batching_analysis", "v2_baseline"),
-                ba.v2_baseline,
-                lambda: baseline("v2")() * n,
-                f"v2 per ticket × {n}",
-                False,
-            ),
-            (
-                ("batching_analysis", "savings_vs_v2"),
-                ba.savings_vs_v2,
-                savings("v2"),
-                "(v2 × tickets − total) / (v2 × tickets) × 100",
-                True,
-            ),
-        ]
-    be = log.batching_efficiency
-    if be is not None:
-        checks += [
-            (
-                ("batching_efficiency", "unbatched_cost"),
-                be.unbatched_cost,
-                unbatched,
-                "Σ tickets (separate planning + ticket tokens)",
-                False,
-            ),
-            (
-                ("batching_efficiency", "batched_cost"),
-                be.batched_cost,
-                total,
-                "planning + Σ tickets",
-                False,
-            ),
-            (
-                ("batching_efficiency", "batching_savings"),
-                be.batching_savings,
-                batching_savings,
-                "unbatched − batched",
-                False,
-            ),
-        ]
-    cs = log.comparison_to_single_agent
-    if cs is not None:
-        checks += [
-            (
-                ("comparison_to_single_agent", "single_agent_total"),
-                cs.single_agent_total,
-                lambda: baseline("single_agent")() * n,
-                f"single agent per ticket × {n}",
-                False,
-            ),
-            (
-                ("comparison_to_single_agent", "orchestration_total"),
-                cs.orchestration_total,
-                total,
-                "planning + Σ tickets",
-                False,
-            ),
-            (
-                ("comparison_to_single_agent", "delta"),
-                cs.delta,
-                metric("delta", baseline="single_agent", measure="total"),
-                "single agent total − total",
-                False,
-            ),
-        ]
-    cv = log.comparison_to_v2_orchestration
-    if cv is not None:
-        checks += [
-            (
-                ("comparison_to_v2_orchestration", "v2_total"),
-                cv.v2_total,
-                lambda: baseline("v2")() * n,
-                f"v2 per ticket × {n}",
-                False,
-            ),
-            (
-                ("comparison_to_v2_orchestration", "orchestration_total"),
-                cv.orchestration_total,
-                total,
-                "planning + Σ tickets",
-                False,
-            ),
-            (
-                ("comparison_to_v2_orchestration", "savings"),
-                cv.savings,
-                lambda: baseline("v2")() * n - total(),
-                "v2 total − total",
-                False,
-            ),
-            (
-                ("comparison_to_v2_orchestration", "savings_percent"),
-                cv.savings_percent,
-                savings("v2"),
-                "(v2 × tickets − total) / (v2 × tickets) × 100",
-                True,
-            ),
-        ]
+    return rows
 
-    out: list[Mismatch] = []
-    for at, declared, compute, formula, is_percent in checks:
+
+def _section_rows(figures: _Figures) -> list[Declared]:
+    """The rows of every section the log has, in the order of ``SECTIONS``."""
+    rows: list[Declared] = []
+    for section, fields in SECTIONS.items():
+        declared = getattr(figures.phase.log, section)
         if declared is None:
             continue
-        assert isinstance(declared, int | float | bool)
-        line, _ = phase.log_doc.where(at)
-        computed: float | bool | None
-        try:
-            computed = compute()
-        except MetricUnavailable as exc:  # said, never skipped: "every difference is reported"
-            computed, formula = None, str(exc)
-        if computed is not None and not _differs(declared, computed, is_percent):
-            continue
-        if isinstance(computed, float):
-            computed = round(computed, 2)
-        out.append(
-            Mismatch(
-                display(phase.log_doc.path),
-                line,
-                dotted(at),
-                declared,
-                computed,
-                formula,
-                percent=is_percent,
-            )
-        )
+        rows += [
+            Declared((section, key), getattr(declared, key), figures.by_name[name])
+            for key, name in fields
+        ]
+        if section == "totals":
+            rows += _ticket_cost_rows(figures)
+    return rows
 
-    meta = phase.metadata
-    if meta.baseline_comparison is not None:
-        line, _ = phase.metadata_doc.where(("baseline_comparison",))
-        where = display(phase.metadata_doc.path)
-        try:
-            if named is None:
-                raise MetricUnavailable(
-                    "the baseline it is against is not settled; name it with totals.baseline "
-                    "in the execution log"
-                )
-            base_total = baseline(named)() * n
-            if abs(meta.baseline_comparison - base_total) > 0.5:
-                out.append(
-                    Mismatch(
-                        where,
-                        line,
-                        "baseline_comparison",
-                        meta.baseline_comparison,
-                        base_total,
-                        f"{named} per ticket × {n}",
-                    )
-                )
-        except MetricUnavailable as exc:
-            out.append(
-                Mismatch(
-                    where, line, "baseline_comparison", meta.baseline_comparison, None, str(exc)
-                )
+
+def _ticket_cost_rows(figures: _Figures) -> list[Declared]:
+    """``totals.<ticket>_cost``: a ticket's figure, or nothing when the phase has no such ticket."""
+    totals = figures.phase.log.totals
+    assert totals is not None
+    by_lower = {t.lower(): t for t in figures.phase.tickets}
+    rows: list[Declared] = []
+    for key, value in totals.ticket_costs.items():
+        real = by_lower.get(key.lower())
+        figure = (
+            Figure(lambda: 0, f"nothing: {key} is not a ticket of this phase")
+            if real is None
+            else Figure(figures.ticket(real), f"Σ stages of {real}")
+        )
+        rows.append(Declared(("totals", f"{key}_cost"), value, figure))
+    return rows
+
+
+def _mismatch(phase: Phase, row: Declared) -> Mismatch | None:
+    """The row's difference, or None when the declared value equals the computed one."""
+    declared, figure = row.value, row.figure
+    assert isinstance(declared, int | float | bool)
+    line, _ = phase.log_doc.where(row.at)
+    computed: float | bool | None
+    formula = figure.formula
+    try:
+        computed = figure.compute()
+    except MetricUnavailable as exc:  # said, never skipped: "every difference is reported"
+        computed, formula = None, str(exc)
+    if computed is not None and not _differs(declared, computed, figure.percent):
+        return None
+    if isinstance(computed, float):
+        computed = round(computed, 2)
+    return Mismatch(
+        display(phase.log_doc.path),
+        line,
+        dotted(row.at),
+        declared,
+        computed,
+        formula,
+        percent=figure.percent,
+    )
+
+
+def _baseline_comparison(figures: _Figures) -> Mismatch | None:
+    """metadata ``baseline_comparison``: the named baseline per ticket × tickets."""
+    phase, named, n = figures.phase, figures.named, figures.n
+    declared = phase.metadata.baseline_comparison
+    if declared is None:
+        return None
+    line, _ = phase.metadata_doc.where(("baseline_comparison",))
+    where = display(phase.metadata_doc.path)
+    try:
+        if named is None:
+            raise MetricUnavailable(
+                "the baseline it is against is not settled; name it with totals.baseline "
+                "in the execution log"
             )
-    return out
+        base_total = figures.times_tickets(named)()
+    except MetricUnavailable as exc:
+        return Mismatch(where, line, "baseline_comparison", declared, None, str(exc))
+    if abs(declared - base_total) > 0.5:
+        return Mismatch(
+            where, line, "baseline_comparison", declared, base_total, f"{named} per ticket × {n}"
+        )
+    return None
+
+
+def declared_mismatches(phase: Phase) -> list[Mismatch]:
+    """Compare every declared total/analysis in the log and metadata with the computed value."""
+    figures = _Figures(phase)
+    rows = _ticket_rows(figures) + _section_rows(figures)
+    found = [m for row in rows if row.value is not None and (m := _mismatch(phase, row))]
+    metadata = _baseline_comparison(figures)
+    return found if metadata is None else [*found, metadata]
