@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_orchphase.errors import OrchphaseError, display
-from pytest_orchphase.evaluate.runner import ItemSpec, PhaseRunner
+from pytest_orchphase.evaluate.runner import ItemSpec
 from pytest_orchphase.report.results import Entry, criterion_entry, gate_entry, row
+
+if TYPE_CHECKING:
+    from pytest_orchphase.plugin.session import PhaseSettings
 
 
 class OrchphaseWarning(pytest.PytestWarning):
@@ -24,38 +26,6 @@ class CriterionFailed(Exception):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
-
-
-@dataclass
-class PhaseSettings:
-    """What the plugin resolved from options: the phase, folders, outputs, and the runner."""
-
-    phase: str
-    criteria_file: Path
-    runner: PhaseRunner
-    no_gate: bool = False
-    json_path: Path | None = None
-    md_path: Path | None = None
-    #: where the phase was asked for: "--phase", the environment variable, the ini option
-    phase_from: str = "--phase"
-    #: the default test paths a phase run did not collect (testpaths, or the current directory)
-    not_collected: list[str] = field(default_factory=list)
-    #: where the project's configuration and each folder came from (a header line)
-    configuration: str = ""
-    #: the folder of the project's configuration file, if it has one: the base of the paths in
-    #: the report files (else the criteria folder's parent)
-    project: Path | None = None
-
-    def origin_lines(self) -> list[str]:
-        """What the header and the summary say about how this became a phase run."""
-        lines = [f"orchphase: phase {self.phase} (from {self.phase_from})"]
-        lines += [
-            f"orchphase: not collected ({where}): a phase run collects its criteria file "
-            "instead; unset the phase to run the tests"
-            for where in self.not_collected
-            if self.phase_from != "--phase"
-        ]
-        return lines
 
 
 class _OrchphaseItem(pytest.Item):
@@ -213,126 +183,3 @@ class CriteriaFile(pytest.File):
                 line=doc.line(("criteria", spec.index)),
                 order=i,
             )
-
-
-class PhaseSession:
-    """The hooks of one phase run, registered by the plugin only when a phase is asked for."""
-
-    def __init__(self, settings: PhaseSettings) -> None:
-        self.settings = settings
-        self.entries: list[Entry] = []
-        #: Node ids of the run's other failed items (Python checks beside the criteria, items
-        #: that errored in setup or teardown): each counts in the decision.
-        self.other_failures: list[str] = []
-        self.report: dict[str, Any] | None = None
-        self.written: list[str] = []
-        self.interrupted = False
-
-    def pytest_report_header(self) -> list[str]:
-        configuration = [self.settings.configuration] if self.settings.configuration else []
-        return [*self.settings.origin_lines(), *configuration]
-
-    def pytest_collect_file(
-        self, file_path: Path, parent: pytest.Collector
-    ) -> pytest.Collector | None:
-        if file_path != self.settings.criteria_file:
-            return None
-        # Annotated: on pytest 8.0, from_parent is typed as returning Any.
-        collector: CriteriaFile = CriteriaFile.from_parent(parent, path=file_path)
-        collector.settings = self.settings
-        return collector
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        entry = getattr(item, "entry", None)
-        if call.when == "call" and entry is not None:
-            vars(report)["orchphase"] = entry  # plain data: xdist carries it to the controller
-        return report
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        entry = getattr(report, "orchphase", None)
-        if report.when == "call" and isinstance(entry, dict):
-            self.entries.append(entry)
-        elif report.failed and report.nodeid not in self.other_failures:
-            self.other_failures.append(report.nodeid)
-
-    def ordered(self) -> list[Entry]:
-        return sorted(self.entries, key=lambda e: int(e["order"]))
-
-    def pytest_keyboard_interrupt(self, excinfo: ExceptionInfo[BaseException]) -> None:
-        """Ctrl-C (pytest calls this before ``pytest_sessionfinish``). A collection error stops
-        the session through ``Session.Interrupted``, a KeyboardInterrupt too: that run still
-        writes its report, saying why the phase's files do not load."""
-        if not isinstance(excinfo.value, pytest.Session.Interrupted):
-            self.interrupted = True
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Build the report once; only a controller (or a plain run) writes files. --co builds
-        nothing: it reads no transcript and writes nothing. An interrupted run (Ctrl-C) builds
-        nothing either: the report would scan the transcripts the interrupt stopped again, and
-        would describe a run that did not finish."""
-        config = session.config
-        if config.option.collectonly or hasattr(config, "workerinput"):
-            return
-        if self.interrupted:
-            return
-        from pytest_orchphase.report.outputs import phase_report, write_outputs
-
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        stats = reporter.stats.get("error", []) if reporter is not None else []
-        # Items' setup/teardown errors are TestReports, counted as failures by logreport.
-        errors = sum(1 for r in stats if not isinstance(r, pytest.TestReport))
-        settings = self.settings
-        self.report = phase_report(
-            settings.runner,
-            settings.phase,
-            self.ordered(),
-            errors,
-            other_failures=self.other_failures,
-            no_gate=settings.no_gate,
-        )
-        collect_errors = [
-            r
-            for r in (reporter.stats.get("error", []) if reporter is not None else [])
-            if isinstance(r, pytest.CollectReport)
-        ]
-        if collect_errors and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
-            # An invalid file is a collection error, exit 2, as in a serial run; under xdist the
-            # workers' collection errors reach the controller as failures (exit 1). A fact found
-            # when the items run (an unreadable transcript) stays a failure, exit 1.
-            session.exitstatus = pytest.ExitCode.INTERRUPTED
-        runner = settings.runner
-        self.written, ok = write_outputs(
-            self.report,
-            settings.json_path,
-            settings.md_path,
-            # paths in the files relative to the project, so that they read the same from
-            # whatever folder the run started
-            folders=[runner.criteria_dir, runner.data_root],
-            base=settings.project or runner.criteria_dir.parent,
-        )
-        if not ok:  # the run asked for a report it did not get: not a success
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-        elif (
-            self.report["decisions"]["proceed"]["answer"] != "YES"
-            and session.exitstatus == pytest.ExitCode.OK
-        ):
-            # A phase run succeeds only when its decision is YES: an UNDECIDED run (criteria
-            # deselected with -k, skipped, or stopped early) is not a pass a CI job may read.
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.interrupted:
-            terminalreporter.write_line("orchphase: interrupted: no report built or written")
-        if self.report is None:
-            return
-        from pytest_orchphase.report.terminal import write_summary
-
-        write_summary(terminalreporter, self.report, self.ordered())
-        for line in self.settings.origin_lines()[1:]:
-            terminalreporter.write_line(line)
-        for line in self.written:
-            terminalreporter.write_line(line)

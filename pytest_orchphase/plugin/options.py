@@ -1,0 +1,193 @@
+"""The plugin's options, and the settings they resolve to (shared with the CLI through
+:mod:`pytest_orchphase.settings`): the phase, the folders, the output paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_orchphase.settings import DEFAULT_CRITERIA, DEFAULT_DATA, PHASE
+
+if TYPE_CHECKING:
+    from pytest_orchphase.settings import Settings
+
+ENV_PHASE = PHASE.env
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """The plugin's command-line options and their ini twins (see README: Options)."""
+    group = parser.getgroup("orchphase", "orchestration phase criteria (pytest-orchphase)")
+    group.addoption(
+        "--phase",
+        "--orchphase-phase",
+        dest="orchphase_phase",
+        metavar="NAME",
+        default=None,
+        help="evaluate phase NAME's criteria (criteria/NAME.yaml) on its data instead of "
+        f"collecting tests. Falls back to ${ENV_PHASE}, then the orchphase_phase ini option.",
+    )
+    group.addoption(
+        "--orchphase-data",
+        dest="orchphase_data",
+        metavar="DIR",
+        default=None,
+        help="folder holding the phases' data folders (default: $ORCHPHASE_DATA, else the "
+        f"orchphase_data ini option, else {DEFAULT_DATA}; see README: Where the settings come "
+        "from)",
+    )
+    group.addoption(
+        "--orchphase-criteria",
+        dest="orchphase_criteria",
+        metavar="DIR",
+        default=None,
+        help="folder holding <phase>.yaml criteria files (default: $ORCHPHASE_CRITERIA, else "
+        f"the orchphase_criteria ini option, else {DEFAULT_CRITERIA})",
+    )
+    group.addoption(
+        "--orchphase-prices",
+        dest="orchphase_prices",
+        metavar="FILE",
+        default=None,
+        help="a price file merged over the shipped prices (see README: Prices; default: "
+        "$ORCHPHASE_PRICES, else the orchphase_prices ini option)",
+    )
+    group.addoption(
+        "--orchphase-json",
+        dest="orchphase_json",
+        metavar="FILE",
+        default=None,
+        help="write the phase's canonical JSON report to FILE (whole or not at all)",
+    )
+    group.addoption(
+        "--orchphase-md",
+        dest="orchphase_md",
+        metavar="FILE",
+        default=None,
+        help="write the phase's markdown analysis to FILE (and its chart beside it); also "
+        "appended to $GITHUB_STEP_SUMMARY when that is set",
+    )
+    group.addoption(
+        "--orchphase-no-gate",
+        dest="orchphase_no_gate",
+        action="store_true",
+        default=False,
+        help="pass the phase-gate items with a warning even when a required phase failed",
+    )
+    parser.addini("orchphase_phase", "phase to evaluate when --phase is not given", default="")
+    parser.addini("orchphase_data", "folder of the phases' data folders", default="")
+    parser.addini("orchphase_criteria", "folder of <phase>.yaml criteria files", default="")
+    parser.addini("orchphase_prices", "price file merged over the shipped prices", default="")
+
+
+def resolved_path(path: Path) -> Path:
+    """``path`` resolved; a symbolic link loop is left as it is, for the check that names it."""
+    from pytest_orchphase.errors import resolve_path
+
+    try:
+        return resolve_path(path)
+    except OSError:
+        return path.absolute()
+
+
+def output_path(config: pytest.Config, option: str) -> Path | None:
+    """A path given on the command line, relative to the directory pytest was started in."""
+    given = config.getoption(option)
+    return resolved_path(config.invocation_params.dir / str(given)) if given else None
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    """The phase and folders, from the project's own configuration file (found from the
+    invocation directory, never from pytest's rootdir: see :mod:`pytest_orchphase.settings`)."""
+    from pytest_orchphase.settings import (
+        INI_OPTIONS,
+        ProjectConfig,
+        find_config,
+        load_config,
+        resolve,
+    )
+
+    cwd = config.invocation_params.dir
+    if config.option.inifilename and config.inipath is not None:  # -c FILE: named explicitly
+        # a path that is not a file (-c /dev/null) asks for no configuration, as for pytest
+        is_file = config.inipath.is_file()
+        project = load_config(config.inipath) if is_file else ProjectConfig(None, cwd)
+    else:
+        project = find_config(cwd)
+    overrides: dict[str, str] = {}
+    for item in config.option.override_ini or ():
+        name, sep, value = item.partition("=")
+        if sep and name in INI_OPTIONS:
+            overrides[name] = value
+    given = {
+        name: (config.getoption(f"orchphase_{name}"), spelled)
+        for name, spelled in (
+            ("phase", "--phase"),
+            ("criteria", "--orchphase-criteria"),
+            ("data", "--orchphase-data"),
+            ("prices", "--orchphase-prices"),
+        )
+    }
+    return resolve(cwd, os.environ, project, given, overrides)
+
+
+def check_rootdir(config: pytest.Config, settings: Settings) -> None:
+    """Warn when pytest settled on another configuration than the project's. The warning is
+    located at the project's configuration file, the file the user can act on."""
+    import warnings
+
+    from _pytest.config import apply_warning_filters
+
+    from pytest_orchphase.errors import display
+    from pytest_orchphase.plugin.collect import OrchphaseWarning
+
+    project = settings.config
+    if config.option.inifilename:  # -c FILE: pytest's choice is the user's, and ours
+        return
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller warns, once
+        return
+    if config.inipath == project.path and (
+        project.path is not None or config.rootpath == project.base
+    ):
+        return
+    if config.pluginmanager.is_blocked("warnings"):
+        return
+    pytest_choice = display(config.inipath) if config.inipath else "no configuration file"
+    warning = OrchphaseWarning(
+        f"pytest chose rootdir {display(config.rootpath)} and {pytest_choice}; pytest-orchphase "
+        f"reads the project's configuration, {project.describe()}, and its folders from "
+        f"{project.base}. pytest takes command-line values that are existing paths "
+        "(like `--orchphase-json PATH`) for test paths (pytest issues #906, #8846): write "
+        "`--orchphase-json=PATH`, or pass --rootdir or -c, so that pytest agrees."
+    )
+    where = str(project.path or project.base)
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always", OrchphaseWarning)
+        apply_warning_filters(
+            config.getini("filterwarnings"), config.known_args_namespace.pythonwarnings or []
+        )
+        try:
+            warnings.warn_explicit(warning, OrchphaseWarning, filename=where, lineno=1)
+        except OrchphaseWarning as exc:  # -W error: the run stops here, as a usage error
+            raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
+    if records:
+        config.hook.pytest_warning_recorded.call_historic(
+            kwargs={
+                "warning_message": records[0],
+                "when": "config",
+                "nodeid": "",
+                "location": (where, 1, "pytest_configure"),
+            }
+        )
+
+
+def folders_line(resolved: Settings) -> str:
+    from pytest_orchphase.errors import display
+
+    parts = [f"configuration {resolved.config.describe()}"]
+    for setting in (resolved.criteria, resolved.data, resolved.prices):
+        if setting.path is not None:
+            parts.append(f"{setting.key.name} {display(setting.path)} ({setting.describe()})")
+    return "orchphase: " + ", ".join(parts)

@@ -1,0 +1,254 @@
+"""One phase run: its settings, the checks before collection, and the session that gathers
+the items' results, decides, and writes the reports (only the controller under xdist)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from _pytest._code.code import ExceptionInfo
+
+from pytest_orchphase.plugin.collect import CriteriaFile
+from pytest_orchphase.plugin.options import check_rootdir, folders_line, output_path, resolved_path
+from pytest_orchphase.report.results import Entry
+
+if TYPE_CHECKING:
+    from pytest_orchphase.evaluate.runner import PhaseRunner
+    from pytest_orchphase.settings import Settings
+
+
+@dataclass
+class PhaseSettings:
+    """What the plugin resolved from options: the phase, folders, outputs, and the runner."""
+
+    phase: str
+    criteria_file: Path
+    runner: PhaseRunner
+    no_gate: bool = False
+    json_path: Path | None = None
+    md_path: Path | None = None
+    #: where the phase was asked for: "--phase", the environment variable, the ini option
+    phase_from: str = "--phase"
+    #: the default test paths a phase run did not collect (testpaths, or the current directory)
+    not_collected: list[str] = field(default_factory=list)
+    #: where the project's configuration and each folder came from (a header line)
+    configuration: str = ""
+    #: the folder of the project's configuration file, if it has one: the base of the paths in
+    #: the report files (else the criteria folder's parent)
+    project: Path | None = None
+
+    def origin_lines(self) -> list[str]:
+        """What the header and the summary say about how this became a phase run."""
+        lines = [f"orchphase: phase {self.phase} (from {self.phase_from})"]
+        lines += [
+            f"orchphase: not collected ({where}): a phase run collects its criteria file "
+            "instead; unset the phase to run the tests"
+            for where in self.not_collected
+            if self.phase_from != "--phase"
+        ]
+        return lines
+
+
+def start_phase_run(config: pytest.Config, resolved: Settings, phase: str) -> None:
+    """Check the phase's files and folders, and register the session that runs it."""
+    check_rootdir(config, resolved)
+    runner = _runner(config, resolved)
+    criteria_file, outputs = _checked_files(config, resolved, runner, phase)
+    not_collected = _default_paths_not_collected(config)
+    settings = PhaseSettings(
+        phase=phase,
+        criteria_file=criteria_file,
+        runner=runner,
+        no_gate=bool(config.getoption("orchphase_no_gate")),
+        json_path=outputs[0],
+        md_path=outputs[1],
+        phase_from=resolved.phase.source(),
+        not_collected=not_collected,
+        configuration=folders_line(resolved),
+        project=resolved.config.base if resolved.config.path is not None else None,
+    )
+    config.pluginmanager.register(PhaseSession(settings), "orchphase-session")
+    if config.getoption("collectonly") and not config.getoption("stepwise", False):
+        # pytest < 8.4's stepwise plugin clears its cache at the end of every session, --co
+        # included, creating .pytest_cache: a --co phase run must write nothing.
+        config.pluginmanager.unregister(name="stepwise")
+    if not_collected:
+        config.args = [str(criteria_file)]
+    elif not any(resolved_path(Path(a.split("::")[0])) == criteria_file for a in config.args):
+        config.args = [*config.args, str(criteria_file)]
+
+
+def _runner(config: pytest.Config, resolved: Settings) -> PhaseRunner:
+    """The run's evaluator, with the metrics plugins and conftests register."""
+    from pytest_orchphase.evaluate.runner import PhaseRunner
+    from pytest_orchphase.metrics.registry import REGISTRY
+
+    registry = REGISTRY.copy()
+    config.hook.pytest_orchphase_register_metrics(registry=registry)
+    return PhaseRunner(
+        resolved.criteria_dir, resolved.data_root, registry=registry, prices=resolved.prices.path
+    )
+
+
+def _checked_files(
+    config: pytest.Config, resolved: Settings, runner: PhaseRunner, phase: str
+) -> tuple[Path, list[Path | None]]:
+    """The phase's criteria file, its requires graph, the price file and the output paths,
+    checked before collection: each problem is a usage error. Returns the criteria file and the
+    JSON and markdown output paths."""
+    from pytest_orchphase.errors import OrchphaseError
+    from pytest_orchphase.files import check_output_path
+    from pytest_orchphase.load.phase import require_phase
+    from pytest_orchphase.load.requires import check_graph
+
+    try:
+        criteria_file = require_phase(resolved.criteria_dir, phase)
+        check_graph(resolved.criteria_dir, phase, load=runner.criteria)
+        prices = resolved.prices.path
+        if prices is not None:  # read now: a broken price file fails every run, measured or not
+            from pytest_orchphase.usage.price_file import check_price_file
+
+            check_price_file(prices)
+        outputs = [output_path(config, "orchphase_json"), output_path(config, "orchphase_md")]
+        for path in filter(None, outputs):
+            check_output_path(path)
+    except OrchphaseError as exc:
+        raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
+    return criteria_file, outputs
+
+
+def _default_paths_not_collected(config: pytest.Config) -> list[str]:
+    """A phase run evaluates the phase's criteria, not the project's test suite: the default
+    test paths give way to the criteria file (and the header and summary say so, since an
+    exported ORCHPHASE_PHASE would otherwise turn a plain `pytest` into a phase run quietly);
+    explicitly named paths are collected as well."""
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        return []
+    source = config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    return [f"{'testpaths' if source else 'the current directory'}: " + " ".join(config.args)]
+
+
+class PhaseSession:
+    """The hooks of one phase run, registered by the plugin only when a phase is asked for."""
+
+    def __init__(self, settings: PhaseSettings) -> None:
+        self.settings = settings
+        self.entries: list[Entry] = []
+        #: Node ids of the run's other failed items (Python checks beside the criteria, items
+        #: that errored in setup or teardown): each counts in the decision.
+        self.other_failures: list[str] = []
+        self.report: dict[str, Any] | None = None
+        self.written: list[str] = []
+        self.interrupted = False
+
+    def pytest_report_header(self) -> list[str]:
+        configuration = [self.settings.configuration] if self.settings.configuration else []
+        return [*self.settings.origin_lines(), *configuration]
+
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Collector | None:
+        if file_path != self.settings.criteria_file:
+            return None
+        # Annotated: on pytest 8.0, from_parent is typed as returning Any.
+        collector: CriteriaFile = CriteriaFile.from_parent(parent, path=file_path)
+        collector.settings = self.settings
+        return collector
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        entry = getattr(item, "entry", None)
+        if call.when == "call" and entry is not None:
+            vars(report)["orchphase"] = entry  # plain data: xdist carries it to the controller
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        entry = getattr(report, "orchphase", None)
+        if report.when == "call" and isinstance(entry, dict):
+            self.entries.append(entry)
+        elif report.failed and report.nodeid not in self.other_failures:
+            self.other_failures.append(report.nodeid)
+
+    def ordered(self) -> list[Entry]:
+        return sorted(self.entries, key=lambda e: int(e["order"]))
+
+    def pytest_keyboard_interrupt(self, excinfo: ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C (pytest calls this before ``pytest_sessionfinish``). A collection error stops
+        the session through ``Session.Interrupted``, a KeyboardInterrupt too: that run still
+        writes its report, saying why the phase's files do not load."""
+        if not isinstance(excinfo.value, pytest.Session.Interrupted):
+            self.interrupted = True
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Build the report once; only a controller (or a plain run) writes files. --co builds
+        nothing: it reads no transcript and writes nothing. An interrupted run (Ctrl-C) builds
+        nothing either: the report would scan the transcripts the interrupt stopped again, and
+        would describe a run that did not finish."""
+        config = session.config
+        if config.option.collectonly or hasattr(config, "workerinput"):
+            return
+        if self.interrupted:
+            return
+        from pytest_orchphase.report.outputs import phase_report, write_outputs
+
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        stats = reporter.stats.get("error", []) if reporter is not None else []
+        # Items' setup/teardown errors are TestReports, counted as failures by logreport.
+        errors = sum(1 for r in stats if not isinstance(r, pytest.TestReport))
+        settings = self.settings
+        self.report = phase_report(
+            settings.runner,
+            settings.phase,
+            self.ordered(),
+            errors,
+            other_failures=self.other_failures,
+            no_gate=settings.no_gate,
+        )
+        collect_errors = [
+            r
+            for r in (reporter.stats.get("error", []) if reporter is not None else [])
+            if isinstance(r, pytest.CollectReport)
+        ]
+        if collect_errors and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+            # An invalid file is a collection error, exit 2, as in a serial run; under xdist the
+            # workers' collection errors reach the controller as failures (exit 1). A fact found
+            # when the items run (an unreadable transcript) stays a failure, exit 1.
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+        runner = settings.runner
+        self.written, ok = write_outputs(
+            self.report,
+            settings.json_path,
+            settings.md_path,
+            # paths in the files relative to the project, so that they read the same from
+            # whatever folder the run started
+            folders=[runner.criteria_dir, runner.data_root],
+            base=settings.project or runner.criteria_dir.parent,
+        )
+        if not ok:  # the run asked for a report it did not get: not a success
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        elif (
+            self.report["decisions"]["proceed"]["answer"] != "YES"
+            and session.exitstatus == pytest.ExitCode.OK
+        ):
+            # A phase run succeeds only when its decision is YES: an UNDECIDED run (criteria
+            # deselected with -k, skipped, or stopped early) is not a pass a CI job may read.
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.interrupted:
+            terminalreporter.write_line("orchphase: interrupted: no report built or written")
+        if self.report is None:
+            return
+        from pytest_orchphase.report.terminal import write_summary
+
+        write_summary(terminalreporter, self.report, self.ordered())
+        for line in self.settings.origin_lines()[1:]:
+            terminalreporter.write_line(line)
+        for line in self.written:
+            terminalreporter.write_line(line)
