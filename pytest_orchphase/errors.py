@@ -1,7 +1,9 @@
-"""Errors about a user's input.
+"""Every exception and warning of the core, in one place.
 
-Every error raised for bad input names where it is (file, line, column, field) and what was
-expected, so the plugin can show it as a collection or usage error without a traceback.
+Errors about a user's input name where it is (file, line, column, field) and what was expected,
+so the plugin can show them as a collection or usage error without a traceback. A figure the data
+cannot give is ``MetricUnavailable`` (its item fails with the reason). The two classes that must
+derive from pytest's own (``OrchphaseWarning``, ``CriterionFailed``) live in ``plugin/collect.py``.
 """
 
 from __future__ import annotations
@@ -104,3 +106,20 @@ class InvalidFile(OrchphaseError):
 
     def __str__(self) -> str:
         return "\n".join(OrchphaseError.__str__(p) for p in self.problems)
+
+
+class MetricUnavailable(Exception):
+    """The data cannot give this figure; the reason says why and what would give it."""
+
+
+class MetricFailed(MetricUnavailable):
+    """A registered metric's own code raised, or returned what its unit cannot hold: its item
+    fails naming the metric and the error, like any figure the data cannot give."""
+
+
+class UnsafePattern(ValueError):
+    """A pattern that cannot be matched in linear time, or that does not compile."""
+
+
+class UnknownModelWarning(UserWarning):
+    """A call's model is not in the price table: its cost is unknown (None), not $0."""

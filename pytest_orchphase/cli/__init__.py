@@ -143,8 +143,9 @@ def _add_extract(subparsers: Any) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from pytest_orchphase.errors import UnknownModelWarning
     from pytest_orchphase.usage.aggregate import price_calls
-    from pytest_orchphase.usage.pricing import PriceTable, UnknownModelWarning
+    from pytest_orchphase.usage.pricing import PriceTable
     from pytest_orchphase.usage.sources.claude_code import default_config_dirs, scan_paths
 
     prices = PriceTable.load(args.prices)

@@ -9,13 +9,12 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel
 from pytest_orchphase.load.phase import requires_order
 from pytest_orchphase.metrics.registry import MetricContext, model_matches, origin_mark, succeeded
 from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
-from pytest_orchphase.usage.value import MetricUnavailable
 
 
 @dataclass(frozen=True)

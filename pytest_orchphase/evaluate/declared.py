@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pytest_orchphase.errors import display
+from pytest_orchphase.errors import MetricUnavailable, display
 from pytest_orchphase.load.phase import Phase
 from pytest_orchphase.load.yamlio import FieldPath, dotted
 from pytest_orchphase.metrics.registry import MetricContext, metric_value
 from pytest_orchphase.usage.accounts import hand_accounts
-from pytest_orchphase.usage.value import MetricUnavailable, Usage
+from pytest_orchphase.usage.value import Usage
 
 PERCENT_TOLERANCE = 1.0  # a declared "64%" for a computed 64.46 % is a rounding, not a slip
 

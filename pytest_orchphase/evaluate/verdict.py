@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.load.models import BaselineRef, Condition, Criterion, PhaseRef
 from pytest_orchphase.load.quantity import (
     fmt_tokens,
@@ -47,7 +47,6 @@ from pytest_orchphase.metrics.stats import (
     further_needed,
     three_way,
 )
-from pytest_orchphase.usage.value import MetricUnavailable
 
 SYMBOL = {"max": "<=", "below": "<", "min": ">=", "above": ">", "equals": "=="}
 BROKEN = {"max": ">", "below": ">=", "min": "<", "above": "<=", "equals": "!="}

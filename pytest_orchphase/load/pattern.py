@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_orchphase.errors import UnsafePattern
+
 #: The largest program a pattern may compile to (``x{1000}`` is a thousand copies of ``x``).
 MAX_INSTRUCTIONS = 2000
 
@@ -51,10 +53,6 @@ def _sre_parser() -> Any:
         return importlib.import_module("re._parser")  # Python 3.11+
     except ImportError:  # pragma: no cover - Python 3.10
         return importlib.import_module("sre_parse")
-
-
-class UnsafePattern(ValueError):
-    """A pattern that cannot be matched in linear time, or that does not compile."""
 
 
 # The program: ("char", test) consumes one character; ("split", a, b) and ("jmp", a) move

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from pytest_orchphase.errors import raised
+from pytest_orchphase.errors import MetricFailed, MetricUnavailable, raised
 from pytest_orchphase.load.models import Baseline, Stage, Ticket
 from pytest_orchphase.load.phase import Phase, requires_order
 from pytest_orchphase.load.quantity import QUALITY_ORDER, quality_rank
@@ -26,7 +26,7 @@ from pytest_orchphase.metrics.stats import (
     sign_test,
 )
 from pytest_orchphase.usage.accounts import NOT_RUN, Accounts, hand_accounts
-from pytest_orchphase.usage.value import MetricFailed, MetricUnavailable, Usage, total_of
+from pytest_orchphase.usage.value import Usage, total_of
 
 Scope = Literal["phase", "ticket"]
 Unit = Literal["tokens", "percent", "minutes", "count", "quality", "bool", "usd"]

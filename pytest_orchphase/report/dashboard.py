@@ -42,10 +42,9 @@ class PhaseRow:
 
 def collect(criteria_dir: Path, data_root: Path, prices: Path | None = None) -> list[PhaseRow]:
     """One row per known phase, in name order; bad input becomes the row's ``error``."""
-    from pytest_orchphase.errors import OrchphaseError
+    from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
     from pytest_orchphase.evaluate.runner import PhaseRunner
     from pytest_orchphase.load.phase import known_phases
-    from pytest_orchphase.usage.value import MetricUnavailable
 
     runner = PhaseRunner(criteria_dir, data_root, prices=prices)
     rows = []

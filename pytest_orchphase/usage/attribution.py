@@ -230,8 +230,9 @@ def measure_phase(
     """Scan the phase's sessions and attribute their usage; ``None`` when it names none."""
     if not has_sources(phase):
         return None
+    from pytest_orchphase.errors import UnknownModelWarning
     from pytest_orchphase.usage.aggregate import Totals, price_calls
-    from pytest_orchphase.usage.pricing import PriceTable, UnknownModelWarning
+    from pytest_orchphase.usage.pricing import PriceTable
 
     roots: list[tuple[Path, SessionSpec | None]] = [
         (_resolve(phase, spec, i, config_dirs), spec) for spec, i in session_specs(phase)

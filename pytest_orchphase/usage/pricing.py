@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_orchphase.errors import UnknownModelWarning
+
 if TYPE_CHECKING:
     from pytest_orchphase.usage.records import ApiCall
 
@@ -30,10 +32,6 @@ _SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
 _PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic[./]")
 _PROVIDER_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
 _SNAPSHOT_DATE = re.compile(r"-20\d{6}$")
-
-
-class UnknownModelWarning(UserWarning):
-    """A call's model is not in the price table: its cost is unknown (None), not $0."""
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from pytest_orchphase.errors import MetricUnavailable
+
 Origin = Literal["estimated", "recorded", "measured"]
 _STRENGTH: dict[str, int] = {"estimated": 0, "recorded": 1, "measured": 2}
-
-
-class MetricUnavailable(Exception):
-    """The data cannot give this figure; the reason says why and what would give it."""
-
-
-class MetricFailed(MetricUnavailable):
-    """A registered metric's own code raised, or returned what its unit cannot hold: its item
-    fails naming the metric and the error, like any figure the data cannot give."""
 
 
 def _add(a: int | None, b: int | None) -> int | None:

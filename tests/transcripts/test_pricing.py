@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.usage.pricing import PriceTable, UnknownModelWarning
+from pytest_orchphase.errors import OrchphaseError, UnknownModelWarning
+from pytest_orchphase.usage.pricing import PriceTable
 from pytest_orchphase.usage.sources.claude_code import ApiCall
 
 M = 1_000_000

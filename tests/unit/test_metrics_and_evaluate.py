@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from support import REPO
 
+from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.evaluate.verdict import evaluate
 from pytest_orchphase.load.models import Condition
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Params
-from pytest_orchphase.usage.value import MetricUnavailable, Usage
+from pytest_orchphase.usage.value import Usage
 
 RUNNER = PhaseRunner(REPO / "criteria", REPO / "docs" / "orchestration-data")
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pytest_orchphase.load.pattern import MAX_INSTRUCTIONS, UnsafePattern, compile_linear
+from pytest_orchphase.errors import UnsafePattern
+from pytest_orchphase.load.pattern import MAX_INSTRUCTIONS, compile_linear
 
 # Pieces of patterns people write for Task descriptions, and the constructs that nest.
 atoms = st.sampled_from(

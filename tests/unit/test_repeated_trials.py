@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from support import write_rate_phase
 
+from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.metrics.registry import metric_value, ticket_runs
-from pytest_orchphase.usage.value import MetricUnavailable
 
 
 @pytest.fixture
