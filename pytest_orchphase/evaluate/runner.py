@@ -184,10 +184,6 @@ class PhaseRunner:
             )
         return self._contexts[name]
 
-    def measured_if_read(self, name: str) -> Measured | None:
-        """Measured usage only if this process already read it (the summary never scans)."""
-        return self._measured.get(name)
-
     def items(self, name: str) -> list[ItemSpec]:
         phase = self.load(name)
         out: list[ItemSpec] = []

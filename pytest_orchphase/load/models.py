@@ -130,7 +130,6 @@ STAGES = ("branch_creation", "implementation", "fix", "monitoring", "review", "f
 StageName = Literal[
     "branch_creation", "implementation", "fix", "monitoring", "review", "finalization"
 ]
-MEASURES = ("total", "input", "output", "cache_write", "cache_read", "usd")
 Measure = Literal["total", "input", "output", "cache_write", "cache_read", "usd"]
 #: how a figure with an interval (a rate, a paired mean delta) is compared with its limit
 DecisionRule = Literal["interval", "point"]

@@ -88,10 +88,6 @@ class Phase:
     baselines: dict[str, Baseline]
     tickets: dict[str, Ticket] = field(default_factory=dict)
 
-    @property
-    def ticket_ids(self) -> list[str]:
-        return list(self.tickets)
-
     def ticket_field(self, ticket: str) -> yamlio.FieldPath:
         """Where a ticket lives in the log: ``tickets.<id>``, or the top of a single-ticket log."""
         return ("tickets", ticket) if self.log.tickets is not None else ()

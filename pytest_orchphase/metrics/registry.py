@@ -25,7 +25,7 @@ from pytest_orchphase.metrics.stats import (
     pass_hat_k,
     sign_test,
 )
-from pytest_orchphase.usage.accounts import NOT_RUN, Accounts, hand_accounts
+from pytest_orchphase.usage.accounts import NOT_RUN, Accounts
 from pytest_orchphase.usage.value import Usage, total_of
 
 Scope = Literal["phase", "ticket"]
@@ -104,10 +104,6 @@ class MetricContext:
     accounts: Accounts
     #: another phase's context by name (paired comparisons); None outside a runner
     others: Callable[[str], MetricContext] | None = field(default=None, repr=False)
-
-    @classmethod
-    def of(cls, phase: Phase, accounts: Accounts | None = None) -> MetricContext:
-        return cls(phase=phase, accounts=accounts or hand_accounts(phase))
 
     @property
     def n(self) -> int:

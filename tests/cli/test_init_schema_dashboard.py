@@ -85,7 +85,7 @@ def test_unfilled_scaffold_is_refused_file_by_file(repo_copy: Path) -> None:
         assert str(caught.value).startswith(path + ":") and message in str(caught.value)
         fill(Path(path))
     phase = load_phase(Path("criteria"), DATA, "a4")
-    assert phase.ticket_ids == ["R08", "R09"]
+    assert list(phase.tickets) == ["R08", "R09"]
 
 
 def test_unfilled_scaffold_is_a_collection_error_under_pytest(project: pytest.Pytester) -> None:

@@ -17,6 +17,7 @@ from pytest_orchphase.load import validation, yamlio
 from pytest_orchphase.load.models import ExecutionLog
 from pytest_orchphase.load.phase import load_phase
 from pytest_orchphase.metrics.registry import MetricContext
+from pytest_orchphase.usage.accounts import hand_accounts
 
 LOG = FIXTURES / "plan-a1-execution-log.yaml"
 UNQUOTED = "    - Classify complexity (R03: mechanical, R06: nuanced)"
@@ -93,7 +94,8 @@ def _phase(tmp_path: Path, log_text: str) -> MetricContext:
     data.mkdir(parents=True)
     (data / "metadata.yaml").write_text("phase: A1_conservative\ntickets: [R03, R06]\n")
     (data / "execution-log.yaml").write_text(log_text)
-    return MetricContext.of(load_phase(criteria, tmp_path / "data", "a1"))
+    phase = load_phase(criteria, tmp_path / "data", "a1")
+    return MetricContext(phase=phase, accounts=hand_accounts(phase))
 
 
 def test_fixed_it_loads_and_exactly_its_two_arithmetic_slips_are_flagged(tmp_path: Path) -> None:
