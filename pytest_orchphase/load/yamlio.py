@@ -107,68 +107,12 @@ class _Builder:
         return node.start_mark.line + 1, node.start_mark.column + 1
 
     def build(self, node: yaml.Node, at: FieldPath) -> Any:
-        self.count += 1
-        if isinstance(node, yaml.CollectionNode):
-            self.aliased = self.aliased or id(node) in self.collections
-            self.collections.add(id(node))
-        if self.count > MAX_NODES:
-            line, column = self._mark(node)
-            cause = (
-                "expands to more than {:,} values through its aliases (an alias bomb?)"
-                if self.aliased
-                else "holds more than {:,} values (the limit of a data file)"
-            )
-            raise OrchphaseError(
-                f"document {cause.format(MAX_NODES)}; expected a plain data file",
-                path=self.path,
-                line=line,
-                column=column,
-            )
+        self._count(node)
         if isinstance(node, yaml.CollectionNode) and node.tag not in PLAIN_TAGS:
             line, column = self._mark(node)
             raise _tag_error(node.tag, self.path, line, column, dotted(at) if at else None)
         if isinstance(node, yaml.MappingNode):
-            # A merge key (`<<: *defaults`) brings in keys that an explicit key of this mapping
-            # may override (legal YAML: the explicit one wins); two explicit keys are an error.
-            if id(node) not in self.explicit:  # an aliased node is flattened once
-                self.explicit[id(node)] = {
-                    id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"
-                }
-            explicit = self.explicit[id(node)]
-            self.loader.flatten_mapping(node)
-            result: dict[Any, Any] = {}
-            first_line: dict[Any, int] = {}
-            stated: set[Any] = set()  # keys written in this mapping, not merged
-            for key_node, value_node in node.value:
-                key = self.scalar(key_node, at, key=True)
-                line, column = self._mark(key_node)
-                if not isinstance(key, str | int | float | bool) and key is not None:
-                    raise OrchphaseError(
-                        "a mapping key must be a plain scalar",
-                        path=self.path,
-                        line=line,
-                        column=column,
-                        field=dotted(at),
-                    )
-                if isinstance(key, bool | float) or key is None:
-                    key = str(key).lower() if isinstance(key, bool) or key is None else str(key)
-                key = str(key) if isinstance(key, int) else key
-                if key in result and (key in stated or id(key_node) not in explicit):
-                    raise OrchphaseError(
-                        f"duplicate key {key!r} (first at line {first_line[key]}); YAML would "
-                        "silently keep only the last value: rename or merge one of them",
-                        path=self.path,
-                        line=line,
-                        column=column,
-                        field=dotted((*at, key)),
-                    )
-                if id(key_node) in explicit:
-                    stated.add(key)
-                first_line[key] = line
-                here = (*at, key)  # named: mypy targeting 3.10 misreads d[(*a, b)] as PEP 646
-                self.marks[here] = (line, column)
-                result[key] = self.build(value_node, here)
-            return result
+            return self._mapping(node, at)
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
@@ -177,6 +121,76 @@ class _Builder:
                 items.append(self.build(item, here))
             return items
         return self.scalar(node, at)
+
+    def _count(self, node: yaml.Node) -> None:
+        """One more value built: past MAX_NODES the document is refused (an alias bomb, when
+        a collection was reached twice)."""
+        self.count += 1
+        if isinstance(node, yaml.CollectionNode):
+            self.aliased = self.aliased or id(node) in self.collections
+            self.collections.add(id(node))
+        if self.count <= MAX_NODES:
+            return
+        line, column = self._mark(node)
+        cause = (
+            "expands to more than {:,} values through its aliases (an alias bomb?)"
+            if self.aliased
+            else "holds more than {:,} values (the limit of a data file)"
+        )
+        raise OrchphaseError(
+            f"document {cause.format(MAX_NODES)}; expected a plain data file",
+            path=self.path,
+            line=line,
+            column=column,
+        )
+
+    def _mapping(self, node: yaml.MappingNode, at: FieldPath) -> dict[Any, Any]:
+        # A merge key (`<<: *defaults`) brings in keys that an explicit key of this mapping
+        # may override (legal YAML: the explicit one wins); two explicit keys are an error.
+        if id(node) not in self.explicit:  # an aliased node is flattened once
+            self.explicit[id(node)] = {
+                id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"
+            }
+        explicit = self.explicit[id(node)]
+        self.loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        stated: set[Any] = set()  # keys written in this mapping, not merged
+        for key_node, value_node in node.value:
+            key = self._key(key_node, at)
+            line, column = self._mark(key_node)
+            if key in result and (key in stated or id(key_node) not in explicit):
+                raise OrchphaseError(
+                    f"duplicate key {key!r} (first at line {first_line[key]}); YAML would "
+                    "silently keep only the last value: rename or merge one of them",
+                    path=self.path,
+                    line=line,
+                    column=column,
+                    field=dotted((*at, key)),
+                )
+            if id(key_node) in explicit:
+                stated.add(key)
+            first_line[key] = line
+            here = (*at, key)  # named: mypy targeting 3.10 misreads d[(*a, b)] as PEP 646
+            self.marks[here] = (line, column)
+            result[key] = self.build(value_node, here)
+        return result
+
+    def _key(self, key_node: yaml.Node, at: FieldPath) -> str:
+        """A mapping key as the name a field path uses: a plain scalar, as text."""
+        key = self.scalar(key_node, at, key=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            line, column = self._mark(key_node)
+            raise OrchphaseError(
+                "a mapping key must be a plain scalar",
+                path=self.path,
+                line=line,
+                column=column,
+                field=dotted(at),
+            )
+        if isinstance(key, bool) or key is None:
+            return str(key).lower()
+        return key if isinstance(key, str) else str(key)
 
     def scalar(self, node: yaml.Node, at: FieldPath, *, key: bool = False) -> Any:
         """A scalar's value. A number too large or not finite is an error at its line, never a
