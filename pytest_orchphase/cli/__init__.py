@@ -8,29 +8,23 @@ Add a subcommand by writing ``_add_<name>(subparsers)`` (which sets ``func``) an
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pytest_orchphase.cli.extract import _add_extract
+from pytest_orchphase.cli.options import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_folders,
+    add_prices,
+)
+from pytest_orchphase.cli.prices import _add_prices_command
 from pytest_orchphase.errors import OrchphaseError
-
-if TYPE_CHECKING:
-    from pytest_orchphase.usage.aggregate import Costed, Totals
-    from pytest_orchphase.usage.pricing import PriceTable
-    from pytest_orchphase.usage.records import Scan
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INPUT = 2
-#: A closed pipe ends the command quietly with the status of a Unix tool killed by SIGPIPE.
-EXIT_BROKEN_PIPE = 128 + 13
-#: Ctrl-C: the status of a shell command ended by SIGINT.
-EXIT_INTERRUPTED = 128 + 2
-MAX_WARNINGS = 10
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,347 +109,6 @@ def version() -> str:
         return __version__
 
 
-# -- extract --------------------------------------------------------------------------------
-
-
-def _add_extract(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "extract",
-        help="token and dollar usage measured from Claude Code transcripts",
-        description=(
-            "Read Claude Code transcripts (or headless `claude -p` results) and print the "
-            "measured token usage and cost. A PATH is a session .jsonl file, a project folder, "
-            "a Claude config folder (holding projects/) or a headless result file; with none, "
-            "the sessions under $CLAUDE_CONFIG_DIR (comma-separated), else ~/.config/claude "
-            "and ~/.claude."
-        ),
-    )
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    p.add_argument(
-        "--by",
-        choices=("model", "agent", "session"),
-        default="model",
-        help="group the table rows (default: model)",
-    )
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _add_prices(p)
-    p.set_defaults(func=cmd_extract)
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    from pytest_orchphase.errors import UnknownModelWarning
-    from pytest_orchphase.usage.aggregate import price_calls
-    from pytest_orchphase.usage.pricing import PriceTable
-    from pytest_orchphase.usage.sources.claude_code import default_config_dirs, scan_paths
-
-    prices = PriceTable.load(args.prices)
-    paths: list[Path] = list(args.paths)
-    if not paths:
-        paths = default_config_dirs()
-        if not paths:
-            raise OrchphaseError(
-                "no Claude projects folder found in $CLAUDE_CONFIG_DIR, ~/.config/claude or "
-                "~/.claude: give a PATH (session .jsonl, project folder or config folder)"
-            )
-    scan = scan_paths(paths, progress=sys.stderr.isatty())
-    if not scan.calls:
-        where = ", ".join(str(p) for p in paths)
-        found = f"{scan.files} file(s) read, " if scan.files else "no transcript file, "
-        raise OrchphaseError(
-            f"{where}: {found}no API call found; expected Claude Code transcripts (.jsonl), "
-            "headless streams (.ndjson) or results (.json)"
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnknownModelWarning)
-        costed = price_calls(scan, prices)
-    if args.json:
-        print(json.dumps(extract_json(scan, costed), indent=2))
-    else:
-        print(extract_table(scan, costed, args.by))
-    _print_warnings(scan, prices)
-    return EXIT_OK
-
-
-def extract_json(scan: Scan, costed: Costed) -> dict[str, Any]:
-    """The ``--json`` document: models, agents (sub-agents and compaction), totals, counts."""
-    from pytest_orchphase.usage.aggregate import MAIN_AGENT, by_agent, by_model, total
-
-    return {
-        "models": {model: t.as_json() for model, t in by_model(costed).items()},
-        "agents": [row.as_json() for row in by_agent(costed, scan) if row.agent_id != MAIN_AGENT],
-        "totals": total(costed).as_json(),
-        "files": scan.files,
-        "malformed_lines": scan.malformed_lines,
-    }
-
-
-_TOKEN_HEADERS = ["input", "output", "cache write", "cache read", "calls", "USD"]
-
-
-def _figures(t: Totals) -> list[str]:
-    return [
-        f"{t.input_tokens:,}",
-        ("≥" if t.output_lower_bound else "") + f"{t.output_tokens:,}",
-        f"{t.cache_creation_input_tokens:,}",
-        f"{t.cache_read_input_tokens:,}",
-        f"{t.calls:,}",
-        _usd(t),
-    ]
-
-
-def _usd(t: Totals) -> str:
-    if t.unpriced_calls == 0:
-        return ("≥" if "usd" in t.usage().lower_bounds else "") + f"{t.priced_usd:,.4f}"
-    if t.unpriced_calls == t.calls:
-        return "unknown"
-    return f"≥{t.priced_usd:,.4f} ({t.unpriced_calls} unpriced)"
-
-
-def _short(text: str | None, width: int = 40) -> str:
-    if not text:
-        return ""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def extract_table(scan: Scan, costed: Costed, by: str) -> str:
-    from tabulate import tabulate
-
-    from pytest_orchphase.usage.aggregate import by_agent, by_model, by_session, total
-
-    rows: list[list[str]]
-    if by == "agent":
-        headers = ["agent", "session", "type", "task", "asked model", *_TOKEN_HEADERS]
-        rows = []
-        for row in by_agent(costed, scan):
-            info = row.info
-            kind = "compaction" if row.compaction else (info.subagent_type if info else "")
-            if info is not None and info.background:
-                kind = f"{kind or 'agent'} (background)"
-            rows.append(
-                [
-                    row.agent_id,
-                    (row.session_id or "")[:8],
-                    kind or "",
-                    _short(info.description if info else None),
-                    (info.requested_model or "") if info else "",
-                    *_figures(row.totals),
-                ]
-            )
-        lead = 5
-    elif by == "session":
-        headers = ["session", *_TOKEN_HEADERS]
-        rows = [[sid or "(none)", *_figures(t)] for sid, t in by_session(costed).items()]
-        lead = 1
-    else:
-        headers = ["model", *_TOKEN_HEADERS]
-        rows = [[model, *_figures(t)] for model, t in by_model(costed).items()]
-        lead = 1
-    rows.append(["total", *[""] * (lead - 1), *_figures(total(costed))])
-    table = tabulate(rows, headers=headers, stralign="left", disable_numparse=True)
-    lines = [table, "", f"files: {scan.files:,}   malformed lines: {scan.malformed_lines:,}"]
-    every = total(costed)
-    if every.lower_bound_notes():
-        lines.append("≥: a lower bound: " + "; ".join(every.lower_bound_notes()))
-    for result in scan.headless:
-        reported = result.total_cost_usd
-        lines.append(
-            f"headless run {result.session_id or result.path}: {result.subtype or '?'}, "
-            f"reported total_cost_usd "
-            f"{'unknown' if reported is None else f'{reported:.4f}'}"
-        )
-    return "\n".join(lines)
-
-
-def _print_warnings(scan: Scan, prices: PriceTable) -> None:
-    for model, count in sorted(prices.unknown_models.items()):
-        print(
-            f"orchphase: warning: no price for model {model!r} ({count} calls): cost unknown; "
-            f"{prices.why_unpriced(model)}",
-            file=sys.stderr,
-        )
-    for text in scan.warnings[:MAX_WARNINGS]:
-        print(f"orchphase: warning: {text}", file=sys.stderr)
-    if len(scan.warnings) > MAX_WARNINGS:
-        print(
-            f"orchphase: warning: … and {len(scan.warnings) - MAX_WARNINGS} more warnings",
-            file=sys.stderr,
-        )
-
-
-# -- prices ---------------------------------------------------------------------------------
-
-
-def _add_prices_command(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "prices",
-        help="the price table with each rate's source and date; flags models seen without one",
-        description=(
-            "List the price table (the shipped one, with --prices FILE merged over it): each "
-            "model's rates in USD per million tokens, its aliases, the page the rates were "
-            "read from and the day. Given PATHs (as for `orchphase extract`), also list the "
-            "models their calls use and flag each one without a price: exit 1 when there is one."
-        ),
-    )
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _add_prices(p)
-    p.set_defaults(func=cmd_prices)
-
-
-def cmd_prices(args: argparse.Namespace) -> int:
-    from pytest_orchphase.usage.pricing import PriceTable
-
-    prices = PriceTable.load(args.prices)
-    seen: dict[str, int] = {}
-    if args.paths:
-        from pytest_orchphase.usage.sources.claude_code import scan_paths
-
-        for call in scan_paths(list(args.paths), progress=sys.stderr.isatty()).calls:
-            seen[call.model] = seen.get(call.model, 0) + 1
-        if not seen:
-            raise OrchphaseError(
-                f"{', '.join(str(p) for p in args.paths)}: no API call found; expected Claude "
-                "Code transcripts (.jsonl), headless streams (.ndjson) or results (.json)"
-            )
-    unpriced = sorted(m for m in seen if prices.resolve(m) is None)
-    if args.json:
-        print(json.dumps(prices_json(prices, seen), indent=2))
-    else:
-        print(prices_table(prices, seen))
-    for model in unpriced:
-        print(
-            f"orchphase: warning: no price for model {model!r} ({seen[model]} calls): "
-            f"{prices.why_unpriced(model)}",
-            file=sys.stderr,
-        )
-    return EXIT_FAILED if unpriced else EXIT_OK
-
-
-def _aliases_by_model(prices: PriceTable) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for alias, target in sorted(prices.aliases.items()):
-        out.setdefault(target, []).append(alias)
-    return out
-
-
-def prices_json(prices: PriceTable, seen: dict[str, int]) -> dict[str, Any]:
-    """The ``prices --json`` document: models with rates, source and date; what PATHs used."""
-    from dataclasses import asdict
-
-    aliases = _aliases_by_model(prices)
-    models = {}
-    for model_id, price in sorted(prices.models.items()):
-        models[model_id] = {
-            **asdict(price.rates),
-            "aliases": aliases.get(model_id, []),
-            "source": price.source,
-            "read": price.read,
-            "earlier": [{"until": str(u), **asdict(r)} for u, r in price.earlier],
-            "long_context_above": price.long_context_above,
-            "long_context": asdict(price.long_context) if price.long_context else None,
-            "unknown_long_context": None
-            if price.unknown_tier is None
-            else {
-                "above_prompt_tokens": price.unknown_tier[0],
-                "until": str(price.unknown_tier[1]),
-                "why": price.unknown_tier[2],
-            },
-        }
-    return {
-        "taken": prices.taken,
-        "files": [str(p) for p in prices.sources],
-        "family_defaults": dict(prices.family_defaults),
-        "models": models,
-        "unpriced": dict(prices.unpriced),
-        "seen": {
-            model: {"calls": count, "priced_as": prices.resolve(model)}
-            for model, count in sorted(seen.items())
-        },
-    }
-
-
-def prices_table(prices: PriceTable, seen: dict[str, int]) -> str:
-    from tabulate import tabulate
-
-    aliases = _aliases_by_model(prices)
-    rows = []
-    for model_id, price in sorted(prices.models.items()):
-        r = price.rates
-        notes = [f"before {u}: read {e.cache_read:g}" for u, e in price.earlier]
-        if price.long_context_above is not None:
-            notes.append(f"long context above {price.long_context_above:,}")
-        if price.unknown_tier is not None:
-            notes.append(
-                f"above {price.unknown_tier[0]:,} before {price.unknown_tier[1]}: "
-                "rate unpublished, cost a lower bound"
-            )
-        rows.append(
-            [
-                model_id,
-                *(f"{v:g}" for v in (r.input, r.output, r.cache_write_5m, r.cache_write_1h)),
-                f"{r.cache_read:g}",
-                price.read or "?",
-                price.source or "(no source given)",
-                "; ".join([*aliases.get(model_id, []), *notes]),
-            ]
-        )
-    headers = ["model", "input", "output", "5m write", "1h write", "read", "read on", "source"]
-    lines = [
-        tabulate(rows, headers=[*headers, "aliases, notes"], disable_numparse=True),
-        "",
-        "USD per million tokens; price files: " + ", ".join(str(p) for p in prices.sources),
-        "families: " + ", ".join(f"{k} = {v}" for k, v in sorted(prices.family_defaults.items())),
-    ]
-    for model_id, why in sorted(prices.unpriced.items()):
-        lines.append(f"unpriced: {model_id}: {why}")
-    if seen:
-        lines.append("")
-        lines.append(
-            tabulate(
-                [[m, f"{n:,}", prices.resolve(m) or "NO PRICE"] for m, n in sorted(seen.items())],
-                headers=["model seen", "calls", "priced as"],
-                disable_numparse=True,
-            )
-        )
-    return "\n".join(lines)
-
-
-# -- init -----------------------------------------------------------------------------------
-
-DEFAULT_HELP = (
-    "default: ${key.env}, else {key.ini} in the project's pytest configuration, else "
-    "{key.default}; the last two relative to the project's folder"
-)
-
-
-def _add_prices(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--prices",
-        type=Path,
-        metavar="FILE",
-        help="a price YAML file merged over the shipped one (default: $ORCHPHASE_PRICES, else "
-        "orchphase_prices in the project's pytest configuration, relative to its folder)",
-    )
-
-
-def _add_folders(p: argparse.ArgumentParser) -> None:
-    from pytest_orchphase.settings import CRITERIA, DATA
-
-    p.add_argument(
-        "--criteria",
-        type=Path,
-        metavar="DIR",
-        help=f"folder of <phase>.yaml criteria files ({DEFAULT_HELP.format(key=CRITERIA)})",
-    )
-    p.add_argument(
-        "--data",
-        type=Path,
-        metavar="DIR",
-        help=f"folder of the phases' data folders ({DEFAULT_HELP.format(key=DATA)})",
-    )
-
-
 def _add_init(subparsers: Any) -> None:
     from pytest_orchphase.load.schema import DEFAULT_DIR
 
@@ -477,7 +130,7 @@ def _add_init(subparsers: Any) -> None:
         help="instead of a new phase, write the example phases a1-a3 (criteria, baselines, "
         "data and schemas) to start from; nothing is written when any of them exists",
     )
-    _add_folders(p)
+    add_folders(p)
     p.add_argument(
         "--schema",
         type=Path,
@@ -608,8 +261,8 @@ def _add_dashboard(subparsers: Any) -> None:
             "saying why."
         ),
     )
-    _add_folders(p)
-    _add_prices(p)
+    add_folders(p)
+    add_prices(p)
     p.set_defaults(func=cmd_dashboard)
 
 
@@ -661,8 +314,8 @@ def _add_compare(subparsers: Any) -> None:
             "model, one column per phase whose data loads (the others are named on stderr)."
         ),
     )
-    _add_folders(p)
-    _add_prices(p)
+    add_folders(p)
+    add_prices(p)
     p.add_argument("--markdown", action="store_true", help="print a markdown table")
     p.set_defaults(func=cmd_compare)
 
@@ -698,9 +351,9 @@ def _add_breakeven(subparsers: Any) -> None:
             "single_agent baseline s: N = floor(P / (s - t)) + 1 tickets, in tokens and in USD."
         ),
     )
-    _add_folders(p)
+    add_folders(p)
     p.add_argument("--phase", metavar="NAME", help="one phase (default: every phase with data)")
-    _add_prices(p)
+    add_prices(p)
     p.set_defaults(func=cmd_breakeven)
 
 
@@ -737,7 +390,7 @@ def _add_strategy(subparsers: Any) -> None:
             "An existing file is never overwritten without --force."
         ),
     )
-    _add_folders(p)
+    add_folders(p)
     p.add_argument("--for", dest="target", required=True, metavar="PHASE", help="the phase to plan")
     p.add_argument(
         "--tickets",
@@ -746,7 +399,7 @@ def _add_strategy(subparsers: Any) -> None:
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write (default: in --data)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
-    _add_prices(p)
+    add_prices(p)
     p.set_defaults(func=cmd_strategy)
 
 
@@ -863,4 +516,3 @@ SUBCOMMANDS: Sequence[Callable[[Any], None]] = (
     _add_strategy,
     _add_plan,
 )
-

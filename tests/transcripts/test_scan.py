@@ -499,7 +499,7 @@ def test_background_agent_output_is_a_lower_bound_and_says_so(home: ClaudeHome) 
     rows = {r.agent_id: r for r in by_agent(price_calls(scan, PriceTable.load()), scan)}
     assert rows["a70eebf64f6caa954"].totals.usage().lower_bounds == {"output", "total", "usd"}
     assert rows["main"].totals.usage().lower_bounds == frozenset()
-    from pytest_orchphase.cli import extract_table
+    from pytest_orchphase.cli.extract import extract_table
 
     table = extract_table(scan, price_calls(scan, PriceTable.load()), "agent")
     assert "general-purpose (background)" in table and "≥" in table
