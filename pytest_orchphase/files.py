@@ -8,8 +8,9 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pytest_orchphase.errors import OrchphaseError, resolve_path
 
@@ -95,7 +96,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def json_bytes(report: dict[str, Any]) -> bytes:
+def json_bytes(report: Mapping[str, object]) -> bytes:
     return (json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
 

@@ -6,8 +6,9 @@ Plain functions over phases and result entries; every answer carries its reasons
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
@@ -15,6 +16,9 @@ from pytest_orchphase.load.models import AdoptModel
 from pytest_orchphase.load.phase import requires_order
 from pytest_orchphase.metrics.registry import MetricContext, model_matches, origin_mark, succeeded
 from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
+
+if TYPE_CHECKING:
+    from pytest_orchphase.report.shape import Entry
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Proceed:
 
 def proceed(
     next_phase: str,
-    entries: list[dict[str, Any]],
+    entries: Sequence[Entry],
     expected: int,
     collection_errors: int,
     other_failures: list[str] | None = None,
@@ -53,7 +57,7 @@ def proceed(
             "UNDECIDED",
             [f"only {len(entries)} of {expected} criteria ran (deselected or skipped)"],
         )
-    bypassed = [e["required"] for e in entries if e.get("bypassed")]
+    bypassed = [e["required"] for e in entries if e["kind"] == "gate" and e["bypassed"]]
     reasons = [f"gate {', '.join(bypassed)} bypassed with --orchphase-no-gate"] if bypassed else []
     return Proceed(next_phase, "YES", reasons)
 

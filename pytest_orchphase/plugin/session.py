@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from _pytest._code.code import ExceptionInfo
 
 from pytest_orchphase.plugin.collect import CriteriaFile
 from pytest_orchphase.plugin.options import check_rootdir, folders_line, output_path, resolved_path
-from pytest_orchphase.report.results import Entry
+from pytest_orchphase.report.shape import Entry, RunReport
 
 if TYPE_CHECKING:
     from pytest_orchphase.evaluate.runner import PhaseRunner
@@ -140,7 +140,7 @@ class PhaseSession:
         #: Node ids of the run's other failed items (Python checks beside the criteria, items
         #: that errored in setup or teardown): each counts in the decision.
         self.other_failures: list[str] = []
-        self.report: dict[str, Any] | None = None
+        self.report: RunReport | None = None
         self.written: list[str] = []
         self.interrupted = False
 
@@ -171,7 +171,7 @@ class PhaseSession:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         entry = getattr(report, "orchphase", None)
         if report.when == "call" and isinstance(entry, dict):
-            self.entries.append(entry)
+            self.entries.append(cast(Entry, entry))  # as the item built it (or xdist carried it)
         elif report.failed and report.nodeid not in self.other_failures:
             self.other_failures.append(report.nodeid)
 

@@ -123,7 +123,7 @@ def _draw_tickets(ax: Any, tickets: Sequence[Mapping[str, object]], ticker: Any)
 
 
 def render_chart(
-    usage: dict[str, list[dict[str, object]]],
+    usage: Mapping[str, Sequence[Mapping[str, object]]],
     path: Path,
     tickets: Sequence[Mapping[str, object]] | None = None,
 ) -> str | None:

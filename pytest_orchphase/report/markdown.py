@@ -3,11 +3,12 @@ sections, filled with numbers; a figure the data cannot give says so instead of 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from tabulate import tabulate
 
 from pytest_orchphase.evaluate.verdict import fmt
+from pytest_orchphase.metrics.registry import Value
 from pytest_orchphase.report.results import (
     ESTIMATE_HEADERS,
     MISMATCH_HEADERS,
@@ -20,10 +21,11 @@ from pytest_orchphase.report.results import (
     ticket_cells,
     ticket_headers,
 )
+from pytest_orchphase.report.shape import Entry, FailedReport, Notes, Report, TicketFacts
 
 
-def _table(rows: list[list[Any]], headers: list[str]) -> str:
-    def cell(value: Any) -> str:
+def _table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    def cell(value: object) -> str:
         return str(value).replace("|", "\\|")  # an "any" condition's values are joined by |
 
     return tabulate(
@@ -34,21 +36,22 @@ def _table(rows: list[list[Any]], headers: list[str]) -> str:
     )
 
 
-def _tokens(value: Any) -> str:
+def _tokens(value: Value | None) -> str:
     return "unknown" if value is None else fmt(value, "tokens")
 
 
-def _usd(value: Any) -> str:
+def _usd(value: Value | None) -> str:
     return "unknown" if value is None else fmt(value, "usd")
 
 
-def _metric(report: dict[str, Any], key: str, unit: str) -> str:
+def _metric(report: Report, key: str, unit: str) -> str:
     value = report["metrics"].get(key)
     return "not available from this data" if value is None else fmt(value, unit)
 
 
-def _criteria(report: dict[str, Any]) -> list[str]:
-    cells = [summary_cells(e) for e in [*report["gates"], *report["criteria"]]]
+def _criteria(report: Report) -> list[str]:
+    entries: list[Entry] = [*report["gates"], *report["criteria"]]
+    cells = [summary_cells(e) for e in entries]
     out = [_table(cells, list(SUMMARY_HEADERS))]
     failing = [c["headline"] for c in report["criteria"] if not c["passed"]]
     failing += [
@@ -59,7 +62,7 @@ def _criteria(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def _usage(report: dict[str, Any]) -> list[str]:
+def _usage(report: Report) -> list[str]:
     usage = report["usage"]
     rows = [
         [r["stage"], r["model"], _tokens(r["total"]), _usd(r["usd"]), r["origin"]]
@@ -95,15 +98,13 @@ def _usage(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def _compaction(report: dict[str, Any]) -> list[str]:
-    line = report["usage"].get("compaction_line")
+def _compaction(report: Report) -> list[str]:
+    line = report["usage"]["compaction_line"]
     return ["", line] if line else []
 
 
-def _notes(notes: dict[str, Any] | None) -> list[str]:
+def _notes(notes: Notes) -> list[str]:
     """The log's own notes, where it has them."""
-    if not notes:
-        return []
     out: list[str] = []
     if notes["hypothesis"]:
         out += ["**Hypothesis:**", "", *(f"- {h}" for h in notes["hypothesis"]), ""]
@@ -126,65 +127,67 @@ def _notes(notes: dict[str, Any] | None) -> list[str]:
     return ["", "## Notes from the log", "", *out[:-1]] if out else []
 
 
-def _quality(report: dict[str, Any], tickets: dict[str, Any]) -> list[str]:
+QUALITY_HEADERS = (
+    "ticket",
+    "execution model",
+    "review tier",
+    "review",
+    "attempts",
+    "fix loops",
+    "quality vs sonnet",
+)
+
+
+def _quality(report: Report, tickets: dict[str, TicketFacts]) -> list[str]:
     rows = []
     for ticket in report["data"]["tickets"]:
-        q = tickets.get(ticket, {})
+        q = tickets[ticket]
         rows.append(
             [
                 ticket,
-                q.get("model") or "unknown",
-                q.get("tier") or "",
-                q.get("review") or "none",
-                q.get("attempts") or "",
-                q.get("fix_loops") if q.get("fix_loops") is not None else "",
-                q.get("quality") or "",
+                q["model"] or "unknown",
+                q["tier"] or "",
+                q["review"] or "none",
+                q["attempts"] or "",
+                q["fix_loops"] if q["fix_loops"] is not None else "",
+                q["quality"] or "",
             ]
         )
-    return [
-        _table(
-            rows,
-            [
-                "ticket",
-                "execution model",
-                "review tier",
-                "review",
-                "attempts",
-                "fix loops",
-                "quality vs sonnet",
-            ],
-        )
-    ]
+    return [_table(rows, QUALITY_HEADERS)]
 
 
-def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None) -> str:
-    """The markdown report; ``chart`` is the image to link (relative to the markdown file), or
-    ``chart_note`` says why there is none."""
-    decision = report["decisions"]["proceed"]
+def _head(report: Report) -> list[str]:
+    data, commit = report["data"], report["commit"]
     title = f"# Phase {report['phase']} analysis" + (
         f": {report['title']}" if report["title"] else ""
     )
-    data = report["data"]
     head = [
         title,
         "",
-        f"**{decision['line']}**",
+        f"**{report['decisions']['proceed']['line']}**",
         "",
         f"Data: `{data['directory']}` · tickets {', '.join(data['tickets'])}"
-        + (f" · commit `{report['commit'][:12]}`" if report["commit"] else "")
+        + (f" · commit `{commit[:12]}`" if commit else "")
         + (f" · strategy: {data['strategy']}" if data["strategy"] else ""),
     ]
     if data["no_gate"]:
         head += ["", "> Gates were bypassed with `--orchphase-no-gate`."]
-    lines = [*head, "", "## Results", "", "### Token usage by stage and model", "", *_usage(report)]
+    return head
+
+
+def _results(report: Report) -> list[str]:
+    lines = ["", "## Results", "", "### Token usage by stage and model", "", *_usage(report)]
     lines += ["", "### Criteria", "", *_criteria(report)]
-    if report.get("ticket_table"):
-        rows = report["ticket_table"]
+    rows = report["ticket_table"]
+    if rows:
         lines += ["", "### Tickets", "", _table(ticket_cells(rows), ticket_headers(rows))]
         lines += _compaction(report)
-    lines += ["", "## Quality", "", *_quality(report, report["tickets"])]
+    return lines
+
+
+def _efficiency(report: Report) -> list[str]:
     be = report["decisions"]["break_even"]
-    lines += [
+    return [
         "",
         "## Efficiency",
         "",
@@ -200,39 +203,37 @@ def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None)
         f"- {be['tokens']['line']}",
         f"- {be['usd']['line']}",
     ]
-    n = len(data["tickets"])
-    base_rows = []
+
+
+def _baselines(report: Report) -> list[str]:
+    n = len(report["data"]["tickets"])
     total = report["metrics"].get("tokens")
+    rows = []
     for name, b in report["baselines"].items():
         saving = (
-            ""
-            if total is None
-            else fmt((b["for_tickets"] - total) / b["for_tickets"] * 100, "percent")
+            fmt((b["for_tickets"] - total) / b["for_tickets"] * 100, "percent")
+            if isinstance(total, int | float)
+            else ""
         )
-        base_rows.append(
+        rows.append(
             [name, _tokens(b["per_ticket"]), _tokens(b["for_tickets"]), _tokens(total), saving]
         )
-    lines += [
+    return [
         "",
         "## Comparison to baselines",
         "",
         f"Baselines are per ticket; the totals are for this phase's {n} tickets.",
         "",
-        _table(base_rows, ["baseline", "per ticket", f"for {n} tickets", "this phase", "saving"]),
+        _table(rows, ["baseline", "per ticket", f"for {n} tickets", "this phase", "saving"]),
     ]
+
+
+def _previous(report: Report) -> list[str]:
+    """This phase beside the last phase it requires, or why there is none."""
     cmp = report["comparison"]
     previous, here = cmp["previous"], report["phase"]
-    if previous in cmp["phases"] and here in cmp["phases"]:
-        cols = [cmp["phases"].index(previous) + 1, cmp["phases"].index(here) + 1]
-        rows = [[r[0], r[cols[0]], r[cols[1]]] for r in cmp["rows"]]
-        lines += [
-            "",
-            f"## Comparison to the previous phase ({previous})",
-            "",
-            _table(rows, ["metric", previous, here]),
-        ]
-    else:
-        lines += [
+    if previous is None or previous not in cmp["phases"] or here not in cmp["phases"]:
+        return [
             "",
             "## Comparison to the previous phase",
             "",
@@ -240,22 +241,41 @@ def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None)
             if previous is None
             else f"Phase {previous} has no data that loads.",
         ]
-    if len(cmp["phases"]) > 2 or cmp["left_out"]:
-        lines += ["", "## All phases", "", _table(cmp["rows"], ["metric", *cmp["phases"]])]
-        lines += [f"- phase {x['phase']} left out: {x['error']}" for x in cmp["left_out"]]
+    cols = [cmp["phases"].index(previous) + 1, cmp["phases"].index(here) + 1]
+    rows = [[r[0], r[cols[0]], r[cols[1]]] for r in cmp["rows"]]
+    return [
+        "",
+        f"## Comparison to the previous phase ({previous})",
+        "",
+        _table(rows, ["metric", previous, here]),
+    ]
+
+
+def _all_phases(report: Report) -> list[str]:
+    cmp = report["comparison"]
+    if len(cmp["phases"]) <= 2 and not cmp["left_out"]:
+        return []
+    lines = ["", "## All phases", "", _table(cmp["rows"], ["metric", *cmp["phases"]])]
+    return lines + [f"- phase {x['phase']} left out: {x['error']}" for x in cmp["left_out"]]
+
+
+def _adoption(report: Report) -> list[str]:
     adopt = report["decisions"]["adopt_model"]
-    if adopt:
-        lines += [
-            "",
-            "## Model adoption",
-            "",
-            adopt["line"],
-            "",
-            f"Recommended execution model for {adopt['complexity']} tickets: "
-            f"**{adopt['recommended']}**.",
-        ]
-    lines += _notes(report.get("notes"))
-    lines += ["", "## Declared totals", ""]
+    if not adopt:
+        return []
+    return [
+        "",
+        "## Model adoption",
+        "",
+        adopt["line"],
+        "",
+        f"Recommended execution model for {adopt['complexity']} tickets: "
+        f"**{adopt['recommended']}**.",
+    ]
+
+
+def _declared(report: Report) -> list[str]:
+    lines = ["", "## Declared totals", ""]
     differ, unchecked = split_mismatches(report["mismatches"])
     if differ:
         lines += [
@@ -272,16 +292,32 @@ def render(report: dict[str, Any], *, chart: str | None, chart_note: str | None)
         ]
     if not report["mismatches"]:
         lines += ["Every declared total and analysis matches the figures it is computed from."]
+    return lines
+
+
+def _decision(report: Report) -> list[str]:
+    decision, adopt = report["decisions"]["proceed"], report["decisions"]["adopt_model"]
+    lines = ["", "## Decision", "", f"**{decision['line']}**"]
+    lines += [f"- {reason}" for reason in decision["reasons"]]
+    return lines + ([f"- {adopt['line']}"] if adopt else [])
+
+
+def render(report: Report, *, chart: str | None, chart_note: str | None) -> str:
+    """The markdown report; ``chart`` is the image to link (relative to the markdown file), or
+    ``chart_note`` says why there is none."""
+    lines = [*_head(report), *_results(report)]
+    lines += ["", "## Quality", "", *_quality(report, report["tickets"])]
+    for section in (_efficiency, _baselines, _previous, _all_phases, _adoption):
+        lines += section(report)
+    lines += _notes(report["notes"])
+    lines += _declared(report)
     lines += ["", "## Chart", ""]
     lines += [f"![tokens and USD by stage and model]({chart})" if chart else (chart_note or "")]
-    lines += ["", "## Decision", "", f"**{decision['line']}**"]
-    lines += [f"- {reason}" for reason in decision["reasons"]]
-    if adopt:
-        lines += [f"- {adopt['line']}"]
+    lines += _decision(report)
     return "\n".join(lines) + "\n"
 
 
-def render_error(report: dict[str, Any]) -> str:
+def render_error(report: FailedReport) -> str:
     """The markdown of a run whose phase files do not load."""
     decision = report["decisions"]["proceed"]
     return (

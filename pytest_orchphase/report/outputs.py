@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TypeVar, cast
 
 from pytest_orchphase.decide.decisions import Proceed, mixed_sources, proceed
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.phase import next_phase_name
 from pytest_orchphase.report.model import build, failed_report
+from pytest_orchphase.report.shape import Entry, RunReport
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
@@ -19,12 +20,12 @@ STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 def phase_report(
     runner: PhaseRunner,
     name: str,
-    entries: list[dict[str, Any]],
+    entries: Sequence[Entry],
     collection_errors: int,
     *,
     other_failures: list[str] | None = None,
     no_gate: bool = False,
-) -> dict[str, Any]:
+) -> RunReport:
     """The canonical report, or a report of the error when the phase's files do not load."""
     try:
         phase = runner.load(name)
@@ -46,7 +47,7 @@ def phase_report(
         return failed_report(name, exc, Proceed(upcoming, "NO", ["the phase's files have errors"]))
 
 
-def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:
+def markdown_for(report: RunReport, md_path: Path | None) -> str:
     """The markdown report, with its chart drawn beside ``md_path`` when it can be (not beside a
     named pipe or a device such as ``/dev/null``: the chart would land in its folder)."""
     from pytest_orchphase.files import is_special
@@ -66,7 +67,7 @@ def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:
             note = render_chart(
                 {report["phase"]: report["usage"]["by_stage_model"]},
                 chart_path,
-                tickets=report.get("ticket_table"),
+                tickets=report["ticket_table"],
             )
         except OSError as exc:
             note = f"no chart: cannot write {display(chart_path)}: {exc.strerror or exc}"
@@ -74,7 +75,7 @@ def markdown_for(report: dict[str, Any], md_path: Path | None) -> str:
     return render(report, chart=chart, chart_note=note)
 
 
-def summary_markdown(report: dict[str, Any], md_path: Path | None) -> str:
+def summary_markdown(report: RunReport, md_path: Path | None) -> str:
     """The markdown for GitHub's step summary: a chart linked by a relative path cannot render
     there, so the summary names where the chart is instead."""
     from pytest_orchphase.report.markdown import render, render_error
@@ -91,7 +92,10 @@ def summary_markdown(report: dict[str, Any], md_path: Path | None) -> str:
     return render(report, chart=None, chart_note=note)
 
 
-def portable(report: Any, folders: Sequence[Path], base: Path) -> Any:
+R = TypeVar("R", bound=Mapping[str, object])
+
+
+def portable(report: R, folders: Sequence[Path], base: Path) -> R:
     """The report with the paths of ``folders`` written relative to ``base`` instead of as the
     run showed them (relative to the working directory, or absolute outside it), so that the
     files written hold the same text from whatever folder the run started."""
@@ -100,7 +104,7 @@ def portable(report: Any, folders: Sequence[Path], base: Path) -> Any:
         key=lambda pair: -len(pair[0]),
     )
 
-    def fix(value: Any) -> Any:
+    def fix(value: object) -> object:
         if isinstance(value, dict):
             return {k: fix(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -111,11 +115,11 @@ def portable(report: Any, folders: Sequence[Path], base: Path) -> Any:
                     value = value.replace(shown, stable)
         return value
 
-    return fix(report)
+    return cast(R, fix(report))  # the same keys, strings with relative paths
 
 
 def write_outputs(
-    report: dict[str, Any],
+    report: RunReport,
     json_path: Path | None,
     md_path: Path | None,
     *,

@@ -7,26 +7,50 @@ to the controller unchanged, so every output is the same in a serial and in a di
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar, cast
 
 from pytest_orchphase.evaluate.runner import GATE_COVERS, GateResult
 from pytest_orchphase.evaluate.verdict import BOUND_WORDS, SYMBOL, Verdict, fmt
+from pytest_orchphase.metrics.registry import Value
+from pytest_orchphase.report.shape import (
+    ConditionData,
+    CriterionEntry,
+    Entry,
+    EstimateRow,
+    GateEntry,
+    LeafData,
+    MismatchData,
+    SummaryRow,
+    TicketRow,
+)
 
-Entry = dict[str, Any]
+T = TypeVar("T")
 
 
-def _leaves(condition: dict[str, Any]) -> list[dict[str, Any]]:
+def _leaves(condition: ConditionData) -> list[LeafData]:
     if "conditions" in condition:
         return [leaf for child in condition["conditions"] for leaf in _leaves(child)]
     return [condition]
 
 
+def _one_or_all(values: list[T], single: bool) -> T | list[T]:
+    """A leaf's figure as itself; a group's as the list of its leaves' figures."""
+    return values[0] if single else values
+
+
 def criterion_entry(
     *, phase: str, name: str, order: int, criterion: str, ticket: str | None, verdict: Verdict
-) -> Entry:
-    condition = verdict.to_data()
+) -> CriterionEntry:
+    # the verdict's own JSON; tests check that its keys are those of ConditionData
+    condition = cast("ConditionData", verdict.to_data())
     leaves = _leaves(condition)
-    single = len(leaves) == 1 and "conditions" not in condition
+    single = "conditions" not in condition
+    if "conditions" in condition:
+        labels = ", ".join(leaf["label"] for leaf in leaves)
+        metric, operator = f"{condition['combinator']}({labels})", condition["combinator"]
+    else:
+        metric, operator = condition["label"], condition["operator"]
     # a stretch that was not evaluated (its item could not be) is neither met nor missed
     stretches = [leaf["stretch_met"] for leaf in leaves if leaf["stretch_met"] is not None]
     return {
@@ -36,15 +60,13 @@ def criterion_entry(
         "order": order,
         "id": criterion,
         "ticket": ticket,
-        "metric": leaves[0]["label"]
-        if single
-        else f"{condition['combinator']}({', '.join(leaf['label'] for leaf in leaves)})",
-        "actual": leaves[0]["actual"] if single else [leaf["actual"] for leaf in leaves],
-        "bound": leaves[0]["bound"] if single else [leaf["bound"] for leaf in leaves],
-        "unit": leaves[0]["unit"] if single else [leaf["unit"] for leaf in leaves],
-        "operator": leaves[0]["operator"] if single else condition["combinator"],
-        "limit": leaves[0]["limit"] if single else [leaf["limit"] for leaf in leaves],
-        "stretch": leaves[0]["stretch"] if single else [leaf["stretch"] for leaf in leaves],
+        "metric": metric,
+        "actual": _one_or_all([leaf["actual"] for leaf in leaves], single),
+        "bound": _one_or_all([leaf["bound"] for leaf in leaves], single),
+        "unit": _one_or_all([leaf["unit"] for leaf in leaves], single),
+        "operator": operator,
+        "limit": _one_or_all([leaf["limit"] for leaf in leaves], single),
+        "stretch": _one_or_all([leaf["stretch"] for leaf in leaves], single),
         "passed": verdict.passed,
         "outcome": verdict.outcome,
         "stretch_met": all(stretches) if stretches else None,
@@ -53,13 +75,13 @@ def criterion_entry(
         "headline": f"{name}: {verdict.headline()}",
         "condition": condition,
         # a figure taken from an estimate (or, in a measured phase, from the log) says so
-        "marks": sorted({leaf["mark"] for leaf in leaves if leaf.get("mark")}),
+        "marks": sorted({leaf["mark"] for leaf in leaves if leaf["mark"]}),
     }
 
 
 def gate_entry(
     *, phase: str, name: str, order: int, required: str, result: GateResult, bypassed: bool
-) -> Entry:
+) -> GateEntry:
     return {
         "kind": "gate",
         "phase": phase,
@@ -85,68 +107,67 @@ def gate_entry(
     }
 
 
-def row(entry: Entry) -> dict[str, str]:
-    """The entry as the strings of the summary table and the JUnit properties."""
-    if "condition" in entry:
+def _figure(value: Value | None, unit: str) -> str:
+    return fmt(value, unit) if unit else str(value)
+
+
+def _actual(leaf: LeafData) -> str:
+    """A leaf's figure as the summary shows it: n/a when it could not be evaluated; a bound,
+    the estimate it came from, or the interval it was decided on, said beside it."""
+    if leaf["error"]:
+        return "n/a"
+    bound, mark, unit = leaf["bound"], leaf["mark"], leaf["unit"]
+    if mark or bound != "exact":
+        text = fmt(leaf["actual"], unit)
+        if bound != "exact":
+            text = f"{BOUND_WORDS[bound]} {text}"
+        return f"{text} ({mark})" if mark else text
+    if leaf["interval"] is not None:
+        # a figure with an interval shows it, its level and the rule that decided
+        low, high = (fmt(v, unit) for v in leaf["interval"])
+        return (
+            f"{fmt(leaf['actual'], unit)} ({leaf['sample']}; "
+            f"{leaf['confidence']:g}% CI {low}–{high}, rule {leaf['rule']})"
+        )
+    return _figure(leaf["actual"], unit)
+
+
+def _result(entry: Entry) -> str:
+    if entry["kind"] == "gate":
+        return "bypassed" if entry["bypassed"] else ("passed" if entry["passed"] else "failed")
+    if entry["outcome"] == "INCONCLUSIVE":
+        return "inconclusive"
+    return "passed" if entry["passed"] else "failed"
+
+
+def row(entry: Entry) -> SummaryRow:
+    """The entry as the strings of the summary table and the JUnit properties: a gate's figure
+    says yes or no; a group's figures are its leaves' joined by ``&`` (all) or ``|`` (any)."""
+    if entry["kind"] == "gate":
+        metric, operator, limit, stretch = entry["metric"], "equals", "yes", ""
+        actual = "n/a" if entry["error"] else ("yes" if entry["actual"] else "no")
+    else:
         leaves = _leaves(entry["condition"])
         joiner = " | " if entry["operator"] == "any" else " & "
-    else:
-        leaves = [
-            {
-                "label": entry["metric"],
-                "actual": "yes" if entry["actual"] else "no",
-                "unit": "",
-                "operator": "equals",
-                "limit": "yes",
-                "stretch": None,
-                "error": entry["error"],
-            }
-        ]
-        joiner = ""
-
-    def column(key: str) -> str:
-        values = []
-        for leaf in leaves:
-            if key == "label":
-                values.append(str(leaf["label"]))
-            elif key == "operator":
-                values.append(str(leaf["operator"] or ""))
-            elif key == "actual" and leaf.get("error"):
-                values.append("n/a")
-            elif key == "actual" and (leaf.get("mark") or leaf.get("bound", "exact") != "exact"):
-                bound = leaf.get("bound", "exact")
-                text = fmt(leaf[key], leaf["unit"])
-                if bound != "exact":
-                    text = f"{BOUND_WORDS[bound]} {text}"
-                values.append(f"{text} ({leaf['mark']})" if leaf.get("mark") else text)
-            elif key == "actual" and leaf.get("interval") is not None:
-                # a figure with an interval shows it, its level and the rule that decided
-                low, high = (fmt(v, leaf["unit"]) for v in leaf["interval"])
-                values.append(
-                    f"{fmt(leaf['actual'], leaf['unit'])} ({leaf['sample']}; "
-                    f"{leaf['confidence']:g}% CI {low}–{high}, rule {leaf['rule']})"
-                )
-            elif key == "stretch" and leaf["stretch"] is None:
-                continue
-            else:
-                values.append(fmt(leaf[key], leaf["unit"]) if leaf["unit"] else str(leaf[key]))
-        return joiner.join(values)
-
-    result = "bypassed" if entry.get("bypassed") else ("passed" if entry["passed"] else "failed")
-    if entry.get("outcome") == "INCONCLUSIVE":
-        result = "inconclusive"
+        metric = joiner.join(leaf["label"] for leaf in leaves)
+        actual = joiner.join(_actual(leaf) for leaf in leaves)
+        operator = joiner.join(leaf["operator"] or "" for leaf in leaves)
+        limit = joiner.join(_figure(leaf["limit"], leaf["unit"]) for leaf in leaves)
+        stretch = joiner.join(
+            _figure(leaf["stretch"], leaf["unit"]) for leaf in leaves if leaf["stretch"] is not None
+        )
     met = entry["stretch_met"]
     return {
         "phase": entry["phase"],
         "criterion": entry["id"],
         "ticket": entry["ticket"] or "",
-        "metric": column("label"),
-        "actual": column("actual"),
-        "operator": column("operator"),
-        "limit": column("limit"),
-        "stretch": column("stretch"),
+        "metric": metric,
+        "actual": actual,
+        "operator": operator,
+        "limit": limit,
+        "stretch": stretch,
         "stretch_met": "" if met is None else str(met).lower(),
-        "result": result,
+        "result": _result(entry),
         "source": entry["source"],
     }
 
@@ -169,10 +190,10 @@ RESULT_WORDS = {
 }
 
 
-def result_text(r: dict[str, str]) -> str:
+def result_text(r: SummaryRow) -> str:
     """PASS, FAIL or BYPASSED; a passed item with a stretch says whether it was met."""
     text = RESULT_WORDS.get(r["result"], r["result"].upper())
-    if r["result"] == "passed" and r.get("stretch_met") in ("true", "false"):
+    if r["result"] == "passed" and r["stretch_met"] in ("true", "false"):
         text += " (stretch met)" if r["stretch_met"] == "true" else " (stretch missed)"
     return text
 
@@ -195,12 +216,12 @@ def summary_cells(entry: Entry) -> list[str]:
 ESTIMATE_HEADERS = ("place", "estimated", "measured", "error", "USD")
 
 
-def estimate_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+def estimate_cells(rows: Sequence[EstimateRow]) -> list[list[str]]:
     """The measured-against-estimated rows of a report, as table cells."""
     out = []
     for r in rows:
         error = r["error_percent"]
-        low = r.get("lower_bounds", [])
+        low = r["lower_bounds"]
         usd = (
             ""
             if r["measured"] is None
@@ -227,7 +248,7 @@ MISMATCH_HEADERS = ("where", "field", "declared", "computed", "formula")
 UNCHECKED_HEADERS = ("where", "field", "declared", "why it cannot be checked")
 
 
-def mismatch_cells(mismatches: list[dict[str, Any]]) -> list[list[str]]:
+def mismatch_cells(mismatches: Sequence[MismatchData]) -> list[list[str]]:
     """Declared figures as table cells: a difference with its formula, or (computed None) a
     figure that cannot be checked with the reason."""
     from pytest_orchphase.evaluate.declared import show
@@ -243,8 +264,8 @@ def mismatch_cells(mismatches: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def split_mismatches(
-    mismatches: list[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    mismatches: Sequence[MismatchData],
+) -> tuple[list[MismatchData], list[MismatchData]]:
     """(declared figures that differ, declared figures that cannot be checked)."""
     return (
         [m for m in mismatches if m["computed"] is not None],
@@ -252,7 +273,7 @@ def split_mismatches(
     )
 
 
-def ticket_headers(rows: list[dict[str, Any]]) -> list[str]:
+def ticket_headers(rows: Sequence[TicketRow]) -> list[str]:
     """The per-ticket table's headers; the delta column names the compared phase, if any."""
     versus = next((r["versus"] for r in rows if r["versus"]), None)
     headers = ["ticket", "model", "tokens", "USD", "cap", "result", "figures"]
@@ -263,7 +284,13 @@ def ticket_headers(rows: list[dict[str, Any]]) -> list[str]:
     return headers
 
 
-def ticket_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+def _cap_text(r: TicketRow) -> str:
+    if r["cap"] is None or r["cap_operator"] is None:
+        return ""
+    return f"{SYMBOL[r['cap_operator']]} {fmt(r['cap'], 'tokens')}"
+
+
+def ticket_cells(rows: Sequence[TicketRow]) -> list[list[str]]:
     """The per-ticket table (terminal and markdown): tokens, USD, cap, result, whether the
     figures were measured or estimated, and the delta against the compared phase."""
     versus = any(r["versus"] for r in rows)
@@ -278,7 +305,7 @@ def ticket_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
             r["model"] or "unknown",
             "unknown" if r["tokens"] is None else fmt(r["tokens"], "tokens"),
             "unknown" if r["usd"] is None else fmt(r["usd"], "usd"),
-            "" if r["cap"] is None else f"{SYMBOL[r['cap_operator']]} {fmt(r['cap'], 'tokens')}",
+            _cap_text(r),
             result,
             r["origin"] or "unknown",
         ]

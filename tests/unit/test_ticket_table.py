@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pytest_orchphase.report.results import ticket_cells, ticket_headers
+from pytest_orchphase.report.shape import TicketRow
 
 
-def row(**kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
+def row(**kw: Any) -> TicketRow:
+    base: TicketRow = {
         "ticket": "R03",
         "model": "haiku",
         "tokens": 28300,
@@ -23,7 +24,7 @@ def row(**kw: Any) -> dict[str, Any]:
         "delta_tokens": None,
         "delta_usd": None,
     }
-    return {**base, **kw}
+    return cast(TicketRow, {**base, **kw})
 
 
 def test_without_a_compared_phase_there_is_no_delta_column() -> None:

@@ -1,0 +1,111 @@
+"""The report's per-ticket sections: each ticket's facts from the log, and the table a lead acts
+on (its own tokens and USD, its cap, its items' result, its delta against the compared phase)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import cast
+
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.load.models import ErrorRecord
+from pytest_orchphase.metrics.registry import MetricContext, known_value
+from pytest_orchphase.report.shape import CriterionEntry, Entry, ErrorData, TicketFacts, TicketRow
+from pytest_orchphase.usage.value import Usage, known
+
+
+def error_data(error: ErrorRecord) -> ErrorData:
+    """An error the log records, as the report's data (its fields, checked by a test)."""
+    return cast("ErrorData", error.model_dump())
+
+
+def ticket_facts(ctx: MetricContext) -> dict[str, TicketFacts]:
+    """Per ticket: execution model, complexity, review tier and result, attempts, fix loops,
+    quality (None where the log does not say)."""
+    out: dict[str, TicketFacts] = {}
+    for ticket_id, ticket in ctx.phase.tickets.items():
+        errors = ticket.implementation.errors_encountered if ticket.implementation else []
+        out[ticket_id] = {
+            "model": ticket.model_used,
+            "complexity": ticket.complexity,
+            "tier": ticket.review.tier if ticket.review else None,
+            "review": ticket.review.result if ticket.review else None,
+            "errors": [error_data(e) for e in errors],
+            "attempts": known_value(ctx, "review_attempts", ticket_id),
+            "fix_loops": known_value(ctx, "fix_loops", ticket_id),
+            "quality": known_value(ctx, "quality_vs_sonnet", ticket_id),
+        }
+    return out
+
+
+def _criteria_of(entries: Sequence[Entry], ticket: str) -> list[CriterionEntry]:
+    return [e for e in entries if e["kind"] == "criterion" and e["ticket"] == ticket]
+
+
+def _cap(mine: Sequence[CriterionEntry]) -> tuple[str | None, float | None]:
+    """The token cap a ticket's criteria put on it: (operator, limit), or Nones."""
+    for e in mine:
+        leaf = e["condition"]
+        if (
+            "conditions" not in leaf
+            and leaf["metric"] == "tokens"
+            and leaf["unit"] == "tokens"
+            and isinstance(leaf["limit"], int | float)
+        ):
+            return leaf["operator"], float(leaf["limit"])
+    return None, None
+
+
+def _compared(runner: PhaseRunner, versus: str | None) -> MetricContext | None:
+    """The compared phase's context, or None when there is none or its files do not load."""
+    if versus is None:
+        return None
+    try:
+        return runner.context(versus)
+    except OrchphaseError:
+        return None
+
+
+def _delta(theirs: float | None, mine: float | None) -> float | None:
+    return theirs - mine if theirs is not None and mine is not None else None
+
+
+def ticket_table(
+    runner: PhaseRunner, ctx: MetricContext, entries: Sequence[Entry], versus: str | None
+) -> list[TicketRow]:
+    """Per ticket, what a lead acts on: its own tokens and USD (shared planning excluded), the
+    token cap its criteria set, the result of its items, whether its figures were measured or
+    estimated, and its delta against the compared phase (``versus``'s tokens − this phase's:
+    positive when this phase spent less), where that phase ran the ticket."""
+    other = _compared(runner, versus)
+    rows: list[TicketRow] = []
+    for ticket_id, ticket in ctx.phase.tickets.items():
+        usage = known(partial(ctx.ticket_usage, ticket_id))
+        mine = _criteria_of(entries, ticket_id)
+        failing = [e["name"] for e in mine if not e["passed"]]
+        operator, cap = _cap(mine)
+        theirs: Usage | None = None
+        if other is not None and ticket_id in other.phase.tickets:
+            theirs = known(partial(other.ticket_usage, ticket_id))
+        rows.append(
+            {
+                "ticket": ticket_id,
+                "model": ticket.model_used,
+                "tokens": usage.total if usage else None,
+                "usd": usage.usd if usage else None,
+                "origin": usage.origin if usage else None,
+                "cap_operator": operator,
+                "cap": cap,
+                "result": "no item" if not mine else "FAIL" if failing else "PASS",
+                "failing": failing,
+                "inconclusive": [e["name"] for e in mine if e["outcome"] == "INCONCLUSIVE"],
+                "versus": versus if theirs is not None else None,
+                "delta_tokens": theirs.total - usage.total if theirs and usage else None,
+                "delta_usd": _delta(
+                    theirs.usd if theirs is not None else None,
+                    usage.usd if usage is not None else None,
+                ),
+            }
+        )
+    return rows
