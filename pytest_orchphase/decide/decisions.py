@@ -18,7 +18,7 @@ from pytest_orchphase.metrics.registry import MetricContext, model_matches, orig
 from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
 
 if TYPE_CHECKING:
-    from pytest_orchphase.report.shape import Entry
+    from pytest_orchphase.report.results import Entry
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.evaluate.runner import ItemSpec
-from pytest_orchphase.report.results import criterion_entry, gate_entry, row
-from pytest_orchphase.report.shape import Entry
+from pytest_orchphase.report.results import Entry, criterion_entry, gate_entry, row
 
 if TYPE_CHECKING:
     from pytest_orchphase.plugin.session import PhaseSettings

@@ -13,7 +13,8 @@ from _pytest._code.code import ExceptionInfo
 
 from pytest_orchphase.plugin.collect import CriteriaFile
 from pytest_orchphase.plugin.options import check_rootdir, folders_line, output_path, resolved_path
-from pytest_orchphase.report.shape import Entry, RunReport
+from pytest_orchphase.report.results import Entry
+from pytest_orchphase.report.shape import RunReport
 
 if TYPE_CHECKING:
     from pytest_orchphase.evaluate.runner import PhaseRunner

@@ -11,6 +11,7 @@ import importlib
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 CHART_HINT = 'no chart: it needs matplotlib; install it with pip install "pytest-orchphase[chart]"'
@@ -34,11 +35,11 @@ def _number(row: Mapping[str, object], key: str) -> float | None:
 
 
 Bars = dict[tuple[str, str], dict[str, float]]  # (phase, stage) -> model -> figure
+#: tokens, USD, the bars whose USD is unknown, the models in order
+Tables = tuple[Bars, Bars, set[tuple[str, str]], list[str]]
 
 
-def _tables(
-    usage: Mapping[str, Sequence[Mapping[str, object]]],
-) -> tuple[Bars, Bars, set[tuple[str, str]], list[str]]:
+def _tables(usage: Mapping[str, Sequence[Mapping[str, object]]]) -> Tables:
     """Tokens and USD per (phase, stage) and model; bars with an unknown USD; models in order."""
     tokens: Bars = {}
     usd: Bars = {}
@@ -122,43 +123,31 @@ def _draw_tickets(ax: Any, tickets: Sequence[Mapping[str, object]], ticker: Any)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
 
 
-def render_chart(
-    usage: Mapping[str, Sequence[Mapping[str, object]]],
-    path: Path,
-    tickets: Sequence[Mapping[str, object]] | None = None,
-) -> str | None:
-    """Draw tokens (top) and USD (below) stacked by model, one bar per stage, grouped by phase;
-    the USD panel only when some USD is known (a phase measured by hand has none). With
-    ``tickets`` (rows ``{"ticket", "tokens", "cap"}``), a last panel splits the tickets: one bar
-    each, its cap drawn across it.
+def _phase_labels(ax: Any, keys: list[tuple[str, str]], xs: list[float]) -> None:
+    """Each phase's name above the middle of its bars."""
+    for phase in dict.fromkeys(p for p, _ in keys):
+        span = [x for x, (p, _) in zip(xs, keys, strict=True) if p == phase]
+        middle = (span[0] + span[-1]) / 2
+        ax.annotate(
+            phase,
+            (middle, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontweight="bold",
+        )
 
-    ``usage`` maps a phase name to rows ``{"stage", "model", "total", "usd"}`` (``usd`` None
-    when unknown). Writes a PNG to ``path`` atomically and returns None; returns a one-line
-    message and writes nothing when matplotlib is not installed.
-    """
-    try:
-        mpl = importlib.import_module("matplotlib")  # first: a blocked package stops here
-        figure_mod = importlib.import_module("matplotlib.figure")
-        agg = importlib.import_module("matplotlib.backends.backend_agg")
-        ticker = importlib.import_module("matplotlib.ticker")
-    except ImportError:
-        return CHART_HINT
-    from pytest_orchphase.files import atomic_write
 
-    tokens, usd, unknown, models = _tables(usage)
+def _usage_panels(top: Any, bottom: Any, tables: Tables, mpl: ModuleType) -> None:
+    """Tokens on ``top`` and, when ``bottom`` is another panel, USD on it: stacked by model,
+    one bar per stage, grouped by phase; the stage names under ``bottom``."""
+    ticker = mpl.ticker
+    tokens, usd, unknown, models = tables
     keys = list(tokens)
     xs = _positions(keys)
-    with_usd = any(bar for bar in usd.values())  # some USD is known
-    # the ticket panel only when some ticket's tokens are known
-    tickets = (
-        tickets if tickets and any(_number(t, "tokens") is not None for t in tickets) else None
-    )
-    panels = 1 + with_usd + (tickets is not None)
-    fig = figure_mod.Figure(figsize=(max(6.0, 0.55 * len(xs) + 2.5), 3.5 * panels + 0.5), dpi=110)
-    agg.FigureCanvasAgg(fig)
-    axes = list(fig.subplots(panels, 1, squeeze=False)[:, 0])
-    top = axes[0]
-    bottom = axes[1] if with_usd else top  # the panel that carries the stage labels
+    with_usd = bottom is not top
     cmap = mpl.colormaps["tab10"]
     colors = {m: cmap(i % 10) for i, m in enumerate(models)}
     _draw(top, tokens, models, colors)
@@ -175,21 +164,7 @@ def render_chart(
         else "Tokens by stage and model, per phase (USD unknown: not measured)",
         pad=22,
     )
-    if tickets:
-        _draw_tickets(axes[-1], tickets, ticker)
-    for phase in dict.fromkeys(p for p, _ in keys):
-        span = [x for x, (p, _) in zip(xs, keys, strict=True) if p == phase]
-        middle = (span[0] + span[-1]) / 2
-        top.annotate(
-            phase,
-            (middle, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(0, 4),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontweight="bold",
-        )
+    _phase_labels(top, keys, xs)
     for x, key in zip(xs, keys, strict=True):
         if key in unknown and with_usd:
             _unknown_mark(bottom, x, "USD unknown" if not usd[key] else "USD partly unknown")
@@ -199,6 +174,54 @@ def render_chart(
         top.legend(title="model", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     else:
         top.text(0.5, 0.5, "no usage", transform=top.transAxes, ha="center")
+
+
+def _matplotlib() -> ModuleType | None:
+    """matplotlib with the modules the chart draws with, or None when it is not installed."""
+    try:
+        mpl = importlib.import_module("matplotlib")  # first: a blocked package stops here
+        for module in ("matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.ticker"):
+            importlib.import_module(module)
+    except ImportError:
+        return None
+    return mpl
+
+
+def render_chart(
+    usage: Mapping[str, Sequence[Mapping[str, object]]],
+    path: Path,
+    tickets: Sequence[Mapping[str, object]] | None = None,
+) -> str | None:
+    """Draw tokens (top) and USD (below) stacked by model, one bar per stage, grouped by phase;
+    the USD panel only when some USD is known (a phase measured by hand has none). With
+    ``tickets`` (rows ``{"ticket", "tokens", "cap"}``), a last panel splits the tickets: one bar
+    each, its cap drawn across it.
+
+    ``usage`` maps a phase name to rows ``{"stage", "model", "total", "usd"}`` (``usd`` None
+    when unknown). Writes a PNG to ``path`` atomically and returns None; returns a one-line
+    message and writes nothing when matplotlib is not installed.
+    """
+    mpl = _matplotlib()
+    if mpl is None:
+        return CHART_HINT
+    from pytest_orchphase.files import atomic_write
+
+    tables = _tables(usage)
+    tokens, usd = tables[0], tables[1]
+    with_usd = any(bar for bar in usd.values())  # some USD is known
+    # the ticket panel only when some ticket's tokens are known
+    tickets = (
+        tickets if tickets and any(_number(t, "tokens") is not None for t in tickets) else None
+    )
+    panels = 1 + with_usd + (tickets is not None)
+    width = max(6.0, 0.55 * len(_positions(list(tokens))) + 2.5)
+    fig = mpl.figure.Figure(figsize=(width, 3.5 * panels + 0.5), dpi=110)
+    mpl.backends.backend_agg.FigureCanvasAgg(fig)
+    axes = list(fig.subplots(panels, 1, squeeze=False)[:, 0])
+    # the panel that carries the stage labels: USD's when drawn
+    _usage_panels(axes[0], axes[1] if with_usd else axes[0], tables, mpl)
+    if tickets:
+        _draw_tickets(axes[-1], tickets, mpl.ticker)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

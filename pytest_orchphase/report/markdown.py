@@ -9,19 +9,18 @@ from tabulate import tabulate
 
 from pytest_orchphase.evaluate.verdict import fmt
 from pytest_orchphase.metrics.registry import Value
-from pytest_orchphase.report.results import (
+from pytest_orchphase.report.results import SUMMARY_HEADERS, Entry, summary_cells
+from pytest_orchphase.report.shape import FailedReport, Notes, Report, TicketFacts
+from pytest_orchphase.report.tables import (
     ESTIMATE_HEADERS,
     MISMATCH_HEADERS,
-    SUMMARY_HEADERS,
     UNCHECKED_HEADERS,
     estimate_cells,
     mismatch_cells,
     split_mismatches,
-    summary_cells,
     ticket_cells,
     ticket_headers,
 )
-from pytest_orchphase.report.shape import Entry, FailedReport, Notes, Report, TicketFacts
 
 
 def _table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:

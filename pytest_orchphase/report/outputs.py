@@ -12,7 +12,8 @@ from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.phase import next_phase_name
 from pytest_orchphase.report.model import build, failed_report
-from pytest_orchphase.report.shape import Entry, RunReport
+from pytest_orchphase.report.results import Entry
+from pytest_orchphase.report.shape import RunReport
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 

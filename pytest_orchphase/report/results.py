@@ -7,23 +7,134 @@ to the controller unchanged, so every output is the same in a serial and in a di
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar, cast
+from typing import Literal, TypedDict, TypeVar, cast, final
 
 from pytest_orchphase.evaluate.runner import GATE_COVERS, GateResult
-from pytest_orchphase.evaluate.verdict import BOUND_WORDS, SYMBOL, Verdict, fmt
+from pytest_orchphase.evaluate.verdict import BOUND_WORDS, Verdict, fmt
 from pytest_orchphase.metrics.registry import Value
-from pytest_orchphase.report.shape import (
-    ConditionData,
-    CriterionEntry,
-    Entry,
-    EstimateRow,
-    GateEntry,
-    LeafData,
-    MismatchData,
-    SummaryRow,
-    TicketRow,
-)
+
+
+@final
+class LeafData(TypedDict):
+    """One condition's figures (``Verdict.to_data`` of a leaf)."""
+
+    metric: str
+    label: str
+    measure: str | None
+    stage: str | None
+    model: str | None
+    baseline: str | None
+    unit: str
+    actual: Value | None
+    bound: str
+    operator: str | None
+    limit: Value | None
+    limit_note: str
+    stretch: Value | None
+    stretch_met: bool | None
+    stretch_note: str
+    passed: bool
+    outcome: str
+    error: str | None
+    source: str
+    note: str
+    mark: str
+    rule: str | None
+    confidence: float | None
+    interval: list[float] | None
+    interval_method: str | None
+    sample: str | None
+    further_needed: int | None
+    sign_test_p: float | None
+
+
+@final
+class GroupData(TypedDict):
+    """An ``all``/``any`` group of conditions (``Verdict.to_data`` of a group)."""
+
+    combinator: str | None
+    passed: bool
+    outcome: str
+    conditions: list[ConditionData]
+
+
+ConditionData = LeafData | GroupData
+
+
+class _Ordered(TypedDict, total=False):
+    #: the item's collection order: an entry has it while the run collects; the report's lists
+    #: are in that order and drop it
+    order: int
+
+
+class CriterionEntry(_Ordered):
+    """A criterion item's result; a group's figures are lists, one per leaf."""
+
+    kind: Literal["criterion"]
+    phase: str
+    name: str
+    id: str
+    ticket: str | None
+    metric: str
+    actual: Value | list[Value | None] | None
+    bound: str | list[str]
+    unit: str | list[str]
+    operator: str | None
+    limit: Value | list[Value | None] | None
+    stretch: Value | list[Value | None] | None
+    passed: bool
+    outcome: str
+    stretch_met: bool | None
+    source: str
+    error: str | None
+    headline: str
+    condition: ConditionData
+    marks: list[str]
+
+
+class GateEntry(_Ordered):
+    """A phase gate's result: the phase it requires passed (or the gate was bypassed)."""
+
+    kind: Literal["gate"]
+    phase: str
+    name: str
+    id: str
+    ticket: str
+    required: str
+    metric: str
+    actual: bool
+    unit: str
+    operator: str
+    limit: bool
+    stretch: None
+    passed: bool
+    bypassed: bool
+    stretch_met: None
+    source: str
+    error: str | None
+    failing: list[str]
+    covers: str
+    headline: str
+
+
+Entry = CriterionEntry | GateEntry
+
+
+class SummaryRow(TypedDict):
+    """An entry as the strings of the summary table and the JUnit properties."""
+
+    phase: str
+    criterion: str
+    ticket: str
+    metric: str
+    actual: str
+    operator: str
+    limit: str
+    stretch: str
+    stretch_met: str
+    result: str
+    source: str
+
 
 T = TypeVar("T")
 
@@ -211,111 +322,3 @@ def summary_cells(entry: Entry) -> list[str]:
         r["stretch"],
         result_text(r),
     ]
-
-
-ESTIMATE_HEADERS = ("place", "estimated", "measured", "error", "USD")
-
-
-def estimate_cells(rows: Sequence[EstimateRow]) -> list[list[str]]:
-    """The measured-against-estimated rows of a report, as table cells."""
-    out = []
-    for r in rows:
-        error = r["error_percent"]
-        low = r["lower_bounds"]
-        usd = (
-            ""
-            if r["measured"] is None
-            else ("unknown" if r["usd"] is None else fmt(r["usd"], "usd"))
-        )
-        if usd.startswith("$") and "usd" in low:
-            usd = "≥ " + usd
-        measured = "" if r["measured"] is None else fmt(r["measured"], "tokens")
-        if measured and "total" in low:
-            measured = "≥ " + measured
-        out.append(
-            [
-                r["place"],
-                "" if r["estimated"] is None else fmt(r["estimated"], "tokens"),
-                measured,
-                "" if error is None else f"{error:+.0f}%",
-                usd,
-            ]
-        )
-    return out
-
-
-MISMATCH_HEADERS = ("where", "field", "declared", "computed", "formula")
-UNCHECKED_HEADERS = ("where", "field", "declared", "why it cannot be checked")
-
-
-def mismatch_cells(mismatches: Sequence[MismatchData]) -> list[list[str]]:
-    """Declared figures as table cells: a difference with its formula, or (computed None) a
-    figure that cannot be checked with the reason."""
-    from pytest_orchphase.evaluate.declared import show
-
-    out = []
-    for m in mismatches:
-        where = f"{m['file']}:{m['line']}" if m["line"] else m["file"]
-        cells = [where, m["field"], show(m["declared"], m["percent"])]
-        if m["computed"] is not None:
-            cells.append(show(m["computed"], m["percent"]))
-        out.append([*cells, m["formula"]])
-    return out
-
-
-def split_mismatches(
-    mismatches: Sequence[MismatchData],
-) -> tuple[list[MismatchData], list[MismatchData]]:
-    """(declared figures that differ, declared figures that cannot be checked)."""
-    return (
-        [m for m in mismatches if m["computed"] is not None],
-        [m for m in mismatches if m["computed"] is None],
-    )
-
-
-def ticket_headers(rows: Sequence[TicketRow]) -> list[str]:
-    """The per-ticket table's headers; the delta column names the compared phase, if any."""
-    versus = next((r["versus"] for r in rows if r["versus"]), None)
-    headers = ["ticket", "model", "tokens", "USD", "cap", "result", "figures"]
-    if versus:
-        headers.append(f"tokens saved vs {versus}")
-    if any(r["delta_usd"] is not None for r in rows):
-        headers.append(f"USD saved vs {versus}")
-    return headers
-
-
-def _cap_text(r: TicketRow) -> str:
-    if r["cap"] is None or r["cap_operator"] is None:
-        return ""
-    return f"{SYMBOL[r['cap_operator']]} {fmt(r['cap'], 'tokens')}"
-
-
-def ticket_cells(rows: Sequence[TicketRow]) -> list[list[str]]:
-    """The per-ticket table (terminal and markdown): tokens, USD, cap, result, whether the
-    figures were measured or estimated, and the delta against the compared phase."""
-    versus = any(r["versus"] for r in rows)
-    usd = any(r["delta_usd"] is not None for r in rows)
-    out = []
-    for r in rows:
-        result = r["result"]
-        if r["failing"]:
-            result += f" ({', '.join(r['failing'])})"
-        cells = [
-            r["ticket"],
-            r["model"] or "unknown",
-            "unknown" if r["tokens"] is None else fmt(r["tokens"], "tokens"),
-            "unknown" if r["usd"] is None else fmt(r["usd"], "usd"),
-            _cap_text(r),
-            result,
-            r["origin"] or "unknown",
-        ]
-        if versus:
-            delta = r["delta_tokens"]
-            cells.append("" if delta is None else f"{delta:+,.0f}")
-        if usd:
-            saved = r["delta_usd"]
-            cells.append(
-                "" if saved is None else ("+" if saved >= 0 else "-") + fmt(abs(saved), "usd")
-            )
-        out.append(cells)
-    return out

@@ -6,8 +6,8 @@ key for key and in the same order (``json.dumps`` keeps insertion order): a Type
 nothing at run time.
 
 A report is either :class:`Report` or, when the phase's files do not load, :class:`FailedReport`
-(``"error" in report`` tells them apart). Its items are :data:`Entry`: one per criterion and one
-per gate, built by :mod:`pytest_orchphase.report.results`.
+(``"error" in report`` tells them apart). Its items' entries, one per criterion and one per
+gate, are typed beside the functions that build them, in :mod:`pytest_orchphase.report.results`.
 """
 
 from __future__ import annotations
@@ -16,131 +16,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict, final
 
 if TYPE_CHECKING:
     from pytest_orchphase.metrics.registry import Value
-
-# --------------------------------------------------------------------------- items
-
-
-@final
-class LeafData(TypedDict):
-    """One condition's figures (``Verdict.to_data`` of a leaf)."""
-
-    metric: str
-    label: str
-    measure: str | None
-    stage: str | None
-    model: str | None
-    baseline: str | None
-    unit: str
-    actual: Value | None
-    bound: str
-    operator: str | None
-    limit: Value | None
-    limit_note: str
-    stretch: Value | None
-    stretch_met: bool | None
-    stretch_note: str
-    passed: bool
-    outcome: str
-    error: str | None
-    source: str
-    note: str
-    mark: str
-    rule: str | None
-    confidence: float | None
-    interval: list[float] | None
-    interval_method: str | None
-    sample: str | None
-    further_needed: int | None
-    sign_test_p: float | None
-
-
-@final
-class GroupData(TypedDict):
-    """An ``all``/``any`` group of conditions (``Verdict.to_data`` of a group)."""
-
-    combinator: str | None
-    passed: bool
-    outcome: str
-    conditions: list[ConditionData]
-
-
-ConditionData = LeafData | GroupData
-
-
-class _Ordered(TypedDict, total=False):
-    #: the item's collection order: an entry has it while the run collects; the report's lists
-    #: are in that order and drop it
-    order: int
-
-
-class CriterionEntry(_Ordered):
-    """A criterion item's result; a group's figures are lists, one per leaf."""
-
-    kind: Literal["criterion"]
-    phase: str
-    name: str
-    id: str
-    ticket: str | None
-    metric: str
-    actual: Value | list[Value | None] | None
-    bound: str | list[str]
-    unit: str | list[str]
-    operator: str | None
-    limit: Value | list[Value | None] | None
-    stretch: Value | list[Value | None] | None
-    passed: bool
-    outcome: str
-    stretch_met: bool | None
-    source: str
-    error: str | None
-    headline: str
-    condition: ConditionData
-    marks: list[str]
-
-
-class GateEntry(_Ordered):
-    """A phase gate's result: the phase it requires passed (or the gate was bypassed)."""
-
-    kind: Literal["gate"]
-    phase: str
-    name: str
-    id: str
-    ticket: str
-    required: str
-    metric: str
-    actual: bool
-    unit: str
-    operator: str
-    limit: bool
-    stretch: None
-    passed: bool
-    bypassed: bool
-    stretch_met: None
-    source: str
-    error: str | None
-    failing: list[str]
-    covers: str
-    headline: str
-
-
-Entry = CriterionEntry | GateEntry
-
-
-class SummaryRow(TypedDict):
-    """An entry as the strings of the summary table and the JUnit properties."""
-
-    phase: str
-    criterion: str
-    ticket: str
-    metric: str
-    actual: str
-    operator: str
-    limit: str
-    stretch: str
-    stretch_met: str
-    result: str
-    source: str
-
+    from pytest_orchphase.report.results import CriterionEntry, GateEntry
 
 # --------------------------------------------------------------------------- decisions
 

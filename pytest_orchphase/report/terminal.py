@@ -8,19 +8,18 @@ from typing import Protocol
 
 from tabulate import tabulate
 
-from pytest_orchphase.report.results import (
+from pytest_orchphase.report.results import SUMMARY_HEADERS, Entry, summary_cells
+from pytest_orchphase.report.shape import Decisions, ProceedData, Report, RunReport
+from pytest_orchphase.report.tables import (
     ESTIMATE_HEADERS,
     MISMATCH_HEADERS,
-    SUMMARY_HEADERS,
     UNCHECKED_HEADERS,
     estimate_cells,
     mismatch_cells,
     split_mismatches,
-    summary_cells,
     ticket_cells,
     ticket_headers,
 )
-from pytest_orchphase.report.shape import Decisions, Entry, ProceedData, Report, RunReport
 
 
 class Terminal(Protocol):

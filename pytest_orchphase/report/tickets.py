@@ -11,7 +11,8 @@ from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import ErrorRecord
 from pytest_orchphase.metrics.registry import MetricContext, known_value
-from pytest_orchphase.report.shape import CriterionEntry, Entry, ErrorData, TicketFacts, TicketRow
+from pytest_orchphase.report.results import CriterionEntry, Entry
+from pytest_orchphase.report.shape import ErrorData, TicketFacts, TicketRow
 from pytest_orchphase.usage.value import Usage, known
 
 

@@ -12,7 +12,7 @@ from pytest_orchphase.decide.decisions import BreakEven, Proceed, adoption
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.evaluate.verdict import Verdict
 from pytest_orchphase.load.models import AdoptModel, ErrorRecord
-from pytest_orchphase.report import shape
+from pytest_orchphase.report import results, shape
 from pytest_orchphase.report.model import adoption_data, break_even_data, proceed_data
 from pytest_orchphase.report.tickets import error_data
 
@@ -40,9 +40,9 @@ def test_a_decision_gives_the_keys_of_its_type() -> None:
 
 def test_a_verdict_gives_the_keys_of_a_leaf_or_a_group() -> None:
     leaf = Verdict(passed=True, metric="tokens", unit="tokens", operator="max", limit=10)
-    check(leaf.to_data(), shape.LeafData)
+    check(leaf.to_data(), results.LeafData)
     group = Verdict(passed=False, combinator="all", children=[leaf])
-    check(group.to_data(), shape.GroupData)
+    check(group.to_data(), results.GroupData)
 
 
 def test_an_error_record_gives_the_keys_of_its_type() -> None:

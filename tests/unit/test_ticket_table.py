@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from pytest_orchphase.report.results import ticket_cells, ticket_headers
 from pytest_orchphase.report.shape import TicketRow
+from pytest_orchphase.report.tables import ticket_cells, ticket_headers
 
 
 def row(**kw: Any) -> TicketRow:

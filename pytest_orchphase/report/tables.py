@@ -1,0 +1,117 @@
+"""The report's tables as cells, shared by the terminal and markdown renderers: the measured
+figures against the log's estimates, the declared figures that differ or cannot be checked, and
+the per-ticket table a lead acts on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pytest_orchphase.evaluate.verdict import SYMBOL, fmt
+from pytest_orchphase.report.shape import EstimateRow, MismatchData, TicketRow
+
+ESTIMATE_HEADERS = ("place", "estimated", "measured", "error", "USD")
+
+
+def estimate_cells(rows: Sequence[EstimateRow]) -> list[list[str]]:
+    """The measured-against-estimated rows of a report, as table cells."""
+    out = []
+    for r in rows:
+        error = r["error_percent"]
+        low = r["lower_bounds"]
+        usd = (
+            ""
+            if r["measured"] is None
+            else ("unknown" if r["usd"] is None else fmt(r["usd"], "usd"))
+        )
+        if usd.startswith("$") and "usd" in low:
+            usd = "≥ " + usd
+        measured = "" if r["measured"] is None else fmt(r["measured"], "tokens")
+        if measured and "total" in low:
+            measured = "≥ " + measured
+        out.append(
+            [
+                r["place"],
+                "" if r["estimated"] is None else fmt(r["estimated"], "tokens"),
+                measured,
+                "" if error is None else f"{error:+.0f}%",
+                usd,
+            ]
+        )
+    return out
+
+
+MISMATCH_HEADERS = ("where", "field", "declared", "computed", "formula")
+UNCHECKED_HEADERS = ("where", "field", "declared", "why it cannot be checked")
+
+
+def mismatch_cells(mismatches: Sequence[MismatchData]) -> list[list[str]]:
+    """Declared figures as table cells: a difference with its formula, or (computed None) a
+    figure that cannot be checked with the reason."""
+    from pytest_orchphase.evaluate.declared import show
+
+    out = []
+    for m in mismatches:
+        where = f"{m['file']}:{m['line']}" if m["line"] else m["file"]
+        cells = [where, m["field"], show(m["declared"], m["percent"])]
+        if m["computed"] is not None:
+            cells.append(show(m["computed"], m["percent"]))
+        out.append([*cells, m["formula"]])
+    return out
+
+
+def split_mismatches(
+    mismatches: Sequence[MismatchData],
+) -> tuple[list[MismatchData], list[MismatchData]]:
+    """(declared figures that differ, declared figures that cannot be checked)."""
+    return (
+        [m for m in mismatches if m["computed"] is not None],
+        [m for m in mismatches if m["computed"] is None],
+    )
+
+
+def ticket_headers(rows: Sequence[TicketRow]) -> list[str]:
+    """The per-ticket table's headers; the delta column names the compared phase, if any."""
+    versus = next((r["versus"] for r in rows if r["versus"]), None)
+    headers = ["ticket", "model", "tokens", "USD", "cap", "result", "figures"]
+    if versus:
+        headers.append(f"tokens saved vs {versus}")
+    if any(r["delta_usd"] is not None for r in rows):
+        headers.append(f"USD saved vs {versus}")
+    return headers
+
+
+def _cap_text(r: TicketRow) -> str:
+    if r["cap"] is None or r["cap_operator"] is None:
+        return ""
+    return f"{SYMBOL[r['cap_operator']]} {fmt(r['cap'], 'tokens')}"
+
+
+def ticket_cells(rows: Sequence[TicketRow]) -> list[list[str]]:
+    """The per-ticket table (terminal and markdown): tokens, USD, cap, result, whether the
+    figures were measured or estimated, and the delta against the compared phase."""
+    versus = any(r["versus"] for r in rows)
+    usd = any(r["delta_usd"] is not None for r in rows)
+    out = []
+    for r in rows:
+        result = r["result"]
+        if r["failing"]:
+            result += f" ({', '.join(r['failing'])})"
+        cells = [
+            r["ticket"],
+            r["model"] or "unknown",
+            "unknown" if r["tokens"] is None else fmt(r["tokens"], "tokens"),
+            "unknown" if r["usd"] is None else fmt(r["usd"], "usd"),
+            _cap_text(r),
+            result,
+            r["origin"] or "unknown",
+        ]
+        if versus:
+            delta = r["delta_tokens"]
+            cells.append("" if delta is None else f"{delta:+,.0f}")
+        if usd:
+            saved = r["delta_usd"]
+            cells.append(
+                "" if saved is None else ("+" if saved >= 0 else "-") + fmt(abs(saved), "usd")
+            )
+        out.append(cells)
+    return out
