@@ -44,9 +44,6 @@ class Comparison:
     def headers(self) -> list[str]:
         return ["metric", *self.phases]
 
-    def to_data(self) -> dict[str, object]:
-        return {"phases": self.phases, "rows": self.rows}
-
 
 def _value(ctx: MetricContext, name: str, **params: str) -> str:
     value = known_value(ctx, name, **params)
