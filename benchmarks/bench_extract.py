@@ -535,7 +535,7 @@ def bench_shape(
     files = sum(1 for _ in root.rglob("*.jsonl"))
     home = base / "home"
     home.mkdir(exist_ok=True)
-    env = dict(env_base)
+    env = child_env(env_base)
     env["HOME"] = str(home)
     env["CLAUDE_CONFIG_DIR"] = str(root)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
@@ -615,6 +615,14 @@ def bench_shape(
             f"{theirs[3]:,} (orchphase counts the sub-agents' true final output)"
         )
     return result
+
+
+def child_env(base: dict[str, str]) -> dict[str, str]:
+    """The tools' environment: Python's bytecode cache allowed, as on a user's machine (a
+    PYTHONDONTWRITEBYTECODE left in the environment would recompile the package every run)."""
+    env = dict(base)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def machine() -> dict[str, Any]:
