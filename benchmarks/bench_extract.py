@@ -1,19 +1,27 @@
 #!/usr/bin/env python3
-"""Time `orchphase extract --json` against ccusage on the same generated transcripts.
+"""Time `orchphase extract --json` against ccusage's installed binary, on several corpus shapes.
 
-    python benchmarks/bench_extract.py [--size-mb 200] [--out DIR] [--keep] [--no-ccusage]
+    python benchmarks/bench_extract.py [--shapes gen50,gen200,dense200,wild200] [--repeat 5]
 
-Writes a deterministic corpus in Claude Code's real JSONL format into DIR/projects (streaming
-duplicates of each response, sub-agents in <session>/subagents/ with agent_progress copies in
-the parent and a toolUseResult, compaction agents, large tool results, file-history snapshots,
-hook progress lines, a few truncated last lines), then runs
+Shapes: the project's generator (Claude Code's real JSONL format: streaming duplicates of each
+response, sub-agents in <session>/subagents/ with agent_progress copies in the parent and a
+toolUseResult, compaction agents, large tool results, file-history snapshots, hook progress
+lines, a few truncated last lines) at 50 MB, 200 MB and 1 GB (gen50, gen200, gen1000; about
+17 API calls per MB); a dense variant at the real transcripts' density (about 50 calls per MB:
+dense200, dense1000); and the real transcripts of ../shared/transcripts/wild copied to 200 MB
+with their ids made distinct per copy (wild200; skipped when they are absent). Each corpus is
+written once under --corpora and reused.
 
-    orchphase extract DIR --json
-    npx --yes ccusage@20.0.24 claude session --json --offline   (HOME, CLAUDE_CONFIG_DIR = DIR)
-
-and prints wall seconds, MB/s, peak memory (largest single process, from wait4's rusage, and the
-sampled sum over the whole process tree), the ratio orchphase/ccusage, and whether the input and
-cache totals agree. If npx or ccusage is unavailable it says so and times orchphase alone.
+ccusage 20.0.24 is installed with `npm install --prefix` (never run through npx, whose start-up
+would be timed as its own) and run as `ccusage claude session --json --offline -z UTC` with HOME
+and CLAUDE_CONFIG_DIR pointed at the corpus. "Cold": no scan cache, the files read once before
+(the page cache warm for both tools). The two tools alternate run by run (who goes first
+alternates too); for each it prints the median with min-max of wall and CPU seconds (user +
+system over the whole process tree), the peak resident memory of the whole process tree
+(sampled every 10 ms), the wall, CPU and memory ratios orchphase/ccusage, the corpus's calls per
+MB, and whether the input and cache totals agree (and, on generated shapes, agree with the
+generator's own count). Raw figures go to benchmarks/results/<label>-<time>.json with the
+machine's CPU count and load average. Run it under `nice` on a shared machine.
 """
 
 from __future__ import annotations
@@ -22,7 +30,10 @@ import argparse
 import json
 import os
 import random
+import re
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +44,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-CCUSAGE = ["npx", "--yes", "ccusage@20.0.24", "claude", "session", "--json", "--offline"]
+WILD = REPO.parent / "shared" / "transcripts" / "wild"
+CCUSAGE_VERSION = "20.0.24"
+CCUSAGE_ARGS = ["claude", "session", "--json", "--offline", "-z", "UTC"]
 MODELS_MAIN = ["claude-opus-4-6", "claude-sonnet-4-5-20250929"]
 MODEL_SUB = "claude-sonnet-4-5-20250929"
 WORDS = [
@@ -86,6 +99,12 @@ class Writer:
     rng: random.Random
     totals: Totals = field(default_factory=Totals)
     counter: int = 0
+    #: Size factor of the bulk (tool outputs, thinking, snapshots): 1.0 makes about 17 calls
+    #: per MB; real transcripts hold about 50 (the "dense" shape).
+    bulk: float = 1.0
+
+    def size(self, low: int, high: int) -> int:
+        return max(1, int(self.rng.randint(low, high) * self.bulk))
 
     def uid(self, prefix: str) -> str:
         self.counter += 1
@@ -206,17 +225,17 @@ def write_session(w: Writer, project: Path, target_bytes: int, index: int) -> in
             model = MODELS_MAIN[index % 2]
             chunk: list[str] = []
             if turn % 25 == 1:
-                chunk.append(_snapshot(w, w.rng.randint(2000, 40000)))
+                chunk.append(_snapshot(w, w.size(2000, 40000)))
             roll = w.rng.random()
             if roll < 0.08:
                 chunk.extend(_subagent(w, project, session, ts))
             else:
-                thinking = {"type": "thinking", "thinking": w.text(w.rng.randint(100, 3000))}
+                thinking = {"type": "thinking", "thinking": w.text(w.size(100, 3000))}
                 tool = {"type": "tool_use", "id": w.uid("toolu_"), "name": "Read", "input": {}}
                 lines, _ = _response(w, session, ts, None, model, [thinking, tool])
                 chunk.extend(_dump(line) for line in lines)
                 chunk.append(_hook(session, ts))
-                chunk.append(_tool_result(w, session, ts, None, w.rng.randint(500, 60000)))
+                chunk.append(_tool_result(w, session, ts, None, w.size(500, 60000)))
             if turn % 200 == 0:
                 chunk.extend(_compaction(w, project, session, ts, model))
             data = "".join(chunk)
@@ -269,7 +288,7 @@ def _subagent(w: Writer, project: Path, session: str, ts: str) -> list[str]:
             }
             progress["parentToolUseID"] = tool_id
             parent.append(_dump(progress))
-        sub.append(_tool_result(w, session, ts, agent, w.rng.randint(500, 30000)))
+        sub.append(_tool_result(w, session, ts, agent, w.size(500, 30000)))
     (folder / f"agent-{agent}.jsonl").write_text("".join(sub), encoding="utf-8")
     result = _envelope("user", session, ts, None)
     result["message"] = {
@@ -299,8 +318,8 @@ def _compaction(w: Writer, project: Path, session: str, ts: str, model: str) -> 
     return []
 
 
-def make_corpus(root: Path, size_mb: float, seed: int = 7) -> Totals:
-    w = Writer(random.Random(seed))
+def make_corpus(root: Path, size_mb: float, seed: int = 7, bulk: float = 1.0) -> Totals:
+    w = Writer(random.Random(seed), bulk=bulk)
     target = int(size_mb * 1e6)
     done = 0
     index = 0
@@ -318,81 +337,110 @@ def corpus_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
+def replicate_wild(source: Path, root: Path, size_mb: float) -> int:
+    """Copies of the real transcripts (``.jsonl`` only: the formats both tools read) until
+    ``size_mb``, each copy in its own project folder with its message, request, tool-use and
+    agent ids made distinct, so that no copy is deduplicated against another. Returns the
+    number of copies."""
+    files = sorted(p for p in source.rglob("*.jsonl") if p.is_file())
+    agents = sorted({m.group(1) for p in files if (m := re.match(r"agent-(.+)\.jsonl$", p.name))})
+    one = sum(p.stat().st_size for p in files)
+    copies = max(1, round(size_mb * 1e6 / one)) if one else 0
+    for k in range(copies):
+        project = root / "projects" / f"-home-USER-wild-copy-{k:03d}"
+        subs = [(f'"{a}"'.encode(), f'"{a}x{k}"'.encode()) for a in agents]
+        ids = [(b'"msg_', f'"msg_c{k}_'.encode()), (b'"req_', f'"req_c{k}_'.encode())]
+        ids.append((b'"toolu_', f'"toolu_c{k}_'.encode()))
+        for path in files:
+            data = path.read_bytes()
+            for old, new in ids + subs:
+                data = data.replace(old, new)
+            name = path.name
+            if (m := re.match(r"agent-(.+)\.jsonl$", name)) is not None:
+                name = f"agent-{m.group(1)}x{k}.jsonl"
+            target = project / path.relative_to(source).parent / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return copies
+
+
 # -- measuring ------------------------------------------------------------------------------
 
 
 @dataclass
 class Run:
+    tool: str
     ok: bool
-    seconds: float
-    max_rss_mb: float
-    tree_rss_mb: float
-    stdout: str
+    wall: float
+    cpu: float
+    #: Largest sum of resident memory over the process and all its descendants (sampled).
+    tree_peak_mb: float
+    stdout: str = field(repr=False, default="")
     error: str = ""
 
 
-def _tree_rss(root_pid: int) -> int:
-    """Sum of VmRSS (kB) over ``root_pid`` and its descendants."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                ppid = kb = 0
-                for line in fh:
-                    if line.startswith("PPid:"):
-                        ppid = int(line.split()[1])
-                    elif line.startswith("VmRSS:"):
-                        kb = int(line.split()[1])
-        except (OSError, ValueError):
-            continue
-        parents[int(entry)] = ppid
-        rss[int(entry)] = kb
-    total, stack = 0, [root_pid]
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out.extend(int(c) for c in fh.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def tree_rss_kb(root: int) -> int:
+    """Resident memory of ``root`` and every descendant, in kB (forked workers' shared pages
+    count once per process: an upper bound for a pool, never an under-count)."""
+    total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(child for child, parent in parents.items() if parent == pid)
+        total += _rss_kb(pid)
+        stack.extend(_children(pid))
     return total
 
 
-def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
+def measure(tool: str, cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
+    """Wall time, CPU time (user + system of the process and its waited-for descendants) and
+    the process tree's peak resident memory, sampled every 10 ms."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    try:
-        proc = subprocess.Popen(
-            cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-    except OSError as exc:
-        return Run(False, 0.0, 0.0, 0.0, "", str(exc))
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            stop.wait(0.05)
+            peak = max(peak, tree_rss_kb(proc.pid))
+            stop.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     out, err = proc.communicate()
-    seconds = time.perf_counter() - start
+    wall = time.perf_counter() - start
     stop.set()
     sampler.join()
-    return Run(proc.returncode == 0, seconds, 0.0, peak / 1024, out, err[-2000:])
-
-
-def measure_rusage(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
-    """Run through /usr/bin/time for the largest process's peak RSS, sampling the tree too."""
-    timed = ["/usr/bin/time", "-f", "MAXRSS_KB=%M", *cmd] if Path("/usr/bin/time").exists() else cmd
-    run = measure(timed, env, cwd)
-    for line in reversed(run.error.splitlines()):
-        if line.startswith("MAXRSS_KB="):
-            run.max_rss_mb = int(line.split("=")[1]) / 1024
-            break
-    return run
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(
+        tool,
+        proc.returncode == 0,
+        wall,
+        cpu,
+        peak / 1024,
+        out.decode("utf-8", "replace"),
+        err.decode("utf-8", "replace")[-2000:],
+    )
 
 
 def orchphase_totals(doc: dict[str, Any]) -> tuple[int, int, int, int]:
@@ -410,91 +458,234 @@ def ccusage_totals(doc: dict[str, Any]) -> tuple[int, int, int, int]:
     return t["inputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"], t["outputTokens"]
 
 
+def install_ccusage(prefix: Path) -> Path | None:
+    """ccusage's installed binary (``npm install --prefix``, once): never ``npx``, whose own
+    start-up (about 0.4 s a run) would be timed as ccusage's."""
+    binary = prefix / "node_modules" / ".bin" / "ccusage"
+    if binary.exists():
+        return binary
+    if shutil.which("npm") is None:
+        return None
+    done = subprocess.run(
+        ["npm", "install", "--prefix", str(prefix), f"ccusage@{CCUSAGE_VERSION}"],
+        capture_output=True,
+        text=True,
+    )
+    return binary if done.returncode == 0 and binary.exists() else None
+
+
+# -- shapes ---------------------------------------------------------------------------------
+
+#: name -> (kind, size in MB, bulk factor); "wild" copies the real transcripts.
+SHAPES: dict[str, tuple[str, float, float]] = {
+    "gen50": ("gen", 50, 1.0),
+    "gen200": ("gen", 200, 1.0),
+    "dense200": ("gen", 200, 0.25),
+    "wild200": ("wild", 200, 1.0),
+    "gen1000": ("gen", 1000, 1.0),
+    "dense1000": ("gen", 1000, 0.25),
+}
+DEFAULT_SHAPES = "gen50,gen200,dense200,wild200"
+
+
+def corpus(name: str, base: Path) -> tuple[Path, Totals | None] | None:
+    """The shape's corpus under ``base`` (written once, reused while its marker matches);
+    ``None`` for the real transcripts' shape when they are absent."""
+    kind, size_mb, bulk = SHAPES[name]
+    root = base / name
+    marker = root / "corpus.json"
+    spec = {"kind": kind, "size_mb": size_mb, "bulk": bulk, "version": 2}
+    if marker.exists():
+        saved = json.loads(marker.read_text())
+        if saved.get("spec") == spec:
+            totals = Totals(**saved["totals"]) if saved.get("totals") else None
+            return root / "claude", totals
+    if kind == "wild" and not WILD.is_dir():
+        return None
+    shutil.rmtree(root, ignore_errors=True)
+    target = root / "claude"
+    target.mkdir(parents=True)
+    totals: Totals | None = None
+    if kind == "gen":
+        totals = make_corpus(target, size_mb, bulk=bulk)
+    else:
+        replicate_wild(WILD, target, size_mb)
+    doc = {"spec": spec, "totals": vars(totals) if totals else None}
+    marker.write_text(json.dumps(doc))
+    return target, totals
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _spread(values: list[float]) -> str:
+    return f"{_median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def bench_shape(
+    name: str, base: Path, ccusage: Path | None, repeat: int, env_base: dict[str, str]
+) -> dict[str, Any] | None:
+    found = corpus(name, base)
+    if found is None:
+        print(f"{name}: skipped (the real transcripts are not at {WILD})")
+        return None
+    root, truth = found
+    size = corpus_bytes(root)
+    files = sum(1 for _ in root.rglob("*.jsonl"))
+    home = base / "home"
+    home.mkdir(exist_ok=True)
+    env = child_env(env_base)
+    env["HOME"] = str(home)
+    env["CLAUDE_CONFIG_DIR"] = str(root)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    ours_cmd = [sys.executable, "-m", "pytest_orchphase.cli", "extract", str(root), "--json"]
+    cmds = {"orchphase": ours_cmd}
+    if ccusage is not None:
+        cmds["ccusage"] = [str(ccusage), *CCUSAGE_ARGS]
+    # The files read once before timing: "cold" is no scan cache, a warm page cache.
+    for path in root.rglob("*.jsonl"):
+        with path.open("rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    runs: list[Run] = []
+    for i in range(repeat):
+        order = list(cmds) if i % 2 == 0 else list(reversed(cmds))  # alternate who goes first
+        for tool in order:
+            run = measure(tool, cmds[tool], env, base)
+            if not run.ok:
+                print(f"{name}: {tool} failed: {run.error.strip()[-500:]}")
+                return None
+            runs.append(run)
+    ours_doc = json.loads(next(r for r in runs if r.tool == "orchphase").stdout)
+    ours = orchphase_totals(ours_doc)
+    calls = int(ours_doc["totals"]["calls"])
+    mb = size / 1e6
+    result: dict[str, Any] = {
+        "shape": name,
+        "mb": round(mb, 1),
+        "files": files,
+        "calls": calls,
+        "calls_per_mb": round(calls / mb, 1),
+        "runs": [
+            {
+                "tool": r.tool,
+                "wall": round(r.wall, 3),
+                "cpu": round(r.cpu, 3),
+                "tree_peak_mb": round(r.tree_peak_mb, 1),
+            }
+            for r in runs
+        ],
+        "orchphase_totals": ours,
+        "generator_truth": [truth.input, truth.cache_write, truth.cache_read] if truth else None,
+    }
+    print(f"\n{name}: {mb:,.1f} MB in {files} files, {calls:,} API calls ({calls / mb:.1f}/MB)")
+    medians: dict[str, dict[str, float]] = {}
+    for tool in cmds:
+        mine = [r for r in runs if r.tool == tool]
+        walls, cpus = [r.wall for r in mine], [r.cpu for r in mine]
+        peaks = [r.tree_peak_mb for r in mine]
+        medians[tool] = {"wall": _median(walls), "cpu": _median(cpus), "peak": _median(peaks)}
+        print(
+            f"  {tool:9} wall {_spread(walls)} s, cpu {_spread(cpus)} s, "
+            f"{mb / _median(walls):,.0f} MB/s, tree peak {_median(peaks):,.0f} MB "
+            f"({min(peaks):,.0f}-{max(peaks):,.0f})"
+        )
+    if truth is not None:
+        agree = list(ours[:3]) == [truth.input, truth.cache_write, truth.cache_read]
+        print(f"  orchphase input/cache vs generator truth: {'agree' if agree else 'DIFFER'}")
+    result["medians"] = medians
+    if "ccusage" in cmds:
+        theirs_doc = json.loads(next(r for r in runs if r.tool == "ccusage").stdout)
+        theirs = ccusage_totals(theirs_doc)
+        agree = ours[:3] == theirs[:3]
+        o, c = medians["orchphase"], medians["ccusage"]
+        result["ccusage_totals"] = theirs
+        result["input_cache_agree"] = agree
+        result["ratio_wall"] = round(o["wall"] / c["wall"], 3)
+        result["ratio_cpu"] = round(o["cpu"] / c["cpu"], 3)
+        result["ratio_peak"] = round(o["peak"] / c["peak"], 3)
+        print(
+            f"  ratio orchphase/ccusage: wall {result['ratio_wall']:.2f}, "
+            f"cpu {result['ratio_cpu']:.2f}, tree peak memory {result['ratio_peak']:.2f}"
+        )
+        print(
+            f"  input and cache totals agree with ccusage: {'yes' if agree else 'NO'} "
+            f"(orchphase {ours[:3]}, ccusage {theirs[:3]}); output {ours[3]:,} vs "
+            f"{theirs[3]:,} (orchphase counts the sub-agents' true final output)"
+        )
+    return result
+
+
+def child_env(base: dict[str, str]) -> dict[str, str]:
+    """The tools' environment: Python's bytecode cache allowed, as on a user's machine (a
+    PYTHONDONTWRITEBYTECODE left in the environment would recompile the package every run)."""
+    env = dict(base)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+    }
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size-mb", type=float, default=200.0)
-    ap.add_argument("--out", type=Path, help="corpus folder (default: a temp folder)")
-    ap.add_argument("--keep", action="store_true", help="keep the corpus afterwards")
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--shapes", default=DEFAULT_SHAPES, help=f"of {', '.join(SHAPES)}")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each tool, alternating")
+    ap.add_argument("--corpora", type=Path, default=Path(tempfile.gettempdir()) / "orchphase-bench")
+    ap.add_argument("--ccusage-prefix", type=Path, help="npm prefix holding ccusage")
     ap.add_argument("--no-ccusage", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1, help="runs of each tool; the best is kept")
+    ap.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
+    ap.add_argument("--label", default="extract", help="name of the results file")
     args = ap.parse_args()
 
-    base = args.out or Path(tempfile.mkdtemp(prefix="orchphase-bench-"))
-    corpus = base / "claude"
-    home = base / "home"
-    if corpus.exists():
-        shutil.rmtree(corpus)
-    home.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    expected = make_corpus(corpus, args.size_mb)
-    size = corpus_bytes(corpus)
-    files = sum(1 for _ in corpus.rglob("*.jsonl"))
+    args.corpora.mkdir(parents=True, exist_ok=True)
+    ccusage: Path | None = None
+    if not args.no_ccusage:
+        ccusage = install_ccusage(args.ccusage_prefix or args.corpora / "ccusage")
+        if ccusage is None:
+            print("ccusage: unavailable (npm missing or the install failed): orchphase alone")
+    start = machine()
     print(
-        f"corpus: {size / 1e6:,.1f} MB in {files} files at {corpus} "
-        f"(written in {time.perf_counter() - t0:.1f} s; {expected.calls:,} API calls)"
+        f"machine: {start['cpus']} CPUs ({start['cpus_usable']} usable), load average "
+        f"{start['loadavg']}; {args.repeat} alternating runs per tool; medians (min-max)"
     )
-
-    env = dict(os.environ)
-    env["HOME"] = str(home)
-    env["CLAUDE_CONFIG_DIR"] = str(corpus)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    ours_cmd = [sys.executable, "-m", "pytest_orchphase.cli", "extract", str(corpus), "--json"]
-
-    def best(cmd: list[str], cmd_env: dict[str, str]) -> Run:
-        runs = [measure_rusage(cmd, cmd_env, REPO) for _ in range(max(1, args.repeat))]
-        return min(runs, key=lambda r: (not r.ok, r.seconds))
-
-    ours = best(ours_cmd, env)
-    if not ours.ok:
-        print(f"orchphase failed: {ours.error}")
-        return 1
-    ours_doc = json.loads(ours.stdout)
-    mb = size / 1e6
-    print(
-        f"orchphase: {ours.seconds:.2f} s, {mb / ours.seconds:,.1f} MB/s, "
-        f"peak RSS {ours.max_rss_mb:,.0f} MB (largest process), "
-        f"{ours.tree_rss_mb:,.0f} MB (process tree, sampled)"
-    )
-    got = orchphase_totals(ours_doc)
-    truth = (expected.input, expected.cache_write, expected.cache_read)
-    print(
-        f"orchphase totals: input {got[0]:,}, cache write {got[1]:,}, cache read {got[2]:,}, "
-        f"output {got[3]:,}; generator truth for input/cache: "
-        f"{'agree' if got[:3] == truth else f'DIFFER {truth}'}"
-    )
-
-    if args.no_ccusage or shutil.which("npx") is None:
-        print("ccusage: unavailable (npx not found or --no-ccusage): orchphase timed alone")
-        return 0
-    # Fetch (or find in the npx cache) before timing, so the download is not timed.
-    warm = measure(["npx", "--yes", "ccusage@20.0.24", "--version"], env, base)
-    if not warm.ok:
-        print(f"ccusage: unavailable (npx failed: {warm.error.strip()[-300:]})")
-        return 0
-    print(f"ccusage startup (npx … --version): {warm.seconds:.2f} s")
-    theirs = best(CCUSAGE, env)
-    if not theirs.ok:
-        print(f"ccusage: unavailable (run failed: {theirs.error.strip()[-300:]})")
-        return 0
-    their = ccusage_totals(json.loads(theirs.stdout))
-    print(
-        f"ccusage:   {theirs.seconds:.2f} s, {mb / theirs.seconds:,.1f} MB/s, "
-        f"peak RSS {theirs.max_rss_mb:,.0f} MB (largest process), "
-        f"{theirs.tree_rss_mb:,.0f} MB (process tree, sampled)"
-    )
-    print(
-        f"ratio orchphase/ccusage (wall): {ours.seconds / theirs.seconds:.2f} — ccusage run "
-        "through npx, whose start-up is included: not a comparison with its installed binary"
-    )
-    agree = got[:3] == their[:3]
-    print(
-        f"input and cache totals agree: {'yes' if agree else 'NO'} "
-        f"(orchphase {got[:3]}, ccusage {their[:3]}); output: orchphase {got[3]:,} vs "
-        f"ccusage {their[3]:,} (orchphase counts the sub-agents' true final output)"
-    )
-    if not args.keep and args.out is None:
-        shutil.rmtree(base, ignore_errors=True)
+    shapes = []
+    for name in args.shapes.split(","):
+        done = bench_shape(name.strip(), args.corpora, ccusage, args.repeat, dict(os.environ))
+        if done is not None:
+            shapes.append(done)
+    end = machine()
+    print(f"\nload average at the end: {end['loadavg']}")
+    doc = {
+        "tool": "orchphase extract --json",
+        "peer": f"ccusage {CCUSAGE_VERSION} {' '.join(CCUSAGE_ARGS)}" if ccusage else None,
+        "commit": _commit(),
+        "machine_start": start,
+        "machine_end": end,
+        "repeat": args.repeat,
+        "shapes": shapes,
+    }
+    args.results.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = args.results / f"{args.label}-{stamp}.json"
+    out.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"raw results: {out}")
     return 0
+
+
+def _commit() -> str | None:
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or None
 
 
 if __name__ == "__main__":

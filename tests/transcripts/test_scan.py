@@ -302,7 +302,7 @@ def test_parallel_read_gives_the_same_scan(
     files = expand_paths([session])
     serial = scan_files(files)
     monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(scan_module, "worker_count", lambda: 2)
     parallel = scan_files(files)
     assert parallel.calls == serial.calls
     assert parallel.agents == serial.agents

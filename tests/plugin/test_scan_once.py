@@ -1,0 +1,135 @@
+"""A phase run reads each measured phase's transcripts once: its items, its gate on the phase
+it requires, its decisions and its reports share one scan; another phase is scanned only for
+what the run needs of it (the comparison table, a gate), and then once. Counted, never timed:
+a conftest wraps the scan and writes a line per scan naming the data folders it read."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from transcript_builders import (
+    ClaudeHome,
+    agent_result,
+    assistant,
+    spawn_block,
+    usage,
+    user,
+    write_jsonl,
+)
+
+LEAD = "11111111-0000-0000-0000-000000000001"
+WORKER = "22222222-0000-0000-0000-000000000002"
+CRITERIA = """\
+phase: {name}
+data: phase-{name}
+requires: [{requires}]
+criteria:
+  - id: tokens
+    for_each: ticket
+    metric: tokens
+    measure: total
+    max: {cap}
+  - id: cost
+    metric: tokens
+    measure: usd
+    max: 1
+"""
+LOG = """\
+shared_planning: {model: opus, estimated_tokens: 1000}
+tickets:
+  R1: {implementation: {model: sonnet, estimated_tokens: 2000}}
+"""
+COUNTER = """\
+import pytest_orchphase.usage.sources.claude_code as transcripts
+
+_scan = transcripts.scan_files
+
+
+def counted(files, **kwargs):
+    phases = sorted({part for f in files for part in f.parts if part.startswith("phase-")})
+    with open(SCANS, "a") as fh:
+        fh.write(",".join(phases) + "\\n")
+    return _scan(files, **kwargs)
+
+
+transcripts.scan_files = counted
+"""
+
+
+def _phase(pytester: pytest.Pytester, name: str, requires: str, cap: int, meta: str) -> ClaudeHome:
+    pytester.makefile(
+        ".yaml", **{f"criteria/{name}": CRITERIA.format(name=name, requires=requires, cap=cap)}
+    )
+    data = pytester.path / "docs" / "orchestration-data" / f"phase-{name}"
+    data.mkdir(parents=True)
+    (data / "metadata.yaml").write_text(f"phase: {name}\ntickets: [R1]\n{meta}")
+    (data / "execution-log.yaml").write_text(LOG)
+    return ClaudeHome(data / "transcripts")
+
+
+@pytest.fixture
+def phases(pytester: pytest.Pytester) -> pytest.Pytester:
+    """m1 measured from its transcripts/ folder; m2 (requires m1) from sessions its metadata
+    names by path, with their tickets; h3 kept by hand (nothing to scan)."""
+    m1 = _phase(pytester, "m1", "", 10**9, "")
+    m1.session(
+        [
+            assistant(
+                "msg_l1",
+                "req_l1",
+                session=LEAD,
+                u=usage(inp=10, out=100, cw=1000),
+                content=[spawn_block("toolu_1", description="R1: implement")],
+            ),
+            agent_result("toolu_1", "a1", usage(inp=5, out=70, cw=100), session=LEAD),
+        ],
+        session=LEAD,
+    )
+    meta = "sessions:\n  - {path: sessions/lead.jsonl, lead: true}\n"
+    meta += "  - {path: sessions/worker.jsonl, ticket: R1}\n"
+    # m2's cap fails its own run: the counts hold for a failing run too.
+    _phase(pytester, "m2", "m1", 1, meta)
+    sessions = pytester.path / "docs" / "orchestration-data" / "phase-m2" / "sessions"
+    write_jsonl(sessions / "lead.jsonl", [assistant("msg_l2", "req_l2", session=LEAD)])
+    worker = [user("R1 please", session=WORKER), assistant("msg_w", "req_w", session=WORKER)]
+    write_jsonl(sessions / "worker.jsonl", worker)
+    _phase(pytester, "h3", "", 10**9, "")
+    scans = pytester.path / "scans.txt"
+    pytester.makeconftest(f"SCANS = {str(scans)!r}\n" + COUNTER)
+    return pytester
+
+
+def _scans(pytester: pytest.Pytester) -> Counter[str]:
+    path = pytester.path / "scans.txt"
+    text = path.read_text() if path.exists() else ""
+    path.unlink(missing_ok=True)
+    return Counter(text.splitlines())
+
+
+def test_a_run_scans_its_phase_and_the_phase_it_requires_once_each(
+    phases: pytest.Pytester,
+) -> None:
+    """m2's items, its gate on m1 (m1 evaluated from its own transcripts), the decisions, the
+    terminal summary, the JSON and markdown reports and their comparison table of all phases:
+    one scan of m2, one of m1, none of the phase kept by hand."""
+    result = phases.runpytest_subprocess(
+        "--phase", "m2", "--orchphase-json", "r.json", "--orchphase-md", "r.md"
+    )
+    result.assert_outcomes(passed=2, failed=1)  # the gate and the cost pass; m2's cap fails
+    assert (phases.path / "r.json").exists() and (phases.path / "r.md").exists()
+    assert _scans(phases) == Counter({"phase-m2": 1, "phase-m1": 1})
+
+
+def test_another_measured_phase_is_scanned_once_for_the_comparison_table(
+    phases: pytest.Pytester,
+) -> None:
+    result = phases.runpytest_subprocess("--phase", "m1", "--orchphase-json", "r.json")
+    result.assert_outcomes(passed=2)
+    assert _scans(phases) == Counter({"phase-m1": 1, "phase-m2": 1})
+
+
+def test_collecting_only_scans_nothing(phases: pytest.Pytester) -> None:
+    result = phases.runpytest_subprocess("--phase", "m2", "--co")
+    assert result.ret == pytest.ExitCode.OK
+    assert _scans(phases) == Counter()
