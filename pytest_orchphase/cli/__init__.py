@@ -125,6 +125,18 @@ def _add_init(subparsers: Any) -> None:
     p.add_argument("phase", nargs="?", metavar="PHASE", help="the phase's name, like a4")
     p.add_argument("--tickets", metavar="IDS", help="the phase's tickets, like R08,R09 (required)")
     p.add_argument(
+        "--data-folder",
+        metavar="NAME",
+        help="the data folder's name under --data (default: phase-<phase>-<tickets>, or "
+        "phase-<phase> when that would pass 64 characters)",
+    )
+    p.add_argument(
+        "--requires",
+        metavar="PHASES",
+        help="the phases this one requires, comma-separated (default: the known phase with the "
+        "same prefix and the next lower number, a3 for a4; none for a name without a number)",
+    )
+    p.add_argument(
         "--example",
         action="store_true",
         help="instead of a new phase, write the example phases a1-a3 (criteria, baselines, "
@@ -146,7 +158,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     from pytest_orchphase.cli import scaffold
     from pytest_orchphase.errors import display
-    from pytest_orchphase.load.phase import criteria_path
+    from pytest_orchphase.load.phase import criteria_path, known_phases
     from pytest_orchphase.load.schema import KINDS, file_name
 
     if args.example:
@@ -158,8 +170,21 @@ def cmd_init(args: argparse.Namespace) -> int:
         )
     phase = scaffold.parse_phase(args.phase)
     tickets = scaffold.parse_tickets(args.tickets)
+    folder = None if args.data_folder is None else scaffold.parse_folder(args.data_folder)
+    requires = (
+        None
+        if args.requires is None
+        else scaffold.parse_requires(args.requires, known_phases(args.criteria), phase)
+    )
     plan = scaffold.plan(
-        phase, tickets, args.data, args.criteria, args.schema, dt.datetime.now(dt.timezone.utc)
+        phase,
+        tickets,
+        args.data,
+        args.criteria,
+        args.schema,
+        dt.datetime.now(dt.timezone.utc),
+        folder_name=folder,
+        requires=requires,
     )
     scaffold.create_new(plan.files)
     criteria = criteria_path(args.criteria, phase)
@@ -185,8 +210,11 @@ def _init_example(args: argparse.Namespace) -> int:
     from pytest_orchphase.errors import display
     from pytest_orchphase.settings import Origin
 
-    if args.phase is not None or args.tickets is not None:
-        raise OrchphaseError("--example writes the example phases: give no PHASE or --tickets")
+    if any(v is not None for v in (args.phase, args.tickets, args.data_folder, args.requires)):
+        raise OrchphaseError(
+            "--example writes the example phases: give no PHASE, --tickets, --data-folder or "
+            "--requires"
+        )
     files = scaffold.example_plan(args.criteria, args.data, args.schema)
     scaffold.create_new(files, advice=scaffold.EXAMPLE_ADVICE)
     for path, _ in files:
@@ -345,29 +373,41 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _add_breakeven(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "breakeven",
-        help="how many tickets a batch needs before orchestration beats a single agent",
+        help="how many tickets a batch needs before orchestration beats a baseline",
         description=(
-            "From a phase's shared planning P and mean per-ticket cost t against the "
-            "single_agent baseline s: N = floor(P / (s - t)) + 1 tickets, in tokens and in USD."
+            "From a phase's shared planning P and mean per-ticket cost t against a baseline's "
+            "cost per ticket s: N = floor(P / (s - t)) + 1 tickets, in tokens and in USD."
         ),
     )
     add_folders(p)
     p.add_argument("--phase", metavar="NAME", help="one phase (default: every phase with data)")
+    p.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="the baseline to beat (default: single_agent when defined, else the project's only "
+        "baseline with compare: true)",
+    )
     add_prices(p)
     p.set_defaults(func=cmd_breakeven)
 
 
 def cmd_breakeven(args: argparse.Namespace) -> int:
     from pytest_orchphase.decide.decisions import break_even
-    from pytest_orchphase.load.phase import known_phases, require_phase
+    from pytest_orchphase.load.phase import require_phase
 
     runner = _runner_for(args)
     if args.phase:
         require_phase(args.criteria, args.phase)
-    names = [args.phase] if args.phase else known_phases(args.criteria)
+    names = [args.phase] if args.phase else runner.in_plan_order()
     for name in names:
         try:
-            lines = [break_even(runner, name, m).line for m in ("total", "usd")]
+            defined = runner.context(name).phase.baselines
+            if args.baseline is not None and args.baseline not in defined:
+                raise OrchphaseError(
+                    f"--baseline {args.baseline}: phase {name} defines no such baseline; "
+                    f"defined: {', '.join(sorted(defined)) or 'none'}"
+                )
+            lines = [break_even(runner, name, m, args.baseline).line for m in ("total", "usd")]
         except OrchphaseError as exc:
             if args.phase:
                 raise

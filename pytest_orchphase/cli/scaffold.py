@@ -64,9 +64,41 @@ def parse_tickets(text: str) -> list[str]:
     return tickets
 
 
+#: the longest default folder name: past it, the tickets are left out of the name
+FOLDER_NAME_MAX = 64
+
+
 def data_folder(phase: str, tickets: Sequence[str]) -> str:
-    """``phase-a4-r08-r09``: the folder name the shipped phases use."""
-    return "-".join(["phase", phase, *(t.lower() for t in tickets)])
+    """``phase-a4-r08-r09``, the folder name the shipped phases use, when it stays within
+    FOLDER_NAME_MAX characters; else ``phase-<phase>`` (25 Jira ids would make a name longer
+    than a file system takes)."""
+    named = "-".join(["phase", phase, *(t.lower() for t in tickets)])
+    return named if len(named) <= FOLDER_NAME_MAX else f"phase-{phase}"
+
+
+def parse_folder(name: str) -> str:
+    """A data folder's name given with --data-folder: one folder under --data, no path."""
+    if not TICKET_ID.fullmatch(name) or len(name) > 255 or name.strip(".") == "":
+        raise OrchphaseError(
+            f"--data-folder {name!r}: expected one folder name (letters, digits, '.', '-' or "
+            "'_', at most 255 characters), like phase-scale; it is created under --data"
+        )
+    return name
+
+
+def parse_requires(text: str, known: Sequence[str], phase: str) -> list[str]:
+    """``--requires pilot,haiku-trial``: known phases other than ``phase`` itself."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise OrchphaseError(f"--requires {text!r}: expected phase names separated by commas")
+    for name in names:
+        if name == phase:
+            raise OrchphaseError(f"--requires {name}: a phase cannot require itself")
+        if name not in known:
+            raise OrchphaseError(
+                f"--requires {name}: unknown phase; known phases: {', '.join(known) or 'none'}"
+            )
+    return names
 
 
 def previous_phase(known: Sequence[str], phase: str) -> str | None:
@@ -295,6 +327,12 @@ criteria:
     metric: tokens
     measure: total
     below: ${{PHASE_TOKEN_CAP}}
+
+  # - id: planning-share           # a share: shared planning / the phase's tokens × 100
+  #   metric: shared_planning_tokens
+  #   measure: total
+  #   of: {{metric: tokens, measure: total}}
+  #   below: 10%
 """
 
 
@@ -333,8 +371,12 @@ def plan(
     criteria_dir: Path,
     schema_dir: Path,
     now: dt.datetime,
+    *,
+    folder_name: str | None = None,
+    requires: Sequence[str] | None = None,
 ) -> Scaffold:
-    """The files ``orchphase init`` writes (nothing is written here)."""
+    """The files ``orchphase init`` writes (nothing is written here). ``requires`` defaults to
+    the known phase with the same prefix and the next lower number (a3 for a4)."""
     from pytest_orchphase.load.phase import (
         BASELINES_FILE,
         LOG_FILE,
@@ -344,7 +386,7 @@ def plan(
     )
     from pytest_orchphase.load.schema import modeline
 
-    folder = data_root / data_folder(phase, tickets)
+    folder = data_root / (folder_name or data_folder(phase, tickets))
     files = [
         (
             folder / METADATA_FILE,
@@ -361,9 +403,12 @@ def plan(
     criteria = criteria_path(criteria_dir, phase)
     existed = criteria.exists()
     if not existed:
-        requires = previous_phase(known_phases(criteria_dir), phase)
+        if requires is None:
+            previous = previous_phase(known_phases(criteria_dir), phase)
+            requires = [previous] if previous else []
         line = modeline("criteria", criteria_dir, schema_dir)
-        files.append((criteria, criteria_text(phase, folder.name, requires, tickets, line)))
+        text = criteria_text(phase, folder.name, ", ".join(requires) or None, tickets, line)
+        files.append((criteria, text))
     return Scaffold(folder, files, existed)
 
 

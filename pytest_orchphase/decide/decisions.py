@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.load.models import AdoptModel
+from pytest_orchphase.load.models import AdoptModel, Baseline
 from pytest_orchphase.load.phase import requires_order
 from pytest_orchphase.metrics.registry import MetricContext, model_matches, origin_mark, succeeded
 from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
@@ -242,9 +242,11 @@ class BreakEven:
     measure: str
     shared_planning: float | None
     per_ticket: float | None
-    single_agent_per_ticket: float | None
+    baseline_per_ticket: float | None
     tickets: int | None
     reason: str
+    #: the baseline orchestration is measured against (``--baseline``; see default_baseline)
+    baseline: str | None = None
 
     def _fmt(self, value: float) -> str:
         return f"${value:,.4f}" if self.measure == "usd" else f"{value:,.0f}"
@@ -255,7 +257,7 @@ class BreakEven:
         if self.tickets is None:
             return f"Break-even ({unit}): {self.reason}"
         return (
-            f"Break-even ({unit}): orchestration beats a single agent from {self.tickets} "
+            f"Break-even ({unit}): orchestration beats {self.baseline} from {self.tickets} "
             f"tickets — {self.reason}"
         )
 
@@ -263,13 +265,36 @@ class BreakEven:
         return {**asdict(self), "line": self.line}
 
 
-def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakEven:
-    """Smallest N with planning + N × per-ticket < N × single agent per ticket.
+def default_baseline(baselines: dict[str, Baseline]) -> str:
+    """The baseline a break-even is against when none is named: ``single_agent`` when the
+    project defines it, else its only baseline with ``compare: true``."""
+    if "single_agent" in baselines:
+        return "single_agent"
+    approaches = sorted(n for n, b in baselines.items() if b.compare)
+    if len(approaches) == 1:
+        return approaches[0]
+    raise MetricUnavailable(
+        "no single_agent baseline, and "
+        + (f"several to choose from ({', '.join(approaches)})" if approaches else "none other")
+        + ": name one with --baseline"
+    )
 
-    N = ⌊planning / (single − per_ticket)⌋ + 1 when a ticket costs less under orchestration.
+
+def break_even(
+    runner: PhaseRunner, name: str, measure: str = "total", baseline: str | None = None
+) -> BreakEven:
+    """Smallest N with planning + N × per-ticket < N × baseline per ticket.
+
+    N = ⌊planning / (base − per_ticket)⌋ + 1 when a ticket costs less under orchestration.
     """
     ctx = runner.context(name)
     try:
+        baseline = baseline or default_baseline(ctx.phase.baselines)
+        if not ctx.baseline(baseline).compare:
+            raise MetricUnavailable(
+                f"baseline {baseline} is a part of a cost (compare: false), not an approach "
+                "orchestration could beat"
+            )
         planning_usage = ctx.planning()
         if planning_usage is None:
             raise MetricUnavailable("the phase records no shared planning")
@@ -277,9 +302,9 @@ def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakE
         if ctx.accounts.unattributed is not None:  # nobody's ticket: overhead of the batch
             planning += ctx.accounts.unattributed.measure(measure)
         per_ticket = sum(ctx.ticket_usage(t).measure(measure) for t in ctx.phase.tickets) / ctx.n
-        single = ctx.baseline_figure("single_agent", measure)
+        single = ctx.baseline_figure(baseline, measure)
     except MetricUnavailable as exc:
-        return BreakEven(measure, None, None, None, None, f"unknown: {exc}")
+        return BreakEven(measure, None, None, None, None, f"unknown: {exc}", baseline)
     show = BreakEven(measure, None, None, None, None, "")._fmt
     if single <= per_ticket:
         return BreakEven(
@@ -289,7 +314,8 @@ def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakE
             single,
             None,
             f"never: a ticket costs {show(per_ticket)} under orchestration, "
-            f"a single agent {show(single)}, so shared planning is never paid back",
+            f"{baseline} {show(single)}, so shared planning is never paid back",
+            baseline,
         )
     tickets = math.floor(planning / (single - per_ticket)) + 1
     usages = [planning_usage, ctx.accounts.unattributed, *map(ctx.ticket_usage, ctx.phase.tickets)]
@@ -300,7 +326,7 @@ def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakE
         per_ticket,
         single,
         tickets,
-        f"shared planning {show(planning)} / (single agent {show(single)} − "
+        f"shared planning {show(planning)} / ({baseline} {show(single)} − "
         f"{show(per_ticket)} per ticket)"
         + (
             "; from lower bounds (sub-agent output no record gives): the true break-even is "
@@ -308,4 +334,5 @@ def break_even(runner: PhaseRunner, name: str, measure: str = "total") -> BreakE
             if low
             else ""
         ),
+        baseline,
     )

@@ -11,10 +11,12 @@ from pytest_orchphase.evaluate.verdict import Verdict, check, evaluate
 from pytest_orchphase.load.models import Baseline, CriteriaFile, Criterion, TicketFilter
 from pytest_orchphase.load.phase import (
     Phase,
+    criteria_path,
     known_phases,
     load_baselines,
     load_criteria,
     load_phase,
+    plan_order,
 )
 from pytest_orchphase.load.yamlio import Document
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry, model_matches
@@ -115,6 +117,17 @@ class PhaseRunner:
                 self._criteria_errors[path] = exc
                 raise
         return self._criteria[path]
+
+    def in_plan_order(self, names: list[str] | None = None) -> list[str]:
+        """``names`` (default: every known phase) ordered by ``requires``, ties by name."""
+
+        def requires_of(name: str) -> list[str] | None:
+            try:
+                return self.criteria(criteria_path(self.criteria_dir, name))[0].requires
+            except OrchphaseError:
+                return None
+
+        return plan_order(sorted(self._known) if names is None else names, requires_of)
 
     def baselines(self) -> dict[str, Baseline]:
         if self._baselines is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
-from pytest_orchphase.load.models import BaselineRef, Condition, Criterion, PhaseRef
+from pytest_orchphase.load.models import BaselineRef, Condition, Criterion, PhaseRef, ShareOf
 from pytest_orchphase.load.quantity import (
     fmt_tokens,
     parse_bool,
@@ -30,6 +30,7 @@ from pytest_orchphase.load.yamlio import Document, FieldPath
 from pytest_orchphase.metrics.registry import (
     PARAMS,
     REGISTRY,
+    Bound,
     Measurement,
     Metric,
     MetricContext,
@@ -37,6 +38,7 @@ from pytest_orchphase.metrics.registry import (
     Registry,
     Unit,
     Value,
+    token_unit,
 )
 from pytest_orchphase.metrics.stats import (
     DEFAULT_CONFIDENCE,
@@ -99,7 +101,11 @@ def _close(word: str, choices: list[str]) -> str:
 
 
 def _check_params(
-    spec: Metric, node: Condition | PhaseRef, doc: Document, at: FieldPath, baselines: set[str]
+    spec: Metric,
+    node: Condition | PhaseRef | ShareOf,
+    doc: Document,
+    at: FieldPath,
+    baselines: set[str],
 ) -> None:
     given = {n for n in sorted(PARAMS) if getattr(node, n, None) is not None}
     extra = given - spec.params
@@ -120,13 +126,19 @@ def _check_params(
             "baseline": f"one of {', '.join(sorted(baselines)) or '(none defined)'}",
             "versus": "the phase to compare with, e.g. a1",
             "k": "the number of attempts, e.g. 2",
+            "max_fix_loops": "the fix loops a successful ticket may need, e.g. 1",
         }[name]
         raise doc.error(f"metric {spec.name!r} needs `{name}:` ({hint})", at)
-    if node.baseline is not None and node.baseline not in baselines:
+    if node.baseline is not None:
+        _check_baseline(node.baseline, baselines, doc, (*at, "baseline"))
+
+
+def _check_baseline(name: str, baselines: set[str], doc: Document, at: FieldPath) -> None:
+    if name not in baselines:
         raise doc.error(
-            f"unknown baseline {node.baseline!r}; defined: {', '.join(sorted(baselines)) or 'none'}"
-            + _close(node.baseline, sorted(baselines)),
-            (*at, "baseline"),
+            f"unknown baseline {name!r}; defined: {', '.join(sorted(baselines)) or 'none'}"
+            + _close(name, sorted(baselines)),
+            at,
         )
 
 
@@ -184,7 +196,9 @@ def _check_node(
             f"unknown phase {node.versus!r}; known phases: {', '.join(sorted(phases))}",
             (*at, "versus"),
         )
-    unit = spec.unit_for(_params(node))
+    unit: str = spec.unit_for(_params(node))
+    if node.of is not None:
+        unit = _check_share(spec, unit, node, node.of, (*at, "of"), doc, scope, baselines, registry)
     op = node.operator or ""
     for key in ("rule", "confidence"):
         if getattr(node, key) is not None and not spec.interval:
@@ -206,19 +220,13 @@ def _check_node(
         if limit is None:
             continue
         if isinstance(limit, BaselineRef):
-            if limit.baseline not in baselines:
-                raise doc.error(
-                    f"unknown baseline {limit.baseline!r}; defined: "
-                    f"{', '.join(sorted(baselines)) or 'none'}"
-                    + _close(limit.baseline, sorted(baselines)),
-                    (*at, key, "baseline"),
-                )
+            _check_baseline(limit.baseline, baselines, doc, (*at, key, "baseline"))
             if unit not in ("tokens", "usd"):
                 raise doc.error(
                     f"a baseline is tokens or USD; metric {spec.name!r} is {unit}", (*at, key)
                 )
         elif isinstance(limit, PhaseRef):
-            if limit.phase not in phases:
+            if limit.phase is not None and limit.phase not in phases:
                 raise doc.error(
                     f"unknown phase {limit.phase!r}; known phases: {', '.join(sorted(phases))}",
                     (*at, key, "phase"),
@@ -226,14 +234,15 @@ def _check_node(
             ref = _lookup(registry, "phase", limit.metric, doc, (*at, key))
             _check_params(ref, limit, doc, (*at, key), baselines)
             ref_unit = ref.unit_for(_params(limit))
+            whose = _whose(limit)
             if ref_unit != unit:
                 raise doc.error(
-                    f"{limit.phase}'s {ref.name} is in {ref_unit}; this metric is in {unit}",
+                    f"{whose} {ref.name} is in {ref_unit}; this metric is in {unit}",
                     (*at, key),
                 )
             if unit == "tokens" and (limit.measure or "total") != (node.measure or "total"):
                 raise doc.error(
-                    f"compares {node.measure or 'total'} tokens with {limit.phase}'s "
+                    f"compares {node.measure or 'total'} tokens with {whose} "
                     f"{limit.measure or 'total'} tokens; give both the same measure",
                     (*at, key, "measure"),
                 )
@@ -244,6 +253,64 @@ def _check_node(
                 raise doc.error(f"limit for {spec.name}: {exc}", (*at, key)) from None
 
 
+#: the units a share can be taken of: quantities that add up (never a rate, a grade or a flag)
+SHARE_UNITS = ("tokens", "usd", "minutes", "count")
+
+
+def _check_share(
+    spec: Metric,
+    unit: str,
+    node: Condition,
+    of: ShareOf,
+    at: FieldPath,
+    doc: Document,
+    scope: str,
+    baselines: set[str],
+    registry: Registry,
+) -> str:
+    """Validate ``of:``; the condition's unit becomes percent (the share)."""
+    if unit not in SHARE_UNITS or spec.interval:
+        raise doc.error(
+            f"`of:` takes a share of a quantity (tokens, USD, minutes, a count); metric "
+            f"{spec.name!r} is {'a figure with an interval' if spec.interval else unit}",
+            at,
+        )
+    if of.metric is None:
+        assert of.baseline is not None  # the model requires one of them
+        _check_baseline(of.baseline, baselines, doc, (*at, "baseline"))
+        measure = of.measure or node.measure or "total"
+        if measure not in ("total", "usd"):
+            raise doc.error(
+                f"a baseline is a total per ticket: `measure:` total or usd, not {measure}",
+                (*at, "measure"),
+            )
+        den_unit: str = token_unit(measure)
+        what = f"baseline {of.baseline}"
+    else:
+        ref = _lookup(registry, scope, of.metric, doc, at)
+        _check_params(ref, of, doc, at, baselines)
+        if ref.interval:
+            raise doc.error(
+                f"`of:` needs a quantity; metric {ref.name!r} is a figure with an interval", at
+            )
+        den_unit = ref.unit_for(_share_params(of))
+        what = f"{ref.name}"
+    if den_unit != unit:
+        raise doc.error(
+            f"a share compares like with like: {spec.name} is in {unit}, {what} in {den_unit}",
+            at,
+        )
+    return "percent"
+
+
+def _whose(ref: PhaseRef) -> str:
+    return "this phase's" if ref.phase is None else f"{ref.phase}'s"
+
+
+def _share_params(of: ShareOf) -> Params:
+    return Params(measure=of.measure, stage=of.stage, model=of.model, baseline=of.baseline)
+
+
 def _params(node: Condition | PhaseRef) -> Params:
     return Params(
         measure=node.measure,
@@ -252,10 +319,41 @@ def _params(node: Condition | PhaseRef) -> Params:
         baseline=node.baseline,
         versus=getattr(node, "versus", None),
         k=getattr(node, "k", None),
+        max_fix_loops=node.max_fix_loops,
     )
 
 
 # --------------------------------------------------------------------------- evaluation
+
+
+def metric_label(metric: str, p: Params) -> str:
+    """``stage_tokens[review]``, ``tokens (output)``: a metric with its parameters."""
+    extra = [v for v in (p.stage, p.model, p.baseline, p.versus) if v]
+    extra += [f"k={p.k}"] if p.k is not None else []
+    extra += [f"fix_loops<={p.max_fix_loops}"] if p.max_fix_loops is not None else []
+    label = metric + (f"[{','.join(extra)}]" if extra else "")
+    return f"{label} ({p.measure})" if p.measure and p.measure != "total" else label
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share's two figures: ``numerator / denominator × 100`` is the value compared."""
+
+    label: str  # the denominator's: ``tokens`` or ``baseline old_process × 3 tickets``
+    numerator: Measurement
+    denominator: Measurement
+
+    def formula(self) -> str:
+        unit = self.numerator.unit
+        return f"{fmt(self.numerator.value, unit)} / {fmt(self.denominator.value, unit)} × 100"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "of": self.label,
+            "numerator": self.numerator.value,
+            "denominator": self.denominator.value,
+            "unit": self.numerator.unit,
+        }
 
 
 @dataclass
@@ -285,6 +383,8 @@ class Verdict:
     further: int | None = None
     #: a paired comparison: the one-sided sign test's p-value when the interval alone said YES
     sign_p: float | None = None
+    #: a share (``of:``): the numerator and the denominator the percentage was computed from
+    share: Share | None = None
 
     @property
     def outcome(self) -> str:
@@ -329,12 +429,8 @@ class Verdict:
     def label(self) -> str:
         if self.metric is None:
             return self.combinator or ""
-        p = self.params
-        extra = [v for v in (p.stage, p.model, p.baseline, p.versus) if v]
-        extra += [f"k={p.k}"] if p.k is not None else []
-        measure = self.params.measure
-        label = self.metric + (f"[{','.join(extra)}]" if extra else "")
-        return f"{label} ({measure})" if measure and measure != "total" else label
+        label = metric_label(self.metric, self.params)
+        return f"{label} / {self.share.label}" if self.share is not None else label
 
     def condition_text(self) -> str:
         """``tokens 42,000 > max 40,000 (stretch 35,000)`` (the broken form when failed)."""
@@ -343,6 +439,8 @@ class Verdict:
         if self.error:
             return f"{self.label}: cannot be evaluated: {self.error}"
         actual = fmt(self.actual.value if self.actual else None, self.unit)
+        if self.share is not None and self.actual is not None:
+            actual = f"= {self.share.formula()} = {actual}"
         if self.actual is not None and self.actual.mark:
             actual += f" ({self.actual.mark})"
         bound = self.actual.bound if self.actual else "exact"
@@ -429,6 +527,7 @@ class Verdict:
             else None,
             "further_needed": self.further,
             "sign_test_p": self.sign_p,
+            "share": self.share.to_data() if self.share is not None else None,
         }
 
     def leaves(self) -> list[Verdict]:
@@ -485,10 +584,13 @@ def _limit_value(
             return figure * ctx.n, f"baseline {limit.baseline} × {ctx.n} tickets"
         return figure, f"baseline {limit.baseline} per ticket"
     if isinstance(limit, PhaseRef):
-        other = resolve(limit.phase)
+        other = ctx if limit.phase is None else resolve(limit.phase)
         spec = registry.get("phase", limit.metric)
         assert spec is not None  # checked at collection
-        return spec.fn(other, None, _params(limit)).value, f"{limit.phase}'s {limit.metric}"
+        params = _params(limit)
+        return spec.fn(
+            other, None, params
+        ).value, f"{_whose(limit)} {metric_label(spec.name, params)}"
     parsed: Value = PARSERS[unit](limit)
     return parsed, ""
 
@@ -571,7 +673,7 @@ def evaluate(
     spec = registry.get(scope, node.metric)
     assert spec is not None  # checked at collection
     params = _params(node)
-    unit = spec.unit_for(params)
+    unit = "percent" if node.of is not None else spec.unit_for(params)
     operator = node.operator or ""
     verdict = Verdict(passed=False, metric=node.metric, params=params, unit=unit, operator=operator)
     # The limit and the actual are found apart: an actual the data cannot give still shows
@@ -579,6 +681,9 @@ def evaluate(
     errors: list[str] = []
     try:
         verdict.actual = spec.fn(ctx, ticket, params)
+        if node.of is not None:
+            verdict.share = _share(node, node.of, verdict.actual, ctx, ticket, resolve, registry)
+            verdict.actual = _share_measurement(verdict.share)
     except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
         errors.append(str(exc))
     try:
@@ -614,3 +719,59 @@ def evaluate(
         except (MetricUnavailable, OrchphaseError) as exc:
             verdict.stretch_note = f"stretch not evaluated: {exc}"
     return verdict
+
+
+def _share(
+    node: Condition,
+    of: ShareOf,
+    numerator: Measurement,
+    ctx: MetricContext,
+    ticket: str | None,
+    resolve: Resolver,
+    registry: Registry,
+) -> Share:
+    """The denominator of ``of:`` beside the numerator; MetricUnavailable when it is unknown,
+    zero or negative (a share of nothing, or of a loss, has no meaning: never a pass)."""
+    if of.metric is None:
+        measure = of.measure or node.measure or "total"
+        value, label = _limit_value(of.as_limit(), "", ctx, measure, resolve, registry)
+        denominator = Measurement(value, numerator.unit, ctx.src())
+    else:
+        spec = registry.get("ticket" if ticket is not None else "phase", of.metric)
+        assert spec is not None  # checked at collection
+        share_params = _share_params(of)
+        label = metric_label(of.metric, share_params)
+        denominator = spec.fn(ctx, ticket, share_params)
+    if float(denominator.value) <= 0:
+        raise MetricUnavailable(
+            f"the share's denominator {label} is {fmt(denominator.value, denominator.unit)}: "
+            "a share of zero or of a negative figure has no meaning"
+        )
+    return Share(label, numerator, denominator)
+
+
+#: the bound of n / d from the bounds of n and d (d > 0): a larger d makes the share smaller
+_SHARE_BOUND: dict[tuple[str, str], Bound] = {
+    ("exact", "exact"): "exact",
+    ("lower", "exact"): "lower",
+    ("upper", "exact"): "upper",
+    ("exact", "lower"): "upper",
+    ("exact", "upper"): "lower",
+    ("lower", "upper"): "lower",
+    ("upper", "lower"): "upper",
+}
+
+
+def _share_measurement(share: Share) -> Measurement:
+    num, den = share.numerator, share.denominator
+    bound = _SHARE_BOUND.get((num.bound, den.bound), "unknown")
+    marks = [m for m in (num.mark, den.mark) if m]
+    return Measurement(
+        round(float(num.value) / float(den.value) * 100, 2),
+        "percent",
+        num.source,
+        note="; ".join(n for n in (num.note, den.note) if n),
+        mark=marks[0] if marks else "",
+        bound=bound,
+        bound_note=num.bound_note or den.bound_note,
+    )

@@ -481,19 +481,60 @@ class BaselineRef(Strict):
 
 
 class PhaseRef(Strict):
-    """A limit taken from another phase's measured metric: ``{phase: a1, metric: ...}``."""
+    """A limit taken from a phase-level metric: another phase's (``{phase: a1, metric: ...}``) or,
+    without ``phase``, this phase's own (``{metric: max_review_attempts, model: sonnet}``)."""
 
-    phase: str
+    phase: str | None = None
     metric: str
     measure: Measure | None = None
     stage: StageName | None = None
     model: str | None = None
     baseline: str | None = None
+    #: the fix loops a successful ticket may need (success_rate, pass_at_k, pass_hat_k)
+    max_fix_loops: Count | None = None
+
+
+class ShareOf(Strict):
+    """The denominator of a share (``of:``): a metric of the same scope, with its own parameters
+    (``{metric: tokens, measure: total}``), or a baseline's cost (``{baseline: old_process,
+    per: phase}``). The condition then compares numerator / denominator × 100, in percent."""
+
+    metric: str | None = None
+    measure: Measure | None = None
+    stage: StageName | None = None
+    model: str | None = None
+    baseline: str | None = None
+    #: a baseline's cost per ticket (default) or for the phase's tickets; only without `metric`
+    per: Literal["ticket", "phase"] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ShareOf:
+        if self.metric is None:
+            if self.baseline is None:
+                raise ValueError(
+                    "`of:` needs `metric:` (a metric with its parameters) or `baseline:` "
+                    "(a baseline's cost)"
+                )
+            extra = [n for n in ("stage", "model") if getattr(self, n) is not None]
+            if extra:
+                raise ValueError(
+                    f"{', '.join(extra)} belong to a metric; a baseline's cost takes "
+                    "`measure` and `per` only"
+                )
+        elif self.per is not None:
+            raise ValueError("`per:` applies to a baseline's cost, not to a metric")
+        return self
+
+    def as_limit(self) -> BaselineRef:
+        """The baseline form as the limit reference it reads like."""
+        assert self.baseline is not None and self.metric is None
+        return BaselineRef(baseline=self.baseline, per=self.per or "ticket")
 
 
 def _limit_kind(value: Any) -> str:
     if isinstance(value, dict):
-        return "baseline-ref" if "baseline" in value and "phase" not in value else "phase-ref"
+        metric_ref = "metric" in value or "phase" in value
+        return "phase-ref" if metric_ref else "baseline-ref"
     if isinstance(value, BaselineRef):
         return "baseline-ref"
     if isinstance(value, PhaseRef):
@@ -523,6 +564,11 @@ class Condition(Strict):
     versus: str | None = None
     #: the number of attempts of pass_at_k / pass_hat_k
     k: PositiveCount | None = None
+    #: the most fix loops a ticket may need and still count as a success (success_rate,
+    #: pass_at_k, pass_hat_k; default 1)
+    max_fix_loops: Count | None = None
+    #: compare this metric as a share of another figure: numerator / ``of`` × 100, in percent
+    of: ShareOf | None = None
     max: Limit | None = None
     min: Limit | None = None
     below: Limit | None = None
@@ -588,6 +634,8 @@ class Condition(Strict):
                     "baseline",
                     "versus",
                     "k",
+                    "max_fix_loops",
+                    "of",
                     "stretch",
                     "rule",
                     "confidence",

@@ -54,6 +54,25 @@ def requires_order(name: str, requires_of: Callable[[str], list[str] | None]) ->
     return seen
 
 
+def plan_order(names: list[str], requires_of: Callable[[str], list[str] | None]) -> list[str]:
+    """``names`` in the plan's order: each phase after the phases it requires (among ``names``),
+    ties by name. A phase whose files do not load (``requires_of`` gives None) requires nothing
+    here; phases caught in a cycle (refused before a run) come last, by name."""
+    wanted = set(names)
+    waiting = {n: {r for r in requires_of(n) or [] if r in wanted and r != n} for n in wanted}
+    ready = sorted(n for n, w in waiting.items() if not w)
+    order: list[str] = []
+    while ready:
+        done = ready.pop(0)
+        order.append(done)
+        for name, deps in waiting.items():
+            if done in deps:
+                deps.discard(done)
+                if not deps:
+                    ready = sorted([*ready, name])
+    return order + sorted(wanted - set(order))
+
+
 def criteria_path(criteria_dir: Path, name: str) -> Path:
     return criteria_dir / f"{name}.yaml"
 

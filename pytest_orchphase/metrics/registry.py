@@ -53,6 +53,8 @@ def fits(value: object, unit: str) -> bool:
 
 
 FAMILIES = ("opus", "sonnet", "haiku")
+#: a ticket succeeded with at most this many fix loops, unless a criterion or decision says
+DEFAULT_SUCCESS_LOOPS = 1
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,12 @@ class Params:
     baseline: str | None = None
     versus: str | None = None
     k: int | None = None
+    #: the most fix loops a successful ticket may need (success metrics); None: the default
+    max_fix_loops: int | None = None
+
+    @property
+    def success_loops(self) -> int:
+        return DEFAULT_SUCCESS_LOOPS if self.max_fix_loops is None else self.max_fix_loops
 
 
 Bound = Literal["exact", "lower", "upper", "unknown"]
@@ -129,6 +137,16 @@ class MetricContext:
             )
         return base.tokens_per_ticket
 
+    def approach_figure(self, name: str | None, measure: str) -> float:
+        """A baseline's cost per ticket as an approach to save against: never a part of a cost
+        (``compare: false``), against which a "saving" would read as −272 %."""
+        if not self.baseline(name).compare:
+            raise MetricUnavailable(
+                f"baseline {name} is a part of a cost (compare: false), not an approach to save "
+                "against; use it with unbatched_tokens or batching_savings"
+            )
+        return self.baseline_figure(name, measure)
+
     def src(self, ticket: str | None = None, *rest: str) -> str:
         at = self.phase.ticket_field(ticket) if ticket else ()
         return self.phase.source((*at, *rest))
@@ -162,7 +180,7 @@ class MetricContext:
 
 
 #: the parameters a metric can take (each a key of a condition)
-PARAMS = frozenset({"measure", "stage", "model", "baseline", "versus", "k"})
+PARAMS = frozenset({"measure", "stage", "model", "baseline", "versus", "k", "max_fix_loops"})
 MetricFn = Callable[[MetricContext, "str | None", Params], Measurement]
 
 
@@ -349,7 +367,7 @@ def failed(ticket: Ticket) -> bool:
     return ticket.status == "failed" or any(s.status == "failed" for s in ticket.stages().values())
 
 
-def succeeded(ticket: Ticket, max_fix_loops: int = 1) -> bool | None:
+def succeeded(ticket: Ticket, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS) -> bool | None:
     """A ticket succeeded when nothing failed and it needed at most ``max_fix_loops`` fix loops;
     None when its fix loops are not recorded (and nothing failed)."""
     if failed(ticket):
@@ -583,18 +601,42 @@ def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     )
 
 
-@metric("max_fix_loops", "phase", "count", "the most fix loops any ticket needed")
+def tickets_on(ctx: MetricContext, model: str | None) -> list[str]:
+    """The phase's tickets, or those executed on ``model``; MetricUnavailable when none was."""
+    if model is None:
+        return list(ctx.phase.tickets)
+    mine = [t for t, tk in ctx.phase.tickets.items() if model_matches(tk.model_used, model)]
+    if not mine:
+        raise MetricUnavailable(f"no ticket was executed on {model}")
+    return mine
+
+
+@metric(
+    "max_fix_loops",
+    "phase",
+    "count",
+    "the most fix loops any ticket (executed on `model`, when given) needed",
+    ("model",),
+    required=(),
+)
 def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    return Measurement(
-        max(int(_t_fix(ctx, t, p).value) for t in ctx.phase.tickets), "count", ctx.src()
-    )
+    mine = tickets_on(ctx, p.model)
+    return Measurement(max(int(_t_fix(ctx, t, p).value) for t in mine), "count", ctx.src())
 
 
-@metric("max_review_attempts", "phase", "count", "the most review attempts any ticket needed")
+@metric(
+    "max_review_attempts",
+    "phase",
+    "count",
+    "the most review attempts any ticket (executed on `model`, when given) needed",
+    ("model",),
+    required=(),
+)
 def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    return Measurement(
-        max(int(_review_attempts(ctx, t).value) for t in ctx.phase.tickets), "count", ctx.src()
-    )
+    mine = tickets_on(ctx, p.model)
+    attempts = {t: int(_review_attempts(ctx, t).value) for t in mine}
+    worst = max(attempts, key=lambda t: attempts[t])
+    return Measurement(attempts[worst], "count", ctx.src(), note=f"ticket {worst}")
 
 
 @metric("all_reviews_passed", "phase", "bool", "every ticket's review.result is PASS")
@@ -627,7 +669,7 @@ def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
 )
 def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"
-    base = ctx.baseline_figure(p.baseline, measure) * ctx.n
+    base = ctx.approach_figure(p.baseline, measure) * ctx.n
     usage = ctx.phase_usage()
     actual = usage.measure(measure)
     return Measurement(
@@ -649,7 +691,7 @@ def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
 )
 def _delta(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"
-    base = ctx.baseline_figure(p.baseline, measure) * ctx.n
+    base = ctx.approach_figure(p.baseline, measure) * ctx.n
     usage = ctx.phase_usage()
     actual = usage.measure(measure)
     unit = token_unit(measure)
@@ -714,17 +756,15 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "success_rate",
     "phase",
     "percent",
-    "tickets executed on `model` that succeeded (fix_loops ≤ 1, review not FAIL, no stage "
-    "failed) / tickets executed on `model` × 100, with its Wilson interval",
-    ("model",),
+    "tickets executed on `model` that succeeded (fix_loops ≤ max_fix_loops, default 1; review "
+    "not FAIL; no stage failed) / tickets executed on `model` × 100, with its Wilson interval",
+    ("model", "max_fix_loops"),
+    required=("model",),
     interval=True,
 )
 def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    wanted = p.model or ""
-    mine = [t for t, tk in ctx.phase.tickets.items() if model_matches(tk.model_used, wanted)]
-    if not mine:
-        raise MetricUnavailable(f"no ticket was executed on {wanted}")
-    outcomes = {t: succeeded(ctx.phase.tickets[t]) for t in mine}
+    mine = tickets_on(ctx, p.model or "")
+    outcomes = {t: succeeded(ctx.phase.tickets[t], p.success_loops) for t in mine}
     missing = [t for t, ok in outcomes.items() if ok is None]
     if missing:
         raise MetricUnavailable(f"ticket {missing[0]} records no fix_loops")
@@ -733,7 +773,7 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
         round(len(ok) / len(mine) * 100, 2),
         "percent",
         ctx.src(),
-        note=f"{len(ok)} of {len(mine)} tickets",
+        note=f"{len(ok)} of {len(mine)} tickets with at most {p.success_loops} fix loop(s)",
         sample=Proportion(len(ok), len(mine)),
     )
 
@@ -800,7 +840,9 @@ def lineage_contexts(ctx: MetricContext) -> list[MetricContext]:
     return [ctx if n == ctx.phase.name else others(n) for n in names]
 
 
-def ticket_runs(ctx: MetricContext, model: str | None) -> dict[str, list[bool]]:
+def ticket_runs(
+    ctx: MetricContext, model: str | None, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS
+) -> dict[str, list[bool]]:
     """Each ticket's recorded outcomes over the phase and the phases it requires (a run per
     phase that ran it on ``model``, oldest first); runs without fix_loops are left out."""
     runs: dict[str, list[bool]] = {}
@@ -808,7 +850,7 @@ def ticket_runs(ctx: MetricContext, model: str | None) -> dict[str, list[bool]]:
         for tid, t in c.phase.tickets.items():
             if model is not None and not model_matches(t.model_used, model):
                 continue
-            outcome = succeeded(t)
+            outcome = succeeded(t, max_fix_loops)
             if outcome is not None:
                 runs.setdefault(tid, []).append(outcome)
     return runs
@@ -816,7 +858,7 @@ def ticket_runs(ctx: MetricContext, model: str | None) -> dict[str, list[bool]]:
 
 def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
     k = p.k or 1
-    runs = {t: r for t, r in ticket_runs(ctx, p.model).items() if len(r) >= k}
+    runs = {t: r for t, r in ticket_runs(ctx, p.model, p.success_loops).items() if len(r) >= k}
     if not runs:
         on = f" on {p.model}" if p.model else ""
         raise MetricUnavailable(
@@ -839,7 +881,7 @@ def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
     "percent",
     "mean over the tickets run at least k times (on `model`) in this phase and the phases it "
     "requires of 1 − C(n−c, k) / C(n, k), n runs and c successful runs of the ticket, × 100",
-    ("model", "k"),
+    ("model", "k", "max_fix_loops"),
     required=("k",),
 )
 def _pass_at_k(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
@@ -852,7 +894,7 @@ def _pass_at_k(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "percent",
     "pass^k: mean over the tickets run at least k times (on `model`) in this phase and the "
     "phases it requires of C(c, k) / C(n, k) (all k attempts succeed), × 100",
-    ("model", "k"),
+    ("model", "k", "max_fix_loops"),
     required=("k",),
 )
 def _pass_hat_k(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
@@ -986,6 +1028,6 @@ def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
 )
 def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"
-    base = ctx.baseline_figure(p.baseline, measure)
+    base = ctx.approach_figure(p.baseline, measure)
     actual = float(_t_with_share(ctx, ticket, Params(measure=measure)).value)
     return Measurement(round((base - actual) / base * 100, 2), "percent", ctx.src(ticket))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pytest_orchphase.decide.decisions import adoption
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.evaluate.verdict import fmt
 from pytest_orchphase.load.models import AdoptModel
-from pytest_orchphase.load.phase import known_phases
 from pytest_orchphase.metrics.registry import (
+    DEFAULT_SUCCESS_LOOPS,
     FAMILIES,
     REGISTRY,
     MetricContext,
@@ -31,7 +32,6 @@ ROWS = (
     "fix loops",
     "quality vs sonnet",
     "reviews passed",
-    "savings vs v2",
 )
 
 
@@ -45,7 +45,7 @@ class Comparison:
         return ["metric", *self.phases]
 
 
-def _value(ctx: MetricContext, name: str, **params: str) -> str:
+def _value(ctx: MetricContext, name: str, **params: Any) -> str:
     value = known_value(ctx, name, **params)
     spec = REGISTRY.get("phase", name)
     assert spec is not None
@@ -69,18 +69,24 @@ def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
         "fix loops": _value(ctx, "fix_loops"),
         "quality vs sonnet": _value(ctx, "quality_vs_sonnet"),
         "reviews passed": f"{reviews.count('PASS')} of {len(tickets)}",
-        "savings vs v2": _value(ctx, "savings", baseline="v2", measure="total")
-        if "v2" in ctx.phase.baselines
-        else "n/a",
     }
+    # savings against the approaches the project defines; a part of a cost (compare: false,
+    # such as separate planning) is no approach to save against
+    for base, spec in ctx.phase.baselines.items():
+        if spec.compare:
+            col[f"savings vs {base}"] = _value(ctx, "savings", baseline=base, measure="total")
+    # a success on the phase's own rule (its adoption decision's threshold, else the default)
+    rule = ctx.phase.criteria.decisions.adopt_model or AdoptModel()
     for fam in FAMILIES:
         used = [t for t in tickets.values() if family(t.model_used) == fam]
         if used:
+            ok = sum(1 for t in used if succeeded(t, rule.max_fix_loops))
+            loops = rule.max_fix_loops
+            own = f", fix loops <= {loops}" if loops != DEFAULT_SUCCESS_LOOPS else ""
             col[f"success rate {fam}"] = (
-                f"{_value(ctx, 'success_rate', model=fam)} "
-                f"({sum(1 for t in used if succeeded(t))} of {len(used)})"
+                f"{_value(ctx, 'success_rate', model=fam, max_fix_loops=loops)} "
+                f"({ok} of {len(used)}{own})"
             )
-    rule = ctx.phase.criteria.decisions.adopt_model or AdoptModel()
     decided = adoption(runner, name, rule)
     if decided is not None:
         col[f"recommended for {rule.complexity}"] = (
@@ -94,8 +100,9 @@ def comparison(
     phases: list[str] | None = None,
     on_error: Callable[[str, OrchphaseError], None] | None = None,
 ) -> Comparison:
-    """Columns for ``phases`` (default: every known phase whose data loads), in name order."""
-    names = phases if phases is not None else known_phases(runner.criteria_dir)
+    """Columns for ``phases`` (default: every known phase whose data loads), in the plan's
+    order (each phase after the phases it requires, ties by name)."""
+    names = runner.in_plan_order(phases)
     columns: dict[str, dict[str, str]] = {}
     for name in names:
         try:
@@ -106,8 +113,9 @@ def comparison(
     extra = {k for col in columns.values() for k in col if k not in ROWS}
     labels = [
         *ROWS,
+        *sorted(k for k in extra if k.startswith("savings")),
         *sorted(k for k in extra if k.startswith("success")),
-        *sorted(k for k in extra if not k.startswith("success")),
+        *sorted(k for k in extra if not k.startswith(("savings", "success"))),
     ]
     rows = [[label, *(columns[p].get(label, "") for p in columns)] for label in labels]
     return Comparison(phases=list(columns), rows=rows)

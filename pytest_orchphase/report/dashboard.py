@@ -41,14 +41,14 @@ class PhaseRow:
 
 
 def collect(criteria_dir: Path, data_root: Path, prices: Path | None = None) -> list[PhaseRow]:
-    """One row per known phase, in name order; bad input becomes the row's ``error``."""
+    """One row per known phase, in the plan's order (``requires``, ties by name); bad input
+    becomes the row's ``error``."""
     from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
     from pytest_orchphase.evaluate.runner import PhaseRunner
-    from pytest_orchphase.load.phase import known_phases
 
     runner = PhaseRunner(criteria_dir, data_root, prices=prices)
     rows = []
-    for name in known_phases(criteria_dir):
+    for name in runner.in_plan_order():
         row = PhaseRow(name)
         try:
             context = runner.context(name)

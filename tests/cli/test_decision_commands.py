@@ -43,7 +43,7 @@ def test_breakeven(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["breakeven", "--phase", "a3"]) == 0
     out = capsys.readouterr().out
     # planning 13,800 / (30,000 − 83,500 / 3) = 6.37 → 7 tickets
-    assert "orchestration beats a single agent from 7 tickets" in out
+    assert "orchestration beats single_agent from 7 tickets" in out
     assert "Break-even (USD): unknown" in out
 
 

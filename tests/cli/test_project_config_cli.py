@@ -62,7 +62,7 @@ def test_dashboard_from_a_subfolder(project: Path, capsys: pytest.CaptureFixture
 
 def test_breakeven_from_a_subfolder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["breakeven", "--phase", "a3"]) == 0, capsys.readouterr().err
-    assert "orchestration beats a single agent from 7 tickets" in capsys.readouterr().out
+    assert "orchestration beats single_agent from 7 tickets" in capsys.readouterr().out
 
 
 def test_strategy_from_a_subfolder_writes_into_the_project_data(

@@ -438,7 +438,7 @@ def test_break_even_from_lower_bounds_says_the_true_one_is_later(
     result = pytester.runpytest("--phase", "m1")
     result.stdout.fnmatch_lines(
         [
-            "Break-even (tokens): orchestration beats a single agent from 1 tickets — "
+            "Break-even (tokens): orchestration beats single_agent from 1 tickets — "
             "*; from lower bounds (sub-agent output no record gives): the true break-even is "
             "later, or never",
         ]

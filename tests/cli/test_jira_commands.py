@@ -1,0 +1,120 @@
+"""The orchphase commands on the second example plan (docs/examples/jira): its phase names,
+its graph (pilot -> haiku-trial -> scale), its own baselines and its own success threshold."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from support import REPO
+
+from pytest_orchphase.cli import main
+from pytest_orchphase.load.phase import plan_order
+
+JIRA = REPO / "docs" / "examples" / "jira"
+
+
+@pytest.fixture
+def plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(JIRA / "criteria", tmp_path / "criteria")
+    shutil.copytree(JIRA / "orchestration-data", tmp_path / "docs" / "orchestration-data")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_plan_order_follows_requires_with_ties_by_name() -> None:
+    graph = {"pilot": [], "haiku-trial": ["pilot"], "scale": ["haiku-trial"], "a-side": []}
+    assert plan_order(list(graph), graph.get) == ["a-side", "pilot", "haiku-trial", "scale"]
+    # a phase whose files do not load requires nothing; a cycle comes last, by name
+    cyclic = {"b": ["c"], "c": ["b"], "a": ["z"]}
+    assert plan_order(["c", "b", "a", "z"], cyclic.get) == ["z", "a", "b", "c"]
+
+
+def test_compare_follows_the_plan_and_its_own_baselines(
+    plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["compare"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["metric", "pilot", "haiku-trial", "scale"]
+    rows = {line.split("  ")[0]: line for line in lines[2:]}
+    assert rows["savings vs old_process"].split()[3:] == ["45.0%", "56.7%", "62.2%"]
+    assert not any(label.startswith("savings vs v2") for label in rows)
+    # separate_planning (compare: false) is a part of a cost: never a "saving"
+    assert not any("separate_planning" in label for label in rows)
+    # haiku-trial's own rule accepts two fix loops: JIRA-104 (two loops) is a success there
+    assert "100.0% (2 of 2, fix loops <= 2)" in rows["success rate haiku"]
+
+
+def test_dashboard_follows_the_plan(plan: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dashboard"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("pilot") < out.index("haiku-trial") < out.index("scale")
+    assert "ERROR" not in out
+
+
+def test_breakeven_against_the_projects_own_baseline(
+    plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["breakeven", "--phase", "scale"]) == 0
+    out = capsys.readouterr().out
+    # no single_agent here: old_process is the only baseline with compare: true
+    # 11,000 / (80,000 − 110,000 / 4) = 0.21 → 1 ticket
+    assert "orchestration beats old_process from 1 tickets — shared planning 11,000" in out
+    assert main(["breakeven", "--phase", "scale", "--baseline=separate_planning"]) == 0
+    assert "baseline separate_planning is a part of a cost (compare: false)" in (
+        capsys.readouterr().out
+    )
+    assert main(["breakeven", "--phase", "scale", "--baseline", "v2"]) == 2
+    assert capsys.readouterr().err == (
+        "orchphase: error: --baseline v2: phase scale defines no such baseline; defined: "
+        "old_process, separate_planning\n"
+    )
+
+
+def test_breakeven_asks_for_a_baseline_when_the_choice_is_open(
+    plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baselines = plan / "criteria" / "baselines.yaml"
+    baselines.write_text(baselines.read_text() + "  contractor: {tokens_per_ticket: 60k}\n")
+    assert main(["breakeven", "--phase", "pilot"]) == 0
+    assert (
+        "Break-even (tokens): unknown: no single_agent baseline, and several to choose from "
+        "(contractor, old_process): name one with --baseline"
+    ) in capsys.readouterr().out
+    assert main(["breakeven", "--phase", "pilot", "--baseline", "contractor"]) == 0
+    assert "orchestration beats contractor from 1 tickets" in capsys.readouterr().out
+
+
+def test_init_a_batch_of_many_jira_tickets_names_its_folder_and_requires(
+    plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tickets = ",".join(f"JIRA-{n}" for n in range(1001, 1031))  # 30 ids: 300 characters
+    assert main(["init", "scale-2", "--tickets", tickets, "--requires", "scale"]) == 0
+    folder = plan / "docs" / "orchestration-data" / "phase-scale-2"
+    assert (folder / "metadata.yaml").is_file()
+    criteria = (plan / "criteria" / "scale-2.yaml").read_text()
+    assert "data: phase-scale-2\n" in criteria and "requires: [scale]" in criteria
+    assert main(["init", "rollout", "--tickets", "JIRA-2001", "--data-folder=batch-7"]) == 0
+    assert (plan / "docs" / "orchestration-data" / "batch-7" / "metadata.yaml").is_file()
+    assert "data: batch-7\n" in (plan / "criteria" / "rollout.yaml").read_text()
+    assert "requires: []" in (plan / "criteria" / "rollout.yaml").read_text()
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data-folder", "../elsewhere"], "--data-folder '../elsewhere': expected one folder"),
+        (["--data-folder", ".."], "--data-folder '..': expected one folder"),
+        (["--requires", "pilots"], "--requires pilots: unknown phase; known phases: "),
+        (["--requires", "rollout"], "--requires rollout: a phase cannot require itself"),
+    ],
+)
+def test_init_refuses_a_bad_folder_or_requirement(
+    plan: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    before = sorted(p for p in plan.rglob("*"))
+    assert main(["init", "rollout", "--tickets", "JIRA-2001", *args]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p for p in plan.rglob("*")) == before
