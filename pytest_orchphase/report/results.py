@@ -15,6 +15,16 @@ from pytest_orchphase.metrics.registry import Value
 
 
 @final
+class ShareData(TypedDict):
+    """A share (``of:``): the figures the compared percentage was computed from."""
+
+    of: str
+    numerator: Value | None
+    denominator: Value | None
+    unit: str
+
+
+@final
 class LeafData(TypedDict):
     """One condition's figures (``Verdict.to_data`` of a leaf)."""
 
@@ -46,6 +56,7 @@ class LeafData(TypedDict):
     sample: str | None
     further_needed: int | None
     sign_test_p: float | None
+    share: ShareData | None
 
 
 @final

@@ -55,9 +55,11 @@ class BreakEvenData(TypedDict):
     measure: str
     shared_planning: float | None
     per_ticket: float | None
-    single_agent_per_ticket: float | None
+    baseline_per_ticket: float | None
     tickets: int | None
     reason: str
+    #: the baseline orchestration is measured against (``orchphase breakeven --baseline``)
+    baseline: str | None
     line: str
 
 
