@@ -133,7 +133,7 @@ class GateItem(_OrchphaseItem):
         )
 
 
-class CriteriaFile(pytest.File):
+class PhaseCriteriaFile(pytest.File):
     """``criteria/<phase>.yaml``: gates first, then the criteria in file order."""
 
     settings: PhaseSettings

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 from _pytest._code.code import ExceptionInfo
 
-from pytest_orchphase.plugin.collect import CriteriaFile
+from pytest_orchphase.plugin.collect import PhaseCriteriaFile
 from pytest_orchphase.plugin.options import check_rootdir, folders_line, output_path, resolved_path
 from pytest_orchphase.report.results import Entry
 from pytest_orchphase.report.shape import RunReport
@@ -155,7 +155,7 @@ class PhaseSession:
         if file_path != self.settings.criteria_file:
             return None
         # Annotated: on pytest 8.0, from_parent is typed as returning Any.
-        collector: CriteriaFile = CriteriaFile.from_parent(parent, path=file_path)
+        collector: PhaseCriteriaFile = PhaseCriteriaFile.from_parent(parent, path=file_path)
         collector.settings = self.settings
         return collector
 

@@ -1,0 +1,297 @@
+"""execution-log.yaml: shared planning, each ticket's stages, and the totals a log declares."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from pytest_orchphase.load.models.fields import (
+    STAGES,
+    Complexity,
+    Count,
+    Grade,
+    Percent,
+    PositiveCount,
+    ReviewResult,
+    Status,
+    Strict,
+    TextId,
+    Tier,
+    Tokens,
+    Whole,
+)
+
+
+class QualityVsSonnet(Strict):
+    """The plan's A2 quality comparison, one ordinal grade per dimension."""
+
+    code_correctness: Grade | None = None
+    pattern_following: Grade | None = None
+    edge_case_handling: Grade | None = None
+
+    def grades(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class ErrorRecord(Strict):
+    type: Literal["mechanical", "logic", "architectural"]
+    description: str
+    required_upgrade: Literal["no", "haiku_retry", "sonnet", "opus"] = "no"
+
+
+class AgentLink(Strict):
+    """How measured sub-agent usage is attributed to this stage (see the transcripts layer)."""
+
+    agent_ids: list[TextId] = Field(default_factory=list)
+    description_pattern: str | None = None
+
+    @field_validator("description_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        """Matched in linear time (a pattern from data must never hang a run); what needs
+        backtracking is refused here, with the reason (see :mod:`pytest_orchphase.load.pattern`)."""
+        if value is not None:
+            from pytest_orchphase.load.pattern import compile_linear
+
+            compile_linear(value)  # UnsafePattern is a ValueError: an error at the field
+        return value
+
+
+class Stage(Strict):
+    """One stage of a ticket's work. Tokens: ``actual_tokens`` wins over ``estimated_tokens``."""
+
+    model: str | None = None
+    worker: str | None = None
+    task_id: TextId | None = None
+    agents: AgentLink | None = None
+    start_time: AwareDatetime | None = None
+    end_time: AwareDatetime | None = None
+    estimated_tokens: Tokens | None = None
+    actual_tokens: Tokens | None = None
+    status: Status | None = None
+    verification: Literal["passed", "failed", "skipped"] | None = None
+    activities: list[str] = Field(default_factory=list)
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _time_order(self) -> Stage:
+        if self.start_time and self.end_time and self.end_time < self.start_time:
+            raise ValueError("end_time is before start_time")
+        return self
+
+
+class Implementation(Stage):
+    fix_loops: Count | None = None
+    errors_encountered: list[ErrorRecord] = Field(default_factory=list)
+    quality_vs_sonnet: QualityVsSonnet | None = None
+
+
+class Review(Stage):
+    tier: Tier | None = None
+    type: str | None = None
+    result: ReviewResult | None = None
+    attempts: PositiveCount | None = None
+    issues_found: Count | None = None
+    checklist_results: list[dict[str, ReviewResult]] = Field(default_factory=list)
+
+
+class SharedPlanning(Stage):
+    tickets: list[TextId] = Field(default_factory=list)  # bare numbers too, as in metadata
+
+
+class CostAnalysis(Strict):
+    """The plan's A2 cost scenarios; ``actual_cost`` and ``effective_savings`` are checked."""
+
+    base_cost: Tokens | None = None
+    with_1_fix: Tokens | None = None
+    with_2_fixes: Tokens | None = None
+    actual_cost: Tokens | None = None
+    effective_savings: Percent | None = None
+
+
+class Ticket(Strict):
+    """A ticket: either its stages, or the flat A3 shape (execution_model + tokens + fix_loops)."""
+
+    complexity: Complexity | None = None
+    execution_model: str | None = None
+    status: Status | None = None
+    branch_creation: Stage | None = None
+    implementation: Implementation | None = None
+    fix: Stage | None = None
+    monitoring: Stage | None = None
+    review: Review | None = None
+    finalization: Stage | None = None
+    estimated_tokens: Tokens | None = None
+    actual_tokens: Tokens | None = None
+    fix_loops: Count | None = None
+    quality_vs_sonnet: QualityVsSonnet | None = None
+    cost_analysis: CostAnalysis | None = None
+    subtotal: Tokens | None = None
+
+    def stages(self) -> dict[str, Stage]:
+        return {name: s for name in STAGES if (s := getattr(self, name)) is not None}
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Ticket:
+        staged = [
+            n
+            for n, s in self.stages().items()
+            if s.estimated_tokens is not None or s.actual_tokens is not None
+        ]
+        if staged and (self.estimated_tokens is not None or self.actual_tokens is not None):
+            raise ValueError(
+                f"tokens are given per stage ({', '.join(staged)}) and for the whole ticket: "
+                "keep one; the ticket total is computed from its stages"
+            )
+        impl = self.implementation
+        if (
+            impl is not None
+            and impl.fix_loops is not None
+            and self.fix_loops is not None
+            and impl.fix_loops != self.fix_loops
+        ):
+            raise ValueError(
+                f"fix_loops {self.fix_loops} differs from implementation.fix_loops "
+                f"{impl.fix_loops}; keep one"
+            )
+        return self
+
+    @property
+    def model_used(self) -> str | None:
+        """The execution model: ``execution_model``, else the implementation stage's model."""
+        if self.execution_model:
+            return self.execution_model
+        return self.implementation.model if self.implementation else None
+
+
+class DeclaredTotals(Strict):
+    """Totals a log declares. ``<ticket>_cost`` keys (``r03_cost``) are per-ticket totals."""
+
+    shared_planning: Tokens | None = None
+    planning: Tokens | None = None
+    execution: Tokens | None = None
+    monitoring: Tokens | None = None
+    review: Tokens | None = None
+    finalization: Tokens | None = None
+    total: Tokens | None = None
+    total_tokens: Tokens | None = None
+    per_ticket_average: Tokens | None = None
+    savings_percent: Percent | None = None
+    savings_vs_baseline: Percent | None = None
+    #: The baseline ``savings_percent`` and ``savings_vs_baseline`` are against (see README).
+    baseline: str | None = None
+    ticket_costs: dict[str, Tokens] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ticket_costs(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            costs = dict(data.pop("ticket_costs", {}) or {})
+            for key in [k for k in data if isinstance(k, str) and k.endswith("_cost")]:
+                costs[key[: -len("_cost")]] = data.pop(key)
+            if costs:
+                data["ticket_costs"] = costs
+        return data
+
+
+class BatchingAnalysis(Strict):
+    unbatched_cost: Tokens | None = None
+    unbatched_planning_overhead: Tokens | None = None
+    batched_cost: Tokens | None = None
+    batched_planning_overhead: Tokens | None = None
+    batching_savings: Whole | None = None
+    effective_per_ticket: Tokens | None = None
+    vs_single_agent: Tokens | None = None
+    orchestration_worth_it: bool | None = None
+    v2_baseline: Tokens | None = None
+    savings_vs_v2: Percent | None = None
+
+
+class BatchingEfficiency(Strict):
+    unbatched_cost: Tokens | None = None
+    batched_cost: Tokens | None = None
+    batching_savings: Whole | None = None
+
+
+class ComparisonToSingleAgent(Strict):
+    single_agent_total: Tokens | None = None
+    orchestration_total: Tokens | None = None
+    delta: Whole | None = None
+    conclusion: str | None = None
+
+
+class ComparisonToV2(Strict):
+    """``<phase>_total`` (``a1_total``) is accepted as ``orchestration_total``."""
+
+    v2_total: Tokens | None = None
+    orchestration_total: Tokens | None = None
+    savings: Whole | None = None
+    savings_percent: Percent | None = None
+    conclusion: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _phase_total(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            named = [
+                k
+                for k in data
+                if isinstance(k, str) and k != "v2_total" and re.fullmatch(r"[a-z]\d+_total", k)
+            ]
+            if len(named) == 1 and "orchestration_total" not in data:
+                data = dict(data)
+                data["orchestration_total"] = data.pop(named[0])
+        return data
+
+
+class ExecutionLog(Strict):
+    """A phase's execution log: multi-ticket (``tickets``) or single-ticket (stages on top)."""
+
+    shared_planning: SharedPlanning | None = None
+    tickets: dict[str, Ticket] | None = None
+    branch_creation: Stage | None = None
+    implementation: Implementation | None = None
+    fix: Stage | None = None
+    monitoring: Stage | None = None
+    review: Review | None = None
+    finalization: Stage | None = None
+    totals: DeclaredTotals | None = None
+    batching_analysis: BatchingAnalysis | None = None
+    batching_efficiency: BatchingEfficiency | None = None
+    comparison_to_single_agent: ComparisonToSingleAgent | None = None
+    comparison_to_v2_orchestration: ComparisonToV2 | None = None
+    cost_analysis: CostAnalysis | None = None
+    key_insight: str | None = None
+
+    @field_validator("tickets", mode="before")
+    @classmethod
+    def _no_stages_as_tickets(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            strays = [k for k in value if k in STAGES]
+            if strays:
+                raise ValueError(
+                    f"{', '.join(strays)} {'is a stage' if len(strays) == 1 else 'are stages'}, "
+                    "not a ticket id: stages belong inside a ticket (tickets.<id>.<stage>), "
+                    "or at the top level of a single-ticket log"
+                )
+        return value
+
+    def top_level_stages(self) -> dict[str, Stage]:
+        return {name: s for name in STAGES if (s := getattr(self, name)) is not None}
+
+    @model_validator(mode="after")
+    def _one_layout(self) -> ExecutionLog:
+        if self.tickets is not None and self.top_level_stages():
+            raise ValueError(
+                "stages at the top level belong to a single-ticket log; this log has `tickets`: "
+                "move them under tickets.<id>"
+            )
+        return self
