@@ -16,6 +16,7 @@ from typing import Any
 
 from pytest_orchphase.cli.draft_log import _add_draft_log
 from pytest_orchphase.cli.extract import _add_extract
+from pytest_orchphase.cli.hook import _add_hook
 from pytest_orchphase.cli.options import (
     EXIT_BROKEN_PIPE,
     EXIT_INPUT,
@@ -557,4 +558,5 @@ SUBCOMMANDS: Sequence[Callable[[Any], None]] = (
     _add_strategy,
     _add_plan,
     _add_draft_log,
+    _add_hook,
 )
