@@ -9,10 +9,11 @@ from typing import Any
 from pytest_orchphase.cli.options import EXIT_OK, add_folders, add_prices
 from pytest_orchphase.errors import OrchphaseError
 
+#: The draft's name, beside the phase's execution-log.yaml.
+DRAFT_FILE = "execution-log.draft.yaml"
+
 
 def _add_draft_log(subparsers: Any) -> None:
-    from pytest_orchphase.report.draft_log import DRAFT_FILE
-
     p = subparsers.add_parser(
         "draft-log",
         help="draft the phase's execution log from its measured usage",
@@ -43,11 +44,11 @@ def cmd_draft_log(args: argparse.Namespace) -> int:
     from pytest_orchphase.errors import display, resolve_path
     from pytest_orchphase.files import atomic_write, check_output_path
     from pytest_orchphase.load.phase import LOG_FILE, METADATA_FILE
-    from pytest_orchphase.report.draft_log import draft_log, draft_path, load_for_draft
+    from pytest_orchphase.report.draft_log import draft_log, load_for_draft
     from pytest_orchphase.usage.attribution import TRANSCRIPTS_DIR, measure_phase
 
     phase = load_for_draft(args.criteria, args.data, args.phase)
-    out: Path = args.out or draft_path(phase)
+    out: Path = args.out or phase.data_dir / DRAFT_FILE
     check_output_path(out)
     for own in (LOG_FILE, METADATA_FILE):
         if resolve_path(out) == resolve_path(phase.data_dir / own):

@@ -9,7 +9,7 @@ placeholder, which ``pytest --phase`` refuses until it is filled; so is a figure
 only as a lower bound, or not at all. A value the person already entered in the phase's log
 (a judgement, an estimate, a description pattern) is carried over, never replaced.
 
-The draft is a file of its own beside the log: the log is never written.
+The draft is a file of its own beside the log (the command names it): the log is never written.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from pytest_orchphase.load.phase import PLANNING, Phase, load_criteria, load_pha
 from pytest_orchphase.usage.attribution import Measured
 from pytest_orchphase.usage.value import Usage
 
-DRAFT_FILE = "execution-log.draft.yaml"
 #: The stages a ticket's draft always has: the judgements live in them.
 JUDGED = ("implementation", "review")
 STAGE_ORDER = ("branch_creation", "implementation", "fix", "monitoring", "review", "finalization")
@@ -378,7 +377,3 @@ def draft_log(phase: Phase, measured: Measured) -> Draft:
         w.put(0, "key_insight", phase.log.key_insight, "carried over from the log")
     text = "\n".join(w.lines) + "\n"
     return Draft(text=text, placeholders=w.placeholders, notes=notes)
-
-
-def draft_path(phase: Phase) -> Path:
-    return phase.data_dir / DRAFT_FILE

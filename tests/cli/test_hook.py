@@ -324,3 +324,16 @@ def test_start_an_unknown_phase_is_an_error_and_writes_nothing(
     assert cli.main(["hook", "start", "a9"]) == 2
     assert "unknown phase 'a9'; known phases: a4" in capsys.readouterr().err
     assert not (project / ".orchphase").exists()
+
+
+def test_the_hook_loads_nothing_heavy(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Claude Code waits for its hooks: no pydantic, PyYAML or tabulate on the way, not even
+    through the parser the hand-off checks `collect` in (every subcommand's parser is built)."""
+    start(capsys)
+    command = [sys.executable, "-X", "importtime", "-m", "pytest_orchphase.cli", "hook"]
+    stdin = payload(project, SESSION_END).read()
+    result = subprocess.run(command, input=stdin, capture_output=True, timeout=60)
+    assert result.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in result.stderr.decode().splitlines()}
+    assert "pytest_orchphase.cli.hook" in imported
+    assert not {"pydantic", "yaml", "tabulate"} & imported
