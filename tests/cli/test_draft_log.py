@@ -392,3 +392,61 @@ def test_on_real_transcripts_the_draft_equals_what_pytest_measures(
     assert s1["model"] == "claude-sonnet-4-5-20250929"
     assert s1["actual_tokens"] == stages["implementation"]["total"] == 51440
     assert drafted["shared_planning"]["actual_tokens"] == 201132  # a lower bound: compaction
+
+
+WORKER = "22222222-0000-0000-0000-000000000002"
+
+
+def worker_session(a4: pytest.Pytester) -> None:
+    """A session of its own implementing R09 (its first prompt names it): 10,000 tokens."""
+    ClaudeHome(a4.path / A4 / "transcripts").session(
+        [
+            user("Implement R09: the export button", session=WORKER),
+            assistant(
+                "w1",
+                "r1",
+                session=WORKER,
+                model=HAIKU,
+                u=usage(inp=0, out=0, cr=10000),
+                ts="2026-02-12T15:00:00.000Z",
+            ),
+        ],
+        session=WORKER,
+    )
+
+
+def test_a_worker_session_s_own_calls_join_the_implementation_stage(
+    a4: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    worker_session(a4)
+    assert draft(capsys)[0] == 0
+    text = filled((a4.path / DRAFT).read_text())
+    assert f"implementation:  # with 10,000 tokens of R09's worker sessions ({WORKER})" in text
+    (a4.path / LOG).write_text(text)
+    result = a4.runpytest("--phase", "a4", "--orchphase-json", "r.json")
+    assert result.ret == 0, result.stdout.str()
+    r09 = yamlio.parse(text, LOG).data["tickets"]["R09"]
+    assert r09["implementation"]["actual_tokens"] == 60006
+    assert read_report(a4.path)["usage"]["tickets"]["R09"]["total"]["total"] == 60006
+
+
+def test_a_ticket_measured_only_as_a_worker_session_takes_the_flat_shape(
+    a4: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R09 was not spawned by the lead: only its own session measures it."""
+    folder = a4.path / A4 / "transcripts" / "projects"
+    lead = next(folder.rglob(f"{LEAD}.jsonl"))
+    lines = [line for line in lead.read_text().splitlines() if '"a2"' not in line]
+    lead.write_text("\n".join(lines).replace("R09: export button", "Check versions") + "\n")
+    next(folder.rglob("agent-a2.jsonl")).unlink()
+    worker_session(a4)
+    assert draft(capsys)[0] == 0
+    text = filled((a4.path / DRAFT).read_text())
+    r09 = yamlio.parse(text, LOG).data["tickets"]["R09"]
+    assert r09["execution_model"] == HAIKU
+    assert r09["actual_tokens"] == 10000
+    assert "implementation" not in r09 and r09["fix_loops"] == 0
+    (a4.path / LOG).write_text(text)
+    result = a4.runpytest("--phase", "a4", "--orchphase-json", "r.json")
+    assert result.ret == 0, result.stdout.str()
+    assert read_report(a4.path)["usage"]["tickets"]["R09"]["total"]["total"] == 10000
