@@ -329,7 +329,8 @@ def _header(phase: Phase, measured: Measured, log_name: str) -> Iterator[str]:
     yield f"# ({measured.files} files read, {measured.malformed_lines} malformed lines)."
     yield "# Models, workers, times and token figures are measured. Every ${...} is for a person"
     yield f"# to fill: `pytest --phase {phase.name}` refuses the log while one is left."
-    yield f"# Then replace {log_name} with this file (values entered there were carried over)."
+    yield f"# Then replace {log_name} with this file: judgements, estimates, description"
+    yield "# patterns and key_insight entered there are carried over; draft-log names the rest."
     if measured.unattributed is not None:
         yield f"# unattributed: {measured.unattributed.total:,} tokens, in no ticket:"
         for a in measured.agents:
@@ -376,4 +377,44 @@ def draft_log(phase: Phase, measured: Measured) -> Draft:
     if phase.log.key_insight:
         w.put(0, "key_insight", phase.log.key_insight, "carried over from the log")
     text = "\n".join(w.lines) + "\n"
+    drafted = yamlio.parse(text, phase.log_doc.path.with_name("draft")).data
+    left, changed = compare_with_log(phase.log_doc.data, drafted)
+    if left:
+        notes.append(f"not in the draft, copy by hand before replacing the log: {_some(left)}")
+    if changed:
+        notes.append(f"measured otherwise than the log records: {_some(changed)}")
     return Draft(text=text, placeholders=w.placeholders, notes=notes)
+
+
+def compare_with_log(log: Any, drafted: Any) -> tuple[list[str], list[str]]:
+    """What replacing the log by the draft would lose (the log's keys the draft lacks, each at
+    its topmost missing key) and change (values in both that differ: "field (log X, draft Y)")."""
+    left: list[str] = []
+    changed: list[str] = []
+
+    def walk(mine: Any, theirs: Any, at: yamlio.FieldPath) -> None:
+        if isinstance(mine, dict) and isinstance(theirs, dict):
+            for key, value in mine.items():
+                if key not in theirs:
+                    if _holds_value(value):  # not an emptied template entry
+                        left.append(yamlio.dotted((*at, key)))
+                else:
+                    walk(value, theirs[key], (*at, key))
+        elif mine != theirs and not isinstance(mine, (dict, list)):
+            changed.append(f"{yamlio.dotted(at)} (log {mine!r}, draft {theirs!r})")
+
+    walk(log, drafted, ())
+    return left, changed
+
+
+def _holds_value(data: Any) -> bool:
+    if isinstance(data, dict):
+        return any(_holds_value(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_holds_value(v) for v in data)
+    return data is not None
+
+
+def _some(items: list[str], most: int = 8) -> str:
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more

@@ -241,10 +241,21 @@ def test_values_a_person_entered_are_carried_over_never_replaced(
         "estimated_tokens: ${R08_IMPLEMENTATION_ESTIMATED}", "estimated_tokens: 9000", 1
     )
     text = text.replace("      # result: PASS ", "      result: FAIL  #", 1)
+    text = text.replace("actual_tokens: ${R08_IMPLEMENTATION_ACTUAL}", "actual_tokens: 9500", 1)
+    text = text.replace("      # also: worker", '      notes: "flaky CI"\n      # also:', 1)
     log.write_text(text)
     status, out, _ = draft(capsys)
     assert status == 0, out
     assert "20 values to fill" in out
+    # what replacing the log with the draft would lose or change is named, never silent
+    assert (
+        "note: not in the draft, copy by hand before replacing the log: "
+        "tickets.R08.branch_creation\n" in out
+    )
+    assert (
+        "note: measured otherwise than the log records: "
+        "tickets.R08.implementation.actual_tokens (log 9500, draft 8006)\n" in out
+    )
     data = yamlio.parse(filled((a4.path / DRAFT).read_text()), DRAFT).data
     r08 = data["tickets"]["R08"]
     assert r08["implementation"]["fix_loops"] == 1
