@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import read_report
@@ -366,12 +367,11 @@ def test_an_unattributed_agent_is_named_and_a_ticket_without_usage_stays_a_place
 PROJECT = REAL_TRANSCRIPTS / "projects" / "-home-USER-projects-spotter-worktrees-spotter-4te"
 
 
-@pytest.mark.skipif(not PROJECT.is_dir(), reason="the real samples are not here")
-def test_on_real_transcripts_the_draft_equals_what_pytest_measures(
-    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The real spotter session (an Opus lead, a Sonnet sub-agent whose last call the parent
-    corrects, a compaction): one ticket, S1, whose sub-agent is mapped by its Task description."""
+def real_phase(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sources: list[Path]
+) -> Path:
+    """Phase r1 with one ticket, S1, whose sub-agents are all mapped to its implementation;
+    ``sources`` (session files and their folders) copied into its transcripts/ folder."""
     for key in KEYS:
         monkeypatch.delenv(key.env, raising=False)
     monkeypatch.chdir(pytester.path)
@@ -380,29 +380,81 @@ def test_on_real_transcripts_the_draft_equals_what_pytest_measures(
     (pytester.path / "criteria" / "baselines.yaml").unlink()
     metadata = folder / "metadata.yaml"
     metadata.write_text(metadata.read_text().replace("${EXPECTED_TOKENS}", "300k"))
-    shutil.copytree(PROJECT, folder / "transcripts")
+    for source in sources:
+        if source.is_dir():
+            shutil.copytree(source, folder / "transcripts" / source.name)
+        else:
+            (folder / "transcripts").mkdir(exist_ok=True)
+            shutil.copy(source, folder / "transcripts" / source.name)
     (pytester.path / "criteria" / "r1.yaml").write_text(
         "phase: r1\ndata: phase-r1-s1\ncriteria:\n"
-        "  - {id: cap, for_each: ticket, metric: tokens, measure: input, below: 1M}\n"
+        "  - {id: cap, for_each: ticket, metric: tokens, measure: input, min: 0}\n"
     )
     log = folder / "execution-log.yaml"
-    mapped = "    implementation:\n      agents: {description_pattern: OTEL}\n"
+    mapped = "    implementation:\n      agents: {description_pattern: .}\n"
     log.write_text(log.read_text().replace("    implementation:\n", mapped, 1))
+    return folder
+
+
+def draft_and_measure(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], folder: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The draft (filled, lower bounds taken as drafted) and the usage `pytest --phase r1`
+    measures with it as the log."""
     assert cli.main(["draft-log", "r1"]) == 0, capsys.readouterr()
     text = filled(lower_bounds_as_figures((folder / "execution-log.draft.yaml").read_text()))
+    log = folder / "execution-log.yaml"
     log.write_text(text)
     result = pytester.runpytest("--phase", "r1", "--orchphase-json", "r.json")
     assert result.ret == 0, result.stdout.str()
-    measured = read_report(pytester.path)["usage"]
-    drafted = yamlio.parse(text, log).data
+    drafted: dict[str, Any] = yamlio.parse(text, log).data
+    return drafted, read_report(pytester.path)["usage"]
+
+
+@pytest.mark.skipif(not PROJECT.is_dir(), reason="the real samples are not here")
+def test_on_real_transcripts_the_draft_equals_what_pytest_measures(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real spotter session (an Opus lead, a Sonnet sub-agent whose last call the parent
+    corrects, a compaction): one ticket, S1, whose sub-agent is mapped by its Task description."""
+    folder = real_phase(pytester, monkeypatch, list(PROJECT.iterdir()))
+    drafted, measured = draft_and_measure(pytester, capsys, folder)
     assert measured["shared_planning"]["total"] == drafted["shared_planning"]["actual_tokens"]
     stages = measured["tickets"]["S1"]["stages"]
     assert set(stages) == {"implementation"}
     s1 = drafted["tickets"]["S1"]["implementation"]
-    assert s1["agents"] == {"agent_ids": ["aac57f5"], "description_pattern": "OTEL"}
+    assert s1["agents"] == {"agent_ids": ["aac57f5"], "description_pattern": "."}
     assert s1["model"] == "claude-sonnet-4-5-20250929"
     assert s1["actual_tokens"] == stages["implementation"]["total"] == 51440
     assert drafted["shared_planning"]["actual_tokens"] == 201132  # a lower bound: compaction
+
+
+SPOTTER = REAL_TRANSCRIPTS / "wild" / "marot__spotter" / "test" / "fixtures" / "transcripts"
+FOREST = REAL_TRANSCRIPTS / "wild" / "reality2-roycdavies__vr-forest" / "transcripts"
+WILD = {
+    "spotter two sub-agents": [
+        SPOTTER / "fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl",
+        SPOTTER / "fa812bfe-b295-4cca-9c2f-fdf01028cb46",
+    ],
+    "vr-forest four Tasks": [FOREST / "day2-01-shadows-creatures-morepork.jsonl"],
+}
+
+
+@pytest.mark.skipif(not SPOTTER.is_dir(), reason="the real samples are not here")
+@pytest.mark.parametrize("case", sorted(WILD))
+def test_on_wild_transcripts_the_draft_equals_what_pytest_measures(
+    pytester: pytest.Pytester,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+) -> None:
+    folder = real_phase(pytester, monkeypatch, WILD[case])
+    drafted, measured = draft_and_measure(pytester, capsys, folder)
+    assert measured["shared_planning"]["total"] == drafted["shared_planning"]["actual_tokens"]
+    implementation = drafted["tickets"]["S1"]["implementation"]
+    assert implementation["actual_tokens"] == measured["tickets"]["S1"]["total"]["total"]
+    assert len(implementation["agents"]["agent_ids"]) >= 2
+    assert implementation["start_time"] <= implementation["end_time"]
 
 
 WORKER = "22222222-0000-0000-0000-000000000002"
