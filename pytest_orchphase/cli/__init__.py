@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_orchphase.cli.draft_log import _add_draft_log
 from pytest_orchphase.cli.extract import _add_extract
+from pytest_orchphase.cli.hook import _add_hook
 from pytest_orchphase.cli.options import (
     EXIT_BROKEN_PIPE,
     EXIT_INPUT,
@@ -555,4 +557,6 @@ SUBCOMMANDS: Sequence[Callable[[Any], None]] = (
     _add_breakeven,
     _add_strategy,
     _add_plan,
+    _add_draft_log,
+    _add_hook,
 )

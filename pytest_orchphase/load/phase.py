@@ -167,9 +167,12 @@ def load_phase(
     *,
     load: CriteriaLoader | None = None,
     shared_baselines: dict[str, Baseline] | None = None,
+    placeholders: Callable[[yamlio.Document], None] = yamlio.reject_placeholders,
 ) -> Phase:
     """Load and cross-check a phase: criteria, metadata.yaml and execution-log.yaml.
-    ``load`` and ``shared_baselines`` let a caller that reads several phases read each file once."""
+    ``load`` and ``shared_baselines`` let a caller that reads several phases read each file once;
+    ``placeholders`` is what is done with the ``${...}`` left in metadata.yaml and the log
+    (refused; ``orchphase draft-log`` drops them: it drafts the values they stand for)."""
     path = require_phase(criteria_dir, name)
     criteria, criteria_doc = (load or load_criteria)(path)
     if shared_baselines is None:
@@ -178,10 +181,10 @@ def load_phase(
 
     data_dir = _data_dir(data_root, criteria.data, criteria_doc)
     metadata_doc = yamlio.load(data_dir / METADATA_FILE)
-    yamlio.reject_placeholders(metadata_doc)
+    placeholders(metadata_doc)
     metadata = validation.validate(metadata_doc, Metadata)
     log_doc = yamlio.load(data_dir / LOG_FILE)
-    yamlio.reject_placeholders(log_doc)
+    placeholders(log_doc)
     log = validation.validate(log_doc, ExecutionLog)
 
     if log.tickets is not None:

@@ -399,6 +399,19 @@ _PLACEHOLDER_MEANS = {
     "estimated_tokens": "the estimate (12000 or '12k')",
     "tokens_per_ticket": "the baseline's tokens per ticket (30000 or '30k')",
     "usd_per_ticket": "the baseline's USD per ticket (0.45)",
+    # judgements `orchphase init` and `orchphase draft-log` leave to a person
+    "fix_loops": "the fix loops the ticket needed (0 when none)",
+    "attempts": "the review attempts (1 or more)",
+    "result": "the review's verdict: PASS or FAIL",
+    "tier": "the review tier: T1, T2 or T3",
+    "complexity": "the ticket's complexity: mechanical, nuanced or complex",
+    "status": "completed, requires_fix, failed, in_progress, skipped or pending",
+    "errors_encountered": "the errors met: [] when none, else a list of {type, description}",
+    "checklist_results": "the checklist's results: [] when none, else [{item: PASS}, ...]",
+    **dict.fromkeys(
+        ("code_correctness", "pattern_following", "edge_case_handling"),
+        "a grade against Sonnet: worse, same or better",
+    ),
 }
 
 

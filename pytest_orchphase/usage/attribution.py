@@ -33,8 +33,9 @@ import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 from pytest_orchphase.load.models import SessionSpec
@@ -46,6 +47,7 @@ from pytest_orchphase.usage.value import Usage, total_of
 if TYPE_CHECKING:
     from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
 
+_K = TypeVar("_K")
 TRANSCRIPTS_DIR = "transcripts"
 SOURCE = "a transcript .jsonl, a folder of them, or a headless result"
 # Words (whole words, case-insensitive) in a Task description that name its stage.
@@ -70,6 +72,8 @@ class AgentAttribution:
     stage: str | None
     how: str
     usage: Usage
+    #: The first and last timestamps of the agent's calls (None when none is stamped).
+    span: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class Measured:
     agents: list[AgentAttribution] = field(default_factory=list)
     #: context compaction of the lead session: part of ``planning``, shown on its own
     compaction: Usage | None = None
+    #: (ticket or "", stage or "shared_planning" or "") → first and last stamped call there
+    spans: dict[tuple[str, str], tuple[datetime, datetime]] = field(default_factory=dict)
     files: int = 0
     malformed_lines: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -273,6 +279,8 @@ def measure_phase(
     per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
     per_agent: dict[str, Totals] = defaultdict(Totals)
     agent_place: dict[str, tuple[str, str, str]] = {}
+    place_spans: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+    agent_spans: dict[str, tuple[datetime, datetime]] = {}
     compaction = Totals()
     tickets = list(phase.tickets)
     for call, cost in costed:
@@ -299,6 +307,8 @@ def measure_phase(
                     )
             place = agent_place[agent][:2]
             per_agent[agent].add(call, cost)
+            _stretch(agent_spans, agent, call.timestamp)
+        _stretch(place_spans, place, call.timestamp)
         per_place[place].add(call, cost)
         model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
         per_model[model_place].add(call, cost)
@@ -317,6 +327,7 @@ def measure_phase(
         )
     measured.by_model = {key: totals.usage() for key, totals in per_model.items()}
     measured.compaction = compaction.usage() if compaction.calls else None
+    measured.spans = place_spans
     for (ticket, stage), totals in per_place.items():
         usage = totals.usage()
         if stage == PLANNING:
@@ -339,11 +350,20 @@ def measure_phase(
                 stage or None,
                 how,
                 totals.usage(),
+                agent_spans.get(agent),
             )
         )
     for model, count in sorted(table.unknown_models.items()):
         measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
     return measured
+
+
+def _stretch(spans: dict[_K, tuple[datetime, datetime]], key: _K, at: datetime | None) -> None:
+    """Widen ``spans[key]`` to include ``at`` (an unstamped call changes nothing)."""
+    if at is None:
+        return
+    old = spans.get(key)
+    spans[key] = (min(old[0], at), max(old[1], at)) if old else (at, at)
 
 
 def _session_key(call: ApiCall) -> str:
