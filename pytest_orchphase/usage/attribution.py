@@ -41,6 +41,7 @@ from pytest_orchphase.load.models import SessionSpec
 from pytest_orchphase.load.pattern import LinearPattern, compile_linear
 from pytest_orchphase.load.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage.accounts import Accounts, hand_accounts
+from pytest_orchphase.usage.records import TicketsNamed, tickets_named
 from pytest_orchphase.usage.value import Usage, total_of
 
 if TYPE_CHECKING:
@@ -205,14 +206,10 @@ def infer_stage(text: str) -> str:
     return next((stage for word, stage in STAGE_WORDS if word.search(text)), "implementation")
 
 
-def _ticket_named(text: str | None, tickets: Sequence[str]) -> list[str]:
-    if not text:
-        return []
-    return [
-        t
-        for t in tickets
-        if re.search(rf"(?<![A-Za-z0-9]){re.escape(t)}(?![A-Za-z0-9])", text, re.IGNORECASE)
-    ]
+def _ticket_named(text: str | TicketsNamed | None, tickets: Sequence[str]) -> list[str]:
+    if isinstance(text, TicketsNamed):  # from a usage ledger: the ids found, not the text
+        return text.among(tickets)
+    return tickets_named(text, tickets) if text else []
 
 
 def _within(path: Path | None, root: Path) -> bool:
