@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_orchphase.cli.collect import _add_collect
 from pytest_orchphase.cli.extract import _add_extract
 from pytest_orchphase.cli.options import (
     EXIT_BROKEN_PIPE,
@@ -555,4 +556,5 @@ SUBCOMMANDS: Sequence[Callable[[Any], None]] = (
     _add_breakeven,
     _add_strategy,
     _add_plan,
+    _add_collect,
 )

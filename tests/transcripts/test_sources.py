@@ -21,7 +21,7 @@ def _name(path: Path, *, named: bool = True) -> str | None:
 
 
 def test_built_in_sources_are_asked_most_specific_first() -> None:
-    assert [s.name for s in registry.sources()] == ["headless", "claude_code"]
+    assert [s.name for s in registry.sources()] == ["ledger", "headless", "claude_code"]
 
 
 def test_each_file_goes_to_the_source_of_its_format(home: ClaudeHome, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pytest_orchphase.usage.sources.base import FileResult, UsageSource
 
 #: The built-in sources, most specific format first: the first that claims a file reads it.
 BUILTIN: tuple[str, ...] = (
+    "pytest_orchphase.usage.sources.ledger",
     "pytest_orchphase.usage.sources.headless",
     "pytest_orchphase.usage.sources.claude_code",
 )
