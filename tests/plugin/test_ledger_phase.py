@@ -11,6 +11,7 @@ import pytest
 from support import read_report
 from test_measured_phase import write_phase
 from test_session_attribution import LEAD, WORKER_1, WORKER_2, lead_session, phase, worker_sessions
+from transcript_builders import CWD, PROJECT
 
 from pytest_orchphase.cli import main
 
@@ -200,3 +201,44 @@ def test_a_session_in_neither_claude_code_nor_the_ledger_is_an_error(
             f"; nor is it in *usage.jsonl*"
         ]
     )
+
+
+@pytest.mark.parametrize("how", ["project folder", "working folder"])
+def test_collect_takes_every_session_of_a_project(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    write_phase(pytester)
+    monkeypatch.chdir(pytester.path)
+    home = pytester.path / DATA / "transcripts"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home))
+    project = home / "projects" / PROJECT if how == "project folder" else Path(CWD)
+    assert _collect(pytester, "--project", str(project)) == 0
+    assert "4 file(s) collected" in capsys.readouterr().out
+    assert _collect(pytester, "--project", str(pytester.path / "nowhere")) == 2
+    assert "no Claude Code session of project" in capsys.readouterr().err
+
+
+def test_a_ticket_added_after_collecting_is_an_error_not_an_unnamed_ticket(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = phase(pytester)
+    lead_session(home)
+    worker_sessions(home, "Implement R09: the export button", "Review the R09 export button")
+    monkeypatch.chdir(pytester.path)
+    data = pytester.path / DATA
+    meta, log = data / "metadata.yaml", data / "execution-log.yaml"
+    meta.write_text("phase: M1\ntickets: [R03, R06]\n")
+    log.write_text(log.read_text().split("  R09:")[0])
+    assert _collect(pytester, str(DATA / "transcripts")) == 0  # R09 was not a ticket then
+    shutil.move(data / "transcripts", pytester.path / "moved")
+    meta.write_text("phase: M1\ntickets: [R03, R06, R09]\n")
+    log.write_text(log.read_text() + "  R09:\n    implementation: {estimated_tokens: 20000}\n")
+    result = pytester.runpytest("--phase", "m1")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["*the usage ledger was collected for tickets R03, R06, not R09: collect it again*"]
+    )
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
