@@ -158,6 +158,12 @@ def test_a_ledger_gives_the_same_calls_agents_and_cost_as_the_raw_files(
     assert ledger.agents["a1"].prompt == TicketsNamed(("R03",), frozenset(TICKETS))
     assert ledger.first_prompts == {SESSION: TicketsNamed(("R03", "R06"), frozenset(TICKETS))}
     assert len(raw.calls) == 7 and len(raw.headless) == 2  # the fixture holds every kind
+    first = json.loads((tmp_path / "usage.jsonl").read_text().splitlines()[1])
+    assert (first["kind"], first["source"], first["claude_code"]) == (
+        "file",
+        "claude_code",
+        "2.1.39",
+    )
 
 
 def test_a_ledger_holds_no_content_and_no_secret(home: ClaudeHome, tmp_path: Path) -> None:

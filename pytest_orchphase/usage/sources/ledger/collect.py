@@ -182,6 +182,22 @@ def _read_blocks(path: Path) -> list[Block]:
     return blocks(records)
 
 
+_VERSION = re.compile(rb'"version"\s*:\s*"([0-9]+\.[0-9]+\.[0-9]+[0-9A-Za-z.\-+]*)"')
+
+
+def claude_code_version(path: Path) -> str | None:
+    """The Claude Code version a transcript's first lines carry (``"version": "2.1.39"``)."""
+    try:
+        with path.open("rb") as fh:
+            for _, line in zip(range(20), fh, strict=False):
+                hit = _VERSION.search(line[:4096])
+                if hit:
+                    return hit.group(1).decode("ascii")
+    except OSError:
+        return None
+    return None
+
+
 def _digest(path: Path) -> tuple[int, str]:
     sha = hashlib.sha256()
     size = 0
@@ -223,7 +239,10 @@ def new_blocks(files: Sequence[Path], tickets: Sequence[str], collected: Collect
         collected.files += 1
         collected.raw_bytes += size
         collected.calls += len(res.calls)
-        out.append(encode(res, names[f], size, sha, source.name, tickets))
+        block = encode(res, names[f], size, sha, source.name, tickets)
+        if res.version is None and (version := claude_code_version(f)) is not None:
+            block.file["claude_code"] = version
+        out.append(block)
     return out
 
 
