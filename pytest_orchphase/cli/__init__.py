@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_orchphase.cli.collect import _add_collect
 from pytest_orchphase.cli.draft_log import _add_draft_log
 from pytest_orchphase.cli.extract import _add_extract
 from pytest_orchphase.cli.hook import _add_hook
@@ -557,6 +558,7 @@ SUBCOMMANDS: Sequence[Callable[[Any], None]] = (
     _add_breakeven,
     _add_strategy,
     _add_plan,
+    _add_collect,
     _add_draft_log,
     _add_hook,
 )

@@ -43,11 +43,11 @@ def _add_draft_log(subparsers: Any) -> None:
 def cmd_draft_log(args: argparse.Namespace) -> int:
     from pytest_orchphase.errors import display, resolve_path
     from pytest_orchphase.files import atomic_write, check_output_path
-    from pytest_orchphase.load.phase import LOG_FILE, METADATA_FILE
-    from pytest_orchphase.report.draft_log import draft_log, load_for_draft
+    from pytest_orchphase.load.phase import LOG_FILE, METADATA_FILE, load_phase_in_progress
+    from pytest_orchphase.report.draft_log import draft_log
     from pytest_orchphase.usage.attribution import TRANSCRIPTS_DIR, measure_phase
 
-    phase = load_for_draft(args.criteria, args.data, args.phase)
+    phase = load_phase_in_progress(args.criteria, args.data, args.phase)
     out: Path = args.out or phase.data_dir / DRAFT_FILE
     check_output_path(out)
     for own in (LOG_FILE, METADATA_FILE):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pytest_orchphase.errors import OrchphaseError, PhaseUsageError, display, resolve_path
 from pytest_orchphase.load import validation, yamlio
@@ -277,3 +278,57 @@ def next_phase_name(
     head = name.rstrip("0123456789")
     digits = name[len(head) :]
     return f"{head}{int(digits) + 1}" if digits else f"after {name}"
+
+
+def drop_placeholders(doc: yamlio.Document) -> None:
+    """Remove, in place, every mapping value and list item that holds an unfilled ``${...}``:
+    the draft supplies what they stand for, and every other value is still validated."""
+
+    def prune(data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in [k for k, v in data.items() if _unfilled(v)]:
+                del data[key]
+            for value in data.values():
+                prune(value)
+        elif isinstance(data, list):
+            data[:] = [item for item in data if not _unfilled(item)]
+            for item in data:
+                prune(item)
+        return data
+
+    prune(doc.data)
+
+
+def _unfilled(value: Any) -> bool:
+    return isinstance(value, str) and yamlio.PLACEHOLDER.search(value) is not None
+
+
+def _criteria_for_data(path: Path) -> tuple[CriteriaFile, yamlio.Document]:
+    """The criteria file, or, while its limits are still placeholders (right after ``orchphase
+    init``), only the ``data`` folder it names: drafting needs nothing else from it."""
+    try:
+        return load_criteria(path)
+    except OrchphaseError:
+        doc = yamlio.load(path)
+        data = doc.data.get("data") if isinstance(doc.data, dict) else None
+        if not isinstance(data, str) or _unfilled(data):
+            raise doc.error(
+                "expected `data:` naming the phase's data folder (read alone while the "
+                "criteria's limits are still placeholders)",
+                ("data",),
+            ) from None
+        return CriteriaFile.model_construct(phase=path.stem, data=data), doc
+
+
+def load_phase_in_progress(criteria_dir: Path, data_root: Path, name: str) -> Phase:
+    """The phase as :func:`load_phase` reads it, except that ``${...}`` placeholders (and the
+    criteria's limits) may still be unfilled: what ``orchphase draft-log`` drafts from and
+    ``orchphase collect`` collects for, right after ``orchphase init``."""
+    return load_phase(
+        criteria_dir,
+        data_root,
+        name,
+        load=_criteria_for_data,
+        shared_baselines={},
+        placeholders=drop_placeholders,
+    )

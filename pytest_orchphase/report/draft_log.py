@@ -18,13 +18,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.load import yamlio
-from pytest_orchphase.load.models import CriteriaFile, Review, Stage, Ticket
-from pytest_orchphase.load.phase import PLANNING, Phase, load_criteria, load_phase
+from pytest_orchphase.load.models import Review, Stage, Ticket
+from pytest_orchphase.load.phase import PLANNING, Phase
 from pytest_orchphase.usage.attribution import Measured
 from pytest_orchphase.usage.value import Usage
 
@@ -33,62 +31,6 @@ JUDGED = ("implementation", "review")
 STAGE_ORDER = ("branch_creation", "implementation", "fix", "monitoring", "review", "finalization")
 FIX_LOOPS = "fix loops the ticket needed (0 when none)"
 QUALITY = ("code_correctness", "pattern_following", "edge_case_handling")
-
-
-# -- loading a phase whose files still hold placeholders --------------------------------------
-
-
-def drop_placeholders(doc: yamlio.Document) -> None:
-    """Remove, in place, every mapping value and list item that holds an unfilled ``${...}``:
-    the draft supplies what they stand for, and every other value is still validated."""
-
-    def prune(data: Any) -> Any:
-        if isinstance(data, dict):
-            for key in [k for k, v in data.items() if _unfilled(v)]:
-                del data[key]
-            for value in data.values():
-                prune(value)
-        elif isinstance(data, list):
-            data[:] = [item for item in data if not _unfilled(item)]
-            for item in data:
-                prune(item)
-        return data
-
-    prune(doc.data)
-
-
-def _unfilled(value: Any) -> bool:
-    return isinstance(value, str) and yamlio.PLACEHOLDER.search(value) is not None
-
-
-def _criteria_for_data(path: Path) -> tuple[CriteriaFile, yamlio.Document]:
-    """The criteria file, or, while its limits are still placeholders (right after ``orchphase
-    init``), only the ``data`` folder it names: drafting needs nothing else from it."""
-    try:
-        return load_criteria(path)
-    except OrchphaseError:
-        doc = yamlio.load(path)
-        data = doc.data.get("data") if isinstance(doc.data, dict) else None
-        if not isinstance(data, str) or _unfilled(data):
-            raise doc.error(
-                "expected `data:` naming the phase's data folder (drafting reads only this key "
-                "of the criteria file)",
-                ("data",),
-            ) from None
-        return CriteriaFile.model_construct(phase=path.stem, data=data), doc
-
-
-def load_for_draft(criteria_dir: Path, data_root: Path, name: str) -> Phase:
-    """The phase as :func:`~pytest_orchphase.load.phase.load_phase` reads it, except that
-    ``${...}`` placeholders (and the criteria's limits) may still be unfilled."""
-    return load_phase(
-        criteria_dir,
-        data_root,
-        name,
-        load=_criteria_for_data,
-        shared_baselines={},
-        placeholders=drop_placeholders,
-    )
 
 
 # -- the draft ------------------------------------------------------------------------------

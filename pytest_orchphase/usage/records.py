@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +15,37 @@ TOKEN_FIELDS: tuple[str, ...] = (
     "cache_creation_input_tokens",
     "cache_read_input_tokens",
 )
+
+
+def tickets_named(text: str, tickets: Sequence[str]) -> list[str]:
+    """The ``tickets`` that ``text`` names as a whole word (case-insensitive), in their order."""
+    return [
+        t
+        for t in tickets
+        if re.search(rf"(?<![A-Za-z0-9]){re.escape(t)}(?![A-Za-z0-9])", text, re.IGNORECASE)
+    ]
+
+
+@dataclass(frozen=True)
+class TicketsNamed:
+    """What a usage ledger keeps of a text it does not keep (a Task's prompt, a session's first
+    prompt): the phase's ticket ids found in it, and which ids were looked for."""
+
+    found: tuple[str, ...]
+    searched: frozenset[str]
+
+    def among(self, tickets: Sequence[str]) -> list[str]:
+        """The ``tickets`` the text named; an error when one of them was never looked for (the
+        ledger was collected for other tickets): never a silent "names no ticket"."""
+        from pytest_orchphase.errors import OrchphaseError
+
+        unknown = [t for t in tickets if t not in self.searched]
+        if unknown:
+            raise OrchphaseError(
+                f"the usage ledger was collected for tickets {', '.join(sorted(self.searched))}, "
+                f"not {', '.join(unknown)}: collect it again (orchphase collect PHASE)"
+            )
+        return [t for t in tickets if t in self.found]
 
 
 @dataclass
@@ -83,7 +116,8 @@ class AgentInfo:
     tool_name: str | None = None
     subagent_type: str | None = None
     description: str | None = None
-    prompt: str | None = None
+    #: The Task's prompt (from a usage ledger: only the ticket ids found in it).
+    prompt: str | TicketsNamed | None = None
     #: The ``model`` the spawning call asked for ("sonnet", "haiku", a model id …), if any.
     requested_model: str | None = None
     #: ``toolUseResult.status`` ("completed" …) when the parent recorded the result.
@@ -116,7 +150,7 @@ class Scan:
     headless: list[HeadlessResult] = field(default_factory=list)
     #: Main session id → the text of its first prompt (the earliest user message of the main
     #: thread, not a tool result or a meta line): how a worker session names its ticket.
-    first_prompts: dict[str, str] = field(default_factory=dict)
+    first_prompts: dict[str, str | TicketsNamed] = field(default_factory=dict)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from support import FIXTURES
 
 from pytest_orchphase import cli
 from pytest_orchphase.cli import hook
@@ -284,8 +285,40 @@ def test_the_command_hands_a_real_payload_off_and_logs_it(
     result = run_hook(project, payload(project, SESSION_END).read())
     assert result.returncode == 0
     log = (project / ".orchphase" / "hook.log").read_text()
-    # until `orchphase collect` exists, the hand-off says so instead of starting a failing command
-    assert "phase a4: started collect a4" in log or "`orchphase collect` is not in this" in log
+    assert "phase a4: started collect a4" in log
+
+
+def test_right_after_init_a_session_that_ends_lands_in_the_phase_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole chain as a team runs it: `orchphase init` (criteria limits and log figures still
+    placeholders), `hook start`, a real `orchphase hook` process given Claude Code's payload, and
+    the detached `orchphase collect` it starts writes the phase's ledger with the session's calls
+    (the repository's sample session: 4 billed calls in 2 files)."""
+    for key in KEYS:
+        monkeypatch.delenv(key.env, raising=False)
+    root = tmp_path / "repo"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    assert cli.main(["init", "a4", "--tickets", "R1"]) == 0
+    start(capsys)
+    sample = FIXTURES / "transcripts" / "projects" / "-home-USER-projects-demo" / f"{SESSION}.jsonl"
+    data = {**SESSION_END, "transcript_path": str(sample), "cwd": str(root)}
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    command = [sys.executable, "-m", "pytest_orchphase.cli", "hook"]
+    result = subprocess.run(
+        command, input=json.dumps(data).encode(), capture_output=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    ledger = root / "docs" / "orchestration-data" / "phase-a4-r1" / "usage.jsonl"
+    log = root / ".orchphase" / "hook.log"
+    for _ in range(600):  # the hook did not wait for collect: the ledger comes when it is done
+        if "call record(s)" in log.read_text() or "error" in log.read_text():
+            break
+        time.sleep(0.1)
+    assert "2 file(s) collected" in log.read_text(), log.read_text()
+    records = [json.loads(line) for line in ledger.read_text().splitlines()]
+    assert sum(1 for r in records if r.get("kind") == "call") == 4
 
 
 def test_spawn_runs_the_command_detached_with_its_output_in_the_log(tmp_path: Path) -> None:

@@ -230,7 +230,8 @@ def test_real_worker_sessions_name_their_bead_in_the_first_prompt() -> None:
     if not folder.is_dir():
         pytest.skip("the shared real transcripts are not beside the repository")
     prompts = scan_paths([folder]).first_prompts
-    assert prompts["ae4a77f8-aedd-4bc1-888f-c94edc91af04"].startswith("Work on bead spotter-4te.")
+    first = prompts["ae4a77f8-aedd-4bc1-888f-c94edc91af04"]
+    assert isinstance(first, str) and first.startswith("Work on bead spotter-4te.")
     assert prompts["258c7280-ae70-4798-800f-63464d01a85d"] == "Implement spotter-gqc"
 
 

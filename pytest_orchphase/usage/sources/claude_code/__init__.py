@@ -21,8 +21,12 @@ from pytest_orchphase.usage.sources.claude_code.layout import (
     resolve_session,
 )
 from pytest_orchphase.usage.sources.claude_code.scan import scan_files, scan_paths
+from pytest_orchphase.usage.sources.claude_code.source import ClaudeCodeSource
+
+SOURCE = ClaudeCodeSource()
 
 __all__ = [
+    "SOURCE",
     "TOKEN_FIELDS",
     "AgentInfo",
     "ApiCall",

@@ -9,10 +9,21 @@ with ``isSidechain: true`` in the session file itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.usage.sources.registry import expand_paths, regular
+
+__all__ = [
+    "default_config_dirs",
+    "discover_sessions",
+    "expand_paths",
+    "is_agent_file",
+    "regular",
+    "resolve_session",
+    "session_files",
+]
 
 CONFIG_ENV = "CLAUDE_CONFIG_DIR"
 
@@ -72,18 +83,6 @@ def resolve_session(session_id: str, config_dirs: Sequence[Path] | None = None) 
     )
 
 
-def regular(path: Path) -> Path:
-    """``path`` if it is a regular file (links followed). A pipe or a device would block or never
-    end a read, and a dangling link holds nothing: each is an error naming it."""
-    if not path.is_file():
-        raise OrchphaseError(
-            "not a regular file (a pipe, a device, a dangling link or a link loop); expected a "
-            "transcript file",
-            path=path,
-        )
-    return path
-
-
 def session_files(session: Path) -> list[Path]:
     """A main session file plus the files of its sub-agents (all three layouts)."""
     files = [session]
@@ -114,78 +113,3 @@ def _first_session_id(path: Path) -> str | None:
     except OSError:
         return None
     return None
-
-
-#: Transcript files found in folders: sessions and sub-agents (``.jsonl``), headless streams
-#: (``claude -p --output-format stream-json``, often kept as ``.ndjson``), sub-agent metadata.
-STREAM_SUFFIXES = (".jsonl", ".ndjson", ".meta.json")
-#: Bytes that mark a ``.json`` file as a headless result (``--output-format json``), not any
-#: other JSON file that happens to sit in the folder (package.json, settings.json …).
-_RESULT_MARKERS = (b'"modelUsage"', b'"type":"result"', b'"type": "result"')
-
-
-def _is_headless_result(path: Path) -> bool:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return True  # let the scan report it
-    return any(marker in data for marker in _RESULT_MARKERS)
-
-
-def _walk(folder: Path) -> Iterable[Path]:
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            path = Path(root) / name
-            if name.endswith(STREAM_SUFFIXES):
-                yield regular(path)
-            elif name.endswith(".json") and regular(path) and _is_headless_result(path):
-                yield path
-
-
-def expand_paths(paths: Sequence[Path]) -> list[Path]:
-    """The files the given PATHs stand for, in a stable order, each once.
-
-    A PATH is a session ``.jsonl`` (with its sub-agents), any other ``.jsonl``, ``.ndjson`` or
-    ``.json`` file (a sub-agent transcript, a headless ``claude -p`` result or stream), a
-    project folder, a ``projects`` folder, or a Claude config folder (holding ``projects/``):
-    folders are searched recursively for ``*.jsonl``, ``*.ndjson``, ``agent-*.meta.json`` and
-    ``*.json`` headless results.
-    """
-    out: list[Path] = []
-    seen: set[Path] = set()
-
-    def add(p: Path) -> None:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-
-    for path in paths:
-        if path.is_file():
-            if path.suffix == ".jsonl" and not is_agent_file(path):
-                for f in session_files(path):
-                    add(f)
-            else:
-                add(path)
-        elif path.is_dir():
-            root = path / "projects" if (path / "projects").is_dir() else path
-            for f in _walk(root):
-                add(f)
-        elif path.exists():
-            raise OrchphaseError(
-                "expected a transcript file (.jsonl/.ndjson/.json) or a folder", path=path
-            )
-        elif path.is_symlink():
-            raise OrchphaseError(
-                "a symbolic link that leads nowhere (a loop or a missing target); expected a "
-                "transcript file (.jsonl/.ndjson/.json) or a folder",
-                path=path,
-            )
-        else:
-            raise OrchphaseError(
-                "no such file or folder (expected a session .jsonl, a project folder, "
-                "a Claude config folder or a headless result file)",
-                path=path,
-            )
-    return out

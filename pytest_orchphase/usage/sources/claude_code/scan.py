@@ -26,14 +26,15 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.usage.records import AgentInfo, ApiCall, HeadlessResult, Scan
-from pytest_orchphase.usage.sources.claude_code.layout import expand_paths, is_agent_file
-from pytest_orchphase.usage.sources.headless.results import fold_headless, read_result_object
+from pytest_orchphase.usage.records import AgentInfo, ApiCall, Scan, TicketsNamed
+from pytest_orchphase.usage.sources import registry
+from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult, files_of
+from pytest_orchphase.usage.sources.claude_code.layout import is_agent_file
+from pytest_orchphase.usage.sources.headless.results import fold_headless
 
 _loads: Callable[[bytes], Any]
 try:  # orjson is optional: about twice as fast on large transcripts.
@@ -83,53 +84,10 @@ def _also_read(line: bytes) -> bool:
 
 
 _NOTICE_FIELD = re.compile(r"<(task-id|tool-use-id|status)>\s*([^<]*?)\s*</\1>")
-Key = tuple[str, str]
 
 
 class _Bad(Exception):
     """A line whose fields have the wrong types."""
-
-
-@dataclass
-class ToolResult:
-    """A Task/Agent tool result in the parent: ``toolUseResult`` with an ``agentId``."""
-
-    tool_use_id: str | None
-    agent_id: str
-    session_id: str | None
-    status: str | None
-    usage: ApiCall | None
-    tool_use_count: int | None
-    duration_ms: int | None
-    resolved_model: str | None = None
-    #: The user line's timestamp: a last call recovered from this record took place then.
-    timestamp: str | None = None
-
-
-@dataclass
-class FileResult:
-    """What one file contributes; merged across files by :func:`merge_results`."""
-
-    path: Path
-    calls: dict[Key, ApiCall] = field(default_factory=dict)
-    first_ts: dict[Key, str] = field(default_factory=dict)
-    #: Spawning tool calls by tool_use id (``agent_id`` is filled in when linked).
-    spawns: dict[str, AgentInfo] = field(default_factory=dict)
-    results: list[ToolResult] = field(default_factory=list)
-    #: agent id -> spawning tool_use id, from agent_progress lines and meta.json files.
-    links: dict[str, str] = field(default_factory=dict)
-    metas: dict[str, AgentInfo] = field(default_factory=dict)
-    #: ``claude_code_version`` of a headless stream's ``system``/``init`` line.
-    version: str | None = None
-    #: ``<task-notification>`` completions: (task id, tool_use id, status).
-    notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
-    headless: list[HeadlessResult] = field(default_factory=list)
-    #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
-    prompts: dict[str, tuple[str, str]] = field(default_factory=dict)
-    malformed: int = 0
-    #: Lines (or whole-file objects) read without fault.
-    intact: int = 0
-    warnings: list[str] = field(default_factory=list)
 
 
 # -- one line -------------------------------------------------------------------------------
@@ -232,10 +190,19 @@ class _Reader:
                 self.agent_progress(obj, data, lineno)
         elif kind == "user":
             self.user(obj)
-        elif kind == "result":
-            self.res.headless.append(read_result_object(obj, self.res.path))
-        elif kind == "system" and isinstance(obj.get("claude_code_version"), str):
-            self.res.version = obj["claude_code_version"]
+        else:
+            self.other(kind, obj, lineno)
+
+    def other(self, kind: Any, obj: dict[str, Any], lineno: int) -> None:
+        """A line of a type a transcript does not hold: ignored, but for a headless run's
+        ``result``, which another source reads (the registry chose this one by the file's first
+        and last lines): never dropped in silence."""
+        if kind == "result":
+            self.warn_line(
+                lineno,
+                "a headless `claude -p` result inside a Claude Code transcript: not counted "
+                "(keep each headless run in a file of its own, ending with its result)",
+            )
 
     def top_agent(self, obj: dict[str, Any]) -> str | None:
         parent_tool = obj.get("parent_tool_use_id")  # stream-json sub-agent message
@@ -433,7 +400,7 @@ class _Reader:
             return
         by_prompt: dict[str, list[str]] = {}
         for tool_use_id, spawn in self.res.spawns.items():
-            if spawn.prompt is not None:
+            if isinstance(spawn.prompt, str):
                 by_prompt.setdefault(spawn.prompt, []).append(tool_use_id)
         task_of_root: dict[str, str] = {}
         for root, prompt in self.roots.items():
@@ -463,6 +430,10 @@ class _Reader:
             uuid = parent
 
 
+#: The reader of Claude Code message lines, for sources whose files hold them too.
+LineReader = _Reader
+
+
 def _text_of(content: Any) -> str | None:
     """A user message's text: the string itself, or its text blocks joined."""
     if isinstance(content, str):
@@ -475,8 +446,14 @@ def _text_of(content: Any) -> str | None:
 
 
 def read_file(path: Path) -> FileResult:
-    """Read one transcript, meta.json or headless result file. Never raises for bad content."""
-    reader = _Reader(path)
+    """Read one file by the source that claims it (see :mod:`..registry`)."""
+    return registry.read_file(path)
+
+
+def read_transcript(path: Path, reader_type: type[LineReader] | None = None) -> FileResult:
+    """Read one transcript or meta.json file (with ``reader_type``: a file whose lines are
+    Claude Code messages and more, such as a headless stream). Never raises for bad content."""
+    reader = (reader_type or _Reader)(path)
     try:
         if path.name.endswith(".json"):
             _read_whole(reader, path)
@@ -572,6 +549,7 @@ def _parse_ts(text: str | None) -> datetime | None:
 
 def merge_results(results: Sequence[FileResult]) -> Scan:
     """Dedup across files, link agents to their spawning calls, apply the corrections."""
+    results = files_of(results)
     scan = Scan(files=len(results))
     calls: dict[Key, ApiCall] = {}
     stamps: dict[Key, str] = {}
@@ -579,7 +557,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     links: dict[str, str] = {}
     metas: dict[str, AgentInfo] = {}
     tool_results: dict[str, ToolResult] = {}
-    prompts: dict[str, tuple[str, str]] = {}
+    prompts: dict[str, tuple[str, str | TicketsNamed]] = {}
     notices: list[tuple[str | None, str | None, str | None]] = []
     for res in results:
         scan.malformed_lines += res.malformed
@@ -770,7 +748,7 @@ def scan_paths(paths: Sequence[Path], *, progress: bool = False) -> Scan:
     """Read the transcripts that ``paths`` stand for (see :func:`expand_paths`), deduplicated
     across all of them. Raises :class:`~pytest_orchphase.errors.OrchphaseError` for a path that
     does not exist; bad content is counted in ``Scan.malformed_lines``, never raised."""
-    files = expand_paths([Path(p) for p in paths])
+    files = registry.expand_paths([Path(p) for p in paths])
     return scan_files(files, progress=progress)
 
 

@@ -1,0 +1,116 @@
+"""What every source of measured usage is: the protocol, and the one record of what a file holds.
+
+A source reads files of one format (Claude Code transcripts, headless ``claude -p`` results …).
+It says which files it reads (:meth:`UsageSource.claims`: by name, and by a look at the content
+where names overlap), which files come along with one it is given (a session's sub-agents), and
+reads one file into a :class:`FileResult`: the API calls keyed by (``message.id``,
+``requestId``), the sub-agents with their links to the calls that spawned them, the malformed
+lines. Files of every source are then merged as one scan (each key counted once, whichever file
+or source it came from), so a source never sums anything itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pytest_orchphase.usage.records import AgentInfo, ApiCall, HeadlessResult, TicketsNamed
+
+#: How a call is known across files and sources: (``message.id``, ``requestId``).
+Key = tuple[str, str]
+
+
+@dataclass
+class ToolResult:
+    """A Task/Agent tool result in the parent: ``toolUseResult`` with an ``agentId``."""
+
+    tool_use_id: str | None
+    agent_id: str
+    session_id: str | None
+    status: str | None
+    usage: ApiCall | None
+    tool_use_count: int | None
+    duration_ms: int | None
+    resolved_model: str | None = None
+    #: The user line's timestamp: a last call recovered from this record took place then.
+    timestamp: str | None = None
+
+
+@dataclass
+class FileResult:
+    """What one file contributes; merged across files by :func:`merge_results`."""
+
+    path: Path
+    calls: dict[Key, ApiCall] = field(default_factory=dict)
+    first_ts: dict[Key, str] = field(default_factory=dict)
+    #: Spawning tool calls by tool_use id (``agent_id`` is filled in when linked).
+    spawns: dict[str, AgentInfo] = field(default_factory=dict)
+    results: list[ToolResult] = field(default_factory=list)
+    #: agent id -> spawning tool_use id, from agent_progress lines and meta.json files.
+    links: dict[str, str] = field(default_factory=dict)
+    metas: dict[str, AgentInfo] = field(default_factory=dict)
+    #: ``claude_code_version`` of a headless stream's ``system``/``init`` line.
+    version: str | None = None
+    #: ``<task-notification>`` completions: (task id, tool_use id, status).
+    notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
+    headless: list[HeadlessResult] = field(default_factory=list)
+    #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
+    prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
+    malformed: int = 0
+    #: Lines (or whole-file objects) read without fault.
+    intact: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: A file that holds what other files held (a usage ledger): their results, each merged as
+    #: the file it stands for (see :func:`files_of`).
+    parts: list[FileResult] = field(default_factory=list)
+
+
+def files_of(results: Sequence[FileResult]) -> list[FileResult]:
+    """The results of the files read, a ledger's stored files in its place (the ledger itself
+    kept too when it has lines of its own that could not be read, or holds no file)."""
+    out: list[FileResult] = []
+    for res in results:
+        if res.parts:
+            out.extend(res.parts)
+            if res.malformed or res.warnings:
+                out.append(
+                    FileResult(
+                        path=res.path,
+                        malformed=res.malformed,
+                        intact=res.intact,
+                        warnings=res.warnings,
+                    )
+                )
+        else:
+            out.append(res)
+    return out
+
+
+class UsageSource(Protocol):
+    """One format of measured usage. Register it in :mod:`pytest_orchphase.usage.sources.registry`.
+
+    The registry asks the sources in order; the first that claims a file reads it.
+    """
+
+    #: Short name, shown in messages ("claude_code", "headless" …).
+    name: str
+    #: Endings of the file names it may read when a folder is searched (".jsonl" …). The
+    #: registry opens no file without one of them: a pipe or device would block a read.
+    suffixes: tuple[str, ...]
+
+    def claims(self, path: Path) -> bool:
+        """True when ``path`` (a regular file) is in this source's format. It may read a few
+        bytes of the file; it must not raise for bad content (the read reports that)."""
+        ...
+
+    def companions(self, path: Path) -> list[Path]:
+        """``path`` and the files that come with it when it is named alone (a session's
+        sub-agent files), each a regular file."""
+        ...
+
+    def read(self, path: Path) -> FileResult:
+        """What one file holds. Never raises for bad content: it is counted in
+        ``FileResult.malformed`` (with a warning naming the line)."""
+        ...

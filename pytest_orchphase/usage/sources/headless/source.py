@@ -1,0 +1,65 @@
+"""Headless ``claude -p`` runs as a usage source: ``--output-format json`` (one ``result``
+object, or with ``--verbose`` a list of every message) and ``--output-format stream-json`` (one
+message a line, starting with a ``system``/``init`` line and ending with the ``result``).
+
+A stream's messages are Claude Code's own: they are read by the transcript line reader, and this
+source adds the lines only a headless run writes (the ``result``, the ``init`` line's version).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_orchphase.usage.sources.base import FileResult
+
+#: Bytes that mark a ``.json`` file as a headless result (``--output-format json``), not any
+#: other JSON file that happens to sit in the folder (package.json, settings.json …). In JSON a
+#: quote inside a string is escaped, so these occur only as a key and its value.
+_RESULT_MARKERS = (b'"modelUsage"', b'"type":"result"', b'"type": "result"')
+_INIT_MARKERS = (b'"subtype":"init"', b'"subtype": "init"')
+_SYSTEM = (b'{"type":"system"', b'{"type": "system"')
+#: How much of a stream's first and last line is looked at to tell it from a transcript.
+_PEEK = 64 * 1024
+
+
+def _ends(path: Path) -> tuple[bytes, bytes]:
+    """The first line and the last non-blank line of a file (each cut to :data:`_PEEK` bytes)."""
+    with open(path, "rb") as fh:
+        head = fh.read(_PEEK)
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - _PEEK))
+        tail = fh.read(_PEEK)
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    last = tail.rstrip().rsplit(b"\n", 1)[-1]
+    return first, last
+
+
+def is_headless(path: Path) -> bool:
+    """A ``.json`` file holding a result, or a line file that starts with a headless ``init``
+    line or ends with a ``result`` line."""
+    try:
+        if path.name.endswith(".json"):
+            data = path.read_bytes()
+            return any(marker in data for marker in _RESULT_MARKERS)
+        first, last = _ends(path)
+    except OSError:
+        return False  # the source that reads it reports it
+    started = first.lstrip().startswith(_SYSTEM) and any(m in first for m in _INIT_MARKERS)
+    return started or any(marker in last for marker in _RESULT_MARKERS[1:])
+
+
+class HeadlessSource:
+    name = "headless"
+    suffixes = (".json", ".jsonl", ".ndjson")
+
+    def claims(self, path: Path) -> bool:
+        return not path.name.endswith(".meta.json") and is_headless(path)
+
+    def companions(self, path: Path) -> list[Path]:
+        return [path]
+
+    def read(self, path: Path) -> FileResult:
+        from pytest_orchphase.usage.sources.claude_code.scan import read_transcript
+        from pytest_orchphase.usage.sources.headless.stream import HeadlessReader
+
+        return read_transcript(path, HeadlessReader)

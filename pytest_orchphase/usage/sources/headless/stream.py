@@ -1,0 +1,18 @@
+"""The lines of a headless run: Claude Code's messages, plus the run's ``result`` and ``init``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_orchphase.usage.sources.claude_code.scan import LineReader
+from pytest_orchphase.usage.sources.headless.results import read_result_object
+
+
+class HeadlessReader(LineReader):
+    """Claude Code's message lines, plus a run's ``result`` and its ``init`` line's version."""
+
+    def other(self, kind: Any, obj: dict[str, Any], lineno: int) -> None:
+        if kind == "result":
+            self.res.headless.append(read_result_object(obj, self.res.path))
+        elif kind == "system" and isinstance(obj.get("claude_code_version"), str):
+            self.res.version = obj["claude_code_version"]

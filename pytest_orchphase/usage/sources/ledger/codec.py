@@ -1,0 +1,402 @@
+"""The usage ledger's records: a :class:`FileResult` to JSON objects and back.
+
+The format is described in ``docs/ledger.md``. A ledger is JSON Lines: a header, then one block
+per source file: a ``file`` record followed by what that file held, each record named by its
+``kind``. Free text is never written: a prompt becomes the ticket ids found in it, a Task's
+description passes through :func:`~.scrub.scrub`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_orchphase.usage.records import (
+    AgentInfo,
+    ApiCall,
+    HeadlessResult,
+    ModelUsage,
+    TicketsNamed,
+    tickets_named,
+)
+from pytest_orchphase.usage.sources.base import FileResult, ToolResult
+from pytest_orchphase.usage.sources.ledger.scrub import scrub
+
+#: The first key of a ledger's first line (its value is the format version).
+MARKER = "orchphase_ledger"
+FORMAT = 1
+#: The ledger's file name in a phase's data folder.
+NAME = "usage.jsonl"
+
+#: The usage fields of a call (and of a Task result's ``usage``), as the scan keeps them.
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_1h_tokens",
+    "cache_read_input_tokens",
+    "web_search_requests",
+    "speed",
+    "inference_geo",
+)
+_CALL_FLAGS = ("sidechain", "compaction")
+_MODEL_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "web_search_requests",
+)
+
+
+class LedgerError(ValueError):
+    """A record of the wrong shape (the reader counts it as a malformed line)."""
+
+
+@dataclass
+class Block:
+    """One source file in a ledger: its ``file`` record and the records of what it held."""
+
+    file: dict[str, Any]
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return str(self.file.get("sha256", ""))
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def header(version: str, phase: str) -> dict[str, Any]:
+    return {MARKER: FORMAT, "orchphase": version, "phase": phase}
+
+
+def _found(text: str | TicketsNamed, tickets: Sequence[str]) -> list[str]:
+    if isinstance(text, TicketsNamed):  # a ledger's fact, merged into another ledger
+        return [t for t in tickets if t in text.found]
+    return tickets_named(text, tickets)
+
+
+def _compact(record: dict[str, Any]) -> dict[str, Any]:
+    """Without the fields at their default (None, 0, False, empty): smaller, same meaning."""
+    return {k: v for k, v in record.items() if v not in (None, 0, False, "", [], {}) or k == "kind"}
+
+
+def _usage(call: ApiCall) -> dict[str, Any]:
+    return {name: getattr(call, name) for name in USAGE_FIELDS}
+
+
+def encode(
+    res: FileResult, name: str, size: int, sha256: str, source: str, tickets: Sequence[str]
+) -> Block:
+    """The block of one file's result. ``tickets``: the ids looked for in its prompts."""
+    where = str(res.path)
+    block = Block(
+        file=_compact(
+            {
+                "kind": "file",
+                "name": name,
+                "source": source,
+                "bytes": size,
+                "sha256": sha256,
+                "intact": res.intact,
+                "malformed": res.malformed,
+                "version": res.version,
+                "tickets": list(tickets),
+                "warnings": [w.replace(where, name) for w in res.warnings],
+            }
+        )
+    )
+    add = block.records.append
+    record: dict[str, Any]
+    for key, call in res.calls.items():
+        record = {"kind": "call", "message_id": key[0], "request_id": key[1]}
+        record |= {"model": call.model, "ts": res.first_ts.get(key), "session": call.session_id}
+        record |= {"agent": call.agent_id, **_usage(call)}
+        record |= {flag: getattr(call, flag) for flag in _CALL_FLAGS}
+        record["placeholder_output"] = not call.output_exact
+        add(_compact(record))
+    for tool_use_id, spawn in res.spawns.items():
+        record = {
+            "kind": "spawn",
+            "tool_use_id": tool_use_id,
+            "session": spawn.session_id,
+            "tool": spawn.tool_name,
+            "subagent_type": scrub(spawn.subagent_type),
+            "description": scrub(spawn.description),
+            "requested_model": scrub(spawn.requested_model),
+        }
+        out = _compact(record)
+        if spawn.prompt is not None:
+            out["prompt_tickets"] = _found(spawn.prompt, tickets)
+        add(out)
+    for tr in res.results:
+        record = {
+            "kind": "result",
+            "tool_use_id": tr.tool_use_id,
+            "agent": tr.agent_id,
+            "session": tr.session_id,
+            "status": scrub(tr.status),
+            "tool_use_count": tr.tool_use_count,
+            "duration_ms": tr.duration_ms,
+            "resolved_model": scrub(tr.resolved_model),
+            "ts": tr.timestamp,
+        }
+        out = _compact(record)
+        if tr.usage is not None:
+            out["usage"] = _compact(_usage(tr.usage))
+        add(out)
+    for agent, tool_use_id in res.links.items():
+        add({"kind": "link", "agent": agent, "tool_use_id": tool_use_id})
+    for agent, meta in res.metas.items():
+        record = {
+            "kind": "meta",
+            "agent": agent,
+            "tool_use_id": meta.tool_use_id,
+            "subagent_type": scrub(meta.subagent_type),
+            "description": scrub(meta.description),
+        }
+        add(_compact(record))
+    for task_id, notified, status in res.notices:
+        record = {"kind": "notice", "task_id": task_id, "tool_use_id": notified}
+        add(_compact(record | {"status": scrub(status)}))
+    for session, (stamp, text) in res.prompts.items():
+        add({"kind": "prompt", "session": session, "ts": stamp, "tickets": _found(text, tickets)})
+    for result in res.headless:
+        add(_compact(_headless(result)))
+    return block
+
+
+def _headless(result: HeadlessResult) -> dict[str, Any]:
+    return {
+        "kind": "headless",
+        "session": result.session_id,
+        "subtype": scrub(result.subtype),
+        "is_error": result.is_error,
+        "num_turns": result.num_turns,
+        "duration_ms": result.duration_ms,
+        "total_cost_usd": result.total_cost_usd,
+        "models": {
+            model: _compact({**{f: getattr(u, f) for f in _MODEL_FIELDS}, "cost_usd": u.cost_usd})
+            for model, u in result.models.items()
+        },
+        "main_cache_1h": result.main_cache_1h,
+        "main_cache_5m": result.main_cache_5m,
+        "version": result.version,
+    }
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _str(record: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = record.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise LedgerError(f"{key!r}: expected a string, got {value!r}")
+    return value
+
+
+def _count(record: dict[str, Any], key: str) -> int:
+    value = record.get(key, 0)
+    if type(value) is not int or value < 0:
+        raise LedgerError(f"{key!r}: expected a count (a whole number from 0), got {value!r}")
+    return value
+
+
+def _opt_count(record: dict[str, Any], key: str) -> int | None:
+    return None if record.get(key) is None else _count(record, key)
+
+
+def _cost(record: dict[str, Any], key: str) -> float | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if type(value) not in (int, float) or value < 0:
+        raise LedgerError(f"{key!r}: expected an amount in USD, got {value!r}")
+    return float(value)
+
+
+def _names(record: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = record.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LedgerError(f"{key!r}: expected a list of ticket ids, got {value!r}")
+    return tuple(value)
+
+
+def _call(record: dict[str, Any], message_id: str, request_id: str, model: str) -> ApiCall:
+    call = ApiCall(message_id=message_id, request_id=request_id, model=model)
+    for name in USAGE_FIELDS[:6]:
+        setattr(call, name, _count(record, name))
+    call.speed = _str(record, "speed")
+    call.inference_geo = _str(record, "inference_geo")
+    return call
+
+
+class Decoder:
+    """Rebuilds the :class:`FileResult` of each block, record by record."""
+
+    def __init__(self, folder: Path) -> None:
+        #: Stored files are named as if they lay in this folder (the ledger's path without its
+        #: suffix), so that a ``sessions:`` entry naming the ledger holds their calls.
+        self.folder = folder
+        self.parts: list[FileResult] = []
+        self.searched: frozenset[str] = frozenset()
+        #: The last ``file`` record could not be read: its block's records are lost with it.
+        self.broken = False
+
+    def record(self, obj: dict[str, Any]) -> None:
+        kind = obj.get("kind")
+        if kind == "file":
+            self.broken = True
+            self.file(obj)
+            self.broken = False
+            return
+        if self.broken:
+            raise LedgerError(f"a {kind!r} record of a file record that could not be read")
+        if not self.parts:
+            raise LedgerError(f"a {kind!r} record before any file record")
+        res = self.parts[-1]
+        handler = getattr(self, f"_{kind}", None) if isinstance(kind, str) else None
+        if handler is None:
+            return  # a record kind of a later format: ignored, like an unknown line type
+        handler(obj, res)
+
+    def file(self, obj: dict[str, Any]) -> None:
+        name = _str(obj, "name", required=True)
+        assert name is not None
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise LedgerError(f"'name': expected a relative file name, got {name!r}")
+        path = self.folder / name
+        res = FileResult(path=path, intact=_count(obj, "intact"))
+        res.malformed = _count(obj, "malformed")
+        res.version = _str(obj, "version")
+        warnings = obj.get("warnings", [])
+        if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+            raise LedgerError("'warnings': expected a list of strings")
+        res.warnings = [w.replace(name, str(path), 1) for w in warnings]
+        self.searched = frozenset(_names(obj, "tickets"))
+        self.parts.append(res)
+
+    def _call(self, obj: dict[str, Any], res: FileResult) -> None:
+        message_id = _str(obj, "message_id", required=True)
+        request_id = _str(obj, "request_id") or ""
+        model = _str(obj, "model", required=True)
+        assert message_id is not None and model is not None
+        call = _call(obj, message_id, request_id, model)
+        call.session_id = _str(obj, "session")
+        call.agent_id = _str(obj, "agent")
+        call.sidechain = obj.get("sidechain") is True
+        call.compaction = obj.get("compaction") is True
+        call.output_exact = obj.get("placeholder_output") is not True
+        call.path = res.path
+        key = (message_id, request_id)
+        res.calls[key] = call
+        stamp = _str(obj, "ts")
+        if stamp is not None:
+            res.first_ts[key] = stamp
+
+    def _spawn(self, obj: dict[str, Any], res: FileResult) -> None:
+        tool_use_id = _str(obj, "tool_use_id", required=True)
+        assert tool_use_id is not None
+        res.spawns[tool_use_id] = AgentInfo(
+            agent_id="",
+            session_id=_str(obj, "session"),
+            tool_use_id=tool_use_id,
+            tool_name=_str(obj, "tool"),
+            subagent_type=_str(obj, "subagent_type"),
+            description=_str(obj, "description"),
+            prompt=(
+                TicketsNamed(_names(obj, "prompt_tickets"), self.searched)
+                if "prompt_tickets" in obj
+                else None
+            ),
+            requested_model=_str(obj, "requested_model"),
+        )
+
+    def _result(self, obj: dict[str, Any], res: FileResult) -> None:
+        usage = obj.get("usage")
+        if usage is not None and not isinstance(usage, dict):
+            raise LedgerError("'usage': expected an object")
+        agent = _str(obj, "agent", required=True)
+        assert agent is not None
+        res.results.append(
+            ToolResult(
+                tool_use_id=_str(obj, "tool_use_id"),
+                agent_id=agent,
+                session_id=_str(obj, "session"),
+                status=_str(obj, "status"),
+                usage=None if usage is None else _call(usage, "", "", ""),
+                tool_use_count=_opt_count(obj, "tool_use_count"),
+                duration_ms=_opt_count(obj, "duration_ms"),
+                resolved_model=_str(obj, "resolved_model"),
+                timestamp=_str(obj, "ts"),
+            )
+        )
+
+    def _link(self, obj: dict[str, Any], res: FileResult) -> None:
+        agent, tool_use_id = _str(obj, "agent", required=True), _str(obj, "tool_use_id")
+        assert agent is not None
+        if tool_use_id is None:
+            raise LedgerError("'tool_use_id': expected a string")
+        res.links[agent] = tool_use_id
+
+    def _meta(self, obj: dict[str, Any], res: FileResult) -> None:
+        agent = _str(obj, "agent", required=True)
+        assert agent is not None
+        res.metas[agent] = AgentInfo(
+            agent_id=agent,
+            tool_use_id=_str(obj, "tool_use_id"),
+            subagent_type=_str(obj, "subagent_type"),
+            description=_str(obj, "description"),
+        )
+
+    def _notice(self, obj: dict[str, Any], res: FileResult) -> None:
+        res.notices.append((_str(obj, "task_id"), _str(obj, "tool_use_id"), _str(obj, "status")))
+
+    def _prompt(self, obj: dict[str, Any], res: FileResult) -> None:
+        session = _str(obj, "session", required=True)
+        assert session is not None
+        named = TicketsNamed(_names(obj, "tickets"), self.searched)
+        res.prompts[session] = (_str(obj, "ts") or "", named)
+
+    def _headless(self, obj: dict[str, Any], res: FileResult) -> None:
+        models = obj.get("models", {})
+        if not isinstance(models, dict):
+            raise LedgerError("'models': expected an object")
+        result = HeadlessResult(
+            path=res.path,
+            session_id=_str(obj, "session"),
+            subtype=_str(obj, "subtype"),
+            is_error=obj.get("is_error") is True,
+            num_turns=_opt_count(obj, "num_turns"),
+            duration_ms=_opt_count(obj, "duration_ms"),
+            total_cost_usd=_cost(obj, "total_cost_usd"),
+            main_cache_1h=_count(obj, "main_cache_1h"),
+            main_cache_5m=_count(obj, "main_cache_5m"),
+            version=_str(obj, "version"),
+        )
+        for model, figures in models.items():
+            if not isinstance(figures, dict):
+                raise LedgerError(f"'models.{model}': expected an object")
+            result.models[model] = ModelUsage(
+                model=model,
+                cost_usd=_cost(figures, "cost_usd"),
+                **{f: _count(figures, f) for f in _MODEL_FIELDS},
+            )
+        res.headless.append(result)
+
+
+def blocks(records: Iterable[dict[str, Any]]) -> list[Block]:
+    """Records (after the header) grouped by the ``file`` record that opens each block."""
+    out: list[Block] = []
+    for record in records:
+        if record.get("kind") == "file":
+            out.append(Block(file=record))
+        elif out:
+            out[-1].records.append(record)
+    return out

@@ -1,0 +1,99 @@
+"""A usage ledger (``orchphase collect``) as a usage source: what its files held."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pytest_orchphase.usage.sources.base import FileResult
+from pytest_orchphase.usage.sources.ledger.codec import FORMAT, MARKER, Decoder, LedgerError
+
+_HEAD = ('{"' + MARKER + '":').encode()
+_BOM = b"\xef\xbb\xbf"
+
+
+def is_ledger(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:  # not Path.open: only a peek at the first bytes
+            return fh.read(len(_HEAD) + len(_BOM)).removeprefix(_BOM).startswith(_HEAD)
+    except OSError:
+        return False
+
+
+def read_ledger(path: Path) -> FileResult:
+    """The ledger's own result, its stored files' results in ``parts``. Never raises for bad
+    content: a record that cannot be read is a malformed line, named with its line number."""
+    res = FileResult(path=path)
+    decoder = Decoder(path.with_suffix(""))
+
+    def bad(lineno: int, what: str) -> None:
+        res.malformed += 1
+        if len(res.warnings) < 20:
+            res.warnings.append(f"{path}:{lineno}: {what}")
+
+    try:
+        with path.open("rb") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line.removeprefix(_BOM) if lineno == 1 else line)
+                    if not isinstance(obj, dict):
+                        raise LedgerError("expected a JSON object")
+                    if lineno == 1:
+                        version = obj.get(MARKER)
+                        if type(version) is not int or not 1 <= version <= FORMAT:
+                            bad(1, f"ledger format {version!r}; this orchphase reads 1 to {FORMAT}")
+                            return res
+                    else:
+                        decoder.record(obj)
+                except (ValueError, UnicodeDecodeError) as exc:  # LedgerError is a ValueError
+                    what = str(exc) if isinstance(exc, LedgerError) else "not valid JSON"
+                    bad(lineno, f"ledger record: {what}")
+                    continue
+                res.intact += 1
+    except OSError as exc:
+        res.warnings.append(f"{path}: cannot read: {exc}")
+    res.parts = decoder.parts
+    return res
+
+
+class LedgerSource:
+    name = "ledger"
+    suffixes = (".jsonl",)
+
+    def claims(self, path: Path) -> bool:
+        return is_ledger(path)
+
+    def companions(self, path: Path) -> list[Path]:
+        return [path]
+
+    def read(self, path: Path) -> FileResult:
+        return read_ledger(path)
+
+
+def stored_session(ledger: Path, session_id: str) -> Path | None:
+    """Where ``ledger`` keeps the main session file of ``session_id``: the path its calls carry
+    (``<ledger without suffix>/<name>``), so that a ``sessions:`` entry naming the session holds
+    them; ``None`` when it holds no such file."""
+    wanted = f"{session_id}.jsonl"
+    try:
+        with ledger.open("rb") as fh:
+            for line in fh:
+                if b'"kind":"file"' not in line[:40]:
+                    continue
+                name = json.loads(line).get("name")
+                if isinstance(name, str) and name.rsplit("/", 1)[-1] == wanted:
+                    return ledger.with_suffix("") / name
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def holder(path: Path) -> Path | None:
+    """The ledger a path from :func:`stored_session` lies in (``None`` for any other path)."""
+    for folder in path.parents:
+        ledger = folder.with_suffix(".jsonl")
+        if ledger.is_file() and is_ledger(ledger):
+            return ledger
+    return None

@@ -1,0 +1,138 @@
+"""Where the sources of measured usage are looked up, and which source reads which file.
+
+Each built-in source is a folder under ``usage/sources/`` whose package exposes ``SOURCE`` (an
+object implementing :class:`~pytest_orchphase.usage.sources.base.UsageSource`), named by one line
+of :data:`BUILTIN`. The sources are imported only when a file is first looked up, so importing
+the plugin loads none of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.usage.sources.base import FileResult, UsageSource
+
+#: The built-in sources, most specific format first: the first that claims a file reads it.
+BUILTIN: tuple[str, ...] = (
+    "pytest_orchphase.usage.sources.ledger",
+    "pytest_orchphase.usage.sources.headless",
+    "pytest_orchphase.usage.sources.claude_code",
+)
+#: Reads a file named explicitly that no source claims (its bad lines are then reported).
+FALLBACK = "claude_code"
+
+_added: list[UsageSource] = []
+_loaded: dict[str, UsageSource] = {}
+
+
+def register(source: UsageSource) -> None:
+    """Add a source (ahead of the built-in ones) for the rest of the process."""
+    if source not in _added:
+        _added.append(source)
+
+
+def unregister(source: UsageSource) -> None:
+    if source in _added:
+        _added.remove(source)
+
+
+def sources() -> list[UsageSource]:
+    """Every source, in the order they are asked."""
+    out = list(_added)
+    for module in BUILTIN:
+        if module not in _loaded:
+            _loaded[module] = importlib.import_module(module).SOURCE
+        out.append(_loaded[module])
+    return out
+
+
+def source_for(path: Path, *, named: bool = True) -> UsageSource | None:
+    """The source that reads ``path`` (a regular file). A file found in a folder is read only
+    if a source claims it; a file named explicitly falls back to :data:`FALLBACK`."""
+    every = sources()
+    for source in every:
+        if path.name.endswith(source.suffixes) and source.claims(path):
+            return source
+    if not named:
+        return None
+    return next(s for s in every if s.name == FALLBACK)
+
+
+def read_file(path: Path) -> FileResult:
+    """What one file holds, read by the source that claims it."""
+    source = source_for(path)
+    assert source is not None  # a named file always has one
+    return source.read(path)
+
+
+def regular(path: Path) -> Path:
+    """``path`` if it is a regular file (links followed). A pipe or a device would block or never
+    end a read, and a dangling link holds nothing: each is an error naming it."""
+    if not path.is_file():
+        raise OrchphaseError(
+            "not a regular file (a pipe, a device, a dangling link or a link loop); expected a "
+            "transcript file",
+            path=path,
+        )
+    return path
+
+
+def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[Path]:
+    suffixes = tuple(s for source in every for s in source.suffixes)
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(root) / name
+            if name.endswith(suffixes) and source_for(regular(path), named=False) is not None:
+                yield path
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """The files the given PATHs stand for, in a stable order, each once.
+
+    A PATH is a file (with the files that come along with it: a session's sub-agents), or a
+    folder: a project folder, a ``projects`` folder, or a Claude config folder (holding
+    ``projects/``), searched recursively for the files some source claims (``*.jsonl``,
+    ``*.ndjson``, ``agent-*.meta.json``, ``*.json`` headless results …).
+    """
+    every = sources()
+    out: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    for path in paths:
+        if path.is_file():
+            source = source_for(path)
+            assert source is not None  # a named file always has one
+            for f in source.companions(path):
+                add(f)
+        elif path.is_dir():
+            root = path / "projects" if (path / "projects").is_dir() else path
+            for f in _walk(root, every):
+                add(f)
+        elif path.exists():
+            raise OrchphaseError(
+                "expected a transcript file (.jsonl/.ndjson/.json) or a folder", path=path
+            )
+        elif path.is_symlink():
+            raise OrchphaseError(
+                "a symbolic link that leads nowhere (a loop or a missing target); expected a "
+                "transcript file (.jsonl/.ndjson/.json) or a folder",
+                path=path,
+            )
+        else:
+            raise OrchphaseError(
+                "no such file or folder (expected a session .jsonl, a project folder, "
+                "a Claude config folder or a headless result file)",
+                path=path,
+            )
+    return out
