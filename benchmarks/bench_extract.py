@@ -378,6 +378,15 @@ class Run:
     stdout: str = field(repr=False, default="")
     error: str = ""
 
+    def as_json(self) -> dict[str, Any]:
+        """The figures kept in benchmarks/results/."""
+        return {
+            "tool": self.tool,
+            "wall": round(self.wall, 3),
+            "cpu": round(self.cpu, 3),
+            "tree_peak_mb": round(self.tree_peak_mb, 1),
+        }
+
 
 def _children(pid: int) -> list[int]:
     out: list[int] = []
@@ -567,15 +576,7 @@ def bench_shape(
         "files": files,
         "calls": calls,
         "calls_per_mb": round(calls / mb, 1),
-        "runs": [
-            {
-                "tool": r.tool,
-                "wall": round(r.wall, 3),
-                "cpu": round(r.cpu, 3),
-                "tree_peak_mb": round(r.tree_peak_mb, 1),
-            }
-            for r in runs
-        ],
+        "runs": [r.as_json() for r in runs],
         "orchphase_totals": ours,
         "generator_truth": [truth.input, truth.cache_write, truth.cache_read] if truth else None,
     }

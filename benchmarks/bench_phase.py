@@ -226,15 +226,7 @@ def main() -> int:
         row: dict[str, Any] = {
             "variant": variant,
             "scans_per_run": counts,
-            "runs": [
-                {
-                    "tool": r.tool,
-                    "wall": round(r.wall, 3),
-                    "cpu": round(r.cpu, 3),
-                    "tree_peak_mb": round(r.tree_peak_mb, 1),
-                }
-                for r in runs
-            ],
+            "runs": [r.as_json() for r in runs],
             "medians": med,
         }
         line = (

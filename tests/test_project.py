@@ -105,7 +105,7 @@ def test_performance_figures_trace_to_committed_benchmark_results() -> None:
         doc = json.loads((REPO / name).read_text())
         assert "npx" not in json.dumps(doc.get("peer"))
         for row in doc.get("shapes", []) + doc.get("variants", []):
-            rows[row.get("shape") or row["variant"]] = row
+            rows.setdefault(row.get("shape") or row["variant"], row)  # the first file named wins
     quoted = re.findall(r"^\| `(\w+)` \|.*\| ([\d.]+) \| ([\d.]+) \|$", section, re.M)
     assert quoted, "the performance section has its table"
     for key, wall, cpu in quoted:

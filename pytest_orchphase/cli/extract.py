@@ -57,7 +57,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 "no Claude projects folder found in $CLAUDE_CONFIG_DIR, ~/.config/claude or "
                 "~/.claude: give a PATH (session .jsonl, project folder or config folder)"
             )
-    scan = scan_paths(paths, progress=sys.stderr.isatty())
+    # No first prompts: only a phase's attribution reads them.
+    scan = scan_paths(paths, progress=sys.stderr.isatty(), prompts=False)
     if not scan.calls:
         where = ", ".join(str(p) for p in paths)
         found = f"{scan.files} file(s) read, " if scan.files else "no transcript file, "

@@ -40,7 +40,7 @@ def cmd_prices(args: argparse.Namespace) -> int:
     if args.paths:
         from pytest_orchphase.usage.sources.claude_code import scan_paths
 
-        for call in scan_paths(list(args.paths), progress=sys.stderr.isatty()).calls:
+        for call in scan_paths(list(args.paths), progress=sys.stderr.isatty(), prompts=False).calls:
             seen[call.model] = seen.get(call.model, 0) + 1
         if not seen:
             raise OrchphaseError(

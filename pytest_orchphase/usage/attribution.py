@@ -211,7 +211,10 @@ def _scan(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
     for files in sources:
         for f in files:
             unique.setdefault(resolve_path(f), f)
-    scan = scan_files(list(unique.values()))
+    # First prompts place unnamed main sessions; when every source is named with its ticket
+    # or as the lead, no session is placed by its prompt: none is looked for.
+    prompts = any(spec is None or not (spec.ticket or spec.lead) for _, spec in roots)
+    scan = scan_files(list(unique.values()), prompts=prompts)
     unreadable = {resolve_path(f) for f in scan.unreadable}
     for n, files in enumerate(sources):
         if all(resolve_path(f) in unreadable for f in files):

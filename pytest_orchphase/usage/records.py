@@ -150,6 +150,7 @@ class Scan:
     headless: list[HeadlessResult] = field(default_factory=list)
     #: Main session id → the text of its first prompt (the earliest user message of the main
     #: thread, not a tool result or a meta line): how a worker session names its ticket.
+    #: Complete only when the scan was asked for prompts (``scan_files(..., prompts=True)``).
     first_prompts: dict[str, str | TicketsNamed] = field(default_factory=dict)
 
 

@@ -1,7 +1,8 @@
 """A phase run reads each measured phase's transcripts once: its items, its gate on the phase
 it requires, its decisions and its reports share one scan; another phase is scanned only for
 what the run needs of it (the comparison table, a gate), and then once. Counted, never timed:
-a conftest wraps the scan and writes a line per scan naming the data folders it read."""
+a conftest wraps the scan and writes a line per scan naming the data folders it read, and
+whether it looked for the sessions' first prompts (needed only for sessions not named)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ _scan = transcripts.scan_files
 def counted(files, **kwargs):
     phases = sorted({part for f in files for part in f.parts if part.startswith("phase-")})
     with open(SCANS, "a") as fh:
-        fh.write(",".join(phases) + "\\n")
+        fh.write(",".join(phases) + f" prompts={kwargs.get('prompts', True)}\\n")
     return _scan(files, **kwargs)
 
 
@@ -118,7 +119,8 @@ def test_a_run_scans_its_phase_and_the_phase_it_requires_once_each(
     )
     result.assert_outcomes(passed=2, failed=1)  # the gate and the cost pass; m2's cap fails
     assert (phases.path / "r.json").exists() and (phases.path / "r.md").exists()
-    assert _scans(phases) == Counter({"phase-m2": 1, "phase-m1": 1})
+    # m2 names every session with its ticket or as the lead: no first prompt is looked for.
+    assert _scans(phases) == Counter({"phase-m2 prompts=False": 1, "phase-m1 prompts=True": 1})
 
 
 def test_another_measured_phase_is_scanned_once_for_the_comparison_table(
@@ -126,7 +128,7 @@ def test_another_measured_phase_is_scanned_once_for_the_comparison_table(
 ) -> None:
     result = phases.runpytest_subprocess("--phase", "m1", "--orchphase-json", "r.json")
     result.assert_outcomes(passed=2)
-    assert _scans(phases) == Counter({"phase-m1": 1, "phase-m2": 1})
+    assert _scans(phases) == Counter({"phase-m1 prompts=True": 1, "phase-m2 prompts=False": 1})
 
 
 def test_collecting_only_scans_nothing(phases: pytest.Pytester) -> None:

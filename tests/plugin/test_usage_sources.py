@@ -26,7 +26,7 @@ class FakeSource:
     def companions(self, path: Path) -> list[Path]:
         return [path]
 
-    def read(self, path: Path) -> FileResult:
+    def read(self, path: Path, *, prompts: bool = True) -> FileResult:
         res = FileResult(path=path)
         for lineno, line in enumerate(path.read_text().splitlines(), 1):
             try:

@@ -295,6 +295,26 @@ def test_default_config_dirs_follow_claude_config_dir(
     assert discover_sessions() == [session, other_session]
 
 
+def test_a_scan_without_prompts_parses_no_line_for_them_and_counts_the_same(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`orchphase extract` needs no first prompt: a main file with none would otherwise have
+    every user line (its tool outputs) parsed looking for one."""
+    tool_output = {**user("x"), "message": {"role": "user", "content": [{"type": "tool_result"}]}}
+    lines = [tool_output, user("R07: fix the parser"), assistant("msg_A", "req_A"), "{cut"]
+    files = expand_paths([home.session(lines)])
+    parsed: list[bytes] = []
+    real = scan_module._loads
+    monkeypatch.setattr(scan_module, "_loads", lambda b: parsed.append(b) or real(b))
+    without = scan_files(files, prompts=False)
+    assert len(parsed) == 1 and b'"usage"' in parsed[0]  # the call's line alone
+    with_prompts = scan_files(files)
+    assert without.first_prompts == {} and with_prompts.first_prompts == {
+        SESSION: "R07: fix the parser"
+    }
+    assert (without.calls, without.malformed_lines) == (with_prompts.calls, 1)
+
+
 def test_parallel_read_gives_the_same_scan(
     home: ClaudeHome, monkeypatch: pytest.MonkeyPatch
 ) -> None:

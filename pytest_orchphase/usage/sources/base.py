@@ -110,7 +110,8 @@ class UsageSource(Protocol):
         sub-agent files), each a regular file."""
         ...
 
-    def read(self, path: Path) -> FileResult:
+    def read(self, path: Path, *, prompts: bool = True) -> FileResult:
         """What one file holds. Never raises for bad content: it is counted in
-        ``FileResult.malformed`` (with a warning naming the line)."""
+        ``FileResult.malformed`` (with a warning naming the line). ``prompts=False``: the caller
+        does not need sessions' first prompts, so a source may skip looking for them."""
         ...

@@ -62,11 +62,11 @@ def source_for(path: Path, *, named: bool = True) -> UsageSource | None:
     return next(s for s in every if s.name == FALLBACK)
 
 
-def read_file(path: Path) -> FileResult:
+def read_file(path: Path, prompts: bool = True) -> FileResult:
     """What one file holds, read by the source that claims it."""
     source = source_for(path)
     assert source is not None  # a named file always has one
-    return source.read(path)
+    return source.read(path, prompts=prompts)
 
 
 def regular(path: Path) -> Path:

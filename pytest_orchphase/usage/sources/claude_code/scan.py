@@ -445,20 +445,24 @@ def _text_of(content: Any) -> str | None:
     return None
 
 
-def read_file(path: Path) -> FileResult:
+def read_file(path: Path, prompts: bool = True) -> FileResult:
     """Read one file by the source that claims it (see :mod:`..registry`)."""
-    return registry.read_file(path)
+    return registry.read_file(path, prompts)
 
 
-def read_transcript(path: Path, reader_type: type[LineReader] | None = None) -> FileResult:
+def read_transcript(
+    path: Path, reader_type: type[LineReader] | None = None, *, prompts: bool = True
+) -> FileResult:
     """Read one transcript or meta.json file (with ``reader_type``: a file whose lines are
-    Claude Code messages and more, such as a headless stream). Never raises for bad content."""
+    Claude Code messages and more, such as a headless stream). Never raises for bad content.
+    ``prompts=False``: no line is parsed only to find the session's first prompt (a file with
+    no prompt would have every user line parsed: the tool outputs)."""
     reader = (reader_type or _Reader)(path)
     try:
         if path.name.endswith(".json"):
             _read_whole(reader, path)
         else:
-            _read_lines(reader, path)
+            _read_lines(reader, path, prompts)
     except OSError as exc:
         reader.res.warnings.append(f"{path}: cannot read: {exc}")
     reader.resolve_sidechains()
@@ -490,10 +494,10 @@ def _read_whole(reader: _Reader, path: Path) -> None:
         reader.warn_line(1, "not a JSON object of the expected shape")
 
 
-def _read_lines(reader: _Reader, path: Path) -> None:
+def _read_lines(reader: _Reader, path: Path, prompts: bool = True) -> None:
     loads = _loads
     # A main session's first prompt names its ticket: parse lines whole until it is found.
-    want_prompt = reader.file_agent is None
+    want_prompt = prompts and reader.file_agent is None
     # A sub-agent's own file: every line is a sidechain line, none of them is needed unparsed.
     main_file = reader.file_agent is None
     # A large buffer: tool outputs make lines of tens of kB, which the default 8 kB buffer
@@ -744,12 +748,13 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
         )
 
 
-def scan_paths(paths: Sequence[Path], *, progress: bool = False) -> Scan:
+def scan_paths(paths: Sequence[Path], *, progress: bool = False, prompts: bool = True) -> Scan:
     """Read the transcripts that ``paths`` stand for (see :func:`expand_paths`), deduplicated
     across all of them. Raises :class:`~pytest_orchphase.errors.OrchphaseError` for a path that
-    does not exist; bad content is counted in ``Scan.malformed_lines``, never raised."""
+    does not exist; bad content is counted in ``Scan.malformed_lines``, never raised.
+    ``prompts=False`` when the caller does not need ``Scan.first_prompts`` complete."""
     files = registry.expand_paths([Path(p) for p in paths])
-    return scan_files(files, progress=progress)
+    return scan_files(files, progress=progress, prompts=prompts)
 
 
 def worker_count() -> int:
@@ -762,27 +767,31 @@ def worker_count() -> int:
     return max(1, min(usable, 4))
 
 
-def scan_files(files: Sequence[Path], *, progress: bool = False) -> Scan:
+def scan_files(files: Sequence[Path], *, progress: bool = False, prompts: bool = True) -> Scan:
+    """:func:`scan_paths` for files already listed."""
     sizes = [_size(f) for f in files]
     total = sum(sizes)
     report = _Progress(len(files), total) if progress else None
     results: list[FileResult]
     workers = worker_count()
     if total >= PARALLEL_BYTES and len(files) > 1 and workers > 1:  # one CPU: no pool at all
-        results = _read_parallel(files, sizes, workers, report)
+        results = _read_parallel(files, sizes, workers, report, prompts)
     else:
-        results = _read_chunk(files, sizes, report)
+        results = _read_chunk(files, sizes, report, prompts)
     if report:
         report.done()
     return merge_results(results)
 
 
 def _read_chunk(
-    files: Sequence[Path], sizes: Sequence[int], report: _Progress | None = None
+    files: Sequence[Path],
+    sizes: Sequence[int],
+    report: _Progress | None = None,
+    prompts: bool = True,
 ) -> list[FileResult]:
     results = []
     for f, size in zip(files, sizes, strict=True):
-        results.append(read_file(f))
+        results.append(read_file(f, prompts))
         if report:
             report.step(size)
     return results
@@ -801,7 +810,11 @@ def _chunks(sizes: Sequence[int], count: int) -> list[list[int]]:
 
 
 def _read_parallel(
-    files: Sequence[Path], sizes: Sequence[int], workers: int, report: _Progress | None
+    files: Sequence[Path],
+    sizes: Sequence[int],
+    workers: int,
+    report: _Progress | None,
+    prompts: bool,
 ) -> list[FileResult]:
     """One chunk of files per process, balanced by size; this process reads the first chunk
     itself, so that only ``workers - 1`` lists of results travel between processes (one per
@@ -811,16 +824,18 @@ def _read_parallel(
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     chunks = _chunks(sizes, workers)
     if len(chunks) < 2:
-        return _read_chunk(files, sizes, report)
+        return _read_chunk(files, sizes, report, prompts)
     out: list[FileResult | None] = [None] * len(files)
     pool = ProcessPoolExecutor(max_workers=len(chunks) - 1, mp_context=context)
     try:
         futures = [
-            pool.submit(_read_chunk, [files[i] for i in chunk], [sizes[i] for i in chunk])
+            pool.submit(
+                _read_chunk, [files[i] for i in chunk], [sizes[i] for i in chunk], None, prompts
+            )
             for chunk in chunks[1:]
         ]
         mine = chunks[0]
-        own = _read_chunk([files[i] for i in mine], [sizes[i] for i in mine], report)
+        own = _read_chunk([files[i] for i in mine], [sizes[i] for i in mine], report, prompts)
         for i, res in zip(mine, own, strict=True):
             out[i] = res
         for chunk, future in zip(chunks[1:], futures, strict=True):

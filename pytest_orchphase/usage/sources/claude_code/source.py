@@ -21,7 +21,7 @@ class ClaudeCodeSource:
             return session_files(path)
         return [path]
 
-    def read(self, path: Path) -> FileResult:
+    def read(self, path: Path, *, prompts: bool = True) -> FileResult:
         from pytest_orchphase.usage.sources.claude_code.scan import read_transcript
 
-        return read_transcript(path)
+        return read_transcript(path, prompts=prompts)

@@ -58,8 +58,8 @@ class HeadlessSource:
     def companions(self, path: Path) -> list[Path]:
         return [path]
 
-    def read(self, path: Path) -> FileResult:
+    def read(self, path: Path, *, prompts: bool = True) -> FileResult:
         from pytest_orchphase.usage.sources.claude_code.scan import read_transcript
         from pytest_orchphase.usage.sources.headless.stream import HeadlessReader
 
-        return read_transcript(path, HeadlessReader)
+        return read_transcript(path, HeadlessReader, prompts=prompts)

@@ -68,8 +68,8 @@ class LedgerSource:
     def companions(self, path: Path) -> list[Path]:
         return [path]
 
-    def read(self, path: Path) -> FileResult:
-        return read_ledger(path)
+    def read(self, path: Path, *, prompts: bool = True) -> FileResult:
+        return read_ledger(path)  # a ledger holds the ticket ids found, never the prompts
 
 
 def stored_session(ledger: Path, session_id: str) -> Path | None:
