@@ -56,7 +56,7 @@ criteria:
 """
 COUNTER = """\
 import os
-import pytest_orchphase.usage.sources.claude_code as transcripts
+import pytest_orchphase.usage.scan as transcripts
 
 _scan = transcripts.scan_files
 

@@ -46,7 +46,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from pytest_orchphase.errors import UnknownModelWarning
     from pytest_orchphase.usage.aggregate import price_calls
     from pytest_orchphase.usage.pricing import PriceTable
-    from pytest_orchphase.usage.sources.claude_code import default_config_dirs, scan_paths
+    from pytest_orchphase.usage.scan import scan_paths
+    from pytest_orchphase.usage.sources.claude_code import default_config_dirs
 
     prices = PriceTable.load(args.prices)
     paths: list[Path] = list(args.paths)

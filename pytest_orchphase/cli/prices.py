@@ -38,7 +38,7 @@ def cmd_prices(args: argparse.Namespace) -> int:
     prices = PriceTable.load(args.prices)
     seen: dict[str, int] = {}
     if args.paths:
-        from pytest_orchphase.usage.sources.claude_code import scan_paths
+        from pytest_orchphase.usage.scan import scan_paths
 
         for call in scan_paths(list(args.paths), progress=sys.stderr.isatty(), prompts=False).calls:
             seen[call.model] = seen.get(call.model, 0) + 1

@@ -180,7 +180,8 @@ def _scan(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
     phase measured from nothing while its criteria fall back to estimates: an error instead, at
     the source's ``sessions`` entry in metadata.yaml.
     """
-    from pytest_orchphase.usage.sources.claude_code import expand_paths, scan_files
+    from pytest_orchphase.usage.scan import scan_files
+    from pytest_orchphase.usage.sources.claude_code import expand_paths
 
     indexes = [i for _, i in session_specs(phase)]
 

@@ -476,14 +476,14 @@ def test_ctrl_c_during_the_scan_stops_the_run_without_a_rescan_or_a_report(
     write_phase(pytester)
     pytester.makeconftest(
         """
-        import pytest_orchphase.usage.sources.claude_code
+        import pytest_orchphase.usage.scan
 
         def interrupted(*args, **kwargs):
             with open("scans.txt", "a") as fh:
                 fh.write("scan\\n")
             raise KeyboardInterrupt
 
-        pytest_orchphase.usage.sources.claude_code.scan_files = interrupted
+        pytest_orchphase.usage.scan.scan_files = interrupted
         """
     )
     result = pytester.runpytest_subprocess(

@@ -42,7 +42,7 @@ tickets:
   R1: {implementation: {model: sonnet, estimated_tokens: 2000}}
 """
 COUNTER = """\
-import pytest_orchphase.usage.sources.claude_code as transcripts
+import pytest_orchphase.usage.scan as transcripts
 
 _scan = transcripts.scan_files
 

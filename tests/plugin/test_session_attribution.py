@@ -221,7 +221,7 @@ def test_lead_true_on_a_ticket_session_is_refused(pytester: pytest.Pytester) -> 
 
 
 def test_real_worker_sessions_name_their_bead_in_the_first_prompt() -> None:
-    from pytest_orchphase.usage.sources.claude_code import scan_paths
+    from pytest_orchphase.usage.scan import scan_paths
 
     folder = (
         Path(__file__).resolve().parents[2].parent
@@ -236,7 +236,7 @@ def test_real_worker_sessions_name_their_bead_in_the_first_prompt() -> None:
 
 
 def test_claude_codes_own_notes_are_never_a_first_prompt(tmp_path: Path) -> None:
-    from pytest_orchphase.usage.sources.claude_code import scan_paths
+    from pytest_orchphase.usage.scan import scan_paths
 
     home = ClaudeHome(tmp_path)
     home.session(

@@ -24,7 +24,7 @@ from transcript_builders import (
 
 from pytest_orchphase.cli import main
 from pytest_orchphase.usage.pricing import PriceTable
-from pytest_orchphase.usage.sources.claude_code import scan_paths
+from pytest_orchphase.usage.scan import scan_paths
 
 
 def test_headless_json_result_gives_per_model_usage(tmp_path: Path) -> None:
@@ -517,12 +517,12 @@ def test_a_closed_pipe_ends_quietly(home: ClaudeHome, tmp_path: Path, command: l
 def test_ctrl_c_ends_a_command_with_one_line(
     home: ClaudeHome, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import pytest_orchphase.usage.sources.claude_code
+    import pytest_orchphase.usage.scan
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     _demo(home)
-    monkeypatch.setattr(pytest_orchphase.usage.sources.claude_code, "scan_paths", interrupted)
+    monkeypatch.setattr(pytest_orchphase.usage.scan, "scan_paths", interrupted)
     assert main(["extract", str(home.root)]) == 130
     assert capsys.readouterr() == ("", "orchphase: interrupted\n")

@@ -27,8 +27,8 @@ from pytest_orchphase.usage.aggregate import price_calls, total
 from pytest_orchphase.usage.attribution import _ticket_named
 from pytest_orchphase.usage.pricing import PriceTable
 from pytest_orchphase.usage.records import Scan, TicketsNamed
+from pytest_orchphase.usage.scan import scan_files, scan_paths
 from pytest_orchphase.usage.sources import registry
-from pytest_orchphase.usage.sources.claude_code import scan_files, scan_paths
 from pytest_orchphase.usage.sources.ledger.collect import Collected, merge, new_blocks, render
 
 TICKETS = ["R03", "R06"]

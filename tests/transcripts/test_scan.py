@@ -24,17 +24,17 @@ from transcript_builders import (
 )
 
 from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.usage import scan as scan_module
+from pytest_orchphase.usage.scan import scan_files, scan_paths
 from pytest_orchphase.usage.sources.claude_code import (
     ApiCall,
     Scan,
     discover_sessions,
     resolve_session,
-    scan_files,
-    scan_paths,
 )
-from pytest_orchphase.usage.sources.claude_code import scan as scan_module
+from pytest_orchphase.usage.sources.claude_code import reader as reader_module
 from pytest_orchphase.usage.sources.claude_code.layout import expand_paths
-from pytest_orchphase.usage.sources.claude_code.scan import INLINE_SIDECHAIN
+from pytest_orchphase.usage.sources.claude_code.lines import INLINE_SIDECHAIN
 
 SONNET = "claude-sonnet-4-5-20250929"
 
@@ -304,8 +304,8 @@ def test_a_scan_without_prompts_parses_no_line_for_them_and_counts_the_same(
     lines = [tool_output, user("R07: fix the parser"), assistant("msg_A", "req_A"), "{cut"]
     files = expand_paths([home.session(lines)])
     parsed: list[bytes] = []
-    real = scan_module._loads
-    monkeypatch.setattr(scan_module, "_loads", lambda b: parsed.append(b) or real(b))
+    real = reader_module._loads
+    monkeypatch.setattr(reader_module, "_loads", lambda b: parsed.append(b) or real(b))
     without = scan_files(files, prompts=False)
     assert len(parsed) == 1 and b'"usage"' in parsed[0]  # the call's line alone
     with_prompts = scan_files(files)

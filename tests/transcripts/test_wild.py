@@ -25,7 +25,8 @@ from transcript_builders import REAL_TRANSCRIPTS
 
 from pytest_orchphase.usage.aggregate import by_agent, by_model, price_calls, total
 from pytest_orchphase.usage.pricing import PriceTable
-from pytest_orchphase.usage.sources.claude_code import Scan, scan_paths
+from pytest_orchphase.usage.scan import scan_paths
+from pytest_orchphase.usage.sources.claude_code import Scan
 
 WILD = REAL_TRANSCRIPTS / "wild"
 SPOTTER = "marot__spotter/test/fixtures/transcripts"

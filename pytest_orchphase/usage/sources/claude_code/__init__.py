@@ -1,5 +1,6 @@
 """Measured token usage from Claude Code transcripts (plain Python, no pytest).
 
+>>> from pytest_orchphase.usage.scan import scan_paths
 >>> scan = scan_paths([Path("~/.claude/projects").expanduser()])  # doctest: +SKIP
 >>> sum(c.output_tokens for c in scan.calls)  # doctest: +SKIP
 """
@@ -20,7 +21,6 @@ from pytest_orchphase.usage.sources.claude_code.layout import (
     expand_paths,
     resolve_session,
 )
-from pytest_orchphase.usage.sources.claude_code.scan import scan_files, scan_paths
 from pytest_orchphase.usage.sources.claude_code.source import ClaudeCodeSource
 
 SOURCE = ClaudeCodeSource()
@@ -37,6 +37,4 @@ __all__ = [
     "discover_sessions",
     "expand_paths",
     "resolve_session",
-    "scan_files",
-    "scan_paths",
 ]

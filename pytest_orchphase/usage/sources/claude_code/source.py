@@ -22,6 +22,6 @@ class ClaudeCodeSource:
         return [path]
 
     def read(self, path: Path, *, prompts: bool = True) -> FileResult:
-        from pytest_orchphase.usage.sources.claude_code.scan import read_transcript
+        from pytest_orchphase.usage.sources.claude_code.reader import read_transcript
 
         return read_transcript(path, prompts=prompts)

@@ -59,7 +59,7 @@ class HeadlessSource:
         return [path]
 
     def read(self, path: Path, *, prompts: bool = True) -> FileResult:
-        from pytest_orchphase.usage.sources.claude_code.scan import read_transcript
+        from pytest_orchphase.usage.sources.claude_code.reader import read_transcript
         from pytest_orchphase.usage.sources.headless.stream import HeadlessReader
 
         return read_transcript(path, HeadlessReader, prompts=prompts)

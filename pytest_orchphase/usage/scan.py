@@ -1,0 +1,361 @@
+"""A scan of many files: each read by its source (in parallel when they are large), then merged:
+deduplicated across files by ``(message.id, requestId)``, sub-agents linked to their spawning
+calls, their placeholder output corrected by the parent's ``toolUseResult.usage``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pytest_orchphase.usage.records import AgentInfo, ApiCall, Scan, TicketsNamed
+from pytest_orchphase.usage.sources import registry
+from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult, files_of
+from pytest_orchphase.usage.sources.claude_code.lines import (
+    INLINE_SIDECHAIN,
+    merge_call,
+)
+from pytest_orchphase.usage.sources.claude_code.reader import read_file
+from pytest_orchphase.usage.sources.headless.results import fold_headless
+
+#: Below this many bytes in all, files are read in this process: a pool costs more than it saves.
+PARALLEL_BYTES = 48 * 1024 * 1024
+
+
+def _parse_ts(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)
+
+
+def merge_results(results: Sequence[FileResult]) -> Scan:
+    """Dedup across files, link agents to their spawning calls, apply the corrections."""
+    results = files_of(results)
+    scan = Scan(files=len(results))
+    calls: dict[Key, ApiCall] = {}
+    stamps: dict[Key, str] = {}
+    spawns: dict[str, AgentInfo] = {}
+    links: dict[str, str] = {}
+    metas: dict[str, AgentInfo] = {}
+    tool_results: dict[str, ToolResult] = {}
+    prompts: dict[str, tuple[str, str | TicketsNamed]] = {}
+    notices: list[tuple[str | None, str | None, str | None]] = []
+    for res in results:
+        scan.malformed_lines += res.malformed
+        scan.warnings.extend(res.warnings)
+        if not res.intact:
+            scan.unreadable.append(res.path)
+        for key, call in res.calls.items():
+            old = calls.get(key)
+            if old is None:
+                calls[key] = call
+            else:
+                merge_call(old, call)
+            stamp = res.first_ts.get(key)
+            if stamp is not None and stamp < stamps.get(key, "\uffff"):
+                stamps[key] = stamp
+        for session, (stamp, text) in res.prompts.items():
+            if session not in prompts or stamp < prompts[session][0]:
+                prompts[session] = (stamp, text)
+        for tool_use_id, info in res.spawns.items():
+            spawns.setdefault(tool_use_id, info)
+        for agent_id, tool_use_id in res.links.items():
+            links.setdefault(agent_id, tool_use_id)
+        metas.update(res.metas)
+        notices.extend(res.notices)
+        for tr in res.results:
+            tool_results.setdefault(tr.tool_use_id or f"agent:{tr.agent_id}", tr)
+            if tr.tool_use_id is not None:
+                links.setdefault(tr.agent_id, tr.tool_use_id)
+    for key, call in calls.items():
+        call.timestamp = _parse_ts(stamps.get(key))
+    scan.first_prompts = {session: text for session, (_, text) in prompts.items()}
+    _drop_sidechain_replays(calls)
+
+    scan.agents = _agents(calls.values(), spawns, links, metas, tool_results.values())
+    _apply_notices(scan.agents, notices)
+    _correct_last_calls(calls, tool_results.values(), scan)
+    _warn_uncorrected(scan, calls)
+    ordered = sorted(
+        calls.values(),
+        key=lambda c: (c.timestamp or datetime.min.replace(tzinfo=timezone.utc), c.message_id),
+    )
+    scan.calls = ordered
+    for res in results:
+        for headless in res.headless:
+            headless.version = headless.version or res.version
+            own = [calls[k] for k in res.calls]
+            scan.calls.extend(fold_headless(headless, own, scan))
+    return scan
+
+
+def _drop_sidechain_replays(calls: dict[Key, ApiCall]) -> None:
+    """A ``/btw`` side question replays parent responses on sidechain lines under the same
+    ``message.id`` with a new ``requestId``: the parent's copy is the one billed (as ccusage
+    counts it since its PR #1155); distinct sidechain responses are kept."""
+    parents = {call.message_id: key for key, call in calls.items() if not call.sidechain}
+    for key in [k for k, c in calls.items() if c.sidechain]:
+        parent = parents.get(key[0])
+        if parent is not None and parent != key:
+            del calls[key]
+
+
+def _agents(
+    calls: Any,
+    spawns: dict[str, AgentInfo],
+    links: dict[str, str],
+    metas: dict[str, AgentInfo],
+    tool_results: Any,
+) -> dict[str, AgentInfo]:
+    agents: dict[str, AgentInfo] = {}
+    sessions: dict[str, str | None] = {}
+    for call in calls:
+        aid = call.agent_id
+        if aid is not None and aid != INLINE_SIDECHAIN and not call.compaction:
+            sessions.setdefault(aid, call.session_id)
+    for tr in tool_results:
+        sessions.setdefault(tr.agent_id, tr.session_id)
+    for aid in metas:
+        sessions.setdefault(aid, None)
+    for aid, session in sessions.items():
+        tool_use_id = links.get(aid)
+        # stream-json names a sub-agent by its spawning tool_use id.
+        if tool_use_id is None and aid in spawns:
+            tool_use_id = aid
+        spawn = spawns.get(tool_use_id) if tool_use_id else None
+        meta = metas.get(aid)
+        info = AgentInfo(agent_id=aid, session_id=session, tool_use_id=tool_use_id)
+        if spawn is not None:
+            info.session_id = info.session_id or spawn.session_id
+            info.tool_name = spawn.tool_name
+            info.subagent_type = spawn.subagent_type
+            info.description = spawn.description
+            info.prompt = spawn.prompt
+            info.requested_model = spawn.requested_model
+        if meta is not None:
+            info.subagent_type = info.subagent_type or meta.subagent_type
+            info.description = info.description or meta.description
+        agents[aid] = info
+    for tr in tool_results:
+        info = agents[tr.agent_id]
+        if tr.status == "async_launched":
+            info.background = True
+            info.resolved_model = tr.resolved_model
+            info.status = info.status or tr.status
+            continue
+        info.status = tr.status
+        info.tool_use_count = tr.tool_use_count
+        info.duration_ms = tr.duration_ms
+    return agents
+
+
+def _apply_notices(
+    agents: dict[str, AgentInfo], notices: list[tuple[str | None, str | None, str | None]]
+) -> None:
+    """A background agent's ``<task-notification>`` gives its final status."""
+    by_tool = {a.tool_use_id: a for a in agents.values() if a.tool_use_id is not None}
+    for task_id, tool_use_id, status in notices:
+        info = agents.get(task_id or "") or by_tool.get(tool_use_id or "")
+        if info is not None and status:
+            info.status = status
+
+
+def _warn_uncorrected(scan: Scan, calls: dict[Key, ApiCall]) -> None:
+    """Say where a sub-agent's true output is in no record read (never claim a correction)."""
+    inexact: dict[str, int] = {}
+    for call in calls.values():
+        if call.agent_id is not None and not call.output_exact:
+            inexact[call.agent_id] = inexact.get(call.agent_id, 0) + 1
+    for agent_id, count in inexact.items():
+        info = scan.agents.get(agent_id)
+        if info is not None and info.background and not info.last_call_corrected:
+            why = "it ran in the background and its completion notice carries no usage"
+        elif info is not None and info.last_call_corrected:
+            why = "the parent's record corrects only its last call"
+        else:
+            why = "no parent record corrects it"
+        scan.warnings.append(
+            f"sub-agent {agent_id}: {count} call(s) record only a placeholder output count "
+            f"({why}): its output and cost are lower bounds"
+        )
+
+
+def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan) -> None:
+    """The parent's ``toolUseResult.usage`` is the true usage of the agent's last call."""
+    by_agent: dict[str, list[ApiCall]] = {}
+    for call in calls.values():
+        if call.agent_id is not None:
+            by_agent.setdefault(call.agent_id, []).append(call)
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    for tr in tool_results:
+        usage: ApiCall | None = tr.usage
+        if usage is None:
+            continue
+        own = sorted(by_agent.get(tr.agent_id, []), key=lambda c: c.timestamp or epoch)
+        same_prompt = [
+            c
+            for c in own
+            if (c.input_tokens, c.cache_creation_input_tokens, c.cache_read_input_tokens)
+            == (
+                usage.input_tokens,
+                usage.cache_creation_input_tokens,
+                usage.cache_read_input_tokens,
+            )
+        ]
+        info = scan.agents.get(tr.agent_id)
+        if info is not None:
+            info.last_call_corrected = True
+        if same_prompt:
+            target = same_prompt[-1]
+            usage.model = target.model
+            merge_call(target, usage)
+            continue
+        # The last call is in no file we read: count it from the parent's record.
+        model = own[-1].model if own else (info.requested_model if info else None)
+        usage.model = model or "unknown"
+        usage.message_id = f"toolUseResult:{tr.tool_use_id or tr.agent_id}"
+        usage.agent_id = tr.agent_id
+        usage.session_id = tr.session_id
+        # When it was made: the parent's record of it (so dated rates apply), never "undated".
+        usage.timestamp = _parse_ts(tr.timestamp) or (own[-1].timestamp if own else None)
+        calls[(usage.message_id, "")] = usage
+        scan.warnings.append(
+            f"sub-agent {tr.agent_id}: its last call is in no transcript read; "
+            f"counted from the parent's toolUseResult.usage (model {usage.model})"
+        )
+
+
+def scan_paths(paths: Sequence[Path], *, progress: bool = False, prompts: bool = True) -> Scan:
+    """Read the transcripts that ``paths`` stand for (see :func:`expand_paths`), deduplicated
+    across all of them. Raises :class:`~pytest_orchphase.errors.OrchphaseError` for a path that
+    does not exist; bad content is counted in ``Scan.malformed_lines``, never raised.
+    ``prompts=False`` when the caller does not need ``Scan.first_prompts`` complete."""
+    files = registry.expand_paths([Path(p) for p in paths])
+    return scan_files(files, progress=progress, prompts=prompts)
+
+
+def worker_count() -> int:
+    """Processes a scan may use: the CPUs this process may run on (its affinity, not the
+    machine's count: a container or ``taskset`` gives fewer), at most 4."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, 4))
+
+
+def scan_files(files: Sequence[Path], *, progress: bool = False, prompts: bool = True) -> Scan:
+    """:func:`scan_paths` for files already listed."""
+    sizes = [_size(f) for f in files]
+    total = sum(sizes)
+    report = _Progress(len(files), total) if progress else None
+    results: list[FileResult]
+    workers = worker_count()
+    if total >= PARALLEL_BYTES and len(files) > 1 and workers > 1:  # one CPU: no pool at all
+        results = _read_parallel(files, sizes, workers, report, prompts)
+    else:
+        results = _read_chunk(files, sizes, report, prompts)
+    if report:
+        report.done()
+    return merge_results(results)
+
+
+def _read_chunk(
+    files: Sequence[Path],
+    sizes: Sequence[int],
+    report: _Progress | None = None,
+    prompts: bool = True,
+) -> list[FileResult]:
+    results = []
+    for f, size in zip(files, sizes, strict=True):
+        results.append(read_file(f, prompts))
+        if report:
+            report.step(size)
+    return results
+
+
+def _chunks(sizes: Sequence[int], count: int) -> list[list[int]]:
+    """File indexes in ``count`` chunks of about equal bytes (each file, biggest first, to the
+    lightest chunk so far), each chunk in file order; no empty chunk."""
+    chunks: list[list[int]] = [[] for _ in range(count)]
+    load = [0] * count
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        lightest = load.index(min(load))
+        chunks[lightest].append(i)
+        load[lightest] += sizes[i]
+    return [sorted(c) for c in chunks if c]
+
+
+def _read_parallel(
+    files: Sequence[Path],
+    sizes: Sequence[int],
+    workers: int,
+    report: _Progress | None,
+    prompts: bool,
+) -> list[FileResult]:
+    """One chunk of files per process, balanced by size; this process reads the first chunk
+    itself, so that only ``workers - 1`` lists of results travel between processes (one per
+    chunk, not one per file)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    chunks = _chunks(sizes, workers)
+    if len(chunks) < 2:
+        return _read_chunk(files, sizes, report, prompts)
+    out: list[FileResult | None] = [None] * len(files)
+    pool = ProcessPoolExecutor(max_workers=len(chunks) - 1, mp_context=context)
+    try:
+        futures = [
+            pool.submit(
+                _read_chunk, [files[i] for i in chunk], [sizes[i] for i in chunk], None, prompts
+            )
+            for chunk in chunks[1:]
+        ]
+        mine = chunks[0]
+        own = _read_chunk([files[i] for i in mine], [sizes[i] for i in mine], report, prompts)
+        for i, res in zip(mine, own, strict=True):
+            out[i] = res
+        for chunk, future in zip(chunks[1:], futures, strict=True):
+            for i, res in zip(chunk, future.result(), strict=True):
+                out[i] = res
+                if report:
+                    report.step(sizes[i])
+    except BaseException:  # Ctrl-C: drop the files not yet read instead of waiting for them
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return [r for r in out if r is not None]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class _Progress:
+    def __init__(self, files: int, total: int) -> None:
+        self.files = files
+        self.total = total
+        self.count = 0
+        self.done_bytes = 0
+
+    def step(self, size: int) -> None:
+        self.count += 1
+        self.done_bytes += size
+        mb = self.done_bytes / 1e6
+        sys.stderr.write(f"\rscanning {self.count}/{self.files} files, {mb:,.1f} MB")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()

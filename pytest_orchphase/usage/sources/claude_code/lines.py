@@ -1,0 +1,132 @@
+"""One transcript line: the prefilters that skip lines without usage, the constants of the
+format, and a billed call built from a line's ``usage``."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pytest_orchphase.usage.records import ApiCall
+
+_loads: Callable[[bytes], Any]
+try:  # orjson is optional: about twice as fast on large transcripts.
+    import orjson
+
+    _loads = orjson.loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+
+SYNTHETIC_MODEL = "<synthetic>"
+SPAWN_TOOLS = ("Task", "Agent")
+INLINE_SIDECHAIN = "sidechain"
+COMPACTION_PREFIX = "acompact"
+#: Scans of at least this many bytes (and several files) use a process pool.
+READ_BUFFER = 1 << 20
+
+_USAGE = b'"usage"'
+_USER = b'"user"'
+#: Claude Code's own text in the user's turn (an interruption note, a background agent's
+#: completion notice), not a prompt the user wrote: never a session's first prompt.
+_NOT_PROMPTS = ("[Request interrupted", "<task-notification>")
+#: Lines without usage that are still read: inline sidechain lines (their chain leads to a
+#: Task), and a background agent's launch result and completion notice.
+#: Lines without usage that are still read (in a main file): inline sidechain lines (their chain
+#: leads to a Task), a background agent's launch result and completion notice, and a headless
+#: stream's init line (its Claude Code version). Each marker sits near the start of its line
+#: (the keys before ``message``, the start of a short message, the launch result after a short
+#: tool_result), so only a line's head is searched: tool outputs make most lines long.
+_SIDECHAIN = (b'"isSidechain":true', b'"isSidechain": true')
+_HEAD = 1024
+_NOTICE = b"<task-notification>"
+_LAUNCHED = b'"async_launched"'
+_LAUNCH_HEAD = 16384
+_INIT = b'"claude_code_version"'
+
+
+def _also_read(line: bytes) -> bool:
+    head = line[:_HEAD]
+    return (
+        _SIDECHAIN[0] in head
+        or _SIDECHAIN[1] in head
+        or _NOTICE in line[: 4 * _HEAD]
+        or _LAUNCHED in line[:_LAUNCH_HEAD]
+        or (head.startswith(b'{"type":"system"') and _INIT in line)
+    )
+
+
+_NOTICE_FIELD = re.compile(r"<(task-id|tool-use-id|status)>\s*([^<]*?)\s*</\1>")
+
+
+class _Bad(Exception):
+    """A line whose fields have the wrong types."""
+
+
+# -- one line -------------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int:
+    if value is None:
+        return 0
+    if type(value) is int and value >= 0:
+        return value
+    raise _Bad
+
+
+def _opt_int(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _nested_int(usage: dict[str, Any], outer: str, inner: str) -> int:
+    """``usage[outer][inner]`` as a count (0 when absent); :class:`_Bad` on wrong types."""
+    part = usage.get(outer)
+    if part is None:
+        return 0
+    if not isinstance(part, dict):
+        raise _Bad
+    return _int(part.get(inner))
+
+
+def usage_call(usage: Any, model: str, message_id: str, request_id: str) -> ApiCall:
+    """An :class:`ApiCall` from a ``usage`` object; :class:`_Bad` on wrong types."""
+    if not isinstance(usage, dict):
+        raise _Bad
+    return ApiCall(
+        message_id=message_id,
+        request_id=request_id,
+        model=model,
+        input_tokens=_int(usage.get("input_tokens")),
+        output_tokens=_int(usage.get("output_tokens")),
+        cache_creation_input_tokens=_int(usage.get("cache_creation_input_tokens")),
+        cache_creation_1h_tokens=_nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens"),
+        cache_read_input_tokens=_int(usage.get("cache_read_input_tokens")),
+        web_search_requests=_nested_int(usage, "server_tool_use", "web_search_requests"),
+        speed=_opt_str(usage.get("speed")) or None,
+        inference_geo=_opt_str(usage.get("inference_geo")) or None,
+    )
+
+
+def merge_call(into: ApiCall, other: ApiCall) -> None:
+    """Fold a copy of the same response into ``into``: the largest of each token field."""
+    into.input_tokens = max(into.input_tokens, other.input_tokens)
+    into.output_tokens = max(into.output_tokens, other.output_tokens)
+    into.cache_creation_input_tokens = max(
+        into.cache_creation_input_tokens, other.cache_creation_input_tokens
+    )
+    into.cache_creation_1h_tokens = max(
+        into.cache_creation_1h_tokens, other.cache_creation_1h_tokens
+    )
+    into.cache_read_input_tokens = max(into.cache_read_input_tokens, other.cache_read_input_tokens)
+    into.web_search_requests = max(into.web_search_requests, other.web_search_requests)
+    into.speed = into.speed or other.speed
+    into.inference_geo = into.inference_geo or other.inference_geo
+    if other.agent_id not in (None, INLINE_SIDECHAIN) and into.agent_id in (None, INLINE_SIDECHAIN):
+        into.agent_id = other.agent_id
+    into.compaction = into.compaction or other.compaction
+    into.output_exact = into.output_exact or other.output_exact
+    into.session_id = into.session_id or other.session_id
