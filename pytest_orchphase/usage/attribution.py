@@ -257,9 +257,31 @@ def measure_phase(
     if not has_sources(phase):
         return None
     from pytest_orchphase.errors import UnknownModelWarning
-    from pytest_orchphase.usage.aggregate import Totals, price_calls
+    from pytest_orchphase.usage.aggregate import price_calls
     from pytest_orchphase.usage.pricing import PriceTable
 
+    roots = _roots(phase, config_dirs)
+    scan = _scan(phase, roots)
+    table = PriceTable.load(prices)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings
+        costed = price_calls(scan, table)
+    spec_of = _Owners(roots)
+    sessions = _place_sessions(phase, spec_of, scan)
+    tally = _Tally(phase, scan, spec_of, sessions)
+    for call, cost in costed:  # one pass: each call's place, summed per place, model, agent
+        tally.add(call, cost)
+    measured = tally.measured(sessions)
+    for model, count in sorted(table.unknown_models.items()):
+        measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
+    return measured
+
+
+def _roots(
+    phase: Phase, config_dirs: Sequence[Path] | None
+) -> list[tuple[Path, SessionSpec | None]]:
+    """What the phase is measured from: its ``sessions:`` entries, its ``transcripts/`` folder,
+    and its ledger (read even when not named). A ``sessions:`` ticket must be the phase's."""
     roots: list[tuple[Path, SessionSpec | None]] = [
         (_resolve(phase, spec, i, config_dirs), spec) for spec, i in session_specs(phase)
     ]
@@ -276,109 +298,123 @@ def measure_phase(
                 f"({', '.join(phase.tickets)})",
                 ("sessions", i, "ticket"),
             )
-    scan = _scan(phase, roots)
-    table = PriceTable.load(prices)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings
-        costed = price_calls(scan, table)
+    return roots
 
-    links: dict[str, tuple[str, str]] = {}
-    patterns: list[tuple[LinearPattern, str, str]] = []
-    for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
-        if st.agents is None:
-            continue
-        for agent in st.agents.agent_ids:
-            links[agent] = (ticket, stage)
-        if st.agents.description_pattern:
-            patterns.append((compile_linear(st.agents.description_pattern), ticket, stage))
 
-    spec_of = _Owners(roots)
-    sessions = _place_sessions(phase, spec_of, scan)
-    worker = {a.session_id: a.ticket for a in sessions if a.role == "ticket"}
-    lead = next((a.session_id for a in sessions if a.role == "lead"), None)
+Place = tuple[str, str]  # (ticket, stage): ("", PLANNING), (ticket, ""), ("", "") unattributed
 
-    # One pass: each call's place, summed per place, per place and model, per sub-agent.
-    per_place: dict[tuple[str, str], Totals] = defaultdict(Totals)
-    per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
-    per_agent: dict[str, Totals] = defaultdict(Totals)
-    agent_place: dict[str, tuple[str, str, str]] = {}
-    place_spans: dict[tuple[str, str], tuple[datetime, datetime]] = {}
-    agent_spans: dict[str, tuple[datetime, datetime]] = {}
-    compaction = Totals()
-    tickets = list(phase.tickets)
-    for call, cost in costed:
-        place: tuple[str, str]
-        owner = spec_of(call)
+
+class _Tally:
+    """Each call's place (planning, a ticket's stage, a ticket as a whole, nobody), and the sums
+    per place, per place and model, and per sub-agent, with their time spans."""
+
+    def __init__(
+        self, phase: Phase, scan: Scan, spec_of: _Owners, sessions: list[SessionAttribution]
+    ) -> None:
+        from pytest_orchphase.usage.aggregate import Totals
+
+        self.scan, self.spec_of = scan, spec_of
+        self.tickets = list(phase.tickets)
+        self.links: dict[str, tuple[str, str]] = {}
+        self.patterns: list[tuple[LinearPattern, str, str]] = []
+        for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
+            if st.agents is None:
+                continue
+            for agent in st.agents.agent_ids:
+                self.links[agent] = (ticket, stage)
+            if st.agents.description_pattern:
+                pattern = compile_linear(st.agents.description_pattern)
+                self.patterns.append((pattern, ticket, stage))
+        self.worker = {a.session_id: a.ticket for a in sessions if a.role == "ticket"}
+        self.lead = next((a.session_id for a in sessions if a.role == "lead"), None)
+        self.per_place: dict[Place, Totals] = defaultdict(Totals)
+        self.per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
+        self.per_agent: dict[str, Totals] = defaultdict(Totals)
+        self.agent_place: dict[str, tuple[str, str, str]] = {}
+        self.place_spans: dict[Place, tuple[datetime, datetime]] = {}
+        self.agent_spans: dict[str, tuple[datetime, datetime]] = {}
+        self.compaction = Totals()
+
+    def add(self, call: ApiCall, cost: float | None) -> None:
+        place = self._place(call, cost)
+        _stretch(self.place_spans, place, call.timestamp)
+        self.per_place[place].add(call, cost)
+        model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
+        self.per_model[model_place].add(call, cost)
+
+    def _place(self, call: ApiCall, cost: float | None) -> Place:
+        owner = self.spec_of(call)
         session = _session_key(call)
         if owner is not None and owner.ticket:
-            place = (owner.ticket, owner.stage or "")
-        elif call.agent_id is None or call.compaction:
-            place = ("", PLANNING) if session == lead else (worker.get(session) or "", "")
-            if call.compaction and place == ("", PLANNING):
-                compaction.add(call, cost)  # the lead's compaction, shown apart from planning
-        else:
-            agent = call.agent_id
-            if agent not in agent_place:
-                agent_place[agent] = _attribute(
-                    agent, scan.agents.get(agent), links, patterns, tickets
-                )
-                if not agent_place[agent][0] and worker.get(session):
-                    agent_place[agent] = (
-                        worker[session] or "",
-                        "",
-                        f"spawned by {worker[session]}'s worker session",
-                    )
-            place = agent_place[agent][:2]
-            per_agent[agent].add(call, cost)
-            _stretch(agent_spans, agent, call.timestamp)
-        _stretch(place_spans, place, call.timestamp)
-        per_place[place].add(call, cost)
-        model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
-        per_model[model_place].add(call, cost)
+            return (owner.ticket, owner.stage or "")
+        if call.agent_id is None or call.compaction:
+            if session != self.lead:
+                return (self.worker.get(session) or "", "")
+            if call.compaction:
+                self.compaction.add(call, cost)  # the lead's compaction, shown apart
+            return ("", PLANNING)
+        agent = call.agent_id
+        if agent not in self.agent_place:
+            self.agent_place[agent] = self._agent_place(agent, session)
+        self.per_agent[agent].add(call, cost)
+        _stretch(self.agent_spans, agent, call.timestamp)
+        ticket, stage, _ = self.agent_place[agent]
+        return (ticket, stage)
 
-    measured = Measured(
-        files=scan.files,
-        malformed_lines=scan.malformed_lines,
-        warnings=list(scan.warnings),
-        sessions=sessions,
-    )
-    if lead is None and any(a.role == "unattributed" for a in sessions):
-        measured.planning_unknown = (
-            f"no lead session among {len(sessions)} main sessions "
-            f"({', '.join(a.session_id for a in sessions)}): shared planning may be in any of "
-            "them; name the lead in metadata.yaml (sessions: - {session: ID, lead: true})"
+    def _agent_place(self, agent: str, session: str) -> tuple[str, str, str]:
+        """A sub-agent's ticket, stage and how they were found; one that names no ticket,
+        spawned by a worker session, is that worker's ticket's."""
+        found = _attribute(
+            agent, self.scan.agents.get(agent), self.links, self.patterns, self.tickets
         )
-    measured.by_model = {key: totals.usage() for key, totals in per_model.items()}
-    measured.compaction = compaction.usage() if compaction.calls else None
-    measured.spans = place_spans
-    for (ticket, stage), totals in per_place.items():
-        usage = totals.usage()
-        if stage == PLANNING:
-            measured.planning = usage
-        elif ticket == "" and stage == "":
-            measured.unattributed = usage
-        elif stage == "":
-            measured.whole[ticket] = usage
-        else:
-            measured.stages.setdefault(ticket, {})[stage] = usage
-    for agent, totals in per_agent.items():
-        info = scan.agents.get(agent)
-        ticket, stage, how = agent_place[agent]
-        measured.agents.append(
-            AgentAttribution(
-                agent,
-                info.session_id if info else None,
-                info.description if info else None,
-                ticket or None,
-                stage or None,
-                how,
-                totals.usage(),
-                agent_spans.get(agent),
+        worker = self.worker.get(session)
+        if not found[0] and worker:
+            return (worker, "", f"spawned by {worker}'s worker session")
+        return found
+
+    def measured(self, sessions: list[SessionAttribution]) -> Measured:
+        scan = self.scan
+        measured = Measured(
+            files=scan.files,
+            malformed_lines=scan.malformed_lines,
+            warnings=list(scan.warnings),
+            sessions=sessions,
+        )
+        if self.lead is None and any(a.role == "unattributed" for a in sessions):
+            measured.planning_unknown = (
+                f"no lead session among {len(sessions)} main sessions "
+                f"({', '.join(a.session_id for a in sessions)}): shared planning may be in any "
+                "of them; name the lead in metadata.yaml (sessions: - {session: ID, lead: true})"
             )
-        )
-    for model, count in sorted(table.unknown_models.items()):
-        measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
-    return measured
+        measured.by_model = {key: totals.usage() for key, totals in self.per_model.items()}
+        measured.compaction = self.compaction.usage() if self.compaction.calls else None
+        measured.spans = self.place_spans
+        for (ticket, stage), totals in self.per_place.items():
+            usage = totals.usage()
+            if stage == PLANNING:
+                measured.planning = usage
+            elif ticket == "" and stage == "":
+                measured.unattributed = usage
+            elif stage == "":
+                measured.whole[ticket] = usage
+            else:
+                measured.stages.setdefault(ticket, {})[stage] = usage
+        for agent, totals in self.per_agent.items():
+            info = scan.agents.get(agent)
+            ticket, stage, how = self.agent_place[agent]
+            measured.agents.append(
+                AgentAttribution(
+                    agent,
+                    info.session_id if info else None,
+                    info.description if info else None,
+                    ticket or None,
+                    stage or None,
+                    how,
+                    totals.usage(),
+                    self.agent_spans.get(agent),
+                )
+            )
+        return measured
 
 
 def _stretch(spans: dict[_K, tuple[datetime, datetime]], key: _K, at: datetime | None) -> None:
