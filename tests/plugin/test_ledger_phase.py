@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import read_report
 from test_measured_phase import write_phase
 from test_session_attribution import LEAD, WORKER_1, WORKER_2, lead_session, phase, worker_sessions
-from transcript_builders import CWD, PROJECT
 
 from pytest_orchphase.cli import main
+from tests.helpers import CWD, PROJECT, read_report
 
 DATA = Path("docs") / "orchestration-data" / "phase-m1"
 
