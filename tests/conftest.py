@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
-from support import REPO, Edit, edit_in
 
 # Inline pytester runs drop the modules they imported when they end. The C extensions of PyYAML,
 # pydantic and numpy cannot be imported twice in a process, so load them once, up front.
 import pytest_orchphase.plugin.collect  # noqa: F401
 from pytest_orchphase.settings import KEYS
+from tests.helpers import REPO, Edit, edit_in
 
 with contextlib.suppress(ImportError):  # matplotlib (numpy) is optional: the chart extra
     import matplotlib.backends.backend_agg
     import matplotlib.figure  # noqa: F401
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester, its runs seeing the interpreter's own ``sys.path``. Pytest puts the repository
+    root there to import this test package; a run would then find the source tree's
+    ``pytest_orchphase.egg-info`` as a second installed copy of the plugin and warn that it cannot
+    be rewritten. The test modules are imported by now, so nothing needs the root any more."""
+    kept = [p for p in sys.path if not (p and Path(p).resolve() == REPO)]
+    monkeypatch.setattr(sys, "path", kept)
+    return pytester
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import re
 from importlib.metadata import metadata, version
 
 import pytest
-from support import REPO, nox_constant
 
 import pytest_orchphase
 from pytest_orchphase import cli
+from tests.helpers import REPO, nox_constant
 
 DIST = "pytest-orchphase"
 

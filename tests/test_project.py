@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from support import REPO
 
 from pytest_orchphase.metrics.registry import REGISTRY
+from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text()
 
@@ -46,8 +46,13 @@ def test_ruff_is_clean() -> None:
 
 
 def test_mypy_strict_is_clean() -> None:
+    """Over the package and the tests alike: `mypy` alone, as pyproject.toml configures it."""
     result = subprocess.run(_tool("mypy"), cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+    checked = re.search(r"no issues found in (\d+) source files", result.stdout)
+    assert checked, result.stdout
+    modules = [*(REPO / "pytest_orchphase").rglob("*.py"), *(REPO / "tests").rglob("*.py")]
+    assert int(checked.group(1)) >= len(modules)
 
 
 DOCS = {

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from support import REPO, edit_in, fail_a2
 
 from pytest_orchphase import cli
+from tests.helpers import REPO, fail_a2
 
 WORKFLOW = REPO / "docs" / "ci" / "phase-gate.yml"
 GITLAB = REPO / "docs" / "ci" / "gitlab-ci.yml"
@@ -146,6 +146,7 @@ def test_workflow_does_what_docs_ci_says() -> None:
     for option in ("--phase", "--junitxml=", "--orchphase-json=", "--orchphase-md="):
         assert option in gate
     triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers is not None
     assert set(triggers) == {"pull_request", "push", "workflow_dispatch"}
     assert flow["permissions"] == {"contents": "read", "pull-requests": "write"}
     # a run script takes GitHub's values through env:, never pasted in (script injection)
@@ -175,7 +176,7 @@ def test_gate_step_passes_keeps_the_reports_and_the_summary(runner: Runner) -> N
 
 
 def test_gate_step_tells_a_failed_phase(runner: Runner) -> None:
-    fail_a2(edit_in(runner.project))
+    fail_a2(runner.project)
     result = runner.run("gate", PHASE="a2")
     assert result.returncode == 0, result.stderr  # the verdict comes last, after the artifacts
     assert runner.outputs() == {"status": "1"}
@@ -342,7 +343,7 @@ def test_gitlab_job_runs_the_gate_and_tells_errors_from_failures(
     assert error.returncode == 4
     assert "orchphase: phase a9 CONFIGURATION ERROR (exit 4)" in error.stdout
 
-    fail_a2(edit_in(example))
+    fail_a2(example)
     failed = run_gitlab(example, tmp_path, "a2")
     assert failed.returncode == 1
     assert "orchphase: phase a2 FAILED" in failed.stdout

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO
 
 from pytest_orchphase.cli import main
+from tests.helpers import REPO
 
 
 @pytest.fixture

@@ -11,20 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import read_report
-from transcript_builders import (
-    REAL_TRANSCRIPTS,
-    ClaudeHome,
-    agent_result,
-    assistant,
-    spawn_block,
-    usage,
-    user,
-)
 
 from pytest_orchphase import cli
 from pytest_orchphase.load import yamlio
 from pytest_orchphase.settings import KEYS
+from tests.helpers import (
+    REAL_TRANSCRIPTS,
+    ClaudeHome,
+    agent_result,
+    assistant,
+    read_report,
+    spawn_block,
+    usage,
+    user,
+)
 
 LEAD = "11111111-0000-0000-0000-000000000001"
 HAIKU = "claude-haiku-4-5-20251001"

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from support import FIXTURES
 
 from pytest_orchphase import cli
 from pytest_orchphase.cli import hook
 from pytest_orchphase.settings import KEYS
+from tests.helpers import FIXTURES
 
 SESSION = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
 #: What Claude Code writes on stdin (recorded shapes; the transcript path is filled per test).

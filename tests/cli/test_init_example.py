@@ -6,18 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
-from support import REPO
 
 from pytest_orchphase import cli
 from pytest_orchphase.cli import scaffold
 from pytest_orchphase.load.schema import KINDS, file_name
 from pytest_orchphase.load.schema import render as render_schema
+from tests.helpers import REPO, files_under
 
 DATA = Path("docs/orchestration-data")
-
-
-def files_under(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def repo_example() -> dict[str, dict[str, str]]:

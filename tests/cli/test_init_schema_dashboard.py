@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
-from schema_subset import as_json, errors
-from support import A2_LOG, REPO
 
 from pytest_orchphase import cli
 from pytest_orchphase.cli.scaffold import previous_phase
@@ -23,6 +21,8 @@ from pytest_orchphase.load.schema import DRAFT, KINDS, build, file_name
 from pytest_orchphase.load.schema import render as render_schema
 from pytest_orchphase.load.validation import _vocabulary
 from pytest_orchphase.report.dashboard import PhaseRow, render
+from tests.cli.schema_subset import as_json, errors
+from tests.helpers import A2_LOG, REPO, files_under
 
 DATA = Path("docs/orchestration-data")
 A4 = DATA / "phase-a4-r08-r09"
@@ -36,10 +36,6 @@ def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(REPO / DATA, tmp_path / DATA)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def files_under(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def fill(path: Path, value: str = "1") -> None:
@@ -282,7 +278,7 @@ def test_schema_catches_typos_and_stage_names_as_tickets() -> None:
     typo = {"tickets": {"R1": {"reveiw": {"result": "PASS"}}}}
     assert ".tickets.R1: unknown key 'reveiw'" in "".join(errors(typo, schema, schema))
     assert errors({"tickets": {"R1": {"review": {"result": "PASS"}}}}, schema, schema) == []
-    stage = {"tickets": {"review": {}}}
+    stage: dict[str, Any] = {"tickets": {"review": {}}}
     assert errors(stage, schema, schema) != []
     declared = {"totals": {"r03_cost": "29.2k"}, "comparison_to_v2_orchestration": {"a1_total": 1}}
     assert errors(declared, schema, schema) == []

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import REPO
 
 from pytest_orchphase.cli import main
 from pytest_orchphase.load.phase import plan_order
+from tests.helpers import REPO
 
 JIRA = REPO / "docs" / "examples" / "jira"
 

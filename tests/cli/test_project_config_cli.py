@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO
-from transcript_builders import ClaudeHome, assistant
 
 from pytest_orchphase.cli import main
+from tests.helpers import REPO, ClaudeHome, assistant
 
 CONFIG = """\
 [tool.pytest.ini_options]

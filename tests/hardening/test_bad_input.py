@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from snapshot import tree
-from support import A1_LOG, REPO
+
+from tests.hardening.snapshot import tree
+from tests.helpers import A1_LOG, REPO
 
 CRITERIA = "criteria/a1.yaml"
 BASELINES = "criteria/baselines.yaml"

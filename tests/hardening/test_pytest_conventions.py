@@ -6,8 +6,9 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from snapshot import tree
-from support import A1_LOG, Edit, fail_a2
+
+from tests.hardening.snapshot import tree
+from tests.helpers import Phase, fail_a2
 
 HEADER = "criterion"
 DECISION = "Proceed to phase"
@@ -38,9 +39,10 @@ def criteria_order(project: pytest.Pytester, phase: str) -> list[str]:
 
 @pytest.mark.parametrize("phase", ["a1", "a2", "a3"])
 def test_two_workers_give_the_serial_outcomes_table_and_decision(
-    project: pytest.Pytester, edit: Edit, phase: str
+    project: pytest.Pytester, phase: str
 ) -> None:
-    fail_a2(edit)  # a2 fails two criteria and a3 its gate: failures travel through xdist too
+    # a2 fails two criteria and a3 its gate: failures travel through xdist too
+    fail_a2(project.path)
     serial = project.runpytest_subprocess("--phase", phase, "-p", "no:randomly")
     parallel = project.runpytest_subprocess("--phase", phase, "-n", "2", "-p", "no:randomly")
     assert parallel.ret == serial.ret
@@ -53,9 +55,11 @@ def test_two_workers_give_the_serial_outcomes_table_and_decision(
     assert [row.split()[0] for row in rows] == [name.split("[")[0] for name in names]
 
 
-def test_last_failed_reruns_only_the_failed_criteria(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: 19200")  # R06: 42,000
-    edit(A1_LOG, "      fix_loops: 1\n", "      fix_loops: 2\n")  # R06's quality
+def test_last_failed_reruns_only_the_failed_criteria(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.stage("R06", "implementation")["actual_tokens"] = 19200  # R06: 42,000
+    a1.stage("R06", "implementation")["fix_loops"] = 2  # R06's quality
+    a1.write(project.path)
     first = project.runpytest("--phase", "a1")
     first.assert_outcomes(passed=4, failed=2)
     again = project.runpytest("--phase", "a1", "--lf", "-v")
@@ -70,9 +74,9 @@ def test_last_failed_reruns_only_the_failed_criteria(project: pytest.Pytester, e
 )
 @pytest.mark.parametrize("seed", ["1", "2", "3"])
 def test_random_order_gives_the_same_outcomes_table_and_decision(
-    project: pytest.Pytester, edit: Edit, seed: str
+    project: pytest.Pytester, seed: str
 ) -> None:
-    fail_a2(edit)
+    fail_a2(project.path)
     plain = project.runpytest("--phase", "a3", "-p", "no:randomly")
     shuffled = project.runpytest("--phase", "a3", "-p", "randomly", f"--randomly-seed={seed}")
     assert outcomes(shuffled) == outcomes(plain)
@@ -80,9 +84,10 @@ def test_random_order_gives_the_same_outcomes_table_and_decision(
 
 
 def test_collect_only_writes_nothing(project: pytest.Pytester) -> None:
-    meta = project.path / "docs/orchestration-data/phase-a1-r03-r06/metadata.yaml"
-    meta.write_text(meta.read_text() + "sessions: [{path: s.jsonl}]\n")
-    (meta.parent / "s.jsonl").write_text("not a transcript\n")  # read, it would fail the items
+    a1 = Phase.example("a1")
+    a1.metadata["sessions"] = [{"path": "s.jsonl"}]
+    data = a1.write(project.path)
+    (data / "s.jsonl").write_text("not a transcript\n")  # read, it would fail the items
     before = tree(project.path)
     for args in (["--co"], ["--co", "-q"], ["--co", "-n", "2"]):
         result = project.runpytest_subprocess("--phase", "a1", "-p", "no:randomly", *args)

@@ -13,11 +13,11 @@ from typing import IO, Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from transcript_builders import assistant, usage, write_jsonl
 
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.usage.scan import scan_files, scan_paths
 from pytest_orchphase.usage.sources.claude_code import TOKEN_FIELDS, Scan
+from tests.helpers import assistant, usage, write_jsonl
 
 PROPERTY = settings(
     deadline=None, max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture]

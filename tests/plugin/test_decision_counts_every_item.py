@@ -5,7 +5,8 @@ named failure everywhere, never a missing row."""
 from __future__ import annotations
 
 import pytest
-from support import Edit, fail_a2, read_report
+
+from tests.helpers import Phase, fail_a2, read_report
 
 FAILING_CHECK = """
 def test_review_is_under_a_tenth(orchphase_phase):
@@ -38,7 +39,7 @@ def pytest_orchphase_register_metrics(registry):
                       fn=lambda ctx, ticket, params: float("nan"))
 """
 
-SHARE_CRITERION = "\n  - id: review-share\n    metric: review_share\n    max: 20%\n"
+SHARE_CRITERION = {"id": "review-share", "metric": "review_share", "max": "20%"}
 
 
 def test_a_failing_python_check_makes_the_decision_no(project: pytest.Pytester) -> None:
@@ -77,12 +78,12 @@ def test_passing_python_checks_keep_the_decision_yes(project: pytest.Pytester) -
     result.stdout.fnmatch_lines(["Proceed to phase a2: YES"])
 
 
-def test_a_gate_says_it_covers_the_yaml_criteria_only(project: pytest.Pytester, edit: Edit) -> None:
+def test_a_gate_says_it_covers_the_yaml_criteria_only(project: pytest.Pytester) -> None:
     project.runpytest("--phase", "a2", "-k", "gate", "--orchphase-json", "r.json")
     (gate,) = read_report(project.path)["gates"]
     assert gate["covers"] == "YAML criteria only; its Python checks count in its own run"
     assert gate["source"].endswith("(YAML criteria only; its Python checks count in its own run)")
-    fail_a2(edit)
+    fail_a2(project.path)
     result = project.runpytest("--phase", "a3", "-k", "gate")
     result.stdout.fnmatch_lines(["*(its YAML criteria, evaluated from a2's own data;*"])
 
@@ -103,8 +104,9 @@ def test_an_undecided_run_exits_non_zero(
 
 
 def test_a_run_stopped_early_by_x_is_undecided_and_fails(project: pytest.Pytester) -> None:
-    crit = project.path / "criteria" / "a1.yaml"
-    crit.write_text(crit.read_text().replace("    below: 40k\n", "    below: 30k\n"))
+    a1 = Phase.example("a1")
+    a1.criterion("token-efficiency")["below"] = "30k"
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "-x")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["Proceed to phase a2: NO — failing: token-efficiency[[]R06[]]"])
@@ -114,8 +116,7 @@ def test_a_metric_that_raises_is_a_named_failure_in_every_output(
     project: pytest.Pytester,
 ) -> None:
     project.makeconftest(RAISING_METRIC)
-    crit = project.path / "criteria" / "a2.yaml"
-    crit.write_text(crit.read_text() + SHARE_CRITERION)
+    Phase.example("a2").add(SHARE_CRITERION).write(project.path)
     result = project.runpytest(
         "--phase", "a2", "--orchphase-json", "r.json", "--orchphase-md", "r.md"
     )
@@ -138,8 +139,7 @@ def test_a_metric_that_raises_is_a_named_failure_in_every_output(
 
 def test_a_gate_over_a_raising_metric_fails_and_keeps_its_row(project: pytest.Pytester) -> None:
     project.makeconftest(RAISING_METRIC)
-    crit = project.path / "criteria" / "a2.yaml"
-    crit.write_text(crit.read_text() + SHARE_CRITERION)
+    Phase.example("a2").add(SHARE_CRITERION).write(project.path)
     result = project.runpytest("--phase", "a3", "--orchphase-json", "r.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*phase-gate[[]a2[]]*phase a2 failed: review-share*"])
@@ -151,8 +151,7 @@ def test_a_metric_returning_nan_fails_instead_of_comparing_as_no_limit(
     project: pytest.Pytester,
 ) -> None:
     project.makeconftest(NAN_METRIC)
-    crit = project.path / "criteria" / "a2.yaml"
-    crit.write_text(crit.read_text() + SHARE_CRITERION)
+    Phase.example("a2").add(SHARE_CRITERION).write(project.path)
     result = project.runpytest("--phase", "a2", "-k", "review")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(

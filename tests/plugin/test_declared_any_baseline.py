@@ -4,32 +4,33 @@ declared figure that cannot be checked is said, never passed over."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from support import A1_LOG, Edit
 
-BASELINES = "criteria/baselines.yaml"
-
-
-def own_baseline(edit: Edit) -> None:
-    """The team calls its reference "old_process" (no baseline named v2)."""
-    edit(BASELINES, "  v2:\n", "  old_process:\n")
-    edit("criteria/a1.yaml", "    baseline: v2\n", "    baseline: old_process\n")
+from tests.helpers import A1_LOG, BASELINES, Phase, example_baselines, insert, rename, write_yaml
 
 
-def declare_savings(edit: Edit, value: str) -> None:
-    edit(
-        A1_LOG,
-        "  per_ticket_average: 38500",
-        f"  savings_vs_baseline: {value}\n  per_ticket_average: 38500",
-    )
+def own_baseline(root: Path, a1: Phase, baseline: str = "old_process") -> None:
+    """The team calls its reference "old_process" (no baseline named v2); a1's savings criterion
+    is against ``baseline``."""
+    baselines = example_baselines()
+    rename(baselines["baselines"], "v2", "old_process")
+    write_yaml(root / BASELINES, baselines)
+    a1.criterion("savings-vs-v2")["baseline"] = baseline
+
+
+def declare_savings(a1: Phase, value: str) -> None:
+    insert(a1.log["totals"], "per_ticket_average", "savings_vs_baseline", value)
 
 
 def test_a_false_saving_against_the_teams_own_baseline_is_reported(
-    project: pytest.Pytester, edit: Edit
+    project: pytest.Pytester,
 ) -> None:
-    own_baseline(edit)
-    declare_savings(edit, "99%")
+    a1 = Phase.example("a1")
+    own_baseline(project.path, a1)
+    declare_savings(a1, "99%")
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "--orchphase-json", "r.json")
     result.stdout.fnmatch_lines(
         [
@@ -46,21 +47,25 @@ def test_a_false_saving_against_the_teams_own_baseline_is_reported(
 
 
 def test_a_true_saving_against_the_teams_own_baseline_is_quiet(
-    project: pytest.Pytester, edit: Edit
+    project: pytest.Pytester,
 ) -> None:
-    own_baseline(edit)
-    declare_savings(edit, "68%")
-    edit(A1_LOG, "  savings_vs_v2: 68%\n", "")
-    edit(A1_LOG, "  v2_baseline: 242000\n", "")
+    a1 = Phase.example("a1")
+    own_baseline(project.path, a1)
+    declare_savings(a1, "68%")
+    del a1.log["batching_analysis"]["savings_vs_v2"]
+    del a1.log["batching_analysis"]["v2_baseline"]
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(passed=6)
     assert "savings_vs_baseline" not in result.stdout.str()
 
 
 def test_v2_figures_without_a_v2_baseline_are_said_not_checked(
-    project: pytest.Pytester, edit: Edit
+    project: pytest.Pytester,
 ) -> None:
-    own_baseline(edit)
+    a1 = Phase.example("a1")
+    own_baseline(project.path, a1)
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "--orchphase-md", "r.md")
     result.stdout.fnmatch_lines(
         [
@@ -75,14 +80,17 @@ def test_v2_figures_without_a_v2_baseline_are_said_not_checked(
 
 
 def test_an_unsettled_baseline_is_said_and_totals_baseline_settles_it(
-    project: pytest.Pytester, edit: Edit
+    project: pytest.Pytester,
 ) -> None:
     # two baselines to compare with, none named v2 and no savings criterion: unsettled
-    edit(BASELINES, "  v2:\n", "  old_process:\n")
-    edit("criteria/a1.yaml", "    baseline: v2\n", "    baseline: single_agent\n")
-    edit("criteria/a1.yaml", "    metric: savings\n", "    metric: delta\n")
-    edit("criteria/a1.yaml", "    min: 60%\n", "    max: 100k\n")
-    declare_savings(edit, "99%")
+    a1 = Phase.example("a1")
+    own_baseline(project.path, a1, "single_agent")
+    savings = a1.criterion("savings-vs-v2")
+    savings["metric"] = "delta"
+    del savings["min"]
+    savings["max"] = "100k"
+    declare_savings(a1, "99%")
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     result.stdout.fnmatch_lines(
         [
@@ -90,11 +98,8 @@ def test_an_unsettled_baseline_is_said_and_totals_baseline_settles_it(
             "against is not settled; name it with totals.baseline*"
         ]
     )
-    edit(
-        A1_LOG,
-        "  savings_vs_baseline: 99%\n",
-        "  savings_vs_baseline: 99%\n  baseline: old_process\n",
-    )
+    insert(a1.log["totals"], "per_ticket_average", "baseline", "old_process")
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     result.stdout.fnmatch_lines(
         ["*totals.savings_vs_baseline declares 99%, computed 68.18% = (old_process × tickets*"]

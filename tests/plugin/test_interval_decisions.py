@@ -9,7 +9,8 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from support import write_rate_phase
+
+from tests.helpers import YamlData, rate_phase
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def bare(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
 def test_below_the_boundary_is_an_inconclusive_failing_item(
     bare: pytest.Pytester, successes: int, n: int, more: int, then: str
 ) -> None:
-    write_rate_phase(bare.path, successes, n)
+    rate_phase(successes, n).write(bare.path)
     result = bare.runpytest("--phase", "p1", "--junitxml", "junit.xml")
     result.assert_outcomes(failed=1)
     assert result.ret == 1
@@ -52,7 +53,7 @@ def test_below_the_boundary_is_an_inconclusive_failing_item(
 def test_at_the_boundary_the_item_passes_and_the_model_is_adopted(
     bare: pytest.Pytester, successes: int, n: int
 ) -> None:
-    write_rate_phase(bare.path, successes, n)
+    rate_phase(successes, n).write(bare.path)
     result = bare.runpytest("--phase", "p1")
     result.assert_outcomes(passed=1)
     assert result.ret == 0
@@ -66,7 +67,7 @@ def test_at_the_boundary_the_item_passes_and_the_model_is_adopted(
 
 
 def test_an_interval_wholly_below_fails_and_the_answer_is_no(bare: pytest.Pytester) -> None:
-    write_rate_phase(bare.path, 1, 6)  # 17 %, interval 3.0–56.4 %: upper bound below 70 %
+    rate_phase(1, 6).write(bare.path)  # 17 %, interval 3.0–56.4 %: upper bound below 70 %
     result = bare.runpytest("--phase", "p1")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -81,7 +82,7 @@ def test_an_interval_wholly_below_fails_and_the_answer_is_no(bare: pytest.Pytest
 def test_rule_point_keeps_the_plans_literal_rule_and_still_shows_the_interval(
     bare: pytest.Pytester,
 ) -> None:
-    write_rate_phase(bare.path, 8, 8, criterion="    rule: point\n", decisions="    rule: point\n")
+    rate_phase(8, 8, criterion={"rule": "point"}, decisions={"rule": "point"}).write(bare.path)
     result = bare.runpytest("--phase", "p1", "--orchphase-json", "r.json")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
@@ -100,8 +101,8 @@ def test_rule_point_keeps_the_plans_literal_rule_and_still_shows_the_interval(
 def test_the_confidence_level_is_configurable(bare: pytest.Pytester) -> None:
     # at 90 % (z = 1.645) 6 of 6 already clears 70 %: lower bound 6 / (6 + z²) = 0.689 — no;
     # 7 of 7: 7 / (7 + 2.706) = 0.721 — yes
-    write_rate_phase(
-        bare.path, 7, 7, criterion="    confidence: 90%\n", decisions="    confidence: 90%\n"
+    rate_phase(7, 7, criterion={"confidence": "90%"}, decisions={"confidence": "90%"}).write(
+        bare.path
     )
     result = bare.runpytest("--phase", "p1")
     result.assert_outcomes(passed=1)
@@ -113,10 +114,10 @@ def test_the_confidence_level_is_configurable(bare: pytest.Pytester) -> None:
 def test_a_repeated_ticket_counts_once_in_the_adoption_decision(bare: pytest.Pytester) -> None:
     # p1: 9 of 9 on Haiku; p2 reruns the same nine tickets: 18 runs are still nine tickets,
     # and p2's run (the latest) of T01 failing makes it 8 of 9: INCONCLUSIVE, not 17 of 18
-    write_rate_phase(bare.path, 9, 9)
-    write_rate_phase(bare.path, 9, 9, phase="p2", requires="[p1]")
-    log = bare.path / "docs/orchestration-data/phase-p2/execution-log.yaml"
-    log.write_text(log.read_text().replace("fix_loops: 0", "fix_loops: 3", 1))
+    rate_phase(9, 9).write(bare.path)
+    p2 = rate_phase(9, 9, phase="p2", requires=["p1"])
+    p2.ticket("T01")["fix_loops"] = 3
+    p2.write(bare.path)
     result = bare.runpytest("--phase", "p2", "-k", "not gate")
     result.stdout.fnmatch_lines(
         [
@@ -129,20 +130,18 @@ def test_a_repeated_ticket_counts_once_in_the_adoption_decision(bare: pytest.Pyt
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("    rule: interval\n    equals: 70%\n", "never equals one value"),
-        ("    rule: sometimes\n", "rule"),
-        ("    confidence: 100%\n", "confidence is a level from 50 % to under 100 %"),
+        ({"rule": "interval", "equals": "70%"}, "never equals one value"),
+        ({"rule": "sometimes"}, "rule"),
+        ({"confidence": "100%"}, "confidence is a level from 50 % to under 100 %"),
     ],
 )
 def test_a_bad_rule_is_a_collection_error_at_its_line(
-    bare: pytest.Pytester, extra: str, message: str
+    bare: pytest.Pytester, extra: YamlData, message: str
 ) -> None:
-    write_rate_phase(bare.path, 9, 9, criterion="")
-    path = bare.path / "criteria/p1.yaml"
-    text = path.read_text()
+    p1 = rate_phase(9, 9, criterion=extra)
     if "equals" in extra:
-        text = text.replace("    min: 70%\n", "")
-    path.write_text(text + extra)
+        del p1.criterion("rate")["min"]
+    p1.write(bare.path)
     result = bare.runpytest("--phase", "p1")
     assert result.ret == 2
     result.stdout.fnmatch_lines([f"*criteria/p1.yaml:*{message}*"])
@@ -150,11 +149,11 @@ def test_a_bad_rule_is_a_collection_error_at_its_line(
 
 
 def test_rule_on_a_metric_without_an_interval_is_an_error(bare: pytest.Pytester) -> None:
-    write_rate_phase(bare.path, 9, 9)
-    path = bare.path / "criteria/p1.yaml"
-    path.write_text(
-        path.read_text() + "  - id: loops\n    metric: fix_loops\n    max: 1\n    rule: point\n"
+    p1 = rate_phase(9, 9)
+    p1.criteria["criteria"].append(
+        {"id": "loops", "metric": "fix_loops", "max": 1, "rule": "point"}
     )
+    p1.write(bare.path)
     result = bare.runpytest("--phase", "p1")
     assert result.ret == 2
     result.stdout.fnmatch_lines(

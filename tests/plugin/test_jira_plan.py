@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import REPO, edit_in
 
 from pytest_orchphase.settings import KEYS
+from tests.helpers import REPO, edit_in
 
 JIRA = REPO / "docs" / "examples" / "jira"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import A2_LOG, Edit
-from transcript_builders import REAL_TRANSCRIPTS, ClaudeHome, assistant, usage
+
+from tests.helpers import REAL_TRANSCRIPTS, ClaudeHome, Phase, assistant, fail_a2, usage
 
 
 def test_the_ticket_table_in_terminal_markdown_and_json(project: pytest.Pytester) -> None:
@@ -49,12 +49,8 @@ def test_the_ticket_table_in_terminal_markdown_and_json(project: pytest.Pytester
     assert rows[2]["versus"] is None and rows[2]["delta_tokens"] is None
 
 
-def test_a_failing_ticket_names_its_items(project: pytest.Pytester, edit: Edit) -> None:
-    edit(
-        A2_LOG,
-        "      fix_loops: 1\n      errors_encountered:",
-        "      fix_loops: 3\n      errors_encountered:",
-    )
+def test_a_failing_ticket_names_its_items(project: pytest.Pytester) -> None:
+    fail_a2(project.path)
     result = project.runpytest("--phase", "a2", "-p", "no:randomly")
     result.stdout.fnmatch_lines(["R03*haiku*FAIL (haiku-validation[[]R03[]])*recorded*"])
 
@@ -77,27 +73,16 @@ def test_the_logs_notes_are_in_the_report(project: pytest.Pytester) -> None:
     assert notes["errors_encountered"][0]["required_upgrade"] == "haiku_retry"
 
 
-PHASE = """\
-phase: c1
-data: phase-c1
-criteria:
-  - id: cost
-    metric: tokens
-    measure: usd
-    max: 5
-"""
-
-
 def _compaction_phase(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".yaml", **{"criteria/c1": PHASE})
-    data = pytester.path / "docs" / "orchestration-data" / "phase-c1"
-    data.mkdir(parents=True)
-    (data / "metadata.yaml").write_text("phase: C1\ntickets: [R01]\n")
-    (data / "execution-log.yaml").write_text(
-        "shared_planning: {model: opus, estimated_tokens: 1000}\n"
-        "tickets:\n  R01:\n    implementation: {model: opus, estimated_tokens: 500, fix_loops: 0}\n"
+    c1 = Phase.of(
+        "c1",
+        [{"id": "cost", "metric": "tokens", "measure": "usd", "max": 5}],
+        {"R01": {"implementation": {"model": "opus", "estimated_tokens": 500, "fix_loops": 0}}},
+        planning={"model": "opus", "estimated_tokens": 1000},
+        metadata={"phase": "C1", "tickets": ["R01"]},
     )
-    home = ClaudeHome(data / "transcripts")
+    c1.write(pytester.path)
+    home = c1.transcripts(pytester.path)
     home.session([assistant("msg_p", "req_p", u=usage(inp=10, out=500, cw=20000))])
     home.subagent(
         "acompact-1", [assistant("msg_c", "req_c", agent_id="acompact-1", u=usage(cw=60000))]

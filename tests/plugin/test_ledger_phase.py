@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import read_report
-from test_measured_phase import write_phase
-from test_session_attribution import LEAD, WORKER_1, WORKER_2, lead_session, phase, worker_sessions
-from transcript_builders import CWD, PROJECT
 
 from pytest_orchphase.cli import main
+from tests.helpers import CWD, PROJECT, read_report, read_yaml, write_yaml
+from tests.plugin.test_measured_phase import write_phase
+from tests.plugin.test_session_attribution import (
+    LEAD,
+    WORKER_1,
+    WORKER_2,
+    lead_session,
+    phase,
+    worker_sessions,
+)
 
 DATA = Path("docs") / "orchestration-data" / "phase-m1"
 
@@ -160,8 +166,8 @@ def test_sessions_named_by_id_are_read_from_the_ledger_where_claude_code_is_abse
 ) -> None:
     """metadata.yaml unchanged: the lead and a worker named by id (the worker with its ticket)
     are measured on a machine without their transcripts from the committed ledger."""
-    named = f"  - {{session: {LEAD}, lead: true}}\n  - {{session: {WORKER_1}, ticket: R06}}\n"
-    home = phase(pytester, "sessions:\n" + named)
+    named = [{"session": LEAD, "lead": True}, {"session": WORKER_1, "ticket": "R06"}]
+    home = phase(pytester, sessions=named)
     lead_session(home)
     worker_sessions(home, "Implement R09: the export button", "Review the R09 export button")
     claude = pytester.path / "claude"
@@ -183,7 +189,7 @@ def test_sessions_named_by_id_are_read_from_the_ledger_where_claude_code_is_abse
 def test_a_session_in_neither_claude_code_nor_the_ledger_is_an_error(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    home = phase(pytester, f"sessions:\n  - {{session: {LEAD}, lead: true}}\n")
+    home = phase(pytester, sessions=[{"session": LEAD, "lead": True}])
     lead_session(home)
     claude = pytester.path / "claude"
     shutil.move(home.root, claude)
@@ -191,7 +197,9 @@ def test_a_session_in_neither_claude_code_nor_the_ledger_is_an_error(
     monkeypatch.chdir(pytester.path)
     assert _collect(pytester) == 0
     meta = pytester.path / DATA / "metadata.yaml"
-    meta.write_text(meta.read_text() + f"  - {{session: {WORKER_2}}}\n")
+    metadata = read_yaml(meta)
+    metadata["sessions"].append({"session": WORKER_2})
+    write_yaml(meta, metadata)
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(pytester.path / "nowhere"))
     result = pytester.runpytest("--phase", "m1")
     result.assert_outcomes(failed=4)  # every item: the phase's files have an error

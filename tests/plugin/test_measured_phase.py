@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from transcript_builders import (
+
+from tests.helpers import (
     HAIKU,
-    ClaudeHome,
+    Phase,
+    YamlData,
     agent_progress,
     agent_result,
     assistant,
@@ -15,53 +17,49 @@ from transcript_builders import (
 )
 
 SONNET = "claude-sonnet-4-5-20250929"
-CRITERIA = """\
-phase: m1
-data: phase-m1
-criteria:
-  - id: output-per-ticket
-    for_each: ticket
-    metric: tokens
-    measure: output
-    max: 1000
-  - id: cost
-    metric: tokens
-    measure: usd
-    max: 0.20
-  - id: review-cost
-    for_each: ticket
-    where: {tickets: [R06]}
-    metric: stage_tokens
-    stage: review
-    measure: usd
-    max: 0.02
-"""
-LOG = """\
-shared_planning:
-  model: opus
-  estimated_tokens: 15000
-tickets:
-  R03:
-    implementation:
-      model: haiku
-      estimated_tokens: 12000
-      fix_loops: 0
-  R06:
-    review:
-      tier: T2
-      estimated_tokens: 5000
-      result: PASS
-MONITORING
-"""
 
 
-def write_phase(pytester: pytest.Pytester, *, reviewer: str = SONNET, monitoring: str = "") -> None:
-    pytester.makefile(".yaml", **{"criteria/m1": CRITERIA})
-    data = pytester.path / "docs" / "orchestration-data" / "phase-m1"
-    data.mkdir(parents=True)
-    (data / "metadata.yaml").write_text("phase: M1\ntickets: [R03, R06]\n")
-    (data / "execution-log.yaml").write_text(LOG.replace("MONITORING", monitoring))
-    home = ClaudeHome(data / "transcripts")
+def m1(*, monitoring: YamlData | None = None) -> Phase:
+    """Phase m1 as its log records it: planning on Opus, R03 implemented on Haiku, R06 reviewed
+    (and monitored, by the agents ``monitoring`` names); output, cost and review-cost caps."""
+    r06: YamlData = {"review": {"tier": "T2", "estimated_tokens": 5000, "result": "PASS"}}
+    if monitoring is not None:
+        r06["monitoring"] = {"agents": monitoring}
+    r03 = {"implementation": {"model": "haiku", "estimated_tokens": 12000, "fix_loops": 0}}
+    criteria: list[YamlData] = [
+        {
+            "id": "output-per-ticket",
+            "for_each": "ticket",
+            "metric": "tokens",
+            "measure": "output",
+            "max": 1000,
+        },
+        {"id": "cost", "metric": "tokens", "measure": "usd", "max": 0.20},
+        {
+            "id": "review-cost",
+            "for_each": "ticket",
+            "where": {"tickets": ["R06"]},
+            "metric": "stage_tokens",
+            "stage": "review",
+            "measure": "usd",
+            "max": 0.02,
+        },
+    ]
+    return Phase.of(
+        "m1",
+        criteria,
+        {"R03": r03, "R06": r06},
+        planning={"model": "opus", "estimated_tokens": 15000},
+        metadata={"phase": "M1", "tickets": ["R03", "R06"]},
+    )
+
+
+def write_phase(
+    pytester: pytest.Pytester, *, reviewer: str = SONNET, monitoring: YamlData | None = None
+) -> None:
+    phase = m1(monitoring=monitoring)
+    phase.write(pytester.path)
+    home = phase.transcripts(pytester.path)
 
     impl_1 = assistant(
         "msg_a1_1", "req_a1_1", model=HAIKU, agent_id="a1", u=usage(inp=5, out=3, cw=8000, cr=2000)
@@ -154,7 +152,7 @@ def test_measured_usage_drives_token_and_usd_criteria(pytester: pytest.Pytester)
 def test_explicit_agent_mapping_wins_and_leaves_nothing_unattributed(
     pytester: pytest.Pytester,
 ) -> None:
-    write_phase(pytester, monitoring="    monitoring:\n      agents: {agent_ids: [a3]}")
+    write_phase(pytester, monitoring={"agent_ids": ["a3"]})
     result = pytester.runpytest("--phase", "m1")
     result.stdout.fnmatch_lines(["R06 monitoring**1,052**"])
     assert "unattributed:" not in result.stdout.str()
@@ -182,10 +180,10 @@ def test_unknown_model_makes_a_cost_criterion_fail_never_pass_on_zero(
 
 
 def test_estimates_have_no_usd_so_a_cost_criterion_fails_clearly(project: pytest.Pytester) -> None:
-    (project.path / "criteria" / "a1.yaml").write_text(
-        "phase: a1\ndata: phase-a1-r03-r06\ncriteria:\n"
-        "  - id: cost\n    metric: tokens\n    measure: usd\n    max: 5\n"
-    )
+    a1 = Phase.example("a1")
+    cost = {"id": "cost", "metric": "tokens", "measure": "usd", "max": 5}
+    a1.criteria = {"phase": "a1", "data": "phase-a1-r03-r06", "criteria": [cost]}
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -389,24 +387,18 @@ def test_older_logs_inline_sidechains_are_attributed_to_their_ticket(
     """Claude Code 1.0.x: sub-agent lines inline in the session, tied to their Task by prompt."""
     import json
 
-    from transcript_builders import user
+    from tests.helpers import user
 
     def chained(line: dict[str, object], uuid: str, parent: str | None) -> dict[str, object]:
         line = {**line, "isSidechain": True, "uuid": uuid, "parentUuid": parent}
         line.pop("agentId", None)
         return line
 
-    pytester.makefile(
-        ".yaml",
-        **{
-            "criteria/m1": "phase: m1\ndata: phase-m1\ncriteria:\n"
-            "  - {id: t, for_each: ticket, metric: tokens, measure: input, max: 50}\n"
-        },
-    )
-    data = pytester.path / "docs" / "orchestration-data" / "phase-m1"
-    data.mkdir(parents=True)
-    (data / "metadata.yaml").write_text("phase: M1\ntickets: [R03, R06]\n")
-    (data / "execution-log.yaml").write_text(LOG.replace("MONITORING", ""))
+    phase = m1()
+    phase.criteria["criteria"] = [
+        {"id": "t", "for_each": "ticket", "metric": "tokens", "measure": "input", "max": 50}
+    ]
+    phase.write(pytester.path)
     spawns = [
         spawn_block("toolu_a", description="R03: rename the helper", prompt="Rename it"),
         spawn_block("toolu_b", description="Review R06 lifecycle fix", prompt="Review it"),
@@ -416,7 +408,7 @@ def test_older_logs_inline_sidechains_are_attributed_to_their_ticket(
         lines.append(chained(user(prompt), f"root-{tool}", None))
         call = assistant(f"msg_{tool}", f"req_{tool}", model=SONNET, u=usage(inp=inp, out=5))
         lines.append(chained(call, f"call-{tool}", f"root-{tool}"))
-    ClaudeHome(data / "transcripts").session(lines)
+    phase.transcripts(pytester.path).session(lines)
     result = pytester.runpytest("--phase", "m1", "--orchphase-json", "r.json")
     report = json.loads((pytester.path / "r.json").read_text())
     tickets = report["usage"]["tickets"]
@@ -450,9 +442,7 @@ def test_a_backtracking_description_pattern_does_not_hang_the_run(
 ) -> None:
     """`^(\\w+\\s?)*$` against a Task description ending in '!' never finishes in re. In a child
     process with a timeout only so that a hang fails this test instead of holding the suite."""
-    write_phase(
-        pytester, monitoring="    monitoring:\n      agents: {description_pattern: '^(\\w+\\s?)*$'}"
-    )
+    write_phase(pytester, monitoring={"description_pattern": r"^(\w+\s?)*$"})
     session = next(
         (pytester.path / "docs/orchestration-data/phase-m1/transcripts").rglob("*.jsonl")
     )
@@ -523,7 +513,9 @@ def test_strategy_usd_includes_the_planning_share_as_its_tokens_do(
     assert accounts.planning is not None and accounts.planning.usd
     share = accounts.planning.usd / 2  # two tickets in m1's batch
     # m1's tickets have no complexity: a ticket's own cost is estimated from all of them
-    costs = [accounts.ticket(t).usd for t in ("R03", "R06")]
+    tickets = [accounts.ticket(t) for t in ("R03", "R06")]
+    assert None not in tickets
+    costs = [t.usd for t in tickets if t is not None]
     assert None not in costs
     own = sum(c for c in costs if c is not None) / 2
     assert strategy["batching"]["planning_usd_per_ticket"] == pytest.approx(share)

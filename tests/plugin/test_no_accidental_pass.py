@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from support import A1_LOG, A2_LOG, Edit
-from transcript_builders import ClaudeHome, agent_result, assistant, spawn_block, usage
+
+from tests.helpers import (
+    BASELINES,
+    ClaudeHome,
+    Phase,
+    agent_result,
+    assistant,
+    example_baselines,
+    insert,
+    spawn_block,
+    usage,
+    write_yaml,
+)
 
 
-def test_a_failed_review_fails_quality_and_the_model_success_rate(
-    project: pytest.Pytester, edit: Edit
-) -> None:
-    edit(
-        A2_LOG,
-        "      actual_tokens: 5100\n      result: PASS",
-        "      actual_tokens: 5100\n      result: FAIL",
-    )
+def test_a_failed_review_fails_quality_and_the_model_success_rate(project: pytest.Pytester) -> None:
+    a2 = Phase.example("a2")
+    a2.stage("R03", "review")["result"] = "FAIL"
+    a2.write(project.path)
     result = project.runpytest("--phase", "a2")
     result.stdout.fnmatch_lines(
         ["quality[[]R03[]]: all of 3 conditions must hold; review_passed false != equals true*"]
@@ -25,9 +34,12 @@ def test_a_failed_review_fails_quality_and_the_model_success_rate(
 
 
 def test_a_stage_that_ran_without_figures_makes_the_ticket_unknown(
-    project: pytest.Pytester, edit: Edit
+    project: pytest.Pytester,
 ) -> None:
-    edit(A1_LOG, "      estimated_tokens: 12000\n      actual_tokens: 13400\n", "")
+    a1 = Phase.example("a1")
+    del a1.stage("R06", "implementation")["estimated_tokens"]
+    del a1.stage("R06", "implementation")["actual_tokens"]
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "-k", "token-efficiency")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
@@ -38,12 +50,13 @@ def test_a_stage_that_ran_without_figures_makes_the_ticket_unknown(
     )
 
 
-def test_wall_time_needs_every_ticket_stamped(project: pytest.Pytester, edit: Edit) -> None:
-    text = (project.path / A1_LOG).read_text()
-    r06 = text.index("  R06:")
-    head, tail = text[:r06], text[r06:]
-    tail = "\n".join(line for line in tail.splitlines() if "_time:" not in line) + "\n"
-    (project.path / A1_LOG).write_text(head + tail)
+def test_wall_time_needs_every_ticket_stamped(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    for stage in a1.ticket("R06").values():
+        if isinstance(stage, dict):
+            stage.pop("start_time", None)
+            stage.pop("end_time", None)
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "-k", "time")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -54,24 +67,21 @@ def test_wall_time_needs_every_ticket_stamped(project: pytest.Pytester, edit: Ed
     )
 
 
-R06_FINAL = (
-    '      start_time: "2026-02-07T10:25:00Z"\n      end_time: "2026-02-07T10:27:00Z"\n'
-    "      estimated_tokens: 8000\n      actual_tokens: 6300\n"
-)
-
-
 @pytest.mark.parametrize(
-    "kept",
-    ["", '      start_time: "2026-02-07T10:25:00Z"\n'],
+    "dropped",
+    [("start_time", "end_time"), ("end_time",)],
     ids=["no stamps", "start only"],
 )
 def test_a_stage_that_ran_without_its_stamps_makes_wall_time_unknown(
-    project: pytest.Pytester, edit: Edit, kept: str
+    project: pytest.Pytester, dropped: tuple[str, ...]
 ) -> None:
     # R06's finalization (10:25-10:27) is the phase's last work: without its end stamp the
     # phase would measure 24.5 (or 25) minutes and pass a 26-minute cap it did not meet.
-    edit("criteria/a1.yaml", "    below: 30\n", "    below: 26\n")
-    edit(A1_LOG, R06_FINAL, kept + "      estimated_tokens: 8000\n      actual_tokens: 6300\n")
+    a1 = Phase.example("a1")
+    a1.criterion("time")["below"] = 26
+    for stamp in dropped:
+        del a1.stage("R06", "finalization")[stamp]
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "-k", "time")
     result.assert_outcomes(failed=1)
     assert result.ret == 1
@@ -84,21 +94,21 @@ def test_a_stage_that_ran_without_its_stamps_makes_wall_time_unknown(
     )
 
 
-def test_a_skipped_stage_needs_no_stamps(project: pytest.Pytester, edit: Edit) -> None:
-    edit(
-        A1_LOG,
-        R06_FINAL,
-        "      status: skipped\n      estimated_tokens: 8000\n      actual_tokens: 6300\n",
-    )
+def test_a_skipped_stage_needs_no_stamps(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    final = a1.stage("R06", "finalization")
+    del final["start_time"], final["end_time"]
+    insert(final, "estimated_tokens", "status", "skipped")
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "-k", "time")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["time*wall_time_minutes*24.5 min*below*30.0 min*PASS"])
 
 
-def test_a_zero_baseline_is_an_error_at_its_line_not_a_crash(
-    project: pytest.Pytester, edit: Edit
-) -> None:
-    edit("criteria/baselines.yaml", "tokens_per_ticket: 121000", "tokens_per_ticket: 0")
+def test_a_zero_baseline_is_an_error_at_its_line_not_a_crash(project: pytest.Pytester) -> None:
+    baselines = example_baselines()
+    baselines["baselines"]["v2"]["tokens_per_ticket"] = 0
+    write_yaml(project.path / BASELINES, baselines)
     result = project.runpytest("--phase", "a1")
     assert result.ret == 2
     result.stdout.fnmatch_lines(
@@ -107,8 +117,10 @@ def test_a_zero_baseline_is_an_error_at_its_line_not_a_crash(
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
-def test_a_fraction_for_a_percentage_is_refused(project: pytest.Pytester, edit: Edit) -> None:
-    edit("criteria/a1.yaml", "    min: 60%", "    min: 0.6")
+def test_a_fraction_for_a_percentage_is_refused(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.criterion("savings-vs-v2")["min"] = 0.6
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     assert result.ret == 2
     result.stdout.fnmatch_lines(
@@ -119,25 +131,23 @@ def test_a_fraction_for_a_percentage_is_refused(project: pytest.Pytester, edit: 
     )
 
 
-def test_a_stretch_that_cannot_be_evaluated_never_fails_the_item(
-    project: pytest.Pytester, edit: Edit
-) -> None:
+def stretch_to_a1(root: Path, measure: str) -> None:
+    """a2's token-efficiency stretches to a1's average ``measure`` tokens per ticket."""
+    a2 = Phase.example("a2")
+    reference = {"phase": "a1", "metric": "ticket_tokens_average", "measure": measure}
+    a2.criterion("token-efficiency")["stretch"] = reference
+    a2.write(root)
+
+
+def test_a_stretch_that_cannot_be_evaluated_never_fails_the_item(project: pytest.Pytester) -> None:
     (project.path / "docs/orchestration-data/phase-a1-r03-r06/metadata.yaml").unlink()
-    edit(
-        "criteria/a2.yaml",
-        "    stretch: 30k",
-        "    stretch: {phase: a1, metric: ticket_tokens_average, measure: total}",
-    )
+    stretch_to_a1(project.path, "total")
     result = project.runpytest("--phase", "a2", "-k", "token-efficiency", "--orchphase-no-gate")
     result.assert_outcomes(passed=3)
 
 
-def test_a_reference_in_another_measure_is_refused(project: pytest.Pytester, edit: Edit) -> None:
-    edit(
-        "criteria/a2.yaml",
-        "    stretch: 30k",
-        "    stretch: {phase: a1, metric: ticket_tokens_average, measure: output}",
-    )
+def test_a_reference_in_another_measure_is_refused(project: pytest.Pytester) -> None:
+    stretch_to_a1(project.path, "output")
     result = project.runpytest("--phase", "a2")
     assert result.ret == 2
     result.stdout.fnmatch_lines(
@@ -148,10 +158,10 @@ def test_a_reference_in_another_measure_is_refused(project: pytest.Pytester, edi
     )
 
 
-def test_filter_naming_a_ticket_the_phase_lacks_is_an_error(
-    project: pytest.Pytester, edit: Edit
-) -> None:
-    edit("criteria/a2.yaml", "where: {execution_model: haiku}", "where: {tickets: [R03, R99]}")
+def test_filter_naming_a_ticket_the_phase_lacks_is_an_error(project: pytest.Pytester) -> None:
+    a2 = Phase.example("a2")
+    a2.criterion("haiku-validation")["where"] = {"tickets": ["R03", "R99"]}
+    a2.write(project.path)
     result = project.runpytest("--phase", "a2")
     assert result.ret == 2
     result.stdout.fnmatch_lines(
@@ -159,8 +169,10 @@ def test_filter_naming_a_ticket_the_phase_lacks_is_an_error(
     )
 
 
-def test_broken_data_still_names_the_next_phase(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: ${X}")
+def test_broken_data_still_names_the_next_phase(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.stage("R06", "implementation")["actual_tokens"] = "${X}"
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     result.stdout.fnmatch_lines(["Proceed to phase a2: NO — the phase's files have errors"])
 
@@ -247,9 +259,11 @@ def test_an_agent_attributed_twice_is_an_error(pytester: pytest.Pytester) -> Non
     [("25min", "failed"), ("1h", "passed"), ("0h25m", "failed")],
 )
 def test_a_duration_limit_as_people_write_it(
-    project: pytest.Pytester, edit: Edit, limit: str, outcome: str
+    project: pytest.Pytester, limit: str, outcome: str
 ) -> None:
-    edit("criteria/a1.yaml", "    below: 30\n", f"    below: {limit}\n")
+    a1 = Phase.example("a1")
+    a1.criterion("time")["below"] = limit
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "-k", "time")
     result.assert_outcomes(**{outcome: 1})
     result.stdout.fnmatch_lines(["time*wall_time_minutes*27.0 min*below*"])

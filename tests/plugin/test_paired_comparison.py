@@ -6,27 +6,27 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import A3_LOG, Edit, write_rate_phase
 
-CHEAPER = """
-  - id: cheaper-than-a2
-    metric: paired_savings
-    versus: a2
-    measure: total
-    above: 0
-"""
+from tests.helpers import Phase, YamlData, rate_phase
+
+
+def cheaper(name: str = "cheaper-than-a2", **rule: str) -> YamlData:
+    """A criterion: a3 is cheaper than a2 on the tickets both ran."""
+    return {
+        "id": name,
+        "metric": "paired_savings",
+        "versus": "a2",
+        **rule,
+        "measure": "total",
+        "above": 0,
+    }
 
 
 def test_three_tickets_cheaper_in_the_mean_pass_on_the_point_rule_only(
     project: pytest.Pytester,
 ) -> None:
-    criteria = project.path / "criteria/a3.yaml"
-    criteria.write_text(
-        criteria.read_text()
-        + CHEAPER
-        + CHEAPER.replace("a2\n    measure", "a2\n    rule: point\n    measure").replace(
-            "cheaper-than-a2", "cheaper-in-the-mean"
-        )
+    Phase.example("a3").add(cheaper(), cheaper("cheaper-in-the-mean", rule="point")).write(
+        project.path
     )
     result = project.runpytest("--phase", "a3", "--orchphase-json", "r.json")
     result.assert_outcomes(passed=7, failed=1)
@@ -47,11 +47,11 @@ def test_three_tickets_cheaper_in_the_mean_pass_on_the_point_rule_only(
     assert leaf["actual"] == pytest.approx(5800)
 
 
-def test_a_dearer_phase_fails_on_the_interval(project: pytest.Pytester, edit: Edit) -> None:
-    for old, new in (("22400", "32400"), ("29900", "39900"), ("31200", "41200")):
-        edit(A3_LOG, f"actual_tokens: {old}", f"actual_tokens: {new}")
-    criteria = project.path / "criteria/a3.yaml"
-    criteria.write_text(criteria.read_text() + CHEAPER)
+def test_a_dearer_phase_fails_on_the_interval(project: pytest.Pytester) -> None:
+    a3 = Phase.example("a3")
+    for ticket in ("R03", "R06", "R07"):
+        a3.ticket(ticket)["actual_tokens"] += 10000
+    a3.add(cheaper()).write(project.path)
     result = project.runpytest("--phase", "a3", "-k", "cheaper")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -71,8 +71,9 @@ def test_five_tickets_all_cheaper_are_not_enough_for_the_sign_test(
     bare_pair: pytest.Pytester,
 ) -> None:
     # one-sided p = 1/32 = 0.031 > 0.025: the interval alone would have said YES
-    log = bare_pair.path / "docs/orchestration-data/phase-p2/execution-log.yaml"
-    log.write_text(log.read_text().replace("actual_tokens: 15000", "actual_tokens: 20000", 1))
+    p2 = pair()
+    p2.ticket("T01")["actual_tokens"] = 20000
+    p2.write(bare_pair.path)
     result = bare_pair.runpytest("--phase", "p2", "-k", "cheaper")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*1 more ticket(s) on the limit's side would pass it*"])
@@ -83,42 +84,38 @@ def bare_pair(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyt
     """p1 and p2 ran the same six tickets; p2 spent 15,000 tokens on each where p1 spent 20,000
     (give or take)."""
     monkeypatch.delenv("ORCHPHASE_PHASE", raising=False)
-    write_rate_phase(pytester.path, 6, 6, tokens=[20000, 21000, 19000, 22000, 20500, 18000])
-    write_rate_phase(pytester.path, 6, 6, phase="p2", requires="[p1]", tokens=[15000] * 6)
-    criteria = pytester.path / "criteria/p2.yaml"
-    criteria.write_text(
-        criteria.read_text() + "  - id: cheaper\n    metric: paired_savings\n    versus: p1\n"
-        "    measure: total\n    above: 0\n"
-    )
+    rate_phase(6, 6, tokens=[20000, 21000, 19000, 22000, 20500, 18000]).write(pytester.path)
+    pair().write(pytester.path)
     return pytester
+
+
+def pair() -> Phase:
+    """The p2 of `bare_pair`, with its criterion ``cheaper`` than p1."""
+    p2 = rate_phase(6, 6, phase="p2", requires=["p1"], tokens=[15000] * 6)
+    cheaper = {"id": "cheaper", "metric": "paired_savings", "versus": "p1", "measure": "total"}
+    return p2.add({**cheaper, "above": 0})
 
 
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
-        ("    versus: a9\n", "unknown phase 'a9'"),
-        ("", "metric 'paired_savings' needs `versus:`"),
+        ({"versus": "a9"}, "unknown phase 'a9'"),
+        ({}, "metric 'paired_savings' needs `versus:`"),
     ],
 )
 def test_a_bad_comparison_is_a_collection_error(
-    project: pytest.Pytester, lines: str, message: str
+    project: pytest.Pytester, lines: YamlData, message: str
 ) -> None:
-    criteria = project.path / "criteria/a3.yaml"
-    criteria.write_text(
-        criteria.read_text()
-        + "  - id: cmp\n    metric: paired_savings\n    measure: total\n    above: 0\n"
-        + lines
-    )
+    cmp = {"id": "cmp", "metric": "paired_savings", "measure": "total", "above": 0}
+    Phase.example("a3").add({**cmp, **lines}).write(project.path)
     result = project.runpytest("--phase", "a3")
     assert result.ret == 2
     result.stdout.fnmatch_lines([f"*criteria/a3.yaml:*{message}*"])
 
 
 def test_versus_on_another_metric_is_an_error(project: pytest.Pytester) -> None:
-    criteria = project.path / "criteria/a3.yaml"
-    criteria.write_text(
-        criteria.read_text() + "  - id: t\n    metric: tickets\n    versus: a2\n    min: 1\n"
-    )
+    t = {"id": "t", "metric": "tickets", "versus": "a2", "min": 1}
+    Phase.example("a3").add(t).write(project.path)
     result = project.runpytest("--phase", "a3")
     assert result.ret == 2
     result.stdout.fnmatch_lines(["*criteria/a3.yaml:*metric 'tickets' takes no `versus`*"])

@@ -6,7 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from support import A1_LOG, A2_LOG, Edit, fail_a2
+
+from tests.helpers import A1_LOG, Edit, Phase, fail_a2, rename
 
 A1_ITEMS = [
     "criteria/a1.yaml::token-efficiency[R03]",
@@ -43,11 +44,11 @@ def test_each_phase_of_the_example_data_passes(project: pytest.Pytester) -> None
         result.stdout.fnmatch_lines([f"Proceed to phase {upcoming}: YES"])
 
 
-def test_failure_reads_as_one_line_naming_file_and_field(
-    project: pytest.Pytester, edit: Edit
-) -> None:
-    edit("criteria/a1.yaml", "    below: 40k\n    stretch: 35k", "    max: 40k\n    stretch: 35k")
-    edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: 19200")
+def test_failure_reads_as_one_line_naming_file_and_field(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    rename(a1.criterion("token-efficiency"), "below", "max")
+    a1.stage("R06", "implementation")["actual_tokens"] = 19200
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(passed=5, failed=1)
     assert result.ret == 1
@@ -62,8 +63,10 @@ def test_failure_reads_as_one_line_naming_file_and_field(
     assert "pytest_orchphase" not in result.stdout.str()
 
 
-def test_item_location_is_the_criterion_line(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: 19200")
+def test_item_location_is_the_criterion_line(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.stage("R06", "implementation")["actual_tokens"] = 19200
+    a1.write(project.path)
     xml = project.path / "junit.xml"
     project.runpytest("--phase", "a1", f"--junitxml={xml}", "-o", "junit_family=xunit1")
     case = next(
@@ -85,8 +88,10 @@ def test_stretch_missed_passes_and_met_is_reported(project: pytest.Pytester) -> 
     assert result.ret == 0
 
 
-def test_all_fails_when_one_condition_fails(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "      fix_loops: 1\n", "      fix_loops: 2\n")
+def test_all_fails_when_one_condition_fails(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.stage("R06", "implementation")["fix_loops"] = 2
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(passed=5, failed=1)
     result.stdout.fnmatch_lines(
@@ -99,14 +104,14 @@ def test_all_fails_when_one_condition_fails(project: pytest.Pytester, edit: Edit
     )
 
 
-def test_any_passes_when_one_branch_holds_and_fails_when_none(
-    project: pytest.Pytester, edit: Edit
-) -> None:
+def test_any_passes_when_one_branch_holds_and_fails_when_none(project: pytest.Pytester) -> None:
     # Example data: A2 costs more per ticket than A1, yet quality is maintained: the OR passes.
     ok = project.runpytest("--phase", "a2", "-k", "comparison")
     ok.assert_outcomes(passed=1)
     ok.stdout.fnmatch_lines(["comparison-to-a1*33,633.3 | same*below | min*32,700 | same*PASS"])
-    edit(A2_LOG, "        edge_case_handling: same", "        edge_case_handling: worse")
+    a2 = Phase.example("a2")
+    a2.stage("R03", "implementation")["quality_vs_sonnet"]["edge_case_handling"] = "worse"
+    a2.write(project.path)
     bad = project.runpytest("--phase", "a2", "-k", "comparison")
     bad.assert_outcomes(failed=1)
     bad.stdout.fnmatch_lines(
@@ -126,28 +131,30 @@ def test_per_ticket_filter_makes_items_only_for_matching_tickets(project: pytest
     assert result.ret == 0
 
 
-def test_filter_matching_no_ticket_fails_instead_of_passing(
-    project: pytest.Pytester, edit: Edit
-) -> None:
-    edit("criteria/a2.yaml", "where: {execution_model: haiku}", "where: {execution_model: opus}")
+def test_filter_matching_no_ticket_fails_instead_of_passing(project: pytest.Pytester) -> None:
+    a2 = Phase.example("a2")
+    a2.criterion("haiku-validation")["where"] = {"execution_model": "opus"}
+    a2.write(project.path)
     result = project.runpytest("--phase", "a2", "-k", "haiku-validation")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no ticket matches where: {'execution_model': 'opus'}*"])
 
 
-def test_cross_phase_reference_follows_the_other_phases_data(
-    project: pytest.Pytester, edit: Edit
-) -> None:
+def test_cross_phase_reference_follows_the_other_phases_data(project: pytest.Pytester) -> None:
     # Raise A1's per-ticket average above A2's: the cost branch of the OR now holds on its own.
-    edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: 19400")
-    edit(A2_LOG, "        edge_case_handling: same", "        edge_case_handling: worse")
+    a1 = Phase.example("a1")
+    a1.stage("R06", "implementation")["actual_tokens"] = 19400
+    a1.write(project.path)
+    a2 = Phase.example("a2")
+    a2.stage("R03", "implementation")["quality_vs_sonnet"]["edge_case_handling"] = "worse"
+    a2.write(project.path)
     result = project.runpytest("--phase", "a2", "-k", "comparison", "-p", "no:warnings")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["comparison-to-a1*33,633.3 | worse*35,700 | same*PASS"])
 
 
-def test_gate_blocks_a3_when_a2_fails_on_its_data(project: pytest.Pytester, edit: Edit) -> None:
-    fail_a2(edit)
+def test_gate_blocks_a3_when_a2_fails_on_its_data(project: pytest.Pytester) -> None:
+    fail_a2(project.path)
     result = project.runpytest("--phase", "a3")
     result.assert_outcomes(passed=5, failed=1)
     assert result.ret == 1
@@ -160,8 +167,10 @@ def test_gate_blocks_a3_when_a2_fails_on_its_data(project: pytest.Pytester, edit
     )
 
 
-def test_gate_is_recursive(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "      fix_loops: 1\n", "      fix_loops: 2\n")
+def test_gate_is_recursive(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.stage("R06", "implementation")["fix_loops"] = 2
+    a1.write(project.path)
     result = project.runpytest("--phase", "a3", "-k", "gate")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -169,8 +178,8 @@ def test_gate_is_recursive(project: pytest.Pytester, edit: Edit) -> None:
     )
 
 
-def test_no_gate_passes_with_a_recorded_warning(project: pytest.Pytester, edit: Edit) -> None:
-    fail_a2(edit)
+def test_no_gate_passes_with_a_recorded_warning(project: pytest.Pytester) -> None:
+    fail_a2(project.path)
     result = project.runpytest("--phase", "a3", "--orchphase-no-gate")
     result.assert_outcomes(passed=6, warnings=1)
     assert result.ret == 0
@@ -183,8 +192,10 @@ def test_no_gate_passes_with_a_recorded_warning(project: pytest.Pytester, edit: 
     )
 
 
-def test_declared_total_mismatch_is_warned_and_listed(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "  total_tokens: 77000 ", "  total_tokens: 79000 ")
+def test_declared_total_mismatch_is_warned_and_listed(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.log["totals"]["total_tokens"] = 79000
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     result.assert_outcomes(passed=6, warnings=1)
     result.stdout.fnmatch_lines(
@@ -198,8 +209,10 @@ def test_declared_total_mismatch_is_warned_and_listed(project: pytest.Pytester, 
     )
 
 
-def test_unfilled_placeholder_is_a_collection_error(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: ${ACTUAL}")
+def test_unfilled_placeholder_is_a_collection_error(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.stage("R06", "implementation")["actual_tokens"] = "${ACTUAL}"
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     assert result.ret == pytest.ExitCode.INTERRUPTED  # collection error stops the run
     result.stdout.fnmatch_lines(
@@ -225,8 +238,10 @@ def test_yaml_syntax_error_names_file_line_and_column(project: pytest.Pytester, 
     )
 
 
-def test_unknown_key_is_an_error_with_did_you_mean(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "    review:\n      tier: T1", "    reveiw:\n      tier: T1")
+def test_unknown_key_is_an_error_with_did_you_mean(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    rename(a1.ticket("R03"), "review", "reveiw")
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     assert result.ret == 2
     result.stdout.fnmatch_lines(
@@ -234,10 +249,10 @@ def test_unknown_key_is_an_error_with_did_you_mean(project: pytest.Pytester, edi
     )
 
 
-def test_unknown_metric_in_criteria_is_an_error_at_its_line(
-    project: pytest.Pytester, edit: Edit
-) -> None:
-    edit("criteria/a1.yaml", "    metric: wall_time_minutes", "    metric: wall_time_minuts")
+def test_unknown_metric_in_criteria_is_an_error_at_its_line(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.criterion("time")["metric"] = "wall_time_minuts"
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1")
     assert result.ret == 2
     result.stdout.fnmatch_lines(
@@ -254,8 +269,10 @@ def test_unknown_phase_is_a_usage_error_listing_known_phases(project: pytest.Pyt
     result.stderr.fnmatch_lines(["*unknown phase 'a9'; known phases: a1, a2, a3*"])
 
 
-def test_requires_cycle_is_a_usage_error(project: pytest.Pytester, edit: Edit) -> None:
-    edit("criteria/a1.yaml", "requires: []", "requires: [a3]")
+def test_requires_cycle_is_a_usage_error(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.criteria["requires"] = ["a3"]
+    a1.write(project.path)
     result = project.runpytest("--phase", "a2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*phases require each other in a cycle: a2 -> a1 -> a3 -> a2*"])
@@ -354,7 +371,7 @@ def line_of(project: pytest.Pytester, relpath: str, start: str) -> int:
 
 
 def test_the_readmes_sample_output_is_what_a_run_prints(project: pytest.Pytester) -> None:
-    from support import REPO
+    from tests.helpers import REPO
 
     readme = (REPO / "README.md").read_text()
     start = readme.index("```text\ncriteria/a1.yaml") + len("```text\n")
@@ -377,6 +394,7 @@ def test_tb_line_prints_one_line_per_failure(
     """`--tb=line` printed the failure's whole text, then its first 50 characters."""
     if workers:
         pytest.importorskip("xdist")
+    # a text edit: the failure names the criterion's line in the shipped file (12)
     edit("criteria/a1.yaml", "    below: 40k\n", "    below: 30k\n")
     result = project.runpytest("--phase", "a1", "--tb=line", *workers)
     result.assert_outcomes(passed=5, failed=1)
@@ -391,16 +409,12 @@ def test_tb_line_prints_one_line_per_failure(
     ]
 
 
-def test_an_item_that_cannot_be_evaluated_still_shows_its_limit(
-    project: pytest.Pytester, edit: Edit
-) -> None:
+def test_an_item_that_cannot_be_evaluated_still_shows_its_limit(project: pytest.Pytester) -> None:
     """Output tokens of an estimate are unknown: the item fails, showing the limit it was held
     to, not `limit n/a`."""
-    edit(
-        "criteria/a1.yaml",
-        "    measure: total\n    below: 40k",
-        "    measure: output\n    below: 40k",
-    )
+    a1 = Phase.example("a1")
+    a1.criterion("token-efficiency")["measure"] = "output"
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "--orchphase-json", "r.json")
     result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines(

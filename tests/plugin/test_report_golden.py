@@ -26,18 +26,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import A1_LOG, A2_LOG, Edit, edit_in, fail_a2
-from transcript_builders import (
+
+from pytest_orchphase import __version__
+from tests.helpers import (
+    A1_LOG,
+    A2_LOG,
     HAIKU,
     ClaudeHome,
+    Edit,
     agent_progress,
     agent_result,
     assistant,
+    edit_in,
     spawn_block,
     usage,
 )
-
-from pytest_orchphase import __version__
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REGENERATE = os.environ.get("ORCHPHASE_REGENERATE_GOLDEN") == "1"
@@ -52,7 +55,12 @@ def _nothing(project: pytest.Pytester, edit: Edit) -> None:
 
 
 def _a2_fails_and_declares_a_wrong_total(project: pytest.Pytester, edit: Edit) -> None:
-    fail_a2(edit)
+    # text edits, as fail_a2 makes in data: the golden reports hold the shipped files' lines
+    edit(
+        A2_LOG,
+        "      fix_loops: 1\n      errors_encountered:",
+        "      fix_loops: 3\n      errors_encountered:",
+    )
     edit(A2_LOG, "  total: 115400\n", "  total: 116000\n")
 
 

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from support import A1_LOG, Edit, fail_a2
 
 from pytest_orchphase.files import STEP_SUMMARY_LIMIT, append_step_summary, atomic_write
+from tests.helpers import Phase, fail_a2
 
 MD_SECTIONS = [
     "# Phase a2 analysis: *",
@@ -163,8 +163,8 @@ def test_atomic_write_leaves_the_old_file_whole_when_it_fails(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temp file left
 
 
-def test_failing_phase_report_says_no_with_reasons(project: pytest.Pytester, edit: Edit) -> None:
-    fail_a2(edit)
+def test_failing_phase_report_says_no_with_reasons(project: pytest.Pytester) -> None:
+    fail_a2(project.path)
     run_a2(project).assert_outcomes(passed=8, failed=2)
     report = json.loads((project.path / "out/report.json").read_text())
     assert report["decisions"]["proceed"]["answer"] == "NO"
@@ -175,8 +175,10 @@ def test_failing_phase_report_says_no_with_reasons(project: pytest.Pytester, edi
     assert failed == ["haiku-validation[R03]", "haiku-success-rate"]
 
 
-def test_broken_data_still_writes_a_report_saying_why(project: pytest.Pytester, edit: Edit) -> None:
-    edit(A1_LOG, "      actual_tokens: 13400", "      actual_tokens: ${ACTUAL}")
+def test_broken_data_still_writes_a_report_saying_why(project: pytest.Pytester) -> None:
+    a1 = Phase.example("a1")
+    a1.stage("R06", "implementation")["actual_tokens"] = "${ACTUAL}"
+    a1.write(project.path)
     result = project.runpytest("--phase", "a1", "--orchphase-json", "r.json")
     assert result.ret == 2
     report = json.loads((project.path / "r.json").read_text())
@@ -212,10 +214,8 @@ def test_hook_registers_a_metric_that_criteria_can_name(project: pytest.Pytester
             registry.register("review_share", scope="phase", unit="percent",
                               formula="review tokens / tokens × 100", fn=review_share)
     """)
-    crit = project.path / "criteria" / "a2.yaml"
-    crit.write_text(
-        crit.read_text() + "\n  - id: review-share\n    metric: review_share\n    max: 20%\n"
-    )
+    review_share = {"id": "review-share", "metric": "review_share", "max": "20%"}
+    Phase.example("a2").add(review_share).write(project.path)
     result = project.runpytest("--phase", "a2", "-k", "review-share")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["review-share: review_share 23.5% > max 20.0% — *"])

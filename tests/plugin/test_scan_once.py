@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from transcript_builders import (
+
+from tests.helpers import (
     ClaudeHome,
     agent_result,
     assistant,

@@ -5,48 +5,45 @@ ticket whose work may be unattributed is unknown, never counted from its estimat
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from support import read_report
-from transcript_builders import ClaudeHome, agent_result, assistant, spawn_block, usage, user
+
+from tests.helpers import (
+    ClaudeHome,
+    Phase,
+    agent_result,
+    assistant,
+    read_report,
+    spawn_block,
+    usage,
+    user,
+)
 
 LEAD = "11111111-0000-0000-0000-000000000001"
 WORKER_1 = "22222222-0000-0000-0000-000000000002"
 WORKER_2 = "33333333-0000-0000-0000-000000000003"
 
-CRITERIA = """\
-phase: m1
-data: phase-m1
-criteria:
-  - id: cap
-    for_each: ticket
-    metric: tokens
-    measure: total
-    max: 100k
-  - id: phase-cap
-    metric: tokens
-    measure: total
-    max: 500k
-"""
-LOG = """\
-shared_planning: {estimated_tokens: 5000}
-tickets:
-  R03:
-    implementation: {estimated_tokens: 12000}
-  R06:
-    implementation: {estimated_tokens: 12000}
-  R09:
-    implementation: {estimated_tokens: 20000}
-"""
 
-
-def phase(pytester: pytest.Pytester, metadata_extra: str = "") -> ClaudeHome:
-    pytester.makefile(".yaml", **{"criteria/m1": CRITERIA})
-    data = pytester.path / "docs" / "orchestration-data" / "phase-m1"
-    data.mkdir(parents=True)
-    (data / "metadata.yaml").write_text("phase: M1\ntickets: [R03, R06, R09]\n" + metadata_extra)
-    (data / "execution-log.yaml").write_text(LOG)
-    return ClaudeHome(data / "transcripts")
+def phase(pytester: pytest.Pytester, **metadata: Any) -> ClaudeHome:
+    """Phase m1: R03, R06 and R09 capped at 100k tokens each, estimated at 12k, 12k and 20k; the
+    metadata's other keys ``metadata``. Its transcripts/ folder, to put sessions in."""
+    total = {"metric": "tokens", "measure": "total"}
+    m1 = Phase.of(
+        "m1",
+        [
+            {"id": "cap", "for_each": "ticket", **total, "max": "100k"},
+            {"id": "phase-cap", **total, "max": "500k"},
+        ],
+        {
+            ticket: {"implementation": {"estimated_tokens": tokens}}
+            for ticket, tokens in (("R03", 12000), ("R06", 12000), ("R09", 20000))
+        },
+        planning={"estimated_tokens": 5000},
+        metadata={"phase": "M1", "tickets": ["R03", "R06", "R09"], **metadata},
+    )
+    m1.write(pytester.path)
+    return m1.transcripts(pytester.path)
 
 
 def lead_session(home: ClaudeHome, *, spawns: bool = True) -> None:
@@ -175,11 +172,8 @@ def test_without_a_lead_shared_planning_is_unknown(pytester: pytest.Pytester) ->
 
 
 def test_the_lead_named_in_metadata_is_shared_planning(pytester: pytest.Pytester) -> None:
-    home = phase(
-        pytester,
-        f"sessions:\n  - {{path: transcripts/projects/-home-USER-projects-demo/{LEAD}.jsonl, "
-        "lead: true}\n",
-    )
+    path = f"transcripts/projects/-home-USER-projects-demo/{LEAD}.jsonl"
+    home = phase(pytester, sessions=[{"path": path, "lead": True}])
     lead_session(home, spawns=False)
     worker_sessions(home, "Implement R09: the export button", "Review R09")
     result = pytester.runpytest("--phase", "m1", "--orchphase-json", "r.json")
@@ -213,7 +207,7 @@ def test_an_estimated_ticket_in_a_measured_phase_is_marked_everywhere(
 
 
 def test_lead_true_on_a_ticket_session_is_refused(pytester: pytest.Pytester) -> None:
-    home = phase(pytester, f"sessions:\n  - {{session: {LEAD}, lead: true, ticket: R03}}\n")
+    home = phase(pytester, sessions=[{"session": LEAD, "lead": True, "ticket": "R03"}])
     lead_session(home)
     result = pytester.runpytest("--phase", "m1")
     assert result.ret == 2

@@ -1,11 +1,12 @@
-"""Fixtures of the transcript tests; the line builders are in transcript_builders.py."""
+"""Fixtures of the transcript tests; the line builders are in tests/helpers.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from transcript_builders import ClaudeHome
+
+from tests.helpers import ClaudeHome
 
 
 @pytest.fixture

@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from transcript_builders import (
+
+from pytest_orchphase.cli import main
+from pytest_orchphase.usage.pricing import PriceTable
+from pytest_orchphase.usage.scan import scan_paths
+from tests.helpers import (
     HAIKU,
     REAL_TRANSCRIPTS,
     SESSION,
@@ -21,10 +25,6 @@ from transcript_builders import (
     usage,
     write_jsonl,
 )
-
-from pytest_orchphase.cli import main
-from pytest_orchphase.usage.pricing import PriceTable
-from pytest_orchphase.usage.scan import scan_paths
 
 
 def test_headless_json_result_gives_per_model_usage(tmp_path: Path) -> None:
@@ -348,7 +348,7 @@ OPUS_USAGE = {
 
 def _two_models(**overrides: object) -> dict[str, object]:
     run = result_object(**overrides)
-    run["modelUsage"] = {**run["modelUsage"], "claude-opus-4-6": OPUS_USAGE}  # type: ignore[dict-item]
+    run["modelUsage"] = {**run["modelUsage"], "claude-opus-4-6": OPUS_USAGE}
     return run
 
 
@@ -492,7 +492,7 @@ def test_a_closed_pipe_ends_quietly(home: ClaudeHome, tmp_path: Path, command: l
     import shutil
     import subprocess
 
-    from support import REPO
+    from tests.helpers import REPO
 
     _demo(home)
     shutil.copytree(REPO / "criteria", tmp_path / "criteria")

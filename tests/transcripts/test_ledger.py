@@ -7,7 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
-from transcript_builders import (
+
+from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.usage.aggregate import price_calls, total
+from pytest_orchphase.usage.attribution import _ticket_named
+from pytest_orchphase.usage.pricing import PriceTable
+from pytest_orchphase.usage.records import Scan, TicketsNamed
+from pytest_orchphase.usage.scan import scan_files, scan_paths
+from pytest_orchphase.usage.sources import registry
+from pytest_orchphase.usage.sources.ledger.collect import Collected, merge, new_blocks, render
+from tests.helpers import (
     HAIKU,
     REAL_TRANSCRIPTS,
     SESSION,
@@ -21,15 +30,6 @@ from transcript_builders import (
     user,
     write_jsonl,
 )
-
-from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.usage.aggregate import price_calls, total
-from pytest_orchphase.usage.attribution import _ticket_named
-from pytest_orchphase.usage.pricing import PriceTable
-from pytest_orchphase.usage.records import Scan, TicketsNamed
-from pytest_orchphase.usage.scan import scan_files, scan_paths
-from pytest_orchphase.usage.sources import registry
-from pytest_orchphase.usage.sources.ledger.collect import Collected, merge, new_blocks, render
 
 TICKETS = ["R03", "R06"]
 SECRETS = (

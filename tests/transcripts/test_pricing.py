@@ -304,9 +304,10 @@ def test_unpublished_long_context_rate_makes_the_cost_a_lower_bound(
     assert bool(reason) is flagged
     if flagged:
         assert "long-context rate" in reason and "lower bound" in reason
+    uncached = table.cost(call(model, input_tokens=10))
+    assert uncached is not None
     assert table.cost(c) == pytest.approx(
-        table.cost(call(model, input_tokens=10))
-        + (prompt - 10) * table.models[model].rates.cache_read / M
+        uncached + (prompt - 10) * table.models[model].rates.cache_read / M
     )
 
 

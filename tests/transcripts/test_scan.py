@@ -8,20 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from transcript_builders import (
-    SESSION,
-    ClaudeHome,
-    Line,
-    agent_progress,
-    agent_result,
-    assistant,
-    result_object,
-    snapshot,
-    spawn_block,
-    usage,
-    user,
-    write_jsonl,
-)
 
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.usage import scan as scan_module
@@ -35,6 +21,21 @@ from pytest_orchphase.usage.sources.claude_code import (
 from pytest_orchphase.usage.sources.claude_code import reader as reader_module
 from pytest_orchphase.usage.sources.claude_code.layout import expand_paths
 from pytest_orchphase.usage.sources.claude_code.lines import INLINE_SIDECHAIN
+from pytest_orchphase.usage.sources.claude_code.lines import _loads as real_loads
+from tests.helpers import (
+    SESSION,
+    ClaudeHome,
+    Line,
+    agent_progress,
+    agent_result,
+    assistant,
+    result_object,
+    snapshot,
+    spawn_block,
+    usage,
+    user,
+    write_jsonl,
+)
 
 SONNET = "claude-sonnet-4-5-20250929"
 
@@ -301,11 +302,15 @@ def test_a_scan_without_prompts_parses_no_line_for_them_and_counts_the_same(
     """`orchphase extract` needs no first prompt: a main file with none would otherwise have
     every user line (its tool outputs) parsed looking for one."""
     tool_output = {**user("x"), "message": {"role": "user", "content": [{"type": "tool_result"}]}}
-    lines = [tool_output, user("R07: fix the parser"), assistant("msg_A", "req_A"), "{cut"]
-    files = expand_paths([home.session(lines)])
+    lines: list[Line] = [tool_output, user("R07: fix the parser"), assistant("msg_A", "req_A")]
+    files = expand_paths([home.session([*lines, "{cut"])])
     parsed: list[bytes] = []
-    real = reader_module._loads
-    monkeypatch.setattr(reader_module, "_loads", lambda b: parsed.append(b) or real(b))
+
+    def spy(raw: bytes) -> Any:
+        parsed.append(raw)
+        return real_loads(raw)
+
+    monkeypatch.setattr(reader_module, "_loads", spy)
     without = scan_files(files, prompts=False)
     assert len(parsed) == 1 and b'"usage"' in parsed[0]  # the call's line alone
     with_prompts = scan_files(files)

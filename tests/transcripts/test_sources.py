@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from transcript_builders import ClaudeHome, assistant, result_object, usage, write_jsonl
 
 from pytest_orchphase.usage.scan import scan_paths
 from pytest_orchphase.usage.sources import registry
+from tests.helpers import ClaudeHome, assistant, result_object, usage, write_jsonl
 
 INIT = {"type": "system", "subtype": "init", "session_id": "s-1", "claude_code_version": "2.1.207"}
 

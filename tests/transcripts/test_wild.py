@@ -19,14 +19,16 @@ Where orchphase and ccusage differ, orchphase is right and the test says why:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import pytest
-from transcript_builders import REAL_TRANSCRIPTS
 
 from pytest_orchphase.usage.aggregate import by_agent, by_model, price_calls, total
 from pytest_orchphase.usage.pricing import PriceTable
+from pytest_orchphase.usage.records import ApiCall
 from pytest_orchphase.usage.scan import scan_paths
 from pytest_orchphase.usage.sources.claude_code import Scan
+from tests.helpers import REAL_TRANSCRIPTS
 
 WILD = REAL_TRANSCRIPTS / "wild"
 SPOTTER = "marot__spotter/test/fixtures/transcripts"
@@ -171,10 +173,13 @@ def _scan(files: list[str]) -> Scan:
         return scan_paths([WILD / f for f in files])
 
 
-def _figures(calls: list[object]) -> Figures:
-    keys = ("input_tokens", "output_tokens", "cache_creation_input_tokens")
-    keys += ("cache_read_input_tokens",)
-    return tuple(sum(getattr(c, k) for c in calls) for k in keys)  # type: ignore[return-value]
+def _figures(calls: Sequence[ApiCall]) -> Figures:
+    return (
+        sum(c.input_tokens for c in calls),
+        sum(c.output_tokens for c in calls),
+        sum(c.cache_creation_input_tokens for c in calls),
+        sum(c.cache_read_input_tokens for c in calls),
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CCUSAGE))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import REPO, write_rate_phase
 
 from pytest_orchphase.decide.decisions import adoption, break_even
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel
+from tests.helpers import REPO, rate_phase
 
 
 def runner() -> PhaseRunner:
@@ -30,10 +30,10 @@ def test_a_ticket_run_in_several_phases_is_one_cluster_counted_by_its_latest_run
 
 
 def test_the_latest_run_decides_a_tickets_outcome(tmp_path: Path) -> None:
-    write_rate_phase(tmp_path, 9, 9)
-    write_rate_phase(tmp_path, 9, 9, phase="p2", requires="[p1]")
-    log = tmp_path / "docs/orchestration-data/phase-p1/execution-log.yaml"
-    log.write_text(log.read_text().replace("fix_loops: 0", "fix_loops: 3", 1))
+    p1 = rate_phase(9, 9)
+    p1.ticket("T01")["fix_loops"] = 3
+    p1.write(tmp_path)
+    rate_phase(9, 9, phase="p2", requires=["p1"]).write(tmp_path)
     root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
     decided = adoption(root, "p2")  # p1's failed T01 was rerun in p2 and succeeded
     assert decided is not None
@@ -43,7 +43,7 @@ def test_the_latest_run_decides_a_tickets_outcome(tmp_path: Path) -> None:
 
 
 def test_below_the_threshold_is_no_and_the_fallback_is_recommended(tmp_path: Path) -> None:
-    write_rate_phase(tmp_path, 1, 6)
+    rate_phase(1, 6).write(tmp_path)
     rule = AdoptModel(min_success_rate=70, fallback="opus")
     root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
     decided = adoption(root, "p1", rule)
@@ -60,7 +60,7 @@ def test_below_the_threshold_is_no_and_the_fallback_is_recommended(tmp_path: Pat
 def test_the_interval_decides_at_the_documented_boundaries(
     tmp_path: Path, successes: int, n: int, answer: str
 ) -> None:
-    write_rate_phase(tmp_path, successes, n)
+    rate_phase(successes, n).write(tmp_path)
     root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
     decided = adoption(root, "p1")
     assert decided is not None and decided.answer == answer
@@ -69,7 +69,7 @@ def test_the_interval_decides_at_the_documented_boundaries(
 def test_the_point_rule_says_yes_on_the_rate_and_the_threshold_itself_is_enough(
     tmp_path: Path,
 ) -> None:
-    write_rate_phase(tmp_path, 7, 10)
+    rate_phase(7, 10).write(tmp_path)
     root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
     assert adoption(root, "p1", AdoptModel(rule="point")).answer == "YES"  # type: ignore[union-attr]
     assert adoption(root, "p1", AdoptModel()).answer == "INCONCLUSIVE"  # type: ignore[union-attr]
@@ -78,7 +78,7 @@ def test_the_point_rule_says_yes_on_the_rate_and_the_threshold_itself_is_enough(
 
 
 def test_too_few_tickets_is_inconclusive_whatever_the_rate(tmp_path: Path) -> None:
-    write_rate_phase(tmp_path, 0, 2)  # 0 of 2: the interval (0–66 %) is below 70 %, but 2 < 3
+    rate_phase(0, 2).write(tmp_path)  # 0 of 2: the interval (0–66 %) is below 70 %, but 2 < 3
     root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
     decided = adoption(root, "p1", AdoptModel(min_sample_size=3))
     assert decided is not None

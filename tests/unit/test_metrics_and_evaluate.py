@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
@@ -16,6 +14,7 @@ from pytest_orchphase.evaluate.verdict import evaluate
 from pytest_orchphase.load.models import Condition
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Params
 from pytest_orchphase.usage.value import Usage
+from tests.helpers import DATA, REPO, Phase
 
 RUNNER = PhaseRunner(REPO / "criteria", REPO / "docs" / "orchestration-data")
 
@@ -24,7 +23,7 @@ def ctx(phase: str) -> MetricContext:
     return RUNNER.context(phase)
 
 
-def value(phase: str, metric: str, ticket: str | None = None, **params: str) -> Any:
+def value(phase: str, metric: str, ticket: str | None = None, **params: Any) -> Any:
     from pytest_orchphase.metrics.registry import REGISTRY
 
     spec = REGISTRY.get("ticket" if ticket else "phase", metric)
@@ -137,7 +136,11 @@ def test_max_fix_loops_and_max_review_attempts_take_the_worst_ticket() -> None:
 
 
 def test_review_attempts_derived_from_fix_loops_when_not_recorded(tmp_path: Path) -> None:
-    runner = _copy(tmp_path, lambda log: log.replace("      attempts: 2\n", ""))
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / DATA, tmp_path / DATA)
+    a1 = Phase.example("a1")
+    del a1.stage("R06", "review")["attempts"]
+    runner = PhaseRunner(tmp_path / "criteria", a1.write(tmp_path).parent)
     spec = REGISTRY.get("ticket", "review_attempts")
     assert spec is not None
     m = spec.fn(runner.context("a1"), "R06", Params())
@@ -165,14 +168,6 @@ def test_ticket_savings_use_the_planning_share() -> None:
 
 def test_review_passed_reads_the_result() -> None:
     assert value("a1", "review_passed", "R06") is True
-
-
-def _copy(tmp_path: Path, change: Callable[[str], str]) -> PhaseRunner:
-    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
-    shutil.copytree(REPO / "docs" / "orchestration-data", tmp_path / "data")
-    log = tmp_path / "data" / "phase-a1-r03-r06" / "execution-log.yaml"
-    log.write_text(change(log.read_text()))
-    return PhaseRunner(tmp_path / "criteria", tmp_path / "data")
 
 
 # Rates on their interval: a2 ran Haiku on one ticket, R03, which succeeded (1 of 1: 95 % Wilson

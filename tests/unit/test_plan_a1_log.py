@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import FIXTURES, REPO
 
 from pytest_orchphase.errors import InvalidFile, OrchphaseError, display
 from pytest_orchphase.evaluate.declared import declared_mismatches
@@ -18,6 +17,7 @@ from pytest_orchphase.load.models import ExecutionLog
 from pytest_orchphase.load.phase import load_phase
 from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.accounts import hand_accounts
+from tests.helpers import FIXTURES, REPO
 
 LOG = FIXTURES / "plan-a1-execution-log.yaml"
 UNQUOTED = "    - Classify complexity (R03: mechanical, R06: nuanced)"

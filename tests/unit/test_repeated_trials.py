@@ -5,23 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import write_rate_phase
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.metrics.registry import metric_value, ticket_runs
+from tests.helpers import Phase, rate_phase
 
 
 @pytest.fixture
 def twice(tmp_path: Path) -> PhaseRunner:
     """Nine tickets run in p1 (all succeed) and again in p2, where T01 fails."""
-    write_rate_phase(tmp_path, 9, 9)
-    write_rate_phase(tmp_path, 8, 9, phase="p2", requires="[p1]")
-    log = tmp_path / "docs/orchestration-data/phase-p2/execution-log.yaml"
-    text = log.read_text()  # move p2's failure from T09 to T01
-    text = text.replace("fix_loops: 3", "fix_loops: 0").replace("fix_loops: 0", "fix_loops: 3", 1)
-    log.write_text(text)
+    rate_phase(9, 9).write(tmp_path)
+    flaky_p2().write(tmp_path)
     return PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+
+
+def flaky_p2() -> Phase:
+    """p2 of `twice`: the nine tickets again, T01 failing."""
+    p2 = rate_phase(8, 9, phase="p2", requires=["p1"])
+    p2.ticket("T09")["fix_loops"] = 0  # move p2's failure from T09 to T01
+    p2.ticket("T01")["fix_loops"] = 3
+    return p2
 
 
 def test_each_ticket_keeps_its_runs_oldest_first(twice: PhaseRunner) -> None:
@@ -48,12 +52,12 @@ def test_pass_at_k_needs_tickets_run_k_times(twice: PhaseRunner) -> None:
 def test_a_pass_hat_k_criterion_fails_when_one_ticket_is_flaky(
     twice: PhaseRunner, pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
-    criteria = tmp_path / "criteria/p2.yaml"
-    criteria.write_text(
-        criteria.read_text()
-        + "  - id: reliable\n    metric: pass_hat_k\n    k: 2\n    min: 90%\n"
-        + "  - id: solved\n    metric: pass_at_k\n    k: 2\n    model: haiku\n    min: 90%\n"
-    )
+    p2 = flaky_p2()
+    p2.criteria["criteria"] += [
+        {"id": "reliable", "metric": "pass_hat_k", "k": 2, "min": "90%"},
+        {"id": "solved", "metric": "pass_at_k", "k": 2, "model": "haiku", "min": "90%"},
+    ]
+    p2.write(tmp_path)
     pytester.chdir()
     for sub in ("criteria", "docs"):
         (pytester.path / sub).symlink_to(tmp_path / sub)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from support import REPO
-
 from pytest_orchphase.decide.decisions import BreakEven, Proceed, adoption
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.evaluate.verdict import Verdict
@@ -15,6 +13,7 @@ from pytest_orchphase.load.models import AdoptModel, ErrorRecord
 from pytest_orchphase.report import results, shape
 from pytest_orchphase.report.model import adoption_data, break_even_data, proceed_data
 from pytest_orchphase.report.tickets import error_data
+from tests.helpers import REPO
 
 
 def keys_of(typed: type) -> set[str]:

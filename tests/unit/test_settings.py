@@ -8,6 +8,7 @@ import itertools
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pytest.config.findpaths import locate_config
@@ -26,10 +27,11 @@ from pytest_orchphase.settings import (
 def pytest_finds(start: Path) -> tuple[Path | None, Path | None]:
     """pytest's own (rootdir, configuration file) from ``start``. A private API: pytest 8.0's
     ``locate_config`` takes the arguments alone, later ones the invocation folder first."""
+    locate: Any = locate_config  # its signature depends on the pytest installed (mypy too)
     if "invocation_dir" in inspect.signature(locate_config).parameters:
-        found = locate_config(start, [start])
+        found = locate(start, [start])
     else:  # pytest 8.0
-        found = locate_config([start])  # type: ignore[call-arg,arg-type]
+        found = locate([start])
     return found[0], found[1]
 
 

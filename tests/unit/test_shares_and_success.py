@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, edit_in
 
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.evaluate.verdict import Share, _share_measurement, evaluate
 from pytest_orchphase.load.models import Condition
 from pytest_orchphase.metrics.registry import Measurement
+from tests.helpers import REPO, edit_in
 
 JIRA = REPO / "docs" / "examples" / "jira"
 LOG = "orchestration-data/{phase}/execution-log.yaml"
@@ -39,7 +39,7 @@ def change(root: Path, phase: str, old: str, new: str) -> None:
     edit_in(root)(LOG.format(phase=phase), old, new)
 
 
-PLANNING_SHARE = {
+PLANNING_SHARE: dict[str, Any] = {
     "metric": "shared_planning_tokens",
     "measure": "total",
     "of": {"metric": "tokens", "measure": "total"},
@@ -65,7 +65,7 @@ def test_a_share_is_numerator_over_denominator_in_percent_and_shows_both() -> No
 
 def test_a_stage_as_a_share_of_another_stage_per_ticket() -> None:
     # JIRA-102: review 8,000 of implementation 36,000 = 22.2 %
-    share = {
+    share: dict[str, Any] = {
         "metric": "stage_tokens",
         "stage": "review",
         "measure": "total",
@@ -79,7 +79,7 @@ def test_a_stage_as_a_share_of_another_stage_per_ticket() -> None:
 
 def test_a_saving_as_a_share_of_the_unbatched_cost_and_of_a_baseline() -> None:
     # haiku-trial: unbatched 3 x 10,000 + 94,000 = 124,000; batched 104,000; saved 20,000
-    batching = {
+    batching: dict[str, Any] = {
         "metric": "batching_savings",
         "baseline": "separate_planning",
         "measure": "total",
@@ -89,7 +89,7 @@ def test_a_saving_as_a_share_of_the_unbatched_cost_and_of_a_baseline() -> None:
     failed = judge("haiku-trial", **batching, min="17%")
     assert not failed.passed and failed.actual is not None and failed.actual.value == 16.13
     # scale: the old process costs 80k x 4; the batch 121,000: 199,000 saved = 62.2 %
-    versus_old = {
+    versus_old: dict[str, Any] = {
         "metric": "delta",
         "baseline": "old_process",
         "measure": "total",
@@ -104,7 +104,7 @@ def test_a_saving_as_a_share_of_the_unbatched_cost_and_of_a_baseline() -> None:
 
 def test_a_share_of_nothing_or_of_a_loss_fails_never_passes(plan: Path) -> None:
     change(plan, "pilot", "actual_tokens: 30000", "actual_tokens: 0")
-    review = {
+    review: dict[str, Any] = {
         "metric": "stage_tokens",
         "stage": "review",
         "measure": "total",
@@ -146,7 +146,12 @@ def test_a_share_keeps_what_its_bounds_can_prove() -> None:
 
 def test_the_success_threshold_is_the_criterions_own() -> None:
     # haiku-trial: JIRA-103 needed 0 fix loops, JIRA-104 two
-    rate = {"metric": "success_rate", "model": "haiku", "min": "60%", "rule": "point"}
+    rate: dict[str, Any] = {
+        "metric": "success_rate",
+        "model": "haiku",
+        "min": "60%",
+        "rule": "point",
+    }
     default = judge("haiku-trial", **rate)
     assert not default.passed and default.actual is not None and default.actual.value == 50.0
     two = judge("haiku-trial", **rate, max_fix_loops=2)
@@ -157,13 +162,13 @@ def test_the_success_threshold_is_the_criterions_own() -> None:
 
 
 def test_pass_at_k_counts_success_on_the_criterions_threshold() -> None:
-    hat = {"metric": "pass_hat_k", "model": "haiku", "k": 1, "min": "100%"}
+    hat: dict[str, Any] = {"metric": "pass_hat_k", "model": "haiku", "k": 1, "min": "100%"}
     assert not judge("haiku-trial", **hat).passed  # JIRA-104's two loops fail by default
     assert judge("haiku-trial", **hat, max_fix_loops=2).passed
 
 
 def test_review_attempts_compared_by_model_within_the_phase(plan: Path) -> None:
-    worst = {
+    worst: dict[str, Any] = {
         "metric": "max_review_attempts",
         "model": "haiku",
         "max": {"metric": "max_review_attempts", "model": "sonnet"},

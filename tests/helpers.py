@@ -1,0 +1,490 @@
+"""What the tests share: the repository's paths, phases written as YAML, and transcript lines
+shaped exactly like Claude Code's (2.1.x) JSONL in a fake Claude config folder."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+A1_LOG = "docs/orchestration-data/phase-a1-r03-r06/execution-log.yaml"
+A2_LOG = "docs/orchestration-data/phase-a2-r03-r06-r07/execution-log.yaml"
+A3_LOG = "docs/orchestration-data/phase-a3-r03-r06-r07/execution-log.yaml"
+CRITERIA = "criteria"
+DATA = "docs/orchestration-data"
+BASELINES = "criteria/baselines.yaml"
+
+YamlData = dict[str, Any]
+
+Edit = Callable[[str, str, str], None]
+
+
+def edit_in(project: Path) -> Edit:
+    """Replace one exact snippet in a file of ``project`` (fails loudly if it is absent): for tests
+    about the text itself (its lines, its syntax). A phase's content is changed as data: `Phase`."""
+
+    def replace(relpath: str, old: str, new: str) -> None:
+        path = project / relpath
+        text = path.read_text()
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {relpath}"
+        path.write_text(text.replace(old, new))
+
+    return replace
+
+
+def nox_constant(name: str) -> object:
+    """A constant of noxfile.py (the test matrix: PYTHONS, PYTEST_FLOOR), read without nox."""
+    tree = ast.parse((REPO / "noxfile.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"noxfile.py defines no {name}")
+
+
+def read_yaml(path: Path) -> YamlData:
+    """A YAML file that holds a mapping, as Python data."""
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), f"{path} holds no mapping"
+    return data
+
+
+def write_yaml(path: Path, data: YamlData) -> Path:
+    """Write ``data`` as YAML (keys in their order), making the folders it needs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+    return path
+
+
+def rename(mapping: YamlData, old: str, new: str) -> None:
+    """Call the key ``old`` of ``mapping`` ``new``, in the same place."""
+    assert old in mapping and new not in mapping, (old, new, list(mapping))
+    items = list(mapping.items())
+    mapping.clear()
+    mapping.update((new if key == old else key, value) for key, value in items)
+
+
+def insert(mapping: YamlData, before: str, key: str, value: Any) -> None:
+    """Add ``key: value`` to ``mapping`` just before its key ``before``."""
+    assert before in mapping and key not in mapping, (before, key, list(mapping))
+    items = list(mapping.items())
+    mapping.clear()
+    for name, old in items:
+        if name == before:
+            mapping[key] = value
+        mapping[name] = old
+
+
+@dataclass
+class Phase:
+    """A phase as Python data, written as YAML where the plugin reads it: its criteria file
+    (``criteria/<phase>.yaml``) and its data folder (``metadata.yaml``, ``execution-log.yaml``).
+
+    ``Phase.example("a1")`` is a shipped example phase, to change in code before writing it over
+    the copy in a project; ``Phase.of(...)`` builds a new one."""
+
+    criteria: YamlData
+    metadata: YamlData
+    log: YamlData = field(default_factory=dict)  # no execution-log.yaml when empty
+
+    @classmethod
+    def example(cls, name: str) -> Phase:
+        criteria = read_yaml(REPO / CRITERIA / f"{name}.yaml")
+        folder = REPO / DATA / str(criteria["data"])
+        return cls(
+            criteria, read_yaml(folder / "metadata.yaml"), read_yaml(folder / "execution-log.yaml")
+        )
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        criteria: list[YamlData],
+        tickets: dict[str, YamlData],
+        *,
+        requires: list[str] | None = None,
+        decisions: YamlData | None = None,
+        planning: YamlData | None = None,
+        metadata: YamlData | None = None,
+    ) -> Phase:
+        """Phase ``name`` (data folder ``phase-<name>``) with these criteria and the execution log's
+        ``tickets`` (after ``shared_planning: planning``); its metadata lists the tickets."""
+        head: YamlData = {"phase": name, "data": f"phase-{name}"}
+        if requires is not None:
+            head["requires"] = requires
+        if decisions is not None:
+            head["decisions"] = decisions
+        log: YamlData = {} if planning is None else {"shared_planning": planning}
+        log["tickets"] = tickets
+        meta = {"phase": name, "tickets": list(tickets)} if metadata is None else metadata
+        return cls({**head, "criteria": criteria}, meta, log)
+
+    @property
+    def name(self) -> str:
+        return str(self.criteria["phase"])
+
+    def folder(self, root: Path) -> Path:
+        """The phase's data folder in the project at ``root``."""
+        return root / DATA / str(self.criteria["data"])
+
+    def criterion(self, name: str) -> YamlData:
+        found = [c for c in self.criteria["criteria"] if c.get("id") == name]
+        assert len(found) == 1, f"phase {self.name} has {len(found)} criteria {name!r}"
+        criterion: YamlData = found[0]
+        return criterion
+
+    def add(self, *criteria: YamlData) -> Phase:
+        """The phase with these criteria after its own."""
+        self.criteria["criteria"] += criteria
+        return self
+
+    def ticket(self, name: str) -> YamlData:
+        ticket: YamlData = self.log["tickets"][name]
+        return ticket
+
+    def stage(self, ticket: str, name: str) -> YamlData:
+        stage: YamlData = self.ticket(ticket)[name]
+        return stage
+
+    def write(self, root: Path) -> Path:
+        """Write the phase into the project at ``root`` (over what is there); its data folder."""
+        write_yaml(root / CRITERIA / f"{self.name}.yaml", self.criteria)
+        folder = self.folder(root)
+        write_yaml(folder / "metadata.yaml", self.metadata)
+        if self.log:
+            write_yaml(folder / "execution-log.yaml", self.log)
+        return folder
+
+    def transcripts(self, root: Path) -> ClaudeHome:
+        """A Claude config folder in the phase's ``transcripts/`` folder (where it is found)."""
+        return ClaudeHome(self.folder(root) / "transcripts")
+
+
+def example_baselines() -> YamlData:
+    """The shipped ``criteria/baselines.yaml`` as data; write it back with `write_yaml`."""
+    return read_yaml(REPO / BASELINES)
+
+
+def fail_a2(root: Path) -> None:
+    """Make phase a2 of the example in ``root`` fail: Haiku needed three fix loops on R03."""
+    a2 = Phase.example("a2")
+    a2.stage("R03", "implementation")["fix_loops"] = 3
+    a2.write(root)
+
+
+def rate_phase(
+    successes: int,
+    n: int,
+    *,
+    criterion: YamlData | None = None,
+    decisions: YamlData | None = None,
+    phase: str = "p1",
+    requires: list[str] | None = None,
+    model: str = "haiku",
+    tokens: list[int] | None = None,
+) -> Phase:
+    """A phase of ``n`` mechanical tickets on ``model`` (flat log shape), the first ``successes``
+    with 0 fix loops and the rest with 3, and a criterion ``success_rate >= 70 %`` (``rule:
+    interval`` unless ``criterion`` gives its own keys) and the adoption decision (plus
+    ``decisions``)."""
+    tickets: dict[str, YamlData] = {
+        f"T{i:02d}": {
+            "complexity": "mechanical",
+            "execution_model": model,
+            "actual_tokens": tokens[i - 1] if tokens else 20000,
+            "fix_loops": 0 if i <= successes else 3,
+            "review": {"result": "PASS", "attempts": 1},
+        }
+        for i in range(1, n + 1)
+    }
+    adopt: YamlData = {"model": "haiku", "min_success_rate": "70%", "min_sample_size": 3}
+    rate: YamlData = {"id": "rate", "metric": "success_rate", "model": "haiku", "min": "70%"}
+    return Phase.of(
+        phase,
+        [{**rate, **(criterion if criterion is not None else {"rule": "interval"})}],
+        tickets,
+        requires=requires if requires is not None else [],
+        decisions={"adopt_model": {**adopt, **(decisions or {})}},
+        metadata={"phase": phase, "tickets": list(tickets)},
+    )
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` (by its path relative to it) with its bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def read_report(folder: Path, name: str = "r.json") -> dict[str, Any]:
+    """The JSON report a phase run wrote into ``folder``."""
+    data: dict[str, Any] = json.loads((folder / name).read_text())
+    return data
+
+
+# Transcripts: lines shaped exactly like Claude Code's (2.1.x) JSONL, and a fake Claude config
+# folder to put them in.
+
+SESSION = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
+PROJECT = "-home-USER-projects-demo"
+CWD = "/home/USER/projects/demo"
+HAIKU = "claude-haiku-4-5-20251001"
+
+Line = dict[str, Any] | str | bytes
+
+
+def usage(
+    *,
+    inp: int = 1,
+    out: int = 1,
+    cw: int = 0,
+    cr: int = 0,
+    cw_1h: int = 0,
+    web: int | None = None,
+    speed: str | None = None,
+    geo: str = "global",
+) -> dict[str, Any]:
+    u: dict[str, Any] = {
+        "input_tokens": inp,
+        "cache_creation_input_tokens": cw,
+        "cache_read_input_tokens": cr,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": cw - cw_1h,
+            "ephemeral_1h_input_tokens": cw_1h,
+        },
+        "output_tokens": out,
+        "service_tier": "standard",
+        "inference_geo": geo,
+    }
+    if web is not None:
+        u["server_tool_use"] = {"web_search_requests": web, "web_fetch_requests": 0}
+    if speed is not None:
+        u["speed"] = speed
+    return u
+
+
+def _envelope(kind: str, *, session: str, agent_id: str | None, ts: str) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "parentUuid": "f6de5789-16f3-4174-b0d1-b830811aa252",
+        "isSidechain": agent_id is not None,
+        "userType": "external",
+        "cwd": CWD,
+        "sessionId": session,
+        "version": "2.1.39",
+        "gitBranch": "main",
+        "slug": "lexical-painting-whisper",
+    }
+    if agent_id is not None:
+        line["agentId"] = agent_id
+    line["type"] = kind
+    line["uuid"] = "e2e4fca4-3b5b-4b7a-837b-4656eb80e676"
+    line["timestamp"] = ts
+    return line
+
+
+def assistant(
+    msg_id: str,
+    req_id: str,
+    *,
+    model: str = "claude-opus-4-6",
+    u: dict[str, Any] | None = None,
+    content: list[dict[str, Any]] | None = None,
+    session: str = SESSION,
+    agent_id: str | None = None,
+    ts: str = "2026-02-12T14:12:23.585Z",
+) -> dict[str, Any]:
+    line = _envelope("assistant", session=session, agent_id=agent_id, ts=ts)
+    line["message"] = {
+        "model": model,
+        "id": msg_id,
+        "type": "message",
+        "role": "assistant",
+        "content": content if content is not None else [{"type": "text", "text": "Done."}],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": u if u is not None else usage(),
+    }
+    line["requestId"] = req_id
+    return line
+
+
+def spawn_block(
+    tool_use_id: str,
+    *,
+    name: str = "Task",
+    description: str = "Check versions",
+    prompt: str = "Search for the latest versions",
+    subagent_type: str = "general-purpose",
+    model: str | None = "sonnet",
+) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "description": description,
+        "prompt": prompt,
+        "subagent_type": subagent_type,
+    }
+    if model is not None:
+        args["model"] = model
+    return {
+        "type": "tool_use",
+        "id": tool_use_id,
+        "name": name,
+        "input": args,
+        "caller": {"type": "direct"},
+    }
+
+
+def agent_progress(
+    copy_of: dict[str, Any], *, agent_id: str, parent_tool_use_id: str, session: str = SESSION
+) -> dict[str, Any]:
+    """The parent's ``progress`` mirror of a sub-agent's assistant line."""
+    line = _envelope("progress", session=session, agent_id=None, ts=copy_of["timestamp"])
+    line["data"] = {
+        "message": {
+            "type": "assistant",
+            "timestamp": copy_of["timestamp"],
+            "message": copy_of["message"],
+            "requestId": copy_of["requestId"],
+            "uuid": "dd6c101a-bf75-4351-a3dc-4face6315c3f",
+        },
+        "normalizedMessages": [],
+        "type": "agent_progress",
+        "prompt": "Search for the latest versions",
+        "agentId": agent_id,
+    }
+    line["toolUseID"] = "agent_msg_0184sjfFV1sinxvhH3bAStsb"
+    line["parentToolUseID"] = parent_tool_use_id
+    return line
+
+
+def agent_result(
+    tool_use_id: str,
+    agent_id: str,
+    u: dict[str, Any],
+    *,
+    total_tokens: int | None = None,
+    session: str = SESSION,
+    ts: str = "2026-02-12T14:13:05.070Z",
+) -> dict[str, Any]:
+    """The parent's user line carrying a Task/Agent tool result and its ``toolUseResult``."""
+    line = _envelope("user", session=session, agent_id=None, ts=ts)
+    size = u["input_tokens"] + u["cache_creation_input_tokens"] + u["cache_read_input_tokens"]
+    line["message"] = {
+        "role": "user",
+        "content": [
+            {
+                "tool_use_id": tool_use_id,
+                "type": "tool_result",
+                "content": [{"type": "text", "text": "Perfect! Here are the versions."}],
+            }
+        ],
+    }
+    line["toolUseResult"] = {
+        "status": "completed",
+        "prompt": "Search for the latest versions",
+        "agentId": agent_id,
+        "content": [{"type": "text", "text": "Perfect! Here are the versions."}],
+        "totalDurationMs": 32548,
+        "totalTokens": total_tokens if total_tokens is not None else size + u["output_tokens"],
+        "totalToolUseCount": 12,
+        "usage": u,
+    }
+    return line
+
+
+def user(text: str, *, session: str = SESSION, agent_id: str | None = None) -> dict[str, Any]:
+    line = _envelope("user", session=session, agent_id=agent_id, ts="2026-02-12T14:12:20.000Z")
+    line["message"] = {"role": "user", "content": text}
+    return line
+
+
+def snapshot() -> dict[str, Any]:
+    return {
+        "type": "file-history-snapshot",
+        "messageId": "0f69d45e-40b3-447f-b1fd-0ac68b855de8",
+        "snapshot": {"messageId": "0f69d45e", "trackedFileBackups": {}, "timestamp": "x"},
+        "isSnapshotUpdate": False,
+    }
+
+
+def write_jsonl(path: Path, lines: Iterable[Line]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        for line in lines:
+            if isinstance(line, bytes):
+                fh.write(line)
+            elif isinstance(line, str):
+                fh.write(line.encode())
+            else:
+                fh.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
+    return path
+
+
+@dataclass
+class ClaudeHome:
+    """A Claude config folder: ``<root>/projects/<project>/…``."""
+
+    root: Path
+
+    @property
+    def project(self) -> Path:
+        return self.root / "projects" / PROJECT
+
+    def session(self, lines: Iterable[Line], session: str = SESSION) -> Path:
+        return write_jsonl(self.project / f"{session}.jsonl", lines)
+
+    def subagent(self, agent_id: str, lines: Iterable[Line], session: str = SESSION) -> Path:
+        return write_jsonl(self.project / session / "subagents" / f"agent-{agent_id}.jsonl", lines)
+
+    def flat_agent(self, agent_id: str, lines: Iterable[Line]) -> Path:
+        return write_jsonl(self.project / f"agent-{agent_id}.jsonl", lines)
+
+    def meta(self, agent_id: str, data: dict[str, Any], session: str = SESSION) -> Path:
+        path = self.project / session / "subagents" / f"agent-{agent_id}.meta.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data))
+        return path
+
+
+#: The real transcripts beside the repository (absent outside the development machine: skip).
+REAL_TRANSCRIPTS = REPO.parent / "shared" / "transcripts"
+
+
+def result_object(**overrides: Any) -> dict[str, Any]:
+    """The object `claude -p --output-format json` prints (pricing.md's example), one Haiku run."""
+    obj: dict[str, Any] = {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "duration_ms": 41230,
+        "duration_api_ms": 40000,
+        "num_turns": 6,
+        "session_id": "e382184a-1111-2222-3333-444455556666",
+        "total_cost_usd": 0.03163195,
+        "usage": {
+            "input_tokens": 10,
+            "cache_creation_input_tokens": 9097,
+            "cache_read_input_tokens": 63057,
+            "output_tokens": 2789,
+            "cache_creation": {"ephemeral_1h_input_tokens": 9097, "ephemeral_5m_input_tokens": 0},
+        },
+        "modelUsage": {
+            HAIKU: {
+                "inputTokens": 10,
+                "outputTokens": 2789,
+                "cacheReadInputTokens": 63057,
+                "cacheCreationInputTokens": 9097,
+                "webSearchRequests": 0,
+                "costUSD": 0.03163195,
+                "contextWindow": 200000,
+                "maxOutputTokens": 32000,
+            }
+        },
+    }
+    obj.update(overrides)
+    return obj
