@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from support import REPO
 
 from pytest_orchphase.cli import main
@@ -118,3 +119,27 @@ def test_init_refuses_a_bad_folder_or_requirement(
     assert main(["init", "rollout", "--tickets", "JIRA-2001", *args]) == 2
     assert message in capsys.readouterr().err
     assert sorted(p for p in plan.rglob("*")) == before
+
+
+def test_strategy_uses_the_plans_own_rule_and_one_planning_figure(
+    plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = plan / "scale.yaml"
+    assert main(["strategy", "--for", "scale", "--out", str(out)]) == 0
+    strategy = yaml.safe_load(out.read_text())
+    mechanical = strategy["model_selection"]["execution"]["mechanical"]
+    # scale's own rule: 70 % with at least 3 tickets (2 of 2 Haiku tickets so far)
+    assert "against 70% on the point rule with at least 3 tickets" in mechanical["rationale"]
+    assert mechanical["model"] == "sonnet"
+    # one batch's planning, (8,000 + 10,000) / 2 = 9,000, spread over scale's 4 tickets
+    batch = strategy["model_selection"]["planning"]["tokens_per_batch"]
+    assert batch == 9000
+    assert strategy["batching"]["planning_tokens_per_ticket"] == round(9000 / 4, -2)
+    # without a rule of its own, the latest evidence phase's: haiku-trial's 60 % with 2 tickets
+    criteria = plan / "criteria" / "scale.yaml"
+    text = criteria.read_text()
+    criteria.write_text(text[: text.index("# The same rule")] + text[text.index("criteria:") :])
+    assert main(["strategy", "--for", "scale", "--out", str(out), "--force"]) == 0
+    mechanical = yaml.safe_load(out.read_text())["model_selection"]["execution"]["mechanical"]
+    assert "against 60% on the point rule with at least 2 tickets" in mechanical["rationale"]
+    assert mechanical["model"] == "haiku"
