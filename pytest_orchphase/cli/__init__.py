@@ -301,7 +301,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from pytest_orchphase.report.dashboard import collect, render
 
     _require_phases(args)
-    print(render(collect(args.criteria, args.data, args.prices)))
+    print(render(collect(args.criteria, args.data, args.prices, _registry_for(args))))
     return EXIT_OK
 
 
@@ -328,11 +328,28 @@ def _require_phases(args: argparse.Namespace) -> None:
     check_graph(args.criteria)
 
 
+def _registry_for(args: argparse.Namespace) -> Any:
+    """The metrics the commands know: the built-in ones and those installed packages register
+    through the orchphase.metrics entry points; a conftest.py's metrics are named, not run."""
+    from pytest_orchphase.metrics.registry import REGISTRY, conftest_metrics, load_entry_points
+
+    registry = REGISTRY.copy()
+    load_entry_points(registry)
+    registry.conftest_only = {
+        name: path
+        for name, path in conftest_metrics(args.settings.config.base).items()
+        if registry.get("phase", name) is None and registry.get("ticket", name) is None
+    }
+    return registry
+
+
 def _runner_for(args: argparse.Namespace) -> Any:
     from pytest_orchphase.evaluate.runner import PhaseRunner
 
     _require_phases(args)
-    return PhaseRunner(args.criteria, args.data, prices=getattr(args, "prices", None))
+    return PhaseRunner(
+        args.criteria, args.data, registry=_registry_for(args), prices=getattr(args, "prices", None)
+    )
 
 
 def _add_compare(subparsers: Any) -> None:

@@ -65,7 +65,12 @@ def build_strategy(
             t: tk.complexity or known.get(t) or "nuanced" for t, tk in target_phase.tickets.items()
         }
 
-    rule = criteria.decisions.adopt_model or AdoptModel()
+    # the plan's own adoption rule: the target's, else the latest evidence phase's that has
+    # one; the defaults (70 %, 3 tickets) only when no phase of the plan writes one
+    rules = [criteria.decisions.adopt_model] + [
+        c.phase.criteria.decisions.adopt_model for c in reversed(contexts)
+    ]
+    rule = next((r for r in rules if r is not None), None) or AdoptModel()
     decided = adoption(runner, sources[-1], rule)
     assert decided is not None
     # per complexity: the observed models, their success, and their own tokens per ticket
@@ -77,12 +82,10 @@ def build_strategy(
     planning_models: Counter[str] = Counter()
     monitoring: Counter[str] = Counter()
     reviews: dict[str, list[tuple[str, Usage | None]]] = defaultdict(list)
-    shares: list[tuple[Usage, int]] = []  # each batch's planning and its number of tickets
     for ctx in contexts:
         phase = ctx.phase
         if ctx.accounts.planning is not None:
             planning.append(ctx.accounts.planning)
-            shares.append((ctx.accounts.planning, len(phase.tickets)))
         if phase.log.shared_planning and phase.log.shared_planning.model:
             planning_models[family(phase.log.shared_planning.model) or "unknown"] += 1
         for tid, t in phase.tickets.items():
@@ -153,14 +156,16 @@ def build_strategy(
             mean(v for v in usd if v is not None) if all(v is not None for v in usd) else None
         )
 
-    # The planning share of a ticket, in tokens and in USD alike (USD unknown when any batch's
-    # planning was not priced: a share left out would make the estimate look cheaper).
-    share_tokens = mean(u.total / n for u, n in shares) if shares else 0.0
+    # The planning share of a ticket: one batch's planning (the mean of the evidence's, the
+    # `tokens_per_batch` shown) spread over this phase's tickets, so the tickets' shares add up
+    # to that one figure; in tokens and in USD alike (USD unknown when any batch's planning was
+    # not priced: a share left out would make the estimate look cheaper).
+    share_tokens = mean(u.total for u in planning) / len(tickets) if planning and tickets else 0.0
     share_usd: float | None = 0.0
-    if shares:
-        planning_usd = [u.usd for u, _ in shares]
+    if planning and tickets:
+        planning_usd = [u.usd for u in planning]
         share_usd = (
-            mean(v / n for v, (_, n) in zip(planning_usd, shares, strict=True) if v is not None)
+            mean(v for v in planning_usd if v is not None) / len(tickets)
             if all(v is not None for v in planning_usd)
             else None
         )

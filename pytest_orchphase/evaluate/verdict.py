@@ -28,6 +28,7 @@ from pytest_orchphase.load.quantity import (
 )
 from pytest_orchphase.load.yamlio import Document, FieldPath
 from pytest_orchphase.metrics.registry import (
+    CONFTEST_ONLY,
     PARAMS,
     REGISTRY,
     Bound,
@@ -144,6 +145,13 @@ def _check_baseline(name: str, baselines: set[str], doc: Document, at: FieldPath
 
 def _lookup(registry: Registry, scope: str, name: str, doc: Document, at: FieldPath) -> Metric:
     spec = registry.get(scope, name)
+    if spec is None and name in registry.conftest_only:
+        raise doc.error(
+            f"metric {name!r} is {CONFTEST_ONLY} ({registry.conftest_only[name]}), "
+            "which only pytest runs: run this phase through pytest (pytest --phase), or "
+            "register the metric from an installed package's orchphase.metrics entry point",
+            (*at, "metric"),
+        )
     if spec is None:
         other = "ticket" if scope == "phase" else "phase"
         names = registry.names(scope)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pytest_orchphase.errors import MetricFailed, MetricUnavailable, raised
@@ -208,6 +209,9 @@ class Metric:
 @dataclass
 class Registry:
     metrics: dict[tuple[str, str], Metric] = field(default_factory=dict)
+    #: metric names a conftest.py registers, by the conftest's path, known without running it
+    #: (the orchphase commands do not run conftests; see conftest_metrics)
+    conftest_only: dict[str, str] = field(default_factory=dict)
 
     def add(self, metric: Metric) -> None:
         key = (metric.scope, metric.name)
@@ -222,7 +226,7 @@ class Registry:
         return sorted(n for s, n in self.metrics if s == scope)
 
     def copy(self) -> Registry:
-        return Registry(dict(self.metrics))
+        return Registry(dict(self.metrics), dict(self.conftest_only))
 
     def register(
         self,
@@ -1031,3 +1035,57 @@ def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     base = ctx.approach_figure(p.baseline, measure)
     actual = float(_t_with_share(ctx, ticket, Params(measure=measure)).value)
     return Measurement(round((base - actual) / base * 100, 2), "percent", ctx.src(ticket))
+
+
+#: how the commands name a metric only a conftest.py registers (never an ERROR: it is fine under
+#: pytest)
+CONFTEST_ONLY = "registered by conftest.py"
+
+#: the entry-point group of installed packages that register metrics for both front ends:
+#: ``[project.entry-points."orchphase.metrics"] name = "package.module:register"``, where
+#: ``register(registry)`` calls ``registry.register(...)``
+ENTRY_POINT_GROUP = "orchphase.metrics"
+
+
+def load_entry_points(registry: Registry) -> None:
+    """Let every installed ``orchphase.metrics`` entry point register its metrics; an entry
+    point that fails is an error naming it (its metrics would otherwise be silently missing)."""
+    from importlib.metadata import entry_points
+
+    from pytest_orchphase.errors import OrchphaseError
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()(registry)
+        except Exception as exc:
+            raise OrchphaseError(
+                f"the {ENTRY_POINT_GROUP} entry point {ep.name} ({ep.value}) failed to register "
+                f"its metrics: {raised(exc)}"
+            ) from None
+
+
+def conftest_metrics(folder: Path) -> dict[str, str]:
+    """Metric names the conftest.py files under ``folder`` register, by their path: the first
+    argument of each ``registry.register("name", ...)`` call, read from the source (the file is
+    parsed, never run). The orchphase commands name them instead of calling them unknown."""
+    import ast
+
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("**/conftest.py")):
+        if any(part.startswith(".") or part in ("node_modules", "venv") for part in path.parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "register"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.setdefault(node.args[0].value, str(path))
+    return found

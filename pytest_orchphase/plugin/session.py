@@ -84,10 +84,15 @@ def start_phase_run(config: pytest.Config, resolved: Settings, phase: str) -> No
 
 def _runner(config: pytest.Config, resolved: Settings) -> PhaseRunner:
     """The run's evaluator, with the metrics plugins and conftests register."""
+    from pytest_orchphase.errors import OrchphaseError
     from pytest_orchphase.evaluate.runner import PhaseRunner
-    from pytest_orchphase.metrics.registry import REGISTRY
+    from pytest_orchphase.metrics.registry import REGISTRY, load_entry_points
 
     registry = REGISTRY.copy()
+    try:
+        load_entry_points(registry)  # the same metrics the orchphase commands load
+    except OrchphaseError as exc:
+        raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
     config.hook.pytest_orchphase_register_metrics(registry=registry)
     return PhaseRunner(
         resolved.criteria_dir, resolved.data_root, registry=registry, prices=resolved.prices.path

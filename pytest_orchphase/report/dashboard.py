@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_orchphase.load.quantity import fmt_tokens
+
+if TYPE_CHECKING:
+    from pytest_orchphase.metrics.registry import Registry
 
 HEADERS = ["phase", "target", "actual", "difference", "%", "per ticket", "USD", "gate"]
 
@@ -40,13 +44,19 @@ class PhaseRow:
         return None if diff is None or not self.target else diff / self.target * 100
 
 
-def collect(criteria_dir: Path, data_root: Path, prices: Path | None = None) -> list[PhaseRow]:
+def collect(
+    criteria_dir: Path,
+    data_root: Path,
+    prices: Path | None = None,
+    registry: Registry | None = None,
+) -> list[PhaseRow]:
     """One row per known phase, in the plan's order (``requires``, ties by name); bad input
     becomes the row's ``error``."""
     from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
     from pytest_orchphase.evaluate.runner import PhaseRunner
+    from pytest_orchphase.metrics.registry import REGISTRY
 
-    runner = PhaseRunner(criteria_dir, data_root, prices=prices)
+    runner = PhaseRunner(criteria_dir, data_root, registry or REGISTRY, prices=prices)
     rows = []
     for name in runner.in_plan_order():
         row = PhaseRow(name)
@@ -77,8 +87,11 @@ def _signed(value: float, text: str) -> str:
 
 def _cells(row: PhaseRow) -> list[str]:
     if row.error is not None:
+        from pytest_orchphase.metrics.registry import CONFTEST_ONLY
+
         first = row.error.splitlines()[0] if row.error else ""
-        return [row.phase, "", "", "", "", "", "", f"ERROR: {first}"]
+        word = "run through pytest" if CONFTEST_ONLY in first else "ERROR"
+        return [row.phase, "", "", "", "", "", "", f"{word}: {first}"]
     diff, pct = row.difference, row.percent
     return [
         row.phase,

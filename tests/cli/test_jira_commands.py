@@ -4,9 +4,11 @@ its graph (pilot -> haiku-trial -> scale), its own baselines and its own success
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pytest_orchphase.cli import main
 from pytest_orchphase.load.phase import plan_order
@@ -118,3 +120,108 @@ def test_init_refuses_a_bad_folder_or_requirement(
     assert main(["init", "rollout", "--tickets", "JIRA-2001", *args]) == 2
     assert message in capsys.readouterr().err
     assert sorted(p for p in plan.rglob("*")) == before
+
+
+def test_strategy_uses_the_plans_own_rule_and_one_planning_figure(
+    plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = plan / "scale.yaml"
+    assert main(["strategy", "--for", "scale", "--out", str(out)]) == 0
+    strategy = yaml.safe_load(out.read_text())
+    mechanical = strategy["model_selection"]["execution"]["mechanical"]
+    # scale's own rule: 70 % with at least 3 tickets (2 of 2 Haiku tickets so far)
+    assert "against 70% on the point rule with at least 3 tickets" in mechanical["rationale"]
+    assert mechanical["model"] == "sonnet"
+    # one batch's planning, (8,000 + 10,000) / 2 = 9,000, spread over scale's 4 tickets
+    batch = strategy["model_selection"]["planning"]["tokens_per_batch"]
+    assert batch == 9000
+    assert strategy["batching"]["planning_tokens_per_ticket"] == round(9000 / 4, -2)
+    # without a rule of its own, the latest evidence phase's: haiku-trial's 60 % with 2 tickets
+    criteria = plan / "criteria" / "scale.yaml"
+    text = criteria.read_text()
+    criteria.write_text(text[: text.index("# The same rule")] + text[text.index("criteria:") :])
+    assert main(["strategy", "--for", "scale", "--out", str(out), "--force"]) == 0
+    mechanical = yaml.safe_load(out.read_text())["model_selection"]["execution"]["mechanical"]
+    assert "against 60% on the point rule with at least 2 tickets" in mechanical["rationale"]
+    assert mechanical["model"] == "haiku"
+
+
+CUSTOM = """
+  - id: review-rounds
+    description: A custom metric from the team's package.
+    metric: review_rounds
+    max: 10
+"""
+
+
+def _install_metrics_package(root: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
+    """A package installed the way pip leaves it: a module and its dist-info with an
+    orchphase.metrics entry point, on sys.path."""
+    site = root / "site"
+    (site / "team_metrics-1.0.dist-info").mkdir(parents=True)
+    (site / "team_metrics-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: team-metrics\nVersion: 1.0\n"
+    )
+    (site / "team_metrics-1.0.dist-info" / "entry_points.txt").write_text(
+        "[orchphase.metrics]\nteam = team_metrics:register\n"
+    )
+    (site / "team_metrics.py").write_text(body)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "team_metrics", raising=False)  # each test its own body
+
+
+REGISTER = """
+def register(registry):
+    registry.register(
+        "review_rounds", scope="phase", unit="count", formula="Σ review attempts",
+        fn=lambda ctx, ticket, params: sum(
+            t.review.attempts for t in ctx.phase.tickets.values()
+        ),
+    )
+"""
+
+
+def test_a_metric_from_an_installed_entry_point_works_in_the_commands(
+    plan: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    criteria = plan / "criteria" / "pilot.yaml"
+    criteria.write_text(criteria.read_text() + CUSTOM)
+    _install_metrics_package(plan, monkeypatch, REGISTER)
+    assert main(["compare"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split() == ["metric", "pilot", "haiku-trial", "scale"]
+    assert err == ""
+    assert main(["dashboard"]) == 0
+    assert "ERROR" not in capsys.readouterr().out
+
+
+def test_a_failing_entry_point_is_named(
+    plan: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _install_metrics_package(plan, monkeypatch, "def register(registry):\n    1 / 0\n")
+    assert main(["compare"]) == 2
+    assert (
+        "the orchphase.metrics entry point team (team_metrics:register) failed to register its "
+        "metrics: ZeroDivisionError"
+    ) in capsys.readouterr().err
+
+
+def test_a_metric_only_a_conftest_registers_is_named_not_an_error(
+    plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    criteria = plan / "criteria" / "pilot.yaml"
+    criteria.write_text(criteria.read_text() + CUSTOM)
+    (plan / "conftest.py").write_text(
+        "def pytest_orchphase_register_metrics(registry):\n"
+        + REGISTER.split("def register(registry):\n")[1]
+    )
+    assert main(["dashboard"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("pilot"))
+    assert "ERROR" not in row
+    assert "run through pytest: criteria/pilot.yaml:" in row
+    assert "metric 'review_rounds' is registered by conftest.py" in row
+    assert main(["compare"]) == 0
+    out, err = capsys.readouterr()
+    assert "pilot" not in out.splitlines()[0]
+    assert "phase pilot left out: criteria/pilot.yaml:" in err
+    assert "is registered by conftest.py" in err and "run this phase through pytest" in err
