@@ -42,7 +42,14 @@ from pytest_orchphase.load.models import SessionSpec
 from pytest_orchphase.load.pattern import LinearPattern, compile_linear
 from pytest_orchphase.load.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage.accounts import Accounts, hand_accounts
-from pytest_orchphase.usage.records import TicketsNamed, tickets_named
+from pytest_orchphase.usage.sessions import (
+    Owners,
+    SessionAttribution,
+    place_sessions,
+    session_key,
+    session_specs,
+    ticket_named,
+)
 from pytest_orchphase.usage.sources.ledger.codec import NAME as LEDGER
 from pytest_orchphase.usage.value import Usage, total_of
 
@@ -78,17 +85,6 @@ class AgentAttribution:
     span: tuple[datetime, datetime] | None = None
 
 
-@dataclass(frozen=True)
-class SessionAttribution:
-    """A main session and where its own calls went."""
-
-    session_id: str
-    #: "lead", "ticket" (a worker attributed to a ticket) or "unattributed"
-    role: str
-    ticket: str | None
-    how: str
-
-
 @dataclass
 class Measured:
     """What the transcripts say the phase spent, by place."""
@@ -113,16 +109,6 @@ class Measured:
 
     def tickets(self) -> set[str]:
         return set(self.stages) | set(self.whole)
-
-
-def session_specs(phase: Phase) -> list[tuple[SessionSpec, int]]:
-    out: list[tuple[SessionSpec, int]] = []
-    for i, entry in enumerate(phase.metadata.sessions):
-        spec = SessionSpec(session=entry) if isinstance(entry, str) else entry
-        if isinstance(entry, str) and ("/" in entry or entry.endswith((".jsonl", ".json"))):
-            spec = SessionSpec(path=entry)
-        out.append((spec, i))
-    return out
 
 
 def has_sources(phase: Phase) -> bool:
@@ -235,21 +221,6 @@ def infer_stage(text: str) -> str:
     return next((stage for word, stage in STAGE_WORDS if word.search(text)), "implementation")
 
 
-def _ticket_named(text: str | TicketsNamed | None, tickets: Sequence[str]) -> list[str]:
-    if isinstance(text, TicketsNamed):  # from a usage ledger: the ids found, not the text
-        return text.among(tickets)
-    return tickets_named(text, tickets) if text else []
-
-
-def _within(path: Path | None, root: Path) -> bool:
-    if path is None:
-        return False
-    if path == root:
-        return True
-    folder = root.with_suffix("") if root.suffix == ".jsonl" else root
-    return folder == path or folder in path.parents
-
-
 def measure_phase(
     phase: Phase, prices: Path | None = None, config_dirs: Sequence[Path] | None = None
 ) -> Measured | None:
@@ -266,8 +237,8 @@ def measure_phase(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings
         costed = price_calls(scan, table)
-    spec_of = _Owners(roots)
-    sessions = _place_sessions(phase, spec_of, scan)
+    spec_of = Owners(roots)
+    sessions = place_sessions(phase, spec_of, scan)
     tally = _Tally(phase, scan, spec_of, sessions)
     for call, cost in costed:  # one pass: each call's place, summed per place, model, agent
         tally.add(call, cost)
@@ -309,7 +280,7 @@ class _Tally:
     per place, per place and model, and per sub-agent, with their time spans."""
 
     def __init__(
-        self, phase: Phase, scan: Scan, spec_of: _Owners, sessions: list[SessionAttribution]
+        self, phase: Phase, scan: Scan, spec_of: Owners, sessions: list[SessionAttribution]
     ) -> None:
         from pytest_orchphase.usage.aggregate import Totals
 
@@ -344,7 +315,7 @@ class _Tally:
 
     def _place(self, call: ApiCall, cost: float | None) -> Place:
         owner = self.spec_of(call)
-        session = _session_key(call)
+        session = session_key(call)
         if owner is not None and owner.ticket:
             return (owner.ticket, owner.stage or "")
         if call.agent_id is None or call.compaction:
@@ -425,91 +396,6 @@ def _stretch(spans: dict[_K, tuple[datetime, datetime]], key: _K, at: datetime |
     spans[key] = (min(old[0], at), max(old[1], at)) if old else (at, at)
 
 
-def _session_key(call: ApiCall) -> str:
-    """The main session a call belongs to (a sub-agent's calls carry its parent's id)."""
-    return call.session_id or f"file:{call.path}"
-
-
-class _Owners:
-    """The ``sessions:`` entry a call's file belongs to, looked up once per file (not once per
-    call: a phase has far more calls than files)."""
-
-    def __init__(self, roots: list[tuple[Path, SessionSpec | None]]) -> None:
-        self.roots = [(root, spec) for root, spec in roots if spec is not None]
-        self.by_path: dict[Path | None, SessionSpec | None] = {}
-
-    def __call__(self, call: ApiCall) -> SessionSpec | None:
-        path = call.path
-        if path not in self.by_path:
-            self.by_path[path] = next(
-                (spec for root, spec in self.roots if _within(path, root)), None
-            )
-        return self.by_path[path]
-
-
-def _place_sessions(phase: Phase, spec_of: _Owners, scan: Scan) -> list[SessionAttribution]:
-    """Every main session's role: the lead, a worker of one ticket, or unattributed."""
-    mains: dict[str, None] = {}  # in call order: reports list them as they ran
-    named_lead: set[str] = set()
-    for call in scan.calls:
-        if call.agent_id is not None:
-            continue  # a sub-agent's calls carry its parent's session id
-        spec = spec_of(call)
-        if spec is not None and spec.ticket:
-            continue
-        session = _session_key(call)
-        mains.setdefault(session)
-        if spec is not None and spec.lead:
-            named_lead.add(session)
-    if len(named_lead) > 1:
-        index = next(i for spec, i in session_specs(phase) if spec.lead)
-        raise phase.metadata_doc.error(
-            f"the sessions named `lead: true` hold {len(named_lead)} main sessions "
-            f"({', '.join(sorted(named_lead))}); name exactly one lead",
-            ("sessions", index, "lead"),
-        )
-    spawners = {
-        info.session_id
-        for info in scan.agents.values()
-        if info.tool_name is not None and info.session_id in mains
-    }
-    lead, how = None, ""
-    if named_lead:
-        lead, how = next(iter(named_lead)), "named lead: true in metadata.yaml"
-    elif len(mains) == 1:
-        lead, how = next(iter(mains)), "the only main session"
-    elif len(spawners) == 1:
-        lead = next(iter(spawners))
-        how = "the only main session that spawned sub-agents"
-    tickets = list(phase.tickets)
-    out: list[SessionAttribution] = []
-    for session in mains:
-        if session == lead:
-            out.append(SessionAttribution(session, "lead", None, how))
-            continue
-        prompt = scan.first_prompts.get(session)
-        named = _ticket_named(prompt, tickets)
-        if len(named) == 1:
-            out.append(
-                SessionAttribution(session, "ticket", named[0], "ticket id in its first prompt")
-            )
-        elif named:
-            out.append(
-                SessionAttribution(
-                    session,
-                    "unattributed",
-                    None,
-                    f"its first prompt names several tickets ({', '.join(named)})",
-                )
-            )
-        else:
-            why = "its first prompt names no ticket" if prompt else "no first prompt found"
-            if lead is None:
-                why += "; and no lead session could be told apart"
-            out.append(SessionAttribution(session, "unattributed", None, why))
-    return out
-
-
 def _attribute(
     agent_id: str,
     info: object,
@@ -528,7 +414,7 @@ def _attribute(
         if description and pattern.search(description):
             return ticket, stage, "agents.description_pattern"
     for text, where in ((description, "description"), (prompt, "prompt")):
-        named = _ticket_named(text, tickets)
+        named = ticket_named(text, tickets)
         if len(named) == 1:
             return named[0], infer_stage(description or ""), f"ticket id in Task {where}"
         if len(named) > 1:

@@ -10,10 +10,10 @@ import pytest
 
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.usage.aggregate import price_calls, total
-from pytest_orchphase.usage.attribution import _ticket_named
 from pytest_orchphase.usage.pricing import PriceTable
 from pytest_orchphase.usage.records import Scan, TicketsNamed
 from pytest_orchphase.usage.scan import scan_files, scan_paths
+from pytest_orchphase.usage.sessions import ticket_named
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.ledger.collect import Collected, merge, new_blocks, render
 from tests.helpers import (
@@ -88,7 +88,7 @@ def _everything(home: ClaudeHome, tmp_path: Path) -> list[Path]:
 
 def _facts(scan: Scan) -> dict[str, object]:
     def prompt(p: str | TicketsNamed | None) -> list[str]:
-        return _ticket_named(p, TICKETS)  # what attribution reads from it
+        return ticket_named(p, TICKETS)  # what attribution reads from it
 
     calls = sorted(
         (

@@ -122,7 +122,7 @@ def targets_of(
 ) -> list[Path]:
     """What to collect: the SESSION_IDs and PATHs given, else the project's sessions, else the
     sessions metadata.yaml names (ids looked up, paths relative to the data folder)."""
-    from pytest_orchphase.usage.attribution import session_specs
+    from pytest_orchphase.usage.sessions import session_specs
     from pytest_orchphase.usage.sources.claude_code.layout import resolve_session
 
     if given:

@@ -1,0 +1,146 @@
+"""The main sessions of a phase: which ``sessions:`` entry a file belongs to, which session is
+the lead, and which worker session goes to which ticket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_orchphase.load.models import SessionSpec
+from pytest_orchphase.load.phase import Phase
+from pytest_orchphase.usage.records import TicketsNamed, tickets_named
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pytest_orchphase.usage.records import ApiCall, Scan
+
+
+@dataclass(frozen=True)
+class SessionAttribution:
+    """A main session and where its own calls went."""
+
+    session_id: str
+    #: "lead", "ticket" (a worker attributed to a ticket) or "unattributed"
+    role: str
+    ticket: str | None
+    how: str
+
+
+def session_specs(phase: Phase) -> list[tuple[SessionSpec, int]]:
+    out: list[tuple[SessionSpec, int]] = []
+    for i, entry in enumerate(phase.metadata.sessions):
+        spec = SessionSpec(session=entry) if isinstance(entry, str) else entry
+        if isinstance(entry, str) and ("/" in entry or entry.endswith((".jsonl", ".json"))):
+            spec = SessionSpec(path=entry)
+        out.append((spec, i))
+    return out
+
+
+def ticket_named(text: str | TicketsNamed | None, tickets: Sequence[str]) -> list[str]:
+    if isinstance(text, TicketsNamed):  # from a usage ledger: the ids found, not the text
+        return text.among(tickets)
+    return tickets_named(text, tickets) if text else []
+
+
+def within(path: Path | None, root: Path) -> bool:
+    if path is None:
+        return False
+    if path == root:
+        return True
+    folder = root.with_suffix("") if root.suffix == ".jsonl" else root
+    return folder == path or folder in path.parents
+
+
+def session_key(call: ApiCall) -> str:
+    """The main session a call belongs to (a sub-agent's calls carry its parent's id)."""
+    return call.session_id or f"file:{call.path}"
+
+
+class Owners:
+    """The ``sessions:`` entry a call's file belongs to, looked up once per file (not once per
+    call: a phase has far more calls than files)."""
+
+    def __init__(self, roots: list[tuple[Path, SessionSpec | None]]) -> None:
+        self.roots = [(root, spec) for root, spec in roots if spec is not None]
+        self.by_path: dict[Path | None, SessionSpec | None] = {}
+
+    def __call__(self, call: ApiCall) -> SessionSpec | None:
+        path = call.path
+        if path not in self.by_path:
+            self.by_path[path] = next(
+                (spec for root, spec in self.roots if within(path, root)), None
+            )
+        return self.by_path[path]
+
+
+def place_sessions(phase: Phase, spec_of: Owners, scan: Scan) -> list[SessionAttribution]:
+    """Every main session's role: the lead, a worker of one ticket, or unattributed."""
+    mains, named_lead = _main_sessions(phase, spec_of, scan)
+    lead, how = _lead(mains, named_lead, scan)
+    tickets = list(phase.tickets)
+    return [
+        SessionAttribution(session, "lead", None, how)
+        if session == lead
+        else _worker(session, scan.first_prompts.get(session), tickets, lead)
+        for session in mains
+    ]
+
+
+def _main_sessions(phase: Phase, spec_of: Owners, scan: Scan) -> tuple[list[str], set[str]]:
+    """The main sessions not given to a ticket by ``sessions:``, in call order (reports list
+    them as they ran), and those named ``lead: true`` (more than one is an error)."""
+    mains: dict[str, None] = {}
+    named_lead: set[str] = set()
+    for call in scan.calls:
+        if call.agent_id is not None:
+            continue  # a sub-agent's calls carry its parent's session id
+        spec = spec_of(call)
+        if spec is not None and spec.ticket:
+            continue
+        session = session_key(call)
+        mains.setdefault(session)
+        if spec is not None and spec.lead:
+            named_lead.add(session)
+    if len(named_lead) > 1:
+        index = next(i for spec, i in session_specs(phase) if spec.lead)
+        raise phase.metadata_doc.error(
+            f"the sessions named `lead: true` hold {len(named_lead)} main sessions "
+            f"({', '.join(sorted(named_lead))}); name exactly one lead",
+            ("sessions", index, "lead"),
+        )
+    return list(mains), named_lead
+
+
+def _lead(mains: list[str], named_lead: set[str], scan: Scan) -> tuple[str | None, str]:
+    """The lead session and how it was told apart: named, the only one, or the only one that
+    spawned sub-agents; (None, "") when none of these settles it."""
+    if named_lead:
+        return next(iter(named_lead)), "named lead: true in metadata.yaml"
+    if len(mains) == 1:
+        return mains[0], "the only main session"
+    spawners = {
+        info.session_id
+        for info in scan.agents.values()
+        if info.tool_name is not None and info.session_id in mains
+    }
+    if len(spawners) == 1:
+        return next(iter(spawners)), "the only main session that spawned sub-agents"
+    return None, ""
+
+
+def _worker(
+    session: str, prompt: str | TicketsNamed | None, tickets: list[str], lead: str | None
+) -> SessionAttribution:
+    """A session other than the lead: the ticket its first prompt names, else unattributed."""
+    named = ticket_named(prompt, tickets)
+    if len(named) == 1:
+        return SessionAttribution(session, "ticket", named[0], "ticket id in its first prompt")
+    if named:
+        why = f"its first prompt names several tickets ({', '.join(named)})"
+    else:
+        why = "its first prompt names no ticket" if prompt else "no first prompt found"
+        if lead is None:
+            why += "; and no lead session could be told apart"
+    return SessionAttribution(session, "unattributed", None, why)
