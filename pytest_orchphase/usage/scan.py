@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,61 +41,74 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     """Dedup across files, link agents to their spawning calls, apply the corrections."""
     results = files_of(results)
     scan = Scan(files=len(results))
-    calls: dict[Key, ApiCall] = {}
-    stamps: dict[Key, str] = {}
-    spawns: dict[str, AgentInfo] = {}
-    links: dict[str, str] = {}
-    metas: dict[str, AgentInfo] = {}
-    tool_results: dict[str, ToolResult] = {}
-    prompts: dict[str, tuple[str, str | TicketsNamed]] = {}
-    notices: list[tuple[str | None, str | None, str | None]] = []
+    merged = _Merged()
     for res in results:
         scan.malformed_lines += res.malformed
         scan.warnings.extend(res.warnings)
         if not res.intact:
             scan.unreadable.append(res.path)
-        for key, call in res.calls.items():
-            old = calls.get(key)
-            if old is None:
-                calls[key] = call
-            else:
-                merge_call(old, call)
-            stamp = res.first_ts.get(key)
-            if stamp is not None and stamp < stamps.get(key, "\uffff"):
-                stamps[key] = stamp
-        for session, (stamp, text) in res.prompts.items():
-            if session not in prompts or stamp < prompts[session][0]:
-                prompts[session] = (stamp, text)
-        for tool_use_id, info in res.spawns.items():
-            spawns.setdefault(tool_use_id, info)
-        for agent_id, tool_use_id in res.links.items():
-            links.setdefault(agent_id, tool_use_id)
-        metas.update(res.metas)
-        notices.extend(res.notices)
-        for tr in res.results:
-            tool_results.setdefault(tr.tool_use_id or f"agent:{tr.agent_id}", tr)
-            if tr.tool_use_id is not None:
-                links.setdefault(tr.agent_id, tr.tool_use_id)
+        merged.add(res)
+    calls = merged.calls
     for key, call in calls.items():
-        call.timestamp = _parse_ts(stamps.get(key))
-    scan.first_prompts = {session: text for session, (_, text) in prompts.items()}
+        call.timestamp = _parse_ts(merged.stamps.get(key))
+    scan.first_prompts = {session: text for session, (_, text) in merged.prompts.items()}
     _drop_sidechain_replays(calls)
 
-    scan.agents = _agents(calls.values(), spawns, links, metas, tool_results.values())
-    _apply_notices(scan.agents, notices)
-    _correct_last_calls(calls, tool_results.values(), scan)
+    tool_results = merged.tool_results.values()
+    scan.agents = _agents(calls.values(), merged.spawns, merged.links, merged.metas, tool_results)
+    _apply_notices(scan.agents, merged.notices)
+    _correct_last_calls(calls, tool_results, scan)
     _warn_uncorrected(scan, calls)
-    ordered = sorted(
+    scan.calls = sorted(
         calls.values(),
         key=lambda c: (c.timestamp or datetime.min.replace(tzinfo=timezone.utc), c.message_id),
     )
-    scan.calls = ordered
     for res in results:
         for headless in res.headless:
             headless.version = headless.version or res.version
             own = [calls[k] for k in res.calls]
             scan.calls.extend(fold_headless(headless, own, scan))
     return scan
+
+
+@dataclass
+class _Merged:
+    """What every file read holds, merged: each call once by its key (the largest of each
+    token field), its earliest line's time, each session's earliest first prompt, and the
+    first word on each spawn, link and tool result."""
+
+    calls: dict[Key, ApiCall] = field(default_factory=dict)
+    stamps: dict[Key, str] = field(default_factory=dict)
+    spawns: dict[str, AgentInfo] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+    metas: dict[str, AgentInfo] = field(default_factory=dict)
+    tool_results: dict[str, ToolResult] = field(default_factory=dict)
+    prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
+    notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
+
+    def add(self, res: FileResult) -> None:
+        for key, call in res.calls.items():
+            old = self.calls.get(key)
+            if old is None:
+                self.calls[key] = call
+            else:
+                merge_call(old, call)
+            stamp = res.first_ts.get(key)
+            if stamp is not None and stamp < self.stamps.get(key, "\uffff"):
+                self.stamps[key] = stamp
+        for session, (stamp, text) in res.prompts.items():
+            if session not in self.prompts or stamp < self.prompts[session][0]:
+                self.prompts[session] = (stamp, text)
+        for tool_use_id, info in res.spawns.items():
+            self.spawns.setdefault(tool_use_id, info)
+        for agent_id, tool_use_id in res.links.items():
+            self.links.setdefault(agent_id, tool_use_id)
+        self.metas.update(res.metas)
+        self.notices.extend(res.notices)
+        for tr in res.results:
+            self.tool_results.setdefault(tr.tool_use_id or f"agent:{tr.agent_id}", tr)
+            if tr.tool_use_id is not None:
+                self.links.setdefault(tr.agent_id, tr.tool_use_id)
 
 
 def _drop_sidechain_replays(calls: dict[Key, ApiCall]) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.usage.records import AgentInfo
+from pytest_orchphase.usage.records import AgentInfo, ApiCall
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult
 from pytest_orchphase.usage.sources.claude_code.layout import is_agent_file
@@ -132,15 +132,7 @@ class _Reader:
         if not isinstance(msg, dict):
             raise _Bad
         session = _opt_str(outer.get("sessionId")) or _opt_str(outer.get("session_id"))
-        content = msg.get("content")
-        if isinstance(content, list):
-            for block in content:
-                if (
-                    isinstance(block, dict)
-                    and block.get("type") == "tool_use"
-                    and block.get("name") in SPAWN_TOOLS
-                ):
-                    self.spawn(block, session)
+        self.spawns_in(msg.get("content"), session)
         usage = msg.get("usage")
         if usage is None:
             return
@@ -165,9 +157,13 @@ class _Reader:
         final = msg.get("stop_reason") is not None or "iterations" in usage
         call.output_exact = final or (not copy and self.file_agent is None)
         call.path = self.res.path
-        stamp = outer.get("timestamp")
         if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):
             self.chain_of.setdefault(key, outer["uuid"])
+        self.keep(key, call, outer.get("timestamp"))
+
+    def keep(self, key: Key, call: ApiCall, stamp: object) -> None:
+        """One more line of a response: the first is kept, later ones merged into it (the
+        largest of each token field), with the earliest line's time."""
         old = self.res.calls.get(key)
         if old is None:
             self.res.calls[key] = call
@@ -177,6 +173,18 @@ class _Reader:
             merge_call(old, call)
             if isinstance(stamp, str) and stamp < self.res.first_ts.get(key, "\uffff"):
                 self.res.first_ts[key] = stamp
+
+    def spawns_in(self, content: object, session: str | None) -> None:
+        """The Task/Agent tool calls in a message's content: the sub-agents it spawns."""
+        if not isinstance(content, list):
+            return
+        for block in content:
+            if (
+                isinstance(block, dict)
+                and block.get("type") == "tool_use"
+                and block.get("name") in SPAWN_TOOLS
+            ):
+                self.spawn(block, session)
 
     def spawn(self, block: dict[str, Any], session: str | None) -> None:
         tool_use_id = block.get("id")
