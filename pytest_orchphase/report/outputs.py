@@ -100,8 +100,13 @@ def portable(report: R, folders: Sequence[Path], base: Path) -> R:
     """The report with the paths of ``folders`` written relative to ``base`` instead of as the
     run showed them (relative to the working directory, or absolute outside it), so that the
     files written hold the same text from whatever folder the run started."""
+    # a folder as the run showed it, and absolute (how a scan's warnings name the file)
     pairs = sorted(
-        {(display(f) + os.sep, os.path.relpath(f, base) + os.sep) for f in folders},
+        {
+            (shown + os.sep, os.path.relpath(f, base) + os.sep)
+            for f in folders
+            for shown in (display(f), str(f.absolute()))
+        },
         key=lambda pair: -len(pair[0]),
     )
 
