@@ -71,6 +71,8 @@ class ApiCall:
     speed: str | None = None
     #: ``usage.inference_geo`` ("us" is billed x1.1), when recorded.
     inference_geo: str | None = None
+    #: ``usage.service_tier`` ("standard", "priority", "batch"), when recorded.
+    service_tier: str | None = None
     timestamp: datetime | None = None
     session_id: str | None = None
     #: ``None`` for the main session; the sub-agent's id otherwise (``acompact-…`` for compaction).

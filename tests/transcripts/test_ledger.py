@@ -106,6 +106,7 @@ def _facts(scan: Scan) -> dict[str, object]:
             c.web_search_requests,
             c.speed,
             c.inference_geo,
+            c.service_tier,
             c.compaction,
             c.output_exact,
             c.aggregate,

@@ -108,6 +108,7 @@ def usage_call(usage: Any, model: str, message_id: str, request_id: str) -> ApiC
         web_search_requests=_nested_int(usage, "server_tool_use", "web_search_requests"),
         speed=_opt_str(usage.get("speed")) or None,
         inference_geo=_opt_str(usage.get("inference_geo")) or None,
+        service_tier=_opt_str(usage.get("service_tier")) or None,
     )
 
 
@@ -125,6 +126,7 @@ def merge_call(into: ApiCall, other: ApiCall) -> None:
     into.web_search_requests = max(into.web_search_requests, other.web_search_requests)
     into.speed = into.speed or other.speed
     into.inference_geo = into.inference_geo or other.inference_geo
+    into.service_tier = into.service_tier or other.service_tier
     if other.agent_id not in (None, INLINE_SIDECHAIN) and into.agent_id in (None, INLINE_SIDECHAIN):
         into.agent_id = other.agent_id
     into.compaction = into.compaction or other.compaction

@@ -40,6 +40,7 @@ USAGE_FIELDS = (
     "web_search_requests",
     "speed",
     "inference_geo",
+    "service_tier",
 )
 _CALL_FLAGS = ("sidechain", "compaction")
 _MODEL_FIELDS = (
@@ -234,6 +235,7 @@ def _call(record: dict[str, Any], message_id: str, request_id: str, model: str) 
         setattr(call, name, _count(record, name))
     call.speed = _str(record, "speed")
     call.inference_geo = _str(record, "inference_geo")
+    call.service_tier = _str(record, "service_tier")
     return call
 
 
