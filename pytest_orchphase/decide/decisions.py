@@ -161,6 +161,16 @@ def lineage(runner: PhaseRunner, name: str) -> list[str]:
     return requires_order(name, requires_of)
 
 
+def plan_rule(runner: PhaseRunner, name: str) -> AdoptModel:
+    """The adoption rule that holds for phase ``name``: its own, else that of the latest phase it
+    requires (recursively) that writes one; the defaults only when no phase of its plan does."""
+    for phase_name in reversed(lineage(runner, name)):
+        rule = runner.load(phase_name).criteria.decisions.adopt_model
+        if rule is not None:
+            return rule
+    return AdoptModel()
+
+
 def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> Adoption | None:
     """Pool the tickets of ``rule.complexity`` executed on ``rule.model`` over the phase and its
     prerequisites, each ticket once (its latest run that records an outcome: repeated runs of a

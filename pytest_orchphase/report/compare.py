@@ -6,11 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_orchphase.decide.decisions import adoption
+from pytest_orchphase.decide.decisions import adoption, plan_rule
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.evaluate.verdict import fmt
-from pytest_orchphase.load.models import AdoptModel
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
     FAMILIES,
@@ -75,8 +74,9 @@ def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
     for base, spec in ctx.phase.baselines.items():
         if spec.compare:
             col[f"savings vs {base}"] = _value(ctx, "savings", baseline=base, measure="total")
-    # a success on the phase's own rule (its adoption decision's threshold, else the default)
-    rule = ctx.phase.criteria.decisions.adopt_model or AdoptModel()
+    # a success on the plan's own rule (the phase's adoption decision, else the latest one of
+    # the phases it requires; the defaults only when the plan writes none)
+    rule = plan_rule(runner, name)
     for fam in FAMILIES:
         used = [t for t in tickets.values() if family(t.model_used) == fam]
         if used:

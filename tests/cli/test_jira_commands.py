@@ -25,6 +25,22 @@ def plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def test_compare_holds_a_phase_without_a_rule_to_the_rule_of_the_phase_it_requires(
+    plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scale written without its own adoption rule: its success rate is counted on
+    haiku-trial's (two fix loops are a success), never on the hidden default of one."""
+    criteria = plan / "criteria" / "scale.yaml"
+    data = yaml.safe_load(criteria.read_text())
+    del data["decisions"]
+    criteria.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["compare"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split("  ")[0]: line for line in lines[2:]}
+    scale = rows["success rate haiku"].split("%", 2)[2]  # the third column: scale
+    assert "fix loops <= 2" in scale, rows["success rate haiku"]
+
+
 def test_plan_order_follows_requires_with_ties_by_name() -> None:
     graph = {"pilot": [], "haiku-trial": ["pilot"], "scale": ["haiku-trial"], "a-side": []}
     assert plan_order(list(graph), graph.get) == ["a-side", "pilot", "haiku-trial", "scale"]
