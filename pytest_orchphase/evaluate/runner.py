@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.evaluate.checks import check
+from pytest_orchphase.evaluate.condition import evaluate
 from pytest_orchphase.evaluate.declared import Mismatch, declared_mismatches
-from pytest_orchphase.evaluate.verdict import Verdict, check, evaluate
+from pytest_orchphase.evaluate.verdict import Verdict
 from pytest_orchphase.load.models import Baseline, CriteriaFile, Criterion, TicketFilter
 from pytest_orchphase.load.phase import (
     Phase,

@@ -1,346 +1,23 @@
-"""Criterion + metrics → verdict. Pure functions over loaded data; nothing is executed from YAML.
+"""The verdict of a criterion (or one of its conditions): its figures, and the texts that say why.
 
-``check`` runs at collection: every metric, parameter, baseline, phase reference and limit is
-validated against the registry so a typo is a collection error at its line, not a failing item.
-``evaluate`` runs per item and returns a :class:`Verdict` whose ``headline`` is the failure line.
+``evaluate`` (in :mod:`pytest_orchphase.evaluate.condition`) builds a :class:`Verdict` whose
+``headline`` is the failure line.
 """
 
 from __future__ import annotations
 
-import contextlib
-import difflib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
-from pytest_orchphase.load.models import BaselineRef, Condition, Criterion, PhaseRef, ShareOf
-from pytest_orchphase.load.quantity import (
-    fmt_tokens,
-    parse_bool,
-    parse_minutes,
-    parse_number,
-    parse_percent,
-    parse_quality,
-    parse_tokens,
-    parse_usd,
-    quality_rank,
-)
-from pytest_orchphase.load.yamlio import Document, FieldPath
-from pytest_orchphase.metrics.registry import (
-    CONFTEST_ONLY,
-    PARAMS,
-    REGISTRY,
-    Bound,
-    Measurement,
-    Metric,
-    MetricContext,
-    Params,
-    Registry,
-    Unit,
-    Value,
-    token_unit,
-)
+from pytest_orchphase.evaluate.formatting import BOUND_WORDS, BROKEN, SYMBOL, fmt, metric_label
+from pytest_orchphase.metrics.registry import Measurement, Params, Unit, Value
 from pytest_orchphase.metrics.stats import (
     DEFAULT_CONFIDENCE,
     HIGH_PASSES,
     Paired,
     Proportion,
     Rule,
-    further_needed,
-    three_way,
 )
-
-SYMBOL = {"max": "<=", "below": "<", "min": ">=", "above": ">", "equals": "=="}
-BROKEN = {"max": ">", "below": ">=", "min": "<", "above": "<=", "equals": "!="}
-#: The operators a bounded figure can prove: a lower bound that already reaches a minimum
-#: proves it, and nothing else (the true figure may be higher); an upper bound the reverse.
-DECIDABLE = {
-    "exact": {"max", "below", "min", "above", "equals"},
-    "lower": {"min", "above"},
-    "upper": {"max", "below"},
-    "unknown": set(),
-}
-BOUND_WORDS = {"lower": "at least", "upper": "at most", "unknown": "about"}
-PARSERS: dict[str, Callable[[Any], Any]] = {
-    "tokens": parse_tokens,
-    "percent": parse_percent,
-    "minutes": parse_minutes,
-    "count": parse_number,
-    "quality": parse_quality,
-    "bool": parse_bool,
-    "usd": parse_usd,
-}
-
-
-def fmt(value: Value | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if unit == "tokens":
-        return fmt_tokens(value)
-    if unit == "percent":
-        return f"{value:.1f}%"
-    if unit == "minutes":
-        return f"{value:.1f} min"
-    if unit == "usd":
-        return f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}"
-    return fmt_tokens(value)
-
-
-# --------------------------------------------------------------------------- collection checks
-
-Resolver = Callable[[str], MetricContext]
-
-
-def _close(word: str, choices: list[str]) -> str:
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
-    return f"; did you mean {match[0]!r}?" if match else ""
-
-
-def _check_params(
-    spec: Metric,
-    node: Condition | PhaseRef | ShareOf,
-    doc: Document,
-    at: FieldPath,
-    baselines: set[str],
-) -> None:
-    given = {n for n in sorted(PARAMS) if getattr(node, n, None) is not None}
-    extra = given - spec.params
-    if extra:
-        name = sorted(extra)[0]
-        raise doc.error(
-            f"metric {spec.name!r} takes no `{name}`"
-            + (f"; it takes {', '.join(sorted(spec.params))}" if spec.params else ""),
-            (*at, name),
-        )
-    missing = spec.required - given
-    if missing:
-        name = sorted(missing)[0]
-        hint = {
-            "measure": "one of total, input, output, cache_write, cache_read, usd",
-            "stage": "a stage name",
-            "model": "a model or family (haiku, sonnet, opus)",
-            "baseline": f"one of {', '.join(sorted(baselines)) or '(none defined)'}",
-            "versus": "the phase to compare with, e.g. a1",
-            "k": "the number of attempts, e.g. 2",
-            "max_fix_loops": "the fix loops a successful ticket may need, e.g. 1",
-        }[name]
-        raise doc.error(f"metric {spec.name!r} needs `{name}:` ({hint})", at)
-    if node.baseline is not None:
-        _check_baseline(node.baseline, baselines, doc, (*at, "baseline"))
-
-
-def _check_baseline(name: str, baselines: set[str], doc: Document, at: FieldPath) -> None:
-    if name not in baselines:
-        raise doc.error(
-            f"unknown baseline {name!r}; defined: {', '.join(sorted(baselines)) or 'none'}"
-            + _close(name, sorted(baselines)),
-            at,
-        )
-
-
-def _lookup(registry: Registry, scope: str, name: str, doc: Document, at: FieldPath) -> Metric:
-    spec = registry.get(scope, name)
-    if spec is None and name in registry.conftest_only:
-        raise doc.error(
-            f"metric {name!r} is {CONFTEST_ONLY} ({registry.conftest_only[name]}), "
-            "which only pytest runs: run this phase through pytest (pytest --phase), or "
-            "register the metric from an installed package's orchphase.metrics entry point",
-            (*at, "metric"),
-        )
-    if spec is None:
-        other = "ticket" if scope == "phase" else "phase"
-        names = registry.names(scope)
-        hint = (
-            f"; {name!r} is a {other} metric ("
-            + ("add `for_each: ticket`" if other == "ticket" else "drop `for_each`")
-            + ")"
-            if registry.get(other, name)
-            else _close(name, names)
-        )
-        raise doc.error(
-            f"unknown {scope} metric {name!r}{hint}; {scope} metrics: {', '.join(names)}",
-            (*at, "metric"),
-        )
-    return spec
-
-
-def check(
-    criterion: Criterion,
-    index: int,
-    doc: Document,
-    *,
-    baselines: set[str],
-    phases: set[str],
-    registry: Registry = REGISTRY,
-) -> None:
-    """Validate one criterion against the registry; raise an error naming its line and field."""
-    scope = "ticket" if criterion.for_each == "ticket" else "phase"
-    _check_node(criterion, ("criteria", index), doc, scope, baselines, phases, registry)
-
-
-def _check_node(
-    node: Condition,
-    at: FieldPath,
-    doc: Document,
-    scope: str,
-    baselines: set[str],
-    phases: set[str],
-    registry: Registry,
-) -> None:
-    if node.metric is None:
-        key = "all" if node.all_of is not None else "any"
-        for i, child in enumerate(node.children):
-            _check_node(child, (*at, key, i), doc, scope, baselines, phases, registry)
-        return
-    spec = _lookup(registry, scope, node.metric, doc, at)
-    _check_params(spec, node, doc, at, baselines)
-    if node.versus is not None and node.versus not in phases:
-        raise doc.error(
-            f"unknown phase {node.versus!r}; known phases: {', '.join(sorted(phases))}",
-            (*at, "versus"),
-        )
-    unit: str = spec.unit_for(_params(node))
-    if node.of is not None:
-        unit = _check_share(spec, unit, node, node.of, (*at, "of"), doc, scope, baselines, registry)
-    op = node.operator or ""
-    for key in ("rule", "confidence"):
-        if getattr(node, key) is not None and not spec.interval:
-            raise doc.error(
-                f"`{key}:` applies to a figure with an interval (a rate, a paired delta); "
-                f"metric {spec.name!r} has none",
-                (*at, key),
-            )
-    if spec.interval and op == "equals" and node.rule != "point":
-        raise doc.error(
-            f"metric {spec.name!r} is decided on its interval, which never equals one value: "
-            "use min, max, below or above, or `rule: point`",
-            (*at, op),
-        )
-    if unit in ("bool",) and op != "equals":
-        raise doc.error(f"metric {spec.name!r} is true/false: use `equals:`", (*at, op))
-    for key in (op, "stretch"):
-        limit = getattr(node, key)
-        if limit is None:
-            continue
-        if isinstance(limit, BaselineRef):
-            _check_baseline(limit.baseline, baselines, doc, (*at, key, "baseline"))
-            if unit not in ("tokens", "usd"):
-                raise doc.error(
-                    f"a baseline is tokens or USD; metric {spec.name!r} is {unit}", (*at, key)
-                )
-        elif isinstance(limit, PhaseRef):
-            if limit.phase is not None and limit.phase not in phases:
-                raise doc.error(
-                    f"unknown phase {limit.phase!r}; known phases: {', '.join(sorted(phases))}",
-                    (*at, key, "phase"),
-                )
-            ref = _lookup(registry, "phase", limit.metric, doc, (*at, key))
-            _check_params(ref, limit, doc, (*at, key), baselines)
-            ref_unit = ref.unit_for(_params(limit))
-            whose = _whose(limit)
-            if ref_unit != unit:
-                raise doc.error(
-                    f"{whose} {ref.name} is in {ref_unit}; this metric is in {unit}",
-                    (*at, key),
-                )
-            if unit == "tokens" and (limit.measure or "total") != (node.measure or "total"):
-                raise doc.error(
-                    f"compares {node.measure or 'total'} tokens with {whose} "
-                    f"{limit.measure or 'total'} tokens; give both the same measure",
-                    (*at, key, "measure"),
-                )
-        else:
-            try:
-                PARSERS[unit](limit)
-            except ValueError as exc:
-                raise doc.error(f"limit for {spec.name}: {exc}", (*at, key)) from None
-
-
-#: the units a share can be taken of: quantities that add up (never a rate, a grade or a flag)
-SHARE_UNITS = ("tokens", "usd", "minutes", "count")
-
-
-def _check_share(
-    spec: Metric,
-    unit: str,
-    node: Condition,
-    of: ShareOf,
-    at: FieldPath,
-    doc: Document,
-    scope: str,
-    baselines: set[str],
-    registry: Registry,
-) -> str:
-    """Validate ``of:``; the condition's unit becomes percent (the share)."""
-    if unit not in SHARE_UNITS or spec.interval:
-        raise doc.error(
-            f"`of:` takes a share of a quantity (tokens, USD, minutes, a count); metric "
-            f"{spec.name!r} is {'a figure with an interval' if spec.interval else unit}",
-            at,
-        )
-    if of.metric is None:
-        assert of.baseline is not None  # the model requires one of them
-        _check_baseline(of.baseline, baselines, doc, (*at, "baseline"))
-        measure = of.measure or node.measure or "total"
-        if measure not in ("total", "usd"):
-            raise doc.error(
-                f"a baseline is a total per ticket: `measure:` total or usd, not {measure}",
-                (*at, "measure"),
-            )
-        den_unit: str = token_unit(measure)
-        what = f"baseline {of.baseline}"
-    else:
-        ref = _lookup(registry, scope, of.metric, doc, at)
-        _check_params(ref, of, doc, at, baselines)
-        if ref.interval:
-            raise doc.error(
-                f"`of:` needs a quantity; metric {ref.name!r} is a figure with an interval", at
-            )
-        den_unit = ref.unit_for(_share_params(of))
-        what = f"{ref.name}"
-    if den_unit != unit:
-        raise doc.error(
-            f"a share compares like with like: {spec.name} is in {unit}, {what} in {den_unit}",
-            at,
-        )
-    return "percent"
-
-
-def _whose(ref: PhaseRef) -> str:
-    return "this phase's" if ref.phase is None else f"{ref.phase}'s"
-
-
-def _share_params(of: ShareOf) -> Params:
-    return Params(measure=of.measure, stage=of.stage, model=of.model, baseline=of.baseline)
-
-
-def _params(node: Condition | PhaseRef) -> Params:
-    return Params(
-        measure=node.measure,
-        stage=node.stage,
-        model=node.model,
-        baseline=node.baseline,
-        versus=getattr(node, "versus", None),
-        k=getattr(node, "k", None),
-        max_fix_loops=node.max_fix_loops,
-    )
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-def metric_label(metric: str, p: Params) -> str:
-    """``stage_tokens[review]``, ``tokens (output)``: a metric with its parameters."""
-    extra = [v for v in (p.stage, p.model, p.baseline, p.versus) if v]
-    extra += [f"k={p.k}"] if p.k is not None else []
-    extra += [f"fix_loops<={p.max_fix_loops}"] if p.max_fix_loops is not None else []
-    label = metric + (f"[{','.join(extra)}]" if extra else "")
-    return f"{label} ({p.measure})" if p.measure and p.measure != "total" else label
 
 
 @dataclass(frozen=True)
@@ -446,42 +123,56 @@ class Verdict:
             return self.combinator or ""
         if self.error:
             return f"{self.label}: cannot be evaluated: {self.error}"
-        actual = fmt(self.actual.value if self.actual else None, self.unit)
-        if self.share is not None and self.actual is not None:
-            actual = f"= {self.share.formula()} = {actual}"
-        if self.actual is not None and self.actual.mark:
-            actual += f" ({self.actual.mark})"
+        actual = self._actual_text()
         bound = self.actual.bound if self.actual else "exact"
         limit_value = fmt(self.limit, self.unit)
         if bound != "exact":
             actual = f"{BOUND_WORDS[bound]} {actual}"
             if not self.passed:  # undecidable, or not reached by the bound itself
-                kind = {"lower": "a lower", "upper": "an upper"}.get(bound, "a one-sided")
-                why = (
-                    f": {self.actual.bound_note}" if self.actual and self.actual.bound_note else ""
-                )
-                return (
-                    f"{self.label} {actual}: {kind} bound cannot prove "
-                    f"{self.operator} {limit_value}{why}"
-                )
+                return self._unproven_text(actual, bound, limit_value)
         limit = f"{self.operator} {limit_value}"
         if self.rule == "interval" and self.interval is not None:
-            # the decision is on the interval: say which bound decided, or that it straddles
-            low, high = self.interval
-            worst, best = (low, high) if self.operator in HIGH_PASSES else (high, low)
-            side = "lower" if self.operator in HIGH_PASSES else "upper"
-            if self.passed:
-                verdict = f"{side} bound {fmt(worst, self.unit)} {SYMBOL[self.operator or '']}"
-            elif self.inconclusive and self.sign_p is not None:
-                verdict = "INCONCLUSIVE: too few tickets for the sign test, though the interval is"
-            elif self.inconclusive:
-                verdict = "INCONCLUSIVE: the interval straddles"
-            else:
-                other = "upper" if side == "lower" else "lower"
-                verdict = f"{other} bound {fmt(best, self.unit)} {BROKEN[self.operator or '']}"
-            text = f"{self.label} {actual} ({self.interval_text()}): {verdict} {limit}"
+            text = (
+                f"{self.label} {actual} ({self.interval_text()}): {self._interval_word()} {limit}"
+            )
             further = self.further_text()
             return f"{text}; {further}" if further else text
+        return self._point_text(actual, limit)
+
+    def _actual_text(self) -> str:
+        """The figure as compared: ``42,000``, ``= 3,000 / 12,000 × 100 = 25.0%``, with its mark."""
+        actual = fmt(self.actual.value if self.actual else None, self.unit)
+        if self.share is not None and self.actual is not None:
+            actual = f"= {self.share.formula()} = {actual}"
+        if self.actual is not None and self.actual.mark:
+            actual += f" ({self.actual.mark})"
+        return actual
+
+    def _unproven_text(self, actual: str, bound: str, limit_value: str) -> str:
+        """A bounded figure that cannot prove the limit (a lower bound below a minimum, say)."""
+        kind = {"lower": "a lower", "upper": "an upper"}.get(bound, "a one-sided")
+        why = f": {self.actual.bound_note}" if self.actual and self.actual.bound_note else ""
+        return (
+            f"{self.label} {actual}: {kind} bound cannot prove {self.operator} {limit_value}{why}"
+        )
+
+    def _interval_word(self) -> str:
+        """The decision on the interval: which bound decided, or that it straddles."""
+        assert self.interval is not None
+        low, high = self.interval
+        worst, best = (low, high) if self.operator in HIGH_PASSES else (high, low)
+        side = "lower" if self.operator in HIGH_PASSES else "upper"
+        if self.passed:
+            return f"{side} bound {fmt(worst, self.unit)} {SYMBOL[self.operator or '']}"
+        if self.inconclusive and self.sign_p is not None:
+            return "INCONCLUSIVE: too few tickets for the sign test, though the interval is"
+        if self.inconclusive:
+            return "INCONCLUSIVE: the interval straddles"
+        other = "upper" if side == "lower" else "lower"
+        return f"{other} bound {fmt(best, self.unit)} {BROKEN[self.operator or '']}"
+
+    def _point_text(self, actual: str, limit: str) -> str:
+        """The figure itself decided: the sign, then interval, limit note and stretch target."""
         sign = SYMBOL[self.operator or ""] if self.passed else BROKEN[self.operator or ""]
         text = f"{self.label} {actual} {sign} {limit}"
         if self.interval is not None:
@@ -576,210 +267,3 @@ class Verdict:
         for child in self.children:
             lines.extend(child.details(indent + "  "))
         return lines
-
-
-def _limit_value(
-    limit: Any,
-    unit: str,
-    ctx: MetricContext,
-    measure: str | None,
-    resolve: Resolver,
-    registry: Registry,
-) -> tuple[Value, str]:
-    if isinstance(limit, BaselineRef):
-        figure = ctx.baseline_figure(limit.baseline, measure or "total")
-        if limit.per == "phase":
-            return figure * ctx.n, f"baseline {limit.baseline} × {ctx.n} tickets"
-        return figure, f"baseline {limit.baseline} per ticket"
-    if isinstance(limit, PhaseRef):
-        other = ctx if limit.phase is None else resolve(limit.phase)
-        spec = registry.get("phase", limit.metric)
-        assert spec is not None  # checked at collection
-        params = _params(limit)
-        return spec.fn(
-            other, None, params
-        ).value, f"{_whose(limit)} {metric_label(spec.name, params)}"
-    parsed: Value = PARSERS[unit](limit)
-    return parsed, ""
-
-
-def _holds(actual: Value, operator: str, limit: Value, unit: str) -> bool:
-    a: float
-    b: float
-    if unit == "quality":
-        a, b = quality_rank(str(actual)), quality_rank(str(limit))
-    elif unit == "bool":
-        return bool(actual) == bool(limit)
-    else:
-        a, b = float(actual), float(limit)
-    return {
-        "max": a <= b,
-        "below": a < b,
-        "min": a >= b,
-        "above": a > b,
-        "equals": a == b,
-    }[operator]
-
-
-def _decide_on_interval(verdict: Verdict, node: Condition) -> None:
-    """A figure with an interval: under ``rule: interval`` (the default) it passes only when the
-    whole interval satisfies the limit, fails when none of it does, else is inconclusive. Under
-    ``rule: point`` the point estimate decides; the interval is shown either way."""
-    sample = verdict.actual.sample if verdict.actual else None
-    assert sample is not None
-    verdict.rule = node.rule or "interval"
-    verdict.confidence = node.confidence or DEFAULT_CONFIDENCE
-    verdict.interval = sample.interval(verdict.confidence)
-    verdict.method = sample.method
-    if verdict.rule == "point":
-        return
-    operator = verdict.operator or ""
-    limit = float(verdict.limit)  # type: ignore[arg-type]  # rates and deltas are numbers
-    answer = three_way(*verdict.interval, operator, limit)
-    if isinstance(sample, Paired) and answer == "YES":
-        agrees, p = sample.sign_agrees(operator, limit, verdict.confidence)
-        verdict.sign_p = p
-        if not agrees:
-            answer = "INCONCLUSIVE"
-            verdict.further = sample.further_agreeing(operator, limit, verdict.confidence)
-    verdict.passed = answer == "YES"
-    verdict.inconclusive = answer == "INCONCLUSIVE"
-    if not verdict.passed and isinstance(sample, Proportion):
-        verdict.further = further_needed(
-            sample.successes, sample.n, operator, limit / 100, verdict.confidence
-        )
-
-
-def evaluate(
-    node: Condition,
-    ctx: MetricContext,
-    ticket: str | None,
-    resolve: Resolver,
-    registry: Registry = REGISTRY,
-) -> Verdict:
-    """Evaluate a criterion (or one of its conditions) for the phase or one ticket."""
-    if node.metric is None:
-        children = [evaluate(c, ctx, ticket, resolve, registry) for c in node.children]
-        combinator = "all" if node.all_of is not None else "any"
-        ok = (
-            all(c.passed for c in children)
-            if combinator == "all"
-            else any(c.passed for c in children)
-        )
-        # three-valued: a group is inconclusive when an inconclusive condition could still
-        # decide it (no condition of `all` failed outright; some condition of `any` is open)
-        open_ = (
-            all(c.passed or c.inconclusive for c in children)
-            if combinator == "all"
-            else any(c.inconclusive for c in children)
-        )
-        return Verdict(
-            passed=ok, combinator=combinator, children=children, inconclusive=not ok and open_
-        )
-
-    scope = "ticket" if ticket is not None else "phase"
-    spec = registry.get(scope, node.metric)
-    assert spec is not None  # checked at collection
-    params = _params(node)
-    unit = "percent" if node.of is not None else spec.unit_for(params)
-    operator = node.operator or ""
-    verdict = Verdict(passed=False, metric=node.metric, params=params, unit=unit, operator=operator)
-    # The limit and the actual are found apart: an actual the data cannot give still shows
-    # the limit it was held to (and a limit that cannot be found, the actual).
-    errors: list[str] = []
-    try:
-        verdict.actual = spec.fn(ctx, ticket, params)
-        if node.of is not None:
-            verdict.share = _share(node, node.of, verdict.actual, ctx, ticket, resolve, registry)
-            verdict.actual = _share_measurement(verdict.share)
-    except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
-        errors.append(str(exc))
-    try:
-        verdict.limit, verdict.limit_note = _limit_value(
-            node.limit, unit, ctx, node.measure, resolve, registry
-        )
-    except (MetricUnavailable, OrchphaseError) as exc:
-        errors.append(str(exc))
-    if errors or verdict.actual is None or verdict.limit is None:
-        verdict.error = errors[0] if errors else "cannot be evaluated"
-        verdict.passed = False
-        if node.stretch is not None:  # shown beside the limit; neither met nor missed
-            with contextlib.suppress(MetricUnavailable, OrchphaseError):
-                verdict.stretch, _ = _limit_value(
-                    node.stretch, unit, ctx, node.measure, resolve, registry
-                )
-        return verdict
-    verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and (
-        operator in DECIDABLE[verdict.actual.bound]
-    )
-    if verdict.actual.sample is not None:
-        _decide_on_interval(verdict, node)
-    if node.stretch is not None:
-        # A stretch target is reported, never fails the item: when it cannot be evaluated
-        # (a referenced phase without data, say) it is neither met nor missed.
-        try:
-            verdict.stretch, _ = _limit_value(
-                node.stretch, unit, ctx, node.measure, resolve, registry
-            )
-            verdict.stretch_met = _holds(
-                verdict.actual.value, operator, verdict.stretch, unit
-            ) and (operator in DECIDABLE[verdict.actual.bound])
-        except (MetricUnavailable, OrchphaseError) as exc:
-            verdict.stretch_note = f"stretch not evaluated: {exc}"
-    return verdict
-
-
-def _share(
-    node: Condition,
-    of: ShareOf,
-    numerator: Measurement,
-    ctx: MetricContext,
-    ticket: str | None,
-    resolve: Resolver,
-    registry: Registry,
-) -> Share:
-    """The denominator of ``of:`` beside the numerator; MetricUnavailable when it is unknown,
-    zero or negative (a share of nothing, or of a loss, has no meaning: never a pass)."""
-    if of.metric is None:
-        measure = of.measure or node.measure or "total"
-        value, label = _limit_value(of.as_limit(), "", ctx, measure, resolve, registry)
-        denominator = Measurement(value, numerator.unit, ctx.src())
-    else:
-        spec = registry.get("ticket" if ticket is not None else "phase", of.metric)
-        assert spec is not None  # checked at collection
-        share_params = _share_params(of)
-        label = metric_label(of.metric, share_params)
-        denominator = spec.fn(ctx, ticket, share_params)
-    if float(denominator.value) <= 0:
-        raise MetricUnavailable(
-            f"the share's denominator {label} is {fmt(denominator.value, denominator.unit)}: "
-            "a share of zero or of a negative figure has no meaning"
-        )
-    return Share(label, numerator, denominator)
-
-
-#: the bound of n / d from the bounds of n and d (d > 0): a larger d makes the share smaller
-_SHARE_BOUND: dict[tuple[str, str], Bound] = {
-    ("exact", "exact"): "exact",
-    ("lower", "exact"): "lower",
-    ("upper", "exact"): "upper",
-    ("exact", "lower"): "upper",
-    ("exact", "upper"): "lower",
-    ("lower", "upper"): "lower",
-    ("upper", "lower"): "upper",
-}
-
-
-def _share_measurement(share: Share) -> Measurement:
-    num, den = share.numerator, share.denominator
-    bound = _SHARE_BOUND.get((num.bound, den.bound), "unknown")
-    marks = [m for m in (num.mark, den.mark) if m]
-    return Measurement(
-        round(float(num.value) / float(den.value) * 100, 2),
-        "percent",
-        num.source,
-        note="; ".join(n for n in (num.note, den.note) if n),
-        mark=marks[0] if marks else "",
-        bound=bound,
-        bound_note=num.bound_note or den.bound_note,
-    )

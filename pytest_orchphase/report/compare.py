@@ -8,8 +8,8 @@ from typing import Any
 
 from pytest_orchphase.decide.decisions import adoption, plan_rule
 from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.evaluate.formatting import fmt
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.evaluate.verdict import fmt
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
     FAMILIES,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from pytest_orchphase.evaluate.verdict import fmt
+from pytest_orchphase.evaluate.formatting import fmt
 from pytest_orchphase.metrics.registry import Value
 from pytest_orchphase.report.results import SUMMARY_HEADERS, Entry, summary_cells
 from pytest_orchphase.report.shape import FailedReport, Notes, Report, TicketFacts

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict, TypeVar, cast, final
 
+from pytest_orchphase.evaluate.formatting import BOUND_WORDS, fmt
 from pytest_orchphase.evaluate.runner import GATE_COVERS, GateResult
-from pytest_orchphase.evaluate.verdict import BOUND_WORDS, Verdict, fmt
+from pytest_orchphase.evaluate.verdict import Verdict
 from pytest_orchphase.metrics.registry import Value
 
 

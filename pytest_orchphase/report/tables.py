@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pytest_orchphase.evaluate.verdict import SYMBOL, fmt
+from pytest_orchphase.evaluate.formatting import SYMBOL, fmt
 from pytest_orchphase.report.shape import EstimateRow, MismatchData, TicketRow
 
 ESTIMATE_HEADERS = ("place", "estimated", "measured", "error", "USD")

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_orchphase.evaluate.condition import evaluate
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.evaluate.verdict import evaluate
 from pytest_orchphase.load.models import Condition
 from pytest_orchphase.metrics.registry import REGISTRY, Measurement, Metric, MetricContext, Params
 from tests.helpers import REPO

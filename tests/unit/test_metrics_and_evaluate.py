@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from pytest_orchphase.errors import MetricUnavailable
+from pytest_orchphase.evaluate.condition import evaluate
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.evaluate.verdict import evaluate
 from pytest_orchphase.load.models import Condition
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Params
 from pytest_orchphase.usage.value import Usage

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from pytest_orchphase.evaluate.condition import _share_measurement, evaluate
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.evaluate.verdict import Share, _share_measurement, evaluate
+from pytest_orchphase.evaluate.verdict import Share
 from pytest_orchphase.load.models import Condition
 from pytest_orchphase.metrics.registry import Measurement
 from tests.helpers import REPO, edit_in

@@ -1,0 +1,253 @@
+"""Collection checks: every metric, parameter, baseline, phase reference and limit of a criterion
+is validated against the registry, so a typo is a collection error at its line, not a failing item.
+Nothing is executed from YAML."""
+
+from __future__ import annotations
+
+import difflib
+
+from pytest_orchphase.evaluate.terms import (
+    PARSERS,
+    condition_params,
+    share_params,
+    whose,
+)
+from pytest_orchphase.load.models import BaselineRef, Condition, Criterion, PhaseRef, ShareOf
+from pytest_orchphase.load.yamlio import Document, FieldPath
+from pytest_orchphase.metrics.registry import (
+    CONFTEST_ONLY,
+    PARAMS,
+    REGISTRY,
+    Metric,
+    Registry,
+    token_unit,
+)
+
+
+def _close(word: str, choices: list[str]) -> str:
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _check_params(
+    spec: Metric,
+    node: Condition | PhaseRef | ShareOf,
+    doc: Document,
+    at: FieldPath,
+    baselines: set[str],
+) -> None:
+    given = {n for n in sorted(PARAMS) if getattr(node, n, None) is not None}
+    extra = given - spec.params
+    if extra:
+        name = sorted(extra)[0]
+        raise doc.error(
+            f"metric {spec.name!r} takes no `{name}`"
+            + (f"; it takes {', '.join(sorted(spec.params))}" if spec.params else ""),
+            (*at, name),
+        )
+    missing = spec.required - given
+    if missing:
+        name = sorted(missing)[0]
+        hint = {
+            "measure": "one of total, input, output, cache_write, cache_read, usd",
+            "stage": "a stage name",
+            "model": "a model or family (haiku, sonnet, opus)",
+            "baseline": f"one of {', '.join(sorted(baselines)) or '(none defined)'}",
+            "versus": "the phase to compare with, e.g. a1",
+            "k": "the number of attempts, e.g. 2",
+            "max_fix_loops": "the fix loops a successful ticket may need, e.g. 1",
+        }[name]
+        raise doc.error(f"metric {spec.name!r} needs `{name}:` ({hint})", at)
+    if node.baseline is not None:
+        _check_baseline(node.baseline, baselines, doc, (*at, "baseline"))
+
+
+def _check_baseline(name: str, baselines: set[str], doc: Document, at: FieldPath) -> None:
+    if name not in baselines:
+        raise doc.error(
+            f"unknown baseline {name!r}; defined: {', '.join(sorted(baselines)) or 'none'}"
+            + _close(name, sorted(baselines)),
+            at,
+        )
+
+
+def _lookup(registry: Registry, scope: str, name: str, doc: Document, at: FieldPath) -> Metric:
+    spec = registry.get(scope, name)
+    if spec is None and name in registry.conftest_only:
+        raise doc.error(
+            f"metric {name!r} is {CONFTEST_ONLY} ({registry.conftest_only[name]}), "
+            "which only pytest runs: run this phase through pytest (pytest --phase), or "
+            "register the metric from an installed package's orchphase.metrics entry point",
+            (*at, "metric"),
+        )
+    if spec is None:
+        other = "ticket" if scope == "phase" else "phase"
+        names = registry.names(scope)
+        hint = (
+            f"; {name!r} is a {other} metric ("
+            + ("add `for_each: ticket`" if other == "ticket" else "drop `for_each`")
+            + ")"
+            if registry.get(other, name)
+            else _close(name, names)
+        )
+        raise doc.error(
+            f"unknown {scope} metric {name!r}{hint}; {scope} metrics: {', '.join(names)}",
+            (*at, "metric"),
+        )
+    return spec
+
+
+def check(
+    criterion: Criterion,
+    index: int,
+    doc: Document,
+    *,
+    baselines: set[str],
+    phases: set[str],
+    registry: Registry = REGISTRY,
+) -> None:
+    """Validate one criterion against the registry; raise an error naming its line and field."""
+    scope = "ticket" if criterion.for_each == "ticket" else "phase"
+    _check_node(criterion, ("criteria", index), doc, scope, baselines, phases, registry)
+
+
+def _check_node(
+    node: Condition,
+    at: FieldPath,
+    doc: Document,
+    scope: str,
+    baselines: set[str],
+    phases: set[str],
+    registry: Registry,
+) -> None:
+    if node.metric is None:
+        key = "all" if node.all_of is not None else "any"
+        for i, child in enumerate(node.children):
+            _check_node(child, (*at, key, i), doc, scope, baselines, phases, registry)
+        return
+    spec = _lookup(registry, scope, node.metric, doc, at)
+    _check_params(spec, node, doc, at, baselines)
+    if node.versus is not None:
+        _check_phase(node.versus, phases, doc, (*at, "versus"))
+    unit: str = spec.unit_for(condition_params(node))
+    if node.of is not None:
+        unit = _check_share(spec, unit, node, node.of, (*at, "of"), doc, scope, baselines, registry)
+    _check_operator(spec, unit, node, at, doc)
+    for key in (node.operator or "", "stretch"):
+        limit = getattr(node, key)
+        if limit is not None:
+            _check_limit(spec, unit, node, limit, (*at, key), doc, baselines, phases, registry)
+
+
+def _check_phase(name: str, phases: set[str], doc: Document, at: FieldPath) -> None:
+    if name not in phases:
+        raise doc.error(f"unknown phase {name!r}; known phases: {', '.join(sorted(phases))}", at)
+
+
+def _check_operator(spec: Metric, unit: str, node: Condition, at: FieldPath, doc: Document) -> None:
+    """The operator and the interval keys suit the metric: ``rule:``/``confidence:`` only on a
+    figure with an interval, never ``equals`` on an interval, only ``equals`` on a flag."""
+    op = node.operator or ""
+    for key in ("rule", "confidence"):
+        if getattr(node, key) is not None and not spec.interval:
+            raise doc.error(
+                f"`{key}:` applies to a figure with an interval (a rate, a paired delta); "
+                f"metric {spec.name!r} has none",
+                (*at, key),
+            )
+    if spec.interval and op == "equals" and node.rule != "point":
+        raise doc.error(
+            f"metric {spec.name!r} is decided on its interval, which never equals one value: "
+            "use min, max, below or above, or `rule: point`",
+            (*at, op),
+        )
+    if unit in ("bool",) and op != "equals":
+        raise doc.error(f"metric {spec.name!r} is true/false: use `equals:`", (*at, op))
+
+
+def _check_limit(
+    spec: Metric,
+    unit: str,
+    node: Condition,
+    limit: object,
+    at: FieldPath,
+    doc: Document,
+    baselines: set[str],
+    phases: set[str],
+    registry: Registry,
+) -> None:
+    """One limit (the operator's or ``stretch``): a baseline, another metric, or a quantity."""
+    if isinstance(limit, BaselineRef):
+        _check_baseline(limit.baseline, baselines, doc, (*at, "baseline"))
+        if unit not in ("tokens", "usd"):
+            raise doc.error(f"a baseline is tokens or USD; metric {spec.name!r} is {unit}", at)
+    elif isinstance(limit, PhaseRef):  # this phase's metric or another phase's
+        if limit.phase is not None:
+            _check_phase(limit.phase, phases, doc, (*at, "phase"))
+        ref = _lookup(registry, "phase", limit.metric, doc, at)
+        _check_params(ref, limit, doc, at, baselines)
+        ref_unit = ref.unit_for(condition_params(limit))
+        owner = whose(limit)
+        if ref_unit != unit:
+            raise doc.error(f"{owner} {ref.name} is in {ref_unit}; this metric is in {unit}", at)
+        if unit == "tokens" and (limit.measure or "total") != (node.measure or "total"):
+            raise doc.error(
+                f"compares {node.measure or 'total'} tokens with {owner} "
+                f"{limit.measure or 'total'} tokens; give both the same measure",
+                (*at, "measure"),
+            )
+    else:
+        try:
+            PARSERS[unit](limit)
+        except ValueError as exc:
+            raise doc.error(f"limit for {spec.name}: {exc}", at) from None
+
+
+#: the units a share can be taken of: quantities that add up (never a rate, a grade or a flag)
+SHARE_UNITS = ("tokens", "usd", "minutes", "count")
+
+
+def _check_share(
+    spec: Metric,
+    unit: str,
+    node: Condition,
+    of: ShareOf,
+    at: FieldPath,
+    doc: Document,
+    scope: str,
+    baselines: set[str],
+    registry: Registry,
+) -> str:
+    """Validate ``of:``; the condition's unit becomes percent (the share)."""
+    if unit not in SHARE_UNITS or spec.interval:
+        raise doc.error(
+            f"`of:` takes a share of a quantity (tokens, USD, minutes, a count); metric "
+            f"{spec.name!r} is {'a figure with an interval' if spec.interval else unit}",
+            at,
+        )
+    if of.metric is None:
+        assert of.baseline is not None  # the model requires one of them
+        _check_baseline(of.baseline, baselines, doc, (*at, "baseline"))
+        measure = of.measure or node.measure or "total"
+        if measure not in ("total", "usd"):
+            raise doc.error(
+                f"a baseline is a total per ticket: `measure:` total or usd, not {measure}",
+                (*at, "measure"),
+            )
+        den_unit: str = token_unit(measure)
+        what = f"baseline {of.baseline}"
+    else:
+        ref = _lookup(registry, scope, of.metric, doc, at)
+        _check_params(ref, of, doc, at, baselines)
+        if ref.interval:
+            raise doc.error(
+                f"`of:` needs a quantity; metric {ref.name!r} is a figure with an interval", at
+            )
+        den_unit = ref.unit_for(share_params(of))
+        what = f"{ref.name}"
+    if den_unit != unit:
+        raise doc.error(
+            f"a share compares like with like: {spec.name} is in {unit}, {what} in {den_unit}",
+            at,
+        )
+    return "percent"

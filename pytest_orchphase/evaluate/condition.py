@@ -1,0 +1,277 @@
+"""Criterion + metrics → verdict: a condition tree evaluated for the phase or one ticket.
+
+Pure functions over loaded data; nothing is executed from YAML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
+from pytest_orchphase.evaluate.formatting import fmt, metric_label
+from pytest_orchphase.evaluate.terms import (
+    DECIDABLE,
+    PARSERS,
+    Resolver,
+    condition_params,
+    share_params,
+    whose,
+)
+from pytest_orchphase.evaluate.verdict import Share, Verdict
+from pytest_orchphase.load.models import BaselineRef, Condition, PhaseRef, ShareOf
+from pytest_orchphase.load.quantity import quality_rank
+from pytest_orchphase.metrics.registry import (
+    REGISTRY,
+    Bound,
+    Measurement,
+    Metric,
+    MetricContext,
+    Registry,
+    Value,
+)
+from pytest_orchphase.metrics.stats import (
+    DEFAULT_CONFIDENCE,
+    Paired,
+    Proportion,
+    further_needed,
+    three_way,
+)
+
+
+def _limit_value(
+    limit: Any,
+    unit: str,
+    ctx: MetricContext,
+    measure: str | None,
+    resolve: Resolver,
+    registry: Registry,
+) -> tuple[Value, str]:
+    if isinstance(limit, BaselineRef):
+        figure = ctx.baseline_figure(limit.baseline, measure or "total")
+        if limit.per == "phase":
+            return figure * ctx.n, f"baseline {limit.baseline} × {ctx.n} tickets"
+        return figure, f"baseline {limit.baseline} per ticket"
+    if isinstance(limit, PhaseRef):
+        other = ctx if limit.phase is None else resolve(limit.phase)
+        spec = registry.get("phase", limit.metric)
+        assert spec is not None  # checked at collection
+        params = condition_params(limit)
+        return spec.fn(
+            other, None, params
+        ).value, f"{whose(limit)} {metric_label(spec.name, params)}"
+    parsed: Value = PARSERS[unit](limit)
+    return parsed, ""
+
+
+def _holds(actual: Value, operator: str, limit: Value, unit: str) -> bool:
+    a: float
+    b: float
+    if unit == "quality":
+        a, b = quality_rank(str(actual)), quality_rank(str(limit))
+    elif unit == "bool":
+        return bool(actual) == bool(limit)
+    else:
+        a, b = float(actual), float(limit)
+    return {
+        "max": a <= b,
+        "below": a < b,
+        "min": a >= b,
+        "above": a > b,
+        "equals": a == b,
+    }[operator]
+
+
+def _decide_on_interval(verdict: Verdict, node: Condition) -> None:
+    """A figure with an interval: under ``rule: interval`` (the default) it passes only when the
+    whole interval satisfies the limit, fails when none of it does, else is inconclusive. Under
+    ``rule: point`` the point estimate decides; the interval is shown either way."""
+    sample = verdict.actual.sample if verdict.actual else None
+    assert sample is not None
+    verdict.rule = node.rule or "interval"
+    verdict.confidence = node.confidence or DEFAULT_CONFIDENCE
+    verdict.interval = sample.interval(verdict.confidence)
+    verdict.method = sample.method
+    if verdict.rule == "point":
+        return
+    operator = verdict.operator or ""
+    limit = float(verdict.limit)  # type: ignore[arg-type]  # rates and deltas are numbers
+    answer = three_way(*verdict.interval, operator, limit)
+    if isinstance(sample, Paired) and answer == "YES":
+        agrees, p = sample.sign_agrees(operator, limit, verdict.confidence)
+        verdict.sign_p = p
+        if not agrees:
+            answer = "INCONCLUSIVE"
+            verdict.further = sample.further_agreeing(operator, limit, verdict.confidence)
+    verdict.passed = answer == "YES"
+    verdict.inconclusive = answer == "INCONCLUSIVE"
+    if not verdict.passed and isinstance(sample, Proportion):
+        verdict.further = further_needed(
+            sample.successes, sample.n, operator, limit / 100, verdict.confidence
+        )
+
+
+def evaluate(
+    node: Condition,
+    ctx: MetricContext,
+    ticket: str | None,
+    resolve: Resolver,
+    registry: Registry = REGISTRY,
+) -> Verdict:
+    """Evaluate a criterion (or one of its conditions) for the phase or one ticket."""
+    if node.metric is None:
+        return _evaluate_group(node, ctx, ticket, resolve, registry)
+    scope = "ticket" if ticket is not None else "phase"
+    spec = registry.get(scope, node.metric)
+    assert spec is not None  # checked at collection
+    params = condition_params(node)
+    unit = "percent" if node.of is not None else spec.unit_for(params)
+    operator = node.operator or ""
+    verdict = Verdict(passed=False, metric=node.metric, params=params, unit=unit, operator=operator)
+    errors = _find_figures(verdict, spec, node, ctx, ticket, resolve, registry)
+    if errors or verdict.actual is None or verdict.limit is None:
+        verdict.error = errors[0] if errors else "cannot be evaluated"
+        verdict.passed = False
+        if node.stretch is not None:  # shown beside the limit; neither met nor missed
+            with contextlib.suppress(MetricUnavailable, OrchphaseError):
+                verdict.stretch, _ = _limit_value(
+                    node.stretch, unit, ctx, node.measure, resolve, registry
+                )
+        return verdict
+    verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and (
+        operator in DECIDABLE[verdict.actual.bound]
+    )
+    if verdict.actual.sample is not None:
+        _decide_on_interval(verdict, node)
+    if node.stretch is not None:
+        _evaluate_stretch(verdict, verdict.actual, node, ctx, resolve, registry)
+    return verdict
+
+
+def _evaluate_group(
+    node: Condition,
+    ctx: MetricContext,
+    ticket: str | None,
+    resolve: Resolver,
+    registry: Registry,
+) -> Verdict:
+    """``all:`` or ``any:`` of conditions, each evaluated in turn."""
+    children = [evaluate(c, ctx, ticket, resolve, registry) for c in node.children]
+    combinator = "all" if node.all_of is not None else "any"
+    ok = all(c.passed for c in children) if combinator == "all" else any(c.passed for c in children)
+    # three-valued: a group is inconclusive when an inconclusive condition could still
+    # decide it (no condition of `all` failed outright; some condition of `any` is open)
+    open_ = (
+        all(c.passed or c.inconclusive for c in children)
+        if combinator == "all"
+        else any(c.inconclusive for c in children)
+    )
+    return Verdict(
+        passed=ok, combinator=combinator, children=children, inconclusive=not ok and open_
+    )
+
+
+def _find_figures(
+    verdict: Verdict,
+    spec: Metric,
+    node: Condition,
+    ctx: MetricContext,
+    ticket: str | None,
+    resolve: Resolver,
+    registry: Registry,
+) -> list[str]:
+    """Set the verdict's actual (or share) and limit; the errors met, in that order.
+
+    The limit and the actual are found apart: an actual the data cannot give still shows
+    the limit it was held to (and a limit that cannot be found, the actual)."""
+    errors: list[str] = []
+    try:
+        verdict.actual = spec.fn(ctx, ticket, verdict.params)
+        if node.of is not None:
+            verdict.share = _share(node, node.of, verdict.actual, ctx, ticket, resolve, registry)
+            verdict.actual = _share_measurement(verdict.share)
+    except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
+        errors.append(str(exc))
+    try:
+        verdict.limit, verdict.limit_note = _limit_value(
+            node.limit, str(verdict.unit), ctx, node.measure, resolve, registry
+        )
+    except (MetricUnavailable, OrchphaseError) as exc:
+        errors.append(str(exc))
+    return errors
+
+
+def _evaluate_stretch(
+    verdict: Verdict,
+    actual: Measurement,
+    node: Condition,
+    ctx: MetricContext,
+    resolve: Resolver,
+    registry: Registry,
+) -> None:
+    """A stretch target is reported, never fails the item: when it cannot be evaluated
+    (a referenced phase without data, say) it is neither met nor missed."""
+    unit, operator = str(verdict.unit), verdict.operator or ""
+    try:
+        verdict.stretch, _ = _limit_value(node.stretch, unit, ctx, node.measure, resolve, registry)
+        verdict.stretch_met = _holds(actual.value, operator, verdict.stretch, unit) and (
+            operator in DECIDABLE[actual.bound]
+        )
+    except (MetricUnavailable, OrchphaseError) as exc:
+        verdict.stretch_note = f"stretch not evaluated: {exc}"
+
+
+def _share(
+    node: Condition,
+    of: ShareOf,
+    numerator: Measurement,
+    ctx: MetricContext,
+    ticket: str | None,
+    resolve: Resolver,
+    registry: Registry,
+) -> Share:
+    """The denominator of ``of:`` beside the numerator; MetricUnavailable when it is unknown,
+    zero or negative (a share of nothing, or of a loss, has no meaning: never a pass)."""
+    if of.metric is None:
+        measure = of.measure or node.measure or "total"
+        value, label = _limit_value(of.as_limit(), "", ctx, measure, resolve, registry)
+        denominator = Measurement(value, numerator.unit, ctx.src())
+    else:
+        spec = registry.get("ticket" if ticket is not None else "phase", of.metric)
+        assert spec is not None  # checked at collection
+        of_params = share_params(of)
+        label = metric_label(of.metric, of_params)
+        denominator = spec.fn(ctx, ticket, of_params)
+    if float(denominator.value) <= 0:
+        raise MetricUnavailable(
+            f"the share's denominator {label} is {fmt(denominator.value, denominator.unit)}: "
+            "a share of zero or of a negative figure has no meaning"
+        )
+    return Share(label, numerator, denominator)
+
+
+#: the bound of n / d from the bounds of n and d (d > 0): a larger d makes the share smaller
+_SHARE_BOUND: dict[tuple[str, str], Bound] = {
+    ("exact", "exact"): "exact",
+    ("lower", "exact"): "lower",
+    ("upper", "exact"): "upper",
+    ("exact", "lower"): "upper",
+    ("exact", "upper"): "lower",
+    ("lower", "upper"): "lower",
+    ("upper", "lower"): "upper",
+}
+
+
+def _share_measurement(share: Share) -> Measurement:
+    num, den = share.numerator, share.denominator
+    bound = _SHARE_BOUND.get((num.bound, den.bound), "unknown")
+    marks = [m for m in (num.mark, den.mark) if m]
+    return Measurement(
+        round(float(num.value) / float(den.value) * 100, 2),
+        "percent",
+        num.source,
+        note="; ".join(n for n in (num.note, den.note) if n),
+        mark=marks[0] if marks else "",
+        bound=bound,
+        bound_note=num.bound_note or den.bound_note,
+    )
