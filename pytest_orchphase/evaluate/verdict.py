@@ -27,8 +27,8 @@ from pytest_orchphase.load.quantity import (
     quality_rank,
 )
 from pytest_orchphase.load.yamlio import Document, FieldPath
+from pytest_orchphase.metrics.extensions import CONFTEST_ONLY
 from pytest_orchphase.metrics.registry import (
-    CONFTEST_ONLY,
     PARAMS,
     REGISTRY,
     Bound,
