@@ -152,17 +152,12 @@ def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     ("baseline", "measure"),
 )
 def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    measure = p.measure or "total"
-    base = ctx.approach_figure(p.baseline, measure) * ctx.n
-    usage = ctx.phase_usage()
-    actual = usage.measure(measure)
-    return Measurement(
-        round((base - actual) / base * 100, 2),
-        "percent",
-        ctx.src(),
+    base, delta = _below_baseline(ctx, p)
+    return replace(
+        delta,
+        value=round(float(delta.value) / base * 100, 2),
+        unit="percent",
         note=f"baseline {p.baseline} {base:,.0f} for {ctx.n} tickets",
-        bound=facts.flipped(facts.bound_of(usage, measure)),
-        bound_note=usage.lower_bound_note,
     )
 
 
@@ -174,14 +169,19 @@ def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     ("baseline", "measure"),
 )
 def _delta(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return _below_baseline(ctx, p)[1]
+
+
+def _below_baseline(ctx: MetricContext, p: Params) -> tuple[float, Measurement]:
+    """The baseline's figure for the phase's tickets, and that figure − the phase's tokens
+    (bounded the other way from the tokens): what savings and delta share."""
     measure = p.measure or "total"
     base = ctx.approach_figure(p.baseline, measure) * ctx.n
     usage = ctx.phase_usage()
     actual = usage.measure(measure)
-    unit = token_unit(measure)
-    return Measurement(
+    return base, Measurement(
         base - actual,
-        unit,
+        token_unit(measure),
         ctx.src(),
         note=f"baseline {base:,.0f}",
         bound=facts.flipped(facts.bound_of(usage, measure)),
