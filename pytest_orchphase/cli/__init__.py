@@ -331,7 +331,8 @@ def _require_phases(args: argparse.Namespace) -> None:
 def _registry_for(args: argparse.Namespace) -> Any:
     """The metrics the commands know: the built-in ones and those installed packages register
     through the orchphase.metrics entry points; a conftest.py's metrics are named, not run."""
-    from pytest_orchphase.metrics.registry import REGISTRY, conftest_metrics, load_entry_points
+    from pytest_orchphase.metrics.extensions import conftest_metrics, load_entry_points
+    from pytest_orchphase.metrics.registry import REGISTRY
 
     registry = REGISTRY.copy()
     load_entry_points(registry)

@@ -14,7 +14,8 @@ from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel, Baseline
 from pytest_orchphase.load.phase import requires_order
-from pytest_orchphase.metrics.registry import MetricContext, model_matches, origin_mark, succeeded
+from pytest_orchphase.metrics.facts import model_matches, succeeded
+from pytest_orchphase.metrics.registry import MetricContext, origin_mark
 from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
 
 if TYPE_CHECKING:

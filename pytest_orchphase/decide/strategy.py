@@ -17,7 +17,7 @@ from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel, Ticket
 from pytest_orchphase.load.phase import criteria_path
-from pytest_orchphase.metrics.registry import family, succeeded
+from pytest_orchphase.metrics.facts import family, succeeded
 from pytest_orchphase.usage.value import Usage
 
 

@@ -14,8 +14,8 @@ from pytest_orchphase.evaluate.terms import (
 )
 from pytest_orchphase.load.models import BaselineRef, Condition, Criterion, PhaseRef, ShareOf
 from pytest_orchphase.load.yamlio import Document, FieldPath
+from pytest_orchphase.metrics.extensions import CONFTEST_ONLY
 from pytest_orchphase.metrics.registry import (
-    CONFTEST_ONLY,
     PARAMS,
     REGISTRY,
     Metric,

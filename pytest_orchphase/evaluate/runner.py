@@ -21,7 +21,8 @@ from pytest_orchphase.load.phase import (
     plan_order,
 )
 from pytest_orchphase.load.yamlio import Document
-from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry, model_matches
+from pytest_orchphase.metrics.facts import model_matches
+from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
 

@@ -86,7 +86,8 @@ def _runner(config: pytest.Config, resolved: Settings) -> PhaseRunner:
     """The run's evaluator, with the metrics plugins and conftests register."""
     from pytest_orchphase.errors import OrchphaseError
     from pytest_orchphase.evaluate.runner import PhaseRunner
-    from pytest_orchphase.metrics.registry import REGISTRY, load_entry_points
+    from pytest_orchphase.metrics.extensions import load_entry_points
+    from pytest_orchphase.metrics.registry import REGISTRY
 
     registry = REGISTRY.copy()
     try:

@@ -87,7 +87,7 @@ def _signed(value: float, text: str) -> str:
 
 def _cells(row: PhaseRow) -> list[str]:
     if row.error is not None:
-        from pytest_orchphase.metrics.registry import CONFTEST_ONLY
+        from pytest_orchphase.metrics.extensions import CONFTEST_ONLY
 
         first = row.error.splitlines()[0] if row.error else ""
         word = "run through pytest" if CONFTEST_ONLY in first else "ERROR"

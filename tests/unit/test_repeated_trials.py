@@ -8,7 +8,8 @@ import pytest
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.metrics.registry import metric_value, ticket_runs
+from pytest_orchphase.metrics.registry import metric_value
+from pytest_orchphase.metrics.trials import ticket_runs
 from tests.helpers import Phase, rate_phase
 
 

@@ -1,0 +1,231 @@
+"""Facts over tickets that the metric formulas (and the decisions) share: a model's family, a
+ticket's fix loops and success, and the measurements several metrics read (tokens, wall time,
+quality, review attempts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pytest_orchphase.errors import MetricUnavailable
+from pytest_orchphase.load.models import Stage, Ticket
+from pytest_orchphase.load.quantity import quality_rank
+from pytest_orchphase.metrics.registry import (
+    DEFAULT_SUCCESS_LOOPS,
+    FAMILIES,
+    Bound,
+    Measurement,
+    MetricContext,
+    Params,
+    origin_mark,
+    token_unit,
+)
+from pytest_orchphase.usage.accounts import NOT_RUN
+from pytest_orchphase.usage.value import Usage
+
+
+def family(model: str | None) -> str | None:
+    """``claude-haiku-4-5-20251001`` → ``haiku``; a family name is its own family."""
+    if not model:
+        return None
+    low = model.lower()
+    return next((f for f in FAMILIES if f in low), low)
+
+
+def model_matches(model: str | None, wanted: str) -> bool:
+    """A filter naming a family matches every id of it; a full id must match exactly."""
+    if model is None:
+        return False
+    if wanted.lower() in FAMILIES:
+        return family(model) == wanted.lower()
+    return model.lower() == wanted.lower()
+
+
+def fix_loops_of(ticket: Ticket) -> int | None:
+    if ticket.fix_loops is not None:
+        return ticket.fix_loops
+    if ticket.implementation is not None:
+        return ticket.implementation.fix_loops
+    return None
+
+
+def failed(ticket: Ticket) -> bool:
+    """The log records a failure: a failed review, or a stage (or the ticket) with status failed."""
+    if ticket.review is not None and ticket.review.result == "FAIL":
+        return True
+    return ticket.status == "failed" or any(s.status == "failed" for s in ticket.stages().values())
+
+
+def succeeded(ticket: Ticket, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS) -> bool | None:
+    """A ticket succeeded when nothing failed and it needed at most ``max_fix_loops`` fix loops;
+    None when its fix loops are not recorded (and nothing failed)."""
+    if failed(ticket):
+        return False
+    loops = fix_loops_of(ticket)
+    return None if loops is None else loops <= max_fix_loops
+
+
+def ticket_of(ctx: MetricContext, ticket: str | None) -> tuple[str, Ticket]:
+    assert ticket is not None, "ticket metrics are evaluated per ticket"
+    return ticket, ctx.phase.tickets[ticket]
+
+
+def bound_of(usage: Usage | None, measure: str) -> Bound:
+    return "lower" if usage is not None and usage.is_lower_bound(measure) else "exact"
+
+
+def flipped(bound: Bound) -> Bound:
+    """The bound of ``c − x`` given the bound of ``x``."""
+    return {"lower": "upper", "upper": "lower"}.get(bound, bound)  # type: ignore[return-value]
+
+
+def tokens(ctx: MetricContext, usage: Usage, params: Params, source: str) -> Measurement:
+    measure = params.measure or "total"
+    unit = token_unit(measure)
+    return Measurement(
+        usage.measure(measure),
+        unit,
+        source,
+        note=usage.origin,
+        mark=origin_mark(usage.origin, ctx.accounts.measured),
+        bound=bound_of(usage, measure),
+        bound_note=usage.lower_bound_note,
+    )
+
+
+def stamps(ctx: MetricContext, ticket: str | None) -> list[datetime]:
+    stages: list[object] = []
+    if ticket is None:
+        if ctx.phase.log.shared_planning is not None:
+            stages.append(ctx.phase.log.shared_planning)
+        for t in ctx.phase.tickets.values():
+            stages.extend(t.stages().values())
+    else:
+        stages.extend(ctx.phase.tickets[ticket].stages().values())
+    out: list[datetime] = []
+    for stage in stages:
+        for attr in ("start_time", "end_time"):
+            value = getattr(stage, attr, None)
+            if value is not None:
+                out.append(value)
+    return out
+
+
+def half_stamped(ctx: MetricContext, ticket: str | None) -> list[str]:
+    """Stages that ran (figures or a stamp, not skipped) but lack a start or an end: dropping
+    them would make the wall time shorter than it was."""
+    places: list[tuple[str, Stage]] = []
+    planning = ctx.phase.log.shared_planning
+    if ticket is None and planning is not None:
+        places.append(("shared_planning", planning))
+    for t in [ticket] if ticket else ctx.phase.tickets:
+        places += [(f"{t}.{name}", st) for name, st in ctx.phase.tickets[t].stages().items()]
+    return [
+        label
+        for label, st in places
+        if st.status not in NOT_RUN
+        and (st.start_time is None or st.end_time is None)
+        and (
+            st.estimated_tokens is not None
+            or st.actual_tokens is not None
+            or st.start_time is not None
+            or st.end_time is not None
+        )
+    ]
+
+
+def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
+    if ticket is None:
+        # a ticket without stamps would silently shorten the phase
+        unstamped = [t for t in ctx.phase.tickets if not stamps(ctx, t)]
+        if unstamped:
+            raise MetricUnavailable(
+                f"ticket(s) {', '.join(unstamped)} record no start_time/end_time, so the "
+                "phase's wall time would leave their work out"
+            )
+    if unstamped_stages := half_stamped(ctx, ticket):
+        raise MetricUnavailable(
+            f"stage(s) {', '.join(unstamped_stages)} ran without a start_time and an end_time, "
+            "so the wall time could be longer than the stamps say; stamp them (or mark a stage "
+            "that did not run status: skipped)"
+        )
+    times = stamps(ctx, ticket)
+    if len(times) < 2:
+        what = f"ticket {ticket}" if ticket else "the phase"
+        raise MetricUnavailable(f"{what} records fewer than two start_time/end_time stamps")
+    minutes = (max(times) - min(times)).total_seconds() / 60
+    return Measurement(round(minutes, 2), "minutes", ctx.src(ticket))
+
+
+def quality(ctx: MetricContext, ticket: str) -> Measurement:
+    t = ctx.phase.tickets[ticket]
+    records = [
+        q
+        for q in (
+            t.quality_vs_sonnet,
+            t.implementation.quality_vs_sonnet if t.implementation else None,
+        )
+        if q
+    ]
+    grades = [g for q in records for g in q.grades().values()]
+    if grades:
+        worst = min(grades, key=quality_rank)
+        return Measurement(worst, "quality", ctx.src(ticket), note="worst recorded dimension")
+    if family(t.model_used) == "sonnet":
+        return Measurement("same", "quality", ctx.src(ticket), note="executed on sonnet itself")
+    raise MetricUnavailable(
+        f"ticket {ticket} was executed on {t.model_used or 'an unrecorded model'} and records no "
+        "quality_vs_sonnet"
+    )
+
+
+def fix_loops(ctx: MetricContext, ticket: str) -> Measurement:
+    """The ticket's fix loops, where the log records them."""
+    tk = ctx.phase.tickets[ticket]
+    loops = fix_loops_of(tk)
+    if loops is None:
+        raise MetricUnavailable(f"ticket {ticket} records no fix_loops")
+    where = ("fix_loops",) if tk.fix_loops is not None else ("implementation", "fix_loops")
+    return Measurement(loops, "count", ctx.src(ticket, *where))
+
+
+def review_passed(ctx: MetricContext, ticket: str) -> Measurement:
+    """Whether the ticket's review.result is PASS."""
+    tk = ctx.phase.tickets[ticket]
+    if tk.review is None or tk.review.result is None:
+        raise MetricUnavailable(f"ticket {ticket} records no review.result")
+    return Measurement(tk.review.result == "PASS", "bool", ctx.src(ticket, "review", "result"))
+
+
+def review_attempts(ctx: MetricContext, ticket: str) -> Measurement:
+    t = ctx.phase.tickets[ticket]
+    review = t.review
+    if review is not None and review.attempts is not None:
+        return Measurement(review.attempts, "count", ctx.src(ticket, "review", "attempts"))
+    if review is not None and review.result is not None:
+        loops = fix_loops_of(t)
+        if loops is not None:
+            return Measurement(
+                1 + loops,
+                "count",
+                ctx.src(ticket, "review"),
+                note="derived: 1 + fix_loops (no review.attempts recorded)",
+            )
+    raise MetricUnavailable(
+        f"ticket {ticket} records no review.attempts (nor result and fix_loops)"
+    )
+
+
+def display_meta(ctx: MetricContext) -> str:
+    from pytest_orchphase.errors import display
+
+    return f"{display(ctx.phase.metadata_doc.path)}: tickets"
+
+
+def tickets_on(ctx: MetricContext, model: str | None) -> list[str]:
+    """The phase's tickets, or those executed on ``model``; MetricUnavailable when none was."""
+    if model is None:
+        return list(ctx.phase.tickets)
+    mine = [t for t, tk in ctx.phase.tickets.items() if model_matches(tk.model_used, model)]
+    if not mine:
+        raise MetricUnavailable(f"no ticket was executed on {model}")
+    return mine

@@ -1,0 +1,278 @@
+"""The shipped phase metrics: tokens, savings, fix loops, reviews, wall time, success, quality."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pytest_orchphase.errors import MetricUnavailable
+from pytest_orchphase.load.quantity import quality_rank
+from pytest_orchphase.metrics import facts
+from pytest_orchphase.metrics.registry import Measurement, MetricContext, Params, metric, token_unit
+from pytest_orchphase.metrics.stats import Proportion
+from pytest_orchphase.usage.value import total_of
+
+
+@metric(
+    "tokens",
+    "phase",
+    "tokens",
+    "shared planning + Σ tickets' tokens + unattributed usage",
+    ("measure",),
+)
+def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return facts.tokens(ctx, ctx.phase_usage(), p, ctx.src())
+
+
+@metric(
+    "shared_planning_tokens",
+    "phase",
+    "tokens",
+    "tokens of the shared planning session (the lead's own calls)",
+    ("measure",),
+)
+def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    usage = ctx.planning()
+    if usage is None:
+        raise MetricUnavailable("the log records no shared_planning tokens")
+    return facts.tokens(ctx, usage, p, ctx.src(None, "shared_planning"))
+
+
+@metric(
+    "stage_tokens",
+    "phase",
+    "tokens",
+    "Σ over tickets of the named stage's tokens",
+    ("measure", "stage"),
+)
+def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    total = total_of([u for t in ctx.phase.tickets if (u := ctx.accounts.stage(t, p.stage or ""))])
+    if total is None:
+        raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
+    return facts.tokens(ctx, total, p, ctx.src())
+
+
+@metric(
+    "per_ticket_average",
+    "phase",
+    "tokens",
+    "tokens / number of tickets (shared planning included, as the plan counts it)",
+    ("measure",),
+)
+def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    m = facts.tokens(ctx, ctx.phase_usage(), p, ctx.src())
+    return replace(m, value=float(m.value) / ctx.n)
+
+
+@metric(
+    "ticket_tokens_average",
+    "phase",
+    "tokens",
+    "Σ tickets' own tokens / number of tickets (shared planning excluded)",
+    ("measure",),
+)
+def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    each = [facts.tokens(ctx, ctx.ticket_usage(t), p, "") for t in ctx.phase.tickets]
+    unit = token_unit(p.measure)
+    low = [m for m in each if m.bound == "lower"]
+    return Measurement(
+        sum(float(m.value) for m in each) / ctx.n,
+        unit,
+        ctx.src("", "tickets") if ctx.phase.log.tickets else ctx.src(),
+        bound="lower" if low else "exact",
+        bound_note=low[0].bound_note if low else "",
+    )
+
+
+@metric("tickets", "phase", "count", "number of tickets in metadata.yaml")
+def _count(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return Measurement(ctx.n, "count", facts.display_meta(ctx))
+
+
+@metric("fix_loops", "phase", "count", "Σ tickets' fix loops")
+def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return Measurement(
+        sum(int(facts.fix_loops(ctx, t).value) for t in ctx.phase.tickets), "count", ctx.src()
+    )
+
+
+@metric(
+    "max_fix_loops",
+    "phase",
+    "count",
+    "the most fix loops any ticket (executed on `model`, when given) needed",
+    ("model",),
+    required=(),
+)
+def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    mine = facts.tickets_on(ctx, p.model)
+    return Measurement(max(int(facts.fix_loops(ctx, t).value) for t in mine), "count", ctx.src())
+
+
+@metric(
+    "max_review_attempts",
+    "phase",
+    "count",
+    "the most review attempts any ticket (executed on `model`, when given) needed",
+    ("model",),
+    required=(),
+)
+def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    mine = facts.tickets_on(ctx, p.model)
+    attempts = {t: int(facts.review_attempts(ctx, t).value) for t in mine}
+    worst = max(attempts, key=lambda t: attempts[t])
+    return Measurement(attempts[worst], "count", ctx.src(), note=f"ticket {worst}")
+
+
+@metric("all_reviews_passed", "phase", "bool", "every ticket's review.result is PASS")
+def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    failing = []
+    for t in ctx.phase.tickets:
+        if not facts.review_passed(ctx, t).value:
+            failing.append(t)
+    note = f"not passed: {', '.join(failing)}" if failing else ""
+    return Measurement(not failing, "bool", ctx.src(), note=note)
+
+
+@metric(
+    "wall_time_minutes",
+    "phase",
+    "minutes",
+    "latest end_time − earliest start_time over shared planning and every stage; unknown "
+    "while a stage that ran (figures or a stamp, not skipped) lacks its start or end",
+)
+def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return facts.wall_minutes(ctx, None)
+
+
+@metric(
+    "savings",
+    "phase",
+    "percent",
+    "(baseline per ticket × tickets − tokens) / (baseline per ticket × tickets) × 100",
+    ("baseline", "measure"),
+)
+def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    base, delta = _below_baseline(ctx, p)
+    return replace(
+        delta,
+        value=round(float(delta.value) / base * 100, 2),
+        unit="percent",
+        note=f"baseline {p.baseline} {base:,.0f} for {ctx.n} tickets",
+    )
+
+
+@metric(
+    "delta",
+    "phase",
+    "tokens",
+    "baseline per ticket × tickets − tokens (positive: cheaper than the baseline)",
+    ("baseline", "measure"),
+)
+def _delta(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return _below_baseline(ctx, p)[1]
+
+
+def _below_baseline(ctx: MetricContext, p: Params) -> tuple[float, Measurement]:
+    """The baseline's figure for the phase's tickets, and that figure − the phase's tokens
+    (bounded the other way from the tokens): what savings and delta share."""
+    measure = p.measure or "total"
+    base = ctx.approach_figure(p.baseline, measure) * ctx.n
+    usage = ctx.phase_usage()
+    actual = usage.measure(measure)
+    return base, Measurement(
+        base - actual,
+        token_unit(measure),
+        ctx.src(),
+        note=f"baseline {base:,.0f}",
+        bound=facts.flipped(facts.bound_of(usage, measure)),
+        bound_note=usage.lower_bound_note,
+    )
+
+
+@metric(
+    "unbatched_tokens",
+    "phase",
+    "tokens",
+    "Σ tickets (baseline planning per ticket + ticket's tokens): each ticket planned alone",
+    ("baseline", "measure"),
+)
+def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    measure = p.measure or "total"
+    plan = ctx.baseline_figure(p.baseline, measure)
+    usages = [ctx.ticket_usage(t) for t in ctx.phase.tickets]
+    own = sum(u.measure(measure) for u in usages)
+    unit = token_unit(measure)
+    low = [u for u in usages if u.is_lower_bound(measure)]
+    return Measurement(
+        plan * ctx.n + own,
+        unit,
+        ctx.src(),
+        bound="lower" if low else "exact",
+        bound_note=low[0].lower_bound_note if low else "",
+    )
+
+
+@metric(
+    "batching_savings",
+    "phase",
+    "tokens",
+    "unbatched_tokens − tokens (each ticket with its own planning, minus the batch)",
+    ("baseline", "measure"),
+)
+def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    unbatched = _unbatched(ctx, None, p)
+    usage = ctx.phase_usage()
+    actual = usage.measure(p.measure or "total")
+    unit = token_unit(p.measure)
+    # unbatched − batched: lower bounds on both sides leave the difference bounded neither way.
+    bounds = {unbatched.bound, facts.flipped(facts.bound_of(usage, p.measure or "total"))} - {
+        "exact"
+    }
+    return Measurement(
+        float(unbatched.value) - actual,
+        unit,
+        ctx.src(),
+        note=f"unbatched {float(unbatched.value):,.0f}, batched {actual:,.0f}",
+        bound=bounds.pop() if len(bounds) == 1 else ("unknown" if bounds else "exact"),
+        bound_note=unbatched.bound_note or usage.lower_bound_note,
+    )
+
+
+@metric(
+    "success_rate",
+    "phase",
+    "percent",
+    "tickets executed on `model` that succeeded (fix_loops ≤ max_fix_loops, default 1; review "
+    "not FAIL; no stage failed) / tickets executed on `model` × 100, with its Wilson interval",
+    ("model", "max_fix_loops"),
+    required=("model",),
+    interval=True,
+)
+def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    mine = facts.tickets_on(ctx, p.model or "")
+    outcomes = {t: facts.succeeded(ctx.phase.tickets[t], p.success_loops) for t in mine}
+    missing = [t for t, ok in outcomes.items() if ok is None]
+    if missing:
+        raise MetricUnavailable(f"ticket {missing[0]} records no fix_loops")
+    ok = [t for t, good in outcomes.items() if good]
+    return Measurement(
+        round(len(ok) / len(mine) * 100, 2),
+        "percent",
+        ctx.src(),
+        note=f"{len(ok)} of {len(mine)} tickets with at most {p.success_loops} fix loop(s)",
+        sample=Proportion(len(ok), len(mine)),
+    )
+
+
+@metric(
+    "quality_vs_sonnet",
+    "phase",
+    "quality",
+    "the worst quality_vs_sonnet grade over all tickets (worse < same < better)",
+)
+def _phase_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    grades = [str(facts.quality(ctx, t).value) for t in ctx.phase.tickets]
+    return Measurement(min(grades, key=quality_rank), "quality", ctx.src())
+
+
+# ----------------------------------------------------------------------------- ticket metrics

@@ -1,0 +1,128 @@
+"""The shipped ticket metrics: one ticket's tokens, fix loops, review, quality, wall time."""
+
+from __future__ import annotations
+
+from pytest_orchphase.errors import MetricUnavailable
+from pytest_orchphase.metrics import facts
+from pytest_orchphase.metrics.registry import (
+    Measurement,
+    MetricContext,
+    Params,
+    metric,
+    origin_mark,
+)
+
+
+@metric(
+    "tokens",
+    "ticket",
+    "tokens",
+    "Σ the ticket's stages, or its own figure in the flat shape (shared planning excluded)",
+    ("measure",),
+)
+def _t_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = facts.ticket_of(ctx, ticket)
+    return facts.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
+
+
+@metric(
+    "tokens_with_planning_share",
+    "ticket",
+    "tokens",
+    "ticket's tokens + shared planning / number of tickets",
+    ("measure",),
+)
+def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = facts.ticket_of(ctx, ticket)
+    own = facts.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
+    planning = ctx.planning()
+    share = planning.measure(p.measure or "total") / ctx.n if planning else 0.0
+    mark = own.mark or (origin_mark(planning.origin, ctx.accounts.measured) if planning else "")
+    low = own.bound == "lower" or facts.bound_of(planning, p.measure or "total") == "lower"
+    return Measurement(
+        float(own.value) + share,
+        own.unit,
+        own.source,
+        own.note,
+        mark,
+        bound="lower" if low else "exact",
+        bound_note=own.bound_note or (planning.lower_bound_note if planning else ""),
+    )
+
+
+@metric(
+    "stage_tokens", "ticket", "tokens", "tokens of the ticket's named stage", ("measure", "stage")
+)
+def _t_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = facts.ticket_of(ctx, ticket)
+    usage = ctx.accounts.stage(t, p.stage or "")
+    if usage is None:
+        raise MetricUnavailable(f"ticket {t} records no tokens for stage {p.stage}")
+    return facts.tokens(ctx, usage, p, ctx.src(t, p.stage or ""))
+
+
+@metric(
+    "fix_loops",
+    "ticket",
+    "count",
+    "fix_loops of the ticket (ticket.fix_loops or implementation.fix_loops)",
+)
+def _t_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = facts.ticket_of(ctx, ticket)
+    return facts.fix_loops(ctx, t)
+
+
+@metric(
+    "review_attempts",
+    "ticket",
+    "count",
+    "review.attempts; when not recorded, 1 + fix_loops for a review with a result",
+)
+def _t_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = facts.ticket_of(ctx, ticket)
+    return facts.review_attempts(ctx, t)
+
+
+@metric("review_passed", "ticket", "bool", "review.result is PASS")
+def _t_review_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = facts.ticket_of(ctx, ticket)
+    return facts.review_passed(ctx, t)
+
+
+@metric(
+    "quality_vs_sonnet",
+    "ticket",
+    "quality",
+    "the worst recorded quality_vs_sonnet dimension; 'same' for a ticket executed on sonnet",
+)
+def _t_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = facts.ticket_of(ctx, ticket)
+    return facts.quality(ctx, t)
+
+
+@metric(
+    "wall_time_minutes",
+    "ticket",
+    "minutes",
+    "latest end_time − earliest start_time over the ticket's stages; unknown on the same terms",
+)
+def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    t, _ = facts.ticket_of(ctx, ticket)
+    return facts.wall_minutes(ctx, t)
+
+
+@metric(
+    "savings",
+    "ticket",
+    "percent",
+    "(baseline per ticket − tokens_with_planning_share) / baseline per ticket × 100",
+    ("baseline", "measure"),
+)
+def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    measure = p.measure or "total"
+    base = ctx.approach_figure(p.baseline, measure)
+    actual = float(_t_with_share(ctx, ticket, Params(measure=measure)).value)
+    return Measurement(round((base - actual) / base * 100, 2), "percent", ctx.src(ticket))
+
+
+#: how the commands name a metric only a conftest.py registers (never an ERROR: it is fine under

@@ -1,0 +1,142 @@
+"""The shipped metrics over paired and repeated trials: a phase against another on the tickets
+both ran, and pass@k / pass^k over the phase and the phases it requires."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pytest_orchphase.errors import MetricUnavailable
+from pytest_orchphase.load.phase import requires_order
+from pytest_orchphase.metrics import facts
+from pytest_orchphase.metrics.registry import (
+    DEFAULT_SUCCESS_LOOPS,
+    Measurement,
+    MetricContext,
+    Params,
+    metric,
+    token_unit,
+)
+from pytest_orchphase.metrics.stats import Paired, pass_at_k, pass_hat_k, sign_test
+
+
+@dataclass(frozen=True)
+class PairedTickets:
+    """Per-ticket figures of a phase against another phase, on the tickets both ran."""
+
+    versus: str
+    tickets: list[str]
+    mine: list[float]
+    theirs: list[float]
+
+    @property
+    def deltas(self) -> list[float]:
+        """Positive where this phase's ticket cost less than the other phase's."""
+        return [t - m for m, t in zip(self.mine, self.theirs, strict=True)]
+
+
+def paired_tickets(ctx: MetricContext, versus: str, measure: str = "total") -> PairedTickets:
+    """The tickets ``ctx``'s phase shares with phase ``versus`` and each one's own usage (shared
+    planning excluded) in both; MetricUnavailable when they share none or a figure is unknown."""
+    if ctx.others is None:
+        raise MetricUnavailable(f"phase {versus} is not at hand to compare with")
+    other = ctx.others(versus)
+    shared = [t for t in ctx.phase.tickets if t in other.phase.tickets]
+    if not shared:
+        raise MetricUnavailable(f"phase {ctx.phase.name} shares no ticket with phase {versus}")
+    mine = [ctx.ticket_usage(t).measure(measure) for t in shared]
+    theirs = [other.ticket_usage(t).measure(measure) for t in shared]
+    return PairedTickets(versus, shared, mine, theirs)
+
+
+@metric(
+    "paired_savings",
+    "phase",
+    "tokens",
+    "mean over the tickets both phases ran of (`versus`'s ticket tokens − this phase's), with "
+    "a seeded paired bootstrap interval and an exact sign test",
+    ("measure", "versus"),
+    interval=True,
+)
+def _paired_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    pairs = paired_tickets(ctx, p.versus or "", p.measure or "total")
+    deltas = pairs.deltas
+    sign = sign_test(deltas)
+    return Measurement(
+        sum(deltas) / len(deltas),
+        token_unit(p.measure),
+        ctx.src(),
+        note=f"tickets {', '.join(pairs.tickets)} against {pairs.versus}; cheaper on "
+        f"{sign.positive}, dearer on {sign.negative}; "
+        f"one-sided sign test p = {sign.p_positive:.3g}",
+        sample=Paired(tuple(deltas)),
+    )
+
+
+def lineage_contexts(ctx: MetricContext) -> list[MetricContext]:
+    """The phase and, recursively, the phases it requires, oldest first (each once)."""
+    others = ctx.others
+    if others is None:
+        return [ctx]
+    names = requires_order(ctx.phase.name, lambda n: others(n).phase.criteria.requires)
+    return [ctx if n == ctx.phase.name else others(n) for n in names]
+
+
+def ticket_runs(
+    ctx: MetricContext, model: str | None, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS
+) -> dict[str, list[bool]]:
+    """Each ticket's recorded outcomes over the phase and the phases it requires (a run per
+    phase that ran it on ``model``, oldest first); runs without fix_loops are left out."""
+    runs: dict[str, list[bool]] = {}
+    for c in lineage_contexts(ctx):
+        for tid, t in c.phase.tickets.items():
+            if model is not None and not facts.model_matches(t.model_used, model):
+                continue
+            outcome = facts.succeeded(t, max_fix_loops)
+            if outcome is not None:
+                runs.setdefault(tid, []).append(outcome)
+    return runs
+
+
+def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
+    k = p.k or 1
+    runs = {t: r for t, r in ticket_runs(ctx, p.model, p.success_loops).items() if len(r) >= k}
+    if not runs:
+        on = f" on {p.model}" if p.model else ""
+        raise MetricUnavailable(
+            f"no ticket was run{on} at least {k} times in this phase and the phases it requires"
+        )
+    fn = pass_hat_k if every else pass_at_k
+    values = [fn(len(r), sum(r), k) for r in runs.values()]
+    detail = ", ".join(f"{t} {sum(r)} of {len(r)}" for t, r in runs.items())
+    return Measurement(
+        round(sum(values) / len(values) * 100, 2),
+        "percent",
+        ctx.src(),
+        note=f"{len(runs)} ticket(s) with at least {k} runs: {detail}",
+    )
+
+
+@metric(
+    "pass_at_k",
+    "phase",
+    "percent",
+    "mean over the tickets run at least k times (on `model`) in this phase and the phases it "
+    "requires of 1 − C(n−c, k) / C(n, k), n runs and c successful runs of the ticket, × 100",
+    ("model", "k", "max_fix_loops"),
+    required=("k",),
+)
+def _pass_at_k(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return _repeated(ctx, p, every=False)
+
+
+@metric(
+    "pass_hat_k",
+    "phase",
+    "percent",
+    "pass^k: mean over the tickets run at least k times (on `model`) in this phase and the "
+    "phases it requires of C(c, k) / C(n, k) (all k attempts succeed), × 100",
+    ("model", "k", "max_fix_loops"),
+    required=("k",),
+)
+def _pass_hat_k(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return _repeated(ctx, p, every=True)
