@@ -1,9 +1,13 @@
-"""What the ``orchphase`` subcommands share: exit codes and the options for folders and prices."""
+"""What the ``orchphase`` subcommands share: exit codes, the options for folders and prices, and
+the phases, metrics and runner the commands that walk the phases start from."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
+
+from pytest_orchphase.errors import OrchphaseError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -44,4 +48,49 @@ def add_folders(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help=f"folder of the phases' data folders ({DEFAULT_HELP.format(key=DATA)})",
+    )
+
+
+def require_phases(args: argparse.Namespace) -> None:
+    """At least one phase, and no cycle in ``requires`` among them (every command here walks
+    the phases' requirements)."""
+    from pytest_orchphase.errors import display
+    from pytest_orchphase.load.phase import known_phases
+    from pytest_orchphase.load.requires import check_graph
+    from pytest_orchphase.settings import Origin
+
+    if not known_phases(args.criteria):
+        criteria, project = args.settings.criteria, args.settings.config
+        where = f" ({criteria.describe()}; project configuration: {project.describe()})"
+        if criteria.origin is Origin.COMMAND_LINE:
+            where = ""
+        raise OrchphaseError(
+            f"no phases: no <phase>.yaml in {display(args.criteria)}{where}; expected the "
+            "criteria folder (--criteria DIR)"
+        )
+    check_graph(args.criteria)
+
+
+def registry_for(args: argparse.Namespace) -> Any:
+    """The metrics the commands know: the built-in ones and those installed packages register
+    through the orchphase.metrics entry points; a conftest.py's metrics are named, not run."""
+    from pytest_orchphase.metrics.extensions import conftest_metrics, load_entry_points
+    from pytest_orchphase.metrics.registry import REGISTRY
+
+    registry = REGISTRY.copy()
+    load_entry_points(registry)
+    registry.conftest_only = {
+        name: path
+        for name, path in conftest_metrics(args.settings.config.base).items()
+        if registry.get("phase", name) is None and registry.get("ticket", name) is None
+    }
+    return registry
+
+
+def runner_for(args: argparse.Namespace) -> Any:
+    from pytest_orchphase.evaluate.runner import PhaseRunner
+
+    require_phases(args)
+    return PhaseRunner(
+        args.criteria, args.data, registry=registry_for(args), prices=getattr(args, "prices", None)
     )

@@ -8,16 +8,18 @@ review types and costs per tier, and the expected tokens (and USD when measured)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from pytest_orchphase.decide.decisions import adoption, lineage
+from pytest_orchphase.decide.decisions import Adoption, adoption, lineage
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.load.models import AdoptModel, Ticket
+from pytest_orchphase.load.models import AdoptModel, CriteriaFile, Ticket
 from pytest_orchphase.load.phase import criteria_path
 from pytest_orchphase.metrics.facts import family, succeeded
+from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.value import Usage
 
 
@@ -35,9 +37,33 @@ def build_strategy(
     """The strategy for phase ``target`` from the data of the phases it requires.
 
     ``tickets`` maps ticket id → complexity; by default the target's own metadata and log give
-    them, else the evidence phases' tickets of the same id.
+    them, else the evidence phases' tickets of the same id. Named steps: the evidence, the
+    choice of model per complexity, the cost per ticket, the assembled file.
     """
     criteria, _ = runner.criteria(criteria_path(runner.criteria_dir, target))
+    sources = _sources(runner, target, criteria)
+    contexts = [runner.context(p) for p in sources]
+    if tickets is None:
+        tickets = _target_tickets(runner, target, contexts)
+    rule = _rule(criteria, contexts)
+    decided = adoption(runner, sources[-1], rule)
+    assert decided is not None
+    evidence = _gather(contexts)
+    execution: dict[str, dict[str, Any]] = {
+        c: _choice(c, evidence, rule, decided, sources)
+        for c in _COMPLEXITIES
+        if c in evidence.observed or c in tickets.values() or c == rule.complexity
+    }
+    share_tokens, share_usd = _planning_share(evidence.planning, len(tickets))
+    costs = _costs(tickets, execution, evidence.observed, share_tokens, share_usd)
+    return _assemble(target, tickets, sources, evidence, execution, costs, share_tokens, share_usd)
+
+
+_COMPLEXITIES = ("mechanical", "nuanced", "complex")
+
+
+def _sources(runner: PhaseRunner, target: str, criteria: CriteriaFile) -> list[str]:
+    """The evidence phases: the target's requirements and theirs, recursively, each once."""
     sources = [p for req in criteria.requires for p in lineage(runner, req)]
     sources = list(dict.fromkeys(sources))
     if not sources:
@@ -47,133 +73,175 @@ def build_strategy(
             path=criteria_path(runner.criteria_dir, target),
             field="requires",
         )
-    contexts = [runner.context(p) for p in sources]
+    return sources
+
+
+def _target_tickets(
+    runner: PhaseRunner, target: str, contexts: list[MetricContext]
+) -> dict[str, str]:
+    """The target's tickets → complexity, from its own data, else the evidence's same ids."""
     known: dict[str, str | None] = {}
     for ctx in contexts:
         for tid, t in ctx.phase.tickets.items():
             known[tid] = t.complexity or known.get(tid)
-    if tickets is None:
-        try:
-            target_phase = runner.load(target)
-        except OrchphaseError as exc:  # not run yet: its tickets are not the evidence's tickets
-            raise OrchphaseError(
-                f"phase {target}'s tickets are unknown: its data does not load "
-                f"({str(exc).splitlines()[0]}); name them: orchphase strategy --for {target} "
-                "--tickets ID=mechanical|nuanced|complex,..."
-            ) from None
-        tickets = {
-            t: tk.complexity or known.get(t) or "nuanced" for t, tk in target_phase.tickets.items()
-        }
+    try:
+        target_phase = runner.load(target)
+    except OrchphaseError as exc:  # not run yet: its tickets are not the evidence's tickets
+        raise OrchphaseError(
+            f"phase {target}'s tickets are unknown: its data does not load "
+            f"({str(exc).splitlines()[0]}); name them: orchphase strategy --for {target} "
+            "--tickets ID=mechanical|nuanced|complex,..."
+        ) from None
+    return {t: tk.complexity or known.get(t) or "nuanced" for t, tk in target_phase.tickets.items()}
 
-    # the plan's own adoption rule: the target's, else the latest evidence phase's that has
-    # one; the defaults (70 %, 3 tickets) only when no phase of the plan writes one
+
+def _rule(criteria: CriteriaFile, contexts: list[MetricContext]) -> AdoptModel:
+    """The plan's own adoption rule: the target's, else the latest evidence phase's that has
+    one; the defaults (70 %, 3 tickets) only when no phase of the plan writes one."""
     rules = [criteria.decisions.adopt_model] + [
         c.phase.criteria.decisions.adopt_model for c in reversed(contexts)
     ]
-    rule = next((r for r in rules if r is not None), None) or AdoptModel()
-    decided = adoption(runner, sources[-1], rule)
-    assert decided is not None
-    # per complexity: the observed models, their success, and their own tokens per ticket
+    return next((r for r in rules if r is not None), None) or AdoptModel()
+
+
+@dataclass
+class _Evidence:
+    """What the evidence phases observed, gathered in one pass."""
+
     # per complexity: (model family, the ticket, its own usage or None when unknown)
-    observed: dict[str, list[tuple[str, Ticket, Usage | None]]] = defaultdict(list)
+    observed: dict[str, list[tuple[str, Ticket, Usage | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     # per complexity: each ticket's latest run (model family, ticket), oldest phase first
-    latest: dict[str, dict[str, tuple[str, Ticket]]] = defaultdict(dict)
-    planning: list[Usage] = []
-    planning_models: Counter[str] = Counter()
-    monitoring: Counter[str] = Counter()
-    reviews: dict[str, list[tuple[str, Usage | None]]] = defaultdict(list)
+    latest: dict[str, dict[str, tuple[str, Ticket]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    planning: list[Usage] = field(default_factory=list)
+    planning_models: Counter[str] = field(default_factory=Counter)
+    monitoring: Counter[str] = field(default_factory=Counter)
+    reviews: dict[str, list[tuple[str, Usage | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def _gather(contexts: list[MetricContext]) -> _Evidence:
+    evidence = _Evidence()
     for ctx in contexts:
         phase = ctx.phase
         if ctx.accounts.planning is not None:
-            planning.append(ctx.accounts.planning)
+            evidence.planning.append(ctx.accounts.planning)
         if phase.log.shared_planning and phase.log.shared_planning.model:
-            planning_models[family(phase.log.shared_planning.model) or "unknown"] += 1
+            evidence.planning_models[family(phase.log.shared_planning.model) or "unknown"] += 1
         for tid, t in phase.tickets.items():
-            observed[t.complexity or "unknown"].append(
-                (family(t.model_used) or "unknown", t, ctx.accounts.ticket(tid))
-            )
-            for runs_of in latest.values():
-                runs_of.pop(tid, None)
-            latest[t.complexity or "unknown"][tid] = (family(t.model_used) or "unknown", t)
-            if t.monitoring and t.monitoring.model:
-                monitoring[family(t.monitoring.model) or "unknown"] += 1
-            if t.review and t.review.tier:
-                reviews[t.review.tier].append(
-                    (t.review.type or "unknown", ctx.accounts.stage(tid, "review"))
-                )
+            _gather_ticket(evidence, ctx, tid, t)
+    return evidence
 
-    def choice(complexity: str) -> dict[str, Any]:
-        runs = observed.get(complexity, [])
-        if complexity == rule.complexity:
-            return {
-                "model": decided.recommended,
-                "rationale": decided.line,
-                "success_rate": decided.rate,
-                "sample_size": decided.sample_size,
-            }
-        if not runs:
-            return {
-                "model": rule.fallback,
-                "rationale": f"no {complexity} ticket in {', '.join(sources)}: the proven default",
-                "success_rate": None,
-                "sample_size": 0,
-            }
-        # a ticket run in several phases is one ticket: its latest run counts (as in adoption)
-        ticket_runs = latest[complexity]
-        model, count = Counter(m for m, _ in ticket_runs.values()).most_common(1)[0]
-        ok = [
-            succeeded(t, rule.max_fix_loops) is True for m, t in ticket_runs.values() if m == model
-        ]
-        rate = round(sum(ok) / len(ok) * 100, 1)
+
+def _gather_ticket(evidence: _Evidence, ctx: MetricContext, tid: str, t: Ticket) -> None:
+    evidence.observed[t.complexity or "unknown"].append(
+        (family(t.model_used) or "unknown", t, ctx.accounts.ticket(tid))
+    )
+    for runs_of in evidence.latest.values():
+        runs_of.pop(tid, None)
+    evidence.latest[t.complexity or "unknown"][tid] = (family(t.model_used) or "unknown", t)
+    if t.monitoring and t.monitoring.model:
+        evidence.monitoring[family(t.monitoring.model) or "unknown"] += 1
+    if t.review and t.review.tier:
+        evidence.reviews[t.review.tier].append(
+            (t.review.type or "unknown", ctx.accounts.stage(tid, "review"))
+        )
+
+
+def _choice(
+    complexity: str,
+    evidence: _Evidence,
+    rule: AdoptModel,
+    decided: Adoption,
+    sources: list[str],
+) -> dict[str, Any]:
+    """The execution model for one complexity, with its rationale and figures."""
+    runs = evidence.observed.get(complexity, [])
+    if complexity == rule.complexity:
         return {
-            "model": model,
-            "rationale": f"{sum(ok)} of {len(ok)} {complexity} tickets on "
-            f"{model} succeeded with at most {rule.max_fix_loops} fix loop(s) in "
-            f"{', '.join(sources)} (each ticket once, by its latest run)",
-            "success_rate": rate,
-            "sample_size": count,
+            "model": decided.recommended,
+            "rationale": decided.line,
+            "success_rate": decided.rate,
+            "sample_size": decided.sample_size,
         }
-
-    complexities: list[str] = ["mechanical", "nuanced", "complex"]
-    execution: dict[str, dict[str, Any]] = {
-        c: choice(c)
-        for c in complexities
-        if c in observed or c in tickets.values() or c == rule.complexity
+    if not runs:
+        return {
+            "model": rule.fallback,
+            "rationale": f"no {complexity} ticket in {', '.join(sources)}: the proven default",
+            "success_rate": None,
+            "sample_size": 0,
+        }
+    # a ticket run in several phases is one ticket: its latest run counts (as in adoption)
+    ticket_runs = evidence.latest[complexity]
+    model, count = Counter(m for m, _ in ticket_runs.values()).most_common(1)[0]
+    ok = [succeeded(t, rule.max_fix_loops) is True for m, t in ticket_runs.values() if m == model]
+    rate = round(sum(ok) / len(ok) * 100, 1)
+    return {
+        "model": model,
+        "rationale": f"{sum(ok)} of {len(ok)} {complexity} tickets on "
+        f"{model} succeeded with at most {rule.max_fix_loops} fix loop(s) in "
+        f"{', '.join(sources)} (each ticket once, by its latest run)",
+        "success_rate": rate,
+        "sample_size": count,
     }
 
-    def expected(complexity: str) -> tuple[float | None, float | None]:
-        model = execution.get(complexity, {}).get("model")
-        known = {c: [(m, u) for m, _, u in rows if u is not None] for c, rows in observed.items()}
-        runs = [u for m, u in known.get(complexity, []) if m == model] or [
-            u for _, u in known.get(complexity, [])
-        ]
-        if not runs:
-            runs = [u for values in known.values() for _, u in values]
-        if not runs:
-            return None, None
-        usd = [u.usd for u in runs]
-        return mean(u.total for u in runs), (
-            mean(v for v in usd if v is not None) if all(v is not None for v in usd) else None
-        )
 
-    # The planning share of a ticket: one batch's planning (the mean of the evidence's, the
-    # `tokens_per_batch` shown) spread over this phase's tickets, so the tickets' shares add up
-    # to that one figure; in tokens and in USD alike (USD unknown when any batch's planning was
-    # not priced: a share left out would make the estimate look cheaper).
-    share_tokens = mean(u.total for u in planning) / len(tickets) if planning and tickets else 0.0
-    share_usd: float | None = 0.0
-    if planning and tickets:
-        planning_usd = [u.usd for u in planning]
-        share_usd = (
-            mean(v for v in planning_usd if v is not None) / len(tickets)
-            if all(v is not None for v in planning_usd)
-            else None
-        )
+def _expected(
+    complexity: str,
+    execution: dict[str, dict[str, Any]],
+    observed: dict[str, list[tuple[str, Ticket, Usage | None]]],
+) -> tuple[float | None, float | None]:
+    """Mean tokens and USD of one ticket of ``complexity`` on its chosen model: that model's
+    runs, else any model's of that complexity, else all runs; USD only when all were priced."""
+    model = execution.get(complexity, {}).get("model")
+    known = {c: [(m, u) for m, _, u in rows if u is not None] for c, rows in observed.items()}
+    runs = [u for m, u in known.get(complexity, []) if m == model] or [
+        u for _, u in known.get(complexity, [])
+    ]
+    if not runs:
+        runs = [u for values in known.values() for _, u in values]
+    if not runs:
+        return None, None
+    usd = [u.usd for u in runs]
+    return mean(u.total for u in runs), (
+        mean(v for v in usd if v is not None) if all(v is not None for v in usd) else None
+    )
+
+
+def _planning_share(planning: list[Usage], n_tickets: int) -> tuple[float, float | None]:
+    """The planning share of a ticket: one batch's planning (the mean of the evidence's, the
+    `tokens_per_batch` shown) spread over this phase's tickets, so the tickets' shares add up
+    to that one figure; in tokens and in USD alike (USD unknown when any batch's planning was
+    not priced: a share left out would make the estimate look cheaper)."""
+    if not (planning and n_tickets):
+        return 0.0, 0.0
+    share_tokens = mean(u.total for u in planning) / n_tickets
+    planning_usd = [u.usd for u in planning]
+    share_usd = (
+        mean(v for v in planning_usd if v is not None) / n_tickets
+        if all(v is not None for v in planning_usd)
+        else None
+    )
+    return share_tokens, share_usd
+
+
+def _costs(
+    tickets: dict[str, str],
+    execution: dict[str, dict[str, Any]],
+    observed: dict[str, list[tuple[str, Ticket, Usage | None]]],
+    share_tokens: float,
+    share_usd: float | None,
+) -> dict[str, Any]:
+    """The expected tokens and USD per ticket (planning share included) and their total."""
     costs: dict[str, Any] = {}
     total_tokens = 0.0
     usd_parts: list[float | None] = []
     for tid, complexity in tickets.items():
-        tokens, usd = expected(complexity)
+        tokens, usd = _expected(complexity, execution, observed)
         if tokens is None:
             costs[tid] = {"complexity": complexity, "tokens": None, "usd": None}
             continue
@@ -191,18 +259,36 @@ def build_strategy(
         if usd_parts and all(u is not None for u in usd_parts)
         else None,
     }
+    return costs
 
+
+def _assemble(
+    target: str,
+    tickets: dict[str, str],
+    sources: list[str],
+    evidence: _Evidence,
+    execution: dict[str, dict[str, Any]],
+    costs: dict[str, Any],
+    share_tokens: float,
+    share_usd: float | None,
+) -> dict[str, Any]:
+    """The strategy file's content, in its documented key order."""
+    planning = evidence.planning
     return {
         "phase": target,
         "tickets": list(tickets),
         "evidence": sources,
         "model_selection": {
             "planning": {
-                "model": planning_models.most_common(1)[0][0] if planning_models else "sonnet",
+                "model": evidence.planning_models.most_common(1)[0][0]
+                if evidence.planning_models
+                else "sonnet",
                 "tokens_per_batch": _round(mean(u.total for u in planning)) if planning else None,
             },
             "execution": execution,
-            "monitoring": monitoring.most_common(1)[0][0] if monitoring else "haiku",
+            "monitoring": evidence.monitoring.most_common(1)[0][0]
+            if evidence.monitoring
+            else "haiku",
             "review": {
                 tier: {
                     "type": Counter(t for t, _ in rows).most_common(1)[0][0],
@@ -211,7 +297,7 @@ def build_strategy(
                     else None,
                     "tickets": len(rows),
                 }
-                for tier, rows in sorted(reviews.items())
+                for tier, rows in sorted(evidence.reviews.items())
             },
         },
         "estimated_costs": costs,
