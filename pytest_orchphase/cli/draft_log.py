@@ -45,7 +45,8 @@ def cmd_draft_log(args: argparse.Namespace) -> int:
     from pytest_orchphase.files import atomic_write, check_output_path
     from pytest_orchphase.load.phase import LOG_FILE, METADATA_FILE, load_phase_in_progress
     from pytest_orchphase.report.draft_log import draft_log
-    from pytest_orchphase.usage.attribution import TRANSCRIPTS_DIR, measure_phase
+    from pytest_orchphase.usage.attribution import measure_phase
+    from pytest_orchphase.usage.roots import TRANSCRIPTS_DIR
 
     phase = load_phase_in_progress(args.criteria, args.data, args.phase)
     out: Path = args.out or phase.data_dir / DRAFT_FILE
