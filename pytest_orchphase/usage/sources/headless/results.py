@@ -118,47 +118,68 @@ def fold_headless(
         return []
     added: list[ApiCall] = []
     for model, usage in result.models.items():
-        mine = [c for c in own_calls if c.model == model]
-        call = ApiCall(
-            message_id=f"headless:{result.session_id or where}:{model}",
-            request_id="",
-            model=model,
-            session_id=result.session_id,
-            path=result.path,
-            aggregate=True,
-        )
-        short = False
-        for name in (*TOKEN_FIELDS, "web_search_requests"):
-            have = sum(getattr(c, name) for c in mine)
-            missing = max(0, getattr(usage, name) - have)
-            setattr(call, name, missing)
-            short = short or missing > 0
-        if not short:
+        call = _beyond_messages(result, model, usage, own_calls)
+        if call is None:
             continue
-        known_ttl = 0
-        if len(result.models) == 1 and not own_calls:
-            # One model: the main agent's split is known; sub-agents' writes are not.
-            call.cache_creation_1h_tokens = min(
-                result.main_cache_1h, call.cache_creation_input_tokens
-            )
-            known_ttl = min(
-                result.main_cache_1h + result.main_cache_5m, call.cache_creation_input_tokens
-            )
         if own_calls:
             call.surplus = True
             scan.warnings.append(
                 f"{where}: modelUsage reports more {model} tokens than the run's messages; "
                 "the difference is added to the figures (not counted as a call)"
             )
-        if call.cache_creation_input_tokens > known_ttl:
-            if not own_calls and usage.cost_usd is not None and _prices_1h_right(result.version):
-                call.reported_cost = usage.cost_usd
-            else:
-                unknown = call.cache_creation_input_tokens - known_ttl
-                call.cost_lower_bound = (
-                    f"{where}: {unknown:,} {model} cache-write tokens of unknown lifetime priced "
-                    "at the 5-minute rate (1-hour writes cost more), with no per-message usage "
-                    "or trusted costUSD to price them"
-                )
+        _price_cache_writes(call, result, usage, model, own_calls)
         added.append(call)
     return added
+
+
+def _beyond_messages(
+    result: HeadlessResult, model: str, usage: ModelUsage, own_calls: Sequence[ApiCall]
+) -> ApiCall | None:
+    """The tokens ``modelUsage`` reports for ``model`` beyond the run's own messages, as one
+    aggregate call; None when the messages already hold them all."""
+    where = str(result.path)
+    mine = [c for c in own_calls if c.model == model]
+    call = ApiCall(
+        message_id=f"headless:{result.session_id or where}:{model}",
+        request_id="",
+        model=model,
+        session_id=result.session_id,
+        path=result.path,
+        aggregate=True,
+    )
+    short = False
+    for name in (*TOKEN_FIELDS, "web_search_requests"):
+        have = sum(getattr(c, name) for c in mine)
+        missing = max(0, getattr(usage, name) - have)
+        setattr(call, name, missing)
+        short = short or missing > 0
+    return call if short else None
+
+
+def _price_cache_writes(
+    call: ApiCall,
+    result: HeadlessResult,
+    usage: ModelUsage,
+    model: str,
+    own_calls: Sequence[ApiCall],
+) -> None:
+    """Cache writes of unknown lifetime: Claude Code's own cost where its build prices them
+    right, else priced at the 5-minute rate and marked as a lower bound."""
+    known_ttl = 0
+    if len(result.models) == 1 and not own_calls:
+        # One model: the main agent's split is known; sub-agents' writes are not.
+        call.cache_creation_1h_tokens = min(result.main_cache_1h, call.cache_creation_input_tokens)
+        known_ttl = min(
+            result.main_cache_1h + result.main_cache_5m, call.cache_creation_input_tokens
+        )
+    if call.cache_creation_input_tokens <= known_ttl:
+        return
+    if not own_calls and usage.cost_usd is not None and _prices_1h_right(result.version):
+        call.reported_cost = usage.cost_usd
+        return
+    unknown = call.cache_creation_input_tokens - known_ttl
+    call.cost_lower_bound = (
+        f"{result.path}: {unknown:,} {model} cache-write tokens of unknown lifetime priced "
+        "at the 5-minute rate (1-hour writes cost more), with no per-message usage "
+        "or trusted costUSD to price them"
+    )

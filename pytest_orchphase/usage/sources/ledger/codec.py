@@ -111,47 +111,72 @@ def encode(
             }
         )
     )
-    add = block.records.append
-    record: dict[str, Any]
+    block.records += _call_records(res)
+    block.records += _agent_records(res, tickets)
+    for task_id, notified, status in res.notices:
+        record = {"kind": "notice", "task_id": task_id, "tool_use_id": notified}
+        block.records.append(_compact(record | {"status": scrub(status)}))
+    for session, (stamp, text) in res.prompts.items():
+        block.records.append(
+            {"kind": "prompt", "session": session, "ts": stamp, "tickets": _found(text, tickets)}
+        )
+    block.records += [_compact(_headless(result)) for result in res.headless]
+    return block
+
+
+def _call_records(res: FileResult) -> list[dict[str, Any]]:
+    """One record per billed call: its key, model, first time, session, agent and usage."""
+    out: list[dict[str, Any]] = []
     for key, call in res.calls.items():
-        record = {"kind": "call", "message_id": key[0], "request_id": key[1]}
+        record: dict[str, Any] = {"kind": "call", "message_id": key[0], "request_id": key[1]}
         record |= {"model": call.model, "ts": res.first_ts.get(key), "session": call.session_id}
         record |= {"agent": call.agent_id, **_usage(call)}
         record |= {flag: getattr(call, flag) for flag in _CALL_FLAGS}
         record["placeholder_output"] = not call.output_exact
-        add(_compact(record))
+        out.append(_compact(record))
+    return out
+
+
+def _agent_records(res: FileResult, tickets: Sequence[str]) -> list[dict[str, Any]]:
+    """The sub-agents: each spawn (its Task fields scrubbed, its prompt as the ticket ids it
+    names), each Task result with the parent's usage record, each link and meta file."""
+    out: list[dict[str, Any]] = []
     for tool_use_id, spawn in res.spawns.items():
-        record = {
-            "kind": "spawn",
-            "tool_use_id": tool_use_id,
-            "session": spawn.session_id,
-            "tool": spawn.tool_name,
-            "subagent_type": scrub(spawn.subagent_type),
-            "description": scrub(spawn.description),
-            "requested_model": scrub(spawn.requested_model),
-        }
-        out = _compact(record)
+        record = _compact(
+            {
+                "kind": "spawn",
+                "tool_use_id": tool_use_id,
+                "session": spawn.session_id,
+                "tool": spawn.tool_name,
+                "subagent_type": scrub(spawn.subagent_type),
+                "description": scrub(spawn.description),
+                "requested_model": scrub(spawn.requested_model),
+            }
+        )
         if spawn.prompt is not None:
-            out["prompt_tickets"] = _found(spawn.prompt, tickets)
-        add(out)
+            record["prompt_tickets"] = _found(spawn.prompt, tickets)
+        out.append(record)
     for tr in res.results:
-        record = {
-            "kind": "result",
-            "tool_use_id": tr.tool_use_id,
-            "agent": tr.agent_id,
-            "session": tr.session_id,
-            "status": scrub(tr.status),
-            "tool_use_count": tr.tool_use_count,
-            "duration_ms": tr.duration_ms,
-            "resolved_model": scrub(tr.resolved_model),
-            "ts": tr.timestamp,
-        }
-        out = _compact(record)
+        record = _compact(
+            {
+                "kind": "result",
+                "tool_use_id": tr.tool_use_id,
+                "agent": tr.agent_id,
+                "session": tr.session_id,
+                "status": scrub(tr.status),
+                "tool_use_count": tr.tool_use_count,
+                "duration_ms": tr.duration_ms,
+                "resolved_model": scrub(tr.resolved_model),
+                "ts": tr.timestamp,
+            }
+        )
         if tr.usage is not None:
-            out["usage"] = _compact(_usage(tr.usage))
-        add(out)
-    for agent, tool_use_id in res.links.items():
-        add({"kind": "link", "agent": agent, "tool_use_id": tool_use_id})
+            record["usage"] = _compact(_usage(tr.usage))
+        out.append(record)
+    out += [
+        {"kind": "link", "agent": agent, "tool_use_id": tool_use_id}
+        for agent, tool_use_id in res.links.items()
+    ]
     for agent, meta in res.metas.items():
         record = {
             "kind": "meta",
@@ -160,15 +185,8 @@ def encode(
             "subagent_type": scrub(meta.subagent_type),
             "description": scrub(meta.description),
         }
-        add(_compact(record))
-    for task_id, notified, status in res.notices:
-        record = {"kind": "notice", "task_id": task_id, "tool_use_id": notified}
-        add(_compact(record | {"status": scrub(status)}))
-    for session, (stamp, text) in res.prompts.items():
-        add({"kind": "prompt", "session": session, "ts": stamp, "tickets": _found(text, tickets)})
-    for result in res.headless:
-        add(_compact(_headless(result)))
-    return block
+        out.append(_compact(record))
+    return out
 
 
 def _headless(result: HeadlessResult) -> dict[str, Any]:
