@@ -7,6 +7,7 @@ pydantic validator can pass it on with the field's name and line.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 _TOKENS = re.compile(r"^\s*(\d+(?:[.,_]\d+)*)\s*([kKmM]?)\s*$")
@@ -137,3 +138,15 @@ def parse_bool(value: Any) -> bool:
 
 def fmt_tokens(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def utc_stamp(text: str | None) -> datetime | None:
+    """An ISO 8601 time as Claude Code and people write it (``2026-11-29``, ``…T14:00``, ``…Z``
+    or with an offset), a naive one taken as UTC; None when it is missing or not a time."""
+    if not text:
+        return None
+    try:
+        stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)

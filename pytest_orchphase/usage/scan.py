@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pytest_orchphase.load.quantity import utc_stamp
 from pytest_orchphase.usage.records import AgentInfo, ApiCall, Scan, TicketsNamed
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult, files_of
@@ -25,16 +26,6 @@ from pytest_orchphase.usage.sources.headless.results import fold_headless
 
 #: Below this many bytes in all, files are read in this process: a pool costs more than it saves.
 PARALLEL_BYTES = 48 * 1024 * 1024
-
-
-def _parse_ts(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)
 
 
 def merge_results(results: Sequence[FileResult]) -> Scan:
@@ -50,7 +41,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
         merged.add(res)
     calls = merged.calls
     for key, call in calls.items():
-        call.timestamp = _parse_ts(merged.stamps.get(key))
+        call.timestamp = utc_stamp(merged.stamps.get(key))
     scan.first_prompts = {session: text for session, (_, text) in merged.prompts.items()}
     _drop_sidechain_replays(calls)
 
@@ -239,7 +230,7 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
         usage.agent_id = tr.agent_id
         usage.session_id = tr.session_id
         # When it was made: the parent's record of it (so dated rates apply), never "undated".
-        usage.timestamp = _parse_ts(tr.timestamp) or (own[-1].timestamp if own else None)
+        usage.timestamp = utc_stamp(tr.timestamp) or (own[-1].timestamp if own else None)
         calls[(usage.message_id, "")] = usage
         scan.warnings.append(
             f"sub-agent {tr.agent_id}: its last call is in no transcript read; "

@@ -21,6 +21,7 @@ from typing import Any
 
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.load.phase import Phase
+from pytest_orchphase.load.quantity import utc_stamp
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.ledger.codec import (
     FORMAT,
@@ -50,13 +51,12 @@ class Collected:
 
 def parse_time(option: str, text: str) -> datetime:
     """``2026-11-29``, ``2026-11-29T14:00``, ``…Z`` or with an offset; naive times are UTC."""
-    try:
-        stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+    stamp = utc_stamp(text)
+    if stamp is None:
         raise OrchphaseError(
             f"{option}: {text!r}; expected a date or time like 2026-11-29 or 2026-11-29T14:00Z"
-        ) from None
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)
+        )
+    return stamp
 
 
 def _encoded(folder: Path) -> str:
@@ -95,12 +95,7 @@ def _first_stamp(path: Path) -> datetime | None:
             for _, line in zip(range(50), fh, strict=False):
                 hit = marker.search(line)
                 if hit:
-                    text = hit.group(1).decode("ascii", "replace").replace("Z", "+00:00")
-                    try:
-                        stamp = datetime.fromisoformat(text)
-                    except ValueError:
-                        return None
-                    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+                    return utc_stamp(hit.group(1).decode("ascii", "replace"))
     except OSError:
         return None
     return None
