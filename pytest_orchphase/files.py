@@ -96,6 +96,22 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def cache_write(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all: a temporary file (readable by its owner only: a
+    cache may hold prompts) renamed over ``path``, so two writers leave one whole file or the
+    other. Not synced to disk: a file a crash cut short is found out and made again."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def json_bytes(report: Mapping[str, object]) -> bytes:
     return (json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
 

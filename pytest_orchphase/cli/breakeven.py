@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from pytest_orchphase.cli.options import EXIT_OK, add_folders, add_prices, runner_for
+from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, add_prices, runner_for
 from pytest_orchphase.errors import OrchphaseError
 
 
@@ -28,6 +28,7 @@ def _add_breakeven(subparsers: Any) -> None:
         "baseline with compare: true)",
     )
     add_prices(p)
+    add_cache(p)
     p.set_defaults(func=cmd_breakeven)
 
 

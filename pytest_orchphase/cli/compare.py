@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from pytest_orchphase.cli.options import EXIT_OK, add_folders, add_prices, runner_for
+from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, add_prices, runner_for
 from pytest_orchphase.errors import OrchphaseError
 
 
@@ -22,6 +22,7 @@ def _add_compare(subparsers: Any) -> None:
     )
     add_folders(p)
     add_prices(p)
+    add_cache(p)
     p.add_argument("--markdown", action="store_true", help="print a markdown table")
     p.set_defaults(func=cmd_compare)
 

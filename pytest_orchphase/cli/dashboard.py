@@ -7,6 +7,7 @@ from typing import Any
 
 from pytest_orchphase.cli.options import (
     EXIT_OK,
+    add_cache,
     add_folders,
     add_prices,
     registry_for,
@@ -28,6 +29,7 @@ def _add_dashboard(subparsers: Any) -> None:
     )
     add_folders(p)
     add_prices(p)
+    add_cache(p)
     p.set_defaults(func=cmd_dashboard)
 
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.cli.options import EXIT_OK, add_folders, add_prices
+from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, add_prices, scan_cache
 from pytest_orchphase.errors import OrchphaseError
 
 #: The draft's name, beside the phase's execution-log.yaml.
@@ -37,6 +37,7 @@ def _add_draft_log(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing draft")
     add_folders(p)
     add_prices(p)
+    add_cache(p)
     p.set_defaults(func=cmd_draft_log)
 
 
@@ -59,7 +60,7 @@ def cmd_draft_log(args: argparse.Namespace) -> int:
             )
     if (out.exists() or out.is_symlink()) and not args.force:
         raise OrchphaseError("exists; not overwritten (pass --force to replace it)", path=out)
-    measured = measure_phase(phase, args.prices)
+    measured = measure_phase(phase, args.prices, cache=scan_cache(args))
     if measured is None:
         raise OrchphaseError(
             f"phase {args.phase} names no sessions in {display(phase.metadata_doc.path)} and "

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_orchphase.cli.options import EXIT_OK, MAX_WARNINGS, add_prices
+from pytest_orchphase.cli.options import EXIT_OK, MAX_WARNINGS, add_cache, add_prices, scan_cache
 from pytest_orchphase.errors import OrchphaseError
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def _add_extract(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_prices(p)
+    add_cache(p)
     p.set_defaults(func=cmd_extract)
 
 
@@ -59,7 +60,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 "~/.claude: give a PATH (session .jsonl, project folder or config folder)"
             )
     # No first prompts: only a phase's attribution reads them.
-    scan = scan_paths(paths, progress=sys.stderr.isatty(), prompts=False)
+    scan = scan_paths(paths, progress=sys.stderr.isatty(), prompts=False, cache=scan_cache(args))
     if not scan.calls:
         where = ", ".join(str(p) for p in paths)
         found = f"{scan.files} file(s) read, " if scan.files else "no transcript file, "

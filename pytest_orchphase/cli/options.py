@@ -34,6 +34,24 @@ def add_prices(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_cache(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read every transcript whole, without the scan cache ($XDG_CACHE_HOME/orchphase, "
+        "else ~/.cache/orchphase), which keeps each file's result while it is unchanged",
+    )
+
+
+def scan_cache(args: argparse.Namespace) -> Any:
+    """The scan cache the command reads through (``None`` with ``--no-cache``)."""
+    if getattr(args, "no_cache", False):
+        return None
+    from pytest_orchphase.usage.cache import ScanCache, user_cache_folder
+
+    return ScanCache(user_cache_folder())
+
+
 def add_folders(p: argparse.ArgumentParser) -> None:
     from pytest_orchphase.settings import CRITERIA, DATA
 
@@ -92,5 +110,9 @@ def runner_for(args: argparse.Namespace) -> Any:
 
     require_phases(args)
     return PhaseRunner(
-        args.criteria, args.data, registry=registry_for(args), prices=getattr(args, "prices", None)
+        args.criteria,
+        args.data,
+        registry=registry_for(args),
+        prices=getattr(args, "prices", None),
+        scan_cache=lambda: scan_cache(args),
     )

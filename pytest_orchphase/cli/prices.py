@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_orchphase.cli.options import EXIT_FAILED, EXIT_OK, add_prices
+from pytest_orchphase.cli.options import EXIT_FAILED, EXIT_OK, add_cache, add_prices, scan_cache
 from pytest_orchphase.errors import OrchphaseError
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ def _add_prices_command(subparsers: Any) -> None:
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_prices(p)
+    add_cache(p)
     p.set_defaults(func=cmd_prices)
 
 
@@ -40,7 +41,13 @@ def cmd_prices(args: argparse.Namespace) -> int:
     if args.paths:
         from pytest_orchphase.usage.scan import scan_paths
 
-        for call in scan_paths(list(args.paths), progress=sys.stderr.isatty(), prompts=False).calls:
+        scan = scan_paths(
+            list(args.paths),
+            progress=sys.stderr.isatty(),
+            prompts=False,
+            cache=scan_cache(args),
+        )
+        for call in scan.calls:
             seen[call.model] = seen.get(call.model, 0) + 1
         if not seen:
             raise OrchphaseError(

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.cli.options import EXIT_OK, add_folders, add_prices, runner_for
+from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, add_prices, runner_for
 from pytest_orchphase.errors import OrchphaseError
 
 
@@ -31,6 +31,7 @@ def _add_strategy(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, metavar="FILE", help="where to write (default: in --data)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     add_prices(p)
+    add_cache(p)
     p.set_defaults(func=cmd_strategy)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.checks import check
@@ -25,6 +27,9 @@ from pytest_orchphase.metrics.facts import model_matches
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.cache import ScanCache
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,15 @@ class PhaseRunner:
         data_root: Path,
         registry: Registry = REGISTRY,
         prices: Path | None = None,
+        scan_cache: Callable[[], ScanCache | None] | None = None,
     ) -> None:
         self.criteria_dir = criteria_dir
         self.data_root = data_root
         self.registry = registry
         self.prices = prices
+        #: Gives the scan cache when a phase is first measured (so that a run that measures
+        #: nothing makes no cache folder); ``None``: every transcript is read whole.
+        self.scan_cache = scan_cache
         self._phases: dict[str, Phase] = {}
         self._measured: dict[str, Measured | None] = {}
         self._measure_errors: dict[str, OrchphaseError] = {}
@@ -184,7 +193,8 @@ class PhaseRunner:
             raise self._measure_errors[name]
         if name not in self._measured:
             try:
-                self._measured[name] = measure_phase(self.load(name), self.prices)
+                cache = self.scan_cache() if self.scan_cache is not None else None
+                self._measured[name] = measure_phase(self.load(name), self.prices, cache=cache)
             except OrchphaseError as exc:
                 self._measure_errors[name] = exc
                 raise

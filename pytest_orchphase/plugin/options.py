@@ -69,6 +69,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="write the phase's markdown analysis to FILE (and its chart beside it); also "
         "appended to $GITHUB_STEP_SUMMARY when that is set",
     )
+    _add_switches(group)
+    parser.addini("orchphase_phase", "phase to evaluate when --phase is not given", default="")
+    parser.addini("orchphase_data", "folder of the phases' data folders", default="")
+    parser.addini("orchphase_criteria", "folder of <phase>.yaml criteria files", default="")
+    parser.addini("orchphase_prices", "price file merged over the shipped prices", default="")
+
+
+def _add_switches(group: pytest.OptionGroup) -> None:
     group.addoption(
         "--orchphase-no-gate",
         dest="orchphase_no_gate",
@@ -76,10 +84,14 @@ def add_options(parser: pytest.Parser) -> None:
         default=False,
         help="pass the phase-gate items with a warning even when a required phase failed",
     )
-    parser.addini("orchphase_phase", "phase to evaluate when --phase is not given", default="")
-    parser.addini("orchphase_data", "folder of the phases' data folders", default="")
-    parser.addini("orchphase_criteria", "folder of <phase>.yaml criteria files", default="")
-    parser.addini("orchphase_prices", "price file merged over the shipped prices", default="")
+    group.addoption(
+        "--orchphase-no-cache",
+        dest="orchphase_no_cache",
+        action="store_true",
+        default=False,
+        help="read every transcript whole, without the scan cache kept in pytest's cache "
+        "folder (--cache-clear empties it; -p no:cacheprovider turns it off too)",
+    )
 
 
 def resolved_path(path: Path) -> Path:

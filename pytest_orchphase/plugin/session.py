@@ -3,7 +3,7 @@ the items' results, decides, and writes the reports (only the controller under x
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -19,6 +19,7 @@ from pytest_orchphase.report.shape import RunReport
 if TYPE_CHECKING:
     from pytest_orchphase.evaluate.runner import PhaseRunner
     from pytest_orchphase.settings import Settings
+    from pytest_orchphase.usage.cache import ScanCache
 
 
 @dataclass
@@ -96,8 +97,31 @@ def _runner(config: pytest.Config, resolved: Settings) -> PhaseRunner:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
     config.hook.pytest_orchphase_register_metrics(registry=registry)
     return PhaseRunner(
-        resolved.criteria_dir, resolved.data_root, registry=registry, prices=resolved.prices.path
+        resolved.criteria_dir,
+        resolved.data_root,
+        registry=registry,
+        prices=resolved.prices.path,
+        scan_cache=_scan_cache(config),
     )
+
+
+def _scan_cache(config: pytest.Config) -> Callable[[], ScanCache | None] | None:
+    """The scan cache in pytest's cache folder, made when a phase is first measured (a run
+    that measures nothing, ``--co`` included, writes nothing); none with
+    ``--orchphase-no-cache`` or ``-p no:cacheprovider``."""
+    pytest_cache = getattr(config, "cache", None)
+    if pytest_cache is None or config.getoption("orchphase_no_cache"):
+        return None
+
+    def made() -> ScanCache | None:
+        from pytest_orchphase.usage.cache import ScanCache
+
+        try:
+            return ScanCache(pytest_cache.mkdir("orchphase"))
+        except OSError:  # a read-only project: pytest warns of its own cache, and so it runs
+            return None
+
+    return made
 
 
 def _checked_files(

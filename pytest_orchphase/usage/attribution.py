@@ -50,6 +50,7 @@ from pytest_orchphase.usage.sessions import (
 from pytest_orchphase.usage.value import Usage, total_of
 
 if TYPE_CHECKING:
+    from pytest_orchphase.usage.cache import ScanCache
     from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
 
 _K = TypeVar("_K")
@@ -110,9 +111,13 @@ def infer_stage(text: str) -> str:
 
 
 def measure_phase(
-    phase: Phase, prices: Path | None = None, config_dirs: Sequence[Path] | None = None
+    phase: Phase,
+    prices: Path | None = None,
+    config_dirs: Sequence[Path] | None = None,
+    cache: ScanCache | None = None,
 ) -> Measured | None:
-    """Scan the phase's sessions and attribute their usage; ``None`` when it names none."""
+    """Scan the phase's sessions and attribute their usage; ``None`` when it names none.
+    ``cache``: where each transcript's result is kept between runs (the same result)."""
     if not has_sources(phase):
         return None
     from pytest_orchphase.errors import UnknownModelWarning
@@ -120,7 +125,7 @@ def measure_phase(
     from pytest_orchphase.usage.pricing import PriceTable
 
     roots = roots_of(phase, config_dirs)
-    scan = scan_roots(phase, roots)
+    scan = scan_roots(phase, roots, cache)
     table = PriceTable.load(prices)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings

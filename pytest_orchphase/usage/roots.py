@@ -16,6 +16,7 @@ from pytest_orchphase.usage.sessions import session_specs
 from pytest_orchphase.usage.sources.ledger.codec import NAME as LEDGER
 
 if TYPE_CHECKING:
+    from pytest_orchphase.usage.cache import ScanCache
     from pytest_orchphase.usage.records import Scan
 
 TRANSCRIPTS_DIR = "transcripts"
@@ -70,7 +71,9 @@ def _resolve(
         raise doc.error(exc.message, ("sessions", index)) from None
 
 
-def scan_roots(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Scan:
+def scan_roots(
+    phase: Phase, roots: list[tuple[Path, SessionSpec | None]], cache: ScanCache | None = None
+) -> Scan:
     """Scan every source once; each named source must hold at least one intact line.
 
     A source that is a pipe or a device, a folder with no transcript, or files of which not one
@@ -113,7 +116,7 @@ def scan_roots(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> Sc
     # First prompts place unnamed main sessions; when every source is named with its ticket
     # or as the lead, no session is placed by its prompt: none is looked for.
     prompts = any(spec is None or not (spec.ticket or spec.lead) for _, spec in roots)
-    scan = scan_files(list(unique.values()), prompts=prompts)
+    scan = scan_files(list(unique.values()), prompts=prompts, cache=cache)
     unreadable = {resolve_path(f) for f in scan.unreadable}
     for n, files in enumerate(sources):
         if all(resolve_path(f) in unreadable for f in files):

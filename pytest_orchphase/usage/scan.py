@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_orchphase.load.quantity import utc_stamp
+from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.records import AgentInfo, ApiCall, Scan, TicketsNamed
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult, files_of
@@ -238,13 +239,20 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
         )
 
 
-def scan_paths(paths: Sequence[Path], *, progress: bool = False, prompts: bool = True) -> Scan:
+def scan_paths(
+    paths: Sequence[Path],
+    *,
+    progress: bool = False,
+    prompts: bool = True,
+    cache: ScanCache | None = None,
+) -> Scan:
     """Read the transcripts that ``paths`` stand for (see :func:`expand_paths`), deduplicated
     across all of them. Raises :class:`~pytest_orchphase.errors.OrchphaseError` for a path that
     does not exist; bad content is counted in ``Scan.malformed_lines``, never raised.
-    ``prompts=False`` when the caller does not need ``Scan.first_prompts`` complete."""
+    ``prompts=False`` when the caller does not need ``Scan.first_prompts`` complete. ``cache``:
+    where each file's result is kept between scans (the result is the same without it)."""
     files = registry.expand_paths([Path(p) for p in paths])
-    return scan_files(files, progress=progress, prompts=prompts)
+    return scan_files(files, progress=progress, prompts=prompts, cache=cache)
 
 
 def worker_count() -> int:
@@ -257,31 +265,53 @@ def worker_count() -> int:
     return max(1, min(usable, 4))
 
 
-def scan_files(files: Sequence[Path], *, progress: bool = False, prompts: bool = True) -> Scan:
+def scan_files(
+    files: Sequence[Path],
+    *,
+    progress: bool = False,
+    prompts: bool = True,
+    cache: ScanCache | None = None,
+) -> Scan:
     """:func:`scan_paths` for files already listed."""
     sizes = [_size(f) for f in files]
     total = sum(sizes)
     report = _Progress(len(files), total) if progress else None
     results: list[FileResult]
     workers = worker_count()
-    if total >= PARALLEL_BYTES and len(files) > 1 and workers > 1:  # one CPU: no pool at all
-        results = _read_parallel(files, sizes, workers, report, prompts)
+    how = _How(prompts, cache)
+    # What the cache holds is not read again: only the rest is shared out.
+    work = sizes if cache is None else [cache.work(f, prompts) for f in files]
+    if sum(work) >= PARALLEL_BYTES and len(files) > 1 and workers > 1:  # one CPU: no pool
+        results = _read_parallel(files, sizes, work, workers, report, how)
     else:
-        results = _read_chunk(files, sizes, report, prompts)
+        results = _read_chunk(files, sizes, report, how)
     if report:
         report.done()
     return merge_results(results)
+
+
+@dataclass(frozen=True)
+class _How:
+    """How each file is read (sent to the worker processes with their files)."""
+
+    prompts: bool = True
+    cache: ScanCache | None = None
+
+    def read(self, path: Path) -> FileResult:
+        if self.cache is not None:
+            return self.cache.read(path, self.prompts)
+        return read_file(path, self.prompts)
 
 
 def _read_chunk(
     files: Sequence[Path],
     sizes: Sequence[int],
     report: _Progress | None = None,
-    prompts: bool = True,
+    how: _How = _How(),
 ) -> list[FileResult]:
     results = []
     for f, size in zip(files, sizes, strict=True):
-        results.append(read_file(f, prompts))
+        results.append(how.read(f))
         if report:
             report.step(size)
     return results
@@ -302,30 +332,31 @@ def _chunks(sizes: Sequence[int], count: int) -> list[list[int]]:
 def _read_parallel(
     files: Sequence[Path],
     sizes: Sequence[int],
+    work: Sequence[int],
     workers: int,
     report: _Progress | None,
-    prompts: bool,
+    how: _How,
 ) -> list[FileResult]:
-    """One chunk of files per process, balanced by size; this process reads the first chunk
-    itself, so that only ``workers - 1`` lists of results travel between processes (one per
-    chunk, not one per file)."""
+    """One chunk of files per process, balanced by the bytes to read; this process reads the
+    first chunk itself, so that only ``workers - 1`` lists of results travel between processes
+    (one per chunk, not one per file)."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    chunks = _chunks(sizes, workers)
+    chunks = _chunks(work, workers)
     if len(chunks) < 2:
-        return _read_chunk(files, sizes, report, prompts)
+        return _read_chunk(files, sizes, report, how)
     out: list[FileResult | None] = [None] * len(files)
     pool = ProcessPoolExecutor(max_workers=len(chunks) - 1, mp_context=context)
     try:
         futures = [
             pool.submit(
-                _read_chunk, [files[i] for i in chunk], [sizes[i] for i in chunk], None, prompts
+                _read_chunk, [files[i] for i in chunk], [sizes[i] for i in chunk], None, how
             )
             for chunk in chunks[1:]
         ]
         mine = chunks[0]
-        own = _read_chunk([files[i] for i in mine], [sizes[i] for i in mine], report, prompts)
+        own = _read_chunk([files[i] for i in mine], [sizes[i] for i in mine], report, how)
         for i, res in zip(mine, own, strict=True):
             out[i] = res
         for chunk, future in zip(chunks[1:], futures, strict=True):

@@ -20,6 +20,8 @@ are only checked to be one JSON object (``{`` … ``}``), which is how a truncat
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -358,11 +360,73 @@ def read_transcript(
         if path.name.endswith(".json"):
             _read_whole(reader, path)
         else:
-            _read_lines(reader, path, prompts)
+            with path.open("rb", buffering=READ_BUFFER) as fh:
+                _read_lines(reader, fh, prompts)
     except OSError as exc:
         reader.res.warnings.append(f"{path}: cannot read: {exc}")
     reader.resolve_sidechains()
     return reader.res
+
+
+@dataclass
+class Resumed:
+    """A transcript read in two parts: its complete lines (up to ``end``, the byte after the
+    last newline), then what follows them (a line still being written, without its newline)."""
+
+    #: The result of the complete lines, before any inline sidechain is resolved.
+    head: FileResult
+    end: int
+    lines: int
+    #: ``head`` can be read on from ``end``: no inline sidechain line in it (resolving those
+    #: needs every line of the chain, which the head's result does not keep).
+    resumable: bool
+    #: No line follows ``end``: the head is the whole file.
+    whole: bool
+
+
+def resume_transcript(
+    path: Path,
+    head: FileResult | None,
+    start: int,
+    lines: int,
+    *,
+    prompts: bool = True,
+    seen: Callable[[bytes], None] | None = None,
+    on_head: Callable[[Resumed], None] | None = None,
+) -> FileResult:
+    """:func:`read_transcript` of a ``.jsonl`` file read on from byte ``start`` (line
+    ``lines + 1``), ``head`` being the result of its lines before (``None``: from the start).
+    ``seen`` is given each complete line read; ``on_head`` the result of the complete lines
+    (to be copied at once: reading goes on into it), before the last line is read when it has
+    no newline yet. The result is the one a whole read gives."""
+    reader = _Reader(path)
+    if head is not None:
+        reader.res = head
+    tail: bytes | None = None
+    end = start
+    try:
+        with path.open("rb", buffering=READ_BUFFER) as fh:
+            fh.seek(start)
+            numbered = _complete(fh, seen) if seen is not None else fh
+            lines, tail = _read_lines(reader, numbered, prompts, lines, hold_tail=True)
+            end = fh.tell() - len(tail or b"")
+    except OSError as exc:
+        reader.res.warnings.append(f"{path}: cannot read: {exc}")
+        on_head = None
+    if on_head is not None:
+        resumable = not (reader.parents or reader.roots or reader.chain_of)
+        on_head(Resumed(reader.res, end, lines, resumable, tail is None))
+    if tail is not None:
+        _read_lines(reader, [tail], prompts, lines)
+    reader.resolve_sidechains()
+    return reader.res
+
+
+def _complete(lines: Iterable[bytes], seen: Callable[[bytes], None]) -> Iterator[bytes]:
+    for line in lines:
+        if line[-1:] == b"\n":
+            seen(line)
+        yield line
 
 
 #: A UTF-8 byte order mark, which some editors and Windows tools put at the start of a file.
@@ -390,45 +454,61 @@ def _read_whole(reader: _Reader, path: Path) -> None:
         reader.warn_line(1, "not a JSON object of the expected shape")
 
 
-def _read_lines(reader: _Reader, path: Path, prompts: bool = True) -> None:
+def _look_for_prompt(reader: _Reader, line: bytes) -> bool:
+    """Read a user line without usage for the session's first prompt (a line with usage is
+    read whole anyway); whether the prompt is still to be found."""
+    if _USAGE not in line:
+        try:
+            obj = _loads(line)
+        except ValueError:
+            return not reader.res.prompts  # counted by the caller like any line
+        if isinstance(obj, dict) and obj.get("type") == "user":
+            reader.prompt(obj)
+    return not reader.res.prompts
+
+
+def _read_lines(
+    reader: _Reader,
+    lines: Iterable[bytes],
+    prompts: bool = True,
+    before: int = 0,
+    *,
+    hold_tail: bool = False,
+) -> tuple[int, bytes | None]:
+    """Read ``lines`` (numbered from ``before + 1``) into ``reader``. Returns the number of the
+    last line read, and with ``hold_tail`` the last line when it has no newline yet, not read
+    (see :func:`resume_transcript`)."""
     loads = _loads
     # A main session's first prompt names its ticket: parse lines whole until it is found.
-    want_prompt = prompts and reader.file_agent is None
+    want_prompt = prompts and reader.file_agent is None and not reader.res.prompts
     # A sub-agent's own file: every line is a sidechain line, none of them is needed unparsed.
     main_file = reader.file_agent is None
-    # A large buffer: tool outputs make lines of tens of kB, which the default 8 kB buffer
-    # reads in many pieces (reading the lines took 3.5 times as long).
-    with path.open("rb", buffering=READ_BUFFER) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if lineno == 1:
-                line = line.removeprefix(_BOM)  # else the first line is not JSON
-            if want_prompt and _USER in line:
-                want_prompt = not reader.res.prompts
-                if _USAGE not in line:
-                    try:
-                        obj = loads(line)
-                        if isinstance(obj, dict) and obj.get("type") == "user":
-                            reader.prompt(obj)
-                            want_prompt = not reader.res.prompts
-                    except ValueError:
-                        pass  # counted below like any line
-            if _USAGE not in line and not (main_file and _also_read(line)):
-                # Cannot carry usage: only check that it is one whole JSON object.
-                stripped = line.strip()
-                if not stripped:
-                    continue
-                if stripped[:1] == b"{" and stripped[-1:] == b"}":
-                    reader.res.intact += 1
-                else:
-                    reader.warn_line(lineno, "not a whole JSON object (truncated?)")
+    lineno = before
+    for lineno, line in enumerate(lines, before + 1):
+        if hold_tail and line[-1:] != b"\n":
+            return lineno - 1, line
+        if lineno == 1:
+            line = line.removeprefix(_BOM)  # else the first line is not JSON
+        if want_prompt and _USER in line:
+            want_prompt = _look_for_prompt(reader, line)
+        if _USAGE not in line and not (main_file and _also_read(line)):
+            # Cannot carry usage: only check that it is one whole JSON object.
+            stripped = line.strip()
+            if not stripped:
                 continue
-            try:
-                obj = loads(line)
-            except ValueError:
-                reader.warn_line(lineno, "not valid JSON (or not UTF-8)")
-                continue
-            try:
-                reader.line(obj, lineno)
+            if stripped[:1] == b"{" and stripped[-1:] == b"}":
                 reader.res.intact += 1
-            except (_Bad, ValueError):
-                reader.warn_line(lineno, "wrong field types")
+            else:
+                reader.warn_line(lineno, "not a whole JSON object (truncated?)")
+            continue
+        try:
+            obj = loads(line)
+        except ValueError:
+            reader.warn_line(lineno, "not valid JSON (or not UTF-8)")
+            continue
+        try:
+            reader.line(obj, lineno)
+            reader.res.intact += 1
+        except (_Bad, ValueError):
+            reader.warn_line(lineno, "wrong field types")
+    return lineno, None

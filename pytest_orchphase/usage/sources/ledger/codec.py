@@ -2,8 +2,12 @@
 
 The format is described in ``docs/ledger.md``. A ledger is JSON Lines: a header, then one block
 per source file: a ``file`` record followed by what that file held, each record named by its
-``kind``. Free text is never written: a prompt becomes the ticket ids found in it, a Task's
-description passes through :func:`~.scrub.scrub`.
+``kind``. Free text is never written to a ledger: a prompt becomes the ticket ids found in it, a
+Task's description passes through :func:`~.scrub.scrub`.
+
+The scan cache (:mod:`pytest_orchphase.usage.cache`) stores each file's result in the same
+records, with ``texts=True``: the prompts and descriptions as they were (it stays on the machine
+that holds the transcripts), so that a result read from it is the result of reading the file.
 """
 
 from __future__ import annotations
@@ -81,20 +85,47 @@ def _found(text: str | TicketsNamed, tickets: Sequence[str]) -> list[str]:
     return tickets_named(text, tickets)
 
 
+#: Fields read back as 0 when absent: a 0 need not be written. Any other 0 (a Task's tool use
+#: count, a run's turns or cost) is a figure of its own, unlike an absent one.
+_ZERO_IS_ABSENT = frozenset(
+    (*USAGE_FIELDS, "intact", "malformed", "main_cache_1h", "main_cache_5m", *_MODEL_FIELDS)
+)
+
+
 def _compact(record: dict[str, Any]) -> dict[str, Any]:
-    """Without the fields at their default (None, 0, False, empty): smaller, same meaning."""
-    return {k: v for k, v in record.items() if v not in (None, 0, False, "", [], {}) or k == "kind"}
+    """Without the fields that read back as they are when absent (None, False, an empty list or
+    object, a 0 of :data:`_ZERO_IS_ABSENT`): smaller, same meaning. An empty text stays: it
+    reads back as an empty text, not as none."""
+    return {
+        k: v
+        for k, v in record.items()
+        if not (v is None or v is False or v == [] or v == {} or (v == 0 and k in _ZERO_IS_ABSENT))
+    }
 
 
 def _usage(call: ApiCall) -> dict[str, Any]:
     return {name: getattr(call, name) for name in USAGE_FIELDS}
 
 
+def _keep(text: str | None) -> str | None:
+    return text
+
+
 def encode(
-    res: FileResult, name: str, size: int, sha256: str, source: str, tickets: Sequence[str]
+    res: FileResult,
+    name: str,
+    size: int,
+    sha256: str,
+    source: str,
+    tickets: Sequence[str],
+    *,
+    texts: bool = False,
 ) -> Block:
-    """The block of one file's result. ``tickets``: the ids looked for in its prompts."""
+    """The block of one file's result. ``tickets``: the ids looked for in its prompts.
+    ``texts``: keep prompts and descriptions as they are (the scan cache), not a ledger's
+    ticket ids and scrubbed fields."""
     where = str(res.path)
+    clean = _keep if texts else scrub
     block = Block(
         file=_compact(
             {
@@ -112,14 +143,17 @@ def encode(
         )
     )
     block.records += _call_records(res)
-    block.records += _agent_records(res, tickets)
+    block.records += _agent_records(res, tickets, texts)
     for task_id, notified, status in res.notices:
-        record = {"kind": "notice", "task_id": task_id, "tool_use_id": notified}
-        block.records.append(_compact(record | {"status": scrub(status)}))
+        notice = {"kind": "notice", "task_id": task_id, "tool_use_id": notified}
+        block.records.append(_compact(notice | {"status": clean(status)}))
     for session, (stamp, text) in res.prompts.items():
-        block.records.append(
-            {"kind": "prompt", "session": session, "ts": stamp, "tickets": _found(text, tickets)}
-        )
+        prompt: dict[str, Any] = {"kind": "prompt", "session": session, "ts": stamp}
+        if texts and isinstance(text, str):
+            prompt["text"] = text
+        else:
+            prompt["tickets"] = _found(text, tickets)
+        block.records.append(prompt)
     block.records += [_compact(_headless(result)) for result in res.headless]
     return block
 
@@ -137,9 +171,13 @@ def _call_records(res: FileResult) -> list[dict[str, Any]]:
     return out
 
 
-def _agent_records(res: FileResult, tickets: Sequence[str]) -> list[dict[str, Any]]:
+def _agent_records(
+    res: FileResult, tickets: Sequence[str], texts: bool = False
+) -> list[dict[str, Any]]:
     """The sub-agents: each spawn (its Task fields scrubbed, its prompt as the ticket ids it
-    names), each Task result with the parent's usage record, each link and meta file."""
+    names, unless ``texts``), each Task result with the parent's usage record, each link and
+    meta file."""
+    clean = _keep if texts else scrub
     out: list[dict[str, Any]] = []
     for tool_use_id, spawn in res.spawns.items():
         record = _compact(
@@ -148,12 +186,14 @@ def _agent_records(res: FileResult, tickets: Sequence[str]) -> list[dict[str, An
                 "tool_use_id": tool_use_id,
                 "session": spawn.session_id,
                 "tool": spawn.tool_name,
-                "subagent_type": scrub(spawn.subagent_type),
-                "description": scrub(spawn.description),
-                "requested_model": scrub(spawn.requested_model),
+                "subagent_type": clean(spawn.subagent_type),
+                "description": clean(spawn.description),
+                "requested_model": clean(spawn.requested_model),
             }
         )
-        if spawn.prompt is not None:
+        if texts and isinstance(spawn.prompt, str):
+            record["prompt"] = spawn.prompt
+        elif spawn.prompt is not None:
             record["prompt_tickets"] = _found(spawn.prompt, tickets)
         out.append(record)
     for tr in res.results:
@@ -163,10 +203,10 @@ def _agent_records(res: FileResult, tickets: Sequence[str]) -> list[dict[str, An
                 "tool_use_id": tr.tool_use_id,
                 "agent": tr.agent_id,
                 "session": tr.session_id,
-                "status": scrub(tr.status),
+                "status": clean(tr.status),
                 "tool_use_count": tr.tool_use_count,
                 "duration_ms": tr.duration_ms,
-                "resolved_model": scrub(tr.resolved_model),
+                "resolved_model": clean(tr.resolved_model),
                 "ts": tr.timestamp,
             }
         )
@@ -182,8 +222,8 @@ def _agent_records(res: FileResult, tickets: Sequence[str]) -> list[dict[str, An
             "kind": "meta",
             "agent": agent,
             "tool_use_id": meta.tool_use_id,
-            "subagent_type": scrub(meta.subagent_type),
-            "description": scrub(meta.description),
+            "subagent_type": clean(meta.subagent_type),
+            "description": clean(meta.description),
         }
         out.append(_compact(record))
     return out
@@ -260,10 +300,12 @@ def _call(record: dict[str, Any], message_id: str, request_id: str, model: str) 
 class Decoder:
     """Rebuilds the :class:`FileResult` of each block, record by record."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, texts: bool = False) -> None:
         #: Stored files are named as if they lay in this folder (the ledger's path without its
         #: suffix), so that a ``sessions:`` entry naming the ledger holds their calls.
         self.folder = folder
+        #: Records written with ``encode(..., texts=True)``: prompts are read as texts.
+        self.texts = texts
         self.parts: list[FileResult] = []
         self.searched: frozenset[str] = frozenset()
         #: The last ``file`` record could not be read: its block's records are lost with it.
@@ -330,13 +372,16 @@ class Decoder:
             tool_name=_str(obj, "tool"),
             subagent_type=_str(obj, "subagent_type"),
             description=_str(obj, "description"),
-            prompt=(
-                TicketsNamed(_names(obj, "prompt_tickets"), self.searched)
-                if "prompt_tickets" in obj
-                else None
-            ),
+            prompt=self._spawn_prompt(obj),
             requested_model=_str(obj, "requested_model"),
         )
+
+    def _spawn_prompt(self, obj: dict[str, Any]) -> str | TicketsNamed | None:
+        if self.texts and "prompt" in obj:
+            return _str(obj, "prompt")
+        if "prompt_tickets" in obj:
+            return TicketsNamed(_names(obj, "prompt_tickets"), self.searched)
+        return None
 
     def _result(self, obj: dict[str, Any], res: FileResult) -> None:
         usage = obj.get("usage")
@@ -381,8 +426,10 @@ class Decoder:
     def _prompt(self, obj: dict[str, Any], res: FileResult) -> None:
         session = _str(obj, "session", required=True)
         assert session is not None
-        named = TicketsNamed(_names(obj, "tickets"), self.searched)
-        res.prompts[session] = (_str(obj, "ts") or "", named)
+        text: str | TicketsNamed | None = _str(obj, "text") if self.texts else None
+        if text is None:
+            text = TicketsNamed(_names(obj, "tickets"), self.searched)
+        res.prompts[session] = (_str(obj, "ts") or "", text)
 
     def _headless(self, obj: dict[str, Any], res: FileResult) -> None:
         models = obj.get("models", {})

@@ -1,0 +1,442 @@
+"""The scan cache: each transcript file's result kept, so that a file read once is not parsed
+again while it is unchanged, and a file that only grew (a live session) is read on from its last
+complete line.
+
+An entry is the file's result in the usage ledger's records (``texts=True``: prompts as they
+are), behind a header that names the scanner it was made by (a digest of the modules that make a
+file's result: an upgrade that changes a counting rule never reads an older entry), the SHA-256
+of the bytes it stands for (up to the file's last newline) and of its own body. Entries are
+found by the file's path, size, modification and change times and inode (an index record per
+path), else by the SHA-256 of its content and its name: a cache restored in CI, where a checkout
+gives every file a new time, still finds them. An entry that cannot be read, is cut short, has
+another scanner, or stands for other bytes is ignored and made again, never trusted. Every write
+is a new file renamed into place: two runs at once leave one whole entry or the other.
+
+Only Claude Code session files (``.jsonl``, ``.ndjson``) are kept; other files are read each
+time (a ledger is read faster than an entry; meta.json and headless files are small).
+Plain Python, no pytest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import util
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pytest_orchphase.files import cache_write
+from pytest_orchphase.usage.sources import registry
+from pytest_orchphase.usage.sources.base import FileResult
+from pytest_orchphase.usage.sources.claude_code.lines import READ_BUFFER, _loads
+from pytest_orchphase.usage.sources.claude_code.reader import Resumed, resume_transcript
+from pytest_orchphase.usage.sources.ledger.codec import Decoder, LedgerError, encode
+
+#: The first key of an entry's header (its value is this format's number).
+MARKER = "orchphase_scan_cache"
+FORMAT = 1
+#: The cache's folder under ``$XDG_CACHE_HOME`` (``~/.cache``) for the commands.
+APP = "orchphase"
+#: The modules whose code makes a file's result: their bytes name the scanner.
+SCANNER_MODULES = (
+    "pytest_orchphase.usage.records",
+    "pytest_orchphase.usage.sources.base",
+    "pytest_orchphase.usage.sources.claude_code.layout",
+    "pytest_orchphase.usage.sources.claude_code.lines",
+    "pytest_orchphase.usage.sources.claude_code.reader",
+    "pytest_orchphase.usage.sources.ledger.codec",
+    "pytest_orchphase.usage.sources.ledger.scrub",
+    "pytest_orchphase.usage.cache",
+)
+_SUFFIXES = (".jsonl", ".ndjson")
+
+
+@cache
+def scanner() -> str:
+    """A digest of the code that makes a file's result (see :data:`SCANNER_MODULES`)."""
+    digest = hashlib.sha256(f"{MARKER} {FORMAT}".encode())
+    for name in SCANNER_MODULES:
+        spec = util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        digest.update(name.encode())
+        if origin is not None:
+            digest.update(Path(origin).read_bytes())
+    return digest.hexdigest()
+
+
+def user_cache_folder(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/orchphase`` (``~/.cache/orchphase`` when it is not set, or not an
+    absolute path, as the XDG base directory specification says)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / APP
+
+
+@dataclass(frozen=True)
+class _Stat:
+    """What says a file is unchanged. The change time too: a program can set a file's
+    modification time back (``touch -d``, ``rsync -t``), never its change time."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    ino: int
+    dev: int
+
+    @classmethod
+    def of(cls, path: Path) -> _Stat:
+        st = path.stat()
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+    def record(self) -> dict[str, int]:
+        return {
+            "size": self.size,
+            "mtime_ns": self.mtime_ns,
+            "ctime_ns": self.ctime_ns,
+            "ino": self.ino,
+            "dev": self.dev,
+        }
+
+
+@dataclass
+class _Entry:
+    """An entry read back: the result of the file's bytes up to ``end`` (its ``lines``)."""
+
+    result: FileResult
+    sha256: str
+    end: int
+    lines: int
+    resumable: bool
+
+
+@dataclass(frozen=True)
+class ScanCache:
+    """The entries in ``folder`` (made when first written). Picklable: a scan's worker
+    processes read and write through it too."""
+
+    folder: Path
+
+    def read(self, path: Path, prompts: bool = True) -> FileResult:
+        """What ``path`` holds, as :func:`registry.read_file` reads it: from the cache where
+        it holds the file's bytes, read (on) and kept otherwise."""
+        source = registry.source_for(path)
+        assert source is not None  # a named file always has one
+        if source.name != "claude_code" or not path.name.endswith(_SUFFIXES):
+            return source.read(path, prompts=prompts)
+        try:
+            before = _Stat.of(path)
+        except OSError:
+            return source.read(path, prompts=prompts)
+        return _Lookup(self, path, prompts, before).run()
+
+    def work(self, path: Path, prompts: bool = True) -> int:
+        """About the bytes :meth:`read` reads of ``path``: what follows the kept bytes when
+        its index record is of the file as it is or was before it grew, else all of it; a kept
+        entry costs a little (as a 64th of the file) to read back."""
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return 0
+        index = _read_json(self._index(path, prompts))
+        kept = index.get("stat") if index is not None else None
+        old = kept.get("size") if isinstance(kept, dict) else None
+        if type(old) is not int or not 0 <= old <= size:
+            return size
+        return size - old + old // 64
+
+    # -- where things are ------------------------------------------------------------------
+
+    def _index(self, path: Path, prompts: bool) -> Path:
+        key = hashlib.sha256(f"{path}\0{int(prompts)}".encode()).hexdigest()[:40]
+        return self.folder / scanner()[:16] / "index" / f"{key}.json"
+
+    def _entry(self, sha256: str, name: str, prompts: bool) -> Path:
+        named = hashlib.sha256(name.encode()).hexdigest()[:12]
+        return self.folder / scanner()[:16] / "entries" / f"{sha256}-{named}-{int(prompts)}.jsonl"
+
+
+class _Lookup:
+    """One file's way through the cache: the index, the entry, reading on, keeping."""
+
+    def __init__(self, cache: ScanCache, path: Path, prompts: bool, before: _Stat) -> None:
+        self.cache = cache
+        self.path = path
+        self.prompts = prompts
+        self.before = before
+        self.index_path = cache._index(path, prompts)
+        self.entry_path: Callable[[str], Path] = lambda sha256: cache._entry(
+            sha256, path.name, prompts
+        )
+
+    def run(self) -> FileResult:
+        entry, digest = self._by_path()
+        known: tuple[str, int] | None = None
+        if entry is None:
+            known = self._content()
+            entry = self._entry(known[0]) if known is not None else None
+            if entry is not None and known is not None and entry.end != known[1]:
+                entry = None
+            if entry is not None:
+                self._write_index(entry.sha256)  # found by content: known by its path from now
+        if entry is None or (not entry.resumable and entry.end != self.before.size):
+            # Nothing kept, or only a whole file's result (an inline sidechain in it).
+            return self._read_whole(known)
+        if entry.end == self.before.size:
+            return entry.result
+        # More follows the kept bytes: read on. With a digest of the kept bytes (the file
+        # grew), what is read on is kept; else it is only a line still being written.
+        return self._read_on(entry, digest)
+
+    def _by_path(self) -> tuple[_Entry | None, Any]:
+        """The entry the index names for this path when the file is unchanged since (no
+        digest), or only grew from the entry's bytes (a digest of them, to be fed on)."""
+        index = _read_json(self.index_path)
+        if index is None:
+            return None, None
+        if index.get("stat") == self.before.record():
+            return self._entry(index.get("entry")), None
+        if self._grown(index.get("stat")):
+            entry = self._entry(index.get("entry"))
+            digest = self._hash_head(entry)  # the kept bytes must be the file's first bytes
+            if digest is not None:
+                return entry, digest
+        return None, None
+
+    # -- finding an entry ------------------------------------------------------------------
+
+    def _grown(self, kept: object) -> bool:
+        if not isinstance(kept, dict):
+            return False
+        return (
+            kept.get("ino") == self.before.ino
+            and kept.get("dev") == self.before.dev
+            and isinstance(kept.get("size"), int)
+            and kept["size"] < self.before.size
+        )
+
+    def _entry(self, sha256: object) -> _Entry | None:
+        if not isinstance(sha256, str) or len(sha256) != 64:
+            return None
+        where = self.entry_path(sha256)
+        try:
+            raw = where.read_bytes()
+        except OSError:
+            return None
+        return _decode(raw, sha256, self.path, self.prompts)
+
+    def _hash_head(self, entry: _Entry | None) -> Any:
+        """A SHA-256 of the file's first ``entry.end`` bytes when they are the entry's bytes
+        (to be fed on with what follows), else ``None``."""
+        if entry is None or not entry.resumable:
+            return None
+        try:
+            with self.path.open("rb") as fh:
+                digest = _digest(fh, entry.end)
+        except OSError:
+            return None
+        return digest if digest is not None and digest.hexdigest() == entry.sha256 else None
+
+    def _content(self) -> tuple[str, int] | None:
+        """The SHA-256 of the file's bytes up to its last newline, and where that is."""
+        try:
+            with self.path.open("rb") as fh:
+                end = _last_newline_end(fh, self.before.size)
+                fh.seek(0)
+                digest = _digest(fh, end)
+        except OSError:
+            return None
+        return None if digest is None else (digest.hexdigest(), end)
+
+    # -- reading and keeping ---------------------------------------------------------------
+
+    def _read_whole(self, known: tuple[str, int] | None) -> FileResult:
+        """Read the file from its start and keep its result. ``known``: the digest of its bytes
+        up to its last newline and where that is, when already taken."""
+        kept: list[tuple[Resumed, bytes]] = []
+        digest = hashlib.sha256() if known is None else None
+        result = resume_transcript(
+            self.path,
+            None,
+            0,
+            0,
+            prompts=self.prompts,
+            seen=digest.update if digest is not None else None,
+            on_head=lambda head: kept.append((head, self._encoded(head.head))),
+        )
+        if digest is not None:
+            self._keep(kept, digest.hexdigest(), result)
+        elif known is not None and kept and kept[0][0].end == known[1]:
+            self._keep(kept, known[0], result)
+        return result
+
+    def _read_on(self, entry: _Entry, digest: Any) -> FileResult:
+        kept: list[tuple[Resumed, bytes]] = []
+        result = resume_transcript(
+            self.path,
+            entry.result,
+            entry.end,
+            entry.lines,
+            prompts=self.prompts,
+            seen=digest.update if digest is not None else None,
+            on_head=(
+                (lambda head: kept.append((head, self._encoded(head.head))))
+                if digest is not None
+                else None
+            ),
+        )
+        if digest is not None:
+            self._keep(kept, digest.hexdigest(), result, replaces=entry.sha256)
+        return result
+
+    def _encoded(self, res: FileResult) -> bytes:
+        block = encode(res, self.path.name, 0, "", "claude_code", (), texts=True)
+        return b"".join(_dumps(r) for r in [block.file, *block.records])
+
+    def _keep(
+        self,
+        kept: list[tuple[Resumed, bytes]],
+        sha256: str,
+        result: FileResult,
+        replaces: str | None = None,
+    ) -> None:
+        """Write the entry and its index record, unless the file changed while it was read."""
+        if not kept:
+            return
+        head, body = kept[0]
+        if not head.resumable:
+            if not head.whole:
+                return  # an inline sidechain and a line being written: nothing to keep
+            body = self._encoded(result)  # the whole file's result, its sidechains resolved
+        try:
+            after = _Stat.of(self.path)
+        except OSError:
+            return
+        if after != self.before:
+            return  # written to while it was read: what was read may not be these bytes
+        bound = any(key[0].startswith(f"{self.path}:") for key in result.calls)
+        header = {
+            MARKER: FORMAT,
+            "scanner": scanner(),
+            "sha256": sha256,
+            "end": head.end,
+            "lines": head.lines,
+            "resumable": head.resumable,
+            "prompts": self.prompts,
+            # Calls without a message id are keyed by the file's path: only this path may use it.
+            "path": str(self.path) if bound else None,
+            "body": hashlib.sha256(body).hexdigest(),
+        }
+        try:
+            cache_write(self.entry_path(sha256), _dumps(header) + body)
+            self._write_index(sha256)
+            if replaces is not None and replaces != sha256:  # what a live session outgrew
+                self.entry_path(replaces).unlink(missing_ok=True)
+        except OSError:
+            return  # a cache that cannot be written is no cache: the result stands
+
+    def _write_index(self, sha256: str) -> None:
+        record = {"path": str(self.path), "stat": self.before.record(), "entry": sha256}
+        try:
+            cache_write(self.index_path, _dumps(record))
+        except OSError:
+            return
+
+
+def _last_newline_end(fh: BinaryIO, size: int) -> int:
+    """The offset after the last newline of an open file of ``size`` bytes (0 if none)."""
+    pos = size
+    while pos > 0:
+        step = min(pos, 1 << 16)
+        pos -= step
+        fh.seek(pos)
+        chunk = fh.read(step)
+        at = chunk.rfind(b"\n")
+        if at >= 0:
+            return pos + at + 1
+    return 0
+
+
+def _digest(fh: BinaryIO, size: int) -> Any:
+    """A SHA-256 of the next ``size`` bytes of an open file (``None`` if it has fewer)."""
+    digest = hashlib.sha256()
+    left = size
+    while left > 0:
+        chunk = fh.read(min(left, READ_BUFFER))
+        if not chunk:
+            return None
+        digest.update(chunk)
+        left -= len(chunk)
+    return digest
+
+
+def _dumps(obj: Any) -> bytes:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - depends on the environment
+        import json
+
+        return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return bytes(orjson.dumps(obj)) + b"\n"
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        obj = _loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _decode(raw: bytes, sha256: str, path: Path, prompts: bool) -> _Entry | None:
+    """An entry's result, or ``None`` for anything but a whole entry of this scanner for these
+    bytes (cut short, corrupt, foreign, made for other bytes, for another path)."""
+    first, _, body = raw.partition(b"\n")
+    try:
+        header = _loads(first)
+    except ValueError:
+        return None
+    if not isinstance(header, dict) or not _header_fits(header, sha256, path, prompts, body):
+        return None
+    decoder = Decoder(path.parent, texts=True)
+    try:
+        for line in body.splitlines():
+            record = _loads(line)
+            if not isinstance(record, dict):
+                return None
+            if record.get("kind") == "file":
+                record = _renamed(record, path.name)
+            decoder.record(record)
+    except (ValueError, LedgerError):
+        return None
+    if len(decoder.parts) != 1:
+        return None
+    return _Entry(decoder.parts[0], sha256, header["end"], header["lines"], header["resumable"])
+
+
+def _header_fits(
+    header: dict[str, Any], sha256: str, path: Path, prompts: bool, body: bytes
+) -> bool:
+    counts: Callable[[object], bool] = lambda v: type(v) is int and v >= 0  # noqa: E731
+    return (
+        header.get(MARKER) == FORMAT
+        and header.get("scanner") == scanner()
+        and header.get("sha256") == sha256
+        and header.get("prompts") is prompts
+        and counts(header.get("end"))
+        and counts(header.get("lines"))
+        and type(header.get("resumable")) is bool
+        and header.get("path") in (None, str(path))
+        and header.get("body") == hashlib.sha256(body).hexdigest()
+    )
+
+
+def _renamed(record: dict[str, Any], name: str) -> dict[str, Any]:
+    """The file record as if kept under ``name`` (entries are found by content and name, so
+    the name is the same; the check keeps a foreign record from naming another file)."""
+    if record.get("name") != name:
+        raise LedgerError("an entry of another file")
+    return record
