@@ -1,0 +1,494 @@
+"""The scan cache gives the result a scan without it gives, in every case: cold, warm, a file
+that grew, a line still being written, a file rewritten, copied, renamed, a bad entry, two scans
+at once, the worker pool. Each test compares the whole scan (every call's fields in order, the
+agents, the warnings, the first prompts, the counts) with a scan that has no cache, and counts
+the transcript lines the cached scan parsed, so that a cache never read cannot pass."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import shutil
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_orchphase.usage import cache as cache_module
+from pytest_orchphase.usage import scan as scan_module
+from pytest_orchphase.usage.cache import ScanCache, user_cache_folder
+from pytest_orchphase.usage.records import Scan
+from pytest_orchphase.usage.scan import scan_paths
+from pytest_orchphase.usage.sources.claude_code import reader as reader_module
+from tests.helpers import (
+    HAIKU,
+    REAL_TRANSCRIPTS,
+    REPO,
+    SESSION,
+    ClaudeHome,
+    agent_progress,
+    agent_result,
+    assistant,
+    spawn_block,
+    usage,
+    user,
+)
+
+
+def exact(scan: Scan) -> str:
+    """Everything a scan holds, in its order."""
+    calls = [dataclasses.asdict(c) for c in scan.calls]
+    held = (calls, scan.agents, scan.warnings, scan.first_prompts, scan.headless)
+    return repr(held) + repr((scan.files, scan.malformed_lines, scan.unreadable))
+
+
+class Lines:
+    """Counts the transcript lines parsed (in this process); a last line without its newline
+    twice (held back from what is kept, then read)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def take(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> Lines:
+    lines = Lines()
+    real = reader_module._read_lines
+
+    def counting(reader: Any, given: Iterable[bytes], *args: Any, **kwargs: Any) -> Any:
+        def each() -> Iterator[bytes]:
+            for line in given:
+                lines.count += 1
+                yield line
+
+        return real(reader, each(), *args, **kwargs)
+
+    monkeypatch.setattr(reader_module, "_read_lines", counting)
+    return lines
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> ScanCache:
+    return ScanCache(tmp_path / "cache")
+
+
+FIRST = assistant("msg_a1_1", "req_a1_1", model=HAIKU, agent_id="a1", u=usage(inp=5, out=3))
+
+
+def _parent_lines() -> list[dict[str, Any]]:
+    """A parent session: a first prompt naming a ticket, a response written over two lines,
+    two Tasks (one with an empty description), a sub-agent's agent_progress copy, and its Task
+    result with the true usage of its last call and 0 tool uses (figures that must read back
+    as themselves, not as absent)."""
+    result = agent_result("toolu_1", "a1", usage(inp=7, out=700))
+    result["toolUseResult"]["totalToolUseCount"] = 0
+    return [
+        user("Implement R03 please"),
+        assistant("msg_p1", "req_p1", u=usage(inp=10, out=120, cw=2000)),
+        assistant("msg_p1", "req_p1", u=usage(inp=10, out=500, cw=2000)),
+        assistant(
+            "msg_p2",
+            "req_p2",
+            u=usage(inp=1, out=1),
+            content=[
+                spawn_block("toolu_1", description="R03: rename", model="haiku"),
+                spawn_block("toolu_2", description="", prompt="R06"),
+            ],
+        ),
+        agent_progress(FIRST, agent_id="a1", parent_tool_use_id="toolu_1"),
+        result,
+    ]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> ClaudeHome:
+    home = ClaudeHome(tmp_path / "claude")
+    last = assistant("msg_a1_2", "req_a1_2", model=HAIKU, agent_id="a1", u=usage(inp=7, out=1))
+    home.subagent("a1", [FIRST, last])
+    home.meta("a1", {"agentType": "general-purpose", "description": "R03: rename"})
+    home.session(_parent_lines())
+    return home
+
+
+def _scans(paths: list[Path], cache: ScanCache, parsed: Lines, prompts: bool = True) -> int:
+    """Scan with the cache, check it gives the scan without it; the lines it parsed."""
+    plain = exact(scan_paths(paths, prompts=prompts))
+    parsed.take()
+    assert exact(scan_paths(paths, prompts=prompts, cache=cache)) == plain
+    return parsed.take()
+
+
+def _append(path: Path, data: bytes) -> None:
+    with path.open("ab") as fh:
+        fh.write(data)
+
+
+def _line(obj: dict[str, Any]) -> bytes:
+    import json
+
+    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+
+# -- the same result, read back ----------------------------------------------------------------
+
+
+def _fixture_folders() -> list[Any]:
+    folders: list[Any] = [pytest.param(REPO / "tests" / "fixtures" / "transcripts", id="fixtures")]
+    for name in ("projects", "single", "wild"):
+        folder = REAL_TRANSCRIPTS / name
+        absent = pytest.mark.skipif(not folder.is_dir(), reason="the real transcripts are absent")
+        folders.append(pytest.param(folder, marks=absent, id=name))
+    return folders
+
+
+@pytest.mark.parametrize("prompts", [True, False], ids=["prompts", "no-prompts"])
+@pytest.mark.parametrize("folder", _fixture_folders())
+def test_every_fixture_scans_the_same_cold_and_warm(
+    folder: Path, prompts: bool, cache: ScanCache, parsed: Lines
+) -> None:
+    assert _scans([folder], cache, parsed, prompts) > 0  # cold: read and kept
+    assert any(cache.folder.rglob("*.jsonl"))
+    _scans([folder], cache, parsed, prompts)  # warm: read back, the same
+
+
+def test_a_warm_scan_parses_no_line(home: ClaudeHome, cache: ScanCache, parsed: Lines) -> None:
+    assert _scans([home.root], cache, parsed) == 8  # the session's 6 lines, the agent's 2
+    assert _scans([home.root], cache, parsed) == 0
+
+
+def test_a_scan_without_prompts_keeps_an_entry_of_its_own(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    """A result read without looking for first prompts is not one read with them."""
+    assert _scans([home.root], cache, parsed, prompts=False) == 8
+    assert _scans([home.root], cache, parsed, prompts=True) == 8
+    assert _scans([home.root], cache, parsed, prompts=False) == 0
+    assert _scans([home.root], cache, parsed, prompts=True) == 0
+
+
+# -- a file that changed -----------------------------------------------------------------------
+
+
+def _session(home: ClaudeHome) -> Path:
+    return home.project / f"{SESSION}.jsonl"
+
+
+def _output(scan: Scan, message_id: str) -> int:
+    return next(c.output_tokens for c in scan.calls if c.message_id == message_id)
+
+
+def test_a_session_that_grew_is_read_on_from_its_last_complete_line(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    """Two lines appended: a later copy of a response read before (the largest output wins
+    across the cut) and a new response; only they are parsed."""
+    _scans([home.root], cache, parsed)
+    more = assistant("msg_p1", "req_p1", u=usage(inp=10, out=900, cw=2000))
+    _append(_session(home), _line(more) + _line(assistant("msg_p3", "req_p3")))
+    assert _scans([home.root], cache, parsed) == 2
+    assert _output(scan_paths([home.root], cache=cache), "msg_p1") == 900
+    assert _scans([home.root], cache, parsed) == 0
+
+
+def test_a_sub_agent_file_that_grew_is_read_on(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    _scans([home.root], cache, parsed)
+    agent = next(home.project.rglob("agent-a1.jsonl"))
+    _append(agent, _line(assistant("msg_a1_3", "req_a1_3", model=HAIKU, agent_id="a1")))
+    assert _scans([home.root], cache, parsed) == 1
+
+
+def test_a_line_still_being_written_is_read_each_time_never_kept(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    """Half a line at the end (a session being written): a malformed line now, read again on
+    each scan; once it is whole, it is a call like any other."""
+    line = _line(assistant("msg_p3", "req_p3", u=usage(inp=4, out=9)))
+    _append(_session(home), line[:40])
+    assert _scans([home.root], cache, parsed) == 8 + 2
+    assert scan_paths([home.root], cache=cache).malformed_lines == 1
+    assert _scans([home.root], cache, parsed) == 2  # only the half line
+    _append(_session(home), line[40:])
+    assert _scans([home.root], cache, parsed) == 1
+    scan = scan_paths([home.root], cache=cache)
+    assert scan.malformed_lines == 0 and _output(scan, "msg_p3") == 9
+    assert _scans([home.root], cache, parsed) == 0
+
+
+def test_a_file_rewritten_with_more_bytes_is_read_whole(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    """Same inode, bigger, but its first bytes changed: not a session that grew."""
+    _scans([home.root], cache, parsed)
+    session = _session(home)
+    data = session.read_bytes()
+    changed = data.replace(b'"output_tokens":500', b'"output_tokens":501')
+    with session.open("r+b") as fh:  # in place: the inode stays
+        fh.write(changed + _line(assistant("msg_p3", "req_p3")))
+    assert _scans([home.root], cache, parsed) == 7
+    assert _output(scan_paths([home.root], cache=cache), "msg_p1") == 501
+
+
+def test_a_file_rewritten_to_its_size_with_its_time_set_back_is_read_again(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    """Size and modification time as they were (``rsync -t``, ``touch -d``): the change time
+    still tells."""
+    _scans([home.root], cache, parsed)
+    session = _session(home)
+    before = session.stat()
+    session.write_bytes(
+        session.read_bytes().replace(b'"output_tokens":500', b'"output_tokens":600')
+    )
+    os.utime(session, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert session.stat().st_size == before.st_size
+    assert _scans([home.root], cache, parsed) == 6
+    assert _output(scan_paths([home.root], cache=cache), "msg_p1") == 600
+
+
+def test_a_file_cut_shorter_is_read_whole(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    _scans([home.root], cache, parsed)
+    session = _session(home)
+    session.write_bytes(b"".join(session.read_bytes().splitlines(keepends=True)[:3]))
+    assert _scans([home.root], cache, parsed) == 3
+
+
+def test_an_inline_sidechain_session_that_grew_is_read_whole(
+    tmp_path: Path, cache: ScanCache, parsed: Lines
+) -> None:
+    """Claude Code 1.0.x wrote a sub-agent's lines into the parent, tied to its Task by the
+    chain of parentUuid up to a prompt: what resolves them is not kept, so a grown file of
+    this kind is read from its start (and gives what a whole read gives)."""
+    home = ClaudeHome(tmp_path / "claude")
+    root = user("Search for the latest versions")
+    root |= {"isSidechain": True, "parentUuid": None, "uuid": "u-root"}
+    side = assistant("msg_s1", "req_s1", model=HAIKU, u=usage(inp=3, out=30))
+    side |= {"isSidechain": True, "parentUuid": "u-root", "uuid": "u-side"}
+    task = assistant("msg_t", "req_t", content=[spawn_block("toolu_9")])
+    session = home.session([user("R03"), task, root, side])
+    assert _scans([home.root], cache, parsed) == 4
+    assert _scans([home.root], cache, parsed) == 0  # unchanged: the whole result is kept
+    agents = {c.agent_id for c in scan_paths([home.root]).calls}
+    assert "toolu_9" in agents  # the chain is tied to its Task
+    _append(session, _line(assistant("msg_p9", "req_p9")))
+    assert _scans([home.root], cache, parsed) == 5
+
+
+# -- found where the bytes are -------------------------------------------------------------------
+
+
+def test_files_copied_with_new_times_are_found_by_their_content(
+    home: ClaudeHome, tmp_path: Path, cache: ScanCache, parsed: Lines
+) -> None:
+    """A cache restored in CI: the checkout gives every file a new time, the bytes are the same."""
+    _scans([home.root], cache, parsed)
+    copy = tmp_path / "checkout"
+    shutil.copytree(home.root, copy, copy_function=shutil.copyfile)  # new times
+    assert _scans([copy], cache, parsed) == 0
+
+
+def test_a_copy_under_another_name_is_not_read_as_the_first(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    """A sub-agent file's name says whose calls it holds (when its lines do not): the same bytes
+    under another name are read, not taken from the entry of the first."""
+    _scans([home.root], cache, parsed)
+    agent = next(home.project.rglob("agent-a1.jsonl"))
+    shutil.copyfile(agent, agent.with_name("agent-a7.jsonl"))
+    assert _scans([home.root], cache, parsed) == 2
+
+
+# -- entries never trusted -----------------------------------------------------------------------
+
+
+def _entries(cache: ScanCache) -> list[Path]:
+    return sorted(cache.folder.rglob("entries/*.jsonl"))
+
+
+def _flip(data: bytes) -> bytes:
+    at = data.index(b'"output_tokens":500')
+    return data[:at] + b'"output_tokens":999' + data[at + 19 :]
+
+
+SPOILED = {
+    "a changed figure": _flip,
+    "cut short": lambda data: data[: len(data) // 2],
+    "empty": lambda data: b"",
+    "not JSON": lambda data: b"\x00\xff garbage\n" + data,
+    "another scanner": lambda data: data.replace(b'"scanner":"', b'"scanner":"0', 1),
+    "another format": lambda data: data.replace(
+        b'"orchphase_scan_cache":1', b'"orchphase_scan_cache":2'
+    ),
+    "a header without the body's digest": lambda data: data.replace(b'"body":"', b'"body_":"', 1),
+}
+
+
+@pytest.mark.parametrize("spoil", list(SPOILED.values()), ids=list(SPOILED))
+def test_a_spoiled_entry_is_ignored_and_made_again(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, spoil: Any
+) -> None:
+    _scans([home.root], cache, parsed)
+    session_entry = next(p for p in _entries(cache) if b'"output_tokens":500' in p.read_bytes())
+    session_entry.write_bytes(spoil(session_entry.read_bytes()))
+    assert _scans([home.root], cache, parsed) == 6  # the session read again, not the agent
+    assert _scans([home.root], cache, parsed) == 0  # and kept again
+
+
+def test_a_spoiled_entry_with_a_matching_digest_is_still_refused(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    """A body whose records are of the wrong shape, behind a header that matches it."""
+    import hashlib
+    import json
+
+    _scans([home.root], cache, parsed)
+    entry = next(p for p in _entries(cache) if b'"output_tokens":500' in p.read_bytes())
+    head, _, body = entry.read_bytes().partition(b"\n")
+    body = body.replace(b'"output_tokens":500', b'"output_tokens":"500"')
+    header = json.loads(head) | {"body": hashlib.sha256(body).hexdigest()}
+    entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    assert _scans([home.root], cache, parsed) == 6
+
+
+def test_another_files_entry_in_its_place_is_refused(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    _scans([home.root], cache, parsed)
+    agent_entry, session_entry = sorted(_entries(cache), key=lambda p: p.stat().st_size)
+    shutil.copyfile(agent_entry, session_entry)
+    assert _scans([home.root], cache, parsed) == 6
+
+
+def test_an_index_naming_no_entry_reads_the_file(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    _scans([home.root], cache, parsed)
+    for entry in _entries(cache):
+        entry.unlink()
+    assert _scans([home.root], cache, parsed) == 8
+    for index in cache.folder.rglob("index/*.json"):
+        index.write_bytes(b"[1, 2")
+    assert _scans([home.root], cache, parsed) == 0  # found by content, the index made again
+
+
+def test_an_upgrade_never_reads_an_entry_made_before_it(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scanner's digest names its entries: code that reads files otherwise makes its own."""
+    _scans([home.root], cache, parsed)
+    monkeypatch.setattr(cache_module, "scanner", lambda: "f" * 64)
+    assert _scans([home.root], cache, parsed) == 8
+
+
+def test_the_scanner_is_named_by_its_code() -> None:
+    digest = cache_module.scanner()
+    assert len(digest) == 64 and digest == cache_module.scanner()
+    assert "pytest_orchphase.usage.sources.claude_code.reader" in cache_module.SCANNER_MODULES
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def test_entries_are_whole_files_readable_by_their_owner_only(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    _scans([home.root], cache, parsed)
+    written = [p for p in cache.folder.rglob("*") if p.is_file()]
+    assert len(written) == 4  # an entry and an index record per session file
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written)
+    assert not [p for p in written if p.name.endswith(".tmp")]
+
+
+def test_a_cache_that_cannot_be_written_changes_nothing(
+    home: ClaudeHome, tmp_path: Path, parsed: Lines
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be")
+    cache = ScanCache(blocked / "cache")
+    assert _scans([home.root], cache, parsed) == 8
+    assert _scans([home.root], cache, parsed) == 8
+    assert blocked.read_text() == "a file where the cache folder would be"
+
+
+def test_a_file_written_to_while_it_is_read_is_not_kept(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = cache_module._Stat.of
+    calls = [0]
+
+    def moving(path: Path) -> Any:
+        calls[0] += 1
+        st = real(path)
+        return dataclasses.replace(st, size=st.size + calls[0])  # a new size at each look
+
+    monkeypatch.setattr(cache_module._Stat, "of", moving)
+    assert _scans([home.root], cache, parsed) == 8
+    assert _entries(cache) == []
+
+
+def _scan_into(folder: str, cache_folder: str) -> str:
+    return exact(scan_paths([Path(folder)], cache=ScanCache(Path(cache_folder))))
+
+
+def test_scans_at_once_leave_whole_entries(home: ClaudeHome, cache: ScanCache) -> None:
+    plain = exact(scan_paths([home.root]))
+    context = multiprocessing.get_context("fork")
+    with context.Pool(4) as pool:
+        got = pool.starmap(_scan_into, [(str(home.root), str(cache.folder))] * 8)
+    assert got == [plain] * 8
+    assert not [p for p in cache.folder.rglob("*.tmp")]
+    assert exact(scan_paths([home.root], cache=cache)) == plain
+
+
+def test_the_worker_pool_reads_through_the_cache(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker process keeps what it read; the next scan, in one process, reads it back."""
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(scan_module, "worker_count", lambda: 2)
+    _scans([home.root], cache, parsed)
+    assert len(_entries(cache)) == 2
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1 << 40)
+    assert _scans([home.root], cache, parsed) == 0
+
+
+def test_the_commands_cache_follows_xdg(tmp_path: Path) -> None:
+    assert user_cache_folder({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "orchphase"
+    home = Path.home() / ".cache" / "orchphase"
+    assert user_cache_folder({"XDG_CACHE_HOME": "relative/cache"}) == home  # not absolute: unset
+    assert user_cache_folder({}) == home
+
+
+# -- the commands --------------------------------------------------------------------------------
+
+
+def test_extract_prints_the_same_with_the_cache_and_without(
+    home: ClaudeHome,
+    tmp_path: Path,
+    parsed: Lines,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_orchphase.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    printed = []
+    for extra in (["--no-cache"], [], []):
+        assert main(["extract", str(home.root), "--json", *extra]) == 0
+        printed.append((capsys.readouterr().out, parsed.take()))
+        if extra:
+            assert not (tmp_path / "xdg").exists()  # --no-cache: nothing written
+    (no_cache, plain), (cold, kept), (warm, read_back) = printed
+    assert no_cache == cold == warm
+    assert plain == kept == 8 and read_back == 0
+    assert any((tmp_path / "xdg" / "orchphase").rglob("entries/*.jsonl"))
