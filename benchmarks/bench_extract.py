@@ -2,6 +2,7 @@
 """Time `orchphase extract --json` against ccusage's installed binary, on several corpus shapes.
 
     python benchmarks/bench_extract.py [--shapes gen50,gen200,dense200,wild200] [--repeat 5]
+        [--mode cold|warm|appended]
 
 Shapes: the project's generator (Claude Code's real JSONL format: streaming duplicates of each
 response, sub-agents in <session>/subagents/ with agent_progress copies in the parent and a
@@ -14,14 +15,18 @@ written once under --corpora and reused.
 
 ccusage 20.0.24 is installed with `npm install --prefix` (never run through npx, whose start-up
 would be timed as its own) and run as `ccusage claude session --json --offline -z UTC` with HOME
-and CLAUDE_CONFIG_DIR pointed at the corpus. "Cold": no scan cache, the files read once before
-(the page cache warm for both tools). The two tools alternate run by run (who goes first
-alternates too); for each it prints the median with min-max of wall and CPU seconds (user +
-system over the whole process tree), the peak resident memory of the whole process tree
-(sampled every 10 ms), the wall, CPU and memory ratios orchphase/ccusage, the corpus's calls per
-MB, and whether the input and cache totals agree (and, on generated shapes, agree with the
-generator's own count). Raw figures go to benchmarks/results/<label>-<time>.json with the
-machine's CPU count and load average. Run it under `nice` on a shared machine.
+and CLAUDE_CONFIG_DIR pointed at the corpus. "Cold": no scan cache (`--no-cache`), the files
+read once before (the page cache warm for both tools). "Warm": orchphase's scan cache made by
+one run before the timed ones, the files unchanged. "Appended": as warm, but before every run
+of either tool one more response is appended to the corpus's largest session file (a live
+session; the file is cut back to its size at the end). The two tools alternate run by run
+(who goes first alternates too); for each it prints the median with min-max of wall and CPU
+seconds (user + system over the whole process tree), the peak resident memory of the whole
+process tree (sampled every 10 ms), the wall, CPU and memory ratios orchphase/ccusage, the
+corpus's calls per MB, and whether the input and cache totals agree (and, on generated shapes,
+agree with the generator's own count). Raw figures go to
+benchmarks/results/<label>-<time>.json with the machine's CPU count and load average. Run it
+under `nice` on a shared machine.
 """
 
 from __future__ import annotations
@@ -507,8 +512,8 @@ def corpus(name: str, base: Path) -> tuple[Path, Totals | None] | None:
     if marker.exists():
         saved = json.loads(marker.read_text())
         if saved.get("spec") == spec:
-            totals = Totals(**saved["totals"]) if saved.get("totals") else None
-            return root / "claude", totals
+            kept = Totals(**saved["totals"]) if saved.get("totals") else None
+            return root / "claude", kept
     if kind == "wild" and not WILD.is_dir():
         return None
     shutil.rmtree(root, ignore_errors=True)
@@ -532,8 +537,59 @@ def _spread(values: list[float]) -> str:
     return f"{_median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
+def _largest_session(root: Path) -> Path:
+    sessions = [p for p in root.rglob("*.jsonl") if not p.name.startswith("agent-")]
+    return max(sessions, key=lambda p: p.stat().st_size)
+
+
+def _appended_line(count: int) -> bytes:
+    """One more response of a live session (ids of its own)."""
+    line = _envelope("assistant", "bench-live", "2026-02-12T15:00:00.000Z", None)
+    line["message"] = {
+        "model": MODELS_MAIN[0],
+        "id": f"msg_live_{count}",
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "text", "text": "Done."}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": _usage(10, 100, 1000, 50),
+    }
+    line["requestId"] = f"req_live_{count}"
+    return _dump(line).encode()
+
+
+def _timed_runs(
+    cmds: dict[str, list[str]], env: dict[str, str], cwd: Path, repeat: int, live: Path | None
+) -> list[Run] | Run:
+    """The tools' runs, alternating (who goes first alternates too); with ``live``, a response
+    appended to it before each run (cut back at the end). The first failed run instead."""
+    size = live.stat().st_size if live is not None else 0
+    runs: list[Run] = []
+    try:
+        for i in range(repeat):
+            order = list(cmds) if i % 2 == 0 else list(reversed(cmds))
+            for n, tool in enumerate(order):
+                if live is not None:
+                    with live.open("ab") as fh:
+                        fh.write(_appended_line(2 * i + n))
+                run = measure(tool, cmds[tool], env, cwd)
+                if not run.ok:
+                    return run
+                runs.append(run)
+    finally:
+        if live is not None:
+            os.truncate(live, size)
+    return runs
+
+
 def bench_shape(
-    name: str, base: Path, ccusage: Path | None, repeat: int, env_base: dict[str, str]
+    name: str,
+    base: Path,
+    ccusage: Path | None,
+    repeat: int,
+    env_base: dict[str, str],
+    mode: str = "cold",
 ) -> dict[str, Any] | None:
     found = corpus(name, base)
     if found is None:
@@ -549,6 +605,12 @@ def bench_shape(
     env["CLAUDE_CONFIG_DIR"] = str(root)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     ours_cmd = [sys.executable, "-m", "pytest_orchphase.cli", "extract", str(root), "--json"]
+    if mode == "cold":
+        ours_cmd.append("--no-cache")
+    else:
+        xdg = base / "xdg" / name
+        shutil.rmtree(xdg, ignore_errors=True)
+        env["XDG_CACHE_HOME"] = str(xdg)
     cmds = {"orchphase": ours_cmd}
     if ccusage is not None:
         cmds["ccusage"] = [str(ccusage), *CCUSAGE_ARGS]
@@ -557,21 +619,20 @@ def bench_shape(
         with path.open("rb") as fh:
             while fh.read(1 << 20):
                 pass
-    runs: list[Run] = []
-    for i in range(repeat):
-        order = list(cmds) if i % 2 == 0 else list(reversed(cmds))  # alternate who goes first
-        for tool in order:
-            run = measure(tool, cmds[tool], env, base)
-            if not run.ok:
-                print(f"{name}: {tool} failed: {run.error.strip()[-500:]}")
-                return None
-            runs.append(run)
+    if mode != "cold":
+        measure("orchphase", ours_cmd, env, base)  # makes the scan cache, untimed
+    live = _largest_session(root) if mode == "appended" else None
+    runs = _timed_runs(cmds, env, base, repeat, live)
+    if isinstance(runs, Run):
+        print(f"{name}: {runs.tool} failed: {runs.error.strip()[-500:]}")
+        return None
     ours_doc = json.loads(next(r for r in runs if r.tool == "orchphase").stdout)
     ours = orchphase_totals(ours_doc)
     calls = int(ours_doc["totals"]["calls"])
     mb = size / 1e6
     result: dict[str, Any] = {
         "shape": name,
+        "mode": mode,
         "mb": round(mb, 1),
         "files": files,
         "calls": calls,
@@ -645,6 +706,7 @@ def main() -> int:
     ap.add_argument("--no-ccusage", action="store_true")
     ap.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
     ap.add_argument("--label", default="extract", help="name of the results file")
+    ap.add_argument("--mode", choices=("cold", "warm", "appended"), default="cold")
     args = ap.parse_args()
 
     args.corpora.mkdir(parents=True, exist_ok=True)
@@ -660,13 +722,16 @@ def main() -> int:
     )
     shapes = []
     for name in args.shapes.split(","):
-        done = bench_shape(name.strip(), args.corpora, ccusage, args.repeat, dict(os.environ))
+        done = bench_shape(
+            name.strip(), args.corpora, ccusage, args.repeat, dict(os.environ), args.mode
+        )
         if done is not None:
             shapes.append(done)
     end = machine()
     print(f"\nload average at the end: {end['loadavg']}")
     doc = {
-        "tool": "orchphase extract --json",
+        "tool": "orchphase extract --json" + (" --no-cache" if args.mode == "cold" else ""),
+        "mode": args.mode,
         "peer": f"ccusage {CCUSAGE_VERSION} {' '.join(CCUSAGE_ARGS)}" if ccusage else None,
         "commit": _commit(),
         "machine_start": start,

@@ -93,11 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orchphase", description="Measured agent usage and phase success criteria."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in SUBCOMMANDS:
         add(subparsers)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``, its version looked up only when asked for (the lookup reads the installed
+    packages' metadata: time every other command would pay)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        sys.stdout.write(f"{parser.prog} {version()}\n")  # where argparse's own action prints
+        parser.exit()
 
 
 def version() -> str:

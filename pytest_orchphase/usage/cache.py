@@ -40,8 +40,12 @@ MARKER = "orchphase_scan_cache"
 FORMAT = 1
 #: The cache's folder under ``$XDG_CACHE_HOME`` (``~/.cache``) for the commands.
 APP = "orchphase"
-#: The modules whose code makes a file's result: their bytes name the scanner.
+#: The modules whose code makes a file's result, or decides which source reads it: their bytes
+#: name the scanner.
 SCANNER_MODULES = (
+    "pytest_orchphase.usage.sources.registry",
+    "pytest_orchphase.usage.sources.headless.source",
+    "pytest_orchphase.usage.sources.ledger.source",
     "pytest_orchphase.usage.records",
     "pytest_orchphase.usage.sources.base",
     "pytest_orchphase.usage.sources.claude_code.layout",
@@ -123,15 +127,26 @@ class ScanCache:
     def read(self, path: Path, prompts: bool = True) -> FileResult:
         """What ``path`` holds, as :func:`registry.read_file` reads it: from the cache where
         it holds the file's bytes, read (on) and kept otherwise."""
+        lookup: _Lookup | None = None
+        if path.name.endswith(_SUFFIXES):
+            try:
+                lookup = _Lookup(self, path, prompts, _Stat.of(path))
+            except OSError:
+                lookup = None
+        found: tuple[_Entry | None, Any] = (None, None)
+        if lookup is not None:
+            found = lookup.by_path()
+            entry, digest = found
+            # Kept, and unchanged since: it was a Claude Code session file then, and is now (no
+            # other source asked: their code names the entries too), unless a source was added.
+            unchanged = entry is not None and digest is None and entry.end == lookup.before.size
+            if entry is not None and unchanged and not registry.added():
+                return entry.result
         source = registry.source_for(path)
         assert source is not None  # a named file always has one
-        if source.name != "claude_code" or not path.name.endswith(_SUFFIXES):
+        if source.name != "claude_code" or lookup is None:
             return source.read(path, prompts=prompts)
-        try:
-            before = _Stat.of(path)
-        except OSError:
-            return source.read(path, prompts=prompts)
-        return _Lookup(self, path, prompts, before).run()
+        return lookup.run(found)
 
     def work(self, path: Path, prompts: bool = True) -> int:
         """About the bytes :meth:`read` reads of ``path``: what follows the kept bytes when
@@ -172,8 +187,10 @@ class _Lookup:
             sha256, path.name, prompts
         )
 
-    def run(self) -> FileResult:
-        entry, digest = self._by_path()
+    def run(self, found: tuple[_Entry | None, Any]) -> FileResult:
+        """The file's result, from ``found`` (what :meth:`by_path` found) or the entry of its
+        content, read on from it, or read whole; what is read is kept."""
+        entry, digest = found
         known: tuple[str, int] | None = None
         if entry is None:
             known = self._content()
@@ -191,7 +208,7 @@ class _Lookup:
         # grew), what is read on is kept; else it is only a line still being written.
         return self._read_on(entry, digest)
 
-    def _by_path(self) -> tuple[_Entry | None, Any]:
+    def by_path(self) -> tuple[_Entry | None, Any]:
         """The entry the index names for this path when the file is unchanged since (no
         digest), or only grew from the entry's bytes (a digest of them, to be fed on)."""
         index = _read_json(self.index_path)
@@ -403,8 +420,10 @@ def _decode(raw: bytes, sha256: str, path: Path, prompts: bool) -> _Entry | None
         return None
     decoder = Decoder(path.parent, texts=True)
     try:
-        for line in body.splitlines():
-            record = _loads(line)
+        # One JSON document of all the records (a line is one JSON value without a newline in
+        # it): parsed in one call instead of one per line.
+        records = _loads(b"[" + body.rstrip(b"\n").replace(b"\n", b",") + b"]")
+        for record in records:
             if not isinstance(record, dict):
                 return None
             if record.get("kind") == "file":

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -341,6 +340,7 @@ def _read_parallel(
     first chunk itself, so that only ``workers - 1`` lists of results travel between processes
     (one per chunk, not one per file)."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor  # only here: its import takes 10-20 ms
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     chunks = _chunks(work, workers)

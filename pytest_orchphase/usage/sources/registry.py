@@ -40,6 +40,11 @@ def unregister(source: UsageSource) -> None:
         _added.remove(source)
 
 
+def added() -> bool:
+    """Whether a source was registered beside the built-in ones."""
+    return bool(_added)
+
+
 def sources() -> list[UsageSource]:
     """Every source, in the order they are asked."""
     out = list(_added)
@@ -81,14 +86,19 @@ def regular(path: Path) -> Path:
     return path
 
 
-def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[Path]:
+def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Path]]:
+    """The files some source claims under ``folder``, each with its resolved path. The walk
+    follows no link to a folder, so only a file itself may be a link: the rest of its resolved
+    path is the folder's, resolved once (not every component of every file again)."""
     suffixes = tuple(s for source in every for s in source.suffixes)
+    real = folder.resolve()
     for root, dirs, names in os.walk(folder):
         dirs.sort()
+        inside = real / os.path.relpath(root, folder)
         for name in sorted(names):
             path = Path(root) / name
             if name.endswith(suffixes) and source_for(regular(path), named=False) is not None:
-                yield path
+                yield path, path.resolve() if path.is_symlink() else inside / name
 
 
 def expand_paths(paths: Sequence[Path]) -> list[Path]:
@@ -103,8 +113,8 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
     out: list[Path] = []
     seen: set[Path] = set()
 
-    def add(p: Path) -> None:
-        key = p.resolve()
+    def add(p: Path, key: Path | None = None) -> None:
+        key = key or p.resolve()
         if key not in seen:
             seen.add(key)
             out.append(p)
@@ -117,8 +127,8 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
                 add(f)
         elif path.is_dir():
             root = path / "projects" if (path / "projects").is_dir() else path
-            for f in _walk(root, every):
-                add(f)
+            for f, real in _walk(root, every):
+                add(f, real)
         elif path.exists():
             raise OrchphaseError(
                 "expected a transcript file (.jsonl/.ndjson/.json) or a folder", path=path

@@ -20,17 +20,27 @@ _INIT_MARKERS = (b'"subtype":"init"', b'"subtype": "init"')
 _SYSTEM = (b'{"type":"system"', b'{"type": "system"')
 #: How much of a stream's first and last line is looked at to tell it from a transcript.
 _PEEK = 64 * 1024
+#: What is read first of each end: most files are told apart by it (a transcript's first line
+#: is not a system line; its last line ends in it), so a folder of them is searched quickly.
+_GLANCE = 4096
 
 
 def _ends(path: Path) -> tuple[bytes, bytes]:
-    """The first line and the last non-blank line of a file (each cut to :data:`_PEEK` bytes)."""
+    """The first line and the last non-blank line of a file (each cut to :data:`_PEEK` bytes;
+    a first line that is not a ``system`` line only to its start)."""
     with open(path, "rb") as fh:
-        head = fh.read(_PEEK)
+        head = fh.read(_GLANCE)
+        start = head.lstrip(b"\xef\xbb\xbf").lstrip()
+        if len(head) == _GLANCE and (not start or start.startswith(_SYSTEM)):
+            head += fh.read(_PEEK - _GLANCE)
         size = fh.seek(0, 2)
-        fh.seek(max(0, size - _PEEK))
-        tail = fh.read(_PEEK)
+        fh.seek(max(0, size - _GLANCE))
+        tail = fh.read(_GLANCE).rstrip()
+        if size > _GLANCE and b"\n" not in tail:  # a last line longer than the glance
+            fh.seek(max(0, size - _PEEK))
+            tail = fh.read(_PEEK).rstrip()
     first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
-    last = tail.rstrip().rsplit(b"\n", 1)[-1]
+    last = tail.rsplit(b"\n", 1)[-1]
     return first, last
 
 

@@ -287,14 +287,27 @@ def _names(record: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _call(record: dict[str, Any], message_id: str, request_id: str, model: str) -> ApiCall:
-    call = ApiCall(message_id=message_id, request_id=request_id, model=model)
-    for name in USAGE_FIELDS[:6]:
-        setattr(call, name, _count(record, name))
-    call.speed = _str(record, "speed")
-    call.inference_geo = _str(record, "inference_geo")
-    call.service_tier = _str(record, "service_tier")
-    return call
+_COUNTS = USAGE_FIELDS[:6]
+_TEXTS = USAGE_FIELDS[6:]
+#: A call record's optional texts besides its usage's.
+_CALL_TEXTS = ("request_id", "session", "agent", "ts")
+
+
+def _call(
+    record: dict[str, Any], message_id: str, request_id: str, model: str, **more: Any
+) -> ApiCall:
+    """The call a record's usage fields make (``more``: the call's other fields)."""
+    counts: dict[str, Any] = {name: record.get(name, 0) for name in _COUNTS}
+    texts: dict[str, Any] = {name: record.get(name) for name in _TEXTS}
+    if not all(type(v) is int and v >= 0 for v in counts.values()):
+        bad = next(n for n, v in counts.items() if type(v) is not int or v < 0)
+        _count(record, bad)  # raises, naming it
+    if not all(v is None or type(v) is str for v in texts.values()):
+        bad = next(n for n, v in texts.items() if v is not None and type(v) is not str)
+        _str(record, bad)  # raises, naming it
+    return ApiCall(
+        message_id=message_id, request_id=request_id, model=model, **counts, **texts, **more
+    )
 
 
 class Decoder:
@@ -345,20 +358,34 @@ class Decoder:
         self.parts.append(res)
 
     def _call(self, obj: dict[str, Any], res: FileResult) -> None:
-        message_id = _str(obj, "message_id", required=True)
-        request_id = _str(obj, "request_id") or ""
-        model = _str(obj, "model", required=True)
-        assert message_id is not None and model is not None
-        call = _call(obj, message_id, request_id, model)
-        call.session_id = _str(obj, "session")
-        call.agent_id = _str(obj, "agent")
-        call.sidechain = obj.get("sidechain") is True
-        call.compaction = obj.get("compaction") is True
-        call.output_exact = obj.get("placeholder_output") is not True
-        call.path = res.path
-        key = (message_id, request_id)
+        # The most frequent record: its texts checked at once (one by one only to name a bad one).
+        message_id: Any = obj.get("message_id")
+        model: Any = obj.get("model")
+        texts: list[Any] = [obj.get(name) for name in _CALL_TEXTS]
+        if not (
+            type(message_id) is str
+            and type(model) is str
+            and all(t is None or type(t) is str for t in texts)
+        ):
+            for name in ("message_id", "model"):
+                _str(obj, name, required=True)
+            for name in _CALL_TEXTS:
+                _str(obj, name)
+        request_id, session, agent, stamp = texts
+        call = _call(
+            obj,
+            message_id,
+            request_id or "",
+            model,
+            session_id=session,
+            agent_id=agent,
+            sidechain=obj.get("sidechain") is True,
+            compaction=obj.get("compaction") is True,
+            output_exact=obj.get("placeholder_output") is not True,
+            path=res.path,
+        )
+        key = (message_id, call.request_id)
         res.calls[key] = call
-        stamp = _str(obj, "ts")
         if stamp is not None:
             res.first_ts[key] = stamp
 
