@@ -92,41 +92,76 @@ def _nested_int(usage: dict[str, Any], outer: str, inner: str) -> int:
     return _int(part.get(inner))
 
 
-def usage_call(usage: Any, model: str, message_id: str, request_id: str) -> ApiCall:
-    """An :class:`ApiCall` from a ``usage`` object; :class:`_Bad` on wrong types."""
+#: What a ``usage`` object records, in :class:`ApiCall`'s order: input, output, cache write,
+#: 1-hour cache write, cache read, web searches; speed, inference geo, service tier.
+UsageFields = tuple[int, int, int, int, int, int, str | None, str | None, str | None]
+
+
+def usage_fields(usage: Any) -> UsageFields:
+    """A ``usage`` object's figures; :class:`_Bad` on wrong types."""
     if not isinstance(usage, dict):
         raise _Bad
-    return ApiCall(
-        message_id=message_id,
-        request_id=request_id,
-        model=model,
-        input_tokens=_int(usage.get("input_tokens")),
-        output_tokens=_int(usage.get("output_tokens")),
-        cache_creation_input_tokens=_int(usage.get("cache_creation_input_tokens")),
-        cache_creation_1h_tokens=_nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens"),
-        cache_read_input_tokens=_int(usage.get("cache_read_input_tokens")),
-        web_search_requests=_nested_int(usage, "server_tool_use", "web_search_requests"),
-        speed=_opt_str(usage.get("speed")) or None,
-        inference_geo=_opt_str(usage.get("inference_geo")) or None,
-        service_tier=_opt_str(usage.get("service_tier")) or None,
+    return (
+        _int(usage.get("input_tokens")),
+        _int(usage.get("output_tokens")),
+        _int(usage.get("cache_creation_input_tokens")),
+        _nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens"),
+        _int(usage.get("cache_read_input_tokens")),
+        _nested_int(usage, "server_tool_use", "web_search_requests"),
+        _opt_str(usage.get("speed")) or None,
+        _opt_str(usage.get("inference_geo")) or None,
+        _opt_str(usage.get("service_tier")) or None,
     )
+
+
+def usage_call(usage: Any, model: str, message_id: str, request_id: str) -> ApiCall:
+    """An :class:`ApiCall` from a ``usage`` object; :class:`_Bad` on wrong types."""
+    return ApiCall(message_id, request_id, model, *usage_fields(usage))
+
+
+def fold_usage(into: ApiCall, fields: UsageFields) -> None:
+    """Fold the figures of another copy of the same response into ``into``: the largest of
+    each count, the first text recorded."""
+    inp, out, write, write_1h, read, web, speed, geo, tier = fields
+    into.input_tokens = max(into.input_tokens, inp)
+    into.output_tokens = max(into.output_tokens, out)
+    into.cache_creation_input_tokens = max(into.cache_creation_input_tokens, write)
+    into.cache_creation_1h_tokens = max(into.cache_creation_1h_tokens, write_1h)
+    into.cache_read_input_tokens = max(into.cache_read_input_tokens, read)
+    into.web_search_requests = max(into.web_search_requests, web)
+    into.speed = into.speed or speed
+    into.inference_geo = into.inference_geo or geo
+    into.service_tier = into.service_tier or tier
+
+
+def fold_copy(into: ApiCall, agent_id: str | None, output_exact: bool, session: str | None) -> None:
+    """What another copy of the same response says of whose it is: a named agent over none or
+    an unnamed sidechain, compaction, an exact output, the session."""
+    if agent_id not in (None, INLINE_SIDECHAIN) and into.agent_id in (None, INLINE_SIDECHAIN):
+        into.agent_id = agent_id
+    into.compaction = into.compaction or (
+        agent_id is not None and agent_id.startswith(COMPACTION_PREFIX)
+    )
+    into.output_exact = into.output_exact or output_exact
+    into.session_id = into.session_id or session
 
 
 def merge_call(into: ApiCall, other: ApiCall) -> None:
     """Fold a copy of the same response into ``into``: the largest of each token field."""
-    into.input_tokens = max(into.input_tokens, other.input_tokens)
-    into.output_tokens = max(into.output_tokens, other.output_tokens)
-    into.cache_creation_input_tokens = max(
-        into.cache_creation_input_tokens, other.cache_creation_input_tokens
+    fold_usage(
+        into,
+        (
+            other.input_tokens,
+            other.output_tokens,
+            other.cache_creation_input_tokens,
+            other.cache_creation_1h_tokens,
+            other.cache_read_input_tokens,
+            other.web_search_requests,
+            other.speed,
+            other.inference_geo,
+            other.service_tier,
+        ),
     )
-    into.cache_creation_1h_tokens = max(
-        into.cache_creation_1h_tokens, other.cache_creation_1h_tokens
-    )
-    into.cache_read_input_tokens = max(into.cache_read_input_tokens, other.cache_read_input_tokens)
-    into.web_search_requests = max(into.web_search_requests, other.web_search_requests)
-    into.speed = into.speed or other.speed
-    into.inference_geo = into.inference_geo or other.inference_geo
-    into.service_tier = into.service_tier or other.service_tier
     if other.agent_id not in (None, INLINE_SIDECHAIN) and into.agent_id in (None, INLINE_SIDECHAIN):
         into.agent_id = other.agent_id
     into.compaction = into.compaction or other.compaction

@@ -44,8 +44,10 @@ from pytest_orchphase.usage.sources.claude_code.lines import (
     _loads,
     _opt_int,
     _opt_str,
-    merge_call,
+    fold_copy,
+    fold_usage,
     usage_call,
+    usage_fields,
 )
 
 
@@ -149,32 +151,36 @@ class _Reader:
             key = (message_id, request_id if isinstance(request_id, str) else "")
         else:
             key = (f"{self.res.path}:{lineno}", "")
-        call = usage_call(usage, model, key[0], key[1])
-        call.session_id = session
-        call.agent_id = agent_id
-        call.sidechain = outer.get("isSidechain") is True
-        call.compaction = agent_id is not None and agent_id.startswith(COMPACTION_PREFIX)
+        fields = usage_fields(usage)
         # A sub-agent's own file and its agent_progress copies hold placeholder output counts,
         # except on a response's final line (stop_reason set; newer builds: usage.iterations).
         final = msg.get("stop_reason") is not None or "iterations" in usage
-        call.output_exact = final or (not copy and self.file_agent is None)
-        call.path = self.res.path
+        exact = final or (not copy and self.file_agent is None)
         if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):
             self.chain_of.setdefault(key, outer["uuid"])
-        self.keep(key, call, outer.get("timestamp"))
-
-    def keep(self, key: Key, call: ApiCall, stamp: object) -> None:
-        """One more line of a response: the first is kept, later ones merged into it (the
-        largest of each token field), with the earliest line's time."""
+        stamp = outer.get("timestamp")
         old = self.res.calls.get(key)
-        if old is None:
-            self.res.calls[key] = call
-            if isinstance(stamp, str):
-                self.res.first_ts[key] = stamp
-        else:
-            merge_call(old, call)
+        if old is not None:
+            # One more line of a response (most are): folded into the first, no call made.
+            fold_usage(old, fields)
+            fold_copy(old, agent_id, exact, session)
             if isinstance(stamp, str) and stamp < self.res.first_ts.get(key, "\uffff"):
                 self.res.first_ts[key] = stamp
+            return
+        self.res.calls[key] = ApiCall(
+            key[0],
+            key[1],
+            model,
+            *fields,
+            session_id=session,
+            agent_id=agent_id,
+            compaction=agent_id is not None and agent_id.startswith(COMPACTION_PREFIX),
+            path=self.res.path,
+            output_exact=exact,
+            sidechain=outer.get("isSidechain") is True,
+        )
+        if isinstance(stamp, str):
+            self.res.first_ts[key] = stamp
 
     def spawns_in(self, content: object, session: str | None) -> None:
         """The Task/Agent tool calls in a message's content: the sub-agents it spawns."""
