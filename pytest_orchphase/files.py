@@ -99,8 +99,15 @@ def atomic_write(path: Path, data: bytes) -> None:
 def cache_write(path: Path, data: bytes) -> None:
     """Write a cache file whole or not at all: a temporary file (readable by its owner only: a
     cache may hold prompts) renamed over ``path``, so two writers leave one whole file or the
-    other. Not synced to disk: a file a crash cut short is found out and made again."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    other. Not synced to disk: a file a crash cut short is found out and made again. Folders
+    it makes are its owner's only too."""
+    missing: list[Path] = []
+    for folder in (path.parent, *path.parent.parents):
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

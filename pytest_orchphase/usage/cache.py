@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -56,12 +59,20 @@ SCANNER_MODULES = (
     "pytest_orchphase.usage.cache",
 )
 _SUFFIXES = (".jsonl", ".ndjson")
+#: How close to the writing of its index record a file's last change makes its times unable to
+#: tell a later change (the coarsest file system time grain, FAT's two seconds).
+RACY_NS = 2_000_000_000
+#: A folder of entries is named by the start of its scanner's digest.
+_SCANNER_NAME = re.compile(r"[0-9a-f]{16}")
+_DAY, _HOUR = 86400.0, 3600.0
+#: The cache folders this process has pruned (see :meth:`ScanCache.prune`).
+_PRUNED: set[Path] = set()
 
 
 @cache
 def scanner() -> str:
     """A digest of the code that makes a file's result (see :data:`SCANNER_MODULES`)."""
-    digest = hashlib.sha256(f"{MARKER} {FORMAT}".encode())
+    digest = hashlib.sha256(f"{MARKER} {FORMAT} orjson {_orjson_version()}".encode())
     for name in SCANNER_MODULES:
         spec = util.find_spec(name)
         origin = spec.origin if spec is not None else None
@@ -69,6 +80,15 @@ def scanner() -> str:
         if origin is not None:
             digest.update(Path(origin).read_bytes())
     return digest.hexdigest()
+
+
+def _orjson_version() -> str:
+    """The JSON parser's version (a parser that reads a line otherwise makes other entries)."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - depends on the environment
+        return "none"
+    return str(getattr(orjson, "__version__", "unknown"))
 
 
 def user_cache_folder(env: Mapping[str, str] | None = None) -> Path:
@@ -115,6 +135,8 @@ class _Entry:
     end: int
     lines: int
     resumable: bool
+    #: The reader's search for a first prompt after ``end`` (see ``Resumed.want_prompt``).
+    want_prompt: bool
 
 
 @dataclass(frozen=True)
@@ -162,6 +184,31 @@ class ScanCache:
         if type(old) is not int or not 0 <= old <= size:
             return size
         return size - old + old // 64
+
+    def prune(self) -> None:
+        """Remove what no run will read: the entries of other scanners (older or newer code)
+        left alone for a day, and temporary files a killed writer left an hour ago. Done once
+        per process, before its first write."""
+        if self.folder in _PRUNED:
+            return
+        _PRUNED.add(self.folder)
+        now = time.time()
+        mine = scanner()[:16]
+        try:
+            folders = [p for p in self.folder.iterdir() if p.is_dir()]
+        except OSError:
+            return
+        for folder in folders:
+            try:
+                age = now - folder.stat().st_mtime
+                if folder.name != mine and _SCANNER_NAME.fullmatch(folder.name) and age > _DAY:
+                    shutil.rmtree(folder, ignore_errors=True)
+                elif folder.name == mine:
+                    for tmp in folder.glob("*/.*.tmp"):
+                        if now - tmp.stat().st_mtime > _HOUR:
+                            tmp.unlink(missing_ok=True)
+            except OSError:
+                continue
 
     # -- where things are ------------------------------------------------------------------
 
@@ -215,7 +262,15 @@ class _Lookup:
         if index is None:
             return None, None
         if index.get("stat") == self.before.record():
-            return self._entry(index.get("entry")), None
+            entry = self._entry(index.get("entry"))
+            if entry is not None and self._racy(index.get("written_ns")):
+                # Changed within its file system's time grain after it was kept, its times
+                # would be the same: trusted only when its bytes are the entry's.
+                if self._hash_head(entry, resumable_only=False) is None:
+                    return None, None
+                if not self._racy(time.time_ns()):
+                    self._write_index(entry.sha256)  # old enough now: no need to look again
+            return entry, None
         if self._grown(index.get("stat")):
             entry = self._entry(index.get("entry"))
             digest = self._hash_head(entry)  # the kept bytes must be the file's first bytes
@@ -224,6 +279,14 @@ class _Lookup:
         return None, None
 
     # -- finding an entry ------------------------------------------------------------------
+
+    def _racy(self, written_ns: object) -> bool:
+        """Whether the file's last change is too close to ``written_ns`` (when its index
+        record was written) for its times to tell a later change: file systems keep times to
+        the second or coarser (to two seconds on FAT), so within :data:`RACY_NS`."""
+        if type(written_ns) is not int:
+            return True
+        return max(self.before.mtime_ns, self.before.ctime_ns) + RACY_NS > written_ns
 
     def _grown(self, kept: object) -> bool:
         if not isinstance(kept, dict):
@@ -245,10 +308,10 @@ class _Lookup:
             return None
         return _decode(raw, sha256, self.path, self.prompts)
 
-    def _hash_head(self, entry: _Entry | None) -> Any:
+    def _hash_head(self, entry: _Entry | None, *, resumable_only: bool = True) -> Any:
         """A SHA-256 of the file's first ``entry.end`` bytes when they are the entry's bytes
         (to be fed on with what follows), else ``None``."""
-        if entry is None or not entry.resumable:
+        if entry is None or (resumable_only and not entry.resumable):
             return None
         try:
             with self.path.open("rb") as fh:
@@ -298,6 +361,7 @@ class _Lookup:
             entry.end,
             entry.lines,
             prompts=self.prompts,
+            want_prompt=entry.want_prompt,
             seen=digest.update if digest is not None else None,
             on_head=(
                 (lambda head: kept.append((head, self._encoded(head.head))))
@@ -336,19 +400,21 @@ class _Lookup:
             return  # written to while it was read: what was read may not be these bytes
         bound = any(key[0].startswith(f"{self.path}:") for key in result.calls)
         header = {
-            MARKER: FORMAT,
             "scanner": scanner(),
             "sha256": sha256,
             "end": head.end,
             "lines": head.lines,
             "resumable": head.resumable,
+            "want_prompt": head.want_prompt,
             "prompts": self.prompts,
             # Calls without a message id are keyed by the file's path: only this path may use it.
             "path": str(self.path) if bound else None,
-            "body": hashlib.sha256(body).hexdigest(),
         }
+        held = _dumps(header) + body
+        check = {MARKER: FORMAT, "check": hashlib.sha256(held).hexdigest()}
+        self.cache.prune()
         try:
-            cache_write(self.entry_path(sha256), _dumps(header) + body)
+            cache_write(self.entry_path(sha256), _dumps(check) + held)
             self._write_index(sha256)
             if replaces is not None and replaces != sha256:  # what a live session outgrew
                 self.entry_path(replaces).unlink(missing_ok=True)
@@ -356,7 +422,12 @@ class _Lookup:
             return  # a cache that cannot be written is no cache: the result stands
 
     def _write_index(self, sha256: str) -> None:
-        record = {"path": str(self.path), "stat": self.before.record(), "entry": sha256}
+        record = {
+            "path": str(self.path),
+            "stat": self.before.record(),
+            "entry": sha256,
+            "written_ns": time.time_ns(),
+        }
         try:
             cache_write(self.index_path, _dumps(record))
         except OSError:
@@ -410,13 +481,19 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _decode(raw: bytes, sha256: str, path: Path, prompts: bool) -> _Entry | None:
     """An entry's result, or ``None`` for anything but a whole entry of this scanner for these
-    bytes (cut short, corrupt, foreign, made for other bytes, for another path)."""
-    first, _, body = raw.partition(b"\n")
+    bytes (cut short, corrupt, foreign, made for other bytes, for another path). Its first
+    line holds the SHA-256 of the rest: the header and the records."""
+    first, _, held = raw.partition(b"\n")
+    second, _, body = held.partition(b"\n")
     try:
-        header = _loads(first)
+        check, header = _loads(first), _loads(second)
     except ValueError:
         return None
-    if not isinstance(header, dict) or not _header_fits(header, sha256, path, prompts, body):
+    if not isinstance(check, dict) or check.get(MARKER) != FORMAT:
+        return None
+    if check.get("check") != hashlib.sha256(held).hexdigest():
+        return None
+    if not isinstance(header, dict) or not _header_fits(header, sha256, path, prompts):
         return None
     decoder = Decoder(path.parent, texts=True)
     try:
@@ -433,23 +510,27 @@ def _decode(raw: bytes, sha256: str, path: Path, prompts: bool) -> _Entry | None
         return None
     if len(decoder.parts) != 1:
         return None
-    return _Entry(decoder.parts[0], sha256, header["end"], header["lines"], header["resumable"])
+    return _Entry(
+        decoder.parts[0],
+        sha256,
+        header["end"],
+        header["lines"],
+        header["resumable"],
+        header["want_prompt"],
+    )
 
 
-def _header_fits(
-    header: dict[str, Any], sha256: str, path: Path, prompts: bool, body: bytes
-) -> bool:
+def _header_fits(header: dict[str, Any], sha256: str, path: Path, prompts: bool) -> bool:
     counts: Callable[[object], bool] = lambda v: type(v) is int and v >= 0  # noqa: E731
     return (
-        header.get(MARKER) == FORMAT
-        and header.get("scanner") == scanner()
+        header.get("scanner") == scanner()
         and header.get("sha256") == sha256
         and header.get("prompts") is prompts
         and counts(header.get("end"))
         and counts(header.get("lines"))
         and type(header.get("resumable")) is bool
+        and type(header.get("want_prompt")) is bool
         and header.get("path") in (None, str(path))
-        and header.get("body") == hashlib.sha256(body).hexdigest()
     )
 
 

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import shutil
 import stat
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -329,7 +330,8 @@ SPOILED = {
     "another format": lambda data: data.replace(
         b'"orchphase_scan_cache":1', b'"orchphase_scan_cache":2'
     ),
-    "a header without the body's digest": lambda data: data.replace(b'"body":"', b'"body_":"', 1),
+    "a header field changed": lambda data: data.replace(b'"lines":6', b'"lines":5', 1),
+    "another check": lambda data: data.replace(b'"check":"', b'"check":"0', 1),
 }
 
 
@@ -347,16 +349,16 @@ def test_a_spoiled_entry_is_ignored_and_made_again(
 def test_a_spoiled_entry_with_a_matching_digest_is_still_refused(
     home: ClaudeHome, cache: ScanCache, parsed: Lines
 ) -> None:
-    """A body whose records are of the wrong shape, behind a header that matches it."""
+    """Records of the wrong shape, behind a check that matches them."""
     import hashlib
     import json
 
     _scans([home.root], cache, parsed)
     entry = next(p for p in _entries(cache) if b'"output_tokens":500' in p.read_bytes())
-    head, _, body = entry.read_bytes().partition(b"\n")
-    body = body.replace(b'"output_tokens":500', b'"output_tokens":"500"')
-    header = json.loads(head) | {"body": hashlib.sha256(body).hexdigest()}
-    entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    first, _, held = entry.read_bytes().partition(b"\n")
+    held = held.replace(b'"output_tokens":500', b'"output_tokens":"500"')
+    check = json.loads(first) | {"check": hashlib.sha256(held).hexdigest()}
+    entry.write_bytes(json.dumps(check).encode() + b"\n" + held)
     assert _scans([home.root], cache, parsed) == 6
 
 
@@ -492,3 +494,49 @@ def test_extract_prints_the_same_with_the_cache_and_without(
     assert no_cache == cold == warm
     assert plain == kept == 8 and read_back == 0
     assert any((tmp_path / "xdg" / "orchphase").rglob("entries/*.jsonl"))
+
+
+def test_folders_it_makes_are_its_owners_only(home: ClaudeHome, tmp_path: Path) -> None:
+    cache = ScanCache(tmp_path / "xdg" / "orchphase")
+    scan_paths([home.root], cache=cache)
+    made = [tmp_path / "xdg", *[p for p in (tmp_path / "xdg").rglob("*") if p.is_dir()]]
+    assert len(made) == 5  # xdg, orchphase, the scanner's folder, entries, index
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in made)
+
+
+def test_what_no_run_reads_is_pruned(
+    home: ClaudeHome, cache: ScanCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another scanner's entries left alone for a day go, and a killed writer's temporary
+    file an hour old; what another version may still be using, and what is not the cache's,
+    stay."""
+    monkeypatch.setattr(cache_module, "_PRUNED", set())
+    old, recent, foreign = (
+        cache.folder / n for n in ("0123456789abcdef", "fedcba9876543210", "notes")
+    )
+    mine = cache.folder / cache_module.scanner()[:16] / "entries"
+    for folder in (old, recent, foreign, mine):
+        folder.mkdir(parents=True)
+    stale, fresh = mine / ".x.jsonl.abc.tmp", mine / ".y.jsonl.def.tmp"
+    stale.write_text("cut short")
+    fresh.write_text("being written")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (old, foreign, stale):
+        os.utime(path, (two_days_ago, two_days_ago))
+    scan_paths([home.root], cache=cache)
+    assert not old.exists() and not stale.exists()
+    assert recent.exists() and foreign.exists() and fresh.exists()
+
+
+def test_a_negative_duration_reads_back_from_the_cache(
+    tmp_path: Path, cache: ScanCache, parsed: Lines
+) -> None:
+    """A Task result's figures below 0 are not figures (none is recorded): kept as such, the
+    entry reads back instead of being made again on every run."""
+    home = ClaudeHome(tmp_path / "claude")
+    result = agent_result("toolu_1", "a1", usage(inp=7, out=700))
+    result["toolUseResult"]["totalDurationMs"] = -1
+    home.session([assistant("msg_p", "req_p", content=[spawn_block("toolu_1")]), result])
+    assert _scans([home.root], cache, parsed) == 2
+    assert scan_paths([home.root]).agents["a1"].duration_ms is None
+    assert _scans([home.root], cache, parsed) == 0

@@ -123,12 +123,13 @@ def test_same_size_rewrite_within_the_timestamp_grain_reads_the_old_entry(
 
 
 def test_entry_header_is_not_covered_by_its_checksum(tmp_path: Path) -> None:
-    """An entry whose header was altered (a flipped digit, a hand edit) is trusted: the header
-    carries a SHA-256 of the body, but nothing checks the header's own fields (``end``,
-    ``lines``, ``resumable``, ``path``). With ``lines`` one less, the lines read on are
-    numbered one too low: a call without a message id is keyed by its path and line number,
-    so the new line's call takes the key of the one before and is merged into it (the larger
-    of each figure), not counted: 2 calls instead of 3, a lower cost."""
+    """An entry whose header was altered (a flipped digit, a hand edit) was trusted: the header
+    carried a SHA-256 of the body, but nothing checked the header's own fields (``end``,
+    ``lines``, ``resumable``, ``path``); the entry's first line now checks both. With
+    ``lines`` one less, the lines read on are numbered one too low: a call without a message
+    id is keyed by its path and line number, so the new line's call takes the key of the one
+    before and is merged into it (the larger of each figure), not counted: 2 calls instead of
+    3, a lower cost."""
     no_id = assistant("", "", u=usage(inp=300, out=3))
     del no_id["message"]["id"], no_id["requestId"]
     path = tmp_path / "p" / "s.jsonl"
@@ -137,11 +138,12 @@ def test_entry_header_is_not_covered_by_its_checksum(tmp_path: Path) -> None:
     cache = ScanCache(tmp_path / "cache")
     scan_paths([path], cache=cache)
     [entry] = (tmp_path / "cache").rglob("entries/*.jsonl")
-    head, _, body = entry.read_bytes().partition(b"\n")
+    check, head, body = entry.read_bytes().split(b"\n", 2)
     header = json.loads(head)
     assert header["lines"] == 2
     header["lines"] = 1
-    entry.write_bytes(json.dumps(header, separators=(",", ":")).encode() + b"\n" + body)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    entry.write_bytes(check + b"\n" + head + b"\n" + body)
     with path.open("ab") as fh:
         fh.write(line(no_id))
 

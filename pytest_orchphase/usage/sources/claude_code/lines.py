@@ -75,7 +75,8 @@ def _int(value: Any) -> int:
 
 
 def _opt_int(value: Any) -> int | None:
-    return value if type(value) is int else None
+    """A count or a duration, when recorded as one (never below 0)."""
+    return value if type(value) is int and value >= 0 else None
 
 
 def _opt_str(value: Any) -> str | None:

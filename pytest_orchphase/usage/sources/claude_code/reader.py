@@ -62,6 +62,9 @@ class _Reader:
         self.parents: dict[str, str | None] = {}
         self.roots: dict[str, str] = {}
         self.chain_of: dict[Key, str] = {}
+        #: Lines without usage are still parsed for a session's first prompt (until a user
+        #: line without usage is read after one was found: see :func:`_read_lines`).
+        self.want_prompt = True
 
     def warn_line(self, lineno: int, what: str) -> None:
         self.res.malformed += 1
@@ -388,6 +391,8 @@ class Resumed:
     resumable: bool
     #: No line follows ``end``: the head is the whole file.
     whole: bool
+    #: Whether the lines after ``end`` are still to be looked at for a first prompt.
+    want_prompt: bool
 
 
 def resume_transcript(
@@ -397,17 +402,20 @@ def resume_transcript(
     lines: int,
     *,
     prompts: bool = True,
+    want_prompt: bool = True,
     seen: Callable[[bytes], None] | None = None,
     on_head: Callable[[Resumed], None] | None = None,
 ) -> FileResult:
     """:func:`read_transcript` of a ``.jsonl`` file read on from byte ``start`` (line
-    ``lines + 1``), ``head`` being the result of its lines before (``None``: from the start).
+    ``lines + 1``), ``head`` being the result of its lines before (``None``: from the start)
+    and ``want_prompt`` the reader's search for a first prompt after them.
     ``seen`` is given each complete line read; ``on_head`` the result of the complete lines
     (to be copied at once: reading goes on into it), before the last line is read when it has
     no newline yet. The result is the one a whole read gives."""
     reader = _Reader(path)
     if head is not None:
         reader.res = head
+    reader.want_prompt = want_prompt
     tail: bytes | None = None
     end = start
     try:
@@ -421,7 +429,7 @@ def resume_transcript(
         on_head = None
     if on_head is not None:
         resumable = not (reader.parents or reader.roots or reader.chain_of)
-        on_head(Resumed(reader.res, end, lines, resumable, tail is None))
+        on_head(Resumed(reader.res, end, lines, resumable, tail is None, reader.want_prompt))
     if tail is not None:
         _read_lines(reader, [tail], prompts, lines)
     reader.resolve_sidechains()
@@ -486,12 +494,13 @@ def _read_lines(
     (see :func:`resume_transcript`)."""
     loads = _loads
     # A main session's first prompt names its ticket: parse lines whole until it is found.
-    want_prompt = prompts and reader.file_agent is None and not reader.res.prompts
+    want_prompt = prompts and reader.file_agent is None and reader.want_prompt
     # A sub-agent's own file: every line is a sidechain line, none of them is needed unparsed.
     main_file = reader.file_agent is None
     lineno = before
     for lineno, line in enumerate(lines, before + 1):
         if hold_tail and line[-1:] != b"\n":
+            reader.want_prompt = want_prompt
             return lineno - 1, line
         if lineno == 1:
             line = line.removeprefix(_BOM)  # else the first line is not JSON
@@ -517,4 +526,5 @@ def _read_lines(
             reader.res.intact += 1
         except (_Bad, ValueError):
             reader.warn_line(lineno, "wrong field types")
+    reader.want_prompt = want_prompt
     return lineno, None
