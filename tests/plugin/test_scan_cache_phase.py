@@ -5,6 +5,7 @@ again, so a phase that now fails fails; ``--orchphase-no-cache``, ``-p no:cachep
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -212,3 +213,26 @@ def test_the_example_transcripts_in_a_phase_report_the_same_warm(
     shutil.copytree(sample, phase.root / "projects", dirs_exist_ok=True)
     cold = _run(pytester)[1]
     assert _run(pytester)[1] == cold and cold
+
+
+def test_the_measured_example_reports_the_same_bytes_every_way(pytester: pytest.Pytester) -> None:
+    """Phase m1 of the measured-phase tests (sub-agents corrected by the parent's records,
+    agent_progress copies, a response over two lines, failing items): its JSON and markdown
+    reports without the cache, with it cold and warm, and under -n 2 warm are the same bytes."""
+    from tests.plugin.test_measured_phase import write_phase
+
+    write_phase(pytester)
+    out = pytester.path / "out"
+
+    def reports(*extra: str) -> tuple[bytes, bytes]:
+        for name in ("r.json", "r.md"):
+            (out / name).unlink(missing_ok=True)
+        args = ["--phase", "m1", "--orchphase-json", "out/r.json", "--orchphase-md", "out/r.md"]
+        pytester.runpytest(*args, *extra).assert_outcomes(passed=1, failed=3)
+        return (out / "r.json").read_bytes(), (out / "r.md").read_bytes()
+
+    without = reports("--orchphase-no-cache")
+    assert reports() == without  # cold: kept
+    assert reports() == without  # warm: read back
+    if importlib.util.find_spec("xdist") is not None:
+        assert reports("-n", "2") == without
