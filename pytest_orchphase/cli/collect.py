@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.cli.options import EXIT_OK, add_folders
+from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, scan_cache
 
 
 def _add_collect(subparsers: Any) -> None:
@@ -39,6 +39,7 @@ def _add_collect(subparsers: Any) -> None:
         help="the ledger (default: usage.jsonl in the data folder)",
     )
     add_folders(p)
+    add_cache(p)
     p.set_defaults(func=cmd_collect)
 
 
@@ -50,7 +51,13 @@ def cmd_collect(args: argparse.Namespace) -> int:
     until = parse_time("--until", args.until) if args.until else None
     phase = load_phase_in_progress(args.criteria, args.data, args.phase)
     done = collect(
-        phase, args.targets, since=since, until=until, project=args.project, out=args.out
+        phase,
+        args.targets,
+        since=since,
+        until=until,
+        project=args.project,
+        out=args.out,
+        cache=scan_cache(args),
     )
     share = f" ({done.ledger_bytes / done.raw_bytes:.1%} of them)" if done.raw_bytes else ""
     print(

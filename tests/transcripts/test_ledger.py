@@ -264,3 +264,27 @@ def test_the_wild_corpus_round_trips_in_under_five_percent_of_its_bytes(tmp_path
     assert _usd(ledger) == _usd(raw)
     assert len(data) / done.raw_bytes < 0.05
     print(f"wild corpus: ledger {len(data):,} of {done.raw_bytes:,} raw bytes")
+
+
+def test_collecting_through_the_scan_cache_writes_the_same_ledger(
+    home: ClaudeHome, tmp_path: Path
+) -> None:
+    """The hook collects at every session's end: through the scan cache, a session read
+    before is read back (or read on), and the ledger is the same bytes as one collected
+    without it, cold, warm and after a session grew."""
+    from pytest_orchphase.usage.cache import ScanCache
+
+    files = _everything(home, tmp_path)
+    cache = ScanCache(tmp_path / "cache")
+
+    def ledger(through: ScanCache | None) -> bytes:
+        return render(
+            "m1", "0.1.0", new_blocks(files, TICKETS, Collected(out=tmp_path / "x"), through)
+        )
+
+    without = ledger(None)
+    assert ledger(cache) == without and any(cache.folder.rglob("entries/*.jsonl"))
+    assert ledger(cache) == without
+    with files[0].open("a") as fh:
+        fh.write(json.dumps(assistant("msg_new", "req_new", u=usage(inp=1, out=1))) + "\n")
+    assert ledger(cache) == ledger(None) != without

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.load.phase import Phase
@@ -33,6 +33,9 @@ from pytest_orchphase.usage.sources.ledger.codec import (
     header,
 )
 from pytest_orchphase.usage.sources.ledger.source import is_ledger
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.cache import ScanCache
 
 
 @dataclass
@@ -212,8 +215,14 @@ def _names(files: Sequence[Path]) -> dict[Path, str]:
     return {f: f.resolve().relative_to(root).as_posix() for f in files}
 
 
-def new_blocks(files: Sequence[Path], tickets: Sequence[str], collected: Collected) -> list[Block]:
-    """One block per file read (a ledger given as input brings its blocks along)."""
+def new_blocks(
+    files: Sequence[Path],
+    tickets: Sequence[str],
+    collected: Collected,
+    cache: ScanCache | None = None,
+) -> list[Block]:
+    """One block per file read (a ledger given as input brings its blocks along); through
+    ``cache``, a session file read before is not parsed again."""
     out: list[Block] = []
     raw = [f for f in files if not is_ledger(f)]
     names = _names(raw)
@@ -224,7 +233,7 @@ def new_blocks(files: Sequence[Path], tickets: Sequence[str], collected: Collect
         size, sha = _digest(f)
         source = registry.source_for(f)
         assert source is not None  # a named file always has one
-        res = source.read(f)
+        res = cache.read(f) if cache is not None else source.read(f)
         if res.intact == 0 and res.malformed:
             raise OrchphaseError(
                 f"not one intact line ({res.malformed} malformed); expected "
@@ -281,6 +290,7 @@ def collect(
     project: Path | None = None,
     out: Path | None = None,
     config_dirs: Sequence[Path] | None = None,
+    cache: ScanCache | None = None,
 ) -> Collected:
     from pytest_orchphase import __version__
     from pytest_orchphase.files import atomic_write
@@ -306,7 +316,7 @@ def collect(
             f"phase {phase.name}: no session file to collect"
             + (" in the time window" if since or until else "")
         )
-    merged = merge(old, new_blocks(files, list(phase.tickets), collected), collected)
+    merged = merge(old, new_blocks(files, list(phase.tickets), collected, cache), collected)
     data = render(phase.name, __version__, merged)
     atomic_write(target, data)
     collected.ledger_bytes = len(data)
