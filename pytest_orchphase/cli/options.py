@@ -44,12 +44,14 @@ def add_cache(p: argparse.ArgumentParser) -> None:
 
 
 def scan_cache(args: argparse.Namespace) -> Any:
-    """The scan cache the command reads through (``None`` with ``--no-cache``)."""
+    """The scan cache the command reads through (``None`` with ``--no-cache``, or where no
+    cache folder can be found)."""
     if getattr(args, "no_cache", False):
         return None
     from pytest_orchphase.usage.cache import ScanCache, user_cache_folder
 
-    return ScanCache(user_cache_folder())
+    folder = user_cache_folder()
+    return ScanCache(folder) if folder is not None else None
 
 
 def add_folders(p: argparse.ArgumentParser) -> None:

@@ -65,8 +65,10 @@ RACY_NS = 2_000_000_000
 #: A folder of entries is named by the start of its scanner's digest.
 _SCANNER_NAME = re.compile(r"[0-9a-f]{16}")
 _DAY, _HOUR = 86400.0, 3600.0
-#: The cache folders this process has pruned (see :meth:`ScanCache.prune`).
+#: The cache folders this process has pruned (see :meth:`ScanCache.prune`), and the scanner
+#: folders it has marked as in use.
 _PRUNED: set[Path] = set()
+_TOUCHED: set[Path] = set()
 
 
 @cache
@@ -91,13 +93,18 @@ def _orjson_version() -> str:
     return str(getattr(orjson, "__version__", "unknown"))
 
 
-def user_cache_folder(env: Mapping[str, str] | None = None) -> Path:
+def user_cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
     """``$XDG_CACHE_HOME/orchphase`` (``~/.cache/orchphase`` when it is not set, or not an
-    absolute path, as the XDG base directory specification says)."""
+    absolute path, as the XDG base directory specification says); ``None`` when there is no
+    home folder to find (a container's user without one): then no cache, never an error."""
     env = os.environ if env is None else env
     base = env.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / APP
+    if base and Path(base).is_absolute():
+        return Path(base) / APP
+    try:
+        return Path.home() / ".cache" / APP
+    except (RuntimeError, KeyError):  # no $HOME and no passwd entry (KeyError before 3.11)
+        return None
 
 
 @dataclass(frozen=True)
@@ -150,9 +157,10 @@ class ScanCache:
         """What ``path`` holds, as :func:`registry.read_file` reads it: from the cache where
         it holds the file's bytes, read (on) and kept otherwise."""
         lookup: _Lookup | None = None
-        if path.name.endswith(_SUFFIXES):
+        if path.name.endswith(_SUFFIXES) and _named_in_utf8(path):
+            self._touch()
             try:
-                lookup = _Lookup(self, path, prompts, _Stat.of(path))
+                lookup = _Lookup(self, path, prompts)
             except OSError:
                 lookup = None
         found: tuple[_Entry | None, Any] = (None, None)
@@ -178,12 +186,26 @@ class ScanCache:
             size = path.stat().st_size
         except OSError:
             return 0
+        if not _named_in_utf8(path):
+            return size
         index = _read_json(self._index(path, prompts))
         kept = index.get("stat") if index is not None else None
         old = kept.get("size") if isinstance(kept, dict) else None
         if type(old) is not int or not 0 <= old <= size:
             return size
         return size - old + old // 64
+
+    def _touch(self) -> None:
+        """Mark this scanner's entries as in use (once per process): :meth:`prune` of another
+        version leaves them."""
+        mine = self.folder / scanner()[:16]
+        if mine in _TOUCHED:
+            return
+        _TOUCHED.add(mine)
+        try:
+            os.utime(mine)
+        except OSError:
+            return  # not made yet (its first write makes it), or read-only
 
     def prune(self) -> None:
         """Remove what no run will read: the entries of other scanners (older or newer code)
@@ -200,7 +222,12 @@ class ScanCache:
             return
         for folder in folders:
             try:
-                age = now - folder.stat().st_mtime
+                # Its last use: a run touches it, a write changes its entries or index folder.
+                age = now - max(
+                    p.stat().st_mtime
+                    for p in (folder, folder / "entries", folder / "index")
+                    if p.exists()
+                )
                 if folder.name != mine and _SCANNER_NAME.fullmatch(folder.name) and age > _DAY:
                     shutil.rmtree(folder, ignore_errors=True)
                 elif folder.name == mine:
@@ -224,11 +251,14 @@ class ScanCache:
 class _Lookup:
     """One file's way through the cache: the index, the entry, reading on, keeping."""
 
-    def __init__(self, cache: ScanCache, path: Path, prompts: bool, before: _Stat) -> None:
+    def __init__(self, cache: ScanCache, path: Path, prompts: bool) -> None:
         self.cache = cache
         self.path = path
         self.prompts = prompts
-        self.before = before
+        #: When the file's stat was taken (an index record is dated by it: a change after it,
+        #: within the file's time grain, leaves the stat as it was).
+        self.looked_ns = time.time_ns()
+        self.before = _Stat.of(path)
         self.index_path = cache._index(path, prompts)
         self.entry_path: Callable[[str], Path] = lambda sha256: cache._entry(
             sha256, path.name, prompts
@@ -238,7 +268,6 @@ class _Lookup:
         """The file's result, from ``found`` (what :meth:`by_path` found) or the entry of its
         content, read on from it, or read whole; what is read is kept."""
         entry, digest = found
-        known: tuple[str, int] | None = None
         if entry is None:
             known = self._content()
             entry = self._entry(known[0]) if known is not None else None
@@ -248,7 +277,7 @@ class _Lookup:
                 self._write_index(entry.sha256)  # found by content: known by its path from now
         if entry is None or (not entry.resumable and entry.end != self.before.size):
             # Nothing kept, or only a whole file's result (an inline sidechain in it).
-            return self._read_whole(known)
+            return self._read_whole()
         if entry.end == self.before.size:
             return entry.result
         # More follows the kept bytes: read on. With a digest of the kept bytes (the file
@@ -268,7 +297,7 @@ class _Lookup:
                 # would be the same: trusted only when its bytes are the entry's.
                 if self._hash_head(entry, resumable_only=False) is None:
                     return None, None
-                if not self._racy(time.time_ns()):
+                if not self._racy(self.looked_ns):
                     self._write_index(entry.sha256)  # old enough now: no need to look again
             return entry, None
         if self._grown(index.get("stat")):
@@ -333,24 +362,21 @@ class _Lookup:
 
     # -- reading and keeping ---------------------------------------------------------------
 
-    def _read_whole(self, known: tuple[str, int] | None) -> FileResult:
-        """Read the file from its start and keep its result. ``known``: the digest of its bytes
-        up to its last newline and where that is, when already taken."""
+    def _read_whole(self) -> FileResult:
+        """Read the file from its start and keep its result, under the digest of the bytes
+        read (never of bytes hashed before: the file may have changed in between)."""
         kept: list[tuple[Resumed, bytes]] = []
-        digest = hashlib.sha256() if known is None else None
+        digest = hashlib.sha256()
         result = resume_transcript(
             self.path,
             None,
             0,
             0,
             prompts=self.prompts,
-            seen=digest.update if digest is not None else None,
+            seen=digest.update,
             on_head=lambda head: kept.append((head, self._encoded(head.head))),
         )
-        if digest is not None:
-            self._keep(kept, digest.hexdigest(), result)
-        elif known is not None and kept and kept[0][0].end == known[1]:
-            self._keep(kept, known[0], result)
+        self._keep(kept, digest.hexdigest(), result)
         return result
 
     def _read_on(self, entry: _Entry, digest: Any) -> FileResult:
@@ -426,12 +452,22 @@ class _Lookup:
             "path": str(self.path),
             "stat": self.before.record(),
             "entry": sha256,
-            "written_ns": time.time_ns(),
+            "written_ns": self.looked_ns,
         }
         try:
             cache_write(self.index_path, _dumps(record))
         except OSError:
             return
+
+
+def _named_in_utf8(path: Path) -> bool:
+    """Whether the path can be written as text: a name in another encoding (bytes Python
+    holds with surrogate escapes) is read without the cache, whose records are UTF-8 JSON."""
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _last_newline_end(fh: BinaryIO, size: int) -> int:
