@@ -1,0 +1,182 @@
+"""Second review of the scan cache (pytest_orchphase.usage.cache, commit 7828f87): cases where
+a scan through the cache differs from a scan that reads the transcripts whole, or where the
+cache does what it says it does not. Each test fails on 7828f87; its docstring says what goes
+wrong, why, and a way to fix it.
+
+The file systems whose times are too coarse to tell two writes apart (whole seconds: ext3,
+HFS+, many NFS servers; two seconds: FAT) are simulated as in test_scan_cache_breaks.py: the
+times the cache sees are floored to the second. The racily-clean rule exists for them."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_orchphase.usage import cache as cache_module
+from pytest_orchphase.usage.cache import ScanCache
+from pytest_orchphase.usage.scan import scan_paths
+from pytest_orchphase.usage.sources.claude_code.reader import resume_transcript as real_resume
+from tests.helpers import assistant, usage
+from tests.transcripts.test_scan_cache_breaks import exact, line
+
+GRAIN = 10**9
+
+
+def call_line(inp: int) -> bytes:
+    """One response's line; the same size for any ``inp`` of three digits."""
+    return line(assistant("msg_1", "req_1", u=usage(inp=inp, out=5)))
+
+
+def coarse_times(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Any]:
+    """The cache sees times floored to the second (a file system that keeps whole seconds)."""
+    real_of = cache_module._Stat.of
+
+    def coarse(path: Path) -> Any:
+        st = real_of(path)
+        return dataclasses.replace(
+            st, mtime_ns=st.mtime_ns // GRAIN * GRAIN, ctime_ns=st.ctime_ns // GRAIN * GRAIN
+        )
+
+    monkeypatch.setattr(cache_module._Stat, "of", staticmethod(coarse))
+    return coarse
+
+
+def rewrite_in_place(path: Path, data: bytes) -> None:
+    with path.open("r+b") as fh:  # same inode, same size
+        fh.write(data)
+
+
+def scan_rewritten_in_one_second(
+    path: Path, folder: Path, coarse: Callable[[Path], Any], reset: Callable[[], None]
+) -> ScanCache:
+    """A cached scan of ``path`` (100 input tokens) during which it is rewritten (900), both
+    writes in the same second: tried again (with a new cache) until they are."""
+    for _ in range(5):  # almost always at once
+        reset()
+        shutil.rmtree(folder, ignore_errors=True)
+        cache = ScanCache(folder)
+        path.write_bytes(call_line(100))
+        before = coarse(path)
+        scan_paths([path], cache=cache)
+        if coarse(path) == before:
+            return cache
+    pytest.skip("never two writes within one second")
+
+
+def test_a_file_changed_during_a_long_read_is_trusted_once_the_read_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The racily-clean rule measures from the wrong moment: ``written_ns`` is the time the
+    index record is written, after the file was read, while the stat it records (``before``)
+    was taken before the read. A read that takes more than RACY_NS (2 s: a session of some
+    50 MB, or a loaded machine) ends more than 2 s after the file's last time, so its record
+    is never racy; a same-size rewrite made while the reader was past those bytes, within the
+    file's time grain, leaves that stat as it was (``after == before`` in ``_keep``), and every
+    later run trusts the entry of the old bytes without looking at one: here 100 input tokens
+    stand for the file's 900 (a cost cap passes that should fail). The read's length is
+    simulated by moving the cache's clock on 3 s while it reads. Git takes the stat and the
+    index time together for this reason. Fix: take ``time.time_ns()`` just before
+    ``_Stat.of`` in ``ScanCache.read`` (the ``_Lookup``'s start) and write that as
+    ``written_ns`` for the ``before`` stat (in ``_keep`` and in the refresh after a racy
+    check), never the time of writing."""
+    coarse = coarse_times(monkeypatch)
+    skew = [0]
+    monkeypatch.setattr(
+        cache_module,
+        "time",
+        types.SimpleNamespace(
+            time=lambda: time.time() + skew[0] / GRAIN, time_ns=lambda: time.time_ns() + skew[0]
+        ),
+    )
+    path = tmp_path / "p" / "s.jsonl"
+    path.parent.mkdir()
+
+    def long_read(*args: Any, **kwargs: Any) -> Any:
+        result = real_resume(*args, **kwargs)
+        rewrite_in_place(path, call_line(900))  # while the read went on
+        skew[0] = 3 * GRAIN  # the read took 3 s
+        return result
+
+    monkeypatch.setattr(cache_module, "resume_transcript", long_read)
+    cache = scan_rewritten_in_one_second(
+        path, tmp_path / "cache", coarse, lambda: skew.__setitem__(0, 0)
+    )
+    monkeypatch.setattr(cache_module, "resume_transcript", real_resume)
+
+    whole = scan_paths([path])
+    assert whole.calls[0].input_tokens == 900
+    assert exact(scan_paths([path], cache=cache)) == exact(whole)
+
+
+def test_an_entry_is_kept_under_the_digest_of_other_bytes_than_it_was_read_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the index does not know is hashed (``_Lookup._content``), then, no entry being
+    found for that digest, read again whole (``_read_whole(known)``): the result of the
+    second read is kept under the digest of the first. A same-size rewrite between the two,
+    within the file's time grain, passes the ``after == before`` check, and the entry named
+    by the old bytes' digest holds the new bytes' result. The index record of this path is
+    racy and found out on the next run, but the entry stays: any file of the same name and
+    the old bytes (a copy, a backup, a restored CI cache, the same file checked out again)
+    is found by its content and given the other bytes' result: 900 input tokens where it
+    holds 100. Fix: in ``_read_whole`` feed ``seen`` with a digest whether or not ``known``
+    is given, and keep the entry only under that digest (when it differs from ``known``,
+    keep nothing)."""
+    coarse = coarse_times(monkeypatch)
+    real_content = cache_module._Lookup._content
+    path = tmp_path / "p" / "s.jsonl"
+    path.parent.mkdir()
+
+    def hashed_then_rewritten(self: Any) -> Any:
+        known = real_content(self)
+        rewrite_in_place(path, call_line(900))  # between the digest and the read
+        return known
+
+    monkeypatch.setattr(cache_module._Lookup, "_content", hashed_then_rewritten)
+    cache = scan_rewritten_in_one_second(path, tmp_path / "cache", coarse, lambda: None)
+    monkeypatch.setattr(cache_module._Lookup, "_content", real_content)
+
+    copy = tmp_path / "backup" / "s.jsonl"  # the old bytes, under the same name
+    copy.parent.mkdir()
+    copy.write_bytes(call_line(100))
+    whole = scan_paths([copy])
+    assert whole.calls[0].input_tokens == 100
+    assert exact(scan_paths([copy], cache=cache)) == exact(whole)
+
+
+def test_another_scanners_entries_in_use_today_are_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``prune`` says it removes the entries of other scanners "left alone for a day", but it
+    measures that by the scanner folder's own modification time, which changes only when an
+    entry of its own is added or removed: never after its ``index`` and ``entries``
+    folders were made. Another version of the plugin (a second project's virtualenv sharing
+    ``~/.cache/orchphase``) that wrote an entry a minute ago, in a folder made two days ago,
+    loses its whole cache on every run of this version (each of its runs reads every
+    transcript again, and writes them all again, to be removed again the next day). Fix: take
+    the newest time of the folder and of its ``index``/``entries`` folders (written to at
+    each entry and index record), or of its index records."""
+    monkeypatch.setattr(cache_module, "_PRUNED", set())
+    cache = ScanCache(tmp_path / "cache")
+    other = cache.folder / "0123456789abcdef"
+    entries, index = other / "entries", other / "index"
+    entries.mkdir(parents=True)
+    index.mkdir()
+    two_days_ago = time.time() - 2 * 86400
+    for folder in (other, entries, index):
+        os.utime(folder, (two_days_ago, two_days_ago))
+    # A run of the other version a minute ago: an entry and its index record written.
+    (entries / f"{'a' * 64}-0123456789ab-1.jsonl").write_bytes(b"{}\n")
+    (index / f"{'b' * 40}.json").write_bytes(b"{}\n")
+    assert other.stat().st_mtime < time.time() - 86400  # its own folder still two days old
+
+    cache.prune()
+    assert other.exists(), "an entry written a minute ago was pruned as idle for a day"
