@@ -180,3 +180,32 @@ def test_another_scanners_entries_in_use_today_are_pruned(
 
     cache.prune()
     assert other.exists(), "an entry written a minute ago was pruned as idle for a day"
+
+
+def test_no_home_folder_makes_the_cached_command_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Where no home folder can be found (no ``$HOME`` and a user id with no passwd entry: a
+    container run as an arbitrary uid) and ``$XDG_CACHE_HOME`` is not set, ``Path.home()``
+    raises ``RuntimeError`` (Python 3.11; ``KeyError`` on 3.10): ``user_cache_folder`` lets it
+    through, and every command that scans (``orchphase extract FILE``, naming the file, needs
+    no home otherwise) ends in a traceback from our code, where ``--no-cache`` prints the
+    usage. Fix: ``user_cache_folder`` (or ``options.scan_cache``) answers no folder when the
+    home cannot be found, and the command scans without a cache (a cache is an optimisation,
+    never a reason to fail)."""
+    from pytest_orchphase.cli import main
+
+    path = tmp_path / "p" / "s.jsonl"
+    path.parent.mkdir()
+    path.write_bytes(call_line(100))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")  # Python's own words
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert main(["extract", str(path), "--json", "--no-cache"]) == 0
+    uncached = capsys.readouterr().out
+    assert main(["extract", str(path), "--json"]) == 0
+    assert capsys.readouterr().out == uncached
