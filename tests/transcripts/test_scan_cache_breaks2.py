@@ -209,3 +209,25 @@ def test_no_home_folder_makes_the_cached_command_a_traceback(
     uncached = capsys.readouterr().out
     assert main(["extract", str(path), "--json"]) == 0
     assert capsys.readouterr().out == uncached
+
+
+def test_a_folder_name_that_is_not_utf8_crashes_the_cached_scan(tmp_path: Path) -> None:
+    """On Linux a file name is bytes: a folder named in Latin-1 (``jos\\xe9``, an old home
+    or a copied archive) is a ``str`` with a surrogate escape in Python. A scan without the
+    cache reads it (its warnings name it); with the cache it raises ``UnicodeEncodeError``
+    (``ScanCache._index`` hashes ``f"{path}".encode()``, also ``ScanCache.work`` before any
+    read; ``_entry`` hashes the name the same way, and orjson refuses such a ``str`` in the
+    header's ``path`` and in the warnings). Fix: hash ``os.fsencode(path)`` (the name's
+    bytes, exact); read a file whose path is not UTF-8 without the cache (or keep its path
+    and warnings with ``surrogateescape``), never let the cache raise."""
+    folder = Path(os.fsdecode(os.fsencode(tmp_path) + b"/jos\xe9"))
+    try:
+        folder.mkdir()
+    except (OSError, UnicodeError):  # a file system that takes only UTF-8 names
+        pytest.skip("file names must be UTF-8 here")
+    path = folder / "s.jsonl"
+    path.write_bytes(call_line(100) + b"not json\n")
+
+    whole = scan_paths([path])
+    assert whole.calls[0].input_tokens == 100 and whole.malformed_lines == 1
+    assert exact(scan_paths([path], cache=ScanCache(tmp_path / "cache"))) == exact(whole)
