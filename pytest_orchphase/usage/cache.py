@@ -64,6 +64,7 @@ _SUFFIXES = (".jsonl", ".ndjson")
 RACY_NS = 2_000_000_000
 #: A folder of entries is named by the start of its scanner's digest.
 _SCANNER_NAME = re.compile(r"[0-9a-f]{16}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _DAY, _HOUR = 86400.0, 3600.0
 #: The cache folders this process has pruned (see :meth:`ScanCache.prune`), and the scanner
 #: folders it has marked as in use.
@@ -231,9 +232,12 @@ class ScanCache:
                 if folder.name != mine and _SCANNER_NAME.fullmatch(folder.name) and age > _DAY:
                     shutil.rmtree(folder, ignore_errors=True)
                 elif folder.name == mine:
-                    for tmp in folder.glob("*/.*.tmp"):
-                        if now - tmp.stat().st_mtime > _HOUR:
-                            tmp.unlink(missing_ok=True)
+                    for part in (folder / "entries", folder / "index"):
+                        if part.is_symlink() or not part.is_dir():
+                            continue  # never into a folder that is not the cache's own
+                        for tmp in part.glob(".*.tmp"):
+                            if now - tmp.lstat().st_mtime > _HOUR:
+                                tmp.unlink(missing_ok=True)
             except OSError:
                 continue
 
@@ -328,7 +332,7 @@ class _Lookup:
         )
 
     def _entry(self, sha256: object) -> _Entry | None:
-        if not isinstance(sha256, str) or len(sha256) != 64:
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
             return None
         where = self.entry_path(sha256)
         try:
