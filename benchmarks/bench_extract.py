@@ -18,7 +18,7 @@ would be timed as its own) and run as `ccusage claude session --json --offline -
 and CLAUDE_CONFIG_DIR pointed at the corpus. "Cold": no scan cache (`--no-cache`), the files
 read once before (the page cache warm for both tools). "Warm": orchphase's scan cache made by
 one run before the timed ones, the files unchanged. "Appended": as warm, but before every run
-of either tool one more response is appended to the corpus's largest session file (a live
+of the two tools one more response is appended to the corpus's largest session file (a live
 session; the file is cut back to its size at the end). The two tools alternate run by run
 (who goes first alternates too); for each it prints the median with min-max of wall and CPU
 seconds (user + system over the whole process tree), the peak resident memory of the whole
@@ -563,16 +563,18 @@ def _timed_runs(
     cmds: dict[str, list[str]], env: dict[str, str], cwd: Path, repeat: int, live: Path | None
 ) -> list[Run] | Run:
     """The tools' runs, alternating (who goes first alternates too); with ``live``, a response
-    appended to it before each run (cut back at the end). The first failed run instead."""
+    appended to it before each round (so both tools of a round read the same bytes, and each
+    orchphase run finds the file grown since its last run; cut back at the end). The first
+    failed run instead."""
     size = live.stat().st_size if live is not None else 0
     runs: list[Run] = []
     try:
         for i in range(repeat):
             order = list(cmds) if i % 2 == 0 else list(reversed(cmds))
-            for n, tool in enumerate(order):
-                if live is not None:
-                    with live.open("ab") as fh:
-                        fh.write(_appended_line(2 * i + n))
+            if live is not None:
+                with live.open("ab") as fh:
+                    fh.write(_appended_line(i))
+            for tool in order:
                 run = measure(tool, cmds[tool], env, cwd)
                 if not run.ok:
                     return run

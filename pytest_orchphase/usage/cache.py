@@ -19,6 +19,7 @@ Plain Python, no pytest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -243,13 +244,18 @@ class ScanCache:
 
     # -- where things are ------------------------------------------------------------------
 
+    @functools.cached_property
+    def _mine(self) -> str:
+        """This scanner's folder, as text (paths are joined here for each file)."""
+        return os.path.join(self.folder, scanner()[:16])
+
     def _index(self, path: Path, prompts: bool) -> Path:
         key = hashlib.sha256(f"{path}\0{int(prompts)}".encode()).hexdigest()[:40]
-        return self.folder / scanner()[:16] / "index" / f"{key}.json"
+        return Path(f"{self._mine}{os.sep}index{os.sep}{key}.json")
 
     def _entry(self, sha256: str, name: str, prompts: bool) -> Path:
         named = hashlib.sha256(name.encode()).hexdigest()[:12]
-        return self.folder / scanner()[:16] / "entries" / f"{sha256}-{named}-{int(prompts)}.jsonl"
+        return Path(f"{self._mine}{os.sep}entries{os.sep}{sha256}-{named}-{int(prompts)}.jsonl")
 
 
 class _Lookup:

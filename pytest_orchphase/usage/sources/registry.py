@@ -97,8 +97,15 @@ def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Pa
         inside = real / os.path.relpath(root, folder)
         for name in sorted(names):
             path = Path(root) / name
-            if name.endswith(suffixes) and source_for(regular(path), named=False) is not None:
+            if name.endswith(suffixes) and _claimed(regular(path), every):
                 yield path, path.resolve() if path.is_symlink() else inside / name
+
+
+def _claimed(path: Path, every: Sequence[UsageSource]) -> bool:
+    """Whether some source claims ``path``. Which one does not matter here (it is asked again
+    when the file is read): the most general sources, which claim by name, are asked first,
+    so that a folder of session files is listed without a look into each."""
+    return any(path.name.endswith(s.suffixes) and s.claims(path) for s in reversed(every))
 
 
 def expand_paths(paths: Sequence[Path]) -> list[Path]:

@@ -297,16 +297,42 @@ def _call(
     record: dict[str, Any], message_id: str, request_id: str, model: str, **more: Any
 ) -> ApiCall:
     """The call a record's usage fields make (``more``: the call's other fields)."""
-    counts: dict[str, Any] = {name: record.get(name, 0) for name in _COUNTS}
-    texts: dict[str, Any] = {name: record.get(name) for name in _TEXTS}
-    if not all(type(v) is int and v >= 0 for v in counts.values()):
-        bad = next(n for n, v in counts.items() if type(v) is not int or v < 0)
-        _count(record, bad)  # raises, naming it
-    if not all(v is None or type(v) is str for v in texts.values()):
-        bad = next(n for n, v in texts.items() if v is not None and type(v) is not str)
-        _str(record, bad)  # raises, naming it
+    get = record.get
+    inp, out, write = get("input_tokens", 0), get("output_tokens", 0), get(_COUNTS[2], 0)
+    write_1h, read, web = get(_COUNTS[3], 0), get(_COUNTS[4], 0), get(_COUNTS[5], 0)
+    speed, geo, tier = get("speed"), get("inference_geo"), get("service_tier")
+    # The most frequent record of all: checked in one expression, one field at a time only to
+    # name the one that is wrong.
+    if not (
+        type(inp) is int
+        and type(out) is int
+        and type(write) is int
+        and type(write_1h) is int
+        and type(read) is int
+        and type(web) is int
+        and min(inp, out, write, write_1h, read, web) >= 0
+        and (speed is None or type(speed) is str)
+        and (geo is None or type(geo) is str)
+        and (tier is None or type(tier) is str)
+    ):
+        for name in _COUNTS:
+            _count(record, name)
+        for name in _TEXTS:
+            _str(record, name)
     return ApiCall(
-        message_id=message_id, request_id=request_id, model=model, **counts, **texts, **more
+        message_id,
+        request_id,
+        model,
+        inp,
+        out,
+        write,
+        write_1h,
+        read,
+        web,
+        speed,
+        geo,
+        tier,
+        **more,
     )
 
 
@@ -359,19 +385,27 @@ class Decoder:
 
     def _call(self, obj: dict[str, Any], res: FileResult) -> None:
         # The most frequent record: its texts checked at once (one by one only to name a bad one).
-        message_id: Any = obj.get("message_id")
-        model: Any = obj.get("model")
-        texts: list[Any] = [obj.get(name) for name in _CALL_TEXTS]
+        get = obj.get
+        message_id: Any = get("message_id")
+        model: Any = get("model")
+        request_id, session, agent, stamp = (
+            get("request_id"),
+            get("session"),
+            get("agent"),
+            get("ts"),
+        )
         if not (
             type(message_id) is str
             and type(model) is str
-            and all(t is None or type(t) is str for t in texts)
+            and (request_id is None or type(request_id) is str)
+            and (session is None or type(session) is str)
+            and (agent is None or type(agent) is str)
+            and (stamp is None or type(stamp) is str)
         ):
             for name in ("message_id", "model"):
                 _str(obj, name, required=True)
             for name in _CALL_TEXTS:
                 _str(obj, name)
-        request_id, session, agent, stamp = texts
         call = _call(
             obj,
             message_id,
@@ -379,9 +413,9 @@ class Decoder:
             model,
             session_id=session,
             agent_id=agent,
-            sidechain=obj.get("sidechain") is True,
-            compaction=obj.get("compaction") is True,
-            output_exact=obj.get("placeholder_output") is not True,
+            sidechain=get("sidechain") is True,
+            compaction=get("compaction") is True,
+            output_exact=get("placeholder_output") is not True,
             path=res.path,
         )
         key = (message_id, call.request_id)
