@@ -17,7 +17,7 @@ ccusage 20.0.24 is installed with `npm install --prefix` (never run through npx,
 would be timed as its own) and run as `ccusage claude session --json --offline -z UTC` with HOME
 and CLAUDE_CONFIG_DIR pointed at the corpus. "Cold": no scan cache (`--no-cache`), the files
 read once before (the page cache warm for both tools). "Warm": orchphase's scan cache made by
-one run before the timed ones, the files unchanged. "Appended": as warm, but before every run
+one run before the timed ones, the files unchanged. "Appended": as warm, but before every round
 of the two tools one more response is appended to the corpus's largest session file (a live
 session; the file is cut back to its size at the end). The two tools alternate run by run
 (who goes first alternates too); for each it prints the median with min-max of wall and CPU

@@ -105,14 +105,19 @@ def test_performance_figures_trace_to_committed_benchmark_results() -> None:
     section = README.split("## Performance", 1)[1].split("\n## ", 1)[0]
     files = re.findall(r"`(benchmarks/results/[\w.-]+\.json)`", section)
     assert files, "the performance section names the results its figures come from"
-    rows: dict[str, dict[str, object]] = {}
+    rows: dict[tuple[str, str], dict[str, object]] = {}
     for name in files:
         doc = json.loads((REPO / name).read_text())
         assert "npx" not in json.dumps(doc.get("peer"))
+        mode = str(doc.get("mode", "cold"))
         for row in doc.get("shapes", []) + doc.get("variants", []):
-            rows.setdefault(row.get("shape") or row["variant"], row)  # the first file named wins
-    quoted = re.findall(r"^\| `(\w+)` \|.*\| ([\d.]+) \| ([\d.]+) \|$", section, re.M)
+            key = (row.get("shape") or row["variant"], mode)
+            rows.setdefault(key, row)  # the first file named wins
+    quoted = re.findall(
+        r"^\| `(\w+)` \| (cold|warm|appended) \|.*\| ([\d.]+) \| ([\d.]+) \|$", section, re.M
+    )
     assert quoted, "the performance section has its table"
-    for key, wall, cpu in quoted:
-        assert key in rows, key
-        assert (wall, cpu) == (f"{rows[key]['ratio_wall']:.2f}", f"{rows[key]['ratio_cpu']:.2f}")
+    for key, mode, wall, cpu in quoted:
+        row = rows.get((key, mode))
+        assert row is not None, (key, mode)
+        assert (wall, cpu) == (f"{row['ratio_wall']:.2f}", f"{row['ratio_cpu']:.2f}")
