@@ -28,10 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_orchphase.defaults import DEFAULT_CRITERIA, DEFAULT_DATA, ENV_PHASE
 from pytest_orchphase.errors import OrchphaseError, display, resolve_path
-
-DEFAULT_CRITERIA = "criteria"
-DEFAULT_DATA = "docs/orchestration-data"
 
 
 class Origin(enum.Enum):
@@ -52,7 +50,7 @@ class Key:
     is_path: bool = True
 
 
-PHASE = Key("phase", "orchphase_phase", "ORCHPHASE_PHASE", is_path=False)
+PHASE = Key("phase", "orchphase_phase", ENV_PHASE, is_path=False)
 CRITERIA = Key("criteria", "orchphase_criteria", "ORCHPHASE_CRITERIA", DEFAULT_CRITERIA)
 DATA = Key("data", "orchphase_data", "ORCHPHASE_DATA", DEFAULT_DATA)
 PRICES = Key("prices", "orchphase_prices", "ORCHPHASE_PRICES")

@@ -11,8 +11,9 @@ import os
 
 import pytest
 
+from pytest_orchphase.defaults import ENV_PHASE
 from pytest_orchphase.plugin.fixtures import orchphase_phase
-from pytest_orchphase.plugin.options import ENV_PHASE, add_options, resolve_settings
+from pytest_orchphase.plugin.options import add_options, resolve_settings
 
 __all__ = ["orchphase_phase"]
 

@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_orchphase.settings import DEFAULT_CRITERIA, DEFAULT_DATA, PHASE
+from pytest_orchphase.defaults import DEFAULT_CRITERIA, DEFAULT_DATA, ENV_PHASE
 
 if TYPE_CHECKING:
     from pytest_orchphase.settings import Settings
-
-ENV_PHASE = PHASE.env
 
 
 def add_options(parser: pytest.Parser) -> None:
