@@ -5,14 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pytest_orchphase.cli.options import (
-    EXIT_OK,
-    add_cache,
-    add_folders,
-    add_prices,
-    registry_for,
-    require_phases,
-)
+from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, add_prices, runner_for
 
 
 def _add_dashboard(subparsers: Any) -> None:
@@ -36,6 +29,5 @@ def _add_dashboard(subparsers: Any) -> None:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from pytest_orchphase.report.dashboard import collect, render
 
-    require_phases(args)
-    print(render(collect(args.criteria, args.data, args.prices, registry_for(args))))
+    print(render(collect(runner_for(args))))
     return EXIT_OK

@@ -8,13 +8,12 @@ names its sessions, else the log's figures). A phase whose files are broken is a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.load.quantity import fmt_tokens
 
 if TYPE_CHECKING:
-    from pytest_orchphase.metrics.registry import Registry
+    from pytest_orchphase.evaluate.runner import PhaseRunner
 
 HEADERS = ["phase", "target", "actual", "difference", "%", "per ticket", "USD", "gate"]
 
@@ -44,19 +43,11 @@ class PhaseRow:
         return None if diff is None or not self.target else diff / self.target * 100
 
 
-def collect(
-    criteria_dir: Path,
-    data_root: Path,
-    prices: Path | None = None,
-    registry: Registry | None = None,
-) -> list[PhaseRow]:
-    """One row per known phase, in the plan's order (``requires``, ties by name); bad input
-    becomes the row's ``error``."""
+def collect(runner: PhaseRunner) -> list[PhaseRow]:
+    """One row per phase ``runner`` knows, in the plan's order (``requires``, ties by name);
+    bad input becomes the row's ``error``."""
     from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
-    from pytest_orchphase.evaluate.runner import PhaseRunner
-    from pytest_orchphase.metrics.registry import REGISTRY
 
-    runner = PhaseRunner(criteria_dir, data_root, registry or REGISTRY, prices=prices)
     rows = []
     for name in runner.in_plan_order():
         row = PhaseRow(name)
