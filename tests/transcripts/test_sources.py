@@ -54,6 +54,21 @@ def test_a_result_line_inside_a_transcript_is_reported_never_dropped(home: Claud
     assert any(":2: a headless `claude -p` result inside" in w for w in scan.warnings)
 
 
+def test_a_stream_is_told_by_ends_longer_than_the_first_glance(tmp_path: Path) -> None:
+    """Each end of a file is glanced at first (4 kB), then read further when the glance cannot
+    tell: a stream whose result line is longer, or whose init line names its kind after a
+    long list of tools, is still a headless run, its result counted, in a folder as well."""
+    long_result = result_object(result="done. " * 2000)  # a final answer of 12 kB
+    ended = write_jsonl(tmp_path / "a" / "ended.ndjson", [assistant("msg_C", "req_C"), long_result])
+    init = {"type": "system", "tools": [f"mcp__tool_{n}" for n in range(600)], **INIT}
+    started = write_jsonl(tmp_path / "b" / "started.jsonl", [init, assistant("msg_D", "req_D")])
+    assert len(json.dumps(long_result)) > 4096 and json.dumps(init).find('"init"') > 4096
+    assert [_name(ended, named=False), _name(started, named=False)] == ["headless", "headless"]
+    (result,) = scan_paths([tmp_path / "a"]).headless
+    assert result.total_cost_usd == long_result["total_cost_usd"]
+    assert scan_paths([tmp_path / "b"]).files == 1 and registry.expand_paths([tmp_path / "b"])
+
+
 def test_a_stream_read_by_the_headless_source_keeps_its_version(tmp_path: Path) -> None:
     stream = write_jsonl(tmp_path / "run.jsonl", [INIT, result_object()])
     (result,) = scan_paths([stream]).headless
