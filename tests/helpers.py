@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -488,3 +488,35 @@ def result_object(**overrides: Any) -> dict[str, Any]:
     }
     obj.update(overrides)
     return obj
+
+
+class ParsedLines:
+    """Counts the transcript lines the reader parses in this process (a last line without its
+    newline twice: held back from what the scan cache keeps, then read): a test of the cache
+    that counts none parsed cannot pass on a cache that is never read."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def take(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
+def count_parsed_lines(monkeypatch: Any) -> ParsedLines:
+    """A :class:`ParsedLines` fed by the reader's line loop for the rest of the test."""
+    from pytest_orchphase.usage.sources.claude_code import reader
+
+    lines = ParsedLines()
+    real = reader._read_lines
+
+    def counting(state: Any, given: Iterable[bytes], *args: Any, **kwargs: Any) -> Any:
+        def each() -> Iterator[bytes]:
+            for line in given:
+                lines.count += 1
+                yield line
+
+        return real(state, each(), *args, **kwargs)
+
+    monkeypatch.setattr(reader, "_read_lines", counting)
+    return lines

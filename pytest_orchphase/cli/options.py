@@ -48,10 +48,9 @@ def scan_cache(args: argparse.Namespace) -> Any:
     cache folder can be found)."""
     if getattr(args, "no_cache", False):
         return None
-    from pytest_orchphase.usage.cache import ScanCache, user_cache_folder
+    from pytest_orchphase.usage.cache import cache_in, user_cache_folder
 
-    folder = user_cache_folder()
-    return ScanCache(folder) if folder is not None else None
+    return cache_in(user_cache_folder())
 
 
 def add_folders(p: argparse.ArgumentParser) -> None:

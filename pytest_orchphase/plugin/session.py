@@ -114,10 +114,10 @@ def _scan_cache(config: pytest.Config) -> Callable[[], ScanCache | None] | None:
         return None
 
     def made() -> ScanCache | None:
-        from pytest_orchphase.usage.cache import ScanCache
+        from pytest_orchphase.usage.cache import cache_in
 
         try:
-            return ScanCache(pytest_cache.mkdir("orchphase"))
+            return cache_in(pytest_cache.mkdir("orchphase"))
         except OSError:  # a read-only project: pytest warns of its own cache, and so it runs
             return None
 

@@ -53,6 +53,7 @@ SCANNER_MODULES = (
     "pytest_orchphase.usage.records",
     "pytest_orchphase.usage.sources.base",
     "pytest_orchphase.usage.sources.claude_code.layout",
+    "pytest_orchphase.usage.sources.claude_code.source",
     "pytest_orchphase.usage.sources.claude_code.lines",
     "pytest_orchphase.usage.sources.claude_code.reader",
     "pytest_orchphase.usage.sources.ledger.codec",
@@ -75,15 +76,30 @@ _TOUCHED: set[Path] = set()
 
 @cache
 def scanner() -> str:
-    """A digest of the code that makes a file's result (see :data:`SCANNER_MODULES`)."""
+    """A digest of the code that makes a file's result (see :data:`SCANNER_MODULES`).
+    :class:`OSError` when a module's code cannot be read (an install without its sources):
+    then no entry could be told from an older version's, and there is no cache."""
     digest = hashlib.sha256(f"{MARKER} {FORMAT} orjson {_orjson_version()}".encode())
     for name in SCANNER_MODULES:
         spec = util.find_spec(name)
         origin = spec.origin if spec is not None else None
+        if origin is None or not origin.endswith(".py"):
+            raise OSError(f"no source code of {name} to name the scan cache's entries by")
         digest.update(name.encode())
-        if origin is not None:
-            digest.update(Path(origin).read_bytes())
+        digest.update(Path(origin).read_bytes())
     return digest.hexdigest()
+
+
+def cache_in(folder: Path | None) -> ScanCache | None:
+    """The scan cache in ``folder``; ``None`` when there is none to use (no folder, or a
+    scanner whose code cannot be read to name its entries): the files are then read whole."""
+    if folder is None:
+        return None
+    try:
+        scanner()
+    except OSError:
+        return None
+    return ScanCache(folder)
 
 
 def _orjson_version() -> str:

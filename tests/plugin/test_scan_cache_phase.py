@@ -8,13 +8,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_orchphase.usage.sources.claude_code import reader as reader_module
 from tests.helpers import (
     HAIKU,
     SESSION,
@@ -22,39 +20,20 @@ from tests.helpers import (
     Phase,
     agent_result,
     assistant,
+    count_parsed_lines,
     spawn_block,
     usage,
+)
+from tests.helpers import (
+    ParsedLines as Lines,
 )
 
 KEPT = Path(".pytest_cache") / "d" / "orchphase"
 
 
-class Lines:
-    """Counts the transcript lines parsed in this process (inline runs)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def take(self) -> int:
-        count, self.count = self.count, 0
-        return count
-
-
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> Lines:
-    lines = Lines()
-    real = reader_module._read_lines
-
-    def counting(reader: Any, given: Iterable[bytes], *args: Any, **kwargs: Any) -> Any:
-        def each() -> Iterator[bytes]:
-            for line in given:
-                lines.count += 1
-                yield line
-
-        return real(reader, each(), *args, **kwargs)
-
-    monkeypatch.setattr(reader_module, "_read_lines", counting)
-    return lines
+    return count_parsed_lines(monkeypatch)
 
 
 def _calls(count: int, out: int = 1000) -> list[dict[str, Any]]:

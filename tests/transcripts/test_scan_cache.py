@@ -12,7 +12,6 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from pytest_orchphase.usage import scan as scan_module
 from pytest_orchphase.usage.cache import ScanCache, user_cache_folder
 from pytest_orchphase.usage.records import Scan
 from pytest_orchphase.usage.scan import scan_paths
-from pytest_orchphase.usage.sources.claude_code import reader as reader_module
 from tests.helpers import (
     HAIKU,
     REAL_TRANSCRIPTS,
@@ -33,9 +31,13 @@ from tests.helpers import (
     agent_progress,
     agent_result,
     assistant,
+    count_parsed_lines,
     spawn_block,
     usage,
     user,
+)
+from tests.helpers import (
+    ParsedLines as Lines,
 )
 
 
@@ -46,33 +48,9 @@ def exact(scan: Scan) -> str:
     return repr(held) + repr((scan.files, scan.malformed_lines, scan.unreadable))
 
 
-class Lines:
-    """Counts the transcript lines parsed (in this process); a last line without its newline
-    twice (held back from what is kept, then read)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def take(self) -> int:
-        count, self.count = self.count, 0
-        return count
-
-
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> Lines:
-    lines = Lines()
-    real = reader_module._read_lines
-
-    def counting(reader: Any, given: Iterable[bytes], *args: Any, **kwargs: Any) -> Any:
-        def each() -> Iterator[bytes]:
-            for line in given:
-                lines.count += 1
-                yield line
-
-        return real(reader, each(), *args, **kwargs)
-
-    monkeypatch.setattr(reader_module, "_read_lines", counting)
-    return lines
+    return count_parsed_lines(monkeypatch)
 
 
 @pytest.fixture
@@ -540,3 +518,24 @@ def test_a_negative_duration_reads_back_from_the_cache(
     assert _scans([home.root], cache, parsed) == 2
     assert scan_paths([home.root]).agents["a1"].duration_ms is None
     assert _scans([home.root], cache, parsed) == 0
+
+
+def test_a_scanner_whose_code_cannot_be_read_means_no_cache(
+    home: ClaudeHome,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An install without the modules' source (a zip, bytecode only) cannot name its entries,
+    which keeps an upgrade from reading an older version's: no cache then, never an error."""
+    from pytest_orchphase.cli import main
+
+    def unreadable() -> str:
+        raise OSError("no source code of pytest_orchphase.usage.records")
+
+    monkeypatch.setattr(cache_module, "scanner", unreadable)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_module.cache_in(tmp_path / "cache") is None
+    assert main(["extract", str(home.root), "--json"]) == 0
+    assert '"calls"' in capsys.readouterr().out
+    assert not (tmp_path / "xdg").exists()

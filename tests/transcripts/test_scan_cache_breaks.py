@@ -1,6 +1,7 @@
 """Cases where a scan through the scan cache (pytest_orchphase.usage.cache, commit eab67ff)
 differs from a scan that reads the transcripts whole: its promise is byte-for-byte the same
-result in every situation. Each test fails on eab67ff; its docstring says what goes wrong."""
+result in every situation. Each test failed on eab67ff (a review's finding, since fixed); its
+name says what holds now, its docstring what went wrong then."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def task_result_with_prompt(session: str, text: str) -> dict[str, Any]:
     return obj
 
 
-def test_first_prompt_of_a_second_session_after_the_cut_is_lost(tmp_path: Path) -> None:
+def test_first_prompt_of_a_second_session_after_the_cut_is_kept(tmp_path: Path) -> None:
     """A file read on from its cached lines loses a session's first prompt.
 
     Read whole, the reader looks for first prompts (``want_prompt``) until a user line
@@ -67,7 +68,7 @@ def test_first_prompt_of_a_second_session_after_the_cut_is_lost(tmp_path: Path) 
     assert exact(scan_paths([path], cache=cache)) == exact(whole)
 
 
-def test_first_prompt_on_an_unterminated_last_line_is_lost_cold(tmp_path: Path) -> None:
+def test_first_prompt_on_an_unterminated_last_line_is_kept_cold(tmp_path: Path) -> None:
     """The same loss with an empty cache: a cached read reads the lines before the last
     newline, then the last line (a whole JSON line without its newline) with a new
     ``_read_lines`` call, which stops looking for prompts as soon as one was found; a whole read
@@ -83,7 +84,7 @@ def test_first_prompt_on_an_unterminated_last_line_is_lost_cold(tmp_path: Path) 
     assert exact(scan_paths([path], cache=ScanCache(tmp_path / "cache"))) == exact(whole)
 
 
-def test_same_size_rewrite_within_the_timestamp_grain_reads_the_old_entry(
+def test_same_size_rewrite_within_the_timestamp_grain_is_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file rewritten in place with the same size within its file system's timestamp grain
@@ -122,7 +123,7 @@ def test_same_size_rewrite_within_the_timestamp_grain_reads_the_old_entry(
     assert exact(scan_paths([path], cache=cache)) == exact(whole)
 
 
-def test_entry_header_is_not_covered_by_its_checksum(tmp_path: Path) -> None:
+def test_an_entry_whose_header_changed_is_refused(tmp_path: Path) -> None:
     """An entry whose header was altered (a flipped digit, a hand edit) was trusted: the header
     carried a SHA-256 of the body, but nothing checked the header's own fields (``end``,
     ``lines``, ``resumable``, ``path``); the entry's first line now checks both. With

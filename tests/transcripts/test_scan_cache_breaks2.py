@@ -1,7 +1,7 @@
 """Second review of the scan cache (pytest_orchphase.usage.cache, commit 7828f87): cases where
 a scan through the cache differs from a scan that reads the transcripts whole, or where the
-cache does what it says it does not. Each test fails on 7828f87; its docstring says what goes
-wrong, why, and a way to fix it.
+cache did what it says it does not. Each test failed on 7828f87 (since fixed): its name says
+what holds now, its docstring what went wrong then, why, and the fix.
 
 The file systems whose times are too coarse to tell two writes apart (whole seconds: ext3,
 HFS+, many NFS servers; two seconds: FAT) are simulated as in test_scan_cache_breaks.py: the
@@ -71,7 +71,7 @@ def scan_rewritten_in_one_second(
     pytest.skip("never two writes within one second")
 
 
-def test_a_file_changed_during_a_long_read_is_trusted_once_the_read_ended(
+def test_a_file_changed_during_a_long_read_is_checked_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The racily-clean rule measures from the wrong moment: ``written_ns`` is the time the
@@ -116,7 +116,7 @@ def test_a_file_changed_during_a_long_read_is_trusted_once_the_read_ended(
     assert exact(scan_paths([path], cache=cache)) == exact(whole)
 
 
-def test_an_entry_is_kept_under_the_digest_of_other_bytes_than_it_was_read_from(
+def test_an_entry_is_kept_under_the_digest_of_the_bytes_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file the index does not know is hashed (``_Lookup._content``), then, no entry being
@@ -152,7 +152,7 @@ def test_an_entry_is_kept_under_the_digest_of_other_bytes_than_it_was_read_from(
     assert exact(scan_paths([copy], cache=cache)) == exact(whole)
 
 
-def test_another_scanners_entries_in_use_today_are_pruned(
+def test_another_scanners_entries_in_use_today_are_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``prune`` says it removes the entries of other scanners "left alone for a day", but it
@@ -182,7 +182,7 @@ def test_another_scanners_entries_in_use_today_are_pruned(
     assert other.exists(), "an entry written a minute ago was pruned as idle for a day"
 
 
-def test_no_home_folder_makes_the_cached_command_a_traceback(
+def test_no_home_folder_means_no_cache_not_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Where no home folder can be found (no ``$HOME`` and a user id with no passwd entry: a
@@ -211,7 +211,7 @@ def test_no_home_folder_makes_the_cached_command_a_traceback(
     assert capsys.readouterr().out == uncached
 
 
-def test_a_folder_name_that_is_not_utf8_crashes_the_cached_scan(tmp_path: Path) -> None:
+def test_a_folder_name_that_is_not_utf8_is_read_without_the_cache(tmp_path: Path) -> None:
     """On Linux a file name is bytes: a folder named in Latin-1 (``jos\\xe9``, an old home
     or a copied archive) is a ``str`` with a surrogate escape in Python. A scan without the
     cache reads it (its warnings name it); with the cache it raises ``UnicodeEncodeError``

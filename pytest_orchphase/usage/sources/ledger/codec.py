@@ -107,7 +107,7 @@ def _usage(call: ApiCall) -> dict[str, Any]:
     return {name: getattr(call, name) for name in USAGE_FIELDS}
 
 
-def _keep(text: str | None) -> str | None:
+def _as_is(text: str | None) -> str | None:
     return text
 
 
@@ -125,7 +125,7 @@ def encode(
     ``texts``: keep prompts and descriptions as they are (the scan cache), not a ledger's
     ticket ids and scrubbed fields."""
     where = str(res.path)
-    clean = _keep if texts else scrub
+    clean = _as_is if texts else scrub
     block = Block(
         file=_compact(
             {
@@ -177,7 +177,7 @@ def _agent_records(
     """The sub-agents: each spawn (its Task fields scrubbed, its prompt as the ticket ids it
     names, unless ``texts``), each Task result with the parent's usage record, each link and
     meta file."""
-    clean = _keep if texts else scrub
+    clean = _as_is if texts else scrub
     out: list[dict[str, Any]] = []
     for tool_use_id, spawn in res.spawns.items():
         record = _compact(
