@@ -8,3 +8,15 @@ DEFAULT_CRITERIA = "criteria"
 DEFAULT_DATA = "docs/orchestration-data"
 #: The environment variable that names the phase to run.
 ENV_PHASE = "ORCHPHASE_PHASE"
+#: The pytest configuration files a project's settings may come from, in pytest's order.
+CONFIG_FILES = (
+    "pytest.toml",
+    ".pytest.toml",
+    "pytest.ini",
+    ".pytest.ini",
+    "pyproject.toml",
+    "tox.ini",
+    "setup.cfg",
+)
+#: The ini option that names the phase to run.
+INI_PHASE = "orchphase_phase"

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_orchphase.defaults import ENV_PHASE
 from pytest_orchphase.plugin.fixtures import orchphase_phase
-from pytest_orchphase.plugin.options import add_options, resolve_settings
+from pytest_orchphase.plugin.options import add_options, phase_may_be_asked, resolve_settings
 
 __all__ = ["orchphase_phase"]
 
@@ -32,6 +32,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "orchphase: a success criterion or phase gate collected by pytest-orchphase"
     )
+    if not phase_may_be_asked(config):
+        return
     from pytest_orchphase.errors import OrchphaseError
 
     try:

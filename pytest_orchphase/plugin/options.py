@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_orchphase.defaults import DEFAULT_CRITERIA, DEFAULT_DATA, ENV_PHASE
+from pytest_orchphase.defaults import (
+    CONFIG_FILES,
+    DEFAULT_CRITERIA,
+    DEFAULT_DATA,
+    ENV_PHASE,
+    INI_PHASE,
+)
 
 if TYPE_CHECKING:
     from pytest_orchphase.settings import Settings
@@ -106,6 +112,28 @@ def output_path(config: pytest.Config, option: str) -> Path | None:
     """A path given on the command line, relative to the directory pytest was started in."""
     given = config.getoption(option)
     return resolved_path(config.invocation_params.dir / str(given)) if given else None
+
+
+def phase_may_be_asked(config: pytest.Config) -> bool:
+    """Whether this run may be asked for a phase: by ``--phase``, ``-o orchphase_phase=``,
+    the environment, or a configuration file it could come from (pytest's own, or any from
+    the invocation folder up) that mentions the option at all. When none does, no phase is
+    asked, and the project's configuration need not be read: an installed plugin costs a run
+    without a phase nothing but this look."""
+    if config.getoption("orchphase_phase") or os.environ.get(ENV_PHASE):
+        return True
+    if any(item.startswith(INI_PHASE) for item in config.option.override_ini or ()):
+        return True
+    start = config.invocation_params.dir
+    candidates = [config.inipath] if config.inipath is not None else []
+    candidates += [folder / name for folder in (start, *start.parents) for name in CONFIG_FILES]
+    for path in candidates:
+        try:
+            if INI_PHASE.encode() in path.read_bytes():
+                return True
+        except OSError:  # absent, a folder, unreadable: the full lookup will say
+            continue
+    return False
 
 
 def resolve_settings(config: pytest.Config) -> Settings:

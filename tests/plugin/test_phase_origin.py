@@ -56,3 +56,22 @@ def test_no_phase_runs_the_suite_without_a_word(project: pytest.Pytester) -> Non
     result = project.runpytest()
     result.assert_outcomes(passed=1)
     assert "orchphase:" not in result.stdout.str()
+
+
+def test_a_run_without_a_phase_reads_no_settings(pytester: pytest.Pytester) -> None:
+    """An installed plugin costs a run that names no phase anywhere one look at the
+    configuration files for the option's name: the settings are not even imported."""
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_plain="def test_one():\n    pass\n")
+    pytester.makeconftest(
+        "import sys\n\n\n"
+        "def pytest_unconfigure():\n"
+        "    loaded = 'pytest_orchphase.settings' in sys.modules\n"
+        "    open('loaded.txt', 'w').write(str(loaded))\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "loaded.txt").read_text() == "False"
+    (pytester.path / "pytest.ini").write_text("[pytest]\norchphase_phase = nope\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # named in the file: looked for, not found

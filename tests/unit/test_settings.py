@@ -226,3 +226,12 @@ def test_precedence_and_bases(tmp_path: Path) -> None:
     assert settings.criteria.value == tmp_path / "criteria"  # defaults: from the base
     assert settings.data.value == tmp_path / "docs" / "orchestration-data"
     assert settings.phase.value is None
+
+
+def test_the_plugins_quick_look_knows_every_configuration_file() -> None:
+    """The plugin looks for the phase option in these files before it reads the settings: a
+    file the settings read and the look skips would leave a phase named there unrun."""
+    from pytest_orchphase.defaults import CONFIG_FILES
+    from pytest_orchphase.settings import LOADERS
+
+    assert tuple(LOADERS) == CONFIG_FILES
