@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.load.quantity import utc_stamp
-from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.records import AgentInfo, ApiCall, Scan, TicketsNamed
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult, files_of
@@ -23,6 +22,9 @@ from pytest_orchphase.usage.sources.claude_code.lines import (
 )
 from pytest_orchphase.usage.sources.claude_code.reader import read_file
 from pytest_orchphase.usage.sources.headless.results import fold_headless
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.cache import ScanCache
 
 #: Below this many bytes in all, files are read in this process: a pool costs more than it saves.
 PARALLEL_BYTES = 48 * 1024 * 1024
@@ -278,8 +280,11 @@ def scan_files(
     results: list[FileResult]
     workers = worker_count()
     how = _How(prompts, cache)
-    # What the cache holds is not read again: only the rest is shared out.
-    work = sizes if cache is None else [cache.work(f, prompts) for f in files]
+    work = sizes
+    if cache is not None and total >= PARALLEL_BYTES:
+        # What the cache holds is not read again: only the rest is shared out (asked only
+        # where a pool may pay: the answer costs a look at each file's index record).
+        work = [cache.work(f, prompts) for f in files]
     if sum(work) >= PARALLEL_BYTES and len(files) > 1 and workers > 1:  # one CPU: no pool
         results = _read_parallel(files, sizes, work, workers, report, how)
     else:
