@@ -19,6 +19,7 @@ Plain Python, no pytest.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -27,7 +28,6 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from importlib import util
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -74,7 +74,7 @@ _PRUNED: set[Path] = set()
 _TOUCHED: set[Path] = set()
 
 
-@cache
+@functools.cache
 def scanner() -> str:
     """A digest of the code that makes a file's result (see :data:`SCANNER_MODULES`).
     :class:`OSError` when a module's code cannot be read (an install without its sources):
@@ -142,13 +142,7 @@ class _Stat:
         return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
     def record(self) -> dict[str, int]:
-        return {
-            "size": self.size,
-            "mtime_ns": self.mtime_ns,
-            "ctime_ns": self.ctime_ns,
-            "ino": self.ino,
-            "dev": self.dev,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -286,9 +280,9 @@ class _Lookup:
         self.looked_ns = time.time_ns()
         self.before = _Stat.of(path)
         self.index_path = cache._index(path, prompts)
-        self.entry_path: Callable[[str], Path] = lambda sha256: cache._entry(
-            sha256, path.name, prompts
-        )
+
+    def entry_path(self, sha256: str) -> Path:
+        return self.cache._entry(sha256, self.path.name, self.prompts)
 
     def run(self, found: tuple[_Entry | None, Any]) -> FileResult:
         """The file's result, from ``found`` (what :meth:`by_path` found) or the entry of its
@@ -296,7 +290,7 @@ class _Lookup:
         entry, digest = found
         if entry is None:
             known = self._content()
-            entry = self._entry(known[0]) if known is not None else None
+            entry = self._load(known[0]) if known is not None else None
             if entry is not None and known is not None and entry.end != known[1]:
                 entry = None
             if entry is not None:
@@ -317,7 +311,7 @@ class _Lookup:
         if index is None:
             return None, None
         if index.get("stat") == self.before.record():
-            entry = self._entry(index.get("entry"))
+            entry = self._load(index.get("entry"))
             if entry is not None and self._racy(index.get("written_ns")):
                 # Changed within its file system's time grain after it was kept, its times
                 # would be the same: trusted only when its bytes are the entry's.
@@ -327,7 +321,7 @@ class _Lookup:
                     self._write_index(entry.sha256)  # old enough now: no need to look again
             return entry, None
         if self._grown(index.get("stat")):
-            entry = self._entry(index.get("entry"))
+            entry = self._load(index.get("entry"))
             digest = self._hash_head(entry)  # the kept bytes must be the file's first bytes
             if digest is not None:
                 return entry, digest
@@ -353,7 +347,7 @@ class _Lookup:
             and kept["size"] < self.before.size
         )
 
-    def _entry(self, sha256: object) -> _Entry | None:
+    def _load(self, sha256: object) -> _Entry | None:
         if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
             return None
         where = self.entry_path(sha256)
@@ -370,7 +364,7 @@ class _Lookup:
             return None
         try:
             with self.path.open("rb") as fh:
-                digest = _digest(fh, entry.end)
+                digest = sha256_of(fh, entry.end)
         except OSError:
             return None
         return digest if digest is not None and digest.hexdigest() == entry.sha256 else None
@@ -381,7 +375,7 @@ class _Lookup:
             with self.path.open("rb") as fh:
                 end = _last_newline_end(fh, self.before.size)
                 fh.seek(0)
-                digest = _digest(fh, end)
+                digest = sha256_of(fh, end)
         except OSError:
             return None
         return None if digest is None else (digest.hexdigest(), end)
@@ -510,16 +504,18 @@ def _last_newline_end(fh: BinaryIO, size: int) -> int:
     return 0
 
 
-def _digest(fh: BinaryIO, size: int) -> Any:
-    """A SHA-256 of the next ``size`` bytes of an open file (``None`` if it has fewer)."""
+def sha256_of(fh: BinaryIO, size: int | None = None) -> Any:
+    """A SHA-256 of the next ``size`` bytes of an open file (all that is left when ``None``),
+    read a megabyte at a time; ``None`` when it has fewer than ``size``."""
     digest = hashlib.sha256()
     left = size
-    while left > 0:
-        chunk = fh.read(min(left, READ_BUFFER))
+    while left is None or left > 0:
+        chunk = fh.read(READ_BUFFER if left is None else min(left, READ_BUFFER))
         if not chunk:
-            return None
+            return digest if left is None else None
         digest.update(chunk)
-        left -= len(chunk)
+        if left is not None:
+            left -= len(chunk)
     return digest
 
 

@@ -164,8 +164,5 @@ def merge_call(into: ApiCall, other: ApiCall) -> None:
             other.service_tier,
         ),
     )
-    if other.agent_id not in (None, INLINE_SIDECHAIN) and into.agent_id in (None, INLINE_SIDECHAIN):
-        into.agent_id = other.agent_id
-    into.compaction = into.compaction or other.compaction
-    into.output_exact = into.output_exact or other.output_exact
-    into.session_id = into.session_id or other.session_id
+    fold_copy(into, other.agent_id, other.output_exact, other.session_id)
+    into.compaction = into.compaction or other.compaction  # a ledger's call says it itself

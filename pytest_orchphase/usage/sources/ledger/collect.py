@@ -9,7 +9,6 @@ the scan counts each (``message.id``, ``requestId``) once, as it does across raw
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -197,13 +196,12 @@ def claude_code_version(path: Path) -> str | None:
 
 
 def _digest(path: Path) -> tuple[int, str]:
-    sha = hashlib.sha256()
-    size = 0
+    """The file's size and SHA-256, from one read."""
+    from pytest_orchphase.usage.cache import sha256_of
+
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            sha.update(chunk)
-            size += len(chunk)
-    return size, sha.hexdigest()
+        digest = sha256_of(fh)
+        return fh.tell(), digest.hexdigest()
 
 
 def _names(files: Sequence[Path]) -> dict[Path, str]:
