@@ -741,12 +741,17 @@ def main() -> int:
         "repeat": args.repeat,
         "shapes": shapes,
     }
-    args.results.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out = args.results / f"{args.label}-{stamp}.json"
+    write_results(args.results, args.label, doc)
+    return 0
+
+
+def write_results(folder: Path, label: str, doc: dict[str, Any]) -> Path:
+    """``doc`` as ``<folder>/<label>-<UTC time>.json``, the file every quoted figure traces to."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{label}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     out.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"raw results: {out}")
-    return 0
+    return out
 
 
 def _commit() -> str | None:

@@ -12,12 +12,10 @@ benchmarks/results/idle-<time>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,10 +73,7 @@ def main() -> int:
         "ratio_cpu": round(ratio_cpu, 3),
         "runs": [r.as_json() for r in runs],
     }
-    args.results.mkdir(parents=True, exist_ok=True)
-    out = args.results / f"idle-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
-    out.write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"raw results: {out}")
+    bx.write_results(args.results, "idle", doc)
     return 0
 
 

@@ -35,7 +35,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -265,11 +264,7 @@ def main() -> int:
         "machine_end": end,
         "variants": variants,
     }
-    args.results.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out = args.results / f"phase-{args.mode}-{stamp}.json"
-    out.write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"raw results: {out}")
+    bx.write_results(args.results, f"phase-{args.mode}", doc)
     return 0
 
 
