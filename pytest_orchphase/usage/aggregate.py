@@ -43,9 +43,10 @@ class Totals:
         self.calls += 0 if call.surplus else 1
         if not call.output_exact:
             self.inexact_output_calls += 1
-        for why in (call.cost_lower_bound, call.tier_unknown):
-            if why and why not in self.cost_lower_bound:
-                self.cost_lower_bound.append(why)
+        if call.cost_lower_bound or call.tier_unknown:  # rare: the test spares the loop
+            for why in (call.cost_lower_bound, call.tier_unknown):
+                if why and why not in self.cost_lower_bound:
+                    self.cost_lower_bound.append(why)
         if cost is None:
             self.unpriced_calls += 1
             if call.model not in self.unpriced_models:

@@ -76,6 +76,11 @@ class PriceTable:
     unknown_models: dict[str, int] = field(default_factory=dict)
     #: Model ids the price files declare unpriced, with why (no published rate was found).
     unpriced: dict[str, str] = field(default_factory=dict)
+    #: :meth:`price` of each model name asked for (a scan asks it twice per call); emptied
+    #: whenever a price file is merged in.
+    _prices: dict[str, ModelPrice | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -100,6 +105,7 @@ class PriceTable:
         return table
 
     def _merge(self, data: dict[str, Any], path: Path) -> None:
+        self._prices.clear()
         for model_id, entry in (data.get("models") or {}).items():
             self.models[model_id] = _model_price(entry)
             self.unpriced.pop(model_id, None)
@@ -173,8 +179,13 @@ class PriceTable:
         return "not in the price table; add it to a price file given with --prices"
 
     def price(self, model: str) -> ModelPrice | None:
-        canonical = self.resolve(model)
-        return None if canonical is None else self.models[canonical]
+        try:
+            return self._prices[model]
+        except KeyError:
+            canonical = self.resolve(model)
+            price = None if canonical is None else self.models[canonical]
+            self._prices[model] = price
+            return price
 
     # -- cost ------------------------------------------------------------------------------
 

@@ -4,9 +4,11 @@ calls, their placeholder output corrected by the parent's ``toolUseResult.usage`
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -274,6 +276,26 @@ def scan_files(
     cache: ScanCache | None = None,
 ) -> Scan:
     """:func:`scan_paths` for files already listed."""
+    with _no_collector():
+        return _scan_files(files, progress, prompts, cache)
+
+
+@contextmanager
+def _no_collector() -> Iterator[None]:
+    """The cyclic garbage collector paused: a scan makes hundreds of thousands of objects and
+    no cycle, and each collection would walk them all again (5-8 % of a cold scan)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _scan_files(
+    files: Sequence[Path], progress: bool, prompts: bool, cache: ScanCache | None
+) -> Scan:
     sizes = [_size(f) for f in files]
     total = sum(sizes)
     report = _Progress(len(files), total) if progress else None

@@ -46,9 +46,11 @@ def expected(usages: list[dict[str, Any]]) -> dict[str, int]:
 # not blank, also once a leading byte order mark is taken off (a first line that is only a BOM
 # is a blank line: the reader drops a BOM at the start of a file, as editors write one)
 garbage = st.binary(max_size=300).filter(
-    lambda b: b"\n" not in b
-    and b.removeprefix(b"\xef\xbb\xbf").strip() != b""
-    and not b.strip().startswith(b"{")
+    lambda b: (
+        b"\n" not in b
+        and b.removeprefix(b"\xef\xbb\xbf").strip() != b""
+        and not b.strip().startswith(b"{")
+    )
 )
 wrong_values = st.one_of(
     st.integers(max_value=-1),

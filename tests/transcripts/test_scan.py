@@ -1,5 +1,4 @@
-"""One test per accounting rule of the transcript scan (pytest_orchphase.usage.sources.claude_code).
-"""
+"""One test per accounting rule of the transcript scan (usage.sources.claude_code)."""
 
 from __future__ import annotations
 

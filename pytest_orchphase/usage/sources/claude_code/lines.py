@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pytest_orchphase.usage.records import ApiCall
+from pytest_orchphase.usage.records import ApiCall, UsageFields, are_counts
 
 _loads: Callable[[bytes], Any]
 try:  # orjson is optional: about twice as fast on large transcripts.
@@ -94,14 +94,38 @@ def _nested_int(usage: dict[str, Any], outer: str, inner: str) -> int:
     return _int(part.get(inner))
 
 
-#: What a ``usage`` object records, in :class:`ApiCall`'s order: input, output, cache write,
-#: 1-hour cache write, cache read, web searches; speed, inference geo, service tier.
-UsageFields = tuple[int, int, int, int, int, int, str | None, str | None, str | None]
+def _inner(part: Any, name: str) -> Any:
+    """``part[name]`` (0 when ``part`` is absent), ``None`` when ``part`` is no object."""
+    if part is None:
+        return 0
+    return part.get(name, 0) if type(part) is dict else None
 
 
 def usage_fields(usage: Any) -> UsageFields:
     """A ``usage`` object's figures; :class:`_Bad` on wrong types."""
-    if not isinstance(usage, dict):
+    if type(usage) is dict:
+        # Once per usage line: read and checked in one expression; a wrong type falls through
+        # to the field by field reading, which raises.
+        get = usage.get
+        inp, out = get("input_tokens", 0), get("output_tokens", 0)
+        write, read = get("cache_creation_input_tokens", 0), get("cache_read_input_tokens", 0)
+        created, server = get("cache_creation"), get("server_tool_use")
+        write_1h = _inner(created, "ephemeral_1h_input_tokens")
+        web = _inner(server, "web_search_requests")
+        if are_counts(inp, out, write, write_1h, read, web):
+            speed, geo, tier = get("speed"), get("inference_geo"), get("service_tier")
+            return (
+                inp,
+                out,
+                write,
+                write_1h,
+                read,
+                web,
+                speed if speed and type(speed) is str else None,
+                geo if geo and type(geo) is str else None,
+                tier if tier and type(tier) is str else None,
+            )
+    elif not isinstance(usage, dict):
         raise _Bad
     return (
         _int(usage.get("input_tokens")),

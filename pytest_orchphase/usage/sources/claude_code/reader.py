@@ -507,7 +507,11 @@ def _read_lines(
         if want_prompt and _USER in line:
             want_prompt = _look_for_prompt(reader, line)
         if _USAGE not in line and not (main_file and _also_read(line)):
-            # Cannot carry usage: only check that it is one whole JSON object.
+            # Cannot carry usage: only check that it is one whole JSON object (most lines at a
+            # glance, without the copy a strip makes).
+            if line[:1] == b"{" and line[-2:] == b"}\n":
+                reader.res.intact += 1
+                continue
             stripped = line.strip()
             if not stripped:
                 continue
