@@ -142,7 +142,11 @@ class _Stat:
         return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
     def record(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
+        # Not dataclasses.asdict, which deep-copies: asked once per file of every scan.
+        return {name: getattr(self, name) for name in _STAT_FIELDS}
+
+
+_STAT_FIELDS = tuple(f.name for f in dataclasses.fields(_Stat))
 
 
 @dataclass

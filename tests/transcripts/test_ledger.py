@@ -235,6 +235,45 @@ def test_a_ledger_record_of_the_wrong_shape_is_counted_and_named(tmp_path: Path)
     assert any(expected in w for w in scan.warnings)
 
 
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"kind":"call","message_id":"m","model":"x","session":7}',
+        '{"kind":"call","message_id":"m","model":"x","cache_read_input_tokens":true}',
+        '{"kind":"call","message_id":"m","model":"x","speed":1}',
+        '{"kind":"call","model":"x"}',
+    ],
+)
+def test_a_call_record_with_one_wrong_field_is_counted_never_half_read(
+    tmp_path: Path, record: str
+) -> None:
+    home = ClaudeHome(tmp_path / "home")
+    path = _ledger([home.session([assistant("msg_1", "req_1")])], tmp_path / "usage.jsonl")
+    lines = path.read_text().splitlines()
+    lines.insert(2, record)
+    path.write_text("\n".join(lines) + "\n")
+    scan = scan_paths([path])
+    assert [c.message_id for c in scan.calls] == ["msg_1"]
+    assert scan.malformed_lines == 1
+    assert any("usage.jsonl:3: ledger record: '" in w for w in scan.warnings)
+
+
+@pytest.mark.parametrize("kind", ["spawn_prompt", "_call", "__init__", "record", "file_"])
+def test_a_record_kind_named_like_a_reader_method_is_an_unknown_kind_ignored(
+    tmp_path: Path, kind: str
+) -> None:
+    """The kinds are looked up in a table, not as methods: a kind "spawn_prompt" once called
+    a method with the wrong arguments (a traceback)."""
+    home = ClaudeHome(tmp_path / "home")
+    path = _ledger([home.session([assistant("msg_1", "req_1")])], tmp_path / "usage.jsonl")
+    lines = path.read_text().splitlines()
+    lines.insert(2, json.dumps({"kind": kind, "session": "s"}))
+    path.write_text("\n".join(lines) + "\n")
+    scan = scan_paths([path])
+    assert [c.message_id for c in scan.calls] == ["msg_1"]
+    assert scan.malformed_lines == 0
+
+
 def test_a_ledger_of_a_later_format_is_unreadable_never_read_as_empty(tmp_path: Path) -> None:
     path = tmp_path / "usage.jsonl"
     path.write_text('{"orchphase_ledger":99,"orchphase":"9.0"}\n{"kind":"file","name":"x"}\n')

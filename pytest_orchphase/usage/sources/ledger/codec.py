@@ -12,7 +12,7 @@ that holds the transcripts), so that a result read from it is the result of read
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from pytest_orchphase.usage.records import (
     HeadlessResult,
     ModelUsage,
     TicketsNamed,
+    UsageFields,
+    are_counts,
     tickets_named,
 )
 from pytest_orchphase.usage.sources.base import FileResult, ToolResult
@@ -293,24 +295,15 @@ _TEXTS = USAGE_FIELDS[6:]
 _CALL_TEXTS = ("request_id", "session", "agent", "ts")
 
 
-def _call(
-    record: dict[str, Any], message_id: str, request_id: str, model: str, **more: Any
-) -> ApiCall:
-    """The call a record's usage fields make (``more``: the call's other fields)."""
+def _figures(record: dict[str, Any]) -> UsageFields:
+    """A record's usage figures, checked in one expression (field by field only to name the
+    one that is wrong: :class:`LedgerError`)."""
     get = record.get
     inp, out, write = get("input_tokens", 0), get("output_tokens", 0), get(_COUNTS[2], 0)
     write_1h, read, web = get(_COUNTS[3], 0), get(_COUNTS[4], 0), get(_COUNTS[5], 0)
     speed, geo, tier = get("speed"), get("inference_geo"), get("service_tier")
-    # The most frequent record of all: checked in one expression, one field at a time only to
-    # name the one that is wrong.
     if not (
-        type(inp) is int
-        and type(out) is int
-        and type(write) is int
-        and type(write_1h) is int
-        and type(read) is int
-        and type(web) is int
-        and min(inp, out, write, write_1h, read, web) >= 0
+        are_counts(inp, out, write, write_1h, read, web)
         and (speed is None or type(speed) is str)
         and (geo is None or type(geo) is str)
         and (tier is None or type(tier) is str)
@@ -319,21 +312,14 @@ def _call(
             _count(record, name)
         for name in _TEXTS:
             _str(record, name)
-    return ApiCall(
-        message_id,
-        request_id,
-        model,
-        inp,
-        out,
-        write,
-        write_1h,
-        read,
-        web,
-        speed,
-        geo,
-        tier,
-        **more,
-    )
+    return (inp, out, write, write_1h, read, web, speed, geo, tier)
+
+
+def _call(
+    record: dict[str, Any], message_id: str, request_id: str, model: str, **more: Any
+) -> ApiCall:
+    """The call a record's usage fields make (``more``: the call's other fields)."""
+    return ApiCall(message_id, request_id, model, *_figures(record), **more)
 
 
 class Decoder:
@@ -361,11 +347,10 @@ class Decoder:
             raise LedgerError(f"a {kind!r} record of a file record that could not be read")
         if not self.parts:
             raise LedgerError(f"a {kind!r} record before any file record")
-        res = self.parts[-1]
-        handler = getattr(self, f"_{kind}", None) if isinstance(kind, str) else None
+        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
             return  # a record kind of a later format: ignored, like an unknown line type
-        handler(obj, res)
+        handler(self, obj, self.parts[-1])
 
     def file(self, obj: dict[str, Any]) -> None:
         name = _str(obj, "name", required=True)
@@ -384,7 +369,8 @@ class Decoder:
         self.parts.append(res)
 
     def _call(self, obj: dict[str, Any], res: FileResult) -> None:
-        # The most frequent record: its texts checked at once (one by one only to name a bad one).
+        # The most frequent record by far: its texts checked at once (one by one only to name
+        # a bad one), the call made with its figures at once.
         get = obj.get
         message_id: Any = get("message_id")
         model: Any = get("model")
@@ -406,20 +392,19 @@ class Decoder:
                 _str(obj, name, required=True)
             for name in _CALL_TEXTS:
                 _str(obj, name)
-        call = _call(
-            obj,
+        key = (message_id, request_id or "")
+        res.calls[key] = ApiCall(
             message_id,
-            request_id or "",
+            key[1],
             model,
+            *_figures(obj),
             session_id=session,
             agent_id=agent,
-            sidechain=get("sidechain") is True,
             compaction=get("compaction") is True,
-            output_exact=get("placeholder_output") is not True,
             path=res.path,
+            output_exact=get("placeholder_output") is not True,
+            sidechain=get("sidechain") is True,
         )
-        key = (message_id, call.request_id)
-        res.calls[key] = call
         if stamp is not None:
             res.first_ts[key] = stamp
 
@@ -517,6 +502,19 @@ class Decoder:
                 **{f: _count(figures, f) for f in _MODEL_FIELDS},
             )
         res.headless.append(result)
+
+
+#: The records a :class:`Decoder` reads, by kind (a kind of a later format has none).
+_HANDLERS: dict[str, Callable[[Decoder, dict[str, Any], FileResult], None]] = {
+    "call": Decoder._call,
+    "spawn": Decoder._spawn,
+    "result": Decoder._result,
+    "link": Decoder._link,
+    "meta": Decoder._meta,
+    "notice": Decoder._notice,
+    "prompt": Decoder._prompt,
+    "headless": Decoder._headless,
+}
 
 
 def blocks(records: Iterable[dict[str, Any]]) -> list[Block]:
