@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import traceback
 from pathlib import Path
 
 
@@ -28,6 +27,8 @@ def display(path: Path) -> str:
 def raised(exc: BaseException) -> str:
     """``ZeroDivisionError: division by zero (at conftest.py:5)``: an exception from a user's
     code (a registered metric) in one line, at the innermost frame of its traceback."""
+    import traceback
+
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     frames = traceback.extract_tb(exc.__traceback__)
     if frames:

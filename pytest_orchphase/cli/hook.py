@@ -16,13 +16,9 @@ in the project, else (no active project, or a project it cannot write) :func:`fa
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import select
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -48,11 +44,17 @@ class HookProblem(Exception):
 
 def fallback_log() -> Path:
     """Where the hook logs when no project's ``.orchphase/`` can take the line."""
+    # Imported where used, as the other heavy modules here: every command imports this module
+    # to build its parser.
+    import tempfile
+
     uid = os.getuid() if hasattr(os, "getuid") else 0
     return Path(tempfile.gettempdir()) / f"orchphase-hook-{uid}.log"
 
 
 def _now() -> str:
+    import datetime as dt
+
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -85,6 +87,8 @@ def _append(path: Path, data: bytes) -> bool:
 def read_payload(stream: IO[bytes], seconds: float = READ_SECONDS) -> bytes:
     """What arrives on ``stream`` until end of file, :data:`MAX_PAYLOAD` bytes, or ``seconds``:
     a writer that stalls cannot hold the hook (a timed-out read is a :class:`HookProblem`)."""
+    import select
+
     fd = stream.fileno()
     deadline = _clock() + seconds
     data = b""
@@ -169,6 +173,8 @@ def spawn(command: list[str], folder: Path, log: Path) -> None:
             f"`orchphase {command[3]}` is not in this orchphase; the session was not recorded "
             f"(run it by hand later: {' '.join(command[3:])})"
         )
+    import subprocess
+
     with open(log, "ab") as out:
         subprocess.Popen(
             command,
