@@ -7,7 +7,6 @@ import errno
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -82,7 +81,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _temporary(target)
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), mode)
@@ -94,6 +93,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _temporary(beside: Path) -> tuple[int, str]:
+    """A new hidden temporary file in ``beside``'s folder, to be renamed over it."""
+    import tempfile  # here: only a write needs it, and most commands write nothing
+
+    return tempfile.mkstemp(prefix=f".{beside.name}.", suffix=".tmp", dir=beside.parent)
 
 
 def cache_write(path: Path, data: bytes) -> None:
@@ -108,7 +114,7 @@ def cache_write(path: Path, data: bytes) -> None:
         missing.append(folder)
     for folder in reversed(missing):
         folder.mkdir(mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -19,17 +19,19 @@ keeps where its value came from, for the header and for error messages. Plain Py
 
 from __future__ import annotations
 
-import configparser
 import enum
 import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.defaults import DEFAULT_CRITERIA, DEFAULT_DATA, ENV_PHASE
 from pytest_orchphase.errors import OrchphaseError, display, resolve_path
+
+if TYPE_CHECKING:
+    import configparser
 
 
 class Origin(enum.Enum):
@@ -75,6 +77,8 @@ def _read_text(path: Path) -> str:
 
 
 def _ini_sections(path: Path) -> configparser.ConfigParser:
+    import configparser  # here: most folders have no ini file to read
+
     parser = configparser.ConfigParser(interpolation=None, allow_no_value=True)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
     try:

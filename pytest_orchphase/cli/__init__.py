@@ -81,6 +81,8 @@ def _apply_settings(args: argparse.Namespace) -> None:
         args.criteria, args.data = settings.criteria_dir, settings.data_root
     if hasattr(args, "prices"):
         args.prices = settings.prices.path
+    if not hasattr(args, "schema") and args.func is not cmd_schema:
+        return
     from pytest_orchphase.load.schema import DEFAULT_DIR
 
     if hasattr(args, "schema") and args.schema is None:

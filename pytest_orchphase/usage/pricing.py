@@ -16,7 +16,6 @@ import re
 import warnings
 from dataclasses import dataclass, field, replace
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,8 @@ from pytest_orchphase.errors import UnknownModelWarning
 if TYPE_CHECKING:
     from pytest_orchphase.usage.records import ApiCall
 
+#: The price table the package ships (package data: a file beside the code in every install).
+SHIPPED_PRICES = Path(__file__).parent.parent / "data" / "prices.yaml"
 PER_MILLION = 1_000_000
 FAMILIES = ("opus", "sonnet", "haiku")
 _SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
@@ -93,11 +94,9 @@ class PriceTable:
         Raises :class:`~pytest_orchphase.errors.OrchphaseError` for a bad override file.
         """
         table = cls(models={})
-        ref = resources.files("pytest_orchphase") / "data" / "prices.yaml"
-        with resources.as_file(ref) as shipped:
-            # The shipped file is trusted (a test validates it against the schema): read it
-            # without pydantic, which costs more than a whole scan of a small session.
-            table._merge(_load_yaml(shipped), shipped)
+        # The shipped file is trusted (a test validates it against the schema): read it
+        # without pydantic, which costs more than a whole scan of a small session.
+        table._merge(_load_yaml(SHIPPED_PRICES), SHIPPED_PRICES)
         if override is not None:
             from pytest_orchphase.usage.price_file import read_price_file
 
