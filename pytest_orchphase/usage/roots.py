@@ -82,7 +82,7 @@ def scan_roots(
     the source's ``sessions`` entry in metadata.yaml.
     """
     from pytest_orchphase.usage.scan import scan_files
-    from pytest_orchphase.usage.sources.claude_code import expand_paths
+    from pytest_orchphase.usage.sources.registry import expand_resolved
 
     indexes = [i for _, i in session_specs(phase)]
 
@@ -95,13 +95,15 @@ def scan_roots(
     from pytest_orchphase.usage.sources.ledger.source import holder
 
     sources: list[list[Path]] = []
+    unique: dict[Path, Path] = {}
     for n, (root, _) in enumerate(roots):
         try:
             # A session kept in the phase's ledger is read from the ledger.
-            files = expand_paths([root if root.exists() else holder(root) or root])
+            found = expand_resolved([root if root.exists() else holder(root) or root])
         except OrchphaseError as exc:
             where = f"{display(exc.path)}: " if exc.path else ""
             raise fail(n, where + exc.message) from None
+        files = [f for f, _ in found]
         if not files:
             raise fail(
                 n,
@@ -109,10 +111,8 @@ def scan_roots(
                 f"expected {SOURCE}",
             )
         sources.append(files)
-    unique: dict[Path, Path] = {}
-    for files in sources:
-        for f in files:
-            unique.setdefault(resolve_path(f), f)
+        for f, real in found:
+            unique.setdefault(real, f)
     # First prompts place unnamed main sessions; when every source is named with its ticket
     # or as the lead, no session is placed by its prompt: none is looked for.
     prompts = any(spec is None or not (spec.ticket or spec.lead) for _, spec in roots)

@@ -44,35 +44,41 @@ def ticket_named(text: str | TicketsNamed | None, tickets: Sequence[str]) -> lis
     return tickets_named(text, tickets) if text else []
 
 
-def within(path: Path | None, root: Path) -> bool:
-    if path is None:
-        return False
-    if path == root:
-        return True
-    folder = root.with_suffix("") if root.suffix == ".jsonl" else root
-    return folder == path or folder in path.parents
-
-
 def session_key(call: ApiCall) -> str:
     """The main session a call belongs to (a sub-agent's calls carry its parent's id)."""
     return call.session_id or f"file:{call.path}"
 
 
 class Owners:
-    """The ``sessions:`` entry a call's file belongs to, looked up once per file (not once per
-    call: a phase has far more calls than files)."""
+    """The ``sessions:`` entry a call's file belongs to: the first whose root is the file, or
+    the folder the file lies in (at any depth; a session file's root stands for its own folder
+    too, which holds its sub-agents). Looked up once per file (not once per call: a phase has
+    far more calls than files), by the file's path and folders (not by trying every root)."""
 
     def __init__(self, roots: list[tuple[Path, SessionSpec | None]]) -> None:
         self.roots = [(root, spec) for root, spec in roots if spec is not None]
+        #: Each root (a file is within the root it is), and the folder a file within it lies
+        #: in (a session file's own folder holds its sub-agents): the first entry of each.
+        self.exact: dict[Path, int] = {}
+        self.folders: dict[Path, int] = {}
+        for n, (root, _) in enumerate(self.roots):
+            self.exact.setdefault(root, n)
+            self.folders.setdefault(root.with_suffix("") if root.suffix == ".jsonl" else root, n)
         self.by_path: dict[Path | None, SessionSpec | None] = {}
 
     def __call__(self, call: ApiCall) -> SessionSpec | None:
         path = call.path
         if path not in self.by_path:
-            self.by_path[path] = next(
-                (spec for root, spec in self.roots if within(path, root)), None
-            )
+            self.by_path[path] = self._owner(path)
         return self.by_path[path]
+
+    def _owner(self, path: Path | None) -> SessionSpec | None:
+        if path is None:
+            return None
+        found = [self.exact.get(path), self.folders.get(path)]
+        found += [self.folders.get(folder) for folder in path.parents]
+        first = min((n for n in found if n is not None), default=None)
+        return None if first is None else self.roots[first][1]
 
 
 def place_sessions(phase: Phase, spec_of: Owners, scan: Scan) -> list[SessionAttribution]:

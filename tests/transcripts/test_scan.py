@@ -21,6 +21,7 @@ from pytest_orchphase.usage.sources.claude_code import reader as reader_module
 from pytest_orchphase.usage.sources.claude_code.layout import expand_paths
 from pytest_orchphase.usage.sources.claude_code.lines import INLINE_SIDECHAIN
 from pytest_orchphase.usage.sources.claude_code.lines import _loads as real_loads
+from pytest_orchphase.usage.sources.registry import expand_resolved
 from tests.helpers import (
     SESSION,
     ClaudeHome,
@@ -267,6 +268,22 @@ def test_a_folder_and_a_file_inside_it_are_read_once(home: ClaudeHome) -> None:
     session = home.session([assistant("msg_M", "req_M")])
     files = expand_paths([home.root, session, home.project])
     assert files.count(session) == 1
+
+
+def test_each_file_is_listed_once_with_its_resolved_path(home: ClaudeHome, tmp_path: Path) -> None:
+    """Two names of one file (a link in another folder, the folder given twice) are one file,
+    named by the first; each comes with the path a resolve gives (what a phase's sources are
+    told apart by)."""
+    session = home.session([assistant("msg_M", "req_M")])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "linked.jsonl").symlink_to(session)
+    found = expand_resolved([home.project, elsewhere / "linked.jsonl", home.root])
+    assert [f for f, _ in found].count(session) == 1
+    assert elsewhere / "linked.jsonl" not in [f for f, _ in found]
+    assert all(real == f.resolve() for f, real in found)
+    alone = expand_resolved([elsewhere])
+    assert alone == [(elsewhere / "linked.jsonl", session.resolve())]
 
 
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """What the scan's speed levers must keep: a usage object read at once gives what the field by
 field reading gives (or the same refusal), a call crosses processes whole, the collector is
-paused only while a scan runs, a price looked up once is forgotten when a price file merges in."""
+paused only while a scan runs, a price looked up once is forgotten when a price file merges in,
+a file's owning session is the one a try of every root gives."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_orchphase.load.models import SessionSpec
 from pytest_orchphase.usage import scan as scan_module
 from pytest_orchphase.usage.pricing import PriceTable
 from pytest_orchphase.usage.records import ApiCall, UsageFields
+from pytest_orchphase.usage.sessions import Owners
 from pytest_orchphase.usage.sources.base import FileResult
 from pytest_orchphase.usage.sources.claude_code import lines
 from pytest_orchphase.usage.sources.claude_code.reader import read_file
@@ -196,3 +199,33 @@ def test_a_price_file_merged_in_after_a_lookup_prices_the_model(tmp_path: Path) 
     gone.write_text("unpriced:\n  claude-sonnet-4-5: withdrawn for the test\n")
     table._merge(read_price_file(gone).model_dump(), gone)
     assert table.price("claude-sonnet-4-5") is None
+
+
+# -- which sessions: entry owns a file ---------------------------------------------------------
+
+
+def within(path: Path, root: Path) -> bool:
+    """The rule before the lookup by folders (kept here as the reference): a file is its
+    root's, or lies in the root's folder (a session file's root: its own folder) at any
+    depth."""
+    if path == root:
+        return True
+    folder = root.with_suffix("") if root.suffix == ".jsonl" else root
+    return folder == path or folder in path.parents
+
+
+PARTS = st.sampled_from(["p", "q", "s.jsonl", "s", "agent-1.jsonl", "subagents", "x.json"])
+PATHS = st.lists(PARTS, min_size=0, max_size=4).map(lambda parts: Path("/r", *parts))
+
+
+@settings(max_examples=500, deadline=None)
+@given(roots=st.lists(PATHS, max_size=6), files=st.lists(PATHS, max_size=8))
+def test_a_files_owner_is_the_first_root_it_is_within(roots: list[Path], files: list[Path]) -> None:
+    specs = [SessionSpec(session=f"s{n}") for n in range(len(roots))]
+    owners = Owners([*zip(roots, specs, strict=True), (Path("/r/p"), None)])
+    for path in files:
+        owned = (spec for root, spec in zip(roots, specs, strict=True) if within(path, root))
+        expected = next(owned, None)
+        call = ApiCall("m", "r", "x", path=path)
+        assert owners(call) is expected
+        assert owners(call) is expected  # and from the per-file memo

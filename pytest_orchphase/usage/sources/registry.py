@@ -109,7 +109,14 @@ def _claimed(path: Path, every: Sequence[UsageSource]) -> bool:
 
 
 def expand_paths(paths: Sequence[Path]) -> list[Path]:
-    """The files the given PATHs stand for, in a stable order, each once.
+    """The files the given PATHs stand for, in a stable order, each once (see
+    :func:`expand_resolved`)."""
+    return [path for path, _ in expand_resolved(paths)]
+
+
+def expand_resolved(paths: Sequence[Path]) -> list[tuple[Path, Path]]:
+    """The files the given PATHs stand for, in a stable order, each once, with its resolved
+    path (which tells two names of one file apart).
 
     A PATH is a file (with the files that come along with it: a session's sub-agents), or a
     folder: a project folder, a ``projects`` folder, or a Claude config folder (holding
@@ -117,14 +124,14 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
     ``*.ndjson``, ``agent-*.meta.json``, ``*.json`` headless results …).
     """
     every = sources()
-    out: list[Path] = []
+    out: list[tuple[Path, Path]] = []
     seen: set[Path] = set()
 
     def add(p: Path, key: Path | None = None) -> None:
         key = key or p.resolve()
         if key not in seen:
             seen.add(key)
-            out.append(p)
+            out.append((p, key))
 
     for path in paths:
         if path.is_file():
