@@ -284,12 +284,12 @@ def scan_files(
 def _no_collector() -> Iterator[None]:
     """The cyclic garbage collector paused: a scan makes hundreds of thousands of objects and
     no cycle, and each collection would walk them all again (5-8 % of a cold scan)."""
-    paused = gc.isenabled()
-    gc.disable()
+    was_enabled = gc.isenabled()
     try:
+        gc.disable()
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 

@@ -258,12 +258,13 @@ def test_a_call_record_with_one_wrong_field_is_counted_never_half_read(
     assert any("usage.jsonl:3: ledger record: '" in w for w in scan.warnings)
 
 
-@pytest.mark.parametrize("kind", ["spawn_prompt", "_call", "__init__", "record", "file_"])
+@pytest.mark.parametrize("kind", ["spawn_prompt", "_init__", "_class__", "_setattr__"])
 def test_a_record_kind_named_like_a_reader_method_is_an_unknown_kind_ignored(
     tmp_path: Path, kind: str
 ) -> None:
-    """The kinds are looked up in a table, not as methods: a kind "spawn_prompt" once called
-    a method with the wrong arguments (a traceback)."""
+    """The kinds are looked up in a table, not as methods: a kind was once looked up as the
+    decoder's attribute "_" + kind, and each of these called a method with the wrong
+    arguments (a TypeError traceback)."""
     home = ClaudeHome(tmp_path / "home")
     path = _ledger([home.session([assistant("msg_1", "req_1")])], tmp_path / "usage.jsonl")
     lines = path.read_text().splitlines()
