@@ -68,9 +68,15 @@ RACY_NS = 2_000_000_000
 _SCANNER_NAME = re.compile(r"[0-9a-f]{16}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DAY, _HOUR = 86400.0, 3600.0
-#: The cache folders this process has pruned (see :meth:`ScanCache.prune`), and the scanner
-#: folders it has marked as in use.
+#: How long an entry no index record names is kept (it may still be found by its content: a
+#: file renamed, or a cache restored elsewhere) after it was last written.
+_UNNAMED_DAYS = 7
+#: The file whose time says when this scanner's entries were last swept (once a day at most).
+_SWEPT = ".swept"
+#: The cache folders this process has pruned (see :meth:`ScanCache.prune`) or swept (see
+#: :meth:`ScanCache.sweep`), and the scanner folders it has marked as in use.
 _PRUNED: set[Path] = set()
+_SWEPT_HERE: set[Path] = set()
 _TOUCHED: set[Path] = set()
 
 
@@ -255,6 +261,32 @@ class ScanCache:
                                 tmp.unlink(missing_ok=True)
             except OSError:
                 continue
+
+    def sweep(self) -> None:
+        """Remove this scanner's entries and index records no run will read: the index record
+        of a file that no longer exists, and an entry no index record names that was last
+        written :data:`_UNNAMED_DAYS` days ago (a file rewritten, or deleted). Done at the end
+        of a scan (what the scan read is named by then), once a day at most; nothing here is
+        needed for a right result, only for speed, so a failure is ignored."""
+        mine = Path(self._mine)
+        if mine in _SWEPT_HERE:
+            return
+        _SWEPT_HERE.add(mine)
+        marker = mine / _SWEPT
+        now = time.time()
+        try:
+            if now - marker.stat().st_mtime < _DAY:
+                return
+        except FileNotFoundError:
+            if not mine.is_dir():
+                return  # nothing kept yet
+        except OSError:
+            return
+        try:
+            cache_write(marker, b"")  # first: two runs that start together sweep once
+            _sweep(mine / "index", mine / "entries", now)
+        except OSError:
+            return
 
     # -- where things are ------------------------------------------------------------------
 
@@ -482,6 +514,31 @@ class _Lookup:
             cache_write(self.index_path, _dumps(record))
         except OSError:
             return
+
+
+def _sweep(index: Path, entries: Path, now: float) -> None:
+    """:meth:`ScanCache.sweep` of one scanner's folders (never into a link or what is not a
+    folder of the cache's own)."""
+    if index.is_symlink() or entries.is_symlink():
+        return
+    named: set[str] = set()
+    for record in index.glob("*.json") if index.is_dir() else ():
+        kept = _read_json(record) or {}
+        path, entry = kept.get("path"), kept.get("entry")
+        if not isinstance(path, str):
+            continue  # not this cache's, or being replaced: left alone
+        if not os.path.lexists(path):
+            record.unlink(missing_ok=True)
+        elif isinstance(entry, str):
+            named.add(entry)
+    for entry in entries.glob("*.jsonl") if entries.is_dir() else ():
+        if entry.name[:64] in named:
+            continue
+        try:
+            if now - entry.stat().st_mtime > _UNNAMED_DAYS * _DAY:
+                entry.unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 def _named_in_utf8(path: Path) -> bool:

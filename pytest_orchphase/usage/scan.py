@@ -313,6 +313,8 @@ def _scan_files(
         results = _read_chunk(files, sizes, report, how)
     if report:
         report.done()
+    if cache is not None:
+        cache.sweep()
     return merge_results(results)
 
 

@@ -384,7 +384,14 @@ def test_entries_are_whole_files_readable_by_their_owner_only(
 ) -> None:
     _scans([home.root], cache, parsed)
     written = [p for p in cache.folder.rglob("*") if p.is_file()]
-    assert len(written) == 4  # an entry and an index record per session file
+    # An entry and an index record per session file, and the day's sweep mark.
+    assert sorted(p.parent.name if p.name != ".swept" else p.name for p in written) == [
+        ".swept",
+        "entries",
+        "entries",
+        "index",
+        "index",
+    ]
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written)
     assert not [p for p in written if p.name.endswith(".tmp")]
 
@@ -539,3 +546,118 @@ def test_a_scanner_whose_code_cannot_be_read_means_no_cache(
     assert main(["extract", str(home.root), "--json"]) == 0
     assert '"calls"' in capsys.readouterr().out
     assert not (tmp_path / "xdg").exists()
+
+
+# -- the sweep: what no run will read goes --------------------------------------------------
+
+
+def _kept(cache: ScanCache) -> tuple[list[Path], list[Path]]:
+    mine = cache.folder / cache_module.scanner()[:16]
+    return sorted((mine / "index").glob("*.json")), sorted((mine / "entries").glob("*.jsonl"))
+
+
+def _sweep_again(cache: ScanCache, monkeypatch: pytest.MonkeyPatch, days: float = 1.5) -> None:
+    """As a run ``days`` later: this process's once-only mark forgotten, the day's mark old."""
+    monkeypatch.setattr(cache_module, "_SWEPT_HERE", set())
+    marker = cache.folder / cache_module.scanner()[:16] / ".swept"
+    then = time.time() - days * 86400
+    os.utime(marker, (then, then))
+
+
+def _age(paths: list[Path], days: float) -> None:
+    then = time.time() - days * 86400
+    for path in paths:
+        os.utime(path, (then, then))
+
+
+def test_a_deleted_sessions_index_record_and_old_entry_are_swept(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = ClaudeHome(home.root.parent / "other")
+    gone = other.session([assistant("msg_x", "req_x")])
+    assert _scans([home.root, other.root], cache, parsed) > 0
+    index, entries = _kept(cache)
+    assert (len(index), len(entries)) == (3, 3)
+    gone.unlink()
+    _age(entries, 8)
+    _sweep_again(cache, monkeypatch)
+    assert _scans([home.root], cache, parsed) == 0  # what remains is read from the cache
+    index_after, entries_after = _kept(cache)
+    assert len(index_after) == 2 and len(entries_after) == 2
+    assert set(index_after) < set(index) and set(entries_after) < set(entries)
+
+
+def test_a_rewritten_files_old_entry_goes_once_a_week_old_its_new_one_stays(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = home.session([assistant("msg_r", "req_r", u=usage(inp=1, out=1))], "s-rewritten")
+    _scans([home.root], cache, parsed)
+    _, before = _kept(cache)
+    session.write_text(session.read_text().replace('"input_tokens":1', '"input_tokens":9'))
+    _scans([home.root], cache, parsed)
+    _, both = _kept(cache)
+    (new,) = set(both) - set(before)  # the rewrite kept a new entry beside the old one
+    _age(both, 6)
+    _sweep_again(cache, monkeypatch)
+    _scans([home.root], cache, parsed)
+    assert _kept(cache)[1] == both  # not a week old: it may still be found by its content
+    _age(both, 8)
+    _sweep_again(cache, monkeypatch)
+    assert _scans([home.root], cache, parsed) == 0
+    _, after = _kept(cache)
+    assert new in after and len(set(before) - set(after)) == 1 and len(after) == len(before)
+
+
+def test_entries_a_path_names_stay_however_old_and_sweeping_is_daily(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _scans([home.root], cache, parsed)
+    index, entries = _kept(cache)
+    _age(index + entries, 400)
+    _sweep_again(cache, monkeypatch)
+    assert _scans([home.root], cache, parsed) == 0
+    assert _kept(cache) == (index, entries)
+    # Swept within the day: a deleted file's record waits for tomorrow's sweep.
+    monkeypatch.setattr(cache_module, "_SWEPT_HERE", set())
+    next(iter(home.root.rglob("*.jsonl"))).unlink()
+    scan_paths([home.root], cache=cache)
+    assert len(_kept(cache)[0]) == len(index)
+
+
+def test_a_cache_restored_elsewhere_keeps_the_entries_its_files_are_found_by(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI: the cache comes from another machine (its index names paths that are not here, its
+    entries weeks old), the checkout gives the same files new paths. The sweep after the run
+    keeps what the run found by content, and drops the other machine's index records."""
+    _scans([home.root], cache, parsed)
+    index, entries = _kept(cache)
+    moved = home.root.parent / "checkout"
+    shutil.copytree(home.root, moved)
+    shutil.rmtree(home.root)
+    _age(entries, 30)
+    _sweep_again(cache, monkeypatch)
+    assert _scans([moved], cache, parsed) == 0  # found by content
+    index_after, entries_after = _kept(cache)
+    assert entries_after == entries
+    assert not set(index_after) & set(index) and len(index_after) == len(index)
+
+
+def test_a_sweep_of_a_cache_it_cannot_write_changes_nothing(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only cache (here: its writes refused, as for a user without the right; the
+    tests may run as root): the sweep's mark cannot be written, so nothing is removed, and
+    the scan's result stands."""
+    _scans([home.root], cache, parsed)
+    index, entries = _kept(cache)
+    next(iter(home.root.rglob("*.jsonl"))).unlink()
+    _age(entries, 30)
+    _sweep_again(cache, monkeypatch)
+
+    def refused(path: Path, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cache_module, "cache_write", refused)
+    assert exact(scan_paths([home.root], cache=cache)) == exact(scan_paths([home.root]))
+    assert _kept(cache) == (index, entries)
