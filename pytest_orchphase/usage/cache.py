@@ -527,8 +527,8 @@ def _sweep(index: Path, entries: Path, now: float) -> None:
         path, entry = kept.get("path"), kept.get("entry")
         if not isinstance(path, str):
             continue  # not this cache's, or being replaced: left alone
-        if not os.path.lexists(path):
-            record.unlink(missing_ok=True)
+        if os.path.isabs(path) and not os.path.lexists(path):
+            record.unlink(missing_ok=True)  # (a relative path may be another folder's)
         elif isinstance(entry, str):
             named.add(entry)
     for entry in entries.glob("*.jsonl") if entries.is_dir() else ():

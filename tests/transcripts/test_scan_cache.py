@@ -587,6 +587,26 @@ def test_a_deleted_sessions_index_record_and_old_entry_are_swept(
     assert set(index_after) < set(index) and set(entries_after) < set(entries)
 
 
+def test_a_record_of_a_relative_path_is_left_to_the_folder_it_was_read_from(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`orchphase extract projects/` keeps its files under the path as given: from another
+    folder it names nothing, yet the file is there for a run from the first folder."""
+    monkeypatch.chdir(home.root.parent)
+    relative = Path(home.root.name)
+    _scans([relative], cache, parsed)
+    index, entries = _kept(cache)
+    _age(entries, 30)
+    elsewhere = home.root.parent / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    _sweep_again(cache, monkeypatch)
+    cache.sweep()
+    assert _kept(cache) == (index, entries)
+    monkeypatch.chdir(home.root.parent)
+    assert _scans([relative], cache, parsed) == 0
+
+
 def test_a_rewritten_files_old_entry_goes_once_a_week_old_its_new_one_stays(
     home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
 ) -> None:
