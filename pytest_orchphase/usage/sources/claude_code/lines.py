@@ -104,8 +104,8 @@ def _inner(part: Any, name: str) -> Any:
 def usage_fields(usage: Any) -> UsageFields:
     """A ``usage`` object's figures; :class:`_Bad` on wrong types."""
     if type(usage) is dict:
-        # Once per usage line: read and checked in one expression; a wrong type falls through
-        # to the field by field reading, which raises.
+        # Once per usage line: read and checked in one test; a count that is absent as null,
+        # or is no count, falls through to the field by field reading (0, or _Bad).
         get = usage.get
         inp, out = get("input_tokens", 0), get("output_tokens", 0)
         write, read = get("cache_creation_input_tokens", 0), get("cache_read_input_tokens", 0)
