@@ -4,13 +4,18 @@ shaped exactly like Claude Code's (2.1.x) JSONL in a fake Claude config folder."
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.records import Scan
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -412,6 +417,11 @@ def snapshot() -> dict[str, Any]:
     }
 
 
+def jsonl_line(obj: dict[str, Any]) -> bytes:
+    """One transcript line as Claude Code writes it: compact JSON and a newline."""
+    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+
 def write_jsonl(path: Path, lines: Iterable[Line]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
@@ -421,8 +431,25 @@ def write_jsonl(path: Path, lines: Iterable[Line]) -> Path:
             elif isinstance(line, str):
                 fh.write(line.encode())
             else:
-                fh.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
+                fh.write(jsonl_line(line))
     return path
+
+
+def rewrite_keeping_size_and_time(path: Path, old: bytes, new: bytes) -> None:
+    """Replace ``old`` by ``new`` (of the same length) in ``path``, then set its modification
+    time back (``rsync -t``, ``touch -d``): only the change time still tells."""
+    before = path.stat()
+    path.write_bytes(path.read_bytes().replace(old, new))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+
+
+def scan_text(scan: Scan) -> str:
+    """Everything a scan holds, in its order, as text: two scans are the same when these are
+    equal (the scan cache's promise: the scan a whole read gives)."""
+    calls = [dataclasses.asdict(c) for c in scan.calls]
+    held = (calls, scan.agents, scan.warnings, scan.first_prompts, scan.headless)
+    return repr(held) + repr((scan.files, scan.malformed_lines, scan.unreadable))
 
 
 @dataclass

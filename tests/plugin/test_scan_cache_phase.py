@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from tests.helpers import (
     agent_result,
     assistant,
     count_parsed_lines,
+    rewrite_keeping_size_and_time,
     spawn_block,
     usage,
 )
@@ -112,13 +112,7 @@ def test_a_session_rewritten_to_its_size_and_time_fails_the_next_run(
 ) -> None:
     """Same size, same modification time, other figures: read again, never the kept result."""
     _run(pytester)[0].assert_outcomes(passed=1)
-    session = _session(phase)
-    before = session.stat()
-    session.write_bytes(
-        session.read_bytes().replace(b'"output_tokens":1000', b'"output_tokens":9000')
-    )
-    os.utime(session, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert session.stat().st_size == before.st_size
+    rewrite_keeping_size_and_time(_session(phase), b'"output_tokens":1000', b'"output_tokens":9000')
     _run(pytester)[0].assert_outcomes(failed=1)
 
 

@@ -32,6 +32,8 @@ from tests.helpers import (
     agent_result,
     assistant,
     count_parsed_lines,
+    rewrite_keeping_size_and_time,
+    scan_text,
     spawn_block,
     usage,
     user,
@@ -39,13 +41,6 @@ from tests.helpers import (
 from tests.helpers import (
     ParsedLines as Lines,
 )
-
-
-def exact(scan: Scan) -> str:
-    """Everything a scan holds, in its order."""
-    calls = [dataclasses.asdict(c) for c in scan.calls]
-    held = (calls, scan.agents, scan.warnings, scan.first_prompts, scan.headless)
-    return repr(held) + repr((scan.files, scan.malformed_lines, scan.unreadable))
 
 
 @pytest.fixture
@@ -98,9 +93,9 @@ def home(tmp_path: Path) -> ClaudeHome:
 
 def _scans(paths: list[Path], cache: ScanCache, parsed: Lines, prompts: bool = True) -> int:
     """Scan with the cache, check it gives the scan without it; the lines it parsed."""
-    plain = exact(scan_paths(paths, prompts=prompts))
+    plain = scan_text(scan_paths(paths, prompts=prompts))
     parsed.take()
-    assert exact(scan_paths(paths, prompts=prompts, cache=cache)) == plain
+    assert scan_text(scan_paths(paths, prompts=prompts, cache=cache)) == plain
     return parsed.take()
 
 
@@ -222,13 +217,7 @@ def test_a_file_rewritten_to_its_size_with_its_time_set_back_is_read_again(
     """Size and modification time as they were (``rsync -t``, ``touch -d``): the change time
     still tells."""
     _scans([home.root], cache, parsed)
-    session = _session(home)
-    before = session.stat()
-    session.write_bytes(
-        session.read_bytes().replace(b'"output_tokens":500', b'"output_tokens":600')
-    )
-    os.utime(session, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert session.stat().st_size == before.st_size
+    rewrite_keeping_size_and_time(_session(home), b'"output_tokens":500', b'"output_tokens":600')
     assert _scans([home.root], cache, parsed) == 6
     assert _output(scan_paths([home.root], cache=cache), "msg_p1") == 600
 
@@ -424,17 +413,17 @@ def test_a_file_written_to_while_it_is_read_is_not_kept(
 
 
 def _scan_into(folder: str, cache_folder: str) -> str:
-    return exact(scan_paths([Path(folder)], cache=ScanCache(Path(cache_folder))))
+    return scan_text(scan_paths([Path(folder)], cache=ScanCache(Path(cache_folder))))
 
 
 def test_scans_at_once_leave_whole_entries(home: ClaudeHome, cache: ScanCache) -> None:
-    plain = exact(scan_paths([home.root]))
+    plain = scan_text(scan_paths([home.root]))
     context = multiprocessing.get_context("fork")
     with context.Pool(4) as pool:
         got = pool.starmap(_scan_into, [(str(home.root), str(cache.folder))] * 8)
     assert got == [plain] * 8
     assert not [p for p in cache.folder.rglob("*.tmp")]
-    assert exact(scan_paths([home.root], cache=cache)) == plain
+    assert scan_text(scan_paths([home.root], cache=cache)) == plain
 
 
 def test_the_worker_pool_reads_through_the_cache(
@@ -679,5 +668,5 @@ def test_a_sweep_of_a_cache_it_cannot_write_changes_nothing(
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(cache_module, "cache_write", refused)
-    assert exact(scan_paths([home.root], cache=cache)) == exact(scan_paths([home.root]))
+    assert scan_text(scan_paths([home.root], cache=cache)) == scan_text(scan_paths([home.root]))
     assert _kept(cache) == (index, entries)

@@ -14,26 +14,8 @@ import pytest
 
 from pytest_orchphase.usage import cache as cache_module
 from pytest_orchphase.usage.cache import ScanCache
-from pytest_orchphase.usage.records import Scan
 from pytest_orchphase.usage.scan import scan_paths
-from tests.helpers import agent_result, assistant, usage, user
-
-
-def exact(scan: Scan) -> str:
-    """Everything a scan says, as text: two scans are the same when these are equal."""
-    return "\n".join(
-        (
-            repr([dataclasses.asdict(c) for c in scan.calls]),
-            repr(scan.agents),
-            repr(scan.warnings),
-            repr(scan.first_prompts),
-            repr((scan.files, scan.malformed_lines, scan.unreadable)),
-        )
-    )
-
-
-def line(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+from tests.helpers import agent_result, assistant, jsonl_line, scan_text, usage, user
 
 
 def task_result_with_prompt(session: str, text: str) -> dict[str, Any]:
@@ -57,15 +39,15 @@ def test_first_prompt_of_a_second_session_after_the_cut_is_kept(tmp_path: Path) 
     goes to no ticket. The wrong result is then kept, and every later run gives it."""
     path = tmp_path / "p" / "s.jsonl"
     path.parent.mkdir()
-    path.write_bytes(line(task_result_with_prompt("S1", "Now do T-1")))
+    path.write_bytes(jsonl_line(task_result_with_prompt("S1", "Now do T-1")))
     cache = ScanCache(tmp_path / "cache")
     scan_paths([path], cache=cache)
     with path.open("ab") as fh:
-        fh.write(line(user("Do T-2 please", session="S2")))
+        fh.write(jsonl_line(user("Do T-2 please", session="S2")))
 
     whole = scan_paths([path])
     assert whole.first_prompts == {"S1": "Now do T-1", "S2": "Do T-2 please"}
-    assert exact(scan_paths([path], cache=cache)) == exact(whole)
+    assert scan_text(scan_paths([path], cache=cache)) == scan_text(whole)
 
 
 def test_first_prompt_on_an_unterminated_last_line_is_kept_cold(tmp_path: Path) -> None:
@@ -76,12 +58,12 @@ def test_first_prompt_on_an_unterminated_last_line_is_kept_cold(tmp_path: Path) 
     carried across the two reads."""
     path = tmp_path / "p" / "s.jsonl"
     path.parent.mkdir()
-    last = line(user("Do T-2 please", session="S2")).rstrip(b"\n")
-    path.write_bytes(line(task_result_with_prompt("S1", "Now do T-1")) + last)
+    last = jsonl_line(user("Do T-2 please", session="S2")).rstrip(b"\n")
+    path.write_bytes(jsonl_line(task_result_with_prompt("S1", "Now do T-1")) + last)
 
     whole = scan_paths([path])
     assert whole.first_prompts == {"S1": "Now do T-1", "S2": "Do T-2 please"}
-    assert exact(scan_paths([path], cache=ScanCache(tmp_path / "cache"))) == exact(whole)
+    assert scan_text(scan_paths([path], cache=ScanCache(tmp_path / "cache"))) == scan_text(whole)
 
 
 def test_same_size_rewrite_within_the_timestamp_grain_is_read_again(
@@ -109,18 +91,18 @@ def test_same_size_rewrite_within_the_timestamp_grain_is_read_again(
     path.parent.mkdir()
     for _ in range(5):  # the two writes must fall in the same second (almost always at once)
         cache = ScanCache(tmp_path / "cache")
-        path.write_bytes(line(assistant("msg_1", "req_1", u=usage(inp=100, out=5))))
+        path.write_bytes(jsonl_line(assistant("msg_1", "req_1", u=usage(inp=100, out=5))))
         scan_paths([path], cache=cache)
         before = coarse(path)
         with path.open("r+b") as fh:  # rewritten in place: same inode, same size
-            fh.write(line(assistant("msg_1", "req_1", u=usage(inp=900, out=5))))
+            fh.write(jsonl_line(assistant("msg_1", "req_1", u=usage(inp=900, out=5))))
         if coarse(path) == before:
             break
     else:
         pytest.skip("never two writes within one second")
     whole = scan_paths([path])
     assert whole.calls[0].input_tokens == 900
-    assert exact(scan_paths([path], cache=cache)) == exact(whole)
+    assert scan_text(scan_paths([path], cache=cache)) == scan_text(whole)
 
 
 def test_an_entry_whose_header_changed_is_refused(tmp_path: Path) -> None:
@@ -135,7 +117,7 @@ def test_an_entry_whose_header_changed_is_refused(tmp_path: Path) -> None:
     del no_id["message"]["id"], no_id["requestId"]
     path = tmp_path / "p" / "s.jsonl"
     path.parent.mkdir()
-    path.write_bytes(line(no_id) + line(no_id))
+    path.write_bytes(jsonl_line(no_id) + jsonl_line(no_id))
     cache = ScanCache(tmp_path / "cache")
     scan_paths([path], cache=cache)
     [entry] = (tmp_path / "cache").rglob("entries/*.jsonl")
@@ -146,8 +128,8 @@ def test_an_entry_whose_header_changed_is_refused(tmp_path: Path) -> None:
     head = json.dumps(header, separators=(",", ":")).encode()
     entry.write_bytes(check + b"\n" + head + b"\n" + body)
     with path.open("ab") as fh:
-        fh.write(line(no_id))
+        fh.write(jsonl_line(no_id))
 
     whole = scan_paths([path])
     assert len(whole.calls) == 3
-    assert exact(scan_paths([path], cache=cache)) == exact(whole)
+    assert scan_text(scan_paths([path], cache=cache)) == scan_text(whole)

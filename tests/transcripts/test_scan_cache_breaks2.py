@@ -24,15 +24,14 @@ from pytest_orchphase.usage import cache as cache_module
 from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.scan import scan_paths
 from pytest_orchphase.usage.sources.claude_code.reader import resume_transcript as real_resume
-from tests.helpers import assistant, usage
-from tests.transcripts.test_scan_cache_breaks import exact, line
+from tests.helpers import assistant, jsonl_line, scan_text, usage
 
 GRAIN = 10**9
 
 
 def call_line(inp: int) -> bytes:
     """One response's line; the same size for any ``inp`` of three digits."""
-    return line(assistant("msg_1", "req_1", u=usage(inp=inp, out=5)))
+    return jsonl_line(assistant("msg_1", "req_1", u=usage(inp=inp, out=5)))
 
 
 def coarse_times(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Any]:
@@ -113,7 +112,7 @@ def test_a_file_changed_during_a_long_read_is_checked_again(
 
     whole = scan_paths([path])
     assert whole.calls[0].input_tokens == 900
-    assert exact(scan_paths([path], cache=cache)) == exact(whole)
+    assert scan_text(scan_paths([path], cache=cache)) == scan_text(whole)
 
 
 def test_an_entry_is_kept_under_the_digest_of_the_bytes_read(
@@ -149,7 +148,7 @@ def test_an_entry_is_kept_under_the_digest_of_the_bytes_read(
     copy.write_bytes(call_line(100))
     whole = scan_paths([copy])
     assert whole.calls[0].input_tokens == 100
-    assert exact(scan_paths([copy], cache=cache)) == exact(whole)
+    assert scan_text(scan_paths([copy], cache=cache)) == scan_text(whole)
 
 
 def test_another_scanners_entries_in_use_today_are_kept(
@@ -230,4 +229,4 @@ def test_a_folder_name_that_is_not_utf8_is_read_without_the_cache(tmp_path: Path
 
     whole = scan_paths([path])
     assert whole.calls[0].input_tokens == 100 and whole.malformed_lines == 1
-    assert exact(scan_paths([path], cache=ScanCache(tmp_path / "cache"))) == exact(whole)
+    assert scan_text(scan_paths([path], cache=ScanCache(tmp_path / "cache"))) == scan_text(whole)
