@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.errors import OrchphaseError
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.cache import ScanCache
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -43,7 +46,7 @@ def add_cache(p: argparse.ArgumentParser) -> None:
     )
 
 
-def scan_cache(args: argparse.Namespace) -> Any:
+def scan_cache(args: argparse.Namespace) -> ScanCache | None:
     """The scan cache the command reads through (``None`` with ``--no-cache``, or where no
     cache folder can be found)."""
     if getattr(args, "no_cache", False):

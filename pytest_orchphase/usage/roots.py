@@ -96,6 +96,7 @@ def scan_roots(
 
     sources: list[list[Path]] = []
     unique: dict[Path, Path] = {}
+    resolved: dict[Path, Path] = {}
     for n, (root, _) in enumerate(roots):
         try:
             # A session kept in the phase's ledger is read from the ledger.
@@ -113,13 +114,15 @@ def scan_roots(
         sources.append(files)
         for f, real in found:
             unique.setdefault(real, f)
+            resolved[f] = real
     # First prompts place unnamed main sessions; when every source is named with its ticket
     # or as the lead, no session is placed by its prompt: none is looked for.
     prompts = any(spec is None or not (spec.ticket or spec.lead) for _, spec in roots)
     scan = scan_files(list(unique.values()), prompts=prompts, cache=cache)
-    unreadable = {resolve_path(f) for f in scan.unreadable}
+    # (A ledger's stored files are named in its folder, not listed: those are resolved here.)
+    unreadable = {resolved.get(f) or resolve_path(f) for f in scan.unreadable}
     for n, files in enumerate(sources):
-        if all(resolve_path(f) in unreadable for f in files):
+        if all(resolved[f] in unreadable for f in files):
             first = next((w for w in scan.warnings if w.startswith(str(files[0]))), "")
             detail = f" (first: {first.replace(str(files[0]), display(files[0]))})" if first else ""
             raise fail(
