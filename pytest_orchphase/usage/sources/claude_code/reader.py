@@ -364,13 +364,11 @@ def read_transcript(
     Claude Code messages and more, such as a headless stream). Never raises for bad content.
     ``prompts=False``: no line is parsed only to find the session's first prompt (a file with
     no prompt would have every user line parsed: the tool outputs)."""
+    if not path.name.endswith(".json"):
+        return resume_transcript(path, None, 0, 0, prompts=prompts, reader_type=reader_type)
     reader = (reader_type or _Reader)(path)
     try:
-        if path.name.endswith(".json"):
-            _read_whole(reader, path)
-        else:
-            with path.open("rb", buffering=READ_BUFFER) as fh:
-                _read_lines(reader, fh, prompts)
+        _read_whole(reader, path)
     except OSError as exc:
         reader.res.warnings.append(f"{path}: cannot read: {exc}")
     reader.resolve_sidechains()
@@ -405,14 +403,16 @@ def resume_transcript(
     want_prompt: bool = True,
     seen: Callable[[bytes], None] | None = None,
     on_head: Callable[[Resumed], None] | None = None,
+    reader_type: type[LineReader] | None = None,
 ) -> FileResult:
-    """:func:`read_transcript` of a ``.jsonl`` file read on from byte ``start`` (line
-    ``lines + 1``), ``head`` being the result of its lines before (``None``: from the start)
-    and ``want_prompt`` the reader's search for a first prompt after them.
-    ``seen`` is given each complete line read; ``on_head`` the result of the complete lines
-    (to be copied at once: reading goes on into it), before the last line is read when it has
-    no newline yet. The result is the one a whole read gives."""
-    reader = _Reader(path)
+    """A file of lines read from byte ``start`` (line ``lines + 1``) to its end, ``head``
+    being the result of its lines before (``None``: from the start) and ``want_prompt`` the
+    reader's search for a first prompt after them: :func:`read_transcript` of a transcript or
+    a headless stream is this from the start. ``seen`` is given each complete line read;
+    ``on_head`` the result of the complete lines (to be copied at once: reading goes on into
+    it), before the last line is read when it has no newline yet. The result is the one a
+    whole read gives."""
+    reader = (reader_type or _Reader)(path)
     if head is not None:
         reader.res = head
     reader.want_prompt = want_prompt
@@ -420,10 +420,12 @@ def resume_transcript(
     end = start
     try:
         with path.open("rb", buffering=READ_BUFFER) as fh:
-            fh.seek(start)
+            if start:
+                fh.seek(start)
             numbered = _complete(fh, seen) if seen is not None else fh
             lines, tail = _read_lines(reader, numbered, prompts, lines, hold_tail=True)
-            end = fh.tell() - len(tail or b"")
+            if on_head is not None:
+                end = fh.tell() - len(tail or b"")
     except OSError as exc:
         reader.res.warnings.append(f"{path}: cannot read: {exc}")
         on_head = None
