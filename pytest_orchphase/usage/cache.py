@@ -78,6 +78,10 @@ _SWEPT = ".swept"
 _PRUNED: set[Path] = set()
 _SWEPT_HERE: set[Path] = set()
 _TOUCHED: set[Path] = set()
+#: Per entries folder, the ends of its entries' names (``<name digest>-<prompts>.jsonl``) as
+#: this process first listed them, with those it wrote since: a file whose name no entry ends
+#: with has no entry to be found by its content, and is not hashed to look for one.
+_ENDINGS: dict[str, set[str]] = {}
 
 
 @functools.cache
@@ -300,8 +304,22 @@ class ScanCache:
         return Path(f"{self._mine}{os.sep}index{os.sep}{key}.json")
 
     def _entry(self, sha256: str, name: str, prompts: bool) -> Path:
-        named = hashlib.sha256(name.encode()).hexdigest()[:12]
-        return Path(f"{self._mine}{os.sep}entries{os.sep}{sha256}-{named}-{int(prompts)}.jsonl")
+        return Path(f"{self._mine}{os.sep}entries{os.sep}{sha256}-{_ending(name, prompts)}")
+
+    def may_hold(self, name: str, prompts: bool) -> bool:
+        """Whether some entry may stand for a file named ``name`` (see :data:`_ENDINGS`)."""
+        entries = f"{self._mine}{os.sep}entries"
+        endings = _ENDINGS.get(entries)
+        if endings is None:
+            try:
+                listed = os.listdir(entries)
+            except OSError:
+                listed = []
+            endings = _ENDINGS[entries] = {n[65:] for n in listed if n.endswith(".jsonl")}
+        return _ending(name, prompts) in endings
+
+    def _wrote(self, entry: Path) -> None:
+        _ENDINGS.setdefault(str(entry.parent), set()).add(entry.name[65:])
 
 
 class _Lookup:
@@ -325,7 +343,7 @@ class _Lookup:
         content, read on from it, or read whole; what is read is kept."""
         entry, digest = found
         if entry is None:
-            known = self._content()
+            known = self._content() if self.cache.may_hold(self.path.name, self.prompts) else None
             entry = self._load(known[0]) if known is not None else None
             if entry is not None and known is not None and entry.end != known[1]:
                 entry = None
@@ -497,6 +515,7 @@ class _Lookup:
         self.cache.prune()
         try:
             cache_write(self.entry_path(sha256), _dumps(check) + held)
+            self.cache._wrote(self.entry_path(sha256))
             self._write_index(sha256)
             if replaces is not None and replaces != sha256:  # what a live session outgrew
                 self.entry_path(replaces).unlink(missing_ok=True)
@@ -514,6 +533,11 @@ class _Lookup:
             cache_write(self.index_path, _dumps(record))
         except OSError:
             return
+
+
+def _ending(name: str, prompts: bool) -> str:
+    """How an entry's name ends for a file named ``name``: after its bytes' SHA-256 and a dash."""
+    return f"{hashlib.sha256(name.encode()).hexdigest()[:12]}-{int(prompts)}.jsonl"
 
 
 def _sweep(index: Path, entries: Path, now: float) -> None:

@@ -265,6 +265,30 @@ def test_files_copied_with_new_times_are_found_by_their_content(
     assert _scans([copy], cache, parsed) == 0
 
 
+def test_a_file_no_entry_is_named_for_is_read_once_not_hashed_first(
+    home: ClaudeHome, tmp_path: Path, cache: ScanCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only an entry of a file of the same name can hold a file's bytes: a file no kept entry
+    is named for is read once (and kept), not hashed first to look for one; a copy of a kept
+    file, of the same name, is hashed and found."""
+    hashed: list[Path] = []
+    real = cache_module._Lookup._content
+
+    def counted(self: Any) -> Any:
+        hashed.append(self.path)
+        return real(self)
+
+    monkeypatch.setattr(cache_module._Lookup, "_content", counted)
+    plain = scan_text(scan_paths([home.root]))
+    assert scan_text(scan_paths([home.root], cache=cache)) == plain
+    assert hashed == []
+    copy = tmp_path / "checkout"
+    shutil.copytree(home.root, copy, copy_function=shutil.copyfile)  # new times
+    monkeypatch.setattr(cache_module, "_ENDINGS", {})  # as a later run, which lists them
+    assert scan_text(scan_paths([copy], cache=cache)) == scan_text(scan_paths([copy]))
+    assert sorted(hashed) == sorted(p for p in copy.rglob("*.jsonl"))
+
+
 def test_a_copy_under_another_name_is_not_read_as_the_first(
     home: ClaudeHome, cache: ScanCache, parsed: Lines
 ) -> None:
