@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +285,38 @@ def test_each_file_is_listed_once_with_its_resolved_path(home: ClaudeHome, tmp_p
     assert all(real == f.resolve() for f, real in found)
     alone = expand_resolved([elsewhere])
     assert alone == [(elsewhere / "linked.jsonl", session.resolve())]
+
+
+def test_a_folder_is_walked_in_order_without_links_to_folders_or_what_cannot_be_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each folder's files by name, then its folders by name (``os.walk``'s order, sorted),
+    whatever order the file system lists them in; a link to a folder is not followed (a loop,
+    or another tree read twice), and a folder that cannot be listed is left out, as
+    ``os.walk`` leaves it."""
+    root = tmp_path / "root"
+    names = ["m", "b", "z", "a", "q", "c"]
+    for name in names:
+        write_jsonl(root / f"{name}.jsonl", [assistant("msg_M", "req_M")])
+        write_jsonl(root / name / "s" / "x.jsonl", [assistant("msg_M", "req_M")])
+        write_jsonl(root / name / "w.jsonl", [assistant("msg_M", "req_M")])
+    outside = tmp_path / "outside"
+    write_jsonl(outside / "o.jsonl", [assistant("msg_M", "req_M")])
+    (root / "n").symlink_to(outside, target_is_directory=True)
+    write_jsonl(root / "locked" / "l.jsonl", [assistant("msg_M", "req_M")])
+    scandir = os.scandir
+
+    def refusing(path: str) -> Any:
+        if os.path.basename(path) == "locked":
+            raise PermissionError(13, "Permission denied", path)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    found = [str(p.relative_to(root)) for p in expand_paths([root])]
+    tree: list[str] = []
+    for name in sorted(names):
+        tree += [f"{name}/w.jsonl", f"{name}/s/x.jsonl"]
+    assert found == [f"{n}.jsonl" for n in sorted(names)] + tree
 
 
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:

@@ -87,18 +87,48 @@ def regular(path: Path) -> Path:
 
 
 def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Path]]:
-    """The files some source claims under ``folder``, each with its resolved path. The walk
-    follows no link to a folder, so only a file itself may be a link: the rest of its resolved
-    path is the folder's, resolved once (not every component of every file again)."""
+    """The files some source claims under ``folder``, each with its resolved path, in the
+    order of ``os.walk`` with its folders and names sorted (each folder's files, then its
+    folders). The walk follows no link to a folder, and skips a folder it cannot list, as
+    ``os.walk`` does; only a file itself may be a link: the rest of its resolved path is the
+    folder's, resolved once (not every component of every file again). A listing's entries
+    tell a file from a folder without another look at it (``os.scandir``)."""
     suffixes = tuple(s for source in every for s in source.suffixes)
-    real = folder.resolve()
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        inside = real / os.path.relpath(root, folder)
-        for name in sorted(names):
-            path = Path(root) / name
-            if name.endswith(suffixes) and _claimed(regular(path), every):
-                yield path, path.resolve() if path.is_symlink() else inside / name
+    return _walk_in(str(folder), folder.resolve(), suffixes, every)
+
+
+def _walk_in(
+    root: str, inside: Path, suffixes: tuple[str, ...], every: Sequence[UsageSource]
+) -> Iterable[tuple[Path, Path]]:
+    try:
+        with os.scandir(root) as listing:
+            entries = sorted(listing, key=_name)
+    except OSError:
+        return
+    folders = []
+    for entry in entries:
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        if is_folder:
+            if not entry.is_symlink():
+                folders.append(entry)
+            continue
+        name = entry.name
+        if not name.endswith(suffixes):
+            continue
+        path = Path(entry.path)
+        if not entry.is_file():
+            regular(path)  # raises: a pipe, a device, a dangling link
+        if _claimed(path, every):
+            yield path, path.resolve() if entry.is_symlink() else inside / name
+    for entry in folders:
+        yield from _walk_in(entry.path, inside / entry.name, suffixes, every)
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _claimed(path: Path, every: Sequence[UsageSource]) -> bool:
