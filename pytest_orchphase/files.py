@@ -16,6 +16,8 @@ from pytest_orchphase.errors import OrchphaseError, resolve_path
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB
 #: What :func:`append_step_summary` did: appended everything, cut the text, or found no room.
 Appended = Literal["whole", "truncated", "full"]
+#: The caches' folder under ``$XDG_CACHE_HOME`` (``~/.cache``) for the commands.
+APP = "orchphase"
 TRUNCATED = "\n\n_(report truncated to stay under GitHub's 1 MiB step summary limit)_\n"
 
 
@@ -100,6 +102,20 @@ def _temporary(beside: Path) -> tuple[int, str]:
     import tempfile  # here: only a write needs it, and most commands write nothing
 
     return tempfile.mkstemp(prefix=f".{beside.name}.", suffix=".tmp", dir=beside.parent)
+
+
+def user_cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
+    """``$XDG_CACHE_HOME/orchphase`` (``~/.cache/orchphase`` when it is not set, or not an
+    absolute path, as the XDG base directory specification says); ``None`` when there is no
+    home folder to find (a container's user without one): then no cache, never an error."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME", "")
+    if base and Path(base).is_absolute():
+        return Path(base) / APP
+    try:
+        return Path.home() / ".cache" / APP
+    except (RuntimeError, KeyError):  # no $HOME and no passwd entry (KeyError before 3.11)
+        return None
 
 
 def cache_write(path: Path, data: bytes) -> None:

@@ -13,6 +13,7 @@ from pytest_orchphase.cli.options import EXIT_OK, MAX_WARNINGS, add_cache, add_p
 from pytest_orchphase.errors import OrchphaseError
 
 if TYPE_CHECKING:
+    from pytest_orchphase.cli.answers import Answer, Question
     from pytest_orchphase.usage.aggregate import Costed, Totals
     from pytest_orchphase.usage.pricing import PriceTable
     from pytest_orchphase.usage.records import Scan
@@ -44,13 +45,9 @@ def _add_extract(subparsers: Any) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pytest_orchphase.errors import UnknownModelWarning
-    from pytest_orchphase.usage.aggregate import price_calls
-    from pytest_orchphase.usage.pricing import PriceTable
-    from pytest_orchphase.usage.scan import scan_paths
+    from pytest_orchphase.usage.sources import registry
     from pytest_orchphase.usage.sources.claude_code import default_config_dirs
 
-    prices = PriceTable.load(args.prices)
     paths: list[Path] = list(args.paths)
     if not paths:
         paths = default_config_dirs()
@@ -59,8 +56,45 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 "no Claude projects folder found in $CLAUDE_CONFIG_DIR, ~/.config/claude or "
                 "~/.claude: give a PATH (session .jsonl, project folder or config folder)"
             )
+    files = registry.expand_paths(paths)
+    question = _question(args, paths, files)
+    answer = question.recall() if question is not None else None
+    if answer is None:
+        answer = _answer(args, paths, files)
+        if question is not None:
+            question.keep(answer)
+    sys.stdout.write(answer.out)
+    sys.stderr.write(answer.err)
+    return EXIT_OK
+
+
+def _question(args: argparse.Namespace, paths: list[Path], files: list[Path]) -> Question | None:
+    """What this run asks (see :mod:`pytest_orchphase.cli.answers`); ``None`` without the
+    scan cache, or with a source registered beside the built-in ones (its code is not known)."""
+    from pytest_orchphase.files import user_cache_folder
+    from pytest_orchphase.usage.sources import registry
+
+    folder = None if args.no_cache or registry.added() else user_cache_folder()
+    if folder is None:
+        return None
+    from pytest_orchphase.cli.answers import ask
+
+    prices: list[Path] = [args.prices] if args.prices is not None else []
+    request = ["extract", f"--by={args.by}", f"--json={args.json}", *map(str, paths)]
+    request += [f"--prices={p}" for p in prices]
+    return ask(folder, request, files, prices)
+
+
+def _answer(args: argparse.Namespace, paths: list[Path], files: list[Path]) -> Answer:
+    from pytest_orchphase.cli.answers import Answer
+    from pytest_orchphase.errors import UnknownModelWarning
+    from pytest_orchphase.usage.aggregate import price_calls
+    from pytest_orchphase.usage.pricing import PriceTable
+    from pytest_orchphase.usage.scan import scan_files
+
+    prices = PriceTable.load(args.prices)
     # No first prompts: only a phase's attribution reads them.
-    scan = scan_paths(paths, progress=sys.stderr.isatty(), prompts=False, cache=scan_cache(args))
+    scan = scan_files(files, progress=sys.stderr.isatty(), prompts=False, cache=scan_cache(args))
     if not scan.calls:
         where = ", ".join(str(p) for p in paths)
         found = f"{scan.files} file(s) read, " if scan.files else "no transcript file, "
@@ -72,11 +106,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", UnknownModelWarning)
         costed = price_calls(scan, prices)
     if args.json:
-        print(json.dumps(extract_json(scan, costed), indent=2))
+        out = json.dumps(extract_json(scan, costed), indent=2)
     else:
-        print(extract_table(scan, costed, args.by))
-    _print_warnings(scan, prices)
-    return EXIT_OK
+        out = extract_table(scan, costed, args.by)
+    told = "".join(f"orchphase: warning: {text}\n" for text in _warnings(scan, prices))
+    return Answer(out + "\n", told)
 
 
 def extract_json(scan: Scan, costed: Costed) -> dict[str, Any]:
@@ -170,20 +204,15 @@ def extract_table(scan: Scan, costed: Costed, by: str) -> str:
     return "\n".join(lines)
 
 
-def _print_warnings(scan: Scan, prices: PriceTable) -> None:
-    for model, count in sorted(prices.unknown_models.items()):
-        print(
-            f"orchphase: warning: no price for model {model!r} ({count} calls): cost unknown; "
-            f"{prices.why_unpriced(model)}",
-            file=sys.stderr,
-        )
-    for text in scan.warnings[:MAX_WARNINGS]:
-        print(f"orchphase: warning: {text}", file=sys.stderr)
+def _warnings(scan: Scan, prices: PriceTable) -> list[str]:
+    out = [
+        f"no price for model {model!r} ({count} calls): cost unknown; {prices.why_unpriced(model)}"
+        for model, count in sorted(prices.unknown_models.items())
+    ]
+    out += scan.warnings[:MAX_WARNINGS]
     if len(scan.warnings) > MAX_WARNINGS:
-        print(
-            f"orchphase: warning: … and {len(scan.warnings) - MAX_WARNINGS} more warnings",
-            file=sys.stderr,
-        )
+        out.append(f"… and {len(scan.warnings) - MAX_WARNINGS} more warnings")
+    return out
 
 
 # -- prices ---------------------------------------------------------------------------------

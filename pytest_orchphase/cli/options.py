@@ -51,7 +51,8 @@ def scan_cache(args: argparse.Namespace) -> ScanCache | None:
     cache folder can be found)."""
     if getattr(args, "no_cache", False):
         return None
-    from pytest_orchphase.usage.cache import cache_in, user_cache_folder
+    from pytest_orchphase.files import user_cache_folder
+    from pytest_orchphase.usage.cache import cache_in
 
     return cache_in(user_cache_folder())
 

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
@@ -42,8 +42,6 @@ from pytest_orchphase.usage.sources.ledger.codec import Decoder, LedgerError, en
 #: The first key of an entry's header (its value is this format's number).
 MARKER = "orchphase_scan_cache"
 FORMAT = 1
-#: The cache's folder under ``$XDG_CACHE_HOME`` (``~/.cache``) for the commands.
-APP = "orchphase"
 #: The modules whose code makes a file's result, or decides which source reads it: their bytes
 #: name the scanner.
 SCANNER_MODULES = (
@@ -70,9 +68,9 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DAY, _HOUR = 86400.0, 3600.0
 #: How long an entry no index record names is kept (it may still be found by its content: a
 #: file renamed, or a cache restored elsewhere) after it was last written.
-_UNNAMED_DAYS = 7
+UNNAMED_DAYS = 7
 #: The file whose time says when this scanner's entries were last swept (once a day at most).
-_SWEPT = ".swept"
+SWEPT = ".swept"
 #: The cache folders this process has pruned (see :meth:`ScanCache.prune`) or swept (see
 #: :meth:`ScanCache.sweep`), and the scanner folders it has marked as in use.
 _PRUNED: set[Path] = set()
@@ -119,20 +117,6 @@ def _orjson_version() -> str:
     except ImportError:  # pragma: no cover - depends on the environment
         return "none"
     return str(getattr(orjson, "__version__", "unknown"))
-
-
-def user_cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
-    """``$XDG_CACHE_HOME/orchphase`` (``~/.cache/orchphase`` when it is not set, or not an
-    absolute path, as the XDG base directory specification says); ``None`` when there is no
-    home folder to find (a container's user without one): then no cache, never an error."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_CACHE_HOME", "")
-    if base and Path(base).is_absolute():
-        return Path(base) / APP
-    try:
-        return Path.home() / ".cache" / APP
-    except (RuntimeError, KeyError):  # no $HOME and no passwd entry (KeyError before 3.11)
-        return None
 
 
 @dataclass(frozen=True)
@@ -269,25 +253,17 @@ class ScanCache:
     def sweep(self) -> None:
         """Remove this scanner's entries and index records no run will read: the index record
         of a file that no longer exists, and an entry no index record names that was last
-        written :data:`_UNNAMED_DAYS` days ago (a file rewritten, or deleted). Done at the end
+        written :data:`UNNAMED_DAYS` days ago (a file rewritten, or deleted). Done at the end
         of a scan (what the scan read is named by then), once a day at most; nothing here is
         needed for a right result, only for speed, so a failure is ignored."""
         mine = Path(self._mine)
         if mine in _SWEPT_HERE:
             return
         _SWEPT_HERE.add(mine)
-        marker = mine / _SWEPT
         now = time.time()
-        try:
-            if now - marker.stat().st_mtime < _DAY:
-                return
-        except FileNotFoundError:
-            if not mine.is_dir():
-                return  # nothing kept yet
-        except OSError:
+        if not sweep_due(mine, now):
             return
         try:
-            cache_write(marker, b"")  # first: two runs that start together sweep once
             _sweep(mine / "index", mine / "entries", now)
         except OSError:
             return
@@ -540,6 +516,26 @@ def _ending(name: str, prompts: bool) -> str:
     return f"{hashlib.sha256(name.encode()).hexdigest()[:12]}-{int(prompts)}.jsonl"
 
 
+def sweep_due(folder: Path, now: float) -> bool:
+    """Whether ``folder``, a folder of the cache's, is due a sweep: it exists, and its
+    :data:`SWEPT` mark is missing or a day old. If so, it is marked first, so that two runs that
+    start together sweep once. A mark that cannot be looked at or written: not due."""
+    marker = folder / SWEPT
+    try:
+        if now - marker.stat().st_mtime < _DAY:
+            return False
+    except FileNotFoundError:
+        if not folder.is_dir():
+            return False  # nothing kept yet
+    except OSError:
+        return False
+    try:
+        cache_write(marker, b"")
+    except OSError:
+        return False
+    return True
+
+
 def _sweep(index: Path, entries: Path, now: float) -> None:
     """:meth:`ScanCache.sweep` of one scanner's folders (never into a link or what is not a
     folder of the cache's own)."""
@@ -559,7 +555,7 @@ def _sweep(index: Path, entries: Path, now: float) -> None:
         if entry.name[:64] in named:
             continue
         try:
-            if now - entry.stat().st_mtime > _UNNAMED_DAYS * _DAY:
+            if now - entry.stat().st_mtime > UNNAMED_DAYS * _DAY:
                 entry.unlink(missing_ok=True)
         except OSError:
             continue

@@ -523,6 +523,6 @@ def test_ctrl_c_ends_a_command_with_one_line(
         raise KeyboardInterrupt
 
     _demo(home)
-    monkeypatch.setattr(pytest_orchphase.usage.scan, "scan_paths", interrupted)
+    monkeypatch.setattr(pytest_orchphase.usage.scan, "scan_files", interrupted)
     assert main(["extract", str(home.root)]) == 130
     assert capsys.readouterr() == ("", "orchphase: interrupted\n")

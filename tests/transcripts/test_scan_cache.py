@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from pytest_orchphase.files import user_cache_folder
 from pytest_orchphase.usage import cache as cache_module
 from pytest_orchphase.usage import scan as scan_module
-from pytest_orchphase.usage.cache import ScanCache, user_cache_folder
+from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.records import Scan
 from pytest_orchphase.usage.scan import scan_paths
 from tests.helpers import (

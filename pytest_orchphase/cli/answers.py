@@ -1,0 +1,179 @@
+"""A command's answer kept: what ``orchphase extract`` printed, found again when it is asked
+the same of the same files, and printed without reading them.
+
+An answer is kept under a digest of its question: the command and its options, the working
+folder, the bytes of the price file it was given, and the code that answers (every file of this
+package, the versions of the libraries that parse and print, Python's). Beside what was printed
+it holds the path, size, modification and change times, inode and device of every file the
+command read. It is printed again only when the same files are listed with the same of all
+these: a file added, removed, grown, rewritten, renamed or touched asks again (the scan cache
+then reads what changed). No answer is kept while a file changed within
+:data:`~pytest_orchphase.usage.cache.RACY_NS` of its listing (a live session): within its file
+system's time grain, a later change could leave its times as they were.
+
+An answer that cannot be read, is of another format or of another question, or lists other
+files is ignored (and replaced), never trusted; it is written whole or not at all, readable by
+its owner only. Plain Python, no pytest; cheap to import (a kept answer is printed without the
+scanner's modules).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import util
+from pathlib import Path
+from typing import Any
+
+#: The first key of an answer (its value is this format's number).
+MARKER = "orchphase_answer"
+FORMAT = 1
+#: The folder of answers in the commands' cache folder.
+FOLDER = "answers"
+_DAY = 86400.0
+#: As :data:`pytest_orchphase.usage.cache.RACY_NS` (not imported from there: a kept answer is
+#: printed without the scan cache's imports). A test holds them equal.
+RACY_NS = 2_000_000_000
+#: The libraries whose code shapes an answer: the JSON parser, the YAML reader of the price
+#: files, the table printer and the validator of a price file.
+LIBRARIES = ("orjson", "yaml", "tabulate", "pydantic")
+
+
+@dataclass(frozen=True)
+class Answer:
+    out: str
+    err: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a command was asked, and of which files as they are now."""
+
+    #: Where its answer is kept.
+    path: Path
+    #: Every file's path (as listed), size, modification and change times, inode and device.
+    files: list[list[Any]]
+    #: Whether every file was last changed :data:`RACY_NS` or more before it was listed.
+    settled: bool
+
+    def recall(self) -> Answer | None:
+        """The answer kept for this question of these files, if there is one."""
+        try:
+            kept = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(kept, dict) or kept.get(MARKER) != FORMAT:
+            return None
+        if kept.get("question") != self.path.stem or kept.get("files") != self.files:
+            return None
+        out, err = kept.get("out"), kept.get("err")
+        if not isinstance(out, str) or not isinstance(err, str):
+            return None
+        return Answer(out, err)
+
+    def keep(self, answer: Answer) -> None:
+        """Keep ``answer`` for the next time (only when every file is settled); a cache that
+        cannot be written is no error (it only saves time)."""
+        if not self.settled:
+            return
+        from pytest_orchphase.files import cache_write
+
+        record = {
+            MARKER: FORMAT,
+            "question": self.path.stem,
+            "files": self.files,
+            "out": answer.out,
+            "err": answer.err,
+        }
+        try:
+            cache_write(self.path, json.dumps(record, ensure_ascii=False).encode())
+            _sweep(self.path.parent)
+        except (OSError, UnicodeError):  # unwritable, or a text JSON cannot hold (a name)
+            return
+
+
+def ask(
+    folder: Path, request: Sequence[str], files: Sequence[Path], inputs: Sequence[Path]
+) -> Question | None:
+    """The question ``request`` (the command and its options) asks of ``files`` (what it
+    reads, in the order it reads them) and ``inputs`` (files read whole, by their bytes);
+    ``None`` when one cannot be looked at, or this package's code cannot be read: the command
+    then answers without a kept answer, and keeps none."""
+    looked_ns = time.time_ns()
+    listed: list[list[Any]] = []
+    settled = True
+    try:
+        question = hashlib.sha256(_this_code().encode())
+        for part in (os.getcwd(), *request):
+            question.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        for path in inputs:
+            question.update(hashlib.sha256(path.read_bytes()).digest())
+        for path in files:
+            st = os.stat(path)
+            changed = max(st.st_mtime_ns, st.st_ctime_ns)
+            settled = settled and changed + RACY_NS <= looked_ns
+            kept = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+            listed.append([os.fsdecode(path), *kept])
+    except (OSError, UnicodeError):
+        return None
+    if any(not _in_utf8(entry[0]) for entry in listed):
+        return None  # a name JSON cannot hold as it is
+    return Question(folder / FOLDER / f"{question.hexdigest()}.json", listed, settled)
+
+
+@functools.cache
+def _this_code() -> str:
+    return code_digest(Path(__file__).resolve().parent.parent)
+
+
+def code_digest(package: Path) -> str:
+    """A digest of the code that answers: every file of ``package`` (its sources or what it
+    was installed as; not the interpreter's ``__pycache__``), the :data:`LIBRARIES`' installed
+    files' sizes and times, and Python's version. :class:`OSError` when a file cannot be read."""
+    digest = hashlib.sha256(f"{MARKER} {FORMAT} {sys.version}".encode())
+    for root, dirs, names in os.walk(package, onerror=_raise):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            digest.update(os.path.relpath(path, package).encode("utf-8", "surrogateescape"))
+            with open(path, "rb") as fh:
+                digest.update(hashlib.sha256(fh.read()).digest())
+    for library in LIBRARIES:
+        spec = util.find_spec(library)
+        origin = spec.origin if spec is not None else None
+        st = os.stat(origin) if origin else None
+        digest.update(f"{library} {origin} {st and (st.st_size, st.st_mtime_ns)}".encode())
+    return digest.hexdigest()
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the answers not written for as long as the scan cache keeps an entry no file
+    names (a question no longer asked, of an older version, of files since changed): once a
+    day at most, after a write."""
+    from pytest_orchphase.usage.cache import SWEPT, UNNAMED_DAYS, sweep_due
+
+    now = time.time()
+    if folder.is_symlink() or not sweep_due(folder, now):
+        return  # (never into what is not the cache's own folder)
+    for entry in os.scandir(folder):
+        old = now - entry.stat(follow_symlinks=False).st_mtime > UNNAMED_DAYS * _DAY
+        if old and entry.name != SWEPT and entry.is_file(follow_symlinks=False):
+            os.unlink(entry.path)
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def _in_utf8(name: str) -> bool:
+    try:
+        name.encode()
+    except UnicodeError:
+        return False
+    return True
