@@ -2,7 +2,7 @@
 """Time `orchphase extract --json` against ccusage's installed binary, on several corpus shapes.
 
     python benchmarks/bench_extract.py [--shapes gen50,gen200,dense200,wild200] [--repeat 5]
-        [--mode cold|warm|appended]
+        [--mode cold|warm|entries|appended]
 
 Shapes: the project's generator (Claude Code's real JSONL format: streaming duplicates of each
 response, sub-agents in <session>/subagents/ with agent_progress copies in the parent and a
@@ -17,7 +17,10 @@ ccusage 20.0.24 is installed with `npm install --prefix` (never run through npx,
 would be timed as its own) and run as `ccusage claude session --json --offline -z UTC` with HOME
 and CLAUDE_CONFIG_DIR pointed at the corpus. "Cold": no scan cache (`--no-cache`), the files
 read once before (the page cache warm for both tools). "Warm": orchphase's scan cache made by
-one run before the timed ones, the files unchanged. "Appended": as warm, but before every round
+one run before the timed ones, the files unchanged (the run prints the answer kept by the one
+before). "Entries": as warm, but the kept answers removed before each orchphase run (another
+question of unchanged files: each file's result read back from its entry, merged, priced and
+printed). "Appended": as warm, but before every round
 of the two tools one more response is appended to the corpus's largest session file (a live
 session; the file is cut back to its size at the end). The two tools alternate run by run
 (who goes first alternates too); for each it prints the median with min-max of wall and CPU
@@ -560,12 +563,18 @@ def _appended_line(count: int) -> bytes:
 
 
 def _timed_runs(
-    cmds: dict[str, list[str]], env: dict[str, str], cwd: Path, repeat: int, live: Path | None
+    cmds: dict[str, list[str]],
+    env: dict[str, str],
+    cwd: Path,
+    repeat: int,
+    live: Path | None,
+    forget: Path | None = None,
 ) -> list[Run] | Run:
     """The tools' runs, alternating (who goes first alternates too); with ``live``, a response
     appended to it before each round (so both tools of a round read the same bytes, and each
-    orchphase run finds the file grown since its last run; cut back at the end). The first
-    failed run instead."""
+    orchphase run finds the file grown since its last run; cut back at the end); with
+    ``forget``, that folder (orchphase's kept answers) removed before each orchphase run. The
+    first failed run instead."""
     size = live.stat().st_size if live is not None else 0
     runs: list[Run] = []
     try:
@@ -575,6 +584,8 @@ def _timed_runs(
                 with live.open("ab") as fh:
                     fh.write(_appended_line(i))
             for tool in order:
+                if forget is not None and tool == "orchphase":
+                    shutil.rmtree(forget, ignore_errors=True)
                 run = measure(tool, cmds[tool], env, cwd)
                 if not run.ok:
                     return run
@@ -607,10 +618,10 @@ def bench_shape(
     env["CLAUDE_CONFIG_DIR"] = str(root)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     ours_cmd = [sys.executable, "-m", "pytest_orchphase.cli", "extract", str(root), "--json"]
+    xdg = base / "xdg" / name
     if mode == "cold":
         ours_cmd.append("--no-cache")
     else:
-        xdg = base / "xdg" / name
         shutil.rmtree(xdg, ignore_errors=True)
         env["XDG_CACHE_HOME"] = str(xdg)
     cmds = {"orchphase": ours_cmd}
@@ -624,7 +635,8 @@ def bench_shape(
     if mode != "cold":
         measure("orchphase", ours_cmd, env, base)  # makes the scan cache, untimed
     live = _largest_session(root) if mode == "appended" else None
-    runs = _timed_runs(cmds, env, base, repeat, live)
+    forget = xdg / "orchphase" / "answers" if mode == "entries" else None
+    runs = _timed_runs(cmds, env, base, repeat, live, forget)
     if isinstance(runs, Run):
         print(f"{name}: {runs.tool} failed: {runs.error.strip()[-500:]}")
         return None
@@ -708,7 +720,7 @@ def main() -> int:
     ap.add_argument("--no-ccusage", action="store_true")
     ap.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
     ap.add_argument("--label", default="extract", help="name of the results file")
-    ap.add_argument("--mode", choices=("cold", "warm", "appended"), default="cold")
+    ap.add_argument("--mode", choices=("cold", "warm", "entries", "appended"), default="cold")
     args = ap.parse_args()
 
     args.corpora.mkdir(parents=True, exist_ok=True)

@@ -244,7 +244,8 @@ def _add_hook(subparsers: Any) -> None:
             "Without an action: read a Claude Code SessionEnd or SubagentStop payload on stdin "
             "and, when a phase is active for the payload's cwd, hand the session to `orchphase "
             f"collect` in the background. Always exits 0; what it cannot use is logged "
-            f"({STATE_DIR}/{LOG_FILE} in the project, else {fallback_log()})."
+            f"({STATE_DIR}/{LOG_FILE} in the project, else orchphase-hook-<uid>.log in the "
+            "system's temporary folder: $TMPDIR, else /tmp on most systems)."
         ),
     )
     p.set_defaults(func=cmd_hook, action=None)
