@@ -1103,6 +1103,13 @@ CASES = [
         says="not a regular file",
     ),
     in_session(
+        "transcript: a symbolic link loop in a session folder",
+        "{path: runs}",
+        symlink(f"{DATA}/runs/loop.jsonl", "loop.jsonl"),
+        write(f"{DATA}/runs/s.jsonl", usage_line(input_tokens=5)),
+        says="not a regular file",
+    ),
+    in_session(
         "transcript: a symbolic link loop",
         "{path: s.jsonl}",
         symlink(f"{DATA}/s.jsonl", "s.jsonl"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -317,6 +318,26 @@ def test_a_folder_is_walked_in_order_without_links_to_folders_or_what_cannot_be_
     for name in sorted(names):
         tree += [f"{name}/w.jsonl", f"{name}/s/x.jsonl"]
     assert found == [f"{n}.jsonl" for n in sorted(names)] + tree
+
+
+def test_no_depth_of_folders_is_too_deep_to_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deeper than Python's recursion limit (os.walk is iterative from Python 3.12)."""
+    monkeypatch.chdir(tmp_path)  # relative paths: the deep one stays below PATH_MAX
+    deep = Path("root")
+    deep.mkdir()
+    for _ in range(sys.getrecursionlimit() + 50):
+        deep = deep / "d"
+        deep.mkdir()  # one by one: a mkdir of all parents recurses too
+    session = write_jsonl(deep / "s.jsonl", [assistant("msg_M", "req_M")])
+    try:
+        assert expand_paths([Path("root")]) == [session]
+    finally:  # one by one too: pytest's removal of old temporary folders recurses
+        session.unlink()
+        while deep != Path("."):
+            deep.rmdir()
+            deep = deep.parent
 
 
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:

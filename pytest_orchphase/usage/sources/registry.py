@@ -89,42 +89,50 @@ def regular(path: Path) -> Path:
 def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Path]]:
     """The files some source claims under ``folder``, each with its resolved path, in the
     order of ``os.walk`` with its folders and names sorted (each folder's files, then its
-    folders). The walk follows no link to a folder, and skips a folder it cannot list, as
-    ``os.walk`` does; only a file itself may be a link: the rest of its resolved path is the
-    folder's, resolved once (not every component of every file again). A listing's entries
-    tell a file from a folder without another look at it (``os.scandir``)."""
+    folders, depth first). The walk follows no link to a folder, and skips a folder it cannot
+    list, as ``os.walk`` does; only a file itself may be a link: the rest of its resolved path
+    is the folder's, resolved once (not every component of every file again). A listing's
+    entries tell a file from a folder without another look at it (``os.scandir``); folders
+    wait on a stack, not in nested calls, so no depth of folders is too deep."""
     suffixes = tuple(s for source in every for s in source.suffixes)
-    return _walk_in(str(folder), folder.resolve(), suffixes, every)
-
-
-def _walk_in(
-    root: str, inside: Path, suffixes: tuple[str, ...], every: Sequence[UsageSource]
-) -> Iterable[tuple[Path, Path]]:
-    try:
-        with os.scandir(root) as listing:
-            entries = sorted(listing, key=_name)
-    except OSError:
-        return
-    folders = []
-    for entry in entries:
+    waiting: list[tuple[str, Path]] = [(str(folder), folder.resolve())]
+    while waiting:
+        root, inside = waiting.pop()
         try:
-            is_folder = entry.is_dir()
+            with os.scandir(root) as listing:
+                entries = sorted(listing, key=_name)
         except OSError:
-            is_folder = False
-        if is_folder:
-            if not entry.is_symlink():
-                folders.append(entry)
             continue
-        name = entry.name
-        if not name.endswith(suffixes):
-            continue
-        path = Path(entry.path)
-        if not entry.is_file():
-            regular(path)  # raises: a pipe, a device, a dangling link
-        if _claimed(path, every):
-            yield path, path.resolve() if entry.is_symlink() else inside / name
-    for entry in folders:
-        yield from _walk_in(entry.path, inside / entry.name, suffixes, every)
+        folders = []
+        for entry in entries:
+            if _is_folder(entry):
+                if not entry.is_symlink():
+                    folders.append((entry.path, inside / entry.name))
+                continue
+            name = entry.name
+            if not name.endswith(suffixes):
+                continue
+            path = Path(entry.path)
+            if not _is_file(entry):
+                regular(path)  # raises: a pipe, a device, a dangling link, a link loop
+            if _claimed(path, every):
+                yield path, path.resolve() if entry.is_symlink() else inside / name
+        waiting.extend(reversed(folders))
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """As ``Path.is_file``: false for what cannot be looked at (a link loop: ``ELOOP``)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _name(entry: os.DirEntry[str]) -> str:
