@@ -18,6 +18,10 @@ STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB
 Appended = Literal["whole", "truncated", "full"]
 #: The caches' folder under ``$XDG_CACHE_HOME`` (``~/.cache``) for the commands.
 APP = "orchphase"
+#: How close to a look at a file its last change makes its times unable to tell a later
+#: change (the coarsest file system time grain, FAT's two seconds): a cache trusts no file's
+#: stat that was changed within this of when the stat was taken.
+RACY_NS = 2_000_000_000
 TRUNCATED = "\n\n_(report truncated to stay under GitHub's 1 MiB step summary limit)_\n"
 
 

@@ -82,7 +82,7 @@ def _question(args: argparse.Namespace, paths: list[Path], files: list[Path]) ->
     prices: list[Path] = [args.prices] if args.prices is not None else []
     request = ["extract", f"--by={args.by}", f"--json={args.json}", *map(str, paths)]
     request += [f"--prices={p}" for p in prices]
-    return ask(folder, request, files, prices)
+    return ask(folder, request, [*files, *prices])
 
 
 def _answer(args: argparse.Namespace, paths: list[Path], files: list[Path]) -> Answer:

@@ -245,7 +245,7 @@ def _add_hook(subparsers: Any) -> None:
             "and, when a phase is active for the payload's cwd, hand the session to `orchphase "
             f"collect` in the background. Always exits 0; what it cannot use is logged "
             f"({STATE_DIR}/{LOG_FILE} in the project, else orchphase-hook-<uid>.log in the "
-            "system's temporary folder: $TMPDIR, else /tmp on most systems)."
+            "system's temporary folder: $TMPDIR, $TEMP or $TMP, else /tmp on most systems)."
         ),
     )
     p.set_defaults(func=cmd_hook, action=None)

@@ -42,7 +42,8 @@ def add_cache(p: argparse.ArgumentParser) -> None:
         "--no-cache",
         action="store_true",
         help="read every transcript whole, without the scan cache ($XDG_CACHE_HOME/orchphase, "
-        "else ~/.cache/orchphase), which keeps each file's result while it is unchanged",
+        "else ~/.cache/orchphase), which keeps each file's result while it is unchanged (and "
+        "extract's answer while no file has changed)",
     )
 
 

@@ -32,7 +32,7 @@ from importlib import util
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from pytest_orchphase.files import cache_write
+from pytest_orchphase.files import RACY_NS, cache_write
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult
 from pytest_orchphase.usage.sources.claude_code.lines import READ_BUFFER, _loads
@@ -59,9 +59,6 @@ SCANNER_MODULES = (
     "pytest_orchphase.usage.cache",
 )
 _SUFFIXES = (".jsonl", ".ndjson")
-#: How close to the writing of its index record a file's last change makes its times unable to
-#: tell a later change (the coarsest file system time grain, FAT's two seconds).
-RACY_NS = 2_000_000_000
 #: A folder of entries is named by the start of its scanner's digest.
 _SCANNER_NAME = re.compile(r"[0-9a-f]{16}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -4,10 +4,13 @@ broken or foreign answer is never trusted."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import pytest_orchphase.usage.scan
+from pytest_orchphase import files
 from pytest_orchphase.cli import answers, main
 from pytest_orchphase.usage import cache
 from pytest_orchphase.usage.sources import registry
@@ -30,10 +34,6 @@ from tests.helpers import (
 )
 
 OTHER = "0f0e0d0c-0b0a-4909-8807-060504030201"
-
-
-#: The time grain the answers trust, before a test sets it to nothing.
-RACY_NS = answers.RACY_NS
 
 
 @pytest.fixture(autouse=True)
@@ -223,11 +223,64 @@ def test_no_answer_is_kept_while_a_file_is_within_its_time_grain(
 ) -> None:
     """A file just written (a live session) could change again with the same times: its
     answer is not kept (the scan cache reads on from what it holds)."""
-    assert RACY_NS == cache.RACY_NS
-    monkeypatch.setattr(answers, "RACY_NS", RACY_NS)
+    monkeypatch.setattr(answers, "RACY_NS", files.RACY_NS)
     first = extract.of_home()
     assert extract.of_home() == first
     assert extract.kept() == []
+
+
+def test_a_file_with_an_old_time_but_a_new_change_time_keeps_no_answer(
+    extract: Extract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``touch -d``, ``rsync -t``: the modification time is set back, the change time is not."""
+    monkeypatch.setattr(answers, "RACY_NS", files.RACY_NS)
+    day_ago = time.time() - 86400
+    for path in extract.home.project.rglob("*.jsonl"):
+        os.utime(path, (day_ago, day_ago))
+    extract.of_home()
+    assert extract.kept() == []
+
+
+def test_other_code_asks_again_and_code_changed_meanwhile_keeps_nothing(
+    extract: Extract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = extract.of_home()
+    [kept] = extract.kept()
+    monkeypatch.setattr(answers, "_this_code", lambda: "0" * 64)  # an upgrade
+    forged = _edit(kept.read_bytes(), out="forged\n", err="")
+    kept.write_bytes(forged)
+    assert extract.of_home() == first  # read again, under another question
+    assert extract.kept() == [kept]  # and kept none: the code is not what it was asked with
+    monkeypatch.undo()
+    monkeypatch.setattr(answers, "RACY_NS", 0)
+    digests = iter(["1" * 64, "2" * 64])
+    monkeypatch.setattr(answers, "_this_code", lambda: next(digests))
+    monkeypatch.setattr(answers, "code_digest", lambda *_: next(digests))
+    kept.unlink()
+    assert extract.of_home() == first
+    assert extract.kept() == []  # the code changed while it answered
+
+
+def test_a_library_is_named_by_its_installed_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    site = tmp_path / "site"
+    (site / "fakelib").mkdir(parents=True)
+    (site / "fakelib" / "__init__.py").write_text("")
+    (site / "fakelib-1.0.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    libraries = {"fakelib": "fakelib"}
+    first = answers.code_digest(package, libraries)
+    (site / "fakelib-1.0.dist-info").rename(site / "fakelib-2.0.dist-info")
+    answers._listing.cache_clear()
+    second = answers.code_digest(package, libraries)
+    assert second != first  # another version, the same files
+    shutil.rmtree(site / "fakelib")
+    importlib.invalidate_caches()
+    assert answers.code_digest(package, libraries) not in {first, second}  # absent
+    assert "wcwidth" in answers.LIBRARIES  # tabulate's widths of wide characters
 
 
 def test_with_no_cache_no_answer_is_kept_or_read(
@@ -273,6 +326,7 @@ BROKEN: dict[str, Callable[[bytes], bytes]] = {
     "another question": lambda raw: _edit(raw, question="0" * 64),
     "other files": lambda raw: _edit(raw, files=[]),
     "an answer of another shape": lambda raw: _edit(raw, out=["forged"]),
+    "nested too deep for the parser": lambda raw: b"[" * 200_000 + b"]" * 200_000,
 }
 
 
@@ -291,6 +345,24 @@ def test_a_broken_or_foreign_answer_is_never_printed(
     kept.write_bytes(spoil(_edit(kept.read_bytes(), out="forged\n", err="")))
     assert extract.of_home() == first
     assert json.loads(kept.read_bytes())["out"] == first[0]  # made again
+
+
+@pytest.mark.parametrize("other", ["a pipe", "an endless device"])
+def test_an_answer_that_is_no_regular_file_is_not_read(other: str, extract: Extract) -> None:
+    """(In a child process, so that a hang fails this test instead of holding the suite.)"""
+    first = extract.of_home()
+    [kept] = extract.kept()
+    kept.unlink()
+    if other == "a pipe":
+        os.mkfifo(kept)
+    else:
+        kept.symlink_to("/dev/zero")
+    command = [sys.executable, "-m", "pytest_orchphase.cli", "extract", str(extract.home.root)]
+    env = {**os.environ, "XDG_CACHE_HOME": str(extract.xdg)}
+    done = subprocess.run(
+        [*command, "--json"], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, *first)
 
 
 def test_an_unwritable_cache_only_costs_time(extract: Extract) -> None:
