@@ -1,7 +1,7 @@
 """The ``orchphase`` command: one module per subcommand.
 
 Add a subcommand by writing a module ``cli/<name>.py`` with ``_add_<name>(subparsers)`` (which
-sets ``func``; the shared options are in :mod:`pytest_orchphase.cli.options`) and listing it in
+sets ``func``; the shared options are in :mod:`pytest_orchphase.cli.options`) and naming it in
 :data:`SUBCOMMANDS`. A subcommand returns the exit code; an
 :class:`~pytest_orchphase.errors.OrchphaseError` becomes one error line and exit 2.
 """
@@ -15,25 +15,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.cli.breakeven import _add_breakeven
-from pytest_orchphase.cli.collect import _add_collect
-from pytest_orchphase.cli.compare import _add_compare
-from pytest_orchphase.cli.dashboard import _add_dashboard
-from pytest_orchphase.cli.draft_log import _add_draft_log
-from pytest_orchphase.cli.extract import _add_extract
-from pytest_orchphase.cli.hook import _add_hook
-from pytest_orchphase.cli.init import _add_init
 from pytest_orchphase.cli.options import EXIT_BROKEN_PIPE, EXIT_INPUT, EXIT_INTERRUPTED
-from pytest_orchphase.cli.plan import _add_plan
-from pytest_orchphase.cli.prices import _add_prices_command
-from pytest_orchphase.cli.schema import _add_schema, cmd_schema
-from pytest_orchphase.cli.strategy import _add_strategy
+from pytest_orchphase.cli.schema import cmd_schema
 from pytest_orchphase.errors import OrchphaseError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    parser = build_parser(given)
+    args = parser.parse_args(given)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
@@ -91,14 +81,21 @@ def _apply_settings(args: argparse.Namespace) -> None:
         args.out = settings.config.base / DEFAULT_DIR
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The ``orchphase`` parser. When ``argv`` starts with a subcommand's name, only that
+    subcommand's parser is built (a run imports only its own module); otherwise all of them
+    (the help lists them, a wrong name is told the choices)."""
     parser = argparse.ArgumentParser(
         prog="orchphase", description="Measured agent usage and phase success criteria."
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in SUBCOMMANDS:
-        add(subparsers)
+    names = [argv[0]] if argv and argv[0] in SUBCOMMANDS else list(SUBCOMMANDS)
+    for name in names:
+        module, function = SUBCOMMANDS[name]
+        # __import__, not importlib.import_module: -X importtime sees what it imports.
+        found = __import__(f"pytest_orchphase.cli.{module}", fromlist=[function])
+        getattr(found, function)(subparsers)
     return parser
 
 
@@ -124,17 +121,19 @@ def version() -> str:
         return __version__
 
 
-SUBCOMMANDS: Sequence[Callable[[Any], None]] = (
-    _add_extract,
-    _add_prices_command,
-    _add_init,
-    _add_schema,
-    _add_dashboard,
-    _add_compare,
-    _add_breakeven,
-    _add_strategy,
-    _add_plan,
-    _add_collect,
-    _add_draft_log,
-    _add_hook,
-)
+#: Each subcommand by its name, in the order the help lists them: the module of ``cli/`` and
+#: the function of it that adds its parser.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "extract": ("extract", "_add_extract"),
+    "prices": ("prices", "_add_prices_command"),
+    "init": ("init", "_add_init"),
+    "schema": ("schema", "_add_schema"),
+    "dashboard": ("dashboard", "_add_dashboard"),
+    "compare": ("compare", "_add_compare"),
+    "breakeven": ("breakeven", "_add_breakeven"),
+    "strategy": ("strategy", "_add_strategy"),
+    "plan": ("plan", "_add_plan"),
+    "collect": ("collect", "_add_collect"),
+    "draft-log": ("draft_log", "_add_draft_log"),
+    "hook": ("hook", "_add_hook"),
+}
