@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,30 @@ def test_unreadable_files_are_named(tmp_path: Path, content: bytes, expected: st
     with pytest.raises(OrchphaseError, match=expected) as err:
         yamlio.load(path)
     assert err.value.path == path
+
+
+@pytest.mark.parametrize("other", ["a named pipe", "an endless device"])
+def test_what_is_no_regular_file_is_refused_without_waiting(other: str, tmp_path: Path) -> None:
+    """(In a child process, so that a hang fails this test instead of holding the suite.)"""
+    path = tmp_path / "criteria.yaml"
+    if other == "a named pipe":
+        os.mkfifo(path)  # no writer: a plain read would wait for one forever
+    else:
+        path.symlink_to("/dev/zero")
+    code = (
+        "import sys; from pathlib import Path; from pytest_orchphase.load import yamlio\n"
+        "try:\n    yamlio.load(Path(sys.argv[1]))\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.startswith("OrchphaseError")
+    assert "not a regular file (a named pipe or a device); expected a YAML file" in done.stdout
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
