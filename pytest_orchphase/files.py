@@ -108,6 +108,33 @@ def _temporary(beside: Path) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=f".{beside.name}.", suffix=".tmp", dir=beside.parent)
 
 
+def read_regular(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes. It is opened without
+    waiting (a named pipe with no writer would hold the open), refused when it is a pipe or a
+    device (a read would wait, or never end), then read blocking again, and no further than
+    ``limit`` + 1 bytes whatever size it said (a file that grows while read, or a file system
+    that tells no size). :class:`OrchphaseError` naming it, ``what`` being what was expected;
+    :class:`OSError` as the system gives it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise OrchphaseError(
+                f"not a regular file (a named pipe or a device); expected {what}", path=path
+            )
+        size = f"{st.st_size:,}"
+        if st.st_size <= limit:
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(fh.fileno(), True)
+            data = fh.read(limit + 1)
+            if len(data) <= limit:
+                return data
+            size = f"more than {limit:,}"
+    raise OrchphaseError(
+        f"file is {size} bytes; {what} is expected to be under {limit:,}", path=path
+    )
+
+
 def user_cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
     """``$XDG_CACHE_HOME/orchphase`` (``~/.cache/orchphase`` when it is not set, or not an
     absolute path, as the XDG base directory specification says); ``None`` when there is no

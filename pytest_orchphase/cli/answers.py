@@ -24,7 +24,6 @@ import functools
 import hashlib
 import json
 import os
-import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
 
-from pytest_orchphase.files import RACY_NS
+from pytest_orchphase.files import RACY_NS, read_regular
 
 #: The first key of an answer (its value is this format's number).
 MARKER = "orchphase_answer"
@@ -115,17 +114,11 @@ class Question:
 def _read_answer(path: Path) -> object:
     """The JSON an answer file holds; ``None`` for what is not a regular file of a sane size
     (never a wait on a pipe) or not JSON."""
+    from pytest_orchphase.errors import OrchphaseError
+
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ANSWER_BYTES:
-                return None
-            return json.loads(fh.read())
-    except (OSError, ValueError, RecursionError):
+        return json.loads(read_regular(path, MAX_ANSWER_BYTES, "an answer"))
+    except (OSError, OrchphaseError, ValueError, RecursionError):
         return None
 
 

@@ -188,13 +188,10 @@ def spawn(command: list[str], folder: Path, log: Path) -> None:
 
 
 def _has_command(name: str) -> bool:
-    """Whether this orchphase has the subcommand (argparse offers no public lookup)."""
-    from pytest_orchphase.cli import build_parser
+    """Whether this orchphase has the subcommand (asked without building any parser)."""
+    from pytest_orchphase.cli import SUBCOMMANDS
 
-    for action in build_parser()._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return name in action.choices
-    return False
+    return name in SUBCOMMANDS
 
 
 def handle(

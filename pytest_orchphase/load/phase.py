@@ -81,9 +81,12 @@ def criteria_path(criteria_dir: Path, name: str) -> Path:
 def require_phase(criteria_dir: Path, name: str) -> Path:
     """The criteria file of ``name``, or a usage error listing the known phases."""
     path = criteria_path(criteria_dir, name)
+    if path.is_dir():
+        raise PhaseUsageError("is a directory; expected the phase's YAML criteria file", path=path)
     if path.exists() and not path.is_file():
         raise PhaseUsageError(
-            "is a directory (or another non-file); expected the phase's YAML criteria file",
+            "not a regular file (a named pipe or a device); expected the phase's YAML criteria "
+            "file",
             path=path,
         )
     if not path.is_file():

@@ -16,9 +16,7 @@ graph itself and builds plain Python values from it, so that:
 from __future__ import annotations
 
 import math
-import os
 import re
-import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import Any
 import yaml
 
 from pytest_orchphase.errors import InvalidFile, OrchphaseError
+from pytest_orchphase.files import read_regular
 from pytest_orchphase.load.quantity import MAX_NUMBER
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -344,25 +343,6 @@ def parse(text: str, path: Path) -> Document:
         loader.dispose()
 
 
-def _read_regular(path: Path) -> bytes:
-    """The bytes of a regular file of at most :data:`MAX_BYTES`. A named pipe is opened
-    without waiting for a writer and refused, as a device is (a read would wait, or never
-    end)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise OrchphaseError(
-                "not a regular file (a named pipe or a device); expected a YAML file", path=path
-            )
-        if st.st_size > MAX_BYTES:
-            raise OrchphaseError(
-                f"file is {st.st_size:,} bytes; a data file is expected to be under {MAX_BYTES:,}",
-                path=path,
-            )
-        return fh.read()
-
-
 def load(path: Path) -> Document:
     """Read and parse a YAML file, with clear errors for everything that can be wrong with it."""
     if not path.exists():
@@ -370,7 +350,7 @@ def load(path: Path) -> Document:
     if path.is_dir():
         raise OrchphaseError("is a directory; expected a YAML file", path=path)
     try:
-        raw = _read_regular(path)
+        raw = read_regular(path, MAX_BYTES, "a YAML data file")
     except OSError as exc:
         raise OrchphaseError(f"cannot read: {exc.strerror}", path=path) from None
     if (nul := raw.find(b"\x00")) >= 0:

@@ -113,6 +113,6 @@ def check_price_file(path: Path) -> None:
     """Raise :class:`OrchphaseError` unless ``path`` is a readable, valid price file."""
     if not path.exists():
         raise OrchphaseError("price file not found; expected a YAML price file", path=path)
-    if not path.is_file():
+    if path.is_dir():
         raise OrchphaseError("is a directory; expected a YAML price file", path=path)
-    read_price_file(path)
+    read_price_file(path)  # a named pipe or a device: "not a regular file"

@@ -108,7 +108,13 @@ def usage_line(**usage: object) -> bytes:
 
 
 def fifo(relpath: str) -> Setup:
-    return lambda root: os.mkfifo(root / relpath)
+    """A named pipe at ``relpath``, in place of the file there if there is one."""
+
+    def run(root: Path) -> None:
+        (root / relpath).unlink(missing_ok=True)
+        os.mkfifo(root / relpath)
+
+    return run
 
 
 def symlink(relpath: str, target: str) -> Setup:
@@ -401,7 +407,16 @@ CASES = [
         CRITERIA,
         None,
         None,
-        "is a directory (or another non-file); expected",
+        "is a directory; expected the phase's YAML criteria file",
+    ),
+    case(
+        "criteria: a named pipe where the file belongs",
+        fifo(CRITERIA),
+        USAGE,
+        CRITERIA,
+        None,
+        None,
+        "not a regular file (a named pipe or a device); expected the phase's YAML criteria file",
     ),
     case(
         "criteria: alias bomb",
@@ -961,6 +976,16 @@ CASES = [
         None,
         "price file not found; expected a YAML price file",
         "--orchphase-prices=" + PRICES,
+    ),
+    case(
+        "prices: a named pipe",
+        fifo(PRICES),
+        USAGE,
+        PRICES,
+        None,
+        None,
+        "not a regular file (a named pipe or a device); expected a YAML data file",
+        *P,
     ),
     case(
         "prices: a folder",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_orchphase import files
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.load import yamlio
 
@@ -80,7 +81,21 @@ def test_what_is_no_regular_file_is_refused_without_waiting(other: str, tmp_path
         check=True,
     )
     assert done.stdout.startswith("OrchphaseError")
-    assert "not a regular file (a named pipe or a device); expected a YAML file" in done.stdout
+    assert "not a regular file (a named pipe or a device); expected a YAML data file" in done.stdout
+
+
+def test_no_more_than_the_limit_is_read_whatever_size_a_file_says(tmp_path: Path) -> None:
+    """A file system that tells no size (procfs: 0), or a file that grew since its stat."""
+    status = Path("/proc/self/status")
+    if not status.is_file() or status.stat().st_size != 0:
+        pytest.skip("needs a file whose stat says 0 bytes while it holds more (Linux procfs)")
+    with pytest.raises(OrchphaseError, match="file is more than 10 bytes; a YAML data file is"):
+        files.read_regular(status, 10, "a YAML data file")
+    small = tmp_path / "small.yaml"
+    small.write_bytes(b"a: 1\n")
+    assert files.read_regular(small, 5, "a YAML data file") == b"a: 1\n"
+    with pytest.raises(OrchphaseError, match="file is 5 bytes; a YAML data file is expected to"):
+        files.read_regular(small, 4, "a YAML data file")
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
