@@ -27,9 +27,9 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
+from typing import NamedTuple
 
 from pytest_orchphase.files import RACY_NS, read_regular
 
@@ -56,24 +56,29 @@ MAX_ANSWER_BYTES = 256 * 1024 * 1024
 Listed = list[list[str | int]]
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
+    """What a command printed: its standard output and its warnings."""
+
     out: str
     err: str
 
 
-@dataclass(frozen=True)
 class Question:
-    """What a command was asked, and of which files as they are now."""
+    """What a command was asked, and of which files as they are now. (A plain class, as
+    ``Answer`` is a named tuple: a dataclass costs a millisecond to make, and a kept answer is
+    printed in some 70.)"""
 
-    #: Where its answer is kept.
-    path: Path
-    #: Every file read, as :data:`Listed`.
-    files: Listed
-    #: Whether every file was last changed :data:`RACY_NS` or more before it was listed.
-    settled: bool
-    #: The digest of the code when the question was asked.
-    code: str
+    __slots__ = ("code", "files", "path", "settled")
+
+    def __init__(self, path: Path, files: Listed, settled: bool, code: str) -> None:
+        #: Where its answer is kept.
+        self.path = path
+        #: Every file read, as :data:`Listed`.
+        self.files = files
+        #: Whether every file was last changed :data:`RACY_NS` or more before it was listed.
+        self.settled = settled
+        #: The digest of the code when the question was asked.
+        self.code = code
 
     def recall(self) -> Answer | None:
         """The answer kept for this question of these files, if there is one."""
