@@ -135,6 +135,16 @@ def read_regular(path: Path, limit: int, what: str) -> bytes:
     )
 
 
+def named_in_utf8(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` can be written as text: a name in another encoding (bytes Python holds
+    with surrogate escapes) cannot go into the caches' UTF-8 JSON as it is."""
+    try:
+        os.fspath(path).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def user_cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
     """``$XDG_CACHE_HOME/orchphase`` (``~/.cache/orchphase`` when it is not set, or not an
     absolute path, as the XDG base directory specification says); ``None`` when there is no

@@ -31,14 +31,13 @@ from importlib import util
 from pathlib import Path
 from typing import NamedTuple
 
-from pytest_orchphase.files import RACY_NS, read_regular
+from pytest_orchphase.files import RACY_NS, named_in_utf8, read_regular
 
 #: The first key of an answer (its value is this format's number).
 MARKER = "orchphase_answer"
 FORMAT = 1
 #: The folder of answers in the commands' cache folder.
 FOLDER = "answers"
-_DAY = 86400.0
 #: The libraries whose code shapes an answer, by module and distribution: the JSON parser,
 #: the YAML reader of the price files, the table printer and the width of its characters, the
 #: validator of a price file.
@@ -148,7 +147,7 @@ def ask(folder: Path, request: Sequence[str], files: Sequence[Path]) -> Question
             listed.append([os.fsdecode(path), *kept])
     except (OSError, UnicodeError):
         return None
-    if any(not _in_utf8(str(entry[0])) for entry in listed):
+    if any(not named_in_utf8(str(entry[0])) for entry in listed):
         return None  # a name JSON cannot hold as it is
     return Question(folder / FOLDER / f"{question.hexdigest()}.json", listed, settled, code)
 
@@ -222,24 +221,16 @@ def _sweep(folder: Path) -> None:
     """Remove the answers not written for as long as the scan cache keeps an entry no file
     names (a question no longer asked, of an older version, of files since changed): once a
     day at most, after a write."""
-    from pytest_orchphase.usage.cache import SWEPT, UNNAMED_DAYS, sweep_due
+    from pytest_orchphase.usage.cache import SWEPT, UNNAMED_SECONDS, sweep_due
 
     now = time.time()
     if folder.is_symlink() or not sweep_due(folder, now):
         return  # (never into what is not the cache's own folder)
     for entry in os.scandir(folder):
-        old = now - entry.stat(follow_symlinks=False).st_mtime > UNNAMED_DAYS * _DAY
+        old = now - entry.stat(follow_symlinks=False).st_mtime > UNNAMED_SECONDS
         if old and entry.name != SWEPT and entry.is_file(follow_symlinks=False):
             os.unlink(entry.path)
 
 
 def _raise(exc: OSError) -> None:
     raise exc
-
-
-def _in_utf8(name: str) -> bool:
-    try:
-        name.encode()
-    except UnicodeError:
-        return False
-    return True

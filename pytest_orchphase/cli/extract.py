@@ -40,7 +40,7 @@ def _add_extract(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_prices(p)
-    add_cache(p)
+    add_cache(p, answers=True)
     p.set_defaults(func=cmd_extract)
 
 

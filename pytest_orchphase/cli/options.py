@@ -37,13 +37,14 @@ def add_prices(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_cache(p: argparse.ArgumentParser) -> None:
+def add_cache(p: argparse.ArgumentParser, *, answers: bool = False) -> None:
+    """``--no-cache``; ``answers`` for a command that also keeps its answer (``extract``)."""
+    kept = " (and the command's answer while no file has changed)" if answers else ""
     p.add_argument(
         "--no-cache",
         action="store_true",
         help="read every transcript whole, without the scan cache ($XDG_CACHE_HOME/orchphase, "
-        "else ~/.cache/orchphase), which keeps each file's result while it is unchanged (and "
-        "extract's answer while no file has changed)",
+        f"else ~/.cache/orchphase), which keeps each file's result while it is unchanged{kept}",
     )
 
 

@@ -32,7 +32,7 @@ from importlib import util
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from pytest_orchphase.files import RACY_NS, cache_write
+from pytest_orchphase.files import RACY_NS, cache_write, named_in_utf8
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult
 from pytest_orchphase.usage.sources.claude_code.lines import READ_BUFFER, _loads
@@ -66,6 +66,7 @@ _DAY, _HOUR = 86400.0, 3600.0
 #: How long an entry no index record names is kept (it may still be found by its content: a
 #: file renamed, or a cache restored elsewhere) after it was last written.
 UNNAMED_DAYS = 7
+UNNAMED_SECONDS = UNNAMED_DAYS * _DAY
 #: The file whose time says when this scanner's entries were last swept (once a day at most).
 SWEPT = ".swept"
 #: The cache folders this process has pruned (see :meth:`ScanCache.prune`) or swept (see
@@ -164,7 +165,7 @@ class ScanCache:
         """What ``path`` holds, as :func:`registry.read_file` reads it: from the cache where
         it holds the file's bytes, read (on) and kept otherwise."""
         lookup: _Lookup | None = None
-        if path.name.endswith(_SUFFIXES) and _named_in_utf8(path):
+        if path.name.endswith(_SUFFIXES) and named_in_utf8(path):
             self._touch()
             try:
                 lookup = _Lookup(self, path, prompts)
@@ -193,7 +194,7 @@ class ScanCache:
             size = path.stat().st_size
         except OSError:
             return 0
-        if not _named_in_utf8(path):
+        if not named_in_utf8(path):
             return size
         index = _read_json(self._index(path, prompts))
         kept = index.get("stat") if index is not None else None
@@ -552,20 +553,10 @@ def _sweep(index: Path, entries: Path, now: float) -> None:
         if entry.name[:64] in named:
             continue
         try:
-            if now - entry.stat().st_mtime > UNNAMED_DAYS * _DAY:
+            if now - entry.stat().st_mtime > UNNAMED_SECONDS:
                 entry.unlink(missing_ok=True)
         except OSError:
             continue
-
-
-def _named_in_utf8(path: Path) -> bool:
-    """Whether the path can be written as text: a name in another encoding (bytes Python
-    holds with surrogate escapes) is read without the cache, whose records are UTF-8 JSON."""
-    try:
-        str(path).encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _last_newline_end(fh: BinaryIO, size: int) -> int:
