@@ -5,7 +5,6 @@ calls, their placeholder output corrected by the parent's ``toolUseResult.usage`
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.load.quantity import utc_stamp
+from pytest_orchphase.usage import parallel
 from pytest_orchphase.usage.records import AgentInfo, ApiCall, Scan, TicketsNamed
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult, files_of
@@ -258,16 +258,6 @@ def scan_paths(
     return scan_files(files, progress=progress, prompts=prompts, cache=cache)
 
 
-def worker_count() -> int:
-    """Processes a scan may use: the CPUs this process may run on (its affinity, not the
-    machine's count: a container or ``taskset`` gives fewer), at most 4."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        usable = os.cpu_count() or 1
-    return max(1, min(usable, 4))
-
-
 def scan_files(
     files: Sequence[Path],
     *,
@@ -300,7 +290,7 @@ def _scan_files(
     total = sum(sizes)
     report = _Progress(len(files), total) if progress else None
     results: list[FileResult]
-    workers = worker_count()
+    workers = parallel.worker_count()
     how = _How(prompts, cache)
     work = sizes
     if cache is not None and total >= PARALLEL_BYTES:
@@ -345,18 +335,6 @@ def _read_chunk(
     return results
 
 
-def _chunks(sizes: Sequence[int], count: int) -> list[list[int]]:
-    """File indexes in ``count`` chunks of about equal bytes (each file, biggest first, to the
-    lightest chunk so far), each chunk in file order; no empty chunk."""
-    chunks: list[list[int]] = [[] for _ in range(count)]
-    load = [0] * count
-    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
-        lightest = load.index(min(load))
-        chunks[lightest].append(i)
-        load[lightest] += sizes[i]
-    return [sorted(c) for c in chunks if c]
-
-
 def _read_parallel(
     files: Sequence[Path],
     sizes: Sequence[int],
@@ -365,38 +343,22 @@ def _read_parallel(
     report: _Progress | None,
     how: _How,
 ) -> list[FileResult]:
-    """One chunk of files per process, balanced by the bytes to read; this process reads the
-    first chunk itself, so that only ``workers - 1`` lists of results travel between processes
-    (one per chunk, not one per file)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor  # only here: its import takes 10-20 ms
-
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    chunks = _chunks(work, workers)
-    if len(chunks) < 2:
-        return _read_chunk(files, sizes, report, how)
+    """One chunk of files per process, balanced by the bytes to read (see
+    :mod:`~pytest_orchphase.usage.parallel`); this process reads the first chunk itself and
+    reports its progress file by file, the others' once their results are in."""
+    pieces = parallel.chunks(work, workers)
+    args = [
+        ([files[i] for i in piece], [sizes[i] for i in piece], report if k == 0 else None, how)
+        for k, piece in enumerate(pieces)
+    ]
+    what = [f"{len(piece)} file(s) from {files[piece[0]]}" for piece in pieces]
     out: list[FileResult | None] = [None] * len(files)
-    pool = ProcessPoolExecutor(max_workers=len(chunks) - 1, mp_context=context)
-    try:
-        futures = [
-            pool.submit(
-                _read_chunk, [files[i] for i in chunk], [sizes[i] for i in chunk], None, how
-            )
-            for chunk in chunks[1:]
-        ]
-        mine = chunks[0]
-        own = _read_chunk([files[i] for i in mine], [sizes[i] for i in mine], report, how)
-        for i, res in zip(mine, own, strict=True):
+    results = parallel.run_chunks(_read_chunk, args, what)
+    for k, (piece, got) in enumerate(zip(pieces, results, strict=True)):
+        for i, res in zip(piece, got, strict=True):
             out[i] = res
-        for chunk, future in zip(chunks[1:], futures, strict=True):
-            for i, res in zip(chunk, future.result(), strict=True):
-                out[i] = res
-                if report:
-                    report.step(sizes[i])
-    except BaseException:  # Ctrl-C: drop the files not yet read instead of waiting for them
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+            if report and k:
+                report.step(sizes[i])
     return [r for r in out if r is not None]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.usage import parallel
 from pytest_orchphase.usage import scan as scan_module
 from pytest_orchphase.usage.scan import scan_files, scan_paths
 from pytest_orchphase.usage.sources.claude_code import (
@@ -397,10 +398,8 @@ def test_parallel_read_gives_the_same_scan(
     files = expand_paths([session])
     serial = scan_files(files)
     monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr(scan_module, "worker_count", lambda: 2)
-    parallel = scan_files(files)
-    assert parallel.calls == serial.calls
-    assert parallel.agents == serial.agents
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+    assert scan_files(files) == serial
 
 
 def test_usage_details_are_read_for_pricing(home: ClaudeHome) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from pytest_orchphase.files import user_cache_folder
 from pytest_orchphase.usage import cache as cache_module
+from pytest_orchphase.usage import parallel
 from pytest_orchphase.usage import scan as scan_module
 from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.records import Scan
@@ -456,7 +457,7 @@ def test_the_worker_pool_reads_through_the_cache(
 ) -> None:
     """Each worker process keeps what it read; the next scan, in one process, reads it back."""
     monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr(scan_module, "worker_count", lambda: 2)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
     _scans([home.root], cache, parsed)
     assert len(_entries(cache)) == 2
     monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1 << 40)
