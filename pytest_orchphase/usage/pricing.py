@@ -24,8 +24,12 @@ from pytest_orchphase.errors import UnknownModelWarning
 if TYPE_CHECKING:
     from pytest_orchphase.usage.records import ApiCall
 
-#: The price table the package ships (package data: a file beside the code in every install).
+#: The price table the package ships (package data: a file beside the code in every install),
+#: as its maintainers write and review it.
 SHIPPED_PRICES = Path(__file__).parent.parent / "data" / "prices.yaml"
+#: The same table as JSON, which is what a run reads: importing a YAML parser costs 10-15 ms,
+#: a twentieth of a cold scan of 200 MB. A test keeps it the YAML's, to the byte.
+SHIPPED_TABLE = SHIPPED_PRICES.with_suffix(".json")
 PER_MILLION = 1_000_000
 FAMILIES = ("opus", "sonnet", "haiku")
 _SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
@@ -96,7 +100,7 @@ class PriceTable:
         table = cls(models={})
         # The shipped file is trusted (a test validates it against the schema): read it
         # without pydantic, which costs more than a whole scan of a small session.
-        table._merge(_load_yaml(SHIPPED_PRICES), SHIPPED_PRICES)
+        table._merge(_load_json(SHIPPED_TABLE), SHIPPED_TABLE)
         if override is not None:
             from pytest_orchphase.usage.price_file import read_price_file
 
@@ -266,15 +270,15 @@ def _model_price(entry: dict[str, Any]) -> ModelPrice:
     long_context = entry.get("long_context")
     fast = entry.get("fast")
     earlier: list[tuple[date, Rates]] = []
-    for old in sorted(entry.get("earlier") or (), key=lambda e: e["until"]):
+    for old in sorted(entry.get("earlier") or (), key=lambda e: _day(e["until"])):
         changes = {name: float(old[name]) for name in _RATE_NAMES if old.get(name) is not None}
-        earlier.append((old["until"], replace(rates, **changes)))
+        earlier.append((_day(old["until"]), replace(rates, **changes)))
     read = entry.get("read")
     tier = entry.get("unknown_long_context")
     return ModelPrice(
         unknown_tier=(
             int(tier["above_prompt_tokens"]),
-            tier["until"],
+            _day(tier["until"]),
             " ".join(str(tier["why"]).split()),
         )
         if tier
@@ -290,10 +294,13 @@ def _model_price(entry: dict[str, Any]) -> ModelPrice:
     )
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
-    import yaml
+def _day(value: date | str) -> date:
+    """A day as a price file's YAML gives it (a date) or its JSON copy does (ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=loader)  # a safe loader (C or Python)
+
+def _load_json(path: Path) -> dict[str, Any]:
+    import json
+
+    data = json.loads(path.read_bytes())
     return data if isinstance(data, dict) else {}

@@ -173,7 +173,12 @@ def test_wheel_carries_what_runs_and_nothing_of_the_tests(wheel: Path) -> None:
         meta = email.message_from_string(zf.read(meta_name).decode("utf-8"))
         entry_points = zf.read(meta_name.replace("METADATA", "entry_points.txt")).decode()
     modules = {p.relative_to(REPO).as_posix() for p in (REPO / "pytest_orchphase").rglob("*.py")}
-    runtime = {"pytest_orchphase/py.typed", "pytest_orchphase/data/prices.yaml", *EXAMPLE_FILES}
+    runtime = {
+        "pytest_orchphase/py.typed",
+        "pytest_orchphase/data/prices.yaml",
+        "pytest_orchphase/data/prices.json",
+        *EXAMPLE_FILES,
+    }
     assert modules | runtime <= names, sorted(modules | runtime - names)
     packaged = {n for n in names if ".dist-info/" not in n}
     assert packaged == modules | runtime, sorted(packaged - modules - runtime)  # no tests, docs

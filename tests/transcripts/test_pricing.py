@@ -1,14 +1,20 @@
-"""One test per pricing rule (pytest_orchphase.usage.pricing and data/prices.yaml)."""
+"""One test per pricing rule (pytest_orchphase.usage.pricing and data/prices.yaml).
+
+Run as a script (``python -m tests.transcripts.test_pricing``), it writes data/prices.json
+again from data/prices.yaml."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from pytest_orchphase.errors import OrchphaseError, UnknownModelWarning
-from pytest_orchphase.usage.pricing import PriceTable
+from pytest_orchphase.usage.pricing import SHIPPED_PRICES, SHIPPED_TABLE, PriceTable
 from pytest_orchphase.usage.sources.claude_code import ApiCall
 
 M = 1_000_000
@@ -268,6 +274,40 @@ def test_missing_price_file_is_an_input_error(tmp_path: Path) -> None:
         PriceTable.load(tmp_path / "none.yaml")
 
 
+def shipped_json() -> str:
+    """data/prices.json as data/prices.yaml makes it: its keys in the YAML's order, its days
+    as ISO text."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value.isoformat() if isinstance(value, date) else value
+
+    data = yaml.safe_load(SHIPPED_PRICES.read_text(encoding="utf-8"))
+    return json.dumps(plain(data), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_the_shipped_json_is_the_yaml_to_the_byte() -> None:
+    # A run reads the JSON (no YAML parser to import); people read and change the YAML.
+    assert SHIPPED_TABLE.read_text(encoding="utf-8") == shipped_json(), (
+        "pytest_orchphase/data/prices.json is not pytest_orchphase/data/prices.yaml's copy: "
+        "write it again with `python -m tests.transcripts.test_pricing`"
+    )
+
+
+def test_the_table_read_from_the_json_is_the_one_the_yaml_gives(table: PriceTable) -> None:
+    from_yaml = PriceTable(models={})
+    from_yaml._merge(yaml.safe_load(SHIPPED_PRICES.read_text(encoding="utf-8")), SHIPPED_PRICES)
+    assert table.models == from_yaml.models  # the days of earlier rates and tiers among them
+    assert any(price.earlier for price in table.models.values())
+    assert any(price.unknown_tier for price in table.models.values())
+    for name in ("aliases", "family_defaults", "unpriced", "geo_multipliers"):
+        assert getattr(table, name) == getattr(from_yaml, name), name
+    assert (table.web_search_per_request, table.taken) == (0.01, "2026-11-29")
+
+
 def test_shipped_price_file_passes_the_schema_users_get() -> None:
     # The shipped table is read without pydantic for speed: this keeps it honest.
     from importlib import resources
@@ -322,3 +362,7 @@ def test_a_call_in_an_unpublished_tier_makes_its_groups_cost_a_lower_bound(
     assert total(price_calls(Scan(calls=[small]), table)).usage().lower_bounds == frozenset()
     usage = total(price_calls(Scan(calls=[small, big]), table)).usage()
     assert usage.lower_bounds == {"usd"} and "long-context rate" in usage.lower_bound_note
+
+
+if __name__ == "__main__":
+    SHIPPED_TABLE.write_text(shipped_json(), encoding="utf-8")
