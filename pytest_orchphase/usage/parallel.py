@@ -1,13 +1,16 @@
 """A scan's files read by several processes at once: the work in chunks of about equal bytes,
-this process reading the first chunk itself and one other process each of the rest, their
-results sent back whole (one list per chunk, not one message per file).
+this process reading the first chunk itself and one other process each of the rest.
 
-On Linux each other process is this one forked, sending its results through a pipe: no pool,
-whose import alone (``concurrent.futures.process`` pulls in ``multiprocessing``, ``logging``,
-``socket``, ``subprocess`` and ``tempfile``) costs 20-30 ms, a tenth of a cold scan of 200 MB.
-Elsewhere, where forking a process is unsafe or impossible, a process pool's. Either way a
-chunk's error is raised here, and a process that ends without its results (killed, out of
-memory) is an error, never a scan with files missing. Plain Python, no pytest.
+On Linux each other process is this one forked, sending each file's result through a pipe as
+soon as it has it; this process takes in what has come between two of its own files, so that
+taking the others' results in (unpickling them) is done while they still read, not all at the
+end. No pool: its import alone (``concurrent.futures.process`` pulls in ``multiprocessing``,
+``logging``, ``socket``, ``subprocess`` and ``tempfile``) costs 20-30 ms, a tenth of a cold
+scan of 200 MB. Elsewhere, where forking a process is unsafe or impossible, a process pool's
+(each chunk's results sent back at its end).
+
+Either way an item's error is raised here, and a process that ends without all its results
+(killed, out of memory) is an error, never a scan with files missing. Plain Python, no pytest.
 """
 
 from __future__ import annotations
@@ -15,13 +18,19 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, BinaryIO, Generic, NoReturn, TypeVar
 
 from pytest_orchphase.errors import OrchphaseError
 
+Item = TypeVar("Item")
 Result = TypeVar("Result")
 #: Chunks are read by forked processes (else by a process pool's).
 FORKS = sys.platform == "linux" and hasattr(os, "fork")
+#: The capacity asked of each pipe (Linux grants up to ``/proc/sys/fs/pipe-max-size``, 1 MB by
+#: default): a process sending results waits when it is full, until this one takes them in.
+PIPE_BYTES = 1 << 20
+#: A result's length ahead of it in the pipe.
+_HEAD = 8
 
 
 def worker_count() -> int:
@@ -47,98 +56,219 @@ def chunks(sizes: Sequence[int], count: int) -> list[list[int]]:
 
 
 def run_chunks(
-    job: Callable[..., Result], args: Sequence[tuple[Any, ...]], what: Sequence[str]
-) -> list[Result]:
-    """``job(*args[0])`` in this process and ``job(*a)`` for each other ``a`` in a process of
-    its own, all at once; their results in order. ``what`` names each chunk's work for an
-    error (``"3 files from a.jsonl"``). Where processes are not forked, ``job`` and its
-    arguments must pickle."""
-    if len(args) < 2:
-        return [job(*a) for a in args]
+    read: Callable[[Item], Result],
+    work: Sequence[Sequence[Item]],
+    what: Sequence[str],
+    here: Callable[[Item], Result] | None = None,
+) -> list[list[Result]]:
+    """``here`` (``read`` by default) of each item of the first chunk of ``work`` in this
+    process, and ``read`` of each item of every other chunk in a process of its own, all at
+    once; the results chunk by chunk, each in its items' order. ``what`` names each chunk's
+    work for an error (``"3 file(s) from a.jsonl"``). Where processes are not forked,
+    ``read`` must pickle."""
+    mine = here or read
+    if len(work) < 2:
+        return [[mine(item) for item in chunk] for chunk in work]
     if FORKS:
-        return _run_forked(job, args, what)
-    return _run_pooled(job, args, what)
+        return _run_forked(read, work, what, mine)
+    return _run_pooled(read, work, what, mine)
 
 
 # -- forked processes (Linux) ---------------------------------------------------------------
 
 
 def _run_forked(
-    job: Callable[..., Result], args: Sequence[tuple[Any, ...]], what: Sequence[str]
-) -> list[Result]:
-    live: dict[int, int] = {}  # forked, not yet reaped: pid -> the read end of its pipe
+    read: Callable[[Item], Result],
+    work: Sequence[Sequence[Item]],
+    what: Sequence[str],
+    mine: Callable[[Item], Result],
+) -> list[list[Result]]:
+    # Forked, not yet reaped: pid -> what this process takes in from it.
+    live: dict[int, _Inbox[Result]] = {}
+    # Chunks no process could be forked for (too many processes, no memory): read here.
+    left: list[int] = []
     try:
-        for a in args[1:]:
-            read_end, write_end = os.pipe()
-            try:
-                pid = os.fork()
-            except OSError:
-                os.close(read_end)
-                os.close(write_end)
-                raise
-            if pid == 0:
-                _child(job, a, read_end, write_end)
-            os.close(write_end)  # else a later child holds it and no end of file is ever read
-            live[pid] = read_end
-        out = [job(*args[0])]
+        for k, chunk in enumerate(work[1:], 1):
+            if not _fork(read, chunk, what[k], live):
+                left.append(k)
+
+        def here(how: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+            got = []
+            for item in items:
+                got.append(how(item))
+                for inbox in live.values():  # what has come meanwhile
+                    inbox.take()
+            return got
+
+        out = [here(mine, work[0])]
+        kept = {k: here(read, work[k]) for k in left}
         for pid in list(live):
-            with open(live[pid], "rb", closefd=False) as pipe:
-                payload = pipe.read()
+            inbox = live[pid]
+            inbox.take(until_end=True)
+            if inbox.refused:  # it may be writing still: stopped below, not waited for
+                raise _lost(inbox.what, " (it sent what is no result)")
             # No longer tracked before it is reaped: a reaped child's pid may be another
             # process's by the time the cleanup below would kill it.
-            os.close(live.pop(pid))
-            out.append(_received(payload, _ended(pid), what[len(out)]))
+            del live[pid]
+            inbox.close()
+            out.append(inbox.results(_ended(pid)))
+        for k in left:  # in the order of the chunks
+            out.insert(k, kept[k])
         return out
     finally:  # an error or Ctrl-C here: the children not yet collected are stopped, not waited
-        for pid, read_end in live.items():
-            os.close(read_end)
+        for pid, inbox in live.items():
+            inbox.close()
             _stop(pid)
 
 
+def _fork(
+    read: Callable[[Item], Any], chunk: Sequence[Item], what: str, live: dict[int, _Inbox[Any]]
+) -> bool:
+    """A process forked to read ``chunk``, entered in ``live``; False when none can be (the
+    chunk is then read here). Ctrl-C is held off from the pipe's making to the entry in
+    ``live``, and for good in the child (this process stops it): a child never unwinds into
+    the caller's code, and no child goes unrecorded."""
+    import signal
+
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:  # too many open files
+            return False
+        try:
+            _widen(write_end)
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return False
+        if pid == 0:
+            _child(read, chunk, read_end, write_end)
+        os.close(write_end)  # else a later child holds it and no end of file is ever read
+        live[pid] = _Inbox(read_end, len(chunk), what)
+        return True
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _widen(pipe: int) -> None:
+    """Ask for a pipe of :data:`PIPE_BYTES` (a smaller one still works, with more waits)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - not Linux, or limited
+        pass
+
+
+class _Inbox(Generic[Result]):
+    """What one forked process has sent: each result (or error) a pickle, behind its length;
+    taken in as it comes."""
+
+    def __init__(self, fd: int, expected: int, what: str) -> None:
+        self.fd = fd
+        self.expected = expected
+        self.what = what
+        self.pending = bytearray()
+        self.sent: list[tuple[bool, Any]] = []
+        self.ended = False
+        #: Something came that is no result: nothing more is taken in.
+        self.refused = False
+        os.set_blocking(fd, False)
+
+    def take(self, until_end: bool = False) -> None:
+        """Take in what has come (all of it, to the end of the pipe, with ``until_end``)."""
+        if self.ended:
+            return
+        if until_end:
+            os.set_blocking(self.fd, True)
+        while True:
+            try:
+                got = os.read(self.fd, PIPE_BYTES)
+            except BlockingIOError:
+                break
+            if not got:
+                self.ended = True
+                break
+            self.pending += got
+            self._unpack()
+            if self.refused:
+                break
+
+    def _unpack(self) -> None:
+        import pickle
+
+        pending, at = self.pending, 0
+        while len(pending) - at >= _HEAD:
+            size = int.from_bytes(pending[at : at + _HEAD], "little")
+            if len(pending) - at - _HEAD < size:
+                break
+            try:
+                self.sent.append(pickle.loads(pending[at + _HEAD : at + _HEAD + size]))
+            except Exception:  # not what a child sends: it and what follows are lost
+                self.ended = self.refused = True
+                return
+            at += _HEAD + size
+        del pending[:at]
+
+    def results(self, ended: str) -> list[Result]:
+        """The results, in order; the first error sent raised; an error when fewer came."""
+        out: list[Result] = []
+        for ok, value in self.sent:
+            if not ok:
+                raise value
+            out.append(value)
+        if len(out) != self.expected:
+            raise _lost(self.what, f" ({ended})")
+        return out
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 def _child(
-    job: Callable[..., Any], args: tuple[Any, ...], read_end: int, write_end: int
+    read: Callable[[Any], Any], items: Sequence[Any], read_end: int, write_end: int
 ) -> NoReturn:
-    """The forked process: runs ``job``, sends its result (or its error) and leaves at once,
-    running nothing of the parent's (no ``finally`` up the stack, no ``atexit``, no buffered
-    output flushed twice)."""
+    """The forked process: ``read`` of each item, each result (or the first error) sent as it
+    comes; then it leaves at once, running nothing of the parent's (no ``finally`` up the
+    stack, no ``atexit``, no buffered output flushed twice)."""
     import pickle
 
     code = 1
     try:
         os.close(read_end)
-        try:
-            payload = pickle.dumps((True, job(*args)), pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # every error, Ctrl-C's too, is the parent's to raise
-            payload = pickle.dumps((False, _portable(exc)), pickle.HIGHEST_PROTOCOL)
         with open(write_end, "wb") as pipe:
-            pipe.write(payload)
+            for item in items:
+                try:
+                    sent = pickle.dumps((True, read(item)), pickle.HIGHEST_PROTOCOL)
+                except BaseException as exc:  # every error, Ctrl-C's too, is the parent's
+                    _send(pipe, pickle.dumps((False, _portable(exc)), pickle.HIGHEST_PROTOCOL))
+                    break
+                _send(pipe, sent)
         code = 0
     finally:
         os._exit(code)
 
 
+def _send(pipe: BinaryIO, payload: bytes) -> None:
+    pipe.write(len(payload).to_bytes(_HEAD, "little"))
+    pipe.write(payload)
+    pipe.flush()
+
+
 def _portable(exc: BaseException) -> BaseException:
-    """``exc`` itself when it travels between processes, else a RuntimeError saying it."""
+    """``exc`` itself when it travels between processes, else one of its kind (an
+    :class:`OrchphaseError` for one, a usage error) or a RuntimeError saying it."""
     import pickle
 
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:  # any failure to travel
+        if isinstance(exc, OrchphaseError):
+            return OrchphaseError(str(exc))
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc
-
-
-def _received(payload: bytes, ended: str, what: str) -> Any:
-    """A child's result; its error raised; an error when it sent none whole."""
-    import pickle
-
-    try:
-        ok, value = pickle.loads(payload)
-    except Exception:  # cut short or empty: the process died before it had sent them
-        raise _lost(what, f" ({ended})") from None
-    if not ok:
-        raise value
-    return value
 
 
 def _lost(what: str, ended: str) -> OrchphaseError:
@@ -168,32 +298,48 @@ def _stop(pid: int) -> None:
 
 
 def _run_pooled(
-    job: Callable[..., Result], args: Sequence[tuple[Any, ...]], what: Sequence[str]
-) -> list[Result]:
+    read: Callable[[Item], Result],
+    work: Sequence[Sequence[Item]],
+    what: Sequence[str],
+    mine: Callable[[Item], Result],
+) -> list[list[Result]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    pool = ProcessPoolExecutor(max_workers=len(args) - 1, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=len(work) - 1, mp_context=context)
     try:
-        futures = [pool.submit(_guarded, job, *a) for a in args[1:]]
-        out = [job(*args[0])]
+        futures = [pool.submit(_read_all, read, chunk) for chunk in work[1:]]
+        out = [[mine(item) for item in work[0]]]
         for future in futures:
             try:
                 out.append(future.result())
             except BrokenProcessPool:
                 raise _lost(what[len(out)], "") from None
-    except BaseException:  # Ctrl-C: drop the chunks not yet read instead of waiting for them
+    except BaseException:  # Ctrl-C, an error: the chunks still being read are dropped
+        # The pool would wait for its processes at exit: they are stopped (a private name,
+        # read with care: without it they are only waited for).
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            _kill(process)
         raise
     pool.shutdown()
     return out
 
 
-def _guarded(job: Callable[..., Result], *args: Any) -> Result:
-    """``job(*args)`` in a pool's process, its error made one that travels back."""
+def _read_all(read: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+    """``read`` of each item in a pool's process, an error made one that travels back."""
     try:
-        return job(*args)
+        return [read(item) for item in items]
     except BaseException as exc:
         raise _portable(exc) from None
+
+
+def _kill(process: Any) -> None:
+    try:
+        process.kill()
+        process.join()
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - gone, or not one
+        pass

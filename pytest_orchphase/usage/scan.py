@@ -345,21 +345,36 @@ def _read_parallel(
 ) -> list[FileResult]:
     """One chunk of files per process, balanced by the bytes to read (see
     :mod:`~pytest_orchphase.usage.parallel`); this process reads the first chunk itself and
-    reports its progress file by file, the others' once their results are in."""
+    reports its progress file by file, the others' once their results are all in."""
     pieces = parallel.chunks(work, workers)
-    args = [
-        ([files[i] for i in piece], [sizes[i] for i in piece], report if k == 0 else None, how)
-        for k, piece in enumerate(pieces)
-    ]
+    read = _ReadFile(tuple(files), how)
+
+    def here(i: int) -> FileResult:
+        res = read(i)
+        if report:
+            report.step(sizes[i])
+        return res
+
     what = [f"{len(piece)} file(s) from {files[piece[0]]}" for piece in pieces]
     out: list[FileResult | None] = [None] * len(files)
-    results = parallel.run_chunks(_read_chunk, args, what)
+    results = parallel.run_chunks(read, pieces, what, here)
     for k, (piece, got) in enumerate(zip(pieces, results, strict=True)):
         for i, res in zip(piece, got, strict=True):
             out[i] = res
             if report and k:
                 report.step(sizes[i])
     return [r for r in out if r is not None]
+
+
+@dataclass(frozen=True)
+class _ReadFile:
+    """Reads the file of an index (sent whole to a pool's processes: it pickles)."""
+
+    files: tuple[Path, ...]
+    how: _How
+
+    def __call__(self, i: int) -> FileResult:
+        return self.how.read(self.files[i])
 
 
 def _size(path: Path) -> int:

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -26,6 +27,20 @@ from tests.helpers import ClaudeHome, Line, agent_progress, assistant, usage, us
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; forks")
 
 
+@pytest.fixture(autouse=True)
+def _no_hang() -> Iterator[None]:
+    """A test that would wait for ever (a pipe no process ends) fails after a minute instead."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError("still waiting after 60 s: a process or a pipe was never ended")
+
+    before = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, before)
+
+
 @pytest.fixture(params=["forked", "pooled"])
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setattr(parallel, "FORKS", request.param == "forked")
@@ -33,15 +48,16 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     yield request.param
 
 
-def _sessions(home: ClaudeHome, count: int = 9) -> list[Path]:
-    """``count`` sessions of a few calls each, some sharing a call (counted once across the
-    files), some with a malformed line, one with a sub-agent's progress copies."""
+def _sessions(home: ClaudeHome, count: int = 9, calls: int = 3) -> list[Path]:
+    """``count`` sessions of ``calls`` calls and one more each, some sharing a call (counted
+    once across the files), some with a malformed line, one with a sub-agent's progress
+    copies."""
     for n in range(count):
         sid = f"5e55{n:04}-0000-4000-8000-000000000000"
         lines: list[Line] = [user(f"R{n:02}: ticket {n}", session=sid)]
         lines += [
             assistant(f"msg_{n}_{k}", f"req_{n}_{k}", u=usage(inp=n + k, out=7), session=sid)
-            for k in range(3)
+            for k in range(calls)
         ]
         lines.append(assistant("msg_shared", "req_shared", u=usage(inp=5, out=n), session=sid))
         if n % 3 == 0:
@@ -83,8 +99,23 @@ def test_the_scan_is_the_one_process_reads_each_file_read_once(
     assert _scan(files, workers, monkeypatch) == serial
     reads = [line.split(" ", 1) for line in log.read_text().splitlines()]
     assert sorted(path for _, path in reads) == sorted(map(str, files))  # each exactly once
-    assert len({pid for pid, _ in reads}) == workers  # this process and workers - 1 others
-    assert str(os.getpid()) in {pid for pid, _ in reads}
+    readers = {pid for pid, _ in reads}
+    assert str(os.getpid()) in readers
+    # This process and one forked per other chunk (a pool may give two chunks to one process).
+    assert len(readers) == workers if mode == "forked" else len(readers) >= 2
+
+
+def test_results_larger_than_the_pipe_arrive_whole(
+    home: ClaudeHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipe of one page and results of several (40 calls a file): every result comes in
+    pieces, taken in between this process's own files and at the end; the scan is the same."""
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(parallel, "PIPE_BYTES", 4096)
+    files = _sessions(home, count=12, calls=40)
+    serial = _scan(files, 1, monkeypatch)
+    assert _scan(files, 3, monkeypatch) == serial
 
 
 def test_files_are_shared_out_by_bytes() -> None:
@@ -170,14 +201,51 @@ def test_a_process_that_dies_is_an_error_not_files_missing(
         _scan(files, 2, monkeypatch)
     if mode == "forked":
         assert "killed by signal 9" in str(err.value)
-        assert _children() == before  # reaped
+        assert _children().keys() <= before.keys()  # reaped (a pool's from before may be gone)
+
+
+def test_a_result_cut_short_is_an_error(home: ClaudeHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process killed while it sends a result: what came is not taken for a result."""
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    files = _sessions(home)
+
+    def half(pipe: BinaryIO, payload: bytes) -> None:
+        pipe.write(len(payload).to_bytes(8, "little"))  # says more is to come than comes
+        pipe.write(payload[: len(payload) // 2])
+        pipe.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(parallel, "_send", half)
+    with pytest.raises(OrchphaseError, match=r"ended without its results \(killed by signal 9\)"):
+        _scan(files, 2, monkeypatch)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_what_is_no_result_is_an_error_and_its_sender_stopped(
+    home: ClaudeHome, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes that do not unpickle: an error, and the processes are reaped, none left waiting on
+    a full pipe (with three, the second must not hold the first's pipe open)."""
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(parallel, "PIPE_BYTES", 4096)
+    files = _sessions(home, count=12, calls=40)
+    before = _children()
+
+    def garbage(pipe: BinaryIO, payload: bytes) -> None:
+        pipe.write(len(payload).to_bytes(8, "little") + b"\xff" * len(payload))
+        pipe.flush()
+
+    monkeypatch.setattr(parallel, "_send", garbage)
+    with pytest.raises(OrchphaseError, match=r"ended without its results \(it sent what is no"):
+        _scan(files, workers, monkeypatch)
+    assert _children().keys() <= before.keys()
 
 
 def test_ctrl_c_here_stops_the_other_processes(
-    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch
+    home: ClaudeHome, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(parallel, "FORKS", True)
-    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
     files = _sessions(home)
     before = _children()
     here = os.getpid()
@@ -193,4 +261,96 @@ def test_ctrl_c_here_stops_the_other_processes(
     monkeypatch.setattr(scan_module, "read_file", read)
     with pytest.raises(KeyboardInterrupt):
         _scan(files, 3, monkeypatch)
-    assert _children() == before  # killed and reaped, not left reading
+    assert _children().keys() <= before.keys()  # killed and reaped, not left reading
+
+
+def test_a_process_that_cannot_be_forked_leaves_its_chunk_to_this_one(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too many processes (EAGAIN), no memory: the chunks no process took are read here, the
+    scan the same (never an error, never a file left out)."""
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    files = _sessions(home)
+    serial = _scan(files, 1, monkeypatch)
+    real = os.fork
+    forks: list[int] = []
+
+    def second_fails() -> int:
+        forks.append(1)
+        if len(forks) == 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real()
+
+    monkeypatch.setattr(os, "fork", second_fails)
+    assert _scan(files, 4, monkeypatch) == serial
+    assert len(forks) == 3
+
+    def none() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", none)
+    assert _scan(files, 3, monkeypatch) == serial
+
+    def no_pipe() -> tuple[int, int]:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(os, "pipe", no_pipe)
+    assert _scan(files, 3, monkeypatch) == serial
+
+
+def test_a_reaped_process_is_never_stopped_again(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first other process done and reaped, the second fails: only what is left is
+    stopped (a reaped pid may be another process's by then; killing it again is an error
+    here, ProcessLookupError, when no process has taken it yet)."""
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    files = _sessions(home)
+    third = files[parallel.chunks([f.stat().st_size for f in files], 3)[2][0]]
+
+    def fail(path: Path) -> None:
+        if path == third:
+            raise ValueError(f"cannot make sense of {path.name}")
+
+    _elsewhere(monkeypatch, fail)
+    with pytest.raises(ValueError, match="cannot make sense of"):
+        _scan(files, 3, monkeypatch)
+
+
+def test_ctrl_c_as_a_process_is_forked_leaves_none_behind(
+    home: ClaudeHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C arriving right after a fork, in this process and in the child: this one stops
+    and stops its children (none unrecorded), and no child runs the caller's code."""
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    files = _sessions(home)
+    before = _children()
+    real = os.fork
+
+    def interrupted() -> int:
+        pid = real()
+        signal.raise_signal(signal.SIGINT)  # in both: held off until it can do no harm
+        return pid
+
+    monkeypatch.setattr(os, "fork", interrupted)
+    ran = tmp_path / "ran.log"
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _scan(files, 3, monkeypatch)
+    finally:
+        with ran.open("a") as fh:  # a child that unwound into this code would write too
+            fh.write(f"{os.getpid()}\n")
+    assert ran.read_text() == f"{os.getpid()}\n"
+    assert _children().keys() <= before.keys()
+
+
+def test_an_error_of_ours_that_cannot_travel_stays_a_usage_error() -> None:
+    from pytest_orchphase.errors import InvalidFile
+
+    problems = [OrchphaseError("bad", path="a.yaml", line=3), OrchphaseError("worse")]
+    sent = parallel._portable(InvalidFile(problems))
+    assert type(sent) is OrchphaseError or isinstance(sent, InvalidFile)
+    assert "bad" in str(sent) and "worse" in str(sent)
