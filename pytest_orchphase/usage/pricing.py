@@ -100,7 +100,8 @@ class PriceTable:
         table = cls(models={})
         # The shipped file is trusted (a test validates it against the schema): read it
         # without pydantic, which costs more than a whole scan of a small session.
-        table._merge(_load_json(SHIPPED_TABLE), SHIPPED_TABLE)
+        # Named by the YAML, the file people read and change (the JSON is its copy).
+        table._merge(_load_json(SHIPPED_TABLE), SHIPPED_PRICES)
         if override is not None:
             from pytest_orchphase.usage.price_file import read_price_file
 

@@ -306,6 +306,8 @@ def test_the_table_read_from_the_json_is_the_one_the_yaml_gives(table: PriceTabl
     for name in ("aliases", "family_defaults", "unpriced", "geo_multipliers"):
         assert getattr(table, name) == getattr(from_yaml, name), name
     assert (table.web_search_per_request, table.taken) == (0.01, "2026-11-29")
+    # `orchphase prices` names the file people read and change, not its copy.
+    assert table.sources == [SHIPPED_PRICES]
 
 
 def test_shipped_price_file_passes_the_schema_users_get() -> None:
