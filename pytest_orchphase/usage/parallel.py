@@ -64,14 +64,24 @@ def run_chunks(
     """``here`` (``read`` by default) of each item of the first chunk of ``work`` in this
     process, and ``read`` of each item of every other chunk in a process of its own, all at
     once; the results chunk by chunk, each in its items' order. ``what`` names each chunk's
-    work for an error (``"3 file(s) from a.jsonl"``). Where processes are not forked,
-    ``read`` must pickle."""
+    work for an error (``"3 file(s), the first a.jsonl,"``). Where processes are not forked,
+    ``read`` must pickle. A process where another thread runs Python code (a pytest-xdist
+    worker) reads every chunk itself: a fork copies only the thread that makes it, and a lock
+    such a thread holds then (the standard error's, the import lock) is held for good in the
+    child."""
     mine = here or read
-    if len(work) < 2:
-        return [[mine(item) for item in chunk] for chunk in work]
+    if len(work) < 2 or (FORKS and _threaded()):
+        return [[(read if k else mine)(item) for item in chunk] for k, chunk in enumerate(work)]
     if FORKS:
         return _run_forked(read, work, what, mine)
     return _run_pooled(read, work, what, mine)
+
+
+def _threaded() -> bool:
+    """Whether another thread of this process runs Python code (started by ``threading`` or
+    not). Threads that never do (a BLAS library's, started by importing numpy) hold none of
+    the locks the child needs."""
+    return len(sys._current_frames()) > 1
 
 
 # -- forked processes (Linux) ---------------------------------------------------------------
@@ -116,9 +126,8 @@ def _run_forked(
             out.insert(k, kept[k])
         return out
     finally:  # an error or Ctrl-C here: the children not yet collected are stopped, not waited
-        for pid, inbox in live.items():
-            inbox.close()
-            _stop(pid)
+        if live:
+            _stop_all(live)
 
 
 def _fork(
@@ -144,7 +153,7 @@ def _fork(
             os.close(write_end)
             return False
         if pid == 0:
-            _child(read, chunk, read_end, write_end)
+            _child(read, chunk, read_end, write_end, [i.fd for i in live.values()])
         os.close(write_end)  # else a later child holds it and no end of file is ever read
         live[pid] = _Inbox(read_end, len(chunk), what)
         return True
@@ -228,16 +237,23 @@ class _Inbox(Generic[Result]):
 
 
 def _child(
-    read: Callable[[Any], Any], items: Sequence[Any], read_end: int, write_end: int
+    read: Callable[[Any], Any],
+    items: Sequence[Any],
+    read_end: int,
+    write_end: int,
+    inherited: Sequence[int],
 ) -> NoReturn:
     """The forked process: ``read`` of each item, each result (or the first error) sent as it
     comes; then it leaves at once, running nothing of the parent's (no ``finally`` up the
-    stack, no ``atexit``, no buffered output flushed twice)."""
-    import pickle
-
+    stack, no ``atexit``, no buffered output flushed twice). It closes the read ends of the
+    processes forked before it (``inherited``): should this process die, each of them then
+    finds its pipe closed at once, rather than once this one has ended."""
     code = 1
     try:
-        os.close(read_end)
+        import pickle
+
+        for fd in (read_end, *inherited):
+            os.close(fd)
         with open(write_end, "wb") as pipe:
             for item in items:
                 try:
@@ -286,12 +302,20 @@ def _ended(pid: int) -> str:
     return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
 
-def _stop(pid: int) -> None:
-    """Kill the child ``pid`` (not yet reaped, so the pid is still its) and reap it."""
+def _stop_all(live: dict[int, _Inbox[Any]]) -> None:
+    """Kill the children in ``live`` (not yet reaped, so their pids are still theirs), then
+    close their pipes and reap them; a second Ctrl-C is held off until all is done."""
     import signal
 
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        for pid in live:
+            os.kill(pid, signal.SIGKILL)
+        for pid, inbox in live.items():
+            inbox.close()
+            os.waitpid(pid, 0)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 # -- a process pool (elsewhere) -------------------------------------------------------------

@@ -355,7 +355,7 @@ def _read_parallel(
             report.step(sizes[i])
         return res
 
-    what = [f"{len(piece)} file(s) from {files[piece[0]]}" for piece in pieces]
+    what = [f"{len(piece)} file(s), the first {files[piece[0]]}," for piece in pieces]
     out: list[FileResult | None] = [None] * len(files)
     results = parallel.run_chunks(read, pieces, what, here)
     for k, (piece, got) in enumerate(zip(pieces, results, strict=True)):

@@ -41,6 +41,17 @@ def _no_hang() -> Iterator[None]:
     signal.signal(signal.SIGALRM, before)
 
 
+_THREADED = parallel._threaded
+
+
+@pytest.fixture(autouse=True)
+def _no_other_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test forks as a process where no other thread runs Python code would (a
+    pytest-xdist worker has such threads, and would read alone: see
+    test_a_process_with_other_threads_reads_alone)."""
+    monkeypatch.setattr(parallel, "_threaded", lambda: False)
+
+
 @pytest.fixture(params=["forked", "pooled"])
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setattr(parallel, "FORKS", request.param == "forked")
@@ -116,6 +127,64 @@ def test_results_larger_than_the_pipe_arrive_whole(
     files = _sessions(home, count=12, calls=40)
     serial = _scan(files, 1, monkeypatch)
     assert _scan(files, 3, monkeypatch) == serial
+
+
+def test_results_are_taken_in_however_the_pipe_cuts_them() -> None:
+    """Results written in pieces of 1 to 5,000 bytes, taken in after each: a piece may end a
+    result and begin the next, or hold several; each result comes in whole, in order."""
+    import pickle
+    import random
+
+    rng = random.Random(16)
+    sent = [(True, "x" * rng.randrange(0, 3000)) for _ in range(300)]
+    stream = b"".join(
+        len(p).to_bytes(8, "little") + p
+        for p in (pickle.dumps(frame, pickle.HIGHEST_PROTOCOL) for frame in sent)
+    )
+    read_end, write_end = os.pipe()
+    inbox: parallel._Inbox[str] = parallel._Inbox(read_end, len(sent), "the test's")
+    try:
+        at = 0
+        while at < len(stream):
+            step = rng.randrange(1, 5001)
+            os.write(write_end, stream[at : at + step])
+            at += step
+            inbox.take()
+        os.close(write_end)
+        inbox.take(until_end=True)
+        assert inbox.results("ended") == [text for _, text in sent]
+    finally:
+        inbox.close()
+
+
+def _second_fork_fails(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """``os.fork`` failing the second time (too many processes); the forks tried."""
+    real = os.fork
+    forks: list[int] = []
+
+    def second_fails() -> int:
+        forks.append(1)
+        if len(forks) == 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real()
+
+    monkeypatch.setattr(os, "fork", second_fails)
+    return forks
+
+
+def test_progress_counts_each_file_once(
+    home: ClaudeHome, mode: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read by three processes (one of them this one's, when a fork fails): N updates, the
+    last N/N."""
+    files = _sessions(home)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+    if mode == "forked":
+        _second_fork_fails(monkeypatch)
+    scan_module.scan_files(files, progress=True)
+    told = [part for part in capsys.readouterr().err.split("\r") if part.startswith("scanning")]
+    assert len(told) == len(files) == 9
+    assert told[-1].startswith(f"scanning {len(files)}/{len(files)} files")
 
 
 def test_files_are_shared_out_by_bytes() -> None:
@@ -196,7 +265,7 @@ def test_a_process_that_dies_is_an_error_not_files_missing(
         os.kill(os.getpid(), signal.SIGKILL)
 
     _elsewhere(monkeypatch, die)
-    lost = r"the process reading \d+ file\(s\) from .* ended without its results"
+    lost = r"the process reading \d+ file\(s\), the first .*\.jsonl, ended without its results"
     with pytest.raises(OrchphaseError, match=lost) as err:
         _scan(files, 2, monkeypatch)
     if mode == "forked":
@@ -273,16 +342,7 @@ def test_a_process_that_cannot_be_forked_leaves_its_chunk_to_this_one(
     monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
     files = _sessions(home)
     serial = _scan(files, 1, monkeypatch)
-    real = os.fork
-    forks: list[int] = []
-
-    def second_fails() -> int:
-        forks.append(1)
-        if len(forks) == 2:
-            raise BlockingIOError(11, "Resource temporarily unavailable")
-        return real()
-
-    monkeypatch.setattr(os, "fork", second_fails)
+    forks = _second_fork_fails(monkeypatch)
     assert _scan(files, 4, monkeypatch) == serial
     assert len(forks) == 3
 
@@ -354,3 +414,118 @@ def test_an_error_of_ours_that_cannot_travel_stays_a_usage_error() -> None:
     sent = parallel._portable(InvalidFile(problems))
     assert type(sent) is OrchphaseError or isinstance(sent, InvalidFile)
     assert "bad" in str(sent) and "worse" in str(sent)
+
+
+def test_a_process_with_other_threads_reads_alone(
+    home: ClaudeHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another thread running Python code (a pytest-xdist worker's) may hold a lock at the
+    fork that the child would wait on for ever: this process then reads every file itself."""
+    import threading
+
+    monkeypatch.setattr(parallel, "_threaded", _THREADED)
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    files = _sessions(home)
+    serial = _scan(files, 1, monkeypatch)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        log = tmp_path / "reads.log"
+        _spy(monkeypatch, log)
+        assert _scan(files, 3, monkeypatch) == serial
+    finally:
+        stop.set()
+        other.join()
+    assert {line.split(" ", 1)[0] for line in log.read_text().splitlines()} == {str(os.getpid())}
+
+
+def test_threads_that_run_no_python_code_do_not_stop_the_fork(
+    home: ClaudeHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """numpy's BLAS threads (numpy comes with matplotlib, and pytest-randomly imports it): they
+    run no Python code and hold no lock the child needs, so the scan still forks (and Python
+    3.12 and 3.13, which warn of a fork beside other Python threads, say nothing of them)."""
+    numpy = pytest.importorskip("numpy")
+    numpy.ones((256, 256)) @ numpy.ones((256, 256))  # its threads (stopped at a fork) again
+    if len(os.listdir("/proc/self/task")) < 2:
+        pytest.skip("no thread besides this one here")
+    monkeypatch.setattr(parallel, "_threaded", _THREADED)
+    if len(sys._current_frames()) > 1:
+        pytest.skip("another thread runs Python code here (a pytest-xdist worker)")
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    files = _sessions(home)
+    log = tmp_path / "reads.log"
+    _spy(monkeypatch, log)
+    _scan(files, 2, monkeypatch)
+    assert len({line.split(" ", 1)[0] for line in log.read_text().splitlines()}) == 2
+
+
+def _slow_elsewhere_interrupted_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other processes still reading when this one is interrupted (Ctrl-C)."""
+    here = os.getpid()
+    real = read_file
+
+    def read(path: Path, prompts: bool = True) -> FileResult:
+        if os.getpid() == here:
+            raise KeyboardInterrupt
+        time.sleep(120)
+        return real(path, prompts)
+
+    monkeypatch.setattr(scan_module, "read_file", read)
+
+
+def test_a_second_ctrl_c_while_stopping_leaves_none_behind(
+    home: ClaudeHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    files = _sessions(home)
+    before = _children()
+    _slow_elsewhere_interrupted_here(monkeypatch)
+    real_kill = os.kill
+
+    def kill_and_interrupt(pid: int, sig: int) -> None:
+        real_kill(pid, sig)
+        signal.raise_signal(signal.SIGINT)  # pressed again while the first is handled
+
+    monkeypatch.setattr(os, "kill", kill_and_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _scan(files, 4, monkeypatch)
+    monkeypatch.setattr(os, "kill", real_kill)
+    assert _children().keys() <= before.keys()
+
+
+def test_a_process_holds_no_pipe_of_those_forked_before_it(
+    home: ClaudeHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should this process die, each other process finds its pipe closed at once (not once the
+    ones forked after it have ended)."""
+    monkeypatch.setattr(parallel, "FORKS", True)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    files = _sessions(home)
+
+    def pipes() -> set[str]:
+        held = set()
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("pipe:"):
+                held.add(target)
+        return held
+
+    already = pipes()
+    log = tmp_path / "pipes.log"
+
+    def note(path: Path) -> None:
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid()} {len(pipes() - already)}\n")
+
+    _elsewhere(monkeypatch, note)
+    _scan(files, 4, monkeypatch)
+    held = {line.split()[0]: line.split()[1] for line in log.read_text().splitlines()}
+    assert len(held) == 3 and set(held.values()) == {"1"}  # each its own pipe only
