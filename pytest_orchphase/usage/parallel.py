@@ -7,7 +7,8 @@ taking the others' results in (unpickling them) is done while they still read, n
 end. No pool: its import alone (``concurrent.futures.process`` pulls in ``multiprocessing``,
 ``logging``, ``socket``, ``subprocess`` and ``tempfile``) costs 20-30 ms, a tenth of a cold
 scan of 200 MB. Elsewhere, where forking a process is unsafe or impossible, a process pool's
-(each chunk's results sent back at its end).
+(each chunk's results sent back at its end). A process where another thread runs Python code (a
+pytest-xdist worker) is not forked: it reads every chunk itself.
 
 Either way an item's error is raised here, and a process that ends without all its results
 (killed, out of memory) is an error, never a scan with files missing. Plain Python, no pytest.
