@@ -391,6 +391,57 @@ def test_the_scanner_is_named_by_its_code() -> None:
     assert "pytest_orchphase.usage.sources.claude_code.reader" in cache_module.SCANNER_MODULES
 
 
+#: Modules the scanner's modules import that make no part of a kept file's result: errors, file
+#: helpers, the sources' package, and what only a headless stream's reading uses (the cache keeps
+#: Claude Code session files alone).
+NOT_THE_SCANNER = {
+    "pytest_orchphase.errors",
+    "pytest_orchphase.files",
+    "pytest_orchphase.usage.sources",
+    "pytest_orchphase.usage.sources.headless.results",
+    "pytest_orchphase.usage.sources.headless.stream",
+}
+
+
+def _imported(module: str) -> set[str]:
+    """The package's modules ``module`` imports, at its top or in a function."""
+    import ast
+    from importlib import util
+
+    spec = util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    found = set()
+    here = module if spec.submodule_search_locations else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(Path(spec.origin).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            name = util.resolve_name("." * node.level + (node.module or ""), here)
+            if not name.startswith("pytest_orchphase"):
+                continue
+            found.add(name)
+            package = util.find_spec(name)
+            for alias in node.names:  # `from package import module`
+                full = f"{name}.{alias.name}"
+                if package and package.submodule_search_locations and util.find_spec(full):
+                    found.add(full)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("pytest_orchphase")}
+    return found
+
+
+def test_every_module_the_scanner_runs_names_its_entries() -> None:
+    """A module the scanner's code imports is among the modules whose bytes name its entries:
+    else a change to it (a counting rule moved into a module of its own) would leave entries
+    made by the older code to be read as if they were this code's."""
+    reached: set[str] = set()
+    todo = list(cache_module.SCANNER_MODULES)
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo.extend(_imported(module))
+    assert reached - set(cache_module.SCANNER_MODULES) == NOT_THE_SCANNER
+
+
 # -- writing -------------------------------------------------------------------------------------
 
 
