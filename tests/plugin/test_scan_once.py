@@ -6,6 +6,7 @@ whether it looked for the sessions' first prompts (needed only for sessions not 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -136,3 +137,47 @@ def test_collecting_only_scans_nothing(phases: pytest.Pytester) -> None:
     result = phases.runpytest_subprocess("--phase", "m2", "--co")
     assert result.ret == pytest.ExitCode.OK
     assert _scans(phases) == Counter()
+
+
+DYING_READER = """\
+import os
+import signal
+
+import pytest_orchphase.usage.parallel as parallel
+import pytest_orchphase.usage.scan as scan
+
+HERE = os.getpid()
+_read = scan._How.read
+
+
+def read(how, path):
+    if os.getpid() != HERE:  # a process the scan forked: killed (out of memory) while reading
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _read(how, path)
+
+
+scan._How.read = read
+scan.PARALLEL_BYTES = 1
+parallel.FORKS = True
+parallel.worker_count = lambda: 2
+parallel._threaded = lambda: False
+"""
+
+
+def test_a_scan_process_that_dies_fails_the_phase_it_measures(phases: pytest.Pytester) -> None:
+    """The files a killed scan process was reading are never left out of the figures: every
+    measured item fails with the error, and the phase does not proceed."""
+    m1 = ClaudeHome(phases.path / "docs" / "orchestration-data" / "phase-m1" / "transcripts")
+    m1.session([assistant("msg_x", "req_x", session=WORKER)], session=WORKER)
+    phases.makeconftest(DYING_READER)
+    result = phases.runpytest_subprocess("--phase", "m1", "--orchphase-json", "r.json")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ended without its results (killed by signal 9)*",
+            "Proceed to phase m2: NO — the phase's files have errors",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    report = json.loads((phases.path / "r.json").read_text())
+    assert "ended without its results" in report["error"]
