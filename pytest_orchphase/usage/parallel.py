@@ -103,7 +103,7 @@ def _run_forked(
             if not _fork(read, chunk, what[k], live):
                 left.append(k)
 
-        def here(how: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        def read_here(how: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
             got = []
             for item in items:
                 got.append(how(item))
@@ -111,8 +111,8 @@ def _run_forked(
                     inbox.take()
             return got
 
-        out = [here(mine, work[0])]
-        kept = {k: here(read, work[k]) for k in left}
+        out = [read_here(mine, work[0])]
+        kept = {k: read_here(read, work[k]) for k in left}
         for pid in list(live):
             inbox = live[pid]
             inbox.take(until_end=True)

@@ -289,18 +289,16 @@ def _scan_files(
     sizes = [_size(f) for f in files]
     total = sum(sizes)
     report = _Progress(len(files), total) if progress else None
-    results: list[FileResult]
     workers = parallel.worker_count()
     how = _How(prompts, cache)
     work = sizes
     if cache is not None and total >= PARALLEL_BYTES:
         # What the cache holds is not read again: only the rest is shared out (asked only
-        # where a pool may pay: the answer costs a look at each file's index record).
+        # where other processes may pay: the answer costs a look at each file's index record).
         work = [cache.work(f, prompts) for f in files]
-    if sum(work) >= PARALLEL_BYTES and len(files) > 1 and workers > 1:  # one CPU: no pool
-        results = _read_parallel(files, sizes, work, workers, report, how)
-    else:
-        results = _read_chunk(files, sizes, report, how)
+    if sum(work) < PARALLEL_BYTES:
+        workers = 1  # other processes would cost more than they save
+    results = _read_files(files, sizes, work, workers, report, how)
     if report:
         report.done()
     if cache is not None:
@@ -321,21 +319,7 @@ class _How:
         return read_file(path, self.prompts)
 
 
-def _read_chunk(
-    files: Sequence[Path],
-    sizes: Sequence[int],
-    report: _Progress | None = None,
-    how: _How = _How(),
-) -> list[FileResult]:
-    results = []
-    for f, size in zip(files, sizes, strict=True):
-        results.append(how.read(f))
-        if report:
-            report.step(size)
-    return results
-
-
-def _read_parallel(
+def _read_files(
     files: Sequence[Path],
     sizes: Sequence[int],
     work: Sequence[int],
@@ -343,9 +327,10 @@ def _read_parallel(
     report: _Progress | None,
     how: _How,
 ) -> list[FileResult]:
-    """One chunk of files per process, balanced by the bytes to read (see
-    :mod:`~pytest_orchphase.usage.parallel`); this process reads the first chunk itself and
-    reports its progress file by file, the others' once their results are all in."""
+    """Each file's result, in order: one chunk of files per process (one process, one
+    chunk), balanced by the bytes to read (see :mod:`~pytest_orchphase.usage.parallel`); this
+    process reads the first chunk itself and reports its progress file by file, the others'
+    once their results are all in."""
     pieces = parallel.chunks(work, workers)
     read = _ReadFile(tuple(files), how)
 
