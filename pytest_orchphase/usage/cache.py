@@ -37,7 +37,9 @@ from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult
 from pytest_orchphase.usage.sources.claude_code.lines import READ_BUFFER, _loads
 from pytest_orchphase.usage.sources.claude_code.reader import Resumed, resume_transcript
-from pytest_orchphase.usage.sources.ledger.codec import Decoder, LedgerError, encode
+from pytest_orchphase.usage.sources.ledger.decode import Decoder
+from pytest_orchphase.usage.sources.ledger.encode import encode
+from pytest_orchphase.usage.sources.ledger.format import LedgerError
 
 #: The first key of an entry's header (its value is this format's number).
 MARKER = "orchphase_scan_cache"
@@ -54,7 +56,9 @@ SCANNER_MODULES = (
     "pytest_orchphase.usage.sources.claude_code.source",
     "pytest_orchphase.usage.sources.claude_code.lines",
     "pytest_orchphase.usage.sources.claude_code.reader",
-    "pytest_orchphase.usage.sources.ledger.codec",
+    "pytest_orchphase.usage.sources.ledger.format",
+    "pytest_orchphase.usage.sources.ledger.encode",
+    "pytest_orchphase.usage.sources.ledger.decode",
     "pytest_orchphase.usage.sources.ledger.scrub",
     "pytest_orchphase.usage.cache",
 )

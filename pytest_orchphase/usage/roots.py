@@ -13,7 +13,7 @@ from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 from pytest_orchphase.load.models import SessionSpec
 from pytest_orchphase.load.phase import Phase
 from pytest_orchphase.usage.sessions import session_specs
-from pytest_orchphase.usage.sources.ledger.codec import NAME as LEDGER
+from pytest_orchphase.usage.sources.ledger.format import NAME as LEDGER
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache

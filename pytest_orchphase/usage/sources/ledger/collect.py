@@ -22,15 +22,8 @@ from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.load.phase import Phase
 from pytest_orchphase.load.quantity import utc_stamp
 from pytest_orchphase.usage.sources import registry
-from pytest_orchphase.usage.sources.ledger.codec import (
-    FORMAT,
-    MARKER,
-    NAME,
-    Block,
-    blocks,
-    encode,
-    header,
-)
+from pytest_orchphase.usage.sources.ledger.encode import encode, header
+from pytest_orchphase.usage.sources.ledger.format import FORMAT, MARKER, NAME, Block, blocks
 from pytest_orchphase.usage.sources.ledger.source import is_ledger
 
 if TYPE_CHECKING:

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from pytest_orchphase.usage.sources.base import FileResult
-from pytest_orchphase.usage.sources.ledger.codec import FORMAT, MARKER, Decoder, LedgerError
+from pytest_orchphase.usage.sources.ledger.decode import Decoder
+from pytest_orchphase.usage.sources.ledger.format import FORMAT, MARKER, LedgerError
 
 _HEAD = ('{"' + MARKER + '":').encode()
 _BOM = b"\xef\xbb\xbf"
