@@ -13,7 +13,10 @@ times, alternating run by run with ccusage's installed binary on the same files:
 * named: the sessions named by id in metadata.yaml (with their tickets), found through
   CLAUDE_CONFIG_DIR;
 * second: "named", with a second measured phase (the "folder" phase) in criteria/, which the
-  run's comparison table measures too.
+  run's comparison table measures too;
+* floor: pytest itself, without the plugin, running one test that does nothing (in the same
+  environment, with the same cache option): no phase run can take less, so its ratio to
+  ccusage is the lowest a phase run's ratio can be.
 
 "cold": pytest's cache provider off (`-p no:cacheprovider`: no scan cache); "warm": the scan
 cache in pytest's cache folder, made by one run before the timed ones.
@@ -135,7 +138,7 @@ def criteria_dir(root: Path, variant: str) -> Path:
     folder = root / f"criteria-{variant}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
-    names = {"folder": ["f"], "named": ["n"], "second": ["n", "f"]}[variant]
+    names = {"folder": ["f"], "named": ["n"], "second": ["n", "f"]}.get(variant, [])
     for name in names:
         (folder / f"{name}.yaml").write_text(CRITERIA.format(name=name, data=f"phase-{name}"))
     return folder
@@ -146,7 +149,7 @@ def main() -> int:
     ap.add_argument("--size-mb", type=float, default=200.0)
     ap.add_argument("--tickets", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--variants", default="folder,named,second")
+    ap.add_argument("--variants", default="folder,named,second,floor")
     ap.add_argument("--corpora", type=Path, default=Path(tempfile.gettempdir()) / "orchphase-bench")
     ap.add_argument("--ccusage-prefix", type=Path)
     ap.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
@@ -177,7 +180,13 @@ def main() -> int:
         "folder": root / "docs" / "orchestration-data" / "phase-f" / "transcripts",
         "named": root / "claude",
         "second": root / "claude",
+        "floor": root / "claude",
     }
+    # Beside the phase's project, not in it: its conftest (the scan counter) is not pytest's.
+    floor = args.corpora / "pytest-floor"
+    floor.mkdir(exist_ok=True)
+    (floor / "pytest.ini").write_text("[pytest]\n")
+    (floor / "test_floor.py").write_text("def test_nothing():\n    pass\n")
     variants: list[dict[str, Any]] = []
     for variant in args.variants.split(","):
         crit = criteria_dir(root, variant)
@@ -198,6 +207,8 @@ def main() -> int:
             f"--orchphase-criteria={crit}",
             f"--orchphase-data={root / 'docs' / 'orchestration-data'}",
         ]
+        if variant == "floor":
+            ours = [sys.executable, "-m", "pytest", *cache, "-q", str(floor)]
         cmds = {"orchphase": ours}
         peer_env = dict(venv)
         peer = peers[variant]
@@ -236,8 +247,9 @@ def main() -> int:
             "runs": [r.as_json() for r in runs],
             "medians": med,
         }
+        label = "pytest alone" if variant == "floor" else "orchphase"
         line = (
-            f"{variant:7} orchphase wall {med['orchphase']['wall']:.2f} s, cpu "
+            f"{variant:7} {label} wall {med['orchphase']['wall']:.2f} s, cpu "
             f"{med['orchphase']['cpu']:.2f} s, peak {med['orchphase']['tree_peak_mb']:.0f} MB; "
             f"scans per run {counts}"
         )
