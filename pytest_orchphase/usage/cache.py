@@ -56,6 +56,7 @@ SCANNER_MODULES = (
     "pytest_orchphase.usage.sources.claude_code.source",
     "pytest_orchphase.usage.sources.claude_code.lines",
     "pytest_orchphase.usage.sources.claude_code.reader",
+    "pytest_orchphase.usage.sources.claude_code.transcript",
     "pytest_orchphase.usage.sources.ledger.format",
     "pytest_orchphase.usage.sources.ledger.encode",
     "pytest_orchphase.usage.sources.ledger.decode",

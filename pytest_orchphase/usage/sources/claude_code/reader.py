@@ -1,18 +1,5 @@
-"""Read Claude Code transcripts into deduplicated, corrected API calls.
-
-The accounting rules (each one has a test in ``tests/transcripts``):
-
-* one API response is written as several lines sharing ``message.id`` and ``requestId``; it is
-  counted once across all files, keeping the largest value of each token field (only
-  ``output_tokens`` differs between the copies, the largest is the real one);
-* sub-agent messages copied into the parent as ``progress``/``agent_progress`` lines are the
-  same responses: same key, counted once;
-* a sub-agent's own file holds placeholder ``output_tokens``; the parent's Task/Agent
-  ``toolUseResult.usage`` is the true usage of the sub-agent's last call and corrects it;
-  ``toolUseResult.totalTokens`` is that call's size, never the agent's spend;
-* ``agent-acompact-*`` files are context compaction: billed, tied to no task;
-* model ``<synthetic>`` is an API error, not a billed call;
-* unknown line types are ignored; malformed lines are counted, never fatal.
+"""Read Claude Code transcript files: whole, or on from where an earlier read stopped (the scan
+cache's cut), each complete line handed to a :class:`~.transcript.LineReader`.
 
 Lines that cannot carry usage (no ``"usage"`` key anywhere in their bytes) are not parsed: they
 are only checked to be one JSON object (``{`` … ``}``), which is how a truncated line is caught.
@@ -23,333 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pytest_orchphase.usage.records import AgentInfo, ApiCall
 from pytest_orchphase.usage.sources import registry
-from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult
-from pytest_orchphase.usage.sources.claude_code.layout import is_agent_file
+from pytest_orchphase.usage.sources.base import FileResult
 from pytest_orchphase.usage.sources.claude_code.lines import (
-    _NOT_PROMPTS,
-    _NOTICE_FIELD,
     _USAGE,
     _USER,
-    COMPACTION_PREFIX,
-    INLINE_SIDECHAIN,
     READ_BUFFER,
-    SPAWN_TOOLS,
-    SYNTHETIC_MODEL,
     _also_read,
     _Bad,
     _loads,
-    _opt_int,
-    _opt_str,
-    fold_copy,
-    fold_usage,
-    usage_call,
-    usage_fields,
 )
-
-
-class _Reader:
-    """Parses the lines of one file into a :class:`FileResult`."""
-
-    def __init__(self, path: Path) -> None:
-        self.res = FileResult(path=path)
-        self.file_agent = path.name[len("agent-") :].split(".")[0] if is_agent_file(path) else None
-        #: Inline sidechains (Claude Code 1.0.x-2.0.x): line uuid -> parentUuid, the chains'
-        #: root prompts (uuid -> text, in file order), and the first line uuid of each call.
-        self.parents: dict[str, str | None] = {}
-        self.roots: dict[str, str] = {}
-        self.chain_of: dict[Key, str] = {}
-        #: Lines without usage are still parsed for a session's first prompt (until a user
-        #: line without usage is read after one was found: see :func:`_read_lines`).
-        self.want_prompt = True
-
-    def warn_line(self, lineno: int, what: str) -> None:
-        self.res.malformed += 1
-        if len(self.res.warnings) < 20:
-            self.res.warnings.append(f"{self.res.path}:{lineno}: {what}")
-
-    def line(self, obj: Any, lineno: int) -> None:
-        if not isinstance(obj, dict):
-            raise _Bad
-        kind = obj.get("type")
-        if obj.get("isSidechain") is True and self.file_agent is None:
-            self.sidechain_line(obj)
-        if kind == "assistant":
-            self.assistant(obj, lineno, self.top_agent(obj))
-        elif kind == "progress":
-            data = obj.get("data")
-            if isinstance(data, dict) and data.get("type") == "agent_progress":
-                self.agent_progress(obj, data, lineno)
-        elif kind == "user":
-            self.user(obj)
-        else:
-            self.other(kind, obj, lineno)
-
-    def other(self, kind: Any, obj: dict[str, Any], lineno: int) -> None:
-        """A line of a type a transcript does not hold: ignored, but for a headless run's
-        ``result``, which another source reads (the registry chose this one by the file's first
-        and last lines): never dropped in silence."""
-        if kind == "result":
-            self.warn_line(
-                lineno,
-                "a headless `claude -p` result inside a Claude Code transcript: not counted "
-                "(keep each headless run in a file of its own, ending with its result)",
-            )
-
-    def top_agent(self, obj: dict[str, Any]) -> str | None:
-        parent_tool = obj.get("parent_tool_use_id")  # stream-json sub-agent message
-        if isinstance(parent_tool, str):
-            return parent_tool
-        if obj.get("isSidechain") is not True and self.file_agent is None:
-            return None
-        return _opt_str(obj.get("agentId")) or self.file_agent or INLINE_SIDECHAIN
-
-    def sidechain_line(self, obj: dict[str, Any]) -> None:
-        """Remember where an inline sidechain line hangs, and the prompt of each chain's root."""
-        uuid = obj.get("uuid")
-        if not isinstance(uuid, str):
-            return
-        parent = obj.get("parentUuid")
-        self.parents[uuid] = parent if isinstance(parent, str) and parent else None
-        if self.parents[uuid] is None and obj.get("type") == "user":
-            msg = obj.get("message")
-            text = _text_of(msg.get("content") if isinstance(msg, dict) else None)
-            if text is not None:
-                self.roots[uuid] = text
-
-    def agent_progress(self, obj: dict[str, Any], data: dict[str, Any], lineno: int) -> None:
-        agent_id = _opt_str(data.get("agentId")) or INLINE_SIDECHAIN
-        parent_tool = obj.get("parentToolUseID")
-        if isinstance(parent_tool, str) and agent_id != INLINE_SIDECHAIN:
-            self.res.links.setdefault(agent_id, parent_tool)
-        inner = data.get("message")
-        if not isinstance(inner, dict) or inner.get("type") != "assistant":
-            return
-        if "sessionId" not in inner:
-            inner = {**inner, "sessionId": obj.get("sessionId")}
-        self.assistant(inner, lineno, agent_id, copy=True)
-
-    def assistant(
-        self, outer: dict[str, Any], lineno: int, agent_id: str | None, *, copy: bool = False
-    ) -> None:
-        msg = outer.get("message")
-        if not isinstance(msg, dict):
-            raise _Bad
-        session = _opt_str(outer.get("sessionId")) or _opt_str(outer.get("session_id"))
-        self.spawns_in(msg.get("content"), session)
-        usage = msg.get("usage")
-        if usage is None:
-            return
-        model = msg.get("model")
-        if not isinstance(model, str) or not model:
-            raise _Bad
-        if model == SYNTHETIC_MODEL:
-            return
-        message_id = msg.get("id")
-        request_id = outer.get("requestId") or outer.get("request_id")  # stream-json spelling
-        if isinstance(message_id, str) and message_id:
-            key = (message_id, request_id if isinstance(request_id, str) else "")
-        else:
-            key = (f"{self.res.path}:{lineno}", "")
-        fields = usage_fields(usage)
-        # A sub-agent's own file and its agent_progress copies hold placeholder output counts,
-        # except on a response's final line (stop_reason set; newer builds: usage.iterations).
-        final = msg.get("stop_reason") is not None or "iterations" in usage
-        exact = final or (not copy and self.file_agent is None)
-        if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):
-            self.chain_of.setdefault(key, outer["uuid"])
-        stamp = outer.get("timestamp")
-        old = self.res.calls.get(key)
-        if old is not None:
-            # One more line of a response (most are): folded into the first, no call made.
-            fold_usage(old, fields)
-            fold_copy(old, agent_id, exact, session)
-            if isinstance(stamp, str) and stamp < self.res.first_ts.get(key, "\uffff"):
-                self.res.first_ts[key] = stamp
-            return
-        self.res.calls[key] = ApiCall(
-            key[0],
-            key[1],
-            model,
-            *fields,
-            session_id=session,
-            agent_id=agent_id,
-            compaction=agent_id is not None and agent_id.startswith(COMPACTION_PREFIX),
-            path=self.res.path,
-            output_exact=exact,
-            sidechain=outer.get("isSidechain") is True,
-        )
-        if isinstance(stamp, str):
-            self.res.first_ts[key] = stamp
-
-    def spawns_in(self, content: object, session: str | None) -> None:
-        """The Task/Agent tool calls in a message's content: the sub-agents it spawns."""
-        if not isinstance(content, list):
-            return
-        for block in content:
-            if (
-                isinstance(block, dict)
-                and block.get("type") == "tool_use"
-                and block.get("name") in SPAWN_TOOLS
-            ):
-                self.spawn(block, session)
-
-    def spawn(self, block: dict[str, Any], session: str | None) -> None:
-        tool_use_id = block.get("id")
-        if not isinstance(tool_use_id, str) or tool_use_id in self.res.spawns:
-            return
-        args = block.get("input")
-        args = args if isinstance(args, dict) else {}
-        self.res.spawns[tool_use_id] = AgentInfo(
-            agent_id="",
-            session_id=session,
-            tool_use_id=tool_use_id,
-            tool_name=str(block.get("name")),
-            subagent_type=_opt_str(args.get("subagent_type")),
-            description=_opt_str(args.get("description")),
-            prompt=_opt_str(args.get("prompt")),
-            requested_model=_opt_str(args.get("model")),
-        )
-
-    def prompt(self, obj: dict[str, Any]) -> None:
-        """Keep the first prompt of a main session (the one a worker's ticket id is read from)."""
-        if obj.get("isSidechain") is True or obj.get("isMeta") is True or self.file_agent:
-            return
-        session = _opt_str(obj.get("sessionId"))
-        msg = obj.get("message")
-        if session is None or session in self.res.prompts or not isinstance(msg, dict):
-            return
-        content = msg.get("content")
-        if isinstance(content, list):
-            texts = [
-                b["text"]
-                for b in content
-                if isinstance(b, dict)
-                and b.get("type") == "text"
-                and isinstance(b.get("text"), str)
-            ]
-            content = "\n".join(texts) if texts else None
-        if (
-            isinstance(content, str)
-            and content.strip()
-            and not content.lstrip().startswith(_NOT_PROMPTS)
-        ):
-            self.res.prompts[session] = (_opt_str(obj.get("timestamp")) or "", content)
-
-    def user(self, obj: dict[str, Any]) -> None:
-        self.prompt(obj)
-        result = obj.get("toolUseResult")
-        if not isinstance(result, dict):
-            self.notice(obj)
-            return
-        tool_use_id: str | None = None
-        msg = obj.get("message")
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if isinstance(content, list):
-            for block in content:
-                if isinstance(block, dict) and block.get("type") == "tool_result":
-                    tool_use_id = _opt_str(block.get("tool_use_id"))
-                    break
-        agent_id = result.get("agentId")
-        if agent_id is None and tool_use_id in self.res.spawns and "totalTokens" in result:
-            # Claude Code 1.0.x: a Task result names no agent; its inline sidechain is named
-            # by the Task's tool_use id (see resolve_sidechains).
-            agent_id = tool_use_id
-        if not isinstance(agent_id, str) or not agent_id:
-            return
-        usage = result.get("usage")
-        self.res.results.append(
-            ToolResult(
-                tool_use_id=tool_use_id,
-                agent_id=agent_id,
-                session_id=_opt_str(obj.get("sessionId")),
-                status=_opt_str(result.get("status")),
-                usage=usage_call(usage, "", "", "") if usage is not None else None,
-                tool_use_count=_opt_int(result.get("totalToolUseCount")),
-                duration_ms=_opt_int(result.get("totalDurationMs")),
-                resolved_model=_opt_str(result.get("resolvedModel")),
-                timestamp=_opt_str(obj.get("timestamp")),
-            )
-        )
-
-    def notice(self, obj: dict[str, Any]) -> None:
-        """A background agent's completion: a ``<task-notification>`` user message."""
-        msg = obj.get("message")
-        text = _text_of(msg.get("content") if isinstance(msg, dict) else None)
-        if text is None or not text.lstrip().startswith("<task-notification>"):
-            return
-        fields = dict(_NOTICE_FIELD.findall(text))
-        self.res.notices.append(
-            (fields.get("task-id"), fields.get("tool-use-id"), fields.get("status"))
-        )
-
-    def meta(self, obj: Any) -> None:
-        if not isinstance(obj, dict) or self.file_agent is None:
-            raise _Bad
-        tool_use_id = _opt_str(obj.get("toolUseId"))
-        self.res.metas[self.file_agent] = AgentInfo(
-            agent_id=self.file_agent,
-            tool_use_id=tool_use_id,
-            subagent_type=_opt_str(obj.get("agentType")),
-            description=_opt_str(obj.get("description")),
-        )
-        if tool_use_id is not None:
-            self.res.links.setdefault(self.file_agent, tool_use_id)
-
-    def resolve_sidechains(self) -> None:
-        """Attribute each inline sidechain call to the Task whose ``input.prompt`` is its chain's
-        root prompt (walking ``parentUuid`` up); the chain is named by that Task's tool_use id.
-        Several Tasks with the same prompt take the chains with that prompt in order."""
-        if not self.chain_of:
-            return
-        by_prompt: dict[str, list[str]] = {}
-        for tool_use_id, spawn in self.res.spawns.items():
-            if isinstance(spawn.prompt, str):
-                by_prompt.setdefault(spawn.prompt, []).append(tool_use_id)
-        task_of_root: dict[str, str] = {}
-        for root, prompt in self.roots.items():
-            waiting = by_prompt.get(prompt)
-            if waiting:
-                task_of_root[root] = waiting.pop(0)
-        unmatched = 0
-        for key, uuid in self.chain_of.items():
-            task = task_of_root.get(self._root(uuid))
-            if task is None:
-                unmatched += 1
-            else:
-                self.res.calls[key].agent_id = task
-        if unmatched:
-            self.res.warnings.append(
-                f"{self.res.path}: {unmatched} inline sidechain call(s) lead to no Task's prompt: "
-                "counted as one unnamed sidechain"
-            )
-
-    def _root(self, uuid: str) -> str:
-        seen = {uuid}
-        while True:
-            parent = self.parents.get(uuid)
-            if parent is None or parent not in self.parents or parent in seen:
-                return uuid
-            seen.add(parent)
-            uuid = parent
-
-
-#: The reader of Claude Code message lines, for sources whose files hold them too.
-LineReader = _Reader
-
-
-def _text_of(content: Any) -> str | None:
-    """A user message's text: the string itself, or its text blocks joined."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = [b.get("text") for b in content if isinstance(b, dict) and b.get("type") == "text"]
-        if texts and all(isinstance(t, str) for t in texts):
-            return "".join(t for t in texts if isinstance(t, str))
-    return None
+from pytest_orchphase.usage.sources.claude_code.transcript import LineReader
 
 
 def read_file(path: Path, prompts: bool = True) -> FileResult:
@@ -366,7 +38,7 @@ def read_transcript(
     no prompt would have every user line parsed: the tool outputs)."""
     if not path.name.endswith(".json"):
         return resume_transcript(path, None, 0, 0, prompts=prompts, reader_type=reader_type)
-    reader = (reader_type or _Reader)(path)
+    reader = (reader_type or LineReader)(path)
     try:
         _read_whole(reader, path)
     except OSError as exc:
@@ -412,7 +84,7 @@ def resume_transcript(
     ``on_head`` the result of the complete lines (to be copied at once: reading goes on into
     it), before the last line is read when it has no newline yet. The result is the one a
     whole read gives."""
-    reader = (reader_type or _Reader)(path)
+    reader = (reader_type or LineReader)(path)
     if head is not None:
         reader.res = head
     reader.want_prompt = want_prompt
@@ -449,7 +121,7 @@ def _complete(lines: Iterable[bytes], seen: Callable[[bytes], None]) -> Iterator
 _BOM = b"\xef\xbb\xbf"
 
 
-def _read_whole(reader: _Reader, path: Path) -> None:
+def _read_whole(reader: LineReader, path: Path) -> None:
     raw = path.read_bytes().removeprefix(_BOM)
     try:
         obj = _loads(raw)
@@ -470,7 +142,7 @@ def _read_whole(reader: _Reader, path: Path) -> None:
         reader.warn_line(1, "not a JSON object of the expected shape")
 
 
-def _look_for_prompt(reader: _Reader, line: bytes) -> bool:
+def _look_for_prompt(reader: LineReader, line: bytes) -> bool:
     """Read a user line without usage for the session's first prompt (a line with usage is
     read whole anyway); whether the prompt is still to be found."""
     if _USAGE not in line:
@@ -484,7 +156,7 @@ def _look_for_prompt(reader: _Reader, line: bytes) -> bool:
 
 
 def _read_lines(
-    reader: _Reader,
+    reader: LineReader,
     lines: Iterable[bytes],
     prompts: bool = True,
     before: int = 0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_orchphase.usage.sources.claude_code.reader import LineReader
+from pytest_orchphase.usage.sources.claude_code.transcript import LineReader
 from pytest_orchphase.usage.sources.headless.results import read_result_object
 
 
