@@ -233,14 +233,23 @@ class PhaseSession:
         # Items' setup/teardown errors are TestReports, counted as failures by logreport.
         errors = sum(1 for r in stats if not isinstance(r, pytest.TestReport))
         settings = self.settings
-        self.report = phase_report(
-            settings.runner,
-            settings.phase,
-            self.ordered(),
-            errors,
-            other_failures=self.other_failures,
-            no_gate=settings.no_gate,
-        )
+        try:
+            report = phase_report(
+                settings.runner,
+                settings.phase,
+                self.ordered(),
+                errors,
+                other_failures=self.other_failures,
+                no_gate=settings.no_gate,
+            )
+        except KeyboardInterrupt:
+            # Ctrl-C while the report measures other phases (the comparison table, a gate):
+            # pytest does not guard its session finish, so this run ends here, as one
+            # interrupted in its items does, rather than in a traceback.
+            self.interrupted = True
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+            return
+        self.report = report
         collect_errors = [
             r
             for r in (reporter.stats.get("error", []) if reporter is not None else [])

@@ -181,3 +181,34 @@ def test_a_scan_process_that_dies_fails_the_phase_it_measures(phases: pytest.Pyt
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     report = json.loads((phases.path / "r.json").read_text())
     assert "ended without its results" in report["error"]
+
+
+def test_ctrl_c_while_the_report_scans_another_phase_ends_the_run_without_a_traceback(
+    phases: pytest.Pytester,
+) -> None:
+    """The comparison table scans m2 after m1's items ran (pytest's session finish, which
+    pytest does not guard against Ctrl-C): the run says it was interrupted, writes no report
+    and exits as an interrupted run, with no traceback."""
+    phases.makeconftest(
+        """
+        import pytest_orchphase.usage.scan as scan
+
+        _scan = scan.scan_files
+
+
+        def interrupted(files, **kwargs):
+            if any("phase-m2" in f.parts for f in files):
+                raise KeyboardInterrupt
+            return _scan(files, **kwargs)
+
+
+        scan.scan_files = interrupted
+        """
+    )
+    result = phases.runpytest_subprocess("--phase", "m1", "--orchphase-json", "r.json")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["orchphase: interrupted: no report built or written"])
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert "Proceed to phase" not in result.stdout.str()
+    assert not (phases.path / "r.json").exists()
