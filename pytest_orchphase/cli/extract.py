@@ -117,12 +117,21 @@ def extract_json(scan: Scan, costed: Costed) -> dict[str, Any]:
     """The ``--json`` document: models, agents (sub-agents and compaction), totals, counts."""
     from pytest_orchphase.usage.aggregate import MAIN_AGENT, by_agent, by_model, total
 
+    models = {model: t.as_json() for model, t in by_model(costed).items()}
+    agents = [row.as_json() for row in by_agent(costed, scan) if row.agent_id != MAIN_AGENT]
+    totals = total(costed).as_json()
+    if scan.lost_usage_lines:  # a call may be missing from any figure: none is more than a floor
+        from pytest_orchphase.usage.value import MEASURES
+
+        for group in [*models.values(), *agents, totals]:
+            group["lower_bounds"] = sorted(MEASURES)
     return {
-        "models": {model: t.as_json() for model, t in by_model(costed).items()},
-        "agents": [row.as_json() for row in by_agent(costed, scan) if row.agent_id != MAIN_AGENT],
-        "totals": total(costed).as_json(),
+        "models": models,
+        "agents": agents,
+        "totals": totals,
         "files": scan.files,
         "malformed_lines": scan.malformed_lines,
+        "lost_usage_lines": scan.lost_usage_lines,
     }
 
 
@@ -194,6 +203,11 @@ def extract_table(scan: Scan, costed: Costed, by: str) -> str:
     every = total(costed)
     if every.lower_bound_notes():
         lines.append("≥: a lower bound: " + "; ".join(every.lower_bound_notes()))
+    if scan.lost_usage_lines:
+        lines.append(
+            f"every figure is a lower bound: {scan.lost_usage_lines} line(s) holding usage could "
+            "not be read (see the warnings), and the calls they recorded are missing"
+        )
     for result in scan.headless:
         reported = result.total_cost_usd
         lines.append(

@@ -134,6 +134,7 @@ def _data(phase: Phase, measured: Measured | None, no_gate: bool) -> DataSection
         "measured": measured is not None,
         "transcript_files": measured.files if measured else 0,
         "malformed_lines": measured.malformed_lines if measured else 0,
+        "lost_usage_lines": measured.lost_usage_lines if measured else 0,
         "no_gate": no_gate,
     }
 

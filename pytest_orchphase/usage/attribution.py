@@ -31,7 +31,7 @@ import re
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -99,6 +99,8 @@ class Measured:
     spans: dict[tuple[str, str], tuple[datetime, datetime]] = field(default_factory=dict)
     files: int = 0
     malformed_lines: int = 0
+    #: Malformed lines that held usage: every figure above is then only a lower bound.
+    lost_usage_lines: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def tickets(self) -> set[str]:
@@ -217,6 +219,7 @@ class _Tally:
         measured = Measured(
             files=scan.files,
             malformed_lines=scan.malformed_lines,
+            lost_usage_lines=scan.lost_usage_lines,
             warnings=list(scan.warnings),
             sessions=sessions,
         )
@@ -254,7 +257,32 @@ class _Tally:
                     self.agent_spans.get(agent),
                 )
             )
+        if scan.lost_usage_lines:
+            _at_least(measured)
         return measured
+
+
+def _at_least(measured: Measured) -> None:
+    """Every figure of ``measured`` as a lower bound: a line that held usage could not be read,
+    and the call it recorded may be anywhere in the phase (a max can no longer be proven)."""
+    why = (
+        f"{measured.lost_usage_lines} transcript line(s) holding usage could not be read (see "
+        "the warnings): the calls they recorded are missing from every figure"
+    )
+
+    def low(usage: Usage) -> Usage:
+        return usage.at_least(why)
+
+    measured.planning = measured.planning and low(measured.planning)
+    measured.unattributed = measured.unattributed and low(measured.unattributed)
+    measured.compaction = measured.compaction and low(measured.compaction)
+    measured.whole = {ticket: low(usage) for ticket, usage in measured.whole.items()}
+    measured.stages = {
+        ticket: {stage: low(usage) for stage, usage in stages.items()}
+        for ticket, stages in measured.stages.items()
+    }
+    measured.by_model = {key: low(usage) for key, usage in measured.by_model.items()}
+    measured.agents = [replace(agent, usage=low(agent.usage)) for agent in measured.agents]
 
 
 def _stretch(spans: dict[_K, tuple[datetime, datetime]], key: _K, at: datetime | None) -> None:

@@ -39,6 +39,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     merged = _Merged()
     for res in results:
         scan.malformed_lines += res.malformed
+        scan.lost_usage_lines += res.lost
         scan.warnings.extend(res.warnings)
         if not res.intact:
             scan.unreadable.append(res.path)

@@ -8,13 +8,15 @@ Asking an estimate for a kind it does not have is an error, never a silent zero.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pytest_orchphase.errors import MetricUnavailable
 
 Origin = Literal["estimated", "recorded", "measured"]
 _STRENGTH: dict[str, int] = {"estimated": 0, "recorded": 1, "measured": 2}
+#: Every measure a usage has a figure for.
+MEASURES = frozenset(("total", "input", "output", "cache_write", "cache_read", "usd"))
 
 
 def _add(a: int | None, b: int | None) -> int | None:
@@ -84,6 +86,12 @@ class Usage:
             lower_bounds=self.lower_bounds | other.lower_bounds,
             lower_bound_note=self.lower_bound_note or other.lower_bound_note,
         )
+
+    def at_least(self, why: str) -> Usage:
+        """The same figures, each only a lower bound of the true one (``why``: the reason,
+        added to any reason already given)."""
+        note = f"{self.lower_bound_note}; {why}" if self.lower_bound_note else why
+        return replace(self, lower_bounds=MEASURES, lower_bound_note=note)
 
     def is_lower_bound(self, measure: str) -> bool:
         """True when the figure for ``measure`` is only a lower bound of the true one."""

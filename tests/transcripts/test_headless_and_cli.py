@@ -159,7 +159,14 @@ def test_extract_json_keys_and_values(home: ClaudeHome, capsys: pytest.CaptureFi
     _demo(home)
     assert main(["extract", str(home.root), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"models", "agents", "totals", "files", "malformed_lines"}
+    assert set(doc) == {
+        "models",
+        "agents",
+        "totals",
+        "files",
+        "malformed_lines",
+        "lost_usage_lines",
+    }
     keys = {
         "input_tokens",
         "output_tokens",

@@ -59,6 +59,9 @@ class FileResult:
     #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
     prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
     malformed: int = 0
+    #: Of the malformed lines, those that held usage (a ``"usage"`` key in their bytes): a call
+    #: may be lost with each, so the figures read are lower bounds of the file's.
+    lost: int = 0
     #: Lines (or whole-file objects) read without fault.
     intact: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -79,6 +82,7 @@ def files_of(results: Sequence[FileResult]) -> list[FileResult]:
                     FileResult(
                         path=res.path,
                         malformed=res.malformed,
+                        lost=res.lost,
                         intact=res.intact,
                         warnings=res.warnings,
                     )

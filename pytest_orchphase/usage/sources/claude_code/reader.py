@@ -134,12 +134,12 @@ def _read_whole(reader: LineReader, path: Path) -> None:
                     reader.line(item, index)
                     reader.res.intact += 1
                 except (_Bad, ValueError):
-                    reader.warn_line(index, "wrong field types")
+                    reader.warn_line(index, "wrong field types", lost=_USAGE in raw)
         else:
             reader.line(obj, 1)
             reader.res.intact += 1
     except (ValueError, _Bad):
-        reader.warn_line(1, "not a JSON object of the expected shape")
+        reader.warn_line(1, "not a JSON object of the expected shape", lost=_USAGE in raw)
 
 
 def _look_for_prompt(reader: LineReader, line: bytes) -> bool:
@@ -194,15 +194,16 @@ def _read_lines(
             else:
                 reader.warn_line(lineno, "not a whole JSON object (truncated?)")
             continue
+        # From here on the line may hold usage: one that cannot be read may lose a call.
         try:
             obj = loads(line)
         except ValueError:
-            reader.warn_line(lineno, "not valid JSON (or not UTF-8)")
+            reader.warn_line(lineno, "not valid JSON (or not UTF-8)", lost=_USAGE in line)
             continue
         try:
             reader.line(obj, lineno)
             reader.res.intact += 1
         except (_Bad, ValueError):
-            reader.warn_line(lineno, "wrong field types")
+            reader.warn_line(lineno, "wrong field types", lost=_USAGE in line)
     reader.want_prompt = want_prompt
     return lineno, None

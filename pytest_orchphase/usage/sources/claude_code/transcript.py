@@ -57,8 +57,12 @@ class LineReader:
         #: line without usage is read after one was found: see :func:`.reader._read_lines`).
         self.want_prompt = True
 
-    def warn_line(self, lineno: int, what: str) -> None:
+    def warn_line(self, lineno: int, what: str, *, lost: bool = False) -> None:
+        """Count a malformed line; ``lost``: it held usage, so a call may be lost with it."""
         self.res.malformed += 1
+        if lost:
+            self.res.lost += 1
+            what += ": it held usage, so the figures are lower bounds"
         if len(self.res.warnings) < 20:
             self.res.warnings.append(f"{self.res.path}:{lineno}: {what}")
 

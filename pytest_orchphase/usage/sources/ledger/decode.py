@@ -128,6 +128,7 @@ class Decoder:
         path = self.folder / name
         res = FileResult(path=path, intact=_count(obj, "intact"))
         res.malformed = _count(obj, "malformed")
+        res.lost = _count(obj, "lost")
         res.version = _str(obj, "version")
         warnings = obj.get("warnings", [])
         if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):

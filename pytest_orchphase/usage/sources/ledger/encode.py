@@ -38,7 +38,7 @@ def _found(text: str | TicketsNamed, tickets: Sequence[str]) -> list[str]:
 #: Fields read back as 0 when absent: a 0 need not be written. Any other 0 (a Task's tool use
 #: count, a run's turns or cost) is a figure of its own, unlike an absent one.
 _ZERO_IS_ABSENT = frozenset(
-    (*USAGE_FIELDS, "intact", "malformed", "main_cache_1h", "main_cache_5m", *MODEL_FIELDS)
+    (*USAGE_FIELDS, "intact", "malformed", "lost", "main_cache_1h", "main_cache_5m", *MODEL_FIELDS)
 )
 
 
@@ -86,6 +86,7 @@ def encode(
                 "sha256": sha256,
                 "intact": res.intact,
                 "malformed": res.malformed,
+                "lost": res.lost,
                 "version": res.version,
                 "tickets": list(tickets),
                 "warnings": [w.replace(where, name) for w in res.warnings],

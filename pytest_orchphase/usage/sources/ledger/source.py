@@ -11,6 +11,8 @@ from pytest_orchphase.usage.sources.ledger.format import FORMAT, MARKER, LedgerE
 
 _HEAD = ('{"' + MARKER + '":').encode()
 _BOM = b"\xef\xbb\xbf"
+#: In the bytes of every record that holds a call's figures (``input_tokens`` …).
+_TOKENS = b'_tokens"'
 
 
 def is_ledger(path: Path) -> bool:
@@ -27,8 +29,11 @@ def read_ledger(path: Path) -> FileResult:
     res = FileResult(path=path)
     decoder = Decoder(path.with_suffix(""))
 
-    def bad(lineno: int, what: str) -> None:
+    def bad(lineno: int, what: str, line: bytes = b"") -> None:
         res.malformed += 1
+        if _TOKENS in line:  # a call's (or a Task result's) figures: the call is lost with it
+            res.lost += 1
+            what += ": it held usage, so the figures are lower bounds"
         if len(res.warnings) < 20:
             res.warnings.append(f"{path}:{lineno}: {what}")
 
@@ -50,7 +55,7 @@ def read_ledger(path: Path) -> FileResult:
                         decoder.record(obj)
                 except (ValueError, UnicodeDecodeError) as exc:  # LedgerError is a ValueError
                     what = str(exc) if isinstance(exc, LedgerError) else "not valid JSON"
-                    bad(lineno, f"ledger record: {what}")
+                    bad(lineno, f"ledger record: {what}", line)
                     continue
                 res.intact += 1
     except OSError as exc:

@@ -1,0 +1,100 @@
+"""A malformed line that held usage (`lost_usage_lines`): `extract` says every figure is a lower
+bound, the ledger and the scan cache keep the count, and a malformed line without usage loses
+nothing. (What a phase run makes of it: tests/plugin/test_lost_usage.py.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from pytest_orchphase.cli import main
+from pytest_orchphase.load.models.fields import Measure
+from pytest_orchphase.usage.sources.base import FileResult
+from pytest_orchphase.usage.sources.ledger.decode import Decoder
+from pytest_orchphase.usage.sources.ledger.encode import encode
+from pytest_orchphase.usage.value import MEASURES
+from tests.helpers import ClaudeHome, assistant, jsonl_line, usage, user
+
+
+def _session(home: ClaudeHome, broken: bytes) -> None:
+    home.session(
+        [
+            assistant("msg_1", "req_1", u=usage(inp=10, out=120, cw=200)),
+            broken,
+            assistant("msg_3", "req_3", u=usage(inp=10, out=120)),
+        ]
+    )
+
+
+def _cut(line: bytes, at: bytes) -> bytes:
+    return line[: line.index(at)] + b"\n"
+
+
+def _extract(home: ClaudeHome, capsys: pytest.CaptureFixture[str], *more: str) -> str:
+    assert main(["extract", str(home.root), "--no-cache", *more]) == 0
+    return capsys.readouterr().out
+
+
+def test_extract_marks_every_figure_a_lower_bound_after_a_lost_usage_line(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lost = jsonl_line(assistant("msg_2", "req_2", u=usage(inp=9000, out=5, cw=0)))
+    _session(home, _cut(lost, b'"output_tokens"'))
+    doc = json.loads(_extract(home, capsys, "--json"))
+    assert doc["lost_usage_lines"] == 1
+    assert doc["malformed_lines"] == 1
+    groups = [*doc["models"].values(), *doc["agents"], doc["totals"]]
+    assert all(group["lower_bounds"] == sorted(MEASURES) for group in groups)
+    assert doc["totals"]["input_tokens"] == 20  # the figures read are as they were
+    assert "every figure is a lower bound: 1 line(s) holding usage" in _extract(home, capsys)
+
+
+def test_a_malformed_line_without_usage_leaves_the_figures_exact(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _session(home, _cut(jsonl_line(user("Implement R03 as planned")), b"as planned"))
+    doc = json.loads(_extract(home, capsys, "--json"))
+    assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (1, 0)
+    assert doc["totals"]["lower_bounds"] == []
+    assert "every figure is a lower bound" not in _extract(home, capsys)
+
+
+def test_the_ledger_keeps_the_count_of_lost_usage_lines(tmp_path: Path) -> None:
+    """A collected ledger (and the scan cache, which stores the same records) reads back the
+    count: a phase measured from it is a lower bound as the transcripts were."""
+    res = FileResult(path=tmp_path / "s.jsonl", intact=2)
+    res.malformed, res.lost = 3, 2
+    for texts in (False, True):
+        block = encode(res, "s.jsonl", 10, "0" * 64, "claude_code", [], texts=texts)
+        decoder = Decoder(tmp_path, texts=texts)
+        for record in [block.file, *block.records]:
+            decoder.record(json.loads(json.dumps(record)))
+        (back,) = decoder.parts
+        assert (back.malformed, back.lost) == (3, 2)
+
+
+def test_the_measures_a_lost_line_bounds_are_every_measure_a_criterion_names() -> None:
+    assert set(get_args(Measure)) == MEASURES
+
+
+def test_a_ledger_record_of_a_call_that_cannot_be_read_is_a_lost_usage_line(
+    tmp_path: Path,
+) -> None:
+    """A collected ledger whose call record was damaged: the call is lost, as a transcript's
+    line would be; a damaged record without figures (a link) loses none."""
+    from pytest_orchphase.usage.sources.ledger.source import read_ledger
+
+    res = FileResult(path=tmp_path / "s.jsonl", intact=1)
+    block = encode(res, "s.jsonl", 10, "0" * 64, "claude_code", [])
+    call: dict[str, object] = {"kind": "call", "message_id": "m", "request_id": "r"}
+    call |= {"model": "claude-opus-4-6", "input_tokens": -5}  # a count no record may hold
+    link = {"kind": "link", "agent": 7, "tool_use_id": "t"}
+    lines = [{"orchphase_ledger": 1, "orchphase": "0", "phase": "m1"}, block.file, call, link]
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    read = read_ledger(ledger)
+    assert (read.malformed, read.lost) == (2, 1)
+    assert any("it held usage" in w for w in read.warnings)
