@@ -221,7 +221,7 @@ def _sweep(folder: Path) -> None:
     """Remove the answers not written for as long as the scan cache keeps an entry no file
     names (a question no longer asked, of an older version, of files since changed): once a
     day at most, after a write."""
-    from pytest_orchphase.usage.cache import SWEPT, UNNAMED_SECONDS, sweep_due
+    from pytest_orchphase.usage.cache_sweep import SWEPT, UNNAMED_SECONDS, sweep_due
 
     now = time.time()
     if folder.is_symlink() or not sweep_due(folder, now):

@@ -2,15 +2,16 @@
 again while it is unchanged, and a file that only grew (a live session) is read on from its last
 complete line.
 
-An entry is the file's result in the usage ledger's records (``texts=True``: prompts as they
-are), behind a header that names the scanner it was made by (a digest of the modules that make a
-file's result: an upgrade that changes a counting rule never reads an older entry), the SHA-256
-of the bytes it stands for (up to the file's last newline) and of its own body. Entries are
-found by the file's path, size, modification and change times and inode (an index record per
-path), else by the SHA-256 of its content and its name: a cache restored in CI, where a checkout
-gives every file a new time, still finds them. An entry that cannot be read, is cut short, has
+An entry (:mod:`pytest_orchphase.usage.cache_entry`) is the file's result in the usage ledger's
+records, behind a header that names the scanner it was made by (a digest of the modules that
+make a file's result: an upgrade that changes a counting rule never reads an older entry) and
+the SHA-256 of the bytes it stands for (up to the file's last newline). Entries are found by
+the file's path, size, modification and change times and inode (an index record per path),
+else by the SHA-256 of its content and its name: a cache restored in CI, where a checkout gives
+every file a new time, still finds them. An entry that cannot be read, is cut short, has
 another scanner, or stands for other bytes is ignored and made again, never trusted. Every write
-is a new file renamed into place: two runs at once leave one whole entry or the other.
+is a new file renamed into place: two runs at once leave one whole entry or the other. What no
+run will read is removed (:mod:`pytest_orchphase.usage.cache_sweep`).
 
 Only Claude Code session files (``.jsonl``, ``.ndjson``) are kept; other files are read each
 time (a ledger is read faster than an entry; meta.json and headless files are small).
@@ -24,26 +25,29 @@ import functools
 import hashlib
 import os
 import re
-import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from pytest_orchphase.files import RACY_NS, cache_write, named_in_utf8
+from pytest_orchphase.usage.cache_entry import (
+    _body,
+    _decode,
+    _dumps,
+    _encode,
+    _Entry,
+    _format_name,
+    _last_newline_end,
+    _read_json,
+    sha256_of,
+)
+from pytest_orchphase.usage.cache_sweep import prune_cache, sweep_scanner
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult
-from pytest_orchphase.usage.sources.claude_code.lines import READ_BUFFER, _loads
 from pytest_orchphase.usage.sources.claude_code.reader import Resumed, resume_transcript
-from pytest_orchphase.usage.sources.ledger.decode import Decoder
-from pytest_orchphase.usage.sources.ledger.encode import encode
-from pytest_orchphase.usage.sources.ledger.format import LedgerError
 
-#: The first key of an entry's header (its value is this format's number).
-MARKER = "orchphase_scan_cache"
-FORMAT = 1
 #: The modules whose code makes a file's result, or decides which source reads it: their bytes
 #: name the scanner.
 SCANNER_MODULES = (
@@ -61,23 +65,12 @@ SCANNER_MODULES = (
     "pytest_orchphase.usage.sources.ledger.encode",
     "pytest_orchphase.usage.sources.ledger.decode",
     "pytest_orchphase.usage.sources.ledger.scrub",
+    "pytest_orchphase.usage.cache_entry",
     "pytest_orchphase.usage.cache",
 )
 _SUFFIXES = (".jsonl", ".ndjson")
-#: A folder of entries is named by the start of its scanner's digest.
-_SCANNER_NAME = re.compile(r"[0-9a-f]{16}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_DAY, _HOUR = 86400.0, 3600.0
-#: How long an entry no index record names is kept (it may still be found by its content: a
-#: file renamed, or a cache restored elsewhere) after it was last written.
-UNNAMED_DAYS = 7
-UNNAMED_SECONDS = UNNAMED_DAYS * _DAY
-#: The file whose time says when this scanner's entries were last swept (once a day at most).
-SWEPT = ".swept"
-#: The cache folders this process has pruned (see :meth:`ScanCache.prune`) or swept (see
-#: :meth:`ScanCache.sweep`), and the scanner folders it has marked as in use.
-_PRUNED: set[Path] = set()
-_SWEPT_HERE: set[Path] = set()
+#: The scanner folders this process has marked as in use.
 _TOUCHED: set[Path] = set()
 #: Per entries folder, the ends of its entries' names (``<name digest>-<prompts>.jsonl``) as
 #: this process first listed them, with those it wrote since: a file whose name no entry ends
@@ -90,7 +83,7 @@ def scanner() -> str:
     """A digest of the code that makes a file's result (see :data:`SCANNER_MODULES`).
     :class:`OSError` when a module's code cannot be read (an install without its sources):
     then no entry could be told from an older version's, and there is no cache."""
-    digest = hashlib.sha256(f"{MARKER} {FORMAT} orjson {_orjson_version()}".encode())
+    digest = hashlib.sha256(_format_name().encode())
     for name in SCANNER_MODULES:
         spec = util.find_spec(name)
         origin = spec.origin if spec is not None else None
@@ -111,15 +104,6 @@ def cache_in(folder: Path | None) -> ScanCache | None:
     except OSError:
         return None
     return ScanCache(folder)
-
-
-def _orjson_version() -> str:
-    """The JSON parser's version (a parser that reads a line otherwise makes other entries)."""
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - depends on the environment
-        return "none"
-    return str(getattr(orjson, "__version__", "unknown"))
 
 
 @dataclass(frozen=True)
@@ -144,19 +128,6 @@ class _Stat:
 
 
 _STAT_FIELDS = tuple(f.name for f in dataclasses.fields(_Stat))
-
-
-@dataclass
-class _Entry:
-    """An entry read back: the result of the file's bytes up to ``end`` (its ``lines``)."""
-
-    result: FileResult
-    sha256: str
-    end: int
-    lines: int
-    resumable: bool
-    #: The reader's search for a first prompt after ``end`` (see ``Resumed.want_prompt``).
-    want_prompt: bool
 
 
 @dataclass(frozen=True)
@@ -221,55 +192,16 @@ class ScanCache:
             return  # not made yet (its first write makes it), or read-only
 
     def prune(self) -> None:
-        """Remove what no run will read: the entries of other scanners (older or newer code)
-        left alone for a day, and temporary files a killed writer left an hour ago. Done once
-        per process, before its first write."""
-        if self.folder in _PRUNED:
-            return
-        _PRUNED.add(self.folder)
-        now = time.time()
-        mine = scanner()[:16]
-        try:
-            folders = [p for p in self.folder.iterdir() if p.is_dir()]
-        except OSError:
-            return
-        for folder in folders:
-            try:
-                # Its last use: a run touches it, a write changes its entries or index folder.
-                age = now - max(
-                    p.stat().st_mtime
-                    for p in (folder, folder / "entries", folder / "index")
-                    if p.exists()
-                )
-                if folder.name != mine and _SCANNER_NAME.fullmatch(folder.name) and age > _DAY:
-                    shutil.rmtree(folder, ignore_errors=True)
-                elif folder.name == mine:
-                    for part in (folder / "entries", folder / "index"):
-                        if part.is_symlink() or not part.is_dir():
-                            continue  # never into a folder that is not the cache's own
-                        for tmp in part.glob(".*.tmp"):
-                            if now - tmp.lstat().st_mtime > _HOUR:
-                                tmp.unlink(missing_ok=True)
-            except OSError:
-                continue
+        """Remove what no run will read (see :func:`prune_cache`): other scanners' entries, a
+        killed writer's files. Done once per process, before its first write."""
+        prune_cache(self.folder, scanner()[:16])
 
     def sweep(self) -> None:
-        """Remove this scanner's entries and index records no run will read: the index record
-        of a file that no longer exists, and an entry no index record names that was last
-        written :data:`UNNAMED_DAYS` days ago (a file rewritten, or deleted). Done at the end
-        of a scan (what the scan read is named by then), once a day at most; nothing here is
-        needed for a right result, only for speed, so a failure is ignored."""
-        mine = Path(self._mine)
-        if mine in _SWEPT_HERE:
-            return
-        _SWEPT_HERE.add(mine)
-        now = time.time()
-        if not sweep_due(mine, now):
-            return
-        try:
-            _sweep(mine / "index", mine / "entries", now)
-        except OSError:
-            return
+        """Remove this scanner's entries and index records no run will read (see
+        :func:`sweep_scanner`). Done at the end of a scan (what the scan read is named by
+        then), once a day at most; nothing here is needed for a right result, only for speed,
+        so a failure is ignored."""
+        sweep_scanner(Path(self._mine))
 
     # -- where things are ------------------------------------------------------------------
 
@@ -388,7 +320,7 @@ class _Lookup:
             raw = where.read_bytes()
         except OSError:
             return None
-        return _decode(raw, sha256, self.path, self.prompts)
+        return _decode(raw, scanner(), sha256, self.path, self.prompts)
 
     def _hash_head(self, entry: _Entry | None, *, resumable_only: bool = True) -> Any:
         """A SHA-256 of the file's first ``entry.end`` bytes when they are the entry's bytes
@@ -427,7 +359,7 @@ class _Lookup:
             0,
             prompts=self.prompts,
             seen=digest.update,
-            on_head=lambda head: kept.append((head, self._encoded(head.head))),
+            on_head=lambda head: kept.append((head, _body(head.head, self.path.name))),
         )
         self._keep(kept, digest.hexdigest(), result)
         return result
@@ -443,7 +375,7 @@ class _Lookup:
             want_prompt=entry.want_prompt,
             seen=digest.update if digest is not None else None,
             on_head=(
-                (lambda head: kept.append((head, self._encoded(head.head))))
+                (lambda head: kept.append((head, _body(head.head, self.path.name))))
                 if digest is not None
                 else None
             ),
@@ -451,10 +383,6 @@ class _Lookup:
         if digest is not None:
             self._keep(kept, digest.hexdigest(), result, replaces=entry.sha256)
         return result
-
-    def _encoded(self, res: FileResult) -> bytes:
-        block = encode(res, self.path.name, 0, "", "claude_code", (), texts=True)
-        return b"".join(_dumps(r) for r in [block.file, *block.records])
 
     def _keep(
         self,
@@ -470,30 +398,21 @@ class _Lookup:
         if not head.resumable:
             if not head.whole:
                 return  # an inline sidechain and a line being written: nothing to keep
-            body = self._encoded(result)  # the whole file's result, its sidechains resolved
+            body = _body(result, self.path.name)  # the whole file's result, its sidechains resolved
         try:
             after = _Stat.of(self.path)
         except OSError:
             return
         if after != self.before:
             return  # written to while it was read: what was read may not be these bytes
+        # Calls without a message id are keyed by the file's path: only this path may use it.
         bound = any(key[0].startswith(f"{self.path}:") for key in result.calls)
-        header = {
-            "scanner": scanner(),
-            "sha256": sha256,
-            "end": head.end,
-            "lines": head.lines,
-            "resumable": head.resumable,
-            "want_prompt": head.want_prompt,
-            "prompts": self.prompts,
-            # Calls without a message id are keyed by the file's path: only this path may use it.
-            "path": str(self.path) if bound else None,
-        }
-        held = _dumps(header) + body
-        check = {MARKER: FORMAT, "check": hashlib.sha256(held).hexdigest()}
+        data = _encode(
+            scanner(), sha256, head, self.prompts, str(self.path) if bound else None, body
+        )
         self.cache.prune()
         try:
-            cache_write(self.entry_path(sha256), _dumps(check) + held)
+            cache_write(self.entry_path(sha256), data)
             self.cache._wrote(self.entry_path(sha256))
             self._write_index(sha256)
             if replaces is not None and replaces != sha256:  # what a live session outgrew
@@ -517,158 +436,3 @@ class _Lookup:
 def _ending(name: str, prompts: bool) -> str:
     """How an entry's name ends for a file named ``name``: after its bytes' SHA-256 and a dash."""
     return f"{hashlib.sha256(name.encode()).hexdigest()[:12]}-{int(prompts)}.jsonl"
-
-
-def sweep_due(folder: Path, now: float) -> bool:
-    """Whether ``folder``, a folder of the cache's, is due a sweep: it exists, and its
-    :data:`SWEPT` mark is missing or a day old. If so, it is marked first, so that two runs that
-    start together sweep once. A mark that cannot be looked at or written: not due."""
-    marker = folder / SWEPT
-    try:
-        if now - marker.stat().st_mtime < _DAY:
-            return False
-    except FileNotFoundError:
-        if not folder.is_dir():
-            return False  # nothing kept yet
-    except OSError:
-        return False
-    try:
-        cache_write(marker, b"")
-    except OSError:
-        return False
-    return True
-
-
-def _sweep(index: Path, entries: Path, now: float) -> None:
-    """:meth:`ScanCache.sweep` of one scanner's folders (never into a link or what is not a
-    folder of the cache's own)."""
-    if index.is_symlink() or entries.is_symlink():
-        return
-    named: set[str] = set()
-    for record in index.glob("*.json") if index.is_dir() else ():
-        kept = _read_json(record) or {}
-        path, entry = kept.get("path"), kept.get("entry")
-        if not isinstance(path, str):
-            continue  # not this cache's, or being replaced: left alone
-        if os.path.isabs(path) and not os.path.lexists(path):
-            record.unlink(missing_ok=True)  # (a relative path may be another folder's)
-        elif isinstance(entry, str):
-            named.add(entry)
-    for entry in entries.glob("*.jsonl") if entries.is_dir() else ():
-        if entry.name[:64] in named:
-            continue
-        try:
-            if now - entry.stat().st_mtime > UNNAMED_SECONDS:
-                entry.unlink(missing_ok=True)
-        except OSError:
-            continue
-
-
-def _last_newline_end(fh: BinaryIO, size: int) -> int:
-    """The offset after the last newline of an open file of ``size`` bytes (0 if none)."""
-    pos = size
-    while pos > 0:
-        step = min(pos, 1 << 16)
-        pos -= step
-        fh.seek(pos)
-        chunk = fh.read(step)
-        at = chunk.rfind(b"\n")
-        if at >= 0:
-            return pos + at + 1
-    return 0
-
-
-def sha256_of(fh: BinaryIO, size: int | None = None) -> Any:
-    """A SHA-256 of the next ``size`` bytes of an open file (all that is left when ``None``),
-    read a megabyte at a time; ``None`` when it has fewer than ``size``."""
-    digest = hashlib.sha256()
-    left = size
-    while left is None or left > 0:
-        chunk = fh.read(READ_BUFFER if left is None else min(left, READ_BUFFER))
-        if not chunk:
-            return digest if left is None else None
-        digest.update(chunk)
-        if left is not None:
-            left -= len(chunk)
-    return digest
-
-
-def _dumps(obj: Any) -> bytes:
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - depends on the environment
-        import json
-
-        return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    return bytes(orjson.dumps(obj)) + b"\n"
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        obj = _loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
-def _decode(raw: bytes, sha256: str, path: Path, prompts: bool) -> _Entry | None:
-    """An entry's result, or ``None`` for anything but a whole entry of this scanner for these
-    bytes (cut short, corrupt, foreign, made for other bytes, for another path). Its first
-    line holds the SHA-256 of the rest: the header and the records."""
-    first, _, held = raw.partition(b"\n")
-    second, _, body = held.partition(b"\n")
-    try:
-        check, header = _loads(first), _loads(second)
-    except ValueError:
-        return None
-    if not isinstance(check, dict) or check.get(MARKER) != FORMAT:
-        return None
-    if check.get("check") != hashlib.sha256(held).hexdigest():
-        return None
-    if not isinstance(header, dict) or not _header_fits(header, sha256, path, prompts):
-        return None
-    decoder = Decoder(path.parent, texts=True)
-    try:
-        # One JSON document of all the records (a line is one JSON value without a newline in
-        # it): parsed in one call instead of one per line.
-        records = _loads(b"[" + body.rstrip(b"\n").replace(b"\n", b",") + b"]")
-        for record in records:
-            if not isinstance(record, dict):
-                return None
-            if record.get("kind") == "file":
-                record = _renamed(record, path.name)
-            decoder.record(record)
-    except (ValueError, LedgerError):
-        return None
-    if len(decoder.parts) != 1:
-        return None
-    return _Entry(
-        decoder.parts[0],
-        sha256,
-        header["end"],
-        header["lines"],
-        header["resumable"],
-        header["want_prompt"],
-    )
-
-
-def _header_fits(header: dict[str, Any], sha256: str, path: Path, prompts: bool) -> bool:
-    counts: Callable[[object], bool] = lambda v: type(v) is int and v >= 0  # noqa: E731
-    return (
-        header.get("scanner") == scanner()
-        and header.get("sha256") == sha256
-        and header.get("prompts") is prompts
-        and counts(header.get("end"))
-        and counts(header.get("lines"))
-        and type(header.get("resumable")) is bool
-        and type(header.get("want_prompt")) is bool
-        and header.get("path") in (None, str(path))
-    )
-
-
-def _renamed(record: dict[str, Any], name: str) -> dict[str, Any]:
-    """The file record as if kept under ``name`` (entries are found by content and name, so
-    the name is the same; the check keeps a foreign record from naming another file)."""
-    if record.get("name") != name:
-        raise LedgerError("an entry of another file")
-    return record

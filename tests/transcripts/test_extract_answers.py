@@ -21,7 +21,7 @@ import pytest
 import pytest_orchphase.usage.scan
 from pytest_orchphase import files
 from pytest_orchphase.cli import answers, main
-from pytest_orchphase.usage import cache
+from pytest_orchphase.usage import cache_sweep
 from pytest_orchphase.usage.sources import registry
 from tests.helpers import (
     SESSION,
@@ -399,16 +399,16 @@ def test_old_answers_are_swept_once_a_day(tmp_path: Path) -> None:
     for path in (old, new):
         path.write_text("{}")
     day = 86400
-    os.utime(old, (time.time() - (cache.UNNAMED_DAYS + 1) * day,) * 2)
-    os.utime(new, (time.time() - (cache.UNNAMED_DAYS - 1) * day,) * 2)
+    os.utime(old, (time.time() - (cache_sweep.UNNAMED_DAYS + 1) * day,) * 2)
+    os.utime(new, (time.time() - (cache_sweep.UNNAMED_DAYS - 1) * day,) * 2)
     answers._sweep(folder)
-    assert sorted(folder.iterdir()) == [folder / cache.SWEPT, new]
-    os.utime(new, (time.time() - (cache.UNNAMED_DAYS + 1) * day,) * 2)
+    assert sorted(folder.iterdir()) == [folder / cache_sweep.SWEPT, new]
+    os.utime(new, (time.time() - (cache_sweep.UNNAMED_DAYS + 1) * day,) * 2)
     answers._sweep(folder)  # swept less than a day ago
     assert new.exists()
-    os.utime(folder / cache.SWEPT, (time.time() - day - 60,) * 2)
+    os.utime(folder / cache_sweep.SWEPT, (time.time() - day - 60,) * 2)
     answers._sweep(folder)
-    assert sorted(folder.iterdir()) == [folder / cache.SWEPT]
+    assert sorted(folder.iterdir()) == [folder / cache_sweep.SWEPT]
 
 
 def test_answers_hold_what_a_table_prints(

@@ -19,7 +19,7 @@ import pytest
 
 from pytest_orchphase.files import user_cache_folder
 from pytest_orchphase.usage import cache as cache_module
-from pytest_orchphase.usage import parallel
+from pytest_orchphase.usage import cache_sweep, parallel
 from pytest_orchphase.usage import scan as scan_module
 from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.records import Scan
@@ -392,14 +392,15 @@ def test_the_scanner_is_named_by_its_code() -> None:
 
 
 #: Modules the scanner's modules import that make no part of a kept file's result: errors, file
-#: helpers, the sources' package, and what only a headless stream's reading uses (the cache keeps
-#: Claude Code session files alone).
+#: helpers, the sources' package, what only a headless stream's reading uses (the cache keeps
+#: Claude Code session files alone), and the sweep (it removes files, never makes a result).
 NOT_THE_SCANNER = {
     "pytest_orchphase.errors",
     "pytest_orchphase.files",
     "pytest_orchphase.usage.sources",
     "pytest_orchphase.usage.sources.headless.results",
     "pytest_orchphase.usage.sources.headless.stream",
+    "pytest_orchphase.usage.cache_sweep",
 }
 
 
@@ -561,7 +562,7 @@ def test_what_no_run_reads_is_pruned(
     """Another scanner's entries left alone for a day go, and a killed writer's temporary
     file an hour old; what another version may still be using, and what is not the cache's,
     stay."""
-    monkeypatch.setattr(cache_module, "_PRUNED", set())
+    monkeypatch.setattr(cache_sweep, "_PRUNED", set())
     old, recent, foreign = (
         cache.folder / n for n in ("0123456789abcdef", "fedcba9876543210", "notes")
     )
@@ -624,7 +625,7 @@ def _kept(cache: ScanCache) -> tuple[list[Path], list[Path]]:
 
 def _sweep_again(cache: ScanCache, monkeypatch: pytest.MonkeyPatch, days: float = 1.5) -> None:
     """As a run ``days`` later: this process's once-only mark forgotten, the day's mark old."""
-    monkeypatch.setattr(cache_module, "_SWEPT_HERE", set())
+    monkeypatch.setattr(cache_sweep, "_SWEPT_HERE", set())
     marker = cache.folder / cache_module.scanner()[:16] / ".swept"
     then = time.time() - days * 86400
     os.utime(marker, (then, then))
@@ -704,7 +705,7 @@ def test_entries_a_path_names_stay_however_old_and_sweeping_is_daily(
     assert _scans([home.root], cache, parsed) == 0
     assert _kept(cache) == (index, entries)
     # Swept within the day: a deleted file's record waits for tomorrow's sweep.
-    monkeypatch.setattr(cache_module, "_SWEPT_HERE", set())
+    monkeypatch.setattr(cache_sweep, "_SWEPT_HERE", set())
     next(iter(home.root.rglob("*.jsonl"))).unlink()
     scan_paths([home.root], cache=cache)
     assert len(_kept(cache)[0]) == len(index)
@@ -745,5 +746,6 @@ def test_a_sweep_of_a_cache_it_cannot_write_changes_nothing(
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(cache_module, "cache_write", refused)
+    monkeypatch.setattr(cache_sweep, "cache_write", refused)
     assert scan_text(scan_paths([home.root], cache=cache)) == scan_text(scan_paths([home.root]))
     assert _kept(cache) == (index, entries)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from pytest_orchphase.usage import cache as cache_module
+from pytest_orchphase.usage import cache_sweep
 from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.scan import scan_paths
 from pytest_orchphase.usage.sources.claude_code.reader import resume_transcript as real_resume
@@ -170,7 +171,7 @@ def test_another_scanners_entries_in_use_today_are_kept(
     transcript again, and writes them all again, to be removed again the next day). Fix: take
     the newest time of the folder and of its ``index``/``entries`` folders (written to at
     each entry and index record), or of its index records."""
-    monkeypatch.setattr(cache_module, "_PRUNED", set())
+    monkeypatch.setattr(cache_sweep, "_PRUNED", set())
     cache = ScanCache(tmp_path / "cache")
     other = cache.folder / "0123456789abcdef"
     entries, index = other / "entries", other / "index"

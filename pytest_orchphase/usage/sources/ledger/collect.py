@@ -190,7 +190,7 @@ def claude_code_version(path: Path) -> str | None:
 
 def _digest(path: Path) -> tuple[int, str]:
     """The file's size and SHA-256, from one read."""
-    from pytest_orchphase.usage.cache import sha256_of
+    from pytest_orchphase.usage.cache_entry import sha256_of
 
     with path.open("rb") as fh:
         digest = sha256_of(fh)
