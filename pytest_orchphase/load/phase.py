@@ -18,6 +18,7 @@ from pytest_orchphase.load.models import (
     Stage,
     Ticket,
 )
+from pytest_orchphase.load.placeholders import PLACEHOLDER, reject_placeholders
 
 BASELINES_FILE = "baselines.yaml"
 PLANNING = "shared_planning"  # the place of the lead's shared planning
@@ -123,7 +124,7 @@ class Phase:
 
 def load_criteria(path: Path) -> tuple[CriteriaFile, yamlio.Document]:
     doc = yamlio.load(path)
-    yamlio.reject_placeholders(doc)
+    reject_placeholders(doc)
     criteria = validation.validate(doc, CriteriaFile)
     if criteria.phase != path.stem:
         raise doc.error(
@@ -142,7 +143,7 @@ def load_baselines(criteria_dir: Path) -> dict[str, Baseline]:
     if not path.exists():
         return {}
     doc = yamlio.load(path)
-    yamlio.reject_placeholders(doc)
+    reject_placeholders(doc)
     return dict(validation.validate(doc, BaselinesFile).baselines)
 
 
@@ -171,7 +172,7 @@ def load_phase(
     *,
     load: CriteriaLoader | None = None,
     shared_baselines: dict[str, Baseline] | None = None,
-    placeholders: Callable[[yamlio.Document], None] = yamlio.reject_placeholders,
+    placeholders: Callable[[yamlio.Document], None] = reject_placeholders,
 ) -> Phase:
     """Load and cross-check a phase: criteria, metadata.yaml and execution-log.yaml.
     ``load`` and ``shared_baselines`` let a caller that reads several phases read each file once;
@@ -303,7 +304,7 @@ def drop_placeholders(doc: yamlio.Document) -> None:
 
 
 def _unfilled(value: Any) -> bool:
-    return isinstance(value, str) and yamlio.PLACEHOLDER.search(value) is not None
+    return isinstance(value, str) and PLACEHOLDER.search(value) is not None
 
 
 def _criteria_for_data(path: Path) -> tuple[CriteriaFile, yamlio.Document]:

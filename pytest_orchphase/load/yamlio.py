@@ -7,24 +7,24 @@ graph itself and builds plain Python values from it, so that:
 - a duplicate key in a mapping is an error naming both lines;
 - every value's line and column is kept (``Document.where(path)``) for error messages;
 - documents over ``MAX_BYTES`` and alias expansions over ``MAX_NODES`` are rejected;
-- an unfilled ``${...}`` template placeholder is an error naming the field;
 - a plain scalar that YAML 1.1 reads as something other than what the person typed is an error:
   ``023400`` (octal 9,984), ``0x9C40``, ``0b1010``, ``1:30`` (sexagesimal 90), ``yes``/``no``/
   ``on``/``off`` (booleans), and ``.inf``/``.nan`` (no figure of a plan is infinite).
+
+An unfilled ``${...}`` template placeholder is refused by :mod:`pytest_orchphase.load.placeholders`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pytest_orchphase.errors import InvalidFile, OrchphaseError
+from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.files import read_regular
 from pytest_orchphase.load.quantity import MAX_NUMBER
 
@@ -35,7 +35,6 @@ MAX_NODES = 200_000
 MAX_DEPTH = 1000
 _BRACKETS = re.compile(r"[\[\]{}]")
 _DASHES = re.compile(r"(?:-[ \t]+)+")
-PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 #: Tags a mapping or a list may carry: the plain ones. Any other tag (``!!python/object``…) is an
 #: error, never silently dropped and never constructed.
 PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
@@ -367,61 +366,3 @@ def load(path: Path) -> Document:
             f"invalid UTF-8 at byte {exc.start}; expected a UTF-8 text file", path=path, line=line
         ) from None
     return parse(text, path)
-
-
-def walk(data: Any, at: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
-    """Every scalar in ``data`` with its path."""
-    if isinstance(data, Mapping):
-        for key, value in data.items():
-            yield from walk(value, (*at, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from walk(value, (*at, index))
-    else:
-        yield at, data
-
-
-#: What a placeholder stands for, by the name of its field (else: the measured value).
-_PLACEHOLDER_MEANS = {
-    **dict.fromkeys(
-        ("below", "max", "min", "above", "equals"),
-        "the limit (a number like 40000 or '40k', a percentage, an amount or a grade)",
-    ),
-    "stretch": "the stretch target (a number like 35000 or '35k')",
-    "expected_tokens": "the phase's target (56000 or '56k')",
-    "expected_savings": "the phase's target ('7%')",
-    "baseline_comparison": "the declared baseline total (363000)",
-    "estimated_tokens": "the estimate (12000 or '12k')",
-    "tokens_per_ticket": "the baseline's tokens per ticket (30000 or '30k')",
-    "usd_per_ticket": "the baseline's USD per ticket (0.45)",
-    # judgements `orchphase init` and `orchphase draft-log` leave to a person
-    "fix_loops": "the fix loops the ticket needed (0 when none)",
-    "attempts": "the review attempts (1 or more)",
-    "result": "the review's verdict: PASS or FAIL",
-    "tier": "the review tier: T1, T2 or T3",
-    "complexity": "the ticket's complexity: mechanical, nuanced or complex",
-    "status": "completed, requires_fix, failed, in_progress, skipped or pending",
-    "errors_encountered": "the errors met: [] when none, else a list of {type, description}",
-    "checklist_results": "the checklist's results: [] when none, else [{item: PASS}, ...]",
-    **dict.fromkeys(
-        ("code_correctness", "pattern_following", "edge_case_handling"),
-        "a grade against Sonnet: worse, same or better",
-    ),
-}
-
-
-def reject_placeholders(doc: Document) -> None:
-    """Raise for the unfilled ``${...}`` template placeholders in the document: all of them at
-    once, each at its line, saying what the field expects (a cap is not a measured value)."""
-    problems = []
-    for at, value in walk(doc.data):
-        if isinstance(value, str) and (match := PLACEHOLDER.search(value)):
-            name = next((p for p in reversed(at) if isinstance(p, str)), "")
-            means = _PLACEHOLDER_MEANS.get(name, "the measured value")
-            problems.append(
-                doc.error(f"unfilled placeholder {match.group(0)!r}; expected {means}", at)
-            )
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        raise InvalidFile(problems)

@@ -17,6 +17,7 @@ from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load import models, yamlio
 from pytest_orchphase.load.phase import load_phase
+from pytest_orchphase.load.placeholders import reject_placeholders
 from pytest_orchphase.load.schema import DRAFT, KINDS, build, file_name
 from pytest_orchphase.load.schema import render as render_schema
 from pytest_orchphase.load.validation import _vocabulary
@@ -418,7 +419,7 @@ def test_a_placeholder_says_what_its_field_expects(
     """A cap or a target is not 'the measured value'."""
     assert cli.main(["init", "a4", "--tickets", "R08,R09"]) == 0
     with pytest.raises(OrchphaseError) as caught:
-        yamlio.reject_placeholders(yamlio.load(Path(file)))
+        reject_placeholders(yamlio.load(Path(file)))
     line = next(p for p in str(caught.value).splitlines() if f": {field}: " in p)
     assert expected in line
 

@@ -10,6 +10,7 @@ import pytest
 from pytest_orchphase import files
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.load import yamlio
+from pytest_orchphase.load.placeholders import reject_placeholders
 
 P = Path("x.yaml")
 
@@ -41,7 +42,7 @@ def test_alias_bomb_is_refused_quickly() -> None:
 def test_placeholder_is_an_error_naming_the_field() -> None:
     doc = yamlio.parse("tickets:\n  R03:\n    actual_tokens: ${ACTUAL}\n", P)
     with pytest.raises(OrchphaseError) as err:
-        yamlio.reject_placeholders(doc)
+        reject_placeholders(doc)
     assert (err.value.line, err.value.field) == (3, "tickets.R03.actual_tokens")
 
 
