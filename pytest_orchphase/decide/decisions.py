@@ -6,9 +6,9 @@ Plain functions over phases and result entries; every answer carries its reasons
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
@@ -17,9 +17,7 @@ from pytest_orchphase.load.phase import requires_order
 from pytest_orchphase.metrics.facts import model_matches, succeeded
 from pytest_orchphase.metrics.registry import MetricContext, origin_mark
 from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
-
-if TYPE_CHECKING:
-    from pytest_orchphase.report.results import Entry
+from pytest_orchphase.report.results import Entry, ItemKey, distinct, item_key
 
 
 @dataclass(frozen=True)
@@ -40,25 +38,33 @@ class Proceed:
 def proceed(
     next_phase: str,
     entries: Sequence[Entry],
-    expected: int,
+    expected: Collection[ItemKey],
     collection_errors: int,
     other_failures: list[str] | None = None,
 ) -> Proceed:
     """YES when every expected item ran and passed and nothing else in the run failed; NO on a
     failure (a criterion, a gate, or any other item of the run: a Python check beside the
-    criteria, an item that errored); else UNDECIDED."""
+    criteria, an item that errored); else UNDECIDED.
+
+    Items are counted, not results: an item run twice (``--keep-duplicates``, ``--dist each``)
+    is one item, failed when any of its runs failed, and results of other items never stand in
+    for an expected item that did not run."""
     if collection_errors:
         return Proceed(next_phase, "NO", [f"{collection_errors} collection error(s)"])
-    failing = [e["name"] for e in entries if not e["passed"]] + list(other_failures or [])
+    items = distinct(entries)
+    failing = [e["name"] for e in items if not e["passed"]]
+    failing += list(dict.fromkeys(other_failures or []))
     if failing:
         return Proceed(next_phase, "NO", [f"failing: {', '.join(failing)}"])
-    if len(entries) < expected:
+    wanted = set(expected)
+    ran = len(wanted & {item_key(e) for e in items})
+    if ran < len(wanted):
         return Proceed(
             next_phase,
             "UNDECIDED",
-            [f"only {len(entries)} of {expected} criteria ran (deselected or skipped)"],
+            [f"only {ran} of {len(wanted)} criteria ran (deselected or skipped)"],
         )
-    bypassed = [e["required"] for e in entries if e["kind"] == "gate" and e["bypassed"]]
+    bypassed = [e["required"] for e in items if e["kind"] == "gate" and e["bypassed"]]
     reasons = [f"gate {', '.join(bypassed)} bypassed with --orchphase-no-gate"] if bypassed else []
     return Proceed(next_phase, "YES", reasons)
 

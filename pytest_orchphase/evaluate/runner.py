@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
 
 
+def gate_name(required: str) -> str:
+    """The name of the item that gates a phase on the phase ``required``."""
+    return f"phase-gate[{required}]"
+
+
 @dataclass(frozen=True)
 class ItemSpec:
     """One test item: a criterion for the phase, or for one ticket."""
@@ -252,9 +257,7 @@ class PhaseRunner:
             try:
                 phase = self.load(name)
                 failing = [
-                    f"phase-gate[{req}]"
-                    for req in phase.criteria.requires
-                    if not self.gate(req).passed
+                    gate_name(req) for req in phase.criteria.requires if not self.gate(req).passed
                 ]
                 failing += [
                     spec.name for spec in self.items(name) if not self.verdict(name, spec).passed

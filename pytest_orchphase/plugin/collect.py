@@ -11,7 +11,7 @@ import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_orchphase.errors import OrchphaseError, display
-from pytest_orchphase.evaluate.runner import ItemSpec
+from pytest_orchphase.evaluate.runner import ItemSpec, gate_name
 from pytest_orchphase.report.results import Entry, criterion_entry, gate_entry, row
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ class PhaseCriteriaFile(pytest.File):
         doc = phase.criteria_doc
         gates = phase.criteria.requires
         for i, required in enumerate(gates):
-            name = f"phase-gate[{required}]"
+            name = gate_name(required)
             yield GateItem.from_parent(
                 self,
                 name=name,

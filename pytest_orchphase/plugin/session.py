@@ -13,7 +13,7 @@ from _pytest._code.code import ExceptionInfo
 
 from pytest_orchphase.plugin.collect import PhaseCriteriaFile
 from pytest_orchphase.plugin.options import check_rootdir, folders_line, output_path, resolved_path
-from pytest_orchphase.report.results import Entry
+from pytest_orchphase.report.results import Entry, distinct
 from pytest_orchphase.report.shape import RunReport
 
 if TYPE_CHECKING:
@@ -171,6 +171,12 @@ class PhaseSession:
         #: Node ids of the run's other failed items (Python checks beside the criteria, items
         #: that errored in setup or teardown): each counts in the decision.
         self.other_failures: list[str] = []
+        #: Node ids of the collectors that failed (a Python file beside the criteria that does
+        #: not import, an invalid criteria file), counted here, from the hook, rather than from
+        #: the terminal reporter: a run with ``-p no:terminal`` has none, and its report must
+        #: still count them. Under xdist the workers' collection errors reach the controller's
+        #: hook too.
+        self.collection_errors: list[str] = []
         self.report: RunReport | None = None
         self.written: list[str] = []
         self.interrupted = False
@@ -203,11 +209,20 @@ class PhaseSession:
         entry = getattr(report, "orchphase", None)
         if report.when == "call" and isinstance(entry, dict):
             self.entries.append(cast(Entry, entry))  # as the item built it (or xdist carried it)
-        elif report.failed and report.nodeid not in self.other_failures:
+            if not report.failed or not entry["passed"]:
+                return
+            # The item failed after its entry said it passed (a bypassed gate's warning turned
+            # into an error by -W error, a plugin's verdict): the item failed all the same.
+        if report.failed and report.nodeid not in self.other_failures:
             self.other_failures.append(report.nodeid)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and report.nodeid not in self.collection_errors:
+            self.collection_errors.append(report.nodeid)
+
     def ordered(self) -> list[Entry]:
-        return sorted(self.entries, key=lambda e: int(e["order"]))
+        """Each item's entry once (see ``distinct``), in collection order."""
+        return sorted(distinct(self.entries), key=lambda e: int(e["order"]))
 
     def pytest_keyboard_interrupt(self, excinfo: ExceptionInfo[BaseException]) -> None:
         """Ctrl-C (pytest calls this before ``pytest_sessionfinish``). A collection error stops
@@ -228,17 +243,14 @@ class PhaseSession:
             return
         from pytest_orchphase.report.outputs import phase_report, write_outputs
 
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        stats = reporter.stats.get("error", []) if reporter is not None else []
-        # Items' setup/teardown errors are TestReports, counted as failures by logreport.
-        errors = sum(1 for r in stats if not isinstance(r, pytest.TestReport))
         settings = self.settings
         try:
             report = phase_report(
                 settings.runner,
                 settings.phase,
                 self.ordered(),
-                errors,
+                # items' setup/teardown errors are TestReports, failures in logreport
+                len(self.collection_errors),
                 other_failures=self.other_failures,
                 no_gate=settings.no_gate,
             )
@@ -250,12 +262,7 @@ class PhaseSession:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
             return
         self.report = report
-        collect_errors = [
-            r
-            for r in (reporter.stats.get("error", []) if reporter is not None else [])
-            if isinstance(r, pytest.CollectReport)
-        ]
-        if collect_errors and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+        if self.collection_errors and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
             # An invalid file is a collection error, exit 2, as in a serial run; under xdist the
             # workers' collection errors reach the controller as failures (exit 1). A fact found
             # when the items run (an unreadable transcript) stays a failure, exit 1.

@@ -9,7 +9,7 @@ from typing import TypeVar, cast
 
 from pytest_orchphase.decide.decisions import Proceed, mixed_sources, proceed
 from pytest_orchphase.errors import OrchphaseError, display
-from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.evaluate.runner import PhaseRunner, gate_name
 from pytest_orchphase.load.phase import next_phase_name
 from pytest_orchphase.report.model import build, failed_report
 from pytest_orchphase.report.results import Entry
@@ -30,7 +30,8 @@ def phase_report(
     """The canonical report, or a report of the error when the phase's files do not load."""
     try:
         phase = runner.load(name)
-        expected = len(phase.criteria.requires) + len(runner.items(name))
+        expected = [("gate", gate_name(r)) for r in phase.criteria.requires]
+        expected += [("criterion", spec.name) for spec in runner.items(name)]
         decision = proceed(
             next_phase_name(
                 runner.criteria_dir, name, phase.criteria.next_phase, load=runner.criteria

@@ -7,6 +7,7 @@ to the controller unchanged, so every output is the same in a serial and in a di
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal, TypedDict, TypeVar, cast, final
 
 from pytest_orchphase.evaluate.formatting import BOUND_WORDS, fmt
@@ -130,6 +131,26 @@ class GateEntry(_Ordered):
 
 
 Entry = CriterionEntry | GateEntry
+
+#: What names one item of a phase: its kind and its name (a gate and a criterion never stand for
+#: each other, whatever their names).
+ItemKey = tuple[str, str]
+
+
+def item_key(entry: Entry) -> ItemKey:
+    return (entry["kind"], entry["name"])
+
+
+def distinct(entries: Iterable[Entry]) -> list[Entry]:
+    """One entry per item, in the order first seen: an item run more than once (its file named
+    twice with ``--keep-duplicates``, every worker of ``-n N --dist each``) is one item, and it
+    failed when any of its runs failed (that run's entry stands for it)."""
+    kept: dict[ItemKey, Entry] = {}
+    for entry in entries:
+        key = item_key(entry)
+        if key not in kept or (kept[key]["passed"] and not entry["passed"]):
+            kept[key] = entry
+    return list(kept.values())
 
 
 class SummaryRow(TypedDict):
