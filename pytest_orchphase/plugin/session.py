@@ -251,7 +251,7 @@ class PhaseSession:
                 self.ordered(),
                 # items' setup/teardown errors are TestReports, failures in logreport
                 len(self.collection_errors),
-                other_failures=self.other_failures,
+                other_failures=self.other_failures + self._run_failure(session),
                 no_gate=settings.no_gate,
             )
         except KeyboardInterrupt:
@@ -286,6 +286,14 @@ class PhaseSession:
             # A phase run succeeds only when its decision is YES: an UNDECIDED run (criteria
             # deselected with -k, skipped, or stopped early) is not a pass a CI job may read.
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @staticmethod
+    def _run_failure(session: pytest.Session) -> list[str]:
+        """An internal error (a plugin's or a conftest's hook raised, after the items ran)
+        fails the run, not an item: the decision says so instead of YES beside exit status 3."""
+        if session.exitstatus != pytest.ExitCode.INTERNAL_ERROR:
+            return []
+        return [f"pytest internal error (exit status {int(pytest.ExitCode.INTERNAL_ERROR)})"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.interrupted:

@@ -241,3 +241,21 @@ def test_another_item_failing_on_each_worker_is_named_once() -> None:
     once = [_entry(c) for c in "abcde"] + [_entry("phase-gate[a0]", kind="gate")]
     decision = proceed("a2", once, EXPECTED, 0, ["t.py::test_x", "t.py::test_x"])
     assert decision.reasons == ["failing: t.py::test_x"]
+
+
+LATE_INTERNAL_ERROR = """
+def pytest_runtest_logfinish(nodeid, location):
+    if nodeid.endswith("savings-vs-v2"):  # the last item of a1, after its result
+        raise RuntimeError("a hook of the project's conftest fails")
+"""
+
+
+def test_an_internal_error_after_every_item_passed_is_not_yes(project: pytest.Pytester) -> None:
+    """pytest exits 3 when a hook raises; the items had all passed: the JSON says NO, naming
+    the internal error, not YES."""
+    project.makeconftest(LATE_INTERNAL_ERROR)
+    result, report = _run(project, "--phase", "a1")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    decision = report["decisions"]["proceed"]
+    assert decision["answer"] == "NO"
+    assert decision["reasons"] == ["failing: pytest internal error (exit status 3)"]
