@@ -14,7 +14,7 @@ from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel, Baseline
 from pytest_orchphase.load.phase import requires_order
-from pytest_orchphase.metrics.facts import model_matches, succeeded
+from pytest_orchphase.metrics.facts import model_matches, succeeded, unfinished
 from pytest_orchphase.metrics.registry import MetricContext, origin_mark
 from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
 from pytest_orchphase.report.results import Entry, ItemKey, distinct, item_key
@@ -105,6 +105,9 @@ class Adoption:
     fallback: str = "sonnet"
     #: tickets of the kind that record no fix_loops: left out of the rate
     unrecorded: int = 0
+    #: runs whose work is not finished (status in_progress, pending, requires_fix): counted as
+    #: not succeeded, the reading under which a minimum rate can never pass wrongly
+    unfinished: int = 0
     rule: str = "interval"
     confidence: float = 95.0
     #: every recorded run, a ticket run in several phases once per phase (not the evidence)
@@ -135,6 +138,8 @@ class Adoption:
             )
         if self.unrecorded:
             text += f"; {self.unrecorded} run(s) left out: no fix_loops"
+        if self.unfinished:
+            text += f"; {self.unfinished} run(s) not finished, counted as not succeeded"
         if self.answer != "YES":
             text += "; " + self.needed_text
         return text
@@ -190,7 +195,7 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
         return None
     phases = lineage(runner, name)
     latest: dict[str, tuple[str, bool]] = {}  # ticket id → (phase, outcome), oldest first
-    run_successes = runs = unrecorded = 0
+    run_successes = runs = unrecorded = open_runs = 0
     for phase_name in phases:
         phase = runner.load(phase_name)
         for ticket_id, ticket in phase.tickets.items():
@@ -199,7 +204,11 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
             ):
                 continue
             outcome = succeeded(ticket, rule.max_fix_loops)
-            if outcome is None:
+            if outcome is None and unfinished(ticket):
+                # not a success (yet): left out, it could lift the rate past the threshold
+                open_runs += 1
+                outcome = False
+            elif outcome is None:
                 unrecorded += 1  # no fix_loops recorded: not evidence either way, but said
                 continue
             runs += 1
@@ -236,6 +245,7 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
         tickets=[f"{phase}:{ticket}" for ticket, (phase, _) in latest.items()],
         fallback=rule.fallback,
         unrecorded=unrecorded,
+        unfinished=open_runs,
         rule=rule.rule,
         confidence=rule.confidence,
         run_successes=run_successes,

@@ -14,18 +14,33 @@ M = TypeVar("M", bound=BaseModel)
 MAX_PROBLEMS = 20
 
 
-def _vocabulary(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
-    """Every key any model reachable from ``model`` accepts (for did-you-mean)."""
+def _vocabulary(
+    model: type[BaseModel], seen: set[type[BaseModel]] | None = None, where: str = ""
+) -> dict[str, list[str]]:
+    """Every key any model reachable from ``model`` accepts (for did-you-mean), with the places
+    it belongs (``implementation``, ``tickets.<id>``; "" for the top level), in model order."""
     seen = seen if seen is not None else set()
     if model in seen:
-        return set()
+        return {}
     seen.add(model)
-    words: set[str] = set()
+    words: dict[str, list[str]] = {}
+
+    def add(key: str, place: str) -> None:
+        places = words.setdefault(key, [])
+        if place not in places:
+            places.append(place)
+
     for name, info in model.model_fields.items():
-        words.add(info.alias or name)
-        for arg in _types_in(info.annotation):
+        key = info.alias or name
+        add(key, where)
+        types = _types_in(info.annotation)
+        inner = f"{key}.<id>" if any(t is dict for t in types) else key
+        for arg in types:
             if isinstance(arg, type) and issubclass(arg, BaseModel):
-                words |= _vocabulary(arg, seen)
+                # a model met again elsewhere (Stage under each stage) is named there too
+                for word, places in _vocabulary(arg, set(seen), inner).items():
+                    for place in places:
+                        add(word, place)
     return words
 
 
@@ -64,9 +79,15 @@ def _is_type_error(err: Any) -> bool:
     return kind.endswith("_type") or kind.endswith("_parsing")
 
 
-def _message(err: Any, key: str | int | None, words: set[str]) -> str:
+def _message(err: Any, key: str | int | None, words: dict[str, list[str]]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
+        if places := words.get(str(key)):
+            # a key of another place: say where it belongs, not "did you mean" itself
+            named = [p or "the top level" for p in places]
+            if len(named) > 1:
+                named = [", ".join(named[:-1]) + " or " + named[-1]]
+            return f"unknown key {key!r} here; it belongs under {named[0]}"
         close = difflib.get_close_matches(str(key), sorted(words), n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown key {key!r}{hint}"

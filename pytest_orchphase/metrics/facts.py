@@ -49,19 +49,59 @@ def fix_loops_of(ticket: Ticket) -> int | None:
 
 
 def failed(ticket: Ticket) -> bool:
-    """The log records a failure: a failed review, or a stage (or the ticket) with status failed."""
-    if ticket.review is not None and ticket.review.result == "FAIL":
+    """The log records a failure: a failed review (its result, or a checklist item FAIL), or a
+    stage (or the ticket) with status failed."""
+    review = ticket.review
+    if review is not None and (review.result == "FAIL" or review.failed_items()):
         return True
     return ticket.status == "failed" or any(s.status == "failed" for s in ticket.stages().values())
 
 
+#: statuses of work not finished: a ticket (or a stage) in one of them is no success yet
+UNFINISHED = ("in_progress", "pending", "requires_fix")
+
+
+def unfinished(ticket: Ticket) -> list[str]:
+    """Where the log says the ticket's work is not finished: the ticket's own status, or a stage
+    ``in_progress`` or ``pending``, or ``requires_fix`` with no later stage completed (nor a
+    review that passed) after it. Each as ``status <s>`` or ``<stage> <s>``."""
+    out = [f"status {ticket.status}"] if ticket.status in UNFINISHED else []
+    stages = list(ticket.stages().items())
+    for i, (name, stage) in enumerate(stages):
+        if stage.status == "requires_fix" and any(
+            later.status == "completed" or (later_name == "review" and _passed(later))
+            for later_name, later in stages[i + 1 :]
+        ):
+            continue  # the fix the stage needed was made: a later stage completed
+        if stage.status in UNFINISHED:
+            out.append(f"{name} {stage.status}")
+    return out
+
+
+def _passed(stage: Stage) -> bool:
+    return getattr(stage, "result", None) == "PASS"
+
+
 def succeeded(ticket: Ticket, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS) -> bool | None:
-    """A ticket succeeded when nothing failed and it needed at most ``max_fix_loops`` fix loops;
-    None when its fix loops are not recorded (and nothing failed)."""
+    """A ticket succeeded when it finished, nothing failed and it needed at most
+    ``max_fix_loops`` fix loops. None when that is not known (and nothing failed): its work is
+    not finished (see :func:`unfinished`), or its fix loops are not recorded."""
     if failed(ticket):
         return False
+    if unfinished(ticket):
+        return None
     loops = fix_loops_of(ticket)
     return None if loops is None else loops <= max_fix_loops
+
+
+def unknown_outcome(ticket_id: str, ticket: Ticket) -> str:
+    """Why :func:`succeeded` is None for a ticket: the reason an item gives."""
+    if places := unfinished(ticket):
+        return (
+            f"ticket {ticket_id} has not finished ({', '.join(places)}): whether it succeeds "
+            "is not known yet"
+        )
+    return f"ticket {ticket_id} records no fix_loops"
 
 
 def ticket_of(ctx: MetricContext, ticket: str | None) -> tuple[str, Ticket]:

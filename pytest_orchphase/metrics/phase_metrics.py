@@ -9,6 +9,7 @@ from pytest_orchphase.load.quantity import quality_rank
 from pytest_orchphase.metrics import facts
 from pytest_orchphase.metrics.registry import Measurement, MetricContext, Params, metric, token_unit
 from pytest_orchphase.metrics.stats import Proportion
+from pytest_orchphase.usage.accounts import NOT_RUN
 from pytest_orchphase.usage.value import total_of
 
 
@@ -41,14 +42,41 @@ def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "stage_tokens",
     "phase",
     "tokens",
-    "Σ over tickets of the named stage's tokens",
+    "Σ over tickets of the named stage's tokens; unknown while a ticket's stage that ran (not "
+    "skipped or pending) records none, or a ticket records its tokens only as a whole",
     ("measure", "stage"),
 )
 def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    total = total_of([u for t in ctx.phase.tickets if (u := ctx.accounts.stage(t, p.stage or ""))])
+    stage = p.stage or ""
+    parts = []
+    for t in ctx.phase.tickets:
+        if (usage := ctx.accounts.stage(t, stage)) is not None:
+            parts.append(usage)
+        elif why := _stage_unknown(ctx, t, stage):
+            # left out, the sum would be smaller than the stage's work: unknown, as per ticket
+            raise MetricUnavailable(why)
+    total = total_of(parts)
     if total is None:
-        raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
+        raise MetricUnavailable(f"no ticket records tokens for stage {stage}")
     return facts.tokens(ctx, total, p, ctx.src())
+
+
+def _stage_unknown(ctx: MetricContext, ticket: str, stage: str) -> str:
+    """Why a ticket's ``stage`` has no figure although it may have used tokens ("" when it
+    used none: the ticket has no such stage, or it did not run)."""
+    accounts = ctx.accounts
+    if ticket not in accounts.stages:  # a whole-ticket figure, or no usage known at all
+        return accounts.unknown.get(ticket) or (
+            f"ticket {ticket} records its tokens for the whole ticket, not per stage, so its "
+            f"{stage} stage's share is not known"
+        )
+    ran = ctx.phase.tickets[ticket].stages().get(stage)
+    if ran is None or ran.status in NOT_RUN:
+        return ""
+    return (
+        f"ticket {ticket}'s {stage} stage ran but records no tokens (estimated_tokens, "
+        "actual_tokens or measured usage); mark it status: skipped if it did not run"
+    )
 
 
 @metric(
@@ -242,8 +270,9 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "success_rate",
     "phase",
     "percent",
-    "tickets executed on `model` that succeeded (fix_loops ≤ max_fix_loops, default 1; review "
-    "not FAIL; no stage failed) / tickets executed on `model` × 100, with its Wilson interval",
+    "tickets executed on `model` that succeeded (finished; fix_loops ≤ max_fix_loops, default 1; "
+    "review not FAIL; no stage failed) / tickets executed on `model` × 100, with its Wilson "
+    "interval; unknown while one of them has not finished",
     ("model", "max_fix_loops"),
     required=("model",),
     interval=True,
@@ -252,8 +281,8 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     mine = facts.tickets_on(ctx, p.model or "")
     outcomes = {t: facts.succeeded(ctx.phase.tickets[t], p.success_loops) for t in mine}
     missing = [t for t, ok in outcomes.items() if ok is None]
-    if missing:
-        raise MetricUnavailable(f"ticket {missing[0]} records no fix_loops")
+    if missing:  # counted either way, a rate could pass a limit it does not meet
+        raise MetricUnavailable(facts.unknown_outcome(missing[0], ctx.phase.tickets[missing[0]]))
     ok = [t for t, good in outcomes.items() if good]
     return Measurement(
         round(len(ok) / len(mine) * 100, 2),

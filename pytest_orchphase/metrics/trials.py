@@ -82,24 +82,34 @@ def lineage_contexts(ctx: MetricContext) -> list[MetricContext]:
 
 
 def ticket_runs(
-    ctx: MetricContext, model: str | None, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS
+    ctx: MetricContext,
+    model: str | None,
+    max_fix_loops: int = DEFAULT_SUCCESS_LOOPS,
+    at_least: int = 1,
 ) -> dict[str, list[bool]]:
-    """Each ticket's recorded outcomes over the phase and the phases it requires (a run per
-    phase that ran it on ``model``, oldest first); runs without fix_loops are left out."""
-    runs: dict[str, list[bool]] = {}
+    """Each ticket's outcomes over the phase and the phases it requires (a run per phase that
+    ran it on ``model``, oldest first), for the tickets run at least ``at_least`` times.
+    MetricUnavailable when a run of such a ticket has no known outcome (not finished, or no
+    fix_loops): leaving it out, or counting it either way, could pass a limit it does not meet."""
+    runs: dict[str, list[bool | None]] = {}
+    unknown: dict[str, str] = {}
     for c in lineage_contexts(ctx):
         for tid, t in c.phase.tickets.items():
             if model is not None and not facts.model_matches(t.model_used, model):
                 continue
             outcome = facts.succeeded(t, max_fix_loops)
-            if outcome is not None:
-                runs.setdefault(tid, []).append(outcome)
-    return runs
+            runs.setdefault(tid, []).append(outcome)
+            if outcome is None:
+                unknown.setdefault(tid, f"{facts.unknown_outcome(tid, t)} (phase {c.phase.name})")
+    kept = {t: r for t, r in runs.items() if len(r) >= at_least}
+    if blind := [unknown[t] for t in kept if t in unknown]:
+        raise MetricUnavailable(blind[0])
+    return {t: [bool(o) for o in r] for t, r in kept.items()}
 
 
 def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
     k = p.k or 1
-    runs = {t: r for t, r in ticket_runs(ctx, p.model, p.success_loops).items() if len(r) >= k}
+    runs = ticket_runs(ctx, p.model, p.success_loops, at_least=k)
     if not runs:
         on = f" on {p.model}" if p.model else ""
         raise MetricUnavailable(

@@ -42,6 +42,7 @@ class AdoptionData(TypedDict):
     tickets: list[str]
     fallback: str
     unrecorded: int
+    unfinished: int
     rule: str
     confidence: float
     run_successes: int

@@ -101,6 +101,23 @@ class Review(Stage):
     issues_found: Count | None = None
     checklist_results: list[dict[str, ReviewResult]] = Field(default_factory=list)
 
+    def failed_items(self) -> list[str]:
+        """The checklist items recorded as FAIL."""
+        return [
+            item for entry in self.checklist_results for item, r in entry.items() if r == "FAIL"
+        ]
+
+    @model_validator(mode="after")
+    def _agrees_with_its_checklist(self) -> Review:
+        # which of the two is true only the reviewer knows: passing on either would be a guess
+        if self.result == "PASS" and (items := self.failed_items()):
+            listed = ", ".join(repr(i) for i in items)
+            raise ValueError(
+                f"result is PASS but checklist_results records {listed} as FAIL: a review "
+                "that passed has no failed checklist item; correct the result or the checklist"
+            )
+        return self
+
 
 class SharedPlanning(Stage):
     tickets: list[TextId] = Field(default_factory=list)  # bare numbers too, as in metadata
