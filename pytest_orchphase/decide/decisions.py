@@ -92,7 +92,7 @@ class Adoption:
     model: str
     complexity: str
     answer: str  # YES, NO or INCONCLUSIVE
-    #: tickets (clusters): each ticket counted once, by its latest run that records an outcome
+    #: tickets (clusters): each ticket counted once, by its latest run
     successes: int
     sample_size: int
     rate: float | None
@@ -103,10 +103,10 @@ class Adoption:
     phases: list[str]
     tickets: list[str] = field(default_factory=list)
     fallback: str = "sonnet"
-    #: tickets of the kind that record no fix_loops: left out of the rate
+    #: runs that record no fix_loops, and runs whose work is not finished (status in_progress,
+    #: pending, requires_fix): counted as not succeeded, the reading under which a minimum rate
+    #: can never pass wrongly (left out, they could lift the rate past it)
     unrecorded: int = 0
-    #: runs whose work is not finished (status in_progress, pending, requires_fix): counted as
-    #: not succeeded, the reading under which a minimum rate can never pass wrongly
     unfinished: int = 0
     rule: str = "interval"
     confidence: float = 95.0
@@ -137,7 +137,7 @@ class Adoption:
                 "(a ticket run in several phases counts once, by its latest run)"
             )
         if self.unrecorded:
-            text += f"; {self.unrecorded} run(s) left out: no fix_loops"
+            text += f"; {self.unrecorded} run(s) without fix_loops, counted as not succeeded"
         if self.unfinished:
             text += f"; {self.unfinished} run(s) not finished, counted as not succeeded"
         if self.answer != "YES":
@@ -185,11 +185,11 @@ def plan_rule(runner: PhaseRunner, name: str) -> AdoptModel:
 
 def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> Adoption | None:
     """Pool the tickets of ``rule.complexity`` executed on ``rule.model`` over the phase and its
-    prerequisites, each ticket once (its latest run that records an outcome: repeated runs of a
-    ticket are one cluster, not independent trials). On the interval rule the answer is YES
-    when the Wilson lower bound reaches the threshold, NO when the upper bound is below it,
-    else INCONCLUSIVE; on the point rule the rate decides. Below the minimum sample size it is
-    INCONCLUSIVE whatever the rate."""
+    prerequisites, each ticket once (its latest run: repeated runs of a ticket are one cluster,
+    not independent trials; a run whose outcome is not known counts as not succeeded). On the
+    interval rule the answer is YES when the Wilson lower bound reaches the threshold, NO when
+    the upper bound is below it, else INCONCLUSIVE; on the point rule the rate decides. Below
+    the minimum sample size it is INCONCLUSIVE whatever the rate."""
     rule = rule or runner.load(name).criteria.decisions.adopt_model
     if rule is None:
         return None
@@ -204,13 +204,12 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
             ):
                 continue
             outcome = succeeded(ticket, rule.max_fix_loops)
-            if outcome is None and unfinished(ticket):
-                # not a success (yet): left out, it could lift the rate past the threshold
-                open_runs += 1
+            if outcome is None:  # not known to be a success: not one (see Adoption.unrecorded)
+                if unfinished(ticket):
+                    open_runs += 1
+                else:
+                    unrecorded += 1
                 outcome = False
-            elif outcome is None:
-                unrecorded += 1  # no fix_loops recorded: not evidence either way, but said
-                continue
             runs += 1
             run_successes += outcome
             latest.pop(ticket_id, None)  # re-inserted: the order is that of the latest runs

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pytest_orchphase.errors import MetricUnavailable, display
 from pytest_orchphase.load.phase import Phase
 from pytest_orchphase.load.yamlio import FieldPath, dotted
+from pytest_orchphase.metrics.phase_metrics import stage_total
 from pytest_orchphase.metrics.registry import MetricContext, metric_value
 from pytest_orchphase.usage.accounts import hand_accounts
-from pytest_orchphase.usage.value import Usage
 
 PERCENT_TOLERANCE = 1.0  # a declared "64%" for a computed 64.46 % is a rounding, not a slip
 
@@ -169,12 +169,8 @@ class _Figures:
 
     def stage_sum(self, *names: str) -> Callable[[], float]:
         def compute() -> float:
-            parts: list[Usage] = [
-                u
-                for t in self.phase.tickets
-                for s in names
-                if (u := self.hand.accounts.stage(t, s))
-            ]
+            # a stage that ran without figures leaves the sum unknown, never smaller
+            parts = [u for s in names if (u := stage_total(self.hand, s)) is not None]
             if not parts:
                 raise MetricUnavailable("no stage figures")
             return sum(p.total for p in parts)

@@ -10,7 +10,7 @@ from pytest_orchphase.metrics import facts
 from pytest_orchphase.metrics.registry import Measurement, MetricContext, Params, metric, token_unit
 from pytest_orchphase.metrics.stats import Proportion
 from pytest_orchphase.usage.accounts import NOT_RUN
-from pytest_orchphase.usage.value import total_of
+from pytest_orchphase.usage.value import Usage, total_of
 
 
 @metric(
@@ -47,18 +47,23 @@ def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     ("measure", "stage"),
 )
 def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    stage = p.stage or ""
+    total = stage_total(ctx, p.stage or "")
+    if total is None:
+        raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
+    return facts.tokens(ctx, total, p, ctx.src())
+
+
+def stage_total(ctx: MetricContext, stage: str) -> Usage | None:
+    """Σ over tickets of ``stage``'s usage; None when no ticket records any. MetricUnavailable
+    when a ticket's stage may have used tokens the accounts do not hold: left out, the sum would
+    be smaller than the stage's work (unknown, as the ticket's own figure is)."""
     parts = []
     for t in ctx.phase.tickets:
         if (usage := ctx.accounts.stage(t, stage)) is not None:
             parts.append(usage)
         elif why := _stage_unknown(ctx, t, stage):
-            # left out, the sum would be smaller than the stage's work: unknown, as per ticket
             raise MetricUnavailable(why)
-    total = total_of(parts)
-    if total is None:
-        raise MetricUnavailable(f"no ticket records tokens for stage {stage}")
-    return facts.tokens(ctx, total, p, ctx.src())
+    return total_of(parts)
 
 
 def _stage_unknown(ctx: MetricContext, ticket: str, stage: str) -> str:

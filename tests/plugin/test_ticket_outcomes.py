@@ -406,3 +406,34 @@ def test_a_typo_still_gets_its_suggestion(project: pytest.Pytester) -> None:
     result = project.runpytest("--phase", "p1", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*tickets.T01.fix_loop: unknown key 'fix_loop'; did you mean*"])
+
+
+def test_a_declared_stage_total_over_a_stage_without_figures_is_not_checked(
+    project: pytest.Pytester,
+) -> None:
+    """Sibling: the declared-totals check summed the reviews that record figures, so a declared
+    `totals.review` of R03's 4,800 alone read as checked while R06's review is unknown."""
+    a1 = Phase.example("a1")
+    review = a1.stage("R06", "review")
+    del review["estimated_tokens"], review["actual_tokens"]
+    a1.log["totals"]["review"] = 4800
+    a1.write(project.path)
+    result = project.runpytest("--phase", "a1", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(
+        [
+            "*totals.review declares 4,800, not checked: ticket R06's review stage ran but "
+            "records no tokens*"
+        ]
+    )
+
+
+def test_a_run_without_fix_loops_is_not_a_success_for_adoption(tmp_path: Path) -> None:
+    """Sibling: a run without fix_loops was left out of the adoption's pool, so 9 successes and
+    one unrecorded ticket read 9 of 9 (YES), though it may have needed three fix loops."""
+    phase = rate_phase(10, 10)
+    del phase.ticket("T10")["fix_loops"]
+    phase.write(tmp_path)
+    decided = adoption(runner(tmp_path), "p1")
+    assert decided is not None
+    assert (decided.answer, decided.successes, decided.sample_size) == ("INCONCLUSIVE", 9, 10)
+    assert "1 run(s) without fix_loops, counted as not succeeded" in decided.line
