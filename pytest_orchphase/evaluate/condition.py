@@ -35,6 +35,8 @@ from pytest_orchphase.metrics.stats import (
     Paired,
     Proportion,
     further_needed,
+    holds,
+    percent,
     three_way,
 )
 
@@ -73,13 +75,7 @@ def _holds(actual: Value, operator: str, limit: Value, unit: str) -> bool:
         return bool(actual) == bool(limit)
     else:
         a, b = float(actual), float(limit)
-    return {
-        "max": a <= b,
-        "below": a < b,
-        "min": a >= b,
-        "above": a > b,
-        "equals": a == b,
-    }[operator]
+    return holds(a, operator, b)
 
 
 def _decide_on_interval(verdict: Verdict, node: Condition) -> None:
@@ -267,7 +263,7 @@ def _share_measurement(share: Share) -> Measurement:
     bound = _SHARE_BOUND.get((num.bound, den.bound), "unknown")
     marks = [m for m in (num.mark, den.mark) if m]
     return Measurement(
-        round(float(num.value) / float(den.value) * 100, 2),
+        percent(float(num.value), float(den.value)),
         "percent",
         num.source,
         note="; ".join(n for n in (num.note, den.note) if n),

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_orchphase.evaluate.formatting import BOUND_WORDS, BROKEN, SYMBOL, fmt, metric_label
+from pytest_orchphase.evaluate.formatting import (
+    BOUND_WORDS,
+    BROKEN,
+    SYMBOL,
+    fmt,
+    fmt_beside,
+    metric_label,
+)
 from pytest_orchphase.metrics.registry import Measurement, Params, Unit, Value
 from pytest_orchphase.metrics.stats import (
     DEFAULT_CONFIDENCE,
@@ -125,7 +132,7 @@ class Verdict:
             return f"{self.label}: cannot be evaluated: {self.error}"
         actual = self._actual_text()
         bound = self.actual.bound if self.actual else "exact"
-        limit_value = fmt(self.limit, self.unit)
+        limit_value = fmt_beside(self.limit, self.actual.value if self.actual else None, self.unit)
         if bound != "exact":
             actual = f"{BOUND_WORDS[bound]} {actual}"
             if not self.passed:  # undecidable, or not reached by the bound itself
@@ -141,7 +148,7 @@ class Verdict:
 
     def _actual_text(self) -> str:
         """The figure as compared: ``42,000``, ``= 3,000 / 12,000 × 100 = 25.0%``, with its mark."""
-        actual = fmt(self.actual.value if self.actual else None, self.unit)
+        actual = fmt_beside(self.actual.value if self.actual else None, self.limit, self.unit)
         if self.share is not None and self.actual is not None:
             actual = f"= {self.share.formula()} = {actual}"
         if self.actual is not None and self.actual.mark:
@@ -163,13 +170,15 @@ class Verdict:
         worst, best = (low, high) if self.operator in HIGH_PASSES else (high, low)
         side = "lower" if self.operator in HIGH_PASSES else "upper"
         if self.passed:
-            return f"{side} bound {fmt(worst, self.unit)} {SYMBOL[self.operator or '']}"
+            shown = fmt_beside(worst, self.limit, self.unit)
+            return f"{side} bound {shown} {SYMBOL[self.operator or '']}"
         if self.inconclusive and self.sign_p is not None:
             return "INCONCLUSIVE: too few tickets for the sign test, though the interval is"
         if self.inconclusive:
             return "INCONCLUSIVE: the interval straddles"
         other = "upper" if side == "lower" else "lower"
-        return f"{other} bound {fmt(best, self.unit)} {BROKEN[self.operator or '']}"
+        shown = fmt_beside(best, self.limit, self.unit)
+        return f"{other} bound {shown} {BROKEN[self.operator or '']}"
 
     def _point_text(self, actual: str, limit: str) -> str:
         """The figure itself decided: the sign, then interval, limit note and stretch target."""

@@ -4,7 +4,7 @@ quality, review attempts)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.load.models import Stage, Ticket
@@ -192,8 +192,9 @@ def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
     if len(times) < 2:
         what = f"ticket {ticket}" if ticket else "the phase"
         raise MetricUnavailable(f"{what} records fewer than two start_time/end_time stamps")
-    minutes = (max(times) - min(times)).total_seconds() / 60
-    return Measurement(round(minutes, 2), "minutes", ctx.src(ticket))
+    # timedelta / timedelta divides whole microseconds: the nearest float to the true minutes
+    minutes = (max(times) - min(times)) / timedelta(minutes=1)
+    return Measurement(minutes, "minutes", ctx.src(ticket))
 
 
 def quality(ctx: MetricContext, ticket: str) -> Measurement:

@@ -8,7 +8,7 @@ from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.load.quantity import quality_rank
 from pytest_orchphase.metrics import facts
 from pytest_orchphase.metrics.registry import Measurement, MetricContext, Params, metric, token_unit
-from pytest_orchphase.metrics.stats import Proportion
+from pytest_orchphase.metrics.stats import Proportion, percent
 from pytest_orchphase.usage.accounts import NOT_RUN
 from pytest_orchphase.usage.value import Usage, total_of
 
@@ -188,7 +188,7 @@ def _savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     base, delta = _below_baseline(ctx, p)
     return replace(
         delta,
-        value=round(float(delta.value) / base * 100, 2),
+        value=percent(float(delta.value), base),
         unit="percent",
         note=f"baseline {p.baseline} {base:,.0f} for {ctx.n} tickets",
     )
@@ -290,7 +290,7 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
         raise MetricUnavailable(facts.unknown_outcome(missing[0], ctx.phase.tickets[missing[0]]))
     ok = [t for t, good in outcomes.items() if good]
     return Measurement(
-        round(len(ok) / len(mine) * 100, 2),
+        percent(len(ok), len(mine)),
         "percent",
         ctx.src(),
         note=f"{len(ok)} of {len(mine)} tickets with at most {p.success_loops} fix loop(s)",

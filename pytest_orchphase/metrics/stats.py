@@ -11,6 +11,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from statistics import NormalDist
 from typing import Literal
 
@@ -54,14 +55,41 @@ HIGH_PASSES = ("min", "above")
 LOW_PASSES = ("max", "below")
 
 
+#: how far apart, relative to the larger magnitude, two figures may be and still be one figure:
+#: float arithmetic leaves 58 % computed as 57.99999999999999 and $0.1 + $0.2 as
+#: 0.30000000000000004 (a relative error near 1e-16 per operation); a real difference in a figure
+#: people compare (a token in a trillion, a cent, a second) is larger
+SAME_FIGURE = 1e-12
+
+
+def same_figure(value: float, limit: float) -> bool:
+    """Whether ``value`` and ``limit`` differ by float error only (:data:`SAME_FIGURE`). Two
+    whole numbers (token counts, counts) are one figure only when equal: a token over a cap of
+    a billion is over it."""
+    if float(value).is_integer() and float(limit).is_integer():
+        return value == limit
+    return abs(value - limit) <= SAME_FIGURE * max(abs(value), abs(limit))
+
+
 def holds(value: float, operator: str, limit: float) -> bool:
+    """``value operator limit`` on the figures as they are (never rounded first), a figure at
+    its limit but for float error counting as at it: it meets ``max``/``min``/``equals`` and
+    fails ``below``/``above``."""
+    at = same_figure(value, limit)
     return {
-        "max": value <= limit,
-        "below": value < limit,
-        "min": value >= limit,
-        "above": value > limit,
-        "equals": value == limit,
+        "max": value <= limit or at,
+        "below": value < limit and not at,
+        "min": value >= limit or at,
+        "above": value > limit and not at,
+        "equals": at,
     }[operator]
+
+
+def percent(part: float, whole: float) -> float:
+    """``part / whole × 100`` computed exactly and rounded once, to the float nearest the true
+    figure: 3 / 5 gives 60.0, where ``3 / 5 * 100`` gives 60.00000000000001. Never rounded to
+    fewer digits: a figure is compared with its limit as it is, and rounded only where shown."""
+    return float(Fraction(part) * 100 / Fraction(whole))
 
 
 def three_way(low: float, high: float, operator: str, limit: float) -> Answer:

@@ -11,6 +11,7 @@ from pytest_orchphase.metrics.registry import (
     metric,
     origin_mark,
 )
+from pytest_orchphase.metrics.stats import percent
 
 
 @metric(
@@ -122,7 +123,7 @@ def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     measure = p.measure or "total"
     base = ctx.approach_figure(p.baseline, measure)
     actual = float(_t_with_share(ctx, ticket, Params(measure=measure)).value)
-    return Measurement(round((base - actual) / base * 100, 2), "percent", ctx.src(ticket))
+    return Measurement(percent(base - actual, base), "percent", ctx.src(ticket))
 
 
 #: how the commands name a metric only a conftest.py registers (never an ERROR: it is fine under

@@ -16,7 +16,7 @@ from pytest_orchphase.metrics.registry import (
     metric,
     token_unit,
 )
-from pytest_orchphase.metrics.stats import Paired, pass_at_k, pass_hat_k, sign_test
+from pytest_orchphase.metrics.stats import Paired, pass_at_k, pass_hat_k, percent, sign_test
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
     values = [fn(len(r), sum(r), k) for r in runs.values()]
     detail = ", ".join(f"{t} {sum(r)} of {len(r)}" for t, r in runs.items())
     return Measurement(
-        round(sum(values) / len(values) * 100, 2),
+        percent(sum(values), len(values)),
         "percent",
         ctx.src(),
         note=f"{len(runs)} ticket(s) with at least {k} runs: {detail}",

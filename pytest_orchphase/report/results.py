@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, TypedDict, TypeVar, cast, final
 
-from pytest_orchphase.evaluate.formatting import BOUND_WORDS, fmt
+from pytest_orchphase.evaluate.formatting import BOUND_WORDS, fmt, fmt_beside
 from pytest_orchphase.evaluate.runner import GATE_COVERS, GateResult
 from pytest_orchphase.evaluate.verdict import Verdict
 from pytest_orchphase.metrics.registry import Value
@@ -262,7 +262,7 @@ def _actual(leaf: LeafData) -> str:
         return "n/a"
     bound, mark, unit = leaf["bound"], leaf["mark"], leaf["unit"]
     if mark or bound != "exact":
-        text = fmt(leaf["actual"], unit)
+        text = fmt_beside(leaf["actual"], leaf["limit"], unit)
         if bound != "exact":
             text = f"{BOUND_WORDS[bound]} {text}"
         return f"{text} ({mark})" if mark else text
@@ -270,10 +270,16 @@ def _actual(leaf: LeafData) -> str:
         # a figure with an interval shows it, its level and the rule that decided
         low, high = (fmt(v, unit) for v in leaf["interval"])
         return (
-            f"{fmt(leaf['actual'], unit)} ({leaf['sample']}; "
+            f"{fmt_beside(leaf['actual'], leaf['limit'], unit)} ({leaf['sample']}; "
             f"{leaf['confidence']:g}% CI {low}–{high}, rule {leaf['rule']})"
         )
-    return _figure(leaf["actual"], unit)
+    return fmt_beside(leaf["actual"], leaf["limit"], unit) if unit else str(leaf["actual"])
+
+
+def _limit(leaf: LeafData) -> str:
+    """A leaf's limit beside its figure (each with the digits that tell them apart)."""
+    unit = leaf["unit"]
+    return fmt_beside(leaf["limit"], leaf["actual"], unit) if unit else str(leaf["limit"])
 
 
 def _result(entry: Entry) -> str:
@@ -296,7 +302,7 @@ def row(entry: Entry) -> SummaryRow:
         metric = joiner.join(leaf["label"] for leaf in leaves)
         actual = joiner.join(_actual(leaf) for leaf in leaves)
         operator = joiner.join(leaf["operator"] or "" for leaf in leaves)
-        limit = joiner.join(_figure(leaf["limit"], leaf["unit"]) for leaf in leaves)
+        limit = joiner.join(_limit(leaf) for leaf in leaves)
         stretch = joiner.join(
             _figure(leaf["stretch"], leaf["unit"]) for leaf in leaves if leaf["stretch"] is not None
         )

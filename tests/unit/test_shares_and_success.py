@@ -50,7 +50,9 @@ PLANNING_SHARE: dict[str, Any] = {
 def test_a_share_is_numerator_over_denominator_in_percent_and_shows_both() -> None:
     # pilot: planning 8,000 of 88,000 tokens = 9.09 %
     passed = judge("pilot", **PLANNING_SHARE, below="10%")
-    assert passed.passed and passed.actual is not None and passed.actual.value == 9.09
+    assert (
+        passed.passed and passed.actual is not None and passed.actual.value == 10000 * 100 / 110000
+    )
     failed = judge("pilot", **PLANNING_SHARE, below="9%")
     assert not failed.passed
     assert failed.condition_text() == (
@@ -88,7 +90,11 @@ def test_a_saving_as_a_share_of_the_unbatched_cost_and_of_a_baseline() -> None:
     }
     assert judge("haiku-trial", **batching, min="15%").passed
     failed = judge("haiku-trial", **batching, min="17%")
-    assert not failed.passed and failed.actual is not None and failed.actual.value == 16.13
+    assert (
+        not failed.passed
+        and failed.actual is not None
+        and failed.actual.value == 20000 * 100 / 124000
+    )
     # scale: the old process costs 80k x 4; the batch 121,000: 199,000 saved = 62.2 %
     versus_old: dict[str, Any] = {
         "metric": "delta",

@@ -1,0 +1,194 @@
+"""Figures are compared with their limits as they are, never rounded first, and their bounds are
+kept (adversarial round 20: metrics rounded to two decimals before the comparison, so 59.9959 %
+passed `min: 60%`; a ticket's saving over a lower bound was reported as exact)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import Phase, YamlData, rate_phase, read_report
+
+
+def _rounding_phase(criteria: list[YamlData]) -> Phase:
+    """Phase s1: one ticket R01 of 48,405 tokens (v2 saves 59.9959 %: (121,000 − 48,405) /
+    121,000), worked on from 14:00:00 to 14:30:00.2 (30.0033 minutes)."""
+    return Phase.of(
+        "s1",
+        criteria,
+        {
+            "R01": {
+                "complexity": "mechanical",
+                "execution_model": "sonnet",
+                "implementation": {
+                    "model": "sonnet",
+                    "start_time": "2026-02-11T14:00:00Z",
+                    "end_time": "2026-02-11T14:30:00.200Z",
+                    "actual_tokens": 47405,
+                    "status": "completed",
+                    "fix_loops": 0,
+                },
+                "review": {
+                    "tier": "T1",
+                    "type": "checklist",
+                    "result": "PASS",
+                    "attempts": 1,
+                    "actual_tokens": 1000,
+                    "start_time": "2026-02-11T14:10:00Z",
+                    "end_time": "2026-02-11T14:20:00Z",
+                },
+            }
+        },
+    )
+
+
+def _run(project: pytest.Pytester, phase: Phase) -> pytest.RunResult:
+    phase.write(project.path)
+    return project.runpytest(
+        "--phase", phase.name, "-p", "no:randomly", "--orchphase-json", "r.json"
+    )
+
+
+def _fails(result: pytest.RunResult) -> None:
+    result.assert_outcomes(failed=1)
+    result.stdout.no_fnmatch_line("Proceed to phase *: YES*")
+    assert result.ret != pytest.ExitCode.OK
+
+
+_SAVINGS = {"id": "c", "metric": "savings", "baseline": "v2", "measure": "total"}
+_TICKET = {"for_each": "ticket"}
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        # 59.9959 % was rounded to 60.0 before it was compared: min 60 % passed
+        {**_SAVINGS, "min": "60%"},
+        {**_SAVINGS, **_TICKET, "min": "60%"},
+        # 30.0033 minutes were rounded to 30.0 before they were compared: max 30 passed
+        {"id": "c", "metric": "wall_time_minutes", "max": 30},
+        {"id": "c", **_TICKET, "metric": "wall_time_minutes", "max": 30},
+    ],
+    ids=["phase-savings", "ticket-savings", "phase-wall-time", "ticket-wall-time"],
+)
+def test_a_figure_past_its_limit_is_not_rounded_into_a_pass(
+    project: pytest.Pytester, criterion: YamlData
+) -> None:
+    _fails(_run(project, _rounding_phase([criterion])))
+
+
+def _review_share(limit: YamlData, review: int) -> Phase:
+    """R01's review of ``review`` tokens as a share of its implementation's 40,000."""
+    share = {
+        "id": "review-share",
+        "for_each": "ticket",
+        "metric": "stage_tokens",
+        "stage": "review",
+        "measure": "total",
+        "of": {"metric": "stage_tokens", "stage": "implementation", "measure": "total"},
+        **limit,
+    }
+    phase = _rounding_phase([share])
+    phase.stage("R01", "implementation")["actual_tokens"] = 40000
+    phase.stage("R01", "review")["actual_tokens"] = review
+    return phase
+
+
+def test_a_share_past_its_limit_is_not_rounded_into_a_pass(project: pytest.Pytester) -> None:
+    """10,001 / 40,000 = 25.0025 % was rounded to 25.0 and passed `max: 25%`."""
+    _fails(_run(project, _review_share({"max": "25%"}, 10001)))
+
+
+@pytest.mark.parametrize(
+    ("limit", "passes"),
+    [({"max": "25%"}, True), ({"min": "25%"}, True), ({"below": "25%"}, False)],
+)
+def test_a_share_exactly_at_its_limit_is_at_it(
+    project: pytest.Pytester, limit: YamlData, passes: bool
+) -> None:
+    """10,000 / 40,000 is 25 % exactly: it meets max and min 25 %, and is not below it."""
+    result = _run(project, _review_share(limit, 10000))
+    result.assert_outcomes(passed=1 if passes else 0, failed=0 if passes else 1)
+
+
+def _hundred(criterion: YamlData) -> Phase:
+    """Phase h1: ticket R01 of 42 tokens against a baseline of 100 per ticket: a saving of 58 %
+    exactly, which ``(100 − 42) / 100 × 100`` computes as 57.99999999999999 in floats."""
+    phase = Phase.of(
+        "h1",
+        [{"id": "c", "baseline": "hundred", "measure": "total", **criterion}],
+        {"R01": {"execution_model": "sonnet", "actual_tokens": 42, "fix_loops": 0}},
+    )
+    phase.criteria["baselines"] = {"hundred": {"tokens_per_ticket": 100}}
+    return phase
+
+
+@pytest.mark.parametrize("scope", [{}, _TICKET], ids=["phase", "ticket"])
+@pytest.mark.parametrize(
+    ("limit", "passes"),
+    [({"min": "58%"}, True), ({"max": "58%"}, True), ({"above": "58%"}, False)],
+    ids=["min", "max", "above"],
+)
+def test_a_saving_exactly_at_its_limit_is_at_it_despite_float_error(
+    project: pytest.Pytester, scope: YamlData, limit: YamlData, passes: bool
+) -> None:
+    """No over-correction: compared unrounded, 58 % computed with float error must still meet
+    `min: 58%` (and not pass `above: 58%`)."""
+    result = _run(project, _hundred({"metric": "savings", **scope, **limit}))
+    result.assert_outcomes(passed=1 if passes else 0, failed=0 if passes else 1)
+    assert read_report(project.path)["criteria"][0]["actual"] == 58.0
+
+
+@pytest.mark.parametrize(("limit", "passes"), [({"max": 30}, True), ({"below": 30}, False)])
+def test_a_wall_time_exactly_at_its_limit_is_at_it(
+    project: pytest.Pytester, limit: YamlData, passes: bool
+) -> None:
+    phase = _rounding_phase([{"id": "c", "metric": "wall_time_minutes", **limit}])
+    phase.stage("R01", "implementation")["end_time"] = "2026-02-11T14:30:00Z"
+    result = _run(project, phase)
+    result.assert_outcomes(passed=1 if passes else 0, failed=0 if passes else 1)
+
+
+def test_a_failed_figure_is_shown_with_the_digits_that_make_it_fail(
+    project: pytest.Pytester,
+) -> None:
+    """The failure line, the summary table and the markdown never show "60.0%" for a figure
+    that failed `min: 60%`; the JSON carries the figure compared, unrounded."""
+    phase = _rounding_phase([{**_SAVINGS, "min": "60%"}])
+    phase.write(project.path)
+    result = project.runpytest(
+        "--phase", "s1", "-p", "no:randomly", "--orchphase-json", "r.json",
+        "--orchphase-md", "r.md",
+    )  # fmt: skip
+    result.stdout.fnmatch_lines(["*savings[[]v2[]] 59.996% < min 60.000%*"])
+    result.stdout.no_fnmatch_line("*60.0% < min 60.0%*")
+    entry = read_report(project.path)["criteria"][0]
+    assert entry["actual"] == (121000 - 48405) * 100 / 121000
+    assert entry["limit"] == 60.0
+    markdown = (project.path / "r.md").read_text()
+    assert "59.996%" in markdown
+
+
+def test_a_success_rate_past_its_limit_is_not_rounded_into_a_pass(
+    project: pytest.Pytester,
+) -> None:
+    """Sibling: 2 of 3 is 66.666…%, rounded to 66.67 it passed `min: 66.67%` (rule: point)."""
+    result = _run(project, rate_phase(2, 3, criterion={"min": "66.67%", "rule": "point"}))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*success_rate[[]haiku[]] 66.667% < min 66.670%*"])
+
+
+@pytest.mark.parametrize("metric", ["pass_at_k", "pass_hat_k"])
+def test_pass_at_k_past_its_limit_is_not_rounded_into_a_pass(
+    project: pytest.Pytester, metric: str
+) -> None:
+    """Sibling: with k = 1, 2 of 3 tickets succeeding is 66.666…%, which passed 66.67 %."""
+    criterion = {"metric": metric, "k": 1, "min": "66.67%"}
+    result = _run(project, rate_phase(2, 3, criterion=criterion))
+    result.assert_outcomes(failed=1)
+
+
+@pytest.mark.parametrize("metric", ["pass_at_k", "pass_hat_k"])
+def test_pass_at_k_exactly_at_its_limit_passes(project: pytest.Pytester, metric: str) -> None:
+    criterion = {"metric": metric, "k": 1, "min": "60%"}
+    result = _run(project, rate_phase(3, 5, criterion=criterion))
+    result.assert_outcomes(passed=1)

@@ -1,0 +1,87 @@
+"""A figure is compared with its limit as it is (float error aside) and shown with the digits that
+tell it from its limit: the core rules behind tests/plugin/test_exact_figures.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_orchphase.evaluate.formatting import fmt_beside
+from pytest_orchphase.metrics.stats import holds, percent, three_way
+
+
+@pytest.mark.parametrize(
+    ("value", "operator", "limit", "expected"),
+    [
+        # past the limit by a real (if small) amount: never a pass
+        (59.9959, "min", 60.0, False),
+        (60.0041, "max", 60.0, False),
+        (30.0033, "max", 30.0, False),
+        (25.0025, "max", 25.0, False),
+        (100 * 2 / 3, "min", 66.67, False),
+        (29.999999, "min", 30.0, False),
+        # at the limit but for float error: at it
+        (0.58 * 100, "min", 58.0, True),  # 57.99999999999999
+        (0.58 * 100, "max", 58.0, True),
+        (0.58 * 100, "equals", 58.0, True),
+        (0.58 * 100, "above", 58.0, False),
+        (0.58 * 100, "below", 58.0, False),
+        (0.1 + 0.2, "max", 0.3, True),  # 0.30000000000000004
+        (0.1 + 0.2, "min", 0.3, True),
+        (0.1 + 0.2, "below", 0.3, False),
+        (0.1 + 0.2, "above", 0.3, False),
+        # whole numbers (token counts) are compared exactly, however large
+        (1_000_000_001, "max", 1_000_000_000, False),
+        (2**53 - 1, "min", 2**53 - 2, True),
+        (2**53 - 2, "min", 2**53 - 1, False),
+        (1e9 + 1 / 3, "max", 1e9, False),
+        # clear of the limit
+        (61.0, "above", 60.0, True),
+        (59.0, "below", 60.0, True),
+        (0.0, "equals", 0.0, True),
+        (1e-12, "above", 0.0, True),
+    ],
+)
+def test_holds_compares_the_figure_as_it_is_float_error_aside(
+    value: float, operator: str, limit: float, expected: bool
+) -> None:
+    assert holds(value, operator, limit) is expected
+
+
+def test_an_interval_bound_at_its_limit_but_for_float_error_decides_as_at_it() -> None:
+    assert three_way(0.58 * 100, 90.0, "min", 58.0) == "YES"
+    assert three_way(10.0, 0.58 * 100, "max", 58.0) == "YES"
+    assert three_way(57.99, 90.0, "min", 58.0) == "INCONCLUSIVE"
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [(58, 100, 58.0), (3, 5, 60.0), (10000, 40000, 25.0), (10001, 40000, 25.0025), (2, 3, 200 / 3)],
+)
+def test_percent_is_the_nearest_float_to_the_true_share(
+    part: float, whole: float, expected: float
+) -> None:
+    assert percent(part, whole) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "limit", "unit", "shown"),
+    [
+        (59.99586776859504, 60.0, "percent", "59.996%"),
+        (60.0, 59.99586776859504, "percent", "60.000%"),
+        (30.003333333333334, 30.0, "minutes", "30.003 min"),
+        (25.0025, 25.0, "percent", "25.003%"),
+        (0.30001, 0.3, "usd", "$0.30001"),
+        (40000.4, 40000, "tokens", "40,000.4"),
+        (40000.04, 40000, "tokens", "40,000.04"),
+        # the usual digits where they already tell the two apart, or the two are one figure
+        (59.2, 60.0, "percent", "59.2%"),
+        (0.58 * 100, 58.0, "percent", "58.0%"),
+        (59.9959, None, "percent", "60.0%"),
+        (True, True, "bool", "true"),
+        ("same", "same", "quality", "same"),
+    ],
+)
+def test_a_figure_is_shown_with_the_digits_that_tell_it_from_its_limit(
+    value: object, limit: object, unit: str, shown: str
+) -> None:
+    assert fmt_beside(value, limit, unit) == shown  # type: ignore[arg-type]
