@@ -16,7 +16,7 @@ from pytest_orchphase.load.models import AdoptModel, Baseline
 from pytest_orchphase.load.phase import requires_order
 from pytest_orchphase.metrics.facts import model_matches, succeeded, unfinished
 from pytest_orchphase.metrics.registry import MetricContext, origin_mark
-from pytest_orchphase.metrics.stats import further_needed, three_way, wilson
+from pytest_orchphase.metrics.stats import further_needed, holds, percent, three_way, wilson
 from pytest_orchphase.report.results import Entry, ItemKey, distinct, item_key
 
 
@@ -216,11 +216,11 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
             latest[ticket_id] = (phase_name, outcome)
     n = len(latest)
     successes = sum(ok for _, ok in latest.values())
-    exact = successes / n * 100 if n else None
+    exact = percent(successes, n) if n else None
     low, high = (100 * b for b in wilson(successes, n, rule.confidence))
     threshold = rule.min_success_rate
     if rule.rule == "point":
-        answer = "YES" if exact is not None and exact >= threshold else "NO"
+        answer = "YES" if exact is not None and holds(exact, "min", threshold) else "NO"
     else:
         answer = three_way(low, high, "min", threshold)
     if n < rule.min_sample_size:
@@ -258,7 +258,7 @@ def _point_needed(successes: int, n: int, threshold: float) -> int | None:
     if threshold >= 100:
         return 0 if successes == n and n else None
     more = 0
-    while (successes + more) < threshold / 100 * (n + more):
+    while n + more and not holds(percent(successes + more, n + more), "min", threshold):
         more += 1
     return more
 

@@ -3,10 +3,16 @@ tell it from its limit: the core rules behind tests/plugin/test_exact_figures.py
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from pytest_orchphase.decide.decisions import adoption
 from pytest_orchphase.evaluate.formatting import fmt_beside
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.load.models import AdoptModel
 from pytest_orchphase.metrics.stats import holds, percent, three_way
+from tests.helpers import rate_phase
 
 
 @pytest.mark.parametrize(
@@ -85,3 +91,17 @@ def test_a_figure_is_shown_with_the_digits_that_tell_it_from_its_limit(
     value: object, limit: object, unit: str, shown: str
 ) -> None:
     assert fmt_beside(value, limit, unit) == shown  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("successes", "answer", "needed"), [(29, "YES", 0), (28, "NO", 3)])
+def test_the_point_rule_of_an_adoption_takes_a_rate_at_its_threshold_as_at_it(
+    tmp_path: Path, successes: int, answer: str, needed: int
+) -> None:
+    """29 of 50 is 58 % exactly, which ``29 / 50 * 100`` gives as 57.99999999999999: under
+    `rule: point` and `min_success_rate: 58%` it is YES; 28 of 50 is NO, and needs 3 more
+    consecutive successes (31 of 53 is 58.5 %; 30 of 52, 57.7 %)."""
+    rate_phase(successes, 50).write(tmp_path)
+    root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    decided = adoption(root, "p1", AdoptModel(rule="point", min_success_rate=58))
+    assert decided is not None and decided.answer == answer
+    assert decided.further_needed == needed
