@@ -6,7 +6,7 @@ Pure functions over loaded data; nothing is executed from YAML.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, NamedTuple
 
 from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.evaluate.formatting import fmt, metric_label
@@ -21,6 +21,7 @@ from pytest_orchphase.evaluate.terms import (
 from pytest_orchphase.evaluate.verdict import Share, Verdict
 from pytest_orchphase.load.models import BaselineRef, Condition, PhaseRef, ShareOf
 from pytest_orchphase.load.quantity import quality_rank
+from pytest_orchphase.metrics import facts
 from pytest_orchphase.metrics.registry import (
     REGISTRY,
     Bound,
@@ -41,6 +42,16 @@ from pytest_orchphase.metrics.stats import (
 )
 
 
+class _Limit(NamedTuple):
+    """A limit's figure, what it is (``baseline v2 per ticket``), and its bound when it is
+    another metric's figure that is only a bound."""
+
+    value: Value
+    label: str
+    bound: Bound = "exact"
+    bound_note: str = ""
+
+
 def _limit_value(
     limit: Any,
     unit: str,
@@ -48,22 +59,29 @@ def _limit_value(
     measure: str | None,
     resolve: Resolver,
     registry: Registry,
-) -> tuple[Value, str]:
+) -> _Limit:
     if isinstance(limit, BaselineRef):
         figure = ctx.baseline_figure(limit.baseline, measure or "total")
         if limit.per == "phase":
-            return figure * ctx.n, f"baseline {limit.baseline} × {ctx.n} tickets"
-        return figure, f"baseline {limit.baseline} per ticket"
+            return _Limit(figure * ctx.n, f"baseline {limit.baseline} × {ctx.n} tickets")
+        return _Limit(figure, f"baseline {limit.baseline} per ticket")
     if isinstance(limit, PhaseRef):
         other = ctx if limit.phase is None else resolve(limit.phase)
         spec = registry.get("phase", limit.metric)
         assert spec is not None  # checked at collection
         params = condition_params(limit)
-        return spec.fn(
-            other, None, params
-        ).value, f"{whose(limit)} {metric_label(spec.name, params)}"
+        found = spec.fn(other, None, params)
+        label = f"{whose(limit)} {metric_label(spec.name, params)}"
+        return _Limit(found.value, label, found.bound, found.bound_note)
     parsed: Value = PARSERS[unit](limit)
-    return parsed, ""
+    return _Limit(parsed, "")
+
+
+def _decidable(operator: str, actual: Measurement, limit_bound: Bound) -> bool:
+    """Whether the bounds of the figure and of its limit let ``operator`` be proven: the
+    comparison is one of ``actual − limit`` with 0, bounded as that difference is (a limit that
+    is only a lower bound cannot prove ``min``, nor one only an upper bound ``max``)."""
+    return operator in DECIDABLE[facts.difference(actual.bound, limit_bound)]
 
 
 def _holds(actual: Value, operator: str, limit: Value, unit: str) -> bool:
@@ -130,15 +148,15 @@ def evaluate(
         verdict.passed = False
         if node.stretch is not None:  # shown beside the limit; neither met nor missed
             with contextlib.suppress(MetricUnavailable, OrchphaseError):
-                verdict.stretch, _ = _limit_value(
+                verdict.stretch = _limit_value(
                     node.stretch, unit, ctx, node.measure, resolve, registry
-                )
+                ).value
         return verdict
-    verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and (
-        operator in DECIDABLE[verdict.actual.bound]
-    )
+    decidable = _decidable(operator, verdict.actual, verdict.limit_bound)
+    verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and decidable
     if verdict.actual.sample is not None:
         _decide_on_interval(verdict, node)
+        verdict.passed = verdict.passed and decidable  # an interval of a bound proves no more
     if node.stretch is not None:
         _evaluate_stretch(verdict, verdict.actual, node, ctx, resolve, registry)
     return verdict
@@ -189,9 +207,9 @@ def _find_figures(
     except (MetricUnavailable, OrchphaseError) as exc:  # or a referenced phase's data is broken
         errors.append(str(exc))
     try:
-        verdict.limit, verdict.limit_note = _limit_value(
-            node.limit, str(verdict.unit), ctx, node.measure, resolve, registry
-        )
+        limit = _limit_value(node.limit, str(verdict.unit), ctx, node.measure, resolve, registry)
+        verdict.limit, verdict.limit_note = limit.value, limit.label
+        verdict.limit_bound, verdict.limit_bound_note = limit.bound, limit.bound_note
     except (MetricUnavailable, OrchphaseError) as exc:
         errors.append(str(exc))
     return errors
@@ -209,9 +227,10 @@ def _evaluate_stretch(
     (a referenced phase without data, say) it is neither met nor missed."""
     unit, operator = str(verdict.unit), verdict.operator or ""
     try:
-        verdict.stretch, _ = _limit_value(node.stretch, unit, ctx, node.measure, resolve, registry)
-        verdict.stretch_met = _holds(actual.value, operator, verdict.stretch, unit) and (
-            operator in DECIDABLE[actual.bound]
+        stretch = _limit_value(node.stretch, unit, ctx, node.measure, resolve, registry)
+        verdict.stretch = stretch.value
+        verdict.stretch_met = _holds(actual.value, operator, stretch.value, unit) and (
+            _decidable(operator, actual, stretch.bound)
         )
     except (MetricUnavailable, OrchphaseError) as exc:
         verdict.stretch_note = f"stretch not evaluated: {exc}"
@@ -230,7 +249,7 @@ def _share(
     zero or negative (a share of nothing, or of a loss, has no meaning: never a pass)."""
     if of.metric is None:
         measure = of.measure or node.measure or "total"
-        value, label = _limit_value(of.as_limit(), "", ctx, measure, resolve, registry)
+        value, label, *_ = _limit_value(of.as_limit(), "", ctx, measure, resolve, registry)
         denominator = Measurement(value, numerator.unit, ctx.src())
     else:
         spec = registry.get("ticket" if ticket is not None else "phase", of.metric)

@@ -17,7 +17,7 @@ from pytest_orchphase.evaluate.formatting import (
     fmt_beside,
     metric_label,
 )
-from pytest_orchphase.metrics.registry import Measurement, Params, Unit, Value
+from pytest_orchphase.metrics.registry import Bound, Measurement, Params, Unit, Value
 from pytest_orchphase.metrics.stats import (
     DEFAULT_CONFIDENCE,
     HIGH_PASSES,
@@ -58,6 +58,9 @@ class Verdict:
     operator: str | None = None
     limit: Value | None = None
     limit_note: str = ""
+    #: a limit that is another metric's figure and only a bound of it (``at least`` 40,000)
+    limit_bound: Bound = "exact"
+    limit_bound_note: str = ""
     stretch: Value | None = None
     stretch_met: bool | None = None
     stretch_note: str = ""
@@ -133,10 +136,14 @@ class Verdict:
         actual = self._actual_text()
         bound = self.actual.bound if self.actual else "exact"
         limit_value = fmt_beside(self.limit, self.actual.value if self.actual else None, self.unit)
+        if self.limit_bound != "exact":
+            limit_value = f"{BOUND_WORDS[self.limit_bound]} {limit_value}"
         if bound != "exact":
             actual = f"{BOUND_WORDS[bound]} {actual}"
             if not self.passed:  # undecidable, or not reached by the bound itself
                 return self._unproven_text(actual, bound, limit_value)
+        if self.limit_bound != "exact" and not self.passed:
+            return self._unproven_limit_text(actual, limit_value)
         limit = f"{self.operator} {limit_value}"
         if self.rule == "interval" and self.interval is not None:
             text = (
@@ -161,6 +168,17 @@ class Verdict:
         why = f": {self.actual.bound_note}" if self.actual and self.actual.bound_note else ""
         return (
             f"{self.label} {actual}: {kind} bound cannot prove {self.operator} {limit_value}{why}"
+        )
+
+    def _unproven_limit_text(self, actual: str, limit_value: str) -> str:
+        """A limit that is only a bound, which cannot prove the figure meets it (a ``min``
+        against a limit of "at least 40,000": the true limit may be higher)."""
+        kind = {"lower": "a lower", "upper": "an upper"}.get(self.limit_bound, "a one-sided")
+        what = f" ({self.limit_note})" if self.limit_note else ""
+        why = f": {self.limit_bound_note}" if self.limit_bound_note else ""
+        return (
+            f"{self.label} {actual}: the limit {limit_value}{what} is only {kind} bound, "
+            f"which cannot prove {self.operator}{why}"
         )
 
     def _interval_word(self) -> str:

@@ -4,6 +4,7 @@ quality, review attempts)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from pytest_orchphase.errors import MetricUnavailable
@@ -116,6 +117,18 @@ def bound_of(usage: Usage | None, measure: str) -> Bound:
 def flipped(bound: Bound) -> Bound:
     """The bound of ``c − x`` given the bound of ``x``."""
     return {"lower": "upper", "upper": "lower"}.get(bound, bound)  # type: ignore[return-value]
+
+
+def summed(bounds: Iterable[Bound]) -> Bound:
+    """The bound of a sum (or mean) of figures with these bounds: lower bounds add up to a lower
+    bound, upper to an upper; a lower beside an upper bound leaves it bounded neither way."""
+    kinds = set(bounds) - {"exact"}
+    return "exact" if not kinds else (kinds.pop() if len(kinds) == 1 else "unknown")
+
+
+def difference(minuend: Bound, subtrahend: Bound) -> Bound:
+    """The bound of ``x − y`` given the bounds of ``x`` and ``y``."""
+    return summed([minuend, flipped(subtrahend)])
 
 
 def tokens(ctx: MetricContext, usage: Usage, params: Params, source: str) -> Measurement:

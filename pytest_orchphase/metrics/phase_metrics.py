@@ -258,15 +258,13 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     actual = usage.measure(p.measure or "total")
     unit = token_unit(p.measure)
     # unbatched − batched: lower bounds on both sides leave the difference bounded neither way.
-    bounds = {unbatched.bound, facts.flipped(facts.bound_of(usage, p.measure or "total"))} - {
-        "exact"
-    }
+    bound = facts.difference(unbatched.bound, facts.bound_of(usage, p.measure or "total"))
     return Measurement(
         float(unbatched.value) - actual,
         unit,
         ctx.src(),
         note=f"unbatched {float(unbatched.value):,.0f}, batched {actual:,.0f}",
-        bound=bounds.pop() if len(bounds) == 1 else ("unknown" if bounds else "exact"),
+        bound=bound,
         bound_note=unbatched.bound_note or usage.lower_bound_note,
     )
 

@@ -122,8 +122,15 @@ def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
 def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"
     base = ctx.approach_figure(p.baseline, measure)
-    actual = float(_t_with_share(ctx, ticket, Params(measure=measure)).value)
-    return Measurement(percent(base - actual, base), "percent", ctx.src(ticket))
+    actual = _t_with_share(ctx, ticket, Params(measure=measure))
+    # as the phase's savings: (base − a lower bound) / base is an upper bound
+    return Measurement(
+        percent(base - float(actual.value), base),
+        "percent",
+        ctx.src(ticket),
+        bound=facts.flipped(actual.bound),
+        bound_note=actual.bound_note,
+    )
 
 
 #: how the commands name a metric only a conftest.py registers (never an ERROR: it is fine under

@@ -10,6 +10,7 @@ from pytest_orchphase.load.phase import requires_order
 from pytest_orchphase.metrics import facts
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
+    Bound,
     Measurement,
     MetricContext,
     Params,
@@ -27,6 +28,10 @@ class PairedTickets:
     tickets: list[str]
     mine: list[float]
     theirs: list[float]
+    #: the bound of each delta (theirs − mine) taken together: a lower bound on this phase's
+    #: side makes the saving an upper bound, on the other phase's side a lower one
+    bound: Bound = "exact"
+    bound_note: str = ""
 
     @property
     def deltas(self) -> list[float]:
@@ -43,9 +48,21 @@ def paired_tickets(ctx: MetricContext, versus: str, measure: str = "total") -> P
     shared = [t for t in ctx.phase.tickets if t in other.phase.tickets]
     if not shared:
         raise MetricUnavailable(f"phase {ctx.phase.name} shares no ticket with phase {versus}")
-    mine = [ctx.ticket_usage(t).measure(measure) for t in shared]
-    theirs = [other.ticket_usage(t).measure(measure) for t in shared]
-    return PairedTickets(versus, shared, mine, theirs)
+    mine = [ctx.ticket_usage(t) for t in shared]
+    theirs = [other.ticket_usage(t) for t in shared]
+    bound = facts.difference(
+        facts.summed(facts.bound_of(u, measure) for u in theirs),
+        facts.summed(facts.bound_of(u, measure) for u in mine),
+    )
+    low = [u for u in mine + theirs if u.is_lower_bound(measure)]
+    return PairedTickets(
+        versus,
+        shared,
+        [u.measure(measure) for u in mine],
+        [u.measure(measure) for u in theirs],
+        bound,
+        low[0].lower_bound_note if low else "",
+    )
 
 
 @metric(
@@ -69,6 +86,8 @@ def _paired_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measur
         f"{sign.positive}, dearer on {sign.negative}; "
         f"one-sided sign test p = {sign.p_positive:.3g}",
         sample=Paired(tuple(deltas)),
+        bound=pairs.bound,
+        bound_note=pairs.bound_note,
     )
 
 

@@ -192,3 +192,135 @@ def test_pass_at_k_exactly_at_its_limit_passes(project: pytest.Pytester, metric:
     criterion = {"metric": metric, "k": 1, "min": "60%"}
     result = _run(project, rate_phase(3, 5, criterion=criterion))
     result.assert_outcomes(passed=1)
+
+
+# A figure that is only a bound keeps its bound, and a limit that is one keeps its own.
+
+
+def _measured(pytester: pytest.Pytester, criteria: str, baselines: str = "") -> pytest.RunResult:
+    """Phase m1 (measured: R03's sub-agent made two calls and no record gives the first's
+    output, so R03's output, total and cost are only lower bounds) with these criteria."""
+    from tests.plugin.test_measured_phase import write_phase
+
+    write_phase(pytester)
+    files = {"criteria/m1": f"phase: m1\ndata: phase-m1\ncriteria:\n{criteria}"}
+    if baselines:
+        files["criteria/baselines"] = f"baselines:\n{baselines}"
+    pytester.makefile(".yaml", **files)
+    return pytester.runpytest("--phase", "m1", "-p", "no:randomly", "--orchphase-json", "r.json")
+
+
+_R03_SAVINGS = (
+    "  - {id: ticket-savings, for_each: ticket, where: {tickets: [R03]},"
+    " metric: savings, baseline: big, measure: usd, %s}\n"
+)
+_BIG = "  big: {tokens_per_ticket: 1, usd_per_ticket: 10}\n"
+
+
+def test_a_ticket_saving_from_a_lower_bound_cannot_prove_a_min(pytester: pytest.Pytester) -> None:
+    """R03's cost is a lower bound, so its saving against a baseline is an upper bound (as the
+    phase-level `savings` already said): it cannot prove `min`, and was reported as exact."""
+    result = _measured(pytester, _R03_SAVINGS % "min: 10", _BIG)
+    entry = read_report(pytester.path)["criteria"][0]
+    assert entry["bound"] == "upper"
+    assert not entry["passed"]
+    result.stdout.fnmatch_lines(["*at most *: an upper bound cannot prove min 10.0%*"])
+    result.stdout.no_fnmatch_line("Proceed to phase *: YES*")
+
+
+def test_a_ticket_saving_from_a_lower_bound_still_proves_a_max(pytester: pytest.Pytester) -> None:
+    """No over-correction: an upper bound at or under a maximum proves it."""
+    _measured(pytester, _R03_SAVINGS % "max: 100", _BIG).assert_outcomes(passed=1)
+    assert read_report(pytester.path)["criteria"][0]["bound"] == "upper"
+
+
+def _h0(pytester: pytest.Pytester, tokens: int) -> None:
+    """Phase h0: R03 and R06, each of ``tokens`` tokens by hand."""
+    Phase.of(
+        "h0",
+        [{"id": "tickets", "metric": "tickets", "min": 1}],
+        {
+            "R03": {"execution_model": "sonnet", "actual_tokens": tokens, "fix_loops": 0},
+            "R06": {"execution_model": "sonnet", "actual_tokens": tokens, "fix_loops": 0},
+        },
+    ).write(pytester.path)
+
+
+_PAIRED = "  - {id: cheaper-than-h0, metric: paired_savings, versus: h0, measure: total, %s}\n"
+
+
+@pytest.mark.parametrize("rule", ["point", "interval"])
+def test_paired_savings_over_a_lower_bound_cannot_prove_above(
+    pytester: pytest.Pytester, rule: str
+) -> None:
+    """h0's R03 − m1's R03 subtracts a lower bound: an upper bound, which proves only max and
+    below. paired_savings took every ticket's figure as exact."""
+    _h0(pytester, 100000)
+    result = _measured(pytester, _PAIRED % f"above: 0, rule: {rule}")
+    entry = read_report(pytester.path)["criteria"][0]
+    assert entry["bound"] == "upper"
+    assert not entry["passed"], entry["headline"]
+    result.stdout.no_fnmatch_line("Proceed to phase *: YES*")
+
+
+def test_paired_savings_over_a_lower_bound_still_proves_below(pytester: pytest.Pytester) -> None:
+    _h0(pytester, 100000)
+    _measured(pytester, _PAIRED % "below: 1000000, rule: point").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("operator", "per_ticket", "proven"),
+    [
+        ("max", 100000, False),
+        ("below", 100000, False),
+        ("equals", 100000, False),
+        ("min", 30000, True),
+        ("above", 30000, True),
+    ],
+)
+def test_a_limit_that_is_an_upper_bound_proves_only_min_and_above(
+    pytester: pytest.Pytester, operator: str, per_ticket: int, proven: bool
+) -> None:
+    """`{metric: delta, …}` as a limit is the baseline minus m1's tokens, which are only a lower
+    bound: the limit is an upper bound, the true one may be lower. The shared planning's exact
+    20,512 tokens under "at most 1xx,xxx" prove no `max` (the limit kept only its value, and
+    passed); above "at most 1x,xxx" they prove `min` and `above`."""
+    limit = "{metric: delta, baseline: base, measure: total}"
+    criterion = (
+        f"  - {{id: c, metric: shared_planning_tokens, measure: total, {operator}: {limit}}}\n"
+    )
+    result = _measured(pytester, criterion, f"  base: {{tokens_per_ticket: {per_ticket}}}\n")
+    result.assert_outcomes(passed=int(proven), failed=int(not proven))
+    if not proven:
+        result.stdout.fnmatch_lines(
+            [f"*the limit at most * is only an upper bound, which cannot prove {operator}*"]
+        )
+        result.stdout.no_fnmatch_line("Proceed to phase *: YES*")
+
+
+@pytest.mark.parametrize(
+    ("operator", "tokens", "proven"), [("min", 100000, False), ("max", 1000, True)]
+)
+def test_another_phases_figure_that_is_a_lower_bound_proves_only_max_and_below(
+    pytester: pytest.Pytester, operator: str, tokens: int, proven: bool
+) -> None:
+    """The same through `{phase: m1, metric: …}` from another phase: h0's 200,000 tokens are
+    not proven at least m1's, whose total is only a lower bound; its 2,000 are at most m1's."""
+    from tests.plugin.test_measured_phase import write_phase
+
+    write_phase(pytester)
+    _h0(pytester, tokens)
+    criteria = pytester.path / "criteria" / "h0.yaml"
+    criteria.write_text(
+        criteria.read_text().replace(
+            "- id: tickets\n  metric: tickets\n  min: 1\n",
+            "- {id: c, metric: tokens, measure: total,"
+            f" {operator}: {{phase: m1, metric: tokens, measure: total}}}}\n",
+        )
+    )
+    result = pytester.runpytest("--phase", "h0", "-p", "no:randomly")
+    result.assert_outcomes(passed=int(proven), failed=int(not proven))
+    if not proven:
+        result.stdout.fnmatch_lines(
+            ["*m1's tokens) is only a lower bound, which cannot prove min*"]
+        )

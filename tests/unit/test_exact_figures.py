@@ -8,11 +8,21 @@ from pathlib import Path
 import pytest
 
 from pytest_orchphase.decide.decisions import adoption
+from pytest_orchphase.evaluate.condition import evaluate
 from pytest_orchphase.evaluate.formatting import fmt_beside
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.load.models import AdoptModel
-from pytest_orchphase.metrics.stats import holds, percent, three_way
-from tests.helpers import rate_phase
+from pytest_orchphase.evaluate.verdict import Verdict
+from pytest_orchphase.load.models import AdoptModel, Condition
+from pytest_orchphase.metrics.registry import (
+    REGISTRY,
+    Bound,
+    Measurement,
+    Metric,
+    MetricContext,
+    Params,
+)
+from pytest_orchphase.metrics.stats import Paired, holds, percent, three_way
+from tests.helpers import REPO, rate_phase
 
 
 @pytest.mark.parametrize(
@@ -105,3 +115,28 @@ def test_the_point_rule_of_an_adoption_takes_a_rate_at_its_threshold_as_at_it(
     decided = adoption(root, "p1", AdoptModel(rule="point", min_success_rate=58))
     assert decided is not None and decided.answer == answer
     assert decided.further_needed == needed
+
+
+def _paired_probe(bound: Bound) -> Verdict:
+    """`above: 0` on a mean saving of 1,000 over 12 tickets all cheaper (interval and sign test
+    both clear of 0), the figure being ``bound``."""
+
+    def measure(ctx: MetricContext, ticket: str | None, params: Params) -> Measurement:
+        deltas = tuple(1000.0 + i for i in range(12))
+        return Measurement(1005.5, "tokens", "probe", bound=bound, sample=Paired(deltas))
+
+    registry = REGISTRY.copy()
+    registry.add(Metric("probe", "phase", "tokens", "a fixed saving", measure, interval=True))
+    runner = PhaseRunner(REPO / "criteria", REPO / "docs" / "orchestration-data")
+    condition = Condition.model_validate({"metric": "probe", "above": 0})
+    return evaluate(condition, runner.context("a1"), None, runner.context, registry)
+
+
+def test_an_interval_of_a_figure_that_is_only_an_upper_bound_cannot_prove_above() -> None:
+    """The interval rule decided alone and dropped the figure's bound: the bootstrap interval
+    of an upper bound clear of 0 proved `above: 0`."""
+    assert _paired_probe("exact").passed
+    upper = _paired_probe("upper")
+    assert not upper.passed
+    assert "an upper bound cannot prove above" in upper.condition_text()
+    assert _paired_probe("lower").passed
