@@ -324,3 +324,23 @@ def test_another_phases_figure_that_is_a_lower_bound_proves_only_max_and_below(
         result.stdout.fnmatch_lines(
             ["*m1's tokens) is only a lower bound, which cannot prove min*"]
         )
+
+
+@pytest.mark.parametrize("bare", [1.0, 1])
+def test_a_rate_limit_written_as_the_fraction_one_is_not_read_as_one_percent(
+    project: pytest.Pytester, bare: float
+) -> None:
+    """`0.6` where a percentage belongs is refused as a fraction, but `1.0` (the same fraction
+    for "every ticket") was read as 1 %: 1 of 2 Haiku tickets (50 %) passed `min: 1.0` and the
+    phase said YES. A bare 1 or 1.0 is refused like 0.6: a collection error naming the field."""
+    rate_phase(1, 2, criterion={"min": bare, "rule": "point"}).write(project.path)
+    result = project.runpytest("--phase", "p1", "-p", "no:randomly")
+    result.stdout.no_fnmatch_line("Proceed to phase *: YES*")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([f"*criteria/p1.yaml:*min*{bare!r} looks like a fraction*100%*"])
+
+
+def test_a_rate_limit_of_one_percent_written_so_still_works(project: pytest.Pytester) -> None:
+    """No over-correction: `1%` is one percent, and 50 % passes it."""
+    rate_phase(1, 2, criterion={"min": "1%", "rule": "point"}).write(project.path)
+    project.runpytest("--phase", "p1", "-p", "no:randomly").assert_outcomes(passed=1)

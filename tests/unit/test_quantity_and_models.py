@@ -33,6 +33,19 @@ def test_percent() -> None:
         parse_percent("sixty")
 
 
+@pytest.mark.parametrize(
+    ("bare", "shown"),
+    [(0.6, "'60%' (or '0.6%'"), (1.0, "'100%' (or '1.0%'"), (1, "'100%' (or '1%'")],
+)
+def test_a_bare_fraction_where_a_percentage_belongs_is_refused(bare: float, shown: str) -> None:
+    """1 and 1.0 are as ambiguous as 0.6 (100 % or 1 %?): refused alike, naming both readings."""
+    with pytest.raises(ValueError, match="looks like a fraction") as err:
+        parse_percent(bare)
+    assert shown in str(err.value)
+    assert parse_percent("1%") == 1.0 and parse_percent("100%") == 100.0
+    assert parse_percent(0) == 0.0 and parse_percent(1.5) == 1.5 and parse_percent(2) == 2.0
+
+
 def _validate(text: str, model: type) -> object:
     return validation.validate(yamlio.parse(text, Path("f.yaml")), model)
 
