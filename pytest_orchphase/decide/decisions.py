@@ -11,12 +11,20 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
+from pytest_orchphase.evaluate.formatting import fmt_beside
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel, Baseline
 from pytest_orchphase.load.phase import requires_order
 from pytest_orchphase.metrics.facts import model_matches, succeeded, unfinished
 from pytest_orchphase.metrics.registry import MetricContext, origin_mark
-from pytest_orchphase.metrics.stats import further_needed, holds, percent, three_way, wilson
+from pytest_orchphase.metrics.stats import (
+    further_needed,
+    holds,
+    percent,
+    same_figure,
+    three_way,
+    wilson,
+)
 from pytest_orchphase.report.results import Entry, ItemKey, distinct, item_key
 
 
@@ -122,13 +130,14 @@ class Adoption:
 
     @property
     def line(self) -> str:
-        rate = "n/a" if self.rate is None else f"{self.rate:.0f}%"
+        exact = percent(self.successes, self.sample_size) if self.sample_size else None
+        rate = "n/a" if exact is None else _whole_percent(exact, self.threshold)
         low, high = self.interval
         text = (
             f"Adopt {self.model} for {self.complexity} tickets: {self.answer} — "
             f"{self.successes} of {self.sample_size} tickets succeeded "
             f"({rate}, {self.confidence:g}% Wilson CI {low:.1f}–{high:.1f}%) "
-            f"against {self.threshold:.0f}% on the {self.rule} rule "
+            f"against {_whole_percent(self.threshold, exact)} on the {self.rule} rule "
             f"with at least {self.min_sample_size} tickets (phases {', '.join(self.phases)})"
         )
         if self.runs != self.sample_size:
@@ -251,6 +260,14 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
         runs=runs,
         further_needed=needed,
     )
+
+
+def _whole_percent(value: float, other: float | None) -> str:
+    """``70%``: a rate or threshold in whole percent, with the digits that tell it from the
+    other figure where whole percent would show both alike (69.6 % of a 70 % threshold)."""
+    if other is None or same_figure(value, other) or round(value) != round(other):
+        return f"{value:.0f}%"
+    return fmt_beside(value, other, "percent")
 
 
 def _point_needed(successes: int, n: int, threshold: float) -> int | None:

@@ -140,3 +140,25 @@ def test_an_interval_of_a_figure_that_is_only_an_upper_bound_cannot_prove_above(
     assert not upper.passed
     assert "an upper bound cannot prove above" in upper.condition_text()
     assert _paired_probe("lower").passed
+
+
+@pytest.mark.parametrize(
+    ("successes", "n", "threshold", "shown"),
+    [
+        (16, 23, 70, "(69.6%, 95% Wilson CI 49.1–84.4%) against 70.0%"),
+        (2, 3, "66.67%", "(66.667%, 95% Wilson CI 20.8–93.9%) against 66.670%"),
+        (7, 10, 70, "(70%, 95% Wilson CI 39.7–89.2%) against 70%"),
+    ],
+)
+def test_the_adoption_line_never_shows_a_failed_rate_as_its_threshold(
+    tmp_path: Path, successes: int, n: int, threshold: object, shown: str
+) -> None:
+    """16 of 23 is 69.57 %: "(70%) against 70%" read as met for a NO; 2 of 3 against 66.67 %
+    read "(67%) against 67%". A rate at its threshold still reads as whole percent."""
+    rate_phase(successes, n).write(tmp_path)
+    root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    rule = AdoptModel.model_validate({"rule": "point", "min_success_rate": threshold})
+    decided = adoption(root, "p1", rule)
+    assert decided is not None
+    assert decided.answer == ("YES" if successes * 10 == n * 7 else "NO")
+    assert shown in decided.line
