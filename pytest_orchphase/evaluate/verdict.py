@@ -235,6 +235,7 @@ class Verdict:
             "operator": self.operator,
             "limit": self.limit,
             "limit_note": self.limit_note,
+            "limit_bound": self.limit_bound,
             "stretch": self.stretch,
             "stretch_met": self.stretch_met,
             "stretch_note": self.stretch_note,

@@ -42,6 +42,7 @@ class LeafData(TypedDict):
     operator: str | None
     limit: Value | None
     limit_note: str
+    limit_bound: str
     stretch: Value | None
     stretch_met: bool | None
     stretch_note: str
@@ -279,7 +280,9 @@ def _actual(leaf: LeafData) -> str:
 def _limit(leaf: LeafData) -> str:
     """A leaf's limit beside its figure (each with the digits that tell them apart)."""
     unit = leaf["unit"]
-    return fmt_beside(leaf["limit"], leaf["actual"], unit) if unit else str(leaf["limit"])
+    text = fmt_beside(leaf["limit"], leaf["actual"], unit) if unit else str(leaf["limit"])
+    bound = leaf.get("limit_bound", "exact")
+    return text if bound == "exact" else f"{BOUND_WORDS[bound]} {text}"
 
 
 def _result(entry: Entry) -> str:

@@ -291,6 +291,8 @@ def test_a_limit_that_is_an_upper_bound_proves_only_min_and_above(
     )
     result = _measured(pytester, criterion, f"  base: {{tokens_per_ticket: {per_ticket}}}\n")
     result.assert_outcomes(passed=int(proven), failed=int(not proven))
+    assert read_report(pytester.path)["criteria"][0]["condition"]["limit_bound"] == "upper"
+    result.stdout.fnmatch_lines([f"c * shared_planning_tokens * 20,512 * {operator} * at most 1*"])
     if not proven:
         result.stdout.fnmatch_lines(
             [f"*the limit at most * is only an upper bound, which cannot prove {operator}*"]
