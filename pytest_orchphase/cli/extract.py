@@ -205,8 +205,8 @@ def extract_table(scan: Scan, costed: Costed, by: str) -> str:
         lines.append("≥: a lower bound: " + "; ".join(every.lower_bound_notes()))
     if scan.lost_usage_lines:
         lines.append(
-            f"every figure is a lower bound: {scan.lost_usage_lines} line(s) holding usage could "
-            "not be read (see the warnings), and the calls they recorded are missing"
+            f"every figure is a lower bound: {scan.lost_usage_lines} line(s) that may have "
+            "recorded a call could not be read (see the warnings), and such calls are missing"
         )
     for result in scan.headless:
         reported = result.total_cost_usd

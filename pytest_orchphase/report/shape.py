@@ -174,7 +174,7 @@ class DataSection(TypedDict):
     measured: bool
     transcript_files: int
     malformed_lines: int
-    #: Of the malformed lines, those that held usage: every measured figure is a lower bound.
+    #: Of the malformed lines, those that may have recorded a call: every figure is a lower bound.
     lost_usage_lines: int
     no_gate: bool
 

@@ -99,7 +99,7 @@ class Measured:
     spans: dict[tuple[str, str], tuple[datetime, datetime]] = field(default_factory=dict)
     files: int = 0
     malformed_lines: int = 0
-    #: Malformed lines that held usage: every figure above is then only a lower bound.
+    #: Malformed lines that may have recorded a call: every figure above is then a lower bound.
     lost_usage_lines: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -263,11 +263,11 @@ class _Tally:
 
 
 def _at_least(measured: Measured) -> None:
-    """Every figure of ``measured`` as a lower bound: a line that held usage could not be read,
-    and the call it recorded may be anywhere in the phase (a max can no longer be proven)."""
+    """Every figure of ``measured`` as a lower bound: a line that may have recorded a call could
+    not be read, and that call may be anywhere in the phase (a max can no longer be proven)."""
     why = (
-        f"{measured.lost_usage_lines} transcript line(s) holding usage could not be read (see "
-        "the warnings): the calls they recorded are missing from every figure"
+        f"{measured.lost_usage_lines} transcript line(s) that may have recorded a call could not "
+        "be read (see the warnings): such calls are missing from every figure"
     )
 
     def low(usage: Usage) -> Usage:

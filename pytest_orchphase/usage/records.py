@@ -185,7 +185,7 @@ class Scan:
     agents: dict[str, AgentInfo] = field(default_factory=dict)
     files: int = 0
     malformed_lines: int = 0
-    #: Of those, lines that held usage (see ``FileResult.lost``): the figures are lower bounds.
+    #: Of those, lines that may have recorded a call (``FileResult.lost``): lower bounds.
     lost_usage_lines: int = 0
     #: Files in which not one line was intact: empty, or every line malformed (garbage, binary,
     #: not UTF-8, cut short). A source made only of these has told nothing.

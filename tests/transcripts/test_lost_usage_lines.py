@@ -49,7 +49,9 @@ def test_extract_marks_every_figure_a_lower_bound_after_a_lost_usage_line(
     groups = [*doc["models"].values(), *doc["agents"], doc["totals"]]
     assert all(group["lower_bounds"] == sorted(MEASURES) for group in groups)
     assert doc["totals"]["input_tokens"] == 20  # the figures read are as they were
-    assert "every figure is a lower bound: 1 line(s) holding usage" in _extract(home, capsys)
+    assert "every figure is a lower bound: 1 line(s) that may have recorded a call" in _extract(
+        home, capsys
+    )
 
 
 def test_a_malformed_line_without_usage_leaves_the_figures_exact(
@@ -97,4 +99,27 @@ def test_a_ledger_record_of_a_call_that_cannot_be_read_is_a_lost_usage_line(
     ledger.write_text("".join(json.dumps(line) + "\n" for line in lines))
     read = read_ledger(ledger)
     assert (read.malformed, read.lost) == (2, 1)
-    assert any("it held usage" in w for w in read.warnings)
+    assert any("it may have recorded a call" in w for w in read.warnings)
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        b'{"parentUuid":"a","type":"assistant","message":{"model":"claude-opus-4-6","id":"m',
+        b'{"type":"user","message":{"role":"user","content":[{"type":"tool_result"}]},"toolUseResult":{"st',
+        b'{"type":"progress","data":{"type":"agent_progress","message":{"type":"assist',
+        b'{"type":"assistant","message":{"usage":{"input_tokens":9',
+    ],
+    ids=["assistant", "task-result", "agent-progress", "usage"],
+)
+def test_a_line_cut_before_its_usage_may_have_recorded_a_call(cut: bytes) -> None:
+    from pytest_orchphase.usage.sources.claude_code.lines import may_hold_usage
+
+    assert may_hold_usage(cut)
+
+
+def test_a_user_line_or_a_snapshot_cut_short_recorded_no_call() -> None:
+    from pytest_orchphase.usage.sources.claude_code.lines import may_hold_usage
+
+    assert not may_hold_usage(b'{"type":"user","message":{"role":"user","content":"Implement R')
+    assert not may_hold_usage(b'{"type":"file-history-snapshot","messageId":"0f69d45e","snap')

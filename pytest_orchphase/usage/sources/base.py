@@ -59,7 +59,7 @@ class FileResult:
     #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
     prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
     malformed: int = 0
-    #: Of the malformed lines, those that held usage (a ``"usage"`` key in their bytes): a call
+    #: Of the malformed lines, those that may have recorded a call (see ``may_hold_usage``): a call
     #: may be lost with each, so the figures read are lower bounds of the file's.
     lost: int = 0
     #: Lines (or whole-file objects) read without fault.

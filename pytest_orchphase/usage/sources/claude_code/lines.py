@@ -26,6 +26,19 @@ COMPACTION_PREFIX = "acompact"
 READ_BUFFER = 1 << 20
 
 _USAGE = b'"usage"'
+#: What a line that may record a call's usage holds before its ``usage`` object, which Claude
+#: Code writes last in ``message``: a line cut short before it lost the call all the same. An
+#: assistant message (its ``type`` or ``role``), a Task's result with the sub-agent's usage, a
+#: sub-agent's copy in the parent.
+_USAGE_MARKERS = (_USAGE, b'"assistant"', b'"toolUseResult"', b'"agent_progress"')
+
+
+def may_hold_usage(line: bytes) -> bool:
+    """Whether a line that cannot be read may have recorded a call (asked only of malformed
+    lines: when one may, the figures read are only lower bounds)."""
+    return any(marker in line for marker in _USAGE_MARKERS)
+
+
 _USER = b'"user"'
 #: Claude Code's own text in the user's turn (an interruption note, a background agent's
 #: completion notice), not a prompt the user wrote: never a session's first prompt.

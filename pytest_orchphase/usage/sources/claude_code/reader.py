@@ -20,6 +20,7 @@ from pytest_orchphase.usage.sources.claude_code.lines import (
     _also_read,
     _Bad,
     _loads,
+    may_hold_usage,
 )
 from pytest_orchphase.usage.sources.claude_code.transcript import LineReader
 
@@ -134,12 +135,12 @@ def _read_whole(reader: LineReader, path: Path) -> None:
                     reader.line(item, index)
                     reader.res.intact += 1
                 except (_Bad, ValueError):
-                    reader.warn_line(index, "wrong field types", lost=_USAGE in raw)
+                    reader.warn_line(index, "wrong field types", lost=may_hold_usage(raw))
         else:
             reader.line(obj, 1)
             reader.res.intact += 1
     except (ValueError, _Bad):
-        reader.warn_line(1, "not a JSON object of the expected shape", lost=_USAGE in raw)
+        reader.warn_line(1, "not a JSON object of the expected shape", lost=may_hold_usage(raw))
 
 
 def _look_for_prompt(reader: LineReader, line: bytes) -> bool:
@@ -191,19 +192,21 @@ def _read_lines(
                 continue
             if stripped[:1] == b"{" and stripped[-1:] == b"}":
                 reader.res.intact += 1
-            else:
-                reader.warn_line(lineno, "not a whole JSON object (truncated?)")
+            else:  # cut short, perhaps before the usage Claude Code writes last
+                reader.warn_line(
+                    lineno, "not a whole JSON object (truncated?)", lost=may_hold_usage(stripped)
+                )
             continue
         # From here on the line may hold usage: one that cannot be read may lose a call.
         try:
             obj = loads(line)
         except ValueError:
-            reader.warn_line(lineno, "not valid JSON (or not UTF-8)", lost=_USAGE in line)
+            reader.warn_line(lineno, "not valid JSON (or not UTF-8)", lost=may_hold_usage(line))
             continue
         try:
             reader.line(obj, lineno)
             reader.res.intact += 1
         except (_Bad, ValueError):
-            reader.warn_line(lineno, "wrong field types", lost=_USAGE in line)
+            reader.warn_line(lineno, "wrong field types", lost=may_hold_usage(line))
     reader.want_prompt = want_prompt
     return lineno, None

@@ -58,11 +58,11 @@ class LineReader:
         self.want_prompt = True
 
     def warn_line(self, lineno: int, what: str, *, lost: bool = False) -> None:
-        """Count a malformed line; ``lost``: it held usage, so a call may be lost with it."""
+        """Count a malformed line; ``lost``: it may have recorded a call, now lost with it."""
         self.res.malformed += 1
         if lost:
             self.res.lost += 1
-            what += ": it held usage, so the figures are lower bounds"
+            what += ": it may have recorded a call, so the figures are lower bounds"
         if len(self.res.warnings) < 20:
             self.res.warnings.append(f"{self.res.path}:{lineno}: {what}")
 

@@ -33,7 +33,7 @@ def read_ledger(path: Path) -> FileResult:
         res.malformed += 1
         if _TOKENS in line:  # a call's (or a Task result's) figures: the call is lost with it
             res.lost += 1
-            what += ": it held usage, so the figures are lower bounds"
+            what += ": it may have recorded a call, so the figures are lower bounds"
         if len(res.warnings) < 20:
             res.warnings.append(f"{path}:{lineno}: {what}")
 
