@@ -49,10 +49,14 @@ def proceed(
     expected: Collection[ItemKey],
     collection_errors: int,
     other_failures: list[str] | None = None,
+    not_finished: Sequence[str] = (),
 ) -> Proceed:
-    """YES when every expected item ran and passed and nothing else in the run failed; NO on a
-    failure (a criterion, a gate, or any other item of the run: a Python check beside the
-    criteria, an item that errored); else UNDECIDED.
+    """YES when every expected item ran and passed, nothing else in the run failed and every
+    ticket of the phase finished; NO on a failure (a criterion, a gate, or any other item of the
+    run: a Python check beside the criteria, an item that errored); else UNDECIDED: also while a
+    ticket has not finished (``not_finished``, one reason each, see
+    :func:`~pytest_orchphase.metrics.facts.not_finished`), as its figures so far only bound what
+    it will use and a ``max`` they meet now may not hold when it ends.
 
     Items are counted, not results: an item run twice (``--keep-duplicates``, ``--dist each``)
     is one item, failed when any of its runs failed, and results of other items never stand in
@@ -72,6 +76,8 @@ def proceed(
             "UNDECIDED",
             [f"only {ran} of {len(wanted)} criteria ran (deselected or skipped)"],
         )
+    if not_finished:
+        return Proceed(next_phase, "UNDECIDED", list(not_finished))
     bypassed = [e["required"] for e in items if e["kind"] == "gate" and e["bypassed"]]
     reasons = [f"gate {', '.join(bypassed)} bypassed with --orchphase-no-gate"] if bypassed else []
     return Proceed(next_phase, "YES", reasons)

@@ -23,7 +23,7 @@ from pytest_orchphase.load.phase import (
     plan_order,
 )
 from pytest_orchphase.load.yamlio import Document
-from pytest_orchphase.metrics.facts import model_matches
+from pytest_orchphase.metrics.facts import model_matches, not_finished
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
@@ -249,7 +249,8 @@ class PhaseRunner:
         return self._mismatches[name]
 
     def gate(self, name: str) -> GateResult:
-        """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates."""
+        """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates,
+        with every ticket of it finished (:func:`~pytest_orchphase.metrics.facts.not_finished`)."""
         if name in self._open_gates:  # a cycle: callers check the graph first; never recurse
             return GateResult(name, False, error=f"phase {name} requires itself through a cycle")
         if name not in self._gates:
@@ -262,6 +263,7 @@ class PhaseRunner:
                 failing += [
                     spec.name for spec in self.items(name) if not self.verdict(name, spec).passed
                 ]
+                failing += not_finished(phase)  # its figures so far prove no `max` yet
                 self._gates[name] = GateResult(name, not failing, failing)
             except OrchphaseError as exc:
                 self._gates[name] = GateResult(name, False, error=str(exc))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.load.models import Stage, Ticket
@@ -22,6 +23,9 @@ from pytest_orchphase.metrics.registry import (
 )
 from pytest_orchphase.usage.accounts import NOT_RUN
 from pytest_orchphase.usage.value import Usage
+
+if TYPE_CHECKING:
+    from pytest_orchphase.load.phase import Phase
 
 
 def family(model: str | None) -> str | None:
@@ -58,25 +62,40 @@ def failed(ticket: Ticket) -> bool:
     return ticket.status == "failed" or any(s.status == "failed" for s in ticket.stages().values())
 
 
-#: statuses of work not finished: a ticket (or a stage) in one of them is no success yet
-UNFINISHED = ("in_progress", "pending", "requires_fix")
+#: statuses of work not finished: a ticket (or a stage) in one of them is no success yet;
+#: ``skipped`` (the ticket's, or every stage's) too: work that never ran did not finish
+UNFINISHED = ("in_progress", "pending", "requires_fix", "skipped")
 
 
 def unfinished(ticket: Ticket) -> list[str]:
     """Where the log says the ticket's work is not finished: the ticket's own status, or a stage
     ``in_progress`` or ``pending``, or ``requires_fix`` with no later stage completed (nor a
-    review that passed) after it. Each as ``status <s>`` or ``<stage> <s>``."""
+    review that passed) after it, or every stage ``skipped`` (one stage skipped beside others
+    that ran is not enough). Each as ``status <s>`` or ``<stage> <s>``."""
     out = [f"status {ticket.status}"] if ticket.status in UNFINISHED else []
     stages = list(ticket.stages().items())
+    if stages and all(stage.status == "skipped" for _, stage in stages):
+        return out + [f"{name} skipped" for name, _ in stages]
     for i, (name, stage) in enumerate(stages):
         if stage.status == "requires_fix" and any(
             later.status == "completed" or (later_name == "review" and _passed(later))
             for later_name, later in stages[i + 1 :]
         ):
             continue  # the fix the stage needed was made: a later stage completed
-        if stage.status in UNFINISHED:
+        if stage.status in UNFINISHED and stage.status != "skipped":
             out.append(f"{name} {stage.status}")
     return out
+
+
+def not_finished(phase: Phase) -> list[str]:
+    """Each ticket of the phase whose work has not finished (see :func:`unfinished`), as
+    ``ticket T02 has not finished (status in_progress)``: its figures so far (tokens, fix loops)
+    are lower bounds of its own, so no decision may rest on them yet."""
+    return [
+        f"ticket {tid} has not finished ({', '.join(places)})"
+        for tid, ticket in phase.tickets.items()
+        if (places := unfinished(ticket))
+    ]
 
 
 def _passed(stage: Stage) -> bool:
