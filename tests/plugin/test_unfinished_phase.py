@@ -4,8 +4,12 @@ copied from tests/plugin/test_review20.py on branch review20, without their xfai
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 
+from pytest_orchphase.decide.decisions import proceed
+from pytest_orchphase.report.results import Entry
 from tests.helpers import Phase, rate_phase, read_report
 
 # ------------------------------------------------------------------ a skipped ticket
@@ -125,3 +129,28 @@ def test_a_gate_on_a_phase_with_a_ticket_not_finished_fails(
     )
     result.stdout.fnmatch_lines(["Proceed to phase *: NO — failing: phase-gate?p1?"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_failing_maximum_with_a_ticket_not_finished_is_no(project: pytest.Pytester) -> None:
+    """A failure stays NO (it can only grow while T02 runs): the unfinished ticket turns a YES
+    into UNDECIDED, never a NO into one."""
+    phase = _maxima({"id": "c", "metric": "tokens", "measure": "total", "max": "30k"}, "pending")
+    phase.write(project.path)
+    result = project.runpytest("--phase", "p1", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(["Proceed to phase *: NO — failing: c"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_decision_names_each_ticket_not_finished_after_the_items() -> None:
+    """The core rule: every expected item passed, two tickets not finished: UNDECIDED with one
+    reason each; an item that did not run is reported first, as before."""
+    entries = [cast(Entry, {"kind": "criterion", "name": "c", "passed": True})]
+    open_ones = ["ticket T02 has not finished (status in_progress)", "ticket T03 has not …"]
+    decision = proceed("p2", entries, [("criterion", "c")], 0, not_finished=open_ones)
+    assert (decision.answer, decision.reasons) == ("UNDECIDED", open_ones)
+    decision = proceed("p2", entries, [("criterion", "c"), ("criterion", "d")], 0, None, open_ones)
+    assert (decision.answer, decision.reasons) == (
+        "UNDECIDED",
+        ["only 1 of 2 criteria ran (deselected or skipped)"],
+    )
+    assert proceed("p2", entries, [("criterion", "c")], 0).answer == "YES"
