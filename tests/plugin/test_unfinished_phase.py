@@ -4,11 +4,13 @@ copied from tests/plugin/test_review20.py on branch review20, without their xfai
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
 import pytest
 
 from pytest_orchphase.decide.decisions import proceed
+from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.report.results import Entry
 from tests.helpers import Phase, rate_phase, read_report
 
@@ -154,3 +156,19 @@ def test_the_decision_names_each_ticket_not_finished_after_the_items() -> None:
         ["only 1 of 2 criteria ran (deselected or skipped)"],
     )
     assert proceed("p2", entries, [("criterion", "c")], 0).answer == "YES"
+
+
+@pytest.mark.parametrize("status", ["in_progress", "completed"])
+def test_the_dashboard_gate_names_a_ticket_not_finished(tmp_path: Path, status: str) -> None:
+    """Sibling: `orchphase dashboard` shows each phase's gate; a phase with a ticket still
+    running does not show PASS."""
+    from pytest_orchphase.report.dashboard import collect
+
+    _maxima({"id": "c", "metric": "max_fix_loops", "max": 1}, status).write(tmp_path)
+    runner = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    (row,) = collect(runner)
+    if status == "completed":
+        assert (row.passed, row.failing) == (True, [])
+    else:
+        reason = "ticket T02 has not finished (status in_progress)"
+        assert (row.passed, row.failing) == (False, [reason])
