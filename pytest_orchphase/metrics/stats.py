@@ -61,14 +61,20 @@ LOW_PASSES = ("max", "below")
 #: people compare (a token in a trillion, a cent, a second) is larger
 SAME_FIGURE = 1e-12
 
+#: the absolute floor under :data:`SAME_FIGURE` for figures that are not whole numbers: at a
+#: limit of 0 a relative tolerance is none, yet $0.1 + $0.2 − $0.3 is 5.6e-17, not above 0; a
+#: billionth of a dollar, a percent or a minute is no real difference, a millionth is one
+SAME_FIGURE_FLOOR = 1e-9
+
 
 def same_figure(value: float, limit: float) -> bool:
-    """Whether ``value`` and ``limit`` differ by float error only (:data:`SAME_FIGURE`). Two
-    whole numbers (token counts, counts) are one figure only when equal: a token over a cap of
-    a billion is over it."""
+    """Whether ``value`` and ``limit`` differ by float error only (:data:`SAME_FIGURE` of the
+    larger magnitude, and at least :data:`SAME_FIGURE_FLOOR`, so that a figure near a limit of 0
+    has a tolerance too). Two whole numbers (token counts, counts) are one figure only when
+    equal: a token over a cap of a billion is over it, and 1 is above 0."""
     if float(value).is_integer() and float(limit).is_integer():
         return value == limit
-    return abs(value - limit) <= SAME_FIGURE * max(abs(value), abs(limit))
+    return abs(value - limit) <= max(SAME_FIGURE * max(abs(value), abs(limit)), SAME_FIGURE_FLOOR)
 
 
 def holds(value: float, operator: str, limit: float) -> bool:

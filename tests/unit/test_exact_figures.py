@@ -54,7 +54,10 @@ from tests.helpers import REPO, rate_phase
         (61.0, "above", 60.0, True),
         (59.0, "below", 60.0, True),
         (0.0, "equals", 0.0, True),
-        (1e-12, "above", 0.0, True),
+        (1e-6, "above", 0.0, True),
+        # at a limit of 0, float noise (not a relative difference: an absolute one) is at it
+        (1e-12, "above", 0.0, False),
+        (0.1 + 0.2 - 0.3, "max", 0.0, True),
     ],
 )
 def test_holds_compares_the_figure_as_it_is_float_error_aside(
