@@ -64,11 +64,12 @@ def parse_tokens(value: Any) -> int:
 def parse_percent(value: Any) -> float:
     """A percentage: ``"60%"`` or a plain number meaning percent (``60``). A bare number from 0
     to 1 (``0.6``, and ``1`` or ``1.0`` too, which may mean 100 % as well as 1 %) is refused:
-    read as the wrong one, a limit of "every ticket" would pass at 1 %."""
+    read as the wrong one, a limit of "every ticket" would pass at 1 %. So is one from -1 to 0
+    (``-0.5``: read as -0.5 %, "at least 50 % dearer" would pass at 1 % dearer)."""
     if isinstance(value, bool):
         raise ValueError(f"expected a percentage like '60%', got {value!r}")
     if isinstance(value, int | float):
-        if 0 < value <= 1:
+        if 0 < abs(value) <= 1:
             raise ValueError(
                 f"{value!r} looks like a fraction; write the percentage: '{value * 100:g}%' "
                 f"(or '{value}%' if you mean that)"

@@ -38,3 +38,23 @@ def test_whole_numbers_stay_exact_at_zero_and_far_from_it() -> None:
     assert not holds(1, "max", 0)
     assert not holds(1_000_000_001, "max", 1_000_000_000)
     assert not same_figure(1, 0)
+
+
+@pytest.mark.parametrize("bare", [-0.5, -1, -1.0, -0.01])
+def test_a_negative_fraction_where_a_percentage_belongs_is_refused(bare: float) -> None:
+    """`savings max: -0.5` means "at least 50 % dearer" if a fraction and would pass at 1 %
+    dearer if read as -0.5 %: refused like 0.6, with the same message."""
+    from pytest_orchphase.load.quantity import parse_percent
+
+    with pytest.raises(ValueError, match="looks like a fraction; write the percentage"):
+        parse_percent(bare)
+
+
+@pytest.mark.parametrize(("value", "read"), [(-2, -2.0), (-1.5, -1.5), ("-0.5%", -0.5), (0, 0.0)])
+def test_a_negative_percentage_beyond_a_fraction_or_written_with_its_sign_is_read(
+    value: float | str, read: float
+) -> None:
+    from pytest_orchphase.load.quantity import parse_percent
+
+    assert parse_percent(value) == read
+
