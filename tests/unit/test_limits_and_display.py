@@ -58,3 +58,60 @@ def test_a_negative_percentage_beyond_a_fraction_or_written_with_its_sign_is_rea
 
     assert parse_percent(value) == read
 
+
+def _counting_percent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the rates decisions computes (steps, never time)."""
+    from pytest_orchphase.decide import decisions
+    from pytest_orchphase.metrics.stats import percent as real
+
+    calls = [0]
+
+    def counted(part: float, whole: float) -> float:
+        calls[0] += 1
+        if calls[0] > 100_001:
+            raise RuntimeError("more steps than further_needed's cap")
+        return real(part, whole)
+
+    monkeypatch.setattr(decisions, "percent", counted)
+    return calls
+
+
+@pytest.mark.parametrize("threshold", [99.9999, 99.9999999])
+def test_the_point_rules_further_successes_are_bounded_like_the_intervals(
+    monkeypatch: pytest.MonkeyPatch, threshold: float
+) -> None:
+    """2 of 3 and `min_success_rate: 99.9999%` took a million steps, 99.9999999 % a billion: the
+    answer now takes a few dozen, and is still the first number of successes that reaches it."""
+    from pytest_orchphase.decide import decisions
+    from pytest_orchphase.metrics.stats import percent
+
+    calls = _counting_percent(monkeypatch)
+    more = decisions._point_needed(2, 3, threshold)
+    assert more is not None
+    assert calls[0] <= 100, calls
+    assert holds(percent(2 + more, 3 + more), "min", threshold)
+    assert not holds(percent(2 + more - 1, 3 + more - 1), "min", threshold)
+
+
+def _counted_up(successes: int, n: int, threshold: float) -> int:
+    """The point rule's further successes as first written: one success at a time."""
+    from pytest_orchphase.metrics.stats import percent
+
+    more = 0
+    while n + more and not holds(percent(successes + more, n + more), "min", threshold):
+        more += 1
+    return more
+
+
+@pytest.mark.parametrize("threshold", [0.0, 10.0, 50.0, 60.0, 66.67, 70.0, 80.0, 90.0, 95.5, 99.0])
+def test_the_point_rules_further_successes_are_those_counted_one_by_one(threshold: float) -> None:
+    """The bisection answers what counting up answered, a threshold met exactly included (3 of
+    5 at 60 % needs none; 2 of 3 at 66.67 % needs one more)."""
+    from pytest_orchphase.decide import decisions
+
+    for n in range(0, 21):
+        for successes in range(n + 1):
+            expected = _counted_up(successes, n, threshold)
+            assert decisions._point_needed(successes, n, threshold) == expected, (successes, n)
+    assert decisions._point_needed(3, 5, 60.0) == 0
+    assert decisions._point_needed(2, 3, 66.67) == 1
