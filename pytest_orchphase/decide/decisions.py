@@ -111,7 +111,8 @@ class Adoption:
     successes: int
     sample_size: int
     rate: float | None
-    #: the Wilson interval of the per-ticket rate, in percent (rounded to 0.1 for display)
+    #: the per-ticket rate and its Wilson interval, in percent, as decided on: unrounded (the
+    #: line shows them with the digits that tell them from the threshold)
     interval: tuple[float, float]
     threshold: float
     min_sample_size: int
@@ -139,11 +140,11 @@ class Adoption:
     def line(self) -> str:
         exact = percent(self.successes, self.sample_size) if self.sample_size else None
         rate = "n/a" if exact is None else _whole_percent(exact, self.threshold)
-        low, high = self.interval
+        low, high = (fmt_beside(v, self.threshold, "percent")[:-1] for v in self.interval)
         text = (
             f"Adopt {self.model} for {self.complexity} tickets: {self.answer} — "
             f"{self.successes} of {self.sample_size} tickets succeeded "
-            f"({rate}, {self.confidence:g}% Wilson CI {low:.1f}–{high:.1f}%) "
+            f"({rate}, {self.confidence:g}% Wilson CI {low}–{high}%) "
             f"against {_whole_percent(self.threshold, exact)} on the {self.rule} rule "
             f"with at least {self.min_sample_size} tickets (phases {', '.join(self.phases)})"
         )
@@ -252,8 +253,8 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
         answer=answer,
         successes=successes,
         sample_size=n,
-        rate=round(exact, 1) if exact is not None else None,
-        interval=(round(low, 1), round(high, 1)),
+        rate=exact,
+        interval=(low, high),
         threshold=threshold,
         min_sample_size=rule.min_sample_size,
         phases=phases,

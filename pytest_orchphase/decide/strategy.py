@@ -165,7 +165,8 @@ def _choice(
         return {
             "model": decided.recommended,
             "rationale": decided.line,
-            "success_rate": decided.rate,
+            # the plan's figure, to 0.1 as before (the adoption's JSON holds it unrounded)
+            "success_rate": None if decided.rate is None else round(decided.rate, 1),
             "sample_size": decided.sample_size,
         }
     if not runs:

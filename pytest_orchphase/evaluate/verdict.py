@@ -93,7 +93,8 @@ class Verdict:
         low, high = self.interval
         return (
             f"{self.actual.sample.describe()}; {self.confidence:g}% {self.method} interval "
-            f"{fmt(low, self.unit)}–{fmt(high, self.unit)}, rule {self.rule}"
+            f"{fmt_beside(low, self.limit, self.unit)}–{fmt_beside(high, self.limit, self.unit)}, "
+            f"rule {self.rule}"
         )
 
     def further_text(self) -> str:

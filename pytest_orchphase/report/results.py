@@ -269,7 +269,7 @@ def _actual(leaf: LeafData) -> str:
         return f"{text} ({mark})" if mark else text
     if leaf["interval"] is not None:
         # a figure with an interval shows it, its level and the rule that decided
-        low, high = (fmt(v, unit) for v in leaf["interval"])
+        low, high = (fmt_beside(v, leaf["limit"], unit) for v in leaf["interval"])
         return (
             f"{fmt_beside(leaf['actual'], leaf['limit'], unit)} ({leaf['sample']}; "
             f"{leaf['confidence']:g}% CI {low}–{high}, rule {leaf['rule']})"
