@@ -266,8 +266,17 @@ class Paired:
     def interval(self, confidence: float) -> tuple[float, float]:
         return paired_bootstrap(self.deltas, confidence)
 
+    def _against(self, operator: str, limit: float) -> list[float]:
+        """Each delta's distance from ``limit`` on the side ``operator`` passes (positive:
+        agrees), 0 for a delta at the limit but for float error (a tie, neither side)."""
+        high = operator in HIGH_PASSES
+        return [
+            0.0 if same_figure(d, limit) else (d - limit if high else limit - d)
+            for d in self.deltas
+        ]
+
     def describe(self) -> str:
-        sign = sign_test(self.deltas)
+        sign = sign_test(self._against("above", 0.0))
         return (
             f"{len(self.deltas)} shared tickets, {sign.positive} cheaper, {sign.negative} dearer; "
             f"two-sided sign test p = {sign.p_two_sided:.3g}"
@@ -278,14 +287,12 @@ class Paired:
         at the level of the interval's bound ((100 − confidence) / 2 %), and its p-value. A few
         tickets give a tight bootstrap interval they cannot support (3 of 3 cheaper: p = 0.125);
         the sign test keeps a YES from resting on them."""
-        shifted = [d - limit if operator in HIGH_PASSES else limit - d for d in self.deltas]
-        p = sign_test(shifted).p_positive
+        p = sign_test(self._against(operator, limit)).p_positive
         return p <= (1 - confidence / 100) / 2, p
 
     def further_agreeing(self, operator: str, limit: float, confidence: float) -> int:
         """Further tickets on the limit's side that would make the sign test significant."""
-        shifted = [d - limit if operator in HIGH_PASSES else limit - d for d in self.deltas]
-        sign = sign_test(shifted)
+        sign = sign_test(self._against(operator, limit))
         more = 0
         while (
             _binom_tail(sign.positive + more, sign.positive + sign.negative + more)

@@ -115,3 +115,30 @@ def test_the_point_rules_further_successes_are_those_counted_one_by_one(threshol
             assert decisions._point_needed(successes, n, threshold) == expected, (successes, n)
     assert decisions._point_needed(3, 5, 60.0) == 0
     assert decisions._point_needed(2, 3, 66.67) == 1
+
+
+def test_a_delta_at_the_limit_but_for_float_error_is_a_tie_in_the_sign_test() -> None:
+    """Sibling of the zero floor: the sign test's agreement counted d − limit > 0, so a delta at
+    a limit of 0 but for float error ($0.3 − ($0.1 + $0.2) read the other way round: 5.6e-17)
+    agreed. Three real savings and three such ties: the bootstrap's lower bound is above 0, and
+    the sign test read 6 of 6 (p = 0.016, significant) where it is 3 of 3 (p = 0.125): YES
+    instead of INCONCLUSIVE."""
+    from pytest_orchphase.metrics.stats import Paired, three_way
+
+    noise = 0.1 + 0.2 - 0.3
+    assert noise > 0
+    sample = Paired((0.5, 0.5, 0.5, noise, noise, noise))
+    assert three_way(*sample.interval(95.0), "above", 0.0) == "YES"  # the sign test decides
+    agrees, p = sample.sign_agrees("above", 0.0, 95.0)
+    assert (agrees, p) == (False, 0.125)
+    assert sample.further_agreeing("above", 0.0, 95.0) == 3  # 6 of 6 real savings: p = 0.016
+    assert "3 cheaper, 0 dearer" in sample.describe()
+
+
+def test_real_deltas_beside_the_ties_still_agree() -> None:
+    """No over-correction: six real savings of a millionth agree (p = 0.016)."""
+    from pytest_orchphase.metrics.stats import Paired
+
+    sample = Paired((1e-6,) * 6)
+    assert sample.sign_agrees("above", 0.0, 95.0) == (True, 0.015625)
+    assert "6 cheaper, 0 dearer" in sample.describe()
