@@ -306,6 +306,23 @@ def metric(
 # ----------------------------------------------------------------------------- helpers
 
 
+def metric_measurement(
+    ctx: MetricContext,
+    name: str,
+    ticket: str | None = None,
+    *,
+    registry: Registry = REGISTRY,
+    **params: Any,
+) -> Measurement:
+    """A metric of the phase (or of one ticket), with its unit and bound. KeyError for an
+    unknown name; MetricUnavailable when the data cannot give it."""
+    scope = "ticket" if ticket is not None else "phase"
+    spec = registry.get(scope, name)
+    if spec is None:
+        raise KeyError(f"no {scope} metric {name!r}; known: {registry.names(scope)}")
+    return spec.fn(ctx, ticket, Params(**params))
+
+
 def metric_value(
     ctx: MetricContext,
     name: str,
@@ -314,23 +331,26 @@ def metric_value(
     registry: Registry = REGISTRY,
     **params: Any,
 ) -> Value:
-    """A metric of the phase (or of one ticket). KeyError for an unknown name;
-    MetricUnavailable when the data cannot give it."""
-    scope = "ticket" if ticket is not None else "phase"
-    spec = registry.get(scope, name)
-    if spec is None:
-        raise KeyError(f"no {scope} metric {name!r}; known: {registry.names(scope)}")
-    return spec.fn(ctx, ticket, Params(**params)).value
+    """The figure of :func:`metric_measurement`."""
+    return metric_measurement(ctx, name, ticket, registry=registry, **params).value
+
+
+def known_measurement(
+    ctx: MetricContext, name: str, ticket: str | None = None, **params: Any
+) -> Measurement | None:
+    """Like :func:`metric_measurement`, with None where the data cannot give the figure."""
+    try:
+        return metric_measurement(ctx, name, ticket, **params)
+    except MetricUnavailable:
+        return None
 
 
 def known_value(
     ctx: MetricContext, name: str, ticket: str | None = None, **params: Any
 ) -> Value | None:
     """Like :func:`metric_value`, with None where the data cannot give the figure (reports)."""
-    try:
-        return metric_value(ctx, name, ticket, **params)
-    except MetricUnavailable:
-        return None
+    found = known_measurement(ctx, name, ticket, **params)
+    return None if found is None else found.value
 
 
 # The shipped formulas register themselves on import. They are imported here, at the end (every

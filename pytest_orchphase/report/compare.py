@@ -17,7 +17,7 @@ from pytest_orchphase.metrics.registry import (
     REGISTRY,
     MetricContext,
     Params,
-    known_value,
+    known_measurement,
 )
 from pytest_orchphase.usage.value import bound_mark, known
 
@@ -43,13 +43,18 @@ class Comparison:
         return ["metric", *self.phases]
 
 
+#: Before a figure that is only a bound: the table says so as the criterion lines do.
+BOUND_MARKS = {"lower": "≥ ", "upper": "≤ ", "unknown": "about "}
+
+
 def _value(ctx: MetricContext, name: str, **params: Any) -> str:
-    value = known_value(ctx, name, **params)
+    found = known_measurement(ctx, name, **params)
     spec = REGISTRY.get("phase", name)
     assert spec is not None
-    return (
-        "n/a" if value is None else fmt(value, spec.unit_for(Params(measure=params.get("measure"))))
-    )
+    if found is None:
+        return "n/a"
+    unit = spec.unit_for(Params(measure=params.get("measure")))
+    return BOUND_MARKS.get(found.bound, "") + fmt(found.value, unit)
 
 
 def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
@@ -61,7 +66,7 @@ def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
     col = {
         "tickets": f"{len(tickets)} ({', '.join(tickets)})",
         "execution models": ", ".join(f"{t} {tk.model_used or '?'}" for t, tk in tickets.items()),
-        "total tokens": bound_mark(usage, "total") + _value(ctx, "tokens", measure="total"),
+        "total tokens": _value(ctx, "tokens", measure="total"),
         "per-ticket tokens": _value(ctx, "per_ticket_average", measure="total"),
         "USD": "unknown" if usd is None else bound_mark(usage, "usd") + fmt(usd, "usd"),
         "fix loops": _value(ctx, "fix_loops"),

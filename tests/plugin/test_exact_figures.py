@@ -346,3 +346,22 @@ def test_a_rate_limit_of_one_percent_written_so_still_works(project: pytest.Pyte
     """No over-correction: `1%` is one percent, and 50 % passes it."""
     rate_phase(1, 2, criterion={"min": "1%", "rule": "point"}).write(project.path)
     project.runpytest("--phase", "p1", "-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_the_comparison_table_marks_a_figure_that_is_only_a_bound(
+    pytester: pytest.Pytester,
+) -> None:
+    """R03's saving against `big` is only an upper bound (m1's usage is a lower bound): the
+    criterion line says "at most"; `orchphase compare` (and the reports' comparison table) say
+    it too, "≤" before the saving and "≥" before the per-ticket tokens, as before the total."""
+    _measured(
+        pytester,
+        "  - {id: s, metric: savings, baseline: big, measure: total, max: 100}\n",
+        _BIG,
+    )
+    assert read_report(pytester.path)["criteria"][0]["bound"] == "upper"
+    result = pytester.run("orchphase", "compare")
+    rows = {line.split("  ")[0]: line for line in result.outlines}
+    assert "≤ " in rows["savings vs big"], rows["savings vs big"]
+    assert "≥ " in rows["per-ticket tokens"], rows["per-ticket tokens"]
+    assert rows["total tokens"].count("≥") == 1, rows["total tokens"]  # marked once
