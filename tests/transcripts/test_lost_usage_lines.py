@@ -123,3 +123,20 @@ def test_a_user_line_or_a_snapshot_cut_short_recorded_no_call() -> None:
 
     assert not may_hold_usage(b'{"type":"user","message":{"role":"user","content":"Implement R')
     assert not may_hold_usage(b'{"type":"file-history-snapshot","messageId":"0f69d45e","snap')
+
+
+@pytest.mark.parametrize(("bad_first", "lost"), [(False, 0), (True, 1)])
+def test_a_headless_message_list_counts_only_its_own_bad_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad_first: bool, lost: int
+) -> None:
+    """`claude -p --output-format json --verbose` writes one list of messages: a message of
+    the wrong shape is lost only when it may itself have recorded a call, not because another
+    message of the file holds usage."""
+    good = assistant("msg_1", "req_1", u=usage(inp=10, out=5))
+    bad = assistant("msg_2", "req_2", u=usage(inp=10, out=5))
+    bad["message"]["usage"]["input_tokens"] = "9000"  # a count written as text
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps([bad, good] if bad_first else [good, 5]))
+    assert main(["extract", str(run), "--json", "--no-cache"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (1, lost)

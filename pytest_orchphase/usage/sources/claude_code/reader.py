@@ -7,6 +7,7 @@ are only checked to be one JSON object (``{`` … ``}``), which is how a truncat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,8 +135,9 @@ def _read_whole(reader: LineReader, path: Path) -> None:
                 try:
                     reader.line(item, index)
                     reader.res.intact += 1
-                except (_Bad, ValueError):
-                    reader.warn_line(index, "wrong field types", lost=may_hold_usage(raw))
+                except (_Bad, ValueError):  # asked of this message alone, not the whole file
+                    lost = may_hold_usage(json.dumps(item, separators=(",", ":")).encode())
+                    reader.warn_line(index, "wrong field types", lost=lost)
         else:
             reader.line(obj, 1)
             reader.res.intact += 1
