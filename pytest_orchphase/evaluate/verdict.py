@@ -165,21 +165,20 @@ class Verdict:
 
     def _unproven_text(self, actual: str, bound: str, limit_value: str) -> str:
         """A bounded figure that cannot prove the limit (a lower bound below a minimum, say)."""
-        kind = {"lower": "a lower", "upper": "an upper"}.get(bound, "a one-sided")
         why = f": {self.actual.bound_note}" if self.actual and self.actual.bound_note else ""
         return (
-            f"{self.label} {actual}: {kind} bound cannot prove {self.operator} {limit_value}{why}"
+            f"{self.label} {actual}: {_bound_kind(bound)} cannot prove {self.operator} "
+            f"{limit_value}{why}"
         )
 
     def _unproven_limit_text(self, actual: str, limit_value: str) -> str:
         """A limit that is only a bound, which cannot prove the figure meets it (a ``min``
         against a limit of "at least 40,000": the true limit may be higher)."""
-        kind = {"lower": "a lower", "upper": "an upper"}.get(self.limit_bound, "a one-sided")
         what = f" ({self.limit_note})" if self.limit_note else ""
         why = f": {self.limit_bound_note}" if self.limit_bound_note else ""
         return (
-            f"{self.label} {actual}: the limit {limit_value}{what} is only {kind} bound, "
-            f"which cannot prove {self.operator}{why}"
+            f"{self.label} {actual}: the limit {limit_value}{what} is only "
+            f"{_bound_kind(self.limit_bound)}, which cannot prove {self.operator}{why}"
         )
 
     def _interval_word(self) -> str:
@@ -296,3 +295,11 @@ class Verdict:
         for child in self.children:
             lines.extend(child.details(indent + "  "))
         return lines
+
+
+def _bound_kind(bound: str) -> str:
+    """What a figure that is not exact is, as said beside a limit it cannot prove: "a lower
+    bound", "an upper bound", or an estimate bounded neither way ("about" in the figures)."""
+    return {"lower": "a lower bound", "upper": "an upper bound"}.get(
+        bound, "an estimate, bounded neither way,"
+    )

@@ -145,6 +145,14 @@ def test_an_interval_of_a_figure_that_is_only_an_upper_bound_cannot_prove_above(
     assert _paired_probe("lower").passed
 
 
+def test_an_estimate_bounded_neither_way_is_not_called_a_bound() -> None:
+    """A figure that is only an estimate ("about") cannot prove a limit either way; it was
+    said to be "a one-sided bound", which it is not."""
+    about = _paired_probe("unknown")
+    assert not about.passed
+    assert "an estimate, bounded neither way, cannot prove above" in about.condition_text()
+
+
 @pytest.mark.parametrize(
     ("successes", "n", "threshold", "shown"),
     [
