@@ -54,6 +54,17 @@ class PhaseSettings:
         return lines
 
 
+def lists_only(config: pytest.Config) -> bool:
+    """Whether the run only lists what it collected (``--co``, ``--fixtures``,
+    ``--fixtures-per-test``): it runs no item, so it decides nothing."""
+    option = config.option
+    return bool(
+        option.collectonly
+        or getattr(option, "showfixtures", False)
+        or getattr(option, "show_fixtures_per_test", False)
+    )
+
+
 def start_phase_run(config: pytest.Config, resolved: Settings, phase: str) -> None:
     """Check the phase's files and folders, and register the session that runs it."""
     check_rootdir(config, resolved)
@@ -232,12 +243,15 @@ class PhaseSession:
             self.interrupted = True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Build the report once; only a controller (or a plain run) writes files. --co builds
-        nothing: it reads no transcript and writes nothing. An interrupted run (Ctrl-C) builds
-        nothing either: the report would scan the transcripts the interrupt stopped again, and
-        would describe a run that did not finish."""
+        """Build the report once; only a controller (or a plain run) writes files. A run that
+        only lists (--co, --fixtures, --fixtures-per-test) builds nothing: it reads no
+        transcript, decides nothing and writes nothing (pytest ends the two --fixtures runs
+        with exit 0 whatever the session's status, so a decision beside it would be dropped).
+        An interrupted run (Ctrl-C) builds nothing either: the report would scan the
+        transcripts the interrupt stopped again, and would describe a run that did not
+        finish."""
         config = session.config
-        if config.option.collectonly or hasattr(config, "workerinput"):
+        if lists_only(config) or hasattr(config, "workerinput"):
             return
         if self.interrupted:
             return
