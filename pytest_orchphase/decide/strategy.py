@@ -16,9 +16,10 @@ from typing import Any
 from pytest_orchphase.decide.decisions import Adoption, adoption, lineage
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.families import family
 from pytest_orchphase.load.models import AdoptModel, CriteriaFile, Ticket
 from pytest_orchphase.load.phase import criteria_path
-from pytest_orchphase.metrics.facts import family, succeeded
+from pytest_orchphase.metrics.facts import succeeded
 from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.value import Usage
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import MetricUnavailable
+from pytest_orchphase.families import FAMILIES, family
 from pytest_orchphase.load.models import Stage, Ticket
 from pytest_orchphase.load.quantity import quality_rank
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
-    FAMILIES,
     Bound,
     Measurement,
     MetricContext,
@@ -26,14 +26,6 @@ from pytest_orchphase.usage.value import Usage
 
 if TYPE_CHECKING:
     from pytest_orchphase.load.phase import Phase
-
-
-def family(model: str | None) -> str | None:
-    """``claude-haiku-4-5-20251001`` → ``haiku``; a family name is its own family."""
-    if not model:
-        return None
-    low = model.lower()
-    return next((f for f in FAMILIES if f in low), low)
 
 
 def model_matches(model: str | None, wanted: str) -> bool:

@@ -47,7 +47,6 @@ def fits(value: object, unit: str) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-FAMILIES = ("opus", "sonnet", "haiku")
 #: a ticket succeeded with at most this many fix loops, unless a criterion or decision says
 DEFAULT_SUCCESS_LOOPS = 1
 

@@ -10,10 +10,10 @@ from pytest_orchphase.decide.decisions import adoption, plan_rule
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.formatting import fmt
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.metrics.facts import family, succeeded
+from pytest_orchphase.families import FAMILIES, family
+from pytest_orchphase.metrics.facts import succeeded
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
-    FAMILIES,
     REGISTRY,
     MetricContext,
     Params,

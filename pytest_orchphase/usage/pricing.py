@@ -31,7 +31,6 @@ SHIPPED_PRICES = Path(__file__).parent.parent / "data" / "prices.yaml"
 #: a twentieth of a cold scan of 200 MB. A test keeps it the YAML's, to the byte.
 SHIPPED_TABLE = SHIPPED_PRICES.with_suffix(".json")
 PER_MILLION = 1_000_000
-FAMILIES = ("opus", "sonnet", "haiku")
 _SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
 # Bedrock / Vertex spellings: "us.anthropic.claude-…-v1:0", "claude-…@20250929".
 _PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic[./]")

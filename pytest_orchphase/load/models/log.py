@@ -12,6 +12,7 @@ from pydantic import (
     model_validator,
 )
 
+from pytest_orchphase.families import family
 from pytest_orchphase.load.models.fields import (
     STAGES,
     Complexity,
@@ -177,6 +178,19 @@ class Ticket(Strict):
             raise ValueError(
                 f"fix_loops {self.fix_loops} differs from implementation.fix_loops "
                 f"{impl.fix_loops}; keep one"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_model(self) -> Ticket:
+        # which of the two did the work only the team knows: a rate over either reading of the
+        # log could pass wrongly
+        impl = self.implementation
+        named, ran = self.execution_model, impl.model if impl is not None else None
+        if named and ran and family(named) != family(ran):
+            raise ValueError(
+                f"execution_model {named!r} differs from implementation.model {ran!r}: keep one "
+                "(or make them name the same model)"
             )
         return self
 
