@@ -94,11 +94,21 @@ def _passed(stage: Stage) -> bool:
     return getattr(stage, "result", None) == "PASS"
 
 
+def upgraded(ticket: Ticket) -> list[str]:
+    """The larger models the log says the ticket's errors required (``required_upgrade: sonnet``
+    or ``opus`` on a ticket executed on another family): another model had to do its work."""
+    impl = ticket.implementation
+    own = family(ticket.model_used)
+    needed = [e.required_upgrade for e in impl.errors_encountered] if impl is not None else []
+    return [m for m in dict.fromkeys(needed) if m in FAMILIES and m != own]
+
+
 def succeeded(ticket: Ticket, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS) -> bool | None:
-    """A ticket succeeded when it finished, nothing failed and it needed at most
-    ``max_fix_loops`` fix loops. None when that is not known (and nothing failed): its work is
-    not finished (see :func:`unfinished`), or its fix loops are not recorded."""
-    if failed(ticket):
+    """A ticket succeeded when it finished, nothing failed, it needed at most ``max_fix_loops``
+    fix loops and no error of it required a larger model (:func:`upgraded`: the success was
+    that model's, not the ticket's own). None when that is not known (and nothing failed): its
+    work is not finished (see :func:`unfinished`), or its fix loops are not recorded."""
+    if failed(ticket) or upgraded(ticket):
         return False
     if unfinished(ticket):
         return None

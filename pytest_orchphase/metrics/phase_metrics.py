@@ -274,7 +274,8 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "phase",
     "percent",
     "tickets executed on `model` that succeeded (finished; fix_loops ≤ max_fix_loops, default 1; "
-    "review not FAIL; no stage failed) / tickets executed on `model` × 100, with its Wilson "
+    "review not FAIL; no stage failed; no larger model required) / tickets executed on `model` "
+    "× 100, with its Wilson "
     "interval; unknown while one of them has not finished",
     ("model", "max_fix_loops"),
     required=("model",),

@@ -1,0 +1,61 @@
+"""A ticket whose error required a larger model is no success of the model it was executed on."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import Phase, YamlData
+
+
+def _phase(upgrade: str, fix_model: str) -> Phase:
+    r01: YamlData = {
+        "implementation": {
+            "model": "haiku",
+            "actual_tokens": 8_000,
+            "status": "completed",
+            "fix_loops": 1,
+            "errors_encountered": [
+                {
+                    "type": "architectural",
+                    "description": "lifecycle observer needs a redesign",
+                    "required_upgrade": upgrade,
+                }
+            ],
+        },
+        "fix": {"model": fix_model, "actual_tokens": 9_000, "status": "completed"},
+        "review": {"result": "PASS", "attempts": 2, "actual_tokens": 1_000},
+    }
+    criterion = {
+        "id": "haiku-success",
+        "metric": "success_rate",
+        "model": "haiku",
+        "min": "100%",
+        "rule": "point",
+    }
+    return Phase.of("g1", [criterion], {"R01": r01})
+
+
+@pytest.mark.parametrize(("upgrade", "fix_model"), [("opus", "opus"), ("sonnet", "sonnet")])
+def test_a_haiku_ticket_that_needed_a_larger_model_is_no_haiku_success(
+    pytester: pytest.Pytester, upgrade: str, fix_model: str
+) -> None:
+    """R01 ran on Haiku, which could not do it: its error says `required_upgrade: opus` and
+    the fix ran on Opus; the review then passed, after one fix loop. Haiku's success rate
+    counted it (1 of 1, YES): the work that succeeded was the larger model's."""
+    _phase(upgrade, fix_model).write(pytester.path)
+    result = pytester.runpytest("--phase", "g1", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*success_rate[[]haiku[]] 0.0% < min 100.0% (0 of 1;*"])
+    result.stdout.no_fnmatch_line("Proceed to phase *: YES*")
+
+
+@pytest.mark.parametrize("upgrade", ["no", "haiku_retry"])
+def test_a_haiku_ticket_that_retried_on_its_own_is_still_a_success(
+    pytester: pytest.Pytester, upgrade: str
+) -> None:
+    """A fix Haiku made itself (`haiku_retry`), or an error that needed no upgrade, within one
+    fix loop is the plan's Haiku success (its A2 example's R03)."""
+    _phase(upgrade, "haiku").write(pytester.path)
+    result = pytester.runpytest("--phase", "g1", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*success_rate[[]haiku[]]*100.0% (1 of 1;*"])
