@@ -16,7 +16,7 @@ from pytest_orchphase.evaluate.formatting import fmt_beside
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel, Baseline
 from pytest_orchphase.load.phase import requires_order
-from pytest_orchphase.metrics.facts import model_matches, succeeded, unfinished
+from pytest_orchphase.metrics.facts import model_matches, still_open, succeeded, unfinished
 from pytest_orchphase.metrics.registry import MetricContext, origin_mark
 from pytest_orchphase.metrics.stats import (
     further_needed,
@@ -392,8 +392,9 @@ def break_even(
         f"shared planning {show(planning)} / ({baseline} {show(single)} − "
         f"{show(per_ticket)} per ticket)"
         + (
-            "; from lower bounds (sub-agent output no record gives): the true break-even is "
-            "later, or never"
+            "; from lower bounds ("
+            + (still_open(ctx.phase) or "sub-agent output no record gives")
+            + "): the true break-even is later, or never"
             if low
             else ""
         ),

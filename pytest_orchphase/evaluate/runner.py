@@ -23,7 +23,7 @@ from pytest_orchphase.load.phase import (
     plan_order,
 )
 from pytest_orchphase.load.yamlio import Document
-from pytest_orchphase.metrics.facts import model_matches, not_finished
+from pytest_orchphase.metrics.facts import model_matches, not_finished, open_accounts
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
@@ -210,6 +210,9 @@ class PhaseRunner:
             phase = self.load(name)
             measured = self.measured(name)
             accounts = measured_accounts(phase, measured) if measured else hand_accounts(phase)
+            # a ticket not finished has used its tokens so far only: lower bounds, for every
+            # reader (this phase's criteria, another phase's comparison with it, the tables)
+            accounts = open_accounts(phase, accounts)
             self._contexts[name] = MetricContext(
                 phase=phase, accounts=accounts, others=self.context
             )

@@ -5,6 +5,7 @@ quality, review attempts)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from pytest_orchphase.metrics.registry import (
     origin_mark,
     token_unit,
 )
-from pytest_orchphase.usage.accounts import NOT_RUN
+from pytest_orchphase.usage.accounts import NOT_RUN, Accounts
 from pytest_orchphase.usage.value import Usage
 
 if TYPE_CHECKING:
@@ -88,6 +89,45 @@ def not_finished(phase: Phase) -> list[str]:
         for tid, ticket in phase.tickets.items()
         if (places := unfinished(ticket))
     ]
+
+
+def still_open(phase: Phase, tickets: Iterable[str] | None = None) -> str:
+    """Why the figures of ``tickets`` (default: every ticket of ``phase``) are only lower bounds,
+    naming the first one that has not finished and its phase; "" when every one has. Its tokens,
+    USD, wall time, fix loops and review attempts are what it has used *yet*: they can only
+    grow, so they can prove a `min` but never a `max` (a saving from them the reverse)."""
+    for tid in phase.tickets if tickets is None else tickets:
+        if places := unfinished(phase.tickets[tid]):
+            return (
+                f"ticket {tid} of phase {phase.name} has not finished ({', '.join(places)}): "
+                "its figures so far are only what it has used yet"
+            )
+    return ""
+
+
+def open_accounts(phase: Phase, accounts: Accounts) -> Accounts:
+    """``accounts`` with every figure of a ticket not finished (its whole and each of its
+    stages) as a lower bound (see :func:`still_open`), for every reader: criteria, limits taken
+    from the phase by another phase, paired comparisons, the tables and the break-even."""
+    why = {tid: note for tid in phase.tickets if (note := still_open(phase, [tid]))}
+    if not why:
+        return accounts
+    return replace(
+        accounts,
+        flat={t: u.at_least(why[t]) if t in why else u for t, u in accounts.flat.items()},
+        stages={
+            t: {name: u.at_least(why[t]) for name, u in stages.items()} if t in why else stages
+            for t, stages in accounts.stages.items()
+        },
+    )
+
+
+def counted(measurement: Measurement, phase: Phase, tickets: Iterable[str]) -> Measurement:
+    """A count or a duration over ``tickets`` (fix loops, review attempts, wall time): a lower
+    bound while one of them has not finished."""
+    if why := still_open(phase, tickets):
+        return replace(measurement, bound="lower", bound_note=why)
+    return measurement
 
 
 def _passed(stage: Stage) -> bool:
@@ -228,7 +268,8 @@ def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
         raise MetricUnavailable(f"{what} records fewer than two start_time/end_time stamps")
     # timedelta / timedelta divides whole microseconds: the nearest float to the true minutes
     minutes = (max(times) - min(times)) / timedelta(minutes=1)
-    return Measurement(minutes, "minutes", ctx.src(ticket))
+    measured = Measurement(minutes, "minutes", ctx.src(ticket))
+    return counted(measured, ctx.phase, [ticket] if ticket else ctx.phase.tickets)
 
 
 def quality(ctx: MetricContext, ticket: str) -> Measurement:
@@ -260,7 +301,7 @@ def fix_loops(ctx: MetricContext, ticket: str) -> Measurement:
     if loops is None:
         raise MetricUnavailable(f"ticket {ticket} records no fix_loops")
     where = ("fix_loops",) if tk.fix_loops is not None else ("implementation", "fix_loops")
-    return Measurement(loops, "count", ctx.src(ticket, *where))
+    return counted(Measurement(loops, "count", ctx.src(ticket, *where)), ctx.phase, [ticket])
 
 
 def review_passed(ctx: MetricContext, ticket: str) -> Measurement:
@@ -272,6 +313,10 @@ def review_passed(ctx: MetricContext, ticket: str) -> Measurement:
 
 
 def review_attempts(ctx: MetricContext, ticket: str) -> Measurement:
+    return counted(_review_attempts(ctx, ticket), ctx.phase, [ticket])
+
+
+def _review_attempts(ctx: MetricContext, ticket: str) -> Measurement:
     t = ctx.phase.tickets[ticket]
     review = t.review
     if review is not None and review.attempts is not None:

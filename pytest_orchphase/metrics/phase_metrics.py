@@ -123,9 +123,8 @@ def _count(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
 
 @metric("fix_loops", "phase", "count", "Σ tickets' fix loops")
 def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    return Measurement(
-        sum(int(facts.fix_loops(ctx, t).value) for t in ctx.phase.tickets), "count", ctx.src()
-    )
+    total = sum(int(facts.fix_loops(ctx, t).value) for t in ctx.phase.tickets)
+    return facts.counted(Measurement(total, "count", ctx.src()), ctx.phase, ctx.phase.tickets)
 
 
 @metric(
@@ -138,7 +137,8 @@ def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
 )
 def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     mine = facts.tickets_on(ctx, p.model)
-    return Measurement(max(int(facts.fix_loops(ctx, t).value) for t in mine), "count", ctx.src())
+    worst = max(int(facts.fix_loops(ctx, t).value) for t in mine)
+    return facts.counted(Measurement(worst, "count", ctx.src()), ctx.phase, mine)
 
 
 @metric(
@@ -153,7 +153,8 @@ def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Me
     mine = facts.tickets_on(ctx, p.model)
     attempts = {t: int(facts.review_attempts(ctx, t).value) for t in mine}
     worst = max(attempts, key=lambda t: attempts[t])
-    return Measurement(attempts[worst], "count", ctx.src(), note=f"ticket {worst}")
+    found = Measurement(attempts[worst], "count", ctx.src(), note=f"ticket {worst}")
+    return facts.counted(found, ctx.phase, mine)
 
 
 @metric("all_reviews_passed", "phase", "bool", "every ticket's review.result is PASS")

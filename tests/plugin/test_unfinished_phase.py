@@ -87,14 +87,17 @@ def test_a_ticket_not_finished_cannot_prove_a_maximum(
 ) -> None:
     """T02 is still `in_progress`; its tokens and fix loops so far are what it has used *yet*,
     lower bounds of its own. They proved a `max` all the same, and the phase said YES while a
-    ticket was still running: now UNDECIDED, naming the ticket (line, JSON, exit 1)."""
+    ticket was still running (then UNDECIDED, the item still PASS): now the item fails, its
+    figure only a lower bound, naming the ticket (line, JSON, exit 1)."""
     _maxima(criterion, "in_progress").write(project.path)
     result = project.runpytest("--phase", "p1", "-p", "no:randomly", "--orchphase-json", "r.json")
     result.stdout.no_fnmatch_line("Proceed to phase *: YES*")
-    reason = "ticket T02 has not finished (status in_progress)"
-    result.stdout.fnmatch_lines([f"Proceed to phase *: UNDECIDED — {reason}*"])
+    result.stdout.fnmatch_lines(
+        ["*a lower bound cannot prove max*ticket T02 of phase p1 has not finished (status *"]
+    )
+    result.stdout.fnmatch_lines(["Proceed to phase *: NO — failing: c*"])
     proceed = read_report(project.path)["decisions"]["proceed"]
-    assert (proceed["answer"], proceed["reasons"]) == ("UNDECIDED", [reason])
+    assert proceed["answer"] == "NO"
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
@@ -115,7 +118,8 @@ def test_a_gate_on_a_phase_with_a_ticket_not_finished_fails(
 ) -> None:
     """p2 requires p1, whose T02 is still running: p1's gate fails naming the ticket, and p2
     says NO; with T02 completed the gate passes and p2 says YES."""
-    _maxima({"id": "c", "metric": "max_fix_loops", "max": 1}, status).write(project.path)
+    # a minimum its figures so far already prove: the item passes, the ticket alone fails p1
+    _maxima({"id": "c", "metric": "max_fix_loops", "min": 0}, status).write(project.path)
     rate_phase(3, 3, phase="p2", requires=["p1"], criterion={"rule": "point"}).write(project.path)
     result = project.runpytest("--phase", "p2", "-p", "no:randomly")
     if status == "completed":
@@ -164,7 +168,7 @@ def test_the_dashboard_gate_names_a_ticket_not_finished(tmp_path: Path, status: 
     running does not show PASS."""
     from pytest_orchphase.report.dashboard import collect
 
-    _maxima({"id": "c", "metric": "max_fix_loops", "max": 1}, status).write(tmp_path)
+    _maxima({"id": "c", "metric": "max_fix_loops", "min": 0}, status).write(tmp_path)
     runner = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
     (row,) = collect(runner)
     if status == "completed":
