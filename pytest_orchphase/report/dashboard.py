@@ -27,6 +27,8 @@ class PhaseRow:
     usd: float | None = None
     #: The measures ("total", "usd") whose figure is only a lower bound.
     lower: set[str] = field(default_factory=set)
+    #: The tickets whose total is only a lower bound (not finished, or lost transcript lines).
+    lower_tickets: set[str] = field(default_factory=set)
     passed: bool = False
     failing: list[str] = field(default_factory=list)
     error: str | None = None
@@ -58,7 +60,9 @@ def collect(runner: PhaseRunner) -> list[PhaseRow]:
             row.actual = usage.total
             row.usd = usage.usd
             row.lower = {m for m in ("total", "usd") if usage.is_lower_bound(m)}
-            row.tickets = {t: context.ticket_usage(t).total for t in context.phase.tickets}
+            usages = {t: context.ticket_usage(t) for t in context.phase.tickets}
+            row.tickets = {t: u.total for t, u in usages.items()}
+            row.lower_tickets = {t for t, u in usages.items() if u.is_lower_bound("total")}
             gate = runner.gate(name)
             row.passed, row.failing, row.error = gate.passed, gate.failing, gate.error
         except (OrchphaseError, MetricUnavailable) as exc:
@@ -83,14 +87,17 @@ def _cells(row: PhaseRow) -> list[str]:
         first = row.error.splitlines()[0] if row.error else ""
         word = "run through pytest" if CONFTEST_ONLY in first else "ERROR"
         return [row.phase, "", "", "", "", "", "", f"{word}: {first}"]
-    diff, pct = row.difference, row.percent
+    diff, pct, low = row.difference, row.percent, _low(row, "total")
     return [
         row.phase,
         "not set" if row.target is None else fmt_tokens(row.target),
-        "" if row.actual is None else _low(row, "total") + fmt_tokens(row.actual),
-        "" if diff is None else _signed(diff, fmt_tokens(diff)),
-        "" if pct is None else _signed(pct, f"{pct:.1f}%"),
-        ", ".join(f"{t} {fmt_tokens(v)}" for t, v in row.tickets.items()),
+        "" if row.actual is None else low + fmt_tokens(row.actual),
+        "" if diff is None else low + _signed(diff, fmt_tokens(diff)),
+        "" if pct is None else low + _signed(pct, f"{pct:.1f}%"),
+        ", ".join(
+            f"{t} {'≥ ' if t in row.lower_tickets else ''}{fmt_tokens(v)}"
+            for t, v in row.tickets.items()
+        ),
         "unknown" if row.usd is None else _low(row, "usd") + f"${row.usd:,.4f}",
         "PASS" if row.passed else "FAIL: " + ", ".join(row.failing),
     ]

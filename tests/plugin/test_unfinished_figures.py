@@ -266,3 +266,24 @@ def test_the_break_even_of_a_phase_still_running_says_why_it_is_a_bound(
         assert OPEN in line and "sub-agent" not in line
     else:
         assert "bound" not in line
+
+
+@pytest.mark.parametrize("status", ["in_progress", "completed"])
+def test_the_dashboard_marks_a_ticket_still_running(tmp_path: Path, status: str) -> None:
+    """`orchphase dashboard`: the phase's actual was marked "≥" (a lower bound), but neither its
+    ticket's figure nor its difference from the target was: a ticket still running shows
+    "≥" on each figure that holds its tokens so far."""
+    from pytest_orchphase.report.dashboard import _cells, collect
+
+    phase = _phase([{"id": "own", "metric": "tickets", "min": 1}], status)
+    phase.metadata["expected_tokens"] = 40000
+    phase.write(tmp_path)
+    (row,) = collect(_runner(tmp_path))
+    cells = _cells(row)
+    low = "≥ " if status == "in_progress" else ""
+    assert cells[2:6] == [
+        f"{low}44,000",
+        f"{low}+4,000",
+        f"{low}+10.0%",
+        f"T01 20,000, T02 {low}20,000",
+    ]
