@@ -285,7 +285,12 @@ def quality(ctx: MetricContext, ticket: str) -> Measurement:
     grades = [g for q in records for g in q.grades().values()]
     if grades:
         worst = min(grades, key=quality_rank)
-        return Measurement(worst, "quality", ctx.src(ticket), note="worst recorded dimension")
+        found = Measurement(worst, "quality", ctx.src(ticket), note="worst recorded dimension")
+        # work not finished is graded on what exists so far: a fix may make it better, more
+        # work worse, so its grade is bounded neither way
+        if why := still_open(ctx.phase, [ticket]):
+            return replace(found, bound="unknown", bound_note=why)
+        return found
     if family(t.model_used) == "sonnet":
         return Measurement("same", "quality", ctx.src(ticket), note="executed on sonnet itself")
     raise MetricUnavailable(

@@ -305,8 +305,16 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "the worst quality_vs_sonnet grade over all tickets (worse < same < better)",
 )
 def _phase_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    grades = [str(facts.quality(ctx, t).value) for t in ctx.phase.tickets]
-    return Measurement(min(grades, key=quality_rank), "quality", ctx.src())
+    each = [facts.quality(ctx, t) for t in ctx.phase.tickets]
+    worst = min(each, key=lambda m: quality_rank(str(m.value)))
+    # a grade bounded neither way leaves the worst so far so, unless a final grade is `worse`
+    # already (nothing is below it)
+    bounded = [m for m in each if m.bound != "exact"]
+    if bounded and not any(m.bound == "exact" and m.value == "worse" for m in each):
+        return Measurement(
+            worst.value, "quality", ctx.src(), bound="unknown", bound_note=bounded[0].bound_note
+        )
+    return Measurement(worst.value, "quality", ctx.src())
 
 
 # ----------------------------------------------------------------------------- ticket metrics

@@ -287,3 +287,58 @@ def test_the_dashboard_marks_a_ticket_still_running(tmp_path: Path, status: str)
         f"{low}+10.0%",
         f"T01 20,000, T02 {low}20,000",
     ]
+
+
+def _graded(status: str, phase: str = "p1") -> Phase:
+    """The two-ticket phase with T02 on Haiku, graded `same` against Sonnet so far."""
+    out = _phase([{"id": "own", "metric": "tickets", "min": 1}], status, phase=phase)
+    t02 = out.ticket("T02")
+    t02["execution_model"] = "haiku"
+    t02["implementation"]["model"] = "haiku"
+    t02["implementation"]["quality_vs_sonnet"] = {
+        "code_correctness": "same",
+        "pattern_following": "same",
+        "edge_case_handling": "same",
+    }
+    return out
+
+
+@pytest.mark.parametrize("status", ["in_progress", "completed"])
+@pytest.mark.parametrize("where", ["own", "other"])
+def test_a_grade_of_a_ticket_not_finished_proves_nothing(
+    project: pytest.Pytester, status: str, where: str
+) -> None:
+    """Sibling: the quality of work not finished is graded on what exists so far: a fix can
+    make it better, more work worse. `quality_vs_sonnet min: same` passed on T02's grades so
+    far, in its phase and, as a limit `{phase: p1, metric: quality_vs_sonnet}`, in another
+    (a later `better` would raise the limit): now neither passes until T02 finished."""
+    criterion: YamlData = {"id": "c", "metric": "quality_vs_sonnet", "min": "same"}
+    graded = _graded(status)
+    if where == "own":
+        graded.criteria["criteria"] = [criterion]
+        graded.write(project.path)
+    else:
+        graded.write(project.path)
+        criterion["min"] = {"phase": "p1", "metric": "quality_vs_sonnet"}
+        _phase([criterion], "completed", phase="p2").write(project.path)
+    run = "p1" if where == "own" else "p2"
+    if status == "completed":
+        assert _passes(project, run)["bound"] == "exact"
+    else:
+        _fails_naming_p1s_ticket(project, run)
+
+
+def test_a_final_worse_grade_is_the_phase_worst_whatever_runs(project: pytest.Pytester) -> None:
+    """Not over-corrected: T01 finished graded `worse`; nothing is below it, so the phase's
+    worst grade is exact while T02 still runs (the item passes; the phase is UNDECIDED)."""
+    graded = _graded("in_progress")
+    t01 = graded.ticket("T01")
+    t01["execution_model"] = "haiku"
+    t01["implementation"]["model"] = "haiku"
+    t01["implementation"]["quality_vs_sonnet"] = {"code_correctness": "worse"}
+    graded.criteria["criteria"] = [{"id": "c", "metric": "quality_vs_sonnet", "equals": "worse"}]
+    graded.write(project.path)
+    result, report = _run(project, "p1")
+    (entry,) = report["criteria"]
+    assert entry["passed"] and entry["bound"] == "exact"
+    result.stdout.fnmatch_lines(["Proceed to phase *: UNDECIDED — ticket T02 has not finished*"])
