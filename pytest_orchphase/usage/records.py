@@ -190,6 +190,11 @@ class Scan:
     #: Files in which not one line was intact: empty, or every line malformed (garbage, binary,
     #: not UTF-8, cut short). A source made only of these has told nothing.
     unreadable: list[Path] = field(default_factory=list)
+    #: Files that recorded at least one API call (before calls were counted once across
+    #: files): a source none of whose files is among them has measured nothing.
+    recorded: set[Path] = field(default_factory=set)
+    #: Each usage ledger read, with the phase its header names (``None``: none).
+    ledgers: dict[Path, str | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: Headless result files read (``claude -p --output-format json|stream-json``).
     headless: list[HeadlessResult] = field(default_factory=list)

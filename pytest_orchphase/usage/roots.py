@@ -36,8 +36,10 @@ def has_sources(phase: Phase) -> bool:
 
 def _resolve(
     phase: Phase, spec: SessionSpec, index: int, config_dirs: Sequence[Path] | None
-) -> Path:
-    from pytest_orchphase.usage.sources.claude_code import resolve_session
+) -> list[Path]:
+    """The files a ``sessions:`` entry names: its path, or every file of its session id (one
+    per project folder that holds one, on this machine, else in the phase's ledger)."""
+    from pytest_orchphase.usage.sources.claude_code import resolve_sessions
 
     doc = phase.metadata_doc
     if spec.path is not None:
@@ -55,17 +57,17 @@ def _resolve(
                 f"expected {SOURCE}",
                 ("sessions", index),
             )
-        return path
+        return [path]
     try:
-        return resolve_session(spec.session or "", config_dirs)
+        return resolve_sessions(spec.session or "", config_dirs)
     except OrchphaseError as exc:
         # Not on this machine (a CI runner): the phase's usage ledger may hold it.
-        from pytest_orchphase.usage.sources.ledger.source import is_ledger, stored_session
+        from pytest_orchphase.usage.sources.ledger.source import is_ledger, stored_sessions
 
         ledger = phase.data_dir / LEDGER
         if ledger.is_file() and is_ledger(ledger):
-            stored = stored_session(resolve_path(ledger), spec.session or "")
-            if stored is not None:
+            stored = stored_sessions(resolve_path(ledger), spec.session or "")
+            if stored:
                 return stored
             exc.message += f"; nor is it in {display(ledger)}"
         raise doc.error(exc.message, ("sessions", index)) from None
@@ -74,22 +76,32 @@ def _resolve(
 def scan_roots(
     phase: Phase, roots: list[tuple[Path, SessionSpec | None]], cache: ScanCache | None = None
 ) -> Scan:
-    """Scan every source once; each named source must hold at least one intact line.
+    """Scan every source once; each source must hold at least one intact line, record at
+    least one API call, and be this phase's.
 
-    A source that is a pipe or a device, a folder with no transcript, or files of which not one
-    line could be read (garbage, binary, not UTF-8, wrong field types) would otherwise leave the
-    phase measured from nothing while its criteria fall back to estimates: an error instead, at
-    the source's ``sessions`` entry in metadata.yaml.
+    A source that is a pipe or a device, a folder with no transcript, files of which not one
+    line could be read (garbage, binary, not UTF-8, wrong field types) or that recorded no call
+    (a session cut off before its first response, a crashed headless run reporting zeros)
+    would otherwise leave the phase measured from nothing while its criteria fall back to
+    estimates, and a usage ledger collected for another phase would measure this one from
+    that phase's calls: an error instead, at the source's ``sessions`` entry in metadata.yaml.
     """
     from pytest_orchphase.usage.scan import scan_files
     from pytest_orchphase.usage.sources.registry import expand_resolved
 
-    indexes = [i for _, i in session_specs(phase)]
+    entries = session_specs(phase)
+    # Each root's ``sessions`` entry (a session id may name a file under several projects);
+    # the ``transcripts/`` folder and an unnamed ledger have none.
+    indexes = [
+        None if spec is None else next(i for named, i in entries if named == spec)
+        for _, spec in roots
+    ]
 
     def fail(n: int, message: str) -> OrchphaseError:
-        """At the source's ``sessions`` entry; the ``transcripts/`` folder has none."""
-        if n < len(indexes):
-            return phase.metadata_doc.error(message, ("sessions", indexes[n]))
+        """At the source's ``sessions`` entry, else at the source itself."""
+        index = indexes[n]
+        if index is not None:
+            return phase.metadata_doc.error(message, ("sessions", index))
         return OrchphaseError(message, path=roots[n][0])
 
     from pytest_orchphase.usage.sources.ledger.source import holder
@@ -119,19 +131,68 @@ def scan_roots(
     # or as the lead, no session is placed by its prompt: none is looked for.
     prompts = any(spec is None or not (spec.ticket or spec.lead) for _, spec in roots)
     scan = scan_files(list(unique.values()), prompts=prompts, cache=cache)
+    problem = _unread_or_foreign(phase.name, sources, resolved, scan)
+    if problem is not None:
+        raise fail(*problem)
+    # A source measures something when one of its files recorded a call (an entry naming a
+    # session under several projects, when one of them did).
+    covered = _covered(scan.recorded)
+    source = [("entry", i) if i is not None else ("root", n) for n, i in enumerate(indexes)]
+    measuring = {
+        source[n]
+        for n, (root, _) in enumerate(roots)
+        if root in covered or (root.suffix == ".jsonl" and root.with_suffix("") in covered)
+    }
+    for n, (root, _) in enumerate(roots):
+        if source[n] not in measuring:
+            raise fail(
+                n,
+                f"{display(root)} holds no API call (a session cut off before its first "
+                "response, a crashed headless run reporting zeros, or the wrong file): it "
+                f"measures nothing; expected {SOURCE} that recorded at least one call",
+            )
+    return scan
+
+
+def _unread_or_foreign(
+    phase: str, sources: list[list[Path]], resolved: dict[Path, Path], scan: Scan
+) -> tuple[int, str] | None:
+    """The first source (its number, and why) of which not one line is intact, or that holds
+    a usage ledger collected for another phase."""
+    from pytest_orchphase.usage.sources.ledger.source import foreign
+
     # (A ledger's stored files are named in its folder, not listed: those are resolved here.)
     unreadable = {resolved.get(f) or resolve_path(f) for f in scan.unreadable}
+    ledgers = {resolved.get(f) or resolve_path(f): theirs for f, theirs in scan.ledgers.items()}
     for n, files in enumerate(sources):
+        for f in files:
+            theirs = ledgers.get(resolved[f])
+            if theirs is not None and theirs != phase:
+                fix = f"collect this phase's own (orchphase collect {phase}), or remove it"
+                return n, f"{foreign(display(f), theirs, phase)}; {fix}"
         if all(resolved[f] in unreadable for f in files):
             first = next((w for w in scan.warnings if w.startswith(str(files[0]))), "")
             detail = f" (first: {first.replace(str(files[0]), display(files[0]))})" if first else ""
-            raise fail(
-                n,
+            return n, (
                 f"{display(files[0])}{' and others' if len(files) > 1 else ''}: not one intact "
                 f"line{detail}; expected Claude Code transcript lines (a JSON object each) "
-                "or a headless result",
+                "or a headless result"
             )
-    return scan
+    return None
+
+
+def _covered(recorded: set[Path]) -> set[Path]:
+    """The files that recorded a call and every folder they lie in: a source covers one when
+    it is the file, or the folder it lies in (a session file's own folder, which holds its
+    sub-agents, and a ledger's, which holds its stored files, stand for it too)."""
+    out: set[Path] = set()
+    for path in recorded:
+        out.add(path)
+        for folder in path.parents:
+            if folder in out:
+                break
+            out.add(folder)
+    return out
 
 
 def roots_of(
@@ -140,7 +201,9 @@ def roots_of(
     """What the phase is measured from: its ``sessions:`` entries, its ``transcripts/`` folder,
     and its ledger (read even when not named). A ``sessions:`` ticket must be the phase's."""
     roots: list[tuple[Path, SessionSpec | None]] = [
-        (_resolve(phase, spec, i, config_dirs), spec) for spec, i in session_specs(phase)
+        (path, spec)
+        for spec, i in session_specs(phase)
+        for path in _resolve(phase, spec, i, config_dirs)
     ]
     folder = phase.data_dir / TRANSCRIPTS_DIR
     if folder.is_dir():

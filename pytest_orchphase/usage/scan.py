@@ -23,7 +23,7 @@ from pytest_orchphase.usage.sources.claude_code.lines import (
     merge_call,
 )
 from pytest_orchphase.usage.sources.claude_code.reader import read_file
-from pytest_orchphase.usage.sources.headless.results import fold_headless
+from pytest_orchphase.usage.sources.headless.results import fold_headless, reports_usage
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
@@ -34,8 +34,9 @@ PARALLEL_BYTES = 48 * 1024 * 1024
 
 def merge_results(results: Sequence[FileResult]) -> Scan:
     """Dedup across files, link agents to their spawning calls, apply the corrections."""
+    ledgers = {res.path: res.ledger_phase for res in results if res.parts or res.ledger_phase}
     results = files_of(results)
-    scan = Scan(files=len(results))
+    scan = Scan(files=len(results), ledgers=ledgers)
     merged = _Merged()
     for res in results:
         scan.malformed_lines += res.malformed
@@ -43,6 +44,8 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
         scan.warnings.extend(res.warnings)
         if not res.intact:
             scan.unreadable.append(res.path)
+        if res.calls or any(r.usage for r in res.results) or any(map(reports_usage, res.headless)):
+            scan.recorded.add(res.path)
         merged.add(res)
     calls = merged.calls
     for key, call in calls.items():

@@ -88,10 +88,37 @@ def test_crashed_headless_run_with_zeros_warns(tmp_path: Path) -> None:
 def test_headless_summary_of_a_session_read_from_its_transcript_is_not_counted_twice(
     home: ClaudeHome, tmp_path: Path
 ) -> None:
-    session = home.session([assistant("msg_1", "req_1", u=usage(out=5))])
+    """The transcript holds every token the summary reports: the summary adds nothing."""
+    whole = usage(inp=10, out=2789, cw=9097, cr=63057)
+    session = home.session([assistant("msg_1", "req_1", model=HAIKU, u=whole)])
     result = write_jsonl(tmp_path / "r.json", [result_object(session_id=SESSION)])
     scan = scan_paths([session, result])
     assert [c.message_id for c in scan.calls] == ["msg_1"]
+
+
+def test_headless_summary_fills_in_what_its_sessions_transcript_is_short_of(
+    home: ClaudeHome, tmp_path: Path
+) -> None:
+    """The transcript holds less than the summary (its sub-agents' files were not copied): the
+    summary is not dropped for it, it adds what the transcript is short of, as figures of the
+    model (not as one more call), whose cache writes of unknown lifetime make the cost a lower
+    bound. Dropping it counted 1,010 tokens of a run that spent 74,953."""
+    part = usage(inp=10, out=0, cw=1_000)
+    session = home.session([assistant("msg_1", "req_1", model=HAIKU, u=part)])
+    result = write_jsonl(tmp_path / "r.json", [result_object(session_id=SESSION)])
+    scan = scan_paths([session, result])
+    assert [c.message_id for c in scan.calls] == ["msg_1", f"headless:{SESSION}:{HAIKU}"]
+    fields = (
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    )
+    total = [sum(getattr(c, f) for c in scan.calls) for f in fields]
+    assert total == [10, 2789, 9097, 63057]
+    extra = scan.calls[1]
+    assert extra.surplus and extra.cost_lower_bound
+    assert any("than its session" in w for w in scan.warnings)
 
 
 # -- the real samples ------------------------------------------------------------------------

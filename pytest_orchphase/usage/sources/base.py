@@ -68,6 +68,8 @@ class FileResult:
     #: A file that holds what other files held (a usage ledger): their results, each merged as
     #: the file it stands for (see :func:`files_of`).
     parts: list[FileResult] = field(default_factory=list)
+    #: A usage ledger's header's ``phase``: the phase whose calls it holds.
+    ledger_phase: str | None = None
 
 
 def files_of(results: Sequence[FileResult]) -> list[FileResult]:

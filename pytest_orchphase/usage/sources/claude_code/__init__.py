@@ -20,6 +20,7 @@ from pytest_orchphase.usage.sources.claude_code.layout import (
     discover_sessions,
     expand_paths,
     resolve_session,
+    resolve_sessions,
 )
 from pytest_orchphase.usage.sources.claude_code.source import ClaudeCodeSource
 
@@ -37,4 +38,5 @@ __all__ = [
     "discover_sessions",
     "expand_paths",
     "resolve_session",
+    "resolve_sessions",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "is_agent_file",
     "regular",
     "resolve_session",
+    "resolve_sessions",
     "session_files",
 ]
 
@@ -69,18 +70,35 @@ def discover_sessions(config_dirs: Sequence[Path] | None = None) -> list[Path]:
     return found
 
 
-def resolve_session(session_id: str, config_dirs: Sequence[Path] | None = None) -> Path:
-    """The main session file of ``session_id``; :class:`OrchphaseError` if there is none."""
+def resolve_sessions(session_id: str, config_dirs: Sequence[Path] | None = None) -> list[Path]:
+    """Every main session file of ``session_id``, one per project folder that holds one (a
+    project folder renamed, or the session resumed from another folder, leaves a part of it
+    under each): a session is all of them, never the first found alone.
+    :class:`OrchphaseError` if there is none."""
     wanted = f"{session_id}.jsonl"
     searched = _projects_dirs(config_dirs)
-    for projects in searched:
-        for hit in sorted(projects.glob(f"*/{wanted}")):
-            if hit.is_file():
-                return hit
+    hits = [
+        hit for folder in searched for hit in sorted(folder.glob(f"*/{wanted}")) if hit.is_file()
+    ]
+    if hits:
+        return hits
     where = ", ".join(str(p) for p in searched) or "no Claude projects folder found"
     raise OrchphaseError(
         f"no transcript for session {session_id!r} (searched: {where})", field="session"
     )
+
+
+def resolve_session(session_id: str, config_dirs: Sequence[Path] | None = None) -> Path:
+    """The main session file of ``session_id``; :class:`OrchphaseError` if there is none, or
+    several (see :func:`resolve_sessions`, which returns them all)."""
+    hits = resolve_sessions(session_id, config_dirs)
+    if len(hits) > 1:
+        raise OrchphaseError(
+            f"session {session_id!r} has a file under {len(hits)} projects "
+            f"({', '.join(str(h) for h in hits)}): read them all (resolve_sessions)",
+            field="session",
+        )
+    return hits[0]
 
 
 def session_files(session: Path) -> list[Path]:

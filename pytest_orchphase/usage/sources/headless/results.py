@@ -92,28 +92,32 @@ def _prices_1h_right(version: str | None) -> bool:
     return parsed is not None and parsed >= RIGHT_COST_FROM
 
 
+def reports_usage(result: HeadlessResult) -> bool:
+    """The run's ``modelUsage`` reports some tokens (a crashed run reports zeros)."""
+    return any(getattr(m, f) for m in result.models.values() for f in TOKEN_FIELDS)
+
+
 def fold_headless(
     result: HeadlessResult, own_calls: Sequence[ApiCall], scan: Scan
 ) -> list[ApiCall]:
     """Record ``result`` in ``scan`` and return the calls it adds (see the module doc)."""
     scan.headless.append(result)
     where = str(result.path)
-    figures = [getattr(m, f) for m in result.models.values() for f in TOKEN_FIELDS]
-    if not any(figures) and not own_calls:
+    result.has_messages = bool(own_calls)
+    basis = "the run's messages"
+    if not own_calls and result.session_id is not None:
+        # The run's session was also read from its transcript (or its ledger): those are its
+        # calls, and the summary fills in only what they are short of (the transcript of a
+        # run whose sub-agents' files were not copied holds less), never dropped for less.
+        own_calls = [c for c in scan.calls if c.session_id == result.session_id]
+        basis = f"its session {result.session_id}'s transcript"
+    if not reports_usage(result) and not own_calls:
+        # Its calls are lost as a malformed line's may be: every figure is a lower bound.
+        scan.lost_usage_lines += 1
         scan.warnings.append(
             f"{where}: headless run ({result.subtype or 'no subtype'}) reports no usage at all "
-            "(a crashed run reports zeros): its spend is unknown"
-        )
-        return []
-    result.has_messages = bool(own_calls)
-    if (
-        not own_calls
-        and result.session_id is not None
-        and any(c.session_id == result.session_id for c in scan.calls)
-    ):
-        scan.warnings.append(
-            f"{where}: session {result.session_id} was also read from its transcript; "
-            "the headless summary is not counted again"
+            "(a crashed run reports zeros): its spend is unknown, so every figure is a lower "
+            "bound"
         )
         return []
     added: list[ApiCall] = []
@@ -124,7 +128,7 @@ def fold_headless(
         if own_calls:
             call.surplus = True
             scan.warnings.append(
-                f"{where}: modelUsage reports more {model} tokens than the run's messages; "
+                f"{where}: modelUsage reports more {model} tokens than {basis}; "
                 "the difference is added to the figures (not counted as a call)"
             )
         _price_cache_writes(call, result, usage, model, own_calls)

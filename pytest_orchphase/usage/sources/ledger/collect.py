@@ -24,7 +24,7 @@ from pytest_orchphase.load.quantity import utc_stamp
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.ledger.encode import encode, header
 from pytest_orchphase.usage.sources.ledger.format import FORMAT, MARKER, NAME, Block, blocks
-from pytest_orchphase.usage.sources.ledger.source import is_ledger
+from pytest_orchphase.usage.sources.ledger.source import foreign, is_ledger
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
@@ -113,16 +113,18 @@ def targets_of(
     """What to collect: the SESSION_IDs and PATHs given, else the project's sessions, else the
     sessions metadata.yaml names (ids looked up, paths relative to the data folder)."""
     from pytest_orchphase.usage.sessions import session_specs
-    from pytest_orchphase.usage.sources.claude_code.layout import resolve_session
+    from pytest_orchphase.usage.sources.claude_code.layout import resolve_sessions
 
+    # A session id stands for every file of it (one per project folder that holds one).
     if given:
         out = []
         for item in given:
             path = Path(item).expanduser()
             looks_like_path = os.sep in item or path.suffix in (".jsonl", ".json", ".ndjson")
-            out.append(
-                path if path.exists() or looks_like_path else resolve_session(item, config_dirs)
-            )
+            if path.exists() or looks_like_path:
+                out.append(path)
+            else:
+                out.extend(resolve_sessions(item, config_dirs))
         return out
     if project is not None:
         return project_sessions(project, config_dirs)
@@ -137,24 +139,33 @@ def targets_of(
             out.append(phase.data_dir / spec.path)
         else:
             try:
-                out.append(resolve_session(spec.session or "", config_dirs))
+                out.extend(resolve_sessions(spec.session or "", config_dirs))
             except OrchphaseError as exc:
                 raise phase.metadata_doc.error(exc.message, ("sessions", index)) from None
     return out
 
 
-def _read_blocks(path: Path) -> list[Block]:
-    """The blocks of a ledger to merge; an error for a line that is not JSON or a format this
-    version does not write (merging must not drop or rewrite what it cannot read)."""
+def _read_blocks(path: Path, phase: str | None = None) -> list[Block]:
+    """The blocks of a ledger to merge; an error for a line that is not JSON, a format this
+    version does not write (merging must not drop or rewrite what it cannot read), or a ledger
+    collected for another phase than ``phase`` (its calls are not this phase's)."""
     lines = path.read_bytes().removeprefix(b"\xef\xbb\xbf").splitlines()
     try:
-        version = json.loads(lines[0]).get(MARKER) if lines else None
-    except (ValueError, AttributeError):
-        version = None
+        head = json.loads(lines[0]) if lines else None
+        version = head.get(MARKER) if isinstance(head, dict) else None
+    except ValueError:
+        head = version = None
     if version != FORMAT:
         raise OrchphaseError(
             f"a usage ledger of format {version!r}; this orchphase merges format {FORMAT} only",
             path=path,
+        )
+    assert isinstance(head, dict)
+    theirs = head.get("phase")
+    if phase is not None and theirs is not None and str(theirs) != phase:
+        raise OrchphaseError(
+            f"{foreign(display(path), str(theirs), phase)}: not merged into phase {phase}'s "
+            "ledger (remove it, or choose another --out)"
         )
     records = []
     for lineno, line in enumerate(lines[1:], 2):
@@ -211,15 +222,18 @@ def new_blocks(
     tickets: Sequence[str],
     collected: Collected,
     cache: ScanCache | None = None,
+    *,
+    phase: str | None = None,
 ) -> list[Block]:
-    """One block per file read (a ledger given as input brings its blocks along); through
-    ``cache``, a session file read before is not parsed again."""
+    """One block per file read (a ledger given as input brings its blocks along, when it was
+    collected for ``phase``); through ``cache``, a session file read before is not parsed
+    again."""
     out: list[Block] = []
     raw = [f for f in files if not is_ledger(f)]
     names = _names(raw)
     for f in files:
         if f not in names:
-            out.extend(_read_blocks(f))
+            out.extend(_read_blocks(f, phase))
             continue
         size, sha = _digest(f)
         source = registry.source_for(f)
@@ -296,7 +310,7 @@ def collect(
                 "not overwritten; choose another --out",
                 path=target,
             )
-        old = _read_blocks(target)
+        old = _read_blocks(target, phase.name)
     sessions = targets_of(phase, given, project, config_dirs)
     if since is not None or until is not None:
         sessions = [s for s in sessions if not s.is_file() or in_window(s, since, until)]
@@ -307,7 +321,8 @@ def collect(
             f"phase {phase.name}: no session file to collect"
             + (" in the time window" if since or until else "")
         )
-    merged = merge(old, new_blocks(files, list(phase.tickets), collected, cache), collected)
+    new = new_blocks(files, list(phase.tickets), collected, cache, phase=phase.name)
+    merged = merge(old, new, collected)
     data = render(phase.name, __version__, merged)
     atomic_write(target, data)
     collected.ledger_bytes = len(data)

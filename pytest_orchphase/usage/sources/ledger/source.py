@@ -23,6 +23,15 @@ def is_ledger(path: Path) -> bool:
         return False
 
 
+def foreign(path: str, theirs: str, phase: str) -> str:
+    """That a ledger collected for phase ``theirs`` (its header's ``phase``) is not ``phase``'s:
+    a data folder copied from another phase brings that phase's ledger along."""
+    return (
+        f"{path}:1: phase: a usage ledger collected for phase {theirs!r}, not {phase!r} (a data "
+        "folder copied from another phase?): its calls are that phase's"
+    )
+
+
 def read_ledger(path: Path) -> FileResult:
     """The ledger's own result, its stored files' results in ``parts``. Never raises for bad
     content: a record that cannot be read is a malformed line, named with its line number."""
@@ -51,6 +60,8 @@ def read_ledger(path: Path) -> FileResult:
                         if type(version) is not int or not 1 <= version <= FORMAT:
                             bad(1, f"ledger format {version!r}; this orchphase reads 1 to {FORMAT}")
                             return res
+                        phase = obj.get("phase")
+                        res.ledger_phase = None if phase is None else str(phase)
                     else:
                         decoder.record(obj)
                 except (ValueError, UnicodeDecodeError) as exc:  # LedgerError is a ValueError
@@ -78,11 +89,12 @@ class LedgerSource:
         return read_ledger(path)  # a ledger holds the ticket ids found, never the prompts
 
 
-def stored_session(ledger: Path, session_id: str) -> Path | None:
-    """Where ``ledger`` keeps the main session file of ``session_id``: the path its calls carry
-    (``<ledger without suffix>/<name>``), so that a ``sessions:`` entry naming the session holds
-    them; ``None`` when it holds no such file."""
+def stored_sessions(ledger: Path, session_id: str) -> list[Path]:
+    """Where ``ledger`` keeps the main session files of ``session_id`` (one per project folder
+    it was collected from): the paths their calls carry (``<ledger without suffix>/<name>``),
+    so that a ``sessions:`` entry naming the session holds them; empty when it holds none."""
     wanted = f"{session_id}.jsonl"
+    found: list[Path] = []
     try:
         with ledger.open("rb") as fh:
             for line in fh:
@@ -90,14 +102,16 @@ def stored_session(ledger: Path, session_id: str) -> Path | None:
                     continue
                 name = json.loads(line).get("name")
                 if isinstance(name, str) and name.rsplit("/", 1)[-1] == wanted:
-                    return ledger.with_suffix("") / name
+                    path = ledger.with_suffix("") / name
+                    if path not in found:
+                        found.append(path)
     except (OSError, ValueError):
-        return None
-    return None
+        return []
+    return found
 
 
 def holder(path: Path) -> Path | None:
-    """The ledger a path from :func:`stored_session` lies in (``None`` for any other path)."""
+    """The ledger a path from :func:`stored_sessions` lies in (``None`` for any other path)."""
     for folder in path.parents:
         ledger = folder.with_suffix(".jsonl")
         if ledger.is_file() and is_ledger(ledger):
