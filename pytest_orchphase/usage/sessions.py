@@ -50,10 +50,12 @@ def session_key(call: ApiCall) -> str:
 
 
 class Owners:
-    """The ``sessions:`` entry a call's file belongs to: the first whose root is the file, or
-    the folder the file lies in (at any depth; a session file's root stands for its own folder
-    too, which holds its sub-agents). Looked up once per file (not once per call: a phase has
-    far more calls than files), by the file's path and folders (not by trying every root)."""
+    """The ``sessions:`` entry a call's file belongs to: the most specific root that holds it,
+    the file itself, else the nearest folder it lies in (a session file's root stands for its
+    own folder too, which holds its sub-agents); of entries with the same root, the first. An
+    entry naming one file of a folder another entry names is that file's, whatever their order.
+    Looked up once per file (not once per call: a phase has far more calls than files), by the
+    file's path and folders (not by trying every root)."""
 
     def __init__(self, roots: list[tuple[Path, SessionSpec | None]]) -> None:
         self.roots = [(root, spec) for root, spec in roots if spec is not None]
@@ -77,8 +79,8 @@ class Owners:
             return None
         found = [self.exact.get(path), self.folders.get(path)]
         found += [self.folders.get(folder) for folder in path.parents]
-        first = min((n for n in found if n is not None), default=None)
-        return None if first is None else self.roots[first][1]
+        nearest = next((n for n in found if n is not None), None)
+        return None if nearest is None else self.roots[nearest][1]
 
 
 def place_sessions(phase: Phase, spec_of: Owners, scan: Scan) -> list[SessionAttribution]:

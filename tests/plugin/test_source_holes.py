@@ -379,3 +379,81 @@ def test_collect_never_merges_another_phases_ledger(
     assert m1_ledger.read_bytes() == before
     copied = m2_data / "usage.jsonl"
     assert not copied.exists() if how == "given as a PATH" else copied.read_bytes() == before
+
+
+# -- a file named by two entries -----------------------------------------------------------------
+
+
+def test_a_session_file_named_for_its_ticket_is_not_given_to_a_folder_listed_before_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """metadata.yaml: `{path: runs, ticket: R02}` (R02's sessions), then `{path:
+    runs/w1.jsonl, ticket: R01}` (the one session in that folder that was R01's). The file is
+    given to the first entry whose root holds it, the folder, not to the entry naming the file
+    itself: R01's 100,000 tokens go to R02 (under R02's 500k cap), and R01, measured nothing
+    while nothing is unattributed, is counted from its 20,000 estimate under its 50k cap: YES.
+    The entry naming the file is the more specific; the file is R01's. (The other file of the
+    folder, 10,010 tokens, stays R02's.)"""
+    w2 = "33333333-0000-0000-0000-000000000003"
+    cap = {"for_each": "ticket", "metric": "tokens", "measure": "total"}
+    phase = Phase.of(
+        "o1",
+        [
+            {"id": "cap-r01", **cap, "where": {"tickets": ["R01"]}, "max": "50k"},
+            {"id": "cap-r02", **cap, "where": {"tickets": ["R02"]}, "max": "500k"},
+        ],
+        {
+            "R01": {"implementation": {"estimated_tokens": 20_000}},
+            "R02": {"implementation": {"estimated_tokens": 20_000}},
+        },
+        metadata={
+            "phase": "o1",
+            "tickets": ["R01", "R02"],
+            "sessions": [
+                {"path": "runs", "ticket": "R02"},
+                {"path": "runs/w1.jsonl", "ticket": "R01"},
+            ],
+        },
+    )
+    runs = phase.write(pytester.path) / "runs"
+    write_jsonl(
+        runs / "w1.jsonl",
+        [
+            user("Implement R01", session=S1),
+            assistant("m1", "q1", session=S1, u=usage(inp=10, out=0, cw=100_000)),
+        ],
+    )
+    write_jsonl(
+        runs / "w2.jsonl",
+        [
+            user("Implement R02", session=w2),
+            assistant("m2", "q2", session=w2, u=usage(inp=10, out=0, cw=10_000)),
+        ],
+    )
+    _not_yes(pytester, "o1")
+    tickets = json.loads((pytester.path / "r.json").read_text())["usage"]["tickets"]
+    assert (tickets["R01"]["total"]["total"], tickets["R02"]["total"]["total"]) == (
+        100_010,
+        10_010,
+    )
+
+
+def test_a_session_folder_named_inside_a_folder_entry_takes_its_sub_agents_too() -> None:
+    """The nearest entry wins at any depth: a sub-agent's file under `runs/w1/` belongs to the
+    entry naming `runs/w1.jsonl` (its session), not to the `runs` folder entry listed first;
+    a file of the folder named by no deeper entry stays the folder's."""
+    from pytest_orchphase.load.models import SessionSpec
+    from pytest_orchphase.usage.records import ApiCall
+    from pytest_orchphase.usage.sessions import Owners
+
+    folder = SessionSpec(path="runs", ticket="R02")
+    session = SessionSpec(path="runs/w1.jsonl", ticket="R01")
+    owners = Owners([(Path("/p/runs"), folder), (Path("/p/runs/w1.jsonl"), session)])
+
+    def owner(path: str) -> SessionSpec | None:
+        return owners(ApiCall(message_id="m", request_id="q", model="x", path=Path(path)))
+
+    assert owner("/p/runs/w1.jsonl") is session
+    assert owner("/p/runs/w1/subagents/agent-a1.jsonl") is session
+    assert owner("/p/runs/w2.jsonl") is folder
+    assert owner("/p/other/w3.jsonl") is None

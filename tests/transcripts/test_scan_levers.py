@@ -204,14 +204,16 @@ def test_a_price_file_merged_in_after_a_lookup_prices_the_model(tmp_path: Path) 
 # -- which sessions: entry owns a file ---------------------------------------------------------
 
 
-def within(path: Path, root: Path) -> bool:
-    """The rule before the lookup by folders (kept here as the reference): a file is its
-    root's, or lies in the root's folder (a session file's root: its own folder) at any
-    depth."""
+def nearness(path: Path, root: Path) -> int | None:
+    """The rule before the lookup by folders (kept here as the reference): a file is within its
+    root when it is the root (0), or lies in the root's folder (a session file's root: its own
+    folder) at any depth (1 for the folder itself, then one more for each level above); None
+    when it is not within it."""
     if path == root:
-        return True
+        return 0
     folder = root.with_suffix("") if root.suffix == ".jsonl" else root
-    return folder == path or folder in path.parents
+    chain = [path, *path.parents]
+    return chain.index(folder) + 1 if folder in chain else None
 
 
 PARTS = st.sampled_from(["p", "q", "s.jsonl", "s", "agent-1.jsonl", "subagents", "x.json"])
@@ -220,12 +222,17 @@ PATHS = st.lists(PARTS, min_size=0, max_size=4).map(lambda parts: Path("/r", *pa
 
 @settings(max_examples=500, deadline=None)
 @given(roots=st.lists(PATHS, max_size=6), files=st.lists(PATHS, max_size=8))
-def test_a_files_owner_is_the_first_root_it_is_within(roots: list[Path], files: list[Path]) -> None:
+def test_a_files_owner_is_the_nearest_root_it_is_within(
+    roots: list[Path], files: list[Path]
+) -> None:
+    """The most specific entry holding a file owns it (the first of equally near ones): an
+    entry naming one file of a folder another entry names, listed after it, still has it."""
     specs = [SessionSpec(session=f"s{n}") for n in range(len(roots))]
     owners = Owners([*zip(roots, specs, strict=True), (Path("/r/p"), None)])
     for path in files:
-        owned = (spec for root, spec in zip(roots, specs, strict=True) if within(path, root))
-        expected = next(owned, None)
+        near = [(nearness(path, root), n) for n, root in enumerate(roots)]
+        ranked = sorted((d, n) for d, n in near if d is not None)
+        expected = specs[ranked[0][1]] if ranked else None
         call = ApiCall("m", "r", "x", path=path)
         assert owners(call) is expected
         assert owners(call) is expected  # and from the per-file memo
