@@ -9,6 +9,14 @@ from pytest_orchphase.metrics.stats import same_figure
 SYMBOL = {"max": "<=", "below": "<", "min": ">=", "above": ">", "equals": "=="}
 BROKEN = {"max": ">", "below": ">=", "min": "<", "above": "<=", "equals": "!="}
 BOUND_WORDS = {"lower": "at least", "upper": "at most", "unknown": "about"}
+#: Before a figure that is only a bound, in a table cell (a line says BOUND_WORDS instead).
+BOUND_MARKS = {"lower": "≥ ", "upper": "≤ ", "unknown": "about "}
+
+
+def marked(shown: str, bound: str | None) -> str:
+    """A figure as shown, with the mark of its bound (a ``Measurement.bound``) before it when it
+    is only a bound: the tables say so as the criterion lines do."""
+    return BOUND_MARKS.get(bound or "exact", "") + shown
 
 
 def fmt(value: Value | None, unit: str, digits: int | None = None) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pytest_orchphase.decide.decisions import adoption, plan_rule
 from pytest_orchphase.errors import OrchphaseError
-from pytest_orchphase.evaluate.formatting import fmt
+from pytest_orchphase.evaluate.formatting import fmt, marked
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.families import FAMILIES, family
 from pytest_orchphase.metrics.facts import succeeded
@@ -43,10 +43,6 @@ class Comparison:
         return ["metric", *self.phases]
 
 
-#: Before a figure that is only a bound: the table says so as the criterion lines do.
-BOUND_MARKS = {"lower": "≥ ", "upper": "≤ ", "unknown": "about "}
-
-
 def _value(ctx: MetricContext, name: str, **params: Any) -> str:
     found = known_measurement(ctx, name, **params)
     spec = REGISTRY.get("phase", name)
@@ -54,7 +50,7 @@ def _value(ctx: MetricContext, name: str, **params: Any) -> str:
     if found is None:
         return "n/a"
     unit = spec.unit_for(Params(measure=params.get("measure")))
-    return BOUND_MARKS.get(found.bound, "") + fmt(found.value, unit)
+    return marked(fmt(found.value, unit), found.bound)
 
 
 def _column(runner: PhaseRunner, name: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal, TypedDict, final
 
 if TYPE_CHECKING:
-    from pytest_orchphase.metrics.registry import Value
+    from pytest_orchphase.metrics.registry import Bound, Value
     from pytest_orchphase.report.results import CriterionEntry, GateEntry
 
 # --------------------------------------------------------------------------- decisions
@@ -220,6 +220,8 @@ class TicketRow(TypedDict):
     versus: str | None
     delta_tokens: int | None
     delta_usd: float | None
+    #: the figures of the row that are only bounds: field → "lower", "upper" or "unknown"
+    bounds: dict[str, Bound]
 
 
 class TicketError(TypedDict):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pytest_orchphase.evaluate.formatting import SYMBOL, fmt
+from pytest_orchphase.evaluate.formatting import SYMBOL, fmt, marked
 from pytest_orchphase.report.shape import EstimateRow, MismatchData, TicketRow
 
 ESTIMATE_HEADERS = ("place", "estimated", "measured", "error", "USD")
@@ -24,10 +24,10 @@ def estimate_cells(rows: Sequence[EstimateRow]) -> list[list[str]]:
             else ("unknown" if r["usd"] is None else fmt(r["usd"], "usd"))
         )
         if usd.startswith("$") and "usd" in low:
-            usd = "≥ " + usd
+            usd = marked(usd, "lower")
         measured = "" if r["measured"] is None else fmt(r["measured"], "tokens")
         if measured and "total" in low:
-            measured = "≥ " + measured
+            measured = marked(measured, "lower")
         out.append(
             [
                 r["place"],
@@ -88,30 +88,40 @@ def _cap_text(r: TicketRow) -> str:
 
 def ticket_cells(rows: Sequence[TicketRow]) -> list[list[str]]:
     """The per-ticket table (terminal and markdown): tokens, USD, cap, result, whether the
-    figures were measured or estimated, and the delta against the compared phase."""
+    figures were measured or estimated, and the delta against the compared phase; a figure that
+    is only a bound carries its mark."""
     versus = any(r["versus"] for r in rows)
     usd = any(r["delta_usd"] is not None for r in rows)
     out = []
     for r in rows:
+        bounds = r["bounds"]
         result = r["result"]
         if r["failing"]:
             result += f" ({', '.join(r['failing'])})"
         cells = [
             r["ticket"],
             r["model"] or "unknown",
-            "unknown" if r["tokens"] is None else fmt(r["tokens"], "tokens"),
-            "unknown" if r["usd"] is None else fmt(r["usd"], "usd"),
+            "unknown"
+            if r["tokens"] is None
+            else marked(fmt(r["tokens"], "tokens"), bounds.get("tokens")),
+            "unknown" if r["usd"] is None else marked(fmt(r["usd"], "usd"), bounds.get("usd")),
             _cap_text(r),
             result,
             r["origin"] or "unknown",
         ]
         if versus:
             delta = r["delta_tokens"]
-            cells.append("" if delta is None else f"{delta:+,.0f}")
+            cells.append(
+                "" if delta is None else marked(f"{delta:+,.0f}", bounds.get("delta_tokens"))
+            )
         if usd:
             saved = r["delta_usd"]
             cells.append(
-                "" if saved is None else ("+" if saved >= 0 else "-") + fmt(abs(saved), "usd")
+                ""
+                if saved is None
+                else marked(
+                    ("+" if saved >= 0 else "-") + fmt(abs(saved), "usd"), bounds.get("delta_usd")
+                )
             )
         out.append(cells)
     return out

@@ -10,10 +10,17 @@ from typing import cast
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import ErrorRecord
-from pytest_orchphase.metrics.registry import MetricContext, known_value
+from pytest_orchphase.metrics.facts import difference
+from pytest_orchphase.metrics.registry import (
+    Bound,
+    Measurement,
+    MetricContext,
+    known_measurement,
+    known_value,
+)
 from pytest_orchphase.report.results import CriterionEntry, Entry
 from pytest_orchphase.report.shape import ErrorData, TicketFacts, TicketRow
-from pytest_orchphase.usage.value import Usage, known
+from pytest_orchphase.usage.value import known
 
 
 def error_data(error: ErrorRecord) -> ErrorData:
@@ -68,8 +75,19 @@ def _compared(runner: PhaseRunner, versus: str | None) -> MetricContext | None:
         return None
 
 
-def _delta(theirs: float | None, mine: float | None) -> float | None:
-    return theirs - mine if theirs is not None and mine is not None else None
+def _figure(ctx: MetricContext | None, ticket: str, measure: str) -> Measurement | None:
+    """A ticket's own tokens (or USD) with its bound, as its criteria see it (the ``tokens``
+    metric); None where the data cannot give it or the phase did not run the ticket."""
+    if ctx is None or ticket not in ctx.phase.tickets:
+        return None
+    return known_measurement(ctx, "tokens", ticket, measure=measure)
+
+
+def _delta(theirs: Measurement | None, mine: Measurement | None) -> tuple[float | None, Bound]:
+    """theirs − mine, with its bound (a lower bound subtracted makes an upper one)."""
+    if theirs is None or mine is None:
+        return None, "exact"
+    return float(theirs.value) - float(mine.value), difference(theirs.bound, mine.bound)
 
 
 def ticket_table(
@@ -78,7 +96,9 @@ def ticket_table(
     """Per ticket, what a lead acts on: its own tokens and USD (shared planning excluded), the
     token cap its criteria set, the result of its items, whether its figures were measured or
     estimated, and its delta against the compared phase (``versus``'s tokens − this phase's:
-    positive when this phase spent less), where that phase ran the ticket."""
+    positive when this phase spent less), where that phase ran the ticket. ``bounds`` names
+    the figures that are only bounds ("lower", "upper" or "unknown", as a criterion's
+    ``bound``), which the tables mark."""
     other = _compared(runner, versus)
     rows: list[TicketRow] = []
     for ticket_id, ticket in ctx.phase.tickets.items():
@@ -86,15 +106,26 @@ def ticket_table(
         mine = _criteria_of(entries, ticket_id)
         failing = [e["name"] for e in mine if not e["passed"]]
         operator, cap = _cap(mine)
-        theirs: Usage | None = None
-        if other is not None and ticket_id in other.phase.tickets:
-            theirs = known(partial(other.ticket_usage, ticket_id))
+        tokens, usd = _figure(ctx, ticket_id, "total"), _figure(ctx, ticket_id, "usd")
+        theirs = _figure(other, ticket_id, "total")
+        delta_tokens, delta_tokens_bound = _delta(theirs, tokens)
+        delta_usd, delta_usd_bound = _delta(_figure(other, ticket_id, "usd"), usd)
+        bounds: dict[str, Bound] = {
+            field: bound
+            for field, bound in (
+                ("tokens", tokens.bound if tokens else "exact"),
+                ("usd", usd.bound if usd else "exact"),
+                ("delta_tokens", delta_tokens_bound),
+                ("delta_usd", delta_usd_bound),
+            )
+            if bound != "exact"
+        }
         rows.append(
             {
                 "ticket": ticket_id,
                 "model": ticket.model_used,
-                "tokens": usage.total if usage else None,
-                "usd": usage.usd if usage else None,
+                "tokens": int(tokens.value) if tokens else None,
+                "usd": float(usd.value) if usd else None,
                 "origin": usage.origin if usage else None,
                 "cap_operator": operator,
                 "cap": cap,
@@ -102,11 +133,9 @@ def ticket_table(
                 "failing": failing,
                 "inconclusive": [e["name"] for e in mine if e["outcome"] == "INCONCLUSIVE"],
                 "versus": versus if theirs is not None else None,
-                "delta_tokens": theirs.total - usage.total if theirs and usage else None,
-                "delta_usd": _delta(
-                    theirs.usd if theirs is not None else None,
-                    usage.usd if usage is not None else None,
-                ),
+                "delta_tokens": None if delta_tokens is None else int(delta_tokens),
+                "delta_usd": delta_usd,
+                "bounds": bounds,
             }
         )
     return rows

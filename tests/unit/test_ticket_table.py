@@ -23,6 +23,7 @@ def row(**kw: Any) -> TicketRow:
         "versus": None,
         "delta_tokens": None,
         "delta_usd": None,
+        "bounds": {},
     }
     return cast(TicketRow, {**base, **kw})
 
@@ -44,4 +45,16 @@ def test_tokens_and_usd_saved_against_the_compared_phase() -> None:
     assert ticket_cells(rows) == [
         ["R03", "haiku", "28,300", "$0.4100", "< 45,000", "PASS", "measured", "+900", "-$0.0123"],
         ["R07", "haiku", "unknown", "unknown", "", "FAIL (quality[R07])", "recorded", "", ""],
+    ]
+
+
+def test_a_figure_that_is_only_a_bound_carries_its_mark() -> None:
+    """The marks of the criterion lines' bounds, the same as the table of phases."""
+    bounds = {"tokens": "lower", "usd": "lower", "delta_tokens": "upper", "delta_usd": "unknown"}
+    rows = [row(versus="a1", delta_tokens=900, usd=0.41, delta_usd=-0.0123, bounds=bounds)]
+    assert ticket_cells(rows)[0][2:4] + ticket_cells(rows)[0][-2:] == [
+        "≥ 28,300",
+        "≥ $0.4100",
+        "≤ +900",
+        "about -$0.0123",
     ]
