@@ -45,6 +45,9 @@ class _OrchphaseItem(pytest.Item):
             text = excinfo.value.text
         elif isinstance(excinfo.value, OrchphaseError):
             text = str(excinfo.value)
+        elif isinstance(excinfo.value, OrchphaseWarning):
+            # made an error by -W error (a bypassed gate's warning): the warning, not our code
+            text = f"{self.name}: OrchphaseWarning made an error (-W): {excinfo.value}"
         else:
             return super().repr_failure(excinfo, style=style)
         if self.config.getoption("tbstyle", "auto") == "line":

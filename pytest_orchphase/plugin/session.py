@@ -13,7 +13,7 @@ from _pytest._code.code import ExceptionInfo
 
 from pytest_orchphase.plugin.collect import PhaseCriteriaFile
 from pytest_orchphase.plugin.options import check_rootdir, folders_line, output_path, resolved_path
-from pytest_orchphase.report.results import Entry, distinct
+from pytest_orchphase.report.results import Entry, distinct, failed_late, row
 from pytest_orchphase.report.shape import RunReport
 
 if TYPE_CHECKING:
@@ -211,20 +211,31 @@ class PhaseSession:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        entry = getattr(item, "entry", None)
-        if call.when == "call" and entry is not None:
-            vars(report)["orchphase"] = entry  # plain data: xdist carries it to the controller
+        entry: Entry | None = getattr(item, "entry", None)
+        if entry is None or call.when == "setup":
+            return report
+        if report.failed and entry["passed"] and call.excinfo is not None:
+            # The item failed after its entry said it passed (a bypassed gate's warning turned
+            # into an error by -W error, a hook or fixture of the project in its call or its
+            # teardown): its entry says so, so that the decision, its row in every report and
+            # its JUnit properties agree with pytest's outcome.
+            entry = failed_late(entry, call.when, call.excinfo.exconly().splitlines()[0])
+            vars(item)["entry"] = entry
+            result = row(entry)["result"]
+            for properties in (item.user_properties, report.user_properties):
+                properties[:] = [(k, result if k == "result" else v) for k, v in properties]
+        elif call.when != "call":
+            return report
+        vars(report)["orchphase"] = entry  # plain data: xdist carries it to the controller
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         entry = getattr(report, "orchphase", None)
-        if report.when == "call" and isinstance(entry, dict):
-            self.entries.append(cast(Entry, entry))  # as the item built it (or xdist carried it)
-            if not report.failed or not entry["passed"]:
-                return
-            # The item failed after its entry said it passed (a bypassed gate's warning turned
-            # into an error by -W error, a plugin's verdict): the item failed all the same.
-        if report.failed and report.nodeid not in self.other_failures:
+        if isinstance(entry, dict):
+            # as the item built it (or xdist carried it); a teardown's report carries one only
+            # when the teardown failed the item, and then its failed entry stands for the item
+            self.entries.append(cast(Entry, entry))
+        elif report.failed and report.nodeid not in self.other_failures:
             self.other_failures.append(report.nodeid)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

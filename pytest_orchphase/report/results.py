@@ -75,10 +75,21 @@ class GroupData(TypedDict):
 ConditionData = LeafData | GroupData
 
 
+@final
+class LateFailure(TypedDict):
+    """The item failed after its entry said it passed (see :func:`failed_late`)."""
+
+    #: "FAIL" when its call failed, "ERROR" when its teardown did
+    result: str
+    reason: str
+
+
 class _Ordered(TypedDict, total=False):
     #: the item's collection order: an entry has it while the run collects; the report's lists
     #: are in that order and drop it
     order: int
+    #: only when the item failed after this entry said it passed
+    late_failure: LateFailure
 
 
 class CriterionEntry(_Ordered):
@@ -152,6 +163,22 @@ def distinct(entries: Iterable[Entry]) -> list[Entry]:
         if key not in kept or (kept[key]["passed"] and not entry["passed"]):
             kept[key] = entry
     return list(kept.values())
+
+
+def failed_late(entry: Entry, when: str, reason: str) -> Entry:
+    """The entry of an item that failed after its entry said it passed (a bypassed gate's
+    warning made an error by ``-W error``; a hook or fixture of the project failing in the
+    item's call, or in its teardown): failed, as the decision counts it, so that its row says
+    FAIL (ERROR for a teardown) in every report, and its headline says why."""
+    result = "FAIL" if when == "call" else "ERROR"
+    what = "its call failed" if when == "call" else "its teardown errored"
+    out = cast("dict[str, object]", dict(entry))
+    out["passed"] = False
+    out["headline"] = f"{entry['headline']} — then {what}: {reason}"
+    out["late_failure"] = LateFailure(result=result, reason=reason)
+    if entry["kind"] == "criterion":
+        out["outcome"] = result
+    return cast(Entry, out)
 
 
 class SummaryRow(TypedDict):
@@ -286,6 +313,9 @@ def _limit(leaf: LeafData) -> str:
 
 
 def _result(entry: Entry) -> str:
+    late = entry.get("late_failure")
+    if late is not None:
+        return "failed" if late["result"] == "FAIL" else "error"
     if entry["kind"] == "gate":
         return "bypassed" if entry["bypassed"] else ("passed" if entry["passed"] else "failed")
     if entry["outcome"] == "INCONCLUSIVE":
@@ -340,11 +370,13 @@ RESULT_WORDS = {
     "failed": "FAIL",
     "bypassed": "BYPASSED",
     "inconclusive": "INCONCLUSIVE",
+    "error": "ERROR",
 }
 
 
 def result_text(r: SummaryRow) -> str:
-    """PASS, FAIL or BYPASSED; a passed item with a stretch says whether it was met."""
+    """PASS, FAIL, INCONCLUSIVE, BYPASSED or ERROR; a passed item with a stretch says whether
+    it was met."""
     text = RESULT_WORDS.get(r["result"], r["result"].upper())
     if r["result"] == "passed" and r["stretch_met"] in ("true", "false"):
         text += " (stretch met)" if r["stretch_met"] == "true" else " (stretch missed)"

@@ -1,5 +1,6 @@
 """What the reports show must be what the decision saw: the per-ticket table marks a figure that
-is only a bound, as the criterion lines and the table of phases do."""
+is only a bound, as the criterion lines and the table of phases do; an item that failed after its
+result was recorded shows FAIL (or ERROR) in its row, as the decision counts it."""
 
 from __future__ import annotations
 
@@ -97,3 +98,141 @@ def test_a_saving_against_a_lower_bound_is_marked_an_upper_bound(
     for shown in rows["R06"][:2]:
         assert "+93,597" in shown and "≤" not in shown, shown
     assert rows["R06"][2]["bounds"] == {}
+
+
+# --- an item that fails after its result was recorded: its row says what the decision saw ---
+
+NO_GATE_ERROR = (
+    "--orchphase-no-gate",
+    "-W",
+    "error::pytest_orchphase.plugin.collect.OrchphaseWarning",
+)
+
+
+def _failing_a1_run_a2(
+    project: pytest.Pytester, *args: str, xdist: bool = False
+) -> tuple[pytest.RunResult, Any]:
+    """Phase a2 of the example over an a1 that fails (`time` 27 min against below 20); under
+    xdist in a subprocess, with two workers."""
+    a1 = Phase.example("a1")
+    a1.criterion("time")["below"] = 20
+    a1.write(project.path)
+    run = project.runpytest_subprocess if xdist else project.runpytest
+    result = run(
+        *(("-n", "2") if xdist else ()),
+        "--phase",
+        "a2",
+        "-p",
+        "no:randomly",
+        "--orchphase-json=r.json",
+        "--orchphase-md=r.md",
+        "--junitxml=j.xml",
+        *args,
+    )
+    return result, read_report(project.path)
+
+
+def _row(result: pytest.RunResult, project: pytest.Pytester, name: str) -> tuple[str, str, str]:
+    """An item's result in the terminal summary, the markdown report and the JUnit XML."""
+    import xml.etree.ElementTree as ET
+
+    criterion, _, ticket = name.partition("[")
+    ticket = ticket.rstrip("]")
+    start = next(i for i, line in enumerate(result.outlines) if "orchphase: phase" in line)
+    terminal = next(
+        line.split()[-1]
+        for line in result.outlines[start:]
+        if line.split()[:1] == [criterion] and (not ticket or line.split()[1] == ticket)
+    )
+    markdown = next(
+        line.strip("| ").split("|")[-1].strip()
+        for line in (project.path / "r.md").read_text().splitlines()
+        if line.startswith(f"| {criterion} ")
+    )
+    case = next(
+        c for c in ET.parse(project.path / "j.xml").iter("testcase") if c.get("name") == name
+    )
+    junit = next(p.get("value") for p in case.iter("property") if p.get("name") == "result")
+    return terminal, markdown, str(junit)
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["serial", "xdist"])
+def test_a_bypassed_gate_failing_under_w_error_is_a_failed_row(
+    project: pytest.Pytester, xdist: bool
+) -> None:
+    """The gate's warning made an error fails the item after its entry said BYPASSED: the
+    decision said NO, the row still BYPASSED (terminal, markdown, JSON `passed: true`)."""
+    result, report = _failing_a1_run_a2(project, *NO_GATE_ERROR, xdist=xdist)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert report["decisions"]["proceed"]["answer"] == "NO"
+    assert _row(result, project, "phase-gate[a1]") == ("FAIL", "FAIL", "failed")
+    gate = report["gates"][0]
+    assert gate["passed"] is False, gate
+    assert "OrchphaseWarning: gate bypassed" in gate["late_failure"]["reason"], gate
+    assert report["decisions"]["proceed"]["reasons"] == ["failing: phase-gate[a1]"]
+    # the failure is the warning, not a traceback through the plugin's code
+    result.stdout.fnmatch_lines(["phase-gate[[]a1[]]: OrchphaseWarning made an error (-W): *"])
+    result.stdout.no_fnmatch_line("*def runtest*")
+
+
+def test_a_bypassed_gate_without_w_error_stays_a_bypassed_row(project: pytest.Pytester) -> None:
+    result, report = _failing_a1_run_a2(project, "--orchphase-no-gate")
+    assert result.ret == pytest.ExitCode.OK
+    assert _row(result, project, "phase-gate[a1]") == ("BYPASSED", "BYPASSED", "bypassed")
+    assert report["gates"][0]["passed"] is True
+    assert "late_failure" not in report["gates"][0]
+
+
+def _late(hook: str, item: str = "time") -> str:
+    """A conftest whose hook raises once ``item``'s call or teardown is over (its entry set)."""
+    return (
+        "import pytest\n\n"
+        "@pytest.hookimpl(wrapper=True)\n"
+        f"def pytest_runtest_{hook}(item):\n"
+        "    yield\n"
+        f"    if item.name == {item!r}:\n"
+        f"        raise RuntimeError('a hook of the project fails after the {hook}')\n"
+    )
+
+
+def _run_a1(project: pytest.Pytester) -> pytest.RunResult:
+    return project.runpytest(
+        "--phase", "a1", "-p", "no:randomly", "--orchphase-json=r.json", "--orchphase-md=r.md",
+        "--junitxml=j.xml",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("hook", "word"),
+    [("call", "FAIL"), ("teardown", "ERROR")],
+    ids=["call", "teardown"],
+)
+def test_a_criterion_failing_after_its_entry_is_a_failed_row(
+    project: pytest.Pytester, hook: str, word: str
+) -> None:
+    """`time` passes its own figure, then its call fails (a hook of the project) or its
+    teardown errors: the decision names it; its row says FAIL or ERROR, not PASS."""
+    project.makeconftest(_late(hook))
+    result = _run_a1(project)
+    report = read_report(project.path)
+    assert report["decisions"]["proceed"]["reasons"] == ["failing: time"]
+    assert _row(result, project, "time") == (
+        word,
+        word,
+        word.lower() if word == "ERROR" else "failed",
+    )
+    entry = next(c for c in report["criteria"] if c["name"] == "time")
+    assert (entry["passed"], entry["outcome"]) == (False, word), entry
+    assert entry["late_failure"]["result"] == word
+
+
+def test_a_criterion_passing_with_the_same_hooks_around_it_stays_a_passed_row(
+    project: pytest.Pytester,
+) -> None:
+    """No over-correction: the same hooks for another item leave `time` PASS, and YES."""
+    project.makeconftest(_late("call", item="nothing") + _late("teardown", item="nothing"))
+    result = _run_a1(project)
+    assert result.ret == pytest.ExitCode.OK
+    assert _row(result, project, "time") == ("PASS", "PASS", "passed")
+    entry = next(c for c in read_report(project.path)["criteria"] if c["name"] == "time")
+    assert (entry["passed"], entry["outcome"], "late_failure" in entry) == (True, "PASS", False)
