@@ -166,8 +166,9 @@ def _choice(
         return {
             "model": decided.recommended,
             "rationale": decided.line,
-            # the plan's figure, to 0.1 as before (the adoption's JSON holds it unrounded)
-            "success_rate": None if decided.rate is None else round(decided.rate, 1),
+            # as decided on, unrounded (as in the adoption's JSON): a program comparing it with
+            # a threshold gets the decision's answer (66.666…, never 66.7 against 66.67)
+            "success_rate": decided.rate,
             "sample_size": decided.sample_size,
         }
     if not runs:
@@ -181,7 +182,7 @@ def _choice(
     ticket_runs = evidence.latest[complexity]
     model, count = Counter(m for m, _ in ticket_runs.values()).most_common(1)[0]
     ok = [succeeded(t, rule.max_fix_loops) is True for m, t in ticket_runs.values() if m == model]
-    rate = round(sum(ok) / len(ok) * 100, 1)
+    rate = sum(ok) / len(ok) * 100  # unrounded, as the adoption's
     return {
         "model": model,
         "rationale": f"{sum(ok)} of {len(ok)} {complexity} tickets on "
