@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from pytest_orchphase.evaluate.formatting import fmt
+from pytest_orchphase.evaluate.formatting import fmt, marked
+from pytest_orchphase.metrics.facts import flipped
 from pytest_orchphase.metrics.registry import Value
 from pytest_orchphase.report.results import SUMMARY_HEADERS, Entry, summary_cells
 from pytest_orchphase.report.shape import FailedReport, Notes, Report, TicketFacts
@@ -15,6 +16,7 @@ from pytest_orchphase.report.tables import (
     ESTIMATE_HEADERS,
     MISMATCH_HEADERS,
     UNCHECKED_HEADERS,
+    at_least,
     estimate_cells,
     mismatch_cells,
     split_mismatches,
@@ -45,7 +47,9 @@ def _usd(value: Value | None) -> str:
 
 def _metric(report: Report, key: str, unit: str) -> str:
     value = report["metrics"].get(key)
-    return "not available from this data" if value is None else fmt(value, unit)
+    if value is None:
+        return "not available from this data"
+    return marked(fmt(value, unit), report["metric_bounds"].get(key))
 
 
 def _criteria(report: Report) -> list[str]:
@@ -53,26 +57,32 @@ def _criteria(report: Report) -> list[str]:
     cells = [summary_cells(e) for e in entries]
     out = [_table(cells, list(SUMMARY_HEADERS))]
     failing = [c["headline"] for c in report["criteria"] if not c["passed"]]
-    failing += [
-        f"phase-gate[{g['required']}]: {g['source']}" for g in report["gates"] if not g["passed"]
-    ]
+    failing += [g["headline"] for g in report["gates"] if not g["passed"]]
     if failing:
         out += ["", "Failing:", "", *(f"- {line}" for line in failing)]
     return out
 
 
+def _figures(total: int, usd: float | None, lower_bounds: list[str]) -> tuple[str, str]:
+    """A usage row's tokens and USD, each marked when it is only a lower bound."""
+    return (
+        at_least(_tokens(total), "total", lower_bounds),
+        "unknown" if usd is None else at_least(_usd(usd), "usd", lower_bounds),
+    )
+
+
 def _usage(report: Report) -> list[str]:
     usage = report["usage"]
     rows = [
-        [r["stage"], r["model"], _tokens(r["total"]), _usd(r["usd"]), r["origin"]]
+        [r["stage"], r["model"], *_figures(r["total"], r["usd"], r["lower_bounds"]), r["origin"]]
         for r in usage["by_stage_model"]
     ]
     total = usage["total"]  # None when a ticket's usage is unknown
-    rows.append(
-        ["**total**", "", f"**{_tokens(total['total'])}**", _usd(total["usd"]), total["origin"]]
-        if total
-        else ["**total**", "", "**unknown**", "unknown", ""]
-    )
+    if total:
+        tokens, usd = _figures(total["total"], total["usd"], total["lower_bounds"])
+        rows.append(["**total**", "", f"**{tokens}**", usd, total["origin"]])
+    else:
+        rows.append(["**total**", "", "**unknown**", "unknown", ""])
     source = (
         f"measured from {report['data']['transcript_files']} transcript files"
         if usage["source"] == "measured"
@@ -207,16 +217,19 @@ def _efficiency(report: Report) -> list[str]:
 def _baselines(report: Report) -> list[str]:
     n = len(report["data"]["tickets"])
     total = report["metrics"].get("tokens")
+    bound = report["metric_bounds"].get("tokens", "exact")
+    shown = marked(_tokens(total), bound) if total is not None else _tokens(total)
     rows = []
     for name, b in report["baselines"].items():
         saving = (
-            fmt((b["for_tickets"] - total) / b["for_tickets"] * 100, "percent")
+            # the baseline's cost less this phase's: a lower bound subtracted is an upper one
+            marked(
+                fmt((b["for_tickets"] - total) / b["for_tickets"] * 100, "percent"), flipped(bound)
+            )
             if isinstance(total, int | float)
             else ""
         )
-        rows.append(
-            [name, _tokens(b["per_ticket"]), _tokens(b["for_tickets"]), _tokens(total), saving]
-        )
+        rows.append([name, _tokens(b["per_ticket"]), _tokens(b["for_tickets"]), shown, saving])
     return [
         "",
         "## Comparison to baselines",

@@ -16,7 +16,12 @@ from pytest_orchphase.decide.decisions import Adoption, BreakEven, Proceed, adop
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.phase import Phase
-from pytest_orchphase.metrics.registry import MetricContext, Value, known_value
+from pytest_orchphase.metrics.registry import (
+    Bound,
+    MetricContext,
+    Value,
+    known_measurement,
+)
 from pytest_orchphase.report.compare import comparison
 from pytest_orchphase.report.results import CriterionEntry, Entry, GateEntry
 from pytest_orchphase.report.shape import (
@@ -162,8 +167,17 @@ def _decisions(runner: PhaseRunner, phase: Phase, decision: Proceed) -> Decision
     }
 
 
-def _metrics(ctx: MetricContext) -> dict[str, Value | None]:
-    return {key: known_value(ctx, name, **params) for key, name, params in SUMMARY_METRICS}
+def _metrics(ctx: MetricContext) -> tuple[dict[str, Value | None], dict[str, Bound]]:
+    """The summary metrics (None where the data cannot give one), and those that are only
+    bounds, with their bound (the reports mark them)."""
+    values: dict[str, Value | None] = {}
+    bounds: dict[str, Bound] = {}
+    for key, name, params in SUMMARY_METRICS:
+        found = known_measurement(ctx, name, **params)
+        values[key] = None if found is None else found.value
+        if found is not None and found.bound != "exact":
+            bounds[key] = found.bound
+    return values, bounds
 
 
 def _baselines(phase: Phase) -> dict[str, BaselineRow]:
@@ -227,6 +241,7 @@ def build(
     # in this order: the comparison loads every phase and the adoption pools earlier ones
     decisions = _decisions(runner, phase, decision)
     compared = _comparison(runner, previous)
+    metrics, metric_bounds = _metrics(ctx)
     return {
         "format_version": FORMAT_VERSION,
         "generator": f"pytest-orchphase {__version__}",
@@ -237,7 +252,8 @@ def build(
         "criteria": [_public(e) for e in entries if e["kind"] == "criterion"],
         "gates": [_public(e) for e in entries if e["kind"] == "gate"],
         "decisions": decisions,
-        "metrics": _metrics(ctx),
+        "metrics": metrics,
+        "metric_bounds": metric_bounds,
         "baselines": _baselines(phase),
         "usage": usage_section(phase, ctx, measured),
         "tickets": ticket_facts(ctx),

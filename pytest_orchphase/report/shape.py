@@ -112,6 +112,8 @@ class StageModelRow(TypedDict):
     total: int
     usd: float | None
     origin: str
+    #: the measures whose figure is only a lower bound (as in UsageData)
+    lower_bounds: list[str]
 
 
 class AgentRow(TypedDict):
@@ -284,6 +286,8 @@ class Report(TypedDict):
     gates: list[GateEntry]
     decisions: Decisions
     metrics: dict[str, Value | None]
+    #: the metrics of ``metrics`` that are only bounds: key → "lower", "upper" or "unknown"
+    metric_bounds: dict[str, Bound]
     baselines: dict[str, BaselineRow]
     usage: UsageSection
     tickets: dict[str, TicketFacts]

@@ -12,6 +12,12 @@ from pytest_orchphase.report.shape import EstimateRow, MismatchData, TicketRow
 ESTIMATE_HEADERS = ("place", "estimated", "measured", "error", "USD")
 
 
+def at_least(shown: str, measure: str, lower_bounds: Sequence[str]) -> str:
+    """A usage's figure as shown, marked when its ``measure`` is among ``lower_bounds`` (the
+    measures a report's usage rows name as only lower bounds)."""
+    return marked(shown, "lower" if measure in lower_bounds else None)
+
+
 def estimate_cells(rows: Sequence[EstimateRow]) -> list[list[str]]:
     """The measured-against-estimated rows of a report, as table cells."""
     out = []
@@ -23,11 +29,11 @@ def estimate_cells(rows: Sequence[EstimateRow]) -> list[list[str]]:
             if r["measured"] is None
             else ("unknown" if r["usd"] is None else fmt(r["usd"], "usd"))
         )
-        if usd.startswith("$") and "usd" in low:
-            usd = marked(usd, "lower")
-        measured = "" if r["measured"] is None else fmt(r["measured"], "tokens")
-        if measured and "total" in low:
-            measured = marked(measured, "lower")
+        if usd.startswith("$"):
+            usd = at_least(usd, "usd", low)
+        measured = (
+            "" if r["measured"] is None else at_least(fmt(r["measured"], "tokens"), "total", low)
+        )
         out.append(
             [
                 r["place"],

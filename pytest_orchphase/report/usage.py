@@ -105,7 +105,14 @@ def by_stage_model(
         key = (stage, model)
         totals[key] = totals[key] + usage if key in totals else usage
     return [
-        {"stage": stage, "model": model, "total": u.total, "usd": u.usd, "origin": u.origin}
+        {
+            "stage": stage,
+            "model": model,
+            "total": u.total,
+            "usd": u.usd,
+            "origin": u.origin,
+            "lower_bounds": sorted(u.lower_bounds),
+        }
         for (stage, model), u in sorted(
             totals.items(), key=lambda kv: (_stage_rank(kv[0][0]), kv[0][1])
         )

@@ -11,20 +11,20 @@ import pytest
 from tests.helpers import SESSION, Phase, assistant, jsonl_line, read_report, usage
 
 
-def _m1(pytester: pytest.Pytester, requires: str = "") -> pytest.RunResult:
+def _m1(pytester: pytest.Pytester, requires: str = "", baselines: str = "") -> pytest.RunResult:
     """Phase m1 (measured: R03's sub-agent made two calls and no record gives the first's
     output, so R03's output, total and cost are only lower bounds; R06's are exact), one
     criterion that passes, and both reports."""
     from tests.plugin.test_measured_phase import write_phase
 
     write_phase(pytester)
-    pytester.makefile(
-        ".yaml",
-        **{
-            "criteria/m1": f"phase: m1\ndata: phase-m1\n{requires}criteria:\n"
-            "  - {id: t, metric: tickets, min: 1}\n"
-        },
-    )
+    files = {
+        "criteria/m1": f"phase: m1\ndata: phase-m1\n{requires}criteria:\n"
+        "  - {id: t, metric: tickets, min: 1}\n"
+    }
+    if baselines:
+        files["criteria/baselines"] = f"baselines:\n{baselines}"
+    pytester.makefile(".yaml", **files)
     return pytester.runpytest(
         "--phase", "m1", "-p", "no:randomly", "--orchphase-json=r.json", "--orchphase-md=r.md"
     )
@@ -236,3 +236,37 @@ def test_a_criterion_passing_with_the_same_hooks_around_it_stays_a_passed_row(
     assert _row(result, project, "time") == ("PASS", "PASS", "passed")
     entry = next(c for c in read_report(project.path)["criteria"] if c["name"] == "time")
     assert (entry["passed"], entry["outcome"], "late_failure" in entry) == (True, "PASS", False)
+
+
+# --- siblings: the markdown's other figures of a measured phase ---
+
+
+def test_the_markdown_marks_the_other_figures_that_are_bounds(pytester: pytest.Pytester) -> None:
+    """Sibling of the ticket table: the usage by stage and model, its total, the efficiency
+    lines and the comparison to baselines showed m1's lower bounds (and the saving computed from
+    them, an upper bound) as plain figures; the exact rows stay unmarked."""
+    _m1(pytester, baselines="  v2: {tokens_per_ticket: 121000}\n")
+    md = (pytester.path / "r.md").read_text().splitlines()
+    rows = {
+        " ".join(cell.strip() for cell in line.split("|")[1:3]): line
+        for line in md
+        if line.startswith("| ")
+    }
+    haiku = rows["implementation claude-haiku-4-5-20251001"]
+    assert "≥ 20,713" in haiku and "≥ $0.0159" in haiku, haiku
+    assert "≥" not in rows["review claude-sonnet-4-5-20250929"]
+    assert "≥" not in rows["shared_planning claude-opus-4-6"]
+    assert "**≥ 48,680**" in rows["**total** "] and "≥ $0.1860" in rows["**total** "]
+    assert "- Total tokens: ≥ 48,680; cost: ≥ $0.1860" in md
+    assert "- Shared planning: 20,512" in md
+    assert "- Per ticket (shared planning included): ≥ 24,340; own stages only: ≥ 13,558" in md
+    # (242,000 − at least 48,680) / 242,000: at most 79.9 %
+    v2 = rows["v2 121,000"]
+    assert "≥ 48,680" in v2 and "≤ 79.9%" in v2, v2
+    report = read_report(pytester.path)
+    assert report["metric_bounds"]["tokens"] == "lower"
+    assert report["metric_bounds"]["savings_vs_v2"] == "upper"
+    assert "shared_planning_tokens" not in report["metric_bounds"]
+    by = {(r["stage"], r["model"]): r for r in report["usage"]["by_stage_model"]}
+    assert by[("review", "claude-sonnet-4-5-20250929")]["lower_bounds"] == []
+    assert "total" in by[("implementation", "claude-haiku-4-5-20251001")]["lower_bounds"]
