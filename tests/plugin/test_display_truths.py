@@ -270,3 +270,22 @@ def test_the_markdown_marks_the_other_figures_that_are_bounds(pytester: pytest.P
     by = {(r["stage"], r["model"]): r for r in report["usage"]["by_stage_model"]}
     assert by[("review", "claude-sonnet-4-5-20250929")]["lower_bounds"] == []
     assert "total" in by[("implementation", "claude-haiku-4-5-20251001")]["lower_bounds"]
+
+
+def test_the_ticket_table_marks_a_ticket_not_finished(project: pytest.Pytester) -> None:
+    """The table takes its bounds from the `tokens` metric: a ticket still running has used its
+    tokens so far only (a lower bound, as every reader has it), and its row says "≥"; the
+    finished ticket's row stays unmarked."""
+    from tests.plugin.test_unfinished_figures import _phase
+
+    _phase([{"id": "t", "metric": "tickets", "min": 1}], "in_progress").write(project.path)
+    result = project.runpytest(
+        "--phase", "p1", "-p", "no:randomly", "--orchphase-json=r.json", "--orchphase-md=r.md"
+    )
+    rows = _rows(result, project)
+    for shown in rows["T02"][:2]:
+        assert "≥ 20,000" in shown, shown
+    assert rows["T02"][2]["bounds"] == {"tokens": "lower"}
+    for shown in rows["T01"][:2]:
+        assert "20,000" in shown and "≥" not in shown, shown
+    assert rows["T01"][2]["bounds"] == {}
