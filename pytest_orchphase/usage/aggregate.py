@@ -43,10 +43,8 @@ class Totals:
         self.calls += 0 if call.surplus else 1
         if not call.output_exact:
             self.inexact_output_calls += 1
-        if call.cost_lower_bound or call.tier_unknown:  # rare: the test spares the loop
-            for why in (call.cost_lower_bound, call.tier_unknown):
-                if why and why not in self.cost_lower_bound:
-                    self.cost_lower_bound.append(why)
+        if call.tier_unknown and call.tier_unknown not in self.cost_lower_bound:
+            self.cost_lower_bound.append(call.tier_unknown)
         if cost is None:
             self.unpriced_calls += 1
             if call.model not in self.unpriced_models:
@@ -107,11 +105,13 @@ Costed = list[tuple[ApiCall, "float | None"]]
 
 
 def price_calls(scan: Scan, prices: PriceTable) -> Costed:
-    """Each call with its cost (``None`` for an unknown model), computed once; a call in a tier
-    whose rates are unpublished is marked (its cost is then a lower bound)."""
+    """Each call with its cost (``None`` for an unknown model), computed once; a call whose cost
+    may be below its bill is marked with why (see :meth:`PriceTable.priced`)."""
+    out: Costed = []
     for call in scan.calls:
-        call.tier_unknown = prices.lower_bound_reason(call)
-    return [(call, prices.cost(call)) for call in scan.calls]
+        cost, call.tier_unknown = prices.priced(call)
+        out.append((call, cost))
+    return out
 
 
 def group(costed: Costed, key: Callable[[ApiCall], Hashable]) -> dict[Hashable, Totals]:

@@ -7,7 +7,10 @@ Per call, with rates in USD per million tokens (Claude Code's own formula)::
 
 Long-context tiers replace every rate of a request whose prompt (input + cache read + cache
 write) exceeds the tier's threshold; fast mode replaces input/output rates and scales the cache
-rates by the same factor. An unknown model has no cost (``None``), never $0.
+rates by the same factor. An unknown model has no cost (``None``), never $0. A rate the call's
+record does not decide (its day, the tier of the requests a sum adds up) is never guessed the cheap
+way and shown exact: the call is priced at the cheapest it may have cost and flagged as a lower
+bound (:meth:`PriceTable.priced`).
 """
 
 from __future__ import annotations
@@ -157,20 +160,19 @@ class PriceTable:
         return None
 
     def lower_bound_reason(self, call: ApiCall) -> str:
-        """Why :meth:`cost` of ``call`` may be below its bill ("" when it is not): its request
-        fell in a tier whose rates are published on no page read (see ``unknown_long_context``).
-        A call of unknown date in such a tier's size range is flagged too."""
-        price = self.price(call.model)
-        if price is None or price.unknown_tier is None or call.aggregate:
-            return ""
-        above, until, why = price.unknown_tier
-        made = call.timestamp.date() if call.timestamp is not None else None
-        if call.prompt_tokens > above and (made is None or made < until):
-            return (
-                f"{call.model} request of {call.prompt_tokens:,} prompt tokens made "
-                f"{'before ' + str(until) if made else 'on an unknown date'}: {why}"
-            )
-        return ""
+        """Why :meth:`cost` of ``call`` may be below its bill ("" when it is not)."""
+        reasons = self._reasons(call, self.price(call.model))
+        return "" if call.reported_cost is not None else "; ".join(reasons)
+
+    def _reasons(self, call: ApiCall, price: ModelPrice | None) -> list[str]:
+        """Why the table's price of ``call`` may be below its bill: its source's reason, and
+        what its record does not say that its rate depends on (see :meth:`priced`)."""
+        reasons = [call.cost_lower_bound] if call.cost_lower_bound else []
+        if price is not None and (
+            call.timestamp is None or call.aggregate or price.unknown_tier is not None
+        ):
+            reasons += _unknowns(price, call)
+        return reasons
 
     def why_unpriced(self, model: str) -> str:
         """Why ``model`` has no price, and what to do about it."""
@@ -194,9 +196,24 @@ class PriceTable:
 
     def cost(self, call: ApiCall) -> float | None:
         """USD for one call, or ``None`` (with an :class:`UnknownModelWarning`) if unpriced."""
-        if call.reported_cost is not None:
-            return call.reported_cost
+        return self.priced(call)[0]
+
+    def priced(self, call: ApiCall) -> tuple[float | None, str]:
+        """USD for one call (``None``, with an :class:`UnknownModelWarning`, if unpriced) and
+        why it may be below the bill ("" when it is exact).
+
+        What the call's record does not say is never guessed the cheap way and shown exact:
+        made on an unknown date under a model whose rates changed, it is priced at the cheapest
+        of them; summed over requests (a headless ``modelUsage``) whose prompts together pass a
+        long-context threshold, at the base rates; in a tier whose rates are published nowhere
+        read, at the base rates. Each time the figure is at least what it shows, never above
+        the bill, and says why. Claude Code's own cost of the figure (``reported_cost``, set
+        only where its build is trusted to price it) is taken instead wherever the table's price
+        would be such a bound, or the call's source says the table under-prices it."""
         price = self.price(call.model)
+        reasons = self._reasons(call, price)
+        if reasons and call.reported_cost is not None:
+            return call.reported_cost, ""
         if price is None:
             seen = self.unknown_models.get(call.model, 0)
             self.unknown_models[call.model] = seen + 1
@@ -205,22 +222,73 @@ class PriceTable:
                     f"no price for model {call.model!r}: its cost is unknown "
                     f"({self.why_unpriced(call.model)})",
                     UnknownModelWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
-            return None
-        rates = _rates_for(price, call)
-        cache_1h = min(call.cache_creation_1h_tokens, call.cache_creation_input_tokens)
-        cache_5m = call.cache_creation_input_tokens - cache_1h
-        tokens = (
-            call.input_tokens * rates.input
-            + call.output_tokens * rates.output
-            + call.cache_read_input_tokens * rates.cache_read
-            + cache_1h * rates.cache_write_1h
-            + cache_5m * rates.cache_write_5m
-        ) / PER_MILLION
+            return None, ""
+        cost = min(self._cost(call, _rates_for(price, call, base)) for base in _bases(price, call))
+        return cost, "; ".join(reasons)
+
+    def _cost(self, call: ApiCall, rates: Rates) -> float:
         geo = (call.inference_geo or "").lower()
-        tokens *= self.geo_multipliers.get(geo, 1.0)
+        tokens = _tokens_cost(call, rates) * self.geo_multipliers.get(geo, 1.0)
         return tokens + call.web_search_requests * self.web_search_per_request
+
+
+def _tokens_cost(call: ApiCall, rates: Rates) -> float:
+    """USD for the call's tokens at ``rates`` (Claude Code's formula, before geo and search)."""
+    cache_1h = min(call.cache_creation_1h_tokens, call.cache_creation_input_tokens)
+    cache_5m = call.cache_creation_input_tokens - cache_1h
+    return (
+        call.input_tokens * rates.input
+        + call.output_tokens * rates.output
+        + call.cache_read_input_tokens * rates.cache_read
+        + cache_1h * rates.cache_write_1h
+        + cache_5m * rates.cache_write_5m
+    ) / PER_MILLION
+
+
+def _bases(price: ModelPrice, call: ApiCall) -> list[Rates]:
+    """The base rates ``call`` may have been billed at: the ones in force on its day, or, made
+    on an unknown day, every period's (the figure is then the cheapest, a lower bound)."""
+    if call.timestamp is None:
+        return [price.rates, *(rates for _, rates in price.earlier)]
+    when = call.timestamp.date()
+    for until, earlier in price.earlier:
+        if when < until:
+            return [earlier]
+    return [price.rates]
+
+
+def _unknowns(price: ModelPrice, call: ApiCall) -> list[str]:
+    """Why the table's price of ``call`` may be below its bill: what its record does not say
+    that its rate depends on (see :meth:`PriceTable.priced`)."""
+    out: list[str] = []
+    prompt = call.prompt_tokens
+    sum_of = "sum of requests" if call.aggregate else "request"
+    made = call.timestamp.date() if call.timestamp is not None else None
+    if price.unknown_tier is not None:
+        above, until, why = price.unknown_tier
+        if prompt > above and (made is None or made < until):
+            out.append(
+                f"{call.model} {sum_of} of {prompt:,} prompt tokens made "
+                f"{'before ' + str(until) if made else 'on an unknown date'}: {why}"
+            )
+    above_tier = price.long_context_above
+    if call.aggregate and above_tier is not None and prompt > above_tier:
+        out.append(
+            f"{call.model} sum of requests of {prompt:,} prompt tokens, priced at the base "
+            f"rates: a request above {above_tier:,} may have been billed at the long-context "
+            "rates (a sum does not say which), a lower bound"
+        )
+    if made is None and price.earlier:
+        costs = {_tokens_cost(call, _rates_for(price, call, base)) for base in _bases(price, call)}
+        if len(costs) > 1:
+            changed = ", ".join(str(until) for until, _ in price.earlier)
+            out.append(
+                f"{call.model} call made on an unknown date, priced at the cheapest of the "
+                f"rates in force before and since {changed}, a lower bound"
+            )
+    return out
 
 
 def _spellings(name: str) -> list[str]:
@@ -231,14 +299,10 @@ def _spellings(name: str) -> list[str]:
     return out
 
 
-def _rates_for(price: ModelPrice, call: ApiCall) -> Rates:
-    rates = price.rates
-    when = call.timestamp.date() if call.timestamp is not None else None
-    if when is not None:
-        for until, earlier in price.earlier:
-            if when < until:
-                rates = earlier
-                break
+def _rates_for(price: ModelPrice, call: ApiCall, base: Rates) -> Rates:
+    """The rates of ``call`` from the ``base`` rates of its day: its request's long-context
+    tier (never a sum's), fast mode."""
+    rates = base
     if (
         price.long_context is not None
         and price.long_context_above is not None

@@ -122,7 +122,8 @@ class ApiCall:
     output_exact: bool = True
     #: Why the call's cost, as priced, may be below what was billed ("" when it is exact).
     cost_lower_bound: str = ""
-    #: Set by pricing: why this table's price of the call may be below its bill ("" if not).
+    #: Set by pricing: why the call's cost as priced may be below its bill ("" if not): its
+    #: source's ``cost_lower_bound``, or a rate its record does not decide (day, tier).
     tier_unknown: str = ""
     #: The cost Claude Code itself reported for this figure (a headless run's per-model
     #: ``costUSD``), used instead of the price table when the build is known to price right.

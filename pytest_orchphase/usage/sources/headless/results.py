@@ -131,6 +131,10 @@ def fold_headless(
                 f"{where}: modelUsage reports more {model} tokens than {basis}; "
                 "the difference is added to the figures (not counted as a call)"
             )
+        if not own_calls and usage.cost_usd is not None and _prices_1h_right(result.version):
+            # Claude Code's own cost of the whole figure, from a build known to price it right:
+            # pricing takes it wherever the table's price of a sum is only a lower bound.
+            call.reported_cost = usage.cost_usd
         _price_cache_writes(call, result, usage, model, own_calls)
         added.append(call)
     return added
@@ -167,8 +171,8 @@ def _price_cache_writes(
     model: str,
     own_calls: Sequence[ApiCall],
 ) -> None:
-    """Cache writes of unknown lifetime: Claude Code's own cost where its build prices them
-    right, else priced at the 5-minute rate and marked as a lower bound."""
+    """Cache writes of unknown lifetime: priced at the 5-minute rate and marked as a lower bound
+    (pricing takes Claude Code's own cost instead where its build prices them right)."""
     known_ttl = 0
     if len(result.models) == 1 and not own_calls:
         # One model: the main agent's split is known; sub-agents' writes are not.
@@ -177,9 +181,6 @@ def _price_cache_writes(
             result.main_cache_1h + result.main_cache_5m, call.cache_creation_input_tokens
         )
     if call.cache_creation_input_tokens <= known_ttl:
-        return
-    if not own_calls and usage.cost_usd is not None and _prices_1h_right(result.version):
-        call.reported_cost = usage.cost_usd
         return
     unknown = call.cache_creation_input_tokens - known_ttl
     call.cost_lower_bound = (

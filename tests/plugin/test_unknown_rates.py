@@ -1,0 +1,211 @@
+"""Calls whose rate depends on something the data does not say (the day it was made, the
+long-context tier of each request summed into a headless result): their cost is a bound, never
+shown exact, and a cost criterion decides on it only what a bound can prove.
+
+The first two tests are the third adversarial round's repros (branch yes-hunt3,
+tests/yes_hunt3/test_wrong_yes.py), kept as they were written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.helpers import Phase, result_object
+
+HAIKU_5_5 = "claude-haiku-5-5"  # long-context tier above 100,000 prompt tokens, at 5x the rates
+SONNET_5_5 = "claude-sonnet-5-5"  # cache reads $0.20/M before 2026-10-07, $0.10/M since
+INIT_2_1_207 = {"type": "system", "subtype": "init", "claude_code_version": "2.1.207"}
+
+
+def _headless(
+    model: str, *, turns: int, cache_read: int, output: int, cost: float
+) -> dict[str, object]:
+    """A `claude -p --output-format json` result of one model: 10 input tokens, no cache
+    writes, ``cache_read`` and ``output`` tokens, Claude Code's own ``cost``."""
+    return result_object(
+        num_turns=turns,
+        total_cost_usd=cost,
+        usage={
+            "input_tokens": 10,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": cache_read,
+            "output_tokens": output,
+            "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
+        },
+        modelUsage={
+            model: {
+                "inputTokens": 10,
+                "outputTokens": output,
+                "cacheReadInputTokens": cache_read,
+                "cacheCreationInputTokens": 0,
+                "webSearchRequests": 0,
+                "costUSD": cost,
+                "contextWindow": 1_000_000,
+            }
+        },
+    )
+
+
+def _long_context_result(
+    model: str = HAIKU_5_5, cost: float = 0.125, cache_read: int = 1_500_000
+) -> dict[str, object]:
+    """A `claude -p --output-format json` run of 12 turns on Haiku 5.5 that read 1.5M cache
+    tokens (125k per request on average: above the model's 100k long-context threshold).
+    Claude Code's own costUSD prices them at the long-context rates: 1.5M x $0.05/M + 20k x
+    $2.50/M = $0.125; at the base rates it would be $0.025."""
+    return _headless(model, turns=12, cache_read=cache_read, output=20_000, cost=cost)
+
+
+def _sonnet_result(cache_read: int = 90_000, cost: float = 0.03802) -> dict[str, object]:
+    """A headless json run on Sonnet 5.5 (no date anywhere in it): 90k cache reads + 2k output
+    cost $0.029 at today's rates, $0.038 before 2026-10-07."""
+    return _headless(SONNET_5_5, turns=3, cache_read=cache_read, output=2_000, cost=cost)
+
+
+def _run(
+    pytester: pytest.Pytester,
+    name: str,
+    run: object,
+    limit: dict[str, str],
+    *,
+    model: str = "haiku",
+    tokens: int = 1_520_010,
+    extra: tuple[str, ...] = (),
+) -> tuple[pytest.RunResult, dict[str, Any]]:
+    """Phase ``name``: one ticket measured from one headless result (``run``, written as
+    r01.json), one criterion on its cost in USD."""
+    phase = Phase.of(
+        name,
+        [{"id": "ticket-cost", "for_each": "ticket", "metric": "tokens", "measure": "usd"} | limit],
+        {"R01": {"execution_model": model, "actual_tokens": tokens, "fix_loops": 0}},
+        metadata={
+            "phase": name.upper(),
+            "tickets": ["R01"],
+            "sessions": [{"path": "r01.json", "ticket": "R01"}],
+        },
+    )
+    folder = phase.write(pytester.path)
+    (folder / "r01.json").write_text(json.dumps(run))
+    result = pytester.runpytest(
+        "--phase", name, "--orchphase-json", "r.json", "-p", "no:randomly", *extra
+    )
+    return result, json.loads((pytester.path / "r.json").read_text())
+
+
+def _answer(report: dict[str, Any]) -> str:
+    return str(report["decisions"]["proceed"]["answer"])
+
+
+def _entry(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's entry of the cost criterion (its one ticket)."""
+    (entry,) = [e for e in report["criteria"] if e["id"] == "ticket-cost"]
+    return dict(entry)
+
+
+# -- the repros ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "cost", "cap"),
+    [
+        # a published long-context tier (above 100k prompt tokens, 5x)
+        (HAIKU_5_5, 0.125, "$0.05"),
+        # the sibling: a tier whose rates are published nowhere read (the shipped table's
+        # `unknown_long_context`, above 200k before 2026-03-13); a headless json result has no
+        # date, and a call of unknown date in the tier's range is flagged, but not a sum
+        ("claude-sonnet-4-6", 1.5, "$1"),
+    ],
+)
+def test_a_headless_sum_over_a_long_context_threshold_is_no_exact_cost(
+    pytester: pytest.Pytester, model: str, cost: float, cap: str
+) -> None:
+    """A headless json result is one aggregate call per model, priced at the base rates (no
+    per-request tier applies to a sum). When the sum's prompt tokens pass the model's
+    long-context threshold, some request may have been billed at the long-context rates: the
+    cost is then at least the base-rate figure, never exactly it. Here Claude Code itself says
+    $0.125 in the same file; a cap of $0.05 must not pass on $0.025."""
+    result, report = _run(pytester, "h1", _long_context_result(model, cost), {"max": cap})
+    assert _answer(report) != "YES", result.stdout.str()
+    assert result.ret != 0
+    assert _entry(report)["bound"] == "lower"
+    assert "long-context" in result.stdout.str()
+
+
+def test_a_call_of_unknown_date_is_not_priced_at_the_later_cheaper_rate_as_exact(
+    pytester: pytest.Pytester,
+) -> None:
+    """Claude Sonnet 5.5 (what `sonnet` means today) paid $0.20/M for cache reads until
+    2026-10-07 and $0.10/M since (the shipped table's `earlier`). A headless result carries no
+    date (neither the json result nor the stream-json messages have a timestamp), so its calls
+    are priced at today's cheaper rate and shown as exact: 90k cache reads + 2k output cost
+    $0.029 at today's rates, $0.038 before 2026-10-07 (Claude Code's own costUSD in the file).
+    A cap of $0.035 must not pass on a figure that may be below the bill: the cost of a call
+    of unknown date under a model whose rates changed is at least the cheaper figure, as the
+    table's `unknown_long_context` rule already says for a tier ("made on an unknown date")."""
+    result, report = _run(
+        pytester, "h2", _sonnet_result(), {"max": "$0.035"}, model="sonnet", tokens=92_010
+    )
+    assert _answer(report) != "YES", result.stdout.str()
+    assert result.ret != 0
+    entry = _entry(report)
+    assert entry["bound"] == "lower"
+    assert entry["actual"] == pytest.approx((10 * 2 + 2_000 * 10 + 90_000 * 0.10) / 1e6)
+    assert "unknown date" in result.stdout.str()
+
+
+# -- no over-correction: what is known still decides ---------------------------------------------
+
+
+def test_a_headless_sum_of_a_build_trusted_to_price_it_is_claude_codes_own_exact_cost(
+    pytester: pytest.Pytester,
+) -> None:
+    """A build known to price right (2.1.207 and later, from the `init` line of a `--verbose`
+    json list) gives the run's cost per model, long-context requests included: that figure is
+    exact and decides a cap both ways."""
+    run = [INIT_2_1_207, _long_context_result()]
+    result, report = _run(pytester, "h3", run, {"max": "$0.20"})
+    assert (_answer(report), result.ret) == ("YES", 0), result.stdout.str()
+    entry = _entry(report)
+    assert (entry["actual"], entry["bound"]) == (pytest.approx(0.125), "exact")
+    result, report = _run(pytester, "h3", run, {"max": "$0.05"})
+    assert _answer(report) == "NO"
+    assert "at least" not in result.stdout.str()
+
+
+def test_a_headless_sum_under_the_long_context_threshold_is_exact(
+    pytester: pytest.Pytester,
+) -> None:
+    """No request of a sum of 90,010 prompt tokens can have passed a 100,000 threshold: the
+    base-rate cost is exact, and a cap above it passes."""
+    run = _long_context_result(cost=0.0109, cache_read=90_000)
+    result, report = _run(pytester, "h4", run, {"max": "$0.05"}, tokens=110_010)
+    assert (_answer(report), result.ret) == ("YES", 0), result.stdout.str()
+    entry = _entry(report)
+    assert entry["bound"] == "exact"
+    assert entry["actual"] == pytest.approx((10 * 0.10 + 20_000 * 0.50 + 90_000 * 0.01) / 1e6)
+
+
+def test_a_lower_bound_of_unknown_tier_still_proves_a_minimum(pytester: pytest.Pytester) -> None:
+    """At least $0.025 proves `min: $0.02` (the bound is used where it decides)."""
+    result, report = _run(pytester, "h5", _long_context_result(), {"min": "$0.02"})
+    assert (_answer(report), result.ret) == ("YES", 0), result.stdout.str()
+    assert _entry(report)["bound"] == "lower"
+
+
+def test_a_call_of_unknown_date_whose_tokens_no_change_touched_is_exact(
+    pytester: pytest.Pytester,
+) -> None:
+    """Only Sonnet 5.5's cache-read rate changed: a run that read no cache costs the same on
+    any day, so its cost is exact and a cap passes on it."""
+    result, report = _run(
+        pytester,
+        "h6",
+        _sonnet_result(cache_read=0, cost=0.02002),
+        {"max": "$0.035"},
+        model="sonnet",
+        tokens=2_010,
+    )
+    assert (_answer(report), result.ret) == ("YES", 0), result.stdout.str()
+    assert _entry(report)["bound"] == "exact"

@@ -1,0 +1,132 @@
+"""The price of a call whose rate depends on what its record does not say (its day, the
+long-context tier of each request of a sum) is a lower bound: never above the bill, never
+shown exact (pytest_orchphase.usage.pricing.PriceTable.priced)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pytest_orchphase.usage.pricing import PriceTable
+from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
+
+M = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def table() -> PriceTable:
+    return PriceTable.load()
+
+
+def call(model: str, **fields: object) -> ApiCall:
+    fields.setdefault("message_id", "m")
+    return ApiCall(request_id="r", model=model, **fields)  # type: ignore[arg-type]
+
+
+def exact(table: PriceTable, c: ApiCall) -> float | None:
+    """The cost of ``c``, which must not be flagged as a bound."""
+    cost, why = table.priced(c)
+    assert why == ""
+    return cost
+
+
+def day(month: int, dom: int) -> datetime:
+    return datetime(2026, month, dom, 12, tzinfo=timezone.utc)
+
+
+def test_a_call_of_unknown_date_is_priced_at_the_cheapest_rate_as_a_lower_bound(
+    table: PriceTable,
+) -> None:
+    """Sonnet 5.5's cache reads cost $0.20/M before 2026-10-07 and $0.10/M since."""
+    undated = call("claude-sonnet-5-5", cache_read_input_tokens=M)
+    cost, why = table.priced(undated)
+    assert cost == pytest.approx(0.10)
+    assert "unknown date" in why and "lower bound" in why and "2026-10-07" in why
+    # Dated, the rate of its day applies and the figure is exact.
+    before = call("claude-sonnet-5-5", cache_read_input_tokens=M, timestamp=day(10, 6))
+    assert table.priced(before)[0] == pytest.approx(0.20)
+    for when in (day(10, 6), day(10, 7)):
+        dated = call("claude-sonnet-5-5", cache_read_input_tokens=M, timestamp=when)
+        assert table.priced(dated)[1] == ""
+
+
+def test_a_call_of_unknown_date_that_no_rate_change_touches_is_exact(table: PriceTable) -> None:
+    """Only the cache-read rate changed: input and output cost the same on any day."""
+    assert exact(
+        table, call("claude-sonnet-5-5", input_tokens=M, output_tokens=M)
+    ) == pytest.approx(12)
+
+
+def test_a_price_that_went_up_gives_the_earlier_cheaper_figure_never_one_above_the_bill(
+    tmp_path: Path,
+) -> None:
+    """The upper side: when the earlier rates were lower, today's figure may be ABOVE the bill
+    (a `min` on USD, or a saving, would pass on it). The call is priced at the cheapest of the
+    periods' rates, and each call at the cheapest for its own tokens when one rate went up and
+    another down."""
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(
+        "models:\n"
+        "  my-model:\n"
+        "    input: 2\n    output: 10\n    cache_write_5m: 2.5\n    cache_write_1h: 4\n"
+        "    cache_read: 0.2\n"
+        "    earlier:\n"
+        "      - {until: 2026-06-01, input: 1, cache_read: 0.4}\n"
+    )
+    table = PriceTable.load(prices)
+    cost, why = table.priced(call("my-model", input_tokens=M))  # $2 now, $1 before
+    assert cost == pytest.approx(1) and "unknown date" in why
+    assert table.priced(call("my-model", cache_read_input_tokens=M))[0] == pytest.approx(0.2)
+    mixed = call("my-model", input_tokens=M, cache_read_input_tokens=M)  # 2.2 now, 1.4 before
+    assert table.priced(mixed)[0] == pytest.approx(1.4)
+    assert exact(table, call("my-model", input_tokens=M, timestamp=day(7, 1))) == pytest.approx(2)
+
+
+def test_a_sum_over_a_long_context_threshold_is_at_least_its_base_rate_cost(
+    table: PriceTable,
+) -> None:
+    above = call("claude-haiku-5-5", cache_read_input_tokens=150_000, aggregate=True)
+    cost, why = table.priced(above)
+    assert cost == pytest.approx(150_000 * 0.01 / M)
+    assert "long-context" in why and "lower bound" in why
+    below = call("claude-haiku-5-5", cache_read_input_tokens=100_000, aggregate=True)
+    assert table.priced(below)[1] == ""
+    # One request above the threshold is priced at the tier's rates, exactly.
+    request = call("claude-haiku-5-5", cache_read_input_tokens=150_000, timestamp=day(11, 1))
+    assert exact(table, request) == pytest.approx(150_000 * 0.05 / M)
+
+
+def test_a_sum_in_an_unpublished_tier_is_flagged_as_a_request_is(table: PriceTable) -> None:
+    summed = call("claude-opus-4-6", input_tokens=300_000, aggregate=True)
+    assert "long-context rate" in table.priced(summed)[1]
+    assert table.priced(call("claude-opus-4-6", input_tokens=150_000, aggregate=True))[1] == ""
+
+
+def test_claude_codes_trusted_cost_settles_what_the_table_cannot_price(table: PriceTable) -> None:
+    """``reported_cost`` (set only for a build trusted to price right) is taken where the
+    table's price would be a lower bound, and only there."""
+    above = call(
+        "claude-haiku-5-5", cache_read_input_tokens=150_000, aggregate=True, reported_cost=0.5
+    )
+    assert table.priced(above) == (0.5, "")
+    assert table.lower_bound_reason(above) == ""
+    below = call(
+        "claude-haiku-5-5", cache_read_input_tokens=90_000, aggregate=True, reported_cost=0.5
+    )
+    assert exact(table, below) == pytest.approx(90_000 * 0.01 / M)
+    unsure = call("claude-haiku-5-5", input_tokens=10, cost_lower_bound="writes", aggregate=True)
+    cost, why = table.priced(unsure)
+    assert cost == pytest.approx(10 * 0.10 / M) and why == "writes"
+
+
+def test_a_group_with_a_call_of_unknown_date_has_a_lower_bound_cost(table: PriceTable) -> None:
+    from pytest_orchphase.usage.aggregate import price_calls, total
+
+    dated = call("claude-sonnet-5-5", cache_read_input_tokens=M, timestamp=day(11, 1))
+    undated = call("claude-sonnet-5-5", message_id="m2", cache_read_input_tokens=M)
+    assert total(price_calls(Scan(calls=[dated]), table)).usage().lower_bounds == frozenset()
+    usage = total(price_calls(Scan(calls=[dated, undated]), table)).usage()
+    assert usage.lower_bounds == {"usd"} and "unknown date" in usage.lower_bound_note
+    assert usage.usd == pytest.approx(0.20)
