@@ -264,21 +264,27 @@ def _unknowns(price: ModelPrice, call: ApiCall) -> list[str]:
     that its rate depends on (see :meth:`PriceTable.priced`)."""
     out: list[str] = []
     prompt = call.prompt_tokens
-    sum_of = "sum of requests" if call.aggregate else "request"
+    # The largest request whose tokens the call may hold: its own; for a sum, the sum itself,
+    # or, for tokens beyond a run's messages, the largest of those messages.
+    reach = max(prompt, call.largest_request)
+    if not call.aggregate:
+        what = f"{call.model} request of {prompt:,} prompt tokens"
+    elif call.largest_request > prompt:
+        what = f"{call.model} tokens beyond the run's messages (of up to {reach:,} prompt tokens)"
+    else:
+        what = f"{call.model} sum of requests of {prompt:,} prompt tokens"
     made = call.timestamp.date() if call.timestamp is not None else None
     if price.unknown_tier is not None:
         above, until, why = price.unknown_tier
-        if prompt > above and (made is None or made < until):
+        if reach > above and (made is None or made < until):
             out.append(
-                f"{call.model} {sum_of} of {prompt:,} prompt tokens made "
-                f"{'before ' + str(until) if made else 'on an unknown date'}: {why}"
+                f"{what} made {'before ' + str(until) if made else 'on an unknown date'}: {why}"
             )
     above_tier = price.long_context_above
-    if call.aggregate and above_tier is not None and prompt > above_tier:
+    if call.aggregate and above_tier is not None and reach > above_tier:
         out.append(
-            f"{call.model} sum of requests of {prompt:,} prompt tokens, priced at the base "
-            f"rates: a request above {above_tier:,} may have been billed at the long-context "
-            "rates (a sum does not say which), a lower bound"
+            f"{what}, priced at the base rates: a request above {above_tier:,} may have been "
+            "billed at the long-context rates (a sum does not say which), a lower bound"
         )
     if made is None and price.earlier:
         costs = {_tokens_cost(call, _rates_for(price, call, base)) for base in _bases(price, call)}

@@ -116,6 +116,9 @@ class ApiCall:
     #: True for a figure summed over many calls (a headless run's ``modelUsage``): no
     #: per-request tier (long context) applies to it.
     aggregate: bool = False
+    #: Of an aggregate beyond a run's messages: the largest prompt of those messages (its
+    #: tokens may be theirs, billed at their tier); 0 when there are none.
+    largest_request: int = 0
     #: False when ``output_tokens`` is only what a sub-agent's own file (or its
     #: ``agent_progress`` copy) records: a placeholder below the true count, which no record
     #: read corrects. The call's output, and so its cost, are then lower bounds.

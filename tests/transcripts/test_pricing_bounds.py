@@ -13,6 +13,7 @@ from pytest_orchphase.usage.pricing import PriceTable
 from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
 
 M = 1_000_000
+INIT = {"type": "system", "subtype": "init", "claude_code_version": "2.1.207"}
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +131,40 @@ def test_a_group_with_a_call_of_unknown_date_has_a_lower_bound_cost(table: Price
     usage = total(price_calls(Scan(calls=[dated, undated]), table)).usage()
     assert usage.lower_bounds == {"usd"} and "unknown date" in usage.lower_bound_note
     assert usage.usd == pytest.approx(0.20)
+
+
+def test_tokens_a_stream_json_run_reports_beyond_its_long_context_messages_are_a_lower_bound(
+    tmp_path: Path,
+) -> None:
+    """A stream's messages carry placeholder output counts; `modelUsage` adds the rest, as
+    tokens of no request in particular. Where a message of that model passed the long-context
+    threshold, those tokens may be its: priced at the base rates, they are a lower bound (the
+    sum's own prompt tokens are 0, so the sum rule alone says nothing)."""
+    from pytest_orchphase.usage.aggregate import price_calls, total
+    from pytest_orchphase.usage.scan import scan_paths
+    from tests.helpers import assistant, result_object, usage, write_jsonl
+
+    def run(cache_read: int) -> Path:
+        sid = "e382184a-1111-2222-3333-444455556666"
+        line = assistant(
+            "msg_1", "req_1", model="claude-haiku-5-5", u=usage(inp=10, cr=cache_read, out=1)
+        )
+        line.pop("timestamp")  # a stream's messages carry no date
+        line["session_id"] = line.pop("sessionId")
+        init = {**INIT, "session_id": sid}
+        figures = {
+            "inputTokens": 10,
+            "outputTokens": 20_000,
+            "cacheReadInputTokens": cache_read,
+            "cacheCreationInputTokens": 0,
+            "webSearchRequests": 0,
+            "costUSD": 1.0,
+        }
+        end = result_object(session_id=sid, modelUsage={"claude-haiku-5-5": figures})
+        return write_jsonl(tmp_path / f"run-{cache_read}.ndjson", [init, line, end])
+
+    big = total(price_calls(scan_paths([run(150_000)]), PriceTable.load())).usage()
+    assert big.lower_bounds == {"usd"}, big
+    assert "beyond the run's messages" in big.lower_bound_note
+    small = total(price_calls(scan_paths([run(50_000)]), PriceTable.load())).usage()
+    assert small.lower_bounds == frozenset(), small

@@ -155,6 +155,7 @@ def _beyond_messages(
         path=result.path,
         aggregate=True,
     )
+    call.largest_request = max((c.prompt_tokens for c in mine), default=0)
     short = False
     for name in (*TOKEN_FIELDS, "web_search_requests"):
         have = sum(getattr(c, name) for c in mine)
