@@ -172,7 +172,19 @@ class PriceTable:
             call.timestamp is None or call.aggregate or price.unknown_tier is not None
         ):
             reasons += _unknowns(price, call)
+            if call.aggregate and self._geo(call) > 1:
+                reasons.append(
+                    f"{call.model} sum of requests of a run with {call.inference_geo} inference "
+                    f"(x{self._geo(call):g}), priced without it: a sum does not say which of "
+                    "its requests were, a lower bound"
+                )
         return reasons
+
+    def _geo(self, call: ApiCall) -> float:
+        """The largest multiplier of the inference geos ``call`` names (a sum may name several,
+        comma-separated); 1.0 for none."""
+        geos = (call.inference_geo or "").lower().split(",")
+        return max(self.geo_multipliers.get(geo, 1.0) for geo in geos)
 
     def why_unpriced(self, model: str) -> str:
         """Why ``model`` has no price, and what to do about it."""
@@ -229,8 +241,9 @@ class PriceTable:
         return cost, "; ".join(reasons)
 
     def _cost(self, call: ApiCall, rates: Rates) -> float:
-        geo = (call.inference_geo or "").lower()
-        tokens = _tokens_cost(call, rates) * self.geo_multipliers.get(geo, 1.0)
+        # A sum's geo is only possible for some of its requests: it is priced without it.
+        geo = 1.0 if call.aggregate else self._geo(call)
+        tokens = _tokens_cost(call, rates) * geo
         return tokens + call.web_search_requests * self.web_search_per_request
 
 
@@ -286,6 +299,11 @@ def _unknowns(price: ModelPrice, call: ApiCall) -> list[str]:
             f"{what}, priced at the base rates: a request above {above_tier:,} may have been "
             "billed at the long-context rates (a sum does not say which), a lower bound"
         )
+    if call.aggregate and _fast(price, call):
+        out.append(
+            f"{call.model} sum of requests of a run in fast mode, priced at the standard "
+            "rates: a sum does not say which of its requests were fast, a lower bound"
+        )
     if made is None and price.earlier:
         costs = {_tokens_cost(call, _rates_for(price, call, base)) for base in _bases(price, call)}
         if len(costs) > 1:
@@ -305,6 +323,11 @@ def _spellings(name: str) -> list[str]:
     return out
 
 
+def _fast(price: ModelPrice, call: ApiCall) -> bool:
+    """Whether ``call`` is (a sum: may be) in fast mode, and its model has a fast price."""
+    return (call.speed or "").lower() == "fast" and price.fast_input is not None
+
+
 def _rates_for(price: ModelPrice, call: ApiCall, base: Rates) -> Rates:
     """The rates of ``call`` from the ``base`` rates of its day: its request's long-context
     tier (never a sum's), fast mode."""
@@ -316,10 +339,12 @@ def _rates_for(price: ModelPrice, call: ApiCall, base: Rates) -> Rates:
         and call.prompt_tokens > price.long_context_above
     ):
         rates = price.long_context
-    if (call.speed or "").lower() == "fast" and price.fast_input is not None:
-        factor = price.fast_input / rates.input if rates.input else 1.0
+    # A sum's fast mode is only possible for some of its requests: it is priced without it.
+    fast = price.fast_input
+    if fast is not None and _fast(price, call) and not call.aggregate:
+        factor = fast / rates.input if rates.input else 1.0
         rates = Rates(
-            input=price.fast_input,
+            input=fast,
             output=price.fast_output if price.fast_output is not None else rates.output * factor,
             cache_write_5m=rates.cache_write_5m * factor,
             cache_write_1h=rates.cache_write_1h * factor,

@@ -242,3 +242,8 @@ class HeadlessResult:
     main_cache_5m: int = 0
     #: ``claude_code_version`` of the run's ``system``/``init`` line, when the file has it.
     version: str | None = None
+    #: The main agent's ``usage.speed``; "fast" too when the run's ``fast_mode_state`` is
+    #: neither absent nor "off": some of the run's requests may have been billed in fast mode.
+    speed: str | None = None
+    #: The main agent's ``usage.inference_geo`` ("us" is billed x1.1).
+    inference_geo: str | None = None

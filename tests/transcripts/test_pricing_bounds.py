@@ -168,3 +168,43 @@ def test_tokens_a_stream_json_run_reports_beyond_its_long_context_messages_are_a
     assert "beyond the run's messages" in big.lower_bound_note
     small = total(price_calls(scan_paths([run(50_000)]), PriceTable.load())).usage()
     assert small.lower_bounds == frozenset(), small
+
+
+@pytest.mark.parametrize(
+    ("model", "main_usage", "top", "why"),
+    [
+        ("claude-haiku-4-5-20251001", {"inference_geo": "us"}, {}, "us"),
+        ("claude-opus-4-6", {"speed": "fast"}, {}, "fast"),
+        ("claude-opus-4-6", {"speed": "standard"}, {"fast_mode_state": "on"}, "fast"),
+    ],
+)
+def test_a_headless_sum_of_a_run_in_us_only_inference_or_fast_mode_is_a_lower_bound(
+    tmp_path: Path, model: str, main_usage: dict[str, str], top: dict[str, str], why: str
+) -> None:
+    """A sum does not say which of its requests were made in fast mode or with US-only
+    inference (x1.1); the run's `usage` (its main agent's) and `fast_mode_state` say that
+    some were: priced at the standard rates, the sum is a lower bound. Without such a sign
+    (`global`, `not_available`, `standard`, `off`) it is exact."""
+    import json
+
+    from pytest_orchphase.usage.aggregate import price_calls, total
+    from pytest_orchphase.usage.scan import scan_paths
+    from tests.helpers import result_object
+
+    def cost(main: dict[str, str], extra: dict[str, str]) -> tuple[float | None, str]:
+        run = result_object(**extra)
+        run["usage"] = {**run["usage"], **main}
+        run["modelUsage"] = {model: run["modelUsage"]["claude-haiku-4-5-20251001"]}
+        path = tmp_path / f"run-{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps(run))
+        usage = total(price_calls(scan_paths([path]), PriceTable.load())).usage()
+        assert usage.lower_bounds == (frozenset({"usd"}) if usage.lower_bound_note else set())
+        return usage.usd, usage.lower_bound_note
+
+    plain, note = cost(
+        {"inference_geo": "not_available", "speed": "standard"}, {"fast_mode_state": "off"}
+    )
+    assert note == ""
+    flagged, note = cost(main_usage, top)
+    assert why in note and "lower bound" in note
+    assert flagged == pytest.approx(plain)  # the standard, worldwide price: never above the bill

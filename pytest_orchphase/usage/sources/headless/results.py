@@ -70,7 +70,16 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
         if isinstance(cache, dict):
             result.main_cache_1h = _count(cache.get("ephemeral_1h_input_tokens"))
             result.main_cache_5m = _count(cache.get("ephemeral_5m_input_tokens"))
+        result.speed = _text(usage.get("speed"))
+        result.inference_geo = _text(usage.get("inference_geo"))
+    fast = _text(obj.get("fast_mode_state"))
+    if fast is not None and fast.lower() != "off":
+        result.speed = "fast"
     return result
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 #: The first build known to price 1-hour cache writes at their own rate in ``costUSD``: the
@@ -156,6 +165,12 @@ def _beyond_messages(
         aggregate=True,
     )
     call.largest_request = max((c.prompt_tokens for c in mine), default=0)
+    # What the sum's requests may have been billed as (a sum says it of none in particular):
+    # the run's messages', else the main agent's; pricing takes them as possible, not certain.
+    speeds = {c.speed for c in mine} if own_calls else {result.speed}
+    geos = {c.inference_geo for c in mine} if own_calls else {result.inference_geo}
+    call.speed = "fast" if "fast" in speeds else None
+    call.inference_geo = ",".join(sorted(g for g in geos if g)) or None
     short = False
     for name in (*TOKEN_FIELDS, "web_search_requests"):
         have = sum(getattr(c, name) for c in mine)

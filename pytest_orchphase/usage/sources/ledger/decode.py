@@ -261,6 +261,8 @@ class Decoder:
             main_cache_1h=_count(obj, "main_cache_1h"),
             main_cache_5m=_count(obj, "main_cache_5m"),
             version=_str(obj, "version"),
+            speed=_str(obj, "speed"),
+            inference_geo=_str(obj, "inference_geo"),
         )
         for model, figures in models.items():
             if not isinstance(figures, dict):

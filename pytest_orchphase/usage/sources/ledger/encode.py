@@ -196,4 +196,6 @@ def _headless(result: HeadlessResult) -> dict[str, Any]:
         "main_cache_1h": result.main_cache_1h,
         "main_cache_5m": result.main_cache_5m,
         "version": result.version,
+        "speed": scrub(result.speed),
+        "inference_geo": scrub(result.inference_geo),
     }
