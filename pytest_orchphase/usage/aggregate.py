@@ -30,6 +30,8 @@ class Totals:
     unpriced_calls: int = 0
     models: list[str] = field(default_factory=list)
     unpriced_models: list[str] = field(default_factory=list)
+    #: Why each of those calls has no cost (its model has no price, or its service tier).
+    unpriced_why: list[str] = field(default_factory=list)
     #: Calls whose output count is a placeholder no record corrects (see ApiCall.output_exact).
     inexact_output_calls: int = 0
     #: Why the priced cost may be below the bill (from calls priced from under-pricing sources).
@@ -43,14 +45,17 @@ class Totals:
         self.calls += 0 if call.surplus else 1
         if not call.output_exact:
             self.inexact_output_calls += 1
-        if call.tier_unknown and call.tier_unknown not in self.cost_lower_bound:
-            self.cost_lower_bound.append(call.tier_unknown)
         if cost is None:
             self.unpriced_calls += 1
+            why = call.tier_unknown or f"model {call.model!r} has no price"
+            if why not in self.unpriced_why:
+                self.unpriced_why.append(why)
             if call.model not in self.unpriced_models:
                 self.unpriced_models.append(call.model)
         else:
             self.priced_usd += cost
+            if call.tier_unknown and call.tier_unknown not in self.cost_lower_bound:
+                self.cost_lower_bound.append(call.tier_unknown)
         if call.model not in self.models:
             self.models.append(call.model)
 
@@ -87,7 +92,7 @@ class Totals:
             cache_write=self.cache_creation_input_tokens,
             cache_read=self.cache_read_input_tokens,
             usd=self.cost_usd,
-            usd_note="; ".join(f"model {m!r} has no price" for m in self.unpriced_models),
+            usd_note="; ".join(self.unpriced_why),
             lower_bounds=frozenset(bounds),
             lower_bound_note="; ".join(self.lower_bound_notes()),
         )

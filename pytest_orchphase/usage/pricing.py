@@ -212,7 +212,8 @@ class PriceTable:
 
     def priced(self, call: ApiCall) -> tuple[float | None, str]:
         """USD for one call (``None``, with an :class:`UnknownModelWarning`, if unpriced) and
-        why it may be below the bill ("" when it is exact).
+        why it may be below the bill ("" when it is exact); a call of a service tier other than
+        the standard one (whose rates the table holds) has no cost, and the reason says why.
 
         What the call's record does not say is never guessed the cheap way and shown exact:
         made on an unknown date under a model whose rates changed, it is priced at the cheapest
@@ -223,9 +224,30 @@ class PriceTable:
         only where its build is trusted to price it) is taken instead wherever the table's price
         would be such a bound, or the call's source says the table under-prices it."""
         price = self.price(call.model)
+        stamp, tier = call.timestamp, call.service_tier
+        if (
+            price is not None
+            and stamp is not None
+            and not call.aggregate
+            and not call.cost_lower_bound
+            and (tier is None or tier == "standard")
+            and (price.unknown_tier is None or call.prompt_tokens <= price.unknown_tier[0])
+        ):
+            # Most calls: one dated request of the standard tier, whose rates are all known.
+            return self._cost(call, _rates_for(price, call, _dated(price, stamp.date()))), ""
+        return self._priced_unsure(call, price)
+
+    def _priced_unsure(self, call: ApiCall, price: ModelPrice | None) -> tuple[float | None, str]:
+        """:meth:`priced` of a call whose rates its record may not decide."""
         reasons = self._reasons(call, price)
         if reasons and call.reported_cost is not None:
             return call.reported_cost, ""
+        tier = call.service_tier
+        if price is not None and tier is not None and tier.lower() != "standard":
+            return None, (
+                f"{call.model} call of service tier {call.service_tier!r}: the price table's "
+                "rates are the standard tier's, this tier's are not in it"
+            )
         if price is None:
             seen = self.unknown_models.get(call.model, 0)
             self.unknown_models[call.model] = seen + 1
@@ -237,12 +259,17 @@ class PriceTable:
                     stacklevel=3,
                 )
             return None, ""
-        cost = min(self._cost(call, _rates_for(price, call, base)) for base in _bases(price, call))
-        return cost, "; ".join(reasons)
+        bases = _bases(price, call)
+        cost = min(self._cost(call, _rates_for(price, call, base)) for base in bases)
+        return cost, "; ".join(reasons) if reasons else ""
 
     def _cost(self, call: ApiCall, rates: Rates) -> float:
         # A sum's geo is only possible for some of its requests: it is priced without it.
-        geo = 1.0 if call.aggregate else self._geo(call)
+        geo = (
+            1.0
+            if call.aggregate
+            else self.geo_multipliers.get((call.inference_geo or "").lower(), 1.0)
+        )
         tokens = _tokens_cost(call, rates) * geo
         return tokens + call.web_search_requests * self.web_search_per_request
 
@@ -265,11 +292,15 @@ def _bases(price: ModelPrice, call: ApiCall) -> list[Rates]:
     on an unknown day, every period's (the figure is then the cheapest, a lower bound)."""
     if call.timestamp is None:
         return [price.rates, *(rates for _, rates in price.earlier)]
-    when = call.timestamp.date()
+    return [_dated(price, call.timestamp.date())]
+
+
+def _dated(price: ModelPrice, when: date) -> Rates:
+    """The base rates in force on ``when``."""
     for until, earlier in price.earlier:
         if when < until:
-            return [earlier]
-    return [price.rates]
+            return earlier
+    return price.rates
 
 
 def _unknowns(price: ModelPrice, call: ApiCall) -> list[str]:

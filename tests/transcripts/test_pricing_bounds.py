@@ -208,3 +208,24 @@ def test_a_headless_sum_of_a_run_in_us_only_inference_or_fast_mode_is_a_lower_bo
     flagged, note = cost(main_usage, top)
     assert why in note and "lower bound" in note
     assert flagged == pytest.approx(plain)  # the standard, worldwide price: never above the bill
+
+
+@pytest.mark.parametrize("tier", ["priority", "batch", "flex"])
+def test_a_call_of_a_service_tier_the_table_has_no_rates_for_has_no_cost(
+    table: PriceTable, tier: str
+) -> None:
+    """The table's rates are the standard tier's. Batch is billed at half of them (a figure
+    above the bill would prove a `min` or a saving), priority under a commitment no page read
+    prices: such a call's cost is unknown, never the standard figure shown exact."""
+    from pytest_orchphase.usage.aggregate import price_calls, total
+
+    odd = call("claude-opus-4-6", output_tokens=M, service_tier=tier, timestamp=day(11, 1))
+    cost, why = table.priced(odd)
+    assert cost is None and f"service tier {tier!r}" in why
+    usage = total(price_calls(Scan(calls=[odd]), table)).usage()
+    assert usage.usd is None and f"service tier {tier!r}" in usage.usd_note
+    for standard in ("standard", "STANDARD", None):
+        plain = call(
+            "claude-opus-4-6", output_tokens=M, service_tier=standard, timestamp=day(11, 1)
+        )
+        assert exact(table, plain) == pytest.approx(25)
