@@ -209,3 +209,40 @@ def test_a_call_of_unknown_date_whose_tokens_no_change_touched_is_exact(
     )
     assert (_answer(report), result.ret) == ("YES", 0), result.stdout.str()
     assert _entry(report)["bound"] == "exact"
+
+
+# -- the upper side: a figure that may be above the bill ------------------------------------------
+
+
+@pytest.mark.parametrize(("floor", "answer"), [("$0.015", "NO"), ("$0.005", "YES")])
+def test_an_undated_call_after_a_price_rise_proves_no_minimum_on_todays_figure(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, floor: str, answer: str
+) -> None:
+    """A model whose input rate rose (from $1/M to $2/M on 2026-06-01, in the user's price
+    file): 10,000 input tokens of unknown date cost $0.01 or $0.02. Priced at today's rate as
+    exact, `min: $0.015` passed on a figure that may be twice the bill; the cost is now at
+    least $0.01, which proves a minimum at or under it and no higher one. The price file is
+    given as an absolute path outside the project, with `=`."""
+    prices = tmp_path_factory.mktemp("elsewhere") / "prices.yaml"
+    prices.write_text(
+        "models:\n"
+        "  claude-risen-1:\n"
+        "    input: 2\n    output: 10\n    cache_write_5m: 2.5\n    cache_write_1h: 4\n"
+        "    cache_read: 0.2\n"
+        "    earlier:\n"
+        "      - {until: 2026-06-01, input: 1}\n"
+    )
+    run = _headless("claude-risen-1", turns=1, cache_read=0, output=0, cost=0.02)
+    run["modelUsage"]["claude-risen-1"]["inputTokens"] = 10_000  # type: ignore[index]
+    result, report = _run(
+        pytester,
+        "h7",
+        run,
+        {"min": floor},
+        model="claude-risen-1",
+        tokens=10_000,
+        extra=(f"--orchphase-prices={prices}",),
+    )
+    assert _answer(report) == answer, result.stdout.str()
+    entry = _entry(report)
+    assert (entry["actual"], entry["bound"]) == (pytest.approx(0.01), "lower")
