@@ -168,9 +168,7 @@ class PriceTable:
         """Why the table's price of ``call`` may be below its bill: its source's reason, and
         what its record does not say that its rate depends on (see :meth:`priced`)."""
         reasons = [call.cost_lower_bound] if call.cost_lower_bound else []
-        if price is not None and (
-            call.timestamp is None or call.aggregate or price.unknown_tier is not None
-        ):
+        if price is not None:
             reasons += _unknowns(price, call)
             if call.aggregate and self._geo(call) > 1:
                 reasons.append(
@@ -232,6 +230,7 @@ class PriceTable:
             and not call.cost_lower_bound
             and (tier is None or tier == "standard")
             and (price.unknown_tier is None or call.prompt_tokens <= price.unknown_tier[0])
+            and (price.fast_input is not None or call.speed is None or call.speed == "standard")
         ):
             # Most calls: one dated request of the standard tier, whose rates are all known.
             return self._cost(call, _rates_for(price, call, _dated(price, stamp.date()))), ""
@@ -329,6 +328,12 @@ def _unknowns(price: ModelPrice, call: ApiCall) -> list[str]:
         out.append(
             f"{what}, priced at the base rates: a request above {above_tier:,} may have been "
             "billed at the long-context rates (a sum does not say which), a lower bound"
+        )
+    if (call.speed or "").lower() == "fast" and price.fast_input is None:
+        out.append(
+            f"{call.model} {'sum of requests of a run' if call.aggregate else 'call'} in fast "
+            "mode, priced at the standard rates: the table has no fast rates for the model "
+            "(fast mode costs more), a lower bound"
         )
     if call.aggregate and _fast(price, call):
         out.append(

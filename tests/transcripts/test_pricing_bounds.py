@@ -229,3 +229,16 @@ def test_a_call_of_a_service_tier_the_table_has_no_rates_for_has_no_cost(
             "claude-opus-4-6", output_tokens=M, service_tier=standard, timestamp=day(11, 1)
         )
         assert exact(table, plain) == pytest.approx(25)
+
+
+def test_a_fast_call_of_a_model_without_fast_rates_is_a_lower_bound(table: PriceTable) -> None:
+    """Fast mode costs more than standard; where the table has no fast rates for the model,
+    the standard figure is only a lower bound, never shown exact."""
+    fast = call("claude-opus-4-5", output_tokens=M, speed="fast", timestamp=day(11, 1))
+    cost, why = table.priced(fast)
+    assert cost == pytest.approx(25) and "fast" in why and "lower bound" in why
+    standard = call("claude-opus-4-5", output_tokens=M, speed="standard", timestamp=day(11, 1))
+    assert exact(table, standard) == pytest.approx(25)
+    assert exact(
+        table, call("claude-opus-4-6", output_tokens=M, speed="fast", timestamp=day(11, 1))
+    ) == pytest.approx(150)
