@@ -216,11 +216,13 @@ class PriceTable:
         What the call's record does not say is never guessed the cheap way and shown exact:
         made on an unknown date under a model whose rates changed, it is priced at the cheapest
         of them; summed over requests (a headless ``modelUsage``) whose prompts together pass a
-        long-context threshold, at the base rates; in a tier whose rates are published nowhere
-        read, at the base rates. Each time the figure is at least what it shows, never above
-        the bill, and says why. Claude Code's own cost of the figure (``reported_cost``, set
-        only where its build is trusted to price it) is taken instead wherever the table's price
-        would be such a bound, or the call's source says the table under-prices it."""
+        long-context threshold (or whose run's largest message did), or of a run in fast mode or
+        US-only inference, at the base rates; in a tier whose rates are published nowhere read,
+        or in fast mode without fast rates in the table, at the base rates. Each time the figure
+        is at least what it shows, never above the bill, and says why. Claude Code's own cost of
+        the figure (``reported_cost``, set only where its build is trusted to price it) is taken
+        instead wherever the table's price would be such a bound, or the call's source says the
+        table under-prices it."""
         price = self.price(call.model)
         stamp, tier = call.timestamp, call.service_tier
         if (
