@@ -3,7 +3,8 @@ stage, or "unattributed" (shown, never dropped), and priced.
 
 Sessions first. A *main* session is one whose own calls are not a sub-agent's. Exactly one main
 session is the **lead**: the one metadata.yaml names with ``lead: true``, else the only main
-session, else the only one that spawned sub-agents. Every other main session is a worker:
+session, else the only one that spawned sub-agents, never one whose first prompt names exactly
+one ticket (that ticket's worker). Every other main session is a worker:
 
 1. named with ``ticket`` (and ``stage``) in metadata.yaml: all of its calls go there;
 2. else its first prompt names exactly one of the phase's tickets: all of it goes to that ticket;

@@ -86,8 +86,13 @@ class Owners:
 def place_sessions(phase: Phase, spec_of: Owners, scan: Scan) -> list[SessionAttribution]:
     """Every main session's role: the lead, a worker of one ticket, or unattributed."""
     mains, named_lead = _main_sessions(phase, spec_of, scan)
-    lead, how = _lead(mains, named_lead, scan)
     tickets = list(phase.tickets)
+    # A session whose first prompt names exactly one ticket is that ticket's worker, never the
+    # lead: its calls would become the batch's planning, and its ticket would lose them.
+    workers = {
+        s for s in mains if len(ticket_named(scan.first_prompts.get(s), tickets)) == 1
+    } - named_lead
+    lead, how = _lead(mains, workers, named_lead, scan)
     return [
         SessionAttribution(session, "lead", None, how)
         if session == lead
@@ -121,20 +126,26 @@ def _main_sessions(phase: Phase, spec_of: Owners, scan: Scan) -> tuple[list[str]
     return list(mains), named_lead
 
 
-def _lead(mains: list[str], named_lead: set[str], scan: Scan) -> tuple[str | None, str]:
+def _lead(
+    mains: list[str], workers: set[str], named_lead: set[str], scan: Scan
+) -> tuple[str | None, str]:
     """The lead session and how it was told apart: named, the only one, or the only one that
-    spawned sub-agents; (None, "") when none of these settles it."""
+    spawned sub-agents, a ticket's worker (``workers``) never; (None, "") when none of these
+    settles it."""
     if named_lead:
         return next(iter(named_lead)), "named lead: true in metadata.yaml"
-    if len(mains) == 1:
+    if len(mains) == 1 and not workers:
         return mains[0], "the only main session"
     spawners = {
         info.session_id
         for info in scan.agents.values()
         if info.tool_name is not None and info.session_id in mains
     }
-    if len(spawners) == 1:
-        return next(iter(spawners)), "the only main session that spawned sub-agents"
+    if len(spawners - workers) == 1:
+        how = "the only main session that spawned sub-agents"
+        if spawners & workers:
+            how += " but the tickets' workers"
+        return next(iter(spawners - workers)), how
     return None, ""
 
 
