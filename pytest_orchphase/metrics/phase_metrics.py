@@ -42,15 +42,16 @@ def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "stage_tokens",
     "phase",
     "tokens",
-    "Σ over tickets of the named stage's tokens; unknown while a ticket's stage that ran (not "
-    "skipped or pending) records none, or a ticket records its tokens only as a whole",
+    "Σ over tickets of the named stage's tokens + unattributed usage; unknown while a ticket's "
+    "stage that ran (not skipped or pending) records none, or a ticket records its tokens only "
+    "as a whole",
     ("measure", "stage"),
 )
 def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     total = stage_total(ctx, p.stage or "")
     if total is None:
         raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
-    return facts.tokens(ctx, total, p, ctx.src())
+    return facts.charged(ctx, facts.tokens(ctx, total, p, ctx.src()), p.measure or "total")
 
 
 def stage_total(ctx: MetricContext, stage: str) -> Usage | None:
@@ -100,20 +101,21 @@ def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measur
     "ticket_tokens_average",
     "phase",
     "tokens",
-    "Σ tickets' own tokens / number of tickets (shared planning excluded)",
+    "(Σ tickets' own tokens + unattributed usage) / number of tickets (shared planning excluded)",
     ("measure",),
 )
 def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     each = [facts.tokens(ctx, ctx.ticket_usage(t), p, "") for t in ctx.phase.tickets]
     unit = token_unit(p.measure)
     low = [m for m in each if m.bound == "lower"]
-    return Measurement(
+    mean = Measurement(
         sum(float(m.value) for m in each) / ctx.n,
         unit,
         ctx.src("", "tickets") if ctx.phase.log.tickets else ctx.src(),
         bound="lower" if low else "exact",
         bound_note=low[0].bound_note if low else "",
     )
+    return facts.charged(ctx, mean, p.measure or "total", share=ctx.n)
 
 
 @metric("tickets", "phase", "count", "number of tickets in metadata.yaml")
@@ -236,13 +238,20 @@ def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     usages = [ctx.ticket_usage(t) for t in ctx.phase.tickets]
     own = sum(u.measure(measure) for u in usages)
     unit = token_unit(measure)
-    low = [u for u in usages if u.is_lower_bound(measure)]
+    notes = [u.lower_bound_note for u in usages if u.is_lower_bound(measure)]
+    loose = ctx.accounts.unattributed
+    if loose is not None and loose.total:
+        # the unattributed usage may be tickets' work, which each ticket planned alone would do
+        notes.append(
+            "it leaves out the phase's unattributed usage, which may be tickets' own work "
+            "(each ticket planned alone would do it too)"
+        )
     return Measurement(
         plan * ctx.n + own,
         unit,
         ctx.src(),
-        bound="lower" if low else "exact",
-        bound_note=low[0].lower_bound_note if low else "",
+        bound="lower" if notes else "exact",
+        bound_note=notes[0] if notes else "",
     )
 
 

@@ -18,19 +18,21 @@ from pytest_orchphase.metrics.stats import percent
     "tokens",
     "ticket",
     "tokens",
-    "Σ the ticket's stages, or its own figure in the flat shape (shared planning excluded)",
+    "Σ the ticket's stages, or its own figure in the flat shape (shared planning excluded), + "
+    "unattributed usage",
     ("measure",),
 )
 def _t_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     t, _ = facts.ticket_of(ctx, ticket)
-    return facts.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
+    own = facts.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
+    return facts.charged(ctx, own, p.measure or "total")
 
 
 @metric(
     "tokens_with_planning_share",
     "ticket",
     "tokens",
-    "ticket's tokens + shared planning / number of tickets",
+    "ticket's tokens + shared planning / number of tickets (+ unattributed usage)",
     ("measure",),
 )
 def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
@@ -40,7 +42,7 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
     share = planning.measure(p.measure or "total") / ctx.n if planning else 0.0
     mark = own.mark or (origin_mark(planning.origin, ctx.accounts.measured) if planning else "")
     low = own.bound == "lower" or facts.bound_of(planning, p.measure or "total") == "lower"
-    return Measurement(
+    with_share = Measurement(
         float(own.value) + share,
         own.unit,
         own.source,
@@ -49,17 +51,24 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
         bound="lower" if low else "exact",
         bound_note=own.bound_note or (planning.lower_bound_note if planning else ""),
     )
+    # a one-ticket phase's ticket with all of shared planning holds every place left
+    return facts.charged(ctx, with_share, p.measure or "total", whole=ctx.n == 1)
 
 
 @metric(
-    "stage_tokens", "ticket", "tokens", "tokens of the ticket's named stage", ("measure", "stage")
+    "stage_tokens",
+    "ticket",
+    "tokens",
+    "tokens of the ticket's named stage + unattributed usage",
+    ("measure", "stage"),
 )
 def _t_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     t, _ = facts.ticket_of(ctx, ticket)
     usage = ctx.accounts.stage(t, p.stage or "")
     if usage is None:
         raise MetricUnavailable(f"ticket {t} records no tokens for stage {p.stage}")
-    return facts.tokens(ctx, usage, p, ctx.src(t, p.stage or ""))
+    own = facts.tokens(ctx, usage, p, ctx.src(t, p.stage or ""))
+    return facts.charged(ctx, own, p.measure or "total")
 
 
 @metric(

@@ -50,19 +50,37 @@ def paired_tickets(ctx: MetricContext, versus: str, measure: str = "total") -> P
         raise MetricUnavailable(f"phase {ctx.phase.name} shares no ticket with phase {versus}")
     mine = [ctx.ticket_usage(t) for t in shared]
     theirs = [other.ticket_usage(t) for t in shared]
+    # a phase's unattributed usage may be its tickets' own: each of its figures is then only a
+    # lower bound of the ticket's
+    loose = [c.phase.name for c in (ctx, other) if _unattributed(c)]
     bound = facts.difference(
-        facts.summed(facts.bound_of(u, measure) for u in theirs),
-        facts.summed(facts.bound_of(u, measure) for u in mine),
+        facts.summed([*(facts.bound_of(u, measure) for u in theirs), _low(other)]),
+        facts.summed([*(facts.bound_of(u, measure) for u in mine), _low(ctx)]),
     )
-    low = [u for u in mine + theirs if u.is_lower_bound(measure)]
+    notes = [u.lower_bound_note for u in mine + theirs if u.is_lower_bound(measure)]
+    notes += [
+        f"phase {name}'s unattributed usage may be its tickets' own (map its agents and "
+        "sessions to their tickets)"
+        for name in loose
+    ]
     return PairedTickets(
         versus,
         shared,
         [u.measure(measure) for u in mine],
         [u.measure(measure) for u in theirs],
         bound,
-        low[0].lower_bound_note if low else "",
+        notes[0] if notes else "",
     )
+
+
+def _unattributed(ctx: MetricContext) -> bool:
+    loose = ctx.accounts.unattributed
+    return loose is not None and loose.total > 0
+
+
+def _low(ctx: MetricContext) -> Bound:
+    """The bound the phase's unattributed usage puts on its tickets' own figures."""
+    return "lower" if _unattributed(ctx) else "exact"
 
 
 @metric(

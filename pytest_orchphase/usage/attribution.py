@@ -23,7 +23,8 @@ Then calls, in order:
 7. anything else: unattributed.
 
 A ticket with no measured usage while some usage is unattributed is unknown (its work may be
-there), never counted from its estimate on top; so is shared planning when no lead was found.
+there), never counted from its estimate on top; so is shared planning when no lead was found. A
+measured ticket's figures count the unattributed usage as its own (``metrics.facts.charged``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pytest_orchphase.load.pattern import LinearPattern, compile_linear
 from pytest_orchphase.load.phase import PLANNING, Phase, stage_places
-from pytest_orchphase.usage.accounts import Accounts, hand_accounts
+from pytest_orchphase.usage.accounts import NOT_RUN, Accounts, hand_accounts
 from pytest_orchphase.usage.roots import has_sources, roots_of, scan_roots
 from pytest_orchphase.usage.sessions import (
     Owners,
@@ -320,11 +321,44 @@ def _attribute(
     return "", "", "no mapping and no ticket id in the Task"
 
 
+def _missing_agents(phase: Phase, measured: Measured) -> dict[str, str]:
+    """Why a ticket's measured figures leave out some of its work, by ticket ("": shared
+    planning): a stage of it that ran (not skipped or pending) names sub-agents
+    (``agents.agent_ids``, or a ``description_pattern``) that no transcript holds. Measured
+    alone, the ticket is then only a lower bound: the missing agents' usage is in none of its
+    figures."""
+    found = {a.agent_id for a in measured.agents}
+    described = [a.description for a in measured.agents if a.description]
+    out: dict[str, list[str]] = defaultdict(list)
+    for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
+        if st.agents is None or st.status in NOT_RUN:
+            continue
+        absent = [agent for agent in st.agents.agent_ids if agent not in found]
+        if absent:
+            out[ticket].append(
+                f"its {stage} stage ran with sub-agent(s) {', '.join(absent)} "
+                "(agents.agent_ids) that no transcript holds"
+            )
+        pattern = st.agents.description_pattern
+        if pattern and not any(compile_linear(pattern).search(d) for d in described):
+            out[ticket].append(
+                f"its {stage} stage ran with agents.description_pattern {pattern!r}, which "
+                "no sub-agent in the transcripts matches"
+            )
+    return {
+        ticket: f"{f'ticket {ticket}' if ticket else 'shared planning'} is measured without "
+        f"some of its work: {'; '.join(whys)}"
+        for ticket, whys in out.items()
+    }
+
+
 def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     """The phase's accounts with measured usage winning over the log's figures, place by place.
 
     A ticket with any measured usage is counted from measurement alone (its hand figures stay as
-    the estimates to compare with); a stage of such a ticket with no measured usage is unknown.
+    the estimates to compare with); a stage of such a ticket with no measured usage is unknown,
+    and a ticket one of whose stages that ran names sub-agents no transcript holds is only a
+    lower bound (see :func:`_missing_agents`).
     """
     hand = hand_accounts(phase)
     stages: dict[str, dict[str, Usage]] = {}
@@ -332,13 +366,17 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     unknown: dict[str, str] = {}
     unplaced = [a for a in measured.agents if a.ticket is None and a.stage is None]
     loose = [a for a in measured.sessions if a.role == "unattributed"]
+    missing = _missing_agents(phase, measured)
     for ticket in phase.tickets:
         if ticket in measured.tickets():
             own = dict(measured.stages.get(ticket, {}))
-            stages[ticket] = own
             whole = [measured.whole[ticket]] if ticket in measured.whole else []
             total = total_of([*own.values(), *whole])
             assert total is not None
+            if why := missing.get(ticket):  # a stage's own sub-agents are not in the transcripts
+                own = {stage: usage.at_least(why) for stage, usage in own.items()}
+                total = total.at_least(why)
+            stages[ticket] = own
             flat[ticket] = total
         elif measured.unattributed is not None:
             # Its real usage may be among the unattributed: counting the log's figure as well
@@ -361,6 +399,8 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
             if ticket in hand.unknown:
                 unknown[ticket] = hand.unknown[ticket]
     planning = measured.planning
+    if planning is not None and (why := missing.get("")):
+        planning = planning.at_least(why)
     if planning is None and not measured.planning_unknown:
         planning = hand.planning  # no lead session measured: the log's figure, marked as such
     return Accounts(

@@ -111,14 +111,17 @@ def test_measured_usage_drives_token_and_usd_criteria(pytester: pytest.Pytester)
     result = pytester.runpytest("--phase", "m1")
     # R03's output: the placeholder 3 of a1's first call (its true count is in no record), plus
     # the last call's true 700 from toolUseResult.usage: at least 703, which cannot prove a max;
-    # the phase's cost holds the same call. R06's reviewer made one call, corrected: exact.
+    # the phase's cost holds the same call. R06's reviewer made one call, corrected: exact, but
+    # the unattributed a3 (50 output tokens, $0.0075) may be R06's: counted as its own, R06's
+    # figures are upper bounds.
     result.assert_outcomes(passed=1, failed=3)
     out = result.stdout.str()
     result.stdout.fnmatch_lines(
         [
             "review-cost[[]R06[]]: stage_tokens[[]review[]] (usd) "
-            f"${R06_REVIEW_USD:.4f} > max $0.0200 — "
-            "docs/orchestration-data/phase-m1/execution-log.yaml: tickets.R06.review",
+            "at most $0.0326: an upper bound cannot prove max $0.0200: "
+            "the phase's unattributed usage ($0.0075) is counted as if it were all this "
+            "ticket's* — docs/orchestration-data/phase-m1/execution-log.yaml: tickets.R06.review",
         ]
     )
     result.stdout.fnmatch_lines(
@@ -133,7 +136,7 @@ def test_measured_usage_drives_token_and_usd_criteria(pytester: pytest.Pytester)
     result.stdout.fnmatch_lines(
         [
             "output-per-ticket*R03*tokens (output)*at least 703*max*1,000*FAIL",
-            "output-per-ticket*R06*tokens (output)*400*max*1,000*PASS",
+            "output-per-ticket*R06*tokens (output)*at most 450*max*1,000*PASS",
         ]
     )
     result.stdout.fnmatch_lines(
@@ -357,7 +360,8 @@ def test_exact_sub_agent_figures_decide_a_max(pytester: pytest.Pytester) -> None
     )
     result = pytester.runpytest("--phase", "m1")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["out-max*R03*tokens (output)*700*max*100,000*PASS"])
+    # exact: 700; the unattributed a3's 50 output tokens, which may be R03's, make it at most 750
+    result.stdout.fnmatch_lines(["out-max*R03*tokens (output)*at most 750*max*100,000*PASS"])
 
 
 def test_a_phase_source_folder_of_ndjson_and_json_results_is_measured(
