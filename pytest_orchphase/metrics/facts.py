@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.families import FAMILIES, family
 from pytest_orchphase.load.models import Stage, Ticket
+from pytest_orchphase.load.models.log import fixes_made
 from pytest_orchphase.load.quantity import quality_rank
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
@@ -69,11 +70,9 @@ def unfinished(ticket: Ticket) -> list[str]:
     stages = list(ticket.stages().items())
     if stages and all(stage.status == "skipped" for _, stage in stages):
         return out + [f"{name} skipped" for name, _ in stages]
-    for i, (name, stage) in enumerate(stages):
-        if stage.status == "requires_fix" and any(
-            later.status == "completed" or (later_name == "review" and _passed(later))
-            for later_name, later in stages[i + 1 :]
-        ):
+    made = fixes_made(ticket.stages())
+    for name, stage in stages:
+        if name in made:
             continue  # the fix the stage needed was made: a later stage completed
         if stage.status in UNFINISHED and stage.status != "skipped":
             out.append(f"{name} {stage.status}")
@@ -128,10 +127,6 @@ def counted(measurement: Measurement, phase: Phase, tickets: Iterable[str]) -> M
     if why := still_open(phase, tickets):
         return replace(measurement, bound="lower", bound_note=why)
     return measurement
-
-
-def _passed(stage: Stage) -> bool:
-    return getattr(stage, "result", None) == "PASS"
 
 
 def upgraded(ticket: Ticket) -> list[str]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pytest_orchphase.load.models import Stage, Ticket
+from pytest_orchphase.load.models.fields import NOT_RUN as NOT_RUN  # re-exported: read from here
 from pytest_orchphase.load.phase import Phase
 from pytest_orchphase.usage.value import Usage, total_of
-
-NOT_RUN = ("skipped", "pending")
 
 
 def hand_usage(stage: Stage | Ticket) -> Usage | None:

@@ -112,6 +112,8 @@ Tier = Annotated[
     Literal["T1", "T2", "T3"], BeforeValidator(_upper), _upper_schema("T1", "T2", "T3")
 ]
 Status = Literal["completed", "requires_fix", "failed", "in_progress", "skipped", "pending"]
+#: a stage in one of these statuses did not run (it used no tokens, it made no fix)
+NOT_RUN = ("skipped", "pending")
 Complexity = Literal["mechanical", "nuanced", "complex"]
 TextId = Annotated[str, BeforeValidator(_text_id), WithJsonSchema({"type": ["string", "integer"]})]
 

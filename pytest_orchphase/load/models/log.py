@@ -14,6 +14,7 @@ from pydantic import (
 
 from pytest_orchphase.families import family
 from pytest_orchphase.load.models.fields import (
+    NOT_RUN,
     STAGES,
     Complexity,
     Count,
@@ -120,6 +121,47 @@ class Review(Stage):
         return self
 
 
+def fixes_made(stages: dict[str, Stage]) -> list[str]:
+    """The stages (of one ticket, in order) that required a fix the log shows made: a later
+    stage completed, or a later review passed."""
+    items = list(stages.items())
+    return [
+        name
+        for i, (name, stage) in enumerate(items)
+        if stage.status == "requires_fix"
+        and any(
+            later.status == "completed" or (isinstance(later, Review) and later.result == "PASS")
+            for _, later in items[i + 1 :]
+        )
+    ]
+
+
+def recorded_fixes(stages: dict[str, Stage]) -> list[str]:
+    """Where a ticket's stages themselves record a fix loop: a ``fix`` stage that ran (any
+    status but skipped or pending, as its tokens are counted), or a stage that required a fix
+    which a later stage made (:func:`fixes_made`)."""
+    out = []
+    fix = stages.get("fix")
+    if fix is not None and fix.status not in NOT_RUN:
+        out.append(f"the fix stage ran ({f'status {fix.status}' if fix.status else 'no status'})")
+    out += [
+        f"{name} required a fix (status requires_fix) that a later stage made"
+        for name in fixes_made(stages)
+    ]
+    return out
+
+
+def _no_fix_loop_beside_a_fix(stages: dict[str, Stage], loops: int | None, field: str) -> None:
+    """``fix_loops: 0`` beside a fix the stages record contradicts itself; which of the two is
+    true only the team knows, and a ``max`` on fix loops would pass on the smaller: an error."""
+    if loops == 0 and (fixes := recorded_fixes(stages)):
+        raise ValueError(
+            f"{field} is 0, but {' and '.join(fixes)}: a ticket that needed a fix needed at "
+            f"least one fix loop; correct {field}, or mark a stage that did not run "
+            "status: skipped"
+        )
+
+
 class SharedPlanning(Stage):
     tickets: list[TextId] = Field(default_factory=list)  # bare numbers too, as in metadata
 
@@ -179,6 +221,10 @@ class Ticket(Strict):
                 f"fix_loops {self.fix_loops} differs from implementation.fix_loops "
                 f"{impl.fix_loops}; keep one"
             )
+        if self.fix_loops is not None:
+            _no_fix_loop_beside_a_fix(self.stages(), self.fix_loops, "fix_loops")
+        elif impl is not None:
+            _no_fix_loop_beside_a_fix(self.stages(), impl.fix_loops, "implementation.fix_loops")
         return self
 
     @model_validator(mode="after")
@@ -324,5 +370,10 @@ class ExecutionLog(Strict):
             raise ValueError(
                 "stages at the top level belong to a single-ticket log; this log has `tickets`: "
                 "move them under tickets.<id>"
+            )
+        if self.implementation is not None:  # the single-ticket layout: its one ticket's stages
+            stages = self.top_level_stages()
+            _no_fix_loop_beside_a_fix(
+                stages, self.implementation.fix_loops, "implementation.fix_loops"
             )
         return self

@@ -1,0 +1,169 @@
+"""What the execution log says about a ticket, read as a whole (third adversarial round,
+copied from tests/yes_hunt3/test_wrong_yes.py on branch yes-hunt3, then their siblings).
+
+- A fix loop the log's own stages record (a `fix` stage that ran, or a stage that required a fix
+  which a later stage completed) beside `fix_loops: 0` is a contradiction: an error at the field,
+  as a review `result: PASS` beside a FAIL checklist item is.
+- A ticket whose execution model (or complexity, or review tier) is not recorded may belong to a
+  criterion's filter: the criterion cannot pass on the tickets it knows alone.
+- A phase of one ticket batched nothing: its batching savings cannot pass a criterion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import Phase, read_report
+
+YamlData = dict[str, Any]
+
+
+def run(pytester: pytest.Pytester, phase: str) -> pytest.RunResult:
+    return pytester.runpytest("--phase", phase, "--orchphase-json", "r.json", "-p", "no:randomly")
+
+
+def assert_not_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
+    report = read_report(pytester.path)
+    assert report["decisions"]["proceed"]["answer"] != "YES", result.stdout.str()
+    assert result.ret != 0
+
+
+# ------------------------------------------------------------------ fix loops the stages record
+
+FIX_LOOP_CRITERIA: list[YamlData] = [
+    {"id": "no-fix-loop", "for_each": "ticket", "metric": "fix_loops", "max": 0},
+    {"id": "phase-fix-loops", "metric": "fix_loops", "max": 0},
+]
+
+
+def staged(
+    status: str = "completed", loops: int = 0, fix: str | None = None, attempts: int = 1
+) -> YamlData:
+    """A Haiku ticket in stages: its implementation's ``status`` and ``fix_loops``, a ``fix``
+    stage of that status when given, a review that passed on its ``attempts``-th attempt."""
+    ticket: YamlData = {
+        "implementation": {
+            "model": "haiku",
+            "actual_tokens": 9000,
+            "status": status,
+            "fix_loops": loops,
+        }
+    }
+    if fix is not None:
+        ticket["fix"] = {"model": "haiku", "actual_tokens": 4000, "status": fix}
+    ticket["review"] = {"result": "PASS", "actual_tokens": 1000, "attempts": attempts}
+    return ticket
+
+
+CLEAN = staged()
+
+
+@pytest.mark.parametrize(
+    "r02",
+    [
+        # a fix stage that ran (figures, status completed) is a fix loop the ticket needed
+        staged(fix="completed"),
+        # the sibling: an implementation that required a fix, fixed by a later stage (so the
+        # ticket counts as finished), is a fix loop too
+        staged("requires_fix", attempts=2),
+    ],
+    ids=["fix-stage-ran", "requires-fix-then-completed"],
+)
+def test_fix_loops_zero_beside_a_fix_that_ran_is_no_pass(
+    pytester: pytest.Pytester, r02: YamlData
+) -> None:
+    """`fix_loops: 0` beside a fix the log itself records (a `fix` stage that ran, or an
+    implementation `requires_fix` that a later stage completed) contradicts itself, as a review
+    `result: PASS` beside a FAIL checklist item does (an error at the review): a `max: 0` on
+    fix loops ("no fix loop") must not pass on the figure that the log's own stages refute."""
+    Phase.of("f1", FIX_LOOP_CRITERIA, {"R01": CLEAN, "R02": r02}).write(pytester.path)
+    result = run(pytester, "f1")
+    assert_not_yes(pytester, result)
+
+
+def test_fix_loops_zero_beside_a_fix_is_an_error_naming_the_field(
+    pytester: pytest.Pytester,
+) -> None:
+    """The contradiction is a collection error (exit 2) at the ticket, naming the field that
+    says 0 and each stage that says otherwise; the decision is NO, never a traceback."""
+    r02: YamlData = {
+        "execution_model": "haiku",
+        "fix_loops": 0,
+        "implementation": {"model": "haiku", "actual_tokens": 9000, "status": "requires_fix"},
+        "fix": {"model": "haiku", "actual_tokens": 4000},
+        "review": {"result": "PASS", "actual_tokens": 1000, "attempts": 2},
+    }
+    Phase.of("f1", FIX_LOOP_CRITERIA, {"R01": CLEAN, "R02": r02}).write(pytester.path)
+    result = run(pytester, "f1")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*docs/orchestration-data/phase-f1/execution-log.yaml:*: tickets.R02: fix_loops is 0,"
+            " but the fix stage ran (no status) and implementation required a fix (status"
+            " requires_fix) that a later stage made*",
+            "Proceed to phase *: NO*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert read_report(pytester.path)["decisions"]["proceed"]["answer"] == "NO"
+
+
+def test_fix_loops_zero_beside_a_fix_in_a_single_ticket_log_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """The plan's single-ticket layout (stages at the top of the log) says the same: the error
+    is at the log's implementation.fix_loops, not a traceback from building its one ticket."""
+    phase = Phase.of("f1", FIX_LOOP_CRITERIA[:1], {"R01": CLEAN})
+    phase.log = {
+        "implementation": {
+            "model": "haiku",
+            "actual_tokens": 9000,
+            "status": "completed",
+            "fix_loops": 0,
+        },
+        "fix": {"model": "haiku", "actual_tokens": 4000, "status": "completed"},
+        "review": {"result": "PASS", "actual_tokens": 1000, "attempts": 1},
+    }
+    phase.write(pytester.path)
+    result = run(pytester, "f1")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*execution-log.yaml*implementation.fix_loops is 0, but the fix stage ran (status*"]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+@pytest.mark.parametrize(
+    "r02",
+    [
+        # the plan's A2 record: Haiku's implementation required a fix, one fix loop made it,
+        # and the review passed on its second attempt
+        staged("requires_fix", loops=1, fix="completed", attempts=2),
+        # a fix stage the log keeps but that did not run is no fix loop
+        staged(fix="skipped"),
+    ],
+    ids=["plan-a2-record", "fix-stage-skipped"],
+)
+def test_fix_loops_that_agree_with_the_stages_still_pass(
+    pytester: pytest.Pytester, r02: YamlData
+) -> None:
+    """No over-correction: fix loops the stages agree with pass their limits (`max: 1` for the
+    plan's A2 record, `max: 0` beside a fix stage marked skipped), and the phase says YES."""
+    loops = r02["implementation"]["fix_loops"]
+    criteria = [
+        {"id": "fix-loops", "for_each": "ticket", "metric": "fix_loops", "max": loops},
+        {
+            "id": "haiku-success",
+            "metric": "success_rate",
+            "model": "haiku",
+            "min": "100%",
+            "rule": "point",
+        },
+    ]
+    Phase.of("f1", criteria, {"R01": CLEAN, "R02": r02}).write(pytester.path)
+    result = run(pytester, "f1")
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*100.0% (2 of 2*PASS*", "Proceed to phase *: YES*"])
