@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,12 @@ from pytest_orchphase.load.phase import (
     plan_order,
 )
 from pytest_orchphase.load.yamlio import Document
-from pytest_orchphase.metrics.facts import model_matches, not_finished, open_accounts
+from pytest_orchphase.metrics.facts import (
+    model_matches,
+    not_finished,
+    open_accounts,
+    unrecorded_model,
+)
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
@@ -45,6 +50,9 @@ class ItemSpec:
     criterion: Criterion
     ticket: str | None
     empty_filter: bool = False
+    #: why it is not known whether the ticket is one the criterion's ``where:`` names ("" when
+    #: it is known): the item passes only when the ticket passes the criterion anyway
+    membership: str = ""
 
     @property
     def name(self) -> str:
@@ -74,22 +82,33 @@ class GateResult:
         return f"phase {self.phase} failed: {', '.join(self.failing)}"
 
 
-def _matches(flt: TicketFilter | None, ticket_id: str, phase: Phase) -> bool:
+def _membership(flt: TicketFilter | None, ticket_id: str, phase: Phase) -> str | None:
+    """Whether a ticket is one ``where:`` names: None when it is not, "" when it is, else why
+    that is not known (a field the filter asks about that the ticket does not record, while
+    every field it records matches): such a ticket may be one of them."""
     if flt is None:
-        return True
+        return ""
     ticket = phase.tickets[ticket_id]
     if flt.tickets is not None and ticket_id not in flt.tickets:
-        return False
-    if flt.execution_model is not None and not model_matches(
-        ticket.model_used, flt.execution_model
-    ):
-        return False
-    if flt.complexity is not None and ticket.complexity != flt.complexity:
-        return False
-    return not (
-        flt.review_tier is not None
-        and (ticket.review is None or ticket.review.tier != flt.review_tier)
-    )
+        return None
+    unknown = []
+    if flt.execution_model is not None:
+        if why := unrecorded_model(ticket_id, ticket):
+            unknown.append(why)
+        elif not model_matches(ticket.model_used, flt.execution_model):
+            return None
+    if flt.complexity is not None:
+        if ticket.complexity is None:
+            unknown.append(f"ticket {ticket_id} records no complexity")
+        elif ticket.complexity != flt.complexity:
+            return None
+    if flt.review_tier is not None:
+        tier = ticket.review.tier if ticket.review else None
+        if tier is None:
+            unknown.append(f"ticket {ticket_id} records no review tier (review.tier)")
+        elif tier != flt.review_tier:
+            return None
+    return "; ".join(unknown)
 
 
 class PhaseRunner:
@@ -225,25 +244,37 @@ class PhaseRunner:
             if criterion.for_each != "ticket":
                 out.append(ItemSpec(index, criterion, None))
                 continue
-            tickets = [t for t in phase.tickets if _matches(criterion.where, t, phase)]
+            tickets = {
+                t: fit
+                for t in phase.tickets
+                if (fit := _membership(criterion.where, t, phase)) is not None
+            }
             if not tickets:
                 out.append(ItemSpec(index, criterion, None, empty_filter=True))
-            out.extend(ItemSpec(index, criterion, t) for t in tickets)
+            out.extend(ItemSpec(index, criterion, t, membership=m) for t, m in tickets.items())
         return out
 
     def verdict(self, name: str, spec: ItemSpec) -> Verdict:
+        where = spec.criterion.where.model_dump(exclude_none=True) if spec.criterion.where else {}
         if spec.empty_filter:
-            where = (
-                spec.criterion.where.model_dump(exclude_none=True) if spec.criterion.where else {}
-            )
             return Verdict(
                 passed=False,
                 metric=spec.criterion.metric or "",
                 error=f"no ticket matches where: {where}",
             )
-        return evaluate(
+        verdict = evaluate(
             spec.criterion, self.context(name), spec.ticket, self.context, self.registry
         )
+        if spec.membership and not verdict.passed:  # it fails the criterion if it is one
+            failing = "; ".join(c.condition_text() for c in verdict.leaves() if not c.passed)
+            why = (
+                f"{spec.membership}, so whether it is one of where: {where} is not known, and "
+                f"it does not pass the criterion{f' ({failing})' if failing else ''}; record it"
+            )
+            if verdict.metric is None:  # a group of conditions: the reason stands for it
+                return Verdict(passed=False, metric=spec.criterion.metric or "", error=why)
+            return replace(verdict, inconclusive=False, error=why)
+        return verdict
 
     def mismatches(self, name: str) -> list[Mismatch]:
         """Declared totals that differ from the computed ones (collection and reports ask)."""

@@ -4,7 +4,7 @@ quality, review attempts)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -390,11 +390,48 @@ def display_meta(ctx: MetricContext) -> str:
     return f"{display(ctx.phase.metadata_doc.path)}: tickets"
 
 
-def tickets_on(ctx: MetricContext, model: str | None) -> list[str]:
-    """The phase's tickets, or those executed on ``model``; MetricUnavailable when none was."""
+def unrecorded_model(ticket_id: str, ticket: Ticket) -> str:
+    """Why a ticket may or may not be one executed on a model ("" when its model is known)."""
+    if ticket.model_used:
+        return ""
+    return (
+        f"ticket {ticket_id} records no execution model (execution_model, or the "
+        "implementation stage's model)"
+    )
+
+
+def tickets_on(
+    ctx: MetricContext,
+    model: str | None,
+    figure: Callable[[MetricContext, str], Measurement] | None = None,
+) -> list[str]:
+    """The phase's tickets, or those executed on ``model``; MetricUnavailable when none was.
+    A ticket that records no execution model may be one of them: left out, a figure over the
+    others alone could pass a limit the whole does not meet, so it is MetricUnavailable, naming
+    it, unless the answer does not depend on it: with ``figure`` (for a highest figure: the
+    most fix loops), when its figure is no higher than the highest of those known to be on
+    ``model`` (it is then counted in, which changes nothing)."""
     if model is None:
         return list(ctx.phase.tickets)
     mine = [t for t, tk in ctx.phase.tickets.items() if model_matches(tk.model_used, model)]
-    if not mine:
+    maybe = {t: why for t, tk in ctx.phase.tickets.items() if (why := unrecorded_model(t, tk))}
+    if not mine and not maybe:
         raise MetricUnavailable(f"no ticket was executed on {model}")
-    return mine
+    for t, why in maybe.items():
+        if not mine or figure is None or _higher(ctx, figure, t, mine):
+            raise MetricUnavailable(
+                f"{why}: whether it was executed on {model} is not known, and the figure over "
+                f"the tickets on {model} depends on it; record its model"
+            )
+    return mine + list(maybe)
+
+
+def _higher(
+    ctx: MetricContext, figure: Callable[[MetricContext, str], Measurement], t: str, mine: list[str]
+) -> bool:
+    """Whether ``t``'s figure may be higher than the highest of ``mine`` (True when unknown)."""
+    try:
+        theirs = float(figure(ctx, t).value)
+    except MetricUnavailable:
+        return True
+    return theirs > max(float(figure(ctx, m).value) for m in mine)

@@ -138,7 +138,7 @@ def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     required=(),
 )
 def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    mine = facts.tickets_on(ctx, p.model)
+    mine = facts.tickets_on(ctx, p.model, facts.fix_loops)
     worst = max(int(facts.fix_loops(ctx, t).value) for t in mine)
     return facts.counted(Measurement(worst, "count", ctx.src()), ctx.phase, mine)
 
@@ -152,7 +152,7 @@ def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measure
     required=(),
 )
 def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    mine = facts.tickets_on(ctx, p.model)
+    mine = facts.tickets_on(ctx, p.model, facts.review_attempts)
     attempts = {t: int(facts.review_attempts(ctx, t).value) for t in mine}
     worst = max(attempts, key=lambda t: attempts[t])
     found = Measurement(attempts[worst], "count", ctx.src(), note=f"ticket {worst}")

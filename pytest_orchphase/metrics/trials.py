@@ -127,11 +127,17 @@ def ticket_runs(
     """Each ticket's outcomes over the phase and the phases it requires (a run per phase that
     ran it on ``model``, oldest first), for the tickets run at least ``at_least`` times.
     MetricUnavailable when a run of such a ticket has no known outcome (not finished, or no
-    fix_loops): leaving it out, or counting it either way, could pass a limit it does not meet."""
+    fix_loops), or when a run records no execution model while ``model`` is asked: leaving it
+    out, or counting it either way, could pass a limit it does not meet."""
     runs: dict[str, list[bool | None]] = {}
     unknown: dict[str, str] = {}
     for c in lineage_contexts(ctx):
         for tid, t in c.phase.tickets.items():
+            if model is not None and (why := facts.unrecorded_model(tid, t)):
+                raise MetricUnavailable(  # left out, its run could lower the rate it is not in
+                    f"{why} (phase {c.phase.name}): whether it was run on {model} is not "
+                    "known; record its model"
+                )
             if model is not None and not facts.model_matches(t.model_used, model):
                 continue
             outcome = facts.succeeded(t, max_fix_loops)

@@ -11,11 +11,15 @@ copied from tests/yes_hunt3/test_wrong_yes.py on branch yes-hunt3, then their si
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import Phase, read_report
+from pytest_orchphase.errors import MetricUnavailable
+from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.metrics.registry import metric_value
+from tests.helpers import Phase, rate_phase, read_report
 
 YamlData = dict[str, Any]
 
@@ -167,3 +171,139 @@ def test_fix_loops_that_agree_with_the_stages_still_pass(
     result.assert_outcomes(passed=3)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*100.0% (2 of 2*PASS*", "Proceed to phase *: YES*"])
+
+
+# ------------------------------------------------------- a ticket whose model is not recorded
+
+HAIKU_FILTERS: list[YamlData] = [
+    {
+        "id": "haiku-success",
+        "metric": "success_rate",
+        "model": "haiku",
+        "min": "100%",
+        "rule": "point",
+    },
+    {"id": "haiku-loops", "metric": "max_fix_loops", "model": "haiku", "max": 1},
+    {"id": "haiku-reviews", "metric": "max_review_attempts", "model": "haiku", "max": 1},
+    {
+        "id": "haiku-validation",
+        "for_each": "ticket",
+        "where": {"execution_model": "haiku"},
+        "metric": "fix_loops",
+        "max": 1,
+    },
+]
+
+
+def flat(loops: int, attempts: int, result: str = "PASS", **more: object) -> YamlData:
+    """A flat ticket (the A3 shape) of 3,000 tokens, with ``more`` keys (its model...)."""
+    return {
+        **more,
+        "actual_tokens": 3000,
+        "fix_loops": loops,
+        "review": {"result": result, "attempts": attempts},
+    }
+
+
+@pytest.mark.parametrize("criterion", HAIKU_FILTERS, ids=lambda c: str(c["id"]))
+def test_a_ticket_of_unknown_model_does_not_drop_out_of_a_model_filter(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    """R02 records no execution model (no `execution_model`, no implementation stage): the
+    ticket table itself shows its model as `unknown`. It may have run on Haiku, and it failed
+    (review FAIL, three fix loops, three review attempts); a criterion over the tickets executed
+    on Haiku cannot tell whether it belongs, so it must not pass on R01 alone (1 of 1)."""
+    tickets = {
+        "R01": flat(0, 1, execution_model="haiku"),
+        "R02": flat(3, 3, "FAIL"),
+    }
+    Phase.of("u1", [criterion], tickets).write(pytester.path)
+    result = run(pytester, "u1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        [
+            "*ticket R02 records no execution model (execution_model, or the implementation"
+            " stage's model)*not known*"
+        ]
+    )
+
+
+@pytest.mark.parametrize("criterion", HAIKU_FILTERS[1:], ids=lambda c: str(c["id"]))
+def test_a_ticket_of_unknown_model_that_changes_nothing_lets_the_criterion_pass(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    """No over-correction: where the answer does not depend on R02's model (its fix loops and
+    review attempts are no higher than Haiku's R01's, or it passes the per-ticket criterion
+    anyway), the criterion passes; so does every criterion once R02 records its model."""
+    tickets = {"R01": flat(1, 1, execution_model="haiku"), "R02": flat(0, 1)}
+    Phase.of("u1", [criterion], tickets).write(pytester.path)
+    result = run(pytester, "u1")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(["Proceed to phase *: YES*"])
+
+
+@pytest.mark.parametrize("criterion", HAIKU_FILTERS, ids=lambda c: str(c["id"]))
+def test_a_failing_ticket_recorded_on_another_model_is_left_out(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    """No over-correction: R02 failed, but on Sonnet, as it records: Haiku's criteria pass."""
+    tickets = {
+        "R01": flat(0, 1, execution_model="haiku"),
+        "R02": flat(3, 3, "FAIL", execution_model="claude-sonnet-4-5"),
+    }
+    Phase.of("u1", [criterion], tickets).write(pytester.path)
+    result = run(pytester, "u1")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("where", "unrecorded", "known"),
+    [
+        ({"complexity": "mechanical"}, "complexity", {"complexity": "nuanced"}),
+        ({"review_tier": "T1"}, "review tier", {"review": {"tier": "T2"}}),
+        ({"execution_model": "haiku", "complexity": "mechanical"}, "complexity", {}),
+    ],
+    ids=["complexity", "review-tier", "model-and-complexity"],
+)
+def test_a_ticket_that_records_no_field_of_the_filter_is_not_left_out(
+    pytester: pytest.Pytester, where: YamlData, unrecorded: str, known: YamlData
+) -> None:
+    """The same for `where:` on the other fields: R02 records no complexity (or no review
+    tier) and failed the criterion; it may be one of the tickets named, so its item fails,
+    naming why. Recorded as another complexity or tier, it is left out and the phase passes."""
+    criterion = {"id": "few-loops", "for_each": "ticket", "where": where, "metric": "fix_loops"}
+    r01 = flat(0, 1, execution_model="haiku", complexity="mechanical")
+    r01["review"]["tier"] = "T1"
+    r02 = flat(3, 3, "FAIL", execution_model="haiku")
+    Phase.of("u1", [{**criterion, "max": 1}], {"R01": r01, "R02": r02}).write(pytester.path)
+    result = run(pytester, "u1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        [f"*few-loops[[]R02[]]*ticket R02 records no {unrecorded}*fix_loops 3 > max 1*"]
+    )
+    if known:  # R02 records the field, with another value: it is left out
+        for key, value in known.items():
+            r02[key] = {**r02[key], **value} if isinstance(value, dict) else value
+        Phase.of("u1", [{**criterion, "max": 1}], {"R01": r01, "R02": r02}).write(pytester.path)
+        again = run(pytester, "u1")
+        assert again.ret == pytest.ExitCode.OK, again.stdout.str()
+
+
+@pytest.mark.parametrize("metric", ["pass_at_k", "pass_hat_k"])
+def test_a_run_of_unknown_model_makes_pass_at_k_on_a_model_unknown(
+    tmp_path: Path, metric: str
+) -> None:
+    """T03's second run records no execution model and failed (three fix loops): left out,
+    T03 had one run on Haiku only, below k = 2, and the other tickets' 100 % was Haiku's
+    pass^2. Whether that run was Haiku's is not known: the figure is unknown, naming it."""
+    rate_phase(3, 3).write(tmp_path)
+    p2 = rate_phase(3, 3, phase="p2", requires=["p1"])
+    del p2.ticket("T03")["execution_model"]
+    p2.ticket("T03")["fix_loops"] = 3
+    p2.write(tmp_path)
+    runner = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    with pytest.raises(MetricUnavailable, match=r"ticket T03 records no execution model.*p2"):
+        metric_value(runner.context("p2"), metric, k=2, model="haiku")
+    # no model asked: T03's runs count (1 of 2 succeeded)
+    expected = {"pass_at_k": 100.0, "pass_hat_k": 200 / 3}[metric]
+    assert metric_value(runner.context("p2"), metric, k=2) == pytest.approx(expected)
