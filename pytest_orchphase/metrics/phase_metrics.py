@@ -259,10 +259,18 @@ def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "batching_savings",
     "phase",
     "tokens",
-    "unbatched_tokens − tokens (each ticket with its own planning, minus the batch)",
+    "unbatched_tokens − tokens (each ticket with its own planning, minus the batch); unknown "
+    "for a phase of one ticket, which batches nothing",
     ("baseline", "measure"),
 )
 def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    if ctx.n < 2:
+        raise MetricUnavailable(
+            f"phase {ctx.phase.name} has one ticket: a batch of one batches nothing, so there "
+            "is no saving from batching (the figure would only compare its planning with the "
+            f"baseline {p.baseline}'s planning of one ticket alone); batching savings need at "
+            "least two tickets"
+        )
     unbatched = _unbatched(ctx, None, p)
     usage = ctx.phase_usage()
     actual = usage.measure(p.measure or "total")

@@ -307,3 +307,58 @@ def test_a_run_of_unknown_model_makes_pass_at_k_on_a_model_unknown(
     # no model asked: T03's runs count (1 of 2 succeeded)
     expected = {"pass_at_k": 100.0, "pass_hat_k": 200 / 3}[metric]
     assert metric_value(runner.context("p2"), metric, k=2) == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------ batching savings of one ticket
+
+BATCHING: YamlData = {
+    "id": "batching-saves",
+    "metric": "batching_savings",
+    "baseline": "separate_planning",
+    "measure": "total",
+    "of": {"metric": "unbatched_tokens", "baseline": "separate_planning", "measure": "total"},
+    "min": "15%",
+}
+
+
+def batching_phase(pytester: pytest.Pytester, tickets: int, criterion: YamlData) -> None:
+    """Phase b1 of ``tickets`` Sonnet tickets of 20,000 tokens after 5,000 of shared
+    planning, against a separate planning of 10,000 per ticket."""
+    each = {f"R{i:02d}": flat(0, 1, execution_model="sonnet") for i in range(1, tickets + 1)}
+    for ticket in each.values():
+        ticket["actual_tokens"] = 20_000
+    planning = {"model": "sonnet", "actual_tokens": 5_000}
+    Phase.of("b1", [criterion], each, planning=planning).write(pytester.path)
+    (pytester.path / "criteria" / "baselines.yaml").write_text(
+        "baselines:\n  separate_planning: {tokens_per_ticket: 10000, compare: false}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [BATCHING, {**{k: v for k, v in BATCHING.items() if k != "of"}, "min": "4k"}],
+    ids=["share", "tokens"],
+)
+def test_batching_savings_of_a_one_ticket_phase_is_no_saving_from_batching(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    """A phase of one ticket batched nothing: its `batching_savings` (10k of separate
+    planning + 20k − (5k of planning + 20k) = 5,000, 16.7 % of `unbatched_tokens`) only says
+    that this lead's planning cost less than the baseline's estimate of planning one ticket
+    alone. "Batching saves at least 15 %" (or 4k) must not pass on a batch of one (the brief's
+    "batching savings with one ticket"): the figure has no meaning there, so it cannot pass."""
+    batching_phase(pytester, 1, criterion)
+    result = run(pytester, "b1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        ["*cannot be evaluated: phase b1 has one ticket: a batch of one batches nothing*"]
+    )
+
+
+def test_batching_savings_of_two_tickets_still_pass(pytester: pytest.Pytester) -> None:
+    """No over-correction: two tickets planned together save (2 × 10k + 40k) − (5k + 40k) =
+    15,000, 25 % of 60,000: `min 15%` passes."""
+    batching_phase(pytester, 2, BATCHING)
+    result = run(pytester, "b1")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(["*batching_savings*25.0%*PASS*", "Proceed to phase *: YES*"])
