@@ -14,7 +14,7 @@ from typing import Any
 from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
 from pytest_orchphase.evaluate.formatting import fmt_beside
 from pytest_orchphase.evaluate.runner import PhaseRunner
-from pytest_orchphase.load.models import AdoptModel, Baseline
+from pytest_orchphase.load.models import AdoptModel, Baseline, Ticket
 from pytest_orchphase.load.phase import requires_order
 from pytest_orchphase.metrics.facts import model_matches, still_open, succeeded, unfinished
 from pytest_orchphase.metrics.registry import MetricContext, origin_mark
@@ -124,6 +124,10 @@ class Adoption:
     #: can never pass wrongly (left out, they could lift the rate past it)
     unrecorded: int = 0
     unfinished: int = 0
+    #: runs (``phase:ticket``) that record no execution model or no complexity while what they
+    #: record matches: each may be in the pool; the answer is YES only when it is YES with them
+    #: left out and with them counted in (by their outcome; not known: not succeeded)
+    unknown_membership: list[str] = field(default_factory=list)
     rule: str = "interval"
     confidence: float = 95.0
     #: every recorded run, a ticket run in several phases once per phase (not the evidence)
@@ -157,6 +161,12 @@ class Adoption:
             text += f"; {self.unrecorded} run(s) without fix_loops, counted as not succeeded"
         if self.unfinished:
             text += f"; {self.unfinished} run(s) not finished, counted as not succeeded"
+        if self.unknown_membership:
+            text += (
+                f"; {', '.join(self.unknown_membership)} record(s) no execution model or "
+                f"complexity, so whether they are {self.model} on {self.complexity} tickets "
+                "is not known: YES only if it holds with them counted in as well"
+            )
         if self.answer != "YES":
             text += "; " + self.needed_text
         return text
@@ -212,14 +222,20 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
         return None
     phases = lineage(runner, name)
     latest: dict[str, tuple[str, bool]] = {}  # ticket id → (phase, outcome), oldest first
+    maybe: dict[str, tuple[str, bool]] = {}  # ticket id → its latest run that may be pooled
     run_successes = runs = unrecorded = open_runs = 0
     for phase_name in phases:
         phase = runner.load(phase_name)
         for ticket_id, ticket in phase.tickets.items():
-            if ticket.complexity != rule.complexity or not model_matches(
-                ticket.model_used, rule.model
-            ):
+            pooled = _pooled(ticket, rule)
+            if pooled is None:  # an outcome not known to be a success is none, as below
+                maybe[ticket_id] = (
+                    f"{phase_name}:{ticket_id}",
+                    bool(succeeded(ticket, rule.max_fix_loops)),
+                )
+            if not pooled:
                 continue
+            maybe.pop(ticket_id, None)  # a later run in the pool is the ticket's latest
             outcome = succeeded(ticket, rule.max_fix_loops)
             if outcome is None:  # not known to be a success: not one (see Adoption.unrecorded)
                 if unfinished(ticket):
@@ -236,12 +252,11 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
     exact = percent(successes, n) if n else None
     low, high = (100 * b for b in wilson(successes, n, rule.confidence))
     threshold = rule.min_success_rate
-    if rule.rule == "point":
-        answer = "YES" if exact is not None and holds(exact, "min", threshold) else "NO"
-    else:
-        answer = three_way(low, high, "min", threshold)
-    if n < rule.min_sample_size:
-        answer = "INCONCLUSIVE"
+    answer = _answer(successes, n, rule)
+    if answer == "YES" and maybe:  # YES with them counted in as well, or not YES
+        counted_in = {**latest, **{t: ("", ok) for t, (_, ok) in maybe.items()}}
+        if _answer(sum(ok for _, ok in counted_in.values()), len(counted_in), rule) != "YES":
+            answer = "INCONCLUSIVE"
     needed = further_needed(successes, n, "min", threshold / 100, rule.confidence)
     if rule.rule == "point":
         needed = _point_needed(successes, n, threshold)
@@ -262,12 +277,34 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
         fallback=rule.fallback,
         unrecorded=unrecorded,
         unfinished=open_runs,
+        unknown_membership=[run for run, _ in maybe.values()],
         rule=rule.rule,
         confidence=rule.confidence,
         run_successes=run_successes,
         runs=runs,
         further_needed=needed,
     )
+
+
+def _pooled(ticket: Ticket, rule: AdoptModel) -> bool | None:
+    """Whether a run is one of ``rule``'s complexity on its model: None when that is not known
+    (it records no complexity, or no execution model, and what it records matches)."""
+    if ticket.complexity is not None and ticket.complexity != rule.complexity:
+        return False
+    if ticket.model_used and not model_matches(ticket.model_used, rule.model):
+        return False
+    return None if ticket.complexity is None or not ticket.model_used else True
+
+
+def _answer(successes: int, n: int, rule: AdoptModel) -> str:
+    """YES, NO or INCONCLUSIVE for ``successes`` of ``n`` tickets under ``rule``."""
+    if n < rule.min_sample_size:
+        return "INCONCLUSIVE"
+    if rule.rule == "point":
+        exact = percent(successes, n) if n else None
+        return "YES" if exact is not None and holds(exact, "min", rule.min_success_rate) else "NO"
+    low, high = (100 * b for b in wilson(successes, n, rule.confidence))
+    return three_way(low, high, "min", rule.min_success_rate)
 
 
 def _whole_percent(value: float, other: float | None) -> str:

@@ -43,6 +43,7 @@ class AdoptionData(TypedDict):
     fallback: str
     unrecorded: int
     unfinished: int
+    unknown_membership: list[str]
     rule: str
     confidence: float
     run_successes: int

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from pytest_orchphase.decide.decisions import Adoption, adoption
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.metrics.registry import metric_value
@@ -362,3 +363,52 @@ def test_batching_savings_of_two_tickets_still_pass(pytester: pytest.Pytester) -
     result = run(pytester, "b1")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.stdout.fnmatch_lines(["*batching_savings*25.0%*PASS*", "Proceed to phase *: YES*"])
+
+
+# ------------------------------------------------------------ the adoption decision's pool
+
+
+def adopt_with_t04(root: Path, t04: YamlData) -> Adoption:
+    """Phase p1: T01–T03 Haiku mechanical successes and ``t04`` (changed in place), with
+    the adoption rule "Haiku on mechanical tickets at 80 %, point rule, at least 3"."""
+    phase = rate_phase(4, 4, decisions={"rule": "point", "min_success_rate": "80%"})
+    phase.ticket("T04").update(t04)
+    for key in [k for k, v in t04.items() if v is None]:
+        del phase.ticket("T04")[key]
+    phase.write(root)
+    decided = adoption(PhaseRunner(root / "criteria", root / "docs" / "orchestration-data"), "p1")
+    assert decided is not None
+    return decided
+
+
+@pytest.mark.parametrize("unrecorded", ["execution_model", "complexity"])
+def test_a_run_of_unknown_model_or_complexity_leaves_no_adoption_yes(
+    tmp_path: Path, unrecorded: str
+) -> None:
+    """T04 records no execution model (or no complexity) and failed (three fix loops): left
+    out of the pool, Haiku's 3 of 3 said "Adopt haiku: YES"; counted in, 3 of 4 (75 %) is
+    below 80 %. Whether it belongs is not known: the answer is not YES, and the line says
+    which run it could not place."""
+    decided = adopt_with_t04(tmp_path, {unrecorded: None, "fix_loops": 3})
+    assert decided.answer == "INCONCLUSIVE", decided.line
+    assert "p1:T04 record(s) no execution model or complexity" in decided.line
+    assert decided.unknown_membership == ["p1:T04"]
+
+
+@pytest.mark.parametrize(
+    ("t04", "named"),
+    [
+        ({"execution_model": None}, True),  # a success either way: 3 of 3 or 4 of 4
+        ({"execution_model": "sonnet", "fix_loops": 3}, False),  # another model's failure
+        ({"complexity": "nuanced", "fix_loops": 3}, False),  # another complexity's
+    ],
+    ids=["unknown-model-succeeded", "recorded-on-sonnet", "recorded-nuanced"],
+)
+def test_an_adoption_that_does_not_depend_on_the_run_stays_yes(
+    tmp_path: Path, t04: YamlData, named: bool
+) -> None:
+    """No over-correction: where counting T04 in or out gives YES alike, or T04 records
+    another model or complexity, the answer stays YES."""
+    decided = adopt_with_t04(tmp_path, t04)
+    assert decided.answer == "YES", decided.line
+    assert (decided.unknown_membership == ["p1:T04"]) is named
