@@ -260,7 +260,7 @@ def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "phase",
     "tokens",
     "unbatched_tokens − tokens (each ticket with its own planning, minus the batch); unknown "
-    "for a phase of one ticket, which batches nothing",
+    "for a phase of one ticket, which batches nothing, and without a shared_planning record",
     ("baseline", "measure"),
 )
 def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
@@ -270,6 +270,11 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
             "is no saving from batching (the figure would only compare its planning with the "
             f"baseline {p.baseline}'s planning of one ticket alone); batching savings need at "
             "least two tickets"
+        )
+    if ctx.planning() is None:  # counted as 0, the whole separate planning would be "saved"
+        raise MetricUnavailable(
+            "the log records no shared_planning: the batch's planning is not known, so neither "
+            "is its saving over planning each ticket alone; record shared_planning"
         )
     unbatched = _unbatched(ctx, None, p)
     usage = ctx.phase_usage()

@@ -322,13 +322,20 @@ BATCHING: YamlData = {
 }
 
 
-def batching_phase(pytester: pytest.Pytester, tickets: int, criterion: YamlData) -> None:
-    """Phase b1 of ``tickets`` Sonnet tickets of 20,000 tokens after 5,000 of shared
-    planning, against a separate planning of 10,000 per ticket."""
+PLANNING: YamlData = {"model": "sonnet", "actual_tokens": 5_000}
+
+
+def batching_phase(
+    pytester: pytest.Pytester,
+    tickets: int,
+    criterion: YamlData,
+    planning: YamlData | None = PLANNING,
+) -> None:
+    """Phase b1 of ``tickets`` Sonnet tickets of 20,000 tokens after ``planning`` (5,000 of
+    shared planning), against a separate planning of 10,000 per ticket."""
     each = {f"R{i:02d}": flat(0, 1, execution_model="sonnet") for i in range(1, tickets + 1)}
     for ticket in each.values():
         ticket["actual_tokens"] = 20_000
-    planning = {"model": "sonnet", "actual_tokens": 5_000}
     Phase.of("b1", [criterion], each, planning=planning).write(pytester.path)
     (pytester.path / "criteria" / "baselines.yaml").write_text(
         "baselines:\n  separate_planning: {tokens_per_ticket: 10000, compare: false}\n"
@@ -363,6 +370,20 @@ def test_batching_savings_of_two_tickets_still_pass(pytester: pytest.Pytester) -
     result = run(pytester, "b1")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.stdout.fnmatch_lines(["*batching_savings*25.0%*PASS*", "Proceed to phase *: YES*"])
+
+
+def test_batching_savings_without_a_shared_planning_record_is_no_saving(
+    pytester: pytest.Pytester,
+) -> None:
+    """The sibling: a two-ticket log with no `shared_planning` at all (not recorded). The
+    batch's planning was taken as 0, so `batching_savings` was the whole separate planning of
+    both tickets (2 × 10,000 = 20,000) and "batching saves tokens" passed on a planning cost
+    nobody recorded. With the batch's planning unknown the saving is unknown, never the whole
+    of the separate planning (copied from yes-hunt3, added after this part's brief)."""
+    batching_phase(pytester, 2, {**BATCHING, "min": "1%"}, planning=None)
+    result = run(pytester, "b1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*cannot be evaluated: the log records no shared_planning*"])
 
 
 # ------------------------------------------------------------ the adoption decision's pool
