@@ -152,6 +152,20 @@ class MetricContext:
             raise MetricUnavailable(f"shared planning is unknown: {self.accounts.planning_unknown}")
         return self.accounts.planning
 
+    def planning_unrecorded(self) -> str:
+        """Why the batch's shared planning is missing from the phase's figures: a phase of
+        several tickets whose log records no ``shared_planning`` and whose transcripts hold no
+        lead's calls (its figures count that planning as 0). "" when planning is known (or
+        unknown, which :meth:`planning` says), or one ticket has no planning to share."""
+        if self.accounts.planning is not None or self.accounts.planning_unknown or self.n < 2:
+            return ""
+        measured = " and no lead session's calls were measured" if self.accounts.measured else ""
+        return (
+            f"the log records no shared_planning{measured}: the lead's planning of the "
+            f"{self.n} tickets is not counted; record shared_planning (estimated_tokens or "
+            "actual_tokens)"
+        )
+
     def ticket_usage(self, ticket: str) -> Usage:
         usage = self.accounts.ticket(ticket)
         if usage is None:
