@@ -184,6 +184,8 @@ class MetricContext:
             parts.append(self.accounts.unattributed)
         total = total_of(parts)
         assert total is not None  # a phase has at least one ticket
+        if why := self.planning_unrecorded():  # more planning than the 0 counted, never less
+            return total.at_least(why)
         return total
 
 

@@ -41,6 +41,7 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
     planning = ctx.planning()
     share = planning.measure(p.measure or "total") / ctx.n if planning else 0.0
     mark = own.mark or (origin_mark(planning.origin, ctx.accounts.measured) if planning else "")
+    unrecorded = ctx.planning_unrecorded()  # its share counted as 0: at least the figure
     low = own.bound == "lower" or facts.bound_of(planning, p.measure or "total") == "lower"
     with_share = Measurement(
         float(own.value) + share,
@@ -48,8 +49,8 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
         own.source,
         own.note,
         mark,
-        bound="lower" if low else "exact",
-        bound_note=own.bound_note or (planning.lower_bound_note if planning else ""),
+        bound="lower" if low or unrecorded else "exact",
+        bound_note=own.bound_note or (planning.lower_bound_note if planning else unrecorded),
     )
     # a one-ticket phase's ticket with all of shared planning holds every place left
     return facts.charged(ctx, with_share, p.measure or "total", whole=ctx.n == 1)

@@ -34,14 +34,18 @@ BATCHING: YamlData = {
     "measure": "total",
     "above": 0,
 }
-SEPARATE_PLANNING = "baselines:\n  separate_planning: {tokens_per_ticket: 10000, compare: false}\n"
+BASELINES = (
+    "baselines:\n  separate_planning: {tokens_per_ticket: 10000, compare: false}\n"
+    "  single_agent: {tokens_per_ticket: 30000}\n"
+)
 
 
 def two_tickets(
     pytester: pytest.Pytester, criteria: list[YamlData], planning: YamlData | None = None
 ) -> None:
     """Phase b2: two Sonnet tickets of 25,000 tokens each, with ``planning`` as its
-    `shared_planning` (none recorded by default), against a separate planning of 10,000."""
+    `shared_planning` (none recorded by default), against a separate planning of 10,000 and a
+    single agent's 30,000 per ticket."""
     tickets = {
         t: {
             "execution_model": "sonnet",
@@ -52,7 +56,7 @@ def two_tickets(
         for t in ("R01", "R02")
     }
     Phase.of("b2", criteria, tickets, planning=planning).write(pytester.path)
-    (pytester.path / "criteria" / "baselines.yaml").write_text(SEPARATE_PLANNING)
+    (pytester.path / "criteria" / "baselines.yaml").write_text(BASELINES)
 
 
 def test_batching_savings_without_a_shared_planning_record_is_no_saving(
@@ -79,6 +83,146 @@ def test_batching_savings_with_a_shared_planning_record_still_pass(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert answer(pytester) == "YES"
     result.stdout.fnmatch_lines(["*batching_savings*8,000*PASS*"])
+
+
+#: Criteria that read the phase's (or a ticket's) tokens with the shared planning in them, each
+#: met by the two tickets with 5,000 tokens of shared planning (55,000 in all), and none provable
+#: when that planning is not recorded: the figures then leave it out (50,000 "in all").
+WITH_PLANNING: list[YamlData] = [
+    {"id": "phase-tokens", "metric": "tokens", "measure": "total", "max": "60k"},
+    {"id": "average", "metric": "per_ticket_average", "measure": "total", "max": "30k"},
+    {
+        "id": "vs-single",
+        "metric": "savings",
+        "baseline": "single_agent",
+        "measure": "total",
+        "min": "5%",
+    },
+    {"id": "delta", "metric": "delta", "baseline": "single_agent", "measure": "total", "min": "4k"},
+    {
+        "id": "ticket-vs-single",
+        "for_each": "ticket",
+        "metric": "savings",
+        "baseline": "single_agent",
+        "measure": "total",
+        "min": "5%",
+    },
+    {
+        "id": "with-share",
+        "for_each": "ticket",
+        "metric": "tokens_with_planning_share",
+        "measure": "total",
+        "max": "30k",
+    },
+]
+
+
+@pytest.mark.parametrize("criterion", WITH_PLANNING, ids=lambda c: str(c["id"]))
+def test_figures_without_the_unrecorded_shared_planning_are_only_bounds(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    """The sibling: without a `shared_planning` record the phase's tokens (50,000) leave out
+    the lead's planning of the two tickets, counted as 0: they are at least 50,000, so a `max`
+    cannot pass on them, and a saving against the single agent (16.7 %, 10,000) or a ticket's
+    share (25,000, 16.7 %) is at most that, so a `min` cannot either. Before, each passed."""
+    two_tickets(pytester, [criterion])
+    result = run(pytester, "b2")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*FAIL*", "*cannot prove*"])
+    assert "records no shared_planning" in result.stdout.str()
+
+
+@pytest.mark.parametrize("criterion", WITH_PLANNING, ids=lambda c: str(c["id"]))
+def test_the_same_figures_with_a_shared_planning_record_still_pass(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    """No over-correction: with its 5,000 tokens of shared planning recorded, each figure is
+    exact and meets its limit: YES."""
+    two_tickets(pytester, [criterion], {"model": "sonnet", "actual_tokens": 5_000})
+    result = run(pytester, "b2")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert answer(pytester) == "YES"
+
+
+def test_a_lower_bound_without_the_planning_still_proves_a_min(pytester: pytest.Pytester) -> None:
+    """No over-correction: at least 50,000 tokens proves `min 40k` (the planning can only add)."""
+    two_tickets(pytester, [{"id": "busy", "metric": "tokens", "measure": "total", "min": "40k"}])
+    result = run(pytester, "b2")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(["*busy*at least 50,000*PASS*"])
+
+
+ONE_TICKET_CAP: YamlData = {"id": "cap", "metric": "tokens", "measure": "total", "max": "30k"}
+
+
+@pytest.mark.parametrize("layout", ["tickets", "single-ticket"])
+def test_one_ticket_without_shared_planning_is_counted_exactly(
+    pytester: pytest.Pytester, layout: str
+) -> None:
+    """No over-correction: a phase of one ticket has no planning to share (the plan's
+    single-ticket layout records none, by design): its 25,000 tokens are exact, `max 30k`
+    passes, in the single-ticket layout as under `tickets:`."""
+    ticket: YamlData = {
+        "implementation": {"model": "sonnet", "actual_tokens": 20_000, "fix_loops": 0},
+        "review": {"tier": "T1", "estimated_tokens": 5_000, "result": "PASS"},
+    }
+    phase = Phase.of("s1", [ONE_TICKET_CAP], {"R06": ticket})
+    if layout == "single-ticket":
+        phase = Phase(phase.criteria, phase.metadata, ticket)
+    phase.write(pytester.path)
+    result = run(pytester, "s1")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert answer(pytester) == "YES"
+    result.stdout.fnmatch_lines(["*cap*25,000*max*30,000*PASS*"])
+
+
+def measured_workers(pytester: pytest.Pytester, *, lead: bool) -> None:
+    """Phase m2: R01's and R02's worker sessions (25,010 tokens each) named with their tickets,
+    the log recording no shared_planning; with ``lead``, the lead's session too (5,010)."""
+    sessions: list[YamlData] = [
+        {"path": "r01.jsonl", "ticket": "R01"},
+        {"path": "r02.jsonl", "ticket": "R02"},
+    ]
+    if lead:
+        sessions.append({"path": "lead.jsonl", "lead": True})
+    phase = Phase.of(
+        "m2",
+        [{"id": "phase-tokens", "metric": "tokens", "measure": "total", "max": "60k"}],
+        {t: {"implementation": {"estimated_tokens": 20_000}} for t in ("R01", "R02")},
+        metadata={"phase": "m2", "tickets": ["R01", "R02"], "sessions": sessions},
+    )
+    data = phase.write(pytester.path)
+    files = {"r01": 25_000, "r02": 25_000, **({"lead": 5_000} if lead else {})}
+    for n, (name, tokens) in enumerate(files.items()):
+        session = f"4444444{n}-0000-0000-0000-00000000000{n}"
+        write_jsonl(
+            data / f"{name}.jsonl",
+            [
+                user(f"Work {name}", session=session),
+                assistant(f"m{n}", f"q{n}", session=session, u=usage(inp=10, out=0, cw=tokens)),
+            ],
+        )
+
+
+def test_measured_workers_without_a_lead_leave_the_planning_out(
+    pytester: pytest.Pytester,
+) -> None:
+    """The measured sibling: the sessions named are the two workers' only; no lead's calls
+    were measured and the log records no shared_planning: 50,020 tokens are at least that,
+    and `max 60k` cannot pass on them."""
+    measured_workers(pytester, lead=False)
+    result = run(pytester, "m2")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*at least 50,020: a lower bound cannot prove max 60,000*"])
+
+
+def test_a_measured_lead_counts_the_planning(pytester: pytest.Pytester) -> None:
+    """No over-correction: with the lead's session measured, its calls are the shared planning
+    (no log record needed): 55,030 tokens, exact, under 60k: YES."""
+    measured_workers(pytester, lead=True)
+    result = run(pytester, "m2")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(["*phase-tokens*55,030*PASS*"])
 
 
 # ------------------------------------------------- a session file and a folder listed before it

@@ -70,9 +70,11 @@ MAXIMA = pytest.mark.parametrize(
 
 
 def _maxima(criterion: dict[str, object], status: str | None, phase: str = "p1") -> Phase:
-    """Two tickets of 20k tokens and 0 fix loops under a `max` criterion; T02 in ``status``."""
+    """Two tickets of 20k tokens and 0 fix loops, after 5k of shared planning, under a `max`
+    criterion; T02 in ``status``."""
     out = rate_phase(2, 2, criterion={"rule": "point", "min": "1%"}, phase=phase)
     out.criteria["criteria"] = [criterion]
+    out.log = {"shared_planning": {"model": "sonnet", "actual_tokens": 5_000}, **out.log}
     if status is not None:
         t02 = out.ticket("T02")
         t02["status"] = status
