@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.metrics import facts
 from pytest_orchphase.metrics.registry import (
@@ -39,9 +41,10 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
     t, _ = facts.ticket_of(ctx, ticket)
     own = facts.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
     planning = ctx.planning()
+    if why := ctx.planning_unrecorded():  # its share counted as 0: at least the figure
+        own = replace(own, bound="lower", bound_note=own.bound_note or why)
     share = planning.measure(p.measure or "total") / ctx.n if planning else 0.0
     mark = own.mark or (origin_mark(planning.origin, ctx.accounts.measured) if planning else "")
-    unrecorded = ctx.planning_unrecorded()  # its share counted as 0: at least the figure
     low = own.bound == "lower" or facts.bound_of(planning, p.measure or "total") == "lower"
     with_share = Measurement(
         float(own.value) + share,
@@ -49,8 +52,8 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
         own.source,
         own.note,
         mark,
-        bound="lower" if low or unrecorded else "exact",
-        bound_note=own.bound_note or (planning.lower_bound_note if planning else unrecorded),
+        bound="lower" if low else "exact",
+        bound_note=own.bound_note or (planning.lower_bound_note if planning else ""),
     )
     # a one-ticket phase's ticket with all of shared planning holds every place left
     return facts.charged(ctx, with_share, p.measure or "total", whole=ctx.n == 1)
