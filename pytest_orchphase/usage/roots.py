@@ -218,4 +218,32 @@ def roots_of(
                 f"({', '.join(phase.tickets)})",
                 ("sessions", i, "ticket"),
             )
+    _refuse_two_owners(phase, roots)
     return roots
+
+
+def _refuse_two_owners(phase: Phase, roots: list[tuple[Path, SessionSpec | None]]) -> None:
+    """Two ``sessions:`` entries naming one file or folder (a path and the session's id, a path
+    written twice) must say the same of it: given to two tickets, or to a ticket and as the
+    lead, which one wins would hang on their order. An error at the later entry."""
+    entries = session_specs(phase)
+    seen: dict[Path, tuple[SessionSpec, int]] = {}
+    for root, spec in roots:
+        if spec is None:  # the transcripts/ folder, an unnamed ledger
+            continue
+        index = next(i for named, i in entries if named == spec)
+        first, at = seen.setdefault(root, (spec, index))
+        if _given_to(first) != _given_to(spec):
+            raise phase.metadata_doc.error(
+                f"{display(root)} is also sessions[{at}], which gives it to {_given_to(first)}; "
+                f"this entry gives it to {_given_to(spec)}: name each session once",
+                ("sessions", index),
+            )
+
+
+def _given_to(spec: SessionSpec) -> str:
+    if spec.lead:
+        return "the lead"
+    if spec.ticket is None:
+        return "no ticket"
+    return f"ticket {spec.ticket}" + (f" ({spec.stage})" if spec.stage else "")

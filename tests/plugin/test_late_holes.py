@@ -312,3 +312,29 @@ def test_the_most_specific_sessions_entry_wins_in_any_order(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert answer(pytester) == "YES"
     result.stdout.fnmatch_lines(["*cap-r01*100,010*PASS*", "*cap-r02*10,010*PASS*"])
+
+
+@pytest.mark.parametrize("r01_first", [False, True], ids=["r02-first", "r01-first"])
+def test_one_session_file_given_to_two_tickets_is_an_error(
+    pytester: pytest.Pytester, r01_first: bool
+) -> None:
+    """The sibling left to the order: two entries naming the same file (here `runs/w1.jsonl`
+    and `runs/../runs/w1.jsonl`) give it to R02 and to R01. The first listed won, so the order
+    of the entries decided whose 100,000 tokens they were (R02, under its 500k cap, while R01
+    passed on its estimate: YES). The data contradicts itself: an error at the later entry,
+    naming both, whatever the order."""
+    folder_and_file(pytester, "file", {"R01": "50k", "R02": "500k"})
+    metadata = pytester.path / "docs" / "orchestration-data" / "phase-o1" / "metadata.yaml"
+    entries = ["{path: runs/../runs/w1.jsonl, ticket: R02}", "{path: runs/w1.jsonl, ticket: R01}"]
+    listed = entries[::-1] if r01_first else entries
+    text = metadata.read_text().split("sessions:")[0]
+    metadata.write_text(text + "sessions:\n" + "".join(f"- {e}\n" for e in listed))
+    result = run(pytester, "o1")
+    assert_not_yes(pytester, result)
+    given = ["ticket R01", "ticket R02"][:: 1 if r01_first else -1]
+    result.stdout.fnmatch_lines(
+        [
+            f"*metadata.yaml:*sessions[[]1[]]: *w1.jsonl is also sessions[[]0[]], which gives it "
+            f"to {given[0]}; this entry gives it to {given[1]}: name each session once*"
+        ]
+    )
