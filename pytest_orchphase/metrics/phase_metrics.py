@@ -278,9 +278,6 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
         )
     unbatched = _unbatched(ctx, None, p)
     usage = ctx.phase_usage()
-    # Counted as 0, a planning nobody recorded would make all the separate planning "saved".
-    if why := ctx.planning_unrecorded():
-        raise MetricUnavailable(f"the batch's planning is unknown: {why}")
     actual = usage.measure(p.measure or "total")
     unit = token_unit(p.measure)
     # unbatched − batched: lower bounds on both sides leave the difference bounded neither way.
