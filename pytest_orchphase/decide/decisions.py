@@ -126,7 +126,7 @@ class Adoption:
     unfinished: int = 0
     #: runs (``phase:ticket``) that record no execution model or no complexity while what they
     #: record matches: each may be in the pool; the answer is YES only when it is YES with them
-    #: left out and with them counted in (by their outcome; not known: not succeeded)
+    #: left out and with those that did not succeed counted in (the worst case)
     unknown_membership: list[str] = field(default_factory=list)
     rule: str = "interval"
     confidence: float = 95.0
@@ -165,7 +165,7 @@ class Adoption:
             text += (
                 f"; {', '.join(self.unknown_membership)} record(s) no execution model or "
                 f"complexity, so whether they are {self.model} on {self.complexity} tickets "
-                "is not known: YES only if it holds with them counted in as well"
+                "is not known: YES only if it holds with those that did not succeed counted in"
             )
         if self.answer != "YES":
             text += "; " + self.needed_text
@@ -253,8 +253,11 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
     low, high = (100 * b for b in wilson(successes, n, rule.confidence))
     threshold = rule.min_success_rate
     answer = _answer(successes, n, rule)
-    if answer == "YES" and maybe:  # YES with them counted in as well, or not YES
-        counted_in = {**latest, **{t: ("", ok) for t, (_, ok) in maybe.items()}}
+    if answer == "YES" and maybe:  # YES in the worst case as well, or not YES
+        # The worst case counts in only those that did not succeed: each that belongs can only
+        # lower the rate (and its interval) if it failed, and raise it if it succeeded.
+        failing = {t: ("", ok) for t, (_, ok) in maybe.items() if not ok}
+        counted_in = {**latest, **failing}
         if _answer(sum(ok for _, ok in counted_in.values()), len(counted_in), rule) != "YES":
             answer = "INCONCLUSIVE"
     needed = further_needed(successes, n, "min", threshold / 100, rule.confidence)
