@@ -28,15 +28,14 @@ def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
     "shared_planning_tokens",
     "phase",
     "tokens",
-    "tokens of the shared planning session (the lead's own calls) + unattributed usage",
+    "tokens of the shared planning session (the lead's own calls)",
     ("measure",),
 )
 def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     usage = ctx.planning()
     if usage is None:
         raise MetricUnavailable("the log records no shared_planning tokens")
-    figure = facts.tokens(ctx, usage, p, ctx.src(None, "shared_planning"))
-    return facts.charged(ctx, figure, p.measure or "total")  # the lead's, too, as it may be
+    return facts.tokens(ctx, usage, p, ctx.src(None, "shared_planning"))
 
 
 @metric(
