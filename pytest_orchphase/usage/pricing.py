@@ -34,6 +34,10 @@ SHIPPED_PRICES = Path(__file__).parent.parent / "data" / "prices.yaml"
 #: a twentieth of a cold scan of 200 MB. A test keeps it the YAML's, to the byte.
 SHIPPED_TABLE = SHIPPED_PRICES.with_suffix(".json")
 PER_MILLION = 1_000_000
+#: Inference geos billed at the standard rate: ``global`` (the default), and what Claude Code
+#: records for models without the parameter (none, ``""``, ``not_available``). Any other geo
+#: costs what ``geo_multipliers`` says, or is priced as a lower bound.
+STANDARD_GEOS: frozenset[str | None] = frozenset({None, "", "global", "not_available"})
 _SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
 # Bedrock / Vertex spellings: "us.anthropic.claude-…-v1:0", "claude-…@20250929".
 _PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic[./]")
@@ -170,6 +174,13 @@ class PriceTable:
         reasons = [call.cost_lower_bound] if call.cost_lower_bound else []
         if price is not None:
             reasons += _unknowns(price, call)
+            if unknown := self._unknown_geos(call):
+                reasons.append(
+                    f"{call.model} {'sum of requests' if call.aggregate else 'call'} with "
+                    f"inference_geo {', '.join(map(repr, unknown))}, priced at the standard rate: "
+                    "the price table has no multiplier for it (US-only inference costs more), "
+                    "a lower bound; give it in geo_multipliers of a price file"
+                )
             if call.aggregate and self._geo(call) > 1:
                 reasons.append(
                     f"{call.model} sum of requests of a run with {call.inference_geo} inference "
@@ -177,6 +188,12 @@ class PriceTable:
                     "its requests were, a lower bound"
                 )
         return reasons
+
+    def _unknown_geos(self, call: ApiCall) -> list[str]:
+        """The inference geos ``call`` names that the table has no multiplier for and that
+        are not the standard rate's (``global``, or none on a model without the parameter)."""
+        geos = (call.inference_geo or "").lower().split(",")
+        return [g for g in geos if g not in STANDARD_GEOS and g not in self.geo_multipliers]
 
     def _geo(self, call: ApiCall) -> float:
         """The largest multiplier of the inference geos ``call`` names (a sum may name several,
@@ -233,6 +250,7 @@ class PriceTable:
             and (tier is None or tier == "standard")
             and (price.unknown_tier is None or call.prompt_tokens <= price.unknown_tier[0])
             and (price.fast_input is not None or call.speed is None or call.speed == "standard")
+            and ((geo := call.inference_geo) in STANDARD_GEOS or geo in self.geo_multipliers)
         ):
             # Most calls: one dated request of the standard tier, whose rates are all known.
             return self._cost(call, _rates_for(price, call, _dated(price, stamp.date()))), ""

@@ -246,3 +246,39 @@ def test_an_undated_call_after_a_price_rise_proves_no_minimum_on_todays_figure(
     assert _answer(report) == answer, result.stdout.str()
     entry = _entry(report)
     assert (entry["actual"], entry["bound"]) == (pytest.approx(0.01), "lower")
+
+
+@pytest.mark.parametrize(("geo", "answer"), [("eu", "NO"), ("global", "YES"), ("us", "NO")])
+def test_a_call_of_an_inference_geo_without_a_multiplier_proves_no_cap(
+    pytester: pytest.Pytester, geo: str, answer: str
+) -> None:
+    """A transcript call of 1M output tokens on Opus 4.6 costs $25 at the standard rate, $27.50
+    with US-only inference (x1.1). A geo the price table has no multiplier for may cost more
+    than the standard rate: a cap of $26 must not pass on $25 shown exact (it did: the geo was
+    priced x1.0 without a word). `global` is the standard rate: YES; `us` is known: $27.50, NO
+    (exact)."""
+    from tests.helpers import assistant, usage, write_jsonl
+
+    phase = Phase.of(
+        "g1",
+        [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": "$26"}],
+        {"R01": {"execution_model": "opus", "actual_tokens": 1_000_001, "fix_loops": 0}},
+        metadata={
+            "phase": "G1",
+            "tickets": ["R01"],
+            "sessions": [{"path": "r01.jsonl", "ticket": "R01"}],
+        },
+    )
+    folder = phase.write(pytester.path)
+    call = assistant("msg_1", "req_1", u=usage(out=1_000_000, geo=geo))
+    write_jsonl(folder / "r01.jsonl", [call])
+    result = pytester.runpytest("--phase", "g1", "--orchphase-json", "r.json", "-p", "no:randomly")
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert _answer(report) == answer, result.stdout.str()
+    (cap,) = [e for e in report["criteria"] if e["id"] == "cap"]
+    if geo == "eu":
+        assert cap["bound"] == "lower"
+        assert "inference_geo 'eu'" in result.stdout.str()
+    else:
+        assert cap["bound"] == "exact"
+        assert cap["actual"] == pytest.approx(25 if geo == "global" else 27.5)

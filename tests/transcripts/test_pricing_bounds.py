@@ -242,3 +242,29 @@ def test_a_fast_call_of_a_model_without_fast_rates_is_a_lower_bound(table: Price
     assert exact(
         table, call("claude-opus-4-6", output_tokens=M, speed="fast", timestamp=day(11, 1))
     ) == pytest.approx(150)
+
+
+def test_a_call_of_an_inference_geo_the_table_has_no_multiplier_for_is_a_lower_bound(
+    table: PriceTable, tmp_path: Path
+) -> None:
+    """Anthropic publishes two inference geos: `global` (the standard rate) and `us` (x1.1);
+    Claude Code writes `not_available` or nothing for models without the parameter. A geo
+    beyond those may cost more than the standard rate: priced at it, the figure is at least
+    that, never exact, until a price file gives its multiplier."""
+    from pytest_orchphase.usage.aggregate import price_calls, total
+
+    odd = call("claude-opus-4-6", output_tokens=M, inference_geo="eu", timestamp=day(11, 1))
+    cost, why = table.priced(odd)
+    assert cost == pytest.approx(25) and "'eu'" in why and "lower bound" in why
+    usage = total(price_calls(Scan(calls=[odd]), table)).usage()
+    assert usage.lower_bounds == {"usd"} and "'eu'" in usage.lower_bound_note
+    for plain in ("global", "not_available", "", None, "GLOBAL"):
+        same = call("claude-opus-4-6", output_tokens=M, inference_geo=plain, timestamp=day(11, 1))
+        assert exact(table, same) == pytest.approx(25), plain
+    us = call("claude-opus-4-6", output_tokens=M, inference_geo="US", timestamp=day(11, 1))
+    assert exact(table, us) == pytest.approx(27.5)
+    # A price file that gives the geo's multiplier makes its calls exact again.
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("geo_multipliers:\n  eu: 1.2\n")
+    given = PriceTable.load(prices)
+    assert exact(given, odd) == pytest.approx(30)
