@@ -545,6 +545,9 @@ def _largest_session(root: Path) -> Path:
     return max(sessions, key=lambda p: p.stat().st_size)
 
 
+LIVE_USAGE = (10, 100, 1000, 50)  # input, cache write, cache read, output of each appended response
+
+
 def _appended_line(count: int) -> bytes:
     """One more response of a live session (ids of its own)."""
     line = _envelope("assistant", "bench-live", "2026-02-12T15:00:00.000Z", None)
@@ -556,7 +559,7 @@ def _appended_line(count: int) -> bytes:
         "content": [{"type": "text", "text": "Done."}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": _usage(10, 100, 1000, 50),
+        "usage": _usage(*LIVE_USAGE),
     }
     line["requestId"] = f"req_live_{count}"
     return _dump(line).encode()
@@ -668,7 +671,10 @@ def bench_shape(
             f"({min(peaks):,.0f}-{max(peaks):,.0f})"
         )
     if truth is not None:
-        agree = list(ours[:3]) == [truth.input, truth.cache_write, truth.cache_read]
+        # the run read holds the generator's corpus and, appended, one live response
+        live_in = LIVE_USAGE[:3] if mode == "appended" else (0, 0, 0)
+        expected = [truth.input, truth.cache_write, truth.cache_read]
+        agree = list(ours[:3]) == [a + b for a, b in zip(expected, live_in, strict=True)]
         print(f"  orchphase input/cache vs generator truth: {'agree' if agree else 'DIFFER'}")
     result["medians"] = medians
     if "ccusage" in cmds:
