@@ -19,7 +19,7 @@ from pytest_orchphase.metrics.registry import (
     Params,
     known_measurement,
 )
-from pytest_orchphase.usage.value import bound_mark, known
+from pytest_orchphase.usage.value import known
 
 ROWS = (
     "tickets",
@@ -64,7 +64,8 @@ def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
         "execution models": ", ".join(f"{t} {tk.model_used or '?'}" for t, tk in tickets.items()),
         "total tokens": _value(ctx, "tokens", measure="total"),
         "per-ticket tokens": _value(ctx, "per_ticket_average", measure="total"),
-        "USD": "unknown" if usd is None else bound_mark(usage, "usd") + fmt(usd, "usd"),
+        # the metric's figure, with every bound it carries (not only the usage's own)
+        "USD": "unknown" if usd is None else _value(ctx, "tokens", measure="usd"),
         "fix loops": _value(ctx, "fix_loops"),
         "quality vs sonnet": _value(ctx, "quality_vs_sonnet"),
         "reviews passed": f"{reviews.count('PASS')} of {len(tickets)}",

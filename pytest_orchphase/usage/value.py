@@ -132,8 +132,3 @@ def known(figure: Callable[[], Usage]) -> Usage | None:
         return figure()
     except MetricUnavailable:
         return None
-
-
-def bound_mark(usage: Usage | None, measure: str) -> str:
-    """ "≥ " where ``usage``'s figure for ``measure`` is only a lower bound, else ""."""
-    return "≥ " if usage is not None and usage.is_lower_bound(measure) else ""

@@ -338,3 +338,22 @@ def test_one_session_file_given_to_two_tickets_is_an_error(
             f"to {given[0]}; this entry gives it to {given[1]}: name each session once*"
         ]
     )
+
+
+@pytest.mark.parametrize("lead", [False, True])
+def test_the_comparison_tables_usd_carries_the_phase_figures_bound(
+    pytester: pytest.Pytester, lead: bool
+) -> None:
+    """The table of phases (`orchphase compare`, the reports) took the USD row's mark from the
+    measured usage alone: with the lead's planning neither recorded nor measured, the phase's
+    tokens read "≥ 50,020" and its cost, which leaves out the same planning, read bare, as if
+    exact. Both are the same figure's measures: at least that. With the lead measured both are
+    exact."""
+    measured_workers(pytester, lead=lead)
+    result = pytester.run("orchphase", "compare")
+    rows = {line.split("  ")[0]: line for line in result.outlines}
+    mark = "" if lead else "≥ "
+    assert f"{mark}$" in rows["USD"], rows["USD"]
+    assert (mark + ("55,030" if lead else "50,020")) in rows["total tokens"], rows["total tokens"]
+    if lead:
+        assert "≥" not in rows["USD"], rows["USD"]
