@@ -14,6 +14,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from pytest_orchphase.evaluate.formatting import BOUND_MARKS
+
 CHART_HINT = 'no chart: it needs matplotlib; install it with pip install "pytest-orchphase[chart]"'
 
 
@@ -100,7 +102,8 @@ def _unknown_mark(ax: Any, x: float, text: str) -> None:
 
 
 def _draw_tickets(ax: Any, tickets: Sequence[Mapping[str, object]], ticker: Any) -> None:
-    """One bar per ticket (its own tokens) with its cap drawn across it."""
+    """One bar per ticket (its own tokens) with its cap drawn across it; a figure that is only
+    a bound carries its mark above the bar ("≥", "≤", "about")."""
     xs = list(range(len(tickets)))
     figures = [_number(t, "tokens") for t in tickets]
     heights = [f or 0.0 for f in figures]
@@ -109,9 +112,23 @@ def _draw_tickets(ax: Any, tickets: Sequence[Mapping[str, object]], ticker: Any)
     for x, cap in zip(xs, caps, strict=True):
         if cap is not None:
             ax.hlines(cap, x - 0.4, x + 0.4, colors="tab:red", linestyles="dashed")
-    for x, figure in zip(xs, figures, strict=True):
+    for x, figure, row in zip(xs, figures, tickets, strict=True):
         if figure is None:
             _unknown_mark(ax, x, "unknown")
+            continue
+        bounds = row.get("bounds")
+        bound = bounds.get("tokens") if isinstance(bounds, Mapping) else None
+        if isinstance(bound, str) and (mark := BOUND_MARKS.get(bound, "").strip()):
+            # a figure that is only a bound says so above its bar, as the tables do
+            ax.annotate(
+                mark,
+                (x, figure),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize="small",
+            )
     highest = max([*heights, *(c for c in caps if c is not None)], default=0.0)
     ax.set_ylim(0, highest * 1.15 if highest > 0 else 1.0)
     ax.set_xticks(xs)
