@@ -56,7 +56,7 @@ def build_strategy(
         if c in evidence.observed or c in tickets.values() or c == rule.complexity
     }
     share_tokens, share_usd = _planning_share(evidence.planning, len(tickets))
-    costs = _costs(tickets, execution, evidence.observed, share_tokens, share_usd)
+    costs = _costs(tickets, execution, evidence, share_tokens, share_usd)
     return _assemble(target, tickets, sources, evidence, execution, costs, share_tokens, share_usd)
 
 
@@ -118,6 +118,11 @@ class _Evidence:
         default_factory=lambda: defaultdict(dict)
     )
     planning: list[Usage] = field(default_factory=list)
+    #: Phases with usage no rule placed, which may be their tickets' own: why every estimate
+    #: from this evidence may be below the cost.
+    unplaced: list[str] = field(default_factory=list)
+    #: Why an estimate of some tickets may be below the cost (each reason once).
+    lower: dict[str, None] = field(default_factory=dict)
     planning_models: Counter[str] = field(default_factory=Counter)
     monitoring: Counter[str] = field(default_factory=Counter)
     reviews: dict[str, list[tuple[str, Usage | None]]] = field(
@@ -131,6 +136,12 @@ def _gather(contexts: list[MetricContext]) -> _Evidence:
         phase = ctx.phase
         if ctx.accounts.planning is not None:
             evidence.planning.append(ctx.accounts.planning)
+        loose = ctx.accounts.unattributed
+        if loose is not None and loose.total:
+            evidence.unplaced.append(
+                f"phase {phase.name}'s unattributed usage ({loose.total:,} tokens) may be its "
+                "tickets' own: their figures leave it out"
+            )
         if phase.log.shared_planning and phase.log.shared_planning.model:
             evidence.planning_models[family(phase.log.shared_planning.model) or "unknown"] += 1
         for tid, t in phase.tickets.items():
@@ -197,9 +208,10 @@ def _expected(
     complexity: str,
     execution: dict[str, dict[str, Any]],
     observed: dict[str, list[tuple[str, Ticket, Usage | None]]],
-) -> tuple[float | None, float | None]:
+) -> tuple[float | None, float | None, list[Usage]]:
     """Mean tokens and USD of one ticket of ``complexity`` on its chosen model: that model's
-    runs, else any model's of that complexity, else all runs; USD only when all were priced."""
+    runs, else any model's of that complexity, else all runs; USD only when all were priced;
+    and the runs the means are of."""
     model = execution.get(complexity, {}).get("model")
     known = {c: [(m, u) for m, _, u in rows if u is not None] for c, rows in observed.items()}
     runs = [u for m, u in known.get(complexity, []) if m == model] or [
@@ -208,10 +220,12 @@ def _expected(
     if not runs:
         runs = [u for values in known.values() for _, u in values]
     if not runs:
-        return None, None
+        return None, None, []
     usd = [u.usd for u in runs]
-    return mean(u.total for u in runs), (
-        mean(v for v in usd if v is not None) if all(v is not None for v in usd) else None
+    return (
+        mean(u.total for u in runs),
+        mean(v for v in usd if v is not None) if all(v is not None for v in usd) else None,
+        runs,
     )
 
 
@@ -235,16 +249,20 @@ def _planning_share(planning: list[Usage], n_tickets: int) -> tuple[float, float
 def _costs(
     tickets: dict[str, str],
     execution: dict[str, dict[str, Any]],
-    observed: dict[str, list[tuple[str, Ticket, Usage | None]]],
+    evidence: _Evidence,
     share_tokens: float,
     share_usd: float | None,
 ) -> dict[str, Any]:
-    """The expected tokens and USD per ticket (planning share included) and their total."""
+    """The expected tokens and USD per ticket (planning share included) and their total. An
+    estimate made of figures that are only lower bounds (a run not finished, usage no rule
+    placed) is at least what it says: its ``lower_bounds`` name which, and the evidence's
+    ``lower`` why."""
     costs: dict[str, Any] = {}
     total_tokens = 0.0
     usd_parts: list[float | None] = []
+    bounded: set[str] = set()
     for tid, complexity in tickets.items():
-        tokens, usd = _expected(complexity, execution, observed)
+        tokens, usd, runs = _expected(complexity, execution, evidence.observed)
         if tokens is None:
             costs[tid] = {"complexity": complexity, "tokens": None, "usd": None}
             continue
@@ -254,6 +272,10 @@ def _costs(
             "tokens": _round(tokens + share_tokens),
             "usd": None if usd is None or share_usd is None else usd + share_usd,
         }
+        lower = _lower_bounds([*runs, *evidence.planning], evidence, costs[tid]["usd"])
+        if lower:
+            costs[tid]["lower_bounds"] = lower
+            bounded.update(lower)
         total_tokens += tokens + share_tokens
         usd_parts.append(costs[tid]["usd"])
     costs["total"] = {
@@ -262,7 +284,25 @@ def _costs(
         if usd_parts and all(u is not None for u in usd_parts)
         else None,
     }
+    if lower := [m for m in ("tokens", "usd") if m in bounded and costs["total"][m] is not None]:
+        costs["total"]["lower_bounds"] = lower
     return costs
+
+
+def _lower_bounds(figures: list[Usage], evidence: _Evidence, usd: float | None) -> list[str]:
+    """Which of an estimate's figures (``tokens``, ``usd`` when known) are only lower bounds:
+    those of a mean over ``figures`` of which one is, or all when some usage of the evidence
+    went to no ticket. Each reason is kept in ``evidence.lower``."""
+    out = []
+    for name, measure in (("tokens", "total"), ("usd", "usd")):
+        if name == "usd" and usd is None:
+            continue
+        low = [u for u in figures if u.is_lower_bound(measure)]
+        for u in low:
+            evidence.lower[u.lower_bound_note or "a figure of the evidence is a lower bound"] = None
+        if low or evidence.unplaced:
+            out.append(name)
+    return out
 
 
 def _assemble(
@@ -304,6 +344,7 @@ def _assemble(
             },
         },
         "estimated_costs": costs,
+        **({"lower_bounds_why": why} if (why := [*evidence.unplaced, *evidence.lower]) else {}),
         "batching": {
             "shared_planning": True,
             "planning_tokens_per_ticket": _round(share_tokens),
@@ -320,4 +361,9 @@ def strategy_yaml(strategy: dict[str, Any]) -> str:
         f"# of {', '.join(strategy['evidence'])}. Per-ticket tokens include the shared planning\n"
         "# share; USD is null where the evidence was not measured from transcripts.\n"
     )
+    if "lower_bounds_why" in strategy:
+        header += (
+            "# An estimate's figures named under lower_bounds are at least that (see "
+            "lower_bounds_why).\n"
+        )
     return header + yaml.safe_dump(strategy, sort_keys=False, allow_unicode=True, width=100)

@@ -174,3 +174,37 @@ def test_strategy_for_a_phase_not_yet_run_asks_for_its_tickets(
     strategy = yaml.safe_load(out.read_text())
     assert strategy["tickets"] == ["R08", "R09"]
     assert set(strategy["estimated_costs"]) == {"R08", "R09", "total"}
+
+
+def test_strategy_estimates_from_a_run_not_finished_are_lower_bounds(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """a2's R06 still running: its tokens so far are at least what the log says, and so is a
+    nuanced ticket's estimate made from them (a mean over a figure that is only a lower bound).
+    It was written as if exact; now the estimate lists `lower_bounds` and the file says why.
+    The mechanical estimate (R03's finished runs) stays exact."""
+    from tests.helpers import Phase
+
+    a2 = Phase.example("a2")
+    a2.ticket("R06")["status"] = "in_progress"
+    a2.write(repo)
+    assert main(["strategy", "--for", "a3", "--tickets", "R08=nuanced,R09=mechanical"]) == 0
+    text = (repo / "docs/orchestration-data/phase-a3-strategy.yaml").read_text()
+    strategy = yaml.safe_load(text)
+    costs = strategy["estimated_costs"]
+    assert costs["R08"]["lower_bounds"] == ["tokens"], costs
+    assert "lower_bounds" not in costs["R09"], costs
+    assert costs["total"]["lower_bounds"] == ["tokens"]
+    assert any("R06" in why for why in strategy["lower_bounds_why"]), strategy
+    assert "are at least that" in text
+
+
+def test_strategy_estimates_from_finished_runs_carry_no_bounds(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No over-correction: the shipped example's runs are all finished and hand-kept whole."""
+    assert main(["strategy", "--for", "a3", "--tickets", "R08=nuanced,R09=mechanical"]) == 0
+    text = (repo / "docs/orchestration-data/phase-a3-strategy.yaml").read_text()
+    strategy = yaml.safe_load(text)
+    assert "lower_bounds_why" not in strategy
+    assert all("lower_bounds" not in c for c in strategy["estimated_costs"].values())

@@ -526,3 +526,10 @@ def test_strategy_usd_includes_the_planning_share_as_its_tokens_do(
     assert strategy["batching"]["planning_usd_per_ticket"] == pytest.approx(share)
     assert strategy["estimated_costs"]["R10"]["usd"] == pytest.approx(own + share)
     assert strategy["estimated_costs"]["total"]["usd"] == pytest.approx(own + share)
+    # m1's sub-agent a3 is no ticket's (unattributed): it may be R03's or R06's own work, which
+    # their figures leave out, so an estimate made of them is at least what it says
+    assert accounts.unattributed is not None and accounts.unattributed.total
+    assert strategy["estimated_costs"]["R10"]["lower_bounds"] == ["tokens", "usd"]
+    assert strategy["estimated_costs"]["total"]["lower_bounds"] == ["tokens", "usd"]
+    why = strategy["lower_bounds_why"]
+    assert why[0].startswith("phase m1's unattributed usage ("), why
