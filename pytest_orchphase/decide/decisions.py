@@ -51,13 +51,16 @@ def proceed(
     collection_errors: int,
     other_failures: list[str] | None = None,
     not_finished: Sequence[str] = (),
+    other_skipped: Sequence[str] = (),
 ) -> Proceed:
     """YES when every expected item ran and passed, nothing else in the run failed and every
     ticket of the phase finished; NO on a failure (a criterion, a gate, or any other item of the
     run: a Python check beside the criteria, an item that errored); else UNDECIDED: also while a
     ticket has not finished (``not_finished``, one reason each, see
     :func:`~pytest_orchphase.metrics.facts.not_finished`), as its figures so far only bound what
-    it will use and a ``max`` they meet now may not hold when it ends.
+    it will use and a ``max`` they meet now may not hold when it ends. So while another item
+    of the run (a Python check, or its module) was skipped or xfailed (``other_skipped``): a
+    check that did not run, or failed as expected, proves nothing.
 
     Items are counted, not results: an item run twice (``--keep-duplicates``, ``--dist each``)
     is one item, failed when any of its runs failed, and results of other items never stand in
@@ -79,6 +82,10 @@ def proceed(
         )
     if not_finished:
         return Proceed(next_phase, "UNDECIDED", list(not_finished))
+    if skipped := list(dict.fromkeys(other_skipped)):
+        named = ", ".join(skipped)
+        why = f"{len(skipped)} other item(s) did not pass (skipped or xfailed): {named}"
+        return Proceed(next_phase, "UNDECIDED", [why])
     bypassed = [e["required"] for e in items if e["kind"] == "gate" and e["bypassed"]]
     reasons = [f"gate {', '.join(bypassed)} bypassed with --orchphase-no-gate"] if bypassed else []
     return Proceed(next_phase, "YES", reasons)

@@ -182,6 +182,9 @@ class PhaseSession:
         #: Node ids of the run's other failed items (Python checks beside the criteria, items
         #: that errored in setup or teardown): each counts in the decision.
         self.other_failures: list[str] = []
+        #: Node ids of the run's other items (or their modules) that were skipped: a Python
+        #: check that did not run proves nothing, so the decision cannot be YES beside it.
+        self.other_skipped: list[str] = []
         #: Node ids of the collectors that failed (a Python file beside the criteria that does
         #: not import, an invalid criteria file), counted here, from the hook, rather than from
         #: the terminal reporter: a run with ``-p no:terminal`` has none, and its report must
@@ -237,10 +240,15 @@ class PhaseSession:
             self.entries.append(cast(Entry, entry))
         elif report.failed and report.nodeid not in self.other_failures:
             self.other_failures.append(report.nodeid)
+        elif report.skipped and report.nodeid not in self.other_skipped:
+            self.other_skipped.append(report.nodeid)  # skipped or xfailed: it did not pass
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and report.nodeid not in self.collection_errors:
             self.collection_errors.append(report.nodeid)
+        elif report.skipped and report.nodeid not in self.other_skipped:
+            # a module of checks skipped whole (``pytest.importorskip``, a module-level skip)
+            self.other_skipped.append(report.nodeid)
 
     def ordered(self) -> list[Entry]:
         """Each item's entry once (see ``distinct``), in collection order."""
@@ -277,6 +285,7 @@ class PhaseSession:
                 # items' setup/teardown errors are TestReports, failures in logreport
                 len(self.collection_errors),
                 other_failures=self.other_failures + self._run_failure(session),
+                other_skipped=self.other_skipped,
                 no_gate=settings.no_gate,
             )
         except KeyboardInterrupt:

@@ -26,6 +26,7 @@ def phase_report(
     collection_errors: int,
     *,
     other_failures: list[str] | None = None,
+    other_skipped: Sequence[str] = (),
     no_gate: bool = False,
 ) -> RunReport:
     """The canonical report, or a report of the error when the phase's files do not load."""
@@ -42,6 +43,7 @@ def phase_report(
             collection_errors,
             other_failures,
             not_finished(phase),
+            other_skipped,
         )
         if (mixed := mixed_sources(runner.context(name))) is not None:
             decision = Proceed(decision.next_phase, decision.answer, [*decision.reasons, mixed])

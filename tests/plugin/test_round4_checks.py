@@ -1,0 +1,144 @@
+"""The fourth adversarial round (branch yes-hunt4): a Python check beside the criteria that did
+not run, or a figure a check reads through the `orchphase_phase` fixture, must not let a phase
+say YES. The first tests are the round's repros, kept as they were written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import Phase, YamlData
+
+
+def run(pytester: pytest.Pytester, phase: str, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(
+        "--phase", phase, "--orchphase-json", "r.json", "-p", "no:randomly", *args
+    )
+
+
+def answer(pytester: pytest.Pytester) -> str:
+    report = json.loads((pytester.path / "r.json").read_text())
+    return str(report["decisions"]["proceed"]["answer"])
+
+
+def assert_not_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
+    assert answer(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0, result.stdout.str()
+
+
+def flat(**changes: object) -> YamlData:
+    """A finished Sonnet ticket in the flat shape: 20,000 tokens, no fix loop, review passed."""
+    ticket: YamlData = {
+        "execution_model": "sonnet",
+        "actual_tokens": 20_000,
+        "fix_loops": 0,
+        "review": {"result": "PASS", "attempts": 1},
+    }
+    ticket.update(changes)
+    return ticket
+
+
+def _phase_with_check(pytester: pytest.Pytester, check: str) -> None:
+    Phase.of("b1", [{"id": "loops", "metric": "fix_loops", "max": 0}], {"R01": flat()}).write(
+        pytester.path
+    )
+    (pytester.path / "checks").mkdir()
+    (pytester.path / "checks" / "test_share.py").write_text(check)
+
+
+# -- the repros ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "import pytest\n\ndef test_review_share():\n    pytest.skip('later')\n",
+        "import pytest\n\npytest.importorskip('no_such_module_here')\n\n"
+        "def test_review_share():\n    assert False\n",
+    ],
+    ids=["skip", "importorskip"],
+)
+def test_a_skipped_python_check_beside_the_criteria_is_not_a_pass(
+    pytester: pytest.Pytester, check: str
+) -> None:
+    """`pytest --phase b1 checks/` (README, Extending in Python): the criteria pass and the
+    Python check beside them skips (itself, or its module through `importorskip` on a runner
+    without that package). The decision counts only the other items that *failed*, so the run
+    says YES and exits 0 on a check that never ran. README: YES "when every criterion and gate
+    passed, and every other item of the run (a Python check collected beside the criteria)
+    passed too"; a skipped criterion makes it UNDECIDED, and so must a skipped check."""
+    _phase_with_check(pytester, check)
+    result = run(pytester, "b1", "checks/")
+    result.assert_outcomes(passed=1, skipped=1)
+    assert_not_yes(pytester, result)
+
+
+# -- siblings and no over-correction -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("check", "outcomes"),
+    [
+        (
+            "import pytest\n\n@pytest.mark.skip(reason='later')\ndef test_share():\n    pass\n",
+            {"skipped": 1},
+        ),
+        (
+            "import pytest\n\n@pytest.mark.xfail(reason='known')\ndef test_share():\n"
+            "    assert False\n",
+            {"xfailed": 1},
+        ),
+        (
+            "import pytest\n\n@pytest.fixture\ndef share():\n    pytest.skip('no data')\n\n"
+            "def test_share(share):\n    pass\n",
+            {"skipped": 1},
+        ),
+    ],
+    ids=["skip-mark", "xfail", "skip-in-fixture"],
+)
+def test_a_check_skipped_by_a_mark_or_a_fixture_or_xfailed_is_no_pass(
+    pytester: pytest.Pytester, check: str, outcomes: dict[str, int]
+) -> None:
+    """The same through a skip mark, a fixture that skips (a setup-time skip), and a check
+    that fails as expected (xfail): none of them passed; the decision is UNDECIDED and names
+    the check."""
+    _phase_with_check(pytester, check)
+    result = run(pytester, "b1", "checks/")
+    result.assert_outcomes(passed=1, **outcomes)
+    assert_not_yes(pytester, result)
+    assert answer(pytester) == "UNDECIDED"
+    result.stdout.fnmatch_lines(["*UNDECIDED*1 other item(s) did not pass*checks/test_share.py*"])
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "def test_share():\n    pass\n",
+        "import pytest\n\n@pytest.mark.xfail(reason='fixed now')\ndef test_share():\n    pass\n",
+    ],
+    ids=["passes", "xpass"],
+)
+def test_a_check_that_passes_leaves_the_decision_yes(pytester: pytest.Pytester, check: str) -> None:
+    """No over-correction: a check that ran and passed (an unexpected pass of a non-strict
+    xfail is a pass) leaves YES."""
+    _phase_with_check(pytester, check)
+    result = run(pytester, "b1", "checks/")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert answer(pytester) == "YES"
+
+
+@pytest.mark.parametrize("check", ["skip", "importorskip"])
+def test_a_skipped_check_under_xdist_is_no_pass_either(
+    pytester: pytest.Pytester, check: str
+) -> None:
+    """Under `-n 2` the workers' reports reach the controller, which decides: the same."""
+    pytest.importorskip("xdist")
+    body = {
+        "skip": "import pytest\n\ndef test_review_share():\n    pytest.skip('later')\n",
+        "importorskip": "import pytest\n\npytest.importorskip('no_such_module_here')\n\n"
+        "def test_review_share():\n    assert False\n",
+    }[check]
+    _phase_with_check(pytester, body)
+    result = run(pytester, "b1", "checks/", "-n", "2")
+    assert_not_yes(pytester, result)
