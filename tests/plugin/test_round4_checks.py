@@ -142,3 +142,82 @@ def test_a_skipped_check_under_xdist_is_no_pass_either(
     _phase_with_check(pytester, body)
     result = run(pytester, "b1", "checks/", "-n", "2")
     assert_not_yes(pytester, result)
+
+
+def test_the_fixtures_metric_is_not_a_lower_bound_read_as_exact(
+    pytester: pytest.Pytester,
+) -> None:
+    """README, Extending in Python: a check beside the criteria reads figures through the
+    `orchphase_phase` fixture, `orchphase_phase.metric("tokens", measure="total")`. Two
+    tickets of 20,000 and no shared_planning recorded: the phase's `tokens` is "at least
+    40,000" (README, Shared planning not recorded), and a YAML `max: 45k` on it fails. The
+    fixture's `metric()` returns the bare figure (`metric_value` drops the Measurement's
+    bound), so the check `assert ... < 45_000` passes and, its YAML criterion passing too,
+    the run says YES. A figure that is only a bound must not reach a check as exact (raise,
+    as for an unavailable one, or carry the bound)."""
+    Phase.of(
+        "b1", [{"id": "loops", "metric": "fix_loops", "max": 0}], {"R01": flat(), "R02": flat()}
+    ).write(pytester.path)
+    (pytester.path / "checks").mkdir()
+    (pytester.path / "checks" / "test_cap.py").write_text(
+        "def test_phase_cap(orchphase_phase):\n"
+        "    assert orchphase_phase.metric('tokens', measure='total') < 45_000\n"
+    )
+    result = run(pytester, "b1", "checks/")
+    assert_not_yes(pytester, result)
+
+
+CHECKS = """\
+import pytest
+from pytest_orchphase.errors import MetricUnavailable
+
+
+def test_metric_refuses_a_bound(orchphase_phase):
+    with pytest.raises(MetricUnavailable, match="tokens is at least 40,000"):
+        orchphase_phase.metric("tokens", measure="total")
+
+
+def test_measurement_carries_it(orchphase_phase):
+    figure = orchphase_phase.measurement("tokens", measure="total")
+    assert (figure.value, figure.bound) == (40_000, "lower")
+    assert "shared_planning" in figure.bound_note
+
+
+def test_usage_says_so(orchphase_phase):
+    usage = orchphase_phase.usage
+    assert usage.total == 40_000 and usage.is_lower_bound("total")
+"""
+
+
+def test_the_fixture_gives_a_bound_with_its_bound_and_never_bare(pytester: pytest.Pytester) -> None:
+    """The sibling reads: `metric()` raises naming the bound, `measurement()` gives the figure
+    with it, and `usage` (a Usage) lists the total under its lower bounds, as the phase's
+    `tokens` metric says (its own usage, without the unrecorded planning, did not)."""
+    Phase.of(
+        "b1", [{"id": "loops", "metric": "fix_loops", "max": 0}], {"R01": flat(), "R02": flat()}
+    ).write(pytester.path)
+    (pytester.path / "checks").mkdir()
+    (pytester.path / "checks" / "test_reads.py").write_text(CHECKS)
+    result = run(pytester, "b1", "checks/")
+    result.assert_outcomes(passed=4)
+
+
+def test_an_exact_figure_reaches_a_check_as_it_is(pytester: pytest.Pytester) -> None:
+    """No over-correction: with the shared planning recorded (5,000) the phase's 45,000 tokens
+    are exact: `metric()` returns them, the check decides, YES."""
+    planning: YamlData = {"model": "sonnet", "actual_tokens": 5_000}
+    Phase.of(
+        "b1",
+        [{"id": "loops", "metric": "fix_loops", "max": 0}],
+        {"R01": flat(), "R02": flat()},
+        planning=planning,
+    ).write(pytester.path)
+    (pytester.path / "checks").mkdir()
+    (pytester.path / "checks" / "test_cap.py").write_text(
+        "def test_phase_cap(orchphase_phase):\n"
+        "    assert orchphase_phase.metric('tokens', measure='total') == 45_000\n"
+        "    assert not orchphase_phase.usage.lower_bounds\n"
+    )
+    result = run(pytester, "b1", "checks/")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert answer(pytester) == "YES"
