@@ -265,21 +265,36 @@ def _share(
     return Share(label, numerator, denominator)
 
 
-#: the bound of n / d from the bounds of n and d (d > 0): a larger d makes the share smaller
-_SHARE_BOUND: dict[tuple[str, str], Bound] = {
-    ("exact", "exact"): "exact",
-    ("lower", "exact"): "lower",
-    ("upper", "exact"): "upper",
-    ("exact", "lower"): "upper",
-    ("exact", "upper"): "lower",
-    ("lower", "upper"): "lower",
-    ("upper", "lower"): "upper",
-}
+def _share_bound(num: Measurement, den: Measurement) -> Bound:
+    """The bound of n / d (d > 0) from the bounds of n and d. The share grows with n; with d it
+    shrinks while n is positive and grows while n is negative (a loss over a larger figure is a
+    smaller loss): so a denominator's bound turns the share's bound around for a loss. From the
+    figures shown, n₀ and d₀: a true n ≥ n₀ that may be positive cannot be said to give a share
+    below n₀/d₀ when d may be smaller, and so on: bounds pulling both ways make it unknown."""
+    n, d = num.bound, den.bound
+    if "unknown" in (n, d):
+        return "unknown"
+    if d == "exact":
+        return n
+    sign = float(num.value)
+    if n == "exact":
+        if sign == 0:
+            return "exact"  # nothing over any figure is nothing
+        # a larger d: a smaller share of a gain, a larger share of a loss
+        smaller = (d == "lower") == (sign > 0)
+        return "upper" if smaller else "lower"
+    # both bounds: n pulls the share its way; d agrees only on one side of zero
+    if n == "lower":
+        # n ≥ n₀: with d ≤ d₀ the share only grows while n₀ ≥ 0; with d ≥ d₀ while n₀ ≤ 0
+        return (
+            "lower" if (d == "upper" and sign >= 0) or (d == "lower" and sign <= 0) else "unknown"
+        )
+    return "upper" if (d == "lower" and sign >= 0) or (d == "upper" and sign <= 0) else "unknown"
 
 
 def _share_measurement(share: Share) -> Measurement:
     num, den = share.numerator, share.denominator
-    bound = _SHARE_BOUND.get((num.bound, den.bound), "unknown")
+    bound = _share_bound(num, den)
     marks = [m for m in (num.mark, den.mark) if m]
     return Measurement(
         percent(float(num.value), float(den.value)),

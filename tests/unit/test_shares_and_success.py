@@ -210,3 +210,42 @@ def test_no_saving_against_a_part_of_a_cost(metric: str, ticket: str | None) -> 
         "baseline separate_planning is a part of a cost (compare: false), not an approach to "
         "save against; use it with unbatched_tokens or batching_savings"
     )
+
+
+BOUNDS = ("exact", "lower", "upper")
+
+
+@pytest.mark.parametrize("n0", [-6, 0, 6])
+@pytest.mark.parametrize("num_bound", BOUNDS)
+@pytest.mark.parametrize("den_bound", BOUNDS)
+def test_a_shares_bound_holds_for_every_true_figure_its_parts_allow(
+    n0: int, num_bound: Any, den_bound: Any
+) -> None:
+    """Round 4: the share's bound came from a table that assumed a numerator never negative
+    ("a larger denominator, a smaller share"); for a loss a larger denominator makes a larger
+    share, so "a loss over an upper bound" was called a lower bound and proved a `min` it may
+    not meet. Here every pair of bounds, with a loss, nothing and a gain shown, against the
+    true figures the parts allow: a share called a lower bound is never above the truth, an
+    upper bound never below, an exact one equal; and one called unknown does go both ways
+    (no bound is given up that holds)."""
+    d0 = 4
+
+    def part(value: int, bound: Any) -> Measurement:
+        return Measurement(value, "tokens", "s", bound=bound)
+
+    shown = _share_measurement(Share("d", part(n0, num_bound), part(d0, den_bound)))
+    steps = {"exact": [0.0], "lower": [0.0, 1.0, 7.0, 100.0], "upper": [0.0, -1.0, -7.0, -100.0]}
+    scales = {"exact": [1.0], "lower": [1.0, 1.5, 10.0], "upper": [1.0, 0.5, 0.01]}
+    truths = [
+        (n0 + step) / (d0 * scale) * 100 for step in steps[num_bound] for scale in scales[den_bound]
+    ]
+    value = float(shown.value)
+    above = any(t > value + 1e-9 for t in truths)
+    below = any(t < value - 1e-9 for t in truths)
+    expected = {
+        (False, False): "exact",
+        (True, False): "lower",
+        (False, True): "upper",
+        (True, True): "unknown",
+    }[(above, below)]
+    assert shown.bound == expected, (n0, num_bound, den_bound, truths)

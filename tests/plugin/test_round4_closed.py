@@ -1,6 +1,7 @@
-"""The fourth adversarial round (branch yes-hunt4): a Python check beside the criteria that did
-not run, or a figure a check reads through the `orchphase_phase` fixture, must not let a phase
-say YES. The first tests are the round's repros, kept as they were written."""
+"""The fourth adversarial round (branch yes-hunt4), the lead's part: a Python check beside the
+criteria that did not run, a figure a check reads through the `orchphase_phase` fixture, a share
+of a loss over a bounded figure, an adoption pooled without a phase that does not load: none may
+let a phase say YES. Each repro is kept as the round wrote it, beside its siblings."""
 
 from __future__ import annotations
 
@@ -219,5 +220,57 @@ def test_an_exact_figure_reaches_a_check_as_it_is(pytester: pytest.Pytester) -> 
         "    assert not orchphase_phase.usage.lower_bounds\n"
     )
     result = run(pytester, "b1", "checks/")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert answer(pytester) == "YES"
+
+
+def test_a_share_of_a_loss_over_an_upper_bound_proves_no_min(pytester: pytest.Pytester) -> None:
+    """A share's bound is taken from its two figures' bounds as if the numerator were never
+    negative: "a larger denominator, a smaller share" (`_SHARE_BOUND`: exact over upper is a
+    lower bound). For a loss it is the reverse: a loss over a denominator that may be smaller
+    is a share that may be more negative. Phase s1 (measured, the round-3 fixture): the lead
+    5,010, R01 20,010 and R02 10,010 of their own, 20,010 that no rule places; single_agent at
+    20,000 per ticket. `delta` is 40,000 − 55,040 = −15,040 (exact), and
+    `ticket_tokens_average` 25,015 an upper bound (the unattributed usage charged, as it may be
+    the tickets'; without it 15,010). "Over the baseline by at most 75 % of a ticket's cost":
+    −15,040 / 25,015 = −60.1 % meets `min: -75%`, taken as a lower bound: YES. The share may be
+    −15,040 / 15,010 = −100.2 %: the figure is an upper bound, which proves no `min`."""
+    from tests.plugin.test_attribution_holes import _unplaced_phase
+
+    criterion: YamlData = {
+        "id": "loss-share",
+        "metric": "delta",
+        "baseline": "single_agent",
+        "measure": "total",
+        "of": {"metric": "ticket_tokens_average", "measure": "total"},
+        "min": "-75%",
+    }
+    _unplaced_phase(pytester, [criterion], tickets=("R01", "R02"), unplaced=20_000)
+    (pytester.path / "criteria" / "baselines.yaml").write_text(
+        "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
+    )
+    result = run(pytester, "s1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*loss-share*at most*cannot prove min*"])
+
+
+def test_the_same_share_of_a_loss_still_proves_a_max(pytester: pytest.Pytester) -> None:
+    """No over-correction: at most −60.1 % proves "a loss of at least half a ticket's cost"
+    (`max: -50%`): YES."""
+    from tests.plugin.test_attribution_holes import _unplaced_phase
+
+    criterion: YamlData = {
+        "id": "loss-share",
+        "metric": "delta",
+        "baseline": "single_agent",
+        "measure": "total",
+        "of": {"metric": "ticket_tokens_average", "measure": "total"},
+        "max": "-50%",
+    }
+    _unplaced_phase(pytester, [criterion], tickets=("R01", "R02"), unplaced=20_000)
+    (pytester.path / "criteria" / "baselines.yaml").write_text(
+        "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
+    )
+    result = run(pytester, "s1")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert answer(pytester) == "YES"
