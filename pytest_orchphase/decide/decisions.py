@@ -142,6 +142,9 @@ class Adoption:
     runs: int = 0
     #: further consecutive successful tickets that would make the answer YES (None: never)
     further_needed: int | None = None
+    #: required phases (recursively) whose files do not load: their runs are not known, so
+    #: the pool is not whole and the answer is INCONCLUSIVE whatever the others say
+    unloaded: list[str] = field(default_factory=list)
 
     @property
     def recommended(self) -> str:
@@ -174,7 +177,12 @@ class Adoption:
                 f"complexity, so whether they are {self.model} on {self.complexity} tickets "
                 "is not known: YES only if it holds with those that did not succeed counted in"
             )
-        if self.answer != "YES":
+        if self.unloaded:
+            text += (
+                f"; required phase(s) {', '.join(self.unloaded)} do not load: their runs are "
+                "not known, so the pool is not whole (fix their files)"
+            )
+        elif self.answer != "YES":
             text += "; " + self.needed_text
         return text
 
@@ -194,14 +202,16 @@ class Adoption:
         return data
 
 
-def lineage(runner: PhaseRunner, name: str) -> list[str]:
+def lineage(runner: PhaseRunner, name: str, unloaded: list[str] | None = None) -> list[str]:
     """The phase and, recursively, the phases it requires, oldest first (each once); a phase
-    whose files do not load is left out."""
+    whose files do not load is left out (and named in ``unloaded``, when given)."""
 
     def requires_of(phase: str) -> list[str] | None:
         try:
             return runner.load(phase).criteria.requires
         except OrchphaseError:
+            if unloaded is not None and phase not in unloaded:
+                unloaded.append(phase)
             return None
 
     return requires_order(name, requires_of)
@@ -227,7 +237,8 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
     rule = rule or runner.load(name).criteria.decisions.adopt_model
     if rule is None:
         return None
-    phases = lineage(runner, name)
+    unloaded: list[str] = []
+    phases = lineage(runner, name, unloaded)
     latest: dict[str, tuple[str, bool]] = {}  # ticket id → (phase, outcome), oldest first
     maybe: dict[str, tuple[str, bool]] = {}  # ticket id → its latest run that may be pooled
     run_successes = runs = unrecorded = open_runs = 0
@@ -259,14 +270,7 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
     exact = percent(successes, n) if n else None
     low, high = (100 * b for b in wilson(successes, n, rule.confidence))
     threshold = rule.min_success_rate
-    answer = _answer(successes, n, rule)
-    if answer == "YES" and maybe:  # YES in the worst case as well, or not YES
-        # The worst case counts in only those that did not succeed: each that belongs can only
-        # lower the rate (and its interval) if it failed, and raise it if it succeeded.
-        failing = {t: ("", ok) for t, (_, ok) in maybe.items() if not ok}
-        counted_in = {**latest, **failing}
-        if _answer(sum(ok for _, ok in counted_in.values()), len(counted_in), rule) != "YES":
-            answer = "INCONCLUSIVE"
+    answer = _pool_answer(rule, latest, maybe, unloaded)
     needed = further_needed(successes, n, "min", threshold / 100, rule.confidence)
     if rule.rule == "point":
         needed = _point_needed(successes, n, threshold)
@@ -293,7 +297,30 @@ def adoption(runner: PhaseRunner, name: str, rule: AdoptModel | None = None) -> 
         run_successes=run_successes,
         runs=runs,
         further_needed=needed,
+        unloaded=unloaded,
     )
+
+
+def _pool_answer(
+    rule: AdoptModel,
+    latest: dict[str, tuple[str, bool]],
+    maybe: dict[str, tuple[str, bool]],
+    unloaded: list[str],
+) -> str:
+    """The answer for the runs pooled (``latest``), YES only when it is YES in the worst case
+    of the runs that may belong (``maybe``), and INCONCLUSIVE when a required phase does not
+    load (``unloaded``: its runs are not known at all, so nothing can be said of the pool)."""
+    if unloaded:
+        return "INCONCLUSIVE"
+    answer = _answer(sum(ok for _, ok in latest.values()), len(latest), rule)
+    if answer == "YES" and maybe:  # YES in the worst case as well, or not YES
+        # The worst case counts in only those that did not succeed: each that belongs can only
+        # lower the rate (and its interval) if it failed, and raise it if it succeeded.
+        failing = {t: ("", ok) for t, (_, ok) in maybe.items() if not ok}
+        counted_in = {**latest, **failing}
+        if _answer(sum(ok for _, ok in counted_in.values()), len(counted_in), rule) != "YES":
+            return "INCONCLUSIVE"
+    return answer
 
 
 def _pooled(ticket: Ticket, rule: AdoptModel) -> bool | None:

@@ -49,6 +49,7 @@ class AdoptionData(TypedDict):
     run_successes: int
     runs: int
     further_needed: int | None
+    unloaded: list[str]
     recommended: str
     line: str
 

@@ -274,3 +274,42 @@ def test_the_same_share_of_a_loss_still_proves_a_max(pytester: pytest.Pytester) 
     result = run(pytester, "s1")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert answer(pytester) == "YES"
+
+
+def test_adoption_does_not_leave_out_a_required_phase_whose_files_do_not_load(
+    pytester: pytest.Pytester,
+) -> None:
+    """Phase p2 (9 of 9 Haiku mechanical tickets succeeded) requires p1, where 3 of 3 failed;
+    p1's log has an unknown key, so p1 does not load. Its gate fails and Proceed is NO, but
+    the adoption decision pools "the phase and the phases it requires" through `lineage`,
+    which leaves out "a phase whose files do not load": it reads 9 of 9 (Wilson 70.1–100 %)
+    and prints "Adopt haiku for mechanical tickets: YES … (phases p2)", in the terminal and
+    as `decisions.adopt_model.answer` in the JSON. With p1's runs, 9 of 12, the answer is
+    INCONCLUSIVE; without them it is not known: never YES."""
+    from tests.helpers import rate_phase
+
+    p1 = rate_phase(0, 3, phase="p1")
+    p1.ticket("T01")["colour"] = "red"  # an unknown key: p1's log does not load
+    p1.write(pytester.path)
+    rate_phase(9, 9, phase="p2", requires=["p1"]).write(pytester.path)
+    result = run(pytester, "p2")
+    report = json.loads((pytester.path / "r.json").read_text())
+    adoption = report["decisions"]["adopt_model"]
+    assert adoption["answer"] != "YES", result.stdout.str()
+    assert adoption["answer"] == "INCONCLUSIVE"
+    assert adoption["unloaded"] == ["p1"]
+    result.stdout.fnmatch_lines(["*Adopt haiku*INCONCLUSIVE*required phase(s) p1 do not load*"])
+
+
+def test_adoption_with_every_required_phase_loaded_still_decides(
+    pytester: pytest.Pytester,
+) -> None:
+    """No over-correction: a phase requiring nothing, 9 of 9 Haiku successes: YES, nothing
+    left out."""
+    from tests.helpers import rate_phase
+
+    rate_phase(9, 9, phase="p3").write(pytester.path)
+    run(pytester, "p3")
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["decisions"]["adopt_model"]["answer"] == "YES"
+    assert report["decisions"]["adopt_model"]["unloaded"] == []
