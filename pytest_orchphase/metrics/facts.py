@@ -201,12 +201,25 @@ def tokens(ctx: MetricContext, usage: Usage, params: Params, source: str) -> Mea
     )
 
 
+#: whose figure :func:`charged` charges: the tickets' (each ticket's own, a mean of them, a
+#: stage's sum) or the shared planning's
+TICKETS = "this ticket's"
+PLANNING = "the shared planning's"
+
+
 def charged(
-    ctx: MetricContext, figure: Measurement, measure: str, *, share: int = 1, whole: bool = False
+    ctx: MetricContext,
+    figure: Measurement,
+    measure: str,
+    *,
+    share: int = 1,
+    whole: bool = False,
+    whose: str = TICKETS,
 ) -> Measurement:
-    """``figure``, of tickets' own usage, beside the phase's unattributed usage: no rule placed
-    that usage, so it may be any ticket's, and left out, a cap or a saving could pass on a
-    ticket whose work it holds. ``whole``: the figure holds every place the usage may belong to
+    """``figure``, of tickets' own usage (or, ``whose`` :data:`PLANNING`, the shared planning's),
+    beside the phase's unattributed usage: no rule placed that usage, so it may be any ticket's
+    or the planning's, and left out, a cap or a saving could pass on a figure whose work it
+    holds. ``whole``: the figure holds every place the usage may belong to
     (a one-ticket phase's ticket with shared planning): the usage is added, exact. Otherwise it
     is added (divided by ``share``) when the figure is exact or an upper bound, which it then
     is (a cap can still pass on it); a figure that is a lower bound already (or beside an
@@ -229,8 +242,8 @@ def charged(
         added: Bound = "exact" if whole else "upper"
         shown = f"${extra:,.4f}" if measure == "usd" else f"{extra:,.0f}"
         why = (
-            f"the phase's unattributed usage ({shown}) is counted as if it were all this "
-            "ticket's, as it may be; map its agents and sessions to their tickets"
+            f"the phase's unattributed usage ({shown}) is counted as if it were all {whose}, "
+            "as it may be; map its agents and sessions to their tickets"
         )
         notes = [figure.bound_note, "" if whole else why, loose.lower_bound_note]
         return replace(
@@ -240,7 +253,7 @@ def charged(
             bound_note="; ".join(dict.fromkeys(n for n in notes if n)),
         )
     why = (
-        "the phase's unattributed usage may be this ticket's too (map its agents and sessions "
+        f"the phase's unattributed usage may be {whose} too (map its agents and sessions "
         "to their tickets)"
     )
     return replace(

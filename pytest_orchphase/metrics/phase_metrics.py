@@ -28,14 +28,16 @@ def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
     "shared_planning_tokens",
     "phase",
     "tokens",
-    "tokens of the shared planning session (the lead's own calls)",
+    "tokens of the shared planning session (the lead's own calls) + unattributed usage",
     ("measure",),
 )
 def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     usage = ctx.planning()
     if usage is None:
         raise MetricUnavailable("the log records no shared_planning tokens")
-    return facts.tokens(ctx, usage, p, ctx.src(None, "shared_planning"))
+    figure = facts.tokens(ctx, usage, p, ctx.src(None, "shared_planning"))
+    # usage no rule places may be planning (break-even counts it so): a cap counts it in
+    return facts.charged(ctx, figure, p.measure or "total", whose=facts.PLANNING)
 
 
 @metric(

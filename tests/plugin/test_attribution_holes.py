@@ -404,11 +404,12 @@ def _unplaced_phase(
     criteria: list[dict[str, object]],
     *,
     tickets: tuple[str, ...] = ("R01",),
-    unplaced: int = 80_000,
+    unplaced: int | None = 80_000,
 ) -> None:
     """Phase s1 of ``tickets`` (R01, then R02), measured: the lead's own calls (5,010, named),
     R01's implementer (20,010), R02's (10,010), and a sub-agent no rule places ("Check
-    versions", ``unplaced`` + 10: unattributed); baseline single_agent at 30k per ticket."""
+    versions", ``unplaced`` + 10: unattributed; None: no such sub-agent); baseline
+    single_agent at 30k per ticket."""
     phase = Phase.of(
         "s1",
         criteria,
@@ -430,9 +431,10 @@ def _unplaced_phase(
     agents = [
         ("a1", "R01: implement the export button", usage(inp=10, out=0, cw=20_000)),
         ("a2", "R02: implement the import button", usage(inp=10, out=0, cw=10_000)),
-        ("a3", "Check versions", usage(inp=10, out=0, cw=unplaced)),
+        ("a3", "Check versions", usage(inp=10, out=0, cw=unplaced or 0)),
     ]
     agents = [a for a in agents if a[0] != "a2" or "R02" in tickets]
+    agents = [a for a in agents if a[0] != "a3" or unplaced is not None]
     for agent, _, u in agents:
         write_jsonl(
             runs / "lead" / "subagents" / f"agent-{agent}.jsonl",

@@ -197,12 +197,15 @@ def test_pass_at_k_exactly_at_its_limit_passes(project: pytest.Pytester, metric:
 # A figure that is only a bound keeps its bound, and a limit that is one keeps its own.
 
 
-def _measured(pytester: pytest.Pytester, criteria: str, baselines: str = "") -> pytest.RunResult:
+def _measured(
+    pytester: pytest.Pytester, criteria: str, baselines: str = "", *, unplaced: bool = True
+) -> pytest.RunResult:
     """Phase m1 (measured: R03's sub-agent made two calls and no record gives the first's
-    output, so R03's output, total and cost are only lower bounds) with these criteria."""
+    output, so R03's output, total and cost are only lower bounds) with these criteria;
+    ``unplaced``: with its sub-agent no rule places (unattributed usage)."""
     from tests.plugin.test_measured_phase import write_phase
 
-    write_phase(pytester)
+    write_phase(pytester, unplaced=unplaced)
     files = {"criteria/m1": f"phase: m1\ndata: phase-m1\ncriteria:\n{criteria}"}
     if baselines:
         files["criteria/baselines"] = f"baselines:\n{baselines}"
@@ -286,12 +289,14 @@ def test_a_limit_that_is_an_upper_bound_proves_only_min_and_above(
     """`{metric: delta, …}` as a limit is the baseline minus m1's tokens, which are only a lower
     bound: the limit is an upper bound, the true one may be lower. The shared planning's exact
     20,512 tokens under "at most 1xx,xxx" prove no `max` (the limit kept only its value, and
-    passed); above "at most 1x,xxx" they prove `min` and `above`."""
+    passed); above "at most 1x,xxx" they prove `min` and `above`. (Without the sub-agent no
+    rule places: beside unattributed usage the planning's figure is an upper bound itself.)"""
     limit = "{metric: delta, baseline: base, measure: total}"
     criterion = (
         f"  - {{id: c, metric: shared_planning_tokens, measure: total, {operator}: {limit}}}\n"
     )
-    result = _measured(pytester, criterion, f"  base: {{tokens_per_ticket: {per_ticket}}}\n")
+    base = f"  base: {{tokens_per_ticket: {per_ticket}}}\n"
+    result = _measured(pytester, criterion, base, unplaced=False)
     result.assert_outcomes(passed=int(proven), failed=int(not proven))
     assert read_report(pytester.path)["criteria"][0]["condition"]["limit_bound"] == "upper"
     result.stdout.fnmatch_lines([f"c * shared_planning_tokens * 20,512 * {operator} * at most 1*"])

@@ -55,8 +55,14 @@ def m1(*, monitoring: YamlData | None = None) -> Phase:
 
 
 def write_phase(
-    pytester: pytest.Pytester, *, reviewer: str = SONNET, monitoring: YamlData | None = None
+    pytester: pytest.Pytester,
+    *,
+    reviewer: str = SONNET,
+    monitoring: YamlData | None = None,
+    unplaced: bool = True,
 ) -> None:
+    """Phase m1 measured: the lead's calls, R03's implementer (a1), R06's reviewer (a2) and,
+    ``unplaced``, a sub-agent no rule places (a3, "Check versions": unattributed usage)."""
     phase = m1(monitoring=monitoring)
     phase.write(pytester.path)
     home = phase.transcripts(pytester.path)
@@ -77,7 +83,13 @@ def write_phase(
     other = assistant("msg_a3_1", "req_a3_1", agent_id="a3", u=usage(inp=2, out=50, cw=1000))
     home.subagent("a1", [impl_1, impl_2])
     home.subagent("a2", [review])
-    home.subagent("a3", [other])
+    if unplaced:
+        home.subagent("a3", [other])
+    spawns = [
+        spawn_block("toolu_1", description="R03: rename the helper", model="haiku"),
+        spawn_block("toolu_2", name="Agent", description="Review R06 lifecycle fix"),
+        spawn_block("toolu_3", description="Check versions"),
+    ]
     home.session(
         [
             assistant("msg_p1", "req_p1", u=usage(inp=10, out=120, cw=20000)),
@@ -86,16 +98,12 @@ def write_phase(
                 "msg_p2",
                 "req_p2",
                 u=usage(inp=1, out=1, cw=0),
-                content=[
-                    spawn_block("toolu_1", description="R03: rename the helper", model="haiku"),
-                    spawn_block("toolu_2", name="Agent", description="Review R06 lifecycle fix"),
-                    spawn_block("toolu_3", description="Check versions"),
-                ],
+                content=spawns if unplaced else spawns[:2],
             ),
             agent_progress(impl_1, agent_id="a1", parent_tool_use_id="toolu_1"),
             agent_result("toolu_1", "a1", usage(inp=5, out=700, cw=1000, cr=9000)),
             agent_result("toolu_2", "a2", usage(inp=3, out=400, cw=5000, cr=1000)),
-            agent_result("toolu_3", "a3", usage(inp=2, out=50, cw=1000)),
+            *([agent_result("toolu_3", "a3", usage(inp=2, out=50, cw=1000))] if unplaced else []),
         ]
     )
 
