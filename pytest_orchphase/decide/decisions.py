@@ -384,6 +384,14 @@ class BreakEven:
     reason: str
     #: the baseline orchestration is measured against (``--baseline``; see default_baseline)
     baseline: str | None = None
+    #: the usage no rule places (None when there is none): it may be shared planning or the
+    #: tickets' own work; ``tickets`` is the later of the two readings' break-evens
+    unattributed: float | None = None
+    #: N with the unattributed usage all shared planning, and all the tickets' own (None: never)
+    tickets_if_planning: int | None = None
+    tickets_if_tickets_own: int | None = None
+    #: the two readings give different answers: ``tickets`` is a bound (the latest it may be)
+    depends_on_unattributed: bool = False
 
     def _fmt(self, value: float) -> str:
         return f"${value:,.4f}" if self.measure == "usd" else f"{value:,.0f}"
@@ -423,6 +431,9 @@ def break_even(
     """Smallest N with planning + N × per-ticket < N × baseline per ticket.
 
     N = ⌊planning / (base − per_ticket)⌋ + 1 when a ticket costs less under orchestration.
+    The usage no rule places may be overhead of the batch (planning) or the tickets' own work
+    (a cost every further ticket brings again): N is computed both ways, and the later one (or
+    never) is the answer; any split between the two lies between them.
     """
     ctx = runner.context(name)
     try:
@@ -435,26 +446,48 @@ def break_even(
         planning_usage = ctx.planning()
         if planning_usage is None:
             raise MetricUnavailable("the phase records no shared planning")
-        planning = planning_usage.measure(measure)
-        if ctx.accounts.unattributed is not None:  # nobody's ticket: overhead of the batch
-            planning += ctx.accounts.unattributed.measure(measure)
-        per_ticket = sum(ctx.ticket_usage(t).measure(measure) for t in ctx.phase.tickets) / ctx.n
+        lead = planning_usage.measure(measure)
+        loose = ctx.accounts.unattributed
+        extra: float = loose.measure(measure) if loose is not None and loose.total else 0
+        own = sum(ctx.ticket_usage(t).measure(measure) for t in ctx.phase.tickets) / ctx.n
         single = ctx.baseline_figure(baseline, measure)
     except MetricUnavailable as exc:
         return BreakEven(measure, None, None, None, None, f"unknown: {exc}", baseline)
     show = BreakEven(measure, None, None, None, None, "")._fmt
-    if single <= per_ticket:
-        return BreakEven(
-            measure,
-            planning,
-            per_ticket,
-            single,
-            None,
-            f"never: a ticket costs {show(per_ticket)} under orchestration, "
-            f"{baseline} {show(single)}, so shared planning is never paid back",
-            baseline,
+    # the two readings of the unattributed usage: (shared planning, per ticket, N or None)
+    spread = own + extra / ctx.n
+    as_planning = (lead + extra, own, _tickets_to_break_even(lead + extra, own, single))
+    as_own = (lead, spread, _tickets_to_break_even(lead, spread, single))
+    n_planning, n_own = as_planning[2], as_own[2]
+    differ = n_planning != n_own
+    # the later break-even (never is the latest); the planning reading when they agree
+    later_own = differ and (n_own is None or (n_planning is not None and n_own > n_planning))
+    planning, per_ticket, tickets = as_own if later_own else as_planning
+    readings: dict[str, Any] = {
+        "unattributed": extra if extra else None,
+        "tickets_if_planning": n_planning,
+        "tickets_if_tickets_own": n_own,
+        "depends_on_unattributed": differ,
+    }
+    why = ""
+    if differ:
+        worse, other = ("the tickets' own", "all shared planning")
+        if not later_own:
+            worse, other = other, worse
+        n_other = n_planning if later_own else n_own
+        other_text = f"from {n_other} tickets" if n_other is not None else "never"
+        why = (
+            f"with the unattributed usage ({show(extra)}) counted as {worse}; {other_text} if "
+            f"it is {other}: map its agents and sessions to their tickets"
         )
-    tickets = math.floor(planning / (single - per_ticket)) + 1
+    if tickets is None:
+        reason = (
+            f"never: a ticket costs {show(per_ticket)} under orchestration, "
+            f"{baseline} {show(single)}, so shared planning is never paid back"
+        )
+        if why:
+            reason += f" ({why})"
+        return BreakEven(measure, planning, per_ticket, single, None, reason, baseline, **readings)
     usages = [planning_usage, ctx.accounts.unattributed, *map(ctx.ticket_usage, ctx.phase.tickets)]
     low = any(u is not None and u.is_lower_bound(measure) for u in usages)
     return BreakEven(
@@ -465,6 +498,7 @@ def break_even(
         tickets,
         f"shared planning {show(planning)} / ({baseline} {show(single)} − "
         f"{show(per_ticket)} per ticket)"
+        + (f", {why}" if why else "")
         + (
             "; from lower bounds ("
             + (still_open(ctx.phase) or "sub-agent output no record gives")
@@ -473,4 +507,12 @@ def break_even(
             else ""
         ),
         baseline,
+        **readings,
     )
+
+
+def _tickets_to_break_even(planning: float, per_ticket: float, single: float) -> int | None:
+    """Smallest N with ``planning`` + N × ``per_ticket`` < N × ``single``; None: never."""
+    if single <= per_ticket:
+        return None
+    return math.floor(planning / (single - per_ticket)) + 1

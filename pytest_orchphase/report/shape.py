@@ -63,6 +63,12 @@ class BreakEvenData(TypedDict):
     reason: str
     #: the baseline orchestration is measured against (``orchphase breakeven --baseline``)
     baseline: str | None
+    #: the usage no rule places, if any: N with it all shared planning, and all the tickets'
+    #: own (None: never); ``tickets`` is the later of the two when they differ
+    unattributed: float | None
+    tickets_if_planning: int | None
+    tickets_if_tickets_own: int | None
+    depends_on_unattributed: bool
     line: str
 
 

@@ -122,3 +122,78 @@ def _lean_planning(pytester: pytest.Pytester, unplaced: int | None) -> pytest.Ru
     }
     _unplaced_phase(pytester, [cap], tickets=("R01", "R02"), unplaced=unplaced)
     return pytester.runpytest("--phase", "s1", "-p", "no:randomly", "--orchphase-json", "r.json")
+
+
+# --- break-even: the unattributed usage may be planning or the tickets' own ---
+
+
+def _break_even(pytester: pytest.Pytester, unplaced: int | None) -> dict[str, object]:
+    """The tokens break-even of s1 (R01 20,010 and R02 10,010: 15,010 per ticket; the lead's
+    own 5,010; single_agent 30,000 per ticket) beside ``unplaced`` + 10 no rule places."""
+    from tests.plugin.test_attribution_holes import _unplaced_phase
+
+    _unplaced_phase(pytester, [_TICKETS], tickets=("R01", "R02"), unplaced=unplaced)
+    pytester.runpytest("--phase", "s1", "-p", "no:randomly", "--orchphase-json", "r.json")
+    found: dict[str, object] = read_report(pytester.path)["decisions"]["break_even"]["tokens"]
+    return found
+
+
+_TICKETS: dict[str, object] = {"id": "tickets", "metric": "tickets", "min": 1}
+
+
+def test_break_even_is_never_when_the_unattributed_usage_may_be_the_tickets_own(
+    pytester: pytest.Pytester,
+) -> None:
+    """30,010 no rule places. As planning: ⌊35,020 / (30,000 − 15,010)⌋ + 1 = 3 tickets, what
+    the line said. As the tickets' own work (which every further ticket brings again): a ticket
+    costs 15,010 + 30,010 / 2 = 30,015, more than the single agent's 30,000: never. Any split
+    lies between; the line said 3, exact."""
+    be = _break_even(pytester, 30_000)
+    assert be["tickets"] is None, be["line"]
+    assert (be["tickets_if_planning"], be["tickets_if_tickets_own"]) == (3, None)
+    assert be["depends_on_unattributed"] is True
+    assert be["unattributed"] == 30_010
+    assert be["line"] == (
+        "Break-even (tokens): never: a ticket costs 30,015 under orchestration, single_agent "
+        "30,000, so shared planning is never paid back (with the unattributed usage (30,010) "
+        "counted as the tickets' own; from 3 tickets if it is all shared planning: map its "
+        "agents and sessions to their tickets)"
+    )
+
+
+def test_break_even_is_the_later_of_the_two_readings(pytester: pytest.Pytester) -> None:
+    """27,010 no rule places: as planning ⌊32,020 / 14,990⌋ + 1 = 3; as the tickets' own
+    ⌊5,010 / (30,000 − 28,515)⌋ + 1 = 4. The line said 3; it is 4, the other named."""
+    be = _break_even(pytester, 27_000)
+    assert (be["tickets"], be["tickets_if_planning"], be["tickets_if_tickets_own"]) == (4, 3, 4)
+    assert be["line"] == (
+        "Break-even (tokens): orchestration beats single_agent from 4 tickets — shared planning "
+        "5,010 / (single_agent 30,000 − 28,515 per ticket), with the unattributed usage (27,010) "
+        "counted as the tickets' own; from 3 tickets if it is all shared planning: map its "
+        "agents and sessions to their tickets"
+    )
+
+
+def test_break_even_when_all_planning_is_the_later_reading(pytester: pytest.Pytester) -> None:
+    """10,010 no rule places: as planning ⌊15,020 / 14,990⌋ + 1 = 2 (the later); as the
+    tickets' own ⌊5,010 / (30,000 − 20,015)⌋ + 1 = 1. The answer stays 2, and the line says it
+    depends on the reading."""
+    be = _break_even(pytester, 10_000)
+    assert (be["tickets"], be["tickets_if_planning"], be["tickets_if_tickets_own"]) == (2, 2, 1)
+    assert be["depends_on_unattributed"] is True
+    assert be["line"] == (
+        "Break-even (tokens): orchestration beats single_agent from 2 tickets — shared planning "
+        "15,020 / (single_agent 30,000 − 15,010 per ticket), with the unattributed usage "
+        "(10,010) counted as all shared planning; from 1 tickets if it is the tickets' own: map "
+        "its agents and sessions to their tickets"
+    )
+
+
+def test_break_even_without_unattributed_usage_is_one_figure(pytester: pytest.Pytester) -> None:
+    """Nothing unplaced: ⌊5,010 / 14,990⌋ + 1 = 1, exact, the line as it always was."""
+    be = _break_even(pytester, None)
+    assert (be["tickets"], be["unattributed"], be["depends_on_unattributed"]) == (1, None, False)
+    assert be["line"] == (
+        "Break-even (tokens): orchestration beats single_agent from 1 tickets — shared planning "
+        "5,010 / (single_agent 30,000 − 15,010 per ticket)"
+    )
