@@ -161,32 +161,35 @@ def test_break_even_is_never_when_the_unattributed_usage_may_be_the_tickets_own(
     )
 
 
-def test_break_even_is_the_later_of_the_two_readings(pytester: pytest.Pytester) -> None:
+_LATER_OWN = (
+    "Break-even (tokens): orchestration beats single_agent from 4 tickets — shared planning 5,010 "
+    "/ (single_agent 30,000 − 28,515 per ticket), with the unattributed usage (27,010) counted as "
+    "the tickets' own; from 3 tickets if it is all shared planning: map its agents and sessions "
+    "to their tickets"
+)
+_LATER_PLANNING = (
+    "Break-even (tokens): orchestration beats single_agent from 2 tickets — shared planning "
+    "15,020 / (single_agent 30,000 − 15,010 per ticket), with the unattributed usage (10,010) "
+    "counted as all shared planning; from 1 tickets if it is the tickets' own: map its agents "
+    "and sessions to their tickets"
+)
+
+
+@pytest.mark.parametrize(
+    ("unplaced", "readings", "line"),
+    [(27_000, (4, 3, 4), _LATER_OWN), (10_000, (2, 2, 1), _LATER_PLANNING)],
+)
+def test_break_even_is_the_later_of_the_two_readings(
+    pytester: pytest.Pytester, unplaced: int, readings: tuple[int, int, int], line: str
+) -> None:
     """27,010 no rule places: as planning ⌊32,020 / 14,990⌋ + 1 = 3; as the tickets' own
-    ⌊5,010 / (30,000 − 28,515)⌋ + 1 = 4. The line said 3; it is 4, the other named."""
-    be = _break_even(pytester, 27_000)
-    assert (be["tickets"], be["tickets_if_planning"], be["tickets_if_tickets_own"]) == (4, 3, 4)
-    assert be["line"] == (
-        "Break-even (tokens): orchestration beats single_agent from 4 tickets — shared planning "
-        "5,010 / (single_agent 30,000 − 28,515 per ticket), with the unattributed usage (27,010) "
-        "counted as the tickets' own; from 3 tickets if it is all shared planning: map its "
-        "agents and sessions to their tickets"
-    )
-
-
-def test_break_even_when_all_planning_is_the_later_reading(pytester: pytest.Pytester) -> None:
-    """10,010 no rule places: as planning ⌊15,020 / 14,990⌋ + 1 = 2 (the later); as the
-    tickets' own ⌊5,010 / (30,000 − 20,015)⌋ + 1 = 1. The answer stays 2, and the line says it
-    depends on the reading."""
-    be = _break_even(pytester, 10_000)
-    assert (be["tickets"], be["tickets_if_planning"], be["tickets_if_tickets_own"]) == (2, 2, 1)
+    ⌊5,010 / (30,000 − 28,515)⌋ + 1 = 4. The line said 3; it is 4, the other named. 10,010:
+    as planning ⌊15,020 / 14,990⌋ + 1 = 2 (the later), as the tickets' own
+    ⌊5,010 / (30,000 − 20,015)⌋ + 1 = 1: the answer stays 2, and the line names the reading."""
+    be = _break_even(pytester, unplaced)
+    assert (be["tickets"], be["tickets_if_planning"], be["tickets_if_tickets_own"]) == readings
     assert be["depends_on_unattributed"] is True
-    assert be["line"] == (
-        "Break-even (tokens): orchestration beats single_agent from 2 tickets — shared planning "
-        "15,020 / (single_agent 30,000 − 15,010 per ticket), with the unattributed usage "
-        "(10,010) counted as all shared planning; from 1 tickets if it is the tickets' own: map "
-        "its agents and sessions to their tickets"
-    )
+    assert be["line"] == line
 
 
 def test_break_even_without_unattributed_usage_is_one_figure(pytester: pytest.Pytester) -> None:
