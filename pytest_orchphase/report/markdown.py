@@ -52,6 +52,12 @@ def _metric(report: Report, key: str, unit: str) -> str:
     return marked(fmt(value, unit), report["metric_bounds"].get(key))
 
 
+def _charged(report: Report, key: str) -> str:
+    """The label's addition when the figure counts the unattributed usage in (an upper bound:
+    the usage no rule places may be this figure's, see ``facts.charged``); "" otherwise."""
+    return " + unattributed usage" if report["metric_bounds"].get(key) == "upper" else ""
+
+
 def _criteria(report: Report) -> list[str]:
     entries: list[Entry] = [*report["gates"], *report["criteria"]]
     cells = [summary_cells(e) for e in entries]
@@ -202,10 +208,12 @@ def _efficiency(report: Report) -> list[str]:
         "",
         f"- Total tokens: {_metric(report, 'tokens', 'tokens')}; "
         f"cost: {_metric(report, 'usd', 'usd')}",
-        f"- Shared planning: {_metric(report, 'shared_planning_tokens', 'tokens')}",
+        f"- Shared planning{_charged(report, 'shared_planning_tokens')}: "
+        f"{_metric(report, 'shared_planning_tokens', 'tokens')}",
         "- Per ticket (shared planning included): "
         f"{_metric(report, 'per_ticket_average', 'tokens')}; "
-        f"own stages only: {_metric(report, 'ticket_tokens_average', 'tokens')}",
+        f"own stages{_charged(report, 'ticket_tokens_average') or ' only'}: "
+        f"{_metric(report, 'ticket_tokens_average', 'tokens')}",
         f"- Wall time: {_metric(report, 'wall_time_minutes', 'minutes')}",
         f"- Batching savings against planning each ticket separately: "
         f"{_metric(report, 'batching_savings', 'tokens')}",

@@ -75,6 +75,14 @@ def split_mismatches(
     )
 
 
+def ticket_title(rows: Sequence[TicketRow]) -> str:
+    """What the per-ticket table's tokens and USD hold: the tickets' own stages, and, in a row
+    marked ≤, the unattributed usage too (it may be the ticket's, see ``facts.charged``)."""
+    charged = any("upper" in (r["bounds"].get("tokens"), r["bounds"].get("usd")) for r in rows)
+    own = "own stages + unattributed usage where marked ≤" if charged else "own stages"
+    return f"Tickets ({own}; shared planning apart):"
+
+
 def ticket_headers(rows: Sequence[TicketRow]) -> list[str]:
     """The per-ticket table's headers; the delta column names the compared phase, if any."""
     versus = next((r["versus"] for r in rows if r["versus"]), None)

@@ -19,6 +19,7 @@ from pytest_orchphase.report.tables import (
     split_mismatches,
     ticket_cells,
     ticket_headers,
+    ticket_title,
 )
 
 
@@ -45,7 +46,7 @@ def _tickets(tr: Terminal, report: Report) -> None:
     rows = report["ticket_table"]
     if rows:
         tr.write_line("")
-        tr.write_line("Tickets (own stages; shared planning apart):")
+        tr.write_line(ticket_title(rows))
         tr.write_line(_table(ticket_cells(rows), ticket_headers(rows)))
     compaction = report["usage"]["compaction_line"]
     if compaction:
