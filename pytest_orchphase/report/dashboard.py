@@ -14,6 +14,7 @@ from pytest_orchphase.load.quantity import fmt_tokens
 
 if TYPE_CHECKING:
     from pytest_orchphase.evaluate.runner import PhaseRunner
+    from pytest_orchphase.metrics.registry import Bound
 
 HEADERS = ["phase", "target", "actual", "difference", "%", "per ticket", "USD", "gate"]
 
@@ -27,8 +28,9 @@ class PhaseRow:
     usd: float | None = None
     #: The measures ("total", "usd") whose figure is only a lower bound.
     lower: set[str] = field(default_factory=set)
-    #: The tickets whose total is only a lower bound (not finished, or lost transcript lines).
-    lower_tickets: set[str] = field(default_factory=set)
+    #: Each ticket's bound where its total is only one, as its criteria see it (``tokens``):
+    #: lower (not finished, or lost transcript lines), upper (the unattributed usage counted in)
+    ticket_bounds: dict[str, Bound] = field(default_factory=dict)
     passed: bool = False
     failing: list[str] = field(default_factory=list)
     error: str | None = None
@@ -49,6 +51,7 @@ def collect(runner: PhaseRunner) -> list[PhaseRow]:
     """One row per phase ``runner`` knows, in the plan's order (``requires``, ties by name);
     bad input becomes the row's ``error``."""
     from pytest_orchphase.errors import MetricUnavailable, OrchphaseError
+    from pytest_orchphase.metrics.registry import metric_measurement
 
     rows = []
     for name in runner.in_plan_order():
@@ -60,9 +63,12 @@ def collect(runner: PhaseRunner) -> list[PhaseRow]:
             row.actual = usage.total
             row.usd = usage.usd
             row.lower = {m for m in ("total", "usd") if usage.is_lower_bound(m)}
-            usages = {t: context.ticket_usage(t) for t in context.phase.tickets}
-            row.tickets = {t: u.total for t, u in usages.items()}
-            row.lower_tickets = {t for t, u in usages.items() if u.is_lower_bound("total")}
+            figures = {
+                t: metric_measurement(context, "tokens", t, measure="total")
+                for t in context.phase.tickets
+            }
+            row.tickets = {t: int(m.value) for t, m in figures.items()}
+            row.ticket_bounds = {t: m.bound for t, m in figures.items() if m.bound != "exact"}
             gate = runner.gate(name)
             row.passed, row.failing, row.error = gate.passed, gate.failing, gate.error
         except (OrchphaseError, MetricUnavailable) as exc:
@@ -87,6 +93,8 @@ def _cells(row: PhaseRow) -> list[str]:
         first = row.error.splitlines()[0] if row.error else ""
         word = "run through pytest" if CONFTEST_ONLY in first else "ERROR"
         return [row.phase, "", "", "", "", "", "", f"{word}: {first}"]
+    from pytest_orchphase.evaluate.formatting import marked
+
     diff, pct, low = row.difference, row.percent, _low(row, "total")
     return [
         row.phase,
@@ -95,8 +103,7 @@ def _cells(row: PhaseRow) -> list[str]:
         "" if diff is None else low + _signed(diff, fmt_tokens(diff)),
         "" if pct is None else low + _signed(pct, f"{pct:.1f}%"),
         ", ".join(
-            f"{t} {'≥ ' if t in row.lower_tickets else ''}{fmt_tokens(v)}"
-            for t, v in row.tickets.items()
+            f"{t} {marked(fmt_tokens(v), row.ticket_bounds.get(t))}" for t, v in row.tickets.items()
         ),
         "unknown" if row.usd is None else _low(row, "usd") + f"${row.usd:,.4f}",
         "PASS" if row.passed else "FAIL: " + ", ".join(row.failing),

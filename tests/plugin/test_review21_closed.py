@@ -200,3 +200,29 @@ def test_break_even_without_unattributed_usage_is_one_figure(pytester: pytest.Py
         "Break-even (tokens): orchestration beats single_agent from 1 tickets — shared planning "
         "5,010 / (single_agent 30,000 − 15,010 per ticket)"
     )
+
+
+@pytest.mark.parametrize(
+    ("unplaced", "shown"),
+    [(30_000, "R01 ≤ 50,020, R02 ≤ 40,020"), (None, "R01 20,010, R02 10,010")],
+    ids=["unattributed", "none"],
+)
+def test_the_dashboard_shows_a_tickets_figure_as_its_criteria_see_it(
+    pytester: pytest.Pytester,
+    capsys: pytest.CaptureFixture[str],
+    unplaced: int | None,
+    shown: str,
+) -> None:
+    """Sibling of the ticket table: `orchphase dashboard`'s per-ticket column showed each
+    ticket's own tokens as exact beside 30,010 no rule places, which its `tokens` criteria
+    (and the report's table) count as at most 50,020 and 40,020. Nothing unplaced: exact."""
+    from pytest_orchphase.cli import main
+    from tests.plugin.test_attribution_holes import _unplaced_phase
+
+    _unplaced_phase(pytester, [_TICKETS], tickets=("R01", "R02"), unplaced=unplaced)
+    data = pytester.path / "docs" / "orchestration-data"
+    assert (
+        main(["dashboard", "--criteria", str(pytester.path / "criteria"), "--data", str(data)]) == 0
+    )
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("s1"))
+    assert shown in row, row
