@@ -161,6 +161,22 @@ def test_break_even_is_never_when_the_unattributed_usage_may_be_the_tickets_own(
     )
 
 
+def test_orchphase_breakeven_says_the_same(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`orchphase breakeven` prints the report's line: never, naming the other reading."""
+    from pytest_orchphase.cli import main
+    from tests.plugin.test_attribution_holes import _unplaced_phase
+
+    _unplaced_phase(pytester, [_TICKETS], tickets=("R01", "R02"), unplaced=30_000)
+    data = str(pytester.path / "docs" / "orchestration-data")
+    criteria = str(pytester.path / "criteria")
+    assert main(["breakeven", "--phase", "s1", "--criteria", criteria, "--data", data]) == 0
+    out = capsys.readouterr().out
+    assert "Break-even (tokens): never: a ticket costs 30,015 under orchestration" in out, out
+    assert "from 3 tickets if it is all shared planning" in out, out
+
+
 _LATER_OWN = (
     "Break-even (tokens): orchestration beats single_agent from 4 tickets — shared planning 5,010 "
     "/ (single_agent 30,000 − 28,515 per ticket), with the unattributed usage (27,010) counted as "
