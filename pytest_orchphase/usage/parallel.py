@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, BinaryIO, Generic, NoReturn, TypeVar
 
 from pytest_orchphase.errors import OrchphaseError
@@ -138,10 +139,7 @@ def _fork(
     chunk is then read here). Ctrl-C is held off from the pipe's making to the entry in
     ``live``, and for good in the child (this process stops it): a child never unwinds into
     the caller's code, and no child goes unrecorded."""
-    import signal
-
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
+    with _ctrl_c_held():
         try:
             read_end, write_end = os.pipe()
         except OSError:  # too many open files
@@ -158,8 +156,6 @@ def _fork(
         os.close(write_end)  # else a later child holds it and no end of file is ever read
         live[pid] = _Inbox(read_end, len(chunk), what)
         return True
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _widen(pipe: int) -> None:
@@ -308,15 +304,29 @@ def _stop_all(live: dict[int, _Inbox[Any]]) -> None:
     close their pipes and reap them; a second Ctrl-C is held off until all is done."""
     import signal
 
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
+    with _ctrl_c_held():
         for pid in live:
             os.kill(pid, signal.SIGKILL)
         for pid, inbox in live.items():
             inbox.close()
             os.waitpid(pid, 0)
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C held off within, and the signal mask as it was after, whatever happens. Python's
+    ``pthread_sigmask`` runs the handlers of signals already received *after* changing the
+    mask: a Ctrl-C pressed just before the call that blocks it is raised from that call, the
+    mask changed and never given back, and Ctrl-C would stay blocked for the rest of the
+    process. The mask is taken first with a call that changes nothing."""
+    import signal
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 # -- a process pool (elsewhere) -------------------------------------------------------------
