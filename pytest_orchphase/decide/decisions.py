@@ -16,7 +16,13 @@ from pytest_orchphase.evaluate.formatting import fmt_beside
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel, Baseline, Ticket
 from pytest_orchphase.load.phase import requires_order
-from pytest_orchphase.metrics.facts import model_matches, still_open, succeeded, unfinished
+from pytest_orchphase.metrics.facts import (
+    model_matches,
+    still_open,
+    succeeded,
+    unfinished,
+    unrecorded_model,
+)
 from pytest_orchphase.metrics.registry import MetricContext, origin_mark
 from pytest_orchphase.metrics.stats import (
     further_needed,
@@ -325,12 +331,14 @@ def _pool_answer(
 
 def _pooled(ticket: Ticket, rule: AdoptModel) -> bool | None:
     """Whether a run is one of ``rule``'s complexity on its model: None when that is not known
-    (it records no complexity, or no execution model, and what it records matches)."""
+    (it records no complexity, or no execution model, or only its family or an alias where
+    the rule names a model id, and what it records matches)."""
     if ticket.complexity is not None and ticket.complexity != rule.complexity:
         return False
-    if ticket.model_used and not model_matches(ticket.model_used, rule.model):
+    unsure = unrecorded_model("", ticket, rule.model)  # no model, or only its family
+    if not unsure and not model_matches(ticket.model_used, rule.model):
         return False
-    return None if ticket.complexity is None or not ticket.model_used else True
+    return None if ticket.complexity is None or unsure else True
 
 
 def _answer(successes: int, n: int, rule: AdoptModel) -> str:

@@ -93,7 +93,7 @@ def _membership(flt: TicketFilter | None, ticket_id: str, phase: Phase) -> str |
         return None
     unknown = []
     if flt.execution_model is not None:
-        if why := unrecorded_model(ticket_id, ticket):
+        if why := unrecorded_model(ticket_id, ticket, flt.execution_model):
             unknown.append(why)
         elif not model_matches(ticket.model_used, flt.execution_model):
             return None

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import MetricUnavailable
-from pytest_orchphase.families import FAMILIES, family
+from pytest_orchphase.families import FAMILIES, family, may_be
 from pytest_orchphase.load.models import Stage, Ticket
 from pytest_orchphase.load.models.log import fixes_made
 from pytest_orchphase.load.quantity import quality_rank
@@ -403,9 +403,17 @@ def display_meta(ctx: MetricContext) -> str:
     return f"{display(ctx.phase.metadata_doc.path)}: tickets"
 
 
-def unrecorded_model(ticket_id: str, ticket: Ticket) -> str:
-    """Why a ticket may or may not be one executed on a model ("" when its model is known)."""
-    if ticket.model_used:
+def unrecorded_model(ticket_id: str, ticket: Ticket, wanted: str | None = None) -> str:
+    """Why a ticket may or may not be one executed on a model ("" when that is known): it
+    records none, or (``wanted`` a model id) only less precisely than ``wanted`` names it, its
+    family (``haiku``) or an alias, which may be that id or another of the family."""
+    used = ticket.model_used
+    if used and wanted is not None and may_be(used, wanted):
+        return (
+            f"ticket {ticket_id} records its model only as {used!r}, not which "
+            f"{family(used)} model id"
+        )
+    if used:
         return ""
     return (
         f"ticket {ticket_id} records no execution model (execution_model, or the "
@@ -427,7 +435,9 @@ def tickets_on(
     if model is None:
         return list(ctx.phase.tickets)
     mine = [t for t, tk in ctx.phase.tickets.items() if model_matches(tk.model_used, model)]
-    maybe = {t: why for t, tk in ctx.phase.tickets.items() if (why := unrecorded_model(t, tk))}
+    maybe = {
+        t: why for t, tk in ctx.phase.tickets.items() if (why := unrecorded_model(t, tk, model))
+    }
     if not mine and not maybe:
         raise MetricUnavailable(f"no ticket was executed on {model}")
     for t, why in maybe.items():

@@ -133,7 +133,7 @@ def ticket_runs(
     unknown: dict[str, str] = {}
     for c in lineage_contexts(ctx):
         for tid, t in c.phase.tickets.items():
-            if model is not None and (why := facts.unrecorded_model(tid, t)):
+            if model is not None and (why := facts.unrecorded_model(tid, t, model)):
                 raise MetricUnavailable(  # left out, its run could lower the rate it is not in
                     f"{why} (phase {c.phase.name}): whether it was run on {model} is not "
                     "known; record its model"
