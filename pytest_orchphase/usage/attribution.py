@@ -15,7 +15,9 @@ Then calls, in order:
 1. a call of a session named with ``ticket``: that ticket (and stage);
 2. the lead's own calls, and its context compaction: shared planning;
 3. a sub-agent listed in a stage's ``agents.agent_ids``;
-4. a sub-agent whose Task description matches a stage's ``agents.description_pattern``;
+4. a sub-agent whose Task description matches a stage's ``agents.description_pattern`` (the
+   patterns of two places matching it are an error, and so is a mapping by 3 or 4 of a sub-agent
+   of a session 1 gives to another ticket or stage: which one is right only the team knows);
 5. a sub-agent whose Task description (else prompt) names exactly one of the phase's tickets: that
    ticket, at the stage its description suggests (review, monitor, branch, fix, merge/PR/push),
    else implementation;
@@ -38,6 +40,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from pytest_orchphase.load import yamlio
+from pytest_orchphase.load.models import SessionSpec
 from pytest_orchphase.load.pattern import LinearPattern, compile_linear
 from pytest_orchphase.load.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage.accounts import NOT_RUN, Accounts, hand_accounts
@@ -157,18 +161,20 @@ class _Tally:
     ) -> None:
         from pytest_orchphase.usage.aggregate import Totals
 
-        self.scan, self.spec_of = scan, spec_of
+        self.phase, self.scan, self.spec_of = phase, scan, spec_of
         self.tickets = list(phase.tickets)
-        self.links: dict[str, tuple[str, str]] = {}
-        self.patterns: list[tuple[LinearPattern, str, str]] = []
-        for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
+        self.links: dict[str, _Claim] = {}
+        self.patterns: list[tuple[LinearPattern, _Claim]] = []
+        for at, ticket, stage, st in stage_places(phase.log, phase.tickets):
             if st.agents is None:
                 continue
-            for agent in st.agents.agent_ids:
-                self.links[agent] = (ticket, stage)
-            if st.agents.description_pattern:
-                pattern = compile_linear(st.agents.description_pattern)
-                self.patterns.append((pattern, ticket, stage))
+            for i, agent in enumerate(st.agents.agent_ids):
+                self.links[agent] = _Claim(ticket, stage, (*at, "agents", "agent_ids", i))
+            if source := st.agents.description_pattern:
+                claim = _Claim(ticket, stage, (*at, "agents", "description_pattern"), source)
+                self.patterns.append((compile_linear(source), claim))
+        #: Sub-agents of sessions named with a ticket whose log mappings were checked.
+        self.checked: set[str] = set()
         self.worker = {a.session_id: a.ticket for a in sessions if a.role == "ticket"}
         self.lead = next((a.session_id for a in sessions if a.role == "lead"), None)
         self.per_place: dict[Place, Totals] = defaultdict(Totals)
@@ -190,6 +196,9 @@ class _Tally:
         owner = self.spec_of(call)
         session = session_key(call)
         if owner is not None and owner.ticket:
+            if call.agent_id is not None and call.agent_id not in self.checked:
+                self.checked.add(call.agent_id)
+                self._refuse_other_claim(call, owner)
             return (owner.ticket, owner.stage or "")
         if call.agent_id is None or call.compaction:
             if session != self.lead:
@@ -205,12 +214,61 @@ class _Tally:
         ticket, stage, _ = self.agent_place[agent]
         return (ticket, stage)
 
+    def _claim(self, agent: str) -> _Claim | None:
+        """The log's mapping of a sub-agent: its ``agents.agent_ids`` listing, else the one
+        ``description_pattern`` its Task description matches. Two patterns of two places that
+        match it are an error: which one is right only the team knows, and the first in log
+        order would take, silently, what may be the other's."""
+        if agent in self.links:
+            return self.links[agent]
+        info = self.scan.agents.get(agent)
+        description = info.description if info is not None else None
+        if not description:
+            return None
+        matched = [claim for pattern, claim in self.patterns if pattern.search(description)]
+        if len({(c.ticket, c.stage) for c in matched}) > 1:
+            first, other = matched[0], matched[1]
+            raise self.phase.log_doc.error(
+                f"sub-agent {agent}'s Task description {description!r} matches this pattern "
+                f"({other.place()}) and {yamlio.dotted(first.at)} {first.pattern!r} "
+                f"({first.place()}) too: a sub-agent's usage belongs to one place; make the "
+                "patterns exclusive, or list the agent in its stage's agents.agent_ids (which "
+                "wins over a pattern)",
+                other.at,
+            )
+        return matched[0] if matched else None
+
+    def _refuse_other_claim(self, call: ApiCall, owner: SessionSpec) -> None:
+        """A sub-agent of a session ``sessions:`` gives to a ticket (and stage) that the log
+        maps elsewhere: which one is right only the team knows, and the session's would take,
+        silently, what the log says is another place's. An error at the log's mapping."""
+        claim = self._claim(str(call.agent_id))
+        if claim is None or (
+            claim.ticket == owner.ticket and (owner.stage is None or owner.stage == claim.stage)
+        ):
+            return
+        from pytest_orchphase.errors import display
+        from pytest_orchphase.usage.sessions import session_specs
+
+        index = next(i for spec, i in session_specs(self.phase) if spec == owner)
+        given = f"ticket {owner.ticket}" + (f" ({owner.stage})" if owner.stage else "")
+        raise self.phase.log_doc.error(
+            f"sub-agent {call.agent_id} is mapped here to {claim.place()}, but it ran in "
+            f"{display(call.path) if call.path else 'a session'}, which "
+            f"{display(self.phase.metadata_doc.path)}: sessions[{index}] gives to {given}: a "
+            "sub-agent's usage belongs to one place; drop the mapping, or name the session "
+            "without that ticket",
+            claim.at,
+        )
+
     def _agent_place(self, agent: str, session: str) -> tuple[str, str, str]:
         """A sub-agent's ticket, stage and how they were found; one that names no ticket,
         spawned by a worker session, is that worker's ticket's."""
-        found = _attribute(
-            agent, self.scan.agents.get(agent), self.links, self.patterns, self.tickets
-        )
+        claim = self._claim(agent)
+        if claim is not None:
+            how = "agents.agent_ids" if agent in self.links else "agents.description_pattern"
+            return claim.ticket, claim.stage, how
+        found = _attribute(self.scan.agents.get(agent), self.tickets)
         worker = self.worker.get(session)
         if not found[0] and worker:
             return (worker, "", f"spawned by {worker}'s worker session")
@@ -295,23 +353,26 @@ def _stretch(spans: dict[_K, tuple[datetime, datetime]], key: _K, at: datetime |
     spans[key] = (min(old[0], at), max(old[1], at)) if old else (at, at)
 
 
-def _attribute(
-    agent_id: str,
-    info: object,
-    links: dict[str, tuple[str, str]],
-    patterns: list[tuple[LinearPattern, str, str]],
-    tickets: list[str],
-) -> tuple[str, str, str]:
+@dataclass(frozen=True)
+class _Claim:
+    """A place the execution log maps sub-agents to, and the field that says so."""
+
+    ticket: str
+    stage: str
+    at: yamlio.FieldPath
+    pattern: str = ""
+
+    def place(self) -> str:
+        return "shared planning" if self.stage == PLANNING else f"{self.ticket}'s {self.stage}"
+
+
+def _attribute(info: object, tickets: list[str]) -> tuple[str, str, str]:
+    """A sub-agent the log does not map: the one ticket its Task description (else prompt)
+    names, at the stage its description suggests."""
     from pytest_orchphase.usage.sources.claude_code import AgentInfo
 
-    if agent_id in links:
-        ticket, stage = links[agent_id]
-        return ticket, stage, "agents.agent_ids"
     description = info.description if isinstance(info, AgentInfo) else None
     prompt = info.prompt if isinstance(info, AgentInfo) else None
-    for pattern, ticket, stage in patterns:
-        if description and pattern.search(description):
-            return ticket, stage, "agents.description_pattern"
     for text, where in ((description, "description"), (prompt, "prompt")):
         named = ticket_named(text, tickets)
         if len(named) == 1:

@@ -142,6 +142,163 @@ IMPLEMENTERS = [
 ]
 
 
+def test_a_sub_agent_two_description_patterns_match_is_not_the_first_ones(
+    pytester: pytest.Pytester,
+) -> None:
+    """Two stages' `agents.description_pattern`s both match one sub-agent's Task description:
+    R01's implementation `^R0` (written loosely) and R02's implementation `^R02`. The first
+    pattern in log order wins, silently: R02's implementer (50,010 tokens, "R02: implement
+    the import") is counted as R01's, and R02, the Haiku ticket the cap is on, is left with
+    nothing of its own. A Task description naming two tickets is unattributed ("names several
+    tickets"), never given to the first; two patterns claiming one agent are the same
+    ambiguity, and R02's cap of 30k must not pass on it."""
+    measured_batch(pytester, [HAIKU_CAP], two_patterns("^R0", "^R02"), IMPLEMENTERS)
+    result = run(pytester, "m1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        [
+            "*execution-log.yaml:*: tickets.R02.implementation.agents.description_pattern: "
+            "sub-agent a2's Task description 'R02: implement the import' matches this pattern "
+            "(R02's implementation) and tickets.R01.implementation.agents.description_pattern "
+            "'^R0' (R01's implementation) too*"
+        ]
+    )
+
+
+def test_two_stages_of_one_ticket_whose_patterns_match_one_sub_agent(
+    pytester: pytest.Pytester,
+) -> None:
+    """The same within a ticket: R01's implementation `R01` and its review `review` both match
+    "R01 review": its implementation or its review, only the team knows; a `stage_tokens`
+    cap on either must not pass on the first's guess."""
+    tickets = two_patterns("^R01", "^R02")
+    tickets["R01"]["review"] = {
+        "estimated_tokens": 4_000,
+        "result": "PASS",
+        "attempts": 1,
+        "agents": {"description_pattern": "review"},
+    }
+    agents = [*IMPLEMENTERS, ("a3", "R01 review", 3_000)]
+    measured_batch(pytester, [REVIEW_CAP], tickets, agents)
+    result = run(pytester, "m1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*tickets.R01.review.agents.description_pattern: sub-agent a3*"])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "listed"),
+    [("^R01", "^R02", False), ("^R0", "^R02", True)],
+    ids=["exclusive-patterns", "listed-by-id"],
+)
+def test_sub_agents_mapped_once_are_their_stages(
+    pytester: pytest.Pytester, first: str, second: str, listed: bool
+) -> None:
+    """No over-correction: patterns that each match their own implementer place them (R02's
+    50,010 under a cap of 60k: YES), and a loose pattern beside the agent's listing by id
+    (`agents.agent_ids`, which wins over a pattern, as documented) is no ambiguity."""
+    tickets = two_patterns(first, second)
+    if listed:
+        tickets["R02"]["implementation"]["agents"] = {"agent_ids": ["a2"]}
+    measured_batch(pytester, [{**HAIKU_CAP, "max": "60k"}], tickets, IMPLEMENTERS)
+    result = run(pytester, "m1")
+    assert_yes(pytester, result)
+    agents = report(pytester)["usage"]
+    assert isinstance(agents, dict)
+    placed = {a["agent_id"]: (a["ticket"], a["usage"]["total"]) for a in agents["agents"]}
+    assert placed == {"a1": ("R01", 20_010), "a2": ("R02", 50_010)}
+
+
+def agent_in_a_worker(pytester: pytest.Pytester, listed_for: str) -> None:
+    """Phase m1: the lead (5,010 of its own), and a worker session metadata names with `ticket:
+    R01` that spawned sub-agent a2 (50,010), which the log lists in ``listed_for``'s
+    implementation (`agents.agent_ids`); R02 is the Haiku ticket of the 30k cap."""
+    tickets: YamlData = {
+        "R01": {
+            "execution_model": "sonnet",
+            "implementation": {"estimated_tokens": 20_000, "status": "completed"},
+        },
+        "R02": {
+            "execution_model": "haiku",
+            "implementation": {"estimated_tokens": 20_000, "status": "completed"},
+        },
+    }
+    tickets[listed_for]["implementation"]["agents"] = {"agent_ids": ["a2"]}
+    phase = Phase.of(
+        "m1",
+        [HAIKU_CAP],
+        tickets,
+        planning={"estimated_tokens": 5_000},
+        metadata={
+            "phase": "m1",
+            "tickets": ["R01", "R02"],
+            "sessions": [
+                {"path": "runs/lead.jsonl", "lead": True},
+                {"path": "runs/worker.jsonl", "ticket": "R01"},
+            ],
+        },
+    )
+    runs = phase.write(pytester.path) / "runs"
+    write_jsonl(
+        runs / "lead.jsonl",
+        [
+            user("Plan the batch", session=LEAD),
+            assistant("m_l", "q_l", session=LEAD, u=usage(inp=10, out=0, cw=5_000)),
+        ],
+    )
+    used = usage(inp=10, out=0, cw=50_000)
+    write_jsonl(
+        runs / "worker" / "subagents" / "agent-a2.jsonl",
+        [assistant("m_a2", "q_a2", agent_id="a2", session=WORKER, u=used)],
+    )
+    write_jsonl(
+        runs / "worker.jsonl",
+        [
+            user("Work on R01 and hand R02 to a helper", session=WORKER),
+            assistant(
+                "m_w",
+                "q_w",
+                session=WORKER,
+                u=usage(inp=10, out=0, cw=20_000),
+                content=[spawn_block("t_a2", description="Implement the import")],
+            ),
+            agent_result("t_a2", "a2", used, session=WORKER),
+        ],
+    )
+
+
+def test_an_agent_listed_for_a_ticket_inside_another_tickets_session(
+    pytester: pytest.Pytester,
+) -> None:
+    """The same ambiguity between explicit mappings: R02's implementation lists its agent by id
+    (`agents.agent_ids: [a2]`, 50,010 tokens), and a2 was spawned inside the session metadata
+    names with `ticket: R01`. Rule 1 (the session's ticket) silently wins over rule 3 (the
+    agent's listing): R01 gets a2's usage, R02 has no measured usage and is counted from its
+    estimate (20,000), under its 30k cap: YES. An agent listed in two places is an error
+    (`_check_agent_links`); a listing that a session's `ticket:` overrides is the same
+    contradiction."""
+    agent_in_a_worker(pytester, "R02")
+    result = run(pytester, "m1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        [
+            "*execution-log.yaml:*: tickets.R02.implementation.agents.agent_ids[[]0[]]: "
+            "sub-agent a2 is mapped here to R02's implementation, but it ran in "
+            "*agent-a2.jsonl, which *metadata.yaml: sessions[[]1[]] gives to ticket R01*"
+        ]
+    )
+
+
+def test_an_agent_listed_for_the_ticket_of_its_session_is_no_contradiction(
+    pytester: pytest.Pytester,
+) -> None:
+    """No over-correction: a2 listed for R01, the ticket its session is named with, is R01's
+    as before; R02 (nothing measured, nothing unattributed) is counted from its 20,000
+    estimate, under the 30k cap: YES."""
+    agent_in_a_worker(pytester, "R01")
+    result = run(pytester, "m1")
+    assert_yes(pytester, result)
+
+
 # ------------------------------------------- a stage's figure beside the ticket's whole usage
 
 REVIEW_CAP: YamlData = {
