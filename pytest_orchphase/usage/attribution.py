@@ -413,13 +413,22 @@ def _missing_agents(phase: Phase, measured: Measured) -> dict[str, str]:
     }
 
 
+def _whole_why(ticket: str, whole: Usage) -> str:
+    return (
+        f"ticket {ticket} also has {whole.total:,} tokens measured for the ticket as a whole, "
+        "of no stage (a session named with its ticket and no stage, its worker session's own "
+        "calls, or sub-agents placed at no stage): some of them may be this stage's"
+    )
+
+
 def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     """The phase's accounts with measured usage winning over the log's figures, place by place.
 
     A ticket with any measured usage is counted from measurement alone (its hand figures stay as
     the estimates to compare with); a stage of such a ticket with no measured usage is unknown,
-    and a ticket one of whose stages that ran names sub-agents no transcript holds is only a
-    lower bound (see :func:`_missing_agents`).
+    one beside usage measured for the ticket as a whole (of no stage) only a lower bound, and a
+    ticket one of whose stages that ran names sub-agents no transcript holds is only a lower
+    bound (see :func:`_missing_agents`).
     """
     hand = hand_accounts(phase)
     stages: dict[str, dict[str, Usage]] = {}
@@ -434,6 +443,11 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
             whole = [measured.whole[ticket]] if ticket in measured.whole else []
             total = total_of([*own.values(), *whole])
             assert total is not None
+            if whole and own:  # the ticket's whole usage may hold some of each stage's work
+                own = {
+                    stage: usage.at_least(_whole_why(ticket, whole[0]))
+                    for stage, usage in own.items()
+                }
             if why := missing.get(ticket):  # a stage's own sub-agents are not in the transcripts
                 own = {stage: usage.at_least(why) for stage, usage in own.items()}
                 total = total.at_least(why)

@@ -333,6 +333,65 @@ def whole_ticket_session(pytester: pytest.Pytester, criterion: YamlData) -> None
     )
 
 
+@pytest.mark.parametrize("for_each", [None, "ticket"])
+def test_a_stage_beside_a_whole_ticket_session_is_only_a_lower_bound(
+    pytester: pytest.Pytester, for_each: str | None
+) -> None:
+    """R01's worker session is named in metadata with `ticket: R01` and no `stage` (README:
+    "all of this session's usage belongs to R01"): its 40,010 tokens are the ticket's as a
+    whole, of no stage. The lead's review sub-agent ("R01 review", 3,010) is R01's review. A
+    ticket whose tokens are recorded only as a whole makes its stages' figures unknown
+    ("records its tokens for the whole ticket, not per stage"); beside a whole-ticket session
+    the review stage is read as 3,010, exact, though the worker's 40,010 may hold review work
+    too: `stage_tokens[review] max: 5k` passes, YES. Expected: a lower bound (or unknown)."""
+    criterion = dict(REVIEW_CAP)
+    if for_each:
+        criterion["for_each"] = for_each
+    whole_ticket_session(pytester, criterion)
+    result = run(pytester, "m1")
+    assert_not_yes(pytester, result)
+
+
+@pytest.mark.parametrize(
+    ("criterion", "worker"),
+    [
+        ({**REVIEW_CAP, "max": None, "min": "2k"}, True),
+        (
+            {
+                "id": "cap",
+                "for_each": "ticket",
+                "metric": "tokens",
+                "measure": "total",
+                "max": "50k",
+            },
+            True,
+        ),
+        (REVIEW_CAP, False),
+    ],
+    ids=["stage-min", "ticket-total", "no-whole-usage"],
+)
+def test_what_a_whole_ticket_session_still_proves(
+    pytester: pytest.Pytester, criterion: YamlData, worker: bool
+) -> None:
+    """No over-correction: the review's 3,010, a lower bound, still proves `min: 2k`; the
+    ticket's own total (43,020: the worker's 40,010 and the review's 3,010) is exact and passes
+    `max: 50k`; without the worker session the review's 3,010 is exact and passes `max: 5k`."""
+    criterion = {k: v for k, v in criterion.items() if v is not None}
+    if worker:
+        whole_ticket_session(pytester, criterion)
+    else:
+        tickets: YamlData = {
+            "R01": {
+                "execution_model": "sonnet",
+                "implementation": {"estimated_tokens": 20_000, "status": "completed"},
+                "review": {"estimated_tokens": 4_000, "result": "PASS", "attempts": 1},
+            }
+        }
+        measured_batch(pytester, [criterion], tickets, [("a1", "R01 review", 3_000)])
+    result = run(pytester, "m1")
+    assert_yes(pytester, result)
+
+
 # --------------------------------------- a model filter naming an id beside a ticket of its family
 
 
