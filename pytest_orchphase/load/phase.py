@@ -165,6 +165,39 @@ def _data_dir(data_root: Path, name: str, doc: yamlio.Document) -> Path:
     raise doc.error(f"data directory {display(data_dir)} does not exist; {expected}", ("data",))
 
 
+def _refuse_shared_data(
+    criteria_dir: Path,
+    data_root: Path,
+    path: Path,
+    data_dir: Path,
+    doc: yamlio.Document,
+    load: CriteriaLoader | None,
+) -> None:
+    """A data folder holds one phase's run: another criteria file naming it (a phase's file
+    copied with its ``phase:`` changed and ``data:`` left) would have that phase evaluated, and
+    gated, on this one's data. An error at ``data``, naming the other file. A criteria file
+    that does not load is read for its ``data`` alone (skipped when it names none)."""
+    for other in known_phases(criteria_dir):
+        theirs = criteria_path(criteria_dir, other)
+        if theirs == path:
+            continue
+        try:
+            try:
+                data: object = (load or load_criteria)(theirs)[0].data
+            except OrchphaseError:
+                raw = yamlio.load(theirs).data
+                data = raw.get("data") if isinstance(raw, dict) else None
+            if not isinstance(data, str) or resolve_path(data_root / data) != data_dir:
+                continue
+        except (OrchphaseError, OSError, ValueError):
+            continue
+        raise doc.error(
+            f"data folder {display(data_dir)} is also phase {other}'s ({display(theirs)}: "
+            "data); a data folder holds one phase's run: give each phase its own",
+            ("data",),
+        )
+
+
 def load_phase(
     criteria_dir: Path,
     data_root: Path,
@@ -185,6 +218,7 @@ def load_phase(
     baselines = {**shared_baselines, **criteria.baselines}
 
     data_dir = _data_dir(data_root, criteria.data, criteria_doc)
+    _refuse_shared_data(criteria_dir, data_root, path, data_dir, criteria_doc, load)
     metadata_doc = yamlio.load(data_dir / METADATA_FILE)
     placeholders(metadata_doc)
     metadata = validation.validate(metadata_doc, Metadata)

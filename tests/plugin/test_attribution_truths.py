@@ -19,6 +19,7 @@ from tests.helpers import (
     usage,
     user,
     write_jsonl,
+    write_yaml,
 )
 
 LEAD = "11111111-0000-0000-0000-000000000001"
@@ -389,6 +390,64 @@ def test_what_a_whole_ticket_session_still_proves(
         }
         measured_batch(pytester, [criterion], tickets, [("a1", "R01 review", 3_000)])
     result = run(pytester, "m1")
+    assert_yes(pytester, result)
+
+
+# ------------------------------------------------------------ two phases on one data folder
+
+
+def test_a_phase_whose_criteria_name_another_phases_data_folder(
+    pytester: pytest.Pytester,
+) -> None:
+    """criteria/b2.yaml copied from b1.yaml with its `phase:` changed and `requires: [b1]`
+    added, but `data: phase-b1` left as it was: phase b2 is evaluated on phase b1's data
+    (its tickets, its log, its metadata naming `phase: b1`), passes, and the run says
+    "Proceed to phase b3: YES" for a phase that has no data of its own. A data folder holds
+    one phase's run: two criteria files naming one folder must be an error (naming both
+    files), never a pass. (metadata.yaml's `phase:` is free text, so it cannot tell.)"""
+    criteria: list[YamlData] = [{"id": "loops", "metric": "fix_loops", "max": 0}]
+    Phase.of("b1", criteria, {"R01": flat()}).write(pytester.path)
+    copied: YamlData = {"phase": "b2", "data": "phase-b1", "requires": ["b1"], "criteria": criteria}
+    write_yaml(pytester.path / "criteria" / "b2.yaml", copied)
+    result = run(pytester, "b2")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        [
+            "*criteria/b2.yaml:2:*: data: data folder docs/orchestration-data/phase-b1 is also "
+            "phase b1's (criteria/b1.yaml: data)*"
+        ]
+    )
+
+
+@pytest.mark.parametrize("placeholder", [False, True], ids=["loads", "does-not-load"])
+def test_the_phase_whose_data_folder_another_criteria_file_names(
+    pytester: pytest.Pytester, placeholder: bool
+) -> None:
+    """The same from b1's side: which of the two files the folder is for, only the team knows,
+    so b1's run says so too (naming b2), even when b2's file does not load otherwise (a limit
+    still a `${...}` placeholder, or written `./phase-b1/`)."""
+    criteria: list[YamlData] = [{"id": "loops", "metric": "fix_loops", "max": 0}]
+    Phase.of("b1", criteria, {"R01": flat()}).write(pytester.path)
+    limit: object = "${MAX}" if placeholder else 0
+    copied: YamlData = {
+        "phase": "b2",
+        "data": "./phase-b1/",
+        "criteria": [{"id": "loops", "metric": "fix_loops", "max": limit}],
+    }
+    write_yaml(pytester.path / "criteria" / "b2.yaml", copied)
+    result = run(pytester, "b1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        ["*criteria/b1.yaml:*: data: *is also phase b2's (criteria/b2.yaml*"]
+    )
+
+
+def test_phases_with_their_own_data_folders_still_pass(pytester: pytest.Pytester) -> None:
+    """No over-correction: b2 with its own folder, requiring b1, passes (YES)."""
+    criteria: list[YamlData] = [{"id": "loops", "metric": "fix_loops", "max": 0}]
+    Phase.of("b1", criteria, {"R01": flat()}).write(pytester.path)
+    Phase.of("b2", criteria, {"R01": flat()}, requires=["b1"]).write(pytester.path)
+    result = run(pytester, "b2")
     assert_yes(pytester, result)
 
 
