@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 from pytest_orchphase.load.models import SessionSpec
-from pytest_orchphase.load.phase import Phase
+from pytest_orchphase.load.phase import LOG_FILE, METADATA_FILE, Phase
 from pytest_orchphase.usage.sessions import session_specs
 from pytest_orchphase.usage.sources.ledger.format import NAME as LEDGER
 
@@ -57,6 +57,15 @@ def _resolve(
                 f"expected {SOURCE}",
                 ("sessions", index),
             )
+        if (theirs := _other_phase_folder(phase, path)) is not None and not _is_ledger(path):
+            raise doc.error(
+                f"session file {spec.path} lies in {display(theirs)}, another phase's data "
+                f"folder (it holds {METADATA_FILE} and {LOG_FILE}): its calls are that phase's "
+                "run, and would be counted again as this one's (a metadata.yaml copied with its "
+                "sessions left); name this phase's own sessions, or keep its part of a shared "
+                "session with orchphase collect --since/--until",
+                ("sessions", index),
+            )
         return [path]
     try:
         return resolve_sessions(spec.session or "", config_dirs)
@@ -71,6 +80,24 @@ def _resolve(
                 return stored
             exc.message += f"; nor is it in {display(ledger)}"
         raise doc.error(exc.message, ("sessions", index)) from None
+
+
+def _is_ledger(path: Path) -> bool:
+    """A usage ledger says whose phase it is (checked when it is scanned), wherever it lies."""
+    from pytest_orchphase.usage.sources.ledger.source import is_ledger
+
+    return path.is_file() and is_ledger(path)
+
+
+def _other_phase_folder(phase: Phase, path: Path) -> Path | None:
+    """The data folder of another phase that ``path`` lies in (a folder holding a metadata.yaml
+    and an execution log, met before this phase's own), else None."""
+    for folder in (path, *path.parents):
+        if folder == phase.data_dir:
+            return None
+        if (folder / METADATA_FILE).is_file() and (folder / LOG_FILE).is_file():
+            return folder
+    return None
 
 
 def scan_roots(

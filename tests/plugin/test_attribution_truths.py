@@ -451,6 +451,54 @@ def test_phases_with_their_own_data_folders_still_pass(pytester: pytest.Pytester
     assert_yes(pytester, result)
 
 
+@pytest.mark.parametrize("entry", ["runs/lead.jsonl", "runs"], ids=["file", "folder"])
+def test_a_phase_measured_from_another_phases_session_files(
+    pytester: pytest.Pytester, entry: str
+) -> None:
+    """The same mistake one file further: b2 has its own data folder, but its metadata.yaml,
+    copied from m1's, names m1's session (`../phase-m1/runs/lead.jsonl`, or its folder): b2's
+    R01 and R02 would be measured from m1's run (a2's 50,010 under a 60k cap: YES). A session
+    file in another phase's data folder is that phase's run: an error at the entry."""
+    criteria = [{**HAIKU_CAP, "max": "60k"}]
+    measured_batch(pytester, criteria, two_patterns("^R01", "^R02"), IMPLEMENTERS)
+    b2 = Phase.of(
+        "b2",
+        criteria,
+        two_patterns("^R01", "^R02"),
+        planning={"estimated_tokens": 5_000},
+        metadata={
+            "phase": "b2",
+            "tickets": ["R01", "R02"],
+            "sessions": [{"path": f"../phase-m1/{entry}", "lead": True}],
+        },
+    )
+    b2.write(pytester.path)
+    result = run(pytester, "b2")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        [
+            "*metadata.yaml:*: sessions[[]0[]]: session file ../phase-m1/* lies in *phase-m1, "
+            "another phase's data folder*"
+        ]
+    )
+
+
+def test_a_session_file_kept_outside_any_phase_folder_still_measures(
+    pytester: pytest.Pytester,
+) -> None:
+    """No over-correction: m1's session kept in a folder of the project that is no phase's
+    (no metadata.yaml and execution log there) measures m1 as before: YES."""
+    criteria = [{**HAIKU_CAP, "max": "60k"}]
+    folder = measured_batch(pytester, criteria, two_patterns("^R01", "^R02"), IMPLEMENTERS)
+    data = folder.folder(pytester.path)
+    shared = pytester.path / "recordings"
+    (data / "runs").rename(shared)
+    meta = data / "metadata.yaml"
+    meta.write_text(meta.read_text().replace("runs/lead.jsonl", str(shared / "lead.jsonl")))
+    result = run(pytester, "m1")
+    assert_yes(pytester, result)
+
+
 # --------------------------------------- a model filter naming an id beside a ticket of its family
 
 
