@@ -48,12 +48,18 @@ def fix_loops_of(ticket: Ticket) -> int | None:
 
 
 def failed(ticket: Ticket) -> bool:
-    """The log records a failure: a failed review (its result, or a checklist item FAIL), or a
-    stage (or the ticket) with status failed."""
+    """The log records a failure: a failed review (its result, or a checklist item FAIL), a
+    stage (or the ticket) with status failed, or a stage whose verification failed and whose
+    fix no later stage made (see :func:`~pytest_orchphase.load.models.log.fixes_made`)."""
     review = ticket.review
     if review is not None and (review.result == "FAIL" or review.failed_items()):
         return True
-    return ticket.status == "failed" or any(s.status == "failed" for s in ticket.stages().values())
+    stages = ticket.stages()
+    made = fixes_made(stages)
+    return ticket.status == "failed" or any(
+        s.status == "failed" or (s.verification == "failed" and name not in made)
+        for name, s in stages.items()
+    )
 
 
 #: statuses of work not finished: a ticket (or a stage) in one of them is no success yet;
@@ -79,11 +85,22 @@ def unfinished(ticket: Ticket) -> list[str]:
     return out
 
 
+def planning_unfinished(phase: Phase) -> str:
+    """``status <s>`` when the log says the phase's shared planning has not finished (in
+    progress, pending, or requiring a fix), else ""."""
+    planning = phase.log.shared_planning
+    if planning is not None and planning.status in UNFINISHED and planning.status != "skipped":
+        return f"status {planning.status}"
+    return ""
+
+
 def not_finished(phase: Phase) -> list[str]:
     """Each ticket of the phase whose work has not finished (see :func:`unfinished`), as
-    ``ticket T02 has not finished (status in_progress)``: its figures so far (tokens, fix loops)
-    are lower bounds of its own, so no decision may rest on them yet."""
-    return [
+    ``ticket T02 has not finished (status in_progress)``, and its shared planning likewise:
+    their figures so far (tokens, fix loops) are lower bounds of their own, so no decision may
+    rest on them yet."""
+    planning = planning_unfinished(phase)
+    return ([f"shared_planning has not finished ({planning})"] if planning else []) + [
         f"ticket {tid} has not finished ({', '.join(places)})"
         for tid, ticket in phase.tickets.items()
         if (places := unfinished(ticket))
@@ -91,10 +108,16 @@ def not_finished(phase: Phase) -> list[str]:
 
 
 def still_open(phase: Phase, tickets: Iterable[str] | None = None) -> str:
-    """Why the figures of ``tickets`` (default: every ticket of ``phase``) are only lower bounds,
-    naming the first one that has not finished and its phase; "" when every one has. Its tokens,
-    USD, wall time, fix loops and review attempts are what it has used *yet*: they can only
-    grow, so they can prove a `min` but never a `max` (a saving from them the reverse)."""
+    """Why the figures of ``tickets`` (default: every ticket of ``phase``, and its shared
+    planning) are only lower bounds, naming the first one that has not finished and its phase;
+    "" when every one has. Its tokens, USD, wall time, fix loops and review attempts are what it
+    has used *yet*: they can only grow, so they can prove a `min` but never a `max` (a saving
+    from them the reverse)."""
+    if tickets is None and (planning := planning_unfinished(phase)):
+        return (
+            f"the shared_planning of phase {phase.name} has not finished ({planning}): its "
+            "figures so far are only what it has used yet"
+        )
     for tid in phase.tickets if tickets is None else tickets:
         if places := unfinished(phase.tickets[tid]):
             return (
@@ -106,13 +129,18 @@ def still_open(phase: Phase, tickets: Iterable[str] | None = None) -> str:
 
 def open_accounts(phase: Phase, accounts: Accounts) -> Accounts:
     """``accounts`` with every figure of a ticket not finished (its whole and each of its
-    stages) as a lower bound (see :func:`still_open`), for every reader: criteria, limits taken
+    stages), and of shared planning not finished, as a lower bound (see :func:`still_open`),
+    for every reader: criteria, limits taken
     from the phase by another phase, paired comparisons, the tables and the break-even."""
     why = {tid: note for tid in phase.tickets if (note := still_open(phase, [tid]))}
-    if not why:
+    planning = accounts.planning
+    if planning is not None and planning_unfinished(phase):
+        planning = planning.at_least(still_open(phase))
+    if not why and planning is accounts.planning:
         return accounts
     return replace(
         accounts,
+        planning=planning,
         flat={t: u.at_least(why[t]) if t in why else u for t, u in accounts.flat.items()},
         stages={
             t: {name: u.at_least(why[t]) for name, u in stages.items()} if t in why else stages
@@ -121,9 +149,9 @@ def open_accounts(phase: Phase, accounts: Accounts) -> Accounts:
     )
 
 
-def counted(measurement: Measurement, phase: Phase, tickets: Iterable[str]) -> Measurement:
-    """A count or a duration over ``tickets`` (fix loops, review attempts, wall time): a lower
-    bound while one of them has not finished."""
+def counted(measurement: Measurement, phase: Phase, tickets: Iterable[str] | None) -> Measurement:
+    """A count or a duration over ``tickets`` (fix loops, review attempts, wall time; None: the
+    whole phase, its shared planning too): a lower bound while one of them has not finished."""
     if why := still_open(phase, tickets):
         return replace(measurement, bound="lower", bound_note=why)
     return measurement
@@ -282,26 +310,29 @@ def stamps(ctx: MetricContext, ticket: str | None) -> list[datetime]:
 
 
 def half_stamped(ctx: MetricContext, ticket: str | None) -> list[str]:
-    """Stages that ran (figures or a stamp, not skipped) but lack a start or an end: dropping
-    them would make the wall time shorter than it was."""
+    """Work that ran but lacks a start or an end, dropping which would make the wall time
+    shorter than it was: each stage that ran (any status but skipped or pending, as its tokens
+    count), and each flat ticket's own figures with no implementation stage to stamp its work:
+    one phrase for each kind, ``stage(s) R01.review, R02.fix``, ``the work of R03's own tokens
+    (…)``."""
     places: list[tuple[str, Stage]] = []
     planning = ctx.phase.log.shared_planning
     if ticket is None and planning is not None:
         places.append(("shared_planning", planning))
+    flat = []
     for t in [ticket] if ticket else ctx.phase.tickets:
-        places += [(f"{t}.{name}", st) for name, st in ctx.phase.tickets[t].stages().items()]
-    return [
+        tk = ctx.phase.tickets[t]
+        places += [(f"{t}.{name}", st) for name, st in tk.stages().items()]
+        if tk.implementation is None and (tk.actual_tokens, tk.estimated_tokens) != (None, None):
+            flat.append(f"{t}'s own tokens")
+    stages = [
         label
         for label, st in places
-        if st.status not in NOT_RUN
-        and (st.start_time is None or st.end_time is None)
-        and (
-            st.estimated_tokens is not None
-            or st.actual_tokens is not None
-            or st.start_time is not None
-            or st.end_time is not None
-        )
+        if st.status not in NOT_RUN and (st.start_time is None or st.end_time is None)
     ]
+    return ([f"stage(s) {', '.join(stages)}"] if stages else []) + (
+        [f"the work of {', '.join(flat)} (the flat shape: no implementation stage)"] if flat else []
+    )
 
 
 def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
@@ -313,9 +344,9 @@ def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
                 f"ticket(s) {', '.join(unstamped)} record no start_time/end_time, so the "
                 "phase's wall time would leave their work out"
             )
-    if unstamped_stages := half_stamped(ctx, ticket):
+    if half := half_stamped(ctx, ticket):
         raise MetricUnavailable(
-            f"stage(s) {', '.join(unstamped_stages)} ran without a start_time and an end_time, "
+            f"{' and '.join(half)} ran without a start_time and an end_time, "
             "so the wall time could be longer than the stamps say; stamp them (or mark a stage "
             "that did not run status: skipped)"
         )
@@ -326,7 +357,7 @@ def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
     # timedelta / timedelta divides whole microseconds: the nearest float to the true minutes
     minutes = (max(times) - min(times)) / timedelta(minutes=1)
     measured = Measurement(minutes, "minutes", ctx.src(ticket))
-    return counted(measured, ctx.phase, [ticket] if ticket else ctx.phase.tickets)
+    return counted(measured, ctx.phase, [ticket] if ticket else None)
 
 
 def quality(ctx: MetricContext, ticket: str) -> Measurement:

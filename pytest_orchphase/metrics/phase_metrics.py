@@ -176,7 +176,9 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "phase",
     "minutes",
     "latest end_time − earliest start_time over shared planning and every stage; unknown "
-    "while a stage that ran (figures or a stamp, not skipped) lacks its start or end",
+    "while work that ran lacks its start or end: a stage that ran (any `status` but `skipped` "
+    "or `pending`, as for its tokens), or a flat ticket's own tokens with no `implementation` "
+    "stage to stamp them",
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     return facts.wall_minutes(ctx, None)
@@ -299,7 +301,8 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "phase",
     "percent",
     "tickets executed on `model` that succeeded (finished; fix_loops ≤ max_fix_loops, default 1; "
-    "review not FAIL; no stage failed; no larger model required) / tickets executed on `model` "
+    "review not FAIL; no stage failed, nor a verification no later stage fixed; no larger model "
+    "required) / tickets executed on `model` "
     "× 100, with its Wilson "
     "interval; unknown while one of them has not finished",
     ("model", "max_fix_loops"),

@@ -118,17 +118,31 @@ class Review(Stage):
                 f"result is PASS but checklist_results records {listed} as FAIL: a review "
                 "that passed has no failed checklist item; correct the result or the checklist"
             )
+        failed = "status failed" if self.status == "failed" else fix_needed(self)
+        if self.result == "PASS" and failed:
+            raise ValueError(
+                f"result is PASS but the review records {failed}: a review that passed neither "
+                "failed nor needs a fix; correct the result or the status (or verification)"
+            )
         return self
 
 
+def fix_needed(stage: Stage) -> str:
+    """Why the stage says its work needed a fix (``status requires_fix``, or ``verification
+    failed``), "" when it does not."""
+    if stage.status == "requires_fix":
+        return "status requires_fix"
+    return "verification failed" if stage.verification == "failed" else ""
+
+
 def fixes_made(stages: dict[str, Stage]) -> list[str]:
-    """The stages (of one ticket, in order) that required a fix the log shows made: a later
-    stage completed, or a later review passed."""
+    """The stages (of one ticket, in order) that needed a fix (:func:`fix_needed`) the log
+    shows made: a later stage completed, or a later review passed."""
     items = list(stages.items())
     return [
         name
         for i, (name, stage) in enumerate(items)
-        if stage.status == "requires_fix"
+        if fix_needed(stage)
         and any(
             later.status == "completed" or (isinstance(later, Review) and later.result == "PASS")
             for _, later in items[i + 1 :]
@@ -145,20 +159,30 @@ def recorded_fixes(stages: dict[str, Stage]) -> list[str]:
     if fix is not None and fix.status not in NOT_RUN:
         out.append(f"the fix stage ran ({f'status {fix.status}' if fix.status else 'no status'})")
     out += [
-        f"{name} required a fix (status requires_fix) that a later stage made"
+        f"{name} required a fix ({fix_needed(stages[name])}) that a later stage made"
         for name in fixes_made(stages)
     ]
     return out
 
 
-def _no_fix_loop_beside_a_fix(stages: dict[str, Stage], loops: int | None, field: str) -> None:
-    """``fix_loops: 0`` beside a fix the stages record contradicts itself; which of the two is
-    true only the team knows, and a ``max`` on fix loops would pass on the smaller: an error."""
+def _fix_loops_agree(stages: dict[str, Stage], loops: int | None, field: str) -> None:
+    """``fix_loops: 0`` beside a fix the stages record contradicts itself, and so do review
+    attempts past 1 + fix_loops (each attempt after the first follows a failed one, and the fix
+    it needed); which of the two is true only the team knows, and a ``max`` on fix loops (or a
+    success rate) would pass on the smaller: an error."""
     if loops == 0 and (fixes := recorded_fixes(stages)):
         raise ValueError(
             f"{field} is 0, but {' and '.join(fixes)}: a ticket that needed a fix needed at "
             f"least one fix loop; correct {field}, or mark a stage that did not run "
             "status: skipped"
+        )
+    review = stages.get("review")
+    attempts = review.attempts if isinstance(review, Review) else None
+    if loops is not None and attempts is not None and attempts > 1 + loops:
+        raise ValueError(
+            f"review.attempts is {attempts}, but {field} is {loops}: each review attempt after "
+            f"the first followed a failed one and the fix it needed, so {attempts} attempts "
+            f"need at least {attempts - 1} fix loop(s); correct {field} or review.attempts"
         )
 
 
@@ -222,9 +246,9 @@ class Ticket(Strict):
                 f"{impl.fix_loops}; keep one"
             )
         if self.fix_loops is not None:
-            _no_fix_loop_beside_a_fix(self.stages(), self.fix_loops, "fix_loops")
+            _fix_loops_agree(self.stages(), self.fix_loops, "fix_loops")
         elif impl is not None:
-            _no_fix_loop_beside_a_fix(self.stages(), impl.fix_loops, "implementation.fix_loops")
+            _fix_loops_agree(self.stages(), impl.fix_loops, "implementation.fix_loops")
         return self
 
     @model_validator(mode="after")
@@ -373,7 +397,5 @@ class ExecutionLog(Strict):
             )
         if self.implementation is not None:  # the single-ticket layout: its one ticket's stages
             stages = self.top_level_stages()
-            _no_fix_loop_beside_a_fix(
-                stages, self.implementation.fix_loops, "implementation.fix_loops"
-            )
+            _fix_loops_agree(stages, self.implementation.fix_loops, "implementation.fix_loops")
         return self
