@@ -345,6 +345,15 @@ PLANNING_IN_PROGRESS: YamlData = {
             "measure": "total",
             "max": "30k",
         },
+        {"id": "average", "metric": "per_ticket_average", "measure": "total", "max": "25k"},
+        # a saving from them is an upper bound: 25 % of 60,000 proves no `min`
+        {
+            "id": "savings",
+            "metric": "savings",
+            "baseline": "single_agent",
+            "measure": "total",
+            "min": "20%",
+        },
     ],
     ids=lambda c: str(c["id"]),
 )
@@ -358,10 +367,13 @@ def test_shared_planning_in_progress_proves_no_max(
     Phase.of(
         "b1", [criterion], {"R01": flat(), "R02": flat()}, planning=PLANNING_IN_PROGRESS
     ).write(pytester.path)
+    (pytester.path / "criteria" / "baselines.yaml").write_text(
+        "baselines:\n  single_agent: {tokens_per_ticket: 30000}\n"
+    )
     result = run(pytester, "b1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(
-        ["*at least*the shared_planning of phase b1 has not finished (status in_progress)*"]
+        ["*the shared_planning of phase b1 has not finished (status in_progress)*"]
     )
 
 
