@@ -344,16 +344,16 @@ def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
                 f"ticket(s) {', '.join(unstamped)} record no start_time/end_time, so the "
                 "phase's wall time would leave their work out"
             )
+    times = stamps(ctx, ticket)
+    if len(times) < 2:
+        what = f"ticket {ticket}" if ticket else "the phase"
+        raise MetricUnavailable(f"{what} records fewer than two start_time/end_time stamps")
     if half := half_stamped(ctx, ticket):
         raise MetricUnavailable(
             f"{' and '.join(half)} ran without a start_time and an end_time, "
             "so the wall time could be longer than the stamps say; stamp them (or mark a stage "
             "that did not run status: skipped)"
         )
-    times = stamps(ctx, ticket)
-    if len(times) < 2:
-        what = f"ticket {ticket}" if ticket else "the phase"
-        raise MetricUnavailable(f"{what} records fewer than two start_time/end_time stamps")
     # timedelta / timedelta divides whole microseconds: the nearest float to the true minutes
     minutes = (max(times) - min(times)) / timedelta(minutes=1)
     measured = Measurement(minutes, "minutes", ctx.src(ticket))
