@@ -412,3 +412,55 @@ def test_wall_time_beside_shared_planning_in_progress_proves_no_max(
     assert_not_yes(pytester, result)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*shared_planning of phase b1 has not finished*"])
+
+
+@pytest.mark.parametrize("status", ["in_progress", "completed"])
+def test_a_limit_from_a_phase_whose_planning_runs_proves_no_min(
+    pytester: pytest.Pytester, status: str
+) -> None:
+    """Another phase reads the same bound: p2 (55,000 tokens, finished) holds `tokens min:
+    {phase: b1, metric: tokens}`, b1 at 45,000 so far with its planning `in_progress`: b1 may
+    still grow past p2, so the limit proves no `min` (NO, naming b1's planning); with b1's
+    planning completed it passes (YES)."""
+    Phase.of(
+        "b1",
+        [{"id": "own", "metric": "tickets", "min": 1}],
+        {"R01": flat(), "R02": flat()},
+        planning={**PLANNING_IN_PROGRESS, "status": status},
+    ).write(pytester.path)
+    limit: YamlData = {"phase": "b1", "metric": "tokens", "measure": "total"}
+    criterion: YamlData = {"id": "c", "metric": "tokens", "measure": "total", "min": limit}
+    planning: YamlData = {"model": "sonnet", "actual_tokens": 5_000, "status": "completed"}
+    tickets = {"R01": flat(actual_tokens=25_000), "R02": flat(actual_tokens=25_000)}
+    Phase.of("p2", [criterion], tickets, planning=planning).write(pytester.path)
+    result = run(pytester, "p2")
+    if status == "completed":
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["Proceed to phase *: YES*"])
+        return
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*the shared_planning of phase b1 has not finished*"])
+
+
+def test_the_break_even_of_a_phase_whose_planning_runs_names_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """The break-even from planning used so far is only a bound, and its line says why: the
+    shared planning not finished (not "sub-agent output no record gives")."""
+    from pytest_orchphase.decide.decisions import break_even
+    from pytest_orchphase.evaluate.runner import PhaseRunner
+
+    Phase.of(
+        "b1",
+        [{"id": "own", "metric": "tickets", "min": 1}],
+        {"R01": flat(), "R02": flat()},
+        planning=PLANNING_IN_PROGRESS,
+    ).write(pytester.path)
+    (pytester.path / "criteria" / "baselines.yaml").write_text(
+        "baselines:\n  single_agent: {tokens_per_ticket: 30000}\n"
+    )
+    root = pytester.path
+    runner = PhaseRunner(root / "criteria", root / "docs" / "orchestration-data")
+    line = break_even(runner, "b1").line
+    assert "shared_planning of phase b1 has not finished" in line, line
+    assert "sub-agent" not in line, line
