@@ -45,6 +45,17 @@ _THREADED = parallel._threaded
 
 
 @pytest.fixture(autouse=True)
+def _ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt here, as in a terminal: a process started in the
+    background by a shell without job control (``cmd &`` in a script, as CI runners and
+    ``setsid`` may start the tests) inherits SIGINT ignored, and Python then installs no
+    handler, so a test pressing Ctrl-C would see nothing happen."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture(autouse=True)
 def _ctrl_c_not_left_blocked() -> Iterator[None]:
     """No test leaves Ctrl-C blocked in this process (a test after it could not be stopped,
     and one that presses Ctrl-C would see nothing): found, it is unblocked and the test that
