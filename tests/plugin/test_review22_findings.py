@@ -41,3 +41,52 @@ def test_a_snapshot_id_is_not_a_may_be_of_another_models_alias(pytester: pytest.
     assert "not which haiku model id" not in result.stdout.str()
     assert answer(pytester) == "YES", result.stdout.str()
     assert result.ret == 0
+
+
+def _staged(**after_review: object) -> dict[str, object]:
+    """A Sonnet ticket by stages: implementation completed, review PASS (completed), then
+    ``after_review`` (more stages, or the ticket's own fields)."""
+    ticket: dict[str, object] = {
+        "execution_model": "sonnet",
+        "fix_loops": 1,
+        "implementation": {"estimated_tokens": 10_000, "status": "completed"},
+        "review": {"result": "PASS", "attempts": 1, "status": "completed"},
+    }
+    ticket.update(after_review)
+    return ticket
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review22: review PASS beside the review's own failure is an error since f18066d, "
+    "but beside the ticket's status failed, or a later stage failed, review_passed still passes",
+)
+@pytest.mark.parametrize(
+    "ticket",
+    [
+        {**flat(), "status": "failed"},
+        _staged(fix={"estimated_tokens": 100, "status": "failed"}),
+        _staged(
+            finalization={"estimated_tokens": 100, "status": "completed", "verification": "failed"}
+        ),
+    ],
+    ids=["ticket-status-failed", "fix-stage-failed", "later-verification-failed"],
+)
+def test_review_passed_is_no_yes_beside_a_failure_the_log_records(
+    pytester: pytest.Pytester, ticket: dict[str, object]
+) -> None:
+    """The log says R01 failed (its own `status: failed`; its fix stage `failed`; a
+    stage after the review whose `verification: failed` nothing fixed: `facts.failed` is True
+    for each, so `success_rate` counts it as a failure). Today's rule made `result: PASS`
+    beside the review's *own* failure an error at the review, because `review_passed` and
+    `all_reviews_passed` passed on it; the same contradiction one level up still gives
+    `review_passed` PASS and the phase YES (exit 0). Expected: not YES (an error at the log
+    naming both fields, or the item failing)."""
+    Phase.of(
+        "b1",
+        [{"id": "rev", "for_each": "ticket", "metric": "review_passed", "equals": True}],
+        {"R01": ticket},
+    ).write(pytester.path)
+    result = run(pytester, "b1")
+    assert answer(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0
