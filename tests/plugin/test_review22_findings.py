@@ -90,3 +90,45 @@ def test_review_passed_is_no_yes_beside_a_failure_the_log_records(
     result = run(pytester, "b1")
     assert answer(pytester) != "YES", result.stdout.str()
     assert result.ret != 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review22: a sessions: folder holding another phase's data folder (the data root, "
+    "'..') is scanned whole: that phase's run measured as this one's, YES; only a path *inside* "
+    "another phase's folder is refused (0c79e49)",
+)
+def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """m1 is a measured phase (its run in phase-m1/runs). m2 has no transcript of its own; its
+    metadata names `sessions: [{path: ..}]`, the data root, which holds phase-m1 (and m2's own
+    folder). Since 0c79e49 `../phase-m1/runs` (a path inside another phase's data folder) is an
+    error at `sessions[0]`; a folder *around* it is scanned whole, m1's calls are measured as
+    m2's R01 (its description pattern matches), and m2 says YES on m1's run (exit 0). Expected:
+    the same error, naming phase-m1's folder (or m2's R01 unmeasured), never YES."""
+    from tests.plugin.test_attribution_truths import measured_batch
+
+    implemented: dict[str, object] = {
+        "execution_model": "sonnet",
+        "implementation": {
+            "estimated_tokens": 20_000,
+            "status": "completed",
+            "agents": {"description_pattern": "R01"},
+        },
+    }
+    measured_batch(
+        pytester,
+        [{"id": "x", "metric": "fix_loops", "for_each": "ticket", "max": 5}],
+        {"R01": implemented},
+        [("a1", "R01 implement", 20_000)],
+    )
+    Phase.of(
+        "m2",
+        [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"}],
+        {"R01": implemented},
+        metadata={"phase": "m2", "tickets": ["R01"], "sessions": [{"path": ".."}]},
+    ).write(pytester.path)
+    result = run(pytester, "m2")
+    assert result.ret != 0, result.stdout.str()
+    assert "phase-m1" in result.stdout.str() + result.stderr.str()
