@@ -132,3 +132,46 @@ def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
     result = run(pytester, "m2")
     assert result.ret != 0, result.stdout.str()
     assert "phase-m1" in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review22: the phase's own transcripts/ folder linking into another phase's data "
+    "folder is scanned: that run measured as this one's, YES (0c79e49 checks sessions: only)",
+)
+@pytest.mark.parametrize("link", ["transcripts", "transcripts/projects"])
+def test_a_transcripts_link_into_another_phases_data_folder_is_an_error(
+    pytester: pytest.Pytester, link: str
+) -> None:
+    """m2's metadata names no sessions; its `transcripts/` folder (or a folder in it) is a
+    symbolic link to phase-m1/runs, m1's run. m2 measures m1's calls as its R01's and says YES
+    (exit 0). The resolved path lies in another phase's data folder, exactly what 0c79e49 makes
+    an error for a `sessions:` path. Expected: the same error (or R01 unmeasured), never YES."""
+    import os
+
+    from tests.plugin.test_attribution_truths import measured_batch
+
+    implemented: dict[str, object] = {
+        "execution_model": "sonnet",
+        "implementation": {
+            "estimated_tokens": 20_000,
+            "status": "completed",
+            "agents": {"description_pattern": "R01"},
+        },
+    }
+    measured_batch(
+        pytester,
+        [{"id": "x", "metric": "fix_loops", "for_each": "ticket", "max": 5}],
+        {"R01": implemented},
+        [("a1", "R01 implement", 20_000)],
+    )
+    folder = Phase.of(
+        "m2",
+        [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"}],
+        {"R01": implemented},
+    ).write(pytester.path)
+    (folder / link).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(folder.parent / "phase-m1" / "runs", folder / link)
+    result = run(pytester, "m2")
+    assert result.ret != 0, result.stdout.str()
+    assert answer(pytester) != "YES"
