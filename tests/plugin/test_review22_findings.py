@@ -195,3 +195,33 @@ def test_readme_exit_code_table_lists_todays_log_errors() -> None:
         if line.startswith("| 2 (collection error)")
     )
     assert "attempts" in row and "verification" in row, row
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review22: `result: PASS` beside the review's own `status: skipped` (a review that "
+    "did not run) passes review_passed/all_reviews_passed: a sibling f18066d left open",
+)
+@pytest.mark.parametrize("metric", ["review_passed", "all_reviews_passed"])
+def test_a_skipped_review_with_result_pass_is_no_yes(
+    pytester: pytest.Pytester, metric: str
+) -> None:
+    """f18066d: `result: PASS` beside the review's own `status: failed`/`requires_fix` or
+    `verification: failed` is an error, since `review_passed` passed on it. The review's
+    `status: skipped` says it never ran, so its PASS is no review at all; the ticket is not
+    "not finished" (one stage skipped beside others that ran is allowed), and `review_passed`
+    (and `all_reviews_passed`) PASS: YES, exit 0. Expected: an error at the review, or the
+    item failing; never YES."""
+    ticket: dict[str, object] = {
+        "execution_model": "sonnet",
+        "fix_loops": 0,
+        "implementation": {"estimated_tokens": 10_000, "status": "completed"},
+        "review": {"result": "PASS", "attempts": 1, "status": "skipped"},
+    }
+    criterion: dict[str, object] = {"id": "rev", "metric": metric, "equals": True}
+    if metric == "review_passed":
+        criterion["for_each"] = "ticket"
+    Phase.of("b1", [criterion], {"R01": ticket}).write(pytester.path)
+    result = run(pytester, "b1")
+    assert answer(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0
