@@ -291,7 +291,7 @@ def test_readme_review_share_example_is_no_yes_beside_unattributed_usage(
     strict=True,
     reason="review22: shared planning with `verification: failed` (a fix it needed, as "
     "`requires_fix`, per fix_needed) or `status: failed` leaves the decision YES, while "
-    "`requires_fix` makes it UNDECIDED (planning_unfinished reads the status only)",
+    "`requires_fix` makes it a lower bound, NO here (planning_unfinished reads the status only)",
 )
 @pytest.mark.parametrize(
     "planning",
@@ -304,12 +304,13 @@ def test_readme_review_share_example_is_no_yes_beside_unattributed_usage(
 def test_shared_planning_that_failed_or_needs_a_fix_is_no_yes(
     pytester: pytest.Pytester, planning: dict[str, object]
 ) -> None:
-    """Today (23676bc and siblings) shared planning `status: requires_fix` has not finished: its
-    figures are lower bounds and the decision UNDECIDED. f18066d made `verification: failed` a
-    fix the stage needed, exactly as `requires_fix` (`fix_needed`), but `planning_unfinished`
-    reads `status` alone: planning whose verification failed (nothing after it to make the
-    fix), or whose status is `failed`, leaves `shared_planning_tokens` exact and the phase YES
-    (exit 0). Expected: not YES, as for `requires_fix`."""
+    """Today (23676bc and siblings) shared planning `status: requires_fix` has not finished:
+    its figures are lower bounds (this `max` fails: NO; UNDECIDED when nothing fails). f18066d
+    made `verification: failed` a fix the stage needed, exactly as `requires_fix`
+    (`fix_needed`), but `planning_unfinished` reads `status` alone: planning whose verification
+    failed (nothing after it to make the fix), or whose status is `failed`, leaves
+    `shared_planning_tokens` exact and the phase YES (exit 0). Expected: not YES, as for
+    `requires_fix` (checked: NO)."""
     Phase.of(
         "b1",
         [{"id": "plan", "metric": "shared_planning_tokens", "measure": "total", "max": "10k"}],
