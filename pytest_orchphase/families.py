@@ -23,12 +23,20 @@ def _dated(model: str) -> bool:
     return len(tail) == 8 and tail.isdigit()
 
 
+def snapshot_of(recorded: str, wanted: str) -> bool:
+    """Whether ``recorded`` is a snapshot id of the model ``wanted`` names undated
+    (``claude-3-5-haiku-20241022`` of ``claude-3-5-haiku``): that model, exactly."""
+    low, want = recorded.lower(), wanted.lower()
+    return _dated(low) and not _dated(want) and low.rsplit("-", 1)[0] == want
+
+
 def may_be(recorded: str, wanted: str) -> bool:
     """Whether a model recorded less precisely than ``wanted`` names (``haiku``, an alias, a
     free-text name of the family) may be it, without being known to: of ``wanted``'s family,
-    not the same name, and not two snapshot ids (which differ for certain). A filter naming a
-    family is matched by its family alone: never "may be"."""
+    not the same name, and not a snapshot id (the most precise record there is: it is the
+    model wanted, or its snapshot, or another model for certain). A filter naming a family is
+    matched by its family alone: never "may be"."""
     low, want = recorded.lower(), wanted.lower()
     if want in FAMILIES or low == want or family(low) != family(want):
         return False
-    return not (_dated(low) and _dated(want))
+    return not _dated(low)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import MetricUnavailable
-from pytest_orchphase.families import FAMILIES, family, may_be
+from pytest_orchphase.families import FAMILIES, family, may_be, snapshot_of
 from pytest_orchphase.load.models import Stage, Ticket
 from pytest_orchphase.load.models.log import fixes_made
 from pytest_orchphase.load.quantity import quality_rank
@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 
 
 def model_matches(model: str | None, wanted: str) -> bool:
-    """A filter naming a family matches every id of it; a full id must match exactly."""
+    """A filter naming a family matches every id of it; a full id must match exactly, or be a
+    snapshot of the model the filter names undated (``claude-3-5-haiku-20241022`` of
+    ``claude-3-5-haiku``)."""
     if model is None:
         return False
     if wanted.lower() in FAMILIES:
         return family(model) == wanted.lower()
-    return model.lower() == wanted.lower()
+    return model.lower() == wanted.lower() or snapshot_of(model, wanted)
 
 
 def fix_loops_of(ticket: Ticket) -> int | None:

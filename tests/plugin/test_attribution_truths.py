@@ -586,7 +586,10 @@ def test_adoption_naming_a_model_id_does_not_leave_out_a_run_recording_its_famil
         ("haiku", HAIKU_45, True),
         ("Haiku", HAIKU_45, True),
         ("claude-haiku-4-5", HAIKU_45, True),
-        (HAIKU_45, "claude-haiku-4-5", True),
+        # a snapshot id is the most precise record: its model's (the filter's alias: it is
+        # that model), or another's for certain (review 22)
+        (HAIKU_45, "claude-haiku-4-5", False),
+        (HAIKU_45, "claude-3-5-haiku", False),
         (HAIKU_45, HAIKU_45, False),
         ("claude-3-5-haiku-20241022", HAIKU_45, False),
         ("sonnet", HAIKU_45, False),
@@ -599,3 +602,23 @@ def test_may_be(recorded: str, wanted: str, maybe: bool) -> None:
     from pytest_orchphase.families import may_be
 
     assert may_be(recorded, wanted) is maybe
+
+
+@pytest.mark.parametrize(
+    ("recorded", "wanted", "matches"),
+    [
+        (HAIKU_45, "claude-haiku-4-5", True),
+        ("claude-3-5-haiku-20241022", "claude-3-5-haiku", True),
+        (HAIKU_45, "claude-3-5-haiku", False),
+        ("claude-haiku-4-5", HAIKU_45, False),
+        (HAIKU_45, "haiku", True),
+    ],
+)
+def test_a_snapshot_matches_the_model_a_filter_names_undated(
+    recorded: str, wanted: str, matches: bool
+) -> None:
+    """A snapshot id is the model its undated name names; an alias is not known to be one
+    snapshot (that is "may be", above)."""
+    from pytest_orchphase.metrics.facts import model_matches
+
+    assert model_matches(recorded, wanted) is matches

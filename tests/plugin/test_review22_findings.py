@@ -9,11 +9,6 @@ from tests.helpers import Phase
 from tests.plugin.test_attribution_truths import answer, flat, run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: families.may_be calls a dated snapshot id 'less precise' than an alias of "
-    "another model: its membership is known (not that model), the criterion fails instead",
-)
 def test_a_snapshot_id_is_not_a_may_be_of_another_models_alias(pytester: pytest.Pytester) -> None:
     """R01 records the exact snapshot `claude-haiku-4-5-20251001` (what a transcript records);
     the criterion filters on `claude-3-5-haiku`, an alias of another model
@@ -41,6 +36,32 @@ def test_a_snapshot_id_is_not_a_may_be_of_another_models_alias(pytester: pytest.
     assert "not which haiku model id" not in result.stdout.str()
     assert answer(pytester) == "YES", result.stdout.str()
     assert result.ret == 0
+
+
+def test_a_snapshot_of_the_model_a_filter_names_is_that_model(pytester: pytest.Pytester) -> None:
+    """The other side: R02 records `claude-3-5-haiku-20241022`, a snapshot of the model the
+    filter names undated (`claude-3-5-haiku`): it is that model, so its fix loop counts and
+    `max: 0` fails. Left out (a full id matching only exactly), the phase would say YES."""
+    Phase.of(
+        "b1",
+        [
+            {
+                "id": "loops",
+                "for_each": "ticket",
+                "where": {"execution_model": "claude-3-5-haiku"},
+                "metric": "fix_loops",
+                "max": 0,
+            },
+        ],
+        {
+            "R01": flat(execution_model="claude-haiku-4-5-20251001"),
+            "R02": flat(execution_model="claude-3-5-haiku-20241022", fix_loops=1),
+        },
+    ).write(pytester.path)
+    result = run(pytester, "b1")
+    assert answer(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*loops*R02*FAIL*"])
 
 
 def _staged(**after_review: object) -> dict[str, object]:
