@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.families import FAMILIES, family, may_be, snapshot_of
 from pytest_orchphase.load.models import Stage, Ticket
-from pytest_orchphase.load.models.log import fixes_made
+from pytest_orchphase.load.models.log import fix_needed, fixes_made
 from pytest_orchphase.load.quantity import quality_rank
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
@@ -89,11 +89,14 @@ def unfinished(ticket: Ticket) -> list[str]:
 
 def planning_unfinished(phase: Phase) -> str:
     """``status <s>`` when the log says the phase's shared planning has not finished (in
-    progress, pending, or requiring a fix), else ""."""
+    progress, pending, or requiring a fix: ``verification failed`` too, as for a ticket's
+    stage), else ""."""
     planning = phase.log.shared_planning
-    if planning is not None and planning.status in UNFINISHED and planning.status != "skipped":
+    if planning is None:
+        return ""
+    if planning.status in UNFINISHED and planning.status != "skipped":
         return f"status {planning.status}"
-    return ""
+    return fix_needed(planning)
 
 
 def not_finished(phase: Phase) -> list[str]:

@@ -118,6 +118,11 @@ class Review(Stage):
                 f"result is PASS but checklist_results records {listed} as FAIL: a review "
                 "that passed has no failed checklist item; correct the result or the checklist"
             )
+        if self.result == "PASS" and self.status in ("skipped", "pending"):
+            raise ValueError(
+                f"result is PASS but the review's status is {self.status}: a review that has "
+                "not run has no result; correct the result or the status"
+            )
         failed = "status failed" if self.status == "failed" else fix_needed(self)
         if self.result == "PASS" and failed:
             raise ValueError(
