@@ -274,6 +274,7 @@ def test_a_stage_that_did_not_run_still_adds_nothing(project: pytest.Pytester, s
     review = a1.stage("R06", "review")
     del review["estimated_tokens"], review["actual_tokens"]
     review["status"] = status
+    review.pop("result")  # a review that has not run has no result (PASS beside it is an error)
     _review_total(a1)
     a1.write(project.path)
     result = project.runpytest("--phase", "a1", "-p", "no:randomly")
