@@ -89,15 +89,33 @@ def _is_ledger(path: Path) -> bool:
     return path.is_file() and is_ledger(path)
 
 
-def _other_phase_folder(phase: Phase, path: Path) -> Path | None:
+def _other_phase_folder(
+    phase: Phase, path: Path, seen: dict[Path, Path | None] | None = None
+) -> Path | None:
     """The data folder of another phase that ``path`` lies in (a folder holding a metadata.yaml
-    and an execution log, met before this phase's own), else None."""
+    and an execution log, met before this phase's own), else None. ``seen``: the answer for
+    each folder already looked at (a scan's files share their folders), this phase's own
+    folder in it (see :func:`_own_folder`)."""
+    seen = _own_folder(phase) if seen is None else seen
+    walked: list[Path] = []
+    found: Path | None = None
     for folder in (path, *path.parents):
-        if folder == phase.data_dir:
-            return None
+        if folder in seen:
+            found = seen[folder]
+            break
+        walked.append(folder)
         if (folder / METADATA_FILE).is_file() and (folder / LOG_FILE).is_file():
-            return folder
-    return None
+            found = folder
+            break
+    for folder in walked:
+        seen[folder] = found
+    return found
+
+
+def _own_folder(phase: Phase) -> dict[Path, Path | None]:
+    """The phase's own data folder, as written and resolved: no other phase's folder is met
+    above it."""
+    return {phase.data_dir: None, resolve_path(phase.data_dir): None}
 
 
 def scan_roots(
@@ -134,6 +152,7 @@ def scan_roots(
     from pytest_orchphase.usage.sources.ledger.source import holder
 
     sources: list[list[Path]] = []
+    seen = _own_folder(phase)  # folders looked at for another phase's data folder
     unique: dict[Path, Path] = {}
     resolved: dict[Path, Path] = {}
     for n, (root, _) in enumerate(roots):
@@ -152,6 +171,16 @@ def scan_roots(
             )
         sources.append(files)
         for f, real in found:
+            # Where the file really is: a folder around another phase's data folder, or a
+            # link into one, would count that phase's run as this one's.
+            theirs = _other_phase_folder(phase, real.parent, seen)
+            if theirs is not None and not _is_ledger(real):
+                raise fail(
+                    n,
+                    f"{display(f)} lies in {display(theirs)}, another phase's data folder (it "
+                    f"holds {METADATA_FILE} and {LOG_FILE}): its calls are that phase's run and "
+                    "would be counted again as this one's; name this phase's own sessions",
+                )
             unique.setdefault(real, f)
             resolved[f] = real
     # First prompts place unnamed main sessions; when every source is named with its ticket

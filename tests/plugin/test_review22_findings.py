@@ -113,12 +113,6 @@ def test_review_passed_is_no_yes_beside_a_failure_the_log_records(
     assert result.ret != 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: a sessions: folder holding another phase's data folder (the data root, "
-    "'..') is scanned whole: that phase's run measured as this one's, YES; only a path *inside* "
-    "another phase's folder is refused (0c79e49)",
-)
 def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
     pytester: pytest.Pytester,
 ) -> None:
@@ -155,11 +149,6 @@ def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
     assert "phase-m1" in result.stdout.str() + result.stderr.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: the phase's own transcripts/ folder linking into another phase's data "
-    "folder is scanned: that run measured as this one's, YES (0c79e49 checks sessions: only)",
-)
 @pytest.mark.parametrize("link", ["transcripts", "transcripts/projects"])
 def test_a_transcripts_link_into_another_phases_data_folder_is_an_error(
     pytester: pytest.Pytester, link: str
