@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
+    import pytest
+
     from pytest_orchphase.usage.records import Scan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -231,6 +233,37 @@ def read_report(folder: Path, name: str = "r.json") -> dict[str, Any]:
     """The JSON report a phase run wrote into ``folder``."""
     data: dict[str, Any] = json.loads((folder / name).read_text())
     return data
+
+
+def run_phase(pytester: pytest.Pytester, phase: str, *args: str) -> pytest.RunResult:
+    """``pytest --phase PHASE`` in the pytester project, its JSON report written as r.json."""
+    return pytester.runpytest(
+        "--phase", phase, "--orchphase-json", "r.json", "-p", "no:randomly", *args
+    )
+
+
+def decision(pytester: pytest.Pytester) -> str:
+    """The "Proceed" answer of the run's JSON report (YES, NO or UNDECIDED)."""
+    return str(read_report(pytester.path)["decisions"]["proceed"]["answer"])
+
+
+def assert_not_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
+    """The phase did not proceed: its decision is not YES and the run did not exit 0."""
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0, result.stdout.str()
+
+
+def flat_ticket(**changes: object) -> YamlData:
+    """A finished Sonnet ticket in the flat shape: 20,000 tokens, no fix loop, review passed;
+    with ``changes``."""
+    ticket: YamlData = {
+        "execution_model": "sonnet",
+        "actual_tokens": 20_000,
+        "fix_loops": 0,
+        "review": {"result": "PASS", "attempts": 1},
+    }
+    ticket.update(changes)
+    return ticket
 
 
 # Transcripts: lines shaped exactly like Claude Code's (2.1.x) JSONL, and a fake Claude config

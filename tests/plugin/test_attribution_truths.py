@@ -14,7 +14,11 @@ from tests.helpers import (
     Phase,
     YamlData,
     agent_result,
+    assert_not_yes,
     assistant,
+    decision,
+    flat_ticket,
+    run_phase,
     spawn_block,
     usage,
     user,
@@ -27,42 +31,13 @@ WORKER = "22222222-0000-0000-0000-000000000002"
 HAIKU_45 = "claude-haiku-4-5-20251001"
 
 
-def run(pytester: pytest.Pytester, phase: str, *args: str) -> pytest.RunResult:
-    return pytester.runpytest(
-        "--phase", phase, "--orchphase-json", "r.json", "-p", "no:randomly", *args
-    )
-
-
 def report(pytester: pytest.Pytester) -> dict[str, object]:
     return dict(json.loads((pytester.path / "r.json").read_text()))
 
 
-def answer(pytester: pytest.Pytester) -> str:
-    decisions = report(pytester)["decisions"]
-    assert isinstance(decisions, dict)
-    return str(decisions["proceed"]["answer"])
-
-
-def assert_not_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
-    assert answer(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0, result.stdout.str()
-
-
 def assert_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
-    assert answer(pytester) == "YES", result.stdout.str()
+    assert decision(pytester) == "YES", result.stdout.str()
     assert result.ret == 0, result.stdout.str()
-
-
-def flat(**changes: object) -> YamlData:
-    """A finished Sonnet ticket in the flat shape: 20,000 tokens, no fix loop, review passed."""
-    ticket: YamlData = {
-        "execution_model": "sonnet",
-        "actual_tokens": 20_000,
-        "fix_loops": 0,
-        "review": {"result": "PASS", "attempts": 1},
-    }
-    ticket.update(changes)
-    return ticket
 
 
 def measured_batch(
@@ -154,7 +129,7 @@ def test_a_sub_agent_two_description_patterns_match_is_not_the_first_ones(
     tickets"), never given to the first; two patterns claiming one agent are the same
     ambiguity, and R02's cap of 30k must not pass on it."""
     measured_batch(pytester, [HAIKU_CAP], two_patterns("^R0", "^R02"), IMPLEMENTERS)
-    result = run(pytester, "m1")
+    result = run_phase(pytester, "m1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(
         [
@@ -181,7 +156,7 @@ def test_two_stages_of_one_ticket_whose_patterns_match_one_sub_agent(
     }
     agents = [*IMPLEMENTERS, ("a3", "R01 review", 3_000)]
     measured_batch(pytester, [REVIEW_CAP], tickets, agents)
-    result = run(pytester, "m1")
+    result = run_phase(pytester, "m1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*tickets.R01.review.agents.description_pattern: sub-agent a3*"])
 
@@ -201,7 +176,7 @@ def test_sub_agents_mapped_once_are_their_stages(
     if listed:
         tickets["R02"]["implementation"]["agents"] = {"agent_ids": ["a2"]}
     measured_batch(pytester, [{**HAIKU_CAP, "max": "60k"}], tickets, IMPLEMENTERS)
-    result = run(pytester, "m1")
+    result = run_phase(pytester, "m1")
     assert_yes(pytester, result)
     agents = report(pytester)["usage"]
     assert isinstance(agents, dict)
@@ -278,7 +253,7 @@ def test_an_agent_listed_for_a_ticket_inside_another_tickets_session(
     (`_check_agent_links`); a listing that a session's `ticket:` overrides is the same
     contradiction."""
     agent_in_a_worker(pytester, "R02")
-    result = run(pytester, "m1")
+    result = run_phase(pytester, "m1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(
         [
@@ -296,7 +271,7 @@ def test_an_agent_listed_for_the_ticket_of_its_session_is_no_contradiction(
     as before; R02 (nothing measured, nothing unattributed) is counted from its 20,000
     estimate, under the 30k cap: YES."""
     agent_in_a_worker(pytester, "R01")
-    result = run(pytester, "m1")
+    result = run_phase(pytester, "m1")
     assert_yes(pytester, result)
 
 
@@ -349,7 +324,7 @@ def test_a_stage_beside_a_whole_ticket_session_is_only_a_lower_bound(
     if for_each:
         criterion["for_each"] = for_each
     whole_ticket_session(pytester, criterion)
-    result = run(pytester, "m1")
+    result = run_phase(pytester, "m1")
     assert_not_yes(pytester, result)
 
 
@@ -389,7 +364,7 @@ def test_what_a_whole_ticket_session_still_proves(
             }
         }
         measured_batch(pytester, [criterion], tickets, [("a1", "R01 review", 3_000)])
-    result = run(pytester, "m1")
+    result = run_phase(pytester, "m1")
     assert_yes(pytester, result)
 
 
@@ -406,10 +381,10 @@ def test_a_phase_whose_criteria_name_another_phases_data_folder(
     one phase's run: two criteria files naming one folder must be an error (naming both
     files), never a pass. (metadata.yaml's `phase:` is free text, so it cannot tell.)"""
     criteria: list[YamlData] = [{"id": "loops", "metric": "fix_loops", "max": 0}]
-    Phase.of("b1", criteria, {"R01": flat()}).write(pytester.path)
+    Phase.of("b1", criteria, {"R01": flat_ticket()}).write(pytester.path)
     copied: YamlData = {"phase": "b2", "data": "phase-b1", "requires": ["b1"], "criteria": criteria}
     write_yaml(pytester.path / "criteria" / "b2.yaml", copied)
-    result = run(pytester, "b2")
+    result = run_phase(pytester, "b2")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(
         [
@@ -427,7 +402,7 @@ def test_the_phase_whose_data_folder_another_criteria_file_names(
     so b1's run says so too (naming b2), even when b2's file does not load otherwise (a limit
     still a `${...}` placeholder, or written `./phase-b1/`)."""
     criteria: list[YamlData] = [{"id": "loops", "metric": "fix_loops", "max": 0}]
-    Phase.of("b1", criteria, {"R01": flat()}).write(pytester.path)
+    Phase.of("b1", criteria, {"R01": flat_ticket()}).write(pytester.path)
     limit: object = "${MAX}" if placeholder else 0
     copied: YamlData = {
         "phase": "b2",
@@ -435,7 +410,7 @@ def test_the_phase_whose_data_folder_another_criteria_file_names(
         "criteria": [{"id": "loops", "metric": "fix_loops", "max": limit}],
     }
     write_yaml(pytester.path / "criteria" / "b2.yaml", copied)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(
         ["*criteria/b1.yaml:*: data: *is also phase b2's (criteria/b2.yaml*"]
@@ -445,9 +420,9 @@ def test_the_phase_whose_data_folder_another_criteria_file_names(
 def test_phases_with_their_own_data_folders_still_pass(pytester: pytest.Pytester) -> None:
     """No over-correction: b2 with its own folder, requiring b1, passes (YES)."""
     criteria: list[YamlData] = [{"id": "loops", "metric": "fix_loops", "max": 0}]
-    Phase.of("b1", criteria, {"R01": flat()}).write(pytester.path)
-    Phase.of("b2", criteria, {"R01": flat()}, requires=["b1"]).write(pytester.path)
-    result = run(pytester, "b2")
+    Phase.of("b1", criteria, {"R01": flat_ticket()}).write(pytester.path)
+    Phase.of("b2", criteria, {"R01": flat_ticket()}, requires=["b1"]).write(pytester.path)
+    result = run_phase(pytester, "b2")
     assert_yes(pytester, result)
 
 
@@ -473,7 +448,7 @@ def test_a_phase_measured_from_another_phases_session_files(
         },
     )
     b2.write(pytester.path)
-    result = run(pytester, "b2")
+    result = run_phase(pytester, "b2")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(
         [
@@ -495,7 +470,7 @@ def test_a_session_file_kept_outside_any_phase_folder_still_measures(
     (data / "runs").rename(shared)
     meta = data / "metadata.yaml"
     meta.write_text(meta.read_text().replace("runs/lead.jsonl", str(shared / "lead.jsonl")))
-    result = run(pytester, "m1")
+    result = run_phase(pytester, "m1")
     assert_yes(pytester, result)
 
 
@@ -526,11 +501,11 @@ def test_a_ticket_recording_only_the_family_may_be_the_model_id_filtered_on(
     say: it may be that id, as a ticket recording no model may be any (round 3: such a ticket
     gets its item, which fails unless it passes anyway; the rate is unknown)."""
     tickets = {
-        "R01": flat(complexity="mechanical", execution_model=HAIKU_45),
-        "R02": flat(complexity="mechanical", execution_model="haiku", fix_loops=3),
+        "R01": flat_ticket(complexity="mechanical", execution_model=HAIKU_45),
+        "R02": flat_ticket(complexity="mechanical", execution_model="haiku", fix_loops=3),
     }
     Phase.of("b1", [criterion], tickets).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     assert_not_yes(pytester, result)
 
 
@@ -547,12 +522,12 @@ def test_a_ticket_known_to_be_or_not_to_be_the_model_id_still_decides(
     filtered on and is left out as before: the filter's check and the rate pass, YES."""
     fix_loops = 0 if other == HAIKU_45 else 3
     tickets = {
-        "R01": flat(complexity="mechanical", execution_model=HAIKU_45),
-        "R02": flat(complexity="mechanical", execution_model=other, fix_loops=fix_loops),
+        "R01": flat_ticket(complexity="mechanical", execution_model=HAIKU_45),
+        "R02": flat_ticket(complexity="mechanical", execution_model=other, fix_loops=fix_loops),
     }
     Phase.of("b1", ON_HAIKU_45, tickets).write(pytester.path)
-    result = run(pytester, "b1")
-    assert answer(pytester) == expected, result.stdout.str()
+    result = run_phase(pytester, "b1")
+    assert decision(pytester) == expected, result.stdout.str()
     assert result.ret == 0
 
 
@@ -567,13 +542,13 @@ def test_adoption_naming_a_model_id_does_not_leave_out_a_run_recording_its_famil
 
     phase = rate_phase(3, 3, model=HAIKU_45, decisions={"model": HAIKU_45, "rule": "point"})
     for name in ("T04", "T05"):
-        phase.log["tickets"][name] = flat(
+        phase.log["tickets"][name] = flat_ticket(
             complexity="mechanical", execution_model="haiku", fix_loops=3
         )
         phase.metadata["tickets"].append(name)
     phase.criteria["criteria"] = [{"id": "loops", "metric": "fix_loops", "max": 3}]
     phase.write(pytester.path)
-    run(pytester, "p1")
+    run_phase(pytester, "p1")
     adoption = report(pytester)["decisions"]
     assert isinstance(adoption, dict)
     assert adoption["adopt_model"]["answer"] == "INCONCLUSIVE", adoption["adopt_model"]

@@ -4,26 +4,19 @@ naming the file itself. Each test of a wrong YES fails without its fix."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.helpers import Phase, YamlData, assistant, usage, user, write_jsonl
-
-
-def run(pytester: pytest.Pytester, phase: str) -> pytest.RunResult:
-    return pytester.runpytest("--phase", phase, "--orchphase-json", "r.json", "-p", "no:randomly")
-
-
-def answer(pytester: pytest.Pytester) -> str:
-    report = json.loads((pytester.path / "r.json").read_text())
-    return str(report["decisions"]["proceed"]["answer"])
-
-
-def assert_not_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
-    assert answer(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0, result.stdout.str()
-
+from tests.helpers import (
+    Phase,
+    YamlData,
+    assert_not_yes,
+    assistant,
+    decision,
+    run_phase,
+    usage,
+    user,
+    write_jsonl,
+)
 
 # ------------------------------------------------------ batching without a shared planning record
 
@@ -68,7 +61,7 @@ def test_batching_savings_without_a_shared_planning_record_is_no_saving(
     nobody recorded. Batching savings is separate planning minus the batch's planning: with
     the batch's planning unknown it is unknown, never the whole of the separate planning."""
     two_tickets(pytester, [BATCHING])
-    result = run(pytester, "b2")
+    result = run_phase(pytester, "b2")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*cannot be evaluated: *records no shared_planning*"])
 
@@ -79,9 +72,9 @@ def test_batching_savings_with_a_shared_planning_record_still_pass(
     """No over-correction: the same log with 12,000 tokens of shared planning saves
     (2 × 10k + 50k) − (12k + 50k) = 8,000: `above 0` passes."""
     two_tickets(pytester, [BATCHING], {"model": "sonnet", "actual_tokens": 12_000})
-    result = run(pytester, "b2")
+    result = run_phase(pytester, "b2")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert answer(pytester) == "YES"
+    assert decision(pytester) == "YES"
     result.stdout.fnmatch_lines(["*batching_savings*8,000*PASS*"])
 
 
@@ -126,7 +119,7 @@ def test_figures_without_the_unrecorded_shared_planning_are_only_bounds(
     cannot pass on them, and a saving against the single agent (16.7 %, 10,000) or a ticket's
     share (25,000, 16.7 %) is at most that, so a `min` cannot either. Before, each passed."""
     two_tickets(pytester, [criterion])
-    result = run(pytester, "b2")
+    result = run_phase(pytester, "b2")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*FAIL*", "*cannot prove*"])
     assert "records no shared_planning" in result.stdout.str()
@@ -139,15 +132,15 @@ def test_the_same_figures_with_a_shared_planning_record_still_pass(
     """No over-correction: with its 5,000 tokens of shared planning recorded, each figure is
     exact and meets its limit: YES."""
     two_tickets(pytester, [criterion], {"model": "sonnet", "actual_tokens": 5_000})
-    result = run(pytester, "b2")
+    result = run_phase(pytester, "b2")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert answer(pytester) == "YES"
+    assert decision(pytester) == "YES"
 
 
 def test_a_lower_bound_without_the_planning_still_proves_a_min(pytester: pytest.Pytester) -> None:
     """No over-correction: at least 50,000 tokens proves `min 40k` (the planning can only add)."""
     two_tickets(pytester, [{"id": "busy", "metric": "tokens", "measure": "total", "min": "40k"}])
-    result = run(pytester, "b2")
+    result = run_phase(pytester, "b2")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.stdout.fnmatch_lines(["*busy*at least 50,000*PASS*"])
 
@@ -170,9 +163,9 @@ def test_one_ticket_without_shared_planning_is_counted_exactly(
     if layout == "single-ticket":
         phase = Phase(phase.criteria, phase.metadata, ticket)
     phase.write(pytester.path)
-    result = run(pytester, "s1")
+    result = run_phase(pytester, "s1")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert answer(pytester) == "YES"
+    assert decision(pytester) == "YES"
     result.stdout.fnmatch_lines(["*cap*25,000*max*30,000*PASS*"])
 
 
@@ -211,7 +204,7 @@ def test_measured_workers_without_a_lead_leave_the_planning_out(
     were measured and the log records no shared_planning: 50,020 tokens are at least that,
     and `max 60k` cannot pass on them."""
     measured_workers(pytester, lead=False)
-    result = run(pytester, "m2")
+    result = run_phase(pytester, "m2")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*at least 50,020: a lower bound cannot prove max 60,000*"])
 
@@ -220,7 +213,7 @@ def test_a_measured_lead_counts_the_planning(pytester: pytest.Pytester) -> None:
     """No over-correction: with the lead's session measured, its calls are the shared planning
     (no log record needed): 55,030 tokens, exact, under 60k: YES."""
     measured_workers(pytester, lead=True)
-    result = run(pytester, "m2")
+    result = run_phase(pytester, "m2")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.stdout.fnmatch_lines(["*phase-tokens*55,030*PASS*"])
 
@@ -295,7 +288,7 @@ def test_a_session_file_named_for_its_ticket_is_not_given_to_a_folder_listed_bef
     while nothing is unattributed, was counted from its 20,000 estimate under its 50k cap: YES.
     The entry naming the file (or the deeper folder) is the more specific; the file is R01's."""
     folder_and_file(pytester, layout, {"R01": "50k", "R02": "500k"})
-    result = run(pytester, "o1")
+    result = run_phase(pytester, "o1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*cap-r01*100,010*FAIL*"])
 
@@ -308,9 +301,9 @@ def test_the_most_specific_sessions_entry_wins_in_any_order(
     """No over-correction, whatever the order of the entries: R01's file is R01's (100,010
     under 150k), and the folder's other file is still R02's (10,010 under 50k): YES."""
     folder_and_file(pytester, layout, {"R01": "150k", "R02": "50k"}, r01_first=r01_first)
-    result = run(pytester, "o1")
+    result = run_phase(pytester, "o1")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert answer(pytester) == "YES"
+    assert decision(pytester) == "YES"
     result.stdout.fnmatch_lines(["*cap-r01*100,010*PASS*", "*cap-r02*10,010*PASS*"])
 
 
@@ -329,7 +322,7 @@ def test_one_session_file_given_to_two_tickets_is_an_error(
     listed = entries[::-1] if r01_first else entries
     text = metadata.read_text().split("sessions:")[0]
     metadata.write_text(text + "sessions:\n" + "".join(f"- {e}\n" for e in listed))
-    result = run(pytester, "o1")
+    result = run_phase(pytester, "o1")
     assert_not_yes(pytester, result)
     given = ["ticket R01", "ticket R02"][:: 1 if r01_first else -1]
     result.stdout.fnmatch_lines(

@@ -16,26 +16,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase, YamlData, read_report
-
-
-def run(pytester: pytest.Pytester, phase: str) -> pytest.RunResult:
-    return pytester.runpytest("--phase", phase, "--orchphase-json", "r.json", "-p", "no:randomly")
-
-
-def answer(pytester: pytest.Pytester) -> str:
-    return str(read_report(pytester.path)["decisions"]["proceed"]["answer"])
-
-
-def assert_not_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
-    assert answer(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0, result.stdout.str()
+from tests.helpers import (
+    Phase,
+    YamlData,
+    assert_not_yes,
+    decision,
+    flat_ticket,
+    read_report,
+    run_phase,
+)
 
 
 def refused(pytester: pytest.Pytester, criteria: list[YamlData], r01: YamlData, line: str) -> None:
     """Phase b1 of ticket ``r01`` is refused: see :func:`assert_error`."""
     Phase.of("b1", criteria, {"R01": r01}).write(pytester.path)
-    assert_error(pytester, run(pytester, "b1"), line)
+    assert_error(pytester, run_phase(pytester, "b1"), line)
 
 
 def assert_error(pytester: pytest.Pytester, result: pytest.RunResult, line: str) -> None:
@@ -44,19 +39,7 @@ def assert_error(pytester: pytest.Pytester, result: pytest.RunResult, line: str)
     assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
     result.stdout.fnmatch_lines([f"*execution-log.yaml:*: {line}*", "Proceed to phase *: NO*"])
     result.stdout.no_fnmatch_line("*Traceback*")
-    assert answer(pytester) == "NO"
-
-
-def flat(**changes: object) -> YamlData:
-    """A finished Sonnet ticket in the flat shape: 20,000 tokens, no fix loop, review passed."""
-    ticket: YamlData = {
-        "execution_model": "sonnet",
-        "actual_tokens": 20_000,
-        "fix_loops": 0,
-        "review": {"result": "PASS", "attempts": 1},
-    }
-    ticket.update(changes)
-    return ticket
+    assert decision(pytester) == "NO"
 
 
 # ----------------------------------------------------------------- wall time of unstamped work
@@ -80,13 +63,13 @@ IMPLEMENTATION_5_MIN: YamlData = {
 #: completed` that records neither figures nor stamps, and (the sibling) a stamped
 #: implementation beside a review that records its result alone, no stamp, no status.
 UNSTAMPED_WORK: dict[str, YamlData] = {
-    "flat": flat(review=REVIEW_5_MIN),
+    "flat": flat_ticket(review=REVIEW_5_MIN),
     "completed-stage": {
         "execution_model": "sonnet",
         "implementation": {"model": "sonnet", "status": "completed", "fix_loops": 0},
         "review": {**REVIEW_5_MIN, "actual_tokens": 3_000},
     },
-    "review-result-alone": flat(implementation=IMPLEMENTATION_5_MIN),
+    "review-result-alone": flat_ticket(implementation=IMPLEMENTATION_5_MIN),
 }
 
 
@@ -103,7 +86,7 @@ def test_wall_time_of_work_without_stamps_is_not_its_review_alone(
     if for_each:
         criterion["for_each"] = for_each
     Phase.of("b1", [criterion], {"R01": UNSTAMPED_WORK[shape]}).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*ran without a start_time and an end_time*"])
 
@@ -112,7 +95,7 @@ def test_wall_time_names_the_flat_tickets_unstamped_work(pytester: pytest.Pytest
     """The reason names the work: the flat ticket's own tokens, which no stage stamps."""
     criterion: YamlData = {"id": "wall", "metric": "wall_time_minutes", "max": 20}
     Phase.of("b1", [criterion], {"R01": UNSTAMPED_WORK["flat"]}).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     result.stdout.fnmatch_lines(
         [
             "*wall_time_minutes: cannot be evaluated: the work of R01's own tokens (the flat "
@@ -125,7 +108,7 @@ def test_wall_time_names_the_flat_tickets_unstamped_work(pytester: pytest.Pytest
     "ticket",
     [
         # the flat ticket's work placed in time by its implementation stage's stamps
-        flat(implementation=IMPLEMENTATION_5_MIN, review=REVIEW_5_MIN),
+        flat_ticket(implementation=IMPLEMENTATION_5_MIN, review=REVIEW_5_MIN),
         # stages, each stamped; a stage the log keeps that did not run needs none
         {
             "implementation": {**IMPLEMENTATION_5_MIN, "actual_tokens": 9_000},
@@ -145,7 +128,7 @@ def test_wall_time_of_stamped_work_still_passes(
     if for_each:
         criterion["for_each"] = for_each
     Phase.of("b1", [criterion], {"R01": ticket}).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     result.stdout.fnmatch_lines(["*wall_time_minutes*10.0 min*PASS*", "Proceed to phase *: YES*"])
     assert result.ret == pytest.ExitCode.OK
 
@@ -212,7 +195,7 @@ def test_a_verification_failed_that_nothing_fixed_is_a_failure(
     ticket = staged_haiku()
     ticket["finalization"] = {**final, "status": "completed"}
     Phase.of("b1", [RATE], {"R01": ticket}).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     result.stdout.fnmatch_lines(["*0.0% (0 of 1*FAIL*", "Proceed to phase *: NO*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
@@ -226,7 +209,7 @@ def test_a_verification_failed_then_fixed_in_one_loop_is_a_success(
     fix: YamlData = {"model": "haiku", "actual_tokens": 2_000, "status": "completed"}
     ticket = staged_haiku({"verification": "failed", "fix_loops": 1}, {"attempts": 2}, fix=fix)
     Phase.of("b1", [RATE], {"R01": ticket}).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     result.stdout.fnmatch_lines(["*100.0% (1 of 1*PASS*", "Proceed to phase *: YES*"])
     assert result.ret == pytest.ExitCode.OK
 
@@ -259,7 +242,7 @@ def test_review_result_pass_beside_status_completed_still_passes(
     """No over-correction: a review `completed` (verification passed) that passed is passed."""
     ticket = staged_haiku(review={"status": "completed", "verification": "passed"})
     Phase.of("b1", REVIEW_CRITERIA, {"R01": ticket}).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["Proceed to phase *: YES*"])
 
@@ -283,7 +266,7 @@ def test_review_attempts_beyond_one_plus_the_fix_loops(
     `fix_loops: 1` the Haiku ticket was a success, 100 %, YES; `attempts: 2` beside `fix_loops:
     0` passed `fix_loops max: 0`. The same contradiction as `fix_loops: 0` beside a fix stage:
     an error at the ticket naming both fields."""
-    ticket = flat(
+    ticket = flat_ticket(
         complexity="mechanical",
         execution_model="haiku",
         fix_loops=fix_loops,
@@ -302,11 +285,11 @@ def test_review_attempts_beyond_the_fix_loops_of_a_single_ticket_log(
 ) -> None:
     """The sibling in the plan's single-ticket layout (stages at the top of the log): the error
     is at the log's implementation.fix_loops."""
-    phase = Phase.of("b1", [RATE], {"R01": flat()})
+    phase = Phase.of("b1", [RATE], {"R01": flat_ticket()})
     staged = staged_haiku(review={"attempts": 2})
     phase.log = {"implementation": staged["implementation"], "review": staged["review"]}
     phase.write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     assert_error(pytester, result, "review.attempts is 2, but implementation.fix_loops is 0")
 
 
@@ -314,12 +297,16 @@ def test_review_attempts_within_the_fix_loops_still_pass(pytester: pytest.Pytest
     """No over-correction: 2 attempts beside 1 fix loop, and 1 attempt beside 2 fix loops (a
     fix loop may come before any review), are no contradiction: YES."""
     tickets = {
-        "R01": flat(execution_model="haiku", fix_loops=1, review={"result": "PASS", "attempts": 2}),
-        "R02": flat(execution_model="haiku", fix_loops=1, review={"result": "PASS", "attempts": 1}),
+        "R01": flat_ticket(
+            execution_model="haiku", fix_loops=1, review={"result": "PASS", "attempts": 2}
+        ),
+        "R02": flat_ticket(
+            execution_model="haiku", fix_loops=1, review={"result": "PASS", "attempts": 1}
+        ),
     }
     criteria: list[YamlData] = [RATE, {"id": "loops", "metric": "max_fix_loops", "max": 1}]
     Phase.of("b1", criteria, tickets).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["Proceed to phase *: YES*"])
 
@@ -365,12 +352,15 @@ def test_shared_planning_in_progress_proves_no_max(
     `max: 50k`, `shared_planning_tokens` 5,000 `max: 10k` (and a ticket's share) passed, YES.
     As for a ticket not finished: a lower bound that proves no `max`, and UNDECIDED at most."""
     Phase.of(
-        "b1", [criterion], {"R01": flat(), "R02": flat()}, planning=PLANNING_IN_PROGRESS
+        "b1",
+        [criterion],
+        {"R01": flat_ticket(), "R02": flat_ticket()},
+        planning=PLANNING_IN_PROGRESS,
     ).write(pytester.path)
     (pytester.path / "criteria" / "baselines.yaml").write_text(
         "baselines:\n  single_agent: {tokens_per_ticket: 30000}\n"
     )
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(
         ["*the shared_planning of phase b1 has not finished (status in_progress)*"]
@@ -384,9 +374,12 @@ def test_shared_planning_in_progress_proves_a_min_and_leaves_the_decision_undeci
     the decision is UNDECIDED naming the planning, as for a ticket not finished (exit 1)."""
     criterion: YamlData = {"id": "tokens", "metric": "tokens", "measure": "total", "min": "40k"}
     Phase.of(
-        "b1", [criterion], {"R01": flat(), "R02": flat()}, planning=PLANNING_IN_PROGRESS
+        "b1",
+        [criterion],
+        {"R01": flat_ticket(), "R02": flat_ticket()},
+        planning=PLANNING_IN_PROGRESS,
     ).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["Proceed to phase *: UNDECIDED*"])
     decision = read_report(pytester.path)["decisions"]["proceed"]
@@ -405,10 +398,10 @@ def test_wall_time_beside_shared_planning_in_progress_proves_no_max(
         "start_time": "2026-02-09T08:55:00Z",
         "end_time": "2026-02-09T09:00:00Z",
     }
-    ticket = flat(implementation=IMPLEMENTATION_5_MIN, review=REVIEW_5_MIN)
+    ticket = flat_ticket(implementation=IMPLEMENTATION_5_MIN, review=REVIEW_5_MIN)
     criterion: YamlData = {"id": "wall", "metric": "wall_time_minutes", "max": 60}
     Phase.of("b1", [criterion], {"R01": ticket}, planning=planning).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     assert_not_yes(pytester, result)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*shared_planning of phase b1 has not finished*"])
@@ -425,15 +418,15 @@ def test_a_limit_from_a_phase_whose_planning_runs_proves_no_min(
     Phase.of(
         "b1",
         [{"id": "own", "metric": "tickets", "min": 1}],
-        {"R01": flat(), "R02": flat()},
+        {"R01": flat_ticket(), "R02": flat_ticket()},
         planning={**PLANNING_IN_PROGRESS, "status": status},
     ).write(pytester.path)
     limit: YamlData = {"phase": "b1", "metric": "tokens", "measure": "total"}
     criterion: YamlData = {"id": "c", "metric": "tokens", "measure": "total", "min": limit}
     planning: YamlData = {"model": "sonnet", "actual_tokens": 5_000, "status": "completed"}
-    tickets = {"R01": flat(actual_tokens=25_000), "R02": flat(actual_tokens=25_000)}
+    tickets = {"R01": flat_ticket(actual_tokens=25_000), "R02": flat_ticket(actual_tokens=25_000)}
     Phase.of("p2", [criterion], tickets, planning=planning).write(pytester.path)
-    result = run(pytester, "p2")
+    result = run_phase(pytester, "p2")
     if status == "completed":
         result.assert_outcomes(passed=1)
         result.stdout.fnmatch_lines(["Proceed to phase *: YES*"])
@@ -453,7 +446,7 @@ def test_the_break_even_of_a_phase_whose_planning_runs_names_it(
     Phase.of(
         "b1",
         [{"id": "own", "metric": "tickets", "min": 1}],
-        {"R01": flat(), "R02": flat()},
+        {"R01": flat_ticket(), "R02": flat_ticket()},
         planning=PLANNING_IN_PROGRESS,
     ).write(pytester.path)
     (pytester.path / "criteria" / "baselines.yaml").write_text(

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase
-from tests.plugin.test_attribution_truths import answer, flat, run
+from tests.helpers import Phase, decision, flat_ticket, run_phase
 
 
 def test_a_snapshot_id_is_not_a_may_be_of_another_models_alias(pytester: pytest.Pytester) -> None:
@@ -28,13 +27,13 @@ def test_a_snapshot_id_is_not_a_may_be_of_another_models_alias(pytester: pytest.
             },
         ],
         {
-            "R01": flat(execution_model="claude-haiku-4-5-20251001", fix_loops=1),
-            "R02": flat(execution_model="claude-3-5-haiku-20241022"),
+            "R01": flat_ticket(execution_model="claude-haiku-4-5-20251001", fix_loops=1),
+            "R02": flat_ticket(execution_model="claude-3-5-haiku-20241022"),
         },
     ).write(pytester.path)
-    result = run(pytester, "b1")
+    result = run_phase(pytester, "b1")
     assert "not which haiku model id" not in result.stdout.str()
-    assert answer(pytester) == "YES", result.stdout.str()
+    assert decision(pytester) == "YES", result.stdout.str()
     assert result.ret == 0
 
 
@@ -54,12 +53,12 @@ def test_a_snapshot_of_the_model_a_filter_names_is_that_model(pytester: pytest.P
             },
         ],
         {
-            "R01": flat(execution_model="claude-haiku-4-5-20251001"),
-            "R02": flat(execution_model="claude-3-5-haiku-20241022", fix_loops=1),
+            "R01": flat_ticket(execution_model="claude-haiku-4-5-20251001"),
+            "R02": flat_ticket(execution_model="claude-3-5-haiku-20241022", fix_loops=1),
         },
     ).write(pytester.path)
-    result = run(pytester, "b1")
-    assert answer(pytester) != "YES", result.stdout.str()
+    result = run_phase(pytester, "b1")
+    assert decision(pytester) != "YES", result.stdout.str()
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*loops*R02*FAIL*"])
 
@@ -85,7 +84,7 @@ def _staged(**after_review: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     "ticket",
     [
-        {**flat(), "status": "failed"},
+        {**flat_ticket(), "status": "failed"},
         _staged(fix={"estimated_tokens": 100, "status": "failed"}),
         _staged(
             finalization={"estimated_tokens": 100, "status": "completed", "verification": "failed"}
@@ -108,8 +107,8 @@ def test_review_passed_is_no_yes_beside_a_failure_the_log_records(
         [{"id": "rev", "for_each": "ticket", "metric": "review_passed", "equals": True}],
         {"R01": ticket},
     ).write(pytester.path)
-    result = run(pytester, "b1")
-    assert answer(pytester) != "YES", result.stdout.str()
+    result = run_phase(pytester, "b1")
+    assert decision(pytester) != "YES", result.stdout.str()
     assert result.ret != 0
 
 
@@ -144,7 +143,7 @@ def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
         {"R01": implemented},
         metadata={"phase": "m2", "tickets": ["R01"], "sessions": [{"path": ".."}]},
     ).write(pytester.path)
-    result = run(pytester, "m2")
+    result = run_phase(pytester, "m2")
     assert result.ret != 0, result.stdout.str()
     assert "phase-m1" in result.stdout.str() + result.stderr.str()
 
@@ -182,9 +181,9 @@ def test_a_transcripts_link_into_another_phases_data_folder_is_an_error(
     ).write(pytester.path)
     (folder / link).parent.mkdir(parents=True, exist_ok=True)
     os.symlink(folder.parent / "phase-m1" / "runs", folder / link)
-    result = run(pytester, "m2")
+    result = run_phase(pytester, "m2")
     assert result.ret != 0, result.stdout.str()
-    assert answer(pytester) != "YES"
+    assert decision(pytester) != "YES"
 
 
 def test_readme_exit_code_table_lists_todays_log_errors() -> None:
@@ -223,8 +222,8 @@ def test_a_skipped_review_with_result_pass_is_no_yes(
     if metric == "review_passed":
         criterion["for_each"] = "ticket"
     Phase.of("b1", [criterion], {"R01": ticket}).write(pytester.path)
-    result = run(pytester, "b1")
-    assert answer(pytester) != "YES", result.stdout.str()
+    result = run_phase(pytester, "b1")
+    assert decision(pytester) != "YES", result.stdout.str()
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*result is PASS but the review's status is skipped*"])
 
@@ -272,8 +271,8 @@ def test_readme_review_share_example_is_no_yes_beside_unattributed_usage(
         [("a1", "R01 implement", 20_000), ("a2", "R01 review", 5_000), ("a3", "stray", 50_000)],
     )
     (pytester.path / "conftest.py").write_text(_readme_conftest())
-    result = run(pytester, "m1")
-    assert answer(pytester) != "YES", result.stdout.str()
+    result = run_phase(pytester, "m1")
+    assert decision(pytester) != "YES", result.stdout.str()
     result.stdout.fnmatch_lines(["*review's share is not known*"])
 
 
@@ -307,8 +306,8 @@ def test_the_readme_review_share_example_still_decides_when_all_is_placed(
         [("a1", "R01 implement", 20_000), ("a2", "R01 review", 5_000)],
     )
     (pytester.path / "conftest.py").write_text(_readme_conftest())
-    result = run(pytester, "m1")
-    assert answer(pytester) == "YES", result.stdout.str()
+    result = run_phase(pytester, "m1")
+    assert decision(pytester) == "YES", result.stdout.str()
 
 
 @pytest.mark.parametrize(
@@ -342,9 +341,9 @@ def test_shared_planning_that_failed_or_needs_a_fix_is_no_yes(
     Phase.of(
         "b1",
         [{"id": "plan", "metric": "shared_planning_tokens", "measure": "total", "max": "10k"}],
-        {"R01": flat(), "R02": flat()},
+        {"R01": flat_ticket(), "R02": flat_ticket()},
         planning=planning,
     ).write(pytester.path)
-    result = run(pytester, "b1")
-    assert answer(pytester) != "YES", result.stdout.str()
+    result = run_phase(pytester, "b1")
+    assert decision(pytester) != "YES", result.stdout.str()
     assert result.ret != 0

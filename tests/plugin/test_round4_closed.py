@@ -9,41 +9,13 @@ import json
 
 import pytest
 
-from tests.helpers import Phase, YamlData
-
-
-def run(pytester: pytest.Pytester, phase: str, *args: str) -> pytest.RunResult:
-    return pytester.runpytest(
-        "--phase", phase, "--orchphase-json", "r.json", "-p", "no:randomly", *args
-    )
-
-
-def answer(pytester: pytest.Pytester) -> str:
-    report = json.loads((pytester.path / "r.json").read_text())
-    return str(report["decisions"]["proceed"]["answer"])
-
-
-def assert_not_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
-    assert answer(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0, result.stdout.str()
-
-
-def flat(**changes: object) -> YamlData:
-    """A finished Sonnet ticket in the flat shape: 20,000 tokens, no fix loop, review passed."""
-    ticket: YamlData = {
-        "execution_model": "sonnet",
-        "actual_tokens": 20_000,
-        "fix_loops": 0,
-        "review": {"result": "PASS", "attempts": 1},
-    }
-    ticket.update(changes)
-    return ticket
+from tests.helpers import Phase, YamlData, assert_not_yes, decision, flat_ticket, run_phase
 
 
 def _phase_with_check(pytester: pytest.Pytester, check: str) -> None:
-    Phase.of("b1", [{"id": "loops", "metric": "fix_loops", "max": 0}], {"R01": flat()}).write(
-        pytester.path
-    )
+    Phase.of(
+        "b1", [{"id": "loops", "metric": "fix_loops", "max": 0}], {"R01": flat_ticket()}
+    ).write(pytester.path)
     (pytester.path / "checks").mkdir()
     (pytester.path / "checks" / "test_share.py").write_text(check)
 
@@ -70,7 +42,7 @@ def test_a_skipped_python_check_beside_the_criteria_is_not_a_pass(
     passed, and every other item of the run (a Python check collected beside the criteria)
     passed too"; a skipped criterion makes it UNDECIDED, and so must a skipped check."""
     _phase_with_check(pytester, check)
-    result = run(pytester, "b1", "checks/")
+    result = run_phase(pytester, "b1", "checks/")
     result.assert_outcomes(passed=1, skipped=1)
     assert_not_yes(pytester, result)
 
@@ -105,10 +77,10 @@ def test_a_check_skipped_by_a_mark_or_a_fixture_or_xfailed_is_no_pass(
     that fails as expected (xfail): none of them passed; the decision is UNDECIDED and names
     the check."""
     _phase_with_check(pytester, check)
-    result = run(pytester, "b1", "checks/")
+    result = run_phase(pytester, "b1", "checks/")
     result.assert_outcomes(passed=1, **outcomes)
     assert_not_yes(pytester, result)
-    assert answer(pytester) == "UNDECIDED"
+    assert decision(pytester) == "UNDECIDED"
     result.stdout.fnmatch_lines(["*UNDECIDED*1 other item(s) did not pass*checks/test_share.py*"])
 
 
@@ -124,9 +96,9 @@ def test_a_check_that_passes_leaves_the_decision_yes(pytester: pytest.Pytester, 
     """No over-correction: a check that ran and passed (an unexpected pass of a non-strict
     xfail is a pass) leaves YES."""
     _phase_with_check(pytester, check)
-    result = run(pytester, "b1", "checks/")
+    result = run_phase(pytester, "b1", "checks/")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert answer(pytester) == "YES"
+    assert decision(pytester) == "YES"
 
 
 @pytest.mark.parametrize("check", ["skip", "importorskip"])
@@ -141,7 +113,7 @@ def test_a_skipped_check_under_xdist_is_no_pass_either(
         "def test_review_share():\n    assert False\n",
     }[check]
     _phase_with_check(pytester, body)
-    result = run(pytester, "b1", "checks/", "-n", "2")
+    result = run_phase(pytester, "b1", "checks/", "-n", "2")
     assert_not_yes(pytester, result)
 
 
@@ -157,14 +129,16 @@ def test_the_fixtures_metric_is_not_a_lower_bound_read_as_exact(
     the run says YES. A figure that is only a bound must not reach a check as exact (raise,
     as for an unavailable one, or carry the bound)."""
     Phase.of(
-        "b1", [{"id": "loops", "metric": "fix_loops", "max": 0}], {"R01": flat(), "R02": flat()}
+        "b1",
+        [{"id": "loops", "metric": "fix_loops", "max": 0}],
+        {"R01": flat_ticket(), "R02": flat_ticket()},
     ).write(pytester.path)
     (pytester.path / "checks").mkdir()
     (pytester.path / "checks" / "test_cap.py").write_text(
         "def test_phase_cap(orchphase_phase):\n"
         "    assert orchphase_phase.metric('tokens', measure='total') < 45_000\n"
     )
-    result = run(pytester, "b1", "checks/")
+    result = run_phase(pytester, "b1", "checks/")
     assert_not_yes(pytester, result)
 
 
@@ -195,11 +169,13 @@ def test_the_fixture_gives_a_bound_with_its_bound_and_never_bare(pytester: pytes
     with it, and `usage` (a Usage) lists the total under its lower bounds, as the phase's
     `tokens` metric says (its own usage, without the unrecorded planning, did not)."""
     Phase.of(
-        "b1", [{"id": "loops", "metric": "fix_loops", "max": 0}], {"R01": flat(), "R02": flat()}
+        "b1",
+        [{"id": "loops", "metric": "fix_loops", "max": 0}],
+        {"R01": flat_ticket(), "R02": flat_ticket()},
     ).write(pytester.path)
     (pytester.path / "checks").mkdir()
     (pytester.path / "checks" / "test_reads.py").write_text(CHECKS)
-    result = run(pytester, "b1", "checks/")
+    result = run_phase(pytester, "b1", "checks/")
     result.assert_outcomes(passed=4)
 
 
@@ -210,7 +186,7 @@ def test_an_exact_figure_reaches_a_check_as_it_is(pytester: pytest.Pytester) -> 
     Phase.of(
         "b1",
         [{"id": "loops", "metric": "fix_loops", "max": 0}],
-        {"R01": flat(), "R02": flat()},
+        {"R01": flat_ticket(), "R02": flat_ticket()},
         planning=planning,
     ).write(pytester.path)
     (pytester.path / "checks").mkdir()
@@ -219,9 +195,9 @@ def test_an_exact_figure_reaches_a_check_as_it_is(pytester: pytest.Pytester) -> 
         "    assert orchphase_phase.metric('tokens', measure='total') == 45_000\n"
         "    assert not orchphase_phase.usage.lower_bounds\n"
     )
-    result = run(pytester, "b1", "checks/")
+    result = run_phase(pytester, "b1", "checks/")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert answer(pytester) == "YES"
+    assert decision(pytester) == "YES"
 
 
 def test_a_share_of_a_loss_over_an_upper_bound_proves_no_min(pytester: pytest.Pytester) -> None:
@@ -249,7 +225,7 @@ def test_a_share_of_a_loss_over_an_upper_bound_proves_no_min(pytester: pytest.Py
     (pytester.path / "criteria" / "baselines.yaml").write_text(
         "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
     )
-    result = run(pytester, "s1")
+    result = run_phase(pytester, "s1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*loss-share*at most*cannot prove min*"])
 
@@ -271,9 +247,9 @@ def test_the_same_share_of_a_loss_still_proves_a_max(pytester: pytest.Pytester) 
     (pytester.path / "criteria" / "baselines.yaml").write_text(
         "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
     )
-    result = run(pytester, "s1")
+    result = run_phase(pytester, "s1")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert answer(pytester) == "YES"
+    assert decision(pytester) == "YES"
 
 
 def test_adoption_does_not_leave_out_a_required_phase_whose_files_do_not_load(
@@ -292,7 +268,7 @@ def test_adoption_does_not_leave_out_a_required_phase_whose_files_do_not_load(
     p1.ticket("T01")["colour"] = "red"  # an unknown key: p1's log does not load
     p1.write(pytester.path)
     rate_phase(9, 9, phase="p2", requires=["p1"]).write(pytester.path)
-    result = run(pytester, "p2")
+    result = run_phase(pytester, "p2")
     report = json.loads((pytester.path / "r.json").read_text())
     adoption = report["decisions"]["adopt_model"]
     assert adoption["answer"] != "YES", result.stdout.str()
@@ -309,7 +285,7 @@ def test_adoption_with_every_required_phase_loaded_still_decides(
     from tests.helpers import rate_phase
 
     rate_phase(9, 9, phase="p3").write(pytester.path)
-    run(pytester, "p3")
+    run_phase(pytester, "p3")
     report = json.loads((pytester.path / "r.json").read_text())
     assert report["decisions"]["adopt_model"]["answer"] == "YES"
     assert report["decisions"]["adopt_model"]["unloaded"] == []
