@@ -237,15 +237,11 @@ def _readme_conftest() -> str:
     return text[start : text.index("```", start)]
 
 
-def test_readme_review_share_example_is_no_yes_beside_unattributed_usage(
-    pytester: pytest.Pytester,
-) -> None:
-    """README "Extending in Python", the conftest example verbatim. R01's review sub-agent made
-    5,010 tokens, its implementation 20,010; a 50,010-token sub-agent no rule places may be the
-    review's (the YAML `stage_tokens` counts it so, as an upper bound). review_share is shown as
-    an exact 6.3 %, `max: 25%` passes, YES; the true share may be 69 %. Expected: not YES (a plain
-    value computed from a bounded usage is not exact; or the README example says how to keep
-    the bound)."""
+def _review_share_phase(pytester: pytest.Pytester, *, stray: bool) -> None:
+    """Phase m1, measured: R01's implementer (20,010 tokens) and reviewer (5,010) mapped by
+    their descriptions, and with ``stray`` a 50,010-token sub-agent no rule places; one
+    criterion, the README example's `review_share` under `max: 25%`, with the example as the
+    project's conftest."""
     from tests.plugin.test_attribution_truths import measured_batch
 
     staged: dict[str, object] = {
@@ -264,13 +260,26 @@ def test_readme_review_share_example_is_no_yes_beside_unattributed_usage(
         },
         "fix_loops": 0,
     }
+    agents = [("a1", "R01 implement", 20_000), ("a2", "R01 review", 5_000)]
     measured_batch(
         pytester,
         [{"id": "share", "metric": "review_share", "max": "25%"}],
         {"R01": staged},
-        [("a1", "R01 implement", 20_000), ("a2", "R01 review", 5_000), ("a3", "stray", 50_000)],
+        [*agents, ("a3", "stray", 50_000)] if stray else agents,
     )
     (pytester.path / "conftest.py").write_text(_readme_conftest())
+
+
+def test_readme_review_share_example_is_no_yes_beside_unattributed_usage(
+    pytester: pytest.Pytester,
+) -> None:
+    """README "Extending in Python", the conftest example verbatim. R01's review sub-agent made
+    5,010 tokens, its implementation 20,010; a 50,010-token sub-agent no rule places may be the
+    review's (the YAML `stage_tokens` counts it so, as an upper bound). review_share is shown as
+    an exact 6.3 %, `max: 25%` passes, YES; the true share may be 69 %. Expected: not YES (a plain
+    value computed from a bounded usage is not exact; or the README example says how to keep
+    the bound)."""
+    _review_share_phase(pytester, stray=True)
     result = run_phase(pytester, "m1")
     assert decision(pytester) != "YES", result.stdout.str()
     result.stdout.fnmatch_lines(["*review's share is not known*"])
@@ -281,31 +290,7 @@ def test_the_readme_review_share_example_still_decides_when_all_is_placed(
 ) -> None:
     """No over-correction: the same phase without the stray sub-agent: the example's share is
     5,010 / 25,030 (about 20 %), exact, and `max: 25%` passes."""
-    from tests.plugin.test_attribution_truths import measured_batch
-
-    staged: dict[str, object] = {
-        "execution_model": "sonnet",
-        "implementation": {
-            "estimated_tokens": 20_000,
-            "status": "completed",
-            "agents": {"description_pattern": "R01 implement"},
-        },
-        "review": {
-            "estimated_tokens": 5_000,
-            "status": "completed",
-            "result": "PASS",
-            "attempts": 1,
-            "agents": {"description_pattern": "R01 review"},
-        },
-        "fix_loops": 0,
-    }
-    measured_batch(
-        pytester,
-        [{"id": "share", "metric": "review_share", "max": "25%"}],
-        {"R01": staged},
-        [("a1", "R01 implement", 20_000), ("a2", "R01 review", 5_000)],
-    )
-    (pytester.path / "conftest.py").write_text(_readme_conftest())
+    _review_share_phase(pytester, stray=False)
     result = run_phase(pytester, "m1")
     assert decision(pytester) == "YES", result.stdout.str()
 

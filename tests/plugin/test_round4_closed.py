@@ -200,6 +200,26 @@ def test_an_exact_figure_reaches_a_check_as_it_is(pytester: pytest.Pytester) -> 
     assert decision(pytester) == "YES"
 
 
+def _loss_share_phase(pytester: pytest.Pytester, limit: YamlData) -> None:
+    """Phase s1 (the round-3 measured fixture): the lead 5,010, R01 20,010 and R02 10,010 of
+    their own, 20,010 no rule places; single_agent at 20,000 per ticket; one criterion, the
+    loss against it (`delta`) as a share of `ticket_tokens_average`, with ``limit``."""
+    from tests.plugin.test_attribution_holes import _unplaced_phase
+
+    criterion: YamlData = {
+        "id": "loss-share",
+        "metric": "delta",
+        "baseline": "single_agent",
+        "measure": "total",
+        "of": {"metric": "ticket_tokens_average", "measure": "total"},
+        **limit,
+    }
+    _unplaced_phase(pytester, [criterion], tickets=("R01", "R02"), unplaced=20_000)
+    (pytester.path / "criteria" / "baselines.yaml").write_text(
+        "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
+    )
+
+
 def test_a_share_of_a_loss_over_an_upper_bound_proves_no_min(pytester: pytest.Pytester) -> None:
     """A share's bound is taken from its two figures' bounds as if the numerator were never
     negative: "a larger denominator, a smaller share" (`_SHARE_BOUND`: exact over upper is a
@@ -211,20 +231,7 @@ def test_a_share_of_a_loss_over_an_upper_bound_proves_no_min(pytester: pytest.Py
     the tickets'; without it 15,010). "Over the baseline by at most 75 % of a ticket's cost":
     −15,040 / 25,015 = −60.1 % meets `min: -75%`, taken as a lower bound: YES. The share may be
     −15,040 / 15,010 = −100.2 %: the figure is an upper bound, which proves no `min`."""
-    from tests.plugin.test_attribution_holes import _unplaced_phase
-
-    criterion: YamlData = {
-        "id": "loss-share",
-        "metric": "delta",
-        "baseline": "single_agent",
-        "measure": "total",
-        "of": {"metric": "ticket_tokens_average", "measure": "total"},
-        "min": "-75%",
-    }
-    _unplaced_phase(pytester, [criterion], tickets=("R01", "R02"), unplaced=20_000)
-    (pytester.path / "criteria" / "baselines.yaml").write_text(
-        "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
-    )
+    _loss_share_phase(pytester, {"min": "-75%"})
     result = run_phase(pytester, "s1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*loss-share*at most*cannot prove min*"])
@@ -233,20 +240,7 @@ def test_a_share_of_a_loss_over_an_upper_bound_proves_no_min(pytester: pytest.Py
 def test_the_same_share_of_a_loss_still_proves_a_max(pytester: pytest.Pytester) -> None:
     """No over-correction: at most −60.1 % proves "a loss of at least half a ticket's cost"
     (`max: -50%`): YES."""
-    from tests.plugin.test_attribution_holes import _unplaced_phase
-
-    criterion: YamlData = {
-        "id": "loss-share",
-        "metric": "delta",
-        "baseline": "single_agent",
-        "measure": "total",
-        "of": {"metric": "ticket_tokens_average", "measure": "total"},
-        "max": "-50%",
-    }
-    _unplaced_phase(pytester, [criterion], tickets=("R01", "R02"), unplaced=20_000)
-    (pytester.path / "criteria" / "baselines.yaml").write_text(
-        "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
-    )
+    _loss_share_phase(pytester, {"max": "-50%"})
     result = run_phase(pytester, "s1")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert decision(pytester) == "YES"
