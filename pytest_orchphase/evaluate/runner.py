@@ -27,6 +27,7 @@ from pytest_orchphase.metrics.facts import (
     model_matches,
     not_finished,
     open_accounts,
+    planning_failed,
     unrecorded_model,
 )
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
@@ -284,7 +285,8 @@ class PhaseRunner:
 
     def gate(self, name: str) -> GateResult:
         """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates,
-        with every ticket of it finished (:func:`~pytest_orchphase.metrics.facts.not_finished`)."""
+        with every ticket of it finished (:func:`~pytest_orchphase.metrics.facts.not_finished`) and
+        its shared planning not failed."""
         if name in self._open_gates:  # a cycle: callers check the graph first; never recurse
             return GateResult(name, False, error=f"phase {name} requires itself through a cycle")
         if name not in self._gates:
@@ -297,6 +299,7 @@ class PhaseRunner:
                 failing += [
                     spec.name for spec in self.items(name) if not self.verdict(name, spec).passed
                 ]
+                failing += planning_failed(phase)  # no criterion judges it; the phase rests on it
                 failing += not_finished(phase)  # its figures so far prove no `max` yet
                 self._gates[name] = GateResult(name, not failing, failing)
             except OrchphaseError as exc:

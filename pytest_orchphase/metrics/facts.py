@@ -99,6 +99,16 @@ def planning_unfinished(phase: Phase) -> str:
     return fix_needed(planning)
 
 
+def planning_failed(phase: Phase) -> list[str]:
+    """``shared_planning failed (status failed)`` when the log says the phase's shared planning
+    failed: no criterion judges the planning, yet the phase as run rests on it, so it fails the
+    phase's decision and gate as a failing item would."""
+    planning = phase.log.shared_planning
+    if planning is None or planning.status != "failed":
+        return []
+    return ["shared_planning failed (status failed)"]
+
+
 def not_finished(phase: Phase) -> list[str]:
     """Each ticket of the phase whose work has not finished (see :func:`unfinished`), as
     ``ticket T02 has not finished (status in_progress)``, and its shared planning likewise:
@@ -403,11 +413,19 @@ def fix_loops(ctx: MetricContext, ticket: str) -> Measurement:
 
 
 def review_passed(ctx: MetricContext, ticket: str) -> Measurement:
-    """Whether the ticket's review.result is PASS."""
+    """Whether the ticket's review.result is PASS and the pass held: a PASS beside a failure the
+    log records for the ticket (:func:`failed`) is no pass."""
     tk = ctx.phase.tickets[ticket]
     if tk.review is None or tk.review.result is None:
         raise MetricUnavailable(f"ticket {ticket} records no review.result")
-    return Measurement(tk.review.result == "PASS", "bool", ctx.src(ticket, "review", "result"))
+    src = ctx.src(ticket, "review", "result")
+    if tk.review.result == "PASS" and failed(tk):
+        # the pass did not hold: the ticket failed (its status, a stage, or a verification
+        # nothing fixed), so the work the review passed is not what the ticket ended with
+        return Measurement(
+            False, "bool", src, note="review PASS, but the log records the ticket failed"
+        )
+    return Measurement(tk.review.result == "PASS", "bool", src)
 
 
 def review_attempts(ctx: MetricContext, ticket: str) -> Measurement:

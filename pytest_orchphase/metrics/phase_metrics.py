@@ -161,7 +161,12 @@ def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Me
     return facts.counted(found, ctx.phase, mine)
 
 
-@metric("all_reviews_passed", "phase", "bool", "every ticket's review.result is PASS")
+@metric(
+    "all_reviews_passed",
+    "phase",
+    "bool",
+    "every ticket's review.result is PASS and it did not fail",
+)
 def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     failing = []
     for t in ctx.phase.tickets:

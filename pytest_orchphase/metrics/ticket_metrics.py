@@ -97,7 +97,7 @@ def _t_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     return facts.review_attempts(ctx, t)
 
 
-@metric("review_passed", "ticket", "bool", "review.result is PASS")
+@metric("review_passed", "ticket", "bool", "review.result is PASS and the ticket did not fail")
 def _t_review_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     t, _ = facts.ticket_of(ctx, ticket)
     return facts.review_passed(ctx, t)
