@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from pytest_orchphase.load.phase import (
 )
 from pytest_orchphase.load.yamlio import Document
 from pytest_orchphase.metrics.facts import (
+    failures,
     model_matches,
     not_finished,
     open_accounts,
@@ -277,6 +278,12 @@ class PhaseRunner:
             return replace(verdict, inconclusive=False, error=why)
         return verdict
 
+    def unjudged_failures(self, name: str) -> list[str]:
+        """The failures the log of phase ``name`` records that no item of it judges (see
+        :func:`unjudged_failures`)."""
+        items = self.items(name)
+        return unjudged_failures(self.load(name), [self.verdict(name, s) for s in items])
+
     def mismatches(self, name: str) -> list[Mismatch]:
         """Declared totals that differ from the computed ones (collection and reports ask)."""
         if name not in self._mismatches:
@@ -296,10 +303,9 @@ class PhaseRunner:
                 failing = [
                     gate_name(req) for req in phase.criteria.requires if not self.gate(req).passed
                 ]
-                failing += [
-                    spec.name for spec in self.items(name) if not self.verdict(name, spec).passed
-                ]
-                failing += planning_failed(phase)  # no criterion judges it; the phase rests on it
+                verdicts = {spec.name: self.verdict(name, spec) for spec in self.items(name)}
+                failing += [item for item, verdict in verdicts.items() if not verdict.passed]
+                failing += unjudged_failures(phase, verdicts.values())
                 failing += not_finished(phase)  # its figures so far prove no `max` yet
                 self._gates[name] = GateResult(name, not failing, failing)
             except OrchphaseError as exc:
@@ -307,3 +313,23 @@ class PhaseRunner:
             finally:
                 self._open_gates.discard(name)
         return self._gates[name]
+
+
+def unjudged_failures(phase: Phase, verdicts: Iterable[Verdict]) -> list[str]:
+    """The failures the log of ``phase`` records that no item judges, one reason each: its shared
+    planning failed (no criterion judges a planning), or a ticket failed
+    (:func:`~pytest_orchphase.metrics.facts.failures`) whose outcome no item's figure judges
+    (:attr:`~pytest_orchphase.metrics.registry.Measurement.judged`: ``review_passed``,
+    ``all_reviews_passed``, ``success_rate``, ``pass_at_k``, ``pass_hat_k``). Criteria on tokens,
+    attempts or time alone pass on work that failed: each such failure fails the phase's
+    decision and its gate."""
+    judged: set[str] = set()
+    for verdict in verdicts:
+        for leaf in verdict.leaves():
+            if leaf.actual is not None:
+                judged |= leaf.actual.judged
+    return planning_failed(phase) + [
+        f"ticket {tid} failed ({', '.join(why)}) and no criterion judges its outcome"
+        for tid, ticket in phase.tickets.items()
+        if tid not in judged and (why := failures(ticket))
+    ]

@@ -53,15 +53,27 @@ def failed(ticket: Ticket) -> bool:
     """The log records a failure: a failed review (its result, or a checklist item FAIL), a
     stage (or the ticket) with status failed, or a stage whose verification failed and whose
     fix no later stage made (see :func:`~pytest_orchphase.load.models.log.fixes_made`)."""
+    return bool(failures(ticket))
+
+
+def failures(ticket: Ticket) -> list[str]:
+    """Where the log records the ticket's failure (see :func:`failed`), as ``status failed``,
+    ``review FAIL``, ``review checklist FAIL``, ``<stage> failed`` or ``<stage> verification
+    failed``."""
     review = ticket.review
-    if review is not None and (review.result == "FAIL" or review.failed_items()):
-        return True
+    out = ["status failed"] if ticket.status == "failed" else []
+    if review is not None and review.result == "FAIL":
+        out.append("review FAIL")
+    elif review is not None and review.failed_items():
+        out.append("review checklist FAIL")
     stages = ticket.stages()
     made = fixes_made(stages)
-    return ticket.status == "failed" or any(
-        s.status == "failed" or (s.verification == "failed" and name not in made)
-        for name, s in stages.items()
-    )
+    for name, s in stages.items():
+        if s.status == "failed":
+            out.append(f"{name} failed")
+        elif s.verification == "failed" and name not in made:
+            out.append(f"{name} verification failed")
+    return out
 
 
 #: statuses of work not finished: a ticket (or a stage) in one of them is no success yet;
@@ -419,13 +431,13 @@ def review_passed(ctx: MetricContext, ticket: str) -> Measurement:
     if tk.review is None or tk.review.result is None:
         raise MetricUnavailable(f"ticket {ticket} records no review.result")
     src = ctx.src(ticket, "review", "result")
-    if tk.review.result == "PASS" and failed(tk):
+    mine = frozenset([ticket])
+    if tk.review.result == "PASS" and (why := failures(tk)):
         # the pass did not hold: the ticket failed (its status, a stage, or a verification
         # nothing fixed), so the work the review passed is not what the ticket ended with
-        return Measurement(
-            False, "bool", src, note="review PASS, but the log records the ticket failed"
-        )
-    return Measurement(tk.review.result == "PASS", "bool", src)
+        note = f"review PASS, but the log records the ticket failed ({', '.join(why)})"
+        return Measurement(False, "bool", src, note=note, judged=mine)
+    return Measurement(tk.review.result == "PASS", "bool", src, judged=mine)
 
 
 def review_attempts(ctx: MetricContext, ticket: str) -> Measurement:

@@ -173,7 +173,8 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
         if not facts.review_passed(ctx, t).value:
             failing.append(t)
     note = f"not passed: {', '.join(failing)}" if failing else ""
-    return Measurement(not failing, "bool", ctx.src(), note=note)
+    judged = frozenset(ctx.phase.tickets)
+    return Measurement(not failing, "bool", ctx.src(), note=note, judged=judged)
 
 
 @metric(
@@ -327,6 +328,7 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
         ctx.src(),
         note=f"{len(ok)} of {len(mine)} tickets with at most {p.success_loops} fix loop(s)",
         sample=Proportion(len(ok), len(mine)),
+        judged=frozenset(mine),
     )
 
 

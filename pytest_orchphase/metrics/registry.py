@@ -86,6 +86,9 @@ class Measurement:
     bound_note: str = ""
     #: the evidence behind an estimate (a rate's trials, paired deltas): its interval decides
     sample: Sample | None = None
+    #: the tickets whose outcome (success or failure) the figure judges: a failure the log
+    #: records for a ticket no item of its phase judges fails the phase's decision and gate
+    judged: frozenset[str] = frozenset()
 
 
 def origin_mark(origin: str, measured: bool) -> str:

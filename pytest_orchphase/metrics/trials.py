@@ -166,6 +166,7 @@ def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
         "percent",
         ctx.src(),
         note=f"{len(runs)} ticket(s) with at least {k} runs: {detail}",
+        judged=frozenset(runs) & frozenset(ctx.phase.tickets),
     )
 
 

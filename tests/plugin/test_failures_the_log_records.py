@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase, decision, flat_ticket, read_report, run_phase
+from tests.helpers import Phase, YamlData, decision, flat_ticket, read_report, run_phase
 
 
 def _staged(**after_review: object) -> dict[str, object]:
@@ -13,7 +13,12 @@ def _staged(**after_review: object) -> dict[str, object]:
     return {
         "execution_model": "sonnet",
         "implementation": {"estimated_tokens": 10_000, "status": "completed"},
-        "review": {"result": "PASS", "attempts": 1, "status": "completed"},
+        "review": {
+            "result": "PASS",
+            "attempts": 1,
+            "status": "completed",
+            "estimated_tokens": 1_000,
+        },
         **after_review,
     }
 
@@ -110,3 +115,126 @@ def test_a_failed_shared_planning_fails_the_decision_and_the_gate(
     assert second.ret == 1, second.stdout.str()
     assert [g["passed"] for g in gates] == [False], gates
     second.stdout.fnmatch_lines(["*shared_planning failed (status failed)*"])
+
+
+A1_SHAPE: list[YamlData] = [
+    {"id": "tokens", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"},
+    {
+        "id": "quality",
+        "for_each": "ticket",
+        "all": [{"metric": "review_attempts", "max": 2}, {"metric": "fix_loops", "max": 1}],
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("ticket", "why"),
+    [
+        ({**flat_ticket(), "status": "failed"}, "status failed"),
+        (flat_ticket(review={"result": "FAIL", "attempts": 1}), "review FAIL"),
+        (
+            _staged(fix_loops=0, finalization={"estimated_tokens": 10, "verification": "failed"}),
+            "finalization verification failed",
+        ),
+    ],
+    ids=["status-failed", "review-fail", "verification-failed"],
+)
+def test_a_failure_no_criterion_judges_fails_the_phase(
+    pytester: pytest.Pytester, ticket: dict[str, object], why: str
+) -> None:
+    """The plan's A1 shape judges tokens, review attempts and fix loops, never whether the work
+    succeeded: R01 failed, and every criterion passes on it (failed work is cheap). The
+    decision is NO naming the failure, and b2, which requires b1, fails its gate."""
+    tickets = {"R01": ticket, "R02": flat_ticket()}
+    Phase.of("b1", A1_SHAPE, tickets).write(pytester.path)
+    Phase.of("b2", A1_SHAPE, {"R02": flat_ticket()}, requires=["b1"]).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    report = read_report(pytester.path)
+    assert all(c["passed"] for c in report["criteria"]), report["criteria"]
+    assert (decision(pytester), result.ret) == ("NO", 1), result.stdout.str()
+    expected = f"ticket R01 failed ({why}) and no criterion judges its outcome"
+    assert expected in report["decisions"]["proceed"]["line"]
+    second = run_phase(pytester, "b2")
+    assert second.ret == 1, second.stdout.str()
+    assert [g["passed"] for g in read_report(pytester.path)["gates"]] == [False]
+    second.stdout.fnmatch_lines([f"*{expected}*"])
+
+
+def test_a_failure_a_success_rate_judges_is_the_rates_to_decide(
+    pytester: pytest.Pytester,
+) -> None:
+    """A2's shape: Haiku's success rate is the criterion. T03 (Haiku) failed and the rate,
+    2 of 3, meets `min: 60%`: the criteria judged that failure and accepted it, so the phase is
+    YES. A Sonnet ticket that failed beside it is judged by nothing: NO, naming it alone."""
+    haiku = {"execution_model": "haiku", "actual_tokens": 20_000, "fix_loops": 0}
+    tickets = {
+        "T01": {**haiku, "review": {"result": "PASS", "attempts": 1}},
+        "T02": {**haiku, "review": {"result": "PASS", "attempts": 1}},
+        "T03": {**haiku, "status": "failed"},
+    }
+    rate = [
+        {"id": "rate", "metric": "success_rate", "model": "haiku", "min": "60%", "rule": "point"}
+    ]
+    Phase.of("b1", rate, tickets).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+    tickets["S01"] = {**flat_ticket(), "status": "failed"}
+    Phase.of("b1", rate, tickets).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert (decision(pytester), result.ret) == ("NO", 1), result.stdout.str()
+    line = read_report(pytester.path)["decisions"]["proceed"]["line"]
+    assert "ticket S01 failed (status failed) and no criterion judges its outcome" in line
+    assert "T03" not in line
+
+
+def test_a_verification_a_later_stage_fixed_is_no_failure(pytester: pytest.Pytester) -> None:
+    """No over-correction: R01's implementation failed its verification, and the fix stage
+    after it completed: the log records a fix loop, not a failure. The A1 shape passes: YES."""
+    ticket = {
+        "execution_model": "sonnet",
+        "fix_loops": 1,
+        "implementation": {
+            "estimated_tokens": 10_000,
+            "status": "completed",
+            "verification": "failed",
+        },
+        "fix": {"estimated_tokens": 1_000, "status": "completed"},
+        "review": {
+            "result": "PASS",
+            "attempts": 2,
+            "status": "completed",
+            "estimated_tokens": 1_000,
+        },
+    }
+    Phase.of("b1", A1_SHAPE, {"R01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+OUTCOME_METRIC = """
+from pytest_orchphase.metrics.registry import Measurement
+
+def pytest_orchphase_register_metrics(registry):
+    def shipped(ctx, ticket, params):
+        judged = frozenset(ctx.phase.tickets) if {judges} else frozenset()
+        return Measurement(100.0, "percent", "the team's tracker", judged=judged)
+    registry.register("shipped_share", scope="phase", unit="percent",
+                      formula="tickets shipped / tickets x 100", fn=shipped, params=())
+"""
+
+
+@pytest.mark.parametrize("judges", [True, False])
+def test_a_registered_metric_judges_the_tickets_it_says(
+    pytester: pytest.Pytester, judges: bool
+) -> None:
+    """A team's own outcome metric says which tickets it judges (`Measurement(judged=...)`):
+    then R01's failure is its to judge, and its criterion passed: YES. A metric that judges
+    nothing (a plain figure, or `judged` empty) leaves R01's failure unjudged: NO."""
+    pytester.makeconftest(OUTCOME_METRIC.format(judges=judges))
+    criteria = [{"id": "shipped", "metric": "shipped_share", "min": "50%"}]
+    tickets = {"R01": {**flat_ticket(), "status": "failed"}, "R02": flat_ticket()}
+    Phase.of("b1", criteria, tickets).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    expected = ("YES", 0) if judges else ("NO", 1)
+    assert (decision(pytester), result.ret) == expected, result.stdout.str()

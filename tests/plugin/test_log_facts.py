@@ -247,10 +247,12 @@ def test_a_ticket_of_unknown_model_that_changes_nothing_lets_the_criterion_pass(
 def test_a_failing_ticket_recorded_on_another_model_is_left_out(
     pytester: pytest.Pytester, criterion: YamlData
 ) -> None:
-    """No over-correction: R02 failed, but on Sonnet, as it records: Haiku's criteria pass."""
+    """No over-correction: R02 did badly (three fix loops, three review attempts), but on
+    Sonnet, as it records: Haiku's criteria pass. (A failure the log records, a review FAIL,
+    would fail the phase whatever the criteria: test_failures_the_log_records.py.)"""
     tickets = {
         "R01": flat(0, 1, execution_model="haiku"),
-        "R02": flat(3, 3, "FAIL", execution_model="claude-sonnet-4-5"),
+        "R02": flat(3, 3, execution_model="claude-sonnet-4-5"),
     }
     Phase.of("u1", [criterion], tickets).write(pytester.path)
     result = run(pytester, "u1")
@@ -270,12 +272,13 @@ def test_a_ticket_that_records_no_field_of_the_filter_is_not_left_out(
     pytester: pytest.Pytester, where: YamlData, unrecorded: str, known: YamlData
 ) -> None:
     """The same for `where:` on the other fields: R02 records no complexity (or no review
-    tier) and failed the criterion; it may be one of the tickets named, so its item fails,
-    naming why. Recorded as another complexity or tier, it is left out and the phase passes."""
+    tier) and fails the criterion (three fix loops); it may be one of the tickets named, so its
+    item fails, naming why. Recorded as another complexity or tier, it is left out and the phase
+    passes."""
     criterion = {"id": "few-loops", "for_each": "ticket", "where": where, "metric": "fix_loops"}
     r01 = flat(0, 1, execution_model="haiku", complexity="mechanical")
     r01["review"]["tier"] = "T1"
-    r02 = flat(3, 3, "FAIL", execution_model="haiku")
+    r02 = flat(3, 3, execution_model="haiku")
     Phase.of("u1", [{**criterion, "max": 1}], {"R01": r01, "R02": r02}).write(pytester.path)
     result = run(pytester, "u1")
     assert_not_yes(pytester, result)
