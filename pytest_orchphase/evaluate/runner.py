@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_orchphase.errors import OrchphaseError
+from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 from pytest_orchphase.evaluate.checks import check
 from pytest_orchphase.evaluate.condition import evaluate
 from pytest_orchphase.evaluate.declared import Mismatch, declared_mismatches
@@ -34,6 +34,7 @@ from pytest_orchphase.metrics.facts import (
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
+from pytest_orchphase.usage.sessions import session_specs
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
@@ -220,11 +221,40 @@ class PhaseRunner:
         if name not in self._measured:
             try:
                 cache = self.scan_cache() if self.scan_cache is not None else None
-                self._measured[name] = measure_phase(self.load(name), self.prices, cache=cache)
+                measured = measure_phase(self.load(name), self.prices, cache=cache)
+                # after the scan: a file in another phase's data folder is named as such there
+                self._refuse_shared_sessions(name)
+                self._measured[name] = measured
             except OrchphaseError as exc:
                 self._measure_errors[name] = exc
                 raise
         return self._measured[name]
+
+    def _refuse_shared_sessions(self, name: str) -> None:
+        """A ``sessions:`` entry of phase ``name`` that another phase's metadata names too (the
+        same session id; by path, the same file, or a folder holding the other's) is an error at
+        the entry: the session's usage would count in both phases, and each phase's figures
+        would hold the other's work. A phase that does not load is not compared (its own run
+        reports it)."""
+        phase = self.load(name)
+        mine = named_sources(phase)
+        if not mine:
+            return
+        for other in sorted(self._known - {name}):
+            try:
+                theirs = named_sources(self.load(other))
+            except OrchphaseError:
+                continue
+            for source, index in mine.items():
+                if shared := next((t for t in theirs if _overlap(source, t)), None):
+                    where = display(self.load(other).metadata_doc.path)
+                    named = "" if shared == source else f" (its entry: {shared})"
+                    raise phase.metadata_doc.error(
+                        f"{source} is named by phase {other} too{named}, in {where}: its usage "
+                        "would count in both phases; name each session in one phase's "
+                        "metadata only",
+                        ("sessions", index),
+                    )
 
     def context(self, name: str) -> MetricContext:
         if name not in self._contexts:
@@ -333,3 +363,33 @@ def unjudged_failures(phase: Phase, verdicts: Iterable[Verdict]) -> list[str]:
         for tid, ticket in phase.tickets.items()
         if tid not in judged and (why := failures(ticket))
     ]
+
+
+def named_sources(phase: Phase) -> dict[str, int]:
+    """What the phase's ``sessions:`` entries name, each as ``session <id>`` (a transcript's file
+    name too) or the path where it really is, with the entry's index; an entry whose path
+    cannot be resolved is left to the measurement, which names the problem."""
+    out: dict[str, int] = {}
+    for spec, index in session_specs(phase):
+        if spec.session is not None:
+            out.setdefault(f"session {spec.session}", index)
+            continue
+        try:
+            path = resolve_path(phase.data_dir / str(spec.path))
+        except (OSError, ValueError):
+            continue
+        out.setdefault(str(path), index)
+        if path.suffix == ".jsonl":  # Claude Code names a session's file by its id
+            out.setdefault(f"session {path.stem}", index)
+    return out
+
+
+def _overlap(one: str, other: str) -> bool:
+    """Whether two named sources share files: the same id or path, or a folder holding the
+    other (paths are absolute; ids are ``session <id>``)."""
+    if one == other:
+        return True
+    a, b = Path(one), Path(other)
+    if not (a.is_absolute() and b.is_absolute()):
+        return False
+    return a.is_relative_to(b) or b.is_relative_to(a)

@@ -1,0 +1,90 @@
+"""One session named by two phases' metadata: its usage would count in both, and each phase's
+figures would hold the other's work. An error at the entry, naming the other phase."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Phase, assistant, decision, run_phase, usage, user, write_jsonl
+
+S1 = "33333333-0000-0000-0000-000000000001"
+S2 = "33333333-0000-0000-0000-000000000002"
+
+
+def _capped(name: str, sessions: list[object]) -> Phase:
+    """Phase ``name``: R01 under 50k tokens, its usage the ``sessions`` given to it."""
+    return Phase.of(
+        name,
+        [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "50k"}],
+        {"R01": {"execution_model": "opus", "fix_loops": 0}},
+        metadata={"phase": name, "tickets": ["R01"], "sessions": sessions},
+    )
+
+
+def _session(folder: Path, session: str, tokens: int) -> Path:
+    return write_jsonl(
+        folder / f"{session}.jsonl",
+        [
+            user("Implement R01", session=session),
+            assistant("m-" + session, "q-" + session, session=session, u=usage(inp=10, cw=tokens)),
+        ],
+    )
+
+
+@pytest.fixture
+def claude(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Claude config folder outside the project with sessions S1 and S2 (20,011 tokens each)."""
+    root = pytester.path.parent / f"{pytester.path.name}-claude"
+    project = root / "projects" / "-work-app"
+    _session(project, S1, 20_000)
+    _session(project, S2, 20_000)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
+    return project
+
+
+@pytest.mark.parametrize(
+    ("b1", "b2"),
+    [
+        ([{"session": S1, "ticket": "R01"}], [{"session": S1, "ticket": "R01"}]),
+        ([S1], [S2, S1]),
+        ("file", "file"),
+        ("folder", "file"),
+        ([S1], "file"),
+    ],
+    ids=["same-id", "same-id-plain", "same-path", "folder-holding-it", "id-and-its-file"],
+)
+def test_a_session_two_phases_name_is_an_error_naming_both(
+    pytester: pytest.Pytester, claude: Path, b1: object, b2: object
+) -> None:
+    """b2 (its metadata copied from b1's, or naming the project folder b1's session is in)
+    names S1 as b1 does: b2 is not YES, the error names the entry and phase b1."""
+    paths = {"file": [{"path": str(claude / f"{S1}.jsonl"), "ticket": "R01"}]}
+    paths["folder"] = [{"path": str(claude), "ticket": "R01"}]
+    first = paths[b1] if isinstance(b1, str) else b1
+    second = paths[b2] if isinstance(b2, str) else b2
+    assert isinstance(first, list) and isinstance(second, list)
+    _capped("b1", first).write(pytester.path)
+    _capped("b2", second).write(pytester.path)
+    for phase, other in (("b2", "b1"), ("b1", "b2")):
+        result = run_phase(pytester, phase)
+        assert result.ret != 0, result.stdout.str()
+        assert decision(pytester) != "YES"
+        result.stdout.fnmatch_lines(
+            [f"*metadata.yaml*sessions*is named by phase {other} too*count in both phases*"]
+        )
+    for option in (["--phase", "b2"], ["--phase=b2"]):
+        again = pytester.runpytest(*option, "-p", "no:randomly")
+        assert again.ret != 0
+
+
+def test_two_phases_with_sessions_of_their_own_pass(
+    pytester: pytest.Pytester, claude: Path
+) -> None:
+    """No over-correction: b1 names S1 and b2 names S2, each 20,011 tokens under 50k: YES."""
+    _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+    _capped("b2", [{"path": str(claude / f"{S2}.jsonl"), "ticket": "R01"}]).write(pytester.path)
+    for phase in ("b1", "b2"):
+        result = run_phase(pytester, phase)
+        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
