@@ -4,6 +4,8 @@ Python, no dependency: read by the log's checks, the metrics and the reports."""
 
 from __future__ import annotations
 
+import re
+
 FAMILIES = ("opus", "sonnet", "haiku")
 
 
@@ -30,13 +32,27 @@ def snapshot_of(recorded: str, wanted: str) -> bool:
     return _dated(low) and not _dated(want) and low.rsplit("-", 1)[0] == want
 
 
+def version(model: str) -> tuple[int, ...] | None:
+    """The model version a name gives, trailing zeros dropped: ``claude-3-5-haiku-latest`` and
+    ``Haiku 3.5`` → (3, 5), ``claude-opus-4-20250514`` and ``claude-opus-4-0`` → (4,); None
+    when it gives none (``haiku``). A snapshot's date (eight digits) is no version."""
+    parts = [int(d) for d in re.findall(r"\d+", model) if len(d) != 8]
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts) if parts else None
+
+
 def may_be(recorded: str, wanted: str) -> bool:
     """Whether a model recorded less precisely than ``wanted`` names (``haiku``, an alias, a
     free-text name of the family) may be it, without being known to: of ``wanted``'s family,
-    not the same name, and not a snapshot id (the most precise record there is: it is the
-    model wanted, or its snapshot, or another model for certain). A filter naming a family is
-    matched by its family alone: never "may be"."""
+    not the same name, not of another version (``claude-3-5-haiku`` is not Haiku 4.5 for
+    certain; ``haiku`` gives no version), and not a snapshot id (the most precise record there
+    is: it is the model wanted, or its snapshot, or another model for certain). A filter
+    naming a family is matched by its family alone: never "may be"."""
     low, want = recorded.lower(), wanted.lower()
     if want in FAMILIES or low == want or family(low) != family(want):
+        return False
+    mine, theirs = version(low), version(want)
+    if mine is not None and theirs is not None and mine != theirs:
         return False
     return not _dated(low)

@@ -569,6 +569,14 @@ def test_adoption_naming_a_model_id_does_not_leave_out_a_run_recording_its_famil
         ("claude-3-5-haiku-20241022", HAIKU_45, False),
         ("sonnet", HAIKU_45, False),
         ("claude-haiku-4-5", "haiku", False),
+        # an alias (or a free-text name) of another version is another model for certain
+        ("claude-3-5-haiku", HAIKU_45, False),
+        ("claude-3-5-haiku-latest", "claude-haiku-4-5", False),
+        ("Haiku 3.5", HAIKU_45, False),
+        ("Haiku 4.5", HAIKU_45, True),
+        ("claude-opus-4-0", "claude-opus-4-20250514", True),
+        ("claude-opus-4-1", "claude-opus-4-20250514", False),
+        ("claude-opus-4", "claude-opus-4-1-20250805", False),
     ],
 )
 def test_may_be(recorded: str, wanted: str, maybe: bool) -> None:
