@@ -350,14 +350,11 @@ def unjudged_failures(phase: Phase, verdicts: Iterable[Verdict]) -> list[str]:
     planning failed (no criterion judges a planning), or a ticket failed
     (:func:`~pytest_orchphase.metrics.facts.failures`) whose outcome no item's figure judges
     (:attr:`~pytest_orchphase.metrics.registry.Measurement.judged`: ``review_passed``,
-    ``all_reviews_passed``, ``success_rate``, ``pass_at_k``, ``pass_hat_k``). Criteria on tokens,
+    ``all_reviews_passed``, ``success_rate``, ``pass_at_k``, ``pass_hat_k``; within ``any:``
+    only where every alternative judges it, see :meth:`Verdict.judged`). Criteria on tokens,
     attempts or time alone pass on work that failed: each such failure fails the phase's
     decision and its gate."""
-    judged: set[str] = set()
-    for verdict in verdicts:
-        for leaf in verdict.leaves():
-            if leaf.actual is not None:
-                judged |= leaf.actual.judged
+    judged = frozenset().union(*(verdict.judged() for verdict in verdicts))
     return planning_failed(phase) + [
         f"ticket {tid} failed ({', '.join(why)}) and no criterion judges its outcome"
         for tid, ticket in phase.tickets.items()

@@ -257,6 +257,19 @@ class Verdict:
             "share": self.share.to_data() if self.share is not None else None,
         }
 
+    def judged(self) -> frozenset[str]:
+        """The tickets whose outcome the verdict judges (``Measurement.judged``): a leaf's
+        figure's; all of a group's children's; under ``any`` only those every alternative judges
+        (another alternative could pass the item without reading the outcome)."""
+        if self.metric is not None:
+            return self.actual.judged if self.actual is not None else frozenset()
+        each = [child.judged() for child in self.children]
+        if not each:
+            return frozenset()
+        if self.combinator == "any":
+            return frozenset.intersection(*each)
+        return frozenset().union(*each)
+
     def leaves(self) -> list[Verdict]:
         if self.metric is not None:
             return [self]

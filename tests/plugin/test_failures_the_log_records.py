@@ -238,3 +238,49 @@ def test_a_registered_metric_judges_the_tickets_it_says(
     result = run_phase(pytester, "b1")
     expected = ("YES", 0) if judges else ("NO", 1)
     assert (decision(pytester), result.ret) == expected, result.stdout.str()
+
+
+@pytest.mark.parametrize("judge", ["review_passed", "all_reviews_passed"])
+def test_a_failure_read_only_by_an_alternative_that_did_not_decide_is_unjudged(
+    pytester: pytest.Pytester, judge: str
+) -> None:
+    """The plan's A2 "cost OR quality" as `any: [tokens under the cap, review passed]` (yes-hunt5):
+    R01 failed, its review leaf is false, the token leaf passes the `any` without reading the
+    outcome. R01 is judged only where every alternative judges it: here it is not, so NO."""
+    scope: dict[str, object] = {"for_each": "ticket"} if judge == "review_passed" else {}
+    cost = "tokens" if judge == "review_passed" else "ticket_tokens_average"
+    quality = {
+        "id": "cost-or-quality",
+        **scope,
+        "any": [
+            {"metric": cost, "measure": "total", "below": "30k"},
+            {"metric": judge, "equals": True},
+        ],
+    }
+    tickets = {"R01": {**flat_ticket(), "status": "failed"}, "R02": flat_ticket()}
+    Phase.of("b1", [quality], tickets).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert (decision(pytester), result.ret) == ("NO", 1), result.stdout.str()
+    line = read_report(pytester.path)["decisions"]["proceed"]["line"]
+    assert "ticket R01 failed (status failed) and no criterion judges its outcome" in line
+
+
+def test_a_failure_every_alternative_judges_is_judged(pytester: pytest.Pytester) -> None:
+    """No over-correction: `any: [Haiku's success rate ≥ 60 %, every review passed]`: both
+    alternatives read T03's outcome, the rate (2 of 3) passes: the failure was judged, YES."""
+    haiku = {"execution_model": "haiku", "actual_tokens": 20_000, "fix_loops": 0}
+    tickets = {
+        "T01": {**haiku, "review": {"result": "PASS", "attempts": 1}},
+        "T02": {**haiku, "review": {"result": "PASS", "attempts": 1}},
+        "T03": {**haiku, "status": "failed", "review": {"result": "PASS", "attempts": 1}},
+    }
+    either = {
+        "id": "rate-or-reviews",
+        "any": [
+            {"metric": "success_rate", "model": "haiku", "min": "60%", "rule": "point"},
+            {"metric": "all_reviews_passed", "equals": True},
+        ],
+    }
+    Phase.of("b1", [either], tickets).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
