@@ -314,6 +314,12 @@ class PhaseRunner:
         items = self.items(name)
         return unjudged_failures(self.load(name), [self.verdict(name, s) for s in items])
 
+    def unjudged_tickets(self, name: str) -> dict[str, list[str]]:
+        """The tickets of phase ``name`` that failed with no item judging it, each with where
+        the log records the failure (see :func:`unjudged_tickets`)."""
+        items = self.items(name)
+        return unjudged_tickets(self.load(name), [self.verdict(name, s) for s in items])
+
     def mismatches(self, name: str) -> list[Mismatch]:
         """Declared totals that differ from the computed ones (collection and reports ask)."""
         if name not in self._mismatches:
@@ -354,12 +360,21 @@ def unjudged_failures(phase: Phase, verdicts: Iterable[Verdict]) -> list[str]:
     only where every alternative judges it, see :meth:`Verdict.judged`). Criteria on tokens,
     attempts or time alone pass on work that failed: each such failure fails the phase's
     decision and its gate."""
-    judged = frozenset().union(*(verdict.judged() for verdict in verdicts))
     return planning_failed(phase) + [
         f"ticket {tid} failed ({', '.join(why)}) and no criterion judges its outcome"
+        for tid, why in unjudged_tickets(phase, verdicts).items()
+    ]
+
+
+def unjudged_tickets(phase: Phase, verdicts: Iterable[Verdict]) -> dict[str, list[str]]:
+    """The tickets of ``phase`` that failed (:func:`~pytest_orchphase.metrics.facts.failures`,
+    the places given) whose outcome none of ``verdicts`` judges (see :func:`unjudged_failures`)."""
+    judged = frozenset().union(*(verdict.judged() for verdict in verdicts))
+    return {
+        tid: why
         for tid, ticket in phase.tickets.items()
         if tid not in judged and (why := failures(ticket))
-    ]
+    }
 
 
 def named_sources(phase: Phase) -> dict[str, int]:

@@ -58,7 +58,8 @@ def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
     tickets = ctx.phase.tickets
     usage = known(ctx.phase_usage)
     usd = usage.usd if usage else None
-    reviews = [t.review.result for t in tickets.values() if t.review and t.review.result]
+    # as review_passed says it: a PASS on a ticket the log records as failed did not hold
+    reviews = [t for t in tickets if (m := known_measurement(ctx, "review_passed", t)) and m.value]
     col = {
         "tickets": f"{len(tickets)} ({', '.join(tickets)})",
         "execution models": ", ".join(f"{t} {tk.model_used or '?'}" for t, tk in tickets.items()),
@@ -68,7 +69,7 @@ def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
         "USD": "unknown" if usd is None else _value(ctx, "tokens", measure="usd"),
         "fix loops": _value(ctx, "fix_loops"),
         "quality vs sonnet": _value(ctx, "quality_vs_sonnet"),
-        "reviews passed": f"{reviews.count('PASS')} of {len(tickets)}",
+        "reviews passed": f"{len(reviews)} of {len(tickets)}",
     }
     # savings against the approaches the project defines; a part of a cost (compare: false,
     # such as separate planning) is no approach to save against

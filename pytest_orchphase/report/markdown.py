@@ -162,13 +162,19 @@ def _quality(report: Report, tickets: dict[str, TicketFacts]) -> list[str]:
                 ticket,
                 q["model"] or "unknown",
                 q["tier"] or "",
-                q["review"] or "none",
+                _review_cell(q),
                 q["attempts"] or "",
                 q["fix_loops"] if q["fix_loops"] is not None else "",
                 q["quality"] or "",
             ]
         )
     return [_table(rows, QUALITY_HEADERS)]
+
+
+def _review_cell(q: TicketFacts) -> str:
+    """The review's result, and the ticket's failure beside it (a PASS that did not hold)."""
+    review = q["review"] or "none"
+    return f"{review} (ticket failed: {', '.join(q['failed'])})" if q["failed"] else review
 
 
 def _head(report: Report) -> list[str]:

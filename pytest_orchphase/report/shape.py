@@ -208,6 +208,8 @@ class TicketFacts(TypedDict):
     complexity: str | None
     tier: str | None
     review: str | None
+    #: where the log records the ticket's failure (``status failed``, ``review FAIL``…); [] if none
+    failed: list[str]
     errors: list[ErrorData]
     attempts: Value | None
     fix_loops: Value | None

@@ -10,7 +10,7 @@ from typing import cast
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import ErrorRecord
-from pytest_orchphase.metrics.facts import difference
+from pytest_orchphase.metrics.facts import difference, failures
 from pytest_orchphase.metrics.registry import (
     Bound,
     Measurement,
@@ -29,8 +29,8 @@ def error_data(error: ErrorRecord) -> ErrorData:
 
 
 def ticket_facts(ctx: MetricContext) -> dict[str, TicketFacts]:
-    """Per ticket: execution model, complexity, review tier and result, attempts, fix loops,
-    quality (None where the log does not say)."""
+    """Per ticket: execution model, complexity, review tier and result, where the log records
+    its failure, attempts, fix loops, quality (None where the log does not say)."""
     out: dict[str, TicketFacts] = {}
     for ticket_id, ticket in ctx.phase.tickets.items():
         errors = ticket.implementation.errors_encountered if ticket.implementation else []
@@ -39,6 +39,7 @@ def ticket_facts(ctx: MetricContext) -> dict[str, TicketFacts]:
             "complexity": ticket.complexity,
             "tier": ticket.review.tier if ticket.review else None,
             "review": ticket.review.result if ticket.review else None,
+            "failed": failures(ticket),
             "errors": [error_data(e) for e in errors],
             "attempts": known_value(ctx, "review_attempts", ticket_id),
             "fix_loops": known_value(ctx, "fix_loops", ticket_id),
@@ -98,13 +99,17 @@ def ticket_table(
     estimated, and its delta against the compared phase (``versus``'s tokens − this phase's:
     positive when this phase spent less), where that phase ran the ticket. ``bounds`` names
     the figures that are only bounds ("lower", "upper" or "unknown", as a criterion's
-    ``bound``), which the tables mark."""
+    ``bound``), which the tables mark. A ticket the log records as failed that no item judges
+    fails its row as it fails the decision (``unjudged failure: status failed``)."""
     other = _compared(runner, versus)
+    unjudged = runner.unjudged_tickets(ctx.phase.name)
     rows: list[TicketRow] = []
     for ticket_id, ticket in ctx.phase.tickets.items():
         usage = known(partial(ctx.ticket_usage, ticket_id))
         mine = _criteria_of(entries, ticket_id)
         failing = [e["name"] for e in mine if not e["passed"]]
+        if why := unjudged.get(ticket_id):  # the decision fails on it: so does its row
+            failing.append(f"unjudged failure: {', '.join(why)}")
         operator, cap = _cap(mine)
         tokens, usd = _figure(ctx, ticket_id, "total"), _figure(ctx, ticket_id, "usd")
         theirs = _figure(other, ticket_id, "total")
@@ -129,7 +134,7 @@ def ticket_table(
                 "origin": usage.origin if usage else None,
                 "cap_operator": operator,
                 "cap": cap,
-                "result": "no item" if not mine else "FAIL" if failing else "PASS",
+                "result": "FAIL" if failing else "no item" if not mine else "PASS",
                 "failing": failing,
                 "inconclusive": [e["name"] for e in mine if e["outcome"] == "INCONCLUSIVE"],
                 "versus": versus if theirs is not None else None,

@@ -3,6 +3,8 @@ and a shared planning that failed. Neither may leave the phase YES."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import Phase, YamlData, decision, flat_ticket, read_report, run_phase
@@ -284,3 +286,39 @@ def test_a_failure_every_alternative_judges_is_judged(pytester: pytest.Pytester)
     Phase.of("b1", [either], tickets).write(pytester.path)
     result = run_phase(pytester, "b1")
     assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+def test_every_report_says_a_review_pass_did_not_hold(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R01's review said PASS; the log records R01 failed. The phase fails `all_reviews_passed`;
+    `orchphase compare` said "reviews passed 2 of 2" (yes-hunt5), the JSON's ticket facts and
+    the markdown's quality table showed a plain PASS. Each now says what the criterion says."""
+    from pytest_orchphase.cli import main
+
+    criteria = [{"id": "rev", "metric": "all_reviews_passed", "equals": True}]
+    tickets = {"R01": {**flat_ticket(), "status": "failed"}, "R02": flat_ticket()}
+    Phase.of("b1", criteria, tickets).write(pytester.path)
+    run_phase(pytester, "b1", "--orchphase-md", "r.md")
+    facts = read_report(pytester.path)["tickets"]
+    assert (facts["R01"]["failed"], facts["R02"]["failed"]) == (["status failed"], [])
+    assert "| PASS (ticket failed: status failed) |" in Path(pytester.path / "r.md").read_text()
+    monkeypatch.chdir(pytester.path)
+    assert main(["compare"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    row = next(line for line in out if line.startswith("reviews passed"))
+    assert row.split()[2:] == ["1", "of", "2"], row
+
+
+def test_the_ticket_table_fails_the_row_of_a_failure_no_criterion_judges(
+    pytester: pytest.Pytester,
+) -> None:
+    """The decision fails on R01's unjudged failure: its row of the per-ticket table says so
+    (it read PASS beside the decision's NO); R02's row, and a judged failure's, are as before."""
+    tickets = {"R01": {**flat_ticket(), "status": "failed"}, "R02": flat_ticket()}
+    Phase.of("b1", A1_SHAPE, tickets).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    rows = {r["ticket"]: r for r in read_report(pytester.path)["ticket_table"]}
+    assert (rows["R01"]["result"], rows["R02"]["result"]) == ("FAIL", "PASS")
+    assert rows["R01"]["failing"] == ["unjudged failure: status failed"]
+    result.stdout.fnmatch_lines(["R01 *FAIL (unjudged failure: status failed)*"])
