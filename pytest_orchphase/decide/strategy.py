@@ -327,6 +327,7 @@ def _assemble(
                 if evidence.planning_models
                 else "sonnet",
                 "tokens_per_batch": _round(mean(u.total for u in planning)) if planning else None,
+                **_low_mark(evidence, planning),
             },
             "execution": execution,
             "monitoring": evidence.monitoring.most_common(1)[0][0]
@@ -339,6 +340,7 @@ def _assemble(
                     if any(u for _, u in rows)
                     else None,
                     "tickets": len(rows),
+                    **_low_mark(evidence, [u for _, u in rows if u]),
                 }
                 for tier, rows in sorted(evidence.reviews.items())
             },
@@ -351,6 +353,16 @@ def _assemble(
             "planning_usd_per_ticket": share_usd,
         },
     }
+
+
+def _low_mark(evidence: _Evidence, figures: list[Usage]) -> dict[str, bool]:
+    """``{"lower_bound": True}`` when a mean of ``figures`` is only at least what it says: one of
+    them is a lower bound, or an evidence phase has usage no rule placed (it may be theirs);
+    {} otherwise (the key is left out, as ``lower_bounds`` is from an exact estimate)."""
+    low = [u for u in figures if u.is_lower_bound("total")]
+    for u in low:
+        evidence.lower[u.lower_bound_note or "a figure of the evidence is a lower bound"] = None
+    return {"lower_bound": True} if figures and (low or evidence.unplaced) else {}
 
 
 def strategy_yaml(strategy: dict[str, Any]) -> str:

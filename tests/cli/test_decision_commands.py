@@ -197,6 +197,12 @@ def test_strategy_estimates_from_a_run_not_finished_are_lower_bounds(
     assert costs["total"]["lower_bounds"] == ["tokens"]
     assert any("R06" in why for why in strategy["lower_bounds_why"]), strategy
     assert "are at least that" in text
+    # so is the mean review cost of R06's tier (its review so far), not the other tier's
+    tier = a2.ticket("R06")["review"]["tier"]
+    reviews = strategy["model_selection"]["review"]
+    assert reviews[tier]["lower_bound"] is True, reviews
+    assert [t for t, r in reviews.items() if "lower_bound" in r] == [tier], reviews
+    assert "lower_bound" not in strategy["model_selection"]["planning"]
 
 
 def test_strategy_estimates_from_finished_runs_carry_no_bounds(
@@ -208,3 +214,6 @@ def test_strategy_estimates_from_finished_runs_carry_no_bounds(
     strategy = yaml.safe_load(text)
     assert "lower_bounds_why" not in strategy
     assert all("lower_bounds" not in c for c in strategy["estimated_costs"].values())
+    selection = strategy["model_selection"]
+    assert "lower_bound" not in selection["planning"]
+    assert all("lower_bound" not in r for r in selection["review"].values()), selection
