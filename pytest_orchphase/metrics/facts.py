@@ -195,15 +195,23 @@ def upgraded(ticket: Ticket) -> list[str]:
 
 def succeeded(ticket: Ticket, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS) -> bool | None:
     """A ticket succeeded when it finished, nothing failed, it needed at most ``max_fix_loops``
-    fix loops and no error of it required a larger model (:func:`upgraded`: the success was
-    that model's, not the ticket's own). None when that is not known (and nothing failed): its
-    work is not finished (see :func:`unfinished`), or its fix loops are not recorded."""
+    fix loops (a review recorded its verdict) and no error of it required a larger model
+    (:func:`upgraded`: the success was that model's, not the ticket's own). None when that is
+    not known (and nothing failed): its work is not finished (see :func:`unfinished`), no
+    review verdict is recorded (:func:`reviewed`), or its fix loops are not recorded."""
     if failed(ticket) or upgraded(ticket):
         return False
-    if unfinished(ticket):
+    if unfinished(ticket) or not reviewed(ticket):
         return None
     loops = fix_loops_of(ticket)
     return None if loops is None else loops <= max_fix_loops
+
+
+def reviewed(ticket: Ticket) -> bool:
+    """Whether the log records the review's verdict (its ``result``, or a checklist): without
+    one, no fix loop was asked for by anyone, and ``fix_loops: 0`` proves no success."""
+    review = ticket.review
+    return review is not None and (review.result is not None or bool(review.checklist_results))
 
 
 def unknown_outcome(ticket_id: str, ticket: Ticket) -> str:
@@ -212,6 +220,11 @@ def unknown_outcome(ticket_id: str, ticket: Ticket) -> str:
         return (
             f"ticket {ticket_id} has not finished ({', '.join(places)}): whether it succeeds "
             "is not known yet"
+        )
+    if not reviewed(ticket):
+        return (
+            f"ticket {ticket_id} records no review result: with no review, its fix loops "
+            "prove no success; record the review's result"
         )
     return f"ticket {ticket_id} records no fix_loops"
 

@@ -307,10 +307,9 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "phase",
     "percent",
     "tickets executed on `model` that succeeded (finished; fix_loops ≤ max_fix_loops, default 1; "
-    "review not FAIL; no stage failed, nor a verification no later stage fixed; no larger model "
-    "required) / tickets executed on `model` "
-    "× 100, with its Wilson "
-    "interval; unknown while one of them has not finished",
+    "review recorded, not FAIL; no stage failed, nor a verification no later stage fixed; no "
+    "larger model required) / tickets executed on `model` × 100, with its Wilson interval; "
+    "unknown while one of them has not finished or records no review result",
     ("model", "max_fix_loops"),
     required=("model",),
     interval=True,

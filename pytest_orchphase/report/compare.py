@@ -82,9 +82,12 @@ def _column(runner: PhaseRunner, name: str) -> dict[str, str]:
     for fam in FAMILIES:
         used = [t for t in tickets.values() if family(t.model_used) == fam]
         if used:
-            ok = sum(1 for t in used if succeeded(t, rule.max_fix_loops))
+            outcomes = [succeeded(t, rule.max_fix_loops) for t in used]
+            ok = outcomes.count(True)
             loops = rule.max_fix_loops
             own = f", fix loops <= {loops}" if loops != DEFAULT_SUCCESS_LOOPS else ""
+            if unknown := outcomes.count(None):  # not finished, no review verdict, no fix loops
+                own += f", {unknown} unknown"
             col[f"success rate {fam}"] = (
                 f"{_value(ctx, 'success_rate', model=fam, max_fix_loops=loops)} "
                 f"({ok} of {len(used)}{own})"

@@ -322,3 +322,34 @@ def test_the_ticket_table_fails_the_row_of_a_failure_no_criterion_judges(
     assert (rows["R01"]["result"], rows["R02"]["result"]) == ("FAIL", "PASS")
     assert rows["R01"]["failing"] == ["unjudged failure: status failed"]
     result.stdout.fnmatch_lines(["R01 *FAIL (unjudged failure: status failed)*"])
+
+
+@pytest.mark.parametrize("reviewed", [2, 9])
+def test_a_ticket_no_review_checked_is_no_known_success(
+    pytester: pytest.Pytester, reviewed: int
+) -> None:
+    """yes-hunt5: nine Haiku tickets with 0 fix loops, only the first two reviewed (PASS):
+    success_rate read 9 of 9 and adoption said YES, though no one checked seven of them (a fix
+    loop is what a review asks for). Their success is unknown: the rate fails naming T03, the
+    adoption is not YES. All nine reviewed: 9 of 9, YES."""
+    haiku = {"complexity": "mechanical", "execution_model": "haiku", "actual_tokens": 20_000}
+    tickets = {
+        f"T{i:02d}": {
+            **haiku,
+            "fix_loops": 0,
+            **({"review": {"result": "PASS", "attempts": 1}} if i <= reviewed else {}),
+        }
+        for i in range(1, 10)
+    }
+    rate = {"id": "rate", "metric": "success_rate", "model": "haiku", "min": "70%"}
+    adopt = {"adopt_model": {"model": "haiku", "min_success_rate": "70%", "min_sample_size": 3}}
+    Phase.of("b1", [rate], tickets, decisions=adopt).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    adoption = read_report(pytester.path)["decisions"]["adopt_model"]
+    if reviewed == 9:
+        assert (decision(pytester), result.ret, adoption["answer"]) == ("YES", 0, "YES")
+        return
+    assert (decision(pytester), result.ret) == ("NO", 1), result.stdout.str()
+    result.stdout.fnmatch_lines(["*ticket T03 records no review result*"])
+    assert adoption["answer"] != "YES", adoption
+    assert "7 run(s) without fix_loops or a review result" in adoption["line"], adoption

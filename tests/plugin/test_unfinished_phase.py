@@ -44,12 +44,20 @@ def test_a_stage_skipped_beside_one_that_ran_leaves_the_ticket_a_success(
     project: pytest.Pytester,
 ) -> None:
     """Not over-corrected: a review skipped after an implementation that completed is no
-    ticket skipped; 2 of 2 succeed and the phase says YES."""
+    ticket skipped (the ticket has finished). Yet no review gave its verdict, so whether T02
+    succeeded is not known (yes-hunt5: `fix_loops: 0` with no review proves no success): the
+    rate fails as unknown, naming the review, never "has not finished"; reviewed, 2 of 2: YES."""
     phase = rate_phase(2, 2, criterion={"rule": "point"})
     t02 = phase.ticket("T02")
     del t02["review"]
     t02["implementation"] = {"model": "haiku", "status": "completed", "fix_loops": 0}
     t02["review"] = {"status": "skipped"}
+    phase.write(project.path)
+    result = project.runpytest("--phase", "p1", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(["*ticket T02 records no review result*"])
+    result.stdout.no_fnmatch_line("*has not finished*")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    t02["review"] = {"status": "completed", "result": "PASS"}
     phase.write(project.path)
     result = project.runpytest("--phase", "p1", "-p", "no:randomly")
     result.stdout.fnmatch_lines(["Proceed to phase *: YES*"])
