@@ -33,7 +33,7 @@ def _add_breakeven(subparsers: Any) -> None:
 
 
 def cmd_breakeven(args: argparse.Namespace) -> int:
-    from pytest_orchphase.decide.decisions import break_even
+    from pytest_orchphase.decide.breakeven import break_even
     from pytest_orchphase.load.phase import require_phase
 
     runner = runner_for(args)

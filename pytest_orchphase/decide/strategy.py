@@ -13,7 +13,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from pytest_orchphase.decide.decisions import Adoption, adoption, lineage
+from pytest_orchphase.decide.adoption import Adoption, adoption, lineage
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.families import family
@@ -65,7 +65,7 @@ _COMPLEXITIES = ("mechanical", "nuanced", "complex")
 
 def _sources(runner: PhaseRunner, target: str, criteria: CriteriaFile) -> list[str]:
     """The evidence phases: the target's requirements and theirs, recursively, each once."""
-    sources = [p for req in criteria.requires for p in lineage(runner, req)]
+    sources = [p for req in criteria.requires for p in lineage(runner, req).phases]
     sources = list(dict.fromkeys(sources))
     if not sources:
         raise OrchphaseError(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_orchphase.decide.decisions import adoption, plan_rule
+from pytest_orchphase.decide.adoption import adoption, plan_rule
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.formatting import fmt, marked
 from pytest_orchphase.evaluate.runner import PhaseRunner

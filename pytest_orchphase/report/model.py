@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from pytest_orchphase import __version__
-from pytest_orchphase.decide.decisions import Adoption, BreakEven, Proceed, adoption, break_even
+from pytest_orchphase.decide.adoption import Adoption, adoption
+from pytest_orchphase.decide.breakeven import BreakEven, break_even
+from pytest_orchphase.decide.decisions import Proceed
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.phase import Phase

@@ -429,7 +429,7 @@ def test_init_scaffolds_a_baselines_file_when_there_is_none(
 ) -> None:
     """Without one, break-even says "unknown baseline 'single_agent'"; with placeholders the
     phase cannot pass until the baselines are filled."""
-    from pytest_orchphase.decide.decisions import break_even
+    from pytest_orchphase.decide.breakeven import break_even
 
     monkeypatch.chdir(tmp_path)
     assert cli.main(["init", "a1", "--tickets", "R01"]) == 0

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pytest_orchphase.decide.decisions import Adoption, adoption
+from pytest_orchphase.decide.adoption import Adoption, adoption
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.metrics.registry import metric_value

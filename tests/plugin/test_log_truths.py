@@ -440,7 +440,7 @@ def test_the_break_even_of_a_phase_whose_planning_runs_names_it(
 ) -> None:
     """The break-even from planning used so far is only a bound, and its line says why: the
     shared planning not finished (not "sub-agent output no record gives")."""
-    from pytest_orchphase.decide.decisions import break_even
+    from pytest_orchphase.decide.breakeven import break_even
     from pytest_orchphase.evaluate.runner import PhaseRunner
 
     Phase.of(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase.decide.decisions import Adoption, adoption
+from pytest_orchphase.decide.adoption import Adoption, adoption
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from tests.helpers import YamlData, rate_phase, read_report
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase.decide.decisions import adoption
+from pytest_orchphase.decide.adoption import adoption
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.metrics.registry import MetricContext, metric_value

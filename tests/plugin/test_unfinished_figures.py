@@ -253,7 +253,7 @@ def test_the_break_even_of_a_phase_still_running_says_why_it_is_a_bound(
 ) -> None:
     """The break-even from a ticket's tokens so far is only a bound; it said "from lower
     bounds (sub-agent output no record gives)", which is not this reason: it names the ticket."""
-    from pytest_orchphase.decide.decisions import break_even
+    from pytest_orchphase.decide.breakeven import break_even
 
     _phase([{"id": "own", "metric": "tickets", "min": 1}], status).write(tmp_path)
     (tmp_path / "criteria" / "baselines.yaml").write_text(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase.decide.decisions import adoption, break_even
+from pytest_orchphase.decide.adoption import adoption
+from pytest_orchphase.decide.breakeven import break_even
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel
 from tests.helpers import REPO, rate_phase
@@ -108,3 +109,20 @@ def test_break_even_in_tickets() -> None:
 def test_break_even_in_usd_is_unknown_without_measured_cost() -> None:
     result = break_even(runner(), "a3", "usd")
     assert result.tickets is None and result.reason.startswith("unknown: cost in USD is unknown")
+
+
+def test_lineage_returns_the_phases_that_load_and_names_those_that_do_not(tmp_path: Path) -> None:
+    """`lineage` gives its caller both lists as its value (no list filled in for it): p3
+    requires p2 and p1; p1's log does not load, so it is named, once, and left out."""
+    from pytest_orchphase.decide.adoption import lineage
+
+    p1 = rate_phase(0, 3, phase="p1")
+    p1.ticket("T01")["colour"] = "red"  # an unknown key: p1's log does not load
+    p1.write(tmp_path)
+    rate_phase(3, 3, phase="p2", requires=["p1"]).write(tmp_path)
+    rate_phase(3, 3, phase="p3", requires=["p2", "p1"]).write(tmp_path)
+    root = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    assert lineage(root, "p3") == (["p2", "p3"], ["p1"])
+    phases, unloaded = lineage(root, "p2")  # a second call starts afresh
+    assert (phases, unloaded) == (["p2"], ["p1"])
+    assert lineage(root, "p1").unloaded == ["p1"] and lineage(root, "p1").phases == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase.decide.decisions import adoption
+from pytest_orchphase.decide.adoption import adoption
 from pytest_orchphase.evaluate.condition import evaluate
 from pytest_orchphase.evaluate.formatting import fmt_beside
 from pytest_orchphase.evaluate.runner import PhaseRunner

@@ -60,8 +60,8 @@ def test_a_negative_percentage_beyond_a_fraction_or_written_with_its_sign_is_rea
 
 
 def _counting_percent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the rates decisions computes (steps, never time)."""
-    from pytest_orchphase.decide import decisions
+    """Counts the rates the adoption decision computes (steps, never time)."""
+    from pytest_orchphase.decide import adoption
     from pytest_orchphase.metrics.stats import percent as real
 
     calls = [0]
@@ -72,7 +72,7 @@ def _counting_percent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             raise RuntimeError("more steps than further_needed's cap")
         return real(part, whole)
 
-    monkeypatch.setattr(decisions, "percent", counted)
+    monkeypatch.setattr(adoption, "percent", counted)
     return calls
 
 
@@ -82,11 +82,11 @@ def test_the_point_rules_further_successes_are_bounded_like_the_intervals(
 ) -> None:
     """2 of 3 and `min_success_rate: 99.9999%` took a million steps, 99.9999999 % a billion: the
     answer now takes a few dozen, and is still the first number of successes that reaches it."""
-    from pytest_orchphase.decide import decisions
+    from pytest_orchphase.decide import adoption
     from pytest_orchphase.metrics.stats import percent
 
     calls = _counting_percent(monkeypatch)
-    more = decisions._point_needed(2, 3, threshold)
+    more = adoption._point_needed(2, 3, threshold)
     assert more is not None
     assert calls[0] <= 100, calls
     assert holds(percent(2 + more, 3 + more), "min", threshold)
@@ -107,14 +107,14 @@ def _counted_up(successes: int, n: int, threshold: float) -> int:
 def test_the_point_rules_further_successes_are_those_counted_one_by_one(threshold: float) -> None:
     """The bisection answers what counting up answered, a threshold met exactly included (3 of
     5 at 60 % needs none; 2 of 3 at 66.67 % needs one more)."""
-    from pytest_orchphase.decide import decisions
+    from pytest_orchphase.decide import adoption
 
     for n in range(0, 21):
         for successes in range(n + 1):
             expected = _counted_up(successes, n, threshold)
-            assert decisions._point_needed(successes, n, threshold) == expected, (successes, n)
-    assert decisions._point_needed(3, 5, 60.0) == 0
-    assert decisions._point_needed(2, 3, 66.67) == 1
+            assert adoption._point_needed(successes, n, threshold) == expected, (successes, n)
+    assert adoption._point_needed(3, 5, 60.0) == 0
+    assert adoption._point_needed(2, 3, 66.67) == 1
 
 
 def test_a_delta_at_the_limit_but_for_float_error_is_a_tie_in_the_sign_test() -> None:

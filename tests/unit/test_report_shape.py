@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pytest_orchphase.decide.decisions import BreakEven, Proceed, adoption
+from pytest_orchphase.decide.adoption import adoption
+from pytest_orchphase.decide.breakeven import BreakEven
+from pytest_orchphase.decide.decisions import Proceed
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.evaluate.verdict import Verdict
 from pytest_orchphase.load.models import AdoptModel, ErrorRecord
