@@ -212,6 +212,24 @@ def test_the_lead_is_told_apart_from_a_worker_that_spawned_sub_agents_too(
     assert report["usage"]["tickets"]["R01"]["total"]["total"] == 35_010
 
 
+def test_each_sub_agent_is_placed_by_its_task_else_by_the_worker_that_spawned_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """The report says where each sub-agent went and why: the lead's a2 names R02 in its Task
+    description (implementation); a1's Task names no ticket, and R01's worker session spawned
+    it, so it is R01's, at no stage."""
+    _lead_and_worker(pytester, "Plan the batch", "40k")
+    pytester.runpytest("--phase", "l1", "--orchphase-json", "r.json")
+    agents = {
+        a["agent_id"]: (a["ticket"], a["stage"], a["how"])
+        for a in read_report(pytester.path)["usage"]["agents"]
+    }
+    assert agents == {
+        "a2": ("R02", "implementation", "ticket id in Task description"),
+        "a1": ("R01", None, "spawned by R01's worker session"),
+    }
+
+
 def test_a_worker_that_spawned_sub_agents_beside_the_lead_still_fails_its_cap(
     pytester: pytest.Pytester,
 ) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_orchphase.usage.attribution import infer_stage
+from pytest_orchphase.usage.subagents import infer_stage
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,187 @@
+"""Which place a sub-agent's usage belongs to: rules 3 to 5 of the order
+``usage/attribution.py`` describes, and the log's sub-agent mappings no transcript holds.
+
+The execution log maps a sub-agent by listing it in a stage's ``agents.agent_ids``, else by the
+one ``description_pattern`` its Task description matches (two places' patterns matching it are
+an error). A sub-agent the log does not map goes to the one ticket its Task description (else
+prompt) names, at the stage its description suggests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pytest_orchphase.load import yamlio
+from pytest_orchphase.load.models import SessionSpec
+from pytest_orchphase.load.pattern import LinearPattern, compile_linear
+from pytest_orchphase.load.phase import PLANNING, Phase, stage_places
+from pytest_orchphase.usage.accounts import NOT_RUN
+from pytest_orchphase.usage.sessions import ticket_named
+
+if TYPE_CHECKING:
+    from pytest_orchphase.usage.attribution import Measured
+    from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
+
+STAGE_WORDS = (
+    (re.compile(r"\breview(s|ed|ing)?\b", re.I), "review"),
+    (re.compile(r"\bmonitor(s|ed|ing)?\b", re.I), "monitoring"),
+    (re.compile(r"\bbranch(es)?\b", re.I), "branch_creation"),
+    (re.compile(r"\bfix(es|ed|ing)?\b", re.I), "fix"),
+    (
+        re.compile(r"\b(finali[sz](e|es|ed|ing|ation)|merge|pull request|create pr)\b", re.I),
+        "finalization",
+    ),
+)
+
+
+def infer_stage(text: str) -> str:
+    """The stage a Task description names by a whole word, else implementation."""
+    return next((stage for word, stage in STAGE_WORDS if word.search(text)), "implementation")
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A place the execution log maps sub-agents to, and the field that says so."""
+
+    ticket: str
+    stage: str
+    at: yamlio.FieldPath
+    pattern: str = ""
+
+    def place(self) -> str:
+        return "shared planning" if self.stage == PLANNING else f"{self.ticket}'s {self.stage}"
+
+
+class AgentMap:
+    """The execution log's sub-agent mappings of a phase, and each sub-agent's place."""
+
+    def __init__(self, phase: Phase, scan: Scan) -> None:
+        self.phase, self.scan = phase, scan
+        self.tickets = list(phase.tickets)
+        self.links: dict[str, _Claim] = {}
+        self.patterns: list[tuple[LinearPattern, _Claim]] = []
+        for at, ticket, stage, st in stage_places(phase.log, phase.tickets):
+            if st.agents is None:
+                continue
+            for i, agent in enumerate(st.agents.agent_ids):
+                self.links[agent] = _Claim(ticket, stage, (*at, "agents", "agent_ids", i))
+            if source := st.agents.description_pattern:
+                claim = _Claim(ticket, stage, (*at, "agents", "description_pattern"), source)
+                self.patterns.append((compile_linear(source), claim))
+        #: Sub-agents of sessions named with a ticket whose log mappings were checked.
+        self.checked: set[str] = set()
+
+    def check_owner(self, call: ApiCall, owner: SessionSpec) -> None:
+        """Once per sub-agent of a session named with a ticket: see ``_refuse_other_claim``."""
+        if call.agent_id is not None and call.agent_id not in self.checked:
+            self.checked.add(call.agent_id)
+            self._refuse_other_claim(call, owner)
+
+    def _claim(self, agent: str) -> _Claim | None:
+        """The log's mapping of a sub-agent: its ``agents.agent_ids`` listing, else the one
+        ``description_pattern`` its Task description matches. Two patterns of two places that
+        match it are an error: which one is right only the team knows, and the first in log
+        order would take, silently, what may be the other's."""
+        if agent in self.links:
+            return self.links[agent]
+        info = self.scan.agents.get(agent)
+        description = info.description if info is not None else None
+        if not description:
+            return None
+        matched = [claim for pattern, claim in self.patterns if pattern.search(description)]
+        if len({(c.ticket, c.stage) for c in matched}) > 1:
+            first, other = matched[0], matched[1]
+            raise self.phase.log_doc.error(
+                f"sub-agent {agent}'s Task description {description!r} matches this pattern "
+                f"({other.place()}) and {yamlio.dotted(first.at)} {first.pattern!r} "
+                f"({first.place()}) too: a sub-agent's usage belongs to one place; make the "
+                "patterns exclusive, or list the agent in its stage's agents.agent_ids (which "
+                "wins over a pattern)",
+                other.at,
+            )
+        return matched[0] if matched else None
+
+    def _refuse_other_claim(self, call: ApiCall, owner: SessionSpec) -> None:
+        """A sub-agent of a session ``sessions:`` gives to a ticket (and stage) that the log
+        maps elsewhere: which one is right only the team knows, and the session's would take,
+        silently, what the log says is another place's. An error at the log's mapping."""
+        claim = self._claim(str(call.agent_id))
+        if claim is None or (
+            claim.ticket == owner.ticket and (owner.stage is None or owner.stage == claim.stage)
+        ):
+            return
+        from pytest_orchphase.errors import display
+        from pytest_orchphase.usage.sessions import session_specs
+
+        index = next(i for spec, i in session_specs(self.phase) if spec == owner)
+        given = f"ticket {owner.ticket}" + (f" ({owner.stage})" if owner.stage else "")
+        raise self.phase.log_doc.error(
+            f"sub-agent {call.agent_id} is mapped here to {claim.place()}, but it ran in "
+            f"{display(call.path) if call.path else 'a session'}, which "
+            f"{display(self.phase.metadata_doc.path)}: sessions[{index}] gives to {given}: a "
+            "sub-agent's usage belongs to one place; drop the mapping, or name the session "
+            "without that ticket",
+            claim.at,
+        )
+
+    def place(self, agent: str, worker: str | None) -> tuple[str, str, str]:
+        """A sub-agent's ticket, stage and how they were found; one that names no ticket,
+        spawned by a worker session (of ticket ``worker``), is that worker's ticket's."""
+        claim = self._claim(agent)
+        if claim is not None:
+            how = "agents.agent_ids" if agent in self.links else "agents.description_pattern"
+            return claim.ticket, claim.stage, how
+        found = _attribute(self.scan.agents.get(agent), self.tickets)
+        if not found[0] and worker:
+            return (worker, "", f"spawned by {worker}'s worker session")
+        return found
+
+
+def _attribute(info: object, tickets: list[str]) -> tuple[str, str, str]:
+    """A sub-agent the log does not map: the one ticket its Task description (else prompt)
+    names, at the stage its description suggests."""
+    from pytest_orchphase.usage.sources.claude_code import AgentInfo
+
+    description = info.description if isinstance(info, AgentInfo) else None
+    prompt = info.prompt if isinstance(info, AgentInfo) else None
+    for text, where in ((description, "description"), (prompt, "prompt")):
+        named = ticket_named(text, tickets)
+        if len(named) == 1:
+            return named[0], infer_stage(description or ""), f"ticket id in Task {where}"
+        if len(named) > 1:
+            return "", "", f"Task {where} names several tickets ({', '.join(named)})"
+    return "", "", "no mapping and no ticket id in the Task"
+
+
+def missing_agents(phase: Phase, measured: Measured) -> dict[str, str]:
+    """Why a ticket's measured figures leave out some of its work, by ticket ("": shared
+    planning): a stage of it that ran (not skipped or pending) names sub-agents
+    (``agents.agent_ids``, or a ``description_pattern``) that no transcript holds. Measured
+    alone, the ticket is then only a lower bound: the missing agents' usage is in none of its
+    figures."""
+    found = {a.agent_id for a in measured.agents}
+    described = [a.description for a in measured.agents if a.description]
+    out: dict[str, list[str]] = defaultdict(list)
+    for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
+        if st.agents is None or st.status in NOT_RUN:
+            continue
+        absent = [agent for agent in st.agents.agent_ids if agent not in found]
+        if absent:
+            out[ticket].append(
+                f"its {stage} stage ran with sub-agent(s) {', '.join(absent)} "
+                "(agents.agent_ids) that no transcript holds"
+            )
+        pattern = st.agents.description_pattern
+        if pattern and not any(compile_linear(pattern).search(d) for d in described):
+            out[ticket].append(
+                f"its {stage} stage ran with agents.description_pattern {pattern!r}, which "
+                "no sub-agent in the transcripts matches"
+            )
+    return {
+        ticket: f"{f'ticket {ticket}' if ticket else 'shared planning'} is measured without "
+        f"some of its work: {'; '.join(whys)}"
+        for ticket, whys in out.items()
+    }
