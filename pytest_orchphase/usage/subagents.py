@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
 
 STAGE_WORDS = (
+    # the verb alone: "review the implementation" names a review
+    (re.compile(r"\bimplement(s|ed|ing)?\b", re.I), "implementation"),
     (re.compile(r"\breview(s|ed|ing)?\b", re.I), "review"),
     (re.compile(r"\bmonitor(s|ed|ing)?\b", re.I), "monitoring"),
     (re.compile(r"\bbranch(es)?\b", re.I), "branch_creation"),
@@ -37,9 +39,23 @@ STAGE_WORDS = (
 )
 
 
+#: a ticket id and its punctuation before a description's first word (``R03: ``, ``[R03] ``)
+LEAD_IN = re.compile(r"^\W*(?:[A-Za-z]+-?\d+\W+)?")
+
+
 def infer_stage(text: str) -> str:
-    """The stage a Task description names by a whole word, else implementation."""
-    return next((stage for word, stage in STAGE_WORDS if word.search(text)), "implementation")
+    """The stage a Task description names: by its first word, the verb that says what the task
+    is ("Review R06 lifecycle fix": review; "R01: implement branch coverage": implementation),
+    else by the one stage a whole word of it names, else implementation; "" (not known) when it
+    names several and none leads ("R01: branch coverage for the fix"): never guessed."""
+    rest = LEAD_IN.sub("", text, count=1)
+    lead = next((stage for word, stage in STAGE_WORDS if word.match(rest)), None)
+    if lead is not None:
+        return lead
+    named = {stage for word, stage in STAGE_WORDS if word.search(text)}
+    if len(named) > 1:
+        return ""
+    return named.pop() if named else "implementation"
 
 
 @dataclass(frozen=True)
@@ -150,7 +166,14 @@ def _attribute(info: object, tickets: list[str]) -> tuple[str, str, str]:
     for text, where in ((description, "description"), (prompt, "prompt")):
         named = ticket_named(text, tickets)
         if len(named) == 1:
-            return named[0], infer_stage(description or ""), f"ticket id in Task {where}"
+            stage = infer_stage(description or "")
+            how = f"ticket id in Task {where}"
+            if not stage:  # the ticket's, at a stage not known: its stages are lower bounds
+                how += (
+                    "; its description names several stages, so which is not known: map it "
+                    "with agents.agent_ids or an agents.description_pattern"
+                )
+            return named[0], stage, how
         if len(named) > 1:
             return "", "", f"Task {where} names several tickets ({', '.join(named)})"
     return "", "", "no mapping and no ticket id in the Task"

@@ -1,0 +1,89 @@
+"""The stage a sub-agent's Task description names (README "Measured usage", rule 5): its leading
+verb decides; several stages named with none leading leave the stage unknown, never guessed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import (
+    Phase,
+    agent_result,
+    assistant,
+    decision,
+    read_report,
+    run_phase,
+    spawn_block,
+    usage,
+    user,
+)
+
+LEAD = "11111111-0000-0000-0000-000000000001"
+
+
+def _phase(pytester: pytest.Pytester, second: str, cap: str) -> pytest.RunResult:
+    """R01's two sub-agents: "R01: implement the parser" (10,010 tokens) and ``second``
+    (30,010); the criterion caps R01's implementation stage at ``cap``."""
+    ticket = {
+        "execution_model": "sonnet",
+        "fix_loops": 0,
+        "review": {"result": "PASS", "attempts": 1, "estimated_tokens": 100},
+        "branch_creation": {"estimated_tokens": 1_000, "status": "completed"},
+        "implementation": {"estimated_tokens": 20_000, "status": "completed"},
+    }
+    impl = {
+        "id": "impl",
+        "for_each": "ticket",
+        "metric": "stage_tokens",
+        "stage": "implementation",
+        "measure": "total",
+        "max": cap,
+    }
+    phase = Phase.of("w1", [impl], {"R01": ticket})
+    phase.write(pytester.path)
+    home = phase.transcripts(pytester.path)
+    parser, other = usage(inp=10, out=0, cw=10_000), usage(inp=10, out=0, cw=30_000)
+    for agent, u in (("a1", parser), ("a2", other)):
+        line = assistant(f"m_{agent}", f"q_{agent}", agent_id=agent, session=LEAD, u=u)
+        home.subagent(agent, [line], session=LEAD)
+    spawns = [
+        spawn_block("t1", description="R01: implement the parser"),
+        spawn_block("t2", description=second),
+    ]
+    home.session(
+        [
+            user("Plan the batch", session=LEAD),
+            assistant("m_l", "q_l", session=LEAD, u=usage(inp=0, out=0, cw=1_000), content=spawns),
+            agent_result("t1", "a1", parser, session=LEAD),
+            agent_result("t2", "a2", other, session=LEAD),
+        ],
+        session=LEAD,
+    )
+    return run_phase(pytester, "w1")
+
+
+def test_an_implementation_task_naming_a_branch_is_implementation(
+    pytester: pytest.Pytester,
+) -> None:
+    """yes-hunt5: "R01: implement branch coverage reporting" went to branch_creation (the word
+    "branch"), so R01's implementation read 10,010, exact, under `max 20k`: YES, though the
+    implementation used 40,020. Its leading verb names implementation: 40,020, NO."""
+    result = _phase(pytester, "R01: implement branch coverage reporting", "20k")
+    assert (decision(pytester), result.ret) == ("NO", 1), result.stdout.str()
+    result.stdout.fnmatch_lines(["*impl*R01*40,020*FAIL*"])
+    result = _phase(pytester, "R01: implement branch coverage reporting", "50k")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+def test_a_task_naming_several_stages_leaves_its_ticket_stages_lower_bounds(
+    pytester: pytest.Pytester,
+) -> None:
+    """ "R01: coverage for the branch and fix modules" names two stages, none leading: the
+    sub-agent is R01's at a stage not known, so R01's stages are lower bounds ("at least
+    10,010") and a `max` on one proves nothing, however high: not YES. The sub-agent says why."""
+    result = _phase(pytester, "R01: coverage for the branch and fix modules", "500k")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret == 1
+    agents = read_report(pytester.path)["usage"]["agents"]
+    a2 = next(a for a in agents if a["agent_id"] == "a2")
+    assert (a2["ticket"], a2["stage"]) == ("R01", None), a2
+    assert "names several stages" in a2["how"], a2
