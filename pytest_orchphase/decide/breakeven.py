@@ -9,7 +9,7 @@ from typing import Any
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import Baseline
-from pytest_orchphase.metrics.facts import still_open
+from pytest_orchphase.metrics.facts import failures, still_open
 from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.value import Usage
 
@@ -126,7 +126,7 @@ def _figures(
 ) -> tuple[Usage, float, float, float, float]:
     """The phase's shared planning usage, and in ``measure``: its figure, the unattributed
     usage, a ticket's own on average and the baseline's per ticket (MetricUnavailable when
-    one of them is not known)."""
+    one of them is not known, or when a ticket failed: its cost is no done ticket's)."""
     if not ctx.baseline(baseline).compare:
         raise MetricUnavailable(
             f"baseline {baseline} is a part of a cost (compare: false), not an approach "
@@ -135,6 +135,12 @@ def _figures(
     planning_usage = ctx.planning()
     if planning_usage is None:
         raise MetricUnavailable("the phase records no shared planning")
+    for ticket_id, ticket in ctx.phase.tickets.items():  # failed work is cheap, not done
+        if why := failures(ticket):
+            raise MetricUnavailable(
+                f"ticket {ticket_id} failed ({', '.join(why)}): its cost is not what a done "
+                "ticket costs"
+            )
     lead = planning_usage.measure(measure)
     loose = ctx.accounts.unattributed
     extra: float = loose.measure(measure) if loose is not None and loose.total else 0

@@ -353,3 +353,20 @@ def test_a_ticket_no_review_checked_is_no_known_success(
     result.stdout.fnmatch_lines(["*ticket T03 records no review result*"])
     assert adoption["answer"] != "YES", adoption
     assert "7 run(s) without fix_loops or a review result" in adoption["line"], adoption
+
+
+def test_break_even_is_unknown_beside_a_failed_ticket(project: pytest.Pytester) -> None:
+    """A failed ticket's tokens are what failing cost, not what doing the ticket costs: cheap
+    failures would bring the break-even closer. With a1's R06 failed, the break-even is unknown,
+    naming it; the example as shipped gives its figure."""
+    result = run_phase(project, "a1")
+    result.stdout.fnmatch_lines(["Break-even (tokens): never: a ticket costs 32,700*"])
+    a1 = Phase.example("a1")
+    a1.ticket("R06")["status"] = "failed"
+    a1.write(project.path)
+    result = run_phase(project, "a1")
+    line = read_report(project.path)["decisions"]["break_even"]["tokens"]["line"]
+    assert line == (
+        "Break-even (tokens): unknown: ticket R06 failed (status failed): its cost is not what "
+        "a done ticket costs"
+    ), line
