@@ -212,12 +212,17 @@ def _orchphase_values(path: Path, settings: Mapping[str, Any]) -> dict[str, str]
     return out
 
 
+def file_settings(path: Path) -> dict[str, Any] | None:
+    """The pytest settings in a configuration file, read as pytest reads a file of its name
+    (or, another name, of its suffix); None when it holds no pytest section or is no file."""
+    loader = LOADERS.get(path.name) or _BY_SUFFIX.get(path.suffix)
+    return loader(path) if loader is not None and path.is_file() else None
+
+
 def load_config(path: Path) -> ProjectConfig:
     """A configuration file named explicitly (pytest's ``-c FILE``): read whatever its name."""
     path = Path(path).absolute()
-    loader = LOADERS.get(path.name) or _BY_SUFFIX.get(path.suffix)
-    settings = loader(path) if loader is not None and path.is_file() else None
-    return ProjectConfig(path, path.parent, _orchphase_values(path, settings or {}))
+    return ProjectConfig(path, path.parent, _orchphase_values(path, file_settings(path) or {}))
 
 
 def find_config(start: Path) -> ProjectConfig:

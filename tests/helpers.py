@@ -229,6 +229,31 @@ def files_under(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+#: The path options, each given a path outside the project by ``outside_path``.
+PATH_OPTIONS = (
+    "--orchphase-criteria",
+    "--orchphase-data",
+    "--orchphase-prices",
+    "--orchphase-json",
+    "--orchphase-md",
+)
+
+
+def outside_path(option: str, outside: Path, criteria: Path, data: Path) -> Path:
+    """The path in ``outside`` given to a path option: a copy of the project's ``criteria`` or
+    ``data`` folder, a price file, or where a report goes."""
+    import shutil
+
+    if option == "--orchphase-criteria":
+        return Path(shutil.copytree(criteria, outside / "criteria"))
+    if option == "--orchphase-data":
+        return Path(shutil.copytree(data, outside / "data"))
+    if option == "--orchphase-prices":
+        (outside / "prices.yaml").write_text('taken: "2026-11"\nmodels: {}\n')
+        return outside / "prices.yaml"
+    return outside / ("report.json" if option == "--orchphase-json" else "report.md")
+
+
 def read_report(folder: Path, name: str = "r.json") -> dict[str, Any]:
     """The JSON report a phase run wrote into ``folder``."""
     data: dict[str, Any] = json.loads((folder / name).read_text())

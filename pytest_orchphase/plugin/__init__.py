@@ -28,6 +28,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser) -> None:
+    """The command line parsed with every option known, kept before any conftest loads: pytest
+    chose its configuration from it without the installed plugins' options."""
+    from pytest_orchphase.plugin.command_line import remember_command_line
+
+    remember_command_line(early_config, parser)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "orchphase: a success criterion or phase gate collected by pytest-orchphase"

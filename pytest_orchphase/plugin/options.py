@@ -172,20 +172,27 @@ def resolve_settings(config: pytest.Config) -> Settings:
 
 
 def check_rootdir(config: pytest.Config, settings: Settings) -> None:
-    """Warn when pytest settled on another configuration than the project's. The warning is
-    located at the project's configuration file, the file the user can act on."""
+    """A usage error when pytest took an option's value for a test path and so read another
+    configuration than the command line asks for (see :mod:`.command_line`): the run would not
+    be the project's. A warning when pytest's configuration is not the project's otherwise (a
+    test path named elsewhere, or a choice that changes none of pytest's settings), located at
+    the project's configuration file, the file the user can act on."""
     import warnings
 
     from _pytest.config import apply_warning_filters
 
     from pytest_orchphase.errors import display
     from pytest_orchphase.plugin.collect import OrchphaseWarning
+    from pytest_orchphase.plugin.command_line import configuration_dropped
 
     project = settings.config
     if config.option.inifilename:  # -c FILE: pytest's choice is the user's, and ours
         return
-    if hasattr(config, "workerinput"):  # an xdist worker: the controller warns, once
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller checks, once
         return
+    dropped = configuration_dropped(config)
+    if dropped is not None:
+        raise pytest.UsageError(f"pytest-orchphase: {dropped}")
     if config.inipath == project.path and (
         project.path is not None or config.rootpath == project.base
     ):
@@ -198,7 +205,8 @@ def check_rootdir(config: pytest.Config, settings: Settings) -> None:
         f"reads the project's configuration, {project.describe()}, and its folders from "
         f"{project.base}. pytest takes command-line values that are existing paths "
         "(like `--orchphase-json PATH`) for test paths (pytest issues #906, #8846): write "
-        "`--orchphase-json=PATH`, or pass --rootdir or -c, so that pytest agrees."
+        "`--orchphase-json=PATH`, or pass -c (or --rootdir, without a configuration file), so "
+        "that pytest agrees."
     )
     where = str(project.path or project.base)
     with warnings.catch_warnings(record=True) as records:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import PATH_OPTIONS, outside_path
+
 TOML = 'orchphase_criteria = "checks/criteria"\norchphase_data = "phase-data"\n'
 CONFIG = "[tool.pytest.ini_options]\n" + TOML
-PRICES = 'taken: "2026-11"\nmodels: {}\n'
 
 
 @pytest.fixture
@@ -36,31 +37,8 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("outside")
 
 
-def _prepare(option: str, project: Path, outside: Path) -> Path:
-    """The outside path given to ``option`` (copied there when it is an input)."""
-    if option == "--orchphase-criteria":
-        shutil.copytree(project / "checks" / "criteria", outside / "criteria")
-        return outside / "criteria"
-    if option == "--orchphase-data":
-        shutil.copytree(project / "phase-data", outside / "data")
-        return outside / "data"
-    if option == "--orchphase-prices":
-        (outside / "prices.yaml").write_text(PRICES)
-        return outside / "prices.yaml"
-    return outside / ("report.json" if option == "--orchphase-json" else "report.md")
-
-
 @pytest.mark.parametrize("spelling", ["space", "equals"])
-@pytest.mark.parametrize(
-    "option",
-    [
-        "--orchphase-criteria",
-        "--orchphase-data",
-        "--orchphase-prices",
-        "--orchphase-json",
-        "--orchphase-md",
-    ],
-)
+@pytest.mark.parametrize("option", PATH_OPTIONS)
 def test_a_path_option_outside_the_project_keeps_the_project_configuration(
     moved: pytest.Pytester,
     outside: Path,
@@ -70,7 +48,9 @@ def test_a_path_option_outside_the_project_keeps_the_project_configuration(
 ) -> None:
     """Run once from the project's folder, then again from a subfolder (where the report of
     the first run is now an existing path)."""
-    path = _prepare(option, moved.path, outside)
+    path = outside_path(
+        option, outside, moved.path / "checks" / "criteria", moved.path / "phase-data"
+    )
     args = [option, str(path)] if spelling == "space" else [f"{option}={path}"]
     for run, cwd, configuration in (
         (1, moved.path, "pyproject.toml"),
