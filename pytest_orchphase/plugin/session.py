@@ -12,6 +12,7 @@ import pytest
 from _pytest._code.code import ExceptionInfo
 
 from pytest_orchphase.plugin.collect import PhaseCriteriaFile
+from pytest_orchphase.plugin.junit import record_decision
 from pytest_orchphase.plugin.options import check_rootdir, folders_line, output_path, resolved_path
 from pytest_orchphase.report.results import Entry, distinct, failed_late, row
 from pytest_orchphase.report.shape import RunReport
@@ -261,6 +262,7 @@ class PhaseSession:
         if not isinstance(excinfo.value, pytest.Session.Interrupted):
             self.interrupted = True
 
+    @pytest.hookimpl(tryfirst=True)  # before pytest's JUnit plugin writes its file
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Build the report once; only a controller (or a plain run) writes files. A run that
         only lists (--co, --fixtures, --fixtures-per-test) builds nothing: it reads no
@@ -320,6 +322,9 @@ class PhaseSession:
             # A phase run succeeds only when its decision is YES: an UNDECIDED run (criteria
             # deselected with -k, skipped, or stopped early) is not a pass a CI job may read.
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        record_decision(
+            config, settings.phase, settings.criteria_file, report["decisions"]["proceed"]
+        )
 
     @staticmethod
     def _run_failure(session: pytest.Session) -> list[str]:

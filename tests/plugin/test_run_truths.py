@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
 from tests.helpers import (
     PATH_OPTIONS,
+    Phase,
+    YamlData,
+    assert_not_yes,
+    decision,
+    flat_ticket,
     outside_path,
+    run_phase,
 )
 
 
@@ -243,3 +250,128 @@ def test_named_configuration_or_no_phase_is_left_to_pytest(
     result = project.runpytest("--orchphase-json", str(report))
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str() + result.stderr.str()
     assert "pytest-orchphase:" not in result.stdout.str() + result.stderr.str()
+
+
+def test_junit_of_a_phase_decided_no_reads_all_passed(pytester: pytest.Pytester) -> None:
+    """b1's criteria all pass, but its shared planning failed: the decision is NO (exit 1).
+    The JUnit file docs/ci.md hands to GitLab's test report said failures="0", errors="0",
+    every testcase passed, and held nothing of the decision: the merge request's test widget
+    showed the phase green. (The same for UNDECIDED on a ticket not finished.) Expected: a NO
+    or UNDECIDED decision leaves a failure (or at least the decision) in the JUnit file."""
+    tickets = {"R01": flat_ticket(), "R02": flat_ticket()}
+    planning = {"estimated_tokens": 1_000, "status": "failed"}
+    cap = [
+        {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"}
+    ]
+    Phase.of("b1", cap, tickets, planning=planning).write(pytester.path)
+    result = run_phase(pytester, "b1", "--junitxml=junit.xml")
+    assert_not_yes(pytester, result)
+    junit = (pytester.path / "junit.xml").read_text()
+    assert 'failures="0"' not in junit or "Proceed to phase" in junit, junit
+
+
+# -- the decision in the JUnit file ------------------------------------------------------------
+
+CAP: list[YamlData] = [
+    {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"}
+]
+
+
+def _suite(folder: Path) -> ElementTree.Element:
+    """The <testsuite> of the run's junit.xml."""
+    suite = ElementTree.parse(folder / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    return suite
+
+
+def _decision_case(suite: ElementTree.Element) -> ElementTree.Element | None:
+    return next((c for c in suite.iter("testcase") if c.get("name") == "phase-decision"), None)
+
+
+@pytest.mark.parametrize(
+    ("why", "workers"),
+    [
+        ("a shared planning failed", 0),
+        ("a shared planning failed", 2),
+        ("a ticket failed", 0),
+        ("a ticket not finished", 0),
+        ("a ticket not finished", 2),
+        ("a Python check skipped", 0),
+    ],
+)
+def test_a_decision_other_than_yes_is_a_failing_testcase_in_the_junit_file(
+    pytester: pytest.Pytester, why: str, workers: int
+) -> None:
+    """Every item passes; the decision alone is NO or UNDECIDED. The JUnit file has the
+    decision as a testsuite property and a failing testcase `phase-decision` beside the
+    phase's items, its message the decision line; under xdist too (the controller writes it)."""
+    tickets = {"R01": flat_ticket(), "R02": flat_ticket()}
+    planning = None
+    args = ["--phase", "b1", "-p", "no:randomly", "--junitxml=junit.xml", "--orchphase-json=r.json"]
+    answer, criteria = "UNDECIDED", CAP
+    if why == "a shared planning failed":
+        planning, answer = {"estimated_tokens": 1_000, "status": "failed"}, "NO"
+    elif why == "a ticket failed":
+        tickets["R02"], answer = flat_ticket(status="failed"), "NO"
+    elif why == "a ticket not finished":
+        tickets["R02"] = flat_ticket(status="in_progress")
+        del tickets["R02"]["review"]
+        # a minimum its figures so far prove: the item passes, the ticket leaves it undecided
+        criteria = [{"id": "loops", "metric": "max_fix_loops", "min": 0}]
+    else:
+        pytester.makepyfile(test_check="import pytest\n\ndef test_later():\n    pytest.skip()\n")
+        args.append("test_check.py")
+    Phase.of("b1", criteria, tickets, planning=planning).write(pytester.path)
+    if workers:
+        result = pytester.runpytest_subprocess(*args, "-n", str(workers))
+    else:
+        result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert decision(pytester) == answer
+    suite = _suite(pytester.path)
+    properties = suite.find("properties")
+    assert properties is not None
+    assert [(p.get("name"), p.get("value")) for p in properties] == [("orchphase_decision", answer)]
+    assert (suite.get("failures"), suite.get("errors")) == ("1", "0")
+    case = _decision_case(suite)
+    assert case is not None, ElementTree.tostring(suite)
+    assert case.get("classname") == "criteria.b1.yaml"  # beside the phase's items
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith("Proceed to phase ")
+    assert f": {answer} — " in failure.get("message", "")
+    properties = case.find("properties")
+    assert properties is not None
+    assert ("decision", answer) in [(p.get("name"), p.get("value")) for p in properties]
+
+
+def test_a_failing_item_and_the_decision_both_fail_in_the_junit_file(
+    pytester: pytest.Pytester,
+) -> None:
+    tickets = {"R01": flat_ticket(), "R02": flat_ticket(actual_tokens=50_000)}
+    Phase.of("b1", CAP, tickets).write(pytester.path)
+    result = run_phase(pytester, "b1", "--junitxml=junit.xml")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    suite = _suite(pytester.path)
+    assert (suite.get("tests"), suite.get("failures")) == ("3", "2")
+    case = _decision_case(suite)
+    assert case is not None
+    failure = case.find("failure")
+    assert failure is not None
+    assert ": NO — failing: cap[R02]" in failure.get("message", "")
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_junit_file_of_a_yes_run_is_unchanged(pytester: pytest.Pytester, workers: int) -> None:
+    """Not over-corrected: a YES run's file has its items only, all passed, and no property."""
+    Phase.of("b1", CAP, {"R01": flat_ticket(), "R02": flat_ticket()}).write(pytester.path)
+    args = ["--phase", "b1", "-p", "no:randomly", "--junitxml=junit.xml"]
+    if workers:
+        result = pytester.runpytest_subprocess(*args, "-n", str(workers))
+    else:
+        result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    suite = _suite(pytester.path)
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "0")
+    assert suite.find("properties") is None
+    assert sorted(str(c.get("name")) for c in suite.iter("testcase")) == ["cap[R01]", "cap[R02]"]
