@@ -134,6 +134,8 @@ def test_every_path_option_spelled_with_a_space_keeps_or_stops_the_projects_chec
 def test_each_configuration_format_pytest_drops_is_a_usage_error(
     project: pytest.Pytester, outside: Path, name: str
 ) -> None:
+    if pytest.version_tuple < (9,) and name == "pytest.toml":
+        pytest.skip("pytest < 9 reads no pytest.toml: its addopts apply in no run")
     _with_checks(project, name)
     result, _ = _misread(project, outside)
     result.stderr.fnmatch_lines(
