@@ -377,3 +377,32 @@ def test_the_junit_file_of_a_yes_run_is_unchanged(pytester: pytest.Pytester, wor
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "0")
     assert suite.find("properties") is None
     assert sorted(str(c.get("name")) for c in suite.iter("testcase")) == ["cap[R01]", "cap[R02]"]
+
+
+def test_a_pytest_without_its_setup_helper_falls_back_to_the_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check asks pytest's private `determine_setup`; a pytest release that renames it or
+    changes its arguments must not turn every phase run into a traceback: the check says it
+    cannot tell (None), and the run goes on to the warning it gave before."""
+    import _pytest.config.findpaths as findpaths
+
+    from pytest_orchphase.plugin import command_line
+
+    def changed(**kwargs: object) -> object:
+        raise TypeError("determine_setup() got an unexpected keyword argument")
+
+    monkeypatch.setattr(findpaths, "determine_setup", changed)
+
+    from types import SimpleNamespace
+
+    line = command_line.CommandLine(
+        paths=(), values=(("--orchphase-json", "/x/r.json"),), rootdir=None, confcutdir=None
+    )
+    config = SimpleNamespace(
+        stash={command_line.COMMAND_LINE: line},
+        rootpath=Path("/x"),
+        inipath=None,
+        invocation_params=SimpleNamespace(dir=Path("/project")),
+    )
+    assert command_line.configuration_dropped(config) is None  # type: ignore[arg-type]
