@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -377,6 +378,10 @@ def unjudged_tickets(phase: Phase, verdicts: Iterable[Verdict]) -> dict[str, lis
     }
 
 
+#: a Claude Code session id (a UUID): the name of its transcript file
+SESSION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
 def named_sources(phase: Phase) -> dict[str, int]:
     """What the phase's ``sessions:`` entries name, each as ``session <id>`` (a transcript's file
     name too) or the path where it really is, with the entry's index; an entry whose path
@@ -391,8 +396,8 @@ def named_sources(phase: Phase) -> dict[str, int]:
         except (OSError, ValueError):
             continue
         out.setdefault(str(path), index)
-        if path.suffix == ".jsonl":  # Claude Code names a session's file by its id
-            out.setdefault(f"session {path.stem}", index)
+        if path.suffix == ".jsonl" and SESSION_ID.fullmatch(path.stem):
+            out.setdefault(f"session {path.stem}", index)  # Claude Code names it by its id
     return out
 
 

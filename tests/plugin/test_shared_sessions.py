@@ -88,3 +88,18 @@ def test_two_phases_with_sessions_of_their_own_pass(
     for phase in ("b1", "b2"):
         result = run_phase(pytester, phase)
         assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+def test_two_phases_naming_files_of_one_name_in_their_own_folders_pass(
+    pytester: pytest.Pytester,
+) -> None:
+    """No over-correction (review23): only a transcript named by a session id (a UUID) is that
+    session; b1's and b2's own `run.jsonl` (or their own usage ledgers, `usage.jsonl`) are two
+    files: each phase measures its own, YES."""
+    for name, session in (("b1", S1), ("b2", S2)):
+        phase = _capped(name, [{"path": "run.jsonl", "ticket": "R01"}])
+        folder = phase.write(pytester.path)
+        (folder / "run.jsonl").write_text(_session(folder / "tmp", session, 20_000).read_text())
+    for name in ("b1", "b2"):
+        result = run_phase(pytester, name)
+        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
