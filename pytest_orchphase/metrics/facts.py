@@ -394,10 +394,54 @@ def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
             "so the wall time could be longer than the stamps say; stamp them (or mark a stage "
             "that did not run status: skipped)"
         )
+    calls = call_spans(ctx, ticket)
+    ends = times + [at for span in calls for at in span]
     # timedelta / timedelta divides whole microseconds: the nearest float to the true minutes
-    minutes = (max(times) - min(times)) / timedelta(minutes=1)
-    measured = Measurement(minutes, "minutes", ctx.src(ticket))
-    return counted(measured, ctx.phase, [ticket] if ticket else None)
+    minutes = (max(ends) - min(ends)) / timedelta(minutes=1)
+    note = ""
+    if calls:
+        first, last = min(at for at, _ in calls), max(at for _, at in calls)
+        beyond = first < min(times) or last > max(times)
+        note = (
+            f"the log's stamps and the measured calls' timestamps (calls {_stamp(first)} to "
+            f"{_stamp(last)}{', beyond the stamps' if beyond else ''})"
+        )
+    found = Measurement(minutes, "minutes", ctx.src(ticket), note=note)
+    if why := _wall_lower(ctx, ticket, min(ends), max(ends)):
+        found = replace(found, bound="lower", bound_note=why)
+    return counted(found, ctx.phase, [ticket] if ticket else None)
+
+
+def call_spans(ctx: MetricContext, ticket: str | None) -> list[tuple[datetime, datetime]]:
+    """The first and last measured call of each place of ``ticket`` (None: of every place of
+    the phase, shared planning and the unattributed calls too); none for a phase not
+    measured. The work took at least as long as its calls: a wall time from the log's stamps
+    alone could be shorter than the transcripts prove."""
+    return [
+        span for (owner, _), span in ctx.accounts.spans.items() if ticket is None or owner == ticket
+    ]
+
+
+def _stamp(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _wall_lower(ctx: MetricContext, ticket: str | None, start: datetime, end: datetime) -> str:
+    """Why a wall time from ``start`` to ``end`` is only a lower bound ("" when it is not):
+    the phase's, when its shared planning is not recorded (a phase of several tickets whose
+    log records no shared_planning and whose transcripts hold no lead's calls: the planning
+    ran before the stages, for a time nobody counts); a ticket's, when measured calls no rule
+    placed ran outside it (they may be this ticket's work)."""
+    if ticket is None:
+        return ctx.planning_unrecorded()
+    loose = ctx.accounts.spans.get(("", ""))
+    if loose is None or (start <= loose[0] and loose[1] <= end):
+        return ""
+    return (
+        f"the phase's unattributed calls ({_stamp(loose[0])} to {_stamp(loose[1])}) ran "
+        f"outside ticket {ticket}'s time and may be its work (map its agents and sessions to "
+        "their tickets)"
+    )
 
 
 def quality(ctx: MetricContext, ticket: str) -> Measurement:

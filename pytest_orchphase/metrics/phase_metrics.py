@@ -181,10 +181,12 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "wall_time_minutes",
     "phase",
     "minutes",
-    "latest end_time − earliest start_time over shared planning and every stage; unknown "
-    "while work that ran lacks its start or end: a stage that ran (any `status` but `skipped` "
-    "or `pending`, as for its tokens), or a flat ticket's own tokens with no `implementation` "
-    "stage to stamp them",
+    "latest − earliest of the start_time/end_time stamps of shared planning and every stage "
+    "and, in a measured phase, of its measured calls (every place's, unattributed too); "
+    "unknown while work that ran lacks its start or end: a stage that ran (any `status` but "
+    "`skipped` or `pending`, as for its tokens), or a flat ticket's own tokens with no "
+    "`implementation` stage to stamp them; a lower bound without a shared_planning record "
+    "(several tickets, no lead's calls measured)",
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     return facts.wall_minutes(ctx, None)

@@ -118,7 +118,8 @@ def _t_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "wall_time_minutes",
     "ticket",
     "minutes",
-    "latest end_time − earliest start_time over the ticket's stages; unknown on the same terms",
+    "latest − earliest of the stamps of the ticket's stages and of its measured calls; "
+    "unknown on the same terms; a lower bound while unattributed calls ran outside that time",
 )
 def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     t, _ = facts.ticket_of(ctx, ticket)

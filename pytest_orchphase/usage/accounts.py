@@ -8,6 +8,7 @@ kept beside it so the report can show each estimate's error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pytest_orchphase.load.models import Stage, Ticket
 from pytest_orchphase.load.models.fields import NOT_RUN as NOT_RUN  # re-exported: read from here
@@ -38,6 +39,9 @@ class Accounts:
     planning_unknown: str | None = None
     #: True when the figures come from transcripts (a ticket may still fall back to the log)
     measured: bool = False
+    #: (ticket or "", stage or "shared_planning" or "") → the first and last measured call
+    #: placed there (("", ""): the unattributed calls); empty for a phase not measured
+    spans: dict[tuple[str, str], tuple[datetime, datetime]] = field(default_factory=dict)
 
     def ticket(self, ticket: str) -> Usage | None:
         if ticket in self.unknown:

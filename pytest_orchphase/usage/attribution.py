@@ -278,8 +278,13 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     the estimates to compare with); a stage of such a ticket with no measured usage is unknown,
     one beside usage measured for the ticket as a whole (of no stage) only a lower bound, and a
     ticket one of whose stages that ran names sub-agents no transcript holds is only a lower
-    bound (see :func:`~pytest_orchphase.usage.subagents.missing_agents`).
+    bound (see :func:`~pytest_orchphase.usage.subagents.missing_agents`), and so is one a stage
+    of which ran with no measured usage placed in it (see
+    :func:`~pytest_orchphase.usage.agreement.unmeasured_stages`).
     """
+    from pytest_orchphase.usage.agreement import refuse_contradictions, unmeasured_stages
+
+    refuse_contradictions(phase, measured)  # the log's counts and models against the calls'
     hand = hand_accounts(phase)
     stages: dict[str, dict[str, Usage]] = {}
     flat: dict[str, Usage] = {}
@@ -287,6 +292,7 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     unplaced = [a for a in measured.agents if a.ticket is None and a.stage is None]
     loose = [a for a in measured.sessions if a.role == "unattributed"]
     missing = missing_agents(phase, measured)
+    unmeasured = unmeasured_stages(phase, measured)
     for ticket in phase.tickets:
         if ticket in measured.tickets():
             own = dict(measured.stages.get(ticket, {}))
@@ -300,6 +306,8 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
                 }
             if why := missing.get(ticket):  # a stage's own sub-agents are not in the transcripts
                 own = {stage: usage.at_least(why) for stage, usage in own.items()}
+                total = total.at_least(why)
+            if why := unmeasured.get(ticket):  # a stage that ran has no measured usage
                 total = total.at_least(why)
             stages[ticket] = own
             flat[ticket] = total
@@ -336,4 +344,5 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
         unknown=unknown,
         planning_unknown=measured.planning_unknown,
         measured=True,
+        spans=measured.spans,
     )

@@ -29,6 +29,7 @@ from tests.helpers import (
 LEAD = "11111111-0000-0000-0000-000000000001"
 WORKER = "22222222-0000-0000-0000-000000000002"
 HAIKU_45 = "claude-haiku-4-5-20251001"
+SONNET = "claude-sonnet-4-5-20250929"
 
 
 def report(pytester: pytest.Pytester) -> dict[str, object]:
@@ -40,6 +41,14 @@ def assert_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
     assert result.ret == 0, result.stdout.str()
 
 
+def model_of(tickets: dict[str, YamlData], text: str) -> str:
+    """The model id of the family the log records for the one ticket ``text`` names (Opus
+    otherwise)."""
+    named = [t for t in tickets if t in text]
+    logged = tickets[named[0]].get("execution_model") if len(named) == 1 else None
+    return {"haiku": HAIKU_45, "sonnet": SONNET}.get(str(logged), "claude-opus-4-6")
+
+
 def measured_batch(
     pytester: pytest.Pytester,
     criteria: list[YamlData],
@@ -47,7 +56,8 @@ def measured_batch(
     agents: list[tuple[str, str, int]],
 ) -> Phase:
     """Phase m1 measured from one lead session (5,010 tokens of its own) that spawned
-    ``agents`` (id, Task description, cache-write tokens; each 10 more of input), with the log's
+    ``agents`` (id, Task description, cache-write tokens; each 10 more of input), each on the
+    model the log records for the one ticket its description names, with the log's
     ``tickets`` and 5,000 tokens of shared planning."""
     phase = Phase.of(
         "m1",
@@ -62,11 +72,10 @@ def measured_batch(
     )
     runs = phase.write(pytester.path) / "runs"
     used = {a: usage(inp=10, out=0, cw=tokens) for a, _, tokens in agents}
-    for agent, _, _ in agents:
-        write_jsonl(
-            runs / "lead" / "subagents" / f"agent-{agent}.jsonl",
-            [assistant(f"m_{agent}", f"q_{agent}", agent_id=agent, session=LEAD, u=used[agent])],
-        )
+    for agent, text, _ in agents:
+        call = assistant(f"m_{agent}", f"q_{agent}", agent_id=agent, session=LEAD, u=used[agent])
+        call["message"]["model"] = model_of(tickets, text)
+        write_jsonl(runs / "lead" / "subagents" / f"agent-{agent}.jsonl", [call])
     spawns = [spawn_block(f"t_{a}", description=text) for a, text, _ in agents]
     write_jsonl(
         runs / "lead.jsonl",
@@ -224,7 +233,7 @@ def agent_in_a_worker(pytester: pytest.Pytester, listed_for: str) -> None:
     used = usage(inp=10, out=0, cw=50_000)
     write_jsonl(
         runs / "worker" / "subagents" / "agent-a2.jsonl",
-        [assistant("m_a2", "q_a2", agent_id="a2", session=WORKER, u=used)],
+        [assistant("m_a2", "q_a2", agent_id="a2", session=WORKER, u=used, model=SONNET)],
     )
     write_jsonl(
         runs / "worker.jsonl",
@@ -236,6 +245,7 @@ def agent_in_a_worker(pytester: pytest.Pytester, listed_for: str) -> None:
                 session=WORKER,
                 u=usage(inp=10, out=0, cw=20_000),
                 content=[spawn_block("t_a2", description="Implement the import")],
+                model=SONNET,
             ),
             agent_result("t_a2", "a2", used, session=WORKER),
         ],
@@ -304,7 +314,9 @@ def whole_ticket_session(pytester: pytest.Pytester, criterion: YamlData) -> None
         folder / "runs" / "worker.jsonl",
         [
             user("Work on the export button", session=WORKER),
-            assistant("m_w", "q_w", session=WORKER, u=usage(inp=10, out=0, cw=40_000)),
+            assistant(
+                "m_w", "q_w", session=WORKER, u=usage(inp=10, out=0, cw=40_000), model=SONNET
+            ),
         ],
     )
 

@@ -416,9 +416,10 @@ def test_older_logs_inline_sidechains_are_attributed_to_their_ticket(
         spawn_block("toolu_b", description="Review R06 lifecycle fix", prompt="Review it"),
     ]
     lines = [assistant("msg_M", "req_M", u=usage(inp=1, out=1), content=spawns)]
-    for tool, prompt, inp in (("a", "Rename it", 30), ("b", "Review it", 70)):
+    runs = (("a", "Rename it", 30, HAIKU), ("b", "Review it", 70, SONNET))  # R03 ran on Haiku
+    for tool, prompt, inp, model in runs:
         lines.append(chained(user(prompt), f"root-{tool}", None))
-        call = assistant(f"msg_{tool}", f"req_{tool}", model=SONNET, u=usage(inp=inp, out=5))
+        call = assistant(f"msg_{tool}", f"req_{tool}", model=model, u=usage(inp=inp, out=5))
         lines.append(chained(call, f"call-{tool}", f"root-{tool}"))
     phase.transcripts(pytester.path).session(lines)
     result = pytester.runpytest("--phase", "m1", "--orchphase-json", "r.json")

@@ -53,7 +53,7 @@ def phase(pytester: pytest.Pytester) -> ClaudeHome:
     c1 = Phase.of(
         "c1",
         [{"id": "cost", "metric": "tokens", "measure": "usd", "max": 0.30}],
-        {"R03": {"implementation": {"model": "sonnet", "estimated_tokens": 1000}}},
+        {"R03": {"implementation": {"model": "haiku", "estimated_tokens": 1000}}},
         planning={"model": "opus", "estimated_tokens": 1000},
     )
     c1.write(pytester.path)

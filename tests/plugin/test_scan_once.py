@@ -41,7 +41,7 @@ criteria:
 LOG = """\
 shared_planning: {model: opus, estimated_tokens: 1000}
 tickets:
-  R1: {implementation: {model: sonnet, estimated_tokens: 2000}}
+  R1: {implementation: {estimated_tokens: 2000}}  # m1 and m2 ran it on two models
 """
 COUNTER = """\
 import pytest_orchphase.usage.scan as transcripts

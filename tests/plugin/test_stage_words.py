@@ -18,6 +18,7 @@ from tests.helpers import (
 )
 
 LEAD = "11111111-0000-0000-0000-000000000001"
+SONNET = "claude-sonnet-4-5-20250929"  # the model R01 is logged on
 
 
 def _phase(pytester: pytest.Pytester, second: str, cap: str) -> pytest.RunResult:
@@ -43,7 +44,9 @@ def _phase(pytester: pytest.Pytester, second: str, cap: str) -> pytest.RunResult
     home = phase.transcripts(pytester.path)
     parser, other = usage(inp=10, out=0, cw=10_000), usage(inp=10, out=0, cw=30_000)
     for agent, u in (("a1", parser), ("a2", other)):
-        line = assistant(f"m_{agent}", f"q_{agent}", agent_id=agent, session=LEAD, u=u)
+        line = assistant(
+            f"m_{agent}", f"q_{agent}", agent_id=agent, session=LEAD, u=u, model=SONNET
+        )
         home.subagent(agent, [line], session=LEAD)
     spawns = [
         spawn_block("t1", description="R01: implement the parser"),

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pytest_orchphase.families import family
 from tests.helpers import Phase, result_object
 
 HAIKU_5_5 = "claude-haiku-5-5"  # long-context tier above 100,000 prompt tokens, at 5x the rates
@@ -126,7 +127,8 @@ def test_a_headless_sum_over_a_long_context_threshold_is_no_exact_cost(
     long-context threshold, some request may have been billed at the long-context rates: the
     cost is then at least the base-rate figure, never exactly it. Here Claude Code itself says
     $0.125 in the same file; a cap of $0.05 must not pass on $0.025."""
-    result, report = _run(pytester, "h1", _long_context_result(model, cost), {"max": cap})
+    run = _long_context_result(model, cost)
+    result, report = _run(pytester, "h1", run, {"max": cap}, model=family(model) or model)
     assert _answer(report) != "YES", result.stdout.str()
     assert result.ret != 0
     assert _entry(report)["bound"] == "lower"

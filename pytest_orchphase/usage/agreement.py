@@ -1,0 +1,167 @@
+"""What the transcripts say beside what the log says: where measured usage leaves out work the
+log records (a bound), and where the two contradict each other (an error at the log's field).
+
+Measured usage wins over the log's figures place by place (see
+:func:`~pytest_orchphase.usage.attribution.measured_accounts`); these checks keep it from
+winning silently where the log knows something the measurement does not, or the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pytest_orchphase.families import family, version
+from pytest_orchphase.usage.accounts import NOT_RUN
+
+if TYPE_CHECKING:
+    from pytest_orchphase.load.phase import Phase
+    from pytest_orchphase.usage.attribution import Measured
+
+
+def unmeasured_stages(phase: Phase, measured: Measured) -> dict[str, str]:
+    """Why a measured ticket's total leaves out work, by ticket: a stage the log says ran (any
+    status but skipped or pending, as for its tokens) in which no measured usage was placed,
+    while nothing was measured for the ticket as a whole (which may hold it). That stage's work
+    is then elsewhere: in the lead's own calls (shared planning, when the lead did it itself),
+    in the unattributed usage, or in a transcript the phase does not name; the ticket's
+    measured total is only a lower bound of its work in every case. Shared planning keeps its
+    measured figure: it is what the lead's calls used, whatever work they did."""
+    out: dict[str, str] = {}
+    for tid, ticket in phase.tickets.items():
+        if tid not in measured.tickets() or tid in measured.whole:
+            continue
+        own = measured.stages.get(tid, {})
+        absent = [
+            name
+            for name, stage in ticket.stages().items()
+            if stage.status not in NOT_RUN and name not in own
+        ]
+        if absent:
+            out[tid] = (
+                f"ticket {tid}'s {', '.join(absent)} stage(s) ran (the log says so) but no "
+                "measured usage was placed there: that work is in the lead's own calls, the "
+                "unattributed usage or a transcript the phase does not name; map its "
+                "sub-agents (agents.agent_ids) or name its session (sessions: ticket, stage)"
+            )
+    return out
+
+
+def refuse_contradictions(phase: Phase, measured: Measured) -> None:
+    """The log's counts and models against what the transcripts place in each ticket; a
+    contradiction is an error at the log's field (which of the two is true only the team
+    knows, and a criterion would pass on the log's side of it):
+
+    - ``fix_loops: 0`` beside measured usage placed in the ticket's fix stage (the log-side
+      rule, :func:`~pytest_orchphase.load.models.log.recorded_fixes`, makes a fix stage the log
+      records beside ``fix_loops: 0`` an error in the same way);
+    - more review sub-agents measured for the ticket than its ``review.attempts`` (else than
+      ``1 + fix_loops``, the attempts a ticket with that many fix loops can have had): each
+      review sub-agent is one attempt;
+    - a ticket logged on one model (``execution_model``, else ``implementation.model``) none
+      of whose measured implementation calls is of that model (:func:`implementation_models`):
+      a mix is no contradiction (helpers may run on other models).
+    """
+    for tid in phase.tickets:
+        _fixes_agree(phase, measured, tid)
+        _model_agrees(phase, measured, tid)
+
+
+def _placed(measured: Measured, ticket: str, stage: str) -> list[str]:
+    """The measured sub-agents placed in ``ticket``'s ``stage``, each as ``<id> ('<Task
+    description>', <how it was placed>)``."""
+    return [
+        f"{a.agent_id} ({a.description!r}, {a.how})" if a.description else a.agent_id
+        for a in measured.agents
+        if a.ticket == ticket and a.stage == stage
+    ]
+
+
+def _fixes_agree(phase: Phase, measured: Measured, tid: str) -> None:
+    ticket = phase.tickets[tid]
+    base = phase.ticket_field(tid)
+    if ticket.fix_loops is not None:
+        loops, at = ticket.fix_loops, (*base, "fix_loops")
+    elif ticket.implementation is not None and ticket.implementation.fix_loops is not None:
+        loops, at = ticket.implementation.fix_loops, (*base, "implementation", "fix_loops")
+    else:
+        loops, at = None, ()
+    name = ".".join(str(p) for p in at[len(base) :])
+    fix = measured.stages.get(tid, {}).get("fix")
+    if loops == 0 and fix is not None and fix.total > 0:
+        agents = _placed(measured, tid, "fix")
+        how = f": sub-agent(s) {', '.join(agents)}" if agents else ""
+        raise phase.log_doc.error(
+            f"{name} is 0, but the transcripts place {fix.total:,} tokens in ticket {tid}'s fix "
+            f"stage{how}: a ticket that needed a fix needed at least one fix loop; correct "
+            f"{name}, or, if that work was no fix, map it to its stage (agents.agent_ids, or "
+            "sessions: stage)",
+            at,
+        )
+    reviewers = _placed(measured, tid, "review")
+    review = ticket.review
+    attempts = review.attempts if review is not None else None
+    if attempts is not None and len(reviewers) > attempts:
+        raise phase.log_doc.error(
+            f"review.attempts is {attempts}, but the transcripts hold {len(reviewers)} review "
+            f"sub-agents of ticket {tid} ({', '.join(reviewers)}): each review sub-agent is one "
+            "attempt; correct review.attempts, or map a sub-agent that reviewed nothing to its "
+            "stage (agents.agent_ids)",
+            (*base, "review", "attempts"),
+        )
+    if attempts is None and loops is not None and len(reviewers) > 1 + loops:
+        raise phase.log_doc.error(
+            f"{name} is {loops}, but the transcripts hold {len(reviewers)} review sub-agents of "
+            f"ticket {tid} ({', '.join(reviewers)}): each review attempt after the first "
+            f"followed a failed one and the fix it needed, so {len(reviewers)} attempts need "
+            f"at least {len(reviewers) - 1} fix loop(s); correct {name} (and record "
+            "review.attempts), or map a sub-agent that reviewed nothing to its stage "
+            "(agents.agent_ids)",
+            at,
+        )
+
+
+def implementation_models(measured: Measured, ticket: str) -> list[str]:
+    """The models of ``ticket``'s measured implementation calls: its implementation stage's
+    where usage was placed there, else every call of the ticket outside its review (the ticket
+    as a whole, its other stages); API errors (``<synthetic>``) are no model."""
+    placed = [
+        (stage, model)
+        for (owner, stage, model) in measured.by_model
+        if owner == ticket and model and not model.startswith("<")
+    ]
+    own = [model for stage, model in placed if stage == "implementation"]
+    return sorted(set(own or [model for stage, model in placed if stage != "review"]))
+
+
+def _model_agrees(phase: Phase, measured: Measured, tid: str) -> None:
+    ticket = phase.tickets[tid]
+    logged = ticket.model_used
+    models = implementation_models(measured, tid)
+    if not logged or not models or any(same_model(m, logged) for m in models):
+        return
+    base = phase.ticket_field(tid)
+    at = (
+        (*base, "execution_model") if ticket.execution_model else (*base, "implementation", "model")
+    )
+    where = (
+        "implementation stage's"
+        if ("implementation" in measured.stages.get(tid, {}))
+        else ("implementation (every call of it outside its review)")
+    )
+    raise phase.log_doc.error(
+        f"ticket {tid} is logged as executed on {logged!r}, but none of its measured "
+        f"{where} calls is: they are {', '.join(models)}; correct the log's model, or map the "
+        "calls to their ticket and stage (a ticket's calls on another model beside its own "
+        "are no contradiction)",
+        at,
+    )
+
+
+def same_model(model: str, logged: str) -> bool:
+    """Whether a call's ``model`` may be the model a log names: of its family, and not of
+    another version where both give one (``claude-haiku-4-5-20251001`` is ``haiku`` and
+    ``claude-haiku-4-5``, never ``claude-3-5-haiku``)."""
+    if family(model) != family(logged):
+        return False
+    mine, theirs = version(model), version(logged)
+    return mine is None or theirs is None or mine == theirs
