@@ -431,9 +431,14 @@ def _wall_lower(ctx: MetricContext, ticket: str | None, start: datetime, end: da
     the phase's, when its shared planning is not recorded (a phase of several tickets whose
     log records no shared_planning and whose transcripts hold no lead's calls: the planning
     ran before the stages, for a time nobody counts); a ticket's, when measured calls no rule
-    placed ran outside it (they may be this ticket's work)."""
+    placed ran outside it (they may be this ticket's work); either, when a transcript line
+    that may have recorded a call could not be read (its time is not known)."""
+    if ticket is None and (why := ctx.planning_unrecorded()):
+        return why
+    if ctx.accounts.calls_lost:
+        return ctx.accounts.calls_lost
     if ticket is None:
-        return ctx.planning_unrecorded()
+        return ""
     loose = ctx.accounts.spans.get(("", ""))
     if loose is None or (start <= loose[0] and loose[1] <= end):
         return ""

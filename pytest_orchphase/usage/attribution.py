@@ -345,4 +345,10 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
         planning_unknown=measured.planning_unknown,
         measured=True,
         spans=measured.spans,
+        calls_lost=(
+            f"{measured.lost_usage_lines} transcript line(s) that may have recorded a call "
+            "could not be read: such a call's time may lie outside the measured calls'"
+            if measured.lost_usage_lines
+            else ""
+        ),
     )

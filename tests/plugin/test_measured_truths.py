@@ -15,6 +15,7 @@ from tests.helpers import (
     assert_not_yes,
     assistant,
     decision,
+    jsonl_line,
     run_phase,
     spawn_block,
     usage,
@@ -193,10 +194,11 @@ def worker_phase(
     calls: list[tuple[str, str]],
     *,
     stage: str | None = None,
+    broken: bytes | None = None,
 ) -> pytest.RunResult:
     """Phase m1 of one ticket R01 (``ticket``: its log) measured from one session given to R01
     (and ``stage``) in metadata.yaml, whose calls are ``calls`` (model, timestamp), 15 tokens
-    each; the run of ``pytest --phase m1``."""
+    each (and the ``broken`` line after them); the run of ``pytest --phase m1``."""
     spec: YamlData = {"path": "r01.jsonl", "ticket": "R01"}
     if stage is not None:
         spec["stage"] = stage
@@ -211,7 +213,8 @@ def worker_phase(
         assistant(f"m{i}", f"q{i}", session=SESSION, u=usage(inp=10, out=5), model=m, ts=ts)
         for i, (m, ts) in enumerate(calls)
     ]
-    write_jsonl(data / "r01.jsonl", [user("Implement R01", session=SESSION), *lines])
+    tail = [] if broken is None else [broken]
+    write_jsonl(data / "r01.jsonl", [user("Implement R01", session=SESSION), *lines, *tail])
     return run_phase(pytester, "m1")
 
 
@@ -577,3 +580,20 @@ def test_a_ticket_measured_as_a_whole_may_hold_its_unmeasured_stages(
     ticket = stamped_r01()
     calls = [(SONNET, "2026-02-07T10:00:05.000Z"), (SONNET, "2026-02-07T10:15:00.000Z")]
     assert_yes(pytester, worker_phase(pytester, [TICKET_CAP], ticket, calls))
+
+
+def test_a_call_line_that_cannot_be_read_makes_the_wall_time_a_lower_bound(
+    pytester: pytest.Pytester,
+) -> None:
+    """A sibling: a transcript line that may have recorded a call (cut short where a session
+    killed mid-write leaves it) could not be read; that call's time is not known, so the wall
+    time (20 minutes from the stamps and the calls read) is only a lower bound: `below 30`
+    cannot pass on it, `min 10` still does."""
+    line = jsonl_line(assistant("m9", "q9", session=SESSION, u=usage(inp=10, out=5)))
+    cut = line[: line.index(b'"usage"')] + b"\n"
+    calls = [(SONNET, "2026-02-07T10:05:00.000Z")]
+    result = worker_phase(pytester, [WALL_BELOW_30], stamped_r01(), calls, broken=cut)
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*at least 20.0 min*may have recorded a call*"])
+    floor = {"id": "time", "metric": "wall_time_minutes", "min": 10}
+    assert_yes(pytester, worker_phase(pytester, [floor], stamped_r01(), calls, broken=cut))
