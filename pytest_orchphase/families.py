@@ -32,14 +32,30 @@ def snapshot_of(recorded: str, wanted: str) -> bool:
     return _dated(low) and not _dated(want) and low.rsplit("-", 1)[0] == want
 
 
+_FAMILY = "(?:" + "|".join(FAMILIES) + ")"
+#: the shapes that give a model's version: ``claude-3-5-haiku``, ``claude-haiku-4-5`` (a date or
+#: a provider's suffix may follow), ``Haiku 4.5``; one or two numbers of one or two digits
+_VERSIONS = (
+    re.compile(rf"claude-(\d{{1,2}})(?:-(\d{{1,2}}))?-{_FAMILY}(?![a-z])"),
+    re.compile(rf"(?<![a-z]){_FAMILY}-(\d{{1,2}})(?:-(\d{{1,2}}))?(?!\d)"),
+    re.compile(rf"(?<![a-z]){_FAMILY}\s+(\d{{1,2}})(?:\.(\d{{1,2}}))?(?![\d.])"),
+)
+
+
 def version(model: str) -> tuple[int, ...] | None:
-    """The model version a name gives, trailing zeros dropped: ``claude-3-5-haiku-latest`` and
-    ``Haiku 3.5`` → (3, 5), ``claude-opus-4-20250514`` and ``claude-opus-4-0`` → (4,); None
-    when it gives none (``haiku``). A snapshot's date (eight digits) is no version."""
-    parts = [int(d) for d in re.findall(r"\d+", model) if len(d) != 8]
-    while parts and parts[-1] == 0:
-        parts.pop()
-    return tuple(parts) if parts else None
+    """The model version a name gives in one of the shapes models are named by, trailing zeros
+    dropped: ``claude-3-5-haiku-latest`` and ``Haiku 3.5`` → (3, 5); ``claude-opus-4-20250514``,
+    ``claude-opus-4-0`` and ``anthropic.claude-opus-4-20250514-v1:0`` → (4,); None when it gives
+    none in such a shape (``haiku``, ``my haiku run 2``): other numbers (a date, a provider's
+    ``-v1:0``, ``200k context``) are no version."""
+    low = model.lower()
+    for shape in _VERSIONS:
+        if found := shape.search(low):
+            parts = [int(d) for d in found.groups() if d is not None]
+            while parts and parts[-1] == 0:
+                parts.pop()
+            return tuple(parts) if parts else None
+    return None
 
 
 def may_be(recorded: str, wanted: str) -> bool:

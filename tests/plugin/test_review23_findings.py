@@ -35,13 +35,6 @@ def test_an_unmapped_task_whose_verb_is_no_stage_word_is_not_placed_by_a_noun(
     assert result.ret == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="new wrong YES (families.may_be versions): the Bedrock id "
-    "'anthropic.claude-haiku-4-5-20251001-v1:0' reads as version (4, 5, 1), so it is 'certainly "
-    "not' claude-haiku-4-5 (yesterday: may be, INCONCLUSIVE); T02 (3 fix loops, not a success) "
-    "drops out of success_rate model=claude-haiku-4-5: 1 of 1 = 100%, YES",
-)
 def test_a_bedrock_id_of_the_model_is_not_certainly_another_model(
     pytester: pytest.Pytester,
 ) -> None:
@@ -121,13 +114,6 @@ def test_savings_beside_a_failed_ticket_is_not_a_pass(pytester: pytest.Pytester)
     assert decision(pytester) != "YES", result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="traceback (new today): families.version() int()s every digit run of a model name; "
-    "an execution_model with a run past Python's 4,300-digit limit raises ValueError from our "
-    "code: a traceback from the adoption decision (report/model.py -> adoption -> may_be), and "
-    "from `orchphase compare`; a success_rate item says 'metric raised ValueError' (families.py)",
-)
 def test_a_model_name_with_a_huge_number_is_no_traceback(pytester: pytest.Pytester) -> None:
     done = {"actual_tokens": 20_000, "fix_loops": 0, "review": {"result": "PASS", "attempts": 1}}
     tickets = {

@@ -52,12 +52,6 @@ def test_a_review_a_person_places_at_once_is_a_review(description: str) -> None:
     assert infer_stage(description) == "review"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="version() takes every number of a name as a version part: the Bedrock suffix '-v1:0' "
-    "gives (4, 5, 1), 'run 2' (4, 5, 2), '200k' (4, 5, 200): a record of Haiku 4.5 is then "
-    "'certainly not' Haiku 4.5 (neither matches nor may be) and leaves model filters",
-)
 @pytest.mark.parametrize(
     "recorded",
     [
