@@ -25,10 +25,29 @@ if TYPE_CHECKING:
     from pytest_orchphase.usage.attribution import Measured
     from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
 
+#: What a Task description that leads with it asks for: the verb (or verb phrase) that says
+#: what the task is ("review the implementation" is a review; "branch coverage" no branch).
+STAGE_VERBS = (
+    (re.compile(r"implement(s|ed|ing)?\b", re.I), "implementation"),
+    (re.compile(r"(code[\s-]+)?(re-?)?review(s|ed|ing)?\b", re.I), "review"),
+    (re.compile(r"monitor(s|ed|ing)?\b", re.I), "monitoring"),
+    (
+        re.compile(r"(create|open)\s+(a\s+|the\s+)?branch\b|branch\s+(off|out)\b", re.I),
+        "branch_creation",
+    ),
+    (re.compile(r"fix(es|ed|ing)?\b", re.I), "fix"),
+    (
+        re.compile(
+            r"(finali[sz](e|es|ed|ing)|merge[sd]?|(open|create)\s+(a\s+)?(pr|pull request))\b",
+            re.I,
+        ),
+        "finalization",
+    ),
+)
+
+#: Words anywhere in a description that name a stage other than implementation.
 STAGE_WORDS = (
-    # the verb alone: "review the implementation" names a review
-    (re.compile(r"\bimplement(s|ed|ing)?\b", re.I), "implementation"),
-    (re.compile(r"\breview(s|ed|ing)?\b", re.I), "review"),
+    (re.compile(r"\b(re-?)?review(s|ed|ing)?\b", re.I), "review"),
     (re.compile(r"\bmonitor(s|ed|ing)?\b", re.I), "monitoring"),
     (re.compile(r"\bbranch(es)?\b", re.I), "branch_creation"),
     (re.compile(r"\bfix(es|ed|ing)?\b", re.I), "fix"),
@@ -38,24 +57,22 @@ STAGE_WORDS = (
     ),
 )
 
-
-#: a ticket id and its punctuation before a description's first word (``R03: ``, ``[R03] ``)
-LEAD_IN = re.compile(r"^\W*(?:[A-Za-z]+-?\d+\W+)?")
+#: What may come before a description's verb: ``ticket``, a ticket id (a word holding a digit:
+#: ``R03``, ``#12``, ``PROJ_12``, ``A1.2``, ``ABC-DEF-12``) and its punctuation.
+LEAD_IN = re.compile(r"^[\W_]*(?:ticket\s+)?(?:(?=[^\s:\]]*\d)[\w.#-]+)?[\W_]*", re.I)
 
 
 def infer_stage(text: str) -> str:
-    """The stage a Task description names: by its first word, the verb that says what the task
-    is ("Review R06 lifecycle fix": review; "R01: implement branch coverage": implementation),
-    else by the one stage a whole word of it names, else implementation; "" (not known) when it
-    names several and none leads ("R01: branch coverage for the fix"): never guessed."""
+    """The stage a Task description names: by the verb it leads with, after the ticket id
+    ("Review R06 lifecycle fix": review; "R01: implement branch coverage": implementation);
+    led by no stage verb, implementation when no word of it names another stage, else ""
+    (not known: "R01: add branch coverage" may be implementation or branch creation, and
+    which is never guessed)."""
     rest = LEAD_IN.sub("", text, count=1)
-    lead = next((stage for word, stage in STAGE_WORDS if word.match(rest)), None)
+    lead = next((stage for verb, stage in STAGE_VERBS if verb.match(rest)), None)
     if lead is not None:
         return lead
-    named = {stage for word, stage in STAGE_WORDS if word.search(text)}
-    if len(named) > 1:
-        return ""
-    return named.pop() if named else "implementation"
+    return "" if any(word.search(text) for word, _ in STAGE_WORDS) else "implementation"
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,6 @@ from tests.plugin.test_shared_sessions import S1, _capped, claude  # noqa: F401
 from tests.plugin.test_stage_words import _phase as stage_phase
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wrong YES (sibling of yes-hunt5): 'R01: add branch coverage reporting', 'R01: "
-    "Implementation of branch coverage reporting' (the noun is no stage word) lead with no stage "
-    "word, so the one stage word named ('branch') places 30,010 tokens at branch_creation; "
-    "R01's implementation reads 10,010 exact under max 20k: YES",
-)
 @pytest.mark.parametrize(
     "description",
     [

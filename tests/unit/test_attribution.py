@@ -15,6 +15,7 @@ from pytest_orchphase.usage.subagents import infer_stage
         ("Fix R06 observer", "fix"),
         ("Monitoring R07", "monitoring"),
         ("Create branch for R03", "branch_creation"),
+        ("R01: add branch coverage reporting", ""),  # a noun, no verb: either stage
         ("Merge R03 and update the board", "finalization"),
         # the leading verb says what the task is, whatever else the description names
         ("R01: implement branch coverage reporting", "implementation"),

@@ -9,14 +9,6 @@ from pytest_orchphase.families import may_be
 from pytest_orchphase.usage.subagents import infer_stage
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wrong NO / lower bounds: LEAD_IN strips only [A-Za-z]+-?\\d+ ids; a ticket id the "
-    "phase has ('#12', '12' (bare numbers are ticket ids), 'PROJ_12', 'A1.2', 'R03a', 'R03.1', "
-    "'ABC-DEF-12') is not stripped, so "
-    "'<id>: review the fix' names two stages with none leading: '' (unknown), while "
-    "'R03: review the fix' is review",
-)
 @pytest.mark.parametrize(
     "description",
     [
@@ -34,11 +26,6 @@ def test_a_description_led_by_an_odd_ticket_id_is_placed_by_its_verb(description
     assert infer_stage(description) == "review"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wrong NO / lower bounds: descriptions a person places at once as review give '' "
-    "(unknown): the leading word is 'ticket', 'Code' or 're-review', none a stage word",
-)
 @pytest.mark.parametrize(
     "description",
     [
