@@ -166,7 +166,14 @@ def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
         "percent",
         ctx.src(),
         note=f"{len(runs)} ticket(s) with at least {k} runs: {detail}",
-        judged=frozenset(runs) & frozenset(ctx.phase.tickets),
+        # this phase's runs the rate counted: a ticket whose run here was on another model is
+        # in no rate, whatever its earlier runs were
+        judged=frozenset(
+            t
+            for t in runs
+            if t in ctx.phase.tickets
+            and (p.model is None or facts.model_matches(ctx.phase.tickets[t].model_used, p.model))
+        ),
     )
 
 
