@@ -174,7 +174,9 @@ def _quality(report: Report, tickets: dict[str, TicketFacts]) -> list[str]:
 def _review_cell(q: TicketFacts) -> str:
     """The review's result, and the ticket's failure beside it (a PASS that did not hold)."""
     review = q["review"] or "none"
-    return f"{review} (ticket failed: {', '.join(q['failed'])})" if q["failed"] else review
+    # the review's own failure is the cell itself: say only where else the ticket failed
+    elsewhere = [f for f in q["failed"] if not f.startswith("review ")]
+    return f"{review} (ticket failed: {', '.join(elsewhere)})" if elsewhere else review
 
 
 def _head(report: Report) -> list[str]:

@@ -52,12 +52,6 @@ def test_a_record_of_the_model_with_other_numbers_may_be_it(recorded: str) -> No
     assert may_be(recorded, "claude-haiku-4-5")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="display: the markdown quality table's review cell repeats a review's own FAIL as the "
-    "ticket's failure: 'FAIL (ticket failed: review FAIL)'; the note is for a PASS that did not "
-    "hold, or for other places",
-)
 def test_a_failed_review_is_not_repeated_as_the_tickets_failure() -> None:
     from typing import Any, cast
 
