@@ -227,13 +227,28 @@ def _below_baseline(ctx: MetricContext, p: Params) -> tuple[float, Measurement]:
     base = ctx.approach_figure(p.baseline, measure) * ctx.n
     usage = ctx.phase_usage()
     actual = usage.measure(measure)
+    # the baseline does every ticket; a ticket that failed cost what failing cost, a lower
+    # bound of what doing it costs: the phase's figure is then at least what it says
+    failed = [
+        f"{t} ({', '.join(why)})"
+        for t, tk in ctx.phase.tickets.items()
+        if (why := facts.failures(tk))
+    ]
+    bound = facts.summed([facts.bound_of(usage, measure), "lower" if failed else "exact"])
+    note = usage.lower_bound_note
+    if failed:
+        done = (
+            f"ticket(s) {', '.join(failed)} failed: what failing cost is only a lower bound of "
+            "what doing the ticket, as the baseline does, costs"
+        )
+        note = f"{note}; {done}" if note else done
     return base, Measurement(
         base - actual,
         token_unit(measure),
         ctx.src(),
         note=f"baseline {base:,.0f}",
-        bound=facts.flipped(facts.bound_of(usage, measure)),
-        bound_note=usage.lower_bound_note,
+        bound=facts.flipped(bound),
+        bound_note=note,
     )
 
 

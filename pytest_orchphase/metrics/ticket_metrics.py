@@ -137,13 +137,21 @@ def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     measure = p.measure or "total"
     base = ctx.approach_figure(p.baseline, measure)
     actual = _t_with_share(ctx, ticket, Params(measure=measure))
+    bound, note = actual.bound, actual.bound_note
+    if why := facts.failures(ctx.phase.tickets[str(ticket)]):  # as the phase's savings
+        bound = facts.summed([bound, "lower"])
+        done = (
+            f"ticket {ticket} failed ({', '.join(why)}): what failing cost is only a lower "
+            "bound of what doing it, as the baseline does, costs"
+        )
+        note = f"{note}; {done}" if note else done
     # as the phase's savings: (base − a lower bound) / base is an upper bound
     return Measurement(
         percent(base - float(actual.value), base),
         "percent",
         ctx.src(ticket),
-        bound=facts.flipped(actual.bound),
-        bound_note=actual.bound_note,
+        bound=facts.flipped(bound),
+        bound_note=note,
     )
 
 

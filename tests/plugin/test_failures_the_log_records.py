@@ -370,3 +370,30 @@ def test_break_even_is_unknown_beside_a_failed_ticket(project: pytest.Pytester) 
         "Break-even (tokens): unknown: ticket R06 failed (status failed): its cost is not what "
         "a done ticket costs"
     ), line
+
+
+def test_savings_of_failed_work_prove_no_min(project: pytest.Pytester) -> None:
+    """A ticket that failed cost what failing cost, a lower bound of what doing it costs (the
+    baseline does every ticket): savings beside it are an upper bound and prove no `min`, per
+    phase and per ticket. a1's savings against V2 pass as shipped; with R03 failed they fail."""
+    a1 = Phase.example("a1")
+    per_ticket = {
+        "id": "ticket-savings",
+        "for_each": "ticket",
+        "metric": "savings",
+        "baseline": "v2",
+        "measure": "total",
+        "min": "50%",
+    }
+    a1.add(per_ticket).write(project.path)
+    run_phase(project, "a1")
+    passed = {c["name"]: c["passed"] for c in read_report(project.path)["criteria"]}
+    assert passed["savings-vs-v2"] and passed["ticket-savings[R03]"], passed
+    a1.ticket("R03")["status"] = "failed"
+    a1.write(project.path)
+    result = run_phase(project, "a1")
+    passed = {c["name"]: c["passed"] for c in read_report(project.path)["criteria"]}
+    assert not passed["savings-vs-v2"] and not passed["ticket-savings[R03]"], passed
+    assert passed["ticket-savings[R06]"], passed
+    result.stdout.fnmatch_lines(["*R03 (status failed) failed: what failing cost*"])
+    result.stdout.fnmatch_lines(["*ticket R03 failed (status failed): what failing cost*"])

@@ -77,13 +77,6 @@ def test_a_folder_and_a_session_id_in_it_named_by_two_phases_is_an_error(
     result.stdout.fnmatch_lines(["*is named by phase b1 too*"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wrong YES (sibling of 'break-even unknown beside a failed ticket'): savings averages "
-    "a failed ticket's cheap cost as done work; success_rate judges (accepts) T03's failure, so "
-    "the unjudged rule does not fire; savings 38.5% >= 20% passes, though the done tickets "
-    "saved 10.0% (81,000 of 90,000): YES (break-even says unknown for the same phase)",
-)
 def test_savings_beside_a_failed_ticket_is_not_a_pass(pytester: pytest.Pytester) -> None:
     from tests.helpers import write_yaml
 
