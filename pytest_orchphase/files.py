@@ -159,11 +159,11 @@ def user_cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
         return None
 
 
-def cache_write(path: Path, data: bytes) -> None:
+def cache_write(path: Path, data: bytes) -> os.stat_result:
     """Write a cache file whole or not at all: a temporary file (readable by its owner only: a
     cache may hold prompts) renamed over ``path``, so two writers leave one whole file or the
     other. Not synced to disk: a file a crash cut short is found out and made again. Folders
-    it makes are its owner's only too."""
+    it makes are its owner's only too. The written file's stat, as it was renamed."""
     missing: list[Path] = []
     for folder in (path.parent, *path.parent.parents):
         if folder.is_dir():
@@ -175,11 +175,14 @@ def cache_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            written = os.fstat(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return written
 
 
 def json_bytes(report: Mapping[str, object]) -> bytes:

@@ -20,33 +20,35 @@ Plain Python, no pytest.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import os
-import re
-import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib import util
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.files import RACY_NS, cache_write, named_in_utf8
+from pytest_orchphase.files import cache_write, named_in_utf8
+from pytest_orchphase.usage.cache_bundle import (
+    BUNDLE_NAME,
+    Bundle,
+    Item,
+    Key,
+    bundle_bytes,
+    read_bundle,
+)
 from pytest_orchphase.usage.cache_entry import (
-    _body,
-    _decode,
-    _dumps,
-    _encode,
     _Entry,
     _format_name,
-    _last_newline_end,
     _read_json,
-    sha256_of,
+    decode_result,
+    encode_result,
 )
+from pytest_orchphase.usage.cache_lookup import _ending, _Lookup, _Stat
 from pytest_orchphase.usage.cache_sweep import prune_cache, sweep_scanner
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult
-from pytest_orchphase.usage.sources.claude_code.reader import Resumed, resume_transcript
 
 #: The modules whose code makes a file's result, or decides which source reads it: their bytes
 #: name the scanner.
@@ -66,16 +68,35 @@ SCANNER_MODULES = (
     "pytest_orchphase.usage.sources.ledger.decode",
     "pytest_orchphase.usage.sources.ledger.scrub",
     "pytest_orchphase.usage.cache_entry",
+    "pytest_orchphase.usage.cache_bundle",
+    "pytest_orchphase.usage.cache_lookup",
     "pytest_orchphase.usage.cache",
 )
 _SUFFIXES = (".jsonl", ".ndjson")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 #: The scanner folders this process has marked as in use.
 _TOUCHED: set[Path] = set()
 #: Per entries folder, the ends of its entries' names (``<name digest>-<prompts>.jsonl``) as
 #: this process first listed them, with those it wrote since: a file whose name no entry ends
 #: with has no entry to be found by its content, and is not hashed to look for one.
 _ENDINGS: dict[str, set[str]] = {}
+
+
+@dataclass
+class _Bundled:
+    """A scanner folder's bundle in this process: as last read or written, and what the scan
+    under way took from it (``used``) and has for it (``made``)."""
+
+    bundle: Bundle = field(default_factory=lambda: Bundle({}, None))
+    #: The scanner it was read for.
+    scanner: str = ""
+    #: Its file looked at since the scan began (another run may have written it).
+    checked: bool = False
+    used: set[Key] = field(default_factory=set)
+    made: dict[Key, Item] = field(default_factory=dict)
+
+
+#: Per scanner folder (as text), its bundle in this process.
+_BUNDLED: dict[str, _Bundled] = {}
 
 
 @functools.cache
@@ -107,30 +128,6 @@ def cache_in(folder: Path | None) -> ScanCache | None:
 
 
 @dataclass(frozen=True)
-class _Stat:
-    """What says a file is unchanged. The change time too: a program can set a file's
-    modification time back (``touch -d``, ``rsync -t``), never its change time."""
-
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    ino: int
-    dev: int
-
-    @classmethod
-    def of(cls, path: Path) -> _Stat:
-        st = path.stat()
-        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-
-    def record(self) -> dict[str, int]:
-        # Not dataclasses.asdict, which deep-copies: asked once per file of every scan.
-        return {name: getattr(self, name) for name in _STAT_FIELDS}
-
-
-_STAT_FIELDS = tuple(f.name for f in dataclasses.fields(_Stat))
-
-
-@dataclass(frozen=True)
 class ScanCache:
     """The entries in ``folder`` (made when first written). Picklable: a scan's worker
     processes read and write through it too."""
@@ -148,13 +145,18 @@ class ScanCache:
             except OSError:
                 lookup = None
         found: tuple[_Entry | None, Any] = (None, None)
+        # Kept, and unchanged since: it was a Claude Code session file then, and is now (no
+        # other source asked: their code names the entries too), unless a source was added.
+        if lookup is not None and not registry.added():
+            kept = self._from_bundle(lookup)
+            if kept is not None:
+                return kept
         if lookup is not None:
             found = lookup.by_path()
             entry, digest = found
-            # Kept, and unchanged since: it was a Claude Code session file then, and is now (no
-            # other source asked: their code names the entries too), unless a source was added.
             unchanged = entry is not None and digest is None and entry.end == lookup.before.size
             if entry is not None and unchanged and not registry.added():
+                self.bundled(lookup, entry.body)
                 return entry.result
         source = registry.source_for(path)
         assert source is not None  # a named file always has one
@@ -164,17 +166,20 @@ class ScanCache:
 
     def work(self, path: Path, prompts: bool = True) -> int:
         """About the bytes :meth:`read` reads of ``path``: what follows the kept bytes when
-        its index record is of the file as it is or was before it grew, else all of it; a kept
-        entry costs a little (as a 64th of the file) to read back."""
+        its bundle item or index record is of the file as it is or was before it grew, else all
+        of it; a kept result costs a little (as a 64th of the file) to read back."""
         try:
             size = path.stat().st_size
         except OSError:
             return 0
         if not named_in_utf8(path):
             return size
-        index = _read_json(self._index(path, prompts))
-        kept = index.get("stat") if index is not None else None
-        old = kept.get("size") if isinstance(kept, dict) else None
+        item = self._bundled().bundle.items.get((str(path), prompts))
+        old: object = item.stat[0] if item is not None else None
+        if old is None:
+            index = _read_json(self._index(path, prompts))
+            kept = index.get("stat") if index is not None else None
+            old = kept.get("size") if isinstance(kept, dict) else None
         if type(old) is not int or not 0 <= old <= size:
             return size
         return size - old + old // 64
@@ -203,7 +208,83 @@ class ScanCache:
         so a failure is ignored."""
         sweep_scanner(Path(self._mine))
 
+    # -- the bundle ------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """A scan begins: its bundle is looked at again when first needed (another run may
+        have written it since), and what an earlier scan left unfinished is dropped."""
+        state = _BUNDLED.get(self._mine)
+        if state is not None:
+            state.checked = False
+            state.used.clear()
+            state.made.clear()
+
+    def finish(self, files: Sequence[Path], prompts: bool) -> None:
+        """A scan of ``files`` ended: the bundle written again when it changed (see
+        :func:`_next_bundle`), then the sweep. Nothing here is needed for a right result: a
+        failure is ignored."""
+        state = self._bundled()
+        items = _next_bundle(state, {(str(f), prompts) for f in files})
+        if items is not None:
+            self.prune()
+            data = bundle_bytes(items.items(), scanner())
+            try:
+                st = cache_write(Path(self._mine, BUNDLE_NAME), data)
+            except OSError:
+                pass
+            else:
+                state.bundle = Bundle(items, (st.st_ino, st.st_size, st.st_mtime_ns))
+                state.scanner = scanner()
+        state.used.clear()
+        state.made.clear()
+        state.checked = False
+        self.sweep()
+
+    def bundled(self, lookup: _Lookup, result: FileResult | bytes) -> None:
+        """Keep in the bundle ``result``, what ``lookup`` found or read of the file as its stat
+        (``lookup.before``) shows it (as :func:`encode_result` writes it, or to be written so at
+        once: the scan's merge changes its calls), unless the stat was taken within its time
+        grain of a change: such an item is never used (see :meth:`_from_bundle`)."""
+        if lookup._racy(lookup.looked_ns):
+            return
+        key = (str(lookup.path), lookup.prompts)
+        columns = result if isinstance(result, bytes) else encode_result(result, lookup.path.name)
+        self._bundled().made[key] = Item(lookup.before.row(), lookup.looked_ns, columns)
+
+    def _from_bundle(self, lookup: _Lookup) -> FileResult | None:
+        """The file's result from the bundle: its item when the file's stat is the item's,
+        and was taken longer than its time grain after the file last changed (the index
+        record's test)."""
+        state = self._bundled()
+        key = (str(lookup.path), lookup.prompts)
+        item = state.bundle.items.get(key)
+        if item is None or item.stat != lookup.before.row() or lookup._racy(item.looked_ns):
+            return None
+        result = decode_result(item.result, lookup.path)
+        if result is not None:
+            state.used.add(key)
+        return result
+
+    def _bundled(self) -> _Bundled:
+        """This folder's bundle, read again when its file is not the one last read."""
+        state = _BUNDLED.setdefault(self._mine, _Bundled())
+        if not state.checked:
+            where = os.path.join(self._mine, BUNDLE_NAME)
+            try:
+                st = os.stat(where)
+                identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+            except OSError:
+                identity = None
+            if identity is None or (identity, scanner()) != (state.bundle.identity, state.scanner):
+                state.bundle, state.scanner = read_bundle(where, scanner()), scanner()
+            state.checked = True
+        return state
+
     # -- where things are ------------------------------------------------------------------
+
+    def digest(self) -> str:
+        """The scanner's digest (see :func:`scanner`), which names its entries and bundle."""
+        return scanner()
 
     @functools.cached_property
     def _mine(self) -> str:
@@ -233,206 +314,26 @@ class ScanCache:
         _ENDINGS.setdefault(str(entry.parent), set()).add(entry.name[65:])
 
 
-class _Lookup:
-    """One file's way through the cache: the index, the entry, reading on, keeping."""
-
-    def __init__(self, cache: ScanCache, path: Path, prompts: bool) -> None:
-        self.cache = cache
-        self.path = path
-        self.prompts = prompts
-        #: When the file's stat was taken (an index record is dated by it: a change after it,
-        #: within the file's time grain, leaves the stat as it was).
-        self.looked_ns = time.time_ns()
-        self.before = _Stat.of(path)
-        self.index_path = cache._index(path, prompts)
-
-    def entry_path(self, sha256: str) -> Path:
-        return self.cache._entry(sha256, self.path.name, self.prompts)
-
-    def run(self, found: tuple[_Entry | None, Any]) -> FileResult:
-        """The file's result, from ``found`` (what :meth:`by_path` found) or the entry of its
-        content, read on from it, or read whole; what is read is kept."""
-        entry, digest = found
-        if entry is None:
-            known = self._content() if self.cache.may_hold(self.path.name, self.prompts) else None
-            entry = self._load(known[0]) if known is not None else None
-            if entry is not None and known is not None and entry.end != known[1]:
-                entry = None
-            if entry is not None:
-                self._write_index(entry.sha256)  # found by content: known by its path from now
-        if entry is None or (not entry.resumable and entry.end != self.before.size):
-            # Nothing kept, or only a whole file's result (an inline sidechain in it).
-            return self._read_whole()
-        if entry.end == self.before.size:
-            return entry.result
-        # More follows the kept bytes: read on. With a digest of the kept bytes (the file
-        # grew), what is read on is kept; else it is only a line still being written.
-        return self._read_on(entry, digest)
-
-    def by_path(self) -> tuple[_Entry | None, Any]:
-        """The entry the index names for this path when the file is unchanged since (no
-        digest), or only grew from the entry's bytes (a digest of them, to be fed on)."""
-        index = _read_json(self.index_path)
-        if index is None:
-            return None, None
-        if index.get("stat") == self.before.record():
-            entry = self._load(index.get("entry"))
-            if entry is not None and self._racy(index.get("written_ns")):
-                # Changed within its file system's time grain after it was kept, its times
-                # would be the same: trusted only when its bytes are the entry's.
-                if self._hash_head(entry, resumable_only=False) is None:
-                    return None, None
-                if not self._racy(self.looked_ns):
-                    self._write_index(entry.sha256)  # old enough now: no need to look again
-            return entry, None
-        if self._grown(index.get("stat")):
-            entry = self._load(index.get("entry"))
-            digest = self._hash_head(entry)  # the kept bytes must be the file's first bytes
-            if digest is not None:
-                return entry, digest
-        return None, None
-
-    # -- finding an entry ------------------------------------------------------------------
-
-    def _racy(self, written_ns: object) -> bool:
-        """Whether the file's last change is too close to ``written_ns`` (when its index
-        record was written) for its times to tell a later change: file systems keep times to
-        the second or coarser (to two seconds on FAT), so within :data:`RACY_NS`."""
-        if type(written_ns) is not int:
-            return True
-        return max(self.before.mtime_ns, self.before.ctime_ns) + RACY_NS > written_ns
-
-    def _grown(self, kept: object) -> bool:
-        if not isinstance(kept, dict):
-            return False
-        return (
-            kept.get("ino") == self.before.ino
-            and kept.get("dev") == self.before.dev
-            and isinstance(kept.get("size"), int)
-            and kept["size"] < self.before.size
-        )
-
-    def _load(self, sha256: object) -> _Entry | None:
-        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
-            return None
-        where = self.entry_path(sha256)
-        try:
-            raw = where.read_bytes()
-        except OSError:
-            return None
-        return _decode(raw, scanner(), sha256, self.path, self.prompts)
-
-    def _hash_head(self, entry: _Entry | None, *, resumable_only: bool = True) -> Any:
-        """A SHA-256 of the file's first ``entry.end`` bytes when they are the entry's bytes
-        (to be fed on with what follows), else ``None``."""
-        if entry is None or (resumable_only and not entry.resumable):
-            return None
-        try:
-            with self.path.open("rb") as fh:
-                digest = sha256_of(fh, entry.end)
-        except OSError:
-            return None
-        return digest if digest is not None and digest.hexdigest() == entry.sha256 else None
-
-    def _content(self) -> tuple[str, int] | None:
-        """The SHA-256 of the file's bytes up to its last newline, and where that is."""
-        try:
-            with self.path.open("rb") as fh:
-                end = _last_newline_end(fh, self.before.size)
-                fh.seek(0)
-                digest = sha256_of(fh, end)
-        except OSError:
-            return None
-        return None if digest is None else (digest.hexdigest(), end)
-
-    # -- reading and keeping ---------------------------------------------------------------
-
-    def _read_whole(self) -> FileResult:
-        """Read the file from its start and keep its result, under the digest of the bytes
-        read (never of bytes hashed before: the file may have changed in between)."""
-        kept: list[tuple[Resumed, bytes]] = []
-        digest = hashlib.sha256()
-        result = resume_transcript(
-            self.path,
-            None,
-            0,
-            0,
-            prompts=self.prompts,
-            seen=digest.update,
-            on_head=lambda head: kept.append((head, _body(head.head, self.path.name))),
-        )
-        self._keep(kept, digest.hexdigest(), result)
-        return result
-
-    def _read_on(self, entry: _Entry, digest: Any) -> FileResult:
-        kept: list[tuple[Resumed, bytes]] = []
-        result = resume_transcript(
-            self.path,
-            entry.result,
-            entry.end,
-            entry.lines,
-            prompts=self.prompts,
-            want_prompt=entry.want_prompt,
-            seen=digest.update if digest is not None else None,
-            on_head=(
-                (lambda head: kept.append((head, _body(head.head, self.path.name))))
-                if digest is not None
-                else None
-            ),
-        )
-        if digest is not None:
-            self._keep(kept, digest.hexdigest(), result, replaces=entry.sha256)
-        return result
-
-    def _keep(
-        self,
-        kept: list[tuple[Resumed, bytes]],
-        sha256: str,
-        result: FileResult,
-        replaces: str | None = None,
-    ) -> None:
-        """Write the entry and its index record, unless the file changed while it was read."""
-        if not kept:
-            return
-        head, body = kept[0]
-        if not head.resumable:
-            if not head.whole:
-                return  # an inline sidechain and a line being written: nothing to keep
-            body = _body(result, self.path.name)  # the whole file's result, its sidechains resolved
-        try:
-            after = _Stat.of(self.path)
-        except OSError:
-            return
-        if after != self.before:
-            return  # written to while it was read: what was read may not be these bytes
-        # Calls without a message id are keyed by the file's path: only this path may use it.
-        bound = any(key[0].startswith(f"{self.path}:") for key in result.calls)
-        data = _encode(
-            scanner(), sha256, head, self.prompts, str(self.path) if bound else None, body
-        )
-        self.cache.prune()
-        try:
-            cache_write(self.entry_path(sha256), data)
-            self.cache._wrote(self.entry_path(sha256))
-            self._write_index(sha256)
-            if replaces is not None and replaces != sha256:  # what a live session outgrew
-                self.entry_path(replaces).unlink(missing_ok=True)
-        except OSError:
-            return  # a cache that cannot be written is no cache: the result stands
-
-    def _write_index(self, sha256: str) -> None:
-        record = {
-            "path": str(self.path),
-            "stat": self.before.record(),
-            "entry": sha256,
-            "written_ns": self.looked_ns,
-        }
-        try:
-            cache_write(self.index_path, _dumps(record))
-        except OSError:
-            return
+def _next_bundle(state: _Bundled, scanned: set[Key]) -> dict[Key, Item] | None:
+    """What the bundle is to hold after a scan of the files ``scanned`` (path, prompts), or
+    ``None`` when it is what it holds: the items the scan made, those it used, and each other
+    item whose file's stat is still the item's (a file another process read, or another scan's);
+    the items of files changed or gone are dropped."""
+    items: dict[Key, Item] = {}
+    changed = bool(state.made)
+    for key, item in state.bundle.items.items():
+        if key in state.made:
+            continue
+        if key in state.used or _unchanged(key[0], item):
+            items[key] = item
+        else:
+            changed = True
+    items.update(state.made)
+    return items if changed else None
 
 
-def _ending(name: str, prompts: bool) -> str:
-    """How an entry's name ends for a file named ``name``: after its bytes' SHA-256 and a dash."""
-    return f"{hashlib.sha256(name.encode()).hexdigest()[:12]}-{int(prompts)}.jsonl"
+def _unchanged(path: str, item: Item) -> bool:
+    try:
+        return _Stat.of(Path(path)).row() == item.stat
+    except OSError:
+        return False

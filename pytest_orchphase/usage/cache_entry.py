@@ -1,14 +1,17 @@
 """An entry of the scan cache (:mod:`pytest_orchphase.usage.cache`) as it is on disk, written and
 read back.
 
-An entry is three parts, one per line and then one per record: a check line (this format's
-marker, and the SHA-256 of all that follows it), a header (the scanner that made it, the
-SHA-256 of the file's bytes it stands for, where they end and how many lines they hold, whether
-the file can be read on from there, whether prompts were kept, and the path when only that path
-may use it), then the file's result in the usage ledger's records (``texts=True``: prompts as
-they are). Reading one back trusts nothing: an entry cut short, corrupt, of another scanner,
-made for other bytes or for another path is no entry. Beside it: the bytes an entry stands for
-(a file's SHA-256 up to where its last newline ends) and the JSON an index record is written in.
+An entry is three lines: a check line (this format's marker, and the SHA-256 of all that
+follows it), a header (the scanner that made it, the SHA-256 of the file's bytes it stands for,
+where they end and how many lines they hold, whether the file can be read on from there,
+whether prompts were kept, and the path when only that path may use it), then the file's result
+(:func:`encode_result`): its calls in columns, one list per field (read back without a record
+per call), what else it holds as the usage ledger's records (``texts=True``: prompts as they
+are; spawns, results, links: a few per file), each read back with the ledger's checks. The
+bundle (:mod:`pytest_orchphase.usage.cache_bundle`) keeps results in the same form. Reading one
+back trusts nothing: an entry cut short, corrupt, of another scanner, made for other bytes or
+for another path is no entry. Beside it: the bytes an entry stands for (a file's SHA-256 up to
+where its last newline ends) and the JSON an index record is written in.
 
 The decoding here decides what a kept entry's result is: its bytes name the scanner (it is one
 of the cache's ``SCANNER_MODULES``). Plain Python, no pytest.
@@ -19,21 +22,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from pytest_orchphase.usage.records import ApiCall
 from pytest_orchphase.usage.sources.base import FileResult
 from pytest_orchphase.usage.sources.claude_code.lines import READ_BUFFER, _loads
 from pytest_orchphase.usage.sources.ledger.decode import Decoder
 from pytest_orchphase.usage.sources.ledger.encode import encode
-from pytest_orchphase.usage.sources.ledger.format import LedgerError
+from pytest_orchphase.usage.sources.ledger.format import USAGE_FIELDS, LedgerError
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.sources.claude_code.reader import Resumed
 
 #: The first key of an entry's header (its value is this format's number).
 MARKER = "orchphase_scan_cache"
-FORMAT = 1
+FORMAT = 2
 
 
 def _format_name() -> str:
@@ -59,18 +64,14 @@ class _Entry:
     resumable: bool
     #: The reader's search for a first prompt after ``end`` (see ``Resumed.want_prompt``).
     want_prompt: bool
-
-
-def _body(res: FileResult, name: str) -> bytes:
-    """An entry's records: the result of a file named ``name``."""
-    block = encode(res, name, 0, "", "claude_code", (), texts=True)
-    return b"".join(_dumps(r) for r in [block.file, *block.records])
+    #: ``result`` as the entry holds it (see :func:`encode_result`).
+    body: bytes
 
 
 def _encode(
     scanner: str, sha256: str, head: Resumed, prompts: bool, path: str | None, body: bytes
 ) -> bytes:
-    """The entry of ``body`` (see :func:`_body`), the result of the bytes ``head`` was read
+    """The entry of ``body`` (see :func:`encode_result`), the result of the bytes ``head`` was read
     from (their SHA-256 ``sha256``), made by ``scanner``; for ``path`` alone when it is given."""
     header = {
         "scanner": scanner,
@@ -150,28 +151,17 @@ def _decode(raw: bytes, scanner: str, sha256: str, path: Path, prompts: bool) ->
         return None
     if not isinstance(header, dict) or not _header_fits(header, scanner, sha256, path, prompts):
         return None
-    decoder = Decoder(path.parent, texts=True)
-    try:
-        # One JSON document of all the records (a line is one JSON value without a newline in
-        # it): parsed in one call instead of one per line.
-        records = _loads(b"[" + body.rstrip(b"\n").replace(b"\n", b",") + b"]")
-        for record in records:
-            if not isinstance(record, dict):
-                return None
-            if record.get("kind") == "file":
-                record = _renamed(record, path.name)
-            decoder.record(record)
-    except (ValueError, LedgerError):
-        return None
-    if len(decoder.parts) != 1:
+    result = decode_result(body, path)
+    if result is None:
         return None
     return _Entry(
-        decoder.parts[0],
+        result,
         sha256,
         header["end"],
         header["lines"],
         header["resumable"],
         header["want_prompt"],
+        body,
     )
 
 
@@ -191,9 +181,118 @@ def _header_fits(
     )
 
 
-def _renamed(record: dict[str, Any], name: str) -> dict[str, Any]:
-    """The file record as if kept under ``name`` (entries are found by content and name, so
-    the name is the same; the check keeps a foreign record from naming another file)."""
-    if record.get("name") != name:
-        raise LedgerError("an entry of another file")
-    return record
+# -- a file's result in columns ----------------------------------------------------------
+
+#: A call's flags, one bit each.
+_COMPACTION, _PLACEHOLDER, _SIDECHAIN = 1, 2, 4
+_STR = frozenset((str,))
+_OPT_STR = frozenset((str, type(None)))
+_INT = frozenset((int,))
+
+
+def encode_result(res: FileResult, name: str) -> bytes:
+    """The result of a file named ``name``: its calls in columns (keys, model, first time,
+    session, agent, usage, flags), the rest as the ledger's records (``texts=True``)."""
+    block = encode(res, name, 0, "", "claude_code", (), texts=True)
+    keys = list(res.calls)
+    calls = list(res.calls.values())
+    stamps = res.first_ts
+    columns: list[list[Any]] = [
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [c.model for c in calls],
+        [stamps.get(k) for k in keys],
+        [c.session_id for c in calls],
+        [c.agent_id for c in calls],
+        *([getattr(c, name) for c in calls] for name in USAGE_FIELDS),
+        [
+            (_COMPACTION if c.compaction is True else 0)
+            | (0 if c.output_exact else _PLACEHOLDER)
+            | (_SIDECHAIN if c.sidechain is True else 0)
+            for c in calls
+        ],
+    ]
+    # The ledger's records begin with one per call: those are the columns.
+    return _dumps({"calls": columns, "records": [block.file, *block.records[len(keys) :]]})
+
+
+#: What each column holds: message id, request id, model, first time, session, agent, the six
+#: counts, speed, inference geo, service tier, flags.
+_COLUMNS = (_STR, _STR, _STR, _OPT_STR, _OPT_STR, _OPT_STR, *(_INT,) * 6, *(_OPT_STR,) * 3, _INT)
+
+
+def decode_result(raw: bytes, path: Path) -> FileResult | None:
+    """The result :func:`encode_result` wrote, as the file ``path``'s; ``None`` for anything
+    else (a value of the wrong type, columns of unequal length, a record the ledger refuses,
+    another file's)."""
+    try:
+        doc = _loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    columns, records = doc.get("calls"), doc.get("records")
+    if not (isinstance(columns, list) and isinstance(records, list)):
+        return None
+    if not _columns_fit(columns):
+        return None
+    count = len(columns[0])
+    decoder = Decoder(path.parent, texts=True)
+    try:
+        first, *rest = records
+        if not isinstance(first, dict) or first.get("kind") != "file":
+            return None
+        decoder.file(first, path)
+        for record in rest:
+            if not isinstance(record, dict) or record.get("kind") in ("call", "file"):
+                return None
+            decoder.record(record)
+    except (ValueError, LedgerError):
+        return None
+    res = decoder.parts[0]
+    mids, rids, models, stamps, sessions, agents, *usage, flags = columns
+    keys = list(zip(mids, rids, strict=True))
+    calls = map(
+        ApiCall,
+        mids,
+        rids,
+        models,
+        *usage,
+        repeat(None),
+        sessions,
+        agents,
+        [f & _COMPACTION != 0 for f in flags],
+        repeat(res.path),
+        repeat(False),
+        repeat(0),
+        [f & _PLACEHOLDER == 0 for f in flags],
+        repeat(""),
+        repeat(""),
+        repeat(None),
+        [f & _SIDECHAIN != 0 for f in flags],
+    )
+    res.calls = dict(zip(keys, calls, strict=True))
+    if len(res.calls) != count:
+        return None  # a key twice
+    res.first_ts = {k: s for k, s in zip(keys, stamps, strict=True) if s is not None}
+    return res
+
+
+def _columns_fit(columns: list[Any]) -> bool:
+    """Whether ``columns`` are lists of one length, each of its values' type (whole numbers
+    from 0 where counts are)."""
+    if len(columns) != len(_COLUMNS) or not all(isinstance(c, list) for c in columns):
+        return False
+    count = len(columns[0])
+    if any(len(column) != count for column in columns):
+        return False
+    if not count:
+        return True
+    texts, optional, counts = columns[:3], [*columns[3:6], *columns[12:15]], columns[6:12]
+    counts.append(columns[15])
+    return (
+        set(map(type, chain.from_iterable(texts))) <= _STR
+        and set(map(type, chain.from_iterable(optional))) <= _OPT_STR
+        and set(map(type, chain.from_iterable(counts))) <= _INT
+        and min(map(min, counts)) >= 0
+    )

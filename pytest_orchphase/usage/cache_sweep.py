@@ -1,7 +1,8 @@
 """Removing from the scan cache (:mod:`pytest_orchphase.usage.cache`) what no run will read:
-other scanners' folders and a killed writer's temporary files (:func:`prune_cache`, before a
-process's first write), this scanner's index records of files that no longer exist and entries
-no index record names (:func:`sweep_scanner`, at the end of a scan, once a day at most).
+other scanners' folders and a killed writer's temporary files (of entries, index records and
+the bundle: :func:`prune_cache`, before a process's first write), this scanner's index records
+of files that no longer exist and entries no index record names (:func:`sweep_scanner`, at the
+end of a scan, once a day at most).
 
 Nothing here makes a file's result, only the next run's speed: its bytes do not name the
 scanner (a change here leaves the entries as they are), and a failure is ignored.
@@ -57,7 +58,7 @@ def prune_cache(cache: Path, mine: str) -> None:
             if folder.name != mine and _SCANNER_NAME.fullmatch(folder.name) and age > _DAY:
                 shutil.rmtree(folder, ignore_errors=True)
             elif folder.name == mine:
-                for part in (folder / "entries", folder / "index"):
+                for part in (folder, folder / "entries", folder / "index"):
                     if part.is_symlink() or not part.is_dir():
                         continue  # never into a folder that is not the cache's own
                     for tmp in part.glob(".*.tmp"):

@@ -290,6 +290,8 @@ def _no_collector() -> Iterator[None]:
 def _scan_files(
     files: Sequence[Path], progress: bool, prompts: bool, cache: ScanCache | None
 ) -> Scan:
+    if cache is not None:
+        cache.begin()
     sizes = [_size(f) for f in files]
     total = sum(sizes)
     report = _Progress(len(files), total) if progress else None
@@ -306,7 +308,7 @@ def _scan_files(
     if report:
         report.done()
     if cache is not None:
-        cache.sweep()
+        cache.finish(files, prompts)
     return merge_results(results)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from pytest_orchphase.files import user_cache_folder
 from pytest_orchphase.usage import cache as cache_module
-from pytest_orchphase.usage import cache_sweep, parallel
+from pytest_orchphase.usage import cache_lookup, cache_sweep, parallel
 from pytest_orchphase.usage import scan as scan_module
 from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.records import Scan
@@ -274,13 +274,13 @@ def test_a_file_no_entry_is_named_for_is_read_once_not_hashed_first(
     is named for is read once (and kept), not hashed first to look for one; a copy of a kept
     file, of the same name, is hashed and found."""
     hashed: list[Path] = []
-    real = cache_module._Lookup._content
+    real = cache_lookup._Lookup._content
 
     def counted(self: Any) -> Any:
         hashed.append(self.path)
         return real(self)
 
-    monkeypatch.setattr(cache_module._Lookup, "_content", counted)
+    monkeypatch.setattr(cache_lookup._Lookup, "_content", counted)
     plain = scan_text(scan_paths([home.root]))
     assert scan_text(scan_paths([home.root], cache=cache)) == plain
     assert hashed == []
@@ -309,9 +309,16 @@ def _entries(cache: ScanCache) -> list[Path]:
     return sorted(cache.folder.rglob("entries/*.jsonl"))
 
 
+#: The session's calls' output tokens, as its entry keeps them (a column: msg_p1's first).
+OUTPUTS = b"[500,1,3]"
+
+
+def _session_entry(cache: ScanCache) -> Path:
+    return next(p for p in _entries(cache) if OUTPUTS in p.read_bytes())
+
+
 def _flip(data: bytes) -> bytes:
-    at = data.index(b'"output_tokens":500')
-    return data[:at] + b'"output_tokens":999' + data[at + 19 :]
+    return data.replace(OUTPUTS, b"[999,1,3]", 1)
 
 
 SPOILED = {
@@ -321,7 +328,7 @@ SPOILED = {
     "not JSON": lambda data: b"\x00\xff garbage\n" + data,
     "another scanner": lambda data: data.replace(b'"scanner":"', b'"scanner":"0', 1),
     "another format": lambda data: data.replace(
-        b'"orchphase_scan_cache":1', b'"orchphase_scan_cache":2'
+        b'"orchphase_scan_cache":2', b'"orchphase_scan_cache":3'
     ),
     "a header field changed": lambda data: data.replace(b'"lines":6', b'"lines":5', 1),
     "another check": lambda data: data.replace(b'"check":"', b'"check":"0', 1),
@@ -333,7 +340,7 @@ def test_a_spoiled_entry_is_ignored_and_made_again(
     home: ClaudeHome, cache: ScanCache, parsed: Lines, spoil: Any
 ) -> None:
     _scans([home.root], cache, parsed)
-    session_entry = next(p for p in _entries(cache) if b'"output_tokens":500' in p.read_bytes())
+    session_entry = _session_entry(cache)
     session_entry.write_bytes(spoil(session_entry.read_bytes()))
     assert _scans([home.root], cache, parsed) == 6  # the session read again, not the agent
     assert _scans([home.root], cache, parsed) == 0  # and kept again
@@ -347,9 +354,9 @@ def test_a_spoiled_entry_with_a_matching_digest_is_still_refused(
     import json
 
     _scans([home.root], cache, parsed)
-    entry = next(p for p in _entries(cache) if b'"output_tokens":500' in p.read_bytes())
+    entry = _session_entry(cache)
     first, _, held = entry.read_bytes().partition(b"\n")
-    held = held.replace(b'"output_tokens":500', b'"output_tokens":"500"')
+    held = held.replace(OUTPUTS, b'["500",1,3]')
     check = json.loads(first) | {"check": hashlib.sha256(held).hexdigest()}
     entry.write_bytes(json.dumps(check).encode() + b"\n" + held)
     assert _scans([home.root], cache, parsed) == 6
@@ -477,7 +484,7 @@ def test_a_cache_that_cannot_be_written_changes_nothing(
 def test_a_file_written_to_while_it_is_read_is_not_kept(
     home: ClaudeHome, cache: ScanCache, parsed: Lines, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = cache_module._Stat.of
+    real = cache_lookup._Stat.of
     calls = [0]
 
     def moving(path: Path) -> Any:
@@ -485,7 +492,7 @@ def test_a_file_written_to_while_it_is_read_is_not_kept(
         st = real(path)
         return dataclasses.replace(st, size=st.size + calls[0])  # a new size at each look
 
-    monkeypatch.setattr(cache_module._Stat, "of", moving)
+    monkeypatch.setattr(cache_lookup._Stat, "of", moving)
     assert _scans([home.root], cache, parsed) == 8
     assert _entries(cache) == []
 

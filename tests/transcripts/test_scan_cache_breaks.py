@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pytest_orchphase.usage import cache as cache_module
+from pytest_orchphase.usage import cache_lookup
 from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.scan import scan_paths
 from tests.helpers import agent_result, assistant, jsonl_line, scan_text, usage, user
@@ -77,7 +77,7 @@ def test_same_size_rewrite_within_the_timestamp_grain_is_read_again(
     file systems record them). Here the old entry's 100 input tokens stand for the file's
     900: a cost cap passes that should fail. Git calls this "racily clean" and re-checks the
     content of a file whose mtime is not older than the index record."""
-    real_of = cache_module._Stat.of
+    real_of = cache_lookup._Stat.of
 
     def coarse(path: Path) -> Any:
         st = real_of(path)
@@ -86,7 +86,7 @@ def test_same_size_rewrite_within_the_timestamp_grain_is_read_again(
             st, mtime_ns=st.mtime_ns // grain * grain, ctime_ns=st.ctime_ns // grain * grain
         )
 
-    monkeypatch.setattr(cache_module._Stat, "of", staticmethod(coarse))
+    monkeypatch.setattr(cache_lookup._Stat, "of", staticmethod(coarse))
     path = tmp_path / "p" / "s.jsonl"
     path.parent.mkdir()
     for _ in range(5):  # the two writes must fall in the same second (almost always at once)

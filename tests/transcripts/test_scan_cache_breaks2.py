@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from pytest_orchphase.usage import cache as cache_module
-from pytest_orchphase.usage import cache_sweep
+from pytest_orchphase.usage import cache_lookup, cache_sweep
 from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.scan import scan_paths
 from pytest_orchphase.usage.sources.claude_code.reader import resume_transcript as real_resume
@@ -37,7 +36,7 @@ def call_line(inp: int) -> bytes:
 
 def coarse_times(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Any]:
     """The cache sees times floored to the second (a file system that keeps whole seconds)."""
-    real_of = cache_module._Stat.of
+    real_of = cache_lookup._Stat.of
 
     def coarse(path: Path) -> Any:
         st = real_of(path)
@@ -45,7 +44,7 @@ def coarse_times(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Any]:
             st, mtime_ns=st.mtime_ns // GRAIN * GRAIN, ctime_ns=st.ctime_ns // GRAIN * GRAIN
         )
 
-    monkeypatch.setattr(cache_module._Stat, "of", staticmethod(coarse))
+    monkeypatch.setattr(cache_lookup._Stat, "of", staticmethod(coarse))
     return coarse
 
 
@@ -90,7 +89,7 @@ def test_a_file_changed_during_a_long_read_is_checked_again(
     coarse = coarse_times(monkeypatch)
     skew = [0]
     monkeypatch.setattr(
-        cache_module,
+        cache_lookup,
         "time",
         types.SimpleNamespace(
             time=lambda: time.time() + skew[0] / GRAIN, time_ns=lambda: time.time_ns() + skew[0]
@@ -105,11 +104,11 @@ def test_a_file_changed_during_a_long_read_is_checked_again(
         skew[0] = 3 * GRAIN  # the read took 3 s
         return result
 
-    monkeypatch.setattr(cache_module, "resume_transcript", long_read)
+    monkeypatch.setattr(cache_lookup, "resume_transcript", long_read)
     cache = scan_rewritten_in_one_second(
         path, tmp_path / "cache", coarse, lambda: skew.__setitem__(0, 0)
     )
-    monkeypatch.setattr(cache_module, "resume_transcript", real_resume)
+    monkeypatch.setattr(cache_lookup, "resume_transcript", real_resume)
 
     whole = scan_paths([path])
     assert whole.calls[0].input_tokens == 900
@@ -131,7 +130,7 @@ def test_an_entry_is_kept_under_the_digest_of_the_bytes_read(
     is given, and keep the entry only under that digest (when it differs from ``known``,
     keep nothing)."""
     coarse = coarse_times(monkeypatch)
-    real_content = cache_module._Lookup._content
+    real_content = cache_lookup._Lookup._content
     path = tmp_path / "p" / "s.jsonl"
     path.parent.mkdir()
 
@@ -146,9 +145,9 @@ def test_an_entry_is_kept_under_the_digest_of_the_bytes_read(
     # Only a file some entry may stand for is hashed before it is read (an entry of another
     # file of this name, kept before): as if there were one.
     monkeypatch.setattr(ScanCache, "may_hold", lambda self, name, prompts: True)
-    monkeypatch.setattr(cache_module._Lookup, "_content", hashed_then_rewritten)
+    monkeypatch.setattr(cache_lookup._Lookup, "_content", hashed_then_rewritten)
     cache = scan_rewritten_in_one_second(path, tmp_path / "cache", coarse, lambda: None)
-    monkeypatch.setattr(cache_module._Lookup, "_content", real_content)
+    monkeypatch.setattr(cache_lookup._Lookup, "_content", real_content)
     assert hashed and hashed[-1] == path  # the race this test is about took place
 
     copy = tmp_path / "backup" / "s.jsonl"  # the old bytes, under the same name

@@ -120,12 +120,17 @@ class Decoder:
             return  # a record kind of a later format: ignored, like an unknown line type
         handler(self, obj, self.parts[-1])
 
-    def file(self, obj: dict[str, Any]) -> None:
+    def file(self, obj: dict[str, Any], path: Path | None = None) -> None:
+        """A ``file`` record: a block begins. ``path``: the file's own (its name the record's),
+        instead of the name's in :attr:`folder`."""
         name = _str(obj, "name", required=True)
         assert name is not None
-        if Path(name).is_absolute() or ".." in Path(name).parts:
-            raise LedgerError(f"'name': expected a relative file name, got {name!r}")
-        path = self.folder / name
+        if path is None:
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                raise LedgerError(f"'name': expected a relative file name, got {name!r}")
+            path = self.folder / name
+        elif name != path.name:
+            raise LedgerError(f"'name': expected {path.name!r}, got {name!r}")
         res = FileResult(path=path, intact=_count(obj, "intact"))
         res.malformed = _count(obj, "malformed")
         res.lost = _count(obj, "lost")
