@@ -209,3 +209,38 @@ def test_the_measured_example_reports_the_same_bytes_every_way(pytester: pytest.
     assert reports() == without  # warm: read back
     if importlib.util.find_spec("xdist") is not None:
         assert reports("-n", "2") == without
+
+
+def test_a_run_from_the_bundle_writes_the_same_report(
+    pytester: pytest.Pytester, phase: ClaudeHome, parsed: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run after the one that kept the phase's files takes each from the cache's bundle (no
+    index record or entry looked up, no line parsed) and writes the report a run without the
+    cache writes, byte for byte; a session that grew past the cap since is not taken from it:
+    the next run fails. (The transcripts are a moment old: the time grain is set to 0 for their
+    items to be kept.)"""
+    from pytest_orchphase.usage import cache_lookup
+
+    monkeypatch.setattr(cache_lookup, "RACY_NS", 0)
+    looked: list[Path] = []
+    real = cache_lookup._Lookup.by_path
+
+    def by_path(self: Any) -> Any:
+        looked.append(self.path)
+        return real(self)
+
+    monkeypatch.setattr(cache_lookup._Lookup, "by_path", by_path)
+    without = _run(pytester, "--orchphase-no-cache")[1]
+    _run(pytester)[0].assert_outcomes(passed=1)
+    assert len(looked) == 2 and any((pytester.path / KEPT).rglob("bundle"))
+    looked.clear()
+    parsed.take()
+    result, report = _run(pytester)
+    result.assert_outcomes(passed=1)
+    assert report == without and b"0.255" in report
+    assert looked == [] and parsed.take() == 0
+    with _session(phase).open("ab") as fh:  # two more calls: $0.306 > $0.30
+        for call in _calls(12)[10:]:
+            fh.write(json.dumps(call).encode() + b"\n")
+    _run(pytester)[0].assert_outcomes(failed=1)
+    assert looked == [_session(phase)]
