@@ -108,9 +108,17 @@ def _pytest_setup(config: pytest.Config, paths: list[str], rootdir: str | None) 
     return Setup(Path(found[0]), None if found[1] is None else Path(found[1]))
 
 
+#: pytest settings that cannot change what a phase run decides: the default test paths (a
+#: phase run collects its criteria file instead, see plugin/session.py), marker declarations
+#: (an unknown marker is an error only under strict markers, itself a setting that counts),
+#: and where pytest's cache lives and the version it asks for
+NO_BEARING = frozenset({"testpaths", "markers", "minversion", "required_plugins", "cache_dir"})
+
+
 def _own_settings(path: Path | None) -> list[str] | None:
     """The pytest settings a configuration file holds besides the plugin's (which the plugin
-    reads from the project's file itself); None when the file cannot be read."""
+    reads from the project's file itself) and those with no bearing on a phase run
+    (:data:`NO_BEARING`); None when the file cannot be read."""
     from pytest_orchphase.settings import INI_OPTIONS, file_settings
 
     if path is None:
@@ -119,7 +127,7 @@ def _own_settings(path: Path | None) -> list[str] | None:
         settings = file_settings(path) or {}
     except OrchphaseError:
         return None
-    return sorted(name for name in settings if name not in INI_OPTIONS)
+    return sorted(n for n in settings if n not in INI_OPTIONS and n not in NO_BEARING)
 
 
 def configuration_dropped(config: pytest.Config) -> str | None:

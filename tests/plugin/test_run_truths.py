@@ -69,6 +69,10 @@ FORMATS = {
 }
 
 
+#: A project's pytest settings that have no bearing on a phase run.
+NO_BEARING_INI = "[pytest]\ntestpaths = tests\nmarkers =\n    slow: slow tests\nminversion = 8.0\n"
+
+
 @pytest.fixture
 def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("outside")
@@ -149,15 +153,16 @@ def test_each_configuration_format_pytest_drops_is_a_usage_error(
     result.assert_outcomes(passed=6, failed=1)
 
 
-@pytest.mark.parametrize("config", [None, "pytest.ini"])
+@pytest.mark.parametrize("config", [None, "[pytest]\n", NO_BEARING_INI])
 @pytest.mark.parametrize("spelling", ["space", "equals"])
 def test_a_run_that_loses_nothing_says_yes_with_both_spellings_twice(
     project: pytest.Pytester, outside: Path, spelling: str, config: str | None
 ) -> None:
-    """No configuration file at all, or one with no pytest setting (an empty pytest.ini): pytest
-    rooted elsewhere reads no other setting, so the run is the project's and decides."""
+    """No configuration file at all, one with no pytest setting (an empty pytest.ini), or one
+    whose settings cannot change a phase run (testpaths, markers, minversion): pytest rooted
+    elsewhere loses nothing that counts, so the run is the project's and decides."""
     if config is not None:
-        (project.path / config).write_text("[pytest]\n")
+        (project.path / "pytest.ini").write_text(config)
     report = outside / "r.json"
     args = (
         ["--orchphase-json", str(report)] if spelling == "space" else [f"--orchphase-json={report}"]
