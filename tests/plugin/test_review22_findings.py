@@ -64,15 +64,9 @@ def test_a_snapshot_of_the_model_a_filter_names_is_that_model(pytester: pytest.P
     result.stdout.fnmatch_lines(["*loops*R02*FAIL*"])
 
 
-def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
-    pytester: pytest.Pytester,
-) -> None:
-    """m1 is a measured phase (its run in phase-m1/runs). m2 has no transcript of its own; its
-    metadata names `sessions: [{path: ..}]`, the data root, which holds phase-m1 (and m2's own
-    folder). Since 0c79e49 `../phase-m1/runs` (a path inside another phase's data folder) is an
-    error at `sessions[0]`; a folder *around* it is scanned whole, m1's calls are measured as
-    m2's R01 (its description pattern matches), and m2 says YES on m1's run (exit 0). Expected:
-    the same error, naming phase-m1's folder (or m2's R01 unmeasured), never YES."""
+def _measured_m1(pytester: pytest.Pytester) -> dict[str, object]:
+    """Measured phase m1: R01's sub-agent a1 ("R01 implement", 20,010 tokens) in phase-m1/runs;
+    R01's log entry, which a second phase copies."""
     from tests.plugin.test_attribution_truths import measured_batch
 
     implemented: dict[str, object] = {
@@ -89,6 +83,19 @@ def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
         {"R01": implemented},
         [("a1", "R01 implement", 20_000)],
     )
+    return implemented
+
+
+def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """m1 is a measured phase (its run in phase-m1/runs). m2 has no transcript of its own; its
+    metadata names `sessions: [{path: ..}]`, the data root, which holds phase-m1 (and m2's own
+    folder). Since 0c79e49 `../phase-m1/runs` (a path inside another phase's data folder) is an
+    error at `sessions[0]`; a folder *around* it is scanned whole, m1's calls are measured as
+    m2's R01 (its description pattern matches), and m2 says YES on m1's run (exit 0). Expected:
+    the same error, naming phase-m1's folder (or m2's R01 unmeasured), never YES."""
+    implemented = _measured_m1(pytester)
     Phase.of(
         "m2",
         [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"}],
@@ -110,22 +117,7 @@ def test_a_transcripts_link_into_another_phases_data_folder_is_an_error(
     an error for a `sessions:` path. Expected: the same error (or R01 unmeasured), never YES."""
     import os
 
-    from tests.plugin.test_attribution_truths import measured_batch
-
-    implemented: dict[str, object] = {
-        "execution_model": "sonnet",
-        "implementation": {
-            "estimated_tokens": 20_000,
-            "status": "completed",
-            "agents": {"description_pattern": "R01"},
-        },
-    }
-    measured_batch(
-        pytester,
-        [{"id": "x", "metric": "fix_loops", "for_each": "ticket", "max": 5}],
-        {"R01": implemented},
-        [("a1", "R01 implement", 20_000)],
-    )
+    implemented = _measured_m1(pytester)
     folder = Phase.of(
         "m2",
         [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"}],
