@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_orchphase.errors import OrchphaseError, display, resolve_path
+from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.evaluate.checks import check
 from pytest_orchphase.evaluate.condition import evaluate
 from pytest_orchphase.evaluate.declared import Mismatch, declared_mismatches
@@ -35,7 +34,7 @@ from pytest_orchphase.metrics.facts import (
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
-from pytest_orchphase.usage.sessions import session_specs
+from pytest_orchphase.usage.roots import named_sources, overlap
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
@@ -247,7 +246,7 @@ class PhaseRunner:
             except OrchphaseError:
                 continue
             for source, index in mine.items():
-                if shared := next((t for t in theirs if _overlap(source, t)), None):
+                if shared := next((t for t in theirs if overlap(source, t)), None):
                     where = display(self.load(other).metadata_doc.path)
                     named = "" if shared == source else f" (its entry: {shared})"
                     raise phase.metadata_doc.error(
@@ -376,37 +375,3 @@ def unjudged_tickets(phase: Phase, verdicts: Iterable[Verdict]) -> dict[str, lis
         for tid, ticket in phase.tickets.items()
         if tid not in judged and (why := failures(ticket))
     }
-
-
-#: a Claude Code session id (a UUID): the name of its transcript file
-SESSION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-
-
-def named_sources(phase: Phase) -> dict[str, int]:
-    """What the phase's ``sessions:`` entries name, each as ``session <id>`` (a transcript's file
-    name too) or the path where it really is, with the entry's index; an entry whose path
-    cannot be resolved is left to the measurement, which names the problem."""
-    out: dict[str, int] = {}
-    for spec, index in session_specs(phase):
-        if spec.session is not None:
-            out.setdefault(f"session {spec.session}", index)
-            continue
-        try:
-            path = resolve_path(phase.data_dir / str(spec.path))
-        except (OSError, ValueError):
-            continue
-        out.setdefault(str(path), index)
-        if path.suffix == ".jsonl" and SESSION_ID.fullmatch(path.stem):
-            out.setdefault(f"session {path.stem}", index)  # Claude Code names it by its id
-    return out
-
-
-def _overlap(one: str, other: str) -> bool:
-    """Whether two named sources share files: the same id or path, or a folder holding the
-    other (paths are absolute; ids are ``session <id>``)."""
-    if one == other:
-        return True
-    a, b = Path(one), Path(other)
-    if not (a.is_absolute() and b.is_absolute()):
-        return False
-    return a.is_relative_to(b) or b.is_relative_to(a)

@@ -5,6 +5,7 @@ ledger) and scanned, with the errors that name what is missing."""
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -303,3 +304,37 @@ def _given_to(spec: SessionSpec) -> str:
     if spec.ticket is None:
         return "no ticket"
     return f"ticket {spec.ticket}" + (f" ({spec.stage})" if spec.stage else "")
+
+
+#: a Claude Code session id (a UUID): the name of its transcript file
+SESSION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+def named_sources(phase: Phase) -> dict[str, int]:
+    """What the phase's ``sessions:`` entries name, each as ``session <id>`` (a transcript's file
+    name too) or the path where it really is, with the entry's index; an entry whose path
+    cannot be resolved is left to the measurement, which names the problem."""
+    out: dict[str, int] = {}
+    for spec, index in session_specs(phase):
+        if spec.session is not None:
+            out.setdefault(f"session {spec.session}", index)
+            continue
+        try:
+            path = resolve_path(phase.data_dir / str(spec.path))
+        except (OSError, ValueError):
+            continue
+        out.setdefault(str(path), index)
+        if path.suffix == ".jsonl" and SESSION_ID.fullmatch(path.stem):
+            out.setdefault(f"session {path.stem}", index)  # Claude Code names it by its id
+    return out
+
+
+def overlap(one: str, other: str) -> bool:
+    """Whether two named sources share files: the same id or path, or a folder holding the
+    other (paths are absolute; ids are ``session <id>``)."""
+    if one == other:
+        return True
+    a, b = Path(one), Path(other)
+    if not (a.is_absolute() and b.is_absolute()):
+        return False
+    return a.is_relative_to(b) or b.is_relative_to(a)
