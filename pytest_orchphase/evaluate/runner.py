@@ -34,7 +34,7 @@ from pytest_orchphase.metrics.facts import (
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
-from pytest_orchphase.usage.roots import named_sources, overlap
+from pytest_orchphase.usage.roots import Named, named_sources
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
@@ -245,16 +245,9 @@ class PhaseRunner:
                 theirs = named_sources(self.load(other))
             except OrchphaseError:
                 continue
-            for source, index in mine.items():
-                if shared := next((t for t in theirs if overlap(source, t)), None):
-                    where = display(self.load(other).metadata_doc.path)
-                    named = "" if shared == source else f" (its entry: {shared})"
-                    raise phase.metadata_doc.error(
-                        f"{source} is named by phase {other} too{named}, in {where}: its usage "
-                        "would count in both phases; name each session in one phase's "
-                        "metadata only",
-                        ("sessions", index),
-                    )
+            for source in mine:
+                if shared := next((t for t in theirs if source.shares(t)), None):
+                    raise _shared_error(phase, source, self.load(other), shared)
 
     def context(self, name: str) -> MetricContext:
         if name not in self._contexts:
@@ -375,3 +368,25 @@ def unjudged_tickets(phase: Phase, verdicts: Iterable[Verdict]) -> dict[str, lis
         for tid, ticket in phase.tickets.items()
         if tid not in judged and (why := failures(ticket))
     }
+
+
+def _shared_error(phase: Phase, source: Named, other: Phase, shared: Named) -> OrchphaseError:
+    """That ``source`` of ``phase`` holds calls ``shared``, of phase ``other``, holds too: at the
+    entry that names it, else at the other phase's, else at the folder or ledger holding it."""
+    named = "" if shared.where() == source.where() else f" (its entry: {shared.where()})"
+    message = (
+        f"{source.where()} is named by phase {other.name} too{named}, in "
+        f"{display(other.metadata_doc.path)}: its usage would count in both phases; name each "
+        "session in one phase's metadata only (a shared session: keep each phase's part with "
+        "orchphase collect --since/--until)"
+    )
+    if source.index is not None:
+        return phase.metadata_doc.error(message, ("sessions", source.index))
+    if shared.index is not None:
+        return other.metadata_doc.error(
+            f"{shared.where()}, named here, is measured by phase {phase.name} too "
+            f"({'kept in' if source.kept else 'in'} {display(source.via or Path(source.name))}): "
+            "its usage would count in both phases; name each session in one phase only",
+            ("sessions", shared.index),
+        )
+    return OrchphaseError(message, path=source.via or Path(source.name))

@@ -5,8 +5,10 @@ ledger) and scanned, with the errors that name what is missing."""
 from __future__ import annotations
 
 import errno
+import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -310,31 +312,98 @@ def _given_to(spec: SessionSpec) -> str:
 SESSION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
-def named_sources(phase: Phase) -> dict[str, int]:
-    """What the phase's ``sessions:`` entries name, each as ``session <id>`` (a transcript's file
-    name too) or the path where it really is, with the entry's index; an entry whose path
-    cannot be resolved is left to the measurement, which names the problem."""
-    out: dict[str, int] = {}
+@dataclass(frozen=True)
+class Named:
+    """Something a phase is measured from, as compared with other phases' (see
+    :func:`named_sources`): ``session <id>`` or an absolute path."""
+
+    name: str
+    #: its ``sessions:`` entry; None for the ``transcripts/`` folder or an unnamed ledger
+    index: int | None
+    #: the folder or ledger it was found in, when not named itself
+    via: Path | None = None
+    #: a session a usage ledger keeps: only the part collected for that phase
+    kept: bool = False
+
+    def shares(self, other: Named) -> bool:
+        """Whether the two hold the same calls: the same session or path, or a folder holding
+        the other. Two ledgers' parts of one session are each phase's own (collected with
+        ``--since``/``--until``)."""
+        if self.kept and other.kept:
+            return False
+        if self.name == other.name:
+            return True
+        a, b = Path(self.name), Path(other.name)
+        if not (a.is_absolute() and b.is_absolute()):
+            return False
+        return a.is_relative_to(b) or b.is_relative_to(a)
+
+    def where(self) -> str:
+        """How the phase names it: ``session <id>``, its path, or the session and where it lies."""
+        if self.via is None:
+            return self.name
+        return f"{self.name} ({'kept in' if self.kept else 'in'} {display(self.via)})"
+
+
+def named_sources(phase: Phase) -> list[Named]:
+    """What the phase is measured from, by name: what its ``sessions:`` entries name (a session
+    id, or the path where it really is), its ``transcripts/`` folder, and its usage ledger; with
+    the sessions (by id: a transcript's file name) that a folder or a ledger holds. An entry
+    whose path cannot be resolved is left to the measurement, which names the problem."""
+    out: dict[str, Named] = {}
     for spec, index in session_specs(phase):
         if spec.session is not None:
-            out.setdefault(f"session {spec.session}", index)
+            out.setdefault(f"session {spec.session}", Named(f"session {spec.session}", index))
             continue
         try:
-            path = resolve_path(phase.data_dir / str(spec.path))
+            found = _named_at(resolve_path(phase.data_dir / str(spec.path)), index)
         except (OSError, ValueError):
             continue
-        out.setdefault(str(path), index)
-        if path.suffix == ".jsonl" and SESSION_ID.fullmatch(path.stem):
-            out.setdefault(f"session {path.stem}", index)  # Claude Code names it by its id
+        for named in found:
+            out.setdefault(named.name, named)
+    for unnamed in (phase.data_dir / TRANSCRIPTS_DIR, phase.data_dir / LEDGER):
+        try:
+            where = resolve_path(unnamed)
+            found = _named_at(where, None) if unnamed.exists() and str(where) not in out else []
+        except (OSError, ValueError):
+            continue
+        for named in found:
+            out.setdefault(named.name, named)
+    return list(out.values())
+
+
+def _named_at(where: Path, index: int | None) -> list[Named]:
+    """A path a phase is measured from, with the sessions it holds: a folder's transcripts
+    (by their ids), a ledger's kept sessions, or the session a transcript is by its name."""
+    out = [Named(str(where), index)]
+    if where.is_dir():
+        out += [Named(f"session {s}", index, via=where) for s in sorted(_session_ids_in(where))]
+    elif _is_ledger(where):
+        out += [
+            Named(f"session {s}", index, via=where, kept=True)
+            for s in sorted(_kept_sessions(where))
+        ]
+    elif where.suffix == ".jsonl" and SESSION_ID.fullmatch(where.stem):
+        out.append(Named(f"session {where.stem}", index))  # Claude Code names it by its id
     return out
 
 
-def overlap(one: str, other: str) -> bool:
-    """Whether two named sources share files: the same id or path, or a folder holding the
-    other (paths are absolute; ids are ``session <id>``)."""
-    if one == other:
-        return True
-    a, b = Path(one), Path(other)
-    if not (a.is_absolute() and b.is_absolute()):
-        return False
-    return a.is_relative_to(b) or b.is_relative_to(a)
+def _session_ids_in(folder: Path) -> set[str]:
+    """The session ids a folder holds: its transcripts named by a UUID, and the UUID-named
+    folders of their sub-agents."""
+    found: set[str] = set()
+    for _, folders, files in os.walk(folder, onerror=lambda _: None):
+        found.update(d for d in folders if SESSION_ID.fullmatch(d))
+        found.update(f[:-6] for f in files if f.endswith(".jsonl") and SESSION_ID.fullmatch(f[:-6]))
+    return found
+
+
+def _kept_sessions(ledger: Path) -> set[str]:
+    """The session ids whose main files a usage ledger keeps."""
+    from pytest_orchphase.usage.sources.ledger.source import kept_files
+
+    return {
+        name[:-6]
+        for name in (f.rsplit("/", 1)[-1] for f in kept_files(ledger))
+        if name.endswith(".jsonl") and SESSION_ID.fullmatch(name[:-6])
+    }

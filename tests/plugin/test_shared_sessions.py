@@ -103,3 +103,76 @@ def test_two_phases_naming_files_of_one_name_in_their_own_folders_pass(
     for name in ("b1", "b2"):
         result = run_phase(pytester, name)
         assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+def _names_both(result: pytest.RunResult, other: str, holder: str) -> None:
+    """The error names session S1, the other phase (or its metadata file) and ``holder``."""
+    errors = [line for line in result.stdout.lines if "would count in both phases" in line]
+    assert errors, result.stdout.str()
+    line = errors[0]
+    assert f"session {S1}" in line and holder in line, line
+    assert f"phase {other}" in line or f"phase-{other}/metadata.yaml" in line, line
+
+
+@pytest.mark.parametrize("order", ["folder-then-id", "id-then-folder"])
+def test_a_folder_and_a_session_id_in_it_named_by_two_phases_is_an_error(
+    pytester: pytest.Pytester, claude: Path, order: str
+) -> None:
+    """review23: b1 names the project folder holding S1, b2 names S1 by its id (or the reverse):
+    S1 would count in both phases. An error at the entry, naming the other phase."""
+    folder: list[object] = [{"path": str(claude), "ticket": "R01"}]
+    by_id: list[object] = [{"session": S1, "ticket": "R01"}]
+    first, second = (folder, by_id) if order == "folder-then-id" else (by_id, folder)
+    _capped("b1", first).write(pytester.path)
+    _capped("b2", second).write(pytester.path)
+    for name, other in (("b2", "b1"), ("b1", "b2")):
+        result = run_phase(pytester, name)
+        assert result.ret != 0, result.stdout.str()
+        assert decision(pytester) != "YES"
+        result.stdout.fnmatch_lines([f"*session {S1}*is named by phase {other} too*"])
+
+
+def test_a_session_in_one_phases_transcripts_folder_named_by_another_is_an_error(
+    pytester: pytest.Pytester, claude: Path
+) -> None:
+    """b1 measures S1 from a copy in its `transcripts/` folder, b2 names S1 by its id: S1 would
+    count in both phases. The error names b1's folder; b1 alone, or b2 alone, is YES."""
+    b1 = _capped("b1", []).write(pytester.path)
+    (b1 / "transcripts").mkdir()
+    (b1 / "transcripts" / f"{S1}.jsonl").write_text((claude / f"{S1}.jsonl").read_text())
+    _capped("b2", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+    for name, other in (("b2", "b1"), ("b1", "b2")):
+        result = run_phase(pytester, name)
+        assert result.ret != 0, result.stdout.str()
+        assert decision(pytester) != "YES"
+        _names_both(result, other, "transcripts")
+    (b1 / "transcripts" / f"{S1}.jsonl").rename(b1 / "transcripts" / f"{S2}.jsonl")
+    for name in ("b1", "b2"):
+        result = run_phase(pytester, name)
+        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+def test_a_session_kept_in_one_phases_ledger_named_by_another_is_an_error(
+    pytester: pytest.Pytester, claude: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """b1's usage ledger keeps S1 (collected), b2 names S1 by its id: b2 would count the calls
+    b1 counts. An error naming the ledger. Two ledgers keeping parts of one session (each
+    phase's part, collected with --since/--until) are no error."""
+    from pytest_orchphase.cli import main
+
+    _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+    monkeypatch.chdir(pytester.path)
+    assert main(["collect", "b1"]) == 0
+    b1 = _capped("b1", [{"path": "usage.jsonl", "ticket": "R01"}]).write(pytester.path)
+    assert (b1 / "usage.jsonl").is_file()
+    _capped("b2", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+    for name, other in (("b2", "b1"), ("b1", "b2")):
+        result = run_phase(pytester, name)
+        assert result.ret != 0, result.stdout.str()
+        assert decision(pytester) != "YES"
+        _names_both(result, other, "usage.jsonl")
+    assert main(["collect", "b2"]) == 0
+    _capped("b2", [{"path": "usage.jsonl", "ticket": "R01"}]).write(pytester.path)
+    for name in ("b1", "b2"):
+        result = run_phase(pytester, name)
+        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()

@@ -89,24 +89,34 @@ class LedgerSource:
         return read_ledger(path)  # a ledger holds the ticket ids found, never the prompts
 
 
-def stored_sessions(ledger: Path, session_id: str) -> list[Path]:
-    """Where ``ledger`` keeps the main session files of ``session_id`` (one per project folder
-    it was collected from): the paths their calls carry (``<ledger without suffix>/<name>``),
-    so that a ``sessions:`` entry naming the session holds them; empty when it holds none."""
-    wanted = f"{session_id}.jsonl"
-    found: list[Path] = []
+def kept_files(ledger: Path) -> list[str]:
+    """The names of the transcript files a usage ledger keeps (its ``file`` records), in order;
+    empty when it cannot be read."""
+    names: list[str] = []
     try:
         with ledger.open("rb") as fh:
             for line in fh:
                 if b'"kind":"file"' not in line[:40]:
                     continue
                 name = json.loads(line).get("name")
-                if isinstance(name, str) and name.rsplit("/", 1)[-1] == wanted:
-                    path = ledger.with_suffix("") / name
-                    if path not in found:
-                        found.append(path)
+                if isinstance(name, str):
+                    names.append(name)
     except (OSError, ValueError):
         return []
+    return names
+
+
+def stored_sessions(ledger: Path, session_id: str) -> list[Path]:
+    """Where ``ledger`` keeps the main session files of ``session_id`` (one per project folder
+    it was collected from): the paths their calls carry (``<ledger without suffix>/<name>``),
+    so that a ``sessions:`` entry naming the session holds them; empty when it holds none."""
+    wanted = f"{session_id}.jsonl"
+    found: list[Path] = []
+    for name in kept_files(ledger):
+        if name.rsplit("/", 1)[-1] == wanted:
+            path = ledger.with_suffix("") / name
+            if path not in found:
+                found.append(path)
     return found
 
 
