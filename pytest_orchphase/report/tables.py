@@ -39,11 +39,16 @@ def estimate_cells(rows: Sequence[EstimateRow]) -> list[list[str]]:
                 r["place"],
                 "" if r["estimated"] is None else fmt(r["estimated"], "tokens"),
                 measured,
-                "" if error is None else f"{error:+.0f}%",
+                # against a measured lower bound, the error is at most the figure
+                "" if error is None else marked(f"{error:+.0f}%", _upper(low)),
                 usd,
             ]
         )
     return out
+
+
+def _upper(lower_bounds: Sequence[str]) -> str | None:
+    return "upper" if "total" in lower_bounds else None
 
 
 MISMATCH_HEADERS = ("where", "field", "declared", "computed", "formula")

@@ -133,9 +133,12 @@ def _estimate_row(place: str, estimate: Usage | None, actual: Usage | None) -> E
     }
 
 
-def estimate_rows(phase: Phase, measured: Measured) -> list[EstimateRow]:
-    """Per place: the log's figure, the measured one, the estimate's error in % of the measured
-    ((estimated − measured) / measured × 100) and the measured USD."""
+def estimate_rows(phase: Phase, measured: Measured, accounts: Accounts) -> list[EstimateRow]:
+    """Per place: the log's figure, the measured one (as ``accounts`` count it: only a lower
+    bound where they say so), the estimate's error in % of the measured ((estimated − measured)
+    / measured × 100) and the measured USD. A ticket with usage placed at no stage beside its
+    stages' (a sub-agent whose stage is not known, a worker session's own calls) shows that
+    usage as its own row, with no estimate, and the ticket in all against its estimate."""
     hand = hand_accounts(phase)
     places: list[tuple[str, Usage | None, Usage | None]] = [
         ("shared planning", hand.planning, measured.planning)
@@ -145,11 +148,16 @@ def estimate_rows(phase: Phase, measured: Measured) -> list[EstimateRow]:
         for stage in STAGES:
             estimate = hand.stage(ticket, stage)
             if stage in stages or (estimate is not None and ticket in measured.tickets()):
-                places.append((f"{ticket} {stage}", estimate, stages.get(stage)))
-        if ticket in measured.whole:
-            places.append(
-                (f"{ticket} (whole session)", hand.ticket(ticket), measured.whole[ticket])
-            )
+                actual = accounts.stage(ticket, stage) if stage in stages else None
+                places.append((f"{ticket} {stage}", estimate, actual or stages.get(stage)))
+        if ticket not in measured.whole:
+            continue
+        if stages:
+            places.append((f"{ticket} (no stage)", None, measured.whole[ticket]))
+            places.append((f"{ticket} in all", hand.ticket(ticket), accounts.ticket(ticket)))
+        else:
+            whole = accounts.ticket(ticket) or measured.whole[ticket]
+            places.append((f"{ticket} (whole session)", hand.ticket(ticket), whole))
     places.append(("unattributed", None, measured.unattributed))
     return [
         _estimate_row(place, estimate, actual)
@@ -212,7 +220,7 @@ def usage_section(phase: Phase, ctx: MetricContext, measured: Measured | None) -
         "sessions": _sessions(measured),
         "shared_planning_unknown": ctx.accounts.planning_unknown,
         "warnings": measured.warnings if measured else [],
-        "estimate_rows": estimate_rows(phase, measured) if measured else [],
+        "estimate_rows": estimate_rows(phase, measured, ctx.accounts) if measured else [],
         "compaction": usage_data(measured.compaction) if measured else None,
         "compaction_line": compaction_line(measured.planning, measured.compaction)
         if measured

@@ -263,7 +263,7 @@ def test_a_headless_run_named_for_a_ticket_measures_that_ticket(pytester: pytest
         9097 + 5000,
         63057 + 1000,
     )  # + the review sub-agent (ticket id)
-    result.stdout.fnmatch_lines(["R06 (whole session)*"])
+    result.stdout.fnmatch_lines(["R06 (no stage)*", "R06 in all*"])
 
 
 def test_dashboard_shows_the_measured_cost(

@@ -89,23 +89,6 @@ def test_a_model_name_with_a_huge_number_is_no_traceback(pytester: pytest.Pytest
     assert "Traceback" not in out and "Exceeds the limit" not in out, out[-3000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="display: a sub-agent of R01 at a stage not known shows in the measured-usage table as "
-    "'R01 (whole session) 21,100 / 30,010 / -30%' (no session: the ticket's whole estimate "
-    "against one sub-agent), and 'R01 implementation 10,010 +100%' unmarked, though the "
-    "stage_tokens item reads it as a lower bound ('at least 10,010')",
-)
-def test_the_usage_table_marks_stages_a_sub_agent_of_unknown_stage_may_belong_to(
-    pytester: pytest.Pytester,
-) -> None:
-    result = stage_phase(pytester, "R01: coverage for the branch and fix modules", "500k")
-    table = result.stdout.str().split("Measured usage", 1)[1].split("Break-even", 1)[0]
-    assert "whole session" not in table, table
-    implementation = next(line for line in table.splitlines() if "R01 implementation" in line)
-    assert "≥" in implementation, table
-
-
 def test_a_rate_over_earlier_phases_runs_does_not_judge_this_phases_other_run(
     pytester: pytest.Pytester,
 ) -> None:

@@ -90,3 +90,20 @@ def test_a_task_naming_several_stages_leaves_its_ticket_stages_lower_bounds(
     a2 = next(a for a in agents if a["agent_id"] == "a2")
     assert (a2["ticket"], a2["stage"]) == ("R01", None), a2
     assert "names several stages" in a2["how"], a2
+
+
+def test_the_usage_table_marks_stages_a_sub_agent_of_unknown_stage_may_belong_to(
+    pytester: pytest.Pytester,
+) -> None:
+    """review23: a sub-agent of R01 at a stage not known is shown as R01's usage of no stage,
+    with no estimate (not as R01's "whole session" against the whole ticket's estimate); each
+    stage's figure is a lower bound (its error an upper bound), and R01 in all is compared with
+    its estimate."""
+    result = _phase(pytester, "R01: coverage for the branch and fix modules", "500k")
+    table = result.stdout.str().split("Measured usage", 1)[1].split("Break-even", 1)[0]
+    assert "whole session" not in table, table
+    rows = {line.split("  ")[0].strip(): line for line in table.splitlines() if "R01" in line}
+    assert rows["R01 implementation"].split()[2:5] == ["20,000", "≥", "10,010"], table
+    assert "≤ +100%" in rows["R01 implementation"], table
+    assert rows["R01 (no stage)"].split()[3:] == ["30,010", "$0.1125"], table
+    assert rows["R01 in all"].split()[3:7] == ["21,100", "40,020", "-47%", "$0.1501"], table
