@@ -429,3 +429,35 @@ def test_an_item_that_cannot_be_evaluated_still_shows_its_limit(project: pytest.
         35000,
     )
     assert leaf["stretch_met"] is None  # not evaluated: neither met nor missed
+
+
+def test_only_a_run_the_command_line_started_freezes_the_collector_before_exit(
+    pytester: pytest.Pytester,
+) -> None:
+    """The phase run moves what it holds out of the garbage collector's last passes (pytest's
+    and Python's at exit) only when the process ends with it: a run in a process that goes on
+    (pytest.main([...]), pytester in-process) freezes nothing, so its garbage stays
+    collectable."""
+    import gc
+
+    from tests.helpers import Phase, decision, flat_ticket
+
+    cap = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "50k"}
+    Phase.of("z1", [cap], {"R01": flat_ticket()}).write(pytester.path)
+    pytester.makeconftest(
+        """
+        import gc
+
+        def pytest_unconfigure(config):
+            with open("frozen.txt", "w") as fh:
+                fh.write(str(gc.get_freeze_count()))
+        """
+    )
+    frozen = pytester.path / "frozen.txt"
+    result = pytester.runpytest_subprocess("--phase", "z1", "--orchphase-json", "r.json")
+    assert (result.ret, decision(pytester)) == (0, "YES"), result.stdout.str()
+    assert int(frozen.read_text()) > 0
+    before = gc.get_freeze_count()
+    result = pytester.runpytest_inprocess("--phase", "z1", "--orchphase-json", "r.json")
+    assert (result.ret, decision(pytester)) == (0, "YES"), result.stdout.str()
+    assert int(frozen.read_text()) == before == gc.get_freeze_count()
