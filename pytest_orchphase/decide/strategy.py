@@ -19,7 +19,7 @@ from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.families import family
 from pytest_orchphase.load.models import AdoptModel, CriteriaFile, Ticket
 from pytest_orchphase.load.phase import criteria_path
-from pytest_orchphase.metrics.facts import succeeded
+from pytest_orchphase.metrics.facts import failures, succeeded
 from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.value import Usage
 
@@ -124,6 +124,11 @@ class _Evidence:
     #: Why an estimate of some tickets may be below the cost (each reason once).
     lower: dict[str, None] = field(default_factory=dict)
     planning_models: Counter[str] = field(default_factory=Counter)
+    #: The runs the log records failed, each as "ticket T of phase P failed (why)": their cost
+    #: is not what a done ticket costs (failed work is cheap), so estimates leave them out.
+    failed: list[str] = field(default_factory=list)
+    #: Whether an estimate left the failed runs out (made of done runs only).
+    left_out: bool = False
     monitoring: Counter[str] = field(default_factory=Counter)
     reviews: dict[str, list[tuple[str, Usage | None]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -150,6 +155,8 @@ def _gather(contexts: list[MetricContext]) -> _Evidence:
 
 
 def _gather_ticket(evidence: _Evidence, ctx: MetricContext, tid: str, t: Ticket) -> None:
+    if why := failures(t):
+        evidence.failed.append(f"ticket {tid} of phase {ctx.phase.name} failed ({', '.join(why)})")
     evidence.observed[t.complexity or "unknown"].append(
         (family(t.model_used) or "unknown", t, ctx.accounts.ticket(tid))
     )
@@ -205,22 +212,38 @@ def _choice(
 
 
 def _expected(
-    complexity: str,
-    execution: dict[str, dict[str, Any]],
-    observed: dict[str, list[tuple[str, Ticket, Usage | None]]],
+    complexity: str, execution: dict[str, dict[str, Any]], evidence: _Evidence
 ) -> tuple[float | None, float | None, list[Usage]]:
     """Mean tokens and USD of one ticket of ``complexity`` on its chosen model: that model's
     runs, else any model's of that complexity, else all runs; USD only when all were priced;
-    and the runs the means are of."""
+    and the runs the means are of. Runs the log records failed are left out (failed work is
+    cheap: their cost is not a done ticket's); when every run failed, the means are of them,
+    as lower bounds (finishing costs at least that)."""
     model = execution.get(complexity, {}).get("model")
-    known = {c: [(m, u) for m, _, u in rows if u is not None] for c, rows in observed.items()}
-    runs = [u for m, u in known.get(complexity, []) if m == model] or [
-        u for _, u in known.get(complexity, [])
+    known = [
+        (c, m, u, bool(failures(t)))
+        for c, rows in evidence.observed.items()
+        for m, t, u in rows
+        if u is not None
     ]
-    if not runs:
-        runs = [u for values in known.values() for _, u in values]
-    if not runs:
+    done = [row for row in known if not row[3]]
+
+    def chosen(pool: list[tuple[str, str, Usage, bool]]) -> list[tuple[str, str, Usage, bool]]:
+        return (
+            [row for row in pool if row[0] == complexity and row[1] == model]
+            or [row for row in pool if row[0] == complexity]
+            or pool
+        )
+
+    selected = chosen(done) or chosen(known)
+    if not selected:
         return None, None, []
+    runs = [u for _, _, u, _ in selected]
+    if any(f for *_, f in selected):
+        why = "an estimate is made of failed runs only (no run of its kind was done)"
+        runs = [u.at_least(why) for u in runs]
+    elif len(done) < len(known):
+        evidence.left_out = True
     usd = [u.usd for u in runs]
     return (
         mean(u.total for u in runs),
@@ -262,7 +285,7 @@ def _costs(
     usd_parts: list[float | None] = []
     bounded: set[str] = set()
     for tid, complexity in tickets.items():
-        tokens, usd, runs = _expected(complexity, execution, evidence.observed)
+        tokens, usd, runs = _expected(complexity, execution, evidence)
         if tokens is None:
             costs[tid] = {"complexity": complexity, "tokens": None, "usd": None}
             continue
@@ -346,6 +369,7 @@ def _assemble(
             },
         },
         "estimated_costs": costs,
+        **({"left_out": evidence.failed} if evidence.left_out and evidence.failed else {}),
         **({"lower_bounds_why": why} if (why := [*evidence.unplaced, *evidence.lower]) else {}),
         "batching": {
             "shared_planning": True,
