@@ -17,12 +17,8 @@ from pytest_orchphase.evaluate.formatting import fmt_beside
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel, Ticket
 from pytest_orchphase.load.phase import requires_order
-from pytest_orchphase.metrics.facts import (
-    model_matches,
-    succeeded,
-    unfinished,
-    unrecorded_model,
-)
+from pytest_orchphase.metrics.open_work import unfinished
+from pytest_orchphase.metrics.outcomes import succeeded
 from pytest_orchphase.metrics.stats import (
     further_needed,
     holds,
@@ -31,6 +27,7 @@ from pytest_orchphase.metrics.stats import (
     three_way,
     wilson,
 )
+from pytest_orchphase.metrics.which_tickets import model_matches, unrecorded_model
 
 
 @dataclass

@@ -9,7 +9,8 @@ from typing import Any
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import Baseline
-from pytest_orchphase.metrics.facts import failures, still_open
+from pytest_orchphase.metrics.open_work import still_open
+from pytest_orchphase.metrics.outcomes import failures
 from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.value import Usage
 

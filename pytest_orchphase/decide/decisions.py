@@ -43,7 +43,7 @@ def proceed(
     ticket of the phase finished; NO on a failure (a criterion, a gate, or any other item of the
     run: a Python check beside the criteria, an item that errored); else UNDECIDED: also while a
     ticket has not finished (``not_finished``, one reason each, see
-    :func:`~pytest_orchphase.metrics.facts.not_finished`), as its figures so far only bound what
+    :func:`~pytest_orchphase.metrics.open_work.not_finished`), as its figures so far only bound what
     it will use and a ``max`` they meet now may not hold when it ends. So while another item
     of the run (a Python check, or its module) was skipped or xfailed (``other_skipped``): a
     check that did not run, or failed as expected, proves nothing.

@@ -21,7 +21,7 @@ from pytest_orchphase.evaluate.terms import (
 from pytest_orchphase.evaluate.verdict import Share, Verdict
 from pytest_orchphase.load.models import BaselineRef, Condition, PhaseRef, ShareOf
 from pytest_orchphase.load.quantity import quality_rank
-from pytest_orchphase.metrics import facts
+from pytest_orchphase.metrics.bounds import difference
 from pytest_orchphase.metrics.registry import (
     REGISTRY,
     Bound,
@@ -81,7 +81,7 @@ def _decidable(operator: str, actual: Measurement, limit_bound: Bound) -> bool:
     """Whether the bounds of the figure and of its limit let ``operator`` be proven: the
     comparison is one of ``actual − limit`` with 0, bounded as that difference is (a limit that
     is only a lower bound cannot prove ``min``, nor one only an upper bound ``max``)."""
-    return operator in DECIDABLE[facts.difference(actual.bound, limit_bound)]
+    return operator in DECIDABLE[difference(actual.bound, limit_bound)]
 
 
 def _holds(actual: Value, operator: str, limit: Value, unit: str) -> bool:

@@ -23,15 +23,10 @@ from pytest_orchphase.load.phase import (
     plan_order,
 )
 from pytest_orchphase.load.yamlio import Document
-from pytest_orchphase.metrics.facts import (
-    failures,
-    model_matches,
-    not_finished,
-    open_accounts,
-    planning_failed,
-    unrecorded_model,
-)
+from pytest_orchphase.metrics.open_work import not_finished, open_accounts
+from pytest_orchphase.metrics.outcomes import failures, planning_failed
 from pytest_orchphase.metrics.registry import REGISTRY, MetricContext, Registry
+from pytest_orchphase.metrics.which_tickets import model_matches, unrecorded_model
 from pytest_orchphase.usage.accounts import hand_accounts
 from pytest_orchphase.usage.attribution import Measured, measure_phase, measured_accounts
 from pytest_orchphase.usage.roots import Named, named_sources
@@ -321,8 +316,9 @@ class PhaseRunner:
 
     def gate(self, name: str) -> GateResult:
         """Whether phase ``name`` passes: its criteria on its data and, recursively, its gates,
-        with every ticket of it finished (:func:`~pytest_orchphase.metrics.facts.not_finished`) and
-        its shared planning not failed."""
+        with every ticket of it finished
+        (:func:`~pytest_orchphase.metrics.open_work.not_finished`) and its shared planning not
+        failed."""
         if name in self._open_gates:  # a cycle: callers check the graph first; never recurse
             return GateResult(name, False, error=f"phase {name} requires itself through a cycle")
         if name not in self._gates:
@@ -347,7 +343,7 @@ class PhaseRunner:
 def unjudged_failures(phase: Phase, verdicts: Iterable[Verdict]) -> list[str]:
     """The failures the log of ``phase`` records that no item judges, one reason each: its shared
     planning failed (no criterion judges a planning), or a ticket failed
-    (:func:`~pytest_orchphase.metrics.facts.failures`) whose outcome no item's figure judges
+    (:func:`~pytest_orchphase.metrics.outcomes.failures`) whose outcome no item's figure judges
     (:attr:`~pytest_orchphase.metrics.registry.Measurement.judged`: ``review_passed``,
     ``all_reviews_passed``, ``success_rate``, ``pass_at_k``, ``pass_hat_k``; within ``any:``
     only where every alternative judges it, see :meth:`Verdict.judged`). Criteria on tokens,
@@ -360,7 +356,7 @@ def unjudged_failures(phase: Phase, verdicts: Iterable[Verdict]) -> list[str]:
 
 
 def unjudged_tickets(phase: Phase, verdicts: Iterable[Verdict]) -> dict[str, list[str]]:
-    """The tickets of ``phase`` that failed (:func:`~pytest_orchphase.metrics.facts.failures`,
+    """The tickets of ``phase`` that failed (:func:`~pytest_orchphase.metrics.outcomes.failures`,
     the places given) whose outcome none of ``verdicts`` judges (see :func:`unjudged_failures`)."""
     judged = frozenset().union(*(verdict.judged() for verdict in verdicts))
     return {

@@ -6,7 +6,14 @@ from dataclasses import replace
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.load.quantity import quality_rank
-from pytest_orchphase.metrics import facts
+from pytest_orchphase.metrics import (
+    bounds,
+    open_work,
+    outcomes,
+    usage_figures,
+    wall_time,
+    which_tickets,
+)
 from pytest_orchphase.metrics.registry import Measurement, MetricContext, Params, metric, token_unit
 from pytest_orchphase.metrics.stats import Proportion, percent
 from pytest_orchphase.usage.accounts import NOT_RUN
@@ -21,7 +28,7 @@ from pytest_orchphase.usage.value import Usage, total_of
     ("measure",),
 )
 def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    return facts.tokens(ctx, ctx.phase_usage(), p, ctx.src())
+    return usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src())
 
 
 @metric(
@@ -35,9 +42,9 @@ def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     usage = ctx.planning()
     if usage is None:
         raise MetricUnavailable("the log records no shared_planning tokens")
-    figure = facts.tokens(ctx, usage, p, ctx.src(None, "shared_planning"))
+    figure = usage_figures.tokens(ctx, usage, p, ctx.src(None, "shared_planning"))
     # usage no rule places may be planning (break-even counts it so): a cap counts it in
-    return facts.charged(ctx, figure, p.measure or "total", whose=facts.PLANNING)
+    return usage_figures.charged(ctx, figure, p.measure or "total", whose=usage_figures.PLANNING)
 
 
 @metric(
@@ -53,7 +60,9 @@ def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measureme
     total = stage_total(ctx, p.stage or "")
     if total is None:
         raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
-    return facts.charged(ctx, facts.tokens(ctx, total, p, ctx.src()), p.measure or "total")
+    return usage_figures.charged(
+        ctx, usage_figures.tokens(ctx, total, p, ctx.src()), p.measure or "total"
+    )
 
 
 def stage_total(ctx: MetricContext, stage: str) -> Usage | None:
@@ -95,7 +104,7 @@ def _stage_unknown(ctx: MetricContext, ticket: str, stage: str) -> str:
     ("measure",),
 )
 def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    m = facts.tokens(ctx, ctx.phase_usage(), p, ctx.src())
+    m = usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src())
     return replace(m, value=float(m.value) / ctx.n)
 
 
@@ -107,7 +116,7 @@ def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measur
     ("measure",),
 )
 def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    each = [facts.tokens(ctx, ctx.ticket_usage(t), p, "") for t in ctx.phase.tickets]
+    each = [usage_figures.tokens(ctx, ctx.ticket_usage(t), p, "") for t in ctx.phase.tickets]
     unit = token_unit(p.measure)
     low = [m for m in each if m.bound == "lower"]
     mean = Measurement(
@@ -117,18 +126,18 @@ def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
         bound="lower" if low else "exact",
         bound_note=low[0].bound_note if low else "",
     )
-    return facts.charged(ctx, mean, p.measure or "total", share=ctx.n)
+    return usage_figures.charged(ctx, mean, p.measure or "total", share=ctx.n)
 
 
 @metric("tickets", "phase", "count", "number of tickets in metadata.yaml")
 def _count(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    return Measurement(ctx.n, "count", facts.display_meta(ctx))
+    return Measurement(ctx.n, "count", which_tickets.display_meta(ctx))
 
 
 @metric("fix_loops", "phase", "count", "Σ tickets' fix loops")
 def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    total = sum(int(facts.fix_loops(ctx, t).value) for t in ctx.phase.tickets)
-    return facts.counted(Measurement(total, "count", ctx.src()), ctx.phase, ctx.phase.tickets)
+    total = sum(int(outcomes.fix_loops(ctx, t).value) for t in ctx.phase.tickets)
+    return open_work.counted(Measurement(total, "count", ctx.src()), ctx.phase, ctx.phase.tickets)
 
 
 @metric(
@@ -140,9 +149,9 @@ def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     required=(),
 )
 def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    mine = facts.tickets_on(ctx, p.model, facts.fix_loops)
-    worst = max(int(facts.fix_loops(ctx, t).value) for t in mine)
-    return facts.counted(Measurement(worst, "count", ctx.src()), ctx.phase, mine)
+    mine = which_tickets.tickets_on(ctx, p.model, outcomes.fix_loops)
+    worst = max(int(outcomes.fix_loops(ctx, t).value) for t in mine)
+    return open_work.counted(Measurement(worst, "count", ctx.src()), ctx.phase, mine)
 
 
 @metric(
@@ -154,11 +163,11 @@ def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measure
     required=(),
 )
 def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    mine = facts.tickets_on(ctx, p.model, facts.review_attempts)
-    attempts = {t: int(facts.review_attempts(ctx, t).value) for t in mine}
+    mine = which_tickets.tickets_on(ctx, p.model, outcomes.review_attempts)
+    attempts = {t: int(outcomes.review_attempts(ctx, t).value) for t in mine}
     worst = max(attempts, key=lambda t: attempts[t])
     found = Measurement(attempts[worst], "count", ctx.src(), note=f"ticket {worst}")
-    return facts.counted(found, ctx.phase, mine)
+    return open_work.counted(found, ctx.phase, mine)
 
 
 @metric(
@@ -170,7 +179,7 @@ def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Me
 def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     failing = []
     for t in ctx.phase.tickets:
-        if not facts.review_passed(ctx, t).value:
+        if not outcomes.review_passed(ctx, t).value:
             failing.append(t)
     note = f"not passed: {', '.join(failing)}" if failing else ""
     judged = frozenset(ctx.phase.tickets)
@@ -189,7 +198,7 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "(several tickets, no lead's calls measured)",
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    return facts.wall_minutes(ctx, None)
+    return wall_time.wall_minutes(ctx, None)
 
 
 @metric(
@@ -232,9 +241,9 @@ def _below_baseline(ctx: MetricContext, p: Params) -> tuple[float, Measurement]:
     failed = [
         f"{t} ({', '.join(why)})"
         for t, tk in ctx.phase.tickets.items()
-        if (why := facts.failures(tk))
+        if (why := outcomes.failures(tk))
     ]
-    bound = facts.summed([facts.bound_of(usage, measure), "lower" if failed else "exact"])
+    bound = bounds.summed([bounds.bound_of(usage, measure), "lower" if failed else "exact"])
     note = usage.lower_bound_note
     if failed:
         done = (
@@ -247,7 +256,7 @@ def _below_baseline(ctx: MetricContext, p: Params) -> tuple[float, Measurement]:
         token_unit(measure),
         ctx.src(),
         note=f"baseline {base:,.0f}",
-        bound=facts.flipped(bound),
+        bound=bounds.flipped(bound),
         bound_note=note,
     )
 
@@ -308,7 +317,7 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     actual = usage.measure(p.measure or "total")
     unit = token_unit(p.measure)
     # unbatched − batched: lower bounds on both sides leave the difference bounded neither way.
-    bound = facts.difference(unbatched.bound, facts.bound_of(usage, p.measure or "total"))
+    bound = bounds.difference(unbatched.bound, bounds.bound_of(usage, p.measure or "total"))
     return Measurement(
         float(unbatched.value) - actual,
         unit,
@@ -332,12 +341,12 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     interval=True,
 )
 def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    mine = facts.tickets_on(ctx, p.model or "")
-    outcomes = {t: facts.succeeded(ctx.phase.tickets[t], p.success_loops) for t in mine}
-    missing = [t for t, ok in outcomes.items() if ok is None]
+    mine = which_tickets.tickets_on(ctx, p.model or "")
+    succeeded = {t: outcomes.succeeded(ctx.phase.tickets[t], p.success_loops) for t in mine}
+    missing = [t for t, ok in succeeded.items() if ok is None]
     if missing:  # counted either way, a rate could pass a limit it does not meet
-        raise MetricUnavailable(facts.unknown_outcome(missing[0], ctx.phase.tickets[missing[0]]))
-    ok = [t for t, good in outcomes.items() if good]
+        raise MetricUnavailable(outcomes.unknown_outcome(missing[0], ctx.phase.tickets[missing[0]]))
+    ok = [t for t, good in succeeded.items() if good]
     return Measurement(
         percent(len(ok), len(mine)),
         "percent",
@@ -355,7 +364,7 @@ def _success(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "the worst quality_vs_sonnet grade over all tickets (worse < same < better)",
 )
 def _phase_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    each = [facts.quality(ctx, t) for t in ctx.phase.tickets]
+    each = [outcomes.quality(ctx, t) for t in ctx.phase.tickets]
     worst = min(each, key=lambda m: quality_rank(str(m.value)))
     # a grade bounded neither way leaves the worst so far so, unless a final grade is `worse`
     # already (nothing is below it)

@@ -5,7 +5,9 @@ parameters it takes (``measure``, ``stage``, ``model``, ``baseline``) and its fo
 which the README and ``orchphase`` print. Extra metrics can be registered by plugins.
 
 The shipped formulas live beside it (``phase_metrics``, ``ticket_metrics``, ``trials``, over the
-shared ``facts``) and are imported at the end of this module, so REGISTRY always holds them.
+shared facts about tickets: ``outcomes``, ``open_work``, ``wall_time``, ``usage_figures``,
+``bounds``, ``which_tickets``) and are imported at the end of this module, so REGISTRY always
+holds them.
 """
 
 from __future__ import annotations
@@ -373,6 +375,8 @@ def known_value(
 
 # The shipped formulas register themselves on import. They are imported here, at the end (every
 # name above is defined by then), so that REGISTRY always holds them whichever module of the
-# package is imported first. The formula modules reach the shared facts as ``facts.<name>``
-# (module attribute, looked up at call time) so that this cycle is safe from any entry point.
+# package is imported first. The formula modules reach the shared facts as ``outcomes.<name>``
+# and so on (module attribute, looked up at call time) so that this cycle is safe from any
+# entry point; a fact module imports another by name only if that one imports this module for
+# types alone (``open_work``, ``bounds``, ``which_tickets``), so it is never half-imported then.
 from pytest_orchphase.metrics import phase_metrics, ticket_metrics, trials  # noqa: E402, F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pytest_orchphase.errors import MetricUnavailable
-from pytest_orchphase.metrics import facts
+from pytest_orchphase.metrics import bounds, outcomes, usage_figures, wall_time, which_tickets
 from pytest_orchphase.metrics.registry import (
     Measurement,
     MetricContext,
@@ -25,9 +25,9 @@ from pytest_orchphase.metrics.stats import percent
     ("measure",),
 )
 def _t_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    t, _ = facts.ticket_of(ctx, ticket)
-    own = facts.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
-    return facts.charged(ctx, own, p.measure or "total")
+    t, _ = which_tickets.ticket_of(ctx, ticket)
+    own = usage_figures.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
+    return usage_figures.charged(ctx, own, p.measure or "total")
 
 
 @metric(
@@ -38,14 +38,14 @@ def _t_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     ("measure",),
 )
 def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    t, _ = facts.ticket_of(ctx, ticket)
-    own = facts.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
+    t, _ = which_tickets.ticket_of(ctx, ticket)
+    own = usage_figures.tokens(ctx, ctx.ticket_usage(t), p, ctx.src(t))
     planning = ctx.planning()
     if why := ctx.planning_unrecorded():  # its share counted as 0: at least the figure
         own = replace(own, bound="lower", bound_note=own.bound_note or why)
     share = planning.measure(p.measure or "total") / ctx.n if planning else 0.0
     mark = own.mark or (origin_mark(planning.origin, ctx.accounts.measured) if planning else "")
-    low = own.bound == "lower" or facts.bound_of(planning, p.measure or "total") == "lower"
+    low = own.bound == "lower" or bounds.bound_of(planning, p.measure or "total") == "lower"
     with_share = Measurement(
         float(own.value) + share,
         own.unit,
@@ -56,7 +56,7 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
         bound_note=own.bound_note or (planning.lower_bound_note if planning else ""),
     )
     # a one-ticket phase's ticket with all of shared planning holds every place left
-    return facts.charged(ctx, with_share, p.measure or "total", whole=ctx.n == 1)
+    return usage_figures.charged(ctx, with_share, p.measure or "total", whole=ctx.n == 1)
 
 
 @metric(
@@ -67,12 +67,12 @@ def _t_with_share(ctx: MetricContext, ticket: str | None, p: Params) -> Measurem
     ("measure", "stage"),
 )
 def _t_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    t, _ = facts.ticket_of(ctx, ticket)
+    t, _ = which_tickets.ticket_of(ctx, ticket)
     usage = ctx.accounts.stage(t, p.stage or "")
     if usage is None:
         raise MetricUnavailable(f"ticket {t} records no tokens for stage {p.stage}")
-    own = facts.tokens(ctx, usage, p, ctx.src(t, p.stage or ""))
-    return facts.charged(ctx, own, p.measure or "total")
+    own = usage_figures.tokens(ctx, usage, p, ctx.src(t, p.stage or ""))
+    return usage_figures.charged(ctx, own, p.measure or "total")
 
 
 @metric(
@@ -82,8 +82,8 @@ def _t_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "fix_loops of the ticket (ticket.fix_loops or implementation.fix_loops)",
 )
 def _t_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    t, _ = facts.ticket_of(ctx, ticket)
-    return facts.fix_loops(ctx, t)
+    t, _ = which_tickets.ticket_of(ctx, ticket)
+    return outcomes.fix_loops(ctx, t)
 
 
 @metric(
@@ -93,14 +93,14 @@ def _t_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "review.attempts; when not recorded, 1 + fix_loops for a review with a result",
 )
 def _t_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    t, _ = facts.ticket_of(ctx, ticket)
-    return facts.review_attempts(ctx, t)
+    t, _ = which_tickets.ticket_of(ctx, ticket)
+    return outcomes.review_attempts(ctx, t)
 
 
 @metric("review_passed", "ticket", "bool", "review.result is PASS and the ticket did not fail")
 def _t_review_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    t, _ = facts.ticket_of(ctx, ticket)
-    return facts.review_passed(ctx, t)
+    t, _ = which_tickets.ticket_of(ctx, ticket)
+    return outcomes.review_passed(ctx, t)
 
 
 @metric(
@@ -110,8 +110,8 @@ def _t_review_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measu
     "the worst recorded quality_vs_sonnet dimension; 'same' for a ticket executed on sonnet",
 )
 def _t_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    t, _ = facts.ticket_of(ctx, ticket)
-    return facts.quality(ctx, t)
+    t, _ = which_tickets.ticket_of(ctx, ticket)
+    return outcomes.quality(ctx, t)
 
 
 @metric(
@@ -122,8 +122,8 @@ def _t_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "unknown on the same terms; a lower bound while unattributed calls ran outside that time",
 )
 def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    t, _ = facts.ticket_of(ctx, ticket)
-    return facts.wall_minutes(ctx, t)
+    t, _ = which_tickets.ticket_of(ctx, ticket)
+    return wall_time.wall_minutes(ctx, t)
 
 
 @metric(
@@ -138,8 +138,8 @@ def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     base = ctx.approach_figure(p.baseline, measure)
     actual = _t_with_share(ctx, ticket, Params(measure=measure))
     bound, note = actual.bound, actual.bound_note
-    if why := facts.failures(ctx.phase.tickets[str(ticket)]):  # as the phase's savings
-        bound = facts.summed([bound, "lower"])
+    if why := outcomes.failures(ctx.phase.tickets[str(ticket)]):  # as the phase's savings
+        bound = bounds.summed([bound, "lower"])
         done = (
             f"ticket {ticket} failed ({', '.join(why)}): what failing cost is only a lower "
             "bound of what doing it, as the baseline does, costs"
@@ -150,7 +150,7 @@ def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
         percent(base - float(actual.value), base),
         "percent",
         ctx.src(ticket),
-        bound=facts.flipped(bound),
+        bound=bounds.flipped(bound),
         bound_note=note,
     )
 

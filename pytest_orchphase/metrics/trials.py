@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.load.phase import requires_order
-from pytest_orchphase.metrics import facts
+from pytest_orchphase.metrics import bounds, outcomes, which_tickets
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
     Bound,
@@ -53,9 +53,9 @@ def paired_tickets(ctx: MetricContext, versus: str, measure: str = "total") -> P
     # a phase's unattributed usage may be its tickets' own: each of its figures is then only a
     # lower bound of the ticket's
     loose = [c.phase.name for c in (ctx, other) if _unattributed(c)]
-    bound = facts.difference(
-        facts.summed([*(facts.bound_of(u, measure) for u in theirs), _low(other)]),
-        facts.summed([*(facts.bound_of(u, measure) for u in mine), _low(ctx)]),
+    bound = bounds.difference(
+        bounds.summed([*(bounds.bound_of(u, measure) for u in theirs), _low(other)]),
+        bounds.summed([*(bounds.bound_of(u, measure) for u in mine), _low(ctx)]),
     )
     notes = [u.lower_bound_note for u in mine + theirs if u.is_lower_bound(measure)]
     notes += [
@@ -133,17 +133,19 @@ def ticket_runs(
     unknown: dict[str, str] = {}
     for c in lineage_contexts(ctx):
         for tid, t in c.phase.tickets.items():
-            if model is not None and (why := facts.unrecorded_model(tid, t, model)):
+            if model is not None and (why := which_tickets.unrecorded_model(tid, t, model)):
                 raise MetricUnavailable(  # left out, its run could lower the rate it is not in
                     f"{why} (phase {c.phase.name}): whether it was run on {model} is not "
                     "known; record its model"
                 )
-            if model is not None and not facts.model_matches(t.model_used, model):
+            if model is not None and not which_tickets.model_matches(t.model_used, model):
                 continue
-            outcome = facts.succeeded(t, max_fix_loops)
+            outcome = outcomes.succeeded(t, max_fix_loops)
             runs.setdefault(tid, []).append(outcome)
             if outcome is None:
-                unknown.setdefault(tid, f"{facts.unknown_outcome(tid, t)} (phase {c.phase.name})")
+                unknown.setdefault(
+                    tid, f"{outcomes.unknown_outcome(tid, t)} (phase {c.phase.name})"
+                )
     kept = {t: r for t, r in runs.items() if len(r) >= at_least}
     if blind := [unknown[t] for t in kept if t in unknown]:
         raise MetricUnavailable(blind[0])
@@ -172,7 +174,10 @@ def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:
             t
             for t in runs
             if t in ctx.phase.tickets
-            and (p.model is None or facts.model_matches(ctx.phase.tickets[t].model_used, p.model))
+            and (
+                p.model is None
+                or which_tickets.model_matches(ctx.phase.tickets[t].model_used, p.model)
+            )
         ),
     )
 

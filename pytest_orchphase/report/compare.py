@@ -11,7 +11,7 @@ from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.formatting import fmt, marked
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.families import FAMILIES, family
-from pytest_orchphase.metrics.facts import succeeded
+from pytest_orchphase.metrics.outcomes import succeeded
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
     REGISTRY,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from pytest_orchphase.evaluate.formatting import fmt, marked
-from pytest_orchphase.metrics.facts import flipped
+from pytest_orchphase.metrics.bounds import flipped
 from pytest_orchphase.metrics.registry import Value
 from pytest_orchphase.report.results import SUMMARY_HEADERS, Entry, summary_cells
 from pytest_orchphase.report.shape import FailedReport, Notes, Report, TicketFacts
@@ -54,7 +54,7 @@ def _metric(report: Report, key: str, unit: str) -> str:
 
 def _charged(report: Report, key: str) -> str:
     """The label's addition when the figure counts the unattributed usage in (an upper bound:
-    the usage no rule places may be this figure's, see ``facts.charged``); "" otherwise."""
+    the usage no rule places may be this figure's, see ``usage_figures.charged``); "" otherwise."""
     return " + unattributed usage" if report["metric_bounds"].get(key) == "upper" else ""
 
 

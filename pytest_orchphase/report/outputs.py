@@ -11,7 +11,7 @@ from pytest_orchphase.decide.decisions import Proceed, mixed_sources, proceed
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.evaluate.runner import PhaseRunner, gate_name
 from pytest_orchphase.load.phase import next_phase_name
-from pytest_orchphase.metrics.facts import not_finished
+from pytest_orchphase.metrics.open_work import not_finished
 from pytest_orchphase.report.model import build, failed_report
 from pytest_orchphase.report.results import Entry
 from pytest_orchphase.report.shape import RunReport

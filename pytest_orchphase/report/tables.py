@@ -82,7 +82,7 @@ def split_mismatches(
 
 def ticket_title(rows: Sequence[TicketRow]) -> str:
     """What the per-ticket table's tokens and USD hold: the tickets' own stages, and, in a row
-    marked ≤, the unattributed usage too (it may be the ticket's, see ``facts.charged``)."""
+    marked ≤, the unattributed usage too (it may be the ticket's, see ``usage_figures.charged``)."""
     charged = any("upper" in (r["bounds"].get("tokens"), r["bounds"].get("usd")) for r in rows)
     own = "own stages + unattributed usage where marked ≤" if charged else "own stages"
     return f"Tickets ({own}; shared planning apart):"

@@ -10,7 +10,8 @@ from typing import cast
 from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import ErrorRecord
-from pytest_orchphase.metrics.facts import difference, failures
+from pytest_orchphase.metrics.bounds import difference
+from pytest_orchphase.metrics.outcomes import failures
 from pytest_orchphase.metrics.registry import (
     Bound,
     Measurement,

@@ -29,7 +29,8 @@ A sub-agent's place (3 to 5) and the log's sub-agent mappings no transcript hold
 
 A ticket with no measured usage while some usage is unattributed is unknown (its work may be
 there), never counted from its estimate on top; so is shared planning when no lead was found. A
-measured ticket's figures count the unattributed usage as its own (``metrics.facts.charged``).
+measured ticket's figures count the unattributed usage as its own
+(``metrics.usage_figures.charged``).
 """
 
 from __future__ import annotations

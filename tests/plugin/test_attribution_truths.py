@@ -614,6 +614,6 @@ def test_a_snapshot_matches_the_model_a_filter_names_undated(
 ) -> None:
     """A snapshot id is the model its undated name names; an alias is not known to be one
     snapshot (that is "may be", above)."""
-    from pytest_orchphase.metrics.facts import model_matches
+    from pytest_orchphase.metrics.which_tickets import model_matches
 
     assert model_matches(recorded, wanted) is matches
