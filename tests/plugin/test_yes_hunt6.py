@@ -4,9 +4,19 @@ observed and what is expected."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.helpers import Phase, YamlData, decision, flat_ticket, read_report, run_phase
+from tests.helpers import (
+    Phase,
+    YamlData,
+    decision,
+    flat_ticket,
+    read_report,
+    result_object,
+    run_phase,
+)
 
 #: Haiku's success rate at 100 % on the point estimate: every Haiku ticket must have succeeded.
 ALL_HAIKU_SUCCEED: YamlData = {
@@ -209,3 +219,33 @@ def test_a_paired_comparison_with_the_phase_itself_is_an_error(
     result = run_phase(pytester, "p1")
     assert result.ret != 0, result.stdout.str()
     assert decision(pytester) != "YES"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="R01's only measured run is a headless result that ended in error (is_error: true, "
+    "subtype error_max_turns / error_during_execution): the run did not finish its work, yet "
+    "beside a log recording review PASS and 0 fix loops R01 is a Haiku success: YES, exit 0 / "
+    "expected: the contradiction is an error at the log naming the run (as fix_loops or a model "
+    "the transcripts contradict), or R01 is no success",
+)
+@pytest.mark.parametrize("subtype", ["error_max_turns", "error_during_execution"])
+def test_a_ticket_whose_measured_run_ended_in_error_is_no_success(
+    pytester: pytest.Pytester, subtype: str
+) -> None:
+    ticket = {
+        "execution_model": "haiku",
+        "fix_loops": 0,
+        "review": {"result": "PASS", "attempts": 1},
+    }
+    run = {"path": "runs/r01.json", "ticket": "R01"}
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": [run]}
+    folder = Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": ticket}, metadata=metadata).write(
+        pytester.path
+    )
+    (folder / "runs").mkdir()
+    errored = result_object(is_error=True, subtype=subtype)
+    (folder / "runs" / "r01.json").write_text(json.dumps(errored))
+    result = run_phase(pytester, "p1")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0
