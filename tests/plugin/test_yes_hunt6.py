@@ -11,6 +11,7 @@ import pytest
 from tests.helpers import (
     Phase,
     YamlData,
+    assert_not_yes,
     decision,
     flat_ticket,
     read_report,
@@ -39,6 +40,20 @@ def _haiku_ticket(implementation: YamlData, review: YamlData) -> YamlData:
     }
 
 
+def _two_models(
+    pytester: pytest.Pytester, succeeded: str, struggled: str, criterion: YamlData
+) -> pytest.RunResult:
+    """Phase p1 judged by ``criterion``: T01 executed on ``succeeded`` (a success) and T02 on
+    ``struggled``, which needed three fix loops (no success); its run."""
+    three_loops = {"fix_loops": 3, "review": {"result": "PASS", "attempts": 1}}
+    tickets = {
+        "T01": flat_ticket(execution_model=succeeded),
+        "T02": flat_ticket(execution_model=struggled, **three_loops),
+    }
+    Phase.of("p1", [criterion], tickets).write(pytester.path)
+    return run_phase(pytester, "p1")
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="success_rate counts a ticket whose implementation stage is status: skipped, or "
@@ -57,8 +72,7 @@ def test_a_ticket_whose_implementation_did_not_run_is_no_success(
         ticket["fix_loops"] = 0
     Phase.of("p1", [ALL_HAIKU_SUCCEED], {"T01": ticket}).write(pytester.path)
     result = run_phase(pytester, "p1")
-    assert decision(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0
+    assert_not_yes(pytester, result)
 
 
 @pytest.mark.xfail(
@@ -96,8 +110,7 @@ def test_a_skipped_review_with_a_passing_checklist_is_no_verdict(
     )
     Phase.of("p1", [ALL_HAIKU_SUCCEED], {"T01": ticket}).write(pytester.path)
     result = run_phase(pytester, "p1")
-    assert decision(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0
+    assert_not_yes(pytester, result)
 
 
 @pytest.mark.xfail(
@@ -133,16 +146,9 @@ def test_a_data_folder_whose_metadata_names_another_phase_is_an_error(
 def test_a_snapshot_id_is_of_the_model_its_version_name_gives(
     pytester: pytest.Pytester, wanted: str
 ) -> None:
-    three_loops = {"fix_loops": 3, "review": {"result": "PASS", "attempts": 1}}
-    tickets = {
-        "T01": flat_ticket(execution_model=wanted),
-        "T02": flat_ticket(execution_model="claude-haiku-4-5-20251001", **three_loops),
-    }
     rate = {**ALL_HAIKU_SUCCEED, "model": wanted}
-    Phase.of("p1", [rate], tickets).write(pytester.path)
-    result = run_phase(pytester, "p1")
-    assert decision(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0
+    result = _two_models(pytester, wanted, "claude-haiku-4-5-20251001", rate)
+    assert_not_yes(pytester, result)
 
 
 @pytest.mark.xfail(
@@ -156,11 +162,6 @@ def test_a_snapshot_id_is_of_the_model_its_version_name_gives(
 def test_a_model_of_no_family_is_not_silently_another_model(
     pytester: pytest.Pytester, criterion: str
 ) -> None:
-    three_loops = {"fix_loops": 3, "review": {"result": "PASS", "attempts": 1}}
-    tickets = {
-        "T01": flat_ticket(execution_model="haiku"),
-        "T02": flat_ticket(execution_model="hiaku", **three_loops),
-    }
     loops: YamlData = {
         "id": "haiku-loops",
         "for_each": "ticket",
@@ -168,12 +169,9 @@ def test_a_model_of_no_family_is_not_silently_another_model(
         "metric": "fix_loops",
         "max": 1,
     }
-    Phase.of("p1", [ALL_HAIKU_SUCCEED if criterion == "rate" else loops], tickets).write(
-        pytester.path
-    )
-    result = run_phase(pytester, "p1")
-    assert decision(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0
+    judged = ALL_HAIKU_SUCCEED if criterion == "rate" else loops
+    result = _two_models(pytester, "haiku", "hiaku", judged)
+    assert_not_yes(pytester, result)
 
 
 @pytest.mark.xfail(
@@ -193,8 +191,7 @@ def test_a_fix_made_by_a_larger_model_is_no_success_of_the_smaller(
     ticket["review"] = ticket.pop("review")  # the fix before the review, as the stages run
     Phase.of("p1", [ALL_HAIKU_SUCCEED], {"T01": ticket}).write(pytester.path)
     result = run_phase(pytester, "p1")
-    assert decision(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0
+    assert_not_yes(pytester, result)
 
 
 @pytest.mark.xfail(
@@ -247,5 +244,4 @@ def test_a_ticket_whose_measured_run_ended_in_error_is_no_success(
     errored = result_object(is_error=True, subtype=subtype)
     (folder / "runs" / "r01.json").write_text(json.dumps(errored))
     result = run_phase(pytester, "p1")
-    assert decision(pytester) != "YES", result.stdout.str()
-    assert result.ret != 0
+    assert_not_yes(pytester, result)
