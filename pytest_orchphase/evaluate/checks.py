@@ -105,10 +105,16 @@ def check(
     baselines: set[str],
     phases: set[str],
     registry: Registry = REGISTRY,
+    this: str | None = None,
 ) -> None:
-    """Validate one criterion against the registry; raise an error naming its line and field."""
+    """Validate one criterion against the registry; raise an error naming its line and field.
+    ``this``: the phase the criterion is of, which it cannot be compared with."""
     scope = "ticket" if criterion.for_each == "ticket" else "phase"
     _check_node(criterion, ("criteria", index), doc, scope, baselines, phases, registry)
+    if this is not None:
+        _refuse_itself(
+            criterion, ("criteria", index), doc, this, scope == "phase" and not criterion.where
+        )
 
 
 def _check_node(
@@ -142,6 +148,39 @@ def _check_node(
 def _check_phase(name: str, phases: set[str], doc: Document, at: FieldPath) -> None:
     if name not in phases:
         raise doc.error(f"unknown phase {name!r}; known phases: {', '.join(sorted(phases))}", at)
+
+
+def _refuse_itself(node: Condition, at: FieldPath, doc: Document, this: str, whole: bool) -> None:
+    """A criterion of phase ``this`` that compares it with itself, under ``all:``/``any:`` too:
+    a paired comparison ``versus`` itself (every delta 0: a ``min: 0`` passes on nothing), or,
+    on the ``whole`` phase (no ``where:``, not per ticket), a figure bounded by the same figure
+    of the same phase (``tokens`` with ``max: {metric: tokens}``: always equal)."""
+    if node.metric is None:
+        key = "all" if node.all_of is not None else "any"
+        for i, child in enumerate(node.children):
+            _refuse_itself(child, (*at, key, i), doc, this, whole)
+        return
+    if node.versus == this:
+        raise doc.error(
+            f"compares phase {this} with itself: every paired delta is 0, so the criterion "
+            "would pass on nothing; name another phase",
+            (*at, "versus"),
+        )
+    if not whole:
+        return
+    for key in (node.operator or "", "stretch"):
+        limit = getattr(node, key, None)
+        if (
+            isinstance(limit, PhaseRef)
+            and limit.phase in (None, this)
+            and limit.metric == node.metric
+            and condition_params(limit) == condition_params(node)
+        ):
+            raise doc.error(
+                f"compares phase {this}'s {node.metric} with itself: always equal, so the "
+                "criterion would pass on nothing; name another phase or another figure",
+                (*at, key),
+            )
 
 
 def _check_operator(spec: Metric, unit: str, node: Condition, at: FieldPath, doc: Document) -> None:

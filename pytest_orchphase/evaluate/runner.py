@@ -204,6 +204,7 @@ class PhaseRunner:
                     baselines=set(phase.baselines),
                     phases=self._known,
                     registry=self.registry,
+                    this=name,
                 )
             self._phases[name] = phase
         return self._phases[name]

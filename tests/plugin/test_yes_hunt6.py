@@ -194,12 +194,6 @@ def test_a_fix_made_by_a_larger_model_is_no_success_of_the_smaller(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="paired_savings with versus naming the phase itself compares each ticket with "
-    "itself: every delta 0, 'min: 0' passes, YES, exit 0 / expected: an error at versus (a "
-    "phase cannot be compared with itself)",
-)
 def test_a_paired_comparison_with_the_phase_itself_is_an_error(
     pytester: pytest.Pytester,
 ) -> None:
@@ -216,6 +210,29 @@ def test_a_paired_comparison_with_the_phase_itself_is_an_error(
     result = run_phase(pytester, "p1")
     assert result.ret != 0, result.stdout.str()
     assert decision(pytester) != "YES"
+    result.stdout.fnmatch_lines(["*criteria/p1.yaml*versus: compares phase p1 with itself*"])
+
+
+@pytest.mark.parametrize("limit_phase", [None, "p1"])
+def test_a_phase_figure_bounded_by_itself_is_an_error(
+    pytester: pytest.Pytester, limit_phase: str | None
+) -> None:
+    """`tokens max: {metric: tokens}` (this phase's, or named `phase: p1`) is always equal:
+    it would pass on nothing. Bounded by another figure of the phase, it is judged."""
+    own: YamlData = {"metric": "tokens", "measure": "total"}
+    if limit_phase:
+        own["phase"] = limit_phase
+    cap: YamlData = {"metric": "tokens", "measure": "total", "max": own}
+    tickets = {f"T0{i}": flat_ticket() for i in (1, 2, 3)}
+    Phase.of("p1", [{"id": "cap", "all": [cap]}], tickets).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert result.ret != 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*criteria/p1.yaml*compares phase p1's tokens with itself*"])
+    other: YamlData = {"metric": "tokens", "measure": "output"}
+    half = {"id": "cap", "metric": "tokens", "measure": "input", "max": other}
+    Phase.of("p1", [half], tickets).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert "with itself" not in result.stdout.str(), result.stdout.str()
 
 
 @pytest.mark.xfail(
