@@ -198,6 +198,42 @@ def _refuse_shared_data(
         )
 
 
+def _refuse_copied_metadata(
+    criteria_dir: Path,
+    data_root: Path,
+    name: str,
+    label: str,
+    doc: yamlio.Document,
+    load: CriteriaLoader | None,
+) -> None:
+    """A metadata.yaml whose ``phase:`` is another phase's (that phase's name, or the label of
+    that phase's own metadata.yaml) holds that phase's run: a data folder copied along, whose
+    figures would decide this phase. An error at ``phase``, naming the other. A phase whose
+    files do not load is skipped (its own run reports them)."""
+    if label.casefold() == name.casefold():
+        return
+    for other in known_phases(criteria_dir):
+        if other == name:
+            continue
+        why = "its name" if label.casefold() == other.casefold() else None
+        if why is None:
+            try:
+                data = (load or load_criteria)(criteria_path(criteria_dir, other))[0].data
+                raw = yamlio.load(resolve_path(data_root / data) / METADATA_FILE).data
+            except (OrchphaseError, OSError, ValueError):
+                continue
+            theirs = raw.get("phase") if isinstance(raw, dict) else None
+            if not (isinstance(theirs, str) and theirs.casefold() == label.casefold()):
+                continue
+            why = f"the phase its {METADATA_FILE} names"
+        raise doc.error(
+            f"{label!r} is phase {other}'s ({why}), not {name}'s: this data folder holds "
+            f"another phase's run (copied from {other}?); give phase {name} its own "
+            f"{METADATA_FILE} and {LOG_FILE}",
+            ("phase",),
+        )
+
+
 def load_phase(
     criteria_dir: Path,
     data_root: Path,
@@ -222,6 +258,7 @@ def load_phase(
     metadata_doc = yamlio.load(data_dir / METADATA_FILE)
     placeholders(metadata_doc)
     metadata = validation.validate(metadata_doc, Metadata)
+    _refuse_copied_metadata(criteria_dir, data_root, name, metadata.phase, metadata_doc, load)
     log_doc = yamlio.load(data_dir / LOG_FILE)
     placeholders(log_doc)
     log = validation.validate(log_doc, ExecutionLog)
