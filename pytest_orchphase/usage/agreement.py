@@ -64,6 +64,30 @@ def refuse_contradictions(phase: Phase, measured: Measured) -> None:
     for tid in phase.tickets:
         _fixes_agree(phase, measured, tid)
         _model_agrees(phase, measured, tid)
+        _runs_agree(phase, measured, tid)
+
+
+def _runs_agree(phase: Phase, measured: Measured, tid: str) -> None:
+    """A ticket every headless run of which ended in error (``is_error``: out of turns, an
+    error during execution) did not finish its work: a log recording no failure for it (a
+    review PASS, 0 fix loops) is contradicted, and the ticket would pass as a success. A run
+    retried until one finished is no contradiction."""
+    from pytest_orchphase.metrics.open_work import unfinished
+    from pytest_orchphase.metrics.outcomes import failures
+
+    runs = measured.runs.get(tid, [])
+    ticket = phase.tickets[tid]
+    if not runs or any(ended is None for _, ended in runs):
+        return
+    if failures(ticket) or unfinished(ticket):
+        return
+    ended = ", ".join(f"{path.name} ({why})" for path, why in runs)
+    raise phase.log_doc.error(
+        f"ticket {tid}'s measured run(s) ended in error ({ended}: is_error), but the log "
+        "records no failure: the run did not finish its work; record the ticket's outcome "
+        "(status: failed), or name the run that finished",
+        phase.ticket_field(tid),
+    )
 
 
 def _placed(measured: Measured, ticket: str, stage: str) -> list[str]:

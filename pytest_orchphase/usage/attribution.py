@@ -98,6 +98,9 @@ class Measured:
     #: Malformed lines that may have recorded a call: every figure above is then a lower bound.
     lost_usage_lines: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: per ticket, its headless runs (``claude -p`` results) as (file, subtype when the run
+    #: ended in error, else None): a run that ended in error did not finish its work
+    runs: dict[str, list[tuple[Path, str | None]]] = field(default_factory=dict)
 
     def tickets(self) -> set[str]:
         return set(self.stages) | set(self.whole)
@@ -129,6 +132,14 @@ def measure_phase(
     for call, cost in costed:  # one pass: each call's place, summed per place, model, agent
         tally.add(call, cost)
     measured = tally.measured(sessions)
+    workers = {a.session_id: a.ticket for a in sessions if a.ticket}
+    for run in scan.headless:  # by its sessions: entry, else by the worker session it is
+        owner = spec_of.owner(run.path)
+        ticket = owner.ticket if owner is not None else None
+        ticket = ticket or workers.get(run.session_id or f"file:{run.path}")
+        if ticket:
+            ended = (run.subtype or "error") if run.is_error else None
+            measured.runs.setdefault(ticket, []).append((run.path, ended))
     for model, count in sorted(table.unknown_models.items()):
         measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
     return measured

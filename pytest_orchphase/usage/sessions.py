@@ -69,7 +69,10 @@ class Owners:
         self.by_path: dict[Path | None, SessionSpec | None] = {}
 
     def __call__(self, call: ApiCall) -> SessionSpec | None:
-        path = call.path
+        return self.owner(call.path)
+
+    def owner(self, path: Path | None) -> SessionSpec | None:
+        """The entry a file belongs to (see the class)."""
         if path not in self.by_path:
             self.by_path[path] = self._owner(path)
         return self.by_path[path]
