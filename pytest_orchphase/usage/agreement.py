@@ -68,23 +68,20 @@ def refuse_contradictions(phase: Phase, measured: Measured) -> None:
 
 
 def _runs_agree(phase: Phase, measured: Measured, tid: str) -> None:
-    """A ticket every headless run of which ended in error (``is_error``: out of turns, an
-    error during execution) did not finish its work: a log recording no failure for it (a
-    review PASS, 0 fix loops) is contradicted, and the ticket would pass as a success. A run
-    retried until one finished is no contradiction."""
+    """A ticket all of whose measured work is headless runs that ended in error (``is_error``:
+    out of turns, an error during execution) did not finish it: a log recording no failure
+    for it (a review PASS, 0 fix loops) is contradicted, and the ticket would pass as a
+    success. A retry that finished, or another session's work, is no contradiction."""
     from pytest_orchphase.metrics.open_work import unfinished
     from pytest_orchphase.metrics.outcomes import failures
 
-    runs = measured.runs.get(tid, [])
+    runs = measured.errored_runs.get(tid)
     ticket = phase.tickets[tid]
-    if not runs or any(ended is None for _, ended in runs):
+    if not runs or failures(ticket) or unfinished(ticket):
         return
-    if failures(ticket) or unfinished(ticket):
-        return
-    ended = ", ".join(f"{path.name} ({why})" for path, why in runs)
     raise phase.log_doc.error(
-        f"ticket {tid}'s measured run(s) ended in error ({ended}: is_error), but the log "
-        "records no failure: the run did not finish its work; record the ticket's outcome "
+        f"ticket {tid}'s measured run(s) ended in error ({', '.join(runs)}: is_error), but the "
+        "log records no failure: the run did not finish its work; record the ticket's outcome "
         "(status: failed), or name the run that finished",
         phase.ticket_field(tid),
     )

@@ -57,6 +57,7 @@ from pytest_orchphase.usage.value import Usage, total_of
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
+    from pytest_orchphase.usage.records import HeadlessResult
     from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
 
 _K = TypeVar("_K")
@@ -98,9 +99,10 @@ class Measured:
     #: Malformed lines that may have recorded a call: every figure above is then a lower bound.
     lost_usage_lines: int = 0
     warnings: list[str] = field(default_factory=list)
-    #: per ticket, its headless runs (``claude -p`` results) as (file, subtype when the run
-    #: ended in error, else None): a run that ended in error did not finish its work
-    runs: dict[str, list[tuple[Path, str | None]]] = field(default_factory=dict)
+    #: The tickets all of whose measured work is headless runs (``claude -p`` results) that
+    #: ended in error (``is_error``), each with those runs as ``<file> (<subtype>)``: such a
+    #: run did not finish its work
+    errored_runs: dict[str, list[str]] = field(default_factory=dict)
 
     def tickets(self) -> set[str]:
         return set(self.stages) | set(self.whole)
@@ -129,20 +131,41 @@ def measure_phase(
     spec_of = Owners(roots)
     sessions = place_sessions(phase, spec_of, scan)
     tally = _Tally(phase, scan, spec_of, sessions)
+    worked: dict[str, set[str]] = defaultdict(set)  # per ticket, the sessions of its calls
     for call, cost in costed:  # one pass: each call's place, summed per place, model, agent
-        tally.add(call, cost)
-    measured = tally.measured(sessions)
-    workers = {a.session_id: a.ticket for a in sessions if a.ticket}
-    for run in scan.headless:  # by its sessions: entry, else by the worker session it is
-        owner = spec_of.owner(run.path)
-        ticket = owner.ticket if owner is not None else None
-        ticket = ticket or workers.get(run.session_id or f"file:{run.path}")
+        ticket, _ = tally.add(call, cost)
         if ticket:
-            ended = (run.subtype or "error") if run.is_error else None
-            measured.runs.setdefault(ticket, []).append((run.path, ended))
+            worked[ticket].add(session_key(call))
+    measured = tally.measured(sessions)
+    measured.errored_runs = _errored_runs(scan, spec_of, sessions, worked)
     for model, count in sorted(table.unknown_models.items()):
         measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
     return measured
+
+
+def _errored_runs(
+    scan: Scan, spec_of: Owners, sessions: list[SessionAttribution], worked: dict[str, set[str]]
+) -> dict[str, list[str]]:
+    """The tickets whose headless runs (by their ``sessions:`` entry, else by the worker session
+    they are) all ended in error, and whose calls (``worked``: the sessions they are of) are all
+    of those runs: no other session did the ticket's work."""
+    workers = {a.session_id: a.ticket for a in sessions if a.ticket}
+    runs: dict[str, list[HeadlessResult]] = defaultdict(list)
+    for run in scan.headless:
+        owner = spec_of.owner(run.path)
+        ticket = (owner.ticket if owner else None) or workers.get(_run_key(run))
+        if ticket:
+            runs[ticket].append(run)
+    return {
+        ticket: [f"{run.path.name} ({run.subtype or 'error'})" for run in own]
+        for ticket, own in runs.items()
+        if all(run.is_error for run in own) and worked[ticket] <= {_run_key(r) for r in own}
+    }
+
+
+def _run_key(run: HeadlessResult) -> str:
+    """The session a headless run's calls are of (see :func:`session_key`)."""
+    return run.session_id or f"file:{run.path}"
 
 
 Place = tuple[str, str]  # (ticket, stage): ("", PLANNING), (ticket, ""), ("", "") unattributed
@@ -169,12 +192,14 @@ class _Tally:
         self.agent_spans: dict[str, tuple[datetime, datetime]] = {}
         self.compaction = Totals()
 
-    def add(self, call: ApiCall, cost: float | None) -> None:
+    def add(self, call: ApiCall, cost: float | None) -> Place:
+        """Count the call in its place (returned)."""
         place = self._place(call, cost)
         _stretch(self.place_spans, place, call.timestamp)
         self.per_place[place].add(call, cost)
         model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
         self.per_model[model_place].add(call, cost)
+        return place
 
     def _place(self, call: ApiCall, cost: float | None) -> Place:
         owner = self.spec_of(call)
