@@ -25,6 +25,19 @@ def _dated(model: str) -> bool:
     return len(tail) == 8 and tail.isdigit()
 
 
+#: a snapshot's date, wherever a provider puts it: ``claude-haiku-4-5-20251001``,
+#: ``anthropic.claude-haiku-4-5-20251001-v1:0``, ``claude-opus-4@20250514``,
+#: ``claude-sonnet-4-5-20250929[1m]`` (Claude Code's 1M-context variant of that snapshot)
+_DATE = re.compile(r"(?<![\d.])20\d{2}[01]\d[0-3]\d(?![\d.])")
+
+
+def snapshot_date(model: str) -> str | None:
+    """The date of the snapshot a name records (``20251001``); None for a family, an alias or
+    a free-text name."""
+    found = _DATE.search(model)
+    return found.group() if found else None
+
+
 def snapshot_of(recorded: str, wanted: str) -> bool:
     """Whether ``recorded`` is a snapshot id of the model ``wanted`` names undated
     (``claude-3-5-haiku-20241022`` of ``claude-3-5-haiku``): that model, exactly."""
@@ -58,17 +71,37 @@ def version(model: str) -> tuple[int, ...] | None:
     return None
 
 
+def same_model(recorded: str, wanted: str) -> bool:
+    """Whether ``recorded`` gives the family and version ``wanted`` names a model by (and its
+    snapshot's date, where ``wanted`` gives one): ``claude-haiku-4-5-20251001``,
+    ``anthropic.claude-haiku-4-5-20251001-v1:0`` and ``claude-haiku-4-5`` are Haiku 4.5, which
+    ``Haiku 4.5``, ``haiku-4-5`` and ``claude-haiku-4-5`` name in every snapshot of it; of
+    ``claude-haiku-4-5-20251001`` only a record of that snapshot is. False when ``wanted`` gives
+    no version, or is of no known family."""
+    low, want = recorded.lower(), wanted.lower()
+    theirs = version(want)
+    if theirs is None or family(want) not in FAMILIES or family(low) != family(want):
+        return False
+    day = snapshot_date(want)
+    return version(low) == theirs and (day is None or snapshot_date(low) == day)
+
+
 def may_be(recorded: str, wanted: str) -> bool:
     """Whether a model recorded less precisely than ``wanted`` names (``haiku``, an alias, a
-    free-text name of the family) may be it, without being known to: of ``wanted``'s family,
-    not the same name, not of another version (``claude-3-5-haiku`` is not Haiku 4.5 for
-    certain; ``haiku`` gives no version), and not a snapshot id (the most precise record there
-    is: it is the model wanted, or its snapshot, or another model for certain). A filter
-    naming a family is matched by its family alone: never "may be"."""
+    free-text name of the family) may be it, without being known to: of ``wanted``'s family
+    (one of :data:`FAMILIES`), not that model (see :func:`same_model`), not of another version
+    (``claude-3-5-haiku`` is not Haiku 4.5 for certain; ``haiku`` gives no version), and not a
+    snapshot of that version where ``wanted`` names another (a snapshot id is the most precise
+    record there is). Where ``wanted`` gives no version in a shape :func:`version` reads
+    (``haiku4.5``, ``claude-haiku-latest``), which model it names is not known: every record of
+    its family that is not ``wanted`` itself may be it. A filter naming a family is matched by
+    its family alone: never "may be"."""
     low, want = recorded.lower(), wanted.lower()
     if want in FAMILIES or low == want or family(low) != family(want):
         return False
-    mine, theirs = version(low), version(want)
-    if mine is not None and theirs is not None and mine != theirs:
+    if family(low) not in FAMILIES or snapshot_of(low, want) or same_model(low, want):
         return False
-    return not _dated(low)
+    mine, theirs = version(low), version(want)
+    if mine is None or theirs is None:
+        return True
+    return mine == theirs and snapshot_date(low) is None

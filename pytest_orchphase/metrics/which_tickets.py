@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import MetricUnavailable
-from pytest_orchphase.families import FAMILIES, family, may_be, snapshot_of
+from pytest_orchphase.families import FAMILIES, family, may_be, same_model, snapshot_of
 
 if TYPE_CHECKING:
     from pytest_orchphase.load.models import Ticket
@@ -32,12 +32,15 @@ def display_meta(ctx: MetricContext) -> str:
 def model_matches(model: str | None, wanted: str) -> bool:
     """A filter naming a family matches every id of it; a full id must match exactly, or be a
     snapshot of the model the filter names undated (``claude-3-5-haiku-20241022`` of
-    ``claude-3-5-haiku``)."""
+    ``claude-3-5-haiku``), or give the family and version (and date, where the filter gives
+    one) the filter names the model by (``claude-haiku-4-5-20251001`` of ``Haiku 4.5``)."""
     if model is None:
         return False
     if wanted.lower() in FAMILIES:
         return family(model) == wanted.lower()
-    return model.lower() == wanted.lower() or snapshot_of(model, wanted)
+    return (
+        model.lower() == wanted.lower() or snapshot_of(model, wanted) or same_model(model, wanted)
+    )
 
 
 def unrecorded_model(ticket_id: str, ticket: Ticket, wanted: str | None = None) -> str:

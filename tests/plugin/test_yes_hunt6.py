@@ -148,13 +148,6 @@ def test_a_data_folder_whose_metadata_label_is_another_phases_is_an_error(
     assert (result.ret, decision(pytester)) == (0, "YES"), result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="success_rate[Haiku 4.5] (a name version() reads as Haiku 4.5) leaves out a ticket "
-    "recorded as the snapshot claude-haiku-4-5-20251001, treated as certainly another model: "
-    "the rate is 1 of 1, YES, exit 0 / expected: the snapshot counts as Haiku 4.5 (1 of 2), or "
-    "its membership is unknown; either way not YES",
-)
 @pytest.mark.parametrize("wanted", ["Haiku 4.5", "haiku-4-5"])
 def test_a_snapshot_id_is_of_the_model_its_version_name_gives(
     pytester: pytest.Pytester, wanted: str
@@ -185,6 +178,49 @@ def test_a_model_of_no_family_is_not_silently_another_model(
     judged = ALL_HAIKU_SUCCEED if criterion == "rate" else loops
     result = _two_models(pytester, "haiku", "hiaku", judged)
     assert_not_yes(pytester, result)
+
+
+@pytest.mark.parametrize("wanted", ["Haiku 4.5", "haiku-4-5"])
+def test_a_snapshot_of_the_version_a_name_gives_counts_in_its_rate(
+    pytester: pytest.Pytester, wanted: str
+) -> None:
+    """The honest side: the snapshot's ticket succeeded too, so Haiku 4.5's rate is 2 of 2 (an
+    unknown membership would not say YES)."""
+    rate = {**ALL_HAIKU_SUCCEED, "model": wanted}
+    tickets = {
+        "T01": flat_ticket(execution_model=wanted),
+        "T02": flat_ticket(execution_model="claude-haiku-4-5-20251001"),
+    }
+    Phase.of("p1", [rate], tickets).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert decision(pytester) == "YES", result.stdout.str()
+    assert result.ret == 0
+
+
+@pytest.mark.parametrize("other", ["claude-3-5-haiku-20241022", "claude-haiku-3-5"])
+def test_a_snapshot_of_another_version_is_not_in_the_rate(
+    pytester: pytest.Pytester, other: str
+) -> None:
+    """Haiku 3.5's failing ticket is no Haiku 4.5 ticket, whatever shape names either."""
+    rate = {**ALL_HAIKU_SUCCEED, "model": "Haiku 4.5"}
+    result = _two_models(pytester, "claude-haiku-4-5-20251001", other, rate)
+    assert decision(pytester) == "YES", result.stdout.str()
+    assert result.ret == 0
+
+
+def test_a_where_naming_a_version_judges_its_snapshots(pytester: pytest.Pytester) -> None:
+    """The filter of a for_each criterion, as the rate's: the snapshot's three fix loops fail
+    `max: 1` of the tickets on Haiku 4.5."""
+    loops: YamlData = {
+        "id": "haiku-loops",
+        "for_each": "ticket",
+        "where": {"execution_model": "Haiku 4.5"},
+        "metric": "fix_loops",
+        "max": 1,
+    }
+    result = _two_models(pytester, "Haiku 4.5", "claude-haiku-4-5-20251001", loops)
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*haiku-loops*T02*FAIL*"])
 
 
 @pytest.mark.xfail(
