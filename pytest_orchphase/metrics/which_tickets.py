@@ -46,12 +46,18 @@ def model_matches(model: str | None, wanted: str) -> bool:
 def unrecorded_model(ticket_id: str, ticket: Ticket, wanted: str | None = None) -> str:
     """Why a ticket may or may not be one executed on a model ("" when that is known): it
     records none, or (``wanted`` a model id) only less precisely than ``wanted`` names it, its
-    family (``haiku``) or an alias, which may be that id or another of the family."""
+    family (``haiku``) or an alias, which may be that id or another of the family, or a name of
+    no known family (``hiaku``, a typo: it may be the model wanted, or another)."""
     used = ticket.model_used
     if used and wanted is not None and may_be(used, wanted):
         return (
             f"ticket {ticket_id} records its model only as {used!r}, not which "
             f"{family(used)} model id"
+        )
+    if used and wanted is not None and not known_model(used, wanted):
+        return (
+            f"ticket {ticket_id} records its model as {used!r}, of no known model family "
+            f"({', '.join(FAMILIES)})"
         )
     if used:
         return ""
@@ -59,6 +65,12 @@ def unrecorded_model(ticket_id: str, ticket: Ticket, wanted: str | None = None) 
         f"ticket {ticket_id} records no execution model (execution_model, or the "
         "implementation stage's model)"
     )
+
+
+def known_model(model: str, wanted: str) -> bool:
+    """Whether ``model`` is known to be the model ``wanted`` names, or another: it is, or it is
+    of a known family (a name of none, such as a typo, may be any model)."""
+    return family(model) in FAMILIES or model_matches(model, wanted)
 
 
 def tickets_on(

@@ -157,27 +157,74 @@ def test_a_snapshot_id_is_of_the_model_its_version_name_gives(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a ticket whose execution_model names no model family (a typo, 'hiaku') is "
-    "silently left out of success_rate[haiku] and of where: {execution_model: haiku}: YES, "
-    "exit 0 / expected: an error at the field naming the known families, or the ticket's "
-    "membership unknown (it may be Haiku's); either way not YES",
-)
+#: At most one fix loop for each ticket executed on Haiku.
+HAIKU_LOOPS: YamlData = {
+    "id": "haiku-loops",
+    "for_each": "ticket",
+    "where": {"execution_model": "haiku"},
+    "metric": "fix_loops",
+    "max": 1,
+}
+
+
 @pytest.mark.parametrize("criterion", ["rate", "where"])
 def test_a_model_of_no_family_is_not_silently_another_model(
     pytester: pytest.Pytester, criterion: str
 ) -> None:
-    loops: YamlData = {
-        "id": "haiku-loops",
-        "for_each": "ticket",
-        "where": {"execution_model": "haiku"},
-        "metric": "fix_loops",
-        "max": 1,
-    }
-    judged = ALL_HAIKU_SUCCEED if criterion == "rate" else loops
+    judged = ALL_HAIKU_SUCCEED if criterion == "rate" else HAIKU_LOOPS
     result = _two_models(pytester, "haiku", "hiaku", judged)
     assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*T02*'hiaku'*no known model family (opus, sonnet, haiku)*"])
+
+
+def test_an_adoption_counts_no_model_of_no_family_as_another(pytester: pytest.Pytester) -> None:
+    """The adoption decision pools the tickets on its model as the rate does: T02's failure on
+    'hiaku' may be Haiku's, so 'Adopt haiku' is not YES on T01's success alone."""
+    adopt = {"model": "haiku", "min_success_rate": "100%", "min_sample_size": 1, "rule": "point"}
+    counted: YamlData = {"id": "two-tickets", "metric": "tickets", "min": 2}
+    tickets = {
+        "T01": flat_ticket(execution_model="haiku", complexity="mechanical"),
+        "T02": flat_ticket(execution_model="hiaku", complexity="mechanical", fix_loops=3),
+    }
+    Phase.of("p1", [counted], tickets, decisions={"adopt_model": adopt}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    adoption = read_report(pytester.path)["decisions"]["adopt_model"]
+    assert adoption["answer"] != "YES", result.stdout.str()
+
+
+def test_repeated_runs_count_no_model_of_no_family_as_another(pytester: pytest.Pytester) -> None:
+    """pass_hat_k over Haiku's runs: T02's failed run on 'hiaku' may be Haiku's."""
+    every: YamlData = {
+        "id": "every",
+        "metric": "pass_hat_k",
+        "model": "haiku",
+        "k": 1,
+        "min": "100%",
+    }
+    result = _two_models(pytester, "haiku", "hiaku", every)
+    assert_not_yes(pytester, result)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "sonnet[1m]",
+        "claude-opus-4-1",
+        "claude-sonnet-4-5-20250929",
+        "claude-sonnet-4-5-20250929[1m]",
+        "anthropic.claude-opus-4-1-20250805-v1:0",
+    ],
+)
+@pytest.mark.parametrize("criterion", ["rate", "where"])
+def test_a_model_of_another_family_is_known_to_be_another(
+    pytester: pytest.Pytester, criterion: str, other: str
+) -> None:
+    """The honest side: names Claude Code and the providers record for Sonnet and Opus are of a
+    known family, so their failures are none of Haiku's criteria's business."""
+    judged = ALL_HAIKU_SUCCEED if criterion == "rate" else HAIKU_LOOPS
+    result = _two_models(pytester, "haiku", other, judged)
+    assert decision(pytester) == "YES", result.stdout.str()
+    assert result.ret == 0
 
 
 @pytest.mark.parametrize("wanted", ["Haiku 4.5", "haiku-4-5"])

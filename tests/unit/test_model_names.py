@@ -6,16 +6,18 @@ from __future__ import annotations
 import pytest
 
 from pytest_orchphase.families import may_be, snapshot_date
-from pytest_orchphase.metrics.which_tickets import model_matches
+from pytest_orchphase.metrics.which_tickets import known_model, model_matches
 
 
 def membership(recorded: str, wanted: str) -> str:
-    """ "is", "may be" (its family, less precisely), or "another"; never two at once."""
+    """ "is", "may be" (its family, less precisely), "unknown" (of no known family) or
+    "another"; never two at once."""
     found = [
         state
         for state, holds in (
             ("is", model_matches(recorded, wanted)),
             ("may be", may_be(recorded, wanted)),
+            ("unknown", not known_model(recorded, wanted)),
         )
         if holds
     ]
@@ -62,6 +64,9 @@ def test_a_record_of_the_version_a_filter_names_is_that_model(recorded: str, wan
         ("claude-opus-4-20250514", "claude-opus-4-1", "another"),
         ("claude-sonnet-4-5-20250929", "haiku", "another"),
         ("opus", "claude-fable-5", "another"),
+        ("hiaku", "haiku", "unknown"),
+        ("hiaku", "claude-haiku-4-5", "unknown"),
+        ("claude-fable-5", "haiku", "unknown"),
     ],
 )
 def test_membership_of_a_recorded_model(recorded: str, wanted: str, expected: str) -> None:
