@@ -118,18 +118,31 @@ class Review(Stage):
                 f"result is PASS but checklist_results records {listed} as FAIL: a review "
                 "that passed has no failed checklist item; correct the result or the checklist"
             )
-        if self.result == "PASS" and self.status in ("skipped", "pending"):
+        # a checklist all PASS with no result is the review's verdict as a result PASS is
+        # (see metrics.outcomes.reviewed): it cannot stand beside what a result PASS cannot
+        verdict = self.passing_verdict()
+        if verdict and self.status in NOT_RUN:
             raise ValueError(
-                f"result is PASS but the review's status is {self.status}: a review that has "
-                "not run has no result; correct the result or the status"
+                f"{verdict} but the review's status is {self.status}: a review that has "
+                "not run has no result; correct the result (or checklist) or the status"
             )
         failed = "status failed" if self.status == "failed" else fix_needed(self)
-        if self.result == "PASS" and failed:
+        if verdict and failed:
             raise ValueError(
-                f"result is PASS but the review records {failed}: a review that passed neither "
-                "failed nor needs a fix; correct the result or the status (or verification)"
+                f"{verdict} but the review records {failed}: a review that passed neither "
+                "failed nor needs a fix; correct the result (or checklist) or the status (or "
+                "verification)"
             )
         return self
+
+    def passing_verdict(self) -> str:
+        """How the review records that it passed: ``result is PASS``, or with no result
+        ``checklist_results are all PASS``; "" when it does not."""
+        if self.result == "PASS":
+            return "result is PASS"
+        if self.result is None and self.checklist_results and not self.failed_items():
+            return "checklist_results are all PASS"
+        return ""
 
 
 def fix_needed(stage: Stage) -> str:
