@@ -47,9 +47,11 @@ class Adoption:
     phases: list[str]
     tickets: list[str] = field(default_factory=list)
     fallback: str = "sonnet"
-    #: runs that record no fix_loops or no review result, and runs whose work is not finished
-    #: (status in_progress, pending, requires_fix): counted as not succeeded, the reading under
-    #: which a minimum rate can never pass wrongly (left out, they could lift the rate past it)
+    #: runs that record no fix_loops, no review result or no implementation that ran (see
+    #: :func:`~pytest_orchphase.metrics.outcomes.work_not_run`), and runs whose work is not
+    #: finished (status in_progress, pending, requires_fix): counted as not succeeded, the
+    #: reading under which a minimum rate can never pass wrongly (left out, they could lift the
+    #: rate past it)
     unrecorded: int = 0
     unfinished: int = 0
     #: runs (``phase:ticket``) that record no execution model or no complexity while what they
@@ -90,8 +92,8 @@ class Adoption:
             )
         if self.unrecorded:
             text += (
-                f"; {self.unrecorded} run(s) without fix_loops or a review result, counted as "
-                "not succeeded"
+                f"; {self.unrecorded} run(s) without fix_loops, a review result or an "
+                "implementation that ran, counted as not succeeded"
             )
         if self.unfinished:
             text += f"; {self.unfinished} run(s) not finished, counted as not succeeded"

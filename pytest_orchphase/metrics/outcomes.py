@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.families import FAMILIES, family
+from pytest_orchphase.load.models.fields import NOT_RUN
 from pytest_orchphase.load.models.log import fixes_made
 from pytest_orchphase.load.quantity import quality_rank
 from pytest_orchphase.metrics.open_work import counted, still_open, unfinished
@@ -65,24 +66,47 @@ def planning_failed(phase: Phase) -> list[str]:
 
 
 def upgraded(ticket: Ticket) -> list[str]:
-    """The larger models the log says the ticket's errors required (``required_upgrade: sonnet``
-    or ``opus`` on a ticket executed on another family): another model had to do its work."""
+    """The models of another family the log says did the ticket's work: those its errors
+    required (``required_upgrade: sonnet`` or ``opus``), and that of a ``fix`` stage that ran
+    (any status but skipped or pending) on another family than the ticket was executed on. Its
+    success, if any, was then that model's, not the ticket's own."""
     impl = ticket.implementation
     own = family(ticket.model_used)
-    needed = [e.required_upgrade for e in impl.errors_encountered] if impl is not None else []
+    errors = impl.errors_encountered if impl is not None else []
+    needed: list[str] = [e.required_upgrade for e in errors]
+    fix = ticket.fix
+    if fix is not None and fix.status not in NOT_RUN and (fixer := family(fix.model)):
+        needed.append(fixer)
     return [m for m in dict.fromkeys(needed) if m in FAMILIES and m != own]
+
+
+def work_not_run(ticket: Ticket) -> str:
+    """Why the log shows the ticket's own work did not run, "" when it does not say so: its
+    implementation stage was skipped (or is pending), or a ticket logged stage by stage (a
+    stage besides its review, and no tokens of its own as the flat shape records) has no
+    implementation stage. A flat ticket (its tokens and fix loops, with no stages) did its
+    work in what it records."""
+    impl = ticket.implementation
+    if impl is not None:
+        return f"implementation {impl.status}" if impl.status in NOT_RUN else ""
+    flat = ticket.estimated_tokens is not None or ticket.actual_tokens is not None
+    others = [name for name in ticket.stages() if name != "review"]
+    if others and not flat:
+        return f"no implementation stage beside {', '.join(others)}"
+    return ""
 
 
 def succeeded(ticket: Ticket, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS) -> bool | None:
     """A ticket succeeded when it finished, nothing failed, it needed at most ``max_fix_loops``
-    fix loops (a review recorded its verdict) and no error of it required a larger model
+    fix loops (a review recorded its verdict) and no other model did its work
     (:func:`upgraded`: the success was that model's, not the ticket's own). None when that is
     not known (and nothing failed): its work is not finished (see
-    :func:`~pytest_orchphase.metrics.open_work.unfinished`), no review verdict is recorded
-    (:func:`reviewed`), or its fix loops are not recorded."""
+    :func:`~pytest_orchphase.metrics.open_work.unfinished`) or did not run
+    (:func:`work_not_run`), no review verdict is recorded (:func:`reviewed`), or its fix loops
+    are not recorded."""
     if failed(ticket) or upgraded(ticket):
         return False
-    if unfinished(ticket) or not reviewed(ticket):
+    if unfinished(ticket) or work_not_run(ticket) or not reviewed(ticket):
         return None
     loops = fix_loops_of(ticket)
     return None if loops is None else loops <= max_fix_loops
@@ -101,6 +125,12 @@ def unknown_outcome(ticket_id: str, ticket: Ticket) -> str:
         return (
             f"ticket {ticket_id} has not finished ({', '.join(places)}): whether it succeeds "
             "is not known yet"
+        )
+    if why := work_not_run(ticket):
+        return (
+            f"ticket {ticket_id} records no work that ran ({why}): whether its model "
+            "succeeds is not known; record its implementation stage, or mark the ticket "
+            "status: skipped"
         )
     if not reviewed(ticket):
         return (

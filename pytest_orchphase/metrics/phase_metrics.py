@@ -334,8 +334,9 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "percent",
     "tickets executed on `model` that succeeded (finished; fix_loops ≤ max_fix_loops, default 1; "
     "review recorded, not FAIL; no stage failed, nor a verification no later stage fixed; no "
-    "larger model required) / tickets executed on `model` × 100, with its Wilson interval; "
-    "unknown while one of them has not finished or records no review result",
+    "other model did its work, by a required upgrade or a fix stage) / tickets executed on "
+    "`model` × 100, with its Wilson interval; unknown while one of them has not finished, "
+    "records no review result, or records no implementation that ran",
     ("model", "max_fix_loops"),
     required=("model",),
     interval=True,

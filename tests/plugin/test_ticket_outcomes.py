@@ -439,4 +439,7 @@ def test_a_run_without_fix_loops_is_not_a_success_for_adoption(tmp_path: Path) -
     decided = adoption(runner(tmp_path), "p1")
     assert decided is not None
     assert (decided.answer, decided.successes, decided.sample_size) == ("INCONCLUSIVE", 9, 10)
-    assert "1 run(s) without fix_loops or a review result, counted as not succeeded" in decided.line
+    assert (
+        "1 run(s) without fix_loops, a review result or an implementation that ran, counted as "
+        "not succeeded" in decided.line
+    )
