@@ -59,3 +59,40 @@ def test_a_haiku_ticket_that_retried_on_its_own_is_still_a_success(
     result = pytester.runpytest("--phase", "g1", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*success_rate[[]haiku[]]*100.0% (1 of 1;*"])
+
+
+@pytest.mark.parametrize("fix_model", ["sonnet", "opus", "claude-opus-4-20250514"])
+def test_a_haiku_ticket_fixed_on_a_larger_model_is_no_haiku_success(
+    pytester: pytest.Pytester, fix_model: str
+) -> None:
+    """Round 6: with no error recording an upgrade, the fix stage that ran on Sonnet (or Opus)
+    did Haiku's work as much as a `required_upgrade: sonnet` says: no Haiku success."""
+    _phase("no", fix_model).write(pytester.path)
+    result = pytester.runpytest("--phase", "g1", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*success_rate[[]haiku[]] 0.0% < min 100.0% (0 of 1;*"])
+
+
+def test_a_fix_stage_on_a_larger_model_that_did_not_run_leaves_the_success(
+    pytester: pytest.Pytester,
+) -> None:
+    """No over-correction: a fix stage planned on Sonnet but `status: skipped` did no work (the
+    review's second attempt followed Haiku's own fix): still Haiku's success."""
+    phase = _phase("no", "sonnet")
+    phase.ticket("R01")["fix"]["status"] = "skipped"
+    phase.write(pytester.path)
+    result = pytester.runpytest("--phase", "g1", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*success_rate[[]haiku[]]*100.0% (1 of 1;*"])
+
+
+def test_a_sonnet_ticket_fixed_on_opus_is_no_sonnet_success(pytester: pytest.Pytester) -> None:
+    """The sibling one size up: Sonnet's ticket whose fix Opus made is no Sonnet success."""
+    phase = _phase("no", "opus")
+    r01 = phase.ticket("R01")
+    r01["implementation"]["model"] = "sonnet"
+    phase.criteria["criteria"][0]["model"] = "sonnet"
+    phase.write(pytester.path)
+    result = pytester.runpytest("--phase", "g1", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*success_rate[[]sonnet[]] 0.0% < min 100.0% (0 of 1;*"])

@@ -54,13 +54,6 @@ def _two_models(
     return run_phase(pytester, "p1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="success_rate counts a ticket whose implementation stage is status: skipped, or "
-    "absent (the model never did the work; only branch creation and a review ran) as a Haiku "
-    "success: YES, exit 0 / expected: no success (unknown or not run, naming the "
-    "implementation), so the rate cannot pass",
-)
 @pytest.mark.parametrize("implementation", ["skipped", "absent"])
 def test_a_ticket_whose_implementation_did_not_run_is_no_success(
     pytester: pytest.Pytester, implementation: str
@@ -75,12 +68,6 @@ def test_a_ticket_whose_implementation_did_not_run_is_no_success(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the adoption decision counts three Haiku tickets whose implementation was skipped "
-    "as 3 of 3 successes: 'Adopt haiku for mechanical tickets: YES' / expected: not YES (no "
-    "ticket did the work on Haiku)",
-)
 def test_adoption_counts_no_ticket_whose_implementation_was_skipped(
     pytester: pytest.Pytester,
 ) -> None:
@@ -94,13 +81,6 @@ def test_adoption_counts_no_ticket_whose_implementation_was_skipped(
     assert adoption["answer"] != "YES", result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a review with status: skipped and no result, whose checklist_results are all PASS, "
-    "counts as a recorded verdict: the ticket is a success and the rate says YES, exit 0 / "
-    "expected: an error at the review (a review that has not run has no result, as for "
-    "result: PASS beside status: skipped), or no verdict (success unknown)",
-)
 def test_a_skipped_review_with_a_passing_checklist_is_no_verdict(
     pytester: pytest.Pytester,
 ) -> None:
@@ -270,12 +250,6 @@ def test_a_where_naming_a_version_judges_its_snapshots(pytester: pytest.Pytester
     result.stdout.fnmatch_lines(["*haiku-loops*T02*FAIL*"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Haiku ticket whose fix stage ran on Sonnet (the larger model did Haiku's fix) "
-    "counts as a Haiku success: YES, exit 0 / expected: no Haiku success, as for "
-    "errors_encountered with required_upgrade: sonnet (its work was then Sonnet's)",
-)
 def test_a_fix_made_by_a_larger_model_is_no_success_of_the_smaller(
     pytester: pytest.Pytester,
 ) -> None:
