@@ -86,3 +86,44 @@ def test_a_figure_compared_with_itself_is_an_error(
     Phase.of("p1", [criterion], tickets).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
+
+
+S1 = "33333333-0000-0000-0000-000000000001"
+
+
+def _capped(name: str, sessions: list[object]) -> Phase:
+    """Phase ``name``: R01 under 50k tokens, its usage the ``sessions`` given to it."""
+    return Phase.of(
+        name,
+        [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "50k"}],
+        {"R01": {"execution_model": "opus", "fix_loops": 0}},
+        metadata={"phase": name, "tickets": ["R01"], "sessions": sessions},
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "observed: session S1, named by b1 by its id, is measured by b2 too from a copy of its "
+        "transcript that is not named by the id (run.jsonl, its lines' sessionId S1): both "
+        "phases count its usage, both YES; expected: the shared-session "
+        "error (named_sources compares file names, not the sessions the files hold)"
+    ),
+)
+def test_a_session_copied_under_another_name_counts_in_one_phase_only(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import assistant, usage, user, write_jsonl
+
+    home = pytester.path.parent / f"{pytester.path.name}-claude"
+    lines = [
+        user("Implement R01", session=S1),
+        assistant("m-1", "q-1", session=S1, u=usage(inp=10, cw=20_000)),
+    ]
+    original = write_jsonl(home / "projects" / "-work-app" / f"{S1}.jsonl", lines)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home))
+    _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+    b2 = _capped("b2", [{"path": "run.jsonl", "ticket": "R01"}]).write(pytester.path)
+    (b2 / "run.jsonl").write_text(original.read_text())
+    for name in ("b2", "b1"):
+        assert_not_yes(pytester, run_phase(pytester, name))
