@@ -127,3 +127,42 @@ def test_a_session_copied_under_another_name_counts_in_one_phase_only(
     (b2 / "run.jsonl").write_text(original.read_text())
     for name in ("b2", "b1"):
         assert_not_yes(pytester, run_phase(pytester, name))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "observed: R01's only implementation run (stage: implementation) ended in error "
+        "(error_max_turns), its review run finished: the review session counts as 'another "
+        "session's work', so the log's fix_loops 0 and PASS stand, success_rate 100 %, Proceed "
+        "YES; expected: the contradiction error (or no success), since no implementation run "
+        "finished"
+    ),
+)
+def test_a_review_run_does_not_finish_an_errored_implementation_run(
+    pytester: pytest.Pytester,
+) -> None:
+    import json
+
+    from tests.helpers import result_object
+
+    ticket = {
+        "complexity": "mechanical",
+        "implementation": {"model": "haiku", "fix_loops": 0, "status": "completed"},
+        "review": {"model": "haiku", "result": "PASS", "attempts": 1, "status": "completed"},
+    }
+    runs = [
+        {"path": "runs/impl.json", "ticket": "R01", "stage": "implementation"},
+        {"path": "runs/review.json", "ticket": "R01", "stage": "review"},
+    ]
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": runs}
+    folder = Phase.of("p1", [_rate_on("haiku")], {"R01": ticket}, metadata=metadata).write(
+        pytester.path
+    )
+    (folder / "runs").mkdir()
+    errored = result_object(is_error=True, subtype="error_max_turns")
+    (folder / "runs" / "impl.json").write_text(json.dumps(errored))
+    review = result_object(session_id="e382184a-1111-2222-3333-444455556667")
+    (folder / "runs" / "review.json").write_text(json.dumps(review))
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
