@@ -220,3 +220,35 @@ def test_an_implementation_of_no_tokens_is_no_work_that_ran(pytester: pytest.Pyt
     Phase.of("p1", [_rate_on("haiku")], {"T01": ticket}).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "observed: a line of ANOTHER phase's usage ledger that is JSON but no object "
+        '([{"kind":"file",...}]) makes `pytest --phase b1` end in a traceback '
+        "(AttributeError: 'list' object has no attribute 'get', in ledger.source.kept_files, "
+        "reached by the shared-session check); expected: b1 measured as its own data says (its "
+        "own run of b2 names the bad line), no traceback"
+    ),
+)
+def test_another_phases_malformed_ledger_line_is_no_traceback(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_orchphase.usage.sources.ledger.format import MARKER
+    from tests.helpers import assistant, usage, user, write_jsonl
+
+    home = pytester.path.parent / f"{pytester.path.name}-claude"
+    lines = [
+        user("Implement R01", session=S1),
+        assistant("m-1", "q-1", session=S1, u=usage(inp=10, cw=20_000)),
+    ]
+    write_jsonl(home / "projects" / "-work-app" / f"{S1}.jsonl", lines)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home))
+    _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+    b2 = _capped("b2", []).write(pytester.path)
+    header = '{"' + MARKER + '": 1, "phase": "b2"}\n'
+    (b2 / "usage.jsonl").write_text(header + '[{"kind":"file","name":"-w/x.jsonl"}]\n')
+    result = run_phase(pytester, "b1")
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert result.ret in (0, 1), result.stdout.str()
