@@ -279,3 +279,41 @@ def test_a_checklist_of_no_item_is_no_review_verdict(pytester: pytest.Pytester) 
     Phase.of("p1", [_rate_on("haiku")], {"T01": ticket}).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "observed: orchphase strategy leaves failed runs out of a done ticket's estimate, but "
+        "keeps T03, whose implementation was skipped (3,000 tokens: its review alone): M01 is "
+        "estimated at 27,700 tokens, not marked a lower bound, nothing left_out; expected: "
+        "40,000 from the two tickets whose work ran (or the figure marked a lower bound)"
+    ),
+)
+def test_a_ticket_whose_work_did_not_run_is_no_estimate_of_a_done_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from pytest_orchphase.cli import main
+
+    def ticket(ran: bool) -> YamlData:
+        done = {"fix_loops": 0, "status": "completed", "actual_tokens": 37_000}
+        return {
+            "execution_model": "haiku",
+            "complexity": "mechanical",
+            "implementation": {"model": "haiku", **(done if ran else {"status": "skipped"})},
+            **({} if ran else {"fix_loops": 0}),
+            "review": {"result": "PASS", "attempts": 1, "actual_tokens": 3_000},
+        }
+
+    monkeypatch.chdir(pytester.path)
+    tickets = {"T01": ticket(True), "T02": ticket(True), "T03": ticket(False)}
+    adopt = {"model": "haiku", "min_success_rate": "50%", "min_sample_size": 2, "rule": "point"}
+    counted: list[YamlData] = [{"id": "t", "metric": "tickets", "min": 1}]
+    Phase.of("p1", counted, tickets, decisions={"adopt_model": adopt}).write(pytester.path)
+    Phase.of("p2", counted, {}, requires=["p1"]).write(pytester.path)
+    assert main(["strategy", "--for", "p2", "--tickets", "M01=mechanical"]) == 0
+    path = pytester.path / "docs/orchestration-data/phase-p2-strategy.yaml"
+    cost = yaml.safe_load(path.read_text())["estimated_costs"]["M01"]
+    assert cost["tokens"] == 40_000 or cost.get("lower_bounds") == ["tokens"], cost
