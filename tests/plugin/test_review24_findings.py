@@ -401,3 +401,32 @@ def test_two_ledgers_keeping_the_same_calls_count_them_in_one_phase_only(
         assert main(["collect", name]) == 0
         _capped(name, [{"path": "usage.jsonl", "ticket": "R01"}]).write(pytester.path)
     assert_not_yes(pytester, run_phase(pytester, "b2"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "observed: claude -p prints a run that ran out of turns as subtype error_max_turns with "
+        "is_error false (as many wrappers of it handle); _errored_runs reads is_error alone, so "
+        "R01's only run, out of turns, with a log of PASS and 0 fix loops, is a success: "
+        "Proceed YES; expected: the contradiction error given for is_error true (any subtype "
+        "but success ended in error)"
+    ),
+)
+def test_a_run_out_of_turns_with_is_error_false_is_no_success(pytester: pytest.Pytester) -> None:
+    import json
+
+    from tests.helpers import result_object
+
+    review = {"result": "PASS", "attempts": 1}
+    ticket = {"execution_model": "haiku", "fix_loops": 0, "review": review}
+    run = {"path": "runs/r01.json", "ticket": "R01"}
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": [run]}
+    folder = Phase.of("p1", [_rate_on("haiku")], {"R01": ticket}, metadata=metadata).write(
+        pytester.path
+    )
+    (folder / "runs").mkdir()
+    out_of_turns = result_object(is_error=False, subtype="error_max_turns")
+    (folder / "runs" / "r01.json").write_text(json.dumps(out_of_turns))
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
