@@ -49,15 +49,16 @@ _FAMILY = "(?:" + "|".join(FAMILIES) + ")"
 #: the shapes that give a model's version: ``claude-3-5-haiku``, ``claude-haiku-4-5`` (a date or
 #: a provider's suffix may follow), ``Haiku 4.5``; one or two numbers of one or two digits
 _VERSIONS = (
-    re.compile(rf"claude-(\d{{1,2}})(?:-(\d{{1,2}}))?-{_FAMILY}(?![a-z])"),
-    re.compile(rf"(?<![a-z]){_FAMILY}-(\d{{1,2}})(?:-(\d{{1,2}}))?(?!\d)"),
+    re.compile(rf"claude-(\d{{1,2}})(?:[-.](\d{{1,2}}))?-{_FAMILY}(?![a-z])"),
+    re.compile(rf"(?<![a-z]){_FAMILY}-(\d{{1,2}})(?:[-.](\d{{1,2}}))?(?![\d.])"),
     re.compile(rf"(?<![a-z]){_FAMILY}\s+(\d{{1,2}})(?:\.(\d{{1,2}}))?(?![\d.])"),
 )
 
 
 def version(model: str) -> tuple[int, ...] | None:
     """The model version a name gives in one of the shapes models are named by, trailing zeros
-    dropped: ``claude-3-5-haiku-latest`` and ``Haiku 3.5`` → (3, 5); ``claude-opus-4-20250514``,
+    dropped: ``claude-3-5-haiku-latest`` and ``Haiku 3.5`` → (3, 5), ``claude-haiku-4.5`` (a
+    dot for the hyphen) → (4, 5); ``claude-opus-4-20250514``,
     ``claude-opus-4-0`` and ``anthropic.claude-opus-4-20250514-v1:0`` → (4,); None when it gives
     none in such a shape (``haiku``, ``my haiku run 2``): other numbers (a date, a provider's
     ``-v1:0``, ``200k context``) are no version."""

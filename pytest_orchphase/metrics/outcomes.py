@@ -116,7 +116,7 @@ def reviewed(ticket: Ticket) -> bool:
     """Whether the log records the review's verdict (its ``result``, or a checklist): without
     one, no fix loop was asked for by anyone, and ``fix_loops: 0`` proves no success."""
     review = ticket.review
-    return review is not None and (review.result is not None or bool(review.checklist_results))
+    return review is not None and (review.result is not None or review.checked())
 
 
 def unknown_outcome(ticket_id: str, ticket: Ticket) -> str:

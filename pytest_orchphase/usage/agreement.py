@@ -80,7 +80,7 @@ def _runs_agree(phase: Phase, measured: Measured, tid: str) -> None:
     if not runs or failures(ticket) or unfinished(ticket):
         return
     raise phase.log_doc.error(
-        f"ticket {tid}'s measured run(s) ended in error ({', '.join(runs)}: is_error), but the "
+        f"ticket {tid}'s measured run(s) ended in error ({', '.join(runs)}), but the "
         "log records no failure: the run did not finish its work; record the ticket's outcome "
         "(status: failed), or name the run that finished",
         phase.ticket_field(tid),

@@ -147,8 +147,8 @@ def _errored_runs(
     scan: Scan, spec_of: Owners, sessions: list[SessionAttribution], worked: dict[str, set[str]]
 ) -> dict[str, list[str]]:
     """The tickets whose headless runs (by their ``sessions:`` entry, else by the worker session
-    they are) all ended in error, and whose calls (``worked``: the sessions they are of) are all
-    of those runs: no other session did the ticket's work."""
+    they are) all ended in error (:func:`_ended_in_error`), and whose calls (``worked``: the
+    sessions they are of) are all of those runs: no other session did the ticket's work."""
     workers = {a.session_id: a.ticket for a in sessions if a.ticket}
     runs: dict[str, list[HeadlessResult]] = defaultdict(list)
     for run in scan.headless:
@@ -159,8 +159,14 @@ def _errored_runs(
     return {
         ticket: [f"{run.path.name} ({run.subtype or 'error'})" for run in own]
         for ticket, own in runs.items()
-        if all(run.is_error for run in own) and worked[ticket] <= {_run_key(r) for r in own}
+        if all(map(_ended_in_error, own)) and worked[ticket] <= {_run_key(r) for r in own}
     }
+
+
+def _ended_in_error(run: HeadlessResult) -> bool:
+    """``is_error``, or a subtype of error: ``claude -p`` reports a run out of turns as
+    ``error_max_turns`` with ``is_error`` false."""
+    return run.is_error or (run.subtype or "").startswith("error")
 
 
 def _run_key(run: HeadlessResult) -> str:

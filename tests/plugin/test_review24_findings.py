@@ -19,16 +19,6 @@ def _rate_on(wanted: str) -> YamlData:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: families.version reads a dotted version after a hyphen ('claude-haiku-4.5', "
-        "'haiku-4.5', 'opus-4.1') as its major alone ((4,)), so a ticket recorded so is "
-        "certainly another model than the filter's (or the wrong one matches): its failure is "
-        "left out and the rate passes, Proceed YES; expected: that model (or 'may be it': "
-        "unknown), never YES"
-    ),
-)
 @pytest.mark.parametrize(
     ("succeeded", "struggled", "wanted"),
     [
@@ -222,16 +212,6 @@ def test_an_implementation_of_no_tokens_is_no_work_that_ran(pytester: pytest.Pyt
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: a line of ANOTHER phase's usage ledger that is JSON but no object "
-        '([{"kind":"file",...}]) makes `pytest --phase b1` end in a traceback '
-        "(AttributeError: 'list' object has no attribute 'get', in ledger.source.kept_files, "
-        "reached by the shared-session check); expected: b1 measured as its own data says (its "
-        "own run of b2 names the bad line), no traceback"
-    ),
-)
 def test_another_phases_malformed_ledger_line_is_no_traceback(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,16 +234,6 @@ def test_another_phases_malformed_ledger_line_is_no_traceback(
     assert result.ret in (0, 1), result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: a review with no result whose checklist_results holds no item ([{}]) is "
-        "taken as a verdict 'all PASS' (reviewed() and passing_verdict() test the list, not its "
-        "items): fix_loops 0 makes a success, Proceed YES (and beside status skipped the error "
-        "says 'checklist_results are all PASS'); expected: no review verdict recorded, success "
-        "unknown"
-    ),
-)
 def test_a_checklist_of_no_item_is_no_review_verdict(pytester: pytest.Pytester) -> None:
     ticket = {
         "execution_model": "haiku",
@@ -344,14 +314,6 @@ def test_two_versions_of_a_ticket_model_are_an_error(pytester: pytest.Pytester) 
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: a log naming its model 'claude-haiku-4.5', whose measured run ran on "
-        "claude-haiku-4-5-20251001, is 'contradicted' (agreement.same_model: version() reads "
-        "'haiku-4.5' as (4,)): the honest phase errors; expected: the same model, Proceed YES"
-    ),
-)
 def test_a_dotted_model_version_agrees_with_its_measured_calls(
     pytester: pytest.Pytester,
 ) -> None:
@@ -403,16 +365,6 @@ def test_two_ledgers_keeping_the_same_calls_count_them_in_one_phase_only(
     assert_not_yes(pytester, run_phase(pytester, "b2"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: claude -p prints a run that ran out of turns as subtype error_max_turns with "
-        "is_error false (as many wrappers of it handle); _errored_runs reads is_error alone, so "
-        "R01's only run, out of turns, with a log of PASS and 0 fix loops, is a success: "
-        "Proceed YES; expected: the contradiction error given for is_error true (any subtype "
-        "but success ended in error)"
-    ),
-)
 def test_a_run_out_of_turns_with_is_error_false_is_no_success(pytester: pytest.Pytester) -> None:
     import json
 

@@ -103,6 +103,10 @@ class Review(Stage):
     issues_found: Count | None = None
     checklist_results: list[dict[str, ReviewResult]] = Field(default_factory=list)
 
+    def checked(self) -> bool:
+        """Whether the checklist records any item's result (``[{}]`` records none)."""
+        return any(self.checklist_results)
+
     def failed_items(self) -> list[str]:
         """The checklist items recorded as FAIL."""
         return [
@@ -140,7 +144,7 @@ class Review(Stage):
         ``checklist_results are all PASS``; "" when it does not."""
         if self.result == "PASS":
             return "result is PASS"
-        if self.result is None and self.checklist_results and not self.failed_items():
+        if self.result is None and self.checked() and not self.failed_items():
             return "checklist_results are all PASS"
         return ""
 

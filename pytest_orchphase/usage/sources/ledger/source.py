@@ -98,8 +98,9 @@ def kept_files(ledger: Path) -> list[str]:
             for line in fh:
                 if b'"kind":"file"' not in line[:40]:
                     continue
-                name = json.loads(line).get("name")
-                if isinstance(name, str):
+                record = json.loads(line)
+                name = record.get("name") if isinstance(record, dict) else None
+                if isinstance(name, str):  # any other line is the scan's to report
                     names.append(name)
     except (OSError, ValueError):
         return []
