@@ -130,6 +130,8 @@ class PhaseRunner:
         self._phases: dict[str, Phase] = {}
         self._measured: dict[str, Measured | None] = {}
         self._measure_errors: dict[str, OrchphaseError] = {}
+        #: what each phase is measured from, by name (see :func:`named_sources`), read once
+        self._named: dict[str, list[Named]] = {}
         self._mismatches: dict[str, list[Mismatch]] = {}
         self._criteria: dict[Path, tuple[CriteriaFile, Document]] = {}
         self._criteria_errors: dict[Path, OrchphaseError] = {}
@@ -233,17 +235,25 @@ class PhaseRunner:
         would hold the other's work. A phase that does not load is not compared (its own run
         reports it)."""
         phase = self.load(name)
-        mine = named_sources(phase)
+        mine = self._named_sources(name)
         if not mine:
             return
         for other in sorted(self._known - {name}):
             try:
-                theirs = named_sources(self.load(other))
+                theirs = self._named_sources(other)
             except OrchphaseError:
                 continue
             for source in mine:
                 if shared := next((t for t in theirs if source.shares(t)), None):
                     raise _shared_error(phase, source, self.load(other), shared)
+
+    def _named_sources(self, name: str) -> list[Named]:
+        """:func:`named_sources` of phase ``name``, once per run (each measured phase compares
+        itself with every other: read again, a project of many phases read each one's folders
+        and ledger once per pair)."""
+        if name not in self._named:
+            self._named[name] = named_sources(self.load(name))
+        return self._named[name]
 
     def context(self, name: str) -> MetricContext:
         if name not in self._contexts:
