@@ -19,7 +19,7 @@ from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.families import family
 from pytest_orchphase.load.models import AdoptModel, CriteriaFile, Ticket
 from pytest_orchphase.load.phase import criteria_path
-from pytest_orchphase.metrics.outcomes import failures, succeeded
+from pytest_orchphase.metrics.outcomes import failures, succeeded, work_not_run
 from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.value import Usage
 
@@ -157,6 +157,10 @@ def _gather(contexts: list[MetricContext]) -> _Evidence:
 def _gather_ticket(evidence: _Evidence, ctx: MetricContext, tid: str, t: Ticket) -> None:
     if why := failures(t):
         evidence.failed.append(f"ticket {tid} of phase {ctx.phase.name} failed ({', '.join(why)})")
+    elif not_run := work_not_run(t):
+        evidence.failed.append(
+            f"ticket {tid} of phase {ctx.phase.name}: its work did not run ({not_run})"
+        )
     evidence.observed[t.complexity or "unknown"].append(
         (family(t.model_used) or "unknown", t, ctx.accounts.ticket(tid))
     )
@@ -221,7 +225,7 @@ def _expected(
     as lower bounds (finishing costs at least that)."""
     model = execution.get(complexity, {}).get("model")
     known = [
-        (c, m, u, bool(failures(t)))
+        (c, m, u, bool(failures(t) or work_not_run(t)))
         for c, rows in evidence.observed.items()
         for m, t, u in rows
         if u is not None
@@ -240,7 +244,7 @@ def _expected(
         return None, None, []
     runs = [u for _, _, u, _ in selected]
     if any(f for *_, f in selected):
-        why = "an estimate is made of failed runs only (no run of its kind was done)"
+        why = "an estimate is made of failed runs (or runs whose work did not run) only"
         runs = [u.at_least(why) for u in runs]
     elif len(done) < len(known):
         evidence.left_out = True

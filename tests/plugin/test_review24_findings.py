@@ -251,15 +251,6 @@ def test_a_checklist_of_no_item_is_no_review_verdict(pytester: pytest.Pytester) 
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: orchphase strategy leaves failed runs out of a done ticket's estimate, but "
-        "keeps T03, whose implementation was skipped (3,000 tokens: its review alone): M01 is "
-        "estimated at 27,700 tokens, not marked a lower bound, nothing left_out; expected: "
-        "40,000 from the two tickets whose work ran (or the figure marked a lower bound)"
-    ),
-)
 def test_a_ticket_whose_work_did_not_run_is_no_estimate_of_a_done_one(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
