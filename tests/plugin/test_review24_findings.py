@@ -280,16 +280,6 @@ def test_a_ticket_whose_work_did_not_run_is_no_estimate_of_a_done_one(
     assert cost["tokens"] == 40_000 or cost.get("lower_bounds") == ["tokens"], cost
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: T02's execution_model claude-3-5-haiku-20241022 and implementation.model "
-        "claude-haiku-4-5-20251001 are accepted (Ticket._one_model compares families only); "
-        "read by its execution_model, T02's failure is left out of the claude-haiku-4-5 rate: "
-        "Proceed YES; expected: the error given for two families (keep one), since a model "
-        "filter now tells versions apart"
-    ),
-)
 def test_two_versions_of_a_ticket_model_are_an_error(pytester: pytest.Pytester) -> None:
     struggled = {
         "execution_model": "claude-3-5-haiku-20241022",
