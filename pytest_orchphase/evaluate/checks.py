@@ -152,9 +152,10 @@ def _check_phase(name: str, phases: set[str], doc: Document, at: FieldPath) -> N
 
 def _refuse_itself(node: Condition, at: FieldPath, doc: Document, this: str, whole: bool) -> None:
     """A criterion of phase ``this`` that compares it with itself, under ``all:``/``any:`` too:
-    a paired comparison ``versus`` itself (every delta 0: a ``min: 0`` passes on nothing), or,
-    on the ``whole`` phase (no ``where:``, not per ticket), a figure bounded by the same figure
-    of the same phase (``tokens`` with ``max: {metric: tokens}``: always equal)."""
+    a paired comparison ``versus`` itself (every delta 0: a ``min: 0`` passes on nothing), a
+    share ``of:`` the same figure (always 100 %), or, on the ``whole`` phase (no ``where:``, not
+    per ticket), a figure bounded by the same figure of the same phase (``tokens`` with ``max:
+    {metric: tokens}``: always equal)."""
     if node.metric is None:
         key = "all" if node.all_of is not None else "any"
         for i, child in enumerate(node.children):
@@ -165,6 +166,18 @@ def _refuse_itself(node: Condition, at: FieldPath, doc: Document, this: str, who
             f"compares phase {this} with itself: every paired delta is 0, so the criterion "
             "would pass on nothing; name another phase",
             (*at, "versus"),
+        )
+    share = node.of
+    if (
+        share is not None
+        and share.metric == node.metric
+        and (share.measure, share.stage, share.model, share.baseline)
+        == (node.measure, node.stage, node.model, node.baseline)
+    ):
+        raise doc.error(
+            f"a share of itself: {node.metric} of the same {node.metric} is always 100 %, so "
+            "the criterion would pass (or fail) on nothing; name another figure",
+            (*at, "of"),
         )
     if not whole:
         return
