@@ -106,3 +106,13 @@ def may_be(recorded: str, wanted: str) -> bool:
     if mine is None or theirs is None:
         return True
     return mine == theirs and snapshot_date(low) is None
+
+
+def two_models(one: str, other: str) -> bool:
+    """Whether two names name two models: two families, or two versions of one
+    (``claude-3-5-haiku`` and ``claude-haiku-4-5``); a name without a version (``haiku``) is no
+    other model than any of its family's."""
+    if family(one) != family(other):
+        return True
+    mine, theirs = version(one), version(other)
+    return mine is not None and theirs is not None and mine != theirs

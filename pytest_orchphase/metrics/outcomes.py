@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import MetricUnavailable
-from pytest_orchphase.families import FAMILIES, family
+from pytest_orchphase.families import FAMILIES, family, two_models
 from pytest_orchphase.load.models.fields import NOT_RUN
 from pytest_orchphase.load.models.log import fixes_made
 from pytest_orchphase.load.quantity import quality_rank
@@ -68,16 +68,21 @@ def planning_failed(phase: Phase) -> list[str]:
 def upgraded(ticket: Ticket) -> list[str]:
     """The models of another family the log says did the ticket's work: those its errors
     required (``required_upgrade: sonnet`` or ``opus``), and that of a ``fix`` stage that ran
-    (any status but skipped or pending) on another family than the ticket was executed on. Its
+    (any status but skipped or pending) on another model than the ticket was executed on
+    (another family, or another version of its family: the fix's model then, by name). Its
     success, if any, was then that model's, not the ticket's own."""
     impl = ticket.implementation
-    own = family(ticket.model_used)
+    used = ticket.model_used
+    own = family(used)
     errors = impl.errors_encountered if impl is not None else []
-    needed: list[str] = [e.required_upgrade for e in errors]
+    needed: list[str] = [e.required_upgrade for e in errors if e.required_upgrade in FAMILIES]
+    needed = [m for m in needed if m != own]
     fix = ticket.fix
-    if fix is not None and fix.status not in NOT_RUN and (fixer := family(fix.model)):
-        needed.append(fixer)
-    return [m for m in dict.fromkeys(needed) if m in FAMILIES and m != own]
+    ran = fix is not None and fix.status not in NOT_RUN and fix.model and family(fix.model)
+    if fix is not None and fix.model and ran and (used is None or two_models(fix.model, used)):
+        # another family, or another version of the ticket's own: that model, by name
+        needed.append(fix.model if family(fix.model) == own else str(family(fix.model)))
+    return list(dict.fromkeys(needed))
 
 
 def work_not_run(ticket: Ticket) -> str:

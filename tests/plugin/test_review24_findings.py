@@ -156,15 +156,6 @@ def test_a_review_run_does_not_finish_an_errored_implementation_run(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: a claude-3-5-haiku ticket whose fix stage ran on claude-haiku-4-5 counts as "
-        "a success of claude-3-5-haiku (upgraded() compares families only, while the filter "
-        "names a version): Proceed YES; expected: no success of the ticket's model, as for a "
-        "fix on another family"
-    ),
-)
 def test_a_fix_by_another_model_of_the_family_is_no_success_of_the_ticket_model(
     pytester: pytest.Pytester,
 ) -> None:

@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from pytest_orchphase.families import family, version
+from pytest_orchphase.families import two_models
 from pytest_orchphase.load.models.fields import (
     NOT_RUN,
     STAGES,
@@ -279,7 +279,7 @@ class Ticket(Strict):
         # log could pass wrongly
         impl = self.implementation
         named, ran = self.execution_model, impl.model if impl is not None else None
-        if named and ran and _two_models(named, ran):
+        if named and ran and two_models(named, ran):
             raise ValueError(
                 f"execution_model {named!r} differs from implementation.model {ran!r}: keep one "
                 "(or make them name the same model)"
@@ -292,16 +292,6 @@ class Ticket(Strict):
         if self.execution_model:
             return self.execution_model
         return self.implementation.model if self.implementation else None
-
-
-def _two_models(one: str, other: str) -> bool:
-    """Whether two names of a ticket's model name two models: two families, or two versions
-    of one (``claude-3-5-haiku`` and ``claude-haiku-4-5``); a name without a version (``haiku``)
-    is no other model than any of its family's."""
-    if family(one) != family(other):
-        return True
-    mine, theirs = version(one), version(other)
-    return mine is not None and theirs is not None and mine != theirs
 
 
 class DeclaredTotals(Strict):
