@@ -131,11 +131,13 @@ def measure_phase(
     spec_of = Owners(roots)
     sessions = place_sessions(phase, spec_of, scan)
     tally = _Tally(phase, scan, spec_of, sessions)
-    worked: dict[str, set[str]] = defaultdict(set)  # per ticket, the sessions of its calls
+    # per ticket, and per (ticket, stage), the sessions of the calls placed there
+    worked: dict[Place, set[str]] = defaultdict(set)
     for call, cost in costed:  # one pass: each call's place, summed per place, model, agent
-        ticket, _ = tally.add(call, cost)
+        ticket, stage = tally.add(call, cost)
         if ticket:
-            worked[ticket].add(session_key(call))
+            worked[(ticket, "")].add(session_key(call))
+            worked[(ticket, stage)].add(session_key(call))
     measured = tally.measured(sessions)
     measured.errored_runs = _errored_runs(scan, spec_of, sessions, worked)
     for model, count in sorted(table.unknown_models.items()):
@@ -144,23 +146,28 @@ def measure_phase(
 
 
 def _errored_runs(
-    scan: Scan, spec_of: Owners, sessions: list[SessionAttribution], worked: dict[str, set[str]]
+    scan: Scan, spec_of: Owners, sessions: list[SessionAttribution], worked: dict[Place, set[str]]
 ) -> dict[str, list[str]]:
-    """The tickets whose headless runs (by their ``sessions:`` entry, else by the worker session
-    they are) all ended in error (:func:`_ended_in_error`), and whose calls (``worked``: the
-    sessions they are of) are all of those runs: no other session did the ticket's work."""
+    """The tickets a place of which (the ticket, or the stage its ``sessions:`` entry names)
+    has headless runs (by that entry, else by the worker session they are) that all ended in
+    error (:func:`_ended_in_error`), while the calls placed there (``worked``: the sessions
+    they are of) are all of those runs: no other session did that work. A review run that
+    finished does not finish an implementation run that ended in error."""
     workers = {a.session_id: a.ticket for a in sessions if a.ticket}
-    runs: dict[str, list[HeadlessResult]] = defaultdict(list)
+    runs: dict[Place, list[HeadlessResult]] = defaultdict(list)
     for run in scan.headless:
         owner = spec_of.owner(run.path)
         ticket = (owner.ticket if owner else None) or workers.get(_run_key(run))
         if ticket:
-            runs[ticket].append(run)
-    return {
-        ticket: [f"{run.path.name} ({run.subtype or 'error'})" for run in own]
-        for ticket, own in runs.items()
-        if all(map(_ended_in_error, own)) and worked[ticket] <= {_run_key(r) for r in own}
-    }
+            runs[(ticket, (owner.stage if owner else None) or "")].append(run)
+    out: dict[str, list[str]] = {}
+    for place, own in runs.items():
+        if all(map(_ended_in_error, own)) and worked[place] <= {_run_key(r) for r in own}:
+            stage = f" {place[1]}" if place[1] else ""
+            out.setdefault(place[0], []).extend(
+                f"{run.path.name}{stage} ({run.subtype or 'error'})" for run in own
+            )
+    return out
 
 
 def _ended_in_error(run: HeadlessResult) -> bool:

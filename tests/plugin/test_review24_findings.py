@@ -117,16 +117,6 @@ def test_a_session_copied_under_another_name_counts_in_one_phase_only(
         assert_not_yes(pytester, run_phase(pytester, name))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: R01's only implementation run (stage: implementation) ended in error "
-        "(error_max_turns), its review run finished: the review session counts as 'another "
-        "session's work', so the log's fix_loops 0 and PASS stand, success_rate 100 %, Proceed "
-        "YES; expected: the contradiction error (or no success), since no implementation run "
-        "finished"
-    ),
-)
 def test_a_review_run_does_not_finish_an_errored_implementation_run(
     pytester: pytest.Pytester,
 ) -> None:
