@@ -105,19 +105,20 @@ def test_performance_figures_trace_to_committed_benchmark_results() -> None:
     section = README.split("## Performance", 1)[1].split("\n## ", 1)[0]
     files = re.findall(r"`(benchmarks/results/[\w.-]+\.json)`", section)
     assert files, "the performance section names the results its figures come from"
-    rows: dict[tuple[str, str], dict[str, object]] = {}
+    # per (shape or variant, mode), the ratios of every file named (a table per run)
+    rows: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for name in files:
         doc = json.loads((REPO / name).read_text())
         assert "npx" not in json.dumps(doc.get("peer"))
         mode = str(doc.get("mode", "cold"))
         for row in doc.get("shapes", []) + doc.get("variants", []):
             key = (row.get("shape") or row["variant"], mode)
-            rows.setdefault(key, row)  # the first file named wins
+            ratios = (f"{row['ratio_wall']:.2f}", f"{row['ratio_cpu']:.2f}")
+            rows.setdefault(key, set()).add(ratios)
     quoted = re.findall(
         r"^\| `(\w+)` \| (cold|warm|appended) \|.*\| ([\d.]+) \| ([\d.]+) \|$", section, re.M
     )
     assert quoted, "the performance section has its table"
     for key, mode, wall, cpu in quoted:
-        row = rows.get((key, mode))
-        assert row is not None, (key, mode)
-        assert (wall, cpu) == (f"{row['ratio_wall']:.2f}", f"{row['ratio_cpu']:.2f}")
+        assert (key, mode) in rows, (key, mode)
+        assert (wall, cpu) in rows[(key, mode)], (key, mode, wall, cpu, rows[(key, mode)])
