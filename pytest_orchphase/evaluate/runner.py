@@ -130,6 +130,8 @@ class PhaseRunner:
         self._phases: dict[str, Phase] = {}
         self._measured: dict[str, Measured | None] = {}
         self._measure_errors: dict[str, OrchphaseError] = {}
+        #: each phase's metadata label, read once (see :func:`load_phase`)
+        self._labels: dict[str, str | None] = {}
         #: what each phase is measured from, by name (see :func:`named_sources`), read once
         self._named: dict[str, list[Named]] = {}
         self._mismatches: dict[str, list[Mismatch]] = {}
@@ -179,6 +181,7 @@ class PhaseRunner:
                 name,
                 load=self.criteria,
                 shared_baselines=self.baselines(),
+                labels=self._labels,
             )
             doc = phase.criteria_doc
             for i, req in enumerate(phase.criteria.requires):

@@ -205,11 +205,14 @@ def _refuse_copied_metadata(
     label: str,
     doc: yamlio.Document,
     load: CriteriaLoader | None,
+    labels: dict[str, str | None],
 ) -> None:
     """A metadata.yaml whose ``phase:`` is another phase's (that phase's name, or the label of
     that phase's own metadata.yaml) holds that phase's run: a data folder copied along, whose
     figures would decide this phase. An error at ``phase``, naming the other. A phase whose
-    files do not load is skipped (its own run reports them)."""
+    files do not load is skipped (its own run reports them). ``labels``: each phase's label as
+    read so far (each other phase's metadata.yaml is read once per caller)."""
+    labels[name] = label
     if label.casefold() == name.casefold():
         return
     for other in known_phases(criteria_dir):
@@ -217,13 +220,10 @@ def _refuse_copied_metadata(
             continue
         why = "its name" if label.casefold() == other.casefold() else None
         if why is None:
-            try:
-                data = (load or load_criteria)(criteria_path(criteria_dir, other))[0].data
-                raw = yamlio.load(resolve_path(data_root / data) / METADATA_FILE).data
-            except (OrchphaseError, OSError, ValueError):
-                continue
-            theirs = raw.get("phase") if isinstance(raw, dict) else None
-            if not (isinstance(theirs, str) and theirs.casefold() == label.casefold()):
+            if other not in labels:
+                labels[other] = _label(criteria_dir, data_root, other, load)
+            theirs = labels[other]
+            if theirs is None or theirs.casefold() != label.casefold():
                 continue
             why = f"the phase its {METADATA_FILE} names"
         raise doc.error(
@@ -234,6 +234,20 @@ def _refuse_copied_metadata(
         )
 
 
+def _label(
+    criteria_dir: Path, data_root: Path, name: str, load: CriteriaLoader | None
+) -> str | None:
+    """The ``phase:`` phase ``name``'s metadata.yaml gives, read raw (None when its files do not
+    load: its own run reports them)."""
+    try:
+        data = (load or load_criteria)(criteria_path(criteria_dir, name))[0].data
+        raw = yamlio.load(resolve_path(data_root / data) / METADATA_FILE).data
+    except (OrchphaseError, OSError, ValueError):
+        return None
+    label = raw.get("phase") if isinstance(raw, dict) else None
+    return label if isinstance(label, str) else None
+
+
 def load_phase(
     criteria_dir: Path,
     data_root: Path,
@@ -242,9 +256,11 @@ def load_phase(
     load: CriteriaLoader | None = None,
     shared_baselines: dict[str, Baseline] | None = None,
     placeholders: Callable[[yamlio.Document], None] = reject_placeholders,
+    labels: dict[str, str | None] | None = None,
 ) -> Phase:
     """Load and cross-check a phase: criteria, metadata.yaml and execution-log.yaml.
-    ``load`` and ``shared_baselines`` let a caller that reads several phases read each file once;
+    ``load``, ``shared_baselines`` and ``labels`` (the phases' metadata labels read so far) let
+    a caller that reads several phases read each file once;
     ``placeholders`` is what is done with the ``${...}`` left in metadata.yaml and the log
     (refused; ``orchphase draft-log`` drops them: it drafts the values they stand for)."""
     path = require_phase(criteria_dir, name)
@@ -258,7 +274,15 @@ def load_phase(
     metadata_doc = yamlio.load(data_dir / METADATA_FILE)
     placeholders(metadata_doc)
     metadata = validation.validate(metadata_doc, Metadata)
-    _refuse_copied_metadata(criteria_dir, data_root, name, metadata.phase, metadata_doc, load)
+    _refuse_copied_metadata(
+        criteria_dir,
+        data_root,
+        name,
+        metadata.phase,
+        metadata_doc,
+        load,
+        {} if labels is None else labels,
+    )
     log_doc = yamlio.load(data_dir / LOG_FILE)
     placeholders(log_doc)
     log = validation.validate(log_doc, ExecutionLog)
