@@ -3,9 +3,12 @@ the reason says what is observed and what is expected."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import Phase, YamlData, assert_not_yes, flat_ticket, run_phase
+from tests.plugin.test_shared_sessions import S1, _capped, claude  # noqa: F401
 
 
 def _rate_on(wanted: str) -> YamlData:
@@ -76,19 +79,6 @@ def test_a_figure_compared_with_itself_is_an_error(
     assert_not_yes(pytester, result)
 
 
-S1 = "33333333-0000-0000-0000-000000000001"
-
-
-def _capped(name: str, sessions: list[object]) -> Phase:
-    """Phase ``name``: R01 under 50k tokens, its usage the ``sessions`` given to it."""
-    return Phase.of(
-        name,
-        [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "50k"}],
-        {"R01": {"execution_model": "opus", "fix_loops": 0}},
-        metadata={"phase": name, "tickets": ["R01"], "sessions": sessions},
-    )
-
-
 @pytest.mark.xfail(
     strict=True,
     reason=(
@@ -99,17 +89,10 @@ def _capped(name: str, sessions: list[object]) -> Phase:
     ),
 )
 def test_a_session_copied_under_another_name_counts_in_one_phase_only(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    claude: Path,  # noqa: F811
 ) -> None:
-    from tests.helpers import assistant, usage, user, write_jsonl
-
-    home = pytester.path.parent / f"{pytester.path.name}-claude"
-    lines = [
-        user("Implement R01", session=S1),
-        assistant("m-1", "q-1", session=S1, u=usage(inp=10, cw=20_000)),
-    ]
-    original = write_jsonl(home / "projects" / "-work-app" / f"{S1}.jsonl", lines)
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home))
+    original = claude / f"{S1}.jsonl"
     _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
     b2 = _capped("b2", [{"path": "run.jsonl", "ticket": "R01"}]).write(pytester.path)
     (b2 / "run.jsonl").write_text(original.read_text())
@@ -305,18 +288,12 @@ def test_a_dotted_model_version_agrees_with_its_measured_calls(
     ),
 )
 def test_two_ledgers_keeping_the_same_calls_count_them_in_one_phase_only(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    claude: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from pytest_orchphase.cli import main
-    from tests.helpers import assistant, usage, user, write_jsonl
 
-    home = pytester.path.parent / f"{pytester.path.name}-claude"
-    lines = [
-        user("Implement R01", session=S1),
-        assistant("m-1", "q-1", session=S1, u=usage(inp=10, cw=20_000)),
-    ]
-    write_jsonl(home / "projects" / "-work-app" / f"{S1}.jsonl", lines)
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home))
     monkeypatch.chdir(pytester.path)
     for name in ("b1", "b2"):
         _capped(name, [{"session": S1, "ticket": "R01"}]).write(pytester.path)

@@ -3,6 +3,7 @@ figures would hold the other's work. An error at the entry, naming the other pha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,22 @@ def _session(folder: Path, session: str, tokens: int) -> Path:
             assistant("m-" + session, "q-" + session, session=session, u=usage(inp=10, cw=tokens)),
         ],
     )
+
+
+def _refused_by_both(pytester: pytest.Pytester) -> Iterator[tuple[pytest.RunResult, str]]:
+    """b2's run, then b1's: each not YES and not exit 0; with the other phase's name."""
+    for name, other in (("b2", "b1"), ("b1", "b2")):
+        result = run_phase(pytester, name)
+        assert result.ret != 0, result.stdout.str()
+        assert decision(pytester) != "YES"
+        yield result, other
+
+
+def _both_yes(pytester: pytest.Pytester) -> None:
+    """b1 and b2 each run to YES, exit 0."""
+    for name in ("b1", "b2"):
+        result = run_phase(pytester, name)
+        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
 
 
 @pytest.fixture
@@ -67,10 +84,7 @@ def test_a_session_two_phases_name_is_an_error_naming_both(
     assert isinstance(first, list) and isinstance(second, list)
     _capped("b1", first).write(pytester.path)
     _capped("b2", second).write(pytester.path)
-    for phase, other in (("b2", "b1"), ("b1", "b2")):
-        result = run_phase(pytester, phase)
-        assert result.ret != 0, result.stdout.str()
-        assert decision(pytester) != "YES"
+    for result, other in _refused_by_both(pytester):
         result.stdout.fnmatch_lines(
             [f"*metadata.yaml*sessions*is named by phase {other} too*count in both phases*"]
         )
@@ -85,9 +99,7 @@ def test_two_phases_with_sessions_of_their_own_pass(
     """No over-correction: b1 names S1 and b2 names S2, each 20,011 tokens under 50k: YES."""
     _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
     _capped("b2", [{"path": str(claude / f"{S2}.jsonl"), "ticket": "R01"}]).write(pytester.path)
-    for phase in ("b1", "b2"):
-        result = run_phase(pytester, phase)
-        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+    _both_yes(pytester)
 
 
 def test_two_phases_naming_files_of_one_name_in_their_own_folders_pass(
@@ -100,9 +112,7 @@ def test_two_phases_naming_files_of_one_name_in_their_own_folders_pass(
         phase = _capped(name, [{"path": "run.jsonl", "ticket": "R01"}])
         folder = phase.write(pytester.path)
         (folder / "run.jsonl").write_text(_session(folder / "tmp", session, 20_000).read_text())
-    for name in ("b1", "b2"):
-        result = run_phase(pytester, name)
-        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+    _both_yes(pytester)
 
 
 def _names_both(result: pytest.RunResult, other: str, holder: str) -> None:
@@ -125,10 +135,7 @@ def test_a_folder_and_a_session_id_in_it_named_by_two_phases_is_an_error(
     first, second = (folder, by_id) if order == "folder-then-id" else (by_id, folder)
     _capped("b1", first).write(pytester.path)
     _capped("b2", second).write(pytester.path)
-    for name, other in (("b2", "b1"), ("b1", "b2")):
-        result = run_phase(pytester, name)
-        assert result.ret != 0, result.stdout.str()
-        assert decision(pytester) != "YES"
+    for result, other in _refused_by_both(pytester):
         result.stdout.fnmatch_lines([f"*session {S1}*is named by phase {other} too*"])
 
 
@@ -141,15 +148,10 @@ def test_a_session_in_one_phases_transcripts_folder_named_by_another_is_an_error
     (b1 / "transcripts").mkdir()
     (b1 / "transcripts" / f"{S1}.jsonl").write_text((claude / f"{S1}.jsonl").read_text())
     _capped("b2", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
-    for name, other in (("b2", "b1"), ("b1", "b2")):
-        result = run_phase(pytester, name)
-        assert result.ret != 0, result.stdout.str()
-        assert decision(pytester) != "YES"
+    for result, other in _refused_by_both(pytester):
         _names_both(result, other, "transcripts")
     (b1 / "transcripts" / f"{S1}.jsonl").rename(b1 / "transcripts" / f"{S2}.jsonl")
-    for name in ("b1", "b2"):
-        result = run_phase(pytester, name)
-        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+    _both_yes(pytester)
 
 
 def test_a_session_kept_in_one_phases_ledger_named_by_another_is_an_error(
@@ -166,13 +168,8 @@ def test_a_session_kept_in_one_phases_ledger_named_by_another_is_an_error(
     b1 = _capped("b1", [{"path": "usage.jsonl", "ticket": "R01"}]).write(pytester.path)
     assert (b1 / "usage.jsonl").is_file()
     _capped("b2", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
-    for name, other in (("b2", "b1"), ("b1", "b2")):
-        result = run_phase(pytester, name)
-        assert result.ret != 0, result.stdout.str()
-        assert decision(pytester) != "YES"
+    for result, other in _refused_by_both(pytester):
         _names_both(result, other, "usage.jsonl")
     assert main(["collect", "b2"]) == 0
     _capped("b2", [{"path": "usage.jsonl", "ticket": "R01"}]).write(pytester.path)
-    for name in ("b1", "b2"):
-        result = run_phase(pytester, name)
-        assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+    _both_yes(pytester)
