@@ -150,9 +150,9 @@ def _errored_runs(
 ) -> dict[str, list[str]]:
     """The tickets a place of which (the ticket, or the stage its ``sessions:`` entry names)
     has headless runs (by that entry, else by the worker session they are) that all ended in
-    error (:func:`_ended_in_error`), while the calls placed there (``worked``: the sessions
-    they are of) are all of those runs: no other session did that work. A review run that
-    finished does not finish an implementation run that ended in error."""
+    error (``HeadlessResult.ended_in_error``), while the calls placed there (``worked``: the
+    sessions they are of) are all of those runs: no other session did that work. A review run
+    that finished does not finish an implementation run that ended in error."""
     workers = {a.session_id: a.ticket for a in sessions if a.ticket}
     runs: dict[Place, list[HeadlessResult]] = defaultdict(list)
     for run in scan.headless:
@@ -162,18 +162,12 @@ def _errored_runs(
             runs[(ticket, (owner.stage if owner else None) or "")].append(run)
     out: dict[str, list[str]] = {}
     for place, own in runs.items():
-        if all(map(_ended_in_error, own)) and worked[place] <= {_run_key(r) for r in own}:
+        if all(run.ended_in_error for run in own) and worked[place] <= {_run_key(r) for r in own}:
             stage = f" {place[1]}" if place[1] else ""
             out.setdefault(place[0], []).extend(
                 f"{run.path.name}{stage} ({run.subtype or 'error'})" for run in own
             )
     return out
-
-
-def _ended_in_error(run: HeadlessResult) -> bool:
-    """``is_error``, or a subtype of error: ``claude -p`` reports a run out of turns as
-    ``error_max_turns`` with ``is_error`` false."""
-    return run.is_error or (run.subtype or "").startswith("error")
 
 
 def _run_key(run: HeadlessResult) -> str:

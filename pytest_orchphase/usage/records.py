@@ -247,3 +247,9 @@ class HeadlessResult:
     speed: str | None = None
     #: The main agent's ``usage.inference_geo`` ("us" is billed x1.1).
     inference_geo: str | None = None
+
+    @property
+    def ended_in_error(self) -> bool:
+        """The run did not finish its work: ``is_error``, or a subtype of error (``claude -p``
+        reports a run out of turns as ``error_max_turns`` with ``is_error`` false)."""
+        return self.is_error or (self.subtype or "").startswith("error")

@@ -333,3 +333,31 @@ def test_a_ticket_whose_measured_run_ended_in_error_is_no_success(
     Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": ticket}, metadata=metadata).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert "ended in error" not in result.stdout.str(), result.stdout.str()
+
+
+def test_a_run_that_ended_in_error_still_fails_its_ticket_from_the_usage_ledger(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The errored run collected into p1's ledger (collect keeps subtype and is_error), the raw
+    result moved away: the phase measured from the ledger is refused as from the raw file."""
+    import shutil
+
+    from pytest_orchphase.cli import main
+
+    ticket = {"execution_model": "haiku", "fix_loops": 0, "review": {"result": "PASS"}}
+    run = {"path": "runs/r01.json", "ticket": "R01"}
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": [run]}
+    folder = Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": ticket}, metadata=metadata).write(
+        pytester.path
+    )
+    (folder / "runs").mkdir()
+    out_of_turns = result_object(is_error=False, subtype="error_max_turns")
+    (folder / "runs" / "r01.json").write_text(json.dumps(out_of_turns))
+    monkeypatch.chdir(pytester.path)
+    assert main(["collect", "p1"]) == 0
+    shutil.move(folder / "runs", pytester.path / "moved")
+    metadata["sessions"] = [{"path": "usage.jsonl", "ticket": "R01"}]
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*execution-log.yaml*R01*ended in error*error_max_turns*"])
