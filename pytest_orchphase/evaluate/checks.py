@@ -112,9 +112,7 @@ def check(
     scope = "ticket" if criterion.for_each == "ticket" else "phase"
     _check_node(criterion, ("criteria", index), doc, scope, baselines, phases, registry)
     if this is not None:
-        _refuse_itself(
-            criterion, ("criteria", index), doc, this, scope == "phase" and not criterion.where
-        )
+        _refuse_itself(criterion, ("criteria", index), doc, this, scope == "ticket", registry)
 
 
 def _check_node(
@@ -150,16 +148,21 @@ def _check_phase(name: str, phases: set[str], doc: Document, at: FieldPath) -> N
         raise doc.error(f"unknown phase {name!r}; known phases: {', '.join(sorted(phases))}", at)
 
 
-def _refuse_itself(node: Condition, at: FieldPath, doc: Document, this: str, whole: bool) -> None:
+def _refuse_itself(
+    node: Condition, at: FieldPath, doc: Document, this: str, per_ticket: bool, registry: Registry
+) -> None:
     """A criterion of phase ``this`` that compares it with itself, under ``all:``/``any:`` too:
     a paired comparison ``versus`` itself (every delta 0: a ``min: 0`` passes on nothing), a
-    share ``of:`` the same figure (always 100 %), or, on the ``whole`` phase (no ``where:``, not
-    per ticket), a figure bounded by the same figure of the same phase (``tokens`` with ``max:
-    {metric: tokens}``: always equal)."""
+    share ``of:`` the same figure (always 100 %), a figure of the phase bounded by the same
+    figure of the same phase (``tokens`` with ``max: {metric: tokens}``: always equal), or a
+    part of it bounded by the phase's figure that holds every part's
+    (:attr:`~pytest_orchphase.metrics.registry.Metric.parts`): ``per_ticket`` (a ticket's
+    tokens with ``max: {metric: tokens}``), or of the tickets on one model (``max_fix_loops``
+    of ``model: haiku`` with ``max: {metric: max_fix_loops}``). Such a bound never fails."""
     if node.metric is None:
         key = "all" if node.all_of is not None else "any"
         for i, child in enumerate(node.children):
-            _refuse_itself(child, (*at, key, i), doc, this, whole)
+            _refuse_itself(child, (*at, key, i), doc, this, per_ticket, registry)
         return
     if node.versus == this:
         raise doc.error(
@@ -168,32 +171,56 @@ def _refuse_itself(node: Condition, at: FieldPath, doc: Document, this: str, who
             (*at, "versus"),
         )
     share = node.of
-    if (
-        share is not None
-        and share.metric == node.metric
-        and (share.measure, share.stage, share.model, share.baseline)
-        == (node.measure, node.stage, node.model, node.baseline)
-    ):
+    if share is not None and share.metric == node.metric and _figure(share) == _figure(node):
         raise doc.error(
             f"a share of itself: {node.metric} of the same {node.metric} is always 100 %, so "
             "the criterion would pass (or fail) on nothing; name another figure",
             (*at, "of"),
         )
-    if not whole:
-        return
     for key in (node.operator or "", "stretch"):
         limit = getattr(node, key, None)
-        if (
-            isinstance(limit, PhaseRef)
-            and limit.phase in (None, this)
-            and limit.metric == node.metric
-            and condition_params(limit) == condition_params(node)
-        ):
+        if not isinstance(limit, PhaseRef) or limit.phase not in (None, this):
+            continue
+        if limit.max_fix_loops != node.max_fix_loops:
+            continue
+        if not per_ticket and limit.metric == node.metric and _figure(limit) == _figure(node):
             raise doc.error(
                 f"compares phase {this}'s {node.metric} with itself: always equal, so the "
                 "criterion would pass on nothing; name another phase or another figure",
                 (*at, key),
             )
+        if part := _part_of(node, limit, per_ticket, registry):
+            raise doc.error(
+                f"bounds a part of phase {this} by its whole: {part} {node.metric} is never "
+                f"above the phase's {limit.metric}, so the criterion would decide nothing; "
+                "bound it by another phase's figure, another figure, or a number",
+                (*at, key),
+            )
+
+
+def _part_of(node: Condition, limit: PhaseRef, per_ticket: bool, registry: Registry) -> str:
+    """What part of the phase ``node`` is, when ``limit`` is this phase's figure that holds it
+    (see :func:`_refuse_itself`); "" when it is not such a part."""
+    whole = registry.get("phase", limit.metric)
+    if whole is None or node.metric not in whole.parts:
+        return ""
+    if per_ticket and _figure(limit) == _figure(node):
+        return "a ticket's"
+    selects = node.model is not None and limit.model is None
+    if not per_ticket and selects and _every_model(_figure(node)) == _figure(limit):
+        return f"the {node.model} tickets'"
+    return ""
+
+
+def _figure(node: Condition | PhaseRef | ShareOf) -> tuple[str | None, ...]:
+    """The parameters that name a metric's figure (measure, stage, model, baseline): no
+    ``measure`` is ``total``."""
+    return (node.measure or "total", node.stage, node.model, node.baseline)
+
+
+def _every_model(figure: tuple[str | None, ...]) -> tuple[str | None, ...]:
+    """A :func:`_figure` of every model's tickets."""
+    return (*figure[:2], None, *figure[3:])
 
 
 def _check_operator(spec: Metric, unit: str, node: Condition, at: FieldPath, doc: Document) -> None:

@@ -26,6 +26,7 @@ from pytest_orchphase.usage.value import Usage, total_of
     "tokens",
     "shared planning + Σ tickets' tokens + unattributed usage",
     ("measure",),
+    parts=("tokens",),
 )
 def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     return usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src())
@@ -55,6 +56,7 @@ def _planning(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     "stage that ran (not skipped or pending) records none, or a ticket records its tokens only "
     "as a whole",
     ("measure", "stage"),
+    parts=("stage_tokens",),
 )
 def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     total = stage_total(ctx, p.stage or "")
@@ -134,7 +136,7 @@ def _count(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     return Measurement(ctx.n, "count", which_tickets.display_meta(ctx))
 
 
-@metric("fix_loops", "phase", "count", "Σ tickets' fix loops")
+@metric("fix_loops", "phase", "count", "Σ tickets' fix loops", parts=("fix_loops",))
 def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     total = sum(int(outcomes.fix_loops(ctx, t).value) for t in ctx.phase.tickets)
     return open_work.counted(Measurement(total, "count", ctx.src()), ctx.phase, ctx.phase.tickets)
@@ -147,6 +149,7 @@ def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "the most fix loops any ticket (executed on `model`, when given) needed",
     ("model",),
     required=(),
+    parts=("fix_loops", "max_fix_loops"),
 )
 def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     mine = which_tickets.tickets_on(ctx, p.model, outcomes.fix_loops)
@@ -161,6 +164,7 @@ def _phase_max_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measure
     "the most review attempts any ticket (executed on `model`, when given) needed",
     ("model",),
     required=(),
+    parts=("review_attempts", "max_review_attempts"),
 )
 def _phase_max_attempts(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     mine = which_tickets.tickets_on(ctx, p.model, outcomes.review_attempts)
@@ -196,6 +200,7 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "`skipped` or `pending`, as for its tokens), or a flat ticket's own tokens with no "
     "`implementation` stage to stamp them; a lower bound without a shared_planning record "
     "(several tickets, no lead's calls measured)",
+    parts=("wall_time_minutes",),
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     return wall_time.wall_minutes(ctx, None)
@@ -267,6 +272,7 @@ def _below_baseline(ctx: MetricContext, p: Params) -> tuple[float, Measurement]:
     "tokens",
     "Σ tickets (baseline planning per ticket + ticket's tokens): each ticket planned alone",
     ("baseline", "measure"),
+    parts=("unbatched_tokens",),
 )
 def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     measure = p.measure or "total"

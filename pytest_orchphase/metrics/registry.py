@@ -215,6 +215,11 @@ class Metric:
     required: frozenset[str] = frozenset()
     #: the metric is an estimate with an interval (a rate, a mean delta): `rule:` applies
     interval: bool = False
+    #: of a phase metric, the figures it is never below, with the same parameters: the ticket
+    #: metrics of these names (a sum or a maximum over the tickets holds each ticket's), and
+    #: its own name for the same figure of fewer tickets (``where:``). Such a part bounded by
+    #: its whole decides nothing (see :mod:`pytest_orchphase.evaluate.checks`)
+    parts: frozenset[str] = frozenset()
 
     def unit_for(self, params: Params) -> Unit:
         return token_unit(params.measure) if self.unit == "tokens" else self.unit
@@ -253,10 +258,11 @@ class Registry:
         params: tuple[str, ...] = (),
         required: tuple[str, ...] | None = None,
         interval: bool = False,
+        parts: tuple[str, ...] = (),
     ) -> None:
         """Add a metric from a plugin or conftest. ``fn(ctx, ticket, params)`` returns a plain
         value (in ``unit``) or a :class:`Measurement`; raise :class:`MetricUnavailable` when the
-        data cannot give it."""
+        data cannot give it. ``parts``: of a phase metric, see :attr:`Metric.parts`."""
         unknown = set(params) - PARAMS
         if unknown:
             raise ValueError(f"metric {name!r}: unknown parameters {sorted(unknown)}")
@@ -289,6 +295,7 @@ class Registry:
                 params=frozenset(params),
                 required=frozenset(params if required is None else required),
                 interval=interval,
+                parts=frozenset(parts),
             )
         )
 
@@ -304,6 +311,7 @@ def metric(
     params: tuple[str, ...] = (),
     required: tuple[str, ...] | None = None,
     interval: bool = False,
+    parts: tuple[str, ...] = (),
 ) -> Callable[[MetricFn], MetricFn]:
     """Register a built-in metric. ``required`` defaults to all ``params``."""
 
@@ -317,6 +325,7 @@ def metric(
             params=params,
             required=required,
             interval=interval,
+            parts=parts,
         )
         return fn
 

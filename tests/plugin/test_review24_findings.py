@@ -53,20 +53,13 @@ def test_a_dotted_model_version_is_that_version(
             "of": {"metric": "tokens", "measure": "total"},
             "max": "100%",
         },
-        pytest.param(
-            {
-                "id": "per-ticket",
-                "for_each": "ticket",
-                "metric": "tokens",
-                "measure": "total",
-                "max": {"metric": "tokens", "measure": "total"},
-            },
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="observed: per ticket, `tokens` bounded by this phase's `tokens` (a part "
-                "within its whole) passes on nothing: Proceed YES; expected: an error, never YES",
-            ),
-        ),
+        {
+            "id": "per-ticket",
+            "for_each": "ticket",
+            "metric": "tokens",
+            "measure": "total",
+            "max": {"metric": "tokens", "measure": "total"},
+        },
     ],
     ids=["share-of-itself", "ticket-bounded-by-itself"],
 )
