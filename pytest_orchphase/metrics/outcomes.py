@@ -87,13 +87,18 @@ def upgraded(ticket: Ticket) -> list[str]:
 
 def work_not_run(ticket: Ticket) -> str:
     """Why the log shows the ticket's own work did not run, "" when it does not say so: its
-    implementation stage was skipped (or is pending), or a ticket logged stage by stage (a
-    stage besides its review, and no tokens of its own as the flat shape records) has no
+    implementation stage was skipped (or is pending) or used no token (``actual_tokens: 0``:
+    no model call made it, whatever its status), or a ticket logged stage by stage (a stage
+    besides its review, and no tokens of its own as the flat shape records) has no
     implementation stage. A flat ticket (its tokens and fix loops, with no stages) did its
-    work in what it records."""
+    work in what it records, unless that is no token."""
     impl = ticket.implementation
     if impl is not None:
-        return f"implementation {impl.status}" if impl.status in NOT_RUN else ""
+        if impl.status in NOT_RUN:
+            return f"implementation {impl.status}"
+        return "implementation actual_tokens: 0" if impl.actual_tokens == 0 else ""
+    if ticket.actual_tokens == 0:
+        return "actual_tokens: 0"
     flat = ticket.estimated_tokens is not None or ticket.actual_tokens is not None
     others = [name for name in ticket.stages() if name != "review"]
     if others and not flat:

@@ -142,29 +142,26 @@ def test_a_fix_by_another_model_of_the_family_is_no_success_of_the_ticket_model(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: an implementation stage 'completed' with actual_tokens: 0 (no work ran) and a "
-        "review PASS is a success: Proceed YES; expected: like a skipped implementation, success "
-        "unknown (or an error at the stage), never YES"
-    ),
-)
-def test_an_implementation_of_no_tokens_is_no_work_that_ran(pytester: pytest.Pytester) -> None:
-    ticket = {
-        "execution_model": "haiku",
-        "complexity": "mechanical",
-        "implementation": {
-            "model": "haiku",
-            "fix_loops": 0,
-            "status": "completed",
-            "actual_tokens": 0,
-        },
-        "review": {"result": "PASS", "attempts": 1, "actual_tokens": 3_000, "status": "completed"},
-    }
-    Phase.of("p1", [_rate_on("haiku")], {"T01": ticket}).write(pytester.path)
+@pytest.mark.parametrize("shape", ["staged", "flat"])
+def test_an_implementation_of_no_tokens_is_no_work_that_ran(
+    pytester: pytest.Pytester, shape: str
+) -> None:
+    """A ticket whose own work recorded 0 tokens: no model call made it, so its review PASS is
+    no success of its model: unknown, never YES (and with tokens, the same ticket succeeds)."""
+    review = {"result": "PASS", "attempts": 1, "actual_tokens": 3_000, "status": "completed"}
+
+    def ticket(tokens: int) -> YamlData:
+        if shape == "flat":
+            return flat_ticket(execution_model="haiku", actual_tokens=tokens)
+        impl = {"model": "haiku", "fix_loops": 0, "status": "completed", "actual_tokens": tokens}
+        return {"execution_model": "haiku", "implementation": impl, "review": review}
+
+    Phase.of("p1", [_rate_on("haiku")], {"T01": ticket(0)}).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*T01 records no work that ran (*actual_tokens: 0)*"])
+    Phase.of("p1", [_rate_on("haiku")], {"T01": ticket(5_000)}).write(pytester.path)
+    assert run_phase(pytester, "p1").ret == 0
 
 
 def test_another_phases_malformed_ledger_line_is_no_traceback(
