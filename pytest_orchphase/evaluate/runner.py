@@ -130,6 +130,9 @@ class PhaseRunner:
         self._phases: dict[str, Phase] = {}
         self._measured: dict[str, Measured | None] = {}
         self._measure_errors: dict[str, OrchphaseError] = {}
+        #: each phase's measurement before it is compared with the others' (see measured)
+        self._scanned: dict[str, Measured | None] = {}
+        self._scan_errors: dict[str, OrchphaseError] = {}
         #: each phase's metadata label, read once (see :func:`load_phase`)
         self._labels: dict[str, str | None] = {}
         #: what each phase is measured from, by name (see :func:`named_sources`), read once
@@ -221,15 +224,48 @@ class PhaseRunner:
             raise self._measure_errors[name]
         if name not in self._measured:
             try:
-                cache = self.scan_cache() if self.scan_cache is not None else None
-                measured = measure_phase(self.load(name), self.prices, cache=cache)
+                measured = self._scan(name)
                 # after the scan: a file in another phase's data folder is named as such there
                 self._refuse_shared_sessions(name)
+                if measured is not None:
+                    self._refuse_shared_calls(name, measured)
                 self._measured[name] = measured
             except OrchphaseError as exc:
                 self._measure_errors[name] = exc
                 raise
         return self._measured[name]
+
+    def _scan(self, name: str) -> Measured | None:
+        """Phase ``name``'s measurement, before it is compared with other phases' (once per
+        run: the comparison of each phase with the others reads it too)."""
+        if name in self._scan_errors:
+            raise self._scan_errors[name]
+        if name not in self._scanned:
+            try:
+                cache = self.scan_cache() if self.scan_cache is not None else None
+                self._scanned[name] = measure_phase(self.load(name), self.prices, cache=cache)
+            except OrchphaseError as exc:
+                self._scan_errors[name] = exc
+                raise
+        return self._scanned[name]
+
+    def _refuse_shared_calls(self, name: str, measured: Measured) -> None:
+        """Phase ``name`` counting an API call another phase counts too (the same message and
+        request ids) is an error, however each reaches the call: a session's transcript copied
+        under another name, a headless result copied, two ledgers keeping one session. Each
+        phase's figures would hold the other's work. A phase that does not load or measure is
+        not compared (its own run reports it)."""
+        for other in sorted(self._known - {name}):
+            try:
+                theirs = self._scan(other)
+            except OrchphaseError:
+                continue
+            if theirs is None:
+                continue
+            small, large = sorted((measured.counted, theirs.counted), key=len)
+            shared = [key for key in small if key in large]
+            if shared:
+                raise _shared_calls_error(self.load(name), measured, other, theirs, shared)
 
     def _refuse_shared_sessions(self, name: str) -> None:
         """A ``sessions:`` entry of phase ``name`` that another phase's metadata names too (the
@@ -380,6 +416,27 @@ def unjudged_tickets(phase: Phase, verdicts: Iterable[Verdict]) -> dict[str, lis
     }
 
 
+def _shared_calls_error(
+    phase: Phase,
+    measured: Measured,
+    other: str,
+    theirs: Measured,
+    shared: list[tuple[str, str]],
+) -> OrchphaseError:
+    """That ``phase`` counts the ``shared`` calls phase ``other`` counts too: at this phase's
+    file holding the first of them (by key), naming the other's."""
+    first = min(shared)
+    mine, their = measured.counted[first], theirs.counted[first]
+    where = f" in {display(their)}" if their is not None else ""
+    return OrchphaseError(
+        f"{len(shared):,} API call(s) measured here are counted by phase {other} too (message "
+        f"{first[0]}{where}): a copy of the same session (the same calls, whatever the files "
+        f"are named), whose usage would count in both phases; measure each session in one "
+        "phase only",
+        path=mine or phase.metadata_doc.path,
+    )
+
+
 def _shared_error(phase: Phase, source: Named, other: Phase, shared: Named) -> OrchphaseError:
     """That ``source`` of ``phase`` holds calls ``shared``, of phase ``other``, holds too: at the
     entry that names it, else at the other phase's, else at the folder or ledger holding it."""
@@ -387,8 +444,7 @@ def _shared_error(phase: Phase, source: Named, other: Phase, shared: Named) -> O
     message = (
         f"{source.where()} is named by phase {other.name} too{named}, in "
         f"{display(other.metadata_doc.path)}: its usage would count in both phases; name each "
-        "session in one phase's metadata only (a shared session: keep each phase's part with "
-        "orchphase collect --since/--until)"
+        "session in one phase's metadata only"
     )
     if source.index is not None:
         return phase.metadata_doc.error(message, ("sessions", source.index))

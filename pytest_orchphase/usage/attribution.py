@@ -103,6 +103,9 @@ class Measured:
     #: ended in error (``is_error``), each with those runs as ``<file> (<subtype>)``: such a
     #: run did not finish its work
     errored_runs: dict[str, list[str]] = field(default_factory=dict)
+    #: Every call counted, by its key (message id, request id), with the file it was read from:
+    #: what another phase must not count too, whatever its files are named
+    counted: dict[tuple[str, str], Path | None] = field(default_factory=dict)
 
     def tickets(self) -> set[str]:
         return set(self.stages) | set(self.whole)
@@ -140,6 +143,7 @@ def measure_phase(
             worked[(ticket, stage)].add(session_key(call))
     measured = tally.measured(sessions)
     measured.errored_runs = _errored_runs(scan, spec_of, sessions, worked)
+    measured.counted = {(c.message_id, c.request_id): c.path for c in scan.calls}
     for model, count in sorted(table.unknown_models.items()):
         measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")
     return measured

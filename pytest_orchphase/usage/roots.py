@@ -65,8 +65,7 @@ def _resolve(
                 f"session file {spec.path} lies in {display(theirs)}, another phase's data "
                 f"folder (it holds {METADATA_FILE} and {LOG_FILE}): its calls are that phase's "
                 "run, and would be counted again as this one's (a metadata.yaml copied with its "
-                "sessions left); name this phase's own sessions, or keep its part of a shared "
-                "session with orchphase collect --since/--until",
+                "sessions left); name this phase's own sessions",
                 ("sessions", index),
             )
         return [path]
@@ -322,15 +321,13 @@ class Named:
     index: int | None
     #: the folder or ledger it was found in, when not named itself
     via: Path | None = None
-    #: a session a usage ledger keeps: only the part collected for that phase
+    #: a session a usage ledger keeps (whole: ``collect --since/--until`` chooses sessions,
+    #: never parts of one)
     kept: bool = False
 
     def shares(self, other: Named) -> bool:
         """Whether the two hold the same calls: the same session or path, or a folder holding
-        the other. Two ledgers' parts of one session are each phase's own (collected with
-        ``--since``/``--until``)."""
-        if self.kept and other.kept:
-            return False
+        the other."""
         if self.name == other.name:
             return True
         a, b = Path(self.name), Path(other.name)

@@ -72,15 +72,6 @@ def test_a_figure_compared_with_itself_is_an_error(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: session S1, named by b1 by its id, is measured by b2 too from a copy of its "
-        "transcript that is not named by the id (run.jsonl, its lines' sessionId S1): both "
-        "phases count its usage, both YES; expected: the shared-session "
-        "error (named_sources compares file names, not the sessions the files hold)"
-    ),
-)
 def test_a_session_copied_under_another_name_counts_in_one_phase_only(
     pytester: pytest.Pytester,
     claude: Path,  # noqa: F811
@@ -267,16 +258,6 @@ def test_a_dotted_model_version_agrees_with_its_measured_calls(
     assert result.ret == 0, result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: b1 and b2 each collect ALL of session S1 into their ledgers (no "
-        "--since/--until: the same calls, the same message ids) and both are YES, each counting "
-        "S1's 20,011 tokens (Named.shares: two kept sessions never share; "
-        "test_shared_sessions' last step asserts this YES); expected: the shared-session error "
-        "when two ledgers keep the same calls, not only when one phase names the session"
-    ),
-)
 def test_two_ledgers_keeping_the_same_calls_count_them_in_one_phase_only(
     pytester: pytest.Pytester,
     claude: Path,  # noqa: F811

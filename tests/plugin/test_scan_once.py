@@ -183,26 +183,22 @@ def test_a_scan_process_that_dies_fails_the_phase_it_measures(phases: pytest.Pyt
     assert "ended without its results" in report["error"]
 
 
-def test_ctrl_c_while_the_report_scans_another_phase_ends_the_run_without_a_traceback(
+def test_ctrl_c_while_the_report_is_built_ends_the_run_without_a_traceback(
     phases: pytest.Pytester,
 ) -> None:
-    """The comparison table scans m2 after m1's items ran (pytest's session finish, which
+    """The comparison table is built after m1's items ran (pytest's session finish, which
     pytest does not guard against Ctrl-C): the run says it was interrupted, writes no report
     and exits as an interrupted run, with no traceback."""
     phases.makeconftest(
         """
-        import pytest_orchphase.usage.scan as scan
-
-        _scan = scan.scan_files
+        import pytest_orchphase.report.model as model
 
 
-        def interrupted(files, **kwargs):
-            if any("phase-m2" in f.parts for f in files):
-                raise KeyboardInterrupt
-            return _scan(files, **kwargs)
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
 
 
-        scan.scan_files = interrupted
+        model.comparison = interrupted
         """
     )
     result = phases.runpytest_subprocess("--phase", "m1", "--orchphase-json", "r.json")

@@ -143,7 +143,8 @@ def test_a_session_in_one_phases_transcripts_folder_named_by_another_is_an_error
     pytester: pytest.Pytester, claude: Path
 ) -> None:
     """b1 measures S1 from a copy in its `transcripts/` folder, b2 names S1 by its id: S1 would
-    count in both phases. The error names b1's folder; b1 alone, or b2 alone, is YES."""
+    count in both phases. The error names b1's folder. The copy renamed as another session
+    still holds S1's calls: refused by them. A session of b1's own there: both YES."""
     b1 = _capped("b1", []).write(pytester.path)
     (b1 / "transcripts").mkdir()
     (b1 / "transcripts" / f"{S1}.jsonl").write_text((claude / f"{S1}.jsonl").read_text())
@@ -151,6 +152,9 @@ def test_a_session_in_one_phases_transcripts_folder_named_by_another_is_an_error
     for result, other in _refused_by_both(pytester):
         _names_both(result, other, "transcripts")
     (b1 / "transcripts" / f"{S1}.jsonl").rename(b1 / "transcripts" / f"{S2}.jsonl")
+    for result, other in _refused_by_both(pytester):
+        result.stdout.fnmatch_lines([f"*API call(s) measured here are counted by phase {other}*"])
+    (b1 / "transcripts" / f"{S2}.jsonl").write_text((claude / f"{S2}.jsonl").read_text())
     _both_yes(pytester)
 
 
@@ -158,8 +162,9 @@ def test_a_session_kept_in_one_phases_ledger_named_by_another_is_an_error(
     pytester: pytest.Pytester, claude: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """b1's usage ledger keeps S1 (collected), b2 names S1 by its id: b2 would count the calls
-    b1 counts. An error naming the ledger. Two ledgers keeping parts of one session (each
-    phase's part, collected with --since/--until) are no error."""
+    b1 counts. An error naming the ledger. Two ledgers each keeping S1 (a collect chooses
+    whole sessions, `--since`/`--until` too) are refused alike; b2's ledger of its own session
+    S2 beside b1's of S1: both YES."""
     from pytest_orchphase.cli import main
 
     _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
@@ -171,5 +176,37 @@ def test_a_session_kept_in_one_phases_ledger_named_by_another_is_an_error(
     for result, other in _refused_by_both(pytester):
         _names_both(result, other, "usage.jsonl")
     assert main(["collect", "b2"]) == 0
+    b2 = _capped("b2", [{"path": "usage.jsonl", "ticket": "R01"}]).write(pytester.path)
+    for result, other in _refused_by_both(pytester):
+        _names_both(result, other, "usage.jsonl")
+    (b2 / "usage.jsonl").unlink()
+    _capped("b2", [{"session": S2, "ticket": "R01"}]).write(pytester.path)
+    assert main(["collect", "b2"]) == 0
     _capped("b2", [{"path": "usage.jsonl", "ticket": "R01"}]).write(pytester.path)
+    _both_yes(pytester)
+
+
+def test_a_headless_result_copied_into_another_phase_is_an_error(pytester: pytest.Pytester) -> None:
+    """b1's `claude -p` result copied into b2's folder under another name: the same run (its
+    session id), counted by both phases. Refused by its calls; b2's own run: both YES."""
+    import json
+
+    from tests.helpers import result_object
+
+    folders = {}
+    for name in ("b1", "b2"):
+        run = {"path": f"runs/{name}.json", "ticket": "R01"}
+        folders[name] = Phase.of(
+            name,
+            [{"id": "cap", "metric": "tokens", "measure": "total", "max": "100k"}],
+            {"R01": {"execution_model": "haiku", "fix_loops": 0}},
+            metadata={"phase": name, "tickets": ["R01"], "sessions": [run]},
+        ).write(pytester.path)
+        (folders[name] / "runs").mkdir()
+    copied = json.dumps(result_object(session_id=S1))
+    (folders["b1"] / "runs" / "b1.json").write_text(copied)
+    (folders["b2"] / "runs" / "b2.json").write_text(copied)
+    for result, other in _refused_by_both(pytester):
+        result.stdout.fnmatch_lines([f"*API call(s) measured here are counted by phase {other}*"])
+    (folders["b2"] / "runs" / "b2.json").write_text(json.dumps(result_object(session_id=S2)))
     _both_yes(pytester)
