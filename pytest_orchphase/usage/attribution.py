@@ -45,7 +45,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pytest_orchphase.load.phase import PLANNING, Phase
 from pytest_orchphase.usage.accounts import Accounts, hand_accounts
-from pytest_orchphase.usage.roots import has_sources, roots_of, scan_roots
+from pytest_orchphase.usage.roots import (
+    has_sources,
+    refuse_calls_given_twice,
+    roots_of,
+    scan_roots,
+)
 from pytest_orchphase.usage.sessions import (
     Owners,
     SessionAttribution,
@@ -132,6 +137,7 @@ def measure_phase(
         warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings
         costed = price_calls(scan, table)
     spec_of = Owners(roots)
+    refuse_calls_given_twice(phase, scan, spec_of)
     sessions = place_sessions(phase, spec_of, scan)
     tally = _Tally(phase, scan, spec_of, sessions)
     # per ticket, and per (ticket, stage), the sessions of the calls placed there

@@ -206,6 +206,9 @@ class Scan:
     #: thread, not a tool result or a meta line): how a worker session names its ticket.
     #: Complete only when the scan was asked for prompts (``scan_files(..., prompts=True)``).
     first_prompts: dict[str, str | TicketsNamed] = field(default_factory=dict)
+    #: A counted call's key → the other files it was read from too (beside ``ApiCall.path``):
+    #: a sub-agent's call copied into its parent, a session resumed or copied
+    copies: dict[tuple[str, str], set[Path]] = field(default_factory=dict)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 from pytest_orchphase.load.models import SessionSpec
 from pytest_orchphase.load.phase import LOG_FILE, METADATA_FILE, Phase
-from pytest_orchphase.usage.sessions import session_specs
+from pytest_orchphase.usage.sessions import Owners, session_specs
 from pytest_orchphase.usage.sources.ledger.format import NAME as LEDGER
 
 if TYPE_CHECKING:
@@ -297,6 +297,52 @@ def _refuse_two_owners(phase: Phase, roots: list[tuple[Path, SessionSpec | None]
                 f"this entry gives it to {_given_to(spec)}: name each session once",
                 ("sessions", index),
             )
+
+
+def refuse_calls_given_twice(phase: Phase, scan: Scan, spec_of: Owners) -> None:
+    """The same API calls read from files of two ``sessions:`` entries that give them to two
+    places (a session's transcript copied under another name, a session resumed for another
+    ticket): counted once, they would go to the entry whose file was read first, and the other
+    ticket would fall back on its log's figure. An error at the later entry, as for one file
+    named twice (:func:`_refuse_two_owners`). Copies within one entry's files (a sub-agent's
+    calls in its parent's progress lines) are no such thing."""
+    entries = session_specs(phase)
+    indexes: dict[int, int] = {}  # by the spec object's id: its entry (the first equal one)
+
+    def index_of(spec: SessionSpec) -> int:
+        if id(spec) not in indexes:
+            indexes[id(spec)] = next(i for named, i in entries if named == spec)
+        return indexes[id(spec)]
+
+    # (earlier entry, later entry) → a file of each holding one such call, and how many
+    pairs: dict[tuple[int, int], tuple[Path, Path]] = {}
+    counts: dict[tuple[int, int], int] = {}
+    for call in scan.calls:
+        also = scan.copies.get((call.message_id, call.request_id))
+        first = spec_of.owner(call.path) if also else None
+        if first is None or also is None or call.path is None:
+            continue
+        for path in also:
+            spec = spec_of.owner(path)
+            if spec is None or _given_to(spec) == _given_to(first):
+                continue
+            (a, in_a), (b, in_b) = sorted(
+                [(index_of(first), call.path), (index_of(spec), path)], key=lambda e: e[0]
+            )
+            pairs.setdefault((a, b), (in_a, in_b))
+            counts[(a, b)] = counts.get((a, b), 0) + 1
+    if not pairs:
+        return
+    (at, index), (mine, theirs) = min(pairs.items(), key=lambda item: item[0])
+    spec_at = {i: spec for spec, i in entries}
+    raise phase.metadata_doc.error(
+        f"{display(theirs)} holds {counts[(at, index)]:,} API call(s) that {display(mine)} "
+        f"holds too (sessions[{at}], which gives them to {_given_to(spec_at[at])}); this entry "
+        f"gives them to {_given_to(spec_at[index])}: the same calls (a session copied under "
+        "another name, or resumed for another ticket) would go to whichever file is read "
+        "first; name each session once",
+        ("sessions", index),
+    )
 
 
 def _given_to(spec: SessionSpec) -> str:

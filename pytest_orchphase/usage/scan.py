@@ -51,6 +51,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     for key, call in calls.items():
         call.timestamp = utc_stamp(merged.stamps.get(key))
     scan.first_prompts = {session: text for session, (_, text) in merged.prompts.items()}
+    scan.copies = merged.copies
     _drop_sidechain_replays(calls)
 
     tool_results = merged.tool_results.values()
@@ -84,6 +85,7 @@ class _Merged:
     tool_results: dict[str, ToolResult] = field(default_factory=dict)
     prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
     notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
+    copies: dict[Key, set[Path]] = field(default_factory=dict)
 
     def add(self, res: FileResult) -> None:
         for key, call in res.calls.items():
@@ -92,6 +94,8 @@ class _Merged:
                 self.calls[key] = call
             else:
                 merge_call(old, call)
+                if call.path is not None and call.path != old.path:
+                    self.copies.setdefault(key, set()).add(call.path)
             stamp = res.first_ts.get(key)
             if stamp is not None and stamp < self.stamps.get(key, "\uffff"):
                 self.stamps[key] = stamp

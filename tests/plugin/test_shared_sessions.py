@@ -210,3 +210,28 @@ def test_a_headless_result_copied_into_another_phase_is_an_error(pytester: pytes
         result.stdout.fnmatch_lines([f"*API call(s) measured here are counted by phase {other}*"])
     (folders["b2"] / "runs" / "b2.json").write_text(json.dumps(result_object(session_id=S2)))
     _both_yes(pytester)
+
+
+@pytest.mark.parametrize("copy", ["copy.jsonl", f"{S2}.jsonl"])
+def test_one_session_given_to_two_tickets_under_two_names_is_an_error(
+    pytester: pytest.Pytester, claude: Path, copy: str
+) -> None:
+    """Within one phase, R01's session S1 and a copy of it under another name given to R02:
+    counted once, its calls went to R01 and R02 fell back on its log's 10,000 (YES). An error
+    at the later entry, naming both files; R02's own session there: YES."""
+    cap = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "50k"}
+    ticket = {"execution_model": "opus", "fix_loops": 0, "actual_tokens": 10_000}
+    sessions = [{"session": S1, "ticket": "R01"}, {"path": copy, "ticket": "R02"}]
+    metadata = {"phase": "p1", "tickets": ["R01", "R02"], "sessions": sessions}
+    p1 = Phase.of("p1", [cap], {"R01": ticket, "R02": ticket}, metadata=metadata)
+    folder = p1.write(pytester.path)
+    (folder / copy).write_text((claude / f"{S1}.jsonl").read_text())
+    result = run_phase(pytester, "p1")
+    assert result.ret != 0, result.stdout.str()
+    assert decision(pytester) != "YES"
+    result.stdout.fnmatch_lines(
+        [f"*metadata.yaml*sessions[[]1[]]*{copy} holds 1 API call(s) that *{S1}.jsonl holds too*"]
+    )
+    (folder / copy).write_text((claude / f"{S2}.jsonl").read_text())
+    result = run_phase(pytester, "p1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
