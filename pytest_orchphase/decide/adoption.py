@@ -100,7 +100,8 @@ class Adoption:
         if self.unknown_membership:
             text += (
                 f"; {', '.join(self.unknown_membership)} record(s) no execution model or "
-                f"complexity, so whether they are {self.model} on {self.complexity} tickets "
+                "complexity (or a model of no known family), so whether they are "
+                f"{self.model} on {self.complexity} tickets "
                 "is not known: YES only if it holds with those that did not succeed counted in"
             )
         if self.unloaded:

@@ -436,3 +436,13 @@ def test_an_adoption_that_does_not_depend_on_the_run_stays_yes(
     decided = adopt_with_t04(tmp_path, t04)
     assert decided.answer == "YES", decided.line
     assert (decided.unknown_membership == ["p1:T04"]) is named
+
+
+def test_a_run_of_no_known_model_family_leaves_no_adoption_yes(tmp_path: Path) -> None:
+    """T04 logged on 'hiaku' (a typo: no known family) and failed: it may be Haiku's run, so
+    the answer is not YES, and the line says why the run could not be placed."""
+    decided = adopt_with_t04(tmp_path, {"execution_model": "hiaku", "fix_loops": 3})
+    assert decided.answer == "INCONCLUSIVE", decided.line
+    assert "p1:T04 record(s) no execution model or complexity (or a model of no known" in (
+        decided.line
+    )
