@@ -260,17 +260,6 @@ HAIKU_ALL_SUCCEED: YamlData = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: R01's implementation (10:00-10:30) records verification failed, and a review "
-        "PASS that ended at 09:10, before that implementation began, counts as the later stage "
-        "that made the fix (fixes_made reads the stages in their fixed order, never their "
-        "stamps): success_rate[haiku] 100% and YES; expected: a review that ended before the "
-        "work it is to vouch for began fixes nothing (the verification failure stands, or the "
-        "stamps are an error at the review)"
-    ),
-)
 def test_a_review_stamped_before_the_failed_work_did_not_fix_it(
     pytester: pytest.Pytester,
 ) -> None:
@@ -298,17 +287,6 @@ def test_a_review_stamped_before_the_failed_work_did_not_fix_it(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: R01's implementation requires_fix (made by its fix stage) and the fix "
-        "stage's own verification failed (made by the review that passed): two fixes the "
-        "stages record, beside fix_loops: 1; success_rate[haiku] 100% (at most 1 fix loop) and "
-        "max_fix_loops 1 <= max 1 pass, YES (_fix_loops_agree checks only fix_loops: 0); "
-        "expected: fix_loops below the fixes the stages record is an error at the ticket, as "
-        "fix_loops: 0 beside one fix is"
-    ),
-)
 def test_fix_loops_below_the_fixes_the_stages_record_is_an_error(
     pytester: pytest.Pytester,
 ) -> None:

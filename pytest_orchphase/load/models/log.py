@@ -159,17 +159,26 @@ def fix_needed(stage: Stage) -> str:
 
 def fixes_made(stages: dict[str, Stage]) -> list[str]:
     """The stages (of one ticket, in order) that needed a fix (:func:`fix_needed`) the log
-    shows made: a later stage completed, or a later review passed."""
+    shows made: a later stage completed, or a later review passed, that did not end before
+    the stage needing the fix began (by their stamps, when both are recorded: a review that
+    ended before the work began vouches for none of it)."""
     items = list(stages.items())
     return [
         name
         for i, (name, stage) in enumerate(items)
         if fix_needed(stage)
         and any(
-            later.status == "completed" or (isinstance(later, Review) and later.result == "PASS")
+            (later.status == "completed" or (isinstance(later, Review) and later.result == "PASS"))
+            and not _ended_before(later, stage)
             for _, later in items[i + 1 :]
         )
     ]
+
+
+def _ended_before(later: Stage, stage: Stage) -> bool:
+    """Whether ``later`` ended before ``stage`` began, by their stamps (False when either is
+    not recorded)."""
+    return bool(later.end_time and stage.start_time and later.end_time < stage.start_time)
 
 
 def recorded_fixes(stages: dict[str, Stage]) -> list[str]:
@@ -188,15 +197,25 @@ def recorded_fixes(stages: dict[str, Stage]) -> list[str]:
 
 
 def _fix_loops_agree(stages: dict[str, Stage], loops: int | None, field: str) -> None:
-    """``fix_loops: 0`` beside a fix the stages record contradicts itself, and so do review
-    attempts past 1 + fix_loops (each attempt after the first follows a failed one, and the fix
-    it needed); which of the two is true only the team knows, and a ``max`` on fix loops (or a
-    success rate) would pass on the smaller: an error."""
+    """Fix loops fewer than the fixes the stages record contradict them: ``fix_loops: 0``
+    beside any (:func:`recorded_fixes`), or fewer than the stages that needed a fix a later
+    stage made (:func:`fixes_made`: each needed a loop of its own). So do review attempts past
+    1 + fix_loops (each attempt after the first follows a failed one, and the fix it needed);
+    which is true only the team knows, and a ``max`` on fix loops (or a success rate) would
+    pass on the smaller: an error."""
     if loops == 0 and (fixes := recorded_fixes(stages)):
         raise ValueError(
             f"{field} is 0, but {' and '.join(fixes)}: a ticket that needed a fix needed at "
             f"least one fix loop; correct {field}, or mark a stage that did not run "
             "status: skipped"
+        )
+    made = fixes_made(stages)
+    if loops is not None and loops < len(made):
+        each = " and ".join(f"{name} required a fix ({fix_needed(stages[name])})" for name in made)
+        raise ValueError(
+            f"{field} is {loops}, but {each}, each made by a later stage: each needed a fix "
+            f"loop of its own, so at least {len(made)}; correct {field}, or the stage that "
+            "did not need a fix"
         )
     review = stages.get("review")
     attempts = review.attempts if isinstance(review, Review) else None
