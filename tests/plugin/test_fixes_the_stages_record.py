@@ -6,14 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import Phase, YamlData, assert_not_yes, run_phase
-
-HAIKU_ALL_SUCCEED: YamlData = {
-    "id": "haiku-success",
-    "metric": "success_rate",
-    "model": "haiku",
-    "min": "100%",
-    "rule": "point",
-}
+from tests.plugin.test_yes_hunt7 import HAIKU_ALL_SUCCEED
 
 
 def _ticket(loops: int, fix_verification: str | None) -> YamlData:
