@@ -17,7 +17,7 @@ from pytest_orchphase.evaluate.formatting import fmt_beside
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import AdoptModel, Ticket
 from pytest_orchphase.load.phase import requires_order
-from pytest_orchphase.metrics.open_work import unfinished
+from pytest_orchphase.metrics.open_work import unfinished, work_not_run
 from pytest_orchphase.metrics.outcomes import succeeded
 from pytest_orchphase.metrics.stats import (
     further_needed,
@@ -48,7 +48,7 @@ class Adoption:
     tickets: list[str] = field(default_factory=list)
     fallback: str = "sonnet"
     #: runs that record no fix_loops, no review result or no implementation that ran (see
-    #: :func:`~pytest_orchphase.metrics.outcomes.work_not_run`), and runs whose work is not
+    #: :func:`~pytest_orchphase.metrics.open_work.work_not_run`), and runs whose work is not
     #: finished (status in_progress, pending, requires_fix): counted as not succeeded, the
     #: reading under which a minimum rate can never pass wrongly (left out, they could lift the
     #: rate past it)
@@ -242,7 +242,7 @@ class _Pool:
         self.maybe.pop(ticket_id, None)  # a later run in the pool is the ticket's latest
         outcome = succeeded(ticket, rule.max_fix_loops)
         if outcome is None:  # not known to be a success: not one (see Adoption.unrecorded)
-            if unfinished(ticket):
+            if unfinished(ticket) and not work_not_run(ticket):
                 self.open_runs += 1
             else:
                 self.unrecorded += 1

@@ -19,7 +19,8 @@ from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.families import family
 from pytest_orchphase.load.models import AdoptModel, CriteriaFile, Ticket
 from pytest_orchphase.load.phase import criteria_path
-from pytest_orchphase.metrics.outcomes import failures, succeeded, work_not_run
+from pytest_orchphase.metrics.open_work import work_not_run
+from pytest_orchphase.metrics.outcomes import failures, succeeded
 from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.value import Usage
 

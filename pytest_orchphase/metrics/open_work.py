@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from pytest_orchphase.load.models.fields import NOT_RUN
 from pytest_orchphase.load.models.log import fix_needed, fixes_made
 
 if TYPE_CHECKING:
@@ -27,8 +28,9 @@ UNFINISHED = ("in_progress", "pending", "requires_fix", "skipped")
 def unfinished(ticket: Ticket) -> list[str]:
     """Where the log says the ticket's work is not finished: the ticket's own status, or a stage
     ``in_progress`` or ``pending``, or ``requires_fix`` with no later stage completed (nor a
-    review that passed) after it, or every stage ``skipped`` (one stage skipped beside others
-    that ran is not enough). Each as ``status <s>`` or ``<stage> <s>``."""
+    review that passed) after it, or every stage ``skipped``, or its own work did not run
+    while other stages did (:func:`work_not_run`: a branch made and a review passed are no
+    done ticket). Each as ``status <s>``, ``<stage> <s>`` or why the work did not run."""
     out = [f"status {ticket.status}"] if ticket.status in UNFINISHED else []
     stages = list(ticket.stages().items())
     if stages and all(stage.status == "skipped" for _, stage in stages):
@@ -39,7 +41,30 @@ def unfinished(ticket: Ticket) -> list[str]:
             continue  # the fix the stage needed was made: a later stage completed
         if stage.status in UNFINISHED and stage.status != "skipped":
             out.append(f"{name} {stage.status}")
+    if (why := work_not_run(ticket)) and why not in out and ticket.status not in UNFINISHED:
+        out.append(why)
     return out
+
+
+def work_not_run(ticket: Ticket) -> str:
+    """Why the log shows the ticket's own work did not run, "" when it does not say so: its
+    implementation stage was skipped (or is pending) or used no token (``actual_tokens: 0``:
+    no model call made it, whatever its status), or a ticket logged stage by stage (a stage
+    besides its review, and no tokens of its own as the flat shape records) has no
+    implementation stage. A flat ticket (its tokens and fix loops, with no stages) did its
+    work in what it records, unless that is no token."""
+    impl = ticket.implementation
+    if impl is not None:
+        if impl.status in NOT_RUN:
+            return f"implementation {impl.status}"
+        return "implementation actual_tokens: 0" if impl.actual_tokens == 0 else ""
+    if ticket.actual_tokens == 0:
+        return "actual_tokens: 0"
+    flat = ticket.estimated_tokens is not None or ticket.actual_tokens is not None
+    others = [name for name in ticket.stages() if name != "review"]
+    if others and not flat:
+        return f"no implementation stage beside {', '.join(others)}"
+    return ""
 
 
 def planning_unfinished(phase: Phase) -> str:

@@ -12,7 +12,7 @@ from pytest_orchphase.families import FAMILIES, family, two_models
 from pytest_orchphase.load.models.fields import NOT_RUN
 from pytest_orchphase.load.models.log import fixes_made
 from pytest_orchphase.load.quantity import quality_rank
-from pytest_orchphase.metrics.open_work import counted, still_open, unfinished
+from pytest_orchphase.metrics.open_work import counted, still_open, unfinished, work_not_run
 from pytest_orchphase.metrics.registry import DEFAULT_SUCCESS_LOOPS, Measurement, MetricContext
 
 if TYPE_CHECKING:
@@ -85,38 +85,16 @@ def upgraded(ticket: Ticket) -> list[str]:
     return list(dict.fromkeys(needed))
 
 
-def work_not_run(ticket: Ticket) -> str:
-    """Why the log shows the ticket's own work did not run, "" when it does not say so: its
-    implementation stage was skipped (or is pending) or used no token (``actual_tokens: 0``:
-    no model call made it, whatever its status), or a ticket logged stage by stage (a stage
-    besides its review, and no tokens of its own as the flat shape records) has no
-    implementation stage. A flat ticket (its tokens and fix loops, with no stages) did its
-    work in what it records, unless that is no token."""
-    impl = ticket.implementation
-    if impl is not None:
-        if impl.status in NOT_RUN:
-            return f"implementation {impl.status}"
-        return "implementation actual_tokens: 0" if impl.actual_tokens == 0 else ""
-    if ticket.actual_tokens == 0:
-        return "actual_tokens: 0"
-    flat = ticket.estimated_tokens is not None or ticket.actual_tokens is not None
-    others = [name for name in ticket.stages() if name != "review"]
-    if others and not flat:
-        return f"no implementation stage beside {', '.join(others)}"
-    return ""
-
-
 def succeeded(ticket: Ticket, max_fix_loops: int = DEFAULT_SUCCESS_LOOPS) -> bool | None:
     """A ticket succeeded when it finished, nothing failed, it needed at most ``max_fix_loops``
     fix loops (a review recorded its verdict) and no other model did its work
     (:func:`upgraded`: the success was that model's, not the ticket's own). None when that is
-    not known (and nothing failed): its work is not finished (see
-    :func:`~pytest_orchphase.metrics.open_work.unfinished`) or did not run
-    (:func:`work_not_run`), no review verdict is recorded (:func:`reviewed`), or its fix loops
-    are not recorded."""
+    not known (and nothing failed): its work is not finished or did not run (see
+    :func:`~pytest_orchphase.metrics.open_work.unfinished`), no review verdict is recorded
+    (:func:`reviewed`), or its fix loops are not recorded."""
     if failed(ticket) or upgraded(ticket):
         return False
-    if unfinished(ticket) or work_not_run(ticket) or not reviewed(ticket):
+    if unfinished(ticket) or not reviewed(ticket):
         return None
     loops = fix_loops_of(ticket)
     return None if loops is None else loops <= max_fix_loops
@@ -132,15 +110,14 @@ def reviewed(ticket: Ticket) -> bool:
 def unknown_outcome(ticket_id: str, ticket: Ticket) -> str:
     """Why :func:`succeeded` is None for a ticket: the reason an item gives."""
     if places := unfinished(ticket):
+        hint = (  # a pending implementation will run: nothing to record yet
+            "; record its implementation stage, or mark the ticket status: skipped"
+            if (why := work_not_run(ticket)) and not why.endswith("pending")
+            else ""
+        )
         return (
             f"ticket {ticket_id} has not finished ({', '.join(places)}): whether it succeeds "
-            "is not known yet"
-        )
-    if why := work_not_run(ticket):
-        return (
-            f"ticket {ticket_id} records no work that ran ({why}): whether its model "
-            "succeeds is not known; record its implementation stage, or mark the ticket "
-            "status: skipped"
+            f"is not known yet{hint}"
         )
     if not reviewed(ticket):
         return (

@@ -150,7 +150,7 @@ def test_an_implementation_of_no_tokens_is_no_work_that_ran(
     Phase.of("p1", [_rate_on("haiku")], {"T01": ticket(0)}).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
-    result.stdout.fnmatch_lines(["*T01 records no work that ran (*actual_tokens: 0)*"])
+    result.stdout.fnmatch_lines(["*T01 has not finished (*actual_tokens: 0)*"])
     Phase.of("p1", [_rate_on("haiku")], {"T01": ticket(5_000)}).write(pytester.path)
     assert run_phase(pytester, "p1").ret == 0
 

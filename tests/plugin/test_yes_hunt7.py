@@ -133,15 +133,6 @@ def test_breakeven_counts_no_ticket_whose_implementation_was_skipped(
     assert "Break-even (tokens): unknown" in out and "T02" in out, out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: Proceed YES (exit 0) with T02's implementation skipped (only its branch and "
-        "a passing review ran) under a criterion that does not read success; expected: not "
-        "YES, as for a ticket not finished or a failure no criterion judges: the phase's "
-        "work on T02 never ran (its success is unknown, its figures are not a done ticket's)"
-    ),
-)
 def test_a_ticket_never_implemented_does_not_proceed(pytester: pytest.Pytester) -> None:
     _implementation_skipped_phase(pytester.path)
     result = run_phase(pytester, "p1")
