@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from pytest_orchphase.families import family, version
 from pytest_orchphase.usage.accounts import NOT_RUN
+from pytest_orchphase.usage.value import Usage, total_of
 
 if TYPE_CHECKING:
+    from pytest_orchphase.load.models import Ticket
     from pytest_orchphase.load.phase import Phase
     from pytest_orchphase.usage.attribution import Measured
 
@@ -44,6 +46,54 @@ def unmeasured_stages(phase: Phase, measured: Measured) -> dict[str, str]:
                 "sub-agents (agents.agent_ids) or name its session (sessions: ticket, stage)"
             )
     return out
+
+
+#: How far above the measured figure the log's recorded ``actual_tokens`` may be and still be
+#: read as its rounding (a figure written to two significant digits is within 1 % of it).
+ROUNDING = 0.01
+
+
+def short_of_the_log(phase: Phase, measured: Measured) -> dict[tuple[str, str], str]:
+    """Where the log records more tokens spent (``actual_tokens``: not an estimate) than the
+    transcripts measure there, beyond rounding: by ``(ticket, "")`` for a measured ticket's
+    total (its flat figure, or its stages' recorded figures summed), by ``(ticket, stage)`` for
+    a stage with measured usage. The rest of that work is in a transcript the phase does not
+    name, in the lead's own calls or in the unattributed usage (or the log's figure is wrong):
+    the measured figure is then only a lower bound, never proof that a cap held."""
+    out: dict[tuple[str, str], str] = {}
+    for tid, ticket in phase.tickets.items():
+        if tid not in measured.tickets():
+            continue
+        own = measured.stages.get(tid, {})
+        whole = [measured.whole[tid]] if tid in measured.whole else []
+        places: list[tuple[str, int | None, Usage | None]] = [
+            ("", _recorded(ticket), total_of([*own.values(), *whole]))
+        ]
+        places += [(name, st.actual_tokens, own.get(name)) for name, st in ticket.stages().items()]
+        for name, recorded, usage in places:
+            if recorded is None or usage is None or recorded <= usage.total * (1 + ROUNDING):
+                continue
+            where = f"ticket {tid}" + (f"'s {name}" if name else "")
+            out[(tid, name)] = _short(where, recorded, usage.total)
+    return out
+
+
+def _recorded(ticket: Ticket) -> int | None:
+    """The tokens the log records as spent on the ticket: its own ``actual_tokens``, else its
+    stages' summed (None when it records none)."""
+    if ticket.actual_tokens is not None:
+        return ticket.actual_tokens
+    staged = [st.actual_tokens for st in ticket.stages().values() if st.actual_tokens is not None]
+    return sum(staged) if staged else None
+
+
+def _short(place: str, recorded: int, measured: int) -> str:
+    return (
+        f"the log records {recorded:,} tokens spent on {place} (actual_tokens), above the "
+        f"{measured:,} measured there: the rest is in a transcript the phase does not name, "
+        "the lead's own calls or the unattributed usage (or the log's figure is wrong); name "
+        "its sessions, or correct actual_tokens"
+    )
 
 
 def refuse_contradictions(phase: Phase, measured: Measured) -> None:

@@ -325,6 +325,35 @@ def _whole_why(ticket: str, whole: Usage) -> str:
     )
 
 
+def _measured_ticket(
+    ticket: str,
+    measured: Measured,
+    missing: str | None,
+    unmeasured: str | None,
+    short: dict[tuple[str, str], str],
+) -> tuple[dict[str, Usage], Usage]:
+    """A measured ticket's stages and total (see :func:`measured_accounts`), each a lower
+    bound where the measurement may leave some of its work out: a stage beside usage of no
+    stage; everything, when its own sub-agents are not in the transcripts (``missing``); the
+    total, when a stage that ran has no measured usage (``unmeasured``); a place where the log
+    records more spent than measured (``short``)."""
+    own = dict(measured.stages.get(ticket, {}))
+    whole = [measured.whole[ticket]] if ticket in measured.whole else []
+    total = total_of([*own.values(), *whole])
+    assert total is not None
+    if whole and own:  # the ticket's whole usage may hold some of each stage's work
+        own = {stage: usage.at_least(_whole_why(ticket, whole[0])) for stage, usage in own.items()}
+    if missing:  # a stage's own sub-agents are not in the transcripts
+        own = {stage: usage.at_least(missing) for stage, usage in own.items()}
+    for why in (missing, unmeasured, short.get((ticket, ""))):
+        total = total.at_least(why) if why else total
+    own = {
+        stage: usage.at_least(why) if (why := short.get((ticket, stage))) else usage
+        for stage, usage in own.items()
+    }
+    return own, total
+
+
 def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     """The phase's accounts with measured usage winning over the log's figures, place by place.
 
@@ -336,7 +365,11 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     of which ran with no measured usage placed in it (see
     :func:`~pytest_orchphase.usage.agreement.unmeasured_stages`).
     """
-    from pytest_orchphase.usage.agreement import refuse_contradictions, unmeasured_stages
+    from pytest_orchphase.usage.agreement import (
+        refuse_contradictions,
+        short_of_the_log,
+        unmeasured_stages,
+    )
 
     refuse_contradictions(phase, measured)  # the log's counts and models against the calls'
     hand = hand_accounts(phase)
@@ -347,24 +380,11 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
     loose = [a for a in measured.sessions if a.role == "unattributed"]
     missing = missing_agents(phase, measured)
     unmeasured = unmeasured_stages(phase, measured)
+    short = short_of_the_log(phase, measured)
     for ticket in phase.tickets:
         if ticket in measured.tickets():
-            own = dict(measured.stages.get(ticket, {}))
-            whole = [measured.whole[ticket]] if ticket in measured.whole else []
-            total = total_of([*own.values(), *whole])
-            assert total is not None
-            if whole and own:  # the ticket's whole usage may hold some of each stage's work
-                own = {
-                    stage: usage.at_least(_whole_why(ticket, whole[0]))
-                    for stage, usage in own.items()
-                }
-            if why := missing.get(ticket):  # a stage's own sub-agents are not in the transcripts
-                own = {stage: usage.at_least(why) for stage, usage in own.items()}
-                total = total.at_least(why)
-            if why := unmeasured.get(ticket):  # a stage that ran has no measured usage
-                total = total.at_least(why)
-            stages[ticket] = own
-            flat[ticket] = total
+            whys = (missing.get(ticket), unmeasured.get(ticket), short)
+            stages[ticket], flat[ticket] = _measured_ticket(ticket, measured, *whys)
         elif measured.unattributed is not None:
             # Its real usage may be among the unattributed: counting the log's figure as well
             # would count it twice, and a per-ticket cap would pass on an estimate.
