@@ -171,15 +171,6 @@ def test_a_headless_run_costs_no_less_than_claude_code_says(pytester: pytest.Pyt
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: the result's main-agent `usage` says 500,000 input tokens while its "
-        "`modelUsage` says 10; the tokens are taken from modelUsage alone (74,953) and `max: "
-        "100k` passes (YES); expected: a result whose own figures contradict (the main agent "
-        "alone above all agents) is an error naming the file, or counted at the higher figure"
-    ),
-)
 def test_a_headless_main_agent_above_its_model_usage_is_not_dropped(
     pytester: pytest.Pytester,
 ) -> None:

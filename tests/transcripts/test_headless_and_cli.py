@@ -42,7 +42,8 @@ def test_headless_json_result_gives_per_model_usage(tmp_path: Path) -> None:
 
 def test_headless_aggregate_is_not_priced_at_the_long_context_tier(tmp_path: Path) -> None:
     big = result_object(
-        modelUsage={"claude-sonnet-4-5-20250929": {"inputTokens": 900_000, "outputTokens": 0}}
+        usage={"input_tokens": 900_000},
+        modelUsage={"claude-sonnet-4-5-20250929": {"inputTokens": 900_000, "outputTokens": 0}},
     )
     path = write_jsonl(tmp_path / "run.json", [big])
     (call,) = scan_paths([path]).calls

@@ -77,6 +77,17 @@ class _Bad(Exception):
     """A line whose fields have the wrong types."""
 
 
+class ContradictoryLine(ValueError):
+    """A line whose own figures contradict each other: read as a malformed line, with this
+    message (what disagrees) in its warning instead of "wrong field types"."""
+
+
+def bad_line(exc: Exception, usual: str) -> str:
+    """What a warning says of a line that could not be read: ``usual``, or the contradiction
+    the line holds."""
+    return str(exc) if isinstance(exc, ContradictoryLine) else usual
+
+
 # -- one line -------------------------------------------------------------------------------
 
 

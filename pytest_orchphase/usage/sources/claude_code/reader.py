@@ -21,6 +21,7 @@ from pytest_orchphase.usage.sources.claude_code.lines import (
     _also_read,
     _Bad,
     _loads,
+    bad_line,
     may_hold_usage,
 )
 from pytest_orchphase.usage.sources.claude_code.transcript import LineReader
@@ -135,14 +136,15 @@ def _read_whole(reader: LineReader, path: Path) -> None:
                 try:
                     reader.line(item, index)
                     reader.res.intact += 1
-                except (_Bad, ValueError):  # asked of this message alone, not the whole file
+                except (_Bad, ValueError) as exc:  # this message alone, not the whole file
                     lost = may_hold_usage(json.dumps(item, separators=(",", ":")).encode())
-                    reader.warn_line(index, "wrong field types", lost=lost)
+                    reader.warn_line(index, bad_line(exc, "wrong field types"), lost=lost)
         else:
             reader.line(obj, 1)
             reader.res.intact += 1
-    except (ValueError, _Bad):
-        reader.warn_line(1, "not a JSON object of the expected shape", lost=may_hold_usage(raw))
+    except (ValueError, _Bad) as exc:
+        what = bad_line(exc, "not a JSON object of the expected shape")
+        reader.warn_line(1, what, lost=may_hold_usage(raw))
 
 
 def _look_for_prompt(reader: LineReader, line: bytes) -> bool:
@@ -208,7 +210,7 @@ def _read_lines(
         try:
             reader.line(obj, lineno)
             reader.res.intact += 1
-        except (_Bad, ValueError):
-            reader.warn_line(lineno, "wrong field types", lost=may_hold_usage(line))
+        except (_Bad, ValueError) as exc:
+            reader.warn_line(lineno, bad_line(exc, "wrong field types"), lost=may_hold_usage(line))
     reader.want_prompt = want_prompt
     return lineno, None

@@ -21,6 +21,7 @@ from pytest_orchphase.usage.records import (
     ModelUsage,
     Scan,
 )
+from pytest_orchphase.usage.sources.claude_code.lines import ContradictoryLine
 
 _MODEL_USAGE_KEYS = {
     "input_tokens": "inputTokens",
@@ -72,10 +73,32 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
             result.main_cache_5m = _count(cache.get("ephemeral_5m_input_tokens"))
         result.speed = _text(usage.get("speed"))
         result.inference_geo = _text(usage.get("inference_geo"))
+        if reports_usage(result):  # a crashed run's zeros are lost usage (see fold_headless)
+            _main_within_all(usage, result)
     fast = _text(obj.get("fast_mode_state"))
     if fast is not None and fast.lower() != "off":
         result.speed = "fast"
     return result
+
+
+def _main_within_all(usage: dict[str, Any], result: HeadlessResult) -> None:
+    """``usage`` (the main agent's) is part of what ``modelUsage`` sums over every agent: a
+    count above that sum contradicts it (:class:`ContradictoryLine`), and which of the two is
+    true the result does not say; taking ``modelUsage`` alone would drop the difference."""
+    main = {name: _count(usage.get(name)) for name in TOKEN_FIELDS}
+    split = result.main_cache_1h + result.main_cache_5m  # the main agent's cache writes too
+    main["cache_creation_input_tokens"] = max(main["cache_creation_input_tokens"], split)
+    over = [
+        f"usage.{name} {mine:,} above modelUsage's {every:,}"
+        for name, mine in main.items()
+        if mine > (every := sum(getattr(m, name) for m in result.models.values()))
+    ]
+    if over:
+        raise ContradictoryLine(
+            f"headless result contradicts itself: {'; '.join(over)} (usage is the main "
+            "agent's, modelUsage every agent's, sub-agents included); expected the main agent's "
+            "counts within modelUsage's"
+        )
 
 
 def _text(value: Any) -> str | None:
