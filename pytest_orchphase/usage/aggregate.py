@@ -6,7 +6,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_orchphase.usage.records import TOKEN_FIELDS, AgentInfo, ApiCall, Scan
+from pytest_orchphase.usage.records import (
+    TOKEN_FIELDS,
+    AgentInfo,
+    ApiCall,
+    HeadlessResult,
+    Scan,
+)
 from pytest_orchphase.usage.value import Usage
 
 if TYPE_CHECKING:
@@ -111,12 +117,63 @@ Costed = list[tuple[ApiCall, "float | None"]]
 
 def price_calls(scan: Scan, prices: PriceTable) -> Costed:
     """Each call with its cost (``None`` for an unknown model), computed once; a call whose cost
-    may be below its bill is marked with why (see :meth:`PriceTable.priced`)."""
+    may be below its bill is marked with why (see :meth:`PriceTable.priced`, and
+    :func:`below_reported`)."""
     out: Costed = []
     for call in scan.calls:
         cost, call.tier_unknown = prices.priced(call)
         out.append((call, cost))
+    for run in scan.headless:
+        below_reported(run, out)
     return out
+
+
+#: How far above the priced figure Claude Code's own cost may be before the figure is taken as
+#: short of the bill: half a cent (Claude Code's cost of the builds that price right equals the
+#: formula to the cent; below it is float rounding).
+REPORTED_SLACK_USD = 0.005
+
+
+def below_reported(run: HeadlessResult, costed: Costed) -> None:
+    """Mark as a lower bound the cost of ``run``'s calls where Claude Code's own figure of
+    them (a model's ``costUSD``, the run's ``total_cost_usd``) is above what they price to.
+
+    Claude Code knows rates a run's record does not (its date, its requests' tiers): a price
+    below what it says the run cost may be short of the bill, never shown exact. Claude Code's
+    figure is not taken instead (builds are known to misprice, and one priced at rates since
+    lowered would be above the bill): the priced figure stays, as a lower bound, saying why.
+    The reverse (Claude Code below the price: older builds priced 1-hour cache writes at the
+    5-minute rate) changes nothing."""
+    # Its calls: those its file holds (a stream's messages, its modelUsage's sums), and its
+    # session's, read from its transcript too.
+    sid = run.session_id
+    mine = [(c, p) for c, p in costed if c.path == run.path or (sid and c.session_id == sid)]
+    figures = [
+        (
+            f"its {model} calls cost",
+            "costUSD",
+            usage.cost_usd,
+            [m for m in mine if m[0].model == model],
+        )
+        for model, usage in run.models.items()
+    ]
+    # The whole run's figure, where no model's says it already.
+    figures.append(("it cost", "total_cost_usd", run.total_cost_usd, mine))
+    flagged = False
+    for what, field_name, reported, calls in figures:
+        costs = [cost for _, cost in calls]
+        if reported is None or not calls or None in costs or (flagged and calls is mine):
+            continue  # nothing priced to compare (an unpriced model's cost is unknown anyway)
+        priced = sum(cost for cost in costs if cost is not None)
+        if reported <= priced + REPORTED_SLACK_USD:
+            continue
+        flagged = True
+        why = (
+            f"{run.path}: Claude Code says {what} ${reported:.4f} ({field_name}), above the "
+            f"${priced:.4f} their tokens price to: a rate their record does not show was billed"
+        )
+        for call, _ in calls:
+            call.tier_unknown = "; ".join(filter(None, (call.tier_unknown, why)))
 
 
 def group(costed: Costed, key: Callable[[ApiCall], Hashable]) -> dict[Hashable, Totals]:

@@ -154,15 +154,6 @@ USD_CAP: YamlData = {"id": "usd-cap", "metric": "tokens", "measure": "usd", "max
 TOKEN_CAP: YamlData = {"id": "cap", "metric": "tokens", "measure": "total", "max": "100k"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: the run's own cost, Claude Code's total_cost_usd and its model's costUSD "
-        "($5.00), is ignored: R01 is priced from its tokens at $0.0385, exact, and `max: $1` "
-        "passes (YES, exit 0); expected: a cost below what Claude Code says the run cost is at "
-        "best a lower bound (at least $5.00, which fails the cap), never exact"
-    ),
-)
 def test_a_headless_run_costs_no_less_than_claude_code_says(pytester: pytest.Pytester) -> None:
     run = result_object(total_cost_usd=5.0)
     run["modelUsage"][HAIKU]["costUSD"] = 5.0

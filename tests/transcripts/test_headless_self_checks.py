@@ -79,3 +79,71 @@ def test_sub_agents_above_the_main_agent_are_honest(tmp_path: Path) -> None:
     run["modelUsage"][HAIKU]["inputTokens"] = 5_000  # sub-agents' input beside the main's 10
     (call,) = scan_paths([_json(tmp_path, run)]).calls
     assert call.input_tokens == 5_000
+
+
+# -- Claude Code's own cost of a run --------------------------------------------------------
+
+
+def _priced(path: Path) -> Any:
+    from pytest_orchphase.usage.aggregate import by_model, price_calls, total
+    from pytest_orchphase.usage.pricing import PriceTable
+
+    costed = price_calls(scan_paths([path]), PriceTable.load())
+    return total(costed).usage(), by_model(costed)
+
+
+PRICED = (10 * 1 + 2789 * 5 + 63057 * 0.10 + 9097 * 2) / 1e6  # result_object()'s Haiku, $0.0385
+
+
+def test_a_total_cost_above_the_priced_tokens_makes_the_cost_a_lower_bound(tmp_path: Path) -> None:
+    path = _json(tmp_path, result_object(total_cost_usd=5.0))  # costUSD still the low 0.0316
+    found, _ = _priced(path)
+    assert found.usd == pytest.approx(PRICED) and found.lower_bounds == {"usd"}
+    assert f"{path}: Claude Code says it cost $5.0000 (total_cost_usd)" in found.lower_bound_note
+
+
+def test_one_models_cost_above_its_priced_tokens_bounds_that_model_alone(tmp_path: Path) -> None:
+    run = result_object(total_cost_usd=None)
+    run["modelUsage"][SONNET] = {"inputTokens": 1_000, "outputTokens": 0, "costUSD": 0.003}
+    run["modelUsage"][HAIKU]["costUSD"] = 5.0
+    found, models = _priced(_json(tmp_path, run))
+    assert found.lower_bounds == {"usd"}
+    assert f"its {HAIKU} calls cost $5.0000 (costUSD)" in found.lower_bound_note
+    assert f"{HAIKU} calls" in "; ".join(models[HAIKU].cost_lower_bound)
+    assert not any("costUSD" in why for why in models[SONNET].cost_lower_bound)
+
+
+def test_a_stream_whose_cost_is_above_its_priced_messages_is_a_lower_bound(
+    tmp_path: Path,
+) -> None:
+    sid = "e382184a-1111-2222-3333-444455556666"
+    message = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=10, cr=63057, cw=9097, out=1))
+    message["session_id"] = message.pop("sessionId")
+    init = {"type": "system", "subtype": "init", "session_id": sid}
+    run = result_object(total_cost_usd=5.0)
+    found, _ = _priced(write_jsonl(tmp_path / "run.ndjson", [init, message, run]))
+    assert found.lower_bounds == {"usd"} and "(total_cost_usd)" in found.lower_bound_note
+
+
+def test_a_trusted_builds_cost_above_the_table_is_no_exact_figure_below_it(
+    tmp_path: Path,
+) -> None:
+    init = {"type": "system", "subtype": "init", "claude_code_version": "2.1.207"}
+    run = result_object(total_cost_usd=5.0)
+    run["modelUsage"][HAIKU]["costUSD"] = 5.0
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps([init, run]))
+    found, _ = _priced(path)
+    assert found.lower_bounds == {"usd"} and found.usd is not None and found.usd < 5.0
+
+
+@pytest.mark.parametrize("reported", [0.03163195, PRICED, PRICED + 0.004])
+def test_a_cost_claude_code_puts_at_or_below_the_price_keeps_it_exact(
+    tmp_path: Path, reported: float
+) -> None:
+    """Older builds price 1-hour writes at the 5-minute rate (0.0316 for 0.0385): the table's
+    price is the bill; so is one Claude Code equals, within half a cent."""
+    run = result_object(total_cost_usd=reported)
+    run["modelUsage"][HAIKU]["costUSD"] = reported
+    found, _ = _priced(_json(tmp_path, run))
+    assert found.usd == pytest.approx(PRICED) and found.lower_bounds == frozenset()

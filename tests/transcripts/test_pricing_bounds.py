@@ -160,7 +160,12 @@ def test_tokens_a_stream_json_run_reports_beyond_its_long_context_messages_are_a
             "webSearchRequests": 0,
         }
         main = {"input_tokens": 10, "output_tokens": 20_000, "cache_read_input_tokens": cache_read}
-        end = result_object(session_id=sid, usage=main, modelUsage={"claude-haiku-5-5": figures})
+        end = result_object(
+            session_id=sid,
+            total_cost_usd=0.01,
+            usage=main,
+            modelUsage={"claude-haiku-5-5": figures},
+        )
         return write_jsonl(tmp_path / f"run-{cache_read}.ndjson", [init, line, end])
 
     big = total(price_calls(scan_paths([run(150_000)]), PriceTable.load())).usage()
