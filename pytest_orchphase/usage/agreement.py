@@ -8,16 +8,19 @@ winning silently where the log knows something the measurement does not, or the 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pytest_orchphase.families import family, version
+from pytest_orchphase.load.phase import PLANNING
 from pytest_orchphase.usage.accounts import NOT_RUN
 from pytest_orchphase.usage.value import Usage, total_of
 
 if TYPE_CHECKING:
-    from pytest_orchphase.load.models import Ticket
+    from pytest_orchphase.load.models import Stage, Ticket
     from pytest_orchphase.load.phase import Phase
-    from pytest_orchphase.usage.attribution import Measured
+    from pytest_orchphase.load.yamlio import FieldPath
+    from pytest_orchphase.usage.attribution import Measured, Place, RunTime
 
 
 def unmeasured_stages(phase: Phase, measured: Measured) -> dict[str, str]:
@@ -115,6 +118,68 @@ def refuse_contradictions(phase: Phase, measured: Measured) -> None:
         _fixes_agree(phase, measured, tid)
         _model_agrees(phase, measured, tid)
         _runs_agree(phase, measured, tid)
+    for run in measured.run_times:
+        _run_fits_its_stamps(phase, measured, run)
+
+
+#: How much longer than its place's stamps a run may say it took: stamps kept to the minute.
+STAMP_SLACK = timedelta(minutes=1)
+
+
+def _run_fits_its_stamps(phase: Phase, measured: Measured, run: RunTime) -> None:
+    """A headless run's own ``duration_ms`` longer than the time the log's stamps (widened by
+    the calls measured there) give the place its calls were counted in: its stage, else its
+    ticket, else the phase, the most specific that is stamped. The stamps are then wrong
+    (the work took at least as long as its run), and a wall time from them would be short of
+    what the run proves: an error at the log's stamps, as for its other contradictions."""
+    took = timedelta(milliseconds=run.duration_ms)
+    label, at, times = _stamped_place(phase, measured, run.places)
+    if len(times) < 2 or took <= max(times) - min(times) + STAMP_SLACK:
+        return
+    start, end = min(times), max(times)
+    raise phase.log_doc.error(
+        f"the headless run {run.path.name} took {_minutes(took)} (its duration_ms "
+        f"{run.duration_ms:,}), but the log's stamps (and the calls measured there) give "
+        f"{label}, where its calls are counted, {_minutes(end - start)} "
+        f"({start:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S}): the work took at least as long as its "
+        "run; correct "
+        "the stamps, or give the run to its place (sessions: ticket, stage)",
+        at,
+    )
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{span / timedelta(minutes=1):,.1f} min"
+
+
+def _stamped_place(
+    phase: Phase, measured: Measured, places: frozenset[tuple[str, str]]
+) -> tuple[str, FieldPath, list[datetime]]:
+    """Of the places a run's calls were counted in, the most specific whose stamps hold them
+    all (one stage, one ticket, the phase), with where it stands in the log and its stamps
+    and measured calls' times (fewer than two when nothing is stamped)."""
+    from pytest_orchphase.load.phase import stage_places
+
+    def times(of: list[tuple[FieldPath, str, str, Stage]], spans: list[Place]) -> list[datetime]:
+        out = [t for _, _, _, st in of for t in (st.start_time, st.end_time) if t is not None]
+        return out + [t for key in spans for t in measured.spans.get(key, ())] if out else []
+
+    every = stage_places(phase.log, phase.tickets)
+    tickets = {ticket for ticket, _ in places}
+    if len(places) == 1:
+        ((ticket, name),) = places
+        stage = [p for p in every if (p[1], p[2]) == (ticket, name)]
+        found = times(stage, [(ticket, name)])
+        if stage and stage[0][3].start_time and stage[0][3].end_time:
+            label = "the shared planning" if name == PLANNING else f"stage {ticket}.{name}"
+            return label, (*stage[0][0], "end_time"), found
+    if len(tickets) == 1 and "" not in tickets:
+        (ticket,) = tickets
+        own = [p for p in every if p[1] == ticket]
+        found = times(own, [key for key in measured.spans if key[0] == ticket])
+        if len(found) >= 2:
+            return f"ticket {ticket}", phase.ticket_field(ticket), found
+    return "the phase", (), times(every, list(measured.spans))
 
 
 def _runs_agree(phase: Phase, measured: Measured, tid: str) -> None:

@@ -81,6 +81,15 @@ class AgentAttribution:
     span: tuple[datetime, datetime] | None = None
 
 
+@dataclass(frozen=True)
+class RunTime:
+    """How long a headless run says it took (``duration_ms``), and where its calls went."""
+
+    path: Path
+    duration_ms: int
+    places: frozenset[Place]
+
+
 @dataclass
 class Measured:
     """What the transcripts say the phase spent, by place."""
@@ -108,6 +117,9 @@ class Measured:
     #: ended in error (``is_error``), each with those runs as ``<file> (<subtype>)``: such a
     #: run did not finish its work
     errored_runs: dict[str, list[str]] = field(default_factory=dict)
+    #: Each headless run that records its own ``duration_ms``: its file, that duration, and
+    #: the places its calls were counted in (the place its stamps must be as long as)
+    run_times: list[RunTime] = field(default_factory=list)
     #: Every call counted, by its key (message id, request id), with the file it was read from:
     #: what another phase must not count too, whatever its files are named
     counted: dict[tuple[str, str], Path | None] = field(default_factory=dict)
@@ -142,13 +154,20 @@ def measure_phase(
     tally = _Tally(phase, scan, spec_of, sessions)
     # per ticket, and per (ticket, stage), the sessions of the calls placed there
     worked: dict[Place, set[str]] = defaultdict(set)
+    where: dict[str, set[Place]] = defaultdict(set)  # each session's places
     for call, cost in costed:  # one pass: each call's place, summed per place, model, agent
         ticket, stage = tally.add(call, cost)
+        where[session_key(call)].add((ticket, stage))
         if ticket:
             worked[(ticket, "")].add(session_key(call))
             worked[(ticket, stage)].add(session_key(call))
     measured = tally.measured(sessions)
     measured.errored_runs = _errored_runs(scan, spec_of, sessions, worked)
+    measured.run_times = [
+        RunTime(run.path, run.duration_ms, frozenset(where[_run_key(run)]))
+        for run in scan.headless
+        if run.duration_ms and where.get(_run_key(run))
+    ]
     measured.counted = {(c.message_id, c.request_id): c.path for c in scan.calls}
     for model, count in sorted(table.unknown_models.items()):
         measured.warnings.append(f"{count} call(s) of model {model!r} have no price: cost unknown")

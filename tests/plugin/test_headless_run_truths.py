@@ -1,0 +1,92 @@
+"""What a headless `claude -p` result says of itself bounds what the phase may claim: the
+time its run took (``duration_ms``) and the cost Claude Code gives it. The honest cases pass."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.helpers import Phase, YamlData, assert_not_yes, decision, result_object, run_phase
+
+WALL_30: YamlData = {"id": "wall", "metric": "wall_time_minutes", "max": 30}
+MINUTE_MS = 60_000
+
+
+def _stamped(start: str, end: str) -> YamlData:
+    return {
+        "start_time": f"2026-02-07T{start}:00Z",
+        "end_time": f"2026-02-07T{end}:00Z",
+        "status": "completed",
+    }
+
+
+def _timed_phase(
+    pytester: pytest.Pytester, minutes: float, entry: dict[str, Any], criterion: YamlData = WALL_30
+) -> None:
+    """Phase p1: R01 implemented 10:00-10:20, reviewed 10:20-10:25 (on Haiku), one headless run
+    of ``minutes`` named by the ``sessions:`` entry ``entry`` (its path added)."""
+    ticket = {
+        "execution_model": "haiku",
+        "implementation": {"model": "haiku", "fix_loops": 0, **_stamped("10:00", "10:20")},
+        "review": {"model": "haiku", "result": "PASS", "attempts": 1, **_stamped("10:20", "10:25")},
+    }
+    sessions = [{"path": "runs/r01.json", **entry}]
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": sessions}
+    folder = Phase.of("p1", [criterion], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    (folder / "runs").mkdir()
+    run = result_object(duration_ms=int(minutes * MINUTE_MS))
+    (folder / "runs" / "r01.json").write_text(json.dumps(run))
+
+
+@pytest.mark.parametrize(
+    ("entry", "at"),
+    [
+        ({"ticket": "R01", "stage": "review"}, "tickets.R01.review.end_time"),
+        ({"ticket": "R01"}, "tickets.R01:"),
+    ],
+)
+def test_a_run_longer_than_its_places_stamps_is_an_error_at_them(
+    pytester: pytest.Pytester, entry: dict[str, Any], at: str
+) -> None:
+    _timed_phase(pytester, 28, entry)  # the review is 5 min long, the ticket 25, the cap 30
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines([f"*{at}*the headless run r01.json took 28.0 min*"])
+
+
+def test_a_run_no_ticket_holds_is_bounded_by_the_phases_stamps(pytester: pytest.Pytester) -> None:
+    _timed_phase(pytester, 28, {})  # the phase's only session: its lead, shared planning
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        ["*execution-log.yaml:1:1: the headless run r01.json took 28.0 min*the phase*"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("minutes", "entry"),
+    [
+        (20, {"ticket": "R01", "stage": "implementation"}),  # as long as its stage
+        (20.9, {"ticket": "R01", "stage": "implementation"}),  # stamps kept to the minute
+        (24, {"ticket": "R01"}),  # the ticket's 25 min, beyond any one stage's
+    ],
+)
+def test_a_run_within_its_places_stamps_keeps_the_wall_time(
+    pytester: pytest.Pytester, minutes: float, entry: dict[str, Any]
+) -> None:
+    _timed_phase(pytester, minutes, entry)
+    result = run_phase(pytester, "p1")
+    assert decision(pytester) == "YES", result.stdout.str()
+
+
+def test_a_run_priced_at_its_tokens_below_claude_codes_low_cost_passes_a_usd_cap(
+    pytester: pytest.Pytester,
+) -> None:
+    """The example result: Claude Code's $0.0316 (an older build's 5-minute price of 1-hour
+    writes) below the table's exact $0.0385; a $1 cap passes."""
+    usd_cap = {"id": "usd-cap", "metric": "tokens", "measure": "usd", "max": "$1"}
+    _timed_phase(pytester, 1, {"ticket": "R01"}, usd_cap)
+    result = run_phase(pytester, "p1")
+    assert decision(pytester) == "YES", result.stdout.str()
