@@ -147,3 +147,17 @@ def test_a_cost_claude_code_puts_at_or_below_the_price_keeps_it_exact(
     run["modelUsage"][HAIKU]["costUSD"] = reported
     found, _ = _priced(_json(tmp_path, run))
     assert found.usd == pytest.approx(PRICED) and found.lower_bounds == frozenset()
+
+
+def test_a_ledger_of_a_run_claude_code_costs_above_its_price_keeps_the_bound(
+    tmp_path: Path,
+) -> None:
+    """A CI runner measures from a usage ledger: the run's own cost travels with it."""
+    from pytest_orchphase.usage.sources.ledger.collect import Collected, new_blocks, render
+
+    path = _json(tmp_path, result_object(total_cost_usd=5.0))
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_bytes(render("m1", "0.1.0", new_blocks([path], ["R01"], Collected(out=ledger))))
+    found, _ = _priced(ledger)
+    assert found.usd == pytest.approx(PRICED) and found.lower_bounds == {"usd"}
+    assert "(total_cost_usd)" in found.lower_bound_note
