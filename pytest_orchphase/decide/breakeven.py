@@ -9,7 +9,7 @@ from typing import Any
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.load.models import Baseline
-from pytest_orchphase.metrics.open_work import still_open
+from pytest_orchphase.metrics.open_work import still_open, work_not_run
 from pytest_orchphase.metrics.outcomes import failures
 from pytest_orchphase.metrics.registry import MetricContext
 from pytest_orchphase.usage.value import Usage
@@ -127,7 +127,8 @@ def _figures(
 ) -> tuple[Usage, float, float, float, float]:
     """The phase's shared planning usage, and in ``measure``: its figure, the unattributed
     usage, a ticket's own on average and the baseline's per ticket (MetricUnavailable when
-    one of them is not known, or when a ticket failed: its cost is no done ticket's)."""
+    one of them is not known, or when a ticket failed or its work did not run: its cost is no
+    done ticket's)."""
     if not ctx.baseline(baseline).compare:
         raise MetricUnavailable(
             f"baseline {baseline} is a part of a cost (compare: false), not an approach "
@@ -141,6 +142,11 @@ def _figures(
             raise MetricUnavailable(
                 f"ticket {ticket_id} failed ({', '.join(why)}): its cost is not what a done "
                 "ticket costs"
+            )
+        if not_run := work_not_run(ticket):  # work skipped is cheaper still
+            raise MetricUnavailable(
+                f"ticket {ticket_id}'s work did not run ({not_run}): its cost is not what a "
+                "done ticket costs"
             )
     lead = planning_usage.measure(measure)
     loose = ctx.accounts.unattributed
