@@ -22,6 +22,7 @@ from pytest_orchphase.load.phase import criteria_path
 from pytest_orchphase.metrics.open_work import work_not_run
 from pytest_orchphase.metrics.outcomes import failures, succeeded
 from pytest_orchphase.metrics.registry import MetricContext
+from pytest_orchphase.metrics.stats import wilson
 from pytest_orchphase.usage.value import Usage
 
 
@@ -202,18 +203,58 @@ def _choice(
             "sample_size": 0,
         }
     # a ticket run in several phases is one ticket: its latest run counts (as in adoption)
-    ticket_runs = evidence.latest[complexity]
-    model, count = Counter(m for m, _ in ticket_runs.values()).most_common(1)[0]
-    ok = [succeeded(t, rule.max_fix_loops) is True for m, t in ticket_runs.values() if m == model]
-    rate = sum(ok) / len(ok) * 100  # unrounded, as the adoption's
+    tally = _tally(evidence.latest[complexity], rule.max_fix_loops)
+    scope = (
+        f"with at most {rule.max_fix_loops} fix loop(s) in {', '.join(sources)} "
+        "(each ticket once, by its latest run)"
+    )
+    # a model with no success is never chosen, however many tickets it ran; among the others
+    # the best Wilson lower bound (1 of 1 is not proof beside 9 of 10), then most successes
+    proven = [m for m in sorted(tally) if tally[m][0] and m != "unknown"]
+    if not proven:
+        ok, n = tally.get(rule.fallback, (0, 0))
+        return {
+            "model": rule.fallback,
+            "rationale": f"no {complexity} ticket succeeded on a known model {scope}: "
+            f"{_tallied(tally)}; the proven default",
+            "success_rate": ok / n * 100 if n else None,
+            "sample_size": n,
+        }
+    model = max(
+        proven,
+        key=lambda m: (
+            wilson(*tally[m], rule.confidence)[0],
+            tally[m][0],
+            m == rule.fallback,
+        ),
+    )
+    ok, n = tally[model]
+    others = {m: v for m, v in tally.items() if m != model}
     return {
         "model": model,
-        "rationale": f"{sum(ok)} of {len(ok)} {complexity} tickets on "
-        f"{model} succeeded with at most {rule.max_fix_loops} fix loop(s) in "
-        f"{', '.join(sources)} (each ticket once, by its latest run)",
-        "success_rate": rate,
-        "sample_size": count,
+        "rationale": f"{ok} of {n} {complexity} tickets on {model} succeeded {scope}"
+        + (
+            f"; beside {_tallied(others)}, the highest {rule.confidence:g}% Wilson lower "
+            "bound of the success rate"
+            if others
+            else ""
+        ),
+        "success_rate": ok / n * 100,  # unrounded, as the adoption's
+        "sample_size": n,
     }
+
+
+def _tally(runs: dict[str, tuple[str, Ticket]], max_fix_loops: int) -> dict[str, tuple[int, int]]:
+    """Per model: (tickets that succeeded, tickets run); a success not known counts as none."""
+    tally: dict[str, tuple[int, int]] = {}
+    for model, t in runs.values():
+        ok, n = tally.get(model, (0, 0))
+        tally[model] = (ok + (succeeded(t, max_fix_loops) is True), n + 1)
+    return tally
+
+
+def _tallied(tally: dict[str, tuple[int, int]]) -> str:
+    return ", ".join(f"{m} {ok} of {n}" for m, (ok, n) in sorted(tally.items()))
 
 
 def _expected(

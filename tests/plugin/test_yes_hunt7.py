@@ -39,16 +39,6 @@ def _strategy(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ticket
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: `orchphase strategy` picks haiku for nuanced tickets ('0 of 2 nuanced "
-        "tickets on haiku succeeded', success_rate 0.0) because haiku ran more of them, while "
-        "sonnet did the only nuanced ticket that succeeded (_choice: Counter.most_common); "
-        "expected: a complexity outside the adoption rule is not given to a model that failed "
-        "every ticket of it beside one that succeeded"
-    ),
-)
 def test_strategy_gives_no_complexity_to_the_model_that_failed_it(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
