@@ -123,6 +123,9 @@ class _Evidence:
     #: Phases with usage no rule placed, which may be their tickets' own: why every estimate
     #: from this evidence may be below the cost.
     unplaced: list[str] = field(default_factory=list)
+    #: Phases of several tickets whose shared planning is not recorded (their figures count it
+    #: as 0, as the phase's own do): why every estimate's planning share may be below the cost.
+    unplanned: list[str] = field(default_factory=list)
     #: Why an estimate of some tickets may be below the cost (each reason once).
     lower: dict[str, None] = field(default_factory=dict)
     planning_models: Counter[str] = field(default_factory=Counter)
@@ -143,6 +146,8 @@ def _gather(contexts: list[MetricContext]) -> _Evidence:
         phase = ctx.phase
         if ctx.accounts.planning is not None:
             evidence.planning.append(ctx.accounts.planning)
+        elif why := ctx.planning_unrecorded():  # one ticket has no planning to share
+            evidence.unplanned.append(f"phase {phase.name}: {why}")
         loose = ctx.accounts.unattributed
         if loose is not None and loose.total:
             evidence.unplaced.append(
@@ -361,7 +366,8 @@ def _costs(
 def _lower_bounds(figures: list[Usage], evidence: _Evidence, usd: float | None) -> list[str]:
     """Which of an estimate's figures (``tokens``, ``usd`` when known) are only lower bounds:
     those of a mean over ``figures`` of which one is, or all when some usage of the evidence
-    went to no ticket. Each reason is kept in ``evidence.lower``."""
+    went to no ticket or a phase of several tickets recorded no shared planning. Each reason
+    is kept in ``evidence.lower``."""
     out = []
     for name, measure in (("tokens", "total"), ("usd", "usd")):
         if name == "usd" and usd is None:
@@ -369,7 +375,7 @@ def _lower_bounds(figures: list[Usage], evidence: _Evidence, usd: float | None) 
         low = [u for u in figures if u.is_lower_bound(measure)]
         for u in low:
             evidence.lower[u.lower_bound_note or "a figure of the evidence is a lower bound"] = None
-        if low or evidence.unplaced:
+        if low or evidence.unplaced or evidence.unplanned:
             out.append(name)
     return out
 
@@ -386,6 +392,7 @@ def _assemble(
 ) -> dict[str, Any]:
     """The strategy file's content, in its documented key order."""
     planning = evidence.planning
+    unknown = not planning and evidence.unplanned
     return {
         "phase": target,
         "tickets": list(tickets),
@@ -416,11 +423,16 @@ def _assemble(
         },
         "estimated_costs": costs,
         **({"left_out": evidence.failed} if evidence.left_out and evidence.failed else {}),
-        **({"lower_bounds_why": why} if (why := [*evidence.unplaced, *evidence.lower]) else {}),
+        **(
+            {"lower_bounds_why": why}
+            if (why := [*evidence.unplaced, *evidence.unplanned, *evidence.lower])
+            else {}
+        ),
         "batching": {
             "shared_planning": True,
-            "planning_tokens_per_ticket": _round(share_tokens),
-            "planning_usd_per_ticket": share_usd,
+            # no planning known where some ran: its share is not known, never 0
+            "planning_tokens_per_ticket": None if unknown else _round(share_tokens),
+            "planning_usd_per_ticket": None if unknown else share_usd,
         },
     }
 

@@ -54,8 +54,10 @@ def test_a_whole_rate_is_still_written_as_it_is(
 
 def _estimates(root: Path, statuses: list[str]) -> dict[str, object]:
     """Phase p1: three mechanical Haiku tickets, 40,000 tokens each when done and 2,000 when
-    failed (failed work is cheap), with these ``statuses``; the strategy file for p2 (M01)."""
+    failed (failed work is cheap), with these ``statuses``, and a shared planning of 3,000 (one
+    not recorded would make every estimate a lower bound); the strategy file for p2 (M01)."""
     p1 = rate_phase(3, 3, tokens=[40_000 if s != "failed" else 2_000 for s in statuses])
+    p1.log["shared_planning"] = {"model": "sonnet", "actual_tokens": 3_000}
     for i, status in enumerate(statuses, start=1):
         p1.log["tickets"][f"T{i:02d}"]["status"] = status
     p1.write(root)
@@ -69,13 +71,14 @@ def _estimates(root: Path, statuses: list[str]) -> dict[str, object]:
 def test_a_failed_tickets_cost_is_no_estimate_of_a_done_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """T03 failed at 2,000 tokens: the estimate is the done tickets' 40,000, not the mean
-    27,333 with the failure in it, and the file says which run it left out and why."""
+    """T03 failed at 2,000 tokens: the estimate is the done tickets' 40,000 (+ the planning's
+    3,000), not the mean 27,333 with the failure in it, and the file says which run it left out
+    and why."""
     monkeypatch.chdir(tmp_path)
     data = _estimates(tmp_path, ["completed", "completed", "failed"])
     costs = data["estimated_costs"]
     assert isinstance(costs, dict)
-    assert costs["M01"]["tokens"] == 40_000, costs
+    assert costs["M01"]["tokens"] == 43_000, costs
     assert "lower_bounds" not in costs["M01"], costs
     left = data["left_out"]
     assert isinstance(left, list) and len(left) == 1, data
@@ -90,7 +93,7 @@ def test_an_estimate_from_failed_runs_only_is_a_lower_bound(
     data = _estimates(tmp_path, ["failed", "failed", "failed"])
     costs = data["estimated_costs"]
     assert isinstance(costs, dict)
-    assert costs["M01"]["tokens"] == 2_000, costs
+    assert costs["M01"]["tokens"] == 5_000, costs
     assert costs["M01"]["lower_bounds"] == ["tokens"], costs
     why = data["lower_bounds_why"]
     assert isinstance(why, list) and any("failed" in w for w in why), data

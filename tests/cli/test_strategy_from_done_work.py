@@ -104,3 +104,54 @@ def test_the_model_that_succeeded_most_is_still_chosen(tmp_path: Path) -> None:
         100.0,
         3,
     ), nuanced
+
+
+def _phase(name: str, n: int, planning: YamlData | None) -> Phase:
+    tickets = {f"T{i:02d}": flat_ticket(complexity="nuanced") for i in range(1, n + 1)}
+    return Phase.of(name, COUNTED, tickets, planning=planning)
+
+
+PLANNING: YamlData = {"model": "sonnet", "actual_tokens": 9_000}
+
+
+def test_an_unrecorded_planning_among_recorded_ones_still_bounds_the_estimates(
+    tmp_path: Path,
+) -> None:
+    """p1 records its planning, p2 (three tickets) none: the mean of p1's alone is not what
+    planning costs, so the estimates stay lower bounds, naming p2."""
+    strategy = _strategy(tmp_path, _phase("p1", 3, PLANNING), _phase("p2", 3, None))
+    cost = strategy["estimated_costs"]
+    assert cost["M01"]["lower_bounds"] == ["tokens"], cost
+    assert cost["total"]["lower_bounds"] == ["tokens"], cost
+    assert any(
+        "phase p2: the log records no shared_planning" in why
+        for why in strategy["lower_bounds_why"]
+    ), strategy
+    assert strategy["batching"]["planning_tokens_per_ticket"] == 9_000, strategy
+
+
+def test_no_planning_known_is_no_share_of_0(tmp_path: Path) -> None:
+    """With no planning recorded anywhere, the share is not known (null), never 0."""
+    strategy = _strategy(tmp_path, _phase("p1", 3, None))
+    assert strategy["batching"]["planning_tokens_per_ticket"] is None, strategy
+    assert strategy["estimated_costs"]["M01"]["lower_bounds"] == ["tokens"], strategy
+
+
+def test_a_recorded_planning_gives_exact_estimates(tmp_path: Path) -> None:
+    """No over-correction: planning recorded, the estimate is exact (20,000 + 9,000 / 1)."""
+    strategy = _strategy(tmp_path, _phase("p1", 3, PLANNING))
+    assert strategy["estimated_costs"]["M01"] == {
+        "complexity": "nuanced",
+        "model": "sonnet",
+        "tokens": 29_000,
+        "usd": None,
+    }, strategy
+    assert "lower_bounds_why" not in strategy, strategy
+
+
+def test_a_single_ticket_phase_has_no_planning_to_miss(tmp_path: Path) -> None:
+    """As the phase's own figures: one ticket without shared_planning planned in its own work,
+    so the estimate is exact with a share of 0."""
+    strategy = _strategy(tmp_path, _phase("p1", 1, None))
+    assert "lower_bounds" not in strategy["estimated_costs"]["M01"], strategy
+    assert strategy["batching"]["planning_tokens_per_ticket"] == 0, strategy

@@ -53,16 +53,6 @@ def test_strategy_gives_no_complexity_to_the_model_that_failed_it(
     assert nuanced["model"] == "sonnet", nuanced
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observed: the evidence phase (3 tickets) records no shared_planning, and the strategy "
-        "writes `tokens_per_batch: null` yet `planning_tokens_per_ticket: 0` and M01's estimate "
-        "20,000 with no `lower_bounds` (_planning_share returns 0.0 for no planning); expected: "
-        "a planning the evidence never recorded makes each estimate a lower bound (as the "
-        "phase's own figures are: 'Shared planning not recorded'), not a planning of 0"
-    ),
-)
 def test_strategy_counts_no_unrecorded_planning_as_zero(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
