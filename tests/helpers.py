@@ -224,6 +224,36 @@ def rate_phase(
     )
 
 
+def second_ticket_phase(root: Path, criteria: list[YamlData], implementation: YamlData) -> None:
+    """Phase p1 under ``criteria`` (shared planning 12,000; baseline single_agent 30,000 per
+    ticket), two Sonnet tickets logged stage by stage (branch 1,000, implementation, review PASS
+    1,000): T01's implementation done for 20,000, T02's this ``implementation``."""
+
+    def ticket(impl: YamlData) -> YamlData:
+        return {
+            "execution_model": "sonnet",
+            "fix_loops": 0,
+            "branch_creation": {"model": "sonnet", "actual_tokens": 1_000, "status": "completed"},
+            "implementation": {"model": "sonnet", **impl},
+            "review": {
+                "model": "sonnet",
+                "actual_tokens": 1_000,
+                "result": "PASS",
+                "attempts": 1,
+                "status": "completed",
+            },
+        }
+
+    write_yaml(
+        root / "criteria/baselines.yaml",
+        {"baselines": {"single_agent": {"tokens_per_ticket": 30_000}}},
+    )
+    done: YamlData = {"actual_tokens": 20_000, "status": "completed"}
+    tickets = {"T01": ticket(done), "T02": ticket(implementation)}
+    planning = {"model": "sonnet", "actual_tokens": 12_000}
+    Phase.of("p1", criteria, tickets, planning=planning).write(root)
+
+
 def files_under(root: Path) -> dict[str, bytes]:
     """Every file below ``root`` (by its path relative to it) with its bytes."""
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}

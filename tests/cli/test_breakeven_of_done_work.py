@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_orchphase.cli import main
-from tests.helpers import Phase, YamlData, write_yaml
+from tests.helpers import YamlData, second_ticket_phase
 
 COUNTED: list[YamlData] = [{"id": "counted", "metric": "tickets", "min": 1}]
 
@@ -16,36 +16,6 @@ COUNTED: list[YamlData] = [{"id": "counted", "metric": "tickets", "min": 1}]
 @pytest.fixture(autouse=True)
 def _in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-
-
-def _staged_phase(root: Path, implementation: YamlData) -> None:
-    """Phase p1 (shared planning 12,000; single_agent 30,000 per ticket): T01 done (1,000 +
-    20,000 + 1,000) and T02 with this ``implementation``."""
-
-    def ticket(impl: YamlData) -> YamlData:
-        return {
-            "execution_model": "sonnet",
-            "fix_loops": 0,
-            "branch_creation": {"model": "sonnet", "actual_tokens": 1_000, "status": "completed"},
-            "implementation": {"model": "sonnet", **impl},
-            "review": {
-                "model": "sonnet",
-                "actual_tokens": 1_000,
-                "result": "PASS",
-                "attempts": 1,
-                "status": "completed",
-            },
-        }
-
-    write_yaml(
-        root / "criteria/baselines.yaml",
-        {"baselines": {"single_agent": {"tokens_per_ticket": 30_000}}},
-    )
-    done: YamlData = {"actual_tokens": 20_000, "status": "completed"}
-    tickets = {"T01": ticket(done), "T02": ticket(implementation)}
-    Phase.of("p1", COUNTED, tickets, planning={"model": "sonnet", "actual_tokens": 12_000}).write(
-        root
-    )
 
 
 def _breakeven(capsys: pytest.CaptureFixture[str]) -> str:
@@ -57,7 +27,7 @@ def test_breakeven_counts_no_implementation_of_0_tokens(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """T02's implementation says completed yet used no token: no model call did its work."""
-    _staged_phase(tmp_path, {"actual_tokens": 0, "status": "completed"})
+    second_ticket_phase(tmp_path, COUNTED, {"actual_tokens": 0, "status": "completed"})
     out = _breakeven(capsys)
     assert (
         "Break-even (tokens): unknown: ticket T02's work did not run (implementation "
@@ -70,6 +40,6 @@ def test_breakeven_of_done_tickets_is_still_computed(
 ) -> None:
     """No over-correction: both tickets done for 22,000 each, planning 12,000 against 30,000 a
     ticket: ⌊12,000 / 8,000⌋ + 1 = 2."""
-    _staged_phase(tmp_path, {"actual_tokens": 20_000, "status": "completed"})
+    second_ticket_phase(tmp_path, COUNTED, {"actual_tokens": 20_000, "status": "completed"})
     out = _breakeven(capsys)
     assert "Break-even (tokens): orchestration beats single_agent from 2 tickets" in out, out
