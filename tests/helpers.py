@@ -224,32 +224,37 @@ def rate_phase(
     )
 
 
+def staged_ticket(implementation: YamlData | None) -> YamlData:
+    """A Sonnet ticket logged stage by stage, no fix loop: its branch (1,000 tokens), this
+    ``implementation`` (None: no implementation stage) and a review that passed (1,000)."""
+    out: YamlData = {
+        "execution_model": "sonnet",
+        "fix_loops": 0,
+        "branch_creation": {"model": "sonnet", "actual_tokens": 1_000, "status": "completed"},
+    }
+    if implementation is not None:
+        out["implementation"] = {"model": "sonnet", **implementation}
+    out["review"] = {
+        "model": "sonnet",
+        "actual_tokens": 1_000,
+        "result": "PASS",
+        "attempts": 1,
+        "status": "completed",
+    }
+    return out
+
+
 def second_ticket_phase(root: Path, criteria: list[YamlData], implementation: YamlData) -> None:
     """Phase p1 under ``criteria`` (shared planning 12,000; baseline single_agent 30,000 per
-    ticket), two Sonnet tickets logged stage by stage (branch 1,000, implementation, review PASS
-    1,000): T01's implementation done for 20,000, T02's this ``implementation``."""
-
-    def ticket(impl: YamlData) -> YamlData:
-        return {
-            "execution_model": "sonnet",
-            "fix_loops": 0,
-            "branch_creation": {"model": "sonnet", "actual_tokens": 1_000, "status": "completed"},
-            "implementation": {"model": "sonnet", **impl},
-            "review": {
-                "model": "sonnet",
-                "actual_tokens": 1_000,
-                "result": "PASS",
-                "attempts": 1,
-                "status": "completed",
-            },
-        }
+    ticket), two tickets of :func:`staged_ticket`: T01's implementation done for 20,000, T02's
+    this ``implementation``."""
 
     write_yaml(
         root / "criteria/baselines.yaml",
         {"baselines": {"single_agent": {"tokens_per_ticket": 30_000}}},
     )
     done: YamlData = {"actual_tokens": 20_000, "status": "completed"}
-    tickets = {"T01": ticket(done), "T02": ticket(implementation)}
+    tickets = {"T01": staged_ticket(done), "T02": staged_ticket(implementation)}
     planning = {"model": "sonnet", "actual_tokens": 12_000}
     Phase.of("p1", criteria, tickets, planning=planning).write(root)
 

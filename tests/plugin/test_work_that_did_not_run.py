@@ -6,32 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase, YamlData, assert_not_yes, run_phase
+from tests.helpers import Phase, YamlData, assert_not_yes, run_phase, staged_ticket
 
 COUNTED: list[YamlData] = [{"id": "counted", "metric": "tickets", "min": 1}]
 CAP: list[YamlData] = [
     {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "50k"}
 ]
-DONE = {"model": "sonnet", "actual_tokens": 28_000, "fix_loops": 0, "status": "completed"}
+DONE: YamlData = {"actual_tokens": 28_000, "status": "completed"}
 IMPLEMENTATIONS: dict[str, YamlData | None] = {
-    "skipped": {"model": "sonnet", "status": "skipped"},
-    "pending": {"model": "sonnet", "status": "pending"},
+    "skipped": {"status": "skipped"},
+    "pending": {"status": "pending"},
     "no-tokens": {**DONE, "actual_tokens": 0},
     "missing": None,
 }
-
-
-def _ticket(implementation: YamlData | None) -> YamlData:
-    out: YamlData = {
-        "execution_model": "sonnet",
-        "branch_creation": {"model": "sonnet", "actual_tokens": 1_000, "status": "completed"},
-    }
-    if implementation is not None:
-        out["implementation"] = implementation
-    if implementation is None or implementation.get("status") != "completed":
-        out["fix_loops"] = 0
-    out["review"] = {"model": "sonnet", "actual_tokens": 1_000, "result": "PASS", "attempts": 1}
-    return out
 
 
 @pytest.mark.parametrize("criteria", [COUNTED, CAP], ids=["count", "cap"])
@@ -39,7 +26,7 @@ def _ticket(implementation: YamlData | None) -> YamlData:
 def test_a_ticket_whose_work_did_not_run_does_not_proceed(
     pytester: pytest.Pytester, how: str, criteria: list[YamlData]
 ) -> None:
-    tickets = {"T01": _ticket(DONE), "T02": _ticket(IMPLEMENTATIONS[how])}
+    tickets = {"T01": staged_ticket(DONE), "T02": staged_ticket(IMPLEMENTATIONS[how])}
     Phase.of("p1", criteria, tickets).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
@@ -49,6 +36,8 @@ def test_a_ticket_whose_work_did_not_run_does_not_proceed(
 def test_tickets_whose_work_ran_proceed(pytester: pytest.Pytester) -> None:
     """No over-correction: both implemented, YES on either criterion."""
     for criteria in (COUNTED, CAP):
-        Phase.of("p1", criteria, {"T01": _ticket(DONE), "T02": _ticket(DONE)}).write(pytester.path)
+        Phase.of("p1", criteria, {"T01": staged_ticket(DONE), "T02": staged_ticket(DONE)}).write(
+            pytester.path
+        )
         result = run_phase(pytester, "p1")
         assert result.ret == 0, result.stdout.str()

@@ -20,6 +20,7 @@ from tests.helpers import (
     flat_ticket,
     result_object,
     run_phase,
+    staged_ticket,
     write_yaml,
 )
 
@@ -67,20 +68,8 @@ def _implementation_skipped_phase(root: Path) -> None:
     30,000 tokens, T02 whose implementation was skipped (a branch and a passing review, 2,000)."""
 
     def ticket(ran: bool) -> YamlData:
-        done = {"actual_tokens": 28_000, "fix_loops": 0, "status": "completed"}
-        return {
-            "execution_model": "sonnet",
-            "branch_creation": {"model": "sonnet", "actual_tokens": 1_000, "status": "completed"},
-            "implementation": {"model": "sonnet", **(done if ran else {"status": "skipped"})},
-            **({} if ran else {"fix_loops": 0}),
-            "review": {
-                "model": "sonnet",
-                "actual_tokens": 1_000,
-                "result": "PASS",
-                "attempts": 1,
-                "status": "completed",
-            },
-        }
+        done = {"actual_tokens": 28_000, "status": "completed"}
+        return staged_ticket(done if ran else {"status": "skipped"})
 
     write_yaml(root / "criteria/baselines.yaml", SINGLE_AGENT_30K)
     planning = {"model": "sonnet", "actual_tokens": 12_000}
