@@ -1,0 +1,202 @@
+"""Review of 2026-11-30's second round of changes (db9674c..83191c5): each test is a finding on
+main (xfail strict until fixed); the reason says what is observed and what is expected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import (
+    HAIKU,
+    Phase,
+    YamlData,
+    assert_not_yes,
+    assistant,
+    decision,
+    flat_ticket,
+    result_object,
+    run_phase,
+    usage,
+    user,
+    write_jsonl,
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="observed: a log's actual_tokens of 11,000 (the measured 10,510 written to two "
+    "significant digits, 4.7 % above) makes the measured figure a lower bound and the cap "
+    "unproven (not YES); expected: rounding to two significant digits is read as rounding, as "
+    "ROUNDING's comment says (it allows 1 %, while two digits can be up to 5 % above), YES",
+)
+def test_a_log_figure_rounded_to_two_digits_is_no_bound(pytester: pytest.Pytester) -> None:
+    # one Haiku headless run of 10 + 7,700 + 2,800 = 10,510 tokens, priced as Claude Code did
+    run_usage = {
+        "input_tokens": 10,
+        "cache_creation_input_tokens": 7_700,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 2_800,
+        "cache_creation": {"ephemeral_1h_input_tokens": 7_700, "ephemeral_5m_input_tokens": 0},
+    }
+    model_usage = {
+        HAIKU: {
+            "inputTokens": 10,
+            "outputTokens": 2_800,
+            "cacheReadInputTokens": 0,
+            "cacheCreationInputTokens": 7_700,
+            "webSearchRequests": 0,
+            "costUSD": 0.02941,
+            "contextWindow": 200000,
+            "maxOutputTokens": 32000,
+        }
+    }
+    run = result_object(usage=run_usage, modelUsage=model_usage, total_cost_usd=0.02941)
+    cap = {
+        "id": "cap",
+        "for_each": "ticket",
+        "metric": "stage_tokens",
+        "stage": "implementation",
+        "measure": "total",
+        "max": "100k",
+    }
+    impl = {"model": "haiku", "status": "completed", "actual_tokens": 11_000}
+    sessions = [{"path": "runs/r01.json", "ticket": "R01", "stage": "implementation"}]
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": sessions}
+    ticket = {"execution_model": "haiku", "fix_loops": 0, "implementation": impl}
+    folder = Phase.of("p1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    (folder / "runs").mkdir()
+    (folder / "runs" / "r01.json").write_text(json.dumps(run))
+    result = run_phase(pytester, "p1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="observed: a part bounded by a larger figure of the same phase than its own (the "
+    "most fix loops by their sum; a stage's tokens, the phase's or a ticket's, by the "
+    "phase's tokens) is not refused and passes on nothing: YES; expected: refused at collection "
+    "as a part bounded by its whole (never YES)",
+)
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        {"id": "most", "metric": "max_fix_loops", "max": {"metric": "fix_loops"}},
+        {
+            "id": "most-haiku",
+            "metric": "max_fix_loops",
+            "model": "haiku",
+            "max": {"metric": "fix_loops"},
+        },
+        {
+            "id": "impl",
+            "metric": "stage_tokens",
+            "stage": "implementation",
+            "measure": "total",
+            "max": {"metric": "tokens", "measure": "total"},
+        },
+        {
+            "id": "ticket-impl",
+            "for_each": "ticket",
+            "metric": "stage_tokens",
+            "stage": "implementation",
+            "measure": "total",
+            "max": {"metric": "tokens", "measure": "total"},
+        },
+    ],
+    ids=["max-by-sum", "haiku-max-by-sum", "stage-by-total", "ticket-stage-by-total"],
+)
+def test_a_part_bounded_by_a_larger_whole_is_refused(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    impl = {"model": "haiku", "status": "completed", "actual_tokens": 30_000}
+    ticket: YamlData = {
+        "execution_model": "haiku",
+        "fix_loops": 3,
+        "implementation": impl,
+        "review": {
+            "model": "haiku",
+            "actual_tokens": 2_000,
+            "result": "PASS",
+            "attempts": 1,
+            "status": "completed",
+        },
+    }
+    Phase.of("p1", [criterion], {"T01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+
+
+S1 = "44444444-0000-0000-0000-000000000001"
+S2 = "44444444-0000-0000-0000-000000000002"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="observed: phase b1, whose session is its own, fails once phase b2's lead session "
+    "resumes it (Claude Code copies the resumed history, the same message and request ids, "
+    "into the new session's file): 'API call(s) measured here are counted by phase b2 too'; "
+    "expected: b1's run is YES (the copies are the resumed session's history, counted where "
+    "they were first made), or at least the error is b2's alone",
+)
+def test_a_later_phase_resuming_a_session_leaves_the_earlier_phase_yes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = pytester.path.parent / f"{pytester.path.name}-claude" / "projects" / "-work-app"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(project.parent.parent))
+    first = [
+        user("Implement R01", session=S1),
+        assistant("m-1", "q-1", session=S1, u=usage(inp=10, cw=20_000)),
+    ]
+    write_jsonl(project / f"{S1}.jsonl", first)
+    resumed = [  # `claude --resume S1` in phase b2: S1's history, then b2's own call
+        *[{**line, "sessionId": S2} for line in first],
+        user("Implement R01", session=S2),
+        assistant("m-2", "q-2", session=S2, u=usage(inp=10, cw=20_000)),
+    ]
+    write_jsonl(project / f"{S2}.jsonl", resumed)
+    for name, session in (("b1", S1), ("b2", S2)):
+        Phase.of(
+            name,
+            [{"id": "cap", "metric": "tokens", "measure": "total", "max": "50k"}],
+            {"R01": flat_ticket(execution_model="opus")},
+            metadata={"phase": name, "tickets": ["R01"], "sessions": [session]},
+        ).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="observed: a 10-minute headless run given to R01's implementation (a stage the log "
+    "does not stamp) is an error because R01's review alone is stamped (2 minutes): 'correct "
+    "the stamps, or give the run to its place (sessions: ticket, stage)', which it already "
+    "is; expected: no error (the ticket's stamped stages do not bound an unstamped stage's "
+    "run), YES",
+)
+def test_a_run_of_an_unstamped_stage_is_not_held_to_another_stages_stamps(
+    pytester: pytest.Pytester,
+) -> None:
+    cap = {"id": "cap", "metric": "tokens", "measure": "total", "max": "200k"}
+    review: YamlData = {
+        "model": "haiku",
+        "actual_tokens": 2_000,
+        "result": "PASS",
+        "attempts": 1,
+        "status": "completed",
+        "start_time": "2026-11-30T10:20:00Z",
+        "end_time": "2026-11-30T10:22:00Z",
+    }
+    ticket: YamlData = {
+        "execution_model": "haiku",
+        "fix_loops": 0,
+        "implementation": {"model": "haiku", "status": "completed"},
+        "review": review,
+    }
+    sessions = [{"path": "runs/r01.json", "ticket": "R01", "stage": "implementation"}]
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": sessions}
+    folder = Phase.of("p1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    (folder / "runs").mkdir()
+    (folder / "runs" / "r01.json").write_text(json.dumps(result_object(duration_ms=600_000)))
+    result = run_phase(pytester, "p1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
