@@ -23,13 +23,6 @@ from tests.helpers import (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a log's actual_tokens of 11,000 (the measured 10,510 written to two "
-    "significant digits, 4.7 % above) makes the measured figure a lower bound and the cap "
-    "unproven (not YES); expected: rounding to two significant digits is read as rounding, as "
-    "ROUNDING's comment says (it allows 1 %, while two digits can be up to 5 % above), YES",
-)
 def test_a_log_figure_rounded_to_two_digits_is_no_bound(pytester: pytest.Pytester) -> None:
     # one Haiku headless run of 10 + 7,700 + 2,800 = 10,510 tokens, priced as Claude Code did
     run_usage = {

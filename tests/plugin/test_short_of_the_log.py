@@ -38,22 +38,29 @@ STAGE_CAP: YamlData = {
 
 
 @pytest.mark.parametrize(
-    ("criterion", "stage"), [(CAP, ""), (CAP, "implementation"), (STAGE_CAP, "implementation")]
+    ("criterion", "stage", "actual"),
+    [
+        (CAP, "", 400_000),
+        (CAP, "implementation", 400_000),
+        (STAGE_CAP, "implementation", 400_000),
+        (STAGE_CAP, "implementation", 79_000),  # 5.4 % above: no rounding of 74,953
+    ],
 )
 def test_a_log_recording_more_than_measured_leaves_the_cap_unproven(
-    pytester: pytest.Pytester, criterion: YamlData, stage: str
+    pytester: pytest.Pytester, criterion: YamlData, stage: str, actual: int
 ) -> None:
-    _phase(pytester, criterion, _staged(400_000), stage)
+    _phase(pytester, criterion, _staged(actual), stage)
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
-    result.stdout.fnmatch_lines(["*the log records 400,000 tokens spent on ticket R01*"])
+    result.stdout.fnmatch_lines([f"*the log records {actual:,} tokens spent on ticket R01*"])
 
 
-@pytest.mark.parametrize("actual", [MEASURED, 75_000, 60_000])
+@pytest.mark.parametrize("actual", [MEASURED, 75_000, 78_000, 60_000])
 def test_a_log_figure_within_rounding_or_below_is_no_bound(
     pytester: pytest.Pytester, actual: int
 ) -> None:
-    """75,000 is the measured 74,953 rounded (within 1 %); below it, the log under-reports,
+    """75,000 is the measured 74,953 rounded; 78,000 (4.1 % above) is within the 5 % that
+    rounding to two significant digits may add; below it, the log under-reports,
     which leaves the measured figure exact: the cap is judged on it, YES."""
     _phase(pytester, STAGE_CAP, _staged(actual), "implementation")
     result = run_phase(pytester, "p1")
