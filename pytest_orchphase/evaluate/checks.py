@@ -200,27 +200,31 @@ def _refuse_itself(
 
 def _part_of(node: Condition, limit: PhaseRef, per_ticket: bool, registry: Registry) -> str:
     """What part of the phase ``node`` is, when ``limit`` is this phase's figure that holds it
-    (see :func:`_refuse_itself`); "" when it is not such a part."""
+    (see :func:`_refuse_itself`): its metric is one of the whole's
+    :attr:`~pytest_orchphase.metrics.registry.Metric.parts`, in the same measure, and every
+    parameter the limit gives (stage, model, baseline) it gives alike; it may narrow the rest (a
+    stage of the phase's tokens, the tickets on one model). "" when it is not such a part."""
     whole = registry.get("phase", limit.metric)
     if whole is None or node.metric not in whole.parts:
         return ""
-    if per_ticket and _figure(limit) == _figure(node):
+    mine, theirs = _figure(node), _figure(limit)
+    if mine[0] != theirs[0] or any(
+        t is not None and t != m for m, t in zip(mine, theirs, strict=True)
+    ):
+        return ""
+    if per_ticket:
         return "a ticket's"
-    selects = node.model is not None and limit.model is None
-    if not per_ticket and selects and _every_model(_figure(node)) == _figure(limit):
+    if node.model is not None and limit.model is None:
         return f"the {node.model} tickets'"
-    return ""
+    if node.stage is not None and limit.stage is None:
+        return f"the {node.stage} stage's"
+    return "its"
 
 
 def _figure(node: Condition | PhaseRef | ShareOf) -> tuple[str | None, ...]:
     """The parameters that name a metric's figure (measure, stage, model, baseline): no
     ``measure`` is ``total``."""
     return (node.measure or "total", node.stage, node.model, node.baseline)
-
-
-def _every_model(figure: tuple[str | None, ...]) -> tuple[str | None, ...]:
-    """A :func:`_figure` of every model's tickets."""
-    return (*figure[:2], None, *figure[3:])
 
 
 def _check_operator(spec: Metric, unit: str, node: Condition, at: FieldPath, doc: Document) -> None:

@@ -26,7 +26,14 @@ from pytest_orchphase.usage.value import Usage, total_of
     "tokens",
     "shared planning + Σ tickets' tokens + unattributed usage",
     ("measure",),
-    parts=("tokens",),
+    parts=(
+        "tokens",
+        "stage_tokens",
+        "tokens_with_planning_share",
+        "per_ticket_average",
+        "ticket_tokens_average",
+        "shared_planning_tokens",
+    ),
 )
 def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     return usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src())
@@ -136,7 +143,7 @@ def _count(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     return Measurement(ctx.n, "count", which_tickets.display_meta(ctx))
 
 
-@metric("fix_loops", "phase", "count", "Σ tickets' fix loops", parts=("fix_loops",))
+@metric("fix_loops", "phase", "count", "Σ tickets' fix loops", parts=("fix_loops", "max_fix_loops"))
 def _phase_fix(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     total = sum(int(outcomes.fix_loops(ctx, t).value) for t in ctx.phase.tickets)
     return open_work.counted(Measurement(total, "count", ctx.src()), ctx.phase, ctx.phase.tickets)

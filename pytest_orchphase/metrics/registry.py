@@ -215,10 +215,11 @@ class Metric:
     required: frozenset[str] = frozenset()
     #: the metric is an estimate with an interval (a rate, a mean delta): `rule:` applies
     interval: bool = False
-    #: of a phase metric, the figures it is never below, with the same parameters: the ticket
-    #: metrics of these names (a sum or a maximum over the tickets holds each ticket's), and
-    #: its own name for the same figure of fewer tickets (``where:``). Such a part bounded by
-    #: its whole decides nothing (see :mod:`pytest_orchphase.evaluate.checks`)
+    #: of a phase metric, the metrics it is never below in the same measure: ticket metrics (a
+    #: sum or a maximum over the tickets holds each ticket's) and phase metrics (its own name
+    #: for fewer tickets, a stage's share, a maximum below a sum), also when they narrow what
+    #: the bound leaves open (a stage, a model). Such a part bounded by its whole decides
+    #: nothing (see :mod:`pytest_orchphase.evaluate.checks`)
     parts: frozenset[str] = frozenset()
 
     def unit_for(self, params: Params) -> Unit:

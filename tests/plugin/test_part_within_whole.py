@@ -121,6 +121,12 @@ JUDGED: dict[str, YamlData] = {
         "min": {"metric": "success_rate", "model": "sonnet"},
         "rule": "point",
     },
+    "another-stage": {
+        "metric": "stage_tokens",
+        "stage": "review",
+        "measure": "total",
+        "max": {"metric": "stage_tokens", "stage": "implementation", "measure": "total"},
+    },
     "sonnet-bounds-haiku": {
         "metric": "max_fix_loops",
         "model": "haiku",

@@ -64,13 +64,6 @@ def test_a_log_figure_rounded_to_two_digits_is_no_bound(pytester: pytest.Pyteste
     assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a part bounded by a larger figure of the same phase than its own (the "
-    "most fix loops by their sum; a stage's tokens, the phase's or a ticket's, by the "
-    "phase's tokens) is not refused and passes on nothing: YES; expected: refused at collection "
-    "as a part bounded by its whole (never YES)",
-)
 @pytest.mark.parametrize(
     "criterion",
     [
