@@ -264,7 +264,7 @@ class PhaseRunner:
                 continue
             small, large = sorted((measured.counted, theirs.counted), key=len)
             shared = [key for key in small if key in large]
-            if shared:
+            if shared and not _only_their_history(measured, theirs, shared):
                 raise _shared_calls_error(self.load(name), measured, other, theirs, shared)
 
     def _refuse_shared_sessions(self, name: str) -> None:
@@ -416,6 +416,24 @@ def unjudged_tickets(phase: Phase, verdicts: Iterable[Verdict]) -> dict[str, lis
     }
 
 
+def _only_their_history(
+    measured: Measured, theirs: Measured, shared: list[tuple[str, str]]
+) -> bool:
+    """Whether the files holding the ``shared`` calls here hold nothing else, while the other
+    phase's hold calls of their own beside them: this phase's session, resumed in the other
+    phase (``claude --resume`` copies the history, with its message and request ids, into the
+    new session's file). The calls were made here; the other phase counts them twice, and its
+    own run is refused for it. A copy holding nothing of its own on both sides is refused on
+    both."""
+    keys = set(shared)
+
+    def own_beside(counted: dict[tuple[str, str], Path | None]) -> bool:
+        files = {counted[key] for key in keys}
+        return any(path in files for key, path in counted.items() if key not in keys)
+
+    return not own_beside(measured.counted) and own_beside(theirs.counted)
+
+
 def _shared_calls_error(
     phase: Phase,
     measured: Measured,
@@ -431,8 +449,8 @@ def _shared_calls_error(
     return OrchphaseError(
         f"{len(shared):,} API call(s) measured here are counted by phase {other} too (message "
         f"{first[0]}{where}): a copy of the same session (the same calls, whatever the files "
-        f"are named), whose usage would count in both phases; measure each session in one "
-        "phase only",
+        "are named: a transcript copied, or a session of that phase resumed here), whose usage "
+        "would count in both phases; measure each session in one phase only",
         path=mine or phase.metadata_doc.path,
     )
 
