@@ -46,6 +46,7 @@ def _percent_arg(option: str, text: str, low: float, high: float, expected: str)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from pytest_orchphase.evaluate.formatting import fmt_beside
     from pytest_orchphase.metrics.stats import sample_needed, wilson
 
     rate = _percent_arg("--rate", args.rate, 1e-9, 100, "a percentage above 0 and below 100")
@@ -71,7 +72,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
             rows.append([str(failed), "never (within 100,000 tickets)", "", ""])
             continue
         low = wilson(n - failed, n, confidence)[0] * 100
-        rows.append([str(failed), str(n), f"{n - failed} of {n}", f"{low:.1f}%"])
+        # with the digits that tell it from the rate it must reach (never "100.0%" for 99.99%)
+        rows.append([str(failed), str(n), f"{n - failed} of {n}", fmt_beside(low, rate, "percent")])
     from tabulate import tabulate
 
     print(tabulate(rows, headers=["failures", "tickets", "successes", "lower bound"]))

@@ -113,6 +113,10 @@ def test_plan_prints_the_sample_a_rate_decision_needs(
     out = capsys.readouterr().out
     assert "the 90% Wilson interval's lower bound must reach 70%" in out
     assert [line.split()[:2] for line in out.splitlines()[3:]] == [["0", "7"], ["3", "22"]]
+    # a lower bound shown with the digits that tell it from the rate (never 100.0% for 99.99%)
+    assert main(["plan", "--rate", "99.99%", "--failures", "0"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[3:]]
+    assert rows[0][-1] != "100.0%" and rows[0][-1].startswith("99.99"), rows
 
 
 @pytest.mark.parametrize(
