@@ -20,6 +20,7 @@ __all__ = [
     "discover_sessions",
     "expand_paths",
     "is_agent_file",
+    "is_flat_agent_of",
     "regular",
     "resolve_session",
     "resolve_sessions",
@@ -111,9 +112,20 @@ def session_files(session: Path) -> list[Path]:
         files.extend(regular(p) for p in sorted(subagents.glob("*.meta.json")))
     # Older flat layout: agent-<id>.jsonl beside the session, tied to it by its sessionId.
     for sibling in sorted(session.parent.glob("agent-*.jsonl")):
-        if _first_session_id(regular(sibling)) == session.stem:
+        if is_flat_agent_of(regular(sibling), session):
             files.append(sibling)
     return files
+
+
+def is_flat_agent_of(path: Path, session: Path) -> bool:
+    """Whether ``path`` is a sub-agent file of the main session file ``session`` in the older
+    flat layout: an ``agent-<id>.jsonl`` beside it, tied to it by its lines' sessionId."""
+    return (
+        path.parent == session.parent
+        and path.name.startswith("agent-")
+        and path.suffix == ".jsonl"
+        and _first_session_id(path) == session.stem
+    )
 
 
 def _first_session_id(path: Path) -> str | None:
