@@ -148,7 +148,7 @@ def measure_phase(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownModelWarning)  # reported in Measured.warnings
         costed = price_calls(scan, table)
-    spec_of = Owners(roots)
+    spec_of = Owners(roots, scan.copies)
     refuse_calls_given_twice(phase, scan, spec_of)
     sessions = place_sessions(phase, spec_of, scan)
     tally = _Tally(phase, scan, spec_of, sessions)

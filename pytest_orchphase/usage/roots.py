@@ -305,7 +305,9 @@ def refuse_calls_given_twice(phase: Phase, scan: Scan, spec_of: Owners) -> None:
     ticket): counted once, they would go to the entry whose file was read first, and the other
     ticket would fall back on its log's figure. An error at the later entry, as for one file
     named twice (:func:`_refuse_two_owners`). Copies within one entry's files (a sub-agent's
-    calls in its parent's progress lines) are no such thing."""
+    calls in its parent's progress lines), or in files of which one entry's lies within the
+    other's (a sub-agent's own file named beside its parent session: the call is the
+    sub-agent's entry's, see :class:`Owners`), are no such thing."""
     entries = session_specs(phase)
     indexes: dict[int, int] = {}  # by the spec object's id: its entry (the first equal one)
 
@@ -319,15 +321,14 @@ def refuse_calls_given_twice(phase: Phase, scan: Scan, spec_of: Owners) -> None:
     counts: dict[tuple[int, int], int] = {}
     for call in scan.calls:
         also = scan.copies.get((call.message_id, call.request_id))
-        first = spec_of.owner(call.path) if also else None
-        if first is None or also is None or call.path is None:
+        if not also or call.path is None:
             continue
-        for path in also:
-            spec = spec_of.owner(path)
-            if spec is None or _given_to(spec) == _given_to(first):
+        for (m, in_m), (n, in_n) in spec_of.unrelated([call.path, *sorted(also)]):
+            spec_m, spec_n = spec_of.spec(m), spec_of.spec(n)
+            if _given_to(spec_m) == _given_to(spec_n):
                 continue
             (a, in_a), (b, in_b) = sorted(
-                [(index_of(first), call.path), (index_of(spec), path)], key=lambda e: e[0]
+                [(index_of(spec_m), in_m), (index_of(spec_n), in_n)], key=lambda e: e[0]
             )
             pairs.setdefault((a, b), (in_a, in_b))
             counts[(a, b)] = counts.get((a, b), 0) + 1

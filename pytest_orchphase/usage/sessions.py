@@ -12,7 +12,7 @@ from pytest_orchphase.load.phase import Phase
 from pytest_orchphase.usage.records import TicketsNamed, tickets_named
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from pytest_orchphase.usage.records import ApiCall, Scan
 
@@ -55,35 +55,113 @@ class Owners:
     own folder too, which holds its sub-agents); of entries with the same root, the first. An
     entry naming one file of a folder another entry names is that file's, whatever their order.
     Looked up once per file (not once per call: a phase has far more calls than files), by the
-    file's path and folders (not by trying every root)."""
+    file's path and folders (not by trying every root).
 
-    def __init__(self, roots: list[tuple[Path, SessionSpec | None]]) -> None:
+    A call read from several files (``copies``: a sub-agent's call in its own file and in its
+    parent's progress lines) is the most specific of their entries' (:meth:`innermost`), as its
+    own file alone would be: never the entry of whichever file was read first."""
+
+    def __init__(
+        self,
+        roots: list[tuple[Path, SessionSpec | None]],
+        copies: Mapping[tuple[str, str], set[Path]] | None = None,
+    ) -> None:
         self.roots = [(root, spec) for root, spec in roots if spec is not None]
+        self.copies = copies or {}
         #: Each root (a file is within the root it is), and the folder a file within it lies
         #: in (a session file's own folder holds its sub-agents): the first entry of each.
         self.exact: dict[Path, int] = {}
         self.folders: dict[Path, int] = {}
         for n, (root, _) in enumerate(self.roots):
             self.exact.setdefault(root, n)
-            self.folders.setdefault(root.with_suffix("") if root.suffix == ".jsonl" else root, n)
-        self.by_path: dict[Path | None, SessionSpec | None] = {}
+            self.folders.setdefault(_folder(root), n)
+        self.by_path: dict[Path | None, int | None] = {}
+        self.by_entries: dict[frozenset[int], int | None] = {}
 
     def __call__(self, call: ApiCall) -> SessionSpec | None:
-        return self.owner(call.path)
+        n = self.index(call.path)
+        also = self.copies.get((call.message_id, call.request_id))
+        if also:
+            entries = self.entries([call.path, *also])
+            if len(entries) > 1:
+                n = self.innermost(entries)
+                n = self.index(call.path) if n is None else n  # unrelated: refused unless alike
+        return None if n is None else self.roots[n][1]
 
     def owner(self, path: Path | None) -> SessionSpec | None:
         """The entry a file belongs to (see the class)."""
+        n = self.index(path)
+        return None if n is None else self.roots[n][1]
+
+    def spec(self, n: int) -> SessionSpec:
+        """The entry of root number ``n`` (see :meth:`index`)."""
+        spec = self.roots[n][1]
+        assert spec is not None  # roots without an entry are dropped
+        return spec
+
+    def index(self, path: Path | None) -> int | None:
+        """The number of the root a file belongs to (see the class), None if none holds it."""
         if path not in self.by_path:
-            self.by_path[path] = self._owner(path)
+            self.by_path[path] = self._index(path)
         return self.by_path[path]
 
-    def _owner(self, path: Path | None) -> SessionSpec | None:
+    def entries(self, paths: Iterable[Path | None]) -> frozenset[int]:
+        """The roots (by number) the files belong to: none for a file no entry holds."""
+        return frozenset(n for n in map(self.index, paths) if n is not None)
+
+    def innermost(self, entries: frozenset[int]) -> int | None:
+        """Of several roots holding one call, the one that lies within every other (a sub-agent's
+        file named beside its parent session): None when two are unrelated."""
+        if entries not in self.by_entries:
+            self.by_entries[entries] = next(
+                (n for n in entries if all(self.within(n, other) for other in entries)), None
+            )
+        return self.by_entries[entries]
+
+    def unrelated(self, paths: Sequence[Path]) -> list[tuple[tuple[int, Path], tuple[int, Path]]]:
+        """The pairs of roots (by number, each with its first file among ``paths``) holding
+        files that hold one call, neither lying within the other: none when one of them lies
+        within every other (:meth:`innermost`: the call is its)."""
+        owners = self.entries(paths)
+        if len(owners) < 2 or self.innermost(owners) is not None:
+            return []
+        first: dict[int, Path] = {}
+        for path in paths:
+            n = self.index(path)
+            if n is not None:
+                first.setdefault(n, path)
+        held = sorted(first.items())
+        return [
+            (a, b)
+            for i, a in enumerate(held)
+            for b in held[i + 1 :]
+            if not (self.within(a[0], b[0]) or self.within(b[0], a[0]))
+        ]
+
+    def within(self, inner: int, outer: int) -> bool:
+        """Whether root ``inner`` lies within root ``outer``: the same, in its folder (a session
+        file's own folder, which holds its sub-agents), or a flat sub-agent file of that
+        session (``agent-<id>.jsonl`` beside it, of its session id)."""
+        from pytest_orchphase.usage.sources.claude_code.layout import is_flat_agent_of
+
+        a, b = self.roots[inner][0], self.roots[outer][0]
+        return (
+            a == b
+            or a.is_relative_to(_folder(b))
+            or (b.suffix == ".jsonl" and is_flat_agent_of(a, b))
+        )
+
+    def _index(self, path: Path | None) -> int | None:
         if path is None:
             return None
         found = [self.exact.get(path), self.folders.get(path)]
         found += [self.folders.get(folder) for folder in path.parents]
-        nearest = next((n for n in found if n is not None), None)
-        return None if nearest is None else self.roots[nearest][1]
+        return next((n for n in found if n is not None), None)
+
+
+def _folder(root: Path) -> Path:
+    """What a root holds: a folder itself, a session file its own folder (its sub-agents)."""
+    return root.with_suffix("") if root.suffix == ".jsonl" else root
 
 
 def place_sessions(phase: Phase, spec_of: Owners, scan: Scan) -> list[SessionAttribution]:

@@ -211,15 +211,6 @@ def test_a_result_of_an_impossible_duration_is_no_traceback(pytester: pytest.Pyt
     assert "r01.json" in output, output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a lead session named lead: true and its sub-agent's own file named for "
-    "R01 (the most specific entry, README 'Then each call' rule 1) is an error once the parent "
-    "holds the sub-agent's agent_progress copy: 'a session copied under another name, or "
-    "resumed ... name each session once', though each is named once; expected: the copy is "
-    "the sub-agent's (one session's files, as refuse_calls_given_twice's docstring says), its "
-    "calls R01's, as without the copy",
-)
 def test_a_sub_agent_file_named_beside_its_lead_parent_is_no_copy(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

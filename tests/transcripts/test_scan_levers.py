@@ -236,3 +236,22 @@ def test_a_files_owner_is_the_nearest_root_it_is_within(
         call = ApiCall("m", "r", "x", path=path)
         assert owners(call) is expected
         assert owners(call) is expected  # and from the per-file memo
+
+
+@pytest.mark.parametrize("lead_read_first", [True, False])
+def test_a_call_read_from_nested_roots_is_the_innermost_entrys(lead_read_first: bool) -> None:
+    """A sub-agent's call, in its parent session's file and its own (named apart): the sub-agent
+    entry's, whichever file was read first; copies in unrelated roots leave it the first file's
+    (refuse_calls_given_twice refuses them when they give it to two places)."""
+    lead, sub = Path("/r/s.jsonl"), Path("/r/s/subagents/agent-1.jsonl")
+    copy = Path("/elsewhere/agent-1.jsonl")
+    specs = [SessionSpec(session="s", lead=True), SessionSpec(path=str(sub), ticket="R01")]
+    specs.append(SessionSpec(path=str(copy), ticket="R02"))
+    first, other = (lead, sub) if lead_read_first else (sub, lead)
+    call = ApiCall("m", "r", "x", path=first)
+    roots = list(zip([lead, sub], specs, strict=False))
+    assert Owners(roots, {("m", "r"): {other}})(call) is specs[1]
+    assert Owners(roots)(call) is specs[0 if lead_read_first else 1]  # no copies: its own file
+    owners = Owners([*roots, (copy, specs[2])], {("m", "r"): {other, copy}})
+    assert owners(call) is specs[0 if lead_read_first else 1]
+    assert owners.unrelated([first, other, copy]) == [((0, lead), (2, copy)), ((1, sub), (2, copy))]
