@@ -249,7 +249,7 @@ def test_a_call_read_from_nested_roots_is_the_innermost_entrys(lead_read_first: 
     specs.append(SessionSpec(path=str(copy), ticket="R02"))
     first, other = (lead, sub) if lead_read_first else (sub, lead)
     call = ApiCall("m", "r", "x", path=first)
-    roots = list(zip([lead, sub], specs, strict=False))
+    roots: list[tuple[Path, SessionSpec | None]] = list(zip([lead, sub], specs, strict=False))
     assert Owners(roots, {("m", "r"): {other}})(call) is specs[1]
     assert Owners(roots)(call) is specs[0 if lead_read_first else 1]  # no copies: its own file
     owners = Owners([*roots, (copy, specs[2])], {("m", "r"): {other, copy}})
