@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.load.models import Stage
@@ -12,16 +13,21 @@ from pytest_orchphase.metrics.open_work import counted
 from pytest_orchphase.metrics.registry import Measurement, MetricContext
 from pytest_orchphase.usage.accounts import NOT_RUN
 
+if TYPE_CHECKING:
+    from pytest_orchphase.load.phase import Phase
 
-def stamps(ctx: MetricContext, ticket: str | None) -> list[datetime]:
+
+def stamps(phase: Phase, ticket: str | None) -> list[datetime]:
+    """The log's start and end stamps of ``ticket``'s stages (None: of the phase's, shared
+    planning's too)."""
     stages: list[object] = []
     if ticket is None:
-        if ctx.phase.log.shared_planning is not None:
-            stages.append(ctx.phase.log.shared_planning)
-        for t in ctx.phase.tickets.values():
+        if phase.log.shared_planning is not None:
+            stages.append(phase.log.shared_planning)
+        for t in phase.tickets.values():
             stages.extend(t.stages().values())
     else:
-        stages.extend(ctx.phase.tickets[ticket].stages().values())
+        stages.extend(phase.tickets[ticket].stages().values())
     out: list[datetime] = []
     for stage in stages:
         for attr in ("start_time", "end_time"):
@@ -31,19 +37,19 @@ def stamps(ctx: MetricContext, ticket: str | None) -> list[datetime]:
     return out
 
 
-def half_stamped(ctx: MetricContext, ticket: str | None) -> list[str]:
+def half_stamped(phase: Phase, ticket: str | None) -> list[str]:
     """Work that ran but lacks a start or an end, dropping which would make the wall time
     shorter than it was: each stage that ran (any status but skipped or pending, as its tokens
     count), and each flat ticket's own figures with no implementation stage to stamp its work:
     one phrase for each kind, ``stage(s) R01.review, R02.fix``, ``the work of R03's own tokens
     (…)``."""
     places: list[tuple[str, Stage]] = []
-    planning = ctx.phase.log.shared_planning
+    planning = phase.log.shared_planning
     if ticket is None and planning is not None:
         places.append(("shared_planning", planning))
     flat = []
-    for t in [ticket] if ticket else ctx.phase.tickets:
-        tk = ctx.phase.tickets[t]
+    for t in [ticket] if ticket else phase.tickets:
+        tk = phase.tickets[t]
         places += [(f"{t}.{name}", st) for name, st in tk.stages().items()]
         if tk.implementation is None and (tk.actual_tokens, tk.estimated_tokens) != (None, None):
             flat.append(f"{t}'s own tokens")
@@ -57,25 +63,34 @@ def half_stamped(ctx: MetricContext, ticket: str | None) -> list[str]:
     )
 
 
-def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
+def unstamped_work(phase: Phase, ticket: str | None) -> str:
+    """Why the log's stamps of ``ticket`` (None: of the phase) do not hold all its work, so
+    that their span is no wall time: "" when they do. Work outside every stamp may have run
+    before or after them."""
     if ticket is None:
         # a ticket without stamps would silently shorten the phase
-        unstamped = [t for t in ctx.phase.tickets if not stamps(ctx, t)]
+        unstamped = [t for t in phase.tickets if not stamps(phase, t)]
         if unstamped:
-            raise MetricUnavailable(
+            return (
                 f"ticket(s) {', '.join(unstamped)} record no start_time/end_time, so the "
                 "phase's wall time would leave their work out"
             )
-    times = stamps(ctx, ticket)
-    if len(times) < 2:
+    if len(stamps(phase, ticket)) < 2:
         what = f"ticket {ticket}" if ticket else "the phase"
-        raise MetricUnavailable(f"{what} records fewer than two start_time/end_time stamps")
-    if half := half_stamped(ctx, ticket):
-        raise MetricUnavailable(
+        return f"{what} records fewer than two start_time/end_time stamps"
+    if half := half_stamped(phase, ticket):
+        return (
             f"{' and '.join(half)} ran without a start_time and an end_time, "
             "so the wall time could be longer than the stamps say; stamp them (or mark a stage "
             "that did not run status: skipped)"
         )
+    return ""
+
+
+def wall_minutes(ctx: MetricContext, ticket: str | None) -> Measurement:
+    if why := unstamped_work(ctx.phase, ticket):
+        raise MetricUnavailable(why)
+    times = stamps(ctx.phase, ticket)
     calls = call_spans(ctx, ticket)
     ends = times + [at for span in calls for at in span]
     # timedelta / timedelta divides whole microseconds: the nearest float to the true minutes

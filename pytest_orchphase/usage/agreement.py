@@ -157,9 +157,13 @@ def _stamped_place(
     phase: Phase, measured: Measured, places: frozenset[tuple[str, str]]
 ) -> tuple[str, FieldPath, list[datetime]]:
     """Of the places a run's calls were counted in, the most specific whose stamps hold them
-    all (one stage, one ticket, the phase), with where it stands in the log and its stamps
-    and measured calls' times (fewer than two when nothing is stamped)."""
+    all, with where it stands in the log and its stamps and measured calls' times (fewer
+    than two when no stamps bound the run). A stage is held by its own stamps only; a ticket
+    (or the phase) by its stamps only where they hold all its work (see
+    :func:`~pytest_orchphase.metrics.wall_time.unstamped_work`): work outside them, such as
+    an unstamped stage's, may have run before or after them, for as long as it took."""
     from pytest_orchphase.load.phase import stage_places
+    from pytest_orchphase.metrics.wall_time import unstamped_work
 
     def times(of: list[tuple[FieldPath, str, str, Stage]], spans: list[Place]) -> list[datetime]:
         out = [t for _, _, _, st in of for t in (st.start_time, st.end_time) if t is not None]
@@ -170,16 +174,21 @@ def _stamped_place(
     if len(places) == 1:
         ((ticket, name),) = places
         stage = [p for p in every if (p[1], p[2]) == (ticket, name)]
-        found = times(stage, [(ticket, name)])
-        if stage and stage[0][3].start_time and stage[0][3].end_time:
+        if stage:
             label = "the shared planning" if name == PLANNING else f"stage {ticket}.{name}"
-            return label, (*stage[0][0], "end_time"), found
+            at: FieldPath = (*stage[0][0], "end_time")
+            if stage[0][3].start_time is None or stage[0][3].end_time is None:
+                return label, at, []
+            return label, at, times(stage, [(ticket, name)])
     if len(tickets) == 1 and "" not in tickets:
         (ticket,) = tickets
+        if unstamped_work(phase, ticket):
+            return f"ticket {ticket}", phase.ticket_field(ticket), []
         own = [p for p in every if p[1] == ticket]
         found = times(own, [key for key in measured.spans if key[0] == ticket])
-        if len(found) >= 2:
-            return f"ticket {ticket}", phase.ticket_field(ticket), found
+        return f"ticket {ticket}", phase.ticket_field(ticket), found
+    if unstamped_work(phase, None):
+        return "the phase", (), []
     return "the phase", (), times(every, list(measured.spans))
 
 

@@ -4,6 +4,7 @@ time its run took (``duration_ms``) and the cost Claude Code gives it. The hones
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,6 +80,70 @@ def test_a_run_within_its_places_stamps_keeps_the_wall_time(
     _timed_phase(pytester, minutes, entry)
     result = run_phase(pytester, "p1")
     assert decision(pytester) == "YES", result.stdout.str()
+
+
+TOKEN_CAP: YamlData = {"id": "cap", "metric": "tokens", "measure": "total", "max": "300k"}
+
+
+def _runs_phase(
+    pytester: pytest.Pytester, runs: list[tuple[dict[str, Any], float]], unstamped: str
+) -> Path:
+    """Phase p1 of :func:`_timed_phase`'s R01, its stage ``unstamped`` run without stamps, and
+    the headless runs ``runs`` (each its ``sessions:`` entry and minutes, as r0.json …)."""
+    ticket: YamlData = {
+        "execution_model": "haiku",
+        "implementation": {"model": "haiku", "fix_loops": 0, **_stamped("10:00", "10:20")},
+        "review": {"model": "haiku", "result": "PASS", "attempts": 1, **_stamped("10:20", "10:25")},
+    }
+    ticket[unstamped] = {
+        k: v for k, v in ticket[unstamped].items() if k not in ("start_time", "end_time")
+    }
+    sessions = [{"path": f"runs/r{i}.json", **entry} for i, (entry, _) in enumerate(runs)]
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": sessions}
+    folder = Phase.of("p1", [TOKEN_CAP], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    (folder / "runs").mkdir()
+    for i, (_, minutes) in enumerate(runs):
+        run = result_object(
+            duration_ms=int(minutes * MINUTE_MS),
+            session_id=f"e382184a-1111-2222-3333-44445555000{i}",
+        )
+        (folder / "runs" / f"r{i}.json").write_text(json.dumps(run))
+    return folder
+
+
+IMPLEMENTED = {"ticket": "R01", "stage": "implementation"}
+REVIEWED = {"ticket": "R01", "stage": "review"}
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        [({"ticket": "R01"}, 28), (REVIEWED, 1)],  # the ticket, its implementation unstamped
+        [({}, 28), (IMPLEMENTED, 1), (REVIEWED, 1)],  # the lead: the phase, the same hole
+    ],
+)
+def test_a_run_beside_unstamped_work_is_held_to_no_stamps_that_leave_it_out(
+    pytester: pytest.Pytester, runs: list[tuple[dict[str, Any], float]]
+) -> None:
+    """R01's implementation ran unstamped: it may have run at any time, for as long as it took,
+    so the review's 5 stamped minutes bound neither the ticket's work nor the phase's, and a
+    28-minute run there contradicts no stamp (the wall time is unknown; the token cap decides)."""
+    _runs_phase(pytester, runs, unstamped="implementation")
+    result = run_phase(pytester, "p1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+def test_a_run_in_a_stamped_stage_is_held_to_it_beside_an_unstamped_one(
+    pytester: pytest.Pytester,
+) -> None:
+    """The review ran unstamped, but the implementation's own stamps (20 minutes) still bound
+    a 28-minute run counted there."""
+    _runs_phase(pytester, [(IMPLEMENTED, 28), (REVIEWED, 1)], unstamped="review")
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        ["*tickets.R01.implementation.end_time*the headless run r0.json took 28.0 min*"]
+    )
 
 
 def test_a_run_priced_at_its_tokens_below_claude_codes_low_cost_passes_a_usd_cap(

@@ -148,14 +148,6 @@ def test_a_later_phase_resuming_a_session_leaves_the_earlier_phase_yes(
     result.stdout.fnmatch_lines(["*API call(s) measured here are counted by phase b1 too*"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a 10-minute headless run given to R01's implementation (a stage the log "
-    "does not stamp) is an error since only R01's review (a 1-minute run) is stamped, 2 "
-    "minutes: 'correct the stamps, or give the run to its place (sessions: ticket, stage)', "
-    "which it already is; expected: no error (the stamps of a ticket's other stages do not "
-    "bound an unstamped stage's run), YES",
-)
 def test_a_run_of_an_unstamped_stage_is_not_held_to_another_stages_stamps(
     pytester: pytest.Pytester,
 ) -> None:
