@@ -7,7 +7,7 @@ import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 #: The token fields of one call, in the order used everywhere (tables, JSON, sums).
@@ -222,6 +222,11 @@ class ModelUsage:
     cache_read_input_tokens: int = 0
     web_search_requests: int = 0
     cost_usd: float | None = None
+
+
+#: The longest a headless run can say it took (``duration_ms``): the longest span a duration
+#: holds at all (about 2.7 million years); a longer one is a corrupt file, never a run.
+LONGEST_RUN_MS = timedelta.max // timedelta(milliseconds=1)
 
 
 @dataclass

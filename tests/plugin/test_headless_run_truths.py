@@ -146,6 +146,22 @@ def test_a_run_in_a_stamped_stage_is_held_to_it_beside_an_unstamped_one(
     )
 
 
+@pytest.mark.parametrize("duration", [10**18, -60_000, "600000", 600_000.5])
+def test_a_result_of_an_impossible_duration_is_refused_naming_it(
+    pytester: pytest.Pytester, duration: object
+) -> None:
+    """A ``duration_ms`` no run can have (a corrupt file) is refused with the result, as an
+    impossible token count is: its usage is then lost, so no cap passes on what is left."""
+    _timed_phase(pytester, 1, {"ticket": "R01"}, TOKEN_CAP)
+    run = json.dumps(result_object(duration_ms=duration))
+    (pytester.path / "docs/orchestration-data/phase-p1/runs/r01.json").write_text(run)
+    result = run_phase(pytester, "p1")
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output, output
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines([f"*r01.json*duration_ms is {duration!r}*"])
+
+
 def test_a_run_priced_at_its_tokens_below_claude_codes_low_cost_passes_a_usd_cap(
     pytester: pytest.Pytester,
 ) -> None:

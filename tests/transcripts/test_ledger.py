@@ -328,3 +328,19 @@ def test_collecting_through_the_scan_cache_writes_the_same_ledger(
     with files[0].open("a") as fh:
         fh.write(json.dumps(assistant("msg_new", "req_new", u=usage(inp=1, out=1))) + "\n")
     assert ledger(cache) == ledger(None) != without
+
+
+@pytest.mark.parametrize("duration", [10**18, -1, "600000"])
+def test_a_headless_record_of_an_impossible_duration_is_counted_and_named(
+    tmp_path: Path, duration: object
+) -> None:
+    """A duration no run can have taken is refused as the transcript reader refuses it: held
+    against the log's stamps it would end the run in a traceback (OverflowError)."""
+    home = ClaudeHome(tmp_path / "home")
+    path = _ledger([home.session([assistant("msg_1", "req_1")])], tmp_path / "usage.jsonl")
+    lines = path.read_text().splitlines()
+    lines.insert(2, json.dumps({"kind": "headless", "duration_ms": duration}))
+    path.write_text("\n".join(lines) + "\n")
+    scan = scan_paths([path])
+    assert scan.headless == [] and scan.malformed_lines == 1
+    assert any("usage.jsonl:3: ledger record: 'duration_ms'" in w for w in scan.warnings)

@@ -82,10 +82,15 @@ class ContradictoryLine(ValueError):
     message (what disagrees) in its warning instead of "wrong field types"."""
 
 
+class ImpossibleFigure(ValueError):
+    """A line holding a figure no run can have (a corrupt file): read as a malformed line,
+    with this message (the field, what it holds and what was expected) in its warning."""
+
+
 def bad_line(exc: Exception, usual: str) -> str:
     """What a warning says of a line that could not be read: ``usual``, or the contradiction
-    the line holds."""
-    return str(exc) if isinstance(exc, ContradictoryLine) else usual
+    (or the impossible figure) the line holds."""
+    return str(exc) if isinstance(exc, (ContradictoryLine, ImpossibleFigure)) else usual
 
 
 # -- one line -------------------------------------------------------------------------------

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from pytest_orchphase.usage.records import (
+    LONGEST_RUN_MS,
     TOKEN_FIELDS,
     ApiCall,
     HeadlessResult,
     ModelUsage,
     Scan,
 )
-from pytest_orchphase.usage.sources.claude_code.lines import ContradictoryLine
+from pytest_orchphase.usage.sources.claude_code.lines import ContradictoryLine, ImpossibleFigure
 
 _MODEL_USAGE_KEYS = {
     "input_tokens": "inputTokens",
@@ -42,6 +43,21 @@ def _count(value: Any) -> int:
     raise ValueError(f"expected a token count, got {value!r}")
 
 
+def _duration(value: Any) -> int | None:
+    """The run's ``duration_ms`` (None when absent); :class:`ImpossibleFigure` for any value
+    but milliseconds a run can have taken: one dropped would spare the log's stamps the check
+    of the run's time (:func:`~pytest_orchphase.usage.agreement.refuse_contradictions`), one
+    beyond any duration would end that check in a traceback."""
+    if value is None:
+        return None
+    if type(value) is int and 0 <= value <= LONGEST_RUN_MS:
+        return value
+    raise ImpossibleFigure(
+        f"headless result's duration_ms is {value!r}; expected the run's milliseconds, a whole "
+        f"number from 0 to {LONGEST_RUN_MS:,}"
+    )
+
+
 def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
     """A :class:`HeadlessResult` from a ``type: result`` object (``ValueError`` on wrong counts)."""
     cost = obj.get("total_cost_usd")
@@ -51,7 +67,7 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
         subtype=obj.get("subtype") if isinstance(obj.get("subtype"), str) else None,
         is_error=obj.get("is_error") is True,
         num_turns=obj.get("num_turns") if type(obj.get("num_turns")) is int else None,
-        duration_ms=obj.get("duration_ms") if type(obj.get("duration_ms")) is int else None,
+        duration_ms=_duration(obj.get("duration_ms")),
         total_cost_usd=float(cost) if isinstance(cost, (int, float)) else None,
     )
     model_usage = obj.get("modelUsage")

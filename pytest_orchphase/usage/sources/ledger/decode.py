@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_orchphase.usage.records import (
+    LONGEST_RUN_MS,
     AgentInfo,
     ApiCall,
     HeadlessResult,
@@ -39,6 +40,13 @@ def _count(record: dict[str, Any], key: str) -> int:
 
 def _opt_count(record: dict[str, Any], key: str) -> int | None:
     return None if record.get(key) is None else _count(record, key)
+
+
+def _duration(record: dict[str, Any]) -> int | None:
+    value = _opt_count(record, "duration_ms")
+    if value is not None and value > LONGEST_RUN_MS:
+        raise LedgerError(f"'duration_ms': expected at most {LONGEST_RUN_MS:,}, got {value!r}")
+    return value
 
 
 def _cost(record: dict[str, Any], key: str) -> float | None:
@@ -261,7 +269,7 @@ class Decoder:
             subtype=_str(obj, "subtype"),
             is_error=obj.get("is_error") is True,
             num_turns=_opt_count(obj, "num_turns"),
-            duration_ms=_opt_count(obj, "duration_ms"),
+            duration_ms=_duration(obj),
             total_cost_usd=_cost(obj, "total_cost_usd"),
             main_cache_1h=_count(obj, "main_cache_1h"),
             main_cache_5m=_count(obj, "main_cache_5m"),
