@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pytest_orchphase.families import family, version
 from pytest_orchphase.load.phase import PLANNING
+from pytest_orchphase.load.stamps import unstamped_work
 from pytest_orchphase.usage.accounts import NOT_RUN
 from pytest_orchphase.usage.value import Usage, total_of
 
@@ -160,10 +161,9 @@ def _stamped_place(
     all, with where it stands in the log and its stamps and measured calls' times (fewer
     than two when no stamps bound the run). A stage is held by its own stamps only; a ticket
     (or the phase) by its stamps only where they hold all its work (see
-    :func:`~pytest_orchphase.metrics.wall_time.unstamped_work`): work outside them, such as
+    :func:`~pytest_orchphase.load.stamps.unstamped_work`): work outside them, such as
     an unstamped stage's, may have run before or after them, for as long as it took."""
     from pytest_orchphase.load.phase import stage_places
-    from pytest_orchphase.metrics.wall_time import unstamped_work
 
     def times(of: list[tuple[FieldPath, str, str, Stage]], spans: list[Place]) -> list[datetime]:
         out = [t for _, _, _, st in of for t in (st.start_time, st.end_time) if t is not None]
