@@ -110,9 +110,11 @@ def reviewed(ticket: Ticket) -> bool:
 def unknown_outcome(ticket_id: str, ticket: Ticket) -> str:
     """Why :func:`succeeded` is None for a ticket: the reason an item gives."""
     if places := unfinished(ticket):
-        hint = (  # a pending implementation will run: nothing to record yet
+        impl = ticket.implementation
+        pending = impl is not None and impl.status == "pending"  # it will run: nothing to record
+        hint = (
             "; record its implementation stage, or mark the ticket status: skipped"
-            if (why := work_not_run(ticket)) and not why.endswith("pending")
+            if work_not_run(ticket) and not pending
             else ""
         )
         return (

@@ -139,10 +139,7 @@ def scan_roots(
     entries = session_specs(phase)
     # Each root's ``sessions`` entry (a session id may name a file under several projects);
     # the ``transcripts/`` folder and an unnamed ledger have none.
-    indexes = [
-        None if spec is None else next(i for named, i in entries if named == spec)
-        for _, spec in roots
-    ]
+    indexes = [None if spec is None else _entry_index(entries, spec) for _, spec in roots]
 
     def fail(n: int, message: str) -> OrchphaseError:
         """At the source's ``sessions`` entry, else at the source itself."""
@@ -289,7 +286,7 @@ def _refuse_two_owners(phase: Phase, roots: list[tuple[Path, SessionSpec | None]
     for root, spec in roots:
         if spec is None:  # the transcripts/ folder, an unnamed ledger
             continue
-        index = next(i for named, i in entries if named == spec)
+        index = _entry_index(entries, spec)
         first, at = seen.setdefault(root, (spec, index))
         if _given_to(first) != _given_to(spec):
             raise phase.metadata_doc.error(
@@ -309,13 +306,6 @@ def refuse_calls_given_twice(phase: Phase, scan: Scan, spec_of: Owners) -> None:
     other's (a sub-agent's own file named beside its parent session: the call is the
     sub-agent's entry's, see :class:`Owners`), are no such thing."""
     entries = session_specs(phase)
-    indexes: dict[int, int] = {}  # by the spec object's id: its entry (the first equal one)
-
-    def index_of(spec: SessionSpec) -> int:
-        if id(spec) not in indexes:
-            indexes[id(spec)] = next(i for named, i in entries if named == spec)
-        return indexes[id(spec)]
-
     # (earlier entry, later entry) → a file of each holding one such call, and how many
     pairs: dict[tuple[int, int], tuple[Path, Path]] = {}
     counts: dict[tuple[int, int], int] = {}
@@ -328,7 +318,8 @@ def refuse_calls_given_twice(phase: Phase, scan: Scan, spec_of: Owners) -> None:
             if _given_to(spec_m) == _given_to(spec_n):
                 continue
             (a, in_a), (b, in_b) = sorted(
-                [(index_of(spec_m), in_m), (index_of(spec_n), in_n)], key=lambda e: e[0]
+                [(_entry_index(entries, spec_m), in_m), (_entry_index(entries, spec_n), in_n)],
+                key=lambda e: e[0],
             )
             pairs.setdefault((a, b), (in_a, in_b))
             counts[(a, b)] = counts.get((a, b), 0) + 1
@@ -344,6 +335,12 @@ def refuse_calls_given_twice(phase: Phase, scan: Scan, spec_of: Owners) -> None:
         "first; name each session once",
         ("sessions", index),
     )
+
+
+def _entry_index(entries: list[tuple[SessionSpec, int]], spec: SessionSpec) -> int:
+    """The ``sessions:`` entry (its index among :func:`session_specs`) that ``spec`` is: the
+    first equal one (a plain string entry is read into a new spec each time)."""
+    return next(i for named, i in entries if named == spec)
 
 
 def _given_to(spec: SessionSpec) -> str:
