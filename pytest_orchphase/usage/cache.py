@@ -251,6 +251,18 @@ class ScanCache:
         columns = result if isinstance(result, bytes) else encode_result(result, lookup.path.name)
         self._bundled().made[key] = Item(lookup.before.row(), lookup.looked_ns, columns)
 
+    def made(self, path: Path, prompts: bool) -> Item | None:
+        """The bundle item this process made of ``path`` in the scan under way, if any. A scan's
+        other process sends it back with the file's result: the bundle is written by the process
+        that began the scan, and what another made would otherwise be lost with it (the next run
+        would find those files through their entries, and only then keep them)."""
+        state = _BUNDLED.get(self._mine)
+        return state.made.get((str(path), prompts)) if state is not None else None
+
+    def adopt(self, path: Path, prompts: bool, item: Item) -> None:
+        """Keep ``item``, made of ``path`` by a scan's other process (see :meth:`made`)."""
+        self._bundled().made[(str(path), prompts)] = item
+
     def _from_bundle(self, lookup: _Lookup) -> FileResult | None:
         """The file's result from the bundle: its item when the file's stat is the item's,
         and was taken longer than its time grain after the file last changed (the index

@@ -27,6 +27,7 @@ from pytest_orchphase.usage.sources.headless.results import fold_headless, repor
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
+    from pytest_orchphase.usage.cache_bundle import Item
 
 #: Below this many bytes in all, files are read in this process: a pool costs more than it saves.
 PARALLEL_BYTES = 48 * 1024 * 1024
@@ -344,18 +345,20 @@ def _read_files(
     pieces = parallel.chunks(work, workers)
     read = _ReadFile(tuple(files), how)
 
-    def here(i: int) -> FileResult:
-        res = read(i)
+    def here(i: int) -> tuple[FileResult, Item | None]:
+        res = how.read(files[i])
         if report:
             report.step(sizes[i])
-        return res
+        return res, None  # its bundle item, if any, was kept here as it was made
 
     what = [f"{len(piece)} file(s), the first {files[piece[0]]}," for piece in pieces]
     out: list[FileResult | None] = [None] * len(files)
     results = parallel.run_chunks(read, pieces, what, here)
     for k, (piece, got) in enumerate(zip(pieces, results, strict=True)):
-        for i, res in zip(piece, got, strict=True):
+        for i, (res, item) in zip(piece, got, strict=True):
             out[i] = res
+            if item is not None and how.cache is not None:
+                how.cache.adopt(files[i], how.prompts, item)
             if report and k:
                 report.step(sizes[i])
     return [r for r in out if r is not None]
@@ -363,13 +366,18 @@ def _read_files(
 
 @dataclass(frozen=True)
 class _ReadFile:
-    """Reads the file of an index (sent whole to a pool's processes: it pickles)."""
+    """Reads the file of an index, in another process (sent whole to a pool's processes: it
+    pickles): its result, with the bundle item the cache made of it there, which that process's
+    bundle would lose (:meth:`ScanCache.made`)."""
 
     files: tuple[Path, ...]
     how: _How
 
-    def __call__(self, i: int) -> FileResult:
-        return self.how.read(self.files[i])
+    def __call__(self, i: int) -> tuple[FileResult, Item | None]:
+        path = self.files[i]
+        res = self.how.read(path)
+        cache = self.how.cache
+        return res, cache.made(path, self.how.prompts) if cache is not None else None
 
 
 def _size(path: Path) -> int:

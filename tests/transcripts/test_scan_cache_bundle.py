@@ -23,7 +23,8 @@ import pytest
 
 from pytest_orchphase.files import RACY_NS
 from pytest_orchphase.usage import cache as cache_module
-from pytest_orchphase.usage import cache_lookup
+from pytest_orchphase.usage import cache_lookup, parallel
+from pytest_orchphase.usage import scan as scan_module
 from pytest_orchphase.usage.cache import ScanCache
 from pytest_orchphase.usage.cache_bundle import BUNDLE_NAME, read_bundle
 from pytest_orchphase.usage.cache_entry import decode_result, encode_result
@@ -290,6 +291,34 @@ def test_another_scans_items_are_kept_while_their_files_are_unchanged(
     assert lookups.take() == 4
     _same([one.root], cache)
     _same([two.root], cache)
+    assert lookups.take() == 0
+
+
+@pytest.mark.usefixtures("no_grain")
+@pytest.mark.parametrize("forks", [True, False], ids=["forked", "pooled"])
+def test_the_files_other_processes_read_are_kept_in_the_bundle(
+    forks: bool,
+    home: ClaudeHome,
+    cache: ScanCache,
+    lookups: Lookups,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A scan whose files are shared out between two processes keeps every file's result in the
+    bundle, those the other process read too: the next scan looks up no entry. (Before, the
+    other process's items went with it, and the next run found its files through their
+    entries.)"""
+    monkeypatch.setattr(parallel, "FORKS", forks)
+    monkeypatch.setattr(parallel, "_threaded", lambda: False)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+    monkeypatch.setattr(scan_module, "PARALLEL_BYTES", 1)
+    _same([home.root], cache)
+    assert lookups.take() == 1  # the other file was looked up in the other process
+    items = read_bundle(str(_bundle(cache)), cache_module.scanner()).items
+    assert sorted(Path(path).name for path, _ in items) == sorted(
+        ["agent-a1.jsonl", f"{SESSION}.jsonl"]
+    )
+    monkeypatch.setattr(parallel, "worker_count", lambda: 1)  # every look counted here
+    _same([home.root], cache)
     assert lookups.take() == 0
 
 
