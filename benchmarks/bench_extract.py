@@ -2,7 +2,7 @@
 """Time `orchphase extract --json` against ccusage's installed binary, on several corpus shapes.
 
     python benchmarks/bench_extract.py [--shapes gen50,gen200,dense200,wild200] [--repeat 5]
-        [--mode cold|warm|entries|appended]
+        [--mode cold|first|warm|entries|appended]
 
 Shapes: the project's generator (Claude Code's real JSONL format: streaming duplicates of each
 response, sub-agents in <session>/subagents/ with agent_progress copies in the parent and a
@@ -16,7 +16,9 @@ written once under --corpora and reused.
 ccusage 20.0.24 is installed with `npm install --prefix` (never run through npx, whose start-up
 would be timed as its own) and run as `ccusage claude session --json --offline -z UTC` with HOME
 and CLAUDE_CONFIG_DIR pointed at the corpus. "Cold": no scan cache (`--no-cache`), the files
-read once before (the page cache warm for both tools). "Warm": orchphase's scan cache made by
+read once before (the page cache warm for both tools). "First": the scan cache on but empty,
+removed before each orchphase run (a first run, or a CI job whose cache is not restored: every
+file parsed, and its result kept). "Warm": orchphase's scan cache made by
 one run before the timed ones, the files unchanged (the run prints the answer kept by the one
 before). "Entries": as warm, but the kept answers removed before each orchphase run (another
 question of unchanged files: each file's result read back from its entry, merged, priced and
@@ -576,8 +578,8 @@ def _timed_runs(
     """The tools' runs, alternating (who goes first alternates too); with ``live``, a response
     appended to it before each round (so both tools of a round read the same bytes, and each
     orchphase run finds the file grown since its last run; cut back at the end); with
-    ``forget``, that folder (orchphase's kept answers) removed before each orchphase run. The
-    first failed run instead."""
+    ``forget``, that folder (orchphase's kept answers, or its whole cache) removed before each
+    orchphase run. The first failed run instead."""
     size = live.stat().st_size if live is not None else 0
     runs: list[Run] = []
     try:
@@ -635,10 +637,10 @@ def bench_shape(
         with path.open("rb") as fh:
             while fh.read(1 << 20):
                 pass
-    if mode != "cold":
+    if mode not in ("cold", "first"):
         measure("orchphase", ours_cmd, env, base)  # makes the scan cache, untimed
     live = _largest_session(root) if mode == "appended" else None
-    forget = xdg / "orchphase" / "answers" if mode == "entries" else None
+    forget = {"entries": xdg / "orchphase" / "answers", "first": xdg}.get(mode)
     runs = _timed_runs(cmds, env, base, repeat, live, forget)
     if isinstance(runs, Run):
         print(f"{name}: {runs.tool} failed: {runs.error.strip()[-500:]}")
@@ -726,7 +728,9 @@ def main() -> int:
     ap.add_argument("--no-ccusage", action="store_true")
     ap.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
     ap.add_argument("--label", default="extract", help="name of the results file")
-    ap.add_argument("--mode", choices=("cold", "warm", "entries", "appended"), default="cold")
+    ap.add_argument(
+        "--mode", choices=("cold", "first", "warm", "entries", "appended"), default="cold"
+    )
     args = ap.parse_args()
 
     args.corpora.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 """Time `pytest --phase` on a generated 50-ticket phase against ccusage on the same transcripts.
 
     python benchmarks/bench_phase.py [--size-mb 200] [--tickets 50] [--repeat 3]
-        [--mode cold|warm]
+        [--mode cold|first|warm]
 
 Writes (once, under --corpora) a project with criteria/ and docs/orchestration-data/ for a
 phase of 50 tickets whose transcripts are generated in Claude Code's real format (one worker
@@ -18,8 +18,10 @@ times, alternating run by run with ccusage's installed binary on the same files:
   environment, with the same cache option): no phase run can take less, so its ratio to
   ccusage is the lowest a phase run's ratio can be.
 
-"cold": pytest's cache provider off (`-p no:cacheprovider`: no scan cache); "warm": the scan
-cache in pytest's cache folder, made by one run before the timed ones.
+"cold": pytest's cache provider off (`-p no:cacheprovider`: no scan cache); "first": the cache
+provider on, pytest's cache folder removed before each run (a first run, or a CI job whose cache
+is not restored: the run makes the scan cache); "warm": the scan cache in pytest's cache folder,
+made by one run before the timed ones.
 
 ccusage reads the phase's own transcripts once in every case (`claude session --json --offline
 -z UTC`); orchphase in "second" reads twice as many bytes, since the table needs both phases.
@@ -144,6 +146,37 @@ def criteria_dir(root: Path, variant: str) -> Path:
     return folder
 
 
+def _timed(
+    cmds: dict[str, list[str]],
+    envs: dict[str, dict[str, str]],
+    root: Path,
+    scans: Path,
+    repeat: int,
+    fresh: bool,
+) -> tuple[list[bx.Run], list[int]] | None:
+    """The tools' runs, alternating (who goes first alternates too), with the scans counted in
+    each orchphase run; ``fresh``: pytest's cache folder removed before each orchphase run.
+    None (the failure printed) when a run failed to run."""
+    runs: list[bx.Run] = []
+    counts: list[int] = []
+    for i in range(repeat):
+        for tool in list(cmds) if i % 2 == 0 else list(reversed(cmds)):
+            scans.unlink(missing_ok=True)
+            if fresh and tool == "orchphase":
+                shutil.rmtree(root / ".pytest_cache", ignore_errors=True)
+            run = bx.measure(tool, cmds[tool], envs[tool], root)
+            if tool == "orchphase":
+                counts.append(len(scans.read_text().splitlines()) if scans.exists() else 0)
+                if " passed" not in run.stdout and " failed" not in run.stdout:
+                    print(run.stdout[-2000:], run.error[-2000:])
+                    return None
+            elif not run.ok:
+                print(f"ccusage failed: {run.error[-500:]}")
+                return None
+            runs.append(run)
+    return runs, counts
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--size-mb", type=float, default=200.0)
@@ -153,7 +186,7 @@ def main() -> int:
     ap.add_argument("--corpora", type=Path, default=Path(tempfile.gettempdir()) / "orchphase-bench")
     ap.add_argument("--ccusage-prefix", type=Path)
     ap.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
-    ap.add_argument("--mode", choices=("cold", "warm"), default="cold")
+    ap.add_argument("--mode", choices=("cold", "first", "warm"), default="cold")
     args = ap.parse_args()
 
     args.corpora.mkdir(parents=True, exist_ok=True)
@@ -219,21 +252,11 @@ def main() -> int:
         if args.mode == "warm":
             shutil.rmtree(root / ".pytest_cache", ignore_errors=True)
             bx.measure("orchphase", ours, venv, root)  # makes the scan cache, untimed
-        runs: list[bx.Run] = []
-        counts: list[int] = []
-        for i in range(args.repeat):
-            for tool in list(cmds) if i % 2 == 0 else list(reversed(cmds)):
-                scans.unlink(missing_ok=True)
-                run = bx.measure(tool, cmds[tool], venv if tool == "orchphase" else peer_env, root)
-                if tool == "orchphase":
-                    counts.append(len(scans.read_text().splitlines()) if scans.exists() else 0)
-                    if " passed" not in run.stdout and " failed" not in run.stdout:
-                        print(run.stdout[-2000:], run.error[-2000:])
-                        return 1
-                elif not run.ok:
-                    print(f"ccusage failed: {run.error[-500:]}")
-                    return 1
-                runs.append(run)
+        envs = {"orchphase": venv, "ccusage": peer_env}
+        timed = _timed(cmds, envs, root, scans, args.repeat, fresh=args.mode == "first")
+        if timed is None:
+            return 1
+        runs, counts = timed
         med = {
             tool: {
                 k: statistics.median(getattr(r, k) for r in runs if r.tool == tool)
