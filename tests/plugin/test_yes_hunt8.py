@@ -1,0 +1,106 @@
+"""Eighth adversarial round: pytest users' ways of running a phase (xdist, ``-x``, a project's
+hooks) and the reports a run leaves behind, where a phase reads YES (exit 0, or a report that
+says YES) when the data shows it should not. Each test is a finding on main (xfail strict until
+fixed); the reason says what is observed and what is expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import (
+    Phase,
+    YamlData,
+    assert_not_yes,
+    assistant,
+    decision,
+    flat_ticket,
+    run_phase,
+    usage,
+    user,
+)
+
+CAP: YamlData = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total"}
+
+
+def _capped_phase(root: Path, t02_tokens: int) -> None:
+    """Phase p1: two Sonnet tickets under a per-ticket cap of 30,000 tokens, T01 at 20,000."""
+    tickets = {"T01": flat_ticket(), "T02": flat_ticket(actual_tokens=t02_tokens)}
+    Phase.of("p1", [{**CAP, "max": 30_000}], tickets).write(root)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="-n 2 -x stopping at a failed cap builds and writes no report, so the previous "
+    "run's YES report stays as it was (serial -x writes NO) / the report no longer says YES",
+)
+def test_a_failure_that_stops_an_xdist_run_leaves_no_yes_report(
+    pytester: pytest.Pytester,
+) -> None:
+    _capped_phase(pytester.path, 25_000)
+    assert run_phase(pytester, "p1").ret == 0
+    assert decision(pytester) == "YES"
+    _capped_phase(pytester.path, 45_000)
+    result = pytester.runpytest_subprocess(
+        "--phase", "p1", "--orchphase-json", "r.json", "-p", "no:randomly", "-n", "2", "-x"
+    )
+    assert result.ret != 0
+    assert decision(pytester) != "YES", result.stdout.str()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a project hook's pytest.exit(returncode=0) after 1 of 2 items: exit 0 and the "
+    "previous run's YES report kept / a non-zero exit and no report saying YES",
+)
+def test_a_run_a_project_hook_ends_early_does_not_exit_0(pytester: pytest.Pytester) -> None:
+    _capped_phase(pytester.path, 25_000)
+    assert run_phase(pytester, "p1").ret == 0
+    _capped_phase(pytester.path, 45_000)
+    pytester.makeconftest(
+        "import pytest\n\n"
+        "def pytest_runtest_setup(item):\n"
+        "    if 'T02' in item.nodeid:\n"
+        "        pytest.exit('done for today', returncode=0)\n"
+    )
+    result = run_phase(pytester, "p1")
+    assert result.ret != 0, result.stdout.str()
+    assert decision(pytester) != "YES", result.stdout.str()
+
+
+#: The last message of a real Claude Code 2.1.39 lead session (marot/spotter's fixture
+#: ae4a77f8-….jsonl, msg_012Vtrh1KUniRzp9AH8ZCu2b): a summary of 960 characters, 117 words,
+#: written on its only line with ``output_tokens: 1`` and no ``stop_reason``. The same file's
+#: msg_01KgbUaKnQG26252ASHRHWMJ (1,605 characters) records 1 too; over that folder's six main
+#: sessions, 10 to 30 % of responses record at most 10 output tokens for hundreds of characters.
+SUMMARY = "All done. The whole epic is complete. " + "Here is what each task changed. " * 30
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a lead's response of ~1,000 characters whose only line records output_tokens 1 (as "
+    "real 2.1.39 main sessions do) counts as exactly 1 and passes max 200 / a lower bound "
+    "that proves no max",
+)
+def test_a_main_session_response_recorded_with_a_placeholder_output_proves_no_max(
+    pytester: pytest.Pytester,
+) -> None:
+    criterion = {
+        "id": "planning-output",
+        "metric": "shared_planning_tokens",
+        "measure": "output",
+        "max": 200,
+    }
+    planning = {"model": "opus", "estimated_tokens": 20_000}
+    phase = Phase.of("m1", [criterion], {"R01": flat_ticket()}, planning=planning)
+    phase.write(pytester.path)
+    reply = [{"type": "text", "text": SUMMARY}]
+    phase.transcripts(pytester.path).session(
+        [
+            user("Plan this batch of tickets"),
+            assistant("msg_1", "req_1", u=usage(inp=3, out=1, cw=9_000), content=reply),
+        ]
+    )
+    result = run_phase(pytester, "m1")
+    assert_not_yes(pytester, result)
