@@ -195,6 +195,8 @@ class PhaseSession:
         self.report: RunReport | None = None
         self.written: list[str] = []
         self.interrupted = False
+        #: What stopped an interrupted run, for its reports ("Ctrl-C", "pytest.exit: …").
+        self.interruption = ""
 
     def pytest_report_header(self) -> list[str]:
         configuration = [self.settings.configuration] if self.settings.configuration else []
@@ -256,26 +258,43 @@ class PhaseSession:
         return sorted(distinct(self.entries), key=lambda e: int(e["order"]))
 
     def pytest_keyboard_interrupt(self, excinfo: ExceptionInfo[BaseException]) -> None:
-        """Ctrl-C (pytest calls this before ``pytest_sessionfinish``). A collection error stops
-        the session through ``Session.Interrupted``, a KeyboardInterrupt too: that run still
-        writes its report, saying why the phase's files do not load."""
-        if not isinstance(excinfo.value, pytest.Session.Interrupted):
-            self.interrupted = True
+        """Ctrl-C, or ``pytest.exit`` (pytest calls this before ``pytest_sessionfinish``). A
+        collection error stops the session through ``Session.Interrupted``, and pytest-xdist
+        stops a run at ``-x``, ``--maxfail`` or ``--sw`` through an ``Interrupted`` of its own,
+        KeyboardInterrupts both: such a run still writes its report, as a serial run stopped
+        early does (the failure that stopped it makes it NO)."""
+        stop = excinfo.value
+        if isinstance(stop, pytest.Session.Interrupted) or _stopped_by_xdist(stop):
+            return
+        self.interrupted = True
+        message = str(getattr(stop, "msg", "") or "")
+        self.interruption = f"pytest.exit: {message}" if message else "Ctrl-C"
 
-    @pytest.hookimpl(tryfirst=True)  # before pytest's JUnit plugin writes its file
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)  # before pytest's JUnit plugin writes its file
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
+        """Decide and write the reports (:meth:`_finish`) before every other plugin's session
+        finish; after them all, a run whose decision is not YES exits non-zero still, whatever
+        they made of its status (a project hook turning pytest's "no tests ran", 5, into 0 would
+        otherwise make a phase whose every criterion was deselected pass its CI job)."""
+        status = self._finish(session)
+        yield
+        if status is not None and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = status
+
+    def _finish(self, session: pytest.Session) -> int | pytest.ExitCode | None:
         """Build the report once; only a controller (or a plain run) writes files. A run that
         only lists (--co, --fixtures, --fixtures-per-test) builds nothing: it reads no
         transcript, decides nothing and writes nothing (pytest ends the two --fixtures runs
         with exit 0 whatever the session's status, so a decision beside it would be dropped).
-        An interrupted run (Ctrl-C) builds nothing either: the report would scan the
-        transcripts the interrupt stopped again, and would describe a run that did not
-        finish."""
+        An interrupted run (Ctrl-C, ``pytest.exit``) measures nothing either: the report would
+        scan the transcripts the interrupt stopped again, and would describe a run that did not
+        finish; it writes a short report saying so (:meth:`_write_interrupted`). The exit
+        status a decision other than YES needs, or None."""
         config = session.config
         if lists_only(config) or hasattr(config, "workerinput"):
-            return
+            return None
         if self.interrupted:
-            return
+            return self._write_interrupted(session)
         from pytest_orchphase.report.outputs import phase_report, write_outputs
 
         settings = self.settings
@@ -295,8 +314,9 @@ class PhaseSession:
             # pytest does not guard its session finish, so this run ends here, as one
             # interrupted in its items does, rather than in a traceback.
             self.interrupted = True
+            self.interruption = "Ctrl-C"
             session.exitstatus = pytest.ExitCode.INTERRUPTED
-            return
+            return self._write_interrupted(session)
         self.report = report
         if self.collection_errors and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
             # An invalid file is a collection error, exit 2, as in a serial run; under xdist the
@@ -313,12 +333,10 @@ class PhaseSession:
             folders=[runner.criteria_dir, runner.data_root],
             base=settings.project or runner.criteria_dir.parent,
         )
+        answer = self.report["decisions"]["proceed"]["answer"]
         if not ok:  # the run asked for a report it did not get: not a success
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
-        elif (
-            self.report["decisions"]["proceed"]["answer"] != "YES"
-            and session.exitstatus == pytest.ExitCode.OK
-        ):
+        elif answer != "YES" and session.exitstatus == pytest.ExitCode.OK:
             # A phase run succeeds only when its decision is YES: an UNDECIDED run (criteria
             # deselected with -k, skipped, or stopped early) is not a pass a CI job may read.
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -326,6 +344,27 @@ class PhaseSession:
             config, settings.phase, settings.criteria_file, report["decisions"]["proceed"]
         )
         _freeze_before_exit(config)
+        return session.exitstatus if answer != "YES" or not ok else None
+
+    def _write_interrupted(self, session: pytest.Session) -> int | pytest.ExitCode:
+        """The reports of a run stopped before its decision: each file asked for says so, with
+        the decision UNDECIDED, and the JUnit file has the decision's item. Without them, a
+        report an earlier run wrote where this one was to write would stay, saying YES (or
+        NO) for a run that did not finish. A run stopped with ``pytest.exit(returncode=0)``
+        exits 2, as after Ctrl-C: only a YES exits 0."""
+        from pytest_orchphase.report.outputs import interrupted_report, write_outputs
+
+        settings = self.settings
+        try:
+            report = interrupted_report(settings.runner, settings.phase, self.interruption)
+            self.written, _ = write_outputs(report, settings.json_path, settings.md_path)
+            proceed = report["decisions"]["proceed"]
+            record_decision(session.config, settings.phase, settings.criteria_file, proceed)
+        except KeyboardInterrupt:  # pressed again: what is written stays whole (atomic)
+            pass
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+        return session.exitstatus
 
     @staticmethod
     def _run_failure(session: pytest.Session) -> list[str]:
@@ -337,7 +376,12 @@ class PhaseSession:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.interrupted:
-            terminalreporter.write_line("orchphase: interrupted: no report built or written")
+            terminalreporter.write_line(
+                f"orchphase: interrupted ({self.interruption}): the phase was not decided "
+                "(UNDECIDED)"
+            )
+            for line in self.written:
+                terminalreporter.write_line(line)
         if self.report is None:
             return
         from pytest_orchphase.report.terminal import write_summary
@@ -347,6 +391,13 @@ class PhaseSession:
             terminalreporter.write_line(line)
         for line in self.written:
             terminalreporter.write_line(line)
+
+
+def _stopped_by_xdist(stop: BaseException) -> bool:
+    """pytest-xdist's ``Interrupted``: the run stopped by ``-x``, ``--maxfail`` or ``--sw``
+    (or a worker's Ctrl-C), not the controller's own Ctrl-C. Told by its module: the plugin
+    does not import xdist."""
+    return type(stop).__module__.split(".")[0] == "xdist"
 
 
 def _freeze_before_exit(config: pytest.Config) -> None:

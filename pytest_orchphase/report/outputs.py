@@ -53,6 +53,15 @@ def phase_report(
         return failed_report(name, exc, Proceed(upcoming, "NO", ["the phase's files have errors"]))
 
 
+def interrupted_report(runner: PhaseRunner, name: str, why: str) -> RunReport:
+    """What a run stopped before its decision (Ctrl-C, ``pytest.exit``) writes in place of its
+    report: no figure (no transcript is read again) and UNDECIDED, so that a report an earlier
+    run left where this one was to write does not speak for it."""
+    upcoming = next_phase_name(runner.criteria_dir, name, load=runner.criteria)
+    error = OrchphaseError(f"the run was interrupted ({why}) before the phase was decided")
+    return failed_report(name, error, Proceed(upcoming, "UNDECIDED", ["the run was interrupted"]))
+
+
 def markdown_for(report: RunReport, md_path: Path | None) -> str:
     """The markdown report, with its chart drawn beside ``md_path`` when it can be (not beside a
     named pipe or a device such as ``/dev/null``: the chart would land in its folder)."""

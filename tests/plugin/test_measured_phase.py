@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.helpers import (
@@ -475,7 +477,7 @@ def test_ctrl_c_during_the_scan_stops_the_run_without_a_rescan_or_a_report(
 ) -> None:
     """Ctrl-C while the transcripts are read (injected where the scan starts, in a child
     process as a real Ctrl-C would be): the run ends there, the scan is not started again to
-    build the report, and no report is written."""
+    build the report, and each report asked for says the run was interrupted, UNDECIDED."""
     write_phase(pytester)
     pytester.makeconftest(
         """
@@ -494,8 +496,13 @@ def test_ctrl_c_during_the_scan_stops_the_run_without_a_rescan_or_a_report(
     )
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert (pytester.path / "scans.txt").read_text() == "scan\n"
-    assert not (pytester.path / "r.json").exists() and not (pytester.path / "r.md").exists()
-    result.stdout.fnmatch_lines(["orchphase: interrupted: no report built or written"])
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["decisions"]["proceed"]["answer"] == "UNDECIDED"
+    assert "interrupted (Ctrl-C)" in report["error"]
+    assert "interrupted (Ctrl-C)" in (pytester.path / "r.md").read_text()
+    result.stdout.fnmatch_lines(
+        ["orchphase: interrupted (Ctrl-C): the phase was not decided (UNDECIDED)"]
+    )
     assert "Proceed to phase" not in result.stdout.str()
 
 

@@ -187,8 +187,8 @@ def test_ctrl_c_while_the_report_is_built_ends_the_run_without_a_traceback(
     phases: pytest.Pytester,
 ) -> None:
     """The comparison table is built after m1's items ran (pytest's session finish, which
-    pytest does not guard against Ctrl-C): the run says it was interrupted, writes no report
-    and exits as an interrupted run, with no traceback."""
+    pytest does not guard against Ctrl-C): the run says it was interrupted, its report says
+    so (UNDECIDED), and it exits as an interrupted run, with no traceback."""
     phases.makeconftest(
         """
         import pytest_orchphase.report.model as model
@@ -203,8 +203,9 @@ def test_ctrl_c_while_the_report_is_built_ends_the_run_without_a_traceback(
     )
     result = phases.runpytest_subprocess("--phase", "m1", "--orchphase-json", "r.json")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["orchphase: interrupted: no report built or written"])
+    result.stdout.fnmatch_lines(["orchphase: interrupted (Ctrl-C): *(UNDECIDED)"])
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
     assert "Proceed to phase" not in result.stdout.str()
-    assert not (phases.path / "r.json").exists()
+    report = json.loads((phases.path / "r.json").read_text())
+    assert report["decisions"]["proceed"]["answer"] == "UNDECIDED"

@@ -33,11 +33,6 @@ def _capped_phase(root: Path, t02_tokens: int) -> None:
     Phase.of("p1", [{**CAP, "max": 30_000}], tickets).write(root)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="-n 2 -x stopping at a failed cap builds and writes no report, so the previous "
-    "run's YES report stays as it was (serial -x writes NO) / the report no longer says YES",
-)
 def test_a_failure_that_stops_an_xdist_run_leaves_no_yes_report(
     pytester: pytest.Pytester,
 ) -> None:
@@ -52,11 +47,6 @@ def test_a_failure_that_stops_an_xdist_run_leaves_no_yes_report(
     assert decision(pytester) != "YES", result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a project hook's pytest.exit(returncode=0) after 1 of 2 items: exit 0 and the "
-    "previous run's YES report kept / a non-zero exit and no report saying YES",
-)
 def test_a_run_a_project_hook_ends_early_does_not_exit_0(pytester: pytest.Pytester) -> None:
     _capped_phase(pytester.path, 25_000)
     assert run_phase(pytester, "p1").ret == 0
@@ -72,12 +62,6 @@ def test_a_run_a_project_hook_ends_early_does_not_exit_0(pytester: pytest.Pytest
     assert decision(pytester) != "YES", result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a project hook turning pytest's 'no tests ran' (5) into 0, as pytest-custom-exit-"
-    "code's --suppress-no-test-exit-code does, runs after the plugin's: a phase whose every "
-    "criterion was deselected exits 0, UNDECIDED / a non-zero exit, as for any decision but YES",
-)
 def test_a_phase_run_with_every_criterion_deselected_does_not_exit_0(
     pytester: pytest.Pytester,
 ) -> None:
