@@ -134,12 +134,6 @@ def _lead_and_worker(pytester: pytest.Pytester) -> tuple[ClaudeHome, ClaudeHome]
     return home, worker
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="R01's worker session kept compressed (<id>.jsonl.gz) in transcripts/ is skipped "
-    "without a word (1 transcript file read), and the cap passes on the log's 10,000 where "
-    "the session holds 90,002 / an error or a bound naming the file no source reads",
-)
 def test_a_compressed_session_in_the_transcripts_folder_is_not_skipped_silently(
     pytester: pytest.Pytester,
 ) -> None:
@@ -151,12 +145,6 @@ def test_a_compressed_session_in_the_transcripts_folder_is_not_skipped_silently(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a project folder linked into transcripts/projects/ (ln -s ~/.claude/projects/…) "
-    "is skipped without a word: R01's 90,002 tokens are not read and the cap passes on the "
-    "log's 10,000 / the linked folder read, or an error naming it",
-)
 def test_a_folder_linked_into_the_transcripts_folder_is_not_skipped_silently(
     pytester: pytest.Pytester,
 ) -> None:

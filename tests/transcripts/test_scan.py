@@ -289,13 +289,13 @@ def test_each_file_is_listed_once_with_its_resolved_path(home: ClaudeHome, tmp_p
     assert alone == [(elsewhere / "linked.jsonl", session.resolve())]
 
 
-def test_a_folder_is_walked_in_order_without_links_to_folders_or_what_cannot_be_listed(
+def test_a_folder_is_walked_in_order_following_links_to_folders_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each folder's files by name, then its folders by name (``os.walk``'s order, sorted),
-    whatever order the file system lists them in; a link to a folder is not followed (a loop,
-    or another tree read twice), and a folder that cannot be listed is left out, as
-    ``os.walk`` leaves it."""
+    whatever order the file system lists them in; a link to a folder is followed (a project
+    folder linked in), each folder walked once however many links lead to it, a link back up
+    included (no loop, no file twice)."""
     root = tmp_path / "root"
     names = ["m", "b", "z", "a", "q", "c"]
     for name in names:
@@ -305,20 +305,69 @@ def test_a_folder_is_walked_in_order_without_links_to_folders_or_what_cannot_be_
     outside = tmp_path / "outside"
     write_jsonl(outside / "o.jsonl", [assistant("msg_M", "req_M")])
     (root / "n").symlink_to(outside, target_is_directory=True)
-    write_jsonl(root / "locked" / "l.jsonl", [assistant("msg_M", "req_M")])
-    scandir = os.scandir
+    (root / "o").symlink_to(outside, target_is_directory=True)  # the same folder again
+    (root / "a" / "up").symlink_to(root, target_is_directory=True)  # a link back up
+    listed = os.scandir
 
-    def refusing(path: str) -> Any:
-        if os.path.basename(path) == "locked":
-            raise PermissionError(13, "Permission denied", path)
-        return scandir(path)
+    def shuffled(path: str) -> Any:
+        entries = list(listed(path))
+        return _Listing(list(reversed(entries)))
 
-    monkeypatch.setattr(os, "scandir", refusing)
+    monkeypatch.setattr(os, "scandir", shuffled)
     found = [str(p.relative_to(root)) for p in expand_paths([root])]
     tree: list[str] = []
     for name in sorted(names):
         tree += [f"{name}/w.jsonl", f"{name}/s/x.jsonl"]
+        if name == "m":
+            tree.append("n/o.jsonl")
     assert found == [f"{n}.jsonl" for n in sorted(names)] + tree
+
+
+class _Listing(list[Any]):
+    """A listing as ``os.scandir`` gives it (a context manager), in another order."""
+
+    def __enter__(self) -> _Listing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What it holds would be left out without a word (os.walk skips it)."""
+    root = tmp_path / "root"
+    write_jsonl(root / "s.jsonl", [assistant("msg_M", "req_M")])
+    write_jsonl(root / "locked" / "l.jsonl", [assistant("msg_M", "req_M")])
+    listed = os.scandir
+
+    def refusing(path: str) -> Any:
+        if os.path.basename(path) == "locked":
+            raise PermissionError(13, "Permission denied", path)
+        return listed(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    with pytest.raises(OrchphaseError, match=r"cannot list this folder \(Permission denied") as err:
+        expand_paths([root])
+    assert err.value.path == root / "locked"
+
+
+@pytest.mark.parametrize("name", ["s.jsonl.gz", "s.ndjson.zst", "result.json.xz"])
+def test_a_compressed_transcript_in_a_folder_is_an_error_naming_it(
+    tmp_path: Path, name: str
+) -> None:
+    """No source reads it, and its calls would be left out without a word; other files
+    (notes, a folder's archive) are not transcripts and are left out as before."""
+    root = tmp_path / "root"
+    write_jsonl(root / "s1.jsonl", [assistant("msg_M", "req_M")])
+    (root / "notes.txt.gz").write_bytes(b"")
+    (root / "old.zip").write_bytes(b"")
+    assert expand_paths([root]) == [root / "s1.jsonl"]
+    (root / name).write_bytes(b"")
+    with pytest.raises(OrchphaseError, match="a compressed transcript") as err:
+        expand_paths([root])
+    assert err.value.path == root / name
 
 
 def test_no_depth_of_folders_is_too_deep_to_walk(

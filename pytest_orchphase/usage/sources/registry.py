@@ -86,31 +86,56 @@ def regular(path: Path) -> Path:
     return path
 
 
+#: What a compressed file's name ends with: ``s.jsonl.gz`` is a transcript no source reads.
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".br", ".zip", ".7z")
+
+
 def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Path]]:
     """The files some source claims under ``folder``, each with its resolved path, in the
     order of ``os.walk`` with its folders and names sorted (each folder's files, then its
-    folders, depth first). The walk follows no link to a folder, and skips a folder it cannot
-    list, as ``os.walk`` does; only a file itself may be a link: the rest of its resolved path
-    is the folder's, resolved once (not every component of every file again). A listing's
-    entries tell a file from a folder without another look at it (``os.scandir``); folders
-    wait on a stack, not in nested calls, so no depth of folders is too deep."""
+    folders, depth first). A link to a folder is followed (``ln -s ~/.claude/projects/x``
+    into a phase's ``transcripts/`` folder), each folder walked once however many links lead
+    to it (a link back up is no loop); the rest of a file's resolved path is its folder's,
+    resolved once (not every component of every file again). A folder that cannot be listed,
+    and a compressed transcript (``s.jsonl.gz``), are errors naming them: what they hold
+    would be left out without a word. A listing's entries tell a file from a folder without
+    another look at it (``os.scandir``); folders wait on a stack, not in nested calls, so no
+    depth of folders is too deep."""
     suffixes = tuple(s for source in every for s in source.suffixes)
-    waiting: list[tuple[str, Path]] = [(str(folder), folder.resolve())]
+    start = folder.resolve()
+    waiting: list[tuple[str, Path]] = [(str(folder), start)]
+    walked = {start}
     while waiting:
         root, inside = waiting.pop()
         try:
             with os.scandir(root) as listing:
                 entries = sorted(listing, key=_name)
-        except OSError:
-            continue
+        except OSError as exc:
+            raise OrchphaseError(
+                f"cannot list this folder ({exc.strerror or exc}); expected a folder of "
+                "transcripts that can be read",
+                path=Path(root),
+            ) from None
         folders = []
         for entry in entries:
             if _is_folder(entry):
-                if not entry.is_symlink():
-                    folders.append((entry.path, inside / entry.name))
+                real = (
+                    Path(os.path.realpath(entry.path))
+                    if entry.is_symlink()
+                    else inside / entry.name
+                )
+                if real not in walked:
+                    walked.add(real)
+                    folders.append((entry.path, real))
                 continue
             name = entry.name
             if not name.endswith(suffixes):
+                if name.endswith(COMPRESSED) and name[: name.rindex(".")].endswith(suffixes):
+                    raise OrchphaseError(
+                        "a compressed transcript, which no source reads; expected it "
+                        "uncompressed (.jsonl, .ndjson or .json)",
+                        path=Path(entry.path),
+                    )
                 continue
             path = Path(entry.path)
             if not _is_file(entry):
