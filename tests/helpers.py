@@ -396,15 +396,23 @@ def assistant(
     session: str = SESSION,
     agent_id: str | None = None,
     ts: str = "2026-02-12T14:12:23.585Z",
+    final: bool | None = None,
 ) -> dict[str, Any]:
+    """An assistant line. ``final``: the response's final line, with its ``stop_reason`` and
+    true output count (by default a main session's line is, a sub-agent's is not: its own
+    file holds placeholder counts); ``final=False`` for a line written before the last."""
     line = _envelope("assistant", session=session, agent_id=agent_id, ts=ts)
+    blocks = content if content is not None else [{"type": "text", "text": "Done."}]
+    ends = any(b.get("type") == "tool_use" for b in blocks)
     line["message"] = {
         "model": model,
         "id": msg_id,
         "type": "message",
         "role": "assistant",
-        "content": content if content is not None else [{"type": "text", "text": "Done."}],
-        "stop_reason": None,
+        "content": blocks,
+        "stop_reason": ("tool_use" if ends else "end_turn")
+        if (agent_id is None if final is None else final)
+        else None,
         "stop_sequence": None,
         "usage": u if u is not None else usage(),
     }

@@ -40,6 +40,8 @@ class Totals:
     unpriced_why: list[str] = field(default_factory=list)
     #: Calls whose output count is a placeholder no record corrects (see ApiCall.output_exact).
     inexact_output_calls: int = 0
+    #: Of those, the main session's (not a sub-agent's): responses whose final line is missing.
+    inexact_main_calls: int = 0
     #: Why the priced cost may be below the bill (from calls priced from under-pricing sources).
     cost_lower_bound: list[str] = field(default_factory=list)
 
@@ -51,6 +53,7 @@ class Totals:
         self.calls += 0 if call.surplus else 1
         if not call.output_exact:
             self.inexact_output_calls += 1
+            self.inexact_main_calls += call.agent_id is None
         if cost is None:
             self.unpriced_calls += 1
             why = call.tier_unknown or f"model {call.model!r} has no price"
@@ -77,10 +80,16 @@ class Totals:
 
     def lower_bound_notes(self) -> list[str]:
         notes = []
-        if self.output_lower_bound:
+        agents = self.inexact_output_calls - self.inexact_main_calls
+        if agents:
             notes.append(
-                f"{self.inexact_output_calls} sub-agent call(s) record only a placeholder "
+                f"{agents} sub-agent call(s) record only a placeholder "
                 "output count that no record read corrects"
+            )
+        if self.inexact_main_calls:
+            notes.append(
+                f"{self.inexact_main_calls} main-session response(s) record only a placeholder "
+                "output count (their final line, with stop_reason, was never written)"
             )
         return notes + self.cost_lower_bound
 

@@ -23,7 +23,11 @@ from pytest_orchphase.usage.sources.claude_code.lines import (
     merge_call,
 )
 from pytest_orchphase.usage.sources.claude_code.reader import read_file
-from pytest_orchphase.usage.sources.headless.results import fold_headless, reports_usage
+from pytest_orchphase.usage.sources.headless.results import (
+    fold_headless,
+    reports_usage,
+    settle_outputs,
+)
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
@@ -59,6 +63,9 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     scan.agents = _agents(calls.values(), merged.spawns, merged.links, merged.metas, tool_results)
     _apply_notices(scan.agents, merged.notices)
     _correct_last_calls(calls, tool_results, scan)
+    for res in results:
+        for headless in res.headless:
+            settle_outputs(headless, [calls[k] for k in res.calls])
     _warn_uncorrected(scan, calls)
     scan.calls = sorted(
         calls.values(),
@@ -187,11 +194,23 @@ def _apply_notices(
 
 
 def _warn_uncorrected(scan: Scan, calls: dict[Key, ApiCall]) -> None:
-    """Say where a sub-agent's true output is in no record read (never claim a correction)."""
+    """Say where a response's true output is in no record read (never claim a correction)."""
     inexact: dict[str, int] = {}
+    main: dict[str, int] = {}
     for call in calls.values():
-        if call.agent_id is not None and not call.output_exact:
+        if call.output_exact:
+            continue
+        if call.agent_id is not None:
             inexact[call.agent_id] = inexact.get(call.agent_id, 0) + 1
+        else:
+            session = call.session_id or str(call.path)
+            main[session] = main.get(session, 0) + 1
+    for session, count in main.items():
+        scan.warnings.append(
+            f"session {session}: {count} main-session response(s) record only a placeholder "
+            "output count (their final line, with stop_reason, was never written): its output "
+            "and cost are lower bounds"
+        )
     for agent_id, count in inexact.items():
         info = scan.agents.get(agent_id)
         if info is not None and info.background and not info.last_call_corrected:

@@ -440,6 +440,25 @@ def test_stream_json_surplus_adds_tokens_but_no_call(tmp_path: Path) -> None:
     assert totals.cache_read_input_tokens == 63057
 
 
+@pytest.mark.parametrize("ended", [True, False], ids=["with-result", "still-running"])
+def test_stream_json_placeholder_outputs_are_settled_only_by_its_result(
+    tmp_path: Path, ended: bool
+) -> None:
+    """A stream (2.1.207) writes each message once, with a placeholder output count and no
+    stop_reason: the run's ``modelUsage`` makes the sum whole; without it, a lower bound."""
+    from pytest_orchphase.usage.aggregate import price_calls, total
+
+    first = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=4, cw=9097, out=2), final=False)
+    first["session_id"] = first.pop("sessionId")
+    init = {"type": "system", "subtype": "init", "claude_code_version": "2.1.207"}
+    lines = [init, first, result_object()] if ended else [init, first]
+    totals = total(
+        price_calls(scan_paths([write_jsonl(tmp_path / "run.ndjson", lines)]), PriceTable.load())
+    )
+    assert totals.output_tokens == (2789 if ended else 2)
+    assert totals.usage().lower_bounds == (frozenset() if ended else {"output", "total", "usd"})
+
+
 # -- headless results found where users keep them ---------------------------------------------
 
 

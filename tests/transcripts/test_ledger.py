@@ -344,3 +344,23 @@ def test_a_headless_record_of_an_impossible_duration_is_counted_and_named(
     scan = scan_paths([path])
     assert scan.headless == [] and scan.malformed_lines == 1
     assert any("usage.jsonl:3: ledger record: 'duration_ms'" in w for w in scan.warnings)
+
+
+def test_a_main_response_without_its_final_line_stays_a_lower_bound_in_a_ledger(
+    home: ClaudeHome, tmp_path: Path
+) -> None:
+    """A lead's response whose final line was never written (output_tokens 1): its ledger
+    record says so (``placeholder_output``), and the figures read back are lower bounds."""
+    placeholder = assistant("msg_m", "req_m", u=usage(inp=3, out=1, cw=900), final=False)
+    session = home.session([user("Plan R03"), placeholder])
+    ledger = _ledger([session], tmp_path / "usage.jsonl")
+    records = [json.loads(line) for line in ledger.read_text().splitlines()]
+    (call,) = [r for r in records if r.get("kind") == "call"]
+    assert call["placeholder_output"] is True
+    scan = scan_paths([ledger])
+    assert [(c.output_tokens, c.output_exact) for c in scan.calls] == [(1, False)]
+    assert total(price_calls(scan, PriceTable.load())).usage().lower_bounds == {
+        "output",
+        "total",
+        "usd",
+    }

@@ -718,3 +718,81 @@ def test_a_byte_order_mark_before_a_headless_result(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(result_object()).encode())
     scan = scan_paths([path])
     assert scan.malformed_lines == 0 and scan.headless
+
+
+# -- a response's final line --------------------------------------------------------------------
+
+
+def _streamed(msg_id: str, outs: list[int], *, final: bool, **kw: Any) -> list[dict[str, Any]]:
+    """One response as Claude Code 2.1.3x writes it: a line per content block, each with the
+    output count so far; with ``final``, its last line carries stop_reason (the true count)."""
+    lines = [
+        assistant(
+            msg_id,
+            f"req_{msg_id}",
+            u=usage(inp=3, cw=900, out=out),
+            content=[{"type": "text", "text": "Here is what each task changed. " * 20}],
+            final=final and i == len(outs) - 1,
+            **kw,
+        )
+        for i, out in enumerate(outs)
+    ]
+    return lines
+
+
+def test_a_main_response_with_its_final_line_is_exact(home: ClaudeHome) -> None:
+    scan = scan_paths([home.session([user("Plan"), *_streamed("msg_m", [1, 1, 395], final=True)])])
+    (call,) = scan.calls
+    assert (call.output_tokens, call.output_exact) == (395, True)
+    assert not scan.warnings
+
+
+def test_usage_iterations_marks_a_final_line_without_stop_reason(home: ClaudeHome) -> None:
+    """2.1.38/2.1.39 main sessions write no stop_reason, but their final line's usage holds
+    ``iterations`` (711 of their responses: none records a placeholder)."""
+    last = assistant("msg_m", "req_msg_m", u=usage(out=395), final=False)
+    last["message"]["usage"]["iterations"] = [{"type": "message", "output_tokens": 395}]
+    scan = scan_paths([home.session([user("Plan"), *_streamed("msg_m", [1], final=False), last])])
+    assert [(c.output_tokens, c.output_exact) for c in scan.calls] == [(395, True)]
+
+
+def test_a_main_response_without_its_final_line_is_a_lower_bound_and_says_so(
+    home: ClaudeHome,
+) -> None:
+    scan = scan_paths([home.session([user("Plan"), *_streamed("msg_m", [1, 1], final=False)])])
+    (call,) = scan.calls
+    assert (call.agent_id, call.output_tokens, call.output_exact) == (None, 1, False)
+    assert scan.warnings == [
+        f"session {SESSION}: 1 main-session response(s) record only a placeholder output count "
+        "(their final line, with stop_reason, was never written): its output and cost are "
+        "lower bounds"
+    ]
+    from pytest_orchphase.usage.aggregate import by_agent, price_calls
+    from pytest_orchphase.usage.pricing import PriceTable
+
+    (row,) = by_agent(price_calls(scan, PriceTable.load()), scan)
+    assert row.totals.usage().lower_bounds == {"output", "total", "usd"}
+
+
+def test_synthetic_lines_make_no_response_inexact(home: ClaudeHome) -> None:
+    error = assistant("msg_s", "req_s", model="<synthetic>", u=usage(out=0), final=False)
+    scan = scan_paths([home.session([user("Plan"), error, *_streamed("m", [9], final=True)])])
+    assert [(c.message_id, c.output_exact) for c in scan.calls] == [("m", True)]
+    assert not scan.warnings
+
+
+@pytest.mark.parametrize(
+    ("version", "exact"), [("1.0.98", True), ("2.0.46", True), ("2.1.39", False)]
+)
+def test_an_inline_sidechain_response_is_written_whole_only_before_2_1(
+    home: ClaudeHome, version: str, exact: bool
+) -> None:
+    """1.0.x/2.0.x inline sidechains write each response once complete (166 of 166 without a
+    stop_reason record one count on all their lines, a plausible one): exact. A 2.1 build
+    streams them like a main session's: without the final line, a lower bound."""
+    lines = _streamed("msg_c", [74, 74], final=False, agent_id="sidechain")
+    for line in lines:
+        del line["agentId"]
+        line["version"] = version
+    scan = scan_paths([home.session([user("Plan"), *lines])])
+    assert [(c.agent_id, c.output_exact) for c in scan.calls] == [(INLINE_SIDECHAIN, exact)]

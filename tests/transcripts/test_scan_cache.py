@@ -173,6 +173,22 @@ def test_a_session_that_grew_is_read_on_from_its_last_complete_line(
     assert _scans([home.root], cache, parsed) == 0
 
 
+def test_a_response_still_being_written_is_a_lower_bound_until_its_final_line(
+    home: ClaudeHome, cache: ScanCache, parsed: Lines
+) -> None:
+    """A live session: a response's first line (a placeholder count, no stop_reason) is a
+    lower bound in the cached head; its final line, appended, makes it exact across the cut."""
+    first = assistant("msg_p3", "req_p3", u=usage(inp=4, out=1), final=False)
+    _append(_session(home), _line(first))
+    _scans([home.root], cache, parsed)
+    call = next(c for c in scan_paths([home.root], cache=cache).calls if c.message_id == "msg_p3")
+    assert (call.output_tokens, call.output_exact) == (1, False)
+    _append(_session(home), _line(assistant("msg_p3", "req_p3", u=usage(inp=4, out=640))))
+    assert _scans([home.root], cache, parsed) == 1
+    call = next(c for c in scan_paths([home.root], cache=cache).calls if c.message_id == "msg_p3")
+    assert (call.output_tokens, call.output_exact) == (640, True)
+
+
 def test_a_sub_agent_file_that_grew_is_read_on(
     home: ClaudeHome, cache: ScanCache, parsed: Lines
 ) -> None:

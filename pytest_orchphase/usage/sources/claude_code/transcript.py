@@ -150,10 +150,13 @@ class LineReader:
         else:
             key = (f"{self.res.path}:{lineno}", "")
         fields = usage_fields(usage)
-        # A sub-agent's own file and its agent_progress copies hold placeholder output counts,
-        # except on a response's final line (stop_reason set; newer builds: usage.iterations).
+        # A response's lines before its final one hold a placeholder output count (1, or what
+        # was streamed so far): the final line (stop_reason set; newer builds: usage.iterations)
+        # holds the true count, and may never have been written, in a main session too. Only
+        # an inline sidechain of the 1.0.x/2.0.x builds writes each response whole, its count
+        # the same on every line (see docs/measured-usage.md).
         final = msg.get("stop_reason") is not None or "iterations" in usage
-        exact = final or (not copy and self.file_agent is None)
+        exact = final or (not copy and self.file_agent is None and _writes_whole(outer, agent_id))
         if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):
             self.chain_of.setdefault(key, outer["uuid"])
         stamp = outer.get("timestamp")
@@ -330,6 +333,26 @@ class LineReader:
                 return uuid
             seen.add(parent)
             uuid = parent
+
+
+#: The first build whose inline sidechain lines are streamed like a main session's (no build
+#: of 2.1 or later writes inline sidechains but a ``/btw`` side question's, if any).
+_STREAMED_SIDECHAINS = (2, 1)
+
+
+def _writes_whole(outer: dict[str, Any], agent_id: str | None) -> bool:
+    """Whether a line without a final marker still holds its response's true output count: an
+    inline sidechain line (a Task's sub-agent) of a build before 2.1, which wrote each of its
+    responses once complete (every line of one response records the same count)."""
+    if agent_id is None or outer.get("isSidechain") is not True:
+        return False
+    version = outer.get("version")
+    if not isinstance(version, str):
+        return False
+    parts = version.split(".")[:2]
+    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+        return False
+    return (int(parts[0]), int(parts[1])) < _STREAMED_SIDECHAINS
 
 
 #: The reader of Claude Code message lines, for sources whose files hold them too.

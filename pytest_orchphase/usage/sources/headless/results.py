@@ -145,6 +145,17 @@ def reports_usage(result: HeadlessResult) -> bool:
     return any(getattr(m, f) for m in result.models.values() for f in TOKEN_FIELDS)
 
 
+def settle_outputs(result: HeadlessResult, own_calls: Sequence[ApiCall]) -> None:
+    """A run's messages whose output counts are placeholders (a stream writes no final line
+    per message) are made whole by its ``modelUsage``: :func:`fold_headless` adds what the
+    messages of each model it reports are short of, so their sum is that model's true figure."""
+    if not reports_usage(result):
+        return
+    for call in own_calls:
+        if call.model in result.models:
+            call.output_exact = True
+
+
 def fold_headless(
     result: HeadlessResult, own_calls: Sequence[ApiCall], scan: Scan
 ) -> list[ApiCall]:
