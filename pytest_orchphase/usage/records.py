@@ -119,9 +119,10 @@ class ApiCall:
     #: Of an aggregate beyond a run's messages: the largest prompt of those messages (its
     #: tokens may be theirs, billed at their tier); 0 when there are none.
     largest_request: int = 0
-    #: False when ``output_tokens`` is only what a sub-agent's own file (or its
-    #: ``agent_progress`` copy) records: a placeholder below the true count, which no record
-    #: read corrects. The call's output, and so its cost, are then lower bounds.
+    #: False when ``output_tokens`` is only a placeholder below the true count, which no record
+    #: read corrects: what a sub-agent's own file (or its ``agent_progress`` copy) records, or a
+    #: response whose final line (``stop_reason``, ``usage.iterations``) was never written. The
+    #: call's output, and so its cost, are then lower bounds.
     output_exact: bool = True
     #: Why the call's cost, as priced, may be below what was billed ("" when it is exact).
     cost_lower_bound: str = ""

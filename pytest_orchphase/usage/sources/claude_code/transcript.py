@@ -6,6 +6,9 @@ The accounting rules (each one has a test in ``tests/transcripts``):
 * one API response is written as several lines sharing ``message.id`` and ``requestId``; it is
   counted once across all files, keeping the largest value of each token field (only
   ``output_tokens`` differs between the copies, the largest is the real one);
+* only a response's final line (``stop_reason`` set, or ``usage.iterations``) holds its true
+  ``output_tokens``; a response without one (a main session's too) keeps a placeholder, a lower
+  bound (``ApiCall.output_exact``), but for a 1.0.x/2.0.x inline sidechain, written whole;
 * sub-agent messages copied into the parent as ``progress``/``agent_progress`` lines are the
   same responses: same key, counted once;
 * a sub-agent's own file holds placeholder ``output_tokens``; the parent's Task/Agent
