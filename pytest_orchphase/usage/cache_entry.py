@@ -193,7 +193,7 @@ _INT = frozenset((int,))
 def encode_result(res: FileResult, name: str) -> bytes:
     """The result of a file named ``name``: its calls in columns (keys, model, first time,
     session, agent, usage, flags), the rest as the ledger's records (``texts=True``)."""
-    block = encode(res, name, 0, "", "claude_code", (), texts=True)
+    block = encode(res, name, 0, "", "claude_code", (), texts=True, calls=False)
     keys = list(res.calls)
     calls = list(res.calls.values())
     stamps = res.first_ts
@@ -212,8 +212,8 @@ def encode_result(res: FileResult, name: str) -> bytes:
             for c in calls
         ],
     ]
-    # The ledger's records begin with one per call: those are the columns.
-    return _dumps({"calls": columns, "records": [block.file, *block.records[len(keys) :]]})
+    # The ledger's records but those of the calls: the columns hold them.
+    return _dumps({"calls": columns, "records": [block.file, *block.records]})
 
 
 #: What each column holds: message id, request id, model, first time, session, agent, the six

@@ -70,10 +70,13 @@ def encode(
     tickets: Sequence[str],
     *,
     texts: bool = False,
+    calls: bool = True,
 ) -> Block:
     """The block of one file's result. ``tickets``: the ids looked for in its prompts.
     ``texts``: keep prompts and descriptions as they are (the scan cache), not a ledger's
-    ticket ids and scrubbed fields."""
+    ticket ids and scrubbed fields. ``calls=False``: without the records of its calls, which
+    the scan cache writes in columns of its own (a record per call made and thrown away was a
+    third of what keeping a file's result cost)."""
     where = str(res.path)
     clean = _as_is if texts else scrub
     block = Block(
@@ -93,7 +96,8 @@ def encode(
             }
         )
     )
-    block.records += _call_records(res)
+    if calls:
+        block.records += _call_records(res)
     block.records += _agent_records(res, tickets, texts)
     for task_id, notified, status in res.notices:
         notice = {"kind": "notice", "task_id": task_id, "tool_use_id": notified}
