@@ -143,8 +143,15 @@ def test_workflow_does_what_docs_ci_says() -> None:
     uses = {s.get("uses", "").split("@")[0] for s in by_id.values()}
     assert {"actions/cache", "actions/upload-artifact", "actions/setup-python"} <= uses
     gate = by_id["gate"]["run"]
-    for option in ("--phase", "--junitxml=", "--orchphase-json=", "--orchphase-md="):
+    for option in (
+        "--phase",
+        "--orchphase-no-cache",  # no run after it would find the scan cache: no cost of making it
+        "--junitxml=",
+        "--orchphase-json=",
+        "--orchphase-md=",
+    ):
         assert option in gate
+    assert "--orchphase-no-cache" in GITLAB.read_text()
     triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as true
     assert triggers is not None
     assert set(triggers) == {"pull_request", "push", "workflow_dispatch"}
