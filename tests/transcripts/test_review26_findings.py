@@ -1,0 +1,60 @@
+"""Review of 2026-11-30's third round of changes (306883f..6967a7f), core findings: each test
+is a finding on main (xfail strict until fixed); the reason says what is observed and what is
+expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_orchphase.usage.aggregate import price_calls, total
+from pytest_orchphase.usage.pricing import PriceTable
+from pytest_orchphase.usage.scan import scan_paths
+from tests.helpers import HAIKU, assistant, result_object, usage, write_jsonl
+
+FIRST = "e382184a-1111-2222-3333-444455556666"  # result_object()'s session
+SECOND = "e382184a-9999-2222-3333-444455556666"
+
+
+def _streamed(msg_id: str, session: str) -> dict[str, Any]:
+    """A 2.1.207 stream-json message: one line, a placeholder output count, no stop_reason."""
+    line = assistant(
+        msg_id, f"req_{msg_id}", model=HAIKU, u=usage(inp=4, cw=9097, out=2), final=False
+    )
+    line.pop("sessionId")
+    line["session_id"] = session
+    return line
+
+
+def _init(session: str) -> dict[str, Any]:
+    return {
+        "type": "system",
+        "subtype": "init",
+        "session_id": session,
+        "claude_code_version": "2.1.207",
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="observed: two runs appended to one stream file (`>> runs.ndjson`), the second "
+    "stopped before its result: the first run's result settles the second's placeholder "
+    "output as exact (no lower bound, output 2,789 = the first run's alone); expected: the "
+    "second run's output and cost lower bounds (README: 'output and cost of a stream without "
+    "its result')",
+)
+def test_a_run_without_its_result_is_not_settled_by_another_runs_result(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        _init(FIRST),
+        _streamed("msg_1", FIRST),
+        result_object(),
+        _init(SECOND),
+        _streamed("msg_2", SECOND),
+    ]
+    scan = scan_paths([write_jsonl(tmp_path / "runs.ndjson", lines)])
+    totals = total(price_calls(scan, PriceTable.load()))
+    assert "output" in totals.usage().lower_bounds
