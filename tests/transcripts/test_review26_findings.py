@@ -4,6 +4,7 @@ expected."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from pytest_orchphase.usage.aggregate import price_calls, total
 from pytest_orchphase.usage.pricing import PriceTable
 from pytest_orchphase.usage.scan import scan_paths
-from tests.helpers import HAIKU, assistant, result_object, usage, write_jsonl
+from tests.helpers import HAIKU, ClaudeHome, assistant, result_object, usage, user, write_jsonl
 
 FIRST = "e382184a-1111-2222-3333-444455556666"  # result_object()'s session
 SECOND = "e382184a-9999-2222-3333-444455556666"
@@ -58,3 +59,24 @@ def test_a_run_without_its_result_is_not_settled_by_another_runs_result(
     scan = scan_paths([write_jsonl(tmp_path / "runs.ndjson", lines)])
     totals = total(price_calls(scan, PriceTable.load()))
     assert "output" in totals.usage().lower_bounds
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="observed: a headless `claude -p --output-format json` run read with its session's "
+    "transcript (a response without its final line, output 2): output 2,789, exactly what "
+    "modelUsage reports, yet output, total and cost are lower bounds with a warning that "
+    "they are (exact before 306883f..); expected: exact, modelUsage making the sum whole as "
+    "it does for a stream's messages",
+)
+def test_a_transcript_made_whole_by_its_runs_json_result_is_exact(tmp_path: Path) -> None:
+    home = ClaudeHome(tmp_path / "claude")
+    placeholder = assistant(
+        "msg_1", "req_1", model=HAIKU, session=FIRST, u=usage(inp=4, cw=9097, out=2), final=False
+    )
+    home.session([user("Implement R01", session=FIRST), placeholder], session=FIRST)
+    (tmp_path / "r01.json").write_text(json.dumps(result_object()))  # session FIRST's result
+    scan = scan_paths([home.root, tmp_path / "r01.json"])
+    totals = total(price_calls(scan, PriceTable.load()))
+    assert totals.output_tokens == 2789
+    assert totals.usage().lower_bounds == frozenset()
