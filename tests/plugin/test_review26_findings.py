@@ -6,30 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import (
-    ClaudeHome,
-    Phase,
-    YamlData,
-    assert_not_yes,
-    assistant,
-    decision,
-    flat_ticket,
-    run_phase,
-    usage,
-    user,
-)
-
-CAP: YamlData = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total"}
-
-
-def _capped_phase(root: Path, t02_tokens: int) -> None:
-    """Phase p1: two Sonnet tickets under a per-ticket cap of 30,000 tokens, T01 at 20,000."""
-    tickets = {"T01": flat_ticket(), "T02": flat_ticket(actual_tokens=t02_tokens)}
-    Phase.of("p1", [{**CAP, "max": 30_000}], tickets).write(root)
+from tests.helpers import assert_not_yes, decision, run_phase
+from tests.plugin.test_yes_hunt8 import WORKER, _capped_phase, _lead_and_worker
 
 
 @pytest.mark.xfail(
@@ -78,27 +59,6 @@ def test_a_later_hook_exiting_0_does_not_make_a_no_phase_pass(
     result = run_phase(pytester, "p1")
     assert decision(pytester) == "NO"
     assert result.ret != 0, result.stdout.str()
-
-
-WORKER = "11111111-2222-3333-4444-555555555555"
-SONNET = "claude-sonnet-4-5-20250929"
-
-
-def _lead_and_worker(pytester: pytest.Pytester) -> tuple[ClaudeHome, ClaudeHome]:
-    """Phase m1, measured from its transcripts/ folder: the lead's session there (501 tokens)
-    under a phase cap of 50,000 tokens; R01 logged at 10,000 tokens, and its worker session
-    (90,002 tokens on Sonnet) written into a Claude folder of its own, to put in place."""
-    cap = {"id": "cap", "metric": "tokens", "measure": "total", "max": 50_000}
-    planning = {"model": "opus", "estimated_tokens": 1_000}
-    tickets = {"R01": flat_ticket(actual_tokens=10_000)}
-    phase = Phase.of("m1", [cap], tickets, planning=planning)
-    phase.write(pytester.path)
-    home = phase.transcripts(pytester.path)
-    home.session([user("Plan this batch"), assistant("msg_1", "req_1", u=usage(out=500))])
-    worker = ClaudeHome(pytester.path / "worker")
-    work = assistant("msg_2", "req_2", model=SONNET, u=usage(cr=90_000), session=WORKER)
-    worker.session([user("Implement R01", session=WORKER), work], session=WORKER)
-    return home, worker
 
 
 @pytest.mark.xfail(
