@@ -197,6 +197,30 @@ class PhaseSession:
         self.interrupted = False
         #: What stopped an interrupted run, for its reports ("Ctrl-C", "pytest.exit: …").
         self.interruption = ""
+        #: The session, once it starts: a run stopped in a project's ``pytest_sessionstart``
+        #: never reaches ``pytest_sessionfinish``, and its reports are written at unconfigure.
+        self.session: pytest.Session | None = None
+        #: Whether the session finish ran (see :meth:`pytest_unconfigure`).
+        self.finished = False
+
+    @pytest.hookimpl(tryfirst=True)  # before a project's sessionstart, which may stop the run
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_unconfigure(self) -> None:
+        """A run stopped in a project's ``pytest_sessionstart`` (``pytest.exit``, Ctrl-C) ends
+        without a session finish: its reports say it was interrupted all the same, and it does
+        not exit 0 (pytest returns the session's status after this hook)."""
+        session = self.session
+        if session is None or self.finished or not self.interrupted:
+            return
+        if lists_only(session.config) or hasattr(session.config, "workerinput"):
+            return
+        self._write_interrupted(session)
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            for line in self._interrupted_lines():
+                terminal.write_line(line)
 
     def pytest_report_header(self) -> list[str]:
         configuration = [self.settings.configuration] if self.settings.configuration else []
@@ -275,11 +299,21 @@ class PhaseSession:
         """Decide and write the reports (:meth:`_finish`) before every other plugin's session
         finish; after them all, a run whose decision is not YES exits non-zero still, whatever
         they made of its status (a project hook turning pytest's "no tests ran", 5, into 0 would
-        otherwise make a phase whose every criterion was deselected pass its CI job)."""
+        otherwise make a phase whose every criterion was deselected pass its CI job), a later
+        hook's ``pytest.exit(returncode=0)`` included."""
+        self.finished = True
         status = self._finish(session)
-        yield
-        if status is not None and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = status
+        try:
+            yield
+        except pytest.exit.Exception as stop:
+            # A later hook's pytest.exit (a conftest's session finish or terminal summary):
+            # pytest takes its return code as the run's, so a 0 gives way to the decision's.
+            if status is not None and stop.returncode == pytest.ExitCode.OK:
+                stop.returncode = status
+            raise
+        finally:
+            if status is not None and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = status
 
     def _finish(self, session: pytest.Session) -> int | pytest.ExitCode | None:
         """Build the report once; only a controller (or a plain run) writes files. A run that
@@ -346,6 +380,12 @@ class PhaseSession:
         _freeze_before_exit(config)
         return session.exitstatus if answer != "YES" or not ok else None
 
+    def _interrupted_lines(self) -> list[str]:
+        what = (
+            f"orchphase: interrupted ({self.interruption}): the phase was not decided (UNDECIDED)"
+        )
+        return [what, *self.written]
+
     def _write_interrupted(self, session: pytest.Session) -> int | pytest.ExitCode:
         """The reports of a run stopped before its decision: each file asked for says so, with
         the decision UNDECIDED, and the JUnit file has the decision's item. Without them, a
@@ -376,11 +416,7 @@ class PhaseSession:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.interrupted:
-            terminalreporter.write_line(
-                f"orchphase: interrupted ({self.interruption}): the phase was not decided "
-                "(UNDECIDED)"
-            )
-            for line in self.written:
+            for line in self._interrupted_lines():
                 terminalreporter.write_line(line)
         if self.report is None:
             return
