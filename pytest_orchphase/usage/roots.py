@@ -151,13 +151,17 @@ def scan_roots(
     from pytest_orchphase.usage.sources.ledger.source import holder
 
     sources: list[list[Path]] = []
+    transcripts = resolve_path(phase.data_dir / TRANSCRIPTS_DIR)
     seen = _own_folder(phase)  # folders looked at for another phase's data folder
     unique: dict[Path, Path] = {}
     resolved: dict[Path, Path] = {}
     for n, (root, _) in enumerate(roots):
         try:
             # A session kept in the phase's ledger is read from the ledger.
-            found = expand_resolved([root if root.exists() else holder(root) or root])
+            # The transcripts/ folder is read whole: a session beside a projects/ folder in
+            # it is the team's too (a folder named in sessions: may be Claude's own).
+            whole = root == transcripts
+            found = expand_resolved([root if root.exists() else holder(root) or root], whole=whole)
         except OrchphaseError as exc:
             where = f"{display(exc.path)}: " if exc.path else ""
             raise fail(n, where + exc.message) from None
@@ -431,9 +435,16 @@ def _named_at(where: Path, index: int | None) -> list[Named]:
 
 def _session_ids_in(folder: Path) -> set[str]:
     """The session ids a folder holds: its transcripts named by a UUID, and the UUID-named
-    folders of their sub-agents."""
+    folders of their sub-agents; links to folders followed, as a scan follows them (each
+    folder once: a link back up is no loop)."""
     found: set[str] = set()
-    for _, folders, files in os.walk(folder, onerror=lambda _: None):
+    walked: set[str] = set()
+    for where, folders, files in os.walk(folder, onerror=lambda _: None, followlinks=True):
+        real = os.path.realpath(where)
+        if real in walked:
+            folders[:] = []
+            continue
+        walked.add(real)
         found.update(d for d in folders if SESSION_ID.fullmatch(d))
         found.update(f[:-6] for f in files if f.endswith(".jsonl") and SESSION_ID.fullmatch(f[:-6]))
     return found

@@ -353,21 +353,46 @@ def test_a_folder_that_cannot_be_listed_is_an_error_naming_it(
     assert err.value.path == root / "locked"
 
 
-@pytest.mark.parametrize("name", ["s.jsonl.gz", "s.ndjson.zst", "result.json.xz"])
-def test_a_compressed_transcript_in_a_folder_is_an_error_naming_it(
+@pytest.mark.parametrize(
+    "name", ["s.jsonl.gz", "s.ndjson.zst", "result.json.xz", "sessions.zip", "s.tar.gz", "N.TGZ"]
+)
+def test_an_archive_or_compressed_file_in_a_folder_is_an_error_naming_it(
     tmp_path: Path, name: str
 ) -> None:
-    """No source reads it, and its calls would be left out without a word; other files
-    (notes, a folder's archive) are not transcripts and are left out as before."""
+    """No source reads it, and the calls of the transcripts it may hold would be left out
+    without a word; other files (notes) are left out as before."""
     root = tmp_path / "root"
     write_jsonl(root / "s1.jsonl", [assistant("msg_M", "req_M")])
-    (root / "notes.txt.gz").write_bytes(b"")
-    (root / "old.zip").write_bytes(b"")
+    (root / "notes.txt").write_bytes(b"")
     assert expand_paths([root]) == [root / "s1.jsonl"]
     (root / name).write_bytes(b"")
-    with pytest.raises(OrchphaseError, match="a compressed transcript") as err:
+    with pytest.raises(OrchphaseError, match="an archive or a compressed file") as err:
         expand_paths([root])
     assert err.value.path == root / name
+
+
+@pytest.mark.parametrize("target", ["gone", "gone.jsonl"])
+def test_a_link_to_nothing_in_a_folder_is_an_error_naming_it(tmp_path: Path, target: str) -> None:
+    """A link made on another machine (to a project folder, to a session) leads nowhere in a
+    checkout: what it stood for would be left out without a word."""
+    root = tmp_path / "root"
+    write_jsonl(root / "s1.jsonl", [assistant("msg_M", "req_M")])
+    (root / "linked").symlink_to(tmp_path / target)
+    with pytest.raises(OrchphaseError, match="leads nowhere") as err:
+        expand_paths([root])
+    assert err.value.path == root / "linked"
+
+
+def test_a_config_folder_is_read_through_its_projects_unless_read_whole(tmp_path: Path) -> None:
+    """A Claude config folder (holding projects/) is read through projects/ only (Claude's
+    prompt history beside it is no session); read whole (a phase's transcripts/ folder), a
+    session beside projects/ is read too."""
+    root = tmp_path / "root"
+    write_jsonl(root / "projects" / "p" / "s1.jsonl", [assistant("msg_M", "req_M")])
+    write_jsonl(root / "beside.jsonl", [assistant("msg_B", "req_B")])
+    assert expand_paths([root]) == [root / "projects" / "p" / "s1.jsonl"]
+    found = [f for f, _ in expand_resolved([root], whole=True)]
+    assert found == [root / "beside.jsonl", root / "projects" / "p" / "s1.jsonl"]
 
 
 def test_no_depth_of_folders_is_too_deep_to_walk(

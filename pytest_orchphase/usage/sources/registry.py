@@ -86,8 +86,12 @@ def regular(path: Path) -> Path:
     return path
 
 
-#: What a compressed file's name ends with: ``s.jsonl.gz`` is a transcript no source reads.
-COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".br", ".zip", ".7z")
+#: What an archive's or a compressed file's name ends with: a transcript in one (``s.jsonl.gz``,
+#: ``sessions.zip``, ``sessions.tar.gz``) is read by no source.
+PACKED = (
+    ".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".lz4", ".br", ".zip", ".7z", ".rar",
+    ".tar",
+)  # fmt: skip
 
 
 def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Path]]:
@@ -97,10 +101,10 @@ def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Pa
     into a phase's ``transcripts/`` folder), each folder walked once however many links lead
     to it (a link back up is no loop); the rest of a file's resolved path is its folder's,
     resolved once (not every component of every file again). A folder that cannot be listed,
-    and a compressed transcript (``s.jsonl.gz``), are errors naming them: what they hold
-    would be left out without a word. A listing's entries tell a file from a folder without
-    another look at it (``os.scandir``); folders wait on a stack, not in nested calls, so no
-    depth of folders is too deep."""
+    a link to nothing, and an archive or a compressed file (``s.jsonl.gz``, ``sessions.zip``)
+    are errors naming them: what they hold would be left out without a word. A listing's
+    entries tell a file from a folder without another look at it (``os.scandir``); folders
+    wait on a stack, not in nested calls, so no depth of folders is too deep."""
     suffixes = tuple(s for source in every for s in source.suffixes)
     start = folder.resolve()
     waiting: list[tuple[str, Path]] = [(str(folder), start)]
@@ -130,10 +134,18 @@ def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Pa
                 continue
             name = entry.name
             if not name.endswith(suffixes):
-                if name.endswith(COMPRESSED) and name[: name.rindex(".")].endswith(suffixes):
+                if entry.is_symlink() and not os.path.exists(entry.path):
+                    raise OrchphaseError(  # a transcript's name: regular() below names it
+                        "a symbolic link that leads nowhere (a missing target, or a loop); "
+                        "expected a transcript or a folder of them where it leads (a link made "
+                        "on another machine?)",
+                        path=Path(entry.path),
+                    )
+                if name.lower().endswith(PACKED):
                     raise OrchphaseError(
-                        "a compressed transcript, which no source reads; expected it "
-                        "uncompressed (.jsonl, .ndjson or .json)",
+                        "an archive or a compressed file, which no source reads; expected "
+                        "transcripts as they are (.jsonl, .ndjson or .json): extract it here, "
+                        "or move it out of this folder",
                         path=Path(entry.path),
                     )
                 continue
@@ -177,14 +189,17 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
     return [path for path, _ in expand_resolved(paths)]
 
 
-def expand_resolved(paths: Sequence[Path]) -> list[tuple[Path, Path]]:
+def expand_resolved(paths: Sequence[Path], *, whole: bool = False) -> list[tuple[Path, Path]]:
     """The files the given PATHs stand for, in a stable order, each once, with its resolved
     path (which tells two names of one file apart).
 
     A PATH is a file (with the files that come along with it: a session's sub-agents), or a
     folder: a project folder, a ``projects`` folder, or a Claude config folder (holding
-    ``projects/``), searched recursively for the files some source claims (``*.jsonl``,
-    ``*.ndjson``, ``agent-*.meta.json``, ``*.json`` headless results …).
+    ``projects/``: only that is read, not Claude's other files beside it, such as its prompt
+    history), searched recursively for the files some source claims (``*.jsonl``,
+    ``*.ndjson``, ``agent-*.meta.json``, ``*.json`` headless results …). ``whole``: a folder
+    is read whole, ``projects/`` or not (a phase's ``transcripts/`` folder, which holds what
+    its team put there).
     """
     every = sources()
     out: list[tuple[Path, Path]] = []
@@ -203,7 +218,7 @@ def expand_resolved(paths: Sequence[Path]) -> list[tuple[Path, Path]]:
             for f in source.companions(path):
                 add(f)
         elif path.is_dir():
-            root = path / "projects" if (path / "projects").is_dir() else path
+            root = path / "projects" if not whole and (path / "projects").is_dir() else path
             for f, real in _walk(root, every):
                 add(f, real)
         elif path.exists():
