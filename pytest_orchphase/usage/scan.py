@@ -26,6 +26,7 @@ from pytest_orchphase.usage.sources.claude_code.reader import read_file
 from pytest_orchphase.usage.sources.headless.results import (
     fold_headless,
     reports_usage,
+    run_calls,
     settle_outputs,
 )
 
@@ -63,19 +64,20 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     scan.agents = _agents(calls.values(), merged.spawns, merged.links, merged.metas, tool_results)
     _apply_notices(scan.agents, merged.notices)
     _correct_last_calls(calls, tool_results, scan)
-    for res in results:
-        for headless in res.headless:
-            settle_outputs(headless, [calls[k] for k in res.calls])
+    # Each headless run with its own messages in its file (a replay dropped above is none).
+    runs = [
+        (res, h, run_calls(h, map(calls.get, res.calls))) for res in results for h in res.headless
+    ]
+    for _, headless, own in runs:
+        settle_outputs(headless, own, calls.values())
     _warn_uncorrected(scan, calls)
     scan.calls = sorted(
         calls.values(),
         key=lambda c: (c.timestamp or datetime.min.replace(tzinfo=timezone.utc), c.message_id),
     )
-    for res in results:
-        for headless in res.headless:
-            headless.version = headless.version or res.version
-            own = [calls[k] for k in res.calls]
-            scan.calls.extend(fold_headless(headless, own, scan))
+    for res, headless, own in runs:
+        headless.version = headless.version or res.version
+        scan.calls.extend(fold_headless(headless, own, scan))
     return scan
 
 

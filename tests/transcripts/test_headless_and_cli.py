@@ -26,6 +26,9 @@ from tests.helpers import (
     write_jsonl,
 )
 
+#: result_object()'s session: a stream's every line names the run's session (real 2.1.207 runs).
+RUN = "e382184a-1111-2222-3333-444455556666"
+
 
 def test_headless_json_result_gives_per_model_usage(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
@@ -52,8 +55,12 @@ def test_headless_aggregate_is_not_priced_at_the_long_context_tier(tmp_path: Pat
 
 def test_stream_json_is_priced_from_its_messages(tmp_path: Path) -> None:
     sid = "e382184a-1111-2222-3333-444455556666"
-    first = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=4, cw=9097, cw_1h=9097, out=9))
-    second = assistant("msg_2", "req_2", model=HAIKU, u=usage(inp=6, cr=63057, out=2780))
+    first = assistant(
+        "msg_1", "req_1", model=HAIKU, session=sid, u=usage(inp=4, cw=9097, cw_1h=9097, out=9)
+    )
+    second = assistant(
+        "msg_2", "req_2", model=HAIKU, session=sid, u=usage(inp=6, cr=63057, out=2780)
+    )
     for line in (first, second):
         line["session_id"] = line.pop("sessionId")
         line["parent_tool_use_id"] = None
@@ -67,7 +74,9 @@ def test_stream_json_is_priced_from_its_messages(tmp_path: Path) -> None:
 
 
 def test_stream_json_short_of_model_usage_gets_the_difference(tmp_path: Path) -> None:
-    only = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=10, cr=63057, cw=9097, out=1))
+    only = assistant(
+        "msg_1", "req_1", model=HAIKU, session=RUN, u=usage(inp=10, cr=63057, cw=9097, out=1)
+    )
     scan = scan_paths([write_jsonl(tmp_path / "run.jsonl", [only, result_object()])])
     assert sum(c.output_tokens for c in scan.calls) == 2789
     assert sum(c.input_tokens for c in scan.calls) == 10
@@ -424,7 +433,9 @@ def test_stream_json_surplus_adds_tokens_but_no_call(tmp_path: Path) -> None:
     from pytest_orchphase.usage.aggregate import price_calls, total
 
     sid = "e382184a-1111-2222-3333-444455556666"
-    first = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=4, cw=9097, cw_1h=9097, out=9))
+    first = assistant(
+        "msg_1", "req_1", model=HAIKU, session=sid, u=usage(inp=4, cw=9097, cw_1h=9097, out=9)
+    )
     first["session_id"] = first.pop("sessionId")
     first["request_id"] = first.pop("requestId")  # the stream-json spelling
     init = {
@@ -448,7 +459,9 @@ def test_stream_json_placeholder_outputs_are_settled_only_by_its_result(
     stop_reason: the run's ``modelUsage`` makes the sum whole; without it, a lower bound."""
     from pytest_orchphase.usage.aggregate import price_calls, total
 
-    first = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=4, cw=9097, out=2), final=False)
+    first = assistant(
+        "msg_1", "req_1", model=HAIKU, session=RUN, u=usage(inp=4, cw=9097, out=2), final=False
+    )
     first["session_id"] = first.pop("sessionId")
     init = {"type": "system", "subtype": "init", "claude_code_version": "2.1.207"}
     lines = [init, first, result_object()] if ended else [init, first]

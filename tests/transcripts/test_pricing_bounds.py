@@ -147,7 +147,11 @@ def test_tokens_a_stream_json_run_reports_beyond_its_long_context_messages_are_a
     def run(cache_read: int) -> Path:
         sid = "e382184a-1111-2222-3333-444455556666"
         line = assistant(
-            "msg_1", "req_1", model="claude-haiku-5-5", u=usage(inp=10, cr=cache_read, out=1)
+            "msg_1",
+            "req_1",
+            model="claude-haiku-5-5",
+            session=sid,  # every line of a stream names its run's session
+            u=usage(inp=10, cr=cache_read, out=1),
         )
         line.pop("timestamp")  # a stream's messages carry no date
         line["session_id"] = line.pop("sessionId")

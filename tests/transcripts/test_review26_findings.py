@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from pytest_orchphase.cli import main
 from pytest_orchphase.usage.aggregate import price_calls, total
 from pytest_orchphase.usage.pricing import PriceTable
@@ -39,14 +37,6 @@ def _init(session: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: two runs appended to one stream file (`>> runs.ndjson`), the second "
-    "stopped before its result: the first run's result settles the second's placeholder "
-    "output as exact (no lower bound, output 2,789 = the first run's alone); expected: the "
-    "second run's output and cost lower bounds (README: 'output and cost of a stream without "
-    "its result')",
-)
 def test_a_run_without_its_result_is_not_settled_by_another_runs_result(
     tmp_path: Path,
 ) -> None:
@@ -62,14 +52,6 @@ def test_a_run_without_its_result_is_not_settled_by_another_runs_result(
     assert "output" in totals.usage().lower_bounds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a headless `claude -p --output-format json` run read with its session's "
-    "transcript (a response without its final line, output 2): output 2,789, exactly what "
-    "modelUsage reports, yet output, total and cost are lower bounds with a warning that "
-    "they are (exact before 306883f..); expected: exact, modelUsage making the sum whole as "
-    "it does for a stream's messages",
-)
 def test_a_transcript_made_whole_by_its_runs_json_result_is_exact(tmp_path: Path) -> None:
     home = ClaudeHome(tmp_path / "claude")
     placeholder = assistant(
@@ -83,15 +65,6 @@ def test_a_transcript_made_whole_by_its_runs_json_result_is_exact(tmp_path: Path
     assert totals.usage().lower_bounds == frozenset()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="observed: a file holding a headless result beside a /btw-style replay (a sidechain "
-    "line with a parent response's message.id and another requestId) ends `orchphase "
-    "extract` in a KeyError traceback: the replay is dropped from the merged calls, then "
-    "looked up for the result's settle_outputs (and fold_headless before it: older than "
-    "this change); expected: counted once, or a clear error naming the file",
-)
 def test_a_replayed_line_beside_a_headless_result_is_no_traceback(tmp_path: Path) -> None:
     parent = assistant("msg_X", "req_1", model=HAIKU, session=FIRST, u=usage(inp=4, out=20))
     replay = {**assistant("msg_X", "req_2", model=HAIKU, session=FIRST), "isSidechain": True}

@@ -10,7 +10,7 @@ from ``modelUsage``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,13 +145,44 @@ def reports_usage(result: HeadlessResult) -> bool:
     return any(getattr(m, f) for m in result.models.values() for f in TOKEN_FIELDS)
 
 
-def settle_outputs(result: HeadlessResult, own_calls: Sequence[ApiCall]) -> None:
+def run_calls(result: HeadlessResult, file_calls: Iterable[ApiCall | None]) -> list[ApiCall]:
+    """The run's own messages among its file's calls (None: a call the merge dropped, such as a
+    ``/btw`` replay): those of its session, as every line of a stream names it (2.1.207), so
+    runs appended to one file (``>> runs.ndjson``) are told apart; a call naming no session,
+    or every call when the result names none, is taken as the run's."""
+    session = result.session_id
+    return [
+        c
+        for c in file_calls
+        if c is not None and (session is None or c.session_id in (None, session))
+    ]
+
+
+def _whole_run(
+    result: HeadlessResult, own_calls: Sequence[ApiCall], calls: Iterable[ApiCall]
+) -> tuple[Sequence[ApiCall], str]:
+    """The calls ``result``'s ``modelUsage`` covers, and what they are: its own messages, else
+    (a ``--output-format json`` result) its session's calls wherever they were read."""
+    if own_calls or result.session_id is None:
+        return own_calls, "the run's messages"
+    # The run's session was also read from its transcript (or its ledger): those are its
+    # calls, and the summary fills in only what they are short of (the transcript of a
+    # run whose sub-agents' files were not copied holds less), never dropped for less.
+    session = [c for c in calls if c.session_id == result.session_id]
+    return session, f"its session {result.session_id}'s transcript"
+
+
+def settle_outputs(
+    result: HeadlessResult, own_calls: Sequence[ApiCall], calls: Iterable[ApiCall]
+) -> None:
     """A run's messages whose output counts are placeholders (a stream writes no final line
-    per message) are made whole by its ``modelUsage``: :func:`fold_headless` adds what the
-    messages of each model it reports are short of, so their sum is that model's true figure."""
+    per message; a transcript's last response may lack its own) are made whole by its
+    ``modelUsage``: :func:`fold_headless` adds what the messages of each model it reports are
+    short of, so their sum is that model's true figure. ``calls``: every call read, where a
+    result without messages of its own finds its session's (see :func:`_whole_run`)."""
     if not reports_usage(result):
         return
-    for call in own_calls:
+    for call in _whole_run(result, own_calls, calls)[0]:
         if call.model in result.models:
             call.output_exact = True
 
@@ -163,13 +194,7 @@ def fold_headless(
     scan.headless.append(result)
     where = str(result.path)
     result.has_messages = bool(own_calls)
-    basis = "the run's messages"
-    if not own_calls and result.session_id is not None:
-        # The run's session was also read from its transcript (or its ledger): those are its
-        # calls, and the summary fills in only what they are short of (the transcript of a
-        # run whose sub-agents' files were not copied holds less), never dropped for less.
-        own_calls = [c for c in scan.calls if c.session_id == result.session_id]
-        basis = f"its session {result.session_id}'s transcript"
+    own_calls, basis = _whole_run(result, own_calls, scan.calls)
     if not reports_usage(result) and not own_calls:
         # Its calls are lost as a malformed line's may be: every figure is a lower bound.
         scan.lost_usage_lines += 1
