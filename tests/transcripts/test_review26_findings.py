@@ -71,3 +71,104 @@ def test_a_replayed_line_beside_a_headless_result_is_no_traceback(tmp_path: Path
     lines = [user("Implement R01", session=FIRST), parent, replay, result_object()]
     path = write_jsonl(tmp_path / "run.ndjson", lines)
     assert main(["extract", "--no-cache", str(path)]) in (0, 2)
+
+
+# -- siblings the same mechanisms allowed (found while fixing the three above) -----------------
+
+
+def test_two_finished_runs_in_one_stream_are_each_made_whole_by_their_own_result(
+    tmp_path: Path,
+) -> None:
+    """Each result summed against both runs' messages: what each run's messages are short of
+    was taken as less than it is, 4 output and 8 input tokens of 5,578 and 20 lost while the
+    figures claimed to be exact."""
+    lines = [
+        _init(FIRST),
+        _streamed("msg_1", FIRST),
+        result_object(),
+        _init(SECOND),
+        _streamed("msg_2", SECOND),
+        result_object(session_id=SECOND),
+    ]
+    scan = scan_paths([write_jsonl(tmp_path / "runs.ndjson", lines)])
+    totals = total(price_calls(scan, PriceTable.load()))
+    assert (totals.output_tokens, totals.input_tokens) == (2 * 2789, 2 * 10)
+    assert totals.usage().lower_bounds == frozenset()
+
+
+def test_a_resumed_run_appended_under_its_session_is_not_settled_by_the_first_result(
+    tmp_path: Path,
+) -> None:
+    """`claude -p --resume` keeps the session id: a second run appended to the stream names the
+    same session as the first, whose result cannot be the whole of both runs' messages (their
+    cache writes sum above it): the second run, stopped before its result, stays a lower
+    bound."""
+    lines = [
+        _init(FIRST),
+        _streamed("msg_1", FIRST),
+        result_object(),
+        _init(FIRST),
+        _streamed("msg_2", FIRST),
+    ]
+    scan = scan_paths([write_jsonl(tmp_path / "runs.ndjson", lines)])
+    totals = total(price_calls(scan, PriceTable.load()))
+    assert "output" in totals.usage().lower_bounds
+
+
+def test_a_json_result_settles_its_sessions_sub_agent_calls_too(tmp_path: Path) -> None:
+    """modelUsage is every agent's: the session's sub-agent calls read from their own file
+    (placeholder counts no parent record corrects) are made whole with the main session's."""
+    home = ClaudeHome(tmp_path / "claude")
+    placeholder = assistant(
+        "msg_1", "req_1", model=HAIKU, session=FIRST, u=usage(inp=4, cw=9097, out=2), final=False
+    )
+    home.session([user("Implement R01", session=FIRST), placeholder], session=FIRST)
+    helper = assistant(
+        "msg_2", "req_2", model=HAIKU, session=FIRST, agent_id="a1", u=usage(inp=3, cr=900, out=1)
+    )
+    home.subagent("a1", [helper], session=FIRST)
+    (tmp_path / "r01.json").write_text(json.dumps(result_object()))
+    scan = scan_paths([home.root, tmp_path / "r01.json"])
+    totals = total(price_calls(scan, PriceTable.load()))
+    assert totals.output_tokens == 2789
+    assert totals.usage().lower_bounds == frozenset()
+    assert not [w for w in scan.warnings if "placeholder" in w]
+
+
+def test_a_json_result_is_not_the_whole_of_a_transcript_holding_more_than_it(
+    tmp_path: Path,
+) -> None:
+    """A transcript holding another run of the session too (`--resume`: same session id, same
+    file) reads more cache than the result reports: the result does not settle it."""
+    home = ClaudeHome(tmp_path / "claude")
+    responses = [
+        assistant(
+            f"msg_{n}",
+            f"req_{n}",
+            model=HAIKU,
+            session=FIRST,
+            u=usage(inp=4, cr=40_000, out=2),
+            final=False,
+        )
+        for n in (1, 2)
+    ]
+    home.session([user("Implement R01", session=FIRST), *responses], session=FIRST)
+    (tmp_path / "r01.json").write_text(json.dumps(result_object()))
+    scan = scan_paths([home.root, tmp_path / "r01.json"])
+    totals = total(price_calls(scan, PriceTable.load()))
+    assert "output" in totals.usage().lower_bounds
+
+
+def test_a_replay_in_a_stream_of_a_response_its_transcript_holds_is_no_traceback(
+    tmp_path: Path,
+) -> None:
+    """The replay's parent in the session's transcript, the replay beside the result in the
+    stream: the stream's only call is dropped from the merged calls, then was looked up."""
+    home = ClaudeHome(tmp_path / "claude")
+    parent = assistant("msg_X", "req_1", model=HAIKU, session=FIRST, u=usage(inp=4, out=20))
+    home.session([user("Implement R01", session=FIRST), parent], session=FIRST)
+    replay = {**assistant("msg_X", "req_2", model=HAIKU, session=FIRST), "isSidechain": True}
+    path = write_jsonl(tmp_path / "run.ndjson", [_init(FIRST), replay, result_object()])
+    assert main(["extract", "--no-cache", str(home.root), str(path)]) in (0, 2)
+    scan = scan_paths([home.root, path])
+    assert [c.request_id for c in scan.calls if c.message_id == "msg_X"] == ["req_1"]

@@ -179,12 +179,22 @@ def settle_outputs(
     per message; a transcript's last response may lack its own) are made whole by its
     ``modelUsage``: :func:`fold_headless` adds what the messages of each model it reports are
     short of, so their sum is that model's true figure. ``calls``: every call read, where a
-    result without messages of its own finds its session's (see :func:`_whole_run`)."""
+    result without messages of its own finds its session's (see :func:`_whole_run`).
+
+    Only where ``modelUsage`` can be their whole: messages of a model summing above it in any
+    count (a placeholder is never above the true output; input and cache counts are exact on
+    every line) are more than the run's, as another run of the same session id (``--resume``)
+    appended to its stream or written to its transcript is, and stay lower bounds."""
     if not reports_usage(result):
         return
-    for call in _whole_run(result, own_calls, calls)[0]:
-        if call.model in result.models:
-            call.output_exact = True
+    covered = _whole_run(result, own_calls, calls)[0]
+    for model, usage in result.models.items():
+        mine = [c for c in covered if c.model == model]
+        if all(
+            sum(getattr(c, name) for c in mine) <= getattr(usage, name) for name in TOKEN_FIELDS
+        ):
+            for call in mine:
+                call.output_exact = True
 
 
 def fold_headless(
