@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_orchphase.cli import main
-from pytest_orchphase.usage.aggregate import price_calls, total
+from pytest_orchphase.usage.aggregate import Totals, price_calls, total
 from pytest_orchphase.usage.pricing import PriceTable
 from pytest_orchphase.usage.scan import scan_paths
 from tests.helpers import HAIKU, ClaudeHome, assistant, result_object, usage, user, write_jsonl
@@ -37,18 +37,23 @@ def _init(session: str) -> dict[str, Any]:
     }
 
 
+def _run(msg_id: str, session: str, *, ended: bool) -> list[dict[str, Any]]:
+    """One headless run's stream: its init line, one message and, when ``ended``, its result."""
+    lines = [_init(session), _streamed(msg_id, session)]
+    return [*lines, result_object(session_id=session)] if ended else lines
+
+
+def _stream_totals(path: Path, *runs: list[dict[str, Any]]) -> Totals:
+    """The priced totals of ``runs`` appended to one stream file at ``path``."""
+    scan = scan_paths([write_jsonl(path, [line for run in runs for line in run])])
+    return total(price_calls(scan, PriceTable.load()))
+
+
 def test_a_run_without_its_result_is_not_settled_by_another_runs_result(
     tmp_path: Path,
 ) -> None:
-    lines = [
-        _init(FIRST),
-        _streamed("msg_1", FIRST),
-        result_object(),
-        _init(SECOND),
-        _streamed("msg_2", SECOND),
-    ]
-    scan = scan_paths([write_jsonl(tmp_path / "runs.ndjson", lines)])
-    totals = total(price_calls(scan, PriceTable.load()))
+    first, second = _run("msg_1", FIRST, ended=True), _run("msg_2", SECOND, ended=False)
+    totals = _stream_totals(tmp_path / "runs.ndjson", first, second)
     assert "output" in totals.usage().lower_bounds
 
 
@@ -82,16 +87,8 @@ def test_two_finished_runs_in_one_stream_are_each_made_whole_by_their_own_result
     """Each result summed against both runs' messages: what each run's messages are short of
     was taken as less than it is, 4 output and 8 input tokens of 5,578 and 20 lost while the
     figures claimed to be exact."""
-    lines = [
-        _init(FIRST),
-        _streamed("msg_1", FIRST),
-        result_object(),
-        _init(SECOND),
-        _streamed("msg_2", SECOND),
-        result_object(session_id=SECOND),
-    ]
-    scan = scan_paths([write_jsonl(tmp_path / "runs.ndjson", lines)])
-    totals = total(price_calls(scan, PriceTable.load()))
+    first, second = _run("msg_1", FIRST, ended=True), _run("msg_2", SECOND, ended=True)
+    totals = _stream_totals(tmp_path / "runs.ndjson", first, second)
     assert (totals.output_tokens, totals.input_tokens) == (2 * 2789, 2 * 10)
     assert totals.usage().lower_bounds == frozenset()
 
@@ -103,15 +100,8 @@ def test_a_resumed_run_appended_under_its_session_is_not_settled_by_the_first_re
     same session as the first, whose result cannot be the whole of both runs' messages (their
     cache writes sum above it): the second run, stopped before its result, stays a lower
     bound."""
-    lines = [
-        _init(FIRST),
-        _streamed("msg_1", FIRST),
-        result_object(),
-        _init(FIRST),
-        _streamed("msg_2", FIRST),
-    ]
-    scan = scan_paths([write_jsonl(tmp_path / "runs.ndjson", lines)])
-    totals = total(price_calls(scan, PriceTable.load()))
+    first, resumed = _run("msg_1", FIRST, ended=True), _run("msg_2", FIRST, ended=False)
+    totals = _stream_totals(tmp_path / "runs.ndjson", first, resumed)
     assert "output" in totals.usage().lower_bounds
 
 
