@@ -36,7 +36,13 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     remember_command_line(early_config, parser)
 
 
+#: Set once this plugin's configure has run: the run is then this plugin's to end (a phase
+#: run's session writes its reports), or no phase was asked.
+_CONFIGURED = pytest.StashKey[bool]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_CONFIGURED] = True
     config.addinivalue_line(
         "markers", "orchphase: a success criterion or phase gate collected by pytest-orchphase"
     )
@@ -58,3 +64,17 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_orchphase.plugin.session import start_phase_run
 
     start_phase_run(config, resolved, phase)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A phase run stopped before this plugin's configure started it (a project's
+    ``pytest_configure`` ran first and called ``pytest.exit``, or failed): see
+    :func:`~pytest_orchphase.plugin.session.stopped_before_start`. A started phase run's
+    session handles its own end."""
+    if config.stash.get(_CONFIGURED, False) or not phase_may_be_asked(config):
+        return
+    if config.pluginmanager.get_plugin("session") is None:
+        return  # no session was made (--help, --version): nothing ran
+    from pytest_orchphase.plugin.session import stopped_before_start
+
+    stopped_before_start(config)

@@ -197,27 +197,24 @@ class PhaseSession:
         self.interrupted = False
         #: What stopped an interrupted run, for its reports ("Ctrl-C", "pytest.exit: …").
         self.interruption = ""
-        #: The session, once it starts: a run stopped in a project's ``pytest_sessionstart``
-        #: never reaches ``pytest_sessionfinish``, and its reports are written at unconfigure.
-        self.session: pytest.Session | None = None
         #: Whether the session finish ran (see :meth:`pytest_unconfigure`).
         self.finished = False
 
-    @pytest.hookimpl(tryfirst=True)  # before a project's sessionstart, which may stop the run
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.session = session
-
-    def pytest_unconfigure(self) -> None:
-        """A run stopped in a project's ``pytest_sessionstart`` (``pytest.exit``, Ctrl-C) ends
-        without a session finish: its reports say it was interrupted all the same, and it does
-        not exit 0 (pytest returns the session's status after this hook)."""
-        session = self.session
-        if session is None or self.finished or not self.interrupted:
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """A run that ends without a session finish decided nothing: a project's
+        ``pytest_configure`` (after this plugin's) or ``pytest_sessionstart`` stopped it
+        (``pytest.exit``, Ctrl-C) or failed. Its reports say so all the same, and it does not
+        exit 0 (pytest returns the session's status after this hook). A usage error writes
+        nothing, as a run refused before it starts."""
+        session = stopped_session(config)
+        if self.finished or session is None:
             return
-        if lists_only(session.config) or hasattr(session.config, "workerinput"):
+        if lists_only(config) or hasattr(config, "workerinput"):
             return
+        if not self.interrupted:
+            self.interruption = f"its session did not start: exit status {int(session.exitstatus)}"
         self._write_interrupted(session)
-        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
         if terminal is not None:
             for line in self._interrupted_lines():
                 terminal.write_line(line)
@@ -396,7 +393,10 @@ class PhaseSession:
 
         settings = self.settings
         try:
-            report = interrupted_report(settings.runner, settings.phase, self.interruption)
+            runner = settings.runner
+            report = interrupted_report(
+                runner.criteria_dir, settings.phase, self.interruption, runner.criteria
+            )
             self.written, _ = write_outputs(report, settings.json_path, settings.md_path)
             proceed = report["decisions"]["proceed"]
             record_decision(session.config, settings.phase, settings.criteria_file, proceed)
@@ -427,6 +427,41 @@ class PhaseSession:
             terminalreporter.write_line(line)
         for line in self.written:
             terminalreporter.write_line(line)
+
+
+def stopped_before_start(config: pytest.Config) -> None:
+    """A phase run stopped before this plugin started it: a project's ``pytest_configure`` that
+    ran before the plugin's called ``pytest.exit`` or failed (a usage error aside). Each report
+    asked for says it was interrupted, UNDECIDED, and the run does not exit 0."""
+    from pytest_orchphase.errors import OrchphaseError
+    from pytest_orchphase.plugin.options import resolve_settings
+    from pytest_orchphase.report.outputs import interrupted_report, write_outputs
+
+    session = stopped_session(config)
+    if session is None or hasattr(config, "workerinput") or lists_only(config):
+        return
+    try:
+        resolved = resolve_settings(config)
+        phase = resolved.phase.text
+        if not phase:
+            return
+        why = f"its session did not start: exit status {int(session.exitstatus)}"
+        report = interrupted_report(resolved.criteria_dir, phase, why)
+        paths = [output_path(config, "orchphase_json"), output_path(config, "orchphase_md")]
+    except OrchphaseError:
+        return  # no phase, or no settings to say where its reports go
+    write_outputs(report, *paths)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+
+def stopped_session(config: pytest.Config) -> pytest.Session | None:
+    """The session of a run that began (pytest made it) but was stopped or failed before its
+    end, not by a usage error (which writes nothing, as a run refused before it starts)."""
+    session = config.pluginmanager.get_plugin("session")
+    if not isinstance(session, pytest.Session):
+        return None
+    return None if session.exitstatus == pytest.ExitCode.USAGE_ERROR else session
 
 
 def _stopped_by_xdist(stop: BaseException) -> bool:

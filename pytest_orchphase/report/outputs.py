@@ -10,7 +10,7 @@ from typing import TypeVar, cast
 from pytest_orchphase.decide.decisions import Proceed, mixed_sources, proceed
 from pytest_orchphase.errors import OrchphaseError, display
 from pytest_orchphase.evaluate.runner import PhaseRunner, gate_name
-from pytest_orchphase.load.phase import next_phase_name
+from pytest_orchphase.load.phase import CriteriaLoader, next_phase_name
 from pytest_orchphase.metrics.open_work import not_finished
 from pytest_orchphase.report.model import build, failed_report
 from pytest_orchphase.report.results import Entry
@@ -53,11 +53,16 @@ def phase_report(
         return failed_report(name, exc, Proceed(upcoming, "NO", ["the phase's files have errors"]))
 
 
-def interrupted_report(runner: PhaseRunner, name: str, why: str) -> RunReport:
+def interrupted_report(
+    criteria_dir: Path, name: str, why: str, load: CriteriaLoader | None = None
+) -> RunReport:
     """What a run stopped before its decision (Ctrl-C, ``pytest.exit``) writes in place of its
     report: no figure (no transcript is read again) and UNDECIDED, so that a report an earlier
     run left where this one was to write does not speak for it."""
-    upcoming = next_phase_name(runner.criteria_dir, name, load=runner.criteria)
+    try:
+        upcoming = next_phase_name(criteria_dir, name, load=load)
+    except OrchphaseError:  # a criteria file that does not load: its own run says so
+        upcoming = "?"
     error = OrchphaseError(f"the run was interrupted ({why}) before the phase was decided")
     return failed_report(name, error, Proceed(upcoming, "UNDECIDED", ["the run was interrupted"]))
 
@@ -174,7 +179,8 @@ def write_outputs(
         return lines, ok
     if md_path is not None:
         markdown = markdown_for(report, md_path)
-        attempt(md_path, lambda: _written(atomic_write, md_path, markdown.encode()))
+        data = markdown.encode("utf-8", "backslashreplace")  # as json_bytes
+        attempt(md_path, lambda: _written(atomic_write, md_path, data))
     if summary:
 
         def append() -> str:
