@@ -14,14 +14,26 @@ from pathlib import Path
 
 
 def display(path: Path) -> str:
-    """A path as the user would write it: relative to the working directory when below it."""
+    """A path as the user would write it: relative to the working directory when below it; a
+    name that is not UTF-8 (``l\\xe9nk``) with its odd bytes escaped, so that a message naming
+    it can be printed and written to a report."""
     if not path.is_absolute():
-        return str(path)
+        return printable(str(path))
     try:
         rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+        return printable(str(path))
+    return printable(str(path) if rel.startswith("..") else rel)
+
+
+def printable(text: str) -> str:
+    """``text`` with the bytes a file name that is not UTF-8 brought in (Python's surrogate
+    escapes) written as ``\\xe9``: such text cannot be encoded to write it out."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
 
 
 def raised(exc: BaseException) -> str:

@@ -186,7 +186,10 @@ def cache_write(path: Path, data: bytes) -> os.stat_result:
 
 
 def json_bytes(report: Mapping[str, object]) -> bytes:
-    return (json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+    """The report as JSON (UTF-8); text no file name should bring in (a surrogate escape of a
+    name that is not UTF-8) is written escaped rather than failing the write."""
+    text = json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return text.encode("utf-8", "backslashreplace")
 
 
 def append_step_summary(path: Path, markdown: str) -> Appended:

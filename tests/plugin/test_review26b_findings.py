@@ -25,14 +25,6 @@ def _stopped_after_a_yes(pytester: pytest.Pytester, hook: str) -> pytest.RunResu
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a conftest's pytest_configure that calls pytest.exit (or a Ctrl-C there) "
-    "runs before the plugin's configure, so no phase session exists: r.json keeps the earlier "
-    "run's YES, and pytest.exit(returncode=0) exits 0 for `pytest --phase p1`; expected: the "
-    "UNDECIDED report in its place and exit 2, as README says of 'a hook's pytest.exit before "
-    "its decision (whatever status it asks for: it exits 2)'",
-)
 @pytest.mark.parametrize(
     "stop",
     ["pytest.exit('not on this runner', returncode=0)", "raise KeyboardInterrupt"],
@@ -45,14 +37,6 @@ def test_a_run_stopped_in_a_configure_hook_leaves_no_earlier_yes_behind(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a conftest's pytest_sessionstart that fails (pytest.fail, or any "
-    "exception: pytest's internal error, exit 1 or 3) is no interrupt, so the unconfigure "
-    "hook d447348 added writes nothing: r.json keeps the earlier run's YES; expected: the "
-    "UNDECIDED report in its place, as for pytest.exit there (a report an earlier run left "
-    "must not speak for this one)",
-)
 @pytest.mark.parametrize(
     "stop",
     ["pytest.fail('no database here')", "raise RuntimeError('no database here')"],
@@ -65,14 +49,6 @@ def test_a_run_failed_in_a_sessionstart_hook_leaves_no_earlier_yes_behind(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a link that leads nowhere in transcripts/ whose name is not UTF-8 (a "
-    "Latin-1 name, b'l\\xe9nk') is named by the walk's new error, whose text then cannot be "
-    "written: a UnicodeEncodeError traceback from json_bytes, exit 1, and r.json keeps the "
-    "earlier run's YES (an archive or a compressed file so named too); expected: the error "
-    "naming the link (its name escaped) in an UNDECIDED or NO report, no traceback",
-)
 def test_a_dangling_link_with_a_non_utf8_name_is_reported_not_a_traceback(
     pytester: pytest.Pytester,
 ) -> None:
@@ -86,16 +62,6 @@ def test_a_dangling_link_with_a_non_utf8_name_is_reported_not_a_traceback(
     assert_not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed: a transcripts/ folder that is a Claude config folder (CLAUDE_CONFIG_DIR "
-    "pointed at it while the phase ran, committed: projects/ beside Claude's own debug/, "
-    "whose debug/latest link names the log by its absolute path on the machine that ran "
-    "it) is now read whole, so that link, dangling in a checkout elsewhere, fails an honest "
-    "phase: NO, exit 1 (YES before 10c007b, which read such a folder through projects/); "
-    "expected: YES, Claude's own files beside projects/ left out as they are in a config "
-    "folder named in sessions:",
-)
 def test_a_config_folder_as_transcripts_with_its_debug_link_stays_yes(
     pytester: pytest.Pytester,
 ) -> None:

@@ -134,7 +134,7 @@ def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Pa
                 continue
             name = entry.name
             if not name.endswith(suffixes):
-                if entry.is_symlink() and not os.path.exists(entry.path):
+                if _leads_to_nothing_read(entry, suffixes):
                     raise OrchphaseError(  # a transcript's name: regular() below names it
                         "a symbolic link that leads nowhere (a missing target, or a loop); "
                         "expected a transcript or a folder of them where it leads (a link made "
@@ -155,6 +155,21 @@ def _walk(folder: Path, every: Sequence[UsageSource]) -> Iterable[tuple[Path, Pa
             if _claimed(path, every):
                 yield path, path.resolve() if entry.is_symlink() else inside / name
         waiting.extend(reversed(folders))
+
+
+def _leads_to_nothing_read(entry: os.DirEntry[str], suffixes: tuple[str, ...]) -> bool:
+    """Whether ``entry`` is a link that leads nowhere where a folder or a transcript was: not
+    one whose target is named as a file no source reads (Claude's own ``debug/latest``, a link
+    to a ``.txt`` log by its path on the machine that wrote it), which would be left out were
+    it there."""
+    if not entry.is_symlink() or os.path.exists(entry.path):
+        return False
+    try:
+        target = os.path.basename(os.readlink(entry.path).rstrip("/\\"))
+    except OSError:
+        return True
+    extension = os.path.splitext(target)[1]
+    return not extension or target.endswith(suffixes) or target.lower().endswith(PACKED)
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
