@@ -42,6 +42,9 @@ class Totals:
     inexact_output_calls: int = 0
     #: Of those, the main session's (not a sub-agent's): responses whose final line is missing.
     inexact_main_calls: int = 0
+    #: Of those, a headless result's tokens beyond its run's calls (not a response): short by
+    #: what the calls it was weighed against hold of another run's.
+    inexact_surplus: int = 0
     #: Why the priced cost may be below the bill (from calls priced from under-pricing sources).
     cost_lower_bound: list[str] = field(default_factory=list)
 
@@ -53,7 +56,8 @@ class Totals:
         self.calls += 0 if call.surplus else 1
         if not call.output_exact:
             self.inexact_output_calls += 1
-            self.inexact_main_calls += call.agent_id is None
+            self.inexact_surplus += call.surplus
+            self.inexact_main_calls += call.agent_id is None and not call.surplus
         if cost is None:
             self.unpriced_calls += 1
             why = call.tier_unknown or f"model {call.model!r} has no price"
@@ -80,7 +84,7 @@ class Totals:
 
     def lower_bound_notes(self) -> list[str]:
         notes = []
-        agents = self.inexact_output_calls - self.inexact_main_calls
+        agents = self.inexact_output_calls - self.inexact_main_calls - self.inexact_surplus
         if agents:
             notes.append(
                 f"{agents} sub-agent call(s) record only a placeholder "
@@ -90,6 +94,11 @@ class Totals:
             notes.append(
                 f"{self.inexact_main_calls} main-session response(s) record only a placeholder "
                 "output count (their final line, with stop_reason, was never written)"
+            )
+        if self.inexact_surplus:
+            notes.append(
+                f"{self.inexact_surplus} headless result(s) add output beyond calls their "
+                "modelUsage cannot be the whole of (another run of the session may be among them)"
             )
         return notes + self.cost_lower_bound
 

@@ -27,6 +27,7 @@ from pytest_orchphase.usage.sources.headless.results import (
     fold_headless,
     reports_usage,
     run_calls,
+    session_runs,
     settle_outputs,
 )
 
@@ -65,19 +66,21 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     _apply_notices(scan.agents, merged.notices)
     _correct_last_calls(calls, tool_results, scan)
     # Each headless run with its own messages in its file (a replay dropped above is none).
-    runs = [
-        (res, h, run_calls(h, map(calls.get, res.calls))) for res in results for h in res.headless
-    ]
-    for _, headless, own in runs:
-        settle_outputs(headless, own, calls.values())
+    runs = [(res, h) for res in results for h in res.headless]
+    # Results of one session in one file (`--resume`) are weighed together against its runs'.
+    sessions = session_runs(
+        (res.path, h, run_calls(h, map(calls.get, res.calls))) for res, h in runs
+    )
+    for group in {id(g): g for g in sessions}.values():
+        settle_outputs(group, calls.values())
     _warn_uncorrected(scan, calls)
     scan.calls = sorted(
         calls.values(),
         key=lambda c: (c.timestamp or datetime.min.replace(tzinfo=timezone.utc), c.message_id),
     )
-    for res, headless, own in runs:
+    for (res, headless), group in zip(runs, sessions, strict=True):
         headless.version = headless.version or res.version
-        scan.calls.extend(fold_headless(headless, own, scan))
+        scan.calls.extend(fold_headless(headless, group, scan))
     return scan
 
 

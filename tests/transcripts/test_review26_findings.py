@@ -58,10 +58,10 @@ def test_a_run_without_its_result_is_not_settled_by_another_runs_result(
 
 
 def test_a_transcript_made_whole_by_its_runs_json_result_is_exact(tmp_path: Path) -> None:
+    """The transcript complete: its cache counts are its result's, as a real run's are."""
     home = ClaudeHome(tmp_path / "claude")
-    placeholder = assistant(
-        "msg_1", "req_1", model=HAIKU, session=FIRST, u=usage(inp=4, cw=9097, out=2), final=False
-    )
+    whole = usage(inp=4, cw=9097, cr=63057, out=2)
+    placeholder = assistant("msg_1", "req_1", model=HAIKU, session=FIRST, u=whole, final=False)
     home.session([user("Implement R01", session=FIRST), placeholder], session=FIRST)
     (tmp_path / "r01.json").write_text(json.dumps(result_object()))  # session FIRST's result
     scan = scan_paths([home.root, tmp_path / "r01.json"])
@@ -107,11 +107,11 @@ def test_a_resumed_run_appended_under_its_session_is_not_settled_by_the_first_re
 
 def test_a_json_result_settles_its_sessions_sub_agent_calls_too(tmp_path: Path) -> None:
     """modelUsage is every agent's: the session's sub-agent calls read from their own file
-    (placeholder counts no parent record corrects) are made whole with the main session's."""
+    (placeholder counts no parent record corrects) are made whole with the main session's
+    (their cache counts together are the result's)."""
     home = ClaudeHome(tmp_path / "claude")
-    placeholder = assistant(
-        "msg_1", "req_1", model=HAIKU, session=FIRST, u=usage(inp=4, cw=9097, out=2), final=False
-    )
+    main_agent = usage(inp=4, cw=9097, cr=62157, out=2)
+    placeholder = assistant("msg_1", "req_1", model=HAIKU, session=FIRST, u=main_agent, final=False)
     home.session([user("Implement R01", session=FIRST), placeholder], session=FIRST)
     helper = assistant(
         "msg_2", "req_2", model=HAIKU, session=FIRST, agent_id="a1", u=usage(inp=3, cr=900, out=1)

@@ -11,6 +11,7 @@ from ``modelUsage``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ def _whole_run(
 ) -> tuple[Sequence[ApiCall], str]:
     """The calls ``result``'s ``modelUsage`` covers, and what they are: its own messages, else
     (a ``--output-format json`` result) its session's calls wherever they were read."""
-    if own_calls or result.session_id is None:
+    if not _from_transcript(result, own_calls):
         return own_calls, "the run's messages"
     # The run's session was also read from its transcript (or its ledger): those are its
     # calls, and the summary fills in only what they are short of (the transcript of a
@@ -172,39 +173,97 @@ def _whole_run(
     return session, f"its session {result.session_id}'s transcript"
 
 
-def settle_outputs(
-    result: HeadlessResult, own_calls: Sequence[ApiCall], calls: Iterable[ApiCall]
-) -> None:
+def _from_transcript(result: HeadlessResult, own_calls: Sequence[ApiCall]) -> bool:
+    """The run's calls are its session's, read from its transcript (no messages of its own)."""
+    return not own_calls and result.session_id is not None
+
+
+#: The counts a run's messages must equal (not merely fit under) for a result read beside its
+#: session's transcript to settle them: the real 2.1.207 runs' messages carry their
+#: ``modelUsage``'s cache counts exactly, while their input is short of it (hundreds of tokens
+#: of requests no message records) and their output a placeholder.
+_WHOLE_WHEN_EQUAL = ("cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+_NOT_WHOLE = (
+    "; its modelUsage cannot be their whole (they are short of its cache counts, or above it), "
+    "so the output is a lower bound: another run of the session (--resume) may be among them"
+)
+
+
+@dataclass
+class SessionRuns:
+    """The headless results of one session read from one file, weighed together: `claude -p
+    --resume` appends a run under the same session id, so each result's messages cannot be
+    told from the others'; their ``modelUsage`` summed is the whole of the pooled messages."""
+
+    #: The runs' messages (:func:`run_calls`): alike for every result of one session and file.
+    own_calls: Sequence[ApiCall]
+    results: list[HeadlessResult] = field(default_factory=list)
+    #: Of each (model, token field) of the messages, what the results folded so far took as
+    #: theirs: each result adds only what the messages left to it are short of.
+    taken: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def reported(self, model: str, name: str) -> int:
+        """The results' ``modelUsage`` of ``model`` summed, for token field ``name``."""
+        return sum(getattr(r.models[model], name) for r in self.results if model in r.models)
+
+    def settles(self, model: str, covered: Sequence[ApiCall]) -> bool:
+        """The summed ``modelUsage`` of ``model`` can be the whole of its ``covered`` calls:
+        none above it in any count (a placeholder is never above the true output; input and
+        cache counts are exact on every line); read from a transcript, the cache counts equal
+        to it too: short, the run's calls are not all read and nothing tells another run's
+        (``--resume``: same session id, same file) from the missing ones."""
+        mine = [c for c in covered if c.model == model]
+        have = {name: sum(getattr(c, name) for c in mine) for name in TOKEN_FIELDS}
+        from_transcript = _from_transcript(self.results[0], self.own_calls)
+        if from_transcript and any(have[n] != self.reported(model, n) for n in _WHOLE_WHEN_EQUAL):
+            return False
+        return all(have[name] <= self.reported(model, name) for name in TOKEN_FIELDS)
+
+
+def session_runs(
+    runs: Iterable[tuple[Path, HeadlessResult, Sequence[ApiCall]]],
+) -> list[SessionRuns]:
+    """Each run's :class:`SessionRuns`, in the order of ``runs`` (file, result, its messages)."""
+    groups: dict[tuple[Path, str | None], SessionRuns] = {}
+    placed = []
+    for path, result, own_calls in runs:
+        group = groups.setdefault((path, result.session_id), SessionRuns(own_calls))
+        group.results.append(result)
+        placed.append(group)
+    return placed
+
+
+def settle_outputs(runs: SessionRuns, calls: Iterable[ApiCall]) -> None:
     """A run's messages whose output counts are placeholders (a stream writes no final line
     per message; a transcript's last response may lack its own) are made whole by its
     ``modelUsage``: :func:`fold_headless` adds what the messages of each model it reports are
     short of, so their sum is that model's true figure. ``calls``: every call read, where a
     result without messages of its own finds its session's (see :func:`_whole_run`).
 
-    Only where ``modelUsage`` can be their whole: messages of a model summing above it in any
-    count (a placeholder is never above the true output; input and cache counts are exact on
-    every line) are more than the run's, as another run of the same session id (``--resume``)
-    appended to its stream or written to its transcript is, and stay lower bounds."""
-    if not reports_usage(result):
+    Only where ``modelUsage`` (summed over the session's results in the file) can be their
+    whole (:meth:`SessionRuns.settles`): otherwise they are more than the runs' (another run
+    of the same session id, ``--resume``, appended to its stream or written to its transcript,
+    stopped before its result) or less (a transcript missing some of the run's calls), and
+    stay lower bounds."""
+    if not any(map(reports_usage, runs.results)):
         return
-    covered = _whole_run(result, own_calls, calls)[0]
-    for model, usage in result.models.items():
-        mine = [c for c in covered if c.model == model]
-        if all(
-            sum(getattr(c, name) for c in mine) <= getattr(usage, name) for name in TOKEN_FIELDS
-        ):
-            for call in mine:
-                call.output_exact = True
+    covered = _whole_run(runs.results[0], runs.own_calls, calls)[0]
+    for model in {model for r in runs.results for model in r.models}:
+        if runs.settles(model, covered):
+            for call in covered:
+                if call.model == model:
+                    call.output_exact = True
 
 
-def fold_headless(
-    result: HeadlessResult, own_calls: Sequence[ApiCall], scan: Scan
-) -> list[ApiCall]:
-    """Record ``result`` in ``scan`` and return the calls it adds (see the module doc)."""
+def fold_headless(result: HeadlessResult, runs: SessionRuns, scan: Scan) -> list[ApiCall]:
+    """Record ``result`` (one of ``runs``) in ``scan`` and return the calls it adds (see the
+    module doc)."""
     scan.headless.append(result)
     where = str(result.path)
-    result.has_messages = bool(own_calls)
-    own_calls, basis = _whole_run(result, own_calls, scan.calls)
+    result.has_messages = bool(runs.own_calls)
+    own_calls, basis = _whole_run(result, runs.own_calls, scan.calls)
     if not reports_usage(result) and not own_calls:
         # Its calls are lost as a malformed line's may be: every figure is a lower bound.
         scan.lost_usage_lines += 1
@@ -216,14 +275,17 @@ def fold_headless(
         return []
     added: list[ApiCall] = []
     for model, usage in result.models.items():
-        call = _beyond_messages(result, model, usage, own_calls)
+        call = _beyond_messages(result, model, usage, own_calls, runs.taken)
         if call is None:
             continue
         if own_calls:
             call.surplus = True
+            # Beyond calls its modelUsage cannot be the whole of, it is as short as they are.
+            call.output_exact = runs.settles(model, own_calls)
             scan.warnings.append(
                 f"{where}: modelUsage reports more {model} tokens than {basis}; "
                 "the difference is added to the figures (not counted as a call)"
+                + ("" if call.output_exact else _NOT_WHOLE)
             )
         if not own_calls and usage.cost_usd is not None and _prices_1h_right(result.version):
             # Claude Code's own cost of the whole figure, from a build known to price it right:
@@ -235,10 +297,15 @@ def fold_headless(
 
 
 def _beyond_messages(
-    result: HeadlessResult, model: str, usage: ModelUsage, own_calls: Sequence[ApiCall]
+    result: HeadlessResult,
+    model: str,
+    usage: ModelUsage,
+    own_calls: Sequence[ApiCall],
+    taken: dict[tuple[str, str], int],
 ) -> ApiCall | None:
     """The tokens ``modelUsage`` reports for ``model`` beyond the run's own messages, as one
-    aggregate call; None when the messages already hold them all."""
+    aggregate call; None when the messages already hold them all. ``taken``: what earlier
+    results of the session in the file took of the messages as theirs (updated)."""
     where = str(result.path)
     mine = [c for c in own_calls if c.model == model]
     call = ApiCall(
@@ -258,8 +325,9 @@ def _beyond_messages(
     call.inference_geo = ",".join(sorted(g for g in geos if g)) or None
     short = False
     for name in (*TOKEN_FIELDS, "web_search_requests"):
-        have = sum(getattr(c, name) for c in mine)
+        have = sum(getattr(c, name) for c in mine) - taken.get((model, name), 0)
         missing = max(0, getattr(usage, name) - have)
+        taken[(model, name)] = taken.get((model, name), 0) + getattr(usage, name) - missing
         setattr(call, name, missing)
         short = short or missing > 0
     return call if short else None
