@@ -3,6 +3,7 @@ the items' results, decides, and writes the reports (only the controller under x
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from pytest_orchphase.report.shape import RunReport
 
 if TYPE_CHECKING:
     from pytest_orchphase.evaluate.runner import PhaseRunner
+    from pytest_orchphase.load.phase import CriteriaLoader
     from pytest_orchphase.settings import Settings
     from pytest_orchphase.usage.cache import ScanCache
 
@@ -389,19 +391,18 @@ class PhaseSession:
         report an earlier run wrote where this one was to write would stay, saying YES (or
         NO) for a run that did not finish. A run stopped with ``pytest.exit(returncode=0)``
         exits 2, as after Ctrl-C: only a YES exits 0."""
-        from pytest_orchphase.report.outputs import interrupted_report, write_outputs
-
         settings = self.settings
-        try:
-            runner = settings.runner
-            report = interrupted_report(
-                runner.criteria_dir, settings.phase, self.interruption, runner.criteria
+        runner = settings.runner
+        with contextlib.suppress(KeyboardInterrupt):  # pressed again: each file is whole
+            self.written = write_stopped(
+                session,
+                runner.criteria_dir,
+                settings.phase,
+                self.interruption,
+                [settings.json_path, settings.md_path],
+                load=runner.criteria,
+                criteria_file=settings.criteria_file,
             )
-            self.written, _ = write_outputs(report, settings.json_path, settings.md_path)
-            proceed = report["decisions"]["proceed"]
-            record_decision(session.config, settings.phase, settings.criteria_file, proceed)
-        except KeyboardInterrupt:  # pressed again: what is written stays whole (atomic)
-            pass
         if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         return session.exitstatus
@@ -435,7 +436,6 @@ def stopped_before_start(config: pytest.Config) -> None:
     asked for says it was interrupted, UNDECIDED, and the run does not exit 0."""
     from pytest_orchphase.errors import OrchphaseError
     from pytest_orchphase.plugin.options import resolve_settings
-    from pytest_orchphase.report.outputs import interrupted_report, write_outputs
 
     session = stopped_session(config)
     if session is None or hasattr(config, "workerinput") or lists_only(config):
@@ -446,13 +446,34 @@ def stopped_before_start(config: pytest.Config) -> None:
         if not phase:
             return
         why = f"its session did not start: exit status {int(session.exitstatus)}"
-        report = interrupted_report(resolved.criteria_dir, phase, why)
         paths = [output_path(config, "orchphase_json"), output_path(config, "orchphase_md")]
+        write_stopped(session, resolved.criteria_dir, phase, why, paths)
     except OrchphaseError:
         return  # no phase, or no settings to say where its reports go
-    write_outputs(report, *paths)
     if session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+
+def write_stopped(
+    session: pytest.Session,
+    criteria_dir: Path,
+    phase: str,
+    why: str,
+    outputs: list[Path | None],
+    *,
+    load: CriteriaLoader | None = None,
+    criteria_file: Path | None = None,
+) -> list[str]:
+    """Write a stopped run's short UNDECIDED report (see :func:`interrupted_report`; ``why``:
+    what stopped it) to each of ``outputs`` asked for, and its decision's item to the JUnit
+    file when the criteria file is known. The lines saying what was written."""
+    from pytest_orchphase.report.outputs import interrupted_report, write_outputs
+
+    report = interrupted_report(criteria_dir, phase, why, load)
+    written, _ = write_outputs(report, *outputs)
+    if criteria_file is not None:
+        record_decision(session.config, phase, criteria_file, report["decisions"]["proceed"])
+    return written
 
 
 def stopped_session(config: pytest.Config) -> pytest.Session | None:
