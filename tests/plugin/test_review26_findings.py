@@ -10,7 +10,12 @@ import shutil
 import pytest
 
 from tests.helpers import assert_not_yes, decision, run_phase
-from tests.plugin.test_yes_hunt8 import WORKER, _capped_phase, _lead_and_worker
+from tests.plugin.test_yes_hunt8 import (
+    WORKER,
+    _capped_phase,
+    _lead_and_worker,
+    _stopped_after_a_yes,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,14 +26,7 @@ from tests.plugin.test_yes_hunt8 import WORKER, _capped_phase, _lead_and_worker
 def test_a_run_stopped_in_a_sessionstart_hook_leaves_no_earlier_yes_behind(
     pytester: pytest.Pytester, stop: str
 ) -> None:
-    _capped_phase(pytester.path, 25_000)
-    assert run_phase(pytester, "p1").ret == 0
-    assert decision(pytester) == "YES"
-    _capped_phase(pytester.path, 45_000)
-    pytester.makeconftest(f"import pytest\n\ndef pytest_sessionstart(session):\n    {stop}\n")
-    result = pytester.runpytest_subprocess(  # a Ctrl-C in process would end this test too
-        "--phase", "p1", "--orchphase-json", "r.json", "-p", "no:randomly"
-    )
+    result = _stopped_after_a_yes(pytester, f"pytest_sessionstart(session):\n    {stop}")
     assert_not_yes(pytester, result)
 
 

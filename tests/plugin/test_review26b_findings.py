@@ -9,20 +9,7 @@ import os
 import pytest
 
 from tests.helpers import assert_not_yes, decision, run_phase
-from tests.plugin.test_yes_hunt8 import _capped_phase, _lead_and_worker
-
-
-def _stopped_after_a_yes(pytester: pytest.Pytester, hook: str) -> pytest.RunResult:
-    """Phase p1 decided YES into r.json, then made NO (T02 over its cap) and run again with a
-    conftest ``hook`` that stops the run before the session's items."""
-    _capped_phase(pytester.path, 25_000)
-    assert run_phase(pytester, "p1").ret == 0
-    assert decision(pytester) == "YES"
-    _capped_phase(pytester.path, 45_000)
-    pytester.makeconftest(f"import pytest\n\ndef {hook}\n")
-    return pytester.runpytest_subprocess(  # a Ctrl-C in process would end this test too
-        "--phase", "p1", "--orchphase-json", "r.json", "-p", "no:randomly"
-    )
+from tests.plugin.test_yes_hunt8 import _lead_and_worker, _stopped_after_a_yes
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,19 @@ def _capped_phase(root: Path, t02_tokens: int) -> None:
     Phase.of("p1", [{**CAP, "max": 30_000}], tickets).write(root)
 
 
+def _stopped_after_a_yes(pytester: pytest.Pytester, hook: str) -> pytest.RunResult:
+    """Phase p1 decided YES into r.json, then made NO (T02 over its cap) and run again with a
+    conftest ``hook`` that stops the run before the session's items."""
+    _capped_phase(pytester.path, 25_000)
+    assert run_phase(pytester, "p1").ret == 0
+    assert decision(pytester) == "YES"
+    _capped_phase(pytester.path, 45_000)
+    pytester.makeconftest(f"import pytest\n\ndef {hook}\n")
+    return pytester.runpytest_subprocess(  # a Ctrl-C in process would end this test too
+        "--phase", "p1", "--orchphase-json", "r.json", "-p", "no:randomly"
+    )
+
+
 def test_a_failure_that_stops_an_xdist_run_leaves_no_yes_report(
     pytester: pytest.Pytester,
 ) -> None:
