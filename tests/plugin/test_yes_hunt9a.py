@@ -1,0 +1,257 @@
+"""Ninth adversarial round, part A: money and quantities. A cost cap is held to a figure that must
+never come out low: each test is a phase whose cost (or token count) the data shows above its
+cap, or a bad price, that reads YES today. Each is a finding on main (xfail strict until fixed);
+the reason says what is observed and what is expected."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.helpers import (
+    HAIKU,
+    Phase,
+    YamlData,
+    agent_result,
+    assert_not_yes,
+    assistant,
+    flat_ticket,
+    result_object,
+    run_phase,
+    spawn_block,
+    usage,
+    user,
+    write_yaml,
+)
+
+SONNET = "claude-sonnet-4-5-20250929"
+
+
+def _planning_cost(pytester: pytest.Pytester, lines: list[YamlData], max_usd: float) -> None:
+    """Phase m1 (one ticket, R01, from the log), measured from its transcripts/ folder: a lead
+    session of these assistant ``lines`` after its prompt, under ``shared_planning_tokens`` in
+    USD at most ``max_usd``."""
+    criterion = {
+        "id": "planning-cost",
+        "metric": "shared_planning_tokens",
+        "measure": "usd",
+        "max": max_usd,
+    }
+    planning = {"model": "sonnet", "estimated_tokens": 20_000}
+    phase = Phase.of("m1", [criterion], {"R01": flat_ticket()}, planning=planning)
+    phase.write(pytester.path)
+    phase.transcripts(pytester.path).session([user("Plan this batch"), *lines])
+
+
+def _one_sonnet_call(u: dict[str, Any], model: str = SONNET) -> list[YamlData]:
+    return [assistant("msg_1", "req_1", model=model, u=u)]
+
+
+# -- what a transcript line records ---------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a line whose cache_creation split (100,000 1-hour write tokens) is above its "
+    "cache_creation_input_tokens (0) is counted at 0 write tokens, exact: $0.018 passes a $0.10 "
+    "cap / the line contradicts itself: counted at the larger figure ($0.618) or read as a "
+    "malformed line (every figure a lower bound), as a headless result's is",
+)
+def test_a_cache_write_split_above_its_total_is_not_counted_at_the_total(
+    pytester: pytest.Pytester,
+) -> None:
+    u = usage(inp=1_000, out=1_000)  # cache_creation_input_tokens 0
+    u["cache_creation"] = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 100_000}
+    _planning_cost(pytester, _one_sonnet_call(u), 0.10)
+    assert_not_yes(pytester, run_phase(pytester, "m1"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a response whose usage.iterations holds a compaction iteration (180,000 input, "
+    "3,500 output) is priced from its top-level usage alone ($0.018 passes a $0.10 cap) / the "
+    "API's top-level usage leaves the compaction iteration out and the bill holds it: counted "
+    "($0.61), or the figure a lower bound",
+)
+def test_a_compaction_iteration_of_a_response_is_counted(pytester: pytest.Pytester) -> None:
+    u = usage(inp=1_000, out=1_000)
+    u["iterations"] = [
+        {
+            "type": "compaction",
+            "input_tokens": 180_000,
+            "output_tokens": 3_500,
+            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": 0,
+        },
+        {
+            "type": "message",
+            "input_tokens": 1_000,
+            "output_tokens": 1_000,
+            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": 0,
+        },
+    ]
+    _planning_cost(pytester, _one_sonnet_call(u), 0.10)
+    assert_not_yes(pytester, run_phase(pytester, "m1"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a <synthetic> line recording 100,000 input tokens is dropped in silence (no warning, "
+    "$0.018 exact passes a $0.10 cap) / a line that records usage is never dropped unseen: its "
+    "tokens counted (cost unknown: no model), or the figures lower bounds with a warning",
+)
+def test_a_synthetic_line_that_records_usage_is_not_dropped_in_silence(
+    pytester: pytest.Pytester,
+) -> None:
+    lines = [
+        assistant("msg_1", "req_1", model=SONNET, u=usage(inp=1_000, out=1_000)),
+        assistant("msg_2", "req_2", model="<synthetic>", u=usage(inp=100_000, out=1_000)),
+    ]
+    _planning_cost(pytester, lines, 0.10)
+    assert_not_yes(pytester, run_phase(pytester, "m1"))
+
+
+# -- prices ----------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a price file's entry for claude-sonnet-4-5 (an alias of claude-sonnet-4-5-20250929 "
+    "in the shipped table) is ignored for the dated id's calls, priced at the shipped $3/$15 "
+    "($0.018 passes a $0.10 cap) / the user's $30/$150 price applies ($0.18), or the two prices "
+    "of one model are an error naming the file",
+)
+def test_a_price_file_entry_under_a_models_alias_prices_its_dated_calls(
+    pytester: pytest.Pytester,
+) -> None:
+    rates = {"input": 30, "output": 150, "cache_write_5m": 37.5, "cache_write_1h": 60}
+    write_yaml(
+        pytester.path / "prices.yaml",
+        {"models": {"claude-sonnet-4-5": {**rates, "cache_read": 3}}},
+    )
+    _planning_cost(pytester, _one_sonnet_call(usage(inp=1_000, out=1_000)), 0.10)
+    assert_not_yes(pytester, run_phase(pytester, "m1", "--orchphase-prices", "prices.yaml"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a price file's `output: true` is read as $1 per million tokens and the phase "
+    "proceeds / a boolean where a rate is expected is an error naming the file and field, as "
+    "in a criteria file",
+)
+def test_a_price_file_rate_given_as_true_is_an_error(pytester: pytest.Pytester) -> None:
+    rates = {"input": 3, "output": True, "cache_write_5m": 3.75, "cache_write_1h": 6}
+    write_yaml(pytester.path / "prices.yaml", {"models": {SONNET: {**rates, "cache_read": 0.3}}})
+    _planning_cost(pytester, _one_sonnet_call(usage(inp=1_000, out=1_000)), 0.10)
+    result = run_phase(pytester, "m1", "--orchphase-prices", "prices.yaml")
+    assert result.ret != 0, result.stdout.str()
+    result.stderr.fnmatch_lines(["*prices.yaml*models.claude-sonnet-4-5-20250929.output*"])
+
+
+BEDROCK_US = f"us.anthropic.{SONNET}-v1:0"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a call of the Bedrock geographic profile us.anthropic.claude-sonnet-4-5-…-v1:0 is "
+    "priced exact at Anthropic's first-party rate ($0.078 passes a $0.08 cap) / AWS bills a "
+    "geographic cross-Region profile about 10 % above the global one ($0.0858): priced with "
+    "it, or a lower bound that proves no max",
+)
+def test_a_bedrock_geographic_profile_call_is_not_priced_at_the_global_rate(
+    pytester: pytest.Pytester,
+) -> None:
+    u = usage(inp=1_000, out=1_000, cw=10_000, cw_1h=10_000, geo="not_available")
+    _planning_cost(pytester, _one_sonnet_call(u, model=BEDROCK_US), 0.08)
+    assert_not_yes(pytester, run_phase(pytester, "m1"))
+
+
+# -- sub-agents known only from their parent's record ---------------------------------------
+
+
+def _sub_agent_phase(pytester: pytest.Pytester, criterion: YamlData, model: str | None) -> None:
+    """Phase m1: one ticket R01 (its implementation only, no tokens in the log), which a sub-agent
+    of the lead did (Task "R01: implement the parser", asked ``model``); no file holds its
+    calls, only the parent's toolUseResult (12 tool uses, the last call's usage: 12,000 tokens
+    on Sonnet 4.5's rates $0.078, on Sonnet 5.5's $0.052)."""
+    ticket = {
+        "execution_model": "sonnet",
+        "fix_loops": 0,
+        "implementation": {"model": "sonnet", "status": "completed"},
+    }
+    planning = {"model": "sonnet", "estimated_tokens": 1_000}
+    phase = Phase.of("m1", [criterion], {"R01": ticket}, planning=planning)
+    phase.write(pytester.path)
+    spawn = spawn_block("toolu_1", description="R01: implement the parser", model=model)
+    phase.transcripts(pytester.path).session(
+        [
+            user("Plan this batch"),
+            assistant("msg_1", "req_1", model=SONNET, u=usage(inp=10, out=10), content=[spawn]),
+            agent_result(
+                "toolu_1", "a1b2c3d", usage(inp=1_000, out=1_000, cw=10_000, cw_1h=10_000)
+            ),
+        ]
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a sub-agent's last call, in no file but its parent's toolUseResult, asked for "
+    "model 'sonnet' in a 2.1.39 session of 2026-02, is priced as claude-sonnet-5-5 (today's "
+    "family default, $2/$10): $0.052 exact passes a $0.07 cap / 'sonnet' then ran Sonnet 4.5 "
+    "($0.078): a family name of a measured call is no model id, its cost unknown or a bound "
+    "that proves no max",
+)
+def test_a_sub_agent_call_named_by_its_family_is_not_priced_as_todays_default(
+    pytester: pytest.Pytester,
+) -> None:
+    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": 0.07}
+    _sub_agent_phase(pytester, cap, "sonnet")
+    assert_not_yes(pytester, run_phase(pytester, "m1"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a sub-agent whose calls no file holds is counted as its last call alone (12,000 "
+    "tokens, exact) though its toolUseResult records 12 tool uses, so earlier calls were made "
+    "/ their usage is in no record read: the ticket's tokens a lower bound that proves no max",
+)
+def test_a_sub_agent_known_only_by_its_last_call_is_a_lower_bound(
+    pytester: pytest.Pytester,
+) -> None:
+    cap = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": 15_000}
+    _sub_agent_phase(pytester, cap, SONNET)
+    assert_not_yes(pytester, run_phase(pytester, "m1"))
+
+
+# -- what Claude Code says a headless run cost -------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="three headless runs, each priced $0.0385 where Claude Code says $0.0433 (within "
+    "the half-cent slack one by one), sum to $0.1154 exact, passing a $0.12 cap / Claude Code "
+    "says they cost $0.1299: the slack is spent once per figure compared, never once per run, "
+    "or the sum is a lower bound",
+)
+def test_claude_codes_cost_of_several_runs_above_the_price_is_no_exact_figure(
+    pytester: pytest.Pytester,
+) -> None:
+    sessions = [{"path": f"runs/r{i}.json", "ticket": "R01"} for i in range(3)]
+    ticket = {
+        "execution_model": "haiku",
+        "fix_loops": 0,
+        "review": {"result": "PASS", "attempts": 1},
+    }
+    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": 0.12}
+    metadata = {"phase": "m1", "tickets": ["R01"], "sessions": sessions}
+    folder = Phase.of("m1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    (folder / "runs").mkdir()
+    for i in range(3):
+        run = result_object(session_id=f"e382184a-1111-2222-3333-44445555000{i}")
+        run["total_cost_usd"] = run["modelUsage"][HAIKU]["costUSD"] = 0.0433
+        (folder / "runs" / f"r{i}.json").write_text(json.dumps(run))
+    assert_not_yes(pytester, run_phase(pytester, "m1"))
