@@ -15,8 +15,8 @@ from tests.helpers import (
     Phase,
     YamlData,
     agent_result,
-    assert_not_yes,
     assistant,
+    decision,
     flat_ticket,
     result_object,
     run_phase,
@@ -45,6 +45,14 @@ def _planning_cost(pytester: pytest.Pytester, lines: list[YamlData], max_usd: fl
     phase.transcripts(pytester.path).session([user("Plan this batch"), *lines])
 
 
+def _not_yes(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
+    """The run did not exit 0, and its report (when one was written: a fix may refuse the data
+    as an error instead) does not say YES."""
+    assert result.ret != 0, result.stdout.str()
+    if (pytester.path / "r.json").exists():
+        assert decision(pytester) != "YES", result.stdout.str()
+
+
 def _one_sonnet_call(u: dict[str, Any], model: str = SONNET) -> list[YamlData]:
     return [assistant("msg_1", "req_1", model=model, u=u)]
 
@@ -65,7 +73,7 @@ def test_a_cache_write_split_above_its_total_is_not_counted_at_the_total(
     u = usage(inp=1_000, out=1_000)  # cache_creation_input_tokens 0
     u["cache_creation"] = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 100_000}
     _planning_cost(pytester, _one_sonnet_call(u), 0.10)
-    assert_not_yes(pytester, run_phase(pytester, "m1"))
+    _not_yes(pytester, run_phase(pytester, "m1"))
 
 
 @pytest.mark.xfail(
@@ -94,7 +102,7 @@ def test_a_compaction_iteration_of_a_response_is_counted(pytester: pytest.Pytest
         },
     ]
     _planning_cost(pytester, _one_sonnet_call(u), 0.10)
-    assert_not_yes(pytester, run_phase(pytester, "m1"))
+    _not_yes(pytester, run_phase(pytester, "m1"))
 
 
 @pytest.mark.xfail(
@@ -111,7 +119,7 @@ def test_a_synthetic_line_that_records_usage_is_not_dropped_in_silence(
         assistant("msg_2", "req_2", model="<synthetic>", u=usage(inp=100_000, out=1_000)),
     ]
     _planning_cost(pytester, lines, 0.10)
-    assert_not_yes(pytester, run_phase(pytester, "m1"))
+    _not_yes(pytester, run_phase(pytester, "m1"))
 
 
 # -- prices ----------------------------------------------------------------------------------
@@ -133,7 +141,7 @@ def test_a_price_file_entry_under_a_models_alias_prices_its_dated_calls(
         {"models": {"claude-sonnet-4-5": {**rates, "cache_read": 3}}},
     )
     _planning_cost(pytester, _one_sonnet_call(usage(inp=1_000, out=1_000)), 0.10)
-    assert_not_yes(pytester, run_phase(pytester, "m1", "--orchphase-prices", "prices.yaml"))
+    _not_yes(pytester, run_phase(pytester, "m1", "--orchphase-prices", "prices.yaml"))
 
 
 @pytest.mark.xfail(
@@ -166,7 +174,7 @@ def test_a_bedrock_geographic_profile_call_is_not_priced_at_the_global_rate(
 ) -> None:
     u = usage(inp=1_000, out=1_000, cw=10_000, cw_1h=10_000, geo="not_available")
     _planning_cost(pytester, _one_sonnet_call(u, model=BEDROCK_US), 0.08)
-    assert_not_yes(pytester, run_phase(pytester, "m1"))
+    _not_yes(pytester, run_phase(pytester, "m1"))
 
 
 # -- sub-agents known only from their parent's record ---------------------------------------
@@ -210,7 +218,7 @@ def test_a_sub_agent_call_named_by_its_family_is_not_priced_as_todays_default(
 ) -> None:
     cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": 0.07}
     _sub_agent_phase(pytester, cap, "sonnet")
-    assert_not_yes(pytester, run_phase(pytester, "m1"))
+    _not_yes(pytester, run_phase(pytester, "m1"))
 
 
 @pytest.mark.xfail(
@@ -224,7 +232,7 @@ def test_a_sub_agent_known_only_by_its_last_call_is_a_lower_bound(
 ) -> None:
     cap = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": 15_000}
     _sub_agent_phase(pytester, cap, SONNET)
-    assert_not_yes(pytester, run_phase(pytester, "m1"))
+    _not_yes(pytester, run_phase(pytester, "m1"))
 
 
 # -- what Claude Code says a headless run cost -------------------------------------------------
@@ -254,4 +262,51 @@ def test_claude_codes_cost_of_several_runs_above_the_price_is_no_exact_figure(
         run = result_object(session_id=f"e382184a-1111-2222-3333-44445555000{i}")
         run["total_cost_usd"] = run["modelUsage"][HAIKU]["costUSD"] = 0.0433
         (folder / "runs" / f"r{i}.json").write_text(json.dumps(run))
-    assert_not_yes(pytester, run_phase(pytester, "m1"))
+    _not_yes(pytester, run_phase(pytester, "m1"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a 2.1.210 stream's modelUsage costUSD of $0 for 74,953 Haiku tokens (which price "
+    "to at least $0.0316 at the table's cheapest rates) is taken as their exact cost: the "
+    "ticket's $0.0002 passes a $0.03 cap / Claude Code's own figure below the least its "
+    "tokens can cost is no bill (a model its build does not price): the table's price, a "
+    "lower bound, or unknown; never $0",
+)
+def test_claude_codes_cost_below_what_the_tokens_cost_at_least_is_not_taken(
+    pytester: pytest.Pytester,
+) -> None:
+    sessions = [{"path": "runs/r0.ndjson", "ticket": "R01"}]
+    ticket = {
+        "execution_model": "haiku",
+        "fix_loops": 0,
+        "review": {"result": "PASS", "attempts": 1},
+    }
+    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": 0.03}
+    metadata = {"phase": "m1", "tickets": ["R01"], "sessions": sessions}
+    folder = Phase.of("m1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    (folder / "runs").mkdir()
+    run = result_object()
+    haiku = run["modelUsage"][HAIKU]
+    haiku["costUSD"] = 0.0
+    # A second model (a sub-agent's): the cache writes' lifetimes are no longer all known, so
+    # the table's price of the sums is a lower bound and a trusted build's costUSD is taken.
+    run["modelUsage"][SONNET] = {
+        **haiku,
+        "inputTokens": 10,
+        "outputTokens": 10,
+        "cacheReadInputTokens": 0,
+        "cacheCreationInputTokens": 0,
+        "costUSD": 0.00018,
+    }
+    run["total_cost_usd"] = 0.00018
+    init = {
+        "type": "system",
+        "subtype": "init",
+        "session_id": run["session_id"],
+        "claude_code_version": "2.1.210",
+        "model": HAIKU,
+    }
+    lines = (json.dumps(obj, separators=(",", ":")) + "\n" for obj in (init, run))
+    (folder / "runs" / "r0.ndjson").write_text("".join(lines))
+    _not_yes(pytester, run_phase(pytester, "m1"))
