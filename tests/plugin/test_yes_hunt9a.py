@@ -238,6 +238,23 @@ def test_a_sub_agent_known_only_by_its_last_call_is_a_lower_bound(
 # -- what Claude Code says a headless run cost -------------------------------------------------
 
 
+def _cost_of_runs(pytester: pytest.Pytester, runs: dict[str, str], max_usd: float) -> None:
+    """Phase m1: one Haiku ticket R01 measured from headless ``runs`` (file name under runs/ →
+    content), each named in ``sessions:`` as R01's, under a cost cap of ``max_usd`` a ticket."""
+    sessions = [{"path": f"runs/{name}", "ticket": "R01"} for name in runs]
+    ticket = {
+        "execution_model": "haiku",
+        "fix_loops": 0,
+        "review": {"result": "PASS", "attempts": 1},
+    }
+    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": max_usd}
+    metadata = {"phase": "m1", "tickets": ["R01"], "sessions": sessions}
+    folder = Phase.of("m1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    (folder / "runs").mkdir()
+    for name, text in runs.items():
+        (folder / "runs" / name).write_text(text)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="three headless runs, each priced $0.0385 where Claude Code says $0.0433 (within "
@@ -248,20 +265,12 @@ def test_a_sub_agent_known_only_by_its_last_call_is_a_lower_bound(
 def test_claude_codes_cost_of_several_runs_above_the_price_is_no_exact_figure(
     pytester: pytest.Pytester,
 ) -> None:
-    sessions = [{"path": f"runs/r{i}.json", "ticket": "R01"} for i in range(3)]
-    ticket = {
-        "execution_model": "haiku",
-        "fix_loops": 0,
-        "review": {"result": "PASS", "attempts": 1},
-    }
-    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": 0.12}
-    metadata = {"phase": "m1", "tickets": ["R01"], "sessions": sessions}
-    folder = Phase.of("m1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
-    (folder / "runs").mkdir()
+    runs = {}
     for i in range(3):
         run = result_object(session_id=f"e382184a-1111-2222-3333-44445555000{i}")
         run["total_cost_usd"] = run["modelUsage"][HAIKU]["costUSD"] = 0.0433
-        (folder / "runs" / f"r{i}.json").write_text(json.dumps(run))
+        runs[f"r{i}.json"] = json.dumps(run)
+    _cost_of_runs(pytester, runs, 0.12)
     _not_yes(pytester, run_phase(pytester, "m1"))
 
 
@@ -276,16 +285,6 @@ def test_claude_codes_cost_of_several_runs_above_the_price_is_no_exact_figure(
 def test_claude_codes_cost_below_what_the_tokens_cost_at_least_is_not_taken(
     pytester: pytest.Pytester,
 ) -> None:
-    sessions = [{"path": "runs/r0.ndjson", "ticket": "R01"}]
-    ticket = {
-        "execution_model": "haiku",
-        "fix_loops": 0,
-        "review": {"result": "PASS", "attempts": 1},
-    }
-    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": 0.03}
-    metadata = {"phase": "m1", "tickets": ["R01"], "sessions": sessions}
-    folder = Phase.of("m1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
-    (folder / "runs").mkdir()
     run = result_object()
     haiku = run["modelUsage"][HAIKU]
     haiku["costUSD"] = 0.0
@@ -308,5 +307,5 @@ def test_claude_codes_cost_below_what_the_tokens_cost_at_least_is_not_taken(
         "model": HAIKU,
     }
     lines = (json.dumps(obj, separators=(",", ":")) + "\n" for obj in (init, run))
-    (folder / "runs" / "r0.ndjson").write_text("".join(lines))
+    _cost_of_runs(pytester, {"r0.ndjson": "".join(lines)}, 0.03)
     _not_yes(pytester, run_phase(pytester, "m1"))
