@@ -83,7 +83,8 @@ def _passing_phase(root: Path) -> Path:
     strict=True,
     reason="a report option given one of the phase's own files (its criteria file, its "
     "execution-log.yaml, its metadata.yaml for the JUnit file the phase's items fill) "
-    "overwrites it with the report, exit 0, and the next run finds no phase there / expected a "
+    "overwrites it with the report, exit 0: the phase's data is lost, the next run an error "
+    "/ expected a "
     "usage error (exit 4) naming the option and the input file, the file left as it was",
 )
 @pytest.mark.parametrize(
