@@ -60,20 +60,19 @@ def _one_sonnet_call(u: dict[str, Any], model: str = SONNET) -> list[YamlData]:
 # -- what a transcript line records ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a line whose cache_creation split (100,000 1-hour write tokens) is above its "
-    "cache_creation_input_tokens (0) is counted at 0 write tokens, exact: $0.018 passes a $0.10 "
-    "cap / the line contradicts itself: counted at the larger figure ($0.618) or read as a "
-    "malformed line (every figure a lower bound), as a headless result's is",
-)
 def test_a_cache_write_split_above_its_total_is_not_counted_at_the_total(
     pytester: pytest.Pytester,
 ) -> None:
+    """A line whose cache_creation split (100,000 1-hour write tokens) is above its
+    cache_creation_input_tokens (0) contradicts itself: counted at the larger figure, the
+    split at its rates ($0.618, not $0.018), so the $0.10 cap fails."""
     u = usage(inp=1_000, out=1_000)  # cache_creation_input_tokens 0
     u["cache_creation"] = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 100_000}
     _planning_cost(pytester, _one_sonnet_call(u), 0.10)
-    _not_yes(pytester, run_phase(pytester, "m1"))
+    result = run_phase(pytester, "m1")
+    _not_yes(pytester, result)
+    assert decision(pytester) == "NO", result.stdout.str()
+    result.stdout.fnmatch_lines(["*0.618*"])
 
 
 @pytest.mark.xfail(

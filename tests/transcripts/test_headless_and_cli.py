@@ -472,6 +472,25 @@ def test_stream_json_placeholder_outputs_are_settled_only_by_its_result(
     assert totals.usage().lower_bounds == (frozenset() if ended else {"output", "total", "usd"})
 
 
+def test_a_stream_message_whose_cache_split_is_above_its_total_counts_the_split(
+    tmp_path: Path,
+) -> None:
+    """A stream's message (read as a transcript line is) whose ``cache_creation`` split
+    (100,000 1-hour writes) is above its ``cache_creation_input_tokens`` (0): its writes are
+    the larger figure, priced at the 1-hour rate, never 0."""
+    from pytest_orchphase.usage.aggregate import price_calls, total
+
+    u = usage(inp=4, out=2)
+    u["cache_creation"] = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 100_000}
+    first = assistant("msg_1", "req_1", model=HAIKU, session=RUN, u=u, final=False)
+    first["session_id"] = first.pop("sessionId")
+    init = {"type": "system", "subtype": "init", "claude_code_version": "2.1.207"}
+    scan = scan_paths([write_jsonl(tmp_path / "run.ndjson", [init, first])])
+    totals = total(price_calls(scan, PriceTable.load()))
+    assert totals.cache_creation_input_tokens == 100_000
+    assert totals.priced_usd >= 100_000 * 2 / 1e6  # Haiku 4.5's 1-hour write rate, $2/M
+
+
 # -- headless results found where users keep them ---------------------------------------------
 
 

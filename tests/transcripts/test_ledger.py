@@ -364,3 +364,21 @@ def test_a_main_response_without_its_final_line_stays_a_lower_bound_in_a_ledger(
         "total",
         "usd",
     }
+
+
+def test_a_call_record_whose_1h_writes_are_above_its_cache_writes_counts_the_larger(
+    tmp_path: Path,
+) -> None:
+    """A record whose ``cache_creation_1h_tokens`` (100,000) is above its
+    ``cache_creation_input_tokens`` (0) contradicts itself: its cache writes are counted at the
+    larger figure, every one of them at the 1-hour rate, never at 0."""
+    home = ClaudeHome(tmp_path / "home")
+    path = _ledger([home.session([assistant("msg_1", "req_1")])], tmp_path / "usage.jsonl")
+    lines = path.read_text().splitlines()
+    record = '{"kind":"call","message_id":"m","model":"%s","cache_creation_1h_tokens":100000}'
+    lines.insert(2, record % HAIKU)
+    path.write_text("\n".join(lines) + "\n")
+    scan = scan_paths([path])
+    (call,) = [c for c in scan.calls if c.message_id == "m"]
+    assert (call.cache_creation_input_tokens, call.cache_creation_1h_tokens) == (100_000, 100_000)
+    assert scan.malformed_lines == 0

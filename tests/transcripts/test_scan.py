@@ -485,6 +485,29 @@ def test_usage_details_are_read_for_pricing(home: ClaudeHome) -> None:
     assert call.session_id == SESSION
 
 
+@pytest.mark.parametrize(
+    ("split", "expected"),
+    [
+        ((0, 100_000), (100_000, 100_000)),  # the split above a total of 0: the split
+        ((30_000, 20_000), (50_000, 20_000)),  # both parts above it: their sum
+        ((0, 200), (300, 200)),  # below it: the total, its rest at the 5-minute rate
+    ],
+)
+def test_cache_writes_are_the_larger_of_the_total_and_its_split(
+    home: ClaudeHome, split: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    """A line whose ``cache_creation`` split (5-minute, 1-hour) sums above its
+    ``cache_creation_input_tokens`` contradicts itself: the larger figure is counted, so a cap
+    is never held to a low one."""
+    u = usage(cw=300 if split == (0, 200) else 0)
+    u["cache_creation"] = {
+        "ephemeral_5m_input_tokens": split[0],
+        "ephemeral_1h_input_tokens": split[1],
+    }
+    call = only(scan_paths([home.session([assistant("msg_A", "req_A", u=u)])]))
+    assert (call.cache_creation_input_tokens, call.cache_creation_1h_tokens) == expected
+
+
 # -- inline sidechains (Claude Code 1.0.x-2.0.x) -----------------------------------------------
 
 

@@ -58,11 +58,13 @@ def field_by_field(usage: Any) -> UsageFields:
     """The reading before the one-expression path (kept here as the reference)."""
     if not isinstance(usage, dict):
         raise lines._Bad
+    write_1h = lines._nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens")
+    write_5m = lines._nested_int(usage, "cache_creation", "ephemeral_5m_input_tokens")
     return (
         lines._int(usage.get("input_tokens")),
         lines._int(usage.get("output_tokens")),
-        lines._int(usage.get("cache_creation_input_tokens")),
-        lines._nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens"),
+        max(lines._int(usage.get("cache_creation_input_tokens")), write_5m + write_1h),
+        write_1h,
         lines._int(usage.get("cache_read_input_tokens")),
         lines._nested_int(usage, "server_tool_use", "web_search_requests"),
         lines._opt_str(usage.get("speed")) or None,

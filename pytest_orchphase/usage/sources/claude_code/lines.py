@@ -131,7 +131,10 @@ def _inner(part: Any, name: str) -> Any:
 
 
 def usage_fields(usage: Any) -> UsageFields:
-    """A ``usage`` object's figures; :class:`_Bad` on wrong types."""
+    """A ``usage`` object's figures; :class:`_Bad` on wrong types. Its cache writes are the
+    larger of ``cache_creation_input_tokens`` and its ``cache_creation`` split (5-minute plus
+    1-hour writes): a split above the total contradicts it, and the larger figure is never
+    low (the split priced at its rates, any rest of the total at the 5-minute rate)."""
     if type(usage) is dict:
         # Once per usage line: read and checked in one test; a count that is absent as null,
         # or is no count, falls through to the field by field reading (0, or _Bad).
@@ -140,13 +143,18 @@ def usage_fields(usage: Any) -> UsageFields:
         write, read = get("cache_creation_input_tokens", 0), get("cache_read_input_tokens", 0)
         created, server = get("cache_creation"), get("server_tool_use")
         write_1h = _inner(created, "ephemeral_1h_input_tokens")
+        write_5m = _inner(created, "ephemeral_5m_input_tokens")
         web = _inner(server, "web_search_requests")
-        if are_counts(inp, out, write, write_1h, read, web):
+        if (
+            are_counts(inp, out, write, write_1h, read, web)
+            and type(write_5m) is int
+            and write_5m >= 0
+        ):
             speed, geo, tier = get("speed"), get("inference_geo"), get("service_tier")
             return (
                 inp,
                 out,
-                write,
+                max(write, write_5m + write_1h),
                 write_1h,
                 read,
                 web,
@@ -156,11 +164,13 @@ def usage_fields(usage: Any) -> UsageFields:
             )
     elif not isinstance(usage, dict):
         raise _Bad
+    write_1h = _nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens")
+    write_5m = _nested_int(usage, "cache_creation", "ephemeral_5m_input_tokens")
     return (
         _int(usage.get("input_tokens")),
         _int(usage.get("output_tokens")),
-        _int(usage.get("cache_creation_input_tokens")),
-        _nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens"),
+        max(_int(usage.get("cache_creation_input_tokens")), write_5m + write_1h),
+        write_1h,
         _int(usage.get("cache_read_input_tokens")),
         _nested_int(usage, "server_tool_use", "web_search_requests"),
         _opt_str(usage.get("speed")) or None,

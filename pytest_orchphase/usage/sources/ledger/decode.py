@@ -73,7 +73,8 @@ _CALL_TEXTS = ("request_id", "session", "agent", "ts")
 
 def _figures(record: dict[str, Any]) -> UsageFields:
     """A record's usage figures, checked in one expression (field by field only to name the
-    one that is wrong: :class:`LedgerError`)."""
+    one that is wrong: :class:`LedgerError`). Its cache writes are the larger of its total and
+    its 1-hour part (a part above the total contradicts it: the larger is never low)."""
     get = record.get
     inp, out, write = get("input_tokens", 0), get("output_tokens", 0), get(_COUNTS[2], 0)
     write_1h, read, web = get(_COUNTS[3], 0), get(_COUNTS[4], 0), get(_COUNTS[5], 0)
@@ -88,7 +89,7 @@ def _figures(record: dict[str, Any]) -> UsageFields:
             _count(record, name)
         for name in _TEXTS:
             _str(record, name)
-    return (inp, out, write, write_1h, read, web, speed, geo, tier)
+    return (inp, out, max(write, write_1h), write_1h, read, web, speed, geo, tier)
 
 
 def _call(
