@@ -54,6 +54,21 @@ def test_a_main_agent_cache_split_above_every_agents_writes_contradicts_too(
     )
 
 
+def test_a_main_agent_compaction_iteration_above_every_agents_contradicts_too(
+    tmp_path: Path,
+) -> None:
+    """The main agent's ``usage.iterations`` hold a compaction (180,000 input) its top-level
+    usage leaves out, and that ``modelUsage`` (10 input) leaves out too: the main agent's
+    billed input is above every agent's, so the result is no intact figure."""
+    run = result_object()
+    compaction = {"type": "compaction", "input_tokens": 180_000, "output_tokens": 3_500}
+    message = {"type": "message", "input_tokens": 10, "output_tokens": 2_789}
+    run["usage"]["iterations"] = [compaction, message]
+    scan = scan_paths([_json(tmp_path, run)])
+    assert scan.calls == [] and scan.lost_usage_lines == 1
+    assert any("usage.input_tokens 180,010 above modelUsage's 10" in w for w in scan.warnings)
+
+
 def test_a_stream_whose_result_contradicts_itself_leaves_its_figures_lower_bounds(
     tmp_path: Path,
 ) -> None:

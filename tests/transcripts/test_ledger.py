@@ -382,3 +382,17 @@ def test_a_call_record_whose_1h_writes_are_above_its_cache_writes_counts_the_lar
     (call,) = [c for c in scan.calls if c.message_id == "m"]
     assert (call.cache_creation_input_tokens, call.cache_creation_1h_tokens) == (100_000, 100_000)
     assert scan.malformed_lines == 0
+
+
+def test_a_compaction_iteration_is_kept_in_a_ledger(home: ClaudeHome, tmp_path: Path) -> None:
+    """A response whose ``usage.iterations`` hold a compaction its top-level usage leaves out:
+    the ledger keeps the billed counts (top level or the iterations' sum, the larger), as the
+    raw file gives them."""
+    u = usage(inp=1_000, out=1_000)
+    u["iterations"] = [
+        {"type": "compaction", "input_tokens": 180_000, "output_tokens": 3_500},
+        {"type": "message", "input_tokens": 1_000, "output_tokens": 1_000},
+    ]
+    session = home.session([user("Plan R03"), assistant("msg_m", "req_m", u=u)])
+    scan = scan_paths([_ledger([session], tmp_path / "usage.jsonl")])
+    assert [(c.input_tokens, c.output_tokens) for c in scan.calls] == [(181_000, 4_500)]

@@ -508,6 +508,54 @@ def test_cache_writes_are_the_larger_of_the_total_and_its_split(
     assert (call.cache_creation_input_tokens, call.cache_creation_1h_tokens) == expected
 
 
+def _iteration(kind: str, u: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, **{k: v for k, v in u.items() if k != "service_tier"}}
+
+
+def test_a_compaction_iteration_left_out_of_the_top_level_usage_is_counted(
+    home: ClaudeHome,
+) -> None:
+    """The API's top-level usage of a compacting request is its last sampling alone; the
+    compaction iteration (its own input and output) is billed too: each count is the larger of
+    the top-level one and its sum over ``usage.iterations``."""
+    u = usage(inp=1_000, out=1_000, cr=500)
+    u["iterations"] = [
+        _iteration("compaction", usage(inp=180_000, out=3_500, cw=2_000, cw_1h=2_000)),
+        _iteration("message", usage(inp=1_000, out=1_000, cr=500)),
+    ]
+    call = only(scan_paths([home.session([assistant("msg_A", "req_A", u=u)])]))
+    assert (call.input_tokens, call.output_tokens) == (181_000, 4_500)
+    assert (call.cache_creation_input_tokens, call.cache_creation_1h_tokens) == (2_000, 2_000)
+    assert (call.cache_read_input_tokens, call.output_exact) == (500, True)
+
+
+def test_iterations_a_top_level_usage_already_holds_are_not_counted_twice(
+    home: ClaudeHome,
+) -> None:
+    """The 2.1.2xx builds' final lines: one ``message`` iteration equal to the top level."""
+    u = usage(inp=2, out=368, cr=589_739, cw=2_134, cw_1h=2_134)
+    u["iterations"] = [_iteration("message", u)]
+    call = only(scan_paths([home.session([assistant("msg_A", "req_A", u=u)])]))
+    assert (call.input_tokens, call.output_tokens, call.cache_read_input_tokens) == (
+        2,
+        368,
+        589_739,
+    )
+    assert call.cache_creation_input_tokens == 2_134
+
+
+@pytest.mark.parametrize("iterations", [5, "compaction", [3], [{"input_tokens": -1}]])
+def test_iterations_of_the_wrong_shape_make_a_malformed_line(
+    home: ClaudeHome, iterations: object
+) -> None:
+    """Never read as no iteration: the line may have recorded a compaction's tokens, so every
+    figure is a lower bound."""
+    u = usage(inp=10, out=10)
+    u["iterations"] = iterations
+    scan = scan_paths([home.session([assistant("msg_A", "req_A", u=u)])])
+    assert (scan.calls, scan.malformed_lines, scan.lost_usage_lines) == ([], 1, 1)
+
+
 # -- inline sidechains (Claude Code 1.0.x-2.0.x) -----------------------------------------------
 
 

@@ -131,10 +131,45 @@ def _inner(part: Any, name: str) -> Any:
 
 
 def usage_fields(usage: Any) -> UsageFields:
-    """A ``usage`` object's figures; :class:`_Bad` on wrong types. Its cache writes are the
-    larger of ``cache_creation_input_tokens`` and its ``cache_creation`` split (5-minute plus
-    1-hour writes): a split above the total contradicts it, and the larger figure is never
-    low (the split priced at its rates, any rest of the total at the 5-minute rate)."""
+    """A ``usage`` object's figures; :class:`_Bad` on wrong types.
+
+    Its cache writes are the larger of ``cache_creation_input_tokens`` and its
+    ``cache_creation`` split (5-minute plus 1-hour writes): a split above the total contradicts
+    it, and the larger figure is never low (the split priced at its rates, any rest of the
+    total at the 5-minute rate). Each count is the larger of the top-level one and its sum over
+    ``usage.iterations``: the API's top-level usage is the last sampling of the request alone,
+    and a compaction iteration before it (its own input and output) is billed too; a build
+    whose top-level usage holds every iteration is not counted twice."""
+    fields = _own_fields(usage)
+    iterations = usage.get("iterations")  # a dict: _own_fields raised _Bad for anything else
+    return with_iterations(fields, iterations) if iterations else fields
+
+
+def with_iterations(fields: UsageFields, iterations: Any) -> UsageFields:
+    """``fields`` with each count the larger of its own and its sum over ``iterations`` (a
+    ``usage.iterations`` list; :class:`_Bad` for anything else)."""
+    if type(iterations) is not list:
+        raise _Bad
+    sums = [0] * 6
+    for iteration in iterations:
+        for k, count in enumerate(_own_fields(iteration)[:6]):
+            sums[k] += count
+    inp, out, write, write_1h, read, web, speed, geo, tier = fields
+    return (
+        max(inp, sums[0]),
+        max(out, sums[1]),
+        max(write, sums[2]),
+        max(write_1h, sums[3]),
+        max(read, sums[4]),
+        max(web, sums[5]),
+        speed,
+        geo,
+        tier,
+    )
+
+
+def _own_fields(usage: Any) -> UsageFields:
+    """A ``usage`` object's own figures (its ``iterations`` left aside)."""
     if type(usage) is dict:
         # Once per usage line: read and checked in one test; a count that is absent as null,
         # or is no count, falls through to the field by field reading (0, or _Bad).

@@ -23,7 +23,11 @@ from pytest_orchphase.usage.records import (
     ModelUsage,
     Scan,
 )
-from pytest_orchphase.usage.sources.claude_code.lines import ContradictoryLine, ImpossibleFigure
+from pytest_orchphase.usage.sources.claude_code.lines import (
+    ContradictoryLine,
+    ImpossibleFigure,
+    with_iterations,
+)
 
 _MODEL_USAGE_KEYS = {
     "input_tokens": "inputTokens",
@@ -101,10 +105,16 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
 def _main_within_all(usage: dict[str, Any], result: HeadlessResult) -> None:
     """``usage`` (the main agent's) is part of what ``modelUsage`` sums over every agent: a
     count above that sum contradicts it (:class:`ContradictoryLine`), and which of the two is
-    true the result does not say; taking ``modelUsage`` alone would drop the difference."""
+    true the result does not say; taking ``modelUsage`` alone would drop the difference. Its
+    counts are what a transcript line's are: its cache writes at least its split, each count at
+    least its sum over ``usage.iterations`` (a compaction's sampling is billed too)."""
     main = {name: _count(usage.get(name)) for name in TOKEN_FIELDS}
     split = result.main_cache_1h + result.main_cache_5m  # the main agent's cache writes too
     main["cache_creation_input_tokens"] = max(main["cache_creation_input_tokens"], split)
+    if iterations := usage.get("iterations"):  # a compaction's sampling is the main agent's too
+        inp, out, write, read = (main[name] for name in TOKEN_FIELDS)
+        billed = with_iterations((inp, out, write, 0, read, 0, None, None, None), iterations)
+        main = dict(zip(TOKEN_FIELDS, (billed[0], billed[1], billed[2], billed[4]), strict=True))
     over = [
         f"usage.{name} {mine:,} above modelUsage's {every:,}"
         for name, mine in main.items()
