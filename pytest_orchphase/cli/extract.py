@@ -139,11 +139,17 @@ _TOKEN_HEADERS = ["input", "output", "cache write", "cache read", "calls", "USD"
 
 
 def _figures(t: Totals) -> list[str]:
+    low = t.usage().lower_bounds
     return [
-        f"{t.input_tokens:,}",
-        ("≥" if t.output_lower_bound else "") + f"{t.output_tokens:,}",
-        f"{t.cache_creation_input_tokens:,}",
-        f"{t.cache_read_input_tokens:,}",
+        *(
+            ("≥" if measure in low else "") + f"{count:,}"
+            for measure, count in (
+                ("input", t.input_tokens),
+                ("output", t.output_tokens),
+                ("cache_write", t.cache_creation_input_tokens),
+                ("cache_read", t.cache_read_input_tokens),
+            )
+        ),
         f"{t.calls:,}",
         _usd(t),
     ]

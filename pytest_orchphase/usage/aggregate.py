@@ -13,7 +13,7 @@ from pytest_orchphase.usage.records import (
     HeadlessResult,
     Scan,
 )
-from pytest_orchphase.usage.value import Usage
+from pytest_orchphase.usage.value import MEASURES, Usage
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.pricing import PriceTable
@@ -47,6 +47,9 @@ class Totals:
     inexact_surplus: int = 0
     #: Why the priced cost may be below the bill (from calls priced from under-pricing sources).
     cost_lower_bound: list[str] = field(default_factory=list)
+    #: Sub-agents counted by their last call alone, their earlier calls in no file read (see
+    #: ``ApiCall.earlier_calls_unread``): every figure of the group is then a lower bound.
+    partial_agents: int = 0
 
     def add(self, call: ApiCall, cost: float | None) -> None:
         self.input_tokens += call.input_tokens
@@ -54,6 +57,7 @@ class Totals:
         self.cache_creation_input_tokens += call.cache_creation_input_tokens
         self.cache_read_input_tokens += call.cache_read_input_tokens
         self.calls += 0 if call.surplus else 1
+        self.partial_agents += call.earlier_calls_unread
         if not call.output_exact:
             self.inexact_output_calls += 1
             self.inexact_surplus += call.surplus
@@ -100,6 +104,11 @@ class Totals:
                 f"{self.inexact_surplus} headless result(s) add output beyond calls their "
                 "modelUsage cannot be the whole of (another run of the session may be among them)"
             )
+        if self.partial_agents:
+            notes.append(
+                f"{self.partial_agents} sub-agent(s) known only by their last call (the "
+                "parent's toolUseResult.usage): their earlier calls are in no file read"
+            )
         return notes + self.cost_lower_bound
 
     def usage(self) -> Usage:
@@ -110,6 +119,8 @@ class Totals:
             bounds |= {"output", "total", "usd"}
         if self.cost_lower_bound:
             bounds.add("usd")
+        if self.partial_agents:
+            bounds |= MEASURES
         return Usage.measured(
             input=self.input_tokens,
             output=self.output_tokens,

@@ -137,6 +137,10 @@ class ApiCall:
     #: Not an API call of its own: tokens a headless ``modelUsage`` reports beyond the run's
     #: streamed messages (they add to the figures, never to the number of calls).
     surplus: bool = False
+    #: True for a sub-agent's last call recovered from the parent's ``toolUseResult.usage``
+    #: where no file read holds any of the agent's calls, though it used tools (so it made
+    #: earlier calls): the agent's every figure (tokens and cost) is then a lower bound.
+    earlier_calls_unread: bool = False
 
     @property
     def prompt_tokens(self) -> int:

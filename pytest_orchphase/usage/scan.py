@@ -269,10 +269,23 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
         # When it was made: the parent's record of it (so dated rates apply), never "undated".
         usage.timestamp = utc_stamp(tr.timestamp) or (own[-1].timestamp if own else None)
         calls[(usage.message_id, "")] = usage
+        # With no call of its own read, it is its last call alone: a lower bound of every
+        # figure, unless the parent's record says it used no tool (then it made one call).
+        usage.earlier_calls_unread = not own and tr.tool_use_count != 0
         scan.warnings.append(
             f"sub-agent {tr.agent_id}: its last call is in no transcript read; "
             f"counted from the parent's toolUseResult.usage (model {usage.model})"
+            + (_earlier_calls(tr.tool_use_count) if usage.earlier_calls_unread else "")
         )
+
+
+def _earlier_calls(tool_uses: int | None) -> str:
+    """Why a sub-agent counted by its last call alone made earlier calls, or may have."""
+    used = "records no count of its tool uses" if tool_uses is None else f"used {tool_uses} tool(s)"
+    return (
+        f"; the agent {used}, so it made (or may have made) earlier calls that no file read "
+        "holds: its figures are lower bounds"
+    )
 
 
 def scan_paths(

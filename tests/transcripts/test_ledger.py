@@ -396,3 +396,24 @@ def test_a_compaction_iteration_is_kept_in_a_ledger(home: ClaudeHome, tmp_path: 
     session = home.session([user("Plan R03"), assistant("msg_m", "req_m", u=u)])
     scan = scan_paths([_ledger([session], tmp_path / "usage.jsonl")])
     assert [(c.input_tokens, c.output_tokens) for c in scan.calls] == [(181_000, 4_500)]
+
+
+def test_a_sub_agent_known_only_by_its_last_call_stays_a_lower_bound_in_a_ledger(
+    home: ClaudeHome, tmp_path: Path
+) -> None:
+    """The parent's toolUseResult (12 tool uses) is the agent's only record: read back from
+    the ledger, its figures are lower bounds as from the raw file."""
+    spawn = assistant("msg_P", "req_P", u=usage(out=8), content=[spawn_block("t1")])
+    session = home.session(
+        [user("Plan R03"), spawn, agent_result("t1", "a1", usage(inp=5, out=700, cw=80))]
+    )
+    scan = scan_paths([_ledger([session], tmp_path / "usage.jsonl")])
+    assert [c.earlier_calls_unread for c in scan.calls if c.agent_id == "a1"] == [True]
+    assert total(price_calls(scan, PriceTable.load())).usage().lower_bounds == {
+        "total",
+        "input",
+        "output",
+        "cache_write",
+        "cache_read",
+        "usd",
+    }

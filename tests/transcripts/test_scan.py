@@ -147,6 +147,50 @@ def test_last_call_missing_from_every_file_is_counted_from_tool_use_result(
     assert any("last call" in w for w in scan.warnings)
 
 
+def _only_last_call(home: ClaudeHome, tool_uses: int | None) -> Path:
+    """A sub-agent none of whose calls any file holds: only the parent's toolUseResult (its
+    last call's usage, and ``tool_uses``: ``totalToolUseCount``, None for none recorded)."""
+    spawn = assistant("msg_P", "req_P", u=usage(out=8), content=[spawn_block("toolu_T")])
+    result = agent_result("toolu_T", "aac57f5", usage(inp=79, cw=3378, cr=15436, out=938))
+    if tool_uses is None:
+        del result["toolUseResult"]["totalToolUseCount"]
+    else:
+        result["toolUseResult"]["totalToolUseCount"] = tool_uses
+    return home.session([user("look up versions"), spawn, result])
+
+
+@pytest.mark.parametrize("tool_uses", [12, None])
+def test_a_sub_agent_known_only_by_its_last_call_is_a_lower_bound_of_every_figure(
+    home: ClaudeHome, tool_uses: int | None
+) -> None:
+    """It used tools (or says not how many), so it made calls before its last one, and no file
+    read holds them: every figure of its (tokens, cost) is a lower bound, and says why."""
+    from pytest_orchphase.usage.aggregate import by_agent, price_calls
+    from pytest_orchphase.usage.pricing import PriceTable
+    from pytest_orchphase.usage.value import MEASURES
+
+    scan = scan_paths([_only_last_call(home, tool_uses)])
+    (call,) = [c for c in scan.calls if c.agent_id == "aac57f5"]
+    assert (call.output_tokens, call.earlier_calls_unread) == (938, True)
+    rows = {row.agent_id: row for row in by_agent(price_calls(scan, PriceTable.load()), scan)}
+    usage_of_agent = rows["aac57f5"].totals.usage()
+    assert usage_of_agent.lower_bounds == MEASURES
+    assert "1 sub-agent(s) known only by their last call" in usage_of_agent.lower_bound_note
+    assert rows["main"].totals.usage().lower_bounds == frozenset()
+    used = "used 12 tool(s)" if tool_uses else "records no count of its tool uses"
+    assert any("aac57f5" in w and used in w and "lower bounds" in w for w in scan.warnings)
+
+
+def test_a_sub_agent_that_used_no_tool_made_its_last_call_alone(home: ClaudeHome) -> None:
+    """``totalToolUseCount`` 0: the call the parent records is all the agent made (exact)."""
+    from pytest_orchphase.usage.aggregate import price_calls, total
+    from pytest_orchphase.usage.pricing import PriceTable
+
+    scan = scan_paths([_only_last_call(home, 0)])
+    assert [c.earlier_calls_unread for c in scan.calls] == [False, False]
+    assert total(price_calls(scan, PriceTable.load())).usage().lower_bounds == frozenset()
+
+
 def test_total_tokens_is_not_used_as_spend(home: ClaudeHome) -> None:
     scan = scan_paths([_subagent_session(home, with_file=True)])
     agent_calls = [c for c in scan.calls if c.agent_id == "aac57f5"]
