@@ -476,8 +476,11 @@ def agent_result(
     total_tokens: int | None = None,
     session: str = SESSION,
     ts: str = "2026-02-12T14:13:05.070Z",
+    tool_uses: int = 12,
 ) -> dict[str, Any]:
-    """The parent's user line carrying a Task/Agent tool result and its ``toolUseResult``."""
+    """The parent's user line carrying a Task/Agent tool result and its ``toolUseResult``
+    (``tool_uses``: its ``totalToolUseCount``; an agent of none made one call, so one none of
+    whose calls a file holds is then counted exactly from this record)."""
     line = _envelope("user", session=session, agent_id=None, ts=ts)
     size = u["input_tokens"] + u["cache_creation_input_tokens"] + u["cache_read_input_tokens"]
     line["message"] = {
@@ -497,7 +500,7 @@ def agent_result(
         "content": [{"type": "text", "text": "Perfect! Here are the versions."}],
         "totalDurationMs": 32548,
         "totalTokens": total_tokens if total_tokens is not None else size + u["output_tokens"],
-        "totalToolUseCount": 12,
+        "totalToolUseCount": tool_uses,
         "usage": u,
     }
     return line

@@ -85,7 +85,7 @@ def phases(pytester: pytest.Pytester) -> pytest.Pytester:
                 u=usage(inp=10, out=100, cw=1000),
                 content=[spawn_block("toolu_1", description="R1: implement")],
             ),
-            agent_result("toolu_1", "a1", usage(inp=5, out=70, cw=100), session=LEAD),
+            agent_result("toolu_1", "a1", usage(inp=5, out=70, cw=100), session=LEAD, tool_uses=0),
         ],
         session=LEAD,
     )

@@ -180,10 +180,8 @@ def _sub_agent_phase(
     phase = Phase.of("m1", [criterion], {"R01": ticket}, planning=planning)
     phase.write(pytester.path)
     spawn = spawn_block("toolu_1", description="R01: implement the parser", model=model)
-    result = agent_result(
-        "toolu_1", "a1b2c3d", usage(inp=1_000, out=1_000, cw=10_000, cw_1h=10_000)
-    )
-    result["toolUseResult"]["totalToolUseCount"] = tool_uses
+    u = usage(inp=1_000, out=1_000, cw=10_000, cw_1h=10_000)
+    result = agent_result("toolu_1", "a1b2c3d", u, tool_uses=tool_uses)
     phase.transcripts(pytester.path).session(
         [
             user("Plan this batch"),
