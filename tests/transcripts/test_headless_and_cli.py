@@ -377,6 +377,26 @@ def test_extract_marks_placeholder_output_as_a_lower_bound(
     assert "≥91" in out and "≥: a lower bound: 1 sub-agent call(s) record only a placeholder" in out
 
 
+def test_extract_marks_every_figure_of_a_sub_agent_known_by_its_last_call_alone(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No file holds a call of sub-agent a1 (12 tool uses): its row's every column, and the
+    total's, is at least what it shows, in the table and the JSON alike."""
+    spawn = assistant("msg_P", "req_P", u=usage(inp=3, out=5), content=[spawn_block("toolu_T")])
+    home.session([spawn, agent_result("toolu_T", "a1", usage(inp=6, out=90, cw=40, cr=700))])
+    assert main(["extract", str(home.root), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    every = ["cache_read", "cache_write", "input", "output", "total", "usd"]
+    assert doc["totals"]["lower_bounds"] == every
+    assert [a["lower_bounds"] for a in doc["agents"]] == [every]
+    assert main(["extract", str(home.root), "--by", "agent"]) == 0
+    out = capsys.readouterr().out
+    (row,) = [line for line in out.splitlines() if line.startswith("a1 ")]
+    assert row.split()[-6:] == ["≥6", "≥90", "≥40", "≥700", "1", row.split()[-1]]
+    assert row.split()[-1].startswith("≥")
+    assert "1 sub-agent(s) known only by their last call" in out
+
+
 # -- headless results with several models ----------------------------------------------------
 
 OPUS_USAGE = {
