@@ -176,3 +176,51 @@ def test_a_ledger_of_a_run_claude_code_costs_above_its_price_keeps_the_bound(
     found, _ = _priced(ledger)
     assert found.usd == pytest.approx(PRICED) and found.lower_bounds == {"usd"}
     assert "(total_cost_usd)" in found.lower_bound_note
+
+
+# -- web searches ---------------------------------------------------------------------------
+
+
+def test_the_main_agents_web_searches_missing_from_model_usage_are_counted(
+    tmp_path: Path,
+) -> None:
+    """Builds leave the main agent's searches out of ``modelUsage``: the larger count is the
+    run's, added to the first model it lists ($0.01 each whatever the model)."""
+    run = result_object()
+    run["usage"]["server_tool_use"] = {"web_search_requests": 50, "web_fetch_requests": 3}
+    run["modelUsage"][SONNET] = {"inputTokens": 10, "webSearchRequests": 20}
+    found, models = _priced(_json(tmp_path, run))
+    haiku = 0.03163195  # two models: the writes' lifetimes unknown, priced at the 5m rate
+    assert found.usd == pytest.approx(haiku + 10 * 3 / 1e6 + 0.50)
+    assert models[HAIKU].cost_usd == pytest.approx(haiku + 0.30)
+
+
+def test_web_searches_model_usage_counts_above_the_main_agents_stand(tmp_path: Path) -> None:
+    run = result_object()
+    run["usage"]["server_tool_use"] = {"web_search_requests": 5}
+    run["modelUsage"][HAIKU]["webSearchRequests"] = 7  # sub-agents searched too
+    found, _ = _priced(_json(tmp_path, run))
+    assert found.usd == pytest.approx(PRICED + 0.07)
+
+
+def test_a_streams_web_searches_are_counted_at_the_larger_of_messages_and_result(
+    tmp_path: Path,
+) -> None:
+    sid = "e382184a-1111-2222-3333-444455556666"
+    u = usage(inp=10, cr=63057, cw=9097, cw_1h=9097, out=2789)
+    u["server_tool_use"] = {"web_search_requests": 2}
+    message = assistant("msg_1", "req_1", model=HAIKU, u=u)
+    del message["sessionId"]
+    message["session_id"] = sid
+    run = result_object()
+    run["usage"]["server_tool_use"] = {"web_search_requests": 50}
+    found, _ = _priced(write_jsonl(tmp_path / "run.ndjson", [message, run]))
+    assert found.usd == pytest.approx(PRICED + 0.50)
+
+
+def test_a_server_tool_use_that_is_no_object_is_a_malformed_result(tmp_path: Path) -> None:
+    run = result_object()
+    run["usage"]["server_tool_use"] = 50
+    path = _json(tmp_path, run)
+    scan = scan_paths([path])
+    assert scan.calls == [] and scan.unreadable == [path]

@@ -96,6 +96,7 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
         result.inference_geo = _text(usage.get("inference_geo"))
         if reports_usage(result):  # a crashed run's zeros are lost usage (see fold_headless)
             _main_within_all(usage, result)
+            _main_searches_counted(usage, result)
     fast = _text(obj.get("fast_mode_state"))
     if fast is not None and fast.lower() != "off":
         result.speed = "fast"
@@ -126,6 +127,23 @@ def _main_within_all(usage: dict[str, Any], result: HeadlessResult) -> None:
             "agent's, modelUsage every agent's, sub-agents included); expected the main agent's "
             "counts within modelUsage's"
         )
+
+
+def _main_searches_counted(usage: dict[str, Any], result: HeadlessResult) -> None:
+    """The main agent's web searches (``usage.server_tool_use.web_search_requests``) are part
+    of what ``modelUsage`` sums over every agent, yet builds leave them out of it: where they
+    are more, the larger count is the run's, the difference added to the first model
+    ``modelUsage`` lists (a search costs the same whatever the model). Web fetches cost
+    nothing beyond their tokens, so their count is not read."""
+    server = usage.get("server_tool_use")
+    if server is None:
+        return
+    if not isinstance(server, dict):
+        raise ValueError(f"usage.server_tool_use is not an object: {server!r}")
+    searches = _count(server.get("web_search_requests"))
+    every = sum(m.web_search_requests for m in result.models.values())
+    if searches > every:
+        next(iter(result.models.values())).web_search_requests += searches - every
 
 
 def _text(value: Any) -> str | None:
