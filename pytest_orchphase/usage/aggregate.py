@@ -157,12 +157,6 @@ def price_calls(scan: Scan, prices: PriceTable) -> Costed:
     return out
 
 
-#: How far above the priced figure Claude Code's own cost may be before the figure is taken as
-#: short of the bill: half a cent (Claude Code's cost of the builds that price right equals the
-#: formula to the cent; below it is float rounding).
-REPORTED_SLACK_USD = 0.005
-
-
 def below_reported(run: HeadlessResult, costed: Costed) -> None:
     """Mark as a lower bound the cost of ``run``'s calls where Claude Code's own figure of
     them (a model's ``costUSD``, the run's ``total_cost_usd``) is above what they price to.
@@ -173,6 +167,8 @@ def below_reported(run: HeadlessResult, costed: Costed) -> None:
     lowered would be above the bill): the priced figure stays, as a lower bound, saying why.
     The reverse (Claude Code below the price: older builds priced 1-hour cache writes at the
     5-minute rate) changes nothing."""
+    from pytest_orchphase.usage.pricing import REPORTED_SLACK_USD
+
     # Its calls: those its file holds (a stream's messages, its modelUsage's sums), and its
     # session's, read from its transcript too.
     sid = run.session_id

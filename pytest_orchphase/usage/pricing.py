@@ -51,6 +51,12 @@ _SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
 _PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic[./]")
 _PROVIDER_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
 _SNAPSHOT_DATE = re.compile(r"-20\d{6}$")
+#: How far Claude Code's own cost of a headless run (or of a model of it) may be from what its
+#: tokens price to and still be the same price: half a cent (the builds that price right equal
+#: the formula to the cent; the rest is rounding). Within it the figure is the larger of the
+#: two, never the lower; beyond it the two are different bills (see
+#: :func:`~pytest_orchphase.usage.aggregate.below_reported` and :meth:`PriceTable.priced`).
+REPORTED_SLACK_USD = 0.005
 
 
 @dataclass
@@ -240,10 +246,20 @@ class PriceTable:
     def _priced_unsure(self, call: ApiCall, price: ModelPrice | None) -> tuple[float | None, str]:
         """:meth:`priced` of a call whose rates its record may not decide."""
         reasons = self._reasons(call, price)
-        if reasons and call.reported_cost is not None:
-            return call.reported_cost, ""
         tier = call.service_tier
-        if price is not None and tier is not None and tier.lower() != "standard":
+        standard = tier is None or tier.lower() == "standard"
+        least = self._least(call, price) if price is not None and standard else None
+        reported = call.reported_cost
+        if reasons and reported is not None:
+            if least is None or reported + REPORTED_SLACK_USD >= least:
+                return max(reported, least or 0.0), ""
+            # Below the least its tokens can cost: no bill (a model its build does not
+            # price, a count its cost left out), so the table's price stands, as a bound.
+            reasons.append(
+                f"{call.path}: Claude Code's costUSD of {call.model} (${reported:.4f}) is below "
+                f"the ${least:.4f} its tokens cost at the least: not taken"
+            )
+        if price is not None and not standard:
             return None, (
                 f"{call.model} call of service tier {call.service_tier!r}: the price table's "
                 "rates are the standard tier's, this tier's are not in it"
@@ -259,8 +275,13 @@ class PriceTable:
                     stacklevel=3,
                 )
             return None, ""
-        cost = min(self._cost(call, rates_for(price, call, base)) for base in bases(price, call))
-        return cost, "; ".join(reasons) if reasons else ""
+        assert least is not None
+        return least, "; ".join(reasons) if reasons else ""
+
+    def _least(self, call: ApiCall, price: ModelPrice) -> float:
+        """The cheapest ``call`` may have cost at the table's rates (its record's possible
+        dates, the base rates of what it does not say)."""
+        return min(self._cost(call, rates_for(price, call, base)) for base in bases(price, call))
 
     def _cost(self, call: ApiCall, rates: Rates) -> float:
         # A sum's geo is only possible for some of its requests: it is priced without it.

@@ -224,3 +224,22 @@ def test_a_server_tool_use_that_is_no_object_is_a_malformed_result(tmp_path: Pat
     path = _json(tmp_path, run)
     scan = scan_paths([path])
     assert scan.calls == [] and scan.unreadable == [path]
+
+
+# -- Claude Code's cost: figures no run has -----------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["total_cost_usd", "costUSD"])
+def test_a_negative_cost_is_no_figure(tmp_path: Path, where: str) -> None:
+    """A negative cost is a corrupt result, said so: taken (a trusted build's), it would be a
+    figure below the bill. (A non-finite one is no JSON the reader takes.)"""
+    run = result_object()
+    if where == "costUSD":
+        run["modelUsage"][HAIKU]["costUSD"] = -0.5
+    else:
+        run["total_cost_usd"] = -0.5
+    path = _json(tmp_path, run)
+    scan = scan_paths([path])
+    assert scan.calls == [] and scan.unreadable == [path]
+    said = [w for w in scan.warnings if str(path) in w and "expected an amount in USD" in w]
+    assert said and where in said[0], scan.warnings

@@ -346,6 +346,29 @@ def test_a_headless_record_of_an_impossible_duration_is_counted_and_named(
     assert any("usage.jsonl:3: ledger record: 'duration_ms'" in w for w in scan.warnings)
 
 
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"total_cost_usd": float("nan")},
+        {"total_cost_usd": float("inf")},
+        {"models": {"claude-haiku-4-5": {"input_tokens": 1, "cost_usd": float("nan")}}},
+    ],
+)
+def test_a_headless_record_of_a_cost_no_run_has_is_counted_and_named(
+    tmp_path: Path, record: dict[str, object]
+) -> None:
+    """A ledger is read with Python's JSON, which takes NaN and Infinity: a cost no run has
+    is refused as a negative one is (NaN would pass every comparison with the price)."""
+    home = ClaudeHome(tmp_path / "home")
+    path = _ledger([home.session([assistant("msg_1", "req_1")])], tmp_path / "usage.jsonl")
+    lines = path.read_text().splitlines()
+    lines.insert(2, json.dumps({"kind": "headless", **record}))
+    path.write_text("\n".join(lines) + "\n")
+    scan = scan_paths([path])
+    assert scan.headless == [] and scan.malformed_lines == 1
+    assert any("usage.jsonl:3: ledger record:" in w and "amount in USD" in w for w in scan.warnings)
+
+
 def test_a_main_response_without_its_final_line_stays_a_lower_bound_in_a_ledger(
     home: ClaudeHome, tmp_path: Path
 ) -> None:

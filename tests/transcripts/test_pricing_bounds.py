@@ -122,6 +122,29 @@ def test_claude_codes_trusted_cost_settles_what_the_table_cannot_price(table: Pr
     assert cost == pytest.approx(10 * 0.10 / M) and why == "writes"
 
 
+def test_claude_codes_cost_below_the_least_its_tokens_cost_is_not_taken(
+    table: PriceTable,
+) -> None:
+    """A trusted build's cost below the table's cheapest price of the tokens is no bill (a
+    model it does not price, a count it left out): the table's price stands, as a lower
+    bound saying why; within half a cent below it, it is that price, rounded."""
+    least = 1_500_000 * 0.01 / M  # the cache reads at the base rate: $0.015
+    nothing = call(
+        "claude-haiku-5-5", cache_read_input_tokens=1_500_000, aggregate=True, reported_cost=0.0
+    )
+    cost, why = table.priced(nothing)
+    assert cost == pytest.approx(least)
+    assert "costUSD of claude-haiku-5-5 ($0.0000) is below the $0.0150" in why
+    assert "long-context" in why  # the reason the table's price is a bound still stands
+    rounded = call(
+        "claude-haiku-5-5",
+        cache_read_input_tokens=1_500_000,
+        aggregate=True,
+        reported_cost=least - 0.004,
+    )
+    assert exact(table, rounded) == pytest.approx(least)
+
+
 def test_a_group_with_a_call_of_unknown_date_has_a_lower_bound_cost(table: PriceTable) -> None:
     from pytest_orchphase.usage.aggregate import price_calls, total
 

@@ -10,6 +10,7 @@ from ``modelUsage``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,9 +64,21 @@ def _duration(value: Any) -> int | None:
     )
 
 
+def _cost(value: Any, where: str) -> float | None:
+    """A cost Claude Code reports (None when absent or not a number, as before any build wrote
+    one); :class:`ImpossibleFigure` for a negative or non-finite amount, which no run costs:
+    taken, it would be a figure below the bill (or no figure at all)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    if not 0 <= value < math.inf:
+        raise ImpossibleFigure(
+            f"headless result's {where} is {value!r}; expected an amount in USD, 0 or more"
+        )
+    return float(value)
+
+
 def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
     """A :class:`HeadlessResult` from a ``type: result`` object (``ValueError`` on wrong counts)."""
-    cost = obj.get("total_cost_usd")
     result = HeadlessResult(
         path=path,
         session_id=obj.get("session_id") if isinstance(obj.get("session_id"), str) else None,
@@ -73,17 +86,16 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
         is_error=obj.get("is_error") is True,
         num_turns=obj.get("num_turns") if type(obj.get("num_turns")) is int else None,
         duration_ms=_duration(obj.get("duration_ms")),
-        total_cost_usd=float(cost) if isinstance(cost, (int, float)) else None,
+        total_cost_usd=_cost(obj.get("total_cost_usd"), "total_cost_usd"),
     )
     model_usage = obj.get("modelUsage")
     if isinstance(model_usage, dict):
         for model, figures in model_usage.items():
             if not isinstance(figures, dict):
                 raise ValueError(f"modelUsage[{model!r}] is not an object")
-            cost_usd = figures.get("costUSD")
             result.models[str(model)] = ModelUsage(
                 model=str(model),
-                cost_usd=float(cost_usd) if isinstance(cost_usd, (int, float)) else None,
+                cost_usd=_cost(figures.get("costUSD"), f"modelUsage[{model!r}].costUSD"),
                 **{ours: _count(figures.get(theirs)) for ours, theirs in _MODEL_USAGE_KEYS.items()},
             )
     usage = obj.get("usage")

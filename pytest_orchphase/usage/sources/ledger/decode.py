@@ -4,6 +4,7 @@ taken on trust."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ def _cost(record: dict[str, Any], key: str) -> float | None:
     value = record.get(key)
     if value is None:
         return None
-    if type(value) not in (int, float) or value < 0:
+    if type(value) not in (int, float) or not 0 <= value < math.inf:
         raise LedgerError(f"{key!r}: expected an amount in USD, got {value!r}")
     return float(value)
 
