@@ -152,15 +152,49 @@ def price_calls(scan: Scan, prices: PriceTable) -> Costed:
     for call in scan.calls:
         cost, call.tier_unknown = prices.priced(call)
         out.append((call, cost))
-    for run in scan.headless:
-        below_reported(run, out)
+    for runs in run_pools(scan.headless):
+        below_reported(runs, out)
     return out
 
 
-def below_reported(run: HeadlessResult, costed: Costed) -> None:
-    """Mark as a lower bound the cost of ``run``'s calls where Claude Code's own figure of
-    them (a model's ``costUSD``, the run's ``total_cost_usd``) is above what they price to.
+def run_pools(results: list[HeadlessResult]) -> list[list[HeadlessResult]]:
+    """The headless results whose calls cannot be told apart, together: those of one file
+    (runs appended to one stream, ``--resume`` among them) or of one session (read from its
+    transcript too), each run once (a result read twice, from two copies, is one run)."""
+    pools: list[tuple[set[object], list[HeadlessResult]]] = []
+    for run in results:
+        keys: set[object] = {run.path} | ({run.session_id} if run.session_id else set())
+        joined = [pool for pool in pools if pool[0] & keys]
+        merged: tuple[set[object], list[HeadlessResult]] = (keys, [])
+        for pool in joined:
+            merged[0].update(pool[0])
+            merged[1].extend(pool[1])
+            pools.remove(pool)
+        if not any(_same_run(run, other) for other in merged[1]):
+            merged[1].append(run)
+        pools.append(merged)
+    return [pool[1] for pool in pools]
 
+
+def _same_run(one: HeadlessResult, other: HeadlessResult) -> bool:
+    """Two results of one run (a copy of its file): all a run says of itself is alike."""
+
+    def said(run: HeadlessResult) -> tuple[object, ...]:
+        models = sorted((m, u.cost_usd, u.input_tokens) for m, u in run.models.items())
+        return (run.session_id, run.duration_ms, run.num_turns, run.total_cost_usd, models)
+
+    return said(one) == said(other)
+
+
+def below_reported(runs: list[HeadlessResult], costed: Costed) -> None:
+    """Hold the cost of the calls of ``runs`` (a pool of :func:`run_pools`) to Claude Code's
+    own figure of them (a model's ``costUSD``, a run's ``total_cost_usd``, summed over the
+    runs) where it is above what they price to: compared once for the calls that cannot be
+    told apart, never run by run against every one of them.
+
+    Within :data:`~pytest_orchphase.usage.pricing.REPORTED_SLACK_USD` the two are one price,
+    rounded apart: the calls' costs are raised to Claude Code's (in proportion), so that runs
+    each a little above their price never add up to a sum below what they cost. Beyond it,
     Claude Code knows rates a run's record does not (its date, its requests' tiers): a price
     below what it says the run cost may be short of the bill, never shown exact. Claude Code's
     figure is not taken instead (builds are known to misprice, and one priced at rates since
@@ -169,36 +203,66 @@ def below_reported(run: HeadlessResult, costed: Costed) -> None:
     5-minute rate) changes nothing."""
     from pytest_orchphase.usage.pricing import REPORTED_SLACK_USD
 
-    # Its calls: those its file holds (a stream's messages, its modelUsage's sums), and its
-    # session's, read from its transcript too.
-    sid = run.session_id
-    mine = [(c, p) for c, p in costed if c.path == run.path or (sid and c.session_id == sid)]
+    # Their calls: those their files hold (a stream's messages, its modelUsage's sums), and
+    # their sessions', read from their transcripts too.
+    paths = {run.path for run in runs}
+    sessions = {run.session_id for run in runs if run.session_id}
+    mine = [
+        i
+        for i, (c, _) in enumerate(costed)
+        if c.path in paths or (c.session_id is not None and c.session_id in sessions)
+    ]
+    where = ", ".join(sorted(map(str, paths)))
+    its, it = ("its", "it") if len(runs) == 1 else (f"{len(runs)} runs'", "they")
     figures = [
         (
-            f"its {model} calls cost",
+            f"{its} {model} calls cost",
             "costUSD",
-            usage.cost_usd,
-            [m for m in mine if m[0].model == model],
+            _summed([run.models[model].cost_usd for run in runs if model in run.models]),
+            [i for i in mine if costed[i][0].model == model],
         )
-        for model, usage in run.models.items()
+        for model in dict.fromkeys(model for run in runs for model in run.models)
     ]
-    # The whole run's figure, where no model's says it already.
-    figures.append(("it cost", "total_cost_usd", run.total_cost_usd, mine))
+    # The whole figure, where no model's says it already.
+    figures.append(
+        (f"{it} cost", "total_cost_usd", _summed([r.total_cost_usd for r in runs]), mine)
+    )
     flagged = False
     for what, field_name, reported, calls in figures:
-        costs = [cost for _, cost in calls]
+        costs = [costed[i][1] for i in calls]
         if reported is None or not calls or None in costs or (flagged and calls is mine):
             continue  # nothing priced to compare (an unpriced model's cost is unknown anyway)
         priced = sum(cost for cost in costs if cost is not None)
+        if reported <= priced:
+            continue
         if reported <= priced + REPORTED_SLACK_USD:
+            _raise_to(costed, calls, priced, reported)
             continue
         flagged = True
         why = (
-            f"{run.path}: Claude Code says {what} ${reported:.4f} ({field_name}), above the "
+            f"{where}: Claude Code says {what} ${reported:.4f} ({field_name}), above the "
             f"${priced:.4f} their tokens price to: a rate their record does not show was billed"
         )
-        for call, _ in calls:
+        for i in calls:
+            call = costed[i][0]
             call.tier_unknown = "; ".join(filter(None, (call.tier_unknown, why)))
+
+
+def _summed(costs: list[float | None]) -> float | None:
+    """The costs the runs say summed (None when none says one): at most what they cost, so a
+    price below even that is short of the bill."""
+    said = [cost for cost in costs if cost is not None]
+    return sum(said) if said else None
+
+
+def _raise_to(costed: Costed, calls: list[int], priced: float, reported: float) -> None:
+    """The costs of ``costed[i]`` for ``i`` in ``calls`` (summing to ``priced``) raised to sum
+    to ``reported``: each in proportion to its own, or (all priced at $0) the first."""
+    for i in calls:
+        call, cost = costed[i]
+        assert cost is not None
+        share = cost / priced if priced else float(i == calls[0])
+        costed[i] = (call, cost + (reported - priced) * share)
 
 
 def group(costed: Costed, key: Callable[[ApiCall], Hashable]) -> dict[Hashable, Totals]:

@@ -152,16 +152,83 @@ def test_a_trusted_builds_cost_above_the_table_is_no_exact_figure_below_it(
     assert found.lower_bounds == {"usd"} and found.usd is not None and found.usd < 5.0
 
 
-@pytest.mark.parametrize("reported", [0.03163195, PRICED, PRICED + 0.004])
+@pytest.mark.parametrize("reported", [0.03163195, PRICED])
 def test_a_cost_claude_code_puts_at_or_below_the_price_keeps_it_exact(
     tmp_path: Path, reported: float
 ) -> None:
     """Older builds price 1-hour writes at the 5-minute rate (0.0316 for 0.0385): the table's
-    price is the bill; so is one Claude Code equals, within half a cent."""
+    price is the bill; so is one Claude Code equals."""
     run = result_object(total_cost_usd=reported)
     run["modelUsage"][HAIKU]["costUSD"] = reported
     found, _ = _priced(_json(tmp_path, run))
     assert found.usd == pytest.approx(PRICED) and found.lower_bounds == frozenset()
+
+
+@pytest.mark.parametrize("model_cost", [True, False])
+def test_a_cost_claude_code_puts_within_half_a_cent_above_the_price_is_the_figure(
+    tmp_path: Path, model_cost: bool
+) -> None:
+    """Within half a cent the two are one price, rounded apart: the larger is the figure, so
+    runs each a little above their price never sum to less than Claude Code says they cost."""
+    paths = []
+    for i in range(3):
+        run = result_object(session_id=f"run-{i}", total_cost_usd=PRICED + 0.0048)
+        if model_cost:
+            run["modelUsage"][HAIKU]["costUSD"] = PRICED + 0.0048
+        else:
+            del run["modelUsage"][HAIKU]["costUSD"]
+        paths.append(tmp_path / f"r{i}.json")
+        paths[-1].write_text(json.dumps(run))
+    from pytest_orchphase.usage.aggregate import by_session, price_calls, total
+    from pytest_orchphase.usage.pricing import PriceTable
+
+    costed = price_calls(scan_paths(paths), PriceTable.load())
+    found = total(costed).usage()
+    assert found.usd == pytest.approx(3 * (PRICED + 0.0048)) and found.lower_bounds == frozenset()
+    assert by_session(costed)["run-1"].cost_usd == pytest.approx(PRICED + 0.0048)
+
+
+def _resumed_stream(tmp_path: Path, above: float, runs: int = 2) -> Path:
+    """A stream of ``runs`` runs of one session (``--resume`` appends), each of one message
+    priced ``PRICED``, each saying it cost ``above`` more."""
+    sid = "e382184a-1111-2222-3333-444455556666"
+    lines: list[Any] = [{"type": "system", "subtype": "init", "session_id": sid}]
+    for i in range(runs):
+        u = usage(inp=10, cr=63057, cw=9097, cw_1h=9097, out=2789)
+        message = assistant(f"msg_{i}", f"req_{i}", model=HAIKU, u=u)
+        del message["sessionId"]
+        message["session_id"] = sid
+        run = result_object(total_cost_usd=PRICED + above, duration_ms=40_000 + i)
+        run["modelUsage"][HAIKU]["costUSD"] = PRICED + above
+        lines += [message, run]
+    return write_jsonl(tmp_path / "runs.ndjson", lines)
+
+
+def test_runs_whose_calls_cannot_be_told_apart_are_held_to_their_costs_summed(
+    tmp_path: Path,
+) -> None:
+    """Two runs of one session in one stream: each run's cost is compared with the calls of
+    both (they cannot be told apart), so neither was ever above them; summed, they are: the
+    half-cent slack is spent once for the pool, and $0.008 above is a lower bound."""
+    found, _ = _priced(_resumed_stream(tmp_path, 0.004))
+    assert found.usd == pytest.approx(2 * PRICED) and found.lower_bounds == {"usd"}
+    assert "2 runs' claude-haiku-4-5-20251001 calls cost $0.0849 (costUSD)" in (
+        found.lower_bound_note
+    )
+    found, _ = _priced(_resumed_stream(tmp_path, 0.002))
+    assert found.usd == pytest.approx(2 * PRICED + 0.004) and found.lower_bounds == frozenset()
+
+
+def test_a_result_read_from_two_copies_is_one_run_compared(tmp_path: Path) -> None:
+    run = result_object(total_cost_usd=PRICED + 0.004)
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps(run))
+    from pytest_orchphase.usage.aggregate import price_calls, total
+    from pytest_orchphase.usage.pricing import PriceTable
+
+    scan = scan_paths([tmp_path / "a.json", tmp_path / "b.json"])
+    found = total(price_calls(scan, PriceTable.load())).usage()
+    assert found.usd == pytest.approx(PRICED + 0.004) and found.lower_bounds == frozenset()
 
 
 def test_a_ledger_of_a_run_claude_code_costs_above_its_price_keeps_the_bound(
@@ -243,3 +310,17 @@ def test_a_negative_cost_is_no_figure(tmp_path: Path, where: str) -> None:
     assert scan.calls == [] and scan.unreadable == [path]
     said = [w for w in scan.warnings if str(path) in w and "expected an amount in USD" in w]
     assert said and where in said[0], scan.warnings
+
+
+def test_a_run_that_says_no_cost_leaves_the_others_of_its_pool_compared(tmp_path: Path) -> None:
+    """A run of the pool without ``total_cost_usd``: what the others say is at most what all
+    cost, so a price below it is still a lower bound."""
+    path = _resumed_stream(tmp_path, 0.004)
+    lines = path.read_text().splitlines()
+    last = json.loads(lines[-1])
+    del last["total_cost_usd"], last["modelUsage"][HAIKU]["costUSD"]
+    first = json.loads(lines[2])
+    first["total_cost_usd"] = first["modelUsage"][HAIKU]["costUSD"] = 3 * PRICED
+    path.write_text("\n".join([*lines[:2], json.dumps(first), *lines[3:-1], json.dumps(last)]))
+    found, _ = _priced(path)
+    assert found.usd == pytest.approx(2 * PRICED) and found.lower_bounds == {"usd"}
