@@ -178,12 +178,9 @@ def run_pools(results: list[HeadlessResult]) -> list[list[HeadlessResult]]:
 
 def _same_run(one: HeadlessResult, other: HeadlessResult) -> bool:
     """Two results of one run (a copy of its file): all a run says of itself is alike."""
+    from pytest_orchphase.usage.sources.headless.results import run_key
 
-    def said(run: HeadlessResult) -> tuple[object, ...]:
-        models = sorted((m, u.cost_usd, u.input_tokens) for m, u in run.models.items())
-        return (run.session_id, run.duration_ms, run.num_turns, run.total_cost_usd, models)
-
-    return said(one) == said(other)
+    return one.session_id == other.session_id and run_key(one) == run_key(other)
 
 
 def below_reported(runs: list[HeadlessResult], costed: Costed) -> None:

@@ -324,3 +324,28 @@ def test_a_run_that_says_no_cost_leaves_the_others_of_its_pool_compared(tmp_path
     path.write_text("\n".join([*lines[:2], json.dumps(first), *lines[3:-1], json.dumps(last)]))
     found, _ = _priced(path)
     assert found.usd == pytest.approx(2 * PRICED) and found.lower_bounds == {"usd"}
+
+
+# -- runs of one session in files of their own ------------------------------------------------
+
+
+def test_resumed_runs_of_one_session_in_files_of_their_own_are_each_counted(
+    tmp_path: Path,
+) -> None:
+    """`claude -p --resume SID --output-format json > run2.json` keeps the session id: the
+    second run's result is no transcript of the first's, nor the first's of it, so each adds
+    its own tokens (its modelUsage covers its own process)."""
+    for i in range(2):
+        run = result_object(duration_ms=40_000 + i)
+        (tmp_path / f"run{i}.json").write_text(json.dumps(run))
+    found, _ = _priced(tmp_path)
+    assert found.input == 20 and found.cache_read == 2 * 63057
+    assert found.usd == pytest.approx(2 * PRICED) and found.lower_bounds == frozenset()
+
+
+def test_a_result_read_from_two_copies_is_counted_once(tmp_path: Path) -> None:
+    run = result_object()
+    for name in ("run.json", "copy.json"):
+        (tmp_path / name).write_text(json.dumps(run))
+    found, _ = _priced(tmp_path)
+    assert found.input == 10 and found.usd == pytest.approx(PRICED)

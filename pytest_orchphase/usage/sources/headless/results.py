@@ -10,6 +10,7 @@ from ``modelUsage``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -209,8 +210,33 @@ def _whole_run(
     # The run's session was also read from its transcript (or its ledger): those are its
     # calls, and the summary fills in only what they are short of (the transcript of a
     # run whose sub-agents' files were not copied holds less), never dropped for less.
-    session = [c for c in calls if c.session_id == result.session_id]
+    # Another run's summed figures (`--resume` keeps the session id) are no transcript of
+    # this one; a copy of this run's result is this run.
+    mine = f"{_AGGREGATE}{result.session_id}:"
+    session = [
+        c
+        for c in calls
+        if c.session_id == result.session_id
+        and (not c.message_id.startswith(mine) or c.message_id.endswith(run_key(result)))
+    ]
     return session, f"its session {result.session_id}'s transcript"
+
+
+#: How the message id of a headless run's summed figures begins (then its session or file,
+#: its model and its :func:`run_key`).
+_AGGREGATE = "headless:"
+
+
+def run_key(result: HeadlessResult) -> str:
+    """What tells one run's result from another's of the same session (``--resume`` keeps the
+    session id): all it says of itself; two copies of one result have the same."""
+    said = (
+        result.duration_ms,
+        result.num_turns,
+        result.total_cost_usd,
+        sorted((model, tuple(vars(usage).values())) for model, usage in result.models.items()),
+    )
+    return hashlib.sha256(repr(said).encode()).hexdigest()[:16]
 
 
 def _from_transcript(result: HeadlessResult, own_calls: Sequence[ApiCall]) -> bool:
@@ -349,7 +375,7 @@ def _beyond_messages(
     where = str(result.path)
     mine = [c for c in own_calls if c.model == model]
     call = ApiCall(
-        message_id=f"headless:{result.session_id or where}:{model}",
+        message_id=f"{_AGGREGATE}{result.session_id or where}:{model}:{run_key(result)}",
         request_id="",
         model=model,
         session_id=result.session_id,
