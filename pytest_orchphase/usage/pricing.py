@@ -251,14 +251,20 @@ class PriceTable:
         least = self._least(call, price) if price is not None and standard else None
         reported = call.reported_cost
         if reasons and reported is not None:
-            if least is None or reported + REPORTED_SLACK_USD >= least:
-                return max(reported, least or 0.0), ""
-            # Below the least its tokens can cost: no bill (a model its build does not
-            # price, a count its cost left out), so the table's price stands, as a bound.
-            reasons.append(
-                f"{call.path}: Claude Code's costUSD of {call.model} (${reported:.4f}) is below "
-                f"the ${least:.4f} its tokens cost at the least: not taken"
-            )
+            if least is None:
+                # A price the table lacks (a model, a tier): the build's figure of it, unless
+                # it is $0, which for tokens is no bill but a model the build does not price.
+                if reported > 0:
+                    return reported, ""
+            elif reported + REPORTED_SLACK_USD >= least:
+                return max(reported, least), ""
+            else:
+                # Below the least its tokens can cost: no bill (a model its build does not
+                # price, a count its cost left out), so the table's price stands, as a bound.
+                reasons.append(
+                    f"{call.path}: Claude Code's costUSD of {call.model} (${reported:.4f}) is "
+                    f"below the ${least:.4f} its tokens cost at the least: not taken"
+                )
         if price is not None and not standard:
             return None, (
                 f"{call.model} call of service tier {call.service_tier!r}: the price table's "

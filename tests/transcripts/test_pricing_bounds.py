@@ -145,6 +145,21 @@ def test_claude_codes_cost_below_the_least_its_tokens_cost_is_not_taken(
     assert exact(table, rounded) == pytest.approx(least)
 
 
+def test_claude_codes_cost_of_nothing_for_a_model_the_table_lacks_is_no_price(
+    table: PriceTable,
+) -> None:
+    """$0 for tokens of a model the table has no price for is the build not pricing it
+    either: the cost is unknown, never $0; a positive figure is the build's price of it."""
+    unpriced = call(
+        "claude-mystery-9", input_tokens=50_000, aggregate=True, cost_lower_bound="writes"
+    )
+    unpriced.reported_cost = 0.0
+    with pytest.warns(UserWarning, match="no price for model 'claude-mystery-9'"):
+        assert table.priced(unpriced)[0] is None
+    unpriced.reported_cost = 0.25
+    assert table.priced(unpriced) == (0.25, "")
+
+
 def test_a_group_with_a_call_of_unknown_date_has_a_lower_bound_cost(table: PriceTable) -> None:
     from pytest_orchphase.usage.aggregate import price_calls, total
 
