@@ -152,8 +152,10 @@ class PriceTable:
 
     def lower_bound_reason(self, call: ApiCall) -> str:
         """Why :meth:`cost` of ``call`` may be below its bill ("" when it is not)."""
-        reasons = self._reasons(call, self.price(call.model))
-        return "" if call.reported_cost is not None else "; ".join(reasons)
+        price = self.price(call.model)
+        reasons = self._reasons(call, price)
+        taken = self._reported(call, reasons, self._least(call, price))
+        return "" if taken is not None else "; ".join(reasons)
 
     def _reasons(self, call: ApiCall, price: ModelPrice | None) -> list[str]:
         """Why the table's price of ``call`` may be below its bill: its source's reason, and
@@ -246,26 +248,11 @@ class PriceTable:
     def _priced_unsure(self, call: ApiCall, price: ModelPrice | None) -> tuple[float | None, str]:
         """:meth:`priced` of a call whose rates its record may not decide."""
         reasons = self._reasons(call, price)
-        tier = call.service_tier
-        standard = tier is None or tier.lower() == "standard"
-        least = self._least(call, price) if price is not None and standard else None
-        reported = call.reported_cost
-        if reasons and reported is not None:
-            if least is None:
-                # A price the table lacks (a model, a tier): the build's figure of it, unless
-                # it is $0, which for tokens is no bill but a model the build does not price.
-                if reported > 0:
-                    return reported, ""
-            elif reported + REPORTED_SLACK_USD >= least:
-                return max(reported, least), ""
-            else:
-                # Below the least its tokens can cost: no bill (a model its build does not
-                # price, a count its cost left out), so the table's price stands, as a bound.
-                reasons.append(
-                    f"{call.path}: Claude Code's costUSD of {call.model} (${reported:.4f}) is "
-                    f"below the ${least:.4f} its tokens cost at the least: not taken"
-                )
-        if price is not None and not standard:
+        least = self._least(call, price)
+        taken = self._reported(call, reasons, least)
+        if taken is not None:
+            return taken, ""
+        if price is not None and least is None:
             return None, (
                 f"{call.model} call of service tier {call.service_tier!r}: the price table's "
                 "rates are the standard tier's, this tier's are not in it"
@@ -284,9 +271,36 @@ class PriceTable:
         assert least is not None
         return least, "; ".join(reasons) if reasons else ""
 
-    def _least(self, call: ApiCall, price: ModelPrice) -> float:
+    def _reported(self, call: ApiCall, reasons: list[str], least: float | None) -> float | None:
+        """Claude Code's own cost of ``call`` (``reported_cost``, set only where its build is
+        trusted to price it) where it is taken for the table's price, which ``reasons`` say is
+        a bound: held to the ``least`` its tokens cost at the table's rates (None: the table
+        lacks the price, a model's or a tier's). Where it is not taken for being below that,
+        ``reasons`` gets why."""
+        reported = call.reported_cost
+        if not reasons or reported is None:
+            return None
+        if least is None:
+            # A price the table lacks: the build's figure of it, unless it is $0, which for
+            # tokens is no bill but a model the build does not price either.
+            return reported if reported > 0 else None
+        if reported + REPORTED_SLACK_USD >= least:
+            return max(reported, least)
+        # Below the least its tokens can cost: no bill (a model its build does not price, a
+        # count its cost left out), so the table's price stands, as a bound.
+        reasons.append(
+            f"{call.path}: Claude Code's costUSD of {call.model} (${reported:.4f}) is below "
+            f"the ${least:.4f} its tokens cost at the least: not taken"
+        )
+        return None
+
+    def _least(self, call: ApiCall, price: ModelPrice | None) -> float | None:
         """The cheapest ``call`` may have cost at the table's rates (its record's possible
-        dates, the base rates of what it does not say)."""
+        dates, the base rates of what it does not say); None where the table has no rates for
+        it (no price for its model, or a service tier other than the standard one)."""
+        tier = call.service_tier
+        if price is None or (tier is not None and tier.lower() != "standard"):
+            return None
         return min(self._cost(call, rates_for(price, call, base)) for base in bases(price, call))
 
     def _cost(self, call: ApiCall, rates: Rates) -> float:

@@ -136,6 +136,7 @@ def test_claude_codes_cost_below_the_least_its_tokens_cost_is_not_taken(
     assert cost == pytest.approx(least)
     assert "costUSD of claude-haiku-5-5 ($0.0000) is below the $0.0150" in why
     assert "long-context" in why  # the reason the table's price is a bound still stands
+    assert table.lower_bound_reason(nothing) == why
     rounded = call(
         "claude-haiku-5-5",
         cache_read_input_tokens=1_500_000,
