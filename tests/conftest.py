@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 # Inline pytester runs drop the modules they imported when they end. The C extensions of PyYAML,
-# pydantic and numpy cannot be imported twice in a process, so load them once, up front.
-import pytest_orchphase.plugin.collect  # noqa: F401
+# pydantic and numpy cannot be imported twice in a process, so load them once, up front. So are
+# the scan's modules, which tests patch: one that a run imported first is dropped when the run
+# ends while its package keeps it as an attribute, so a later test's `from pytest_orchphase.usage
+# import cache_lookup` would patch that old module and its run use a new one (the patch unseen).
+import pytest_orchphase.plugin.collect
+import pytest_orchphase.usage.cache
+import pytest_orchphase.usage.cache_lookup
+import pytest_orchphase.usage.parallel
+import pytest_orchphase.usage.scan  # noqa: F401
 from pytest_orchphase.settings import KEYS
 from tests.helpers import REPO, Edit, edit_in
 
