@@ -37,13 +37,6 @@ def _stamped(start: object, end: object) -> YamlData:
     return ticket
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="start_time: 1000 / end_time: 1230 (a team's 10:00 to 12:30) are read as Unix "
-    "seconds, 1970-01-01 00:16:40 to 00:20:30: wall_time_minutes 3.8 min passes max 30, YES "
-    "/ expected an error at the field: a stamp is a date and time with its timezone (README: "
-    "timestamps need a timezone), never a bare number",
-)
 def test_a_stamp_written_as_a_bare_number_is_no_time(pytester: pytest.Pytester) -> None:
     Phase.of("p1", [WALL_30], {"T01": _stamped(1000, 1230)}).write(pytester.path)
     result = run_phase(pytester, "p1")

@@ -75,6 +75,23 @@ def test_naive_timestamps_need_a_timezone() -> None:
         _validate("shared_planning:\n  start_time: '2026-02-07T10:00:00'\n", ExecutionLog)
 
 
+@pytest.mark.parametrize("stamp", ["1000", "1000.5", "'1230'", "' 1700000000 '", "-5", "1e9"])
+def test_a_bare_number_is_no_stamp(stamp: str) -> None:
+    """pydantic reads a number (or text that is one) as Unix seconds: 1000 would be
+    1970-01-01 00:16:40 UTC, a wall time of a few minutes from a team's 10:00 to 12:30."""
+    with pytest.raises(InvalidFile, match="a number is no time") as err:
+        _validate(f"shared_planning:\n  start_time: {stamp}\n", ExecutionLog)
+    assert err.value.problems[0].field == "shared_planning.start_time"
+    assert err.value.problems[0].line == 2
+
+
+def test_a_stamp_with_its_time_zone_is_a_time() -> None:
+    log = _validate("shared_planning:\n  end_time: '2026-02-07T10:00:00+01:00'\n", ExecutionLog)
+    assert isinstance(log, ExecutionLog) and log.shared_planning is not None
+    assert log.shared_planning.end_time is not None
+    assert log.shared_planning.end_time.hour == 10
+
+
 def test_a_condition_needs_exactly_one_operator_and_groups_take_none() -> None:
     base = "phase: a1\ndata: d\ncriteria:\n  - id: x\n"
     with pytest.raises(InvalidFile, match="exactly one operator"):

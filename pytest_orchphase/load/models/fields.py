@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -79,6 +81,37 @@ Grade = Annotated[
                 {"enum": list(QUALITY_ORDER)},
                 {"type": "string", "pattern": rf"^\s*({_any_case(*QUALITY_ORDER)})\s*$"},
             ],
+        }
+    ),
+]
+
+
+#: A number, or text that is one: pydantic would read it as Unix seconds (``1000``, ``'1230'``).
+_BARE_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _no_number(value: Any) -> Any:
+    """A stamp is a date and time with its time zone, never a bare number: pydantic would
+    read ``start_time: 1000`` (a team's 10:00) as 1970-01-01 00:16:40 UTC, a time no wall
+    time can be taken from."""
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+        isinstance(value, str) and _BARE_NUMBER.match(value)
+    ):
+        raise ValueError(
+            f"expected a date and time with its time zone, like '2026-02-07T10:00:00Z', got "
+            f"{value!r} (a number is no time)"
+        )
+    return value
+
+
+Stamp = Annotated[
+    AwareDatetime,
+    BeforeValidator(_no_number),
+    WithJsonSchema(
+        {
+            "description": "a date and time with its time zone: '2026-02-07T10:00:00Z'",
+            "type": "string",
+            "format": "date-time",
         }
     ),
 ]

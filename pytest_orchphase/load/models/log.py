@@ -6,7 +6,6 @@ import re
 from typing import Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     Field,
     field_validator,
     model_validator,
@@ -22,6 +21,7 @@ from pytest_orchphase.load.models.fields import (
     Percent,
     PositiveCount,
     ReviewResult,
+    Stamp,
     Status,
     Strict,
     TextId,
@@ -73,8 +73,8 @@ class Stage(Strict):
     worker: str | None = None
     task_id: TextId | None = None
     agents: AgentLink | None = None
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
+    start_time: Stamp | None = None
+    end_time: Stamp | None = None
     estimated_tokens: Tokens | None = None
     actual_tokens: Tokens | None = None
     status: Status | None = None
