@@ -13,7 +13,12 @@ import pytest
 
 from pytest_orchphase.defaults import ENV_PHASE
 from pytest_orchphase.plugin.fixtures import orchphase_phase
-from pytest_orchphase.plugin.options import add_options, phase_may_be_asked, resolve_settings
+from pytest_orchphase.plugin.options import (
+    add_options,
+    given_twice,
+    phase_may_be_asked,
+    resolve_settings,
+)
 
 __all__ = ["orchphase_phase"]
 
@@ -48,6 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not phase_may_be_asked(config):
         return
+    if twice := given_twice([str(arg) for arg in config.invocation_params.args]):
+        raise pytest.UsageError(f"pytest-orchphase: {twice}")
     from pytest_orchphase.errors import OrchphaseError
 
     try:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,6 +97,47 @@ def _add_switches(group: pytest.OptionGroup) -> None:
         help="read every transcript whole, without the scan cache kept in pytest's cache "
         "folder (--cache-clear empties it; -p no:cacheprovider turns it off too)",
     )
+
+
+#: The plugin's options that take a value, each with its spellings on the command line.
+VALUE_OPTIONS = (
+    ("--phase", "--orchphase-phase"),
+    ("--orchphase-data",),
+    ("--orchphase-criteria",),
+    ("--orchphase-prices",),
+    ("--orchphase-json",),
+    ("--orchphase-md",),
+)
+
+
+def given_twice(args: Sequence[str]) -> str | None:
+    """Why the command line ``args`` (as typed: ``config.invocation_params.args``) is refused:
+    one of the plugin's options given two different values (``--phase p0 --phase p1``, either
+    spelling, with a space or ``=``), of which pytest would keep the last without a word, so
+    that a phase asked for is never evaluated, or a report asked for never written (an older
+    one left there speaking for this run). None when it is not. A value from ``addopts`` or
+    ``PYTEST_ADDOPTS`` that the command line overrides is not in ``args``: overriding it is
+    what the command line is for."""
+    values: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    spelled = {name: option for option in VALUE_OPTIONS for name in option}
+    items = list(args)
+    for n, arg in enumerate(items):
+        if arg == "--":
+            break
+        name, sep, value = arg.partition("=")
+        if name not in spelled:
+            continue
+        if not sep:
+            if n + 1 >= len(items):
+                continue  # pytest says the value is missing
+            value = items[n + 1]
+        values.setdefault(spelled[name], []).append((name, value))
+    for option, given in values.items():
+        if len({value for _, value in given}) > 1:
+            both = " and ".join(f"`{name} {value}`" for name, value in given)
+            one = "evaluate one phase per run" if option == VALUE_OPTIONS[0] else "give one"
+            return f"{both} given on one command line: pytest would keep the last alone; {one}"
+    return None
 
 
 def resolved_path(path: Path) -> Path:

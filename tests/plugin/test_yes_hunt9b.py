@@ -126,12 +126,6 @@ def test_a_run_that_exits_4_leaves_no_json_report_saying_yes(pytester: pytest.Py
     assert not (pytester.path / "r.json").exists() or decision(pytester) != "YES"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`pytest --phase p0 --phase p1` on the command line evaluates p1 alone (the last "
-    "one, without a word): p0 over its cap is never looked at, exit 0 / expected a usage error "
-    "naming both phases (or both evaluated), never a pass that leaves a phase asked for out",
-)
 def test_two_phases_named_on_the_command_line_do_not_pass_on_the_last_alone(
     pytester: pytest.Pytester,
 ) -> None:
@@ -139,4 +133,5 @@ def test_two_phases_named_on_the_command_line_do_not_pass_on_the_last_alone(
     Phase.of("p0", [cap], {"T01": flat_ticket(actual_tokens=45_000)}).write(pytester.path)
     Phase.of("p1", [cap], {"T01": flat_ticket()}).write(pytester.path)
     result = pytester.runpytest("--phase", "p0", "--phase", "p1", "-p", "no:randomly")
-    assert result.ret != 0, result.stdout.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["*`--phase p0` and `--phase p1` given on one command line*"])
