@@ -7,11 +7,11 @@ import errno
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from pytest_orchphase.errors import OrchphaseError, resolve_path
+from pytest_orchphase.errors import OrchphaseError, display, resolve_path
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB
 #: What :func:`append_step_summary` did: appended everything, cut the text, or found no room.
@@ -36,6 +36,50 @@ def check_output_path(path: Path) -> None:
         ) from None
     if path.is_dir():
         raise OrchphaseError("is a directory; expected the path of a file to write", path=path)
+    if is_special(path):
+        return  # written into as it is (a pipe, /dev/null): its folder is not written
+    # the nearest folder that exists: the missing ones below it are made when it is written
+    folder = next(f for f in path.absolute().parents if f.exists() or f == f.parent)
+    if not folder.is_dir():
+        raise OrchphaseError(
+            f"cannot be written: {display(folder)} is not a folder; expected the path of a "
+            "file to write",
+            path=path,
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OrchphaseError(
+            f"cannot be written: the folder {display(folder)} is not writable; expected the "
+            "path of a file to write",
+            path=path,
+        )
+
+
+def check_report_paths(
+    reports: Sequence[tuple[str, Path]], reads: Callable[[Path], str | None]
+) -> None:
+    """Refuse, before anything runs, report paths that would destroy what the run reads or one
+    another: ``reports`` are (the option that names it, its path), ``reads`` says what a
+    resolved path is of the files the run reads (None: none of them). A report there would
+    overwrite the phase's own data (the next run an error), and two reports on one path would
+    leave only the last. Paths are compared resolved (links followed, relative or not)."""
+    seen: dict[Path, str] = {}
+    for option, path in reports:
+        try:
+            resolved = resolve_path(path)
+        except (OSError, ValueError):
+            continue  # :func:`check_output_path` names it
+        if resolved in seen:
+            raise OrchphaseError(
+                f"{seen[resolved]} and {option} name one file: each report needs a path of its own",
+                path=path,
+            )
+        seen[resolved] = option
+        if (read := reads(resolved)) is not None:
+            raise OrchphaseError(
+                f"{option} names {read}, which the run reads: the report would overwrite it; "
+                "write the report elsewhere",
+                path=path,
+            )
 
 
 def _umask() -> int:

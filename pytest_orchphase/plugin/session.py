@@ -145,7 +145,7 @@ def _checked_files(
     checked before collection: each problem is a usage error. Returns the criteria file and the
     JSON and markdown output paths."""
     from pytest_orchphase.errors import OrchphaseError
-    from pytest_orchphase.files import check_output_path
+    from pytest_orchphase.files import check_output_path, check_report_paths
     from pytest_orchphase.load.phase import require_phase
     from pytest_orchphase.load.requires import check_graph
 
@@ -160,9 +160,60 @@ def _checked_files(
         outputs = [output_path(config, "orchphase_json"), output_path(config, "orchphase_md")]
         for path in filter(None, outputs):
             check_output_path(path)
+        check_report_paths(_reports(config, outputs), _reads(resolved, runner, phase))
     except OrchphaseError as exc:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
     return criteria_file, outputs
+
+
+def _reports(config: pytest.Config, outputs: list[Path | None]) -> list[tuple[str, Path]]:
+    """Every file the run writes into: the JSON and markdown reports, the markdown's chart, the
+    JUnit file the phase's items fill (pytest's ``--junitxml``) and the step summary."""
+    import os
+
+    from pytest_orchphase.files import is_special
+    from pytest_orchphase.report.outputs import STEP_SUMMARY_ENV, chart_beside
+
+    json_path, md_path = outputs
+    reports = [("--orchphase-json", json_path), ("--orchphase-md", md_path)]
+    if md_path is not None and not is_special(md_path):
+        reports.append(("the chart of --orchphase-md", chart_beside(md_path)))
+    if xml := getattr(config.option, "xmlpath", None):
+        where = os.path.expanduser(os.path.expandvars(str(xml)))
+        reports.append(("--junitxml", resolved_path(config.invocation_params.dir / where)))
+    if summary := os.environ.get(STEP_SUMMARY_ENV):
+        reports.append((f"${STEP_SUMMARY_ENV}", resolved_path(Path(summary))))
+    return [(option, path) for option, path in reports if path is not None]
+
+
+def _reads(resolved: Settings, runner: PhaseRunner, phase: str) -> Callable[[Path], str | None]:
+    """What a resolved path is of the files the run reads (see
+    :func:`~pytest_orchphase.usage.roots.what_a_run_reads`), the price file too. The sources
+    ``sessions:`` names are known only of the phases that load (the phase and those it
+    requires): a phase that does not is a collection error of its own."""
+    from pytest_orchphase.errors import OrchphaseError
+    from pytest_orchphase.load.phase import Phase, criteria_path, requires_order
+    from pytest_orchphase.usage.roots import what_a_run_reads
+
+    def requires_of(name: str) -> list[str] | None:
+        try:
+            return runner.criteria(criteria_path(runner.criteria_dir, name))[0].requires
+        except OrchphaseError:
+            return None
+
+    phases: list[Phase] = []
+    for name in requires_order(phase, requires_of):
+        with contextlib.suppress(OrchphaseError):
+            phases.append(runner.load(name))
+    prices = resolved.prices.path
+    price_file = resolved_path(prices) if prices is not None else None
+
+    def reads(path: Path) -> str | None:
+        if path == price_file:
+            return "the price file"
+        return what_a_run_reads(path, runner.criteria_dir, phases)
+
+    return reads
 
 
 def _default_paths_not_collected(config: pytest.Config) -> list[str]:
@@ -357,7 +408,7 @@ class PhaseSession:
             # when the items run (an unreadable transcript) stays a failure, exit 1.
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         runner = settings.runner
-        self.written, ok = write_outputs(
+        self.written, ok, written = write_outputs(
             self.report,
             settings.json_path,
             settings.md_path,
@@ -373,8 +424,9 @@ class PhaseSession:
             # A phase run succeeds only when its decision is YES: an UNDECIDED run (criteria
             # deselected with -k, skipped, or stopped early) is not a pass a CI job may read.
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        # the decision the reports written give (UNDECIDED when one could not be written)
         record_decision(
-            config, settings.phase, settings.criteria_file, report["decisions"]["proceed"]
+            config, settings.phase, settings.criteria_file, written["decisions"]["proceed"]
         )
         _freeze_before_exit(config)
         return session.exitstatus if answer != "YES" or not ok else None
@@ -470,7 +522,7 @@ def write_stopped(
     from pytest_orchphase.report.outputs import interrupted_report, write_outputs
 
     report = interrupted_report(criteria_dir, phase, why, load)
-    written, _ = write_outputs(report, *outputs)
+    written, _, _ = write_outputs(report, *outputs)
     if criteria_file is not None:
         record_decision(session.config, phase, criteria_file, report["decisions"]["proceed"])
     return written

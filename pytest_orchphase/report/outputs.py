@@ -82,7 +82,7 @@ def markdown_for(report: RunReport, md_path: Path | None) -> str:
     elif md_path is not None:
         from pytest_orchphase.report.chart import render_chart
 
-        chart_path = md_path.with_name(f"{md_path.stem}-usage.png")
+        chart_path = chart_beside(md_path)
         try:
             note = render_chart(
                 {report["phase"]: report["usage"]["by_stage_model"]},
@@ -95,6 +95,11 @@ def markdown_for(report: RunReport, md_path: Path | None) -> str:
     return render(report, chart=chart, chart_note=note)
 
 
+def chart_beside(md_path: Path) -> Path:
+    """Where the markdown report's chart is drawn: beside it, named after it."""
+    return md_path.with_name(f"{md_path.stem}-usage.png")
+
+
 def summary_markdown(report: RunReport, md_path: Path | None) -> str:
     """The markdown for GitHub's step summary: a chart linked by a relative path cannot render
     there, so the summary names where the chart is instead."""
@@ -102,7 +107,7 @@ def summary_markdown(report: RunReport, md_path: Path | None) -> str:
 
     if "error" in report:
         return render_error(report)
-    chart = md_path.with_name(f"{md_path.stem}-usage.png") if md_path is not None else None
+    chart = chart_beside(md_path) if md_path is not None else None
     note = (
         f"The chart is in the run's files: {display(chart)} (a step summary cannot show an image "
         "by a relative path)."
@@ -150,49 +155,82 @@ def write_outputs(
     *,
     folders: Sequence[Path] = (),
     base: Path | None = None,
-) -> tuple[list[str], bool]:
-    """Write the JSON and markdown reports and the step summary. Returns the lines for the user
-    and whether everything asked for was written; a file that cannot be written is one line
-    naming it (the others are still written). In the files, the paths under ``folders`` are
-    relative to ``base`` (see :func:`portable`)."""
+) -> tuple[list[str], bool, RunReport]:
+    """Write the JSON and markdown reports and the step summary. Returns the lines for the user,
+    whether everything asked for was written, and the report written; a file that cannot be
+    written is one line naming it (the others are still written). In the files, the paths under
+    ``folders`` are relative to ``base`` (see :func:`portable`).
+
+    A run that asked for a report it did not get fails (exit 4): where its decision was YES, no
+    report written says so, since a CI step reading one would take it for a pass. Once a write
+    has failed, the files still to write get :func:`unwritten_report` (UNDECIDED) instead, and
+    the files written before it are written again with it."""
     from pytest_orchphase.files import append_step_summary, atomic_write, json_bytes
 
     if base is not None:
         report = portable(report, folders, base)
 
-    lines: list[str] = []
-    ok = True
+    said: dict[str, str] = {}
+    failed: list[Path] = []
+    yes: list[tuple[str, Path]] = []  # the files written with the report saying YES
 
-    def attempt(path: Path, write: Callable[[], str]) -> None:
-        nonlocal ok
+    def now() -> RunReport:
+        return report if not failed or not _says_yes(report) else unwritten_report(report, failed)
+
+    def write(what: str, path: Path) -> None:
+        data = now()
         try:
-            lines.append(write())
+            if what == "summary":
+                said[what] = _appended(append_step_summary(path, summary_markdown(data, md_path)))
+            else:
+                text = json_bytes(data) if what == "json" else _markdown(data, md_path)
+                said[what] = _written(atomic_write, path, text)
+            if _says_yes(data):
+                yes.append((what, path))
         except OSError as exc:
-            ok = False
+            failed.append(path)
             error = OrchphaseError(f"cannot write the report: {exc.strerror or exc}", path=path)
-            lines.append(f"orchphase: error: {error}")
+            said[what] = f"orchphase: error: {error}"
 
-    if json_path is not None:
-        attempt(json_path, lambda: _written(atomic_write, json_path, json_bytes(report)))
     summary = os.environ.get(STEP_SUMMARY_ENV)
-    if md_path is None and not summary:
-        return lines, ok
-    if md_path is not None:
-        markdown = markdown_for(report, md_path)
-        data = markdown.encode("utf-8", "backslashreplace")  # as json_bytes
-        attempt(md_path, lambda: _written(atomic_write, md_path, data))
-    if summary:
+    # the markdown, the JSON, then the summary: the only file a YES cannot be taken back from
+    # (it is appended to) is written last, when every other write is known
+    for what, path in (("md", md_path), ("json", json_path), ("summary", summary)):
+        if path is not None and path != "":
+            write(what, Path(path))
+    if failed and yes:
+        for what, path in list(yes):  # written before a write failed: never a YES beside exit 4
+            write(what, path)
+    return [said[w] for w in ("json", "md", "summary") if w in said], not failed, now()
 
-        def append() -> str:
-            done = append_step_summary(Path(summary), summary_markdown(report, md_path))
-            if done == "full":
-                return f"orchphase: ${STEP_SUMMARY_ENV} is full (1 MiB): the report was not added"
-            return f"orchphase: appended the report to ${STEP_SUMMARY_ENV}" + (
-                " (truncated to its 1 MiB limit)" if done == "truncated" else ""
-            )
 
-        attempt(Path(summary), append)
-    return lines, ok
+def _markdown(report: RunReport, md_path: Path | None) -> bytes:
+    return markdown_for(report, md_path).encode("utf-8", "backslashreplace")  # as json_bytes
+
+
+def _appended(done: str) -> str:
+    if done == "full":
+        return f"orchphase: ${STEP_SUMMARY_ENV} is full (1 MiB): the report was not added"
+    return f"orchphase: appended the report to ${STEP_SUMMARY_ENV}" + (
+        " (truncated to its 1 MiB limit)" if done == "truncated" else ""
+    )
+
+
+def _says_yes(report: RunReport) -> bool:
+    return report["decisions"]["proceed"]["answer"] == "YES"
+
+
+def unwritten_report(report: RunReport, unwritten: Sequence[Path]) -> RunReport:
+    """What a run whose reports could not all be written writes in place of a YES report: no
+    figure, UNDECIDED, and the files it could not write (the run fails: exit 4)."""
+    files = ", ".join(display(path) for path in unwritten)
+    error = OrchphaseError(
+        f"the run could not write {files}, a report asked for: it failed (exit 4), whatever "
+        "its criteria say"
+    )
+    proceed = report["decisions"]["proceed"]
+    decision = Proceed(proceed["next_phase"], "UNDECIDED", ["a report could not be written"])
+    return failed_report(report["phase"], error, decision)
 
 
 def _written(write: Callable[[Path, bytes], None], path: Path, data: bytes) -> str:

@@ -459,3 +459,37 @@ def _kept_sessions(ledger: Path) -> set[str]:
         for name in (f.rsplit("/", 1)[-1] for f in kept_files(ledger))
         if name.endswith(".jsonl") and SESSION_ID.fullmatch(name[:-6])
     }
+
+
+def what_a_run_reads(path: Path, criteria_dir: Path, phases: Sequence[Phase]) -> str | None:
+    """What ``path`` (resolved) is of the files a phase run reads, None when it is none of
+    them: a criteria file (any phase's: a gate and the comparison read them) or the
+    baselines, in ``criteria_dir``; a phase's metadata.yaml, execution log or usage ledger
+    (any folder holding a metadata.yaml and an execution log is a phase's data folder), or a
+    file in its ``transcripts/`` folder; a source ``phases``' ``sessions:`` name by path (a
+    file, or a file in a folder). A report written there would overwrite the phase's data."""
+    try:
+        criteria = resolve_path(criteria_dir)
+    except (OSError, ValueError):
+        criteria = criteria_dir.absolute()
+    if path.parent == criteria and path.suffix in (".yaml", ".yml"):
+        return "a criteria file"
+    for folder in path.parents:
+        if (folder / METADATA_FILE).is_file() and (folder / LOG_FILE).is_file():
+            inside = path.relative_to(folder).parts
+            if inside in ((METADATA_FILE,), (LOG_FILE,), (LEDGER,)):
+                return f"the {inside[0]} of a phase's data folder"
+            if inside[0] == TRANSCRIPTS_DIR:
+                return f"a file in the {TRANSCRIPTS_DIR}/ folder of a phase's data folder"
+            break
+    for phase in phases:
+        for spec, _ in session_specs(phase):
+            if spec.path is None:
+                continue
+            try:
+                source = resolve_path(phase.data_dir / spec.path)
+            except (OSError, ValueError):
+                continue
+            if path == source or source in path.parents:
+                return f"a source phase {phase.name}'s sessions: name ({display(source)})"
+    return None

@@ -244,7 +244,7 @@ def test_a_report_path_that_is_a_directory_is_a_usage_error(project: pytest.Pyte
     result.stderr.fnmatch_lines(["*out: is a directory; expected the path of a file to write"])
 
 
-def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(
+def test_a_report_that_cannot_be_written_is_refused_before_anything_is_written(
     project: pytest.Pytester,
 ) -> None:
     (project.path / "blocked").write_text("a file where a folder is needed\n")
@@ -252,12 +252,8 @@ def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(
         "--phase", "a1", "--orchphase-json", "r.json", "--orchphase-md", "blocked/r.md"
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stdout.fnmatch_lines(
-        [
-            "orchphase: wrote r.json",
-            "orchphase: error: blocked/r.md: cannot write the report: *",
-        ]
-    )
+    result.stderr.fnmatch_lines(["*blocked/r.md: cannot be written: blocked is not a folder*"])
+    assert not (project.path / "r.json").exists()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 

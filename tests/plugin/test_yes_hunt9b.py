@@ -72,14 +72,6 @@ def _passing_phase(root: Path) -> Path:
     return Phase.of("p1", [{**CAP, "max": 30_000}], {"T01": flat_ticket()}).write(root)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a report option given one of the phase's own files (its criteria file, its "
-    "execution-log.yaml, its metadata.yaml for the JUnit file the phase's items fill) "
-    "overwrites it with the report, exit 0: the phase's data is lost, the next run an error "
-    "/ expected a "
-    "usage error (exit 4) naming the option and the input file, the file left as it was",
-)
 @pytest.mark.parametrize(
     ("option", "own_file"),
     [
@@ -96,29 +88,19 @@ def test_a_report_path_on_a_file_of_the_phase_leaves_it_as_it_was(
     result = pytester.runpytest("--phase", "p1", "-p", "no:randomly", f"{option}={own_file}")
     assert (pytester.path / own_file).read_bytes() == before
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines([f"*{own_file}*{option} names *, which the run reads*"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--orchphase-json and --orchphase-md given one path: 'wrote out.txt' twice, exit 0, "
-    "the file holds the markdown and the JSON report asked for is gone / expected a usage "
-    "error (exit 4) naming both options",
-)
 def test_two_reports_given_one_path_is_a_usage_error(pytester: pytest.Pytester) -> None:
     _passing_phase(pytester.path)
     result = pytester.runpytest(
         "--phase", "p1", "-p", "no:randomly", "--orchphase-json=out.txt", "--orchphase-md=out.txt"
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["*out.txt*--orchphase-json and --orchphase-md name one file*"])
+    assert not (pytester.path / "out.txt").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the markdown report cannot be written (its folder is a file): the run exits 4, but "
-    "the JSON report written just before says Proceed YES, which a CI step reading it takes "
-    "for a pass / expected the JSON and the exit status to agree (no JSON saying YES, or the "
-    "path refused before anything is written)",
-)
 def test_a_run_that_exits_4_leaves_no_json_report_saying_yes(pytester: pytest.Pytester) -> None:
     _passing_phase(pytester.path)
     result = run_phase(pytester, "p1", "--orchphase-md=criteria/p1.yaml/analysis.md")
