@@ -54,11 +54,14 @@ def _wall_lower(ctx: MetricContext, ticket: str | None, start: datetime, end: da
     log records no shared_planning and whose transcripts hold no lead's calls: the planning
     ran before the stages, for a time nobody counts); a ticket's, when measured calls no rule
     placed ran outside it (they may be this ticket's work); either, when a transcript line
-    that may have recorded a call could not be read (its time is not known)."""
+    that may have recorded a call could not be read, or a measured call placed there (or
+    placed nowhere: it may be this ticket's) records no time (its time is not known)."""
     if ticket is None and (why := ctx.planning_unrecorded()):
         return why
     if ctx.accounts.calls_lost:
         return ctx.accounts.calls_lost
+    if why := _unstamped(ctx, ticket):
+        return why
     if ticket is None:
         return ""
     loose = ctx.accounts.spans.get(("", ""))
@@ -68,4 +71,21 @@ def _wall_lower(ctx: MetricContext, ticket: str | None, start: datetime, end: da
         f"the phase's unattributed calls ({_stamp(loose[0])} to {_stamp(loose[1])}) ran "
         f"outside ticket {ticket}'s time and may be its work (map its agents and sessions to "
         "their tickets)"
+    )
+
+
+def _unstamped(ctx: MetricContext, ticket: str | None) -> str:
+    """Why measured calls whose time is not known may lie outside ``ticket``'s time (None: the
+    phase's), "" when none may: those placed in the ticket, and those placed nowhere."""
+    calls = sum(
+        n
+        for place, n in ctx.accounts.unstamped.items()
+        if ticket is None or place[0] == ticket or place == ("", "")
+    )
+    if not calls:
+        return ""
+    where = "the phase" if ticket is None else f"ticket {ticket} (or no ticket)"
+    return (
+        f"{calls} measured call(s) of {where} record no time (no timestamp, or one that is not a "
+        "time): they may have run outside the stamps and the other calls"
     )

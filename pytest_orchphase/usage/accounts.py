@@ -42,6 +42,9 @@ class Accounts:
     #: (ticket or "", stage or "shared_planning" or "") → the first and last measured call
     #: placed there (("", ""): the unattributed calls); empty for a phase not measured
     spans: dict[tuple[str, str], tuple[datetime, datetime]] = field(default_factory=dict)
+    #: (ticket or "", stage or "shared_planning" or "") → how many measured calls placed there
+    #: record no time (``spans`` cannot hold them)
+    unstamped: dict[tuple[str, str], int] = field(default_factory=dict)
     #: why a measured call may be missing from ``spans`` (a transcript line that may have
     #: recorded one could not be read), "" when none may be
     calls_lost: str = ""

@@ -108,6 +108,9 @@ class Measured:
     compaction: Usage | None = None
     #: (ticket or "", stage or "shared_planning" or "") → first and last stamped call there
     spans: dict[tuple[str, str], tuple[datetime, datetime]] = field(default_factory=dict)
+    #: (ticket or "", stage or "shared_planning" or "") → how many calls placed there record no
+    #: time (no timestamp, or one that is not a time): ``spans`` cannot hold them
+    unstamped: dict[tuple[str, str], int] = field(default_factory=dict)
     files: int = 0
     malformed_lines: int = 0
     #: Malformed lines that may have recorded a call: every figure above is then a lower bound.
@@ -225,6 +228,7 @@ class _Tally:
         self.per_agent: dict[str, Totals] = defaultdict(Totals)
         self.agent_place: dict[str, tuple[str, str, str]] = {}
         self.place_spans: dict[Place, tuple[datetime, datetime]] = {}
+        self.unstamped: dict[Place, int] = defaultdict(int)
         self.agent_spans: dict[str, tuple[datetime, datetime]] = {}
         self.compaction = Totals()
 
@@ -232,6 +236,10 @@ class _Tally:
         """Count the call in its place (returned)."""
         place = self._place(call, cost)
         _stretch(self.place_spans, place, call.timestamp)
+        if call.timestamp is None and not call.aggregate:
+            # a call of its own (a transcript's, a ledger's, a parent's record of it) whose
+            # time is not known; a headless run's figure beyond its messages is a sum, no call
+            self.unstamped[place] += 1
         self.per_place[place].add(call, cost)
         model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
         self.per_model[model_place].add(call, cost)
@@ -275,6 +283,7 @@ class _Tally:
         measured.by_model = {key: totals.usage() for key, totals in self.per_model.items()}
         measured.compaction = self.compaction.usage() if self.compaction.calls else None
         measured.spans = self.place_spans
+        measured.unstamped = dict(self.unstamped)
         for (ticket, stage), totals in self.per_place.items():
             usage = totals.usage()
             if stage == PLANNING:
@@ -438,6 +447,7 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
         planning_unknown=measured.planning_unknown,
         measured=True,
         spans=measured.spans,
+        unstamped=measured.unstamped,
         calls_lost=(
             f"{measured.lost_usage_lines} transcript line(s) that may have recorded a call "
             "could not be read: such a call's time may lie outside the measured calls'"
