@@ -206,7 +206,9 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "unknown while work that ran lacks its start or end: a stage that ran (any `status` but "
     "`skipped` or `pending`, as for its tokens), or a flat ticket's own tokens with no "
     "`implementation` stage to stamp them; a lower bound without a shared_planning record "
-    "(several tickets, no lead's calls measured)",
+    "(several tickets, no lead's calls measured), and while a measured call records no time "
+    "(no `timestamp`, an empty one, or one that is not a time: it may have run outside the "
+    "others)",
     parts=("wall_time_minutes",),
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
