@@ -215,3 +215,30 @@ def test_a_paired_comparison_in_usd_needs_measured_cost() -> None:
     verdict = evaluate(node, ctx("a3"), None, RUNNER.context)
     assert verdict.outcome == "FAIL" and verdict.error is not None
     assert "USD is unknown" in verdict.error
+
+
+@pytest.mark.parametrize(
+    ("place", "lower"),
+    [
+        (("R03", "review"), {None, "R03"}),
+        (("R06", ""), {None, "R06"}),
+        (("", "shared_planning"), {None}),
+        (("", ""), {None, "R03", "R06"}),
+    ],
+)
+def test_a_measured_call_of_no_known_time_leaves_each_place_it_may_be_a_lower_bound(
+    place: tuple[str, str], lower: set[str | None]
+) -> None:
+    """Its time is not known: it may lie outside the stamps of the phase, of its ticket, and of
+    every ticket when it is placed nowhere; never of another ticket."""
+    from dataclasses import replace
+
+    from pytest_orchphase.metrics.wall_time import wall_minutes
+
+    base = ctx("a1")
+    unstamped = replace(base, accounts=replace(base.accounts, unstamped={place: 1}))
+    for where in (None, "R03", "R06"):
+        assert wall_minutes(base, where).bound == "exact"
+        found = wall_minutes(unstamped, where)
+        assert (found.bound == "lower") == (where in lower), where
+        assert found.value == wall_minutes(base, where).value
