@@ -208,7 +208,8 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "`implementation` stage to stamp them; a lower bound without a shared_planning record "
     "(several tickets, no lead's calls measured), and while a measured call records no time "
     "(no `timestamp`, an empty one, or one that is not a time: it may have run outside the "
-    "others)",
+    "others; a headless run's messages, which record none, are held to their place's stamps "
+    "by the `duration_ms` its result reports)",
     parts=("wall_time_minutes",),
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:

@@ -120,7 +120,8 @@ def _t_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "minutes",
     "latest − earliest of the stamps of the ticket's stages and of its measured calls; "
     "unknown on the same terms; a lower bound while unattributed calls ran outside that time, "
-    "or while a measured call of the ticket (or an unattributed one) records no time",
+    "or while a measured call of the ticket (or an unattributed one) records no time (a "
+    "headless run's by the `duration_ms` its result reports)",
 )
 def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     t, _ = which_tickets.ticket_of(ctx, ticket)

@@ -229,6 +229,10 @@ class _Tally:
         self.agent_place: dict[str, tuple[str, str, str]] = {}
         self.place_spans: dict[Place, tuple[datetime, datetime]] = {}
         self.unstamped: dict[Place, int] = defaultdict(int)
+        # A headless run's messages record no time by design; a run that reports its
+        # duration_ms is held to its place's stamps by it (see _run_too_long), so its calls
+        # are not of unknown time: those of a run that reports none are.
+        self.timed_runs = {(run.path, _run_key(run)) for run in scan.headless if run.duration_ms}
         self.agent_spans: dict[str, tuple[datetime, datetime]] = {}
         self.compaction = Totals()
 
@@ -236,7 +240,11 @@ class _Tally:
         """Count the call in its place (returned)."""
         place = self._place(call, cost)
         _stretch(self.place_spans, place, call.timestamp)
-        if call.timestamp is None and not call.aggregate:
+        if (
+            call.timestamp is None
+            and not call.aggregate
+            and (call.path, session_key(call)) not in self.timed_runs
+        ):
             # a call of its own (a transcript's, a ledger's, a parent's record of it) whose
             # time is not known; a headless run's figure beyond its messages is a sum, no call
             self.unstamped[place] += 1

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from tests.helpers import (
+    HAIKU,
     Phase,
     YamlData,
     assert_not_yes,
     assistant,
     decision,
+    result_object,
     run_phase,
     staged_ticket,
     usage,
@@ -81,3 +83,33 @@ def test_every_call_stamped_gives_an_exact_wall_time(pytester: pytest.Pytester) 
     _measured(pytester, wall, "2026-02-07T10:10:00Z", [{"path": "t01.jsonl", "ticket": "T01"}])
     result = run_phase(pytester, "p1")
     assert decision(pytester) == "YES", result.stdout.str()
+
+
+@pytest.mark.parametrize("ended", [True, False])
+def test_a_headless_runs_messages_are_held_by_its_duration_not_by_their_time(
+    pytester: pytest.Pytester, ended: bool
+) -> None:
+    """A headless stream's messages record no time by design: a run whose result reports its
+    ``duration_ms`` is held to its place's stamps by it (a run longer than them is an error),
+    so its calls leave the wall time exact; a run cut off before its result reports no
+    duration, and its calls of no known time leave the wall time a lower bound."""
+    session = "e382184a-1111-2222-3333-444455556666"  # result_object()'s
+    init = {"type": "system", "subtype": "init", "session_id": session}
+    message = assistant("m1", "q1", model=HAIKU, u=usage(inp=10, out=5))
+    del message["timestamp"]
+    message.pop("sessionId")
+    message["session_id"] = session
+    result = result_object(duration_ms=5 * 60_000)  # a Haiku run
+    wall = {"id": "wall", "metric": "wall_time_minutes", "max": 30}
+    sessions = [{"path": "r01.ndjson", "ticket": "T01"}]
+    metadata = {"phase": "p1", "tickets": ["T01"], "sessions": sessions}
+    ticket = _ticket()
+    ticket["execution_model"] = ticket["implementation"]["model"] = "haiku"
+    folder = Phase.of("p1", [wall], {"T01": ticket}, metadata=metadata).write(pytester.path)
+    write_jsonl(folder / "r01.ndjson", [init, message, *([result] if ended else [])])
+    outcome = run_phase(pytester, "p1")
+    if ended:
+        assert decision(pytester) == "YES", outcome.stdout.str()
+    else:
+        assert_not_yes(pytester, outcome)
+        outcome.stdout.fnmatch_lines(["*wall_time_minutes at least 20.0 min*record no time*"])
