@@ -16,10 +16,14 @@ from pytest_orchphase.errors import OrchphaseError
 from pytest_orchphase.load import validation, yamlio
 
 #: A rate is a finite amount, never negative (``.inf`` or ``"Infinity"`` would print ``$inf`` and
-#: write ``Infinity`` into the JSON report, which is not JSON).
-_Rate = Field(ge=0, allow_inf_nan=False)
+#: write ``Infinity`` into the JSON report, which is not JSON), and a number: strict, so that
+#: ``true`` is not read as $1 nor the text ``"3"`` as $3 (a boolean or words where a number
+#: belongs are an error, as in a criteria file).
+_Rate = Field(ge=0, allow_inf_nan=False, strict=True)
 #: A multiplier scales a cost: finite and above 0 (a negative one makes a negative cost).
-Multiplier = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Multiplier = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+#: A token threshold: a whole number above 0 (not ``true``, which would read as 1).
+_Threshold = Field(gt=0, strict=True)
 
 
 class _Strict(BaseModel):
@@ -39,7 +43,7 @@ class RatesFile(_Strict):
 class LongContextFile(RatesFile):
     """Rates for every token of a request whose prompt exceeds ``above_prompt_tokens``."""
 
-    above_prompt_tokens: int = Field(gt=0)
+    above_prompt_tokens: int = _Threshold
 
 
 class FastFile(_Strict):
@@ -53,11 +57,11 @@ class EarlierFile(_Strict):
     """Rates in force for calls made before ``until`` (only the ones that differ)."""
 
     until: date
-    input: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    output: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    cache_write_5m: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    cache_write_1h: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    cache_read: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    input: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
+    output: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
+    cache_write_5m: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
+    cache_write_1h: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
+    cache_read: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
 
 
 class UnknownTierFile(_Strict):
@@ -65,7 +69,7 @@ class UnknownTierFile(_Strict):
     ``above_prompt_tokens``, made before ``until``, is priced at the base rates and its cost is
     flagged as a lower bound, with ``why``."""
 
-    above_prompt_tokens: int = Field(gt=0)
+    above_prompt_tokens: int = _Threshold
     until: date
     why: str
 
@@ -86,7 +90,9 @@ class PriceFile(_Strict):
 
     taken: str | None = None
     currency: str | None = None
-    web_search_per_request: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    web_search_per_request: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, strict=True
+    )
     geo_multipliers: dict[str, Multiplier] = Field(default_factory=dict)
     family_defaults: dict[str, str] = Field(default_factory=dict)
     models: dict[str, ModelFile] = Field(default_factory=dict)

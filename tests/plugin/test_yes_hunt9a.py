@@ -126,12 +126,6 @@ def test_a_price_file_entry_under_a_models_alias_prices_its_dated_calls(
     _not_yes(pytester, run_phase(pytester, "m1", "--orchphase-prices", "prices.yaml"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a price file's `output: true` is read as $1 per million tokens and the phase "
-    "proceeds / a boolean where a rate is expected is an error naming the file and field, as "
-    "in a criteria file",
-)
 def test_a_price_file_rate_given_as_true_is_an_error(pytester: pytest.Pytester) -> None:
     rates = {"input": 3, "output": True, "cache_write_5m": 3.75, "cache_write_1h": 6}
     write_yaml(pytester.path / "prices.yaml", {"models": {SONNET: {**rates, "cache_read": 0.3}}})

@@ -269,6 +269,47 @@ def test_bad_price_file_is_an_input_error_naming_the_file(
     assert expected in str(err.value)
 
 
+_RATES = "input: 3, output: 15, cache_write_5m: 3.75, cache_write_1h: 6, cache_read: 0.3"
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        # A boolean where a rate belongs is not $1 (YAML reads `true` as one), nor words a number.
+        (
+            "models:\n  m: {input: 3, output: true, cache_write_5m: 3.75, cache_write_1h: 6,"
+            " cache_read: 0.3}\n",
+            "models.m.output",
+        ),
+        (
+            "models:\n  m: {input: '3', output: 15, cache_write_5m: 3.75, cache_write_1h: 6,"
+            " cache_read: 0.3}\n",
+            "models.m.input",
+        ),
+        (f"models:\n  m: {{{_RATES}, fast: {{input: true, output: 30}}}}\n", "models.m.fast.input"),
+        (
+            f"models:\n  m: {{{_RATES}, earlier: [{{until: 2026-01-01, cache_read: true}}]}}\n",
+            "models.m.earlier[0].cache_read",
+        ),
+        (
+            f"models:\n  m: {{{_RATES}, long_context: {{above_prompt_tokens: true, {_RATES}}}}}\n",
+            "models.m.long_context.above_prompt_tokens",
+        ),
+        ("geo_multipliers: {us: true}\n", "geo_multipliers.us"),
+        ("web_search_per_request: true\n", "web_search_per_request"),
+    ],
+)
+def test_a_rate_that_is_not_a_number_is_an_error_naming_the_field(
+    tmp_path: Path, text: str, field: str
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(OrchphaseError) as err:
+        PriceTable.load(bad)
+    assert err.value.path == bad
+    assert field in str(err.value), str(err.value)
+
+
 def test_missing_price_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(OrchphaseError, match="price file not found"):
         PriceTable.load(tmp_path / "none.yaml")
