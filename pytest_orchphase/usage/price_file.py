@@ -121,4 +121,8 @@ def check_price_file(path: Path) -> None:
         raise OrchphaseError("price file not found; expected a YAML price file", path=path)
     if path.is_dir():
         raise OrchphaseError("is a directory; expected a YAML price file", path=path)
-    read_price_file(path)  # a named pipe or a device: "not a regular file"
+    from pytest_orchphase.usage.pricing import PriceTable
+
+    # Merged over the shipped table, as a run reads it: an entry at odds with the shipped
+    # table's names (an alias priced apart from the model it names) is an error now.
+    PriceTable.load(path)  # a named pipe or a device: "not a regular file"

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_orchphase.errors import UnknownModelWarning
+from pytest_orchphase.errors import OrchphaseError, UnknownModelWarning
 from pytest_orchphase.usage.rates import (
     ModelPrice,
     Rates,
@@ -86,7 +86,8 @@ class PriceTable:
     def load(cls, override: Path | None = None) -> PriceTable:
         """The shipped table, with ``override`` (same shape) merged over it when given.
 
-        An override's model entry replaces the shipped entry of the same id; its
+        An override's model entry replaces the shipped entry of the same id and of every model
+        its id or aliases name in the shipped table (an alias's dated model); its
         ``family_defaults`` and ``geo_multipliers`` are merged key by key; scalars replace.
         Raises :class:`~pytest_orchphase.errors.OrchphaseError` for a bad override file.
         """
@@ -103,10 +104,21 @@ class PriceTable:
 
     def _merge(self, data: dict[str, Any], path: Path) -> None:
         self._prices.clear()
+        # Which key of this file priced each model, and at what: two keys for one model (an
+        # alias and its dated id) at two prices are an error, not whichever came last.
+        priced_by: dict[str, tuple[str, ModelPrice]] = {}
         for model_id, entry in (data.get("models") or {}).items():
-            self.models[model_id] = model_price(entry)
-            self.unpriced.pop(model_id, None)
-            for alias in entry.get("aliases") or ():
+            price = model_price(entry)
+            aliases = list(entry.get("aliases") or ())
+            # An entry prices every model its names stood for so far: under an alias of the
+            # table (`claude-sonnet-4-5`), the dated model it names as well, whose calls
+            # would otherwise keep the older price.
+            named = {model_id, *(m for n in (model_id, *aliases) if (m := self._named(n)))}
+            for model in sorted(named):
+                _check_one_price(priced_by, model, model_id, price, path)
+                self.models[model] = price
+                self.unpriced.pop(model, None)
+            for alias in aliases:
                 self.aliases[alias] = model_id
         for model_id, why in (data.get("unpriced") or {}).items():
             self.unpriced[model_id] = " ".join(str(why).split())
@@ -120,6 +132,13 @@ class PriceTable:
         if data.get("taken") is not None:
             self.taken = str(data["taken"])
         self.sources.append(path)
+
+    def _named(self, name: str) -> str | None:
+        """The model of the table ``name`` is (its id) or stands for (an alias), if any."""
+        if name in self.models:
+            return name
+        target = self.aliases.get(name)
+        return target if target is not None and target in self.models else None
 
     # -- lookup ----------------------------------------------------------------------------
 
@@ -312,6 +331,30 @@ class PriceTable:
         )
         tokens = tokens_cost(call, rates) * geo
         return tokens + call.web_search_requests * self.web_search_per_request
+
+
+def _check_one_price(
+    priced_by: dict[str, tuple[str, ModelPrice]],
+    model: str,
+    key: str,
+    price: ModelPrice,
+    path: Path,
+) -> None:
+    """Record that ``key`` of the price file ``path`` prices ``model`` at ``price``; raise
+    :class:`OrchphaseError` when another key of it priced the same model otherwise."""
+    earlier = priced_by.setdefault(model, (key, price))
+    if earlier[0] != key and _rates_only(earlier[1]) != _rates_only(price):
+        raise OrchphaseError(
+            f"models.{earlier[0]} and models.{key} both price {model} (an alias and the model "
+            "it names), at different rates; expected one entry for the model, or the same rates",
+            path=path,
+            field=f"models.{key}",
+        )
+
+
+def _rates_only(price: ModelPrice) -> ModelPrice:
+    """``price`` without where and when it was read, which do not change a cost."""
+    return replace(price, source=None, read=None)
 
 
 def _spellings(name: str) -> list[str]:

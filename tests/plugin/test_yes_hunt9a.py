@@ -107,13 +107,6 @@ def test_a_compaction_iteration_of_a_response_is_counted(pytester: pytest.Pytest
 # -- prices ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a price file's entry for claude-sonnet-4-5 (an alias of claude-sonnet-4-5-20250929 "
-    "in the shipped table) is ignored for the dated id's calls, priced at the shipped $3/$15 "
-    "($0.018 passes a $0.10 cap) / the user's $30/$150 price applies ($0.18), or the two prices "
-    "of one model are an error naming the file",
-)
 def test_a_price_file_entry_under_a_models_alias_prices_its_dated_calls(
     pytester: pytest.Pytester,
 ) -> None:
@@ -124,6 +117,23 @@ def test_a_price_file_entry_under_a_models_alias_prices_its_dated_calls(
     )
     _planning_cost(pytester, _one_sonnet_call(usage(inp=1_000, out=1_000)), 0.10)
     _not_yes(pytester, run_phase(pytester, "m1", "--orchphase-prices", "prices.yaml"))
+
+
+def test_a_price_file_pricing_an_alias_and_its_model_apart_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """The sibling: one file, two prices of one model (under its alias and its dated id)."""
+    rates = {"input": 30, "output": 150, "cache_write_5m": 37.5, "cache_write_1h": 60}
+    shipped = {"input": 3, "output": 15, "cache_write_5m": 3.75, "cache_write_1h": 6}
+    models = {
+        SONNET: {**shipped, "cache_read": 0.3},
+        "claude-sonnet-4-5": {**rates, "cache_read": 3},
+    }
+    write_yaml(pytester.path / "prices.yaml", {"models": models})
+    _planning_cost(pytester, _one_sonnet_call(usage(inp=1_000, out=1_000)), 0.10)
+    result = run_phase(pytester, "m1", "--orchphase-prices", "prices.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines([f"*prices.yaml*models.{SONNET} and models.claude-sonnet-4-5 *"])
 
 
 def test_a_price_file_rate_given_as_true_is_an_error(pytester: pytest.Pytester) -> None:

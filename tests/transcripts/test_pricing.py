@@ -244,6 +244,50 @@ def test_user_override_replaces_and_extends(tmp_path: Path) -> None:
     assert table.cost(call("claude-haiku-4-5", output_tokens=M)) == pytest.approx(5)  # kept
 
 
+_USER_RATES = "input: 30, output: 150, cache_write_5m: 37.5, cache_write_1h: 60, cache_read: 3"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        # An entry under an alias of the shipped table prices the model the alias names.
+        f"claude-sonnet-4-5: {{{_USER_RATES}}}",
+        # An entry whose aliases name a shipped model (or a shipped alias of it) prices it too.
+        f"my-sonnet: {{aliases: [claude-sonnet-4-5-20250929], {_USER_RATES}}}",
+        f"my-sonnet: {{aliases: [claude-sonnet-4-5], {_USER_RATES}}}",
+    ],
+)
+def test_a_price_file_entry_under_any_name_of_a_model_prices_all_its_calls(
+    tmp_path: Path, entry: str
+) -> None:
+    override = tmp_path / "p.yaml"
+    override.write_text(f"models:\n  {entry}\n")
+    table = PriceTable.load(override)
+    for name in ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-5[1m]"):
+        assert table.cost(call(name, output_tokens=M)) == pytest.approx(150), name
+    assert table.cost(call("claude-opus-4-6", output_tokens=M)) == pytest.approx(25)  # kept
+
+
+def test_a_price_file_pricing_an_alias_and_its_model_apart_is_an_error(tmp_path: Path) -> None:
+    override = tmp_path / "p.yaml"
+    override.write_text(
+        f"models:\n  claude-sonnet-4-5-20250929: {{{_USER_RATES}}}\n"
+        "  claude-sonnet-4-5: {input: 3, output: 15, cache_write_5m: 3.75, cache_write_1h: 6,"
+        " cache_read: 0.3}\n"
+    )
+    with pytest.raises(OrchphaseError) as err:
+        PriceTable.load(override)
+    assert err.value.path == override
+    assert "models.claude-sonnet-4-5-20250929" in str(err.value)
+    assert "models.claude-sonnet-4-5 " in str(err.value)
+    # The same rates under both names are one price: no error.
+    override.write_text(
+        f"models:\n  claude-sonnet-4-5-20250929: {{{_USER_RATES}}}\n"
+        f"  claude-sonnet-4-5: {{{_USER_RATES}}}\n"
+    )
+    assert PriceTable.load(override).cost(call("claude-sonnet-4-5", output_tokens=M)) == 150
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
