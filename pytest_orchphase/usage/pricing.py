@@ -47,9 +47,8 @@ SHIPPED_TABLE = SHIPPED_PRICES.with_suffix(".json")
 #: costs what ``geo_multipliers`` says, or is priced as a lower bound.
 STANDARD_GEOS: frozenset[str | None] = frozenset({None, "", "global", "not_available"})
 _SUFFIX_1M = re.compile(r"\[1m\]$", re.IGNORECASE)
-# Bedrock / Vertex spellings: "us.anthropic.claude-…-v1:0", "claude-…@20250929".
-_PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic[./]")
-_PROVIDER_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
+# "anthropic/claude-…": Anthropic's own model under a client's provider prefix.
+_PROVIDER_PREFIX = re.compile(r"^anthropic/")
 _SNAPSHOT_DATE = re.compile(r"-20\d{6}$")
 #: How far Claude Code's own cost of a headless run (or of a model of it) may be from what its
 #: tokens price to and still be the same price: half a cent (the builds that price right equal
@@ -57,6 +56,25 @@ _SNAPSHOT_DATE = re.compile(r"-20\d{6}$")
 #: two, never the lower; beyond it the two are different bills (see
 #: :func:`~pytest_orchphase.usage.aggregate.below_reported` and :meth:`PriceTable.priced`).
 REPORTED_SLACK_USD = 0.005
+# The ids of cloud platforms that bill Claude at their own rates: Amazon Bedrock's
+# ("anthropic.claude-…-v1:0", its inference profiles "us.", "eu.", "apac.", "global." …) and
+# Google Vertex AI's ("claude-…@20250929").
+_BEDROCK = re.compile(r"^(?:[a-z]+\.)?anthropic\.")
+#: Why a platform's id has no price of the table's (the pages read on 2026-11-30).
+PLATFORM_RATES = {
+    "Amazon Bedrock": (
+        "AWS bills it at its own rates, which vary by the Region the request is made from, a "
+        "geographic cross-Region profile (us., eu., apac. …) about 10 % above a global one "
+        "(docs.aws.amazon.com/bedrock/latest/userguide/global-cross-region-inference.html); "
+        "no Anthropic page gives them"
+    ),
+    "Google Vertex AI": (
+        "Google bills it at its own rates, a regional endpoint 10 % above the global one from "
+        "Claude Sonnet 4.5 on, and the id does not say which endpoint served it "
+        "(platform.claude.com/docs/en/build-with-claude/claude-on-vertex-ai); no Anthropic page "
+        "gives them"
+    ),
+}
 
 
 @dataclass
@@ -145,11 +163,15 @@ class PriceTable:
     def resolve(self, model: str) -> str | None:
         """The canonical model id for ``model``, or ``None`` when it has no price.
 
-        Handles the ``[1m]`` suffix, undated aliases (``claude-sonnet-4-5``), provider
-        spellings (``us.anthropic.claude-…-v1:0``) and family names (``sonnet``) through the
-        configured family defaults.
+        Handles the ``[1m]`` suffix, undated aliases (``claude-sonnet-4-5``), an
+        ``anthropic/`` prefix and family names (``sonnet``) through the configured family
+        defaults. An id of Amazon Bedrock or Google Vertex AI (``us.anthropic.claude-…-v1:0``,
+        ``claude-…@20250929``) has a price only where a price file gives that very id: the
+        platform bills at its own rates (:data:`PLATFORM_RATES`), never Anthropic's.
         """
         name = _SUFFIX_1M.sub("", model.strip())
+        if platform(name) is not None:
+            return None if name in self.unpriced else self._named(name)
         for candidate in _spellings(name):
             if candidate in self.unpriced:
                 return None
@@ -212,6 +234,9 @@ class PriceTable:
     def why_unpriced(self, model: str) -> str:
         """Why ``model`` has no price, and what to do about it."""
         name = _SUFFIX_1M.sub("", model.strip())
+        cloud = platform(name)
+        if cloud is not None and name not in self.unpriced:
+            return f"an {cloud} model id: {PLATFORM_RATES[cloud]}; add its rates with --prices FILE"
         for candidate in _spellings(name):
             why = self.unpriced.get(candidate)
             if why is not None:
@@ -357,12 +382,19 @@ def _rates_only(price: ModelPrice) -> ModelPrice:
     return replace(price, source=None, read=None)
 
 
+def platform(model: str) -> str | None:
+    """The cloud platform whose own id ``model`` is (its key in :data:`PLATFORM_RATES`), or
+    ``None`` for an id of Anthropic's API."""
+    if _BEDROCK.match(model):
+        return "Amazon Bedrock"
+    if "@" in model:
+        return "Google Vertex AI"
+    return None
+
+
 def _spellings(name: str) -> list[str]:
-    out = [name]
-    bare = _PROVIDER_SUFFIX.sub("", _PROVIDER_PREFIX.sub("", name)).replace("@", "-")
-    if bare != name:
-        out.append(bare)
-    return out
+    bare = _PROVIDER_PREFIX.sub("", name)
+    return [name] if bare == name else [name, bare]
 
 
 def _load_json(path: Path) -> dict[str, Any]:

@@ -180,11 +180,49 @@ def test_1m_suffix_is_stripped(table: PriceTable) -> None:
         ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"),
         ("claude-haiku-4-5", "claude-haiku-4-5-20251001"),
         ("claude-opus-4-1", "claude-opus-4-1-20250805"),
-        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5-20250929"),
+        ("anthropic/claude-sonnet-4-5-20250929", "claude-sonnet-4-5-20250929"),
     ],
 )
 def test_undated_aliases_resolve(table: PriceTable, alias: str, canonical: str) -> None:
     assert table.resolve(alias) == canonical
+
+
+@pytest.mark.parametrize(
+    ("model", "platform"),
+    [
+        # Amazon Bedrock: in-Region, geographic and global cross-Region inference profiles.
+        ("anthropic.claude-sonnet-4-5-20250929-v1:0", "Amazon Bedrock"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "Amazon Bedrock"),
+        ("eu.anthropic.claude-haiku-4-5-20251001-v1:0", "Amazon Bedrock"),
+        ("apac.anthropic.claude-sonnet-4-20250514-v1:0[1m]", "Amazon Bedrock"),
+        ("global.anthropic.claude-opus-4-6-v1", "Amazon Bedrock"),
+        # Google Vertex AI: one id for its global and regional endpoints.
+        ("claude-sonnet-4-5@20250929", "Google Vertex AI"),
+        ("claude-opus-4-1@20250805", "Google Vertex AI"),
+    ],
+)
+def test_a_cloud_platforms_model_id_has_no_anthropic_price(model: str, platform: str) -> None:
+    """AWS and Google bill Claude at their own rates (by Region, profile and endpoint), which no
+    Anthropic page gives: the cost is unknown, never Anthropic's rate shown exact."""
+    table = PriceTable.load()
+    assert table.resolve(model) is None
+    with pytest.warns(UnknownModelWarning, match=f"an {platform} model id"):
+        assert table.cost(call(model, input_tokens=M)) is None
+
+
+def test_a_price_file_prices_a_cloud_platforms_model_id(tmp_path: Path) -> None:
+    override = tmp_path / "p.yaml"
+    bedrock = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    override.write_text(
+        f"models:\n  {bedrock}:\n    aliases: [claude-sonnet-4-5@20250929]\n"
+        "    input: 3.3\n    output: 16.5\n    cache_write_5m: 4.125\n    cache_write_1h: 6.6\n"
+        "    cache_read: 0.33\n"
+    )
+    table = PriceTable.load(override)
+    assert table.cost(call(bedrock, output_tokens=M)) == pytest.approx(16.5)
+    assert table.cost(call("claude-sonnet-4-5@20250929", output_tokens=M)) == pytest.approx(16.5)
+    # The first-party id keeps Anthropic's rate.
+    assert table.cost(call("claude-sonnet-4-5-20250929", output_tokens=M)) == pytest.approx(15)
 
 
 def test_family_name_uses_the_configured_default(table: PriceTable, tmp_path: Path) -> None:
