@@ -141,7 +141,12 @@ def prices_table(prices: PriceTable, seen: dict[str, int]) -> str:
         tabulate(rows, headers=[*headers, "aliases, notes"], disable_numparse=True),
         "",
         "USD per million tokens; price files: " + ", ".join(str(p) for p in prices.sources),
-        "families: " + ", ".join(f"{k} = {v}" for k, v in sorted(prices.family_defaults.items())),
+        "families: "
+        + (
+            ", ".join(f"{k} = {v}" for k, v in sorted(prices.family_defaults.items()))
+            or "none: a call under a family name only (sonnet) has no price; give what it "
+            "meant in family_defaults of a price file"
+        ),
     ]
     for model_id, why in sorted(prices.unpriced.items()):
         lines.append(f"unpriced: {model_id}: {why}")

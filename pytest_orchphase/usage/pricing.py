@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.errors import OrchphaseError, UnknownModelWarning
+from pytest_orchphase.families import FAMILIES
 from pytest_orchphase.usage.rates import (
     ModelPrice,
     Rates,
@@ -186,6 +187,8 @@ class PriceTable:
                 target = undated if undated in self.models else self.aliases.get(undated)
                 if target is not None and target in self.models:
                     return target
+        # A family name ("sonnet") names a model only through what a price file says it meant
+        # for its calls: which one Claude Code's alias picked changed with its version and day.
         family = self.family_defaults.get(name.lower())
         if family is not None and family != name:
             return self.resolve(family)
@@ -241,6 +244,12 @@ class PriceTable:
             why = self.unpriced.get(candidate)
             if why is not None:
                 return f"no published price: {why}; add it with --prices FILE"
+        if name.lower() in FAMILIES:
+            return (
+                "a model family, not a model: the model Claude Code's alias ran changed with "
+                "its version and day, which the call's record does not say; give what it meant "
+                "for your calls in family_defaults of a price file (--prices FILE)"
+            )
         return "not in the price table; add it to a price file given with --prices"
 
     def price(self, model: str) -> ModelPrice | None:

@@ -317,7 +317,8 @@ def test_prices_lists_every_rate_with_its_source_and_date(
     assert fable.split()[1:8] == ["10", "50", "12.5", "20", "1", "2026-11-29", fable.split()[7]]
     assert "https://platform.claude.com/docs/en/about-claude/pricing" in fable
     assert "unpriced: claude-fable-5-2:" in out
-    assert "sonnet = claude-sonnet-5-5" in out
+    # A family meant other models on other days: priced only as a price file says.
+    assert "families: none: a call under a family name only (sonnet) has no price" in out
 
 
 def test_prices_json_carries_source_and_date_of_each_model(

@@ -225,11 +225,17 @@ def test_a_price_file_prices_a_cloud_platforms_model_id(tmp_path: Path) -> None:
     assert table.cost(call("claude-sonnet-4-5-20250929", output_tokens=M)) == pytest.approx(15)
 
 
-def test_family_name_uses_the_configured_default(table: PriceTable, tmp_path: Path) -> None:
-    # Claude Code's own aliases since 2.1.293.
-    assert table.resolve("sonnet") == "claude-sonnet-5-5"
-    assert table.resolve("Opus") == "claude-opus-5-5"
-    assert table.resolve("haiku") == "claude-haiku-5-5"
+@pytest.mark.parametrize("family", ["sonnet", "Opus", "haiku[1m]"])
+def test_a_family_name_has_no_price_of_its_own(family: str) -> None:
+    """What Claude Code's alias ran changed with its version and day (claude-sonnet-5-5 since
+    2.1.293, Sonnet 4.5 in a 2.1.39 session): never today's model's price shown exact."""
+    table = PriceTable.load()
+    assert table.resolve(family) is None
+    with pytest.warns(UnknownModelWarning, match="a model family, not a model"):
+        assert table.cost(call(family, input_tokens=M)) is None
+
+
+def test_family_name_uses_the_configured_default(tmp_path: Path) -> None:
     override = tmp_path / "p.yaml"
     override.write_text("family_defaults:\n  haiku: claude-haiku-4-5\n")
     assert PriceTable.load(override).resolve("haiku") == "claude-haiku-4-5-20251001"
@@ -443,7 +449,7 @@ def test_shipped_price_file_passes_the_schema_users_get() -> None:
     with resources.as_file(shipped) as path:
         data = read_price_file(path)
     assert "claude-opus-4-6" in data.models
-    assert data.family_defaults["sonnet"] in data.models
+    assert not data.family_defaults  # a family meant other models on other days
 
 
 @pytest.mark.parametrize("model", ["claude-opus-4-6", "claude-sonnet-4-6"])
