@@ -564,7 +564,7 @@ def test_extract_names_a_symbolic_link_loop(
     ("entry", "says"),
     [
         ("models: {claude-sonnet-4-5: {input: .inf}}", ".inf is not a finite number"),
-        ("models: {claude-sonnet-4-5: {output: Infinity}}", "should be a finite number"),
+        ("models: {claude-sonnet-4-5: {output: Infinity}}", "should be a valid number"),
         ("models: {claude-sonnet-4-5: {cache_read: -1}}", "greater than or equal to 0"),
         ("geo_multipliers: {us: -1.1}", "greater than 0"),
         ("geo_multipliers: {us: 0}", "greater than 0"),
