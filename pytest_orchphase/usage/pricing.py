@@ -132,7 +132,8 @@ class PriceTable:
             # An entry prices every model its names stood for so far: under an alias of the
             # table (`claude-sonnet-4-5`), the dated model it names as well, whose calls
             # would otherwise keep the older price.
-            named = {model_id, *(m for n in (model_id, *aliases) if (m := self._named(n)))}
+            names = (model_id, *aliases)
+            named = {model_id, *(m for n in names if (m := self._named(n, dated=True)))}
             for model in sorted(named):
                 _check_one_price(priced_by, model, model_id, price, path)
                 self.models[model] = price
@@ -152,12 +153,18 @@ class PriceTable:
             self.taken = str(data["taken"])
         self.sources.append(path)
 
-    def _named(self, name: str) -> str | None:
-        """The model of the table ``name`` is (its id) or stands for (an alias), if any."""
+    def _named(self, name: str, *, dated: bool = False) -> str | None:
+        """The model of the table ``name`` is (its id) or stands for (an alias, or with
+        ``dated`` a snapshot id of a model listed undated), if any."""
         if name in self.models:
             return name
         target = self.aliases.get(name)
-        return target if target is not None and target in self.models else None
+        if target is not None and target in self.models:
+            return target
+        undated = _SNAPSHOT_DATE.sub("", name)
+        if dated and undated != name and undated not in self.unpriced:
+            return self._named(undated)
+        return None
 
     # -- lookup ----------------------------------------------------------------------------
 
@@ -176,17 +183,9 @@ class PriceTable:
         for candidate in _spellings(name):
             if candidate in self.unpriced:
                 return None
-            if candidate in self.models:
-                return candidate
-            target = self.aliases.get(candidate)
-            if target is not None and target in self.models:
-                return target
             # A dated snapshot id of a model listed undated costs what the model costs.
-            undated = _SNAPSHOT_DATE.sub("", candidate)
-            if undated != candidate and undated not in self.unpriced:
-                target = undated if undated in self.models else self.aliases.get(undated)
-                if target is not None and target in self.models:
-                    return target
+            if target := self._named(candidate, dated=True):
+                return target
         # A family name ("sonnet") names a model only through what a price file says it meant
         # for its calls: which one Claude Code's alias picked changed with its version and day.
         family = self.family_defaults.get(name.lower())

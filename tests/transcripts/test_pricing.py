@@ -312,6 +312,17 @@ def test_a_price_file_entry_under_any_name_of_a_model_prices_all_its_calls(
     assert table.cost(call("claude-opus-4-6", output_tokens=M)) == pytest.approx(25)  # kept
 
 
+def test_a_price_file_entry_under_a_snapshot_id_prices_the_undated_model_it_is(
+    tmp_path: Path,
+) -> None:
+    # The table prices claude-opus-4-6-20260205 as claude-opus-4-6: one model, one price.
+    override = tmp_path / "p.yaml"
+    override.write_text(f"models:\n  claude-opus-4-6-20260205: {{{_USER_RATES}}}\n")
+    table = PriceTable.load(override)
+    for name in ("claude-opus-4-6", "claude-opus-4-6-20260205", "claude-opus-4-6-20260301"):
+        assert table.cost(call(name, output_tokens=M)) == pytest.approx(150), name
+
+
 def test_a_price_file_pricing_an_alias_and_its_model_apart_is_an_error(tmp_path: Path) -> None:
     override = tmp_path / "p.yaml"
     override.write_text(
