@@ -334,8 +334,11 @@ class PriceTable:
             return None
         if least is None:
             # A price the table lacks: the build's figure of it, unless it is $0, which for
-            # tokens is no bill but a model the build does not price either.
-            return reported if reported > 0 else None
+            # tokens is no bill but a model the build does not price either, or the model is a
+            # cloud platform's id, which Claude Code prices at Anthropic's rates, not the
+            # platform's bill (a price file that gives that id prices it from the table).
+            cloud = platform(_SUFFIX_1M.sub("", call.model.strip()))
+            return reported if reported > 0 and cloud is None else None
         if reported + REPORTED_SLACK_USD >= least:
             return max(reported, least)
         # Below the least its tokens can cost: no bill (a model its build does not price, a

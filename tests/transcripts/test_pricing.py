@@ -210,6 +210,27 @@ def test_a_cloud_platforms_model_id_has_no_anthropic_price(model: str, platform:
         assert table.cost(call(model, input_tokens=M)) is None
 
 
+def test_claude_codes_cost_of_a_cloud_platforms_call_is_not_its_bill() -> None:
+    """Claude Code's own costUSD (taken where the table's price of a sum is a lower bound) is
+    priced at Anthropic's rates: for a Bedrock or Vertex AI id it is no more the bill."""
+    table = PriceTable.load()
+    for model in ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5@20250929"):
+        sum_of_run = call(
+            model, input_tokens=M, aggregate=True, reported_cost=3.0, cost_lower_bound="writes"
+        )
+        with pytest.warns(UnknownModelWarning):
+            assert table.priced(sum_of_run)[0] is None, model
+    # The first-party id keeps it (the build is trusted to price it right).
+    first_party = call(
+        "claude-sonnet-4-5-20250929",
+        input_tokens=M,
+        aggregate=True,
+        reported_cost=3.0,
+        cost_lower_bound="writes",
+    )
+    assert table.priced(first_party) == (3.0, "")
+
+
 def test_a_price_file_prices_a_cloud_platforms_model_id(tmp_path: Path) -> None:
     override = tmp_path / "p.yaml"
     bedrock = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
