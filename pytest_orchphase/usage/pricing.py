@@ -141,8 +141,10 @@ class PriceTable:
             for alias in aliases:
                 self.aliases[alias] = model_id
         for model_id, why in (data.get("unpriced") or {}).items():
-            self.unpriced[model_id] = " ".join(str(why).split())
-            self.models.pop(model_id, None)
+            # Under an alias, the model it names is unpriced too (as a price under it prices it).
+            for model in {model_id, self._named(model_id, dated=True) or model_id}:
+                self.unpriced[model] = " ".join(str(why).split())
+                self.models.pop(model, None)
         families = data.get("family_defaults") or {}
         self.family_defaults.update({k.lower(): v for k, v in families.items()})
         geos = data.get("geo_multipliers") or {}

@@ -344,6 +344,16 @@ def test_a_price_file_entry_under_a_snapshot_id_prices_the_undated_model_it_is(
         assert table.cost(call(name, output_tokens=M)) == pytest.approx(150), name
 
 
+def test_a_price_file_unpricing_an_alias_unprices_the_model_it_names(tmp_path: Path) -> None:
+    override = tmp_path / "p.yaml"
+    override.write_text("unpriced:\n  claude-sonnet-4-5: our contract's rates are not public\n")
+    table = PriceTable.load(override)
+    for name in ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"):
+        assert table.resolve(name) is None, name
+        assert "our contract's rates" in table.why_unpriced(name)
+    assert table.resolve("claude-sonnet-4-20250514") == "claude-sonnet-4-20250514"  # kept
+
+
 def test_a_price_file_pricing_an_alias_and_its_model_apart_is_an_error(tmp_path: Path) -> None:
     override = tmp_path / "p.yaml"
     override.write_text(
