@@ -23,6 +23,7 @@ from tests.helpers import (
 
 LEAD = "11111111-0000-0000-0000-000000000001"
 WORKER = "22222222-0000-0000-0000-000000000002"
+SONNET_4_5 = "claude-sonnet-4-5-20250929"
 CRITERIA = """\
 phase: {name}
 data: phase-{name}
@@ -83,7 +84,9 @@ def phases(pytester: pytest.Pytester) -> pytest.Pytester:
                 "req_l1",
                 session=LEAD,
                 u=usage(inp=10, out=100, cw=1000),
-                content=[spawn_block("toolu_1", description="R1: implement")],
+                # A model id: a family name ("sonnet") of a sub-agent known only by its
+                # parent's record has no price (what it ran on that day is not recorded).
+                content=[spawn_block("toolu_1", description="R1: implement", model=SONNET_4_5)],
             ),
             agent_result("toolu_1", "a1", usage(inp=5, out=70, cw=100), session=LEAD, tool_uses=0),
         ],

@@ -386,7 +386,10 @@ def test_extract_marks_every_figure_of_a_sub_agent_known_by_its_last_call_alone(
 ) -> None:
     """No file holds a call of sub-agent a1 (12 tool uses): its row's every column, and the
     total's, is at least what it shows, in the table and the JSON alike."""
-    spawn = assistant("msg_P", "req_P", u=usage(inp=3, out=5), content=[spawn_block("toolu_T")])
+    # A model id: a family name ("sonnet") of a sub-agent known only by its parent's record
+    # has no price at all (what it ran on that day is not recorded).
+    task = spawn_block("toolu_T", model="claude-sonnet-4-5-20250929")
+    spawn = assistant("msg_P", "req_P", u=usage(inp=3, out=5), content=[task])
     home.session([spawn, agent_result("toolu_T", "a1", usage(inp=6, out=90, cw=40, cr=700))])
     assert main(["extract", str(home.root), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
