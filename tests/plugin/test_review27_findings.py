@@ -21,6 +21,7 @@ from tests.helpers import (
     run_phase,
     staged_ticket,
     usage,
+    user,
     write_jsonl,
 )
 
@@ -181,16 +182,78 @@ def test_the_json_report_on_stdout_a_pipe_is_written(pytester: pytest.Pytester) 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="`pytest --phase p0 @args.txt` (pytest's argument file, holding --phase p1): p1 "
-    "evaluated alone, YES, exit 0, p0 (over its cap) never looked at / a usage error, as for "
-    "`--phase p0 --phase p1` typed (given_twice reads invocation_params.args unexpanded)",
+    reason="`pytest --phase p0 @args.txt` (pytest's argument file, holding --phase p1) or "
+    "`pytest -o orchphase_phase=p0 --phase p1`: p1 evaluated alone, YES, exit 0, p0 (typed, "
+    "over its cap) never looked at / a usage error naming both, as for `--phase p0 --phase p1` "
+    "(given_twice reads invocation_params.args as typed: no @file expanded, no -o)",
 )
-def test_a_second_phase_from_an_argument_file_is_a_usage_error(
-    pytester: pytest.Pytester,
+@pytest.mark.parametrize(
+    "args",
+    [["--phase", "p0", "@args.txt"], ["-o", "orchphase_phase=p0", "--phase", "p1"]],
+    ids=["argument-file", "dash-o"],
+)
+def test_a_second_phase_typed_otherwise_is_a_usage_error(
+    pytester: pytest.Pytester, args: list[str]
 ) -> None:
     cap = {**CAP, "max": 30_000}
     Phase.of("p0", [cap], {"T01": flat_ticket(actual_tokens=45_000)}).write(pytester.path)
     _passing_phase(pytester)
     pytester.path.joinpath("args.txt").write_text("--phase\np1\n")
-    result = run_phase(pytester, "p0", "@args.txt")
+    result = pytester.runpytest(*args, "-p", "no:randomly", "--orchphase-json=r.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`orchphase draft-log p1 --out <a transcript the phase is measured from> --force`: "
+    "the transcript overwritten by the YAML draft (exit 0), the next run an error (not one "
+    "intact line) / refused, as draft-log refuses the log and metadata.yaml and as round 9's "
+    "what_a_run_reads refuses any report on what the run reads (--force replaces a draft, "
+    "not the phase's data)",
+)
+def test_draft_log_never_writes_over_a_transcript_the_phase_reads(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_orchphase import cli
+
+    phase = Phase.of("p1", [{**CAP, "max": 30_000}], {"T01": flat_ticket()})
+    phase.write(pytester.path)
+    call = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=10, out=10))
+    transcript = phase.transcripts(pytester.path).session([user("T01: do it"), call])
+    before = transcript.read_bytes()
+    monkeypatch.chdir(pytester.path)
+    # the log itself is refused so (exit 2), --force or not
+    log = phase.folder(pytester.path) / "execution-log.yaml"
+    assert cli.main(["draft-log", "p1", "--out", str(log), "--force"]) == 2
+    assert cli.main(["draft-log", "p1", "--out", str(transcript), "--force"]) == 2
+    assert transcript.read_bytes() == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a headless result whose last request compacted (usage.iterations: a compaction of "
+    "150,000 input tokens) beyond modelUsage: the whole file refused as contradicting itself "
+    "('not one intact line'), the phase NO for its files' errors / the compaction's tokens "
+    "counted beyond modelUsage, as the main agent's web searches beyond it are: Claude Code "
+    "sums modelUsage from each response's top-level usage, which round 9 says leaves the "
+    "compaction iteration out, so every compacting headless run would be refused",
+)
+def test_a_headless_runs_compaction_beyond_its_model_usage_is_counted(
+    pytester: pytest.Pytester,
+) -> None:
+    run = result_object()
+    run["usage"]["iterations"] = [
+        {"type": "compaction", "input_tokens": 150_000, "output_tokens": 3_000},
+        {"type": "message", "input_tokens": 10, "output_tokens": 200},
+    ]
+    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": 1.0}
+    ticket = {"execution_model": "haiku", "fix_loops": 0, "review": {"result": "PASS"}}
+    sessions = [{"path": "r0.json", "ticket": "R01"}]
+    metadata = {"phase": "m1", "tickets": ["R01"], "sessions": sessions}
+    folder = Phase.of("m1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    (folder / "r0.json").write_text(json.dumps(run))
+    result = run_phase(pytester, "m1")
+    assert "contradicts itself" not in result.stdout.str(), result.stdout.str()
+    (criterion,) = json.loads((pytester.path / "r.json").read_text())["criteria"]
+    # Haiku 4.5's input at $1 a million: the compaction alone cost $0.15
+    assert criterion["actual"] is not None and criterion["actual"] >= 0.15, criterion
