@@ -58,9 +58,10 @@ _SNAPSHOT_DATE = re.compile(r"-20\d{6}$")
 #: :func:`~pytest_orchphase.usage.aggregate.below_reported` and :meth:`PriceTable.priced`).
 REPORTED_SLACK_USD = 0.005
 # The ids of cloud platforms that bill Claude at their own rates: Amazon Bedrock's
-# ("anthropic.claude-…-v1:0", its inference profiles "us.", "eu.", "apac.", "global." …) and
-# Google Vertex AI's ("claude-…@20250929").
-_BEDROCK = re.compile(r"^(?:[a-z]+\.)?anthropic\.")
+# ("anthropic.claude-…-v1:0", its inference profiles "us.", "us-gov.", "eu.", "apac.",
+# "global." …, an inference profile's or a model's ARN "arn:aws:bedrock:…", which Claude Code
+# takes as ANTHROPIC_MODEL) and Google Vertex AI's ("claude-…@20250929").
+_BEDROCK = re.compile(r"^(?:arn:aws[a-z-]*:bedrock:|(?:[a-z][a-z0-9-]*\.)?anthropic\.)")
 #: Why a platform's id has no price of the table's (the pages read on 2026-11-30).
 PLATFORM_RATES = {
     "Amazon Bedrock": (

@@ -65,12 +65,6 @@ GOV_CLOUD = "us-gov.anthropic.claude-{}-v1:0"
 PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-{}-v1:0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Bedrock id pricing.platform() does not recognise (GovCloud's us-gov. profile, an "
-    "inference-profile ARN) gets Claude Code's costUSD taken as its exact cost ($0.0020, YES "
-    "under a $0.01 cap) / no price, as the us. profile's (cost unknown, not YES)",
-)
 @pytest.mark.parametrize("spelling", [GOV_CLOUD, PROFILE_ARN], ids=["us-gov", "arn"])
 def test_claude_codes_cost_of_any_bedrock_id_is_not_taken(
     pytester: pytest.Pytester, spelling: str
