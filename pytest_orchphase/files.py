@@ -64,6 +64,8 @@ def check_report_paths(
     leave only the last. Paths are compared resolved (links followed, relative or not)."""
     seen: dict[Path, str] = {}
     for option, path in reports:
+        if is_special(path):
+            continue  # a device or a pipe is written into, never replaced: nothing is lost
         try:
             resolved = resolve_path(path)
         except (OSError, ValueError):
@@ -120,12 +122,13 @@ def atomic_write(path: Path, data: bytes) -> None:
     a rename, so a reader (or a crash) never sees it half-written; it keeps the mode it had, and
     a new file gets the user's umask (0666 & ~umask), as any editor would give it. A symbolic
     link is followed (the link stays, its target is written). A named pipe or a device such as
-    ``/dev/null`` is written into as it is, never replaced by a regular file.
+    ``/dev/null`` is written into as it is, never replaced by a regular file, by the name given
+    (``/dev/stdout`` on a pipe resolves to ``pipe:[n]``, which is no path to open).
     """
-    target = resolve_path(path)
-    if is_special(target):
-        write_in_place(target, data)
+    if is_special(path):
+        write_in_place(path, data)
         return
+    target = resolve_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
@@ -239,8 +242,8 @@ def json_bytes(report: Mapping[str, object]) -> bytes:
 def append_step_summary(path: Path, markdown: str) -> Appended:
     """Append to GitHub's step summary file, which must stay at most 1 MiB in all: the text
     whole, cut at a line with a note saying so, or nothing when not even the note fits."""
-    target = resolve_path(path)
-    special = is_special(target)
+    special = is_special(path)  # by the name given: /dev/stdout on a pipe resolves to pipe:[n]
+    target = path if special else resolve_path(path)
     used = 0 if special or not target.exists() else target.stat().st_size
     room = STEP_SUMMARY_LIMIT - used
     data = b"\n" + markdown.encode()

@@ -151,9 +151,17 @@ def resolved_path(path: Path) -> Path:
 
 
 def output_path(config: pytest.Config, option: str) -> Path | None:
-    """A path given on the command line, relative to the directory pytest was started in."""
+    """A path given on the command line, relative to the directory pytest was started in;
+    resolved, but for a special file (``/dev/stdout``, a named pipe), written into by the name
+    given: ``/dev/stdout`` resolves to ``/proc/<pid>/fd/1``'s target, which a pipe's
+    (``pipe:[n]``) is no path to open."""
+    from pytest_orchphase.files import is_special
+
     given = config.getoption(option)
-    return resolved_path(config.invocation_params.dir / str(given)) if given else None
+    if not given:
+        return None
+    path = config.invocation_params.dir / str(given)
+    return path.absolute() if is_special(path) else resolved_path(path)
 
 
 def phase_may_be_asked(config: pytest.Config) -> bool:

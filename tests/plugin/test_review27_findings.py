@@ -4,6 +4,7 @@ its reason says what is observed and what is expected."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -137,12 +138,6 @@ def _passing_phase(pytester: pytest.Pytester) -> None:
     Phase.of("p1", [{**CAP, "max": 30_000}], {"T01": flat_ticket()}).write(pytester.path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--orchphase-json=/dev/null --orchphase-md=/dev/null: usage error 'name one file' "
-    "(exit 4; round 9's check_report_paths) / both written into the device, exit 0 (as "
-    "before round 9): a device is written into, never replaced, so neither report is lost",
-)
 def test_two_reports_thrown_away_in_dev_null_are_no_usage_error(
     pytester: pytest.Pytester,
 ) -> None:
@@ -152,13 +147,6 @@ def test_two_reports_thrown_away_in_dev_null_are_no_usage_error(
     assert result.ret == pytest.ExitCode.OK, result.stderr.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--orchphase-json=/dev/stdout with stdout a pipe (CI log capture, `| jq`): "
-    "'/proc/<pid>/fd/pipe:[n]: cannot write the report: No such file or directory', exit 4 / "
-    "the JSON written into the pipe, exit 0: the path is resolved through the /proc magic link "
-    "before the special file is written into",
-)
 def test_the_json_report_on_stdout_a_pipe_is_written(pytester: pytest.Pytester) -> None:
     _passing_phase(pytester)
     command = [sys.executable, "-m", "pytest", "--phase", "p1", "-p", "no:randomly"]
@@ -251,3 +239,21 @@ def test_a_headless_runs_compaction_beyond_its_model_usage_is_counted(
     (criterion,) = json.loads((pytester.path / "r.json").read_text())["criteria"]
     # Haiku 4.5's input at $1 a million: the compaction alone cost $0.15
     assert criterion["actual"] is not None and criterion["actual"] >= 0.15, criterion
+
+
+def test_the_step_summary_on_stdout_a_pipe_is_written(pytester: pytest.Pytester) -> None:
+    """$GITHUB_STEP_SUMMARY on /dev/stdout, stdout a pipe: the summary is appended into the
+    pipe by that name (resolved, it is /proc/<pid>/fd/1's pipe:[n], no path to open)."""
+    _passing_phase(pytester)
+    command = [sys.executable, "-m", "pytest", "--phase", "p1", "-p", "no:randomly"]
+    run = subprocess.run(
+        [*command, "-p", "no:cacheprovider"],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+        env={**os.environ, "GITHUB_STEP_SUMMARY": "/dev/stdout"},
+    )
+    assert run.returncode == 0, run.stdout
+    assert "# Phase p1 analysis" in run.stdout, run.stdout
