@@ -18,6 +18,7 @@ from pytest_orchphase.plugin.options import (
     given_twice,
     phase_may_be_asked,
     resolve_settings,
+    typed,
 )
 
 __all__ = ["orchphase_phase"]
@@ -53,7 +54,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not phase_may_be_asked(config):
         return
-    if twice := given_twice([str(arg) for arg in config.invocation_params.args]):
+    invocation = config.invocation_params
+    if twice := given_twice(typed([str(a) for a in invocation.args], invocation.dir)):
         raise pytest.UsageError(f"pytest-orchphase: {twice}")
     from pytest_orchphase.errors import OrchphaseError
 

@@ -110,6 +110,63 @@ VALUE_OPTIONS = (
 )
 
 
+#: The ini options ``-o NAME=VALUE`` may set on the command line, and the option each stands for.
+_INI_OF = {
+    "orchphase_phase": VALUE_OPTIONS[0],
+    "orchphase_data": VALUE_OPTIONS[1],
+    "orchphase_criteria": VALUE_OPTIONS[2],
+    "orchphase_prices": VALUE_OPTIONS[3],
+}
+_OVERRIDE_INI = ("-o", "--override-ini")
+
+
+def typed(args: Sequence[str], folder: Path, depth: int = 0) -> list[str]:
+    """The command line ``args`` as pytest reads them: each ``@FILE`` (argparse's argument
+    file, one argument per line, relative to ``folder``) replaced by what it holds, itself
+    expanded. One that cannot be read is left as it is (pytest says so)."""
+    out: list[str] = []
+    for n, arg in enumerate(args):
+        if arg == "--":
+            return out + list(args[n:])
+        if arg.startswith("@") and depth < 20:
+            try:
+                text = (folder / arg[1:]).read_text()
+            except (OSError, UnicodeDecodeError, ValueError):
+                out.append(arg)
+                continue
+            out += typed(text.splitlines(), folder, depth + 1)
+        else:
+            out.append(arg)
+    return out
+
+
+def _value_of(items: Sequence[str], n: int) -> tuple[tuple[str, ...], str, str] | None:
+    """The plugin option ``items[n]`` sets (its spellings, the name typed, the value), or
+    None: ``--phase p1``, ``--phase=p1``, and ``-o orchphase_phase=p1`` (``-oNAME=…``,
+    ``--override-ini``), which sets the same setting."""
+    arg = items[n]
+    spelled = {name: option for option in VALUE_OPTIONS for name in option}
+    name, sep, value = arg.partition("=")
+    if name in spelled:
+        if not sep:
+            if n + 1 >= len(items):
+                return None  # pytest says the value is missing
+            value = items[n + 1]
+        return spelled[name], name, value
+    setting = None
+    if arg in _OVERRIDE_INI:
+        setting = items[n + 1] if n + 1 < len(items) else None
+    elif arg.startswith("--override-ini="):
+        setting = arg.partition("=")[2]
+    elif arg.startswith("-o") and arg != "-o":
+        setting = arg[2:]
+    if setting is None:
+        return None
+    key, _, value = setting.partition("=")
+    option = _INI_OF.get(key.strip())
+    return None if option is None else (option, f"-o {key.strip()}", value)
+
+
 def given_twice(args: Sequence[str]) -> str | None:
     """Why the command line ``args`` (as typed: ``config.invocation_params.args``) is refused:
     one of the plugin's options given two different values (``--phase p0 --phase p1``, either
@@ -119,19 +176,14 @@ def given_twice(args: Sequence[str]) -> str | None:
     ``PYTEST_ADDOPTS`` that the command line overrides is not in ``args``: overriding it is
     what the command line is for."""
     values: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-    spelled = {name: option for option in VALUE_OPTIONS for name in option}
     items = list(args)
     for n, arg in enumerate(items):
         if arg == "--":
             break
-        name, sep, value = arg.partition("=")
-        if name not in spelled:
-            continue
-        if not sep:
-            if n + 1 >= len(items):
-                continue  # pytest says the value is missing
-            value = items[n + 1]
-        values.setdefault(spelled[name], []).append((name, value))
+        found = _value_of(items, n)
+        if found is not None:
+            option, name, value = found
+            values.setdefault(option, []).append((name, value))
     for option, given in values.items():
         if len({value for _, value in given}) > 1:
             both = " and ".join(f"`{name} {value}`" for name, value in given)

@@ -193,11 +193,15 @@ def test_precedence_command_line_then_environment_then_file_then_default(
     result = moved.runpytest("--phase", "a1", "-o", "orchphase_data=phase-data")
     assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()  # collection error
     result.stdout.fnmatch_lines(["phase-data/phase-a1-r03-r06/metadata.yaml:*YAML syntax error*"])
-    # and the option beats both
+    # and the option beats the environment; typed beside -o with another value, it is a usage
+    # error naming both (pytest would keep one of them without a word)
+    result = moved.runpytest("--phase", "a1", f"--orchphase-data={outside}/env-data")
+    assert result.ret == 0, result.stdout.str()
     result = moved.runpytest(
         "--phase", "a1", "-o", "orchphase_data=phase-data", f"--orchphase-data={outside}/env-data"
     )
-    assert result.ret == 0, result.stdout.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["*`-o orchphase_data phase-data` and `--orchphase-data *"])
     # without any, the file's value: broken, so it fails, never passes on another folder
     monkeypatch.delenv("ORCHPHASE_DATA")
     result = moved.runpytest("--phase", "a1")

@@ -162,13 +162,6 @@ def test_the_json_report_on_stdout_a_pipe_is_written(pytester: pytest.Pytester) 
     assert '"answer": "YES"' in run.stdout, run.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`pytest --phase p0 @args.txt` (pytest's argument file, holding --phase p1) or "
-    "`pytest -o orchphase_phase=p0 --phase p1`: p1 evaluated alone, YES, exit 0, p0 (typed, "
-    "over its cap) never looked at / a usage error naming both, as for `--phase p0 --phase p1` "
-    "(given_twice reads invocation_params.args as typed: no @file expanded, no -o)",
-)
 @pytest.mark.parametrize(
     "args",
     [["--phase", "p0", "@args.txt"], ["-o", "orchphase_phase=p0", "--phase", "p1"]],
