@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, add_prices, scan_cache
+from pytest_orchphase.cli.options import (
+    EXIT_OK,
+    add_cache,
+    add_folders,
+    add_prices,
+    refuse_phase_file,
+    scan_cache,
+)
 from pytest_orchphase.errors import OrchphaseError
 
 #: The draft's name, beside the phase's execution-log.yaml.
@@ -58,6 +65,7 @@ def cmd_draft_log(args: argparse.Namespace) -> int:
                 f"is the phase's {own}; draft-log never writes it: write the draft beside it",
                 path=out,
             )
+    refuse_phase_file(out, args.criteria, [phase])
     if (out.exists() or out.is_symlink()) and not args.force:
         raise OrchphaseError("exists; not overwritten (pass --force to replace it)", path=out)
     measured = measure_phase(phase, args.prices, cache=scan_cache(args))

@@ -4,12 +4,14 @@ the phases, metrics and runner the commands that walk the phases start from."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.errors import OrchphaseError
 
 if TYPE_CHECKING:
+    from pytest_orchphase.load.phase import Phase
     from pytest_orchphase.usage.cache import ScanCache
 
 EXIT_OK = 0
@@ -123,3 +125,36 @@ def runner_for(args: argparse.Namespace) -> Any:
         prices=getattr(args, "prices", None),
         scan_cache=lambda: scan_cache(args),
     )
+
+
+def refuse_phase_file(out: Path, criteria_dir: Path, phases: Sequence[Phase]) -> None:
+    """A command's ``--out`` that names a file a phase run reads (a criteria file, a phase's
+    metadata, log, ledger or transcript, a source ``sessions:`` names): an error, ``--force``
+    or not, since the next run would read the command's output as its data."""
+    from pytest_orchphase.errors import resolve_path
+    from pytest_orchphase.usage.roots import what_a_run_reads
+
+    try:
+        target = resolve_path(out)
+    except (OSError, ValueError):
+        return  # check_output_path names it
+    if (what := what_a_run_reads(target, criteria_dir, phases)) is not None:
+        raise OrchphaseError(
+            f"is {what}, which a phase run reads; never overwritten (--force replaces an "
+            "earlier output, not the phase's data): write it elsewhere",
+            path=out,
+        )
+
+
+def loaded_phases(runner: Any, criteria_dir: Path) -> list[Phase]:
+    """The phases of ``criteria_dir`` that load (one that does not is left out: the command
+    that needs it says why)."""
+    from pytest_orchphase.load.phase import known_phases
+
+    phases = []
+    for name in known_phases(criteria_dir):
+        try:
+            phases.append(runner.load(name))
+        except OrchphaseError:
+            continue
+    return phases

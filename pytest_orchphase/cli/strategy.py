@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, add_prices, runner_for
+from pytest_orchphase.cli.options import (
+    EXIT_OK,
+    add_cache,
+    add_folders,
+    add_prices,
+    loaded_phases,
+    refuse_phase_file,
+    runner_for,
+)
 from pytest_orchphase.errors import OrchphaseError
 
 
@@ -57,6 +65,7 @@ def cmd_strategy(args: argparse.Namespace) -> int:
     require_phase(args.criteria, args.target)
     tickets = _ticket_complexities(args.tickets) if args.tickets else None
     out = args.out or strategy_path(args.data, args.target)
+    refuse_phase_file(out, args.criteria, loaded_phases(runner, args.criteria))
     if out.exists() and not args.force:
         raise OrchphaseError("exists; not overwritten (pass --force to replace it)", path=out)
     text = strategy_yaml(build_strategy(runner, args.target, tickets))

@@ -178,14 +178,6 @@ def test_a_second_phase_typed_otherwise_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`orchphase draft-log p1 --out <a transcript the phase is measured from> --force`: "
-    "the transcript overwritten by the YAML draft (exit 0), the next run an error (not one "
-    "intact line) / refused, as draft-log refuses the log and metadata.yaml and as round 9's "
-    "what_a_run_reads refuses any report on what the run reads (--force replaces a draft, "
-    "not the phase's data)",
-)
 def test_draft_log_never_writes_over_a_transcript_the_phase_reads(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,6 +194,25 @@ def test_draft_log_never_writes_over_a_transcript_the_phase_reads(
     assert cli.main(["draft-log", "p1", "--out", str(log), "--force"]) == 2
     assert cli.main(["draft-log", "p1", "--out", str(transcript), "--force"]) == 2
     assert transcript.read_bytes() == before
+
+
+def test_strategy_never_writes_over_a_file_a_phase_run_reads(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`orchphase strategy --for a3 --out` on a phase's metadata.yaml or a criteria file,
+    --force or not: refused (exit 2), the file as it was; elsewhere it is written (exit 0). A
+    sibling of draft-log's writes over a phase's data."""
+    from pytest_orchphase import cli
+
+    monkeypatch.chdir(pytester.path)
+    assert cli.main(["init", "--example"]) == 0
+    data = pytester.path / "docs" / "orchestration-data"
+    (metadata,) = data.glob("phase-a1*/metadata.yaml")
+    for target in (metadata, pytester.path / "criteria" / "a1.yaml"):
+        before = target.read_bytes()
+        assert cli.main(["strategy", "--for", "a3", "--out", str(target), "--force"]) == 2
+        assert target.read_bytes() == before
+    assert cli.main(["strategy", "--for", "a3", "--out", "s.yaml"]) == 0
 
 
 @pytest.mark.xfail(
