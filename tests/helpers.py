@@ -552,7 +552,7 @@ def scan_text(scan: Scan) -> str:
     """Everything a scan holds, in its order, as text: two scans are the same when these are
     equal (the scan cache's promise: the scan a whole read gives)."""
     calls = [dataclasses.asdict(c) for c in scan.calls]
-    held = (calls, scan.agents, scan.warnings, scan.first_prompts, scan.headless)
+    held = (calls, scan.agents, scan.warnings, scan.first_prompts, scan.headless, scan.run_starts)
     return repr(held) + repr((scan.files, scan.malformed_lines, scan.unreadable))
 
 

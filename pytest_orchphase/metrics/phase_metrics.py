@@ -209,7 +209,9 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "(several tickets, no lead's calls measured), and while a measured call records no time "
     "(no `timestamp`, an empty one, or one that is not a time: it may have run outside the "
     "others; a headless run's messages, which record none, are held to their place's stamps "
-    "by the `duration_ms` its result reports)",
+    "by the `duration_ms` its result reports, where every run of that session in that file "
+    "has one: a run cut off before its result, `--resume`d into a finished run's stream, leaves "
+    "them of no known time)",
     parts=("wall_time_minutes",),
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:

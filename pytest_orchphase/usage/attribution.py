@@ -207,6 +207,24 @@ def _run_key(run: HeadlessResult) -> str:
     return run.session_id or f"file:{run.path}"
 
 
+def _timed_runs(scan: Scan) -> set[tuple[Path, str]]:
+    """The (file, session) pairs whose headless messages are of known time. A headless run's
+    messages record no time by design; a run that reports its duration_ms is held to its
+    place's stamps by it (see _run_too_long). The messages of one session in one file cannot be
+    told apart by run (`claude -p --resume` appends under the same id), so they are timed only
+    when each run there has a result with a duration: as many as the runs begun there (its
+    ``init`` lines), none without. A run cut off before its result reports none, and the
+    duration of a finished run beside it does not hold its messages."""
+    results: dict[tuple[Path, str], list[HeadlessResult]] = defaultdict(list)
+    for run in scan.headless:
+        results[(run.path, _run_key(run))].append(run)
+    return {
+        key
+        for key, runs in results.items()
+        if all(run.duration_ms for run in runs) and len(runs) >= scan.run_starts[key]
+    }
+
+
 Place = tuple[str, str]  # (ticket, stage): ("", PLANNING), (ticket, ""), ("", "") unattributed
 
 
@@ -229,10 +247,7 @@ class _Tally:
         self.agent_place: dict[str, tuple[str, str, str]] = {}
         self.place_spans: dict[Place, tuple[datetime, datetime]] = {}
         self.unstamped: dict[Place, int] = defaultdict(int)
-        # A headless run's messages record no time by design; a run that reports its
-        # duration_ms is held to its place's stamps by it (see _run_too_long), so its calls
-        # are not of unknown time: those of a run that reports none are.
-        self.timed_runs = {(run.path, _run_key(run)) for run in scan.headless if run.duration_ms}
+        self.timed_runs = _timed_runs(scan)
         self.agent_spans: dict[str, tuple[datetime, datetime]] = {}
         self.compaction = Totals()
 

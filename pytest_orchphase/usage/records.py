@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
@@ -207,6 +208,9 @@ class Scan:
     warnings: list[str] = field(default_factory=list)
     #: Headless result files read (``claude -p --output-format json|stream-json``).
     headless: list[HeadlessResult] = field(default_factory=list)
+    #: (file, session key: its id, else ``file:<path>``) → the headless runs its streams began
+    #: there (``system``/``init`` lines), those cut off before their result too.
+    run_starts: Counter[tuple[Path, str]] = field(default_factory=Counter)
     #: Main session id → the text of its first prompt (the earliest user message of the main
     #: thread, not a tool result or a meta line): how a worker session names its ticket.
     #: Complete only when the scan was asked for prompts (``scan_files(..., prompts=True)``).

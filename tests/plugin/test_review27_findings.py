@@ -106,13 +106,6 @@ def _stream_message(n: int) -> YamlData:
     return line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a run killed before its result (`--resume` appended to the stream of a finished "
-    "one) has messages of no known time, yet the finished run's duration_ms (same file and "
-    "session) marks them timed: wall time exact 20.0 min, YES under a max of 30 / a lower "
-    "bound, not YES (as for the cut-off run alone)",
-)
 def test_a_cut_off_run_appended_to_a_finished_runs_stream_leaves_the_wall_time_a_bound(
     pytester: pytest.Pytester,
 ) -> None:

@@ -56,6 +56,9 @@ class FileResult:
     #: ``<task-notification>`` completions: (task id, tool_use id, status).
     notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
     headless: list[HeadlessResult] = field(default_factory=list)
+    #: The session each headless run's ``system``/``init`` line names (None: none), in file
+    #: order: the runs a stream holds, those cut off before their ``result`` too.
+    run_starts: list[str | None] = field(default_factory=list)
     #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
     prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
     malformed: int = 0

@@ -47,15 +47,19 @@ _NOT_PROMPTS = ("[Request interrupted", "<task-notification>")
 #: Task), and a background agent's launch result and completion notice.
 #: Lines without usage that are still read (in a main file): inline sidechain lines (their chain
 #: leads to a Task), a background agent's launch result and completion notice, and a headless
-#: stream's init line (its Claude Code version). Each marker sits near the start of its line
-#: (the keys before ``message``, the start of a short message, the launch result after a short
-#: tool_result), so only a line's head is searched: tool outputs make most lines long.
+#: stream's init line (its Claude Code version; a run begun). Each marker sits near the start
+#: of its line (the keys before ``message``, the start of a short message, the launch result
+#: after a short tool_result), so only a line's head is searched: tool outputs make most lines
+#: long.
 _SIDECHAIN = (b'"isSidechain":true', b'"isSidechain": true')
 _HEAD = 1024
 _NOTICE = b"<task-notification>"
 _LAUNCHED = b'"async_launched"'
 _LAUNCH_HEAD = 16384
 _INIT = b'"claude_code_version"'
+#: A headless stream's init line of any build (one with no version still begins a run).
+_SYSTEM = (b'{"type":"system"', b'{"type": "system"')
+_INIT_SUBTYPE = (b'"subtype":"init"', b'"subtype": "init"')
 
 
 def _also_read(line: bytes) -> bool:
@@ -66,7 +70,10 @@ def _also_read(line: bytes) -> bool:
         or find(_SIDECHAIN[1], 0, _HEAD) >= 0
         or find(_NOTICE, 0, 4 * _HEAD) >= 0
         or find(_LAUNCHED, 0, _LAUNCH_HEAD) >= 0
-        or (line.startswith(b'{"type":"system"') and _INIT in line)
+        or (
+            line.startswith(_SYSTEM)
+            and (_INIT in line or _INIT_SUBTYPE[0] in line or _INIT_SUBTYPE[1] in line)
+        )
     )
 
 

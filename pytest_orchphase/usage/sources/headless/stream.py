@@ -14,5 +14,9 @@ class HeadlessReader(LineReader):
     def other(self, kind: Any, obj: dict[str, Any], lineno: int) -> None:
         if kind == "result":
             self.res.headless.append(read_result_object(obj, self.res.path))
-        elif kind == "system" and isinstance(obj.get("claude_code_version"), str):
-            self.res.version = obj["claude_code_version"]
+        elif kind == "system":
+            if obj.get("subtype") == "init":  # a run begins (`--resume` appends one)
+                session = obj.get("session_id")
+                self.res.run_starts.append(session if isinstance(session, str) else None)
+            if isinstance(obj.get("claude_code_version"), str):
+                self.res.version = obj["claude_code_version"]

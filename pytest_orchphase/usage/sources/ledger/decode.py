@@ -145,6 +145,10 @@ class Decoder:
         res.malformed = _count(obj, "malformed")
         res.lost = _count(obj, "lost")
         res.version = _str(obj, "version")
+        runs = obj.get("runs", [])
+        if not isinstance(runs, list) or not all(r is None or isinstance(r, str) for r in runs):
+            raise LedgerError(f"'runs': expected a list of session ids (or nulls), got {runs!r}")
+        res.run_starts = runs
         warnings = obj.get("warnings", [])
         if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
             raise LedgerError("'warnings': expected a list of strings")

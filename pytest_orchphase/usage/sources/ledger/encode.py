@@ -91,6 +91,7 @@ def encode(
                 "malformed": res.malformed,
                 "lost": res.lost,
                 "version": res.version,
+                "runs": res.run_starts,
                 "tickets": list(tickets),
                 "warnings": [w.replace(where, name) for w in res.warnings],
             }
