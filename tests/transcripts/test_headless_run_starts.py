@@ -5,15 +5,16 @@ duration, so the messages of its session in that file are of no known time."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pytest_orchphase.usage.scan import scan_paths
 from pytest_orchphase.usage.sources.ledger.collect import Collected, new_blocks, render
-from tests.helpers import HAIKU, assistant, result_object, usage, write_jsonl
+from tests.helpers import HAIKU, Line, assistant, result_object, usage, write_jsonl
 
 RUN = "e382184a-1111-2222-3333-444455556666"  # result_object()'s session
 
 
-def _message(n: int) -> dict[str, object]:
+def _message(n: int) -> dict[str, Any]:
     line = assistant(f"m{n}", f"q{n}", model=HAIKU, u=usage(inp=10, out=5))
     del line["timestamp"], line["sessionId"]
     return {**line, "session_id": RUN}
@@ -22,14 +23,14 @@ def _message(n: int) -> dict[str, object]:
 def _stream(tmp_path: Path) -> Path:
     """A finished run, then one of the same session cut off before its result: its init line
     written by a build that names no version, with spaces (``json.dumps``'s default)."""
-    init = {
+    init: dict[str, Any] = {
         "type": "system",
         "subtype": "init",
         "session_id": RUN,
         "claude_code_version": "2.1.210",
     }
     cut_off = '{"type": "system", "subtype": "init", "session_id": "' + RUN + '"}\n'
-    lines = [init, _message(1), result_object(), cut_off, _message(2)]
+    lines: list[Line] = [init, _message(1), result_object(), cut_off, _message(2)]
     return write_jsonl(tmp_path / "runs.ndjson", lines)
 
 
