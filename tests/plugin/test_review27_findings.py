@@ -208,15 +208,6 @@ def test_strategy_never_writes_over_a_file_a_phase_run_reads(
     assert cli.main(["strategy", "--for", "a3", "--out", "s.yaml"]) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a headless result whose last request compacted (usage.iterations: a compaction of "
-    "150,000 input tokens) beyond modelUsage: the whole file refused as contradicting itself "
-    "('not one intact line'), the phase NO for its files' errors / the compaction's tokens "
-    "counted beyond modelUsage, as the main agent's web searches beyond it are: Claude Code "
-    "sums modelUsage from each response's top-level usage, which round 9 says leaves the "
-    "compaction iteration out, so every compacting headless run would be refused",
-)
 def test_a_headless_runs_compaction_beyond_its_model_usage_is_counted(
     pytester: pytest.Pytester,
 ) -> None:

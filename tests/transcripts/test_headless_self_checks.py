@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pytest_orchphase.usage.records import Scan
 from pytest_orchphase.usage.scan import scan_paths
 from tests.helpers import HAIKU, assistant, result_object, usage, write_jsonl
 
@@ -54,19 +55,63 @@ def test_a_main_agent_cache_split_above_every_agents_writes_contradicts_too(
     )
 
 
-def test_a_main_agent_compaction_iteration_above_every_agents_contradicts_too(
+def _compacted(run: dict[str, Any], inp: int = 10, out: int = 2_789) -> dict[str, Any]:
+    """``run`` whose main agent's last request compacted (180,000 input, 3,500 output) before
+    its message (``inp``, ``out``): the top-level usage leaves the compaction out."""
+    compaction = {"type": "compaction", "input_tokens": 180_000, "output_tokens": 3_500}
+    message = {"type": "message", "input_tokens": inp, "output_tokens": out}
+    run["usage"]["iterations"] = [compaction, message]
+    return run
+
+
+def _figures(scan: Scan, model: str = HAIKU) -> tuple[int, int]:
+    calls = [c for c in scan.calls if c.model == model]
+    return sum(c.input_tokens for c in calls), sum(c.output_tokens for c in calls)
+
+
+def test_a_main_agent_compaction_beyond_every_agents_is_counted_on_top(tmp_path: Path) -> None:
+    """Claude Code sums ``modelUsage`` from each response's top-level usage, which leaves a
+    compaction's sampling out: the compaction the main agent's ``usage.iterations`` hold
+    (180,000 input, 3,500 output) is counted on top of ``modelUsage`` (10 input, 2,789 output),
+    not the whole result refused as contradicting itself."""
+    scan = scan_paths([_json(tmp_path, _compacted(result_object()))])
+    assert (scan.malformed_lines, scan.lost_usage_lines) == (0, 0), scan.warnings
+    assert _figures(scan) == (180_010, 6_289)
+
+
+def test_a_compaction_is_counted_however_large_the_runs_top_level_sum(tmp_path: Path) -> None:
+    """A result's top-level usage sums every request of the main agent, its iterations are its
+    last request's (the real 2.1.207 results): a compaction below that sum is still billed, not
+    taken as held by it (the larger of the two would drop it)."""
+    run = result_object()
+    run["usage"]["input_tokens"] = run["modelUsage"][HAIKU]["inputTokens"] = 500_000
+    scan = scan_paths([_json(tmp_path, _compacted(run))])
+    assert _figures(scan) == (680_000, 6_289)
+
+
+def test_a_compaction_is_counted_on_the_main_agents_model_its_init_line_names(
     tmp_path: Path,
 ) -> None:
-    """The main agent's ``usage.iterations`` hold a compaction (180,000 input) its top-level
-    usage leaves out, and that ``modelUsage`` (10 input) leaves out too: the main agent's
-    billed input is above every agent's, so the result is no intact figure."""
+    """Not on the first model ``modelUsage`` lists (a sub-agent's cheaper Haiku): the
+    compaction is the main agent's sampling, on its model."""
     run = result_object()
-    compaction = {"type": "compaction", "input_tokens": 180_000, "output_tokens": 3_500}
-    message = {"type": "message", "input_tokens": 10, "output_tokens": 2_789}
-    run["usage"]["iterations"] = [compaction, message]
-    scan = scan_paths([_json(tmp_path, run)])
-    assert scan.calls == [] and scan.lost_usage_lines == 1
-    assert any("usage.input_tokens 180,010 above modelUsage's 10" in w for w in scan.warnings)
+    figures = run["modelUsage"][HAIKU]
+    run["modelUsage"] = {HAIKU: {**figures, "inputTokens": 5}, SONNET: figures}
+    init = {"type": "system", "subtype": "init", "session_id": run["session_id"], "model": SONNET}
+    scan = scan_paths([write_jsonl(tmp_path / "run.ndjson", [init, _compacted(run)])])
+    assert (_figures(scan, HAIKU), _figures(scan, SONNET)) == ((5, 2_789), (180_010, 6_289))
+
+
+def test_a_compaction_a_streams_message_holds_is_not_counted_twice(tmp_path: Path) -> None:
+    """The stream's message of the compacting request holds the compaction in its own
+    iterations: the result fills in only what the messages are short of."""
+    u = usage(inp=10, cr=63057, cw=9097, out=2_789)
+    u["iterations"] = _compacted(result_object())["usage"]["iterations"]
+    run = _compacted(result_object())
+    message = {**assistant("msg_1", "req_1", model=HAIKU, u=u), "sessionId": run["session_id"]}
+    scan = scan_paths([write_jsonl(tmp_path / "run.jsonl", [message, run])])
+    assert not any("modelUsage reports more" in w for w in scan.warnings), scan.warnings
+    assert _figures(scan) == (180_010, 6_289)
 
 
 def test_a_stream_whose_result_contradicts_itself_leaves_its_figures_lower_bounds(

@@ -175,6 +175,21 @@ def with_iterations(fields: UsageFields, iterations: Any) -> UsageFields:
     )
 
 
+def left_out(iterations: Any) -> tuple[int, ...]:
+    """Each count (input, output, cache writes, 1h writes, reads, web searches) summed over the
+    ``usage.iterations`` of a type other than ``message``: a compaction's sampling, which the
+    API's top-level usage leaves out (an iteration that names no type is taken as the
+    message's). :class:`_Bad` for anything but a list of usage objects."""
+    if type(iterations) is not list:
+        raise _Bad
+    sums = [0] * 6
+    for iteration in iterations:
+        counts = _own_fields(iteration)[:6]  # _Bad for anything but a usage object
+        if iteration.get("type", "message") != "message":
+            sums = [mine + count for mine, count in zip(sums, counts, strict=True)]
+    return tuple(sums)
+
+
 def _own_fields(usage: Any) -> UsageFields:
     """A ``usage`` object's own figures (its ``iterations`` left aside)."""
     if type(usage) is dict:

@@ -28,6 +28,7 @@ from pytest_orchphase.usage.records import (
 from pytest_orchphase.usage.sources.claude_code.lines import (
     ContradictoryLine,
     ImpossibleFigure,
+    left_out,
     with_iterations,
 )
 
@@ -78,8 +79,11 @@ def _cost(value: Any, where: str) -> float | None:
     return float(value)
 
 
-def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
-    """A :class:`HeadlessResult` from a ``type: result`` object (``ValueError`` on wrong counts)."""
+def read_result_object(
+    obj: dict[str, Any], path: Path, main_model: str | None = None
+) -> HeadlessResult:
+    """A :class:`HeadlessResult` from a ``type: result`` object (``ValueError`` on wrong counts).
+    ``main_model``: the model the run's ``init`` line names, when its file has one."""
     result = HeadlessResult(
         path=path,
         session_id=obj.get("session_id") if isinstance(obj.get("session_id"), str) else None,
@@ -108,7 +112,7 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
         result.speed = _text(usage.get("speed"))
         result.inference_geo = _text(usage.get("inference_geo"))
         if reports_usage(result):  # a crashed run's zeros are lost usage (see fold_headless)
-            _main_within_all(usage, result)
+            _main_within_all(usage, result, main_model)
             _main_searches_counted(usage, result)
     fast = _text(obj.get("fast_mode_state"))
     if fast is not None and fast.lower() != "off":
@@ -116,19 +120,16 @@ def read_result_object(obj: dict[str, Any], path: Path) -> HeadlessResult:
     return result
 
 
-def _main_within_all(usage: dict[str, Any], result: HeadlessResult) -> None:
+def _main_within_all(usage: dict[str, Any], result: HeadlessResult, main_model: str | None) -> None:
     """``usage`` (the main agent's) is part of what ``modelUsage`` sums over every agent: a
     count above that sum contradicts it (:class:`ContradictoryLine`), and which of the two is
     true the result does not say; taking ``modelUsage`` alone would drop the difference. Its
-    counts are what a transcript line's are: its cache writes at least its split, each count at
-    least its sum over ``usage.iterations`` (a compaction's sampling is billed too)."""
+    cache writes are at least its split. Both are summed from the responses' top-level usage,
+    which leaves a compaction's sampling out: what ``usage.iterations`` (its last request's)
+    adds beyond it is counted on top of ``modelUsage`` (see :func:`_compaction_counted`)."""
     main = {name: _count(usage.get(name)) for name in TOKEN_FIELDS}
     split = result.main_cache_1h + result.main_cache_5m  # the main agent's cache writes too
     main["cache_creation_input_tokens"] = max(main["cache_creation_input_tokens"], split)
-    if iterations := usage.get("iterations"):  # a compaction's sampling is the main agent's too
-        inp, out, write, read = (main[name] for name in TOKEN_FIELDS)
-        billed = with_iterations((inp, out, write, 0, read, 0, None, None, None), iterations)
-        main = dict(zip(TOKEN_FIELDS, (billed[0], billed[1], billed[2], billed[4]), strict=True))
     over = [
         f"usage.{name} {mine:,} above modelUsage's {every:,}"
         for name, mine in main.items()
@@ -140,6 +141,33 @@ def _main_within_all(usage: dict[str, Any], result: HeadlessResult) -> None:
             "agent's, modelUsage every agent's, sub-agents included); expected the main agent's "
             "counts within modelUsage's"
         )
+    if iterations := usage.get("iterations"):
+        _compaction_counted(main, iterations, result, main_model)
+
+
+def _compaction_counted(
+    main: dict[str, int], iterations: Any, result: HeadlessResult, main_model: str | None
+) -> None:
+    """Add to ``modelUsage`` what the main agent's ``usage.iterations`` bill beyond its
+    top-level counts ``main``: the iterations of a compaction (its sampling, which the
+    top-level usage and so ``modelUsage`` leave out), and at least what their sum is above
+    ``main`` (never low). On the main agent's model when the run's ``init`` line names one
+    ``modelUsage`` lists, else on the first it lists (as web searches beyond it are). A
+    stream's messages that hold the compaction are not counted twice: the result fills in only
+    what they are short of (:func:`fold_headless`)."""
+    inp, out, write, read = (main[name] for name in TOKEN_FIELDS)
+    billed = with_iterations((inp, out, write, 0, read, 0, None, None, None), iterations)
+    compaction = left_out(iterations)
+    model = result.models.get(main_model or "") or next(iter(result.models.values()))
+    sums = _in_fields(billed[:6])
+    for name, summed, left in zip(TOKEN_FIELDS, sums, _in_fields(compaction), strict=True):
+        extra = max(summed - main[name], left)
+        setattr(model, name, getattr(model, name) + extra)
+
+
+def _in_fields(counts: tuple[int, ...]) -> tuple[int, ...]:
+    """Of a line's six counts, those of :data:`TOKEN_FIELDS` (input, output, writes, reads)."""
+    return counts[0], counts[1], counts[2], counts[4]
 
 
 def _main_searches_counted(usage: dict[str, Any], result: HeadlessResult) -> None:
