@@ -264,6 +264,9 @@ class HeadlessResult:
     speed: str | None = None
     #: The main agent's ``usage.inference_geo`` ("us" is billed x1.1).
     inference_geo: str | None = None
+    #: The model a compaction beyond ``modelUsage`` was added to for want of the main agent's
+    #: (the first of several listed): its price is a lower bound, another may cost more.
+    compaction_guessed: str | None = None
 
     @property
     def ended_in_error(self) -> bool:

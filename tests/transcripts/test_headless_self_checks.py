@@ -12,6 +12,7 @@ import pytest
 
 from pytest_orchphase.usage.records import Scan
 from pytest_orchphase.usage.scan import scan_paths
+from pytest_orchphase.usage.sources.ledger.collect import Collected, new_blocks, render
 from tests.helpers import HAIKU, assistant, result_object, usage, write_jsonl
 
 SONNET = "claude-sonnet-4-5-20250929"
@@ -394,3 +395,28 @@ def test_a_result_read_from_two_copies_is_counted_once(tmp_path: Path) -> None:
         (tmp_path / name).write_text(json.dumps(run))
     found, _ = _priced(tmp_path)
     assert found.input == 10 and found.usd == pytest.approx(PRICED)
+
+
+def test_a_compaction_on_a_model_guessed_among_several_is_priced_as_a_lower_bound(
+    tmp_path: Path,
+) -> None:
+    """No ``init`` line names the main agent's model: the compaction goes on the first model
+    ``modelUsage`` lists, and its price says it may be low (another listed may cost more),
+    in a usage ledger too."""
+    run = result_object()
+    figures = run["modelUsage"][HAIKU]
+    run["modelUsage"] = {HAIKU: figures, SONNET: figures}
+    path = _json(tmp_path, _compacted(run))
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_bytes(render("m1", "0.1.0", new_blocks([path], [], Collected(out=ledger))))
+    for scan in (scan_paths([path]), scan_paths([ledger])):
+        assert _figures(scan, HAIKU) == (180_010, 6_289)
+        (call,) = [c for c in scan.calls if c.model == HAIKU]
+        assert "compaction beyond modelUsage priced at" in call.cost_lower_bound
+        (other,) = [c for c in scan.calls if c.model == SONNET]
+        assert "compaction beyond modelUsage" not in other.cost_lower_bound
+
+
+def test_a_compaction_on_the_only_model_listed_is_no_guess(tmp_path: Path) -> None:
+    scan = scan_paths([_json(tmp_path, _compacted(result_object()))])
+    assert [c.cost_lower_bound for c in scan.calls] == [""]  # its 1h split known: exact

@@ -160,9 +160,13 @@ def _compaction_counted(
     compaction = left_out(iterations)
     model = result.models.get(main_model or "") or next(iter(result.models.values()))
     sums = _in_fields(billed[:6])
+    added = 0
     for name, summed, left in zip(TOKEN_FIELDS, sums, _in_fields(compaction), strict=True):
         extra = max(summed - main[name], left)
         setattr(model, name, getattr(model, name) + extra)
+        added += extra
+    if added and main_model not in result.models and len(result.models) > 1:
+        result.compaction_guessed = model.model
 
 
 def _in_fields(counts: tuple[int, ...]) -> tuple[int, ...]:
@@ -386,6 +390,13 @@ def fold_headless(result: HeadlessResult, runs: SessionRuns, scan: Scan) -> list
             # pricing takes it wherever the table's price of a sum is only a lower bound.
             call.reported_cost = usage.cost_usd
         _price_cache_writes(call, result, usage, model, own_calls)
+        if model == result.compaction_guessed:
+            guessed = (
+                f"{result.path}: the main agent's compaction beyond modelUsage priced at "
+                f"{model}'s rates, the first model it lists (the result does not say the main "
+                "agent's: another listed may cost more)"
+            )
+            call.cost_lower_bound = "; ".join(filter(None, (call.cost_lower_bound, guessed)))
         added.append(call)
     return added
 

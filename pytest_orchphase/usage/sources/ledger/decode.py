@@ -282,6 +282,7 @@ class Decoder:
             version=_str(obj, "version"),
             speed=_str(obj, "speed"),
             inference_geo=_str(obj, "inference_geo"),
+            compaction_guessed=_str(obj, "compaction_guessed"),
         )
         for model, figures in models.items():
             if not isinstance(figures, dict):

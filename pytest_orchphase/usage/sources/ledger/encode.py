@@ -203,4 +203,5 @@ def _headless(result: HeadlessResult) -> dict[str, Any]:
         "version": result.version,
         "speed": scrub(result.speed),
         "inference_geo": scrub(result.inference_geo),
+        "compaction_guessed": result.compaction_guessed,
     }
