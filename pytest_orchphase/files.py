@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import stat
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
@@ -90,9 +91,28 @@ def _umask() -> int:
     return mask
 
 
+def stream_fd(path: Path) -> int | None:
+    """The file descriptor of this process that ``path`` names (``/dev/stdout``,
+    ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``), None for any other path. Written
+    through that descriptor, whatever it is open on (a terminal, a pipe, a file the shell
+    redirected it to): opened again by its name, a regular file would be replaced or written
+    over from its start, and pytest's own output in it lost."""
+    text = str(path)
+    if text in ("/dev/stdout", "/dev/stderr"):
+        return 1 if text == "/dev/stdout" else 2
+    for folder in ("/dev/fd/", "/proc/self/fd/"):
+        number = text.removeprefix(folder)
+        if number != text and number.isdigit():
+            return int(number)
+    return None
+
+
 def is_special(path: Path) -> bool:
     """Whether ``path`` (links followed) exists and is not a regular file: a named pipe, a device
-    such as ``/dev/null``, a socket. Such a file is written into, never replaced."""
+    such as ``/dev/null``, a socket; or names a descriptor of this process (:func:`stream_fd`).
+    Such a file is written into, never replaced."""
+    if stream_fd(path) is not None:
+        return True
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -102,7 +122,16 @@ def is_special(path: Path) -> bool:
 
 def write_in_place(path: Path, data: bytes, *, append: bool = False) -> None:
     """Write ``data`` into the file as it is (no temporary file, no rename). A named pipe with
-    no reader is an error at once: opening it for writing would otherwise wait forever."""
+    no reader is an error at once: opening it for writing would otherwise wait forever. A
+    descriptor of this process (:func:`stream_fd`) is written through, after what Python holds
+    for it, so the report follows pytest's output."""
+    if (number := stream_fd(path)) is not None:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(number, view) :]
+        return
     flags = os.O_WRONLY | os.O_NONBLOCK | (os.O_APPEND if append else 0)
     try:
         fd = os.open(path, flags)

@@ -207,12 +207,16 @@ def output_path(config: pytest.Config, option: str) -> Path | None:
     resolved, but for a special file (``/dev/stdout``, a named pipe), written into by the name
     given: ``/dev/stdout`` resolves to ``/proc/<pid>/fd/1``'s target, which a pipe's
     (``pipe:[n]``) is no path to open."""
+    given = config.getoption(option)
+    return report_path(config.invocation_params.dir / str(given)) if given else None
+
+
+def report_path(path: Path) -> Path:
+    """Where a report given as ``path`` goes: resolved, but for a special file (a descriptor of
+    this process such as ``/dev/stdout``, a named pipe, a device), written into by the name
+    given: ``/dev/stdout`` on a pipe resolves to ``pipe:[n]``, which is no path to open."""
     from pytest_orchphase.files import is_special
 
-    given = config.getoption(option)
-    if not given:
-        return None
-    path = config.invocation_params.dir / str(given)
     return path.absolute() if is_special(path) else resolved_path(path)
 
 

@@ -14,7 +14,13 @@ from _pytest._code.code import ExceptionInfo
 
 from pytest_orchphase.plugin.collect import PhaseCriteriaFile
 from pytest_orchphase.plugin.junit import record_decision
-from pytest_orchphase.plugin.options import check_rootdir, folders_line, output_path, resolved_path
+from pytest_orchphase.plugin.options import (
+    check_rootdir,
+    folders_line,
+    output_path,
+    report_path,
+    resolved_path,
+)
 from pytest_orchphase.report.results import Entry, distinct, failed_late, row
 from pytest_orchphase.report.shape import RunReport
 
@@ -180,9 +186,9 @@ def _reports(config: pytest.Config, outputs: list[Path | None]) -> list[tuple[st
         reports.append(("the chart of --orchphase-md", chart_beside(md_path)))
     if xml := getattr(config.option, "xmlpath", None):
         where = os.path.expanduser(os.path.expandvars(str(xml)))
-        reports.append(("--junitxml", resolved_path(config.invocation_params.dir / where)))
+        reports.append(("--junitxml", report_path(config.invocation_params.dir / where)))
     if summary := os.environ.get(STEP_SUMMARY_ENV):
-        reports.append((f"${STEP_SUMMARY_ENV}", resolved_path(Path(summary))))
+        reports.append((f"${STEP_SUMMARY_ENV}", report_path(Path(summary))))
     return [(option, path) for option, path in reports if path is not None]
 
 

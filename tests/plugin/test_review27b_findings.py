@@ -77,14 +77,6 @@ def test_a_phase_typed_through_o_overrides_a_phase_in_pytest_addopts(
 # -- /dev/stdout redirected to a file ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`pytest --orchphase-json=/dev/stdout > out.txt`: out.txt is replaced by a new file "
-    "holding the JSON alone (atomic_write resolves /dev/stdout to out.txt, a regular file, and "
-    "renames a temporary over it); pytest's own output (the test lines, the gate's summary) "
-    "is lost in the unlinked file / the report written into stdout as it is, by the name "
-    "given, pytest's output kept around it (as on a pipe since cb364ff)",
-)
 def test_the_json_report_on_stdout_redirected_to_a_file_keeps_pytests_output(
     pytester: pytest.Pytester,
 ) -> None:
@@ -105,14 +97,6 @@ def test_the_json_report_on_stdout_redirected_to_a_file_keeps_pytests_output(
     assert "test session starts" in text, text  # pytest's header, before the report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--junitxml=/dev/stdout with $GITHUB_STEP_SUMMARY=/dev/stdout, stdout a pipe: usage "
-    "error (exit 4) '/proc/<pid>/fd/pipe:[n]: --junitxml and $GITHUB_STEP_SUMMARY name one "
-    "file': _reports still resolves those two (resolved_path), so the pipe is no special file "
-    "to check_report_paths / never refused as one path, as cb364ff made it for --orchphase-json "
-    "and --orchphase-md (a pipe is written into, nothing is lost)",
-)
 def test_the_junit_file_and_the_step_summary_on_stdout_a_pipe_are_no_usage_error(
     pytester: pytest.Pytester,
 ) -> None:
