@@ -11,7 +11,9 @@ from pytest_orchphase.cli.options import (
     add_cache,
     add_folders,
     add_prices,
+    loaded_phases,
     refuse_phase_file,
+    runner_for,
     scan_cache,
 )
 from pytest_orchphase.errors import OrchphaseError
@@ -65,7 +67,8 @@ def cmd_draft_log(args: argparse.Namespace) -> int:
                 f"is the phase's {own}; draft-log never writes it: write the draft beside it",
                 path=out,
             )
-    refuse_phase_file(out, args.criteria, [phase])
+    # its own phase's files, and those of every phase that loads (a source another names)
+    refuse_phase_file(out, args.criteria, [phase, *loaded_phases(runner_for(args), args.criteria)])
     if (out.exists() or out.is_symlink()) and not args.force:
         raise OrchphaseError("exists; not overwritten (pass --force to replace it)", path=out)
     measured = measure_phase(phase, args.prices, cache=scan_cache(args))

@@ -194,14 +194,6 @@ def test_an_older_ledger_without_runs_leaves_a_cut_off_runs_wall_time_a_bound(
 # -- draft-log --out on another phase's source ---------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`orchphase draft-log p1 --out runs/r0.ndjson --force`, a stream phase p0's sessions: "
-    "names outside any data folder: exit 0, the transcript replaced by p1's draft (p0's next "
-    "run an error): draft-log checks refuse_phase_file with [its own phase] alone, where "
-    "strategy passes every phase that loads / refused (exit 2), the file as it was, as "
-    "strategy --out does since 214d8fb",
-)
 def test_draft_log_never_writes_over_a_source_another_phase_names(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
