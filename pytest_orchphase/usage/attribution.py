@@ -221,7 +221,9 @@ def _timed_runs(scan: Scan) -> set[tuple[Path, str]]:
     return {
         key
         for key, runs in results.items()
-        if all(run.duration_ms for run in runs) and len(runs) >= scan.run_starts[key]
+        if all(run.duration_ms for run in runs)
+        and len(runs) >= scan.run_starts[key]
+        and key[0] not in scan.runs_unknown
     }
 
 

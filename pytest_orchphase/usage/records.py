@@ -211,6 +211,9 @@ class Scan:
     #: (file, session key: its id, else ``file:<path>``) → the headless runs its streams began
     #: there (``system``/``init`` lines), those cut off before their result too.
     run_starts: Counter[tuple[Path, str]] = field(default_factory=Counter)
+    #: Files whose runs begun are not known (a usage ledger that keeps none): their headless
+    #: messages are of no known time.
+    runs_unknown: set[Path] = field(default_factory=set)
     #: Main session id → the text of its first prompt (the earliest user message of the main
     #: thread, not a tool result or a meta line): how a worker session names its ticket.
     #: Complete only when the scan was asked for prompts (``scan_files(..., prompts=True)``).

@@ -51,6 +51,8 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
         scan.warnings.extend(res.warnings)
         for session in res.run_starts:
             scan.run_starts[(res.path, session or f"file:{res.path}")] += 1
+        if res.runs_unknown:
+            scan.runs_unknown.add(res.path)
         if not res.intact:
             scan.unreadable.append(res.path)
         if res.calls or any(r.usage for r in res.results) or any(map(reports_usage, res.headless)):

@@ -176,14 +176,6 @@ def test_a_ledger_with_its_runs_leaves_a_cut_off_runs_wall_time_a_bound(
     assert_not_yes(pytester, run_phase(pytester, "p1"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a usage ledger of format 1 collected before a0ca061 (no `runs` in its file "
-    "records) is read as if its stream began no run: the cut-off run's messages are held by "
-    "the finished run's duration_ms, the wall time exact (20 min, YES under 30), the wrong YES "
-    "a0ca061 fixed for the stream itself / such a ledger's headless messages of no known time "
-    "(a bound, not YES), or the ledger refused (collect again)",
-)
 def test_an_older_ledger_without_runs_leaves_a_cut_off_runs_wall_time_a_bound(
     pytester: pytest.Pytester,
 ) -> None:

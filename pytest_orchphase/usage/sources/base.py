@@ -59,6 +59,9 @@ class FileResult:
     #: The session each headless run's ``system``/``init`` line names (None: none), in file
     #: order: the runs a stream holds, those cut off before their ``result`` too.
     run_starts: list[str | None] = field(default_factory=list)
+    #: A usage ledger's file record that keeps no ``runs`` (collected before they were kept):
+    #: how many runs its streams began is not known, so no duration holds their messages.
+    runs_unknown: bool = False
     #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
     prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
     malformed: int = 0

@@ -145,6 +145,8 @@ class Decoder:
         res.malformed = _count(obj, "malformed")
         res.lost = _count(obj, "lost")
         res.version = _str(obj, "version")
+        # A ledger collected before runs were kept: how many its streams began is not known.
+        res.runs_unknown = "runs" not in obj
         runs = obj.get("runs", [])
         if not isinstance(runs, list) or not all(r is None or isinstance(r, str) for r in runs):
             raise LedgerError(f"'runs': expected a list of session ids (or nulls), got {runs!r}")
