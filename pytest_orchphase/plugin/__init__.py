@@ -18,6 +18,7 @@ from pytest_orchphase.plugin.options import (
     given_twice,
     phase_may_be_asked,
     resolve_settings,
+    set_twice,
     typed,
 )
 
@@ -55,7 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not phase_may_be_asked(config):
         return
     invocation = config.invocation_params
-    if twice := given_twice(typed([str(a) for a in invocation.args], invocation.dir)):
+    twice = given_twice(typed([str(a) for a in invocation.args], invocation.dir))
+    if twice := twice or set_twice(config):
         raise pytest.UsageError(f"pytest-orchphase: {twice}")
     from pytest_orchphase.errors import OrchphaseError
 

@@ -110,14 +110,14 @@ VALUE_OPTIONS = (
 )
 
 
-#: The ini options ``-o NAME=VALUE`` may set on the command line, and the option each stands for.
-_INI_OF = {
-    "orchphase_phase": VALUE_OPTIONS[0],
-    "orchphase_data": VALUE_OPTIONS[1],
-    "orchphase_criteria": VALUE_OPTIONS[2],
-    "orchphase_prices": VALUE_OPTIONS[3],
-}
-_OVERRIDE_INI = ("-o", "--override-ini")
+#: The plugin's settings pytest's ``-o NAME=VALUE`` may set too: the ini name, the option's
+#: destination and how it is spelled.
+_INI_OF = (
+    ("orchphase_phase", "orchphase_phase", "--phase"),
+    ("orchphase_data", "orchphase_data", "--orchphase-data"),
+    ("orchphase_criteria", "orchphase_criteria", "--orchphase-criteria"),
+    ("orchphase_prices", "orchphase_prices", "--orchphase-prices"),
+)
 
 
 def typed(args: Sequence[str], folder: Path, depth: int = 0) -> list[str]:
@@ -142,29 +142,32 @@ def typed(args: Sequence[str], folder: Path, depth: int = 0) -> list[str]:
 
 def _value_of(items: Sequence[str], n: int) -> tuple[tuple[str, ...], str, str] | None:
     """The plugin option ``items[n]`` sets (its spellings, the name typed, the value), or
-    None: ``--phase p1``, ``--phase=p1``, and ``-o orchphase_phase=p1`` (``-oNAME=…``,
-    ``--override-ini``), which sets the same setting."""
-    arg = items[n]
+    None: ``--phase p1``, ``--phase=p1``."""
     spelled = {name: option for option in VALUE_OPTIONS for name in option}
-    name, sep, value = arg.partition("=")
-    if name in spelled:
-        if not sep:
-            if n + 1 >= len(items):
-                return None  # pytest says the value is missing
-            value = items[n + 1]
-        return spelled[name], name, value
-    setting = None
-    if arg in _OVERRIDE_INI:
-        setting = items[n + 1] if n + 1 < len(items) else None
-    elif arg.startswith("--override-ini="):
-        setting = arg.partition("=")[2]
-    elif arg.startswith("-o") and arg != "-o":
-        setting = arg[2:]
-    if setting is None:
+    name, sep, value = items[n].partition("=")
+    if name not in spelled:
         return None
-    key, _, value = setting.partition("=")
-    option = _INI_OF.get(key.strip())
-    return None if option is None else (option, f"-o {key.strip()}", value)
+    if not sep:
+        if n + 1 >= len(items):
+            return None  # pytest says the value is missing
+        value = items[n + 1]
+    return spelled[name], name, value
+
+
+def set_twice(config: pytest.Config) -> str | None:
+    """Why the run is refused: a setting given by its option and by pytest's ``-o`` (on the
+    command line, in ``PYTEST_ADDOPTS`` or ``addopts``, in a cluster such as ``-vo``: pytest
+    has parsed them all) with two different values, or by ``-o`` twice so. Which one pytest or
+    the settings would keep depends on where each came from, and the other phase (or folder)
+    asked for would never be looked at. None when it is not."""
+    overrides = [item.partition("=") for item in config.option.override_ini or ()]
+    for ini, dest, spelled in _INI_OF:
+        given = [(f"{spelled} {v}", v) for v in [config.getoption(dest)] if v]
+        given += [(f"-o {ini}={v}", v) for k, _, v in overrides if k.strip() == ini]
+        if len({value for _, value in given}) > 1:
+            both = " and ".join(f"`{name}`" for name, _ in given)
+            return f"{both} set one setting: pytest would keep one alone; give one"
+    return None
 
 
 def given_twice(args: Sequence[str]) -> str | None:

@@ -201,7 +201,9 @@ def test_precedence_command_line_then_environment_then_file_then_default(
         "--phase", "a1", "-o", "orchphase_data=phase-data", f"--orchphase-data={outside}/env-data"
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
-    result.stderr.fnmatch_lines(["*`-o orchphase_data phase-data` and `--orchphase-data *"])
+    result.stderr.fnmatch_lines(
+        ["*`--orchphase-data *` and `-o orchphase_data=phase-data` set one*"]
+    )
     # without any, the file's value: broken, so it fails, never passes on another folder
     monkeypatch.delenv("ORCHPHASE_DATA")
     result = moved.runpytest("--phase", "a1")

@@ -37,13 +37,6 @@ def _passing_phase(pytester: pytest.Pytester) -> None:
 # -- -o typed in a cluster of short options ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`-vo orchphase_phase=p0 --phase p1`: no usage error, p1 evaluated (YES, exit 0), p0 "
-    "(over its cap) never: _value_of misses -o at the end of a cluster of short flags, which "
-    "argparse reads as -v -o (config.getini('orchphase_phase') is p0) / a usage error (exit 4), "
-    "as for `-o orchphase_phase=p0 --phase p1`",
-)
 def test_a_phase_typed_through_o_in_a_cluster_of_short_flags_is_a_usage_error(
     pytester: pytest.Pytester,
 ) -> None:
@@ -55,13 +48,6 @@ def test_a_phase_typed_through_o_in_a_cluster_of_short_flags_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PYTEST_ADDOPTS='--phase p0', typed `-o orchphase_phase=p1`: p0 evaluated (YES, exit "
-    "0), p1 (over its cap) never, without a word: resolve_settings takes getoption('phase') "
-    "(ADDOPTS' --phase) over -o, and given_twice sees only the typed args / the typed -o "
-    "overriding PYTEST_ADDOPTS as a typed --phase does (p1 evaluated: NO), or a usage error",
-)
 def test_a_phase_typed_through_o_overrides_a_phase_in_pytest_addopts(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
