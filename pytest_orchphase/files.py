@@ -93,14 +93,28 @@ def _umask() -> int:
 
 def stream_fd(path: Path) -> int | None:
     """The file descriptor of this process that ``path`` names (``/dev/stdout``,
-    ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``), None for any other path. Written
-    through that descriptor, whatever it is open on (a terminal, a pipe, a file the shell
-    redirected it to): opened again by its name, a regular file would be replaced or written
-    over from its start, and pytest's own output in it lost."""
-    text = str(path)
+    ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``, or a symbolic link that leads to one
+    of them, ``../../dev/stdout`` too), None for any other path. Written through that
+    descriptor, whatever it is open on (a terminal, a pipe, a file the shell redirected it to):
+    opened again by its name, a regular file would be replaced or written over from its start,
+    and pytest's own output in it lost."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # a link loop names no descriptor
+        if (number := _descriptor_named(current)) is not None:
+            return number
+        try:
+            target = os.readlink(current)
+        except (OSError, ValueError):
+            return None  # not a link: no descriptor's name
+        current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+    return None
+
+
+def _descriptor_named(text: str) -> int | None:
+    """The descriptor a path's text names (no link followed), None when it names none."""
     if text in ("/dev/stdout", "/dev/stderr"):
         return 1 if text == "/dev/stdout" else 2
-    for folder in ("/dev/fd/", "/proc/self/fd/"):
+    for folder in ("/dev/fd/", "/proc/self/fd/", f"/proc/{os.getpid()}/fd/"):
         number = text.removeprefix(folder)
         if number != text and number.isdigit():
             return int(number)

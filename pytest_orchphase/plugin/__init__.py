@@ -56,8 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not phase_may_be_asked(config):
         return
     invocation = config.invocation_params
-    twice = given_twice(typed([str(a) for a in invocation.args], invocation.dir))
-    if twice := twice or set_twice(config):
+    args = typed([str(a) for a in invocation.args], invocation.dir)
+    if twice := given_twice(args) or set_twice(config, args):
         raise pytest.UsageError(f"pytest-orchphase: {twice}")
     from pytest_orchphase.errors import OrchphaseError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -154,20 +154,52 @@ def _value_of(items: Sequence[str], n: int) -> tuple[tuple[str, ...], str, str] 
     return spelled[name], name, value
 
 
-def set_twice(config: pytest.Config) -> str | None:
-    """Why the run is refused: a setting given by its option and by pytest's ``-o`` (on the
-    command line, in ``PYTEST_ADDOPTS`` or ``addopts``, in a cluster such as ``-vo``: pytest
-    has parsed them all) with two different values, or by ``-o`` twice so. Which one pytest or
-    the settings would keep depends on where each came from, and the other phase (or folder)
-    asked for would never be looked at. None when it is not."""
-    overrides = [item.partition("=") for item in config.option.override_ini or ()]
+def set_twice(config: pytest.Config, typed_args: Sequence[str]) -> str | None:
+    """Why the run is refused: a setting given by its option and by pytest's ``-o`` with two
+    values where the one the settings take (the option) is not the one typed, or typed twice
+    by ``-o``; so the other phase (or folder) asked for would never be looked at. The option
+    typed beats an ``-o`` from ``addopts`` or ``PYTEST_ADDOPTS``, and a typed ``-o`` another
+    ``-o`` from there, as the command line should; a typed ``-o`` against an option from there,
+    or typed beside the option, is the error. What was typed is ``typed_args`` read by pytest's
+    own parser (``-vo NAME=…`` is an ``-o`` too). None when there is no such conflict."""
+    merged = _overrides(config.option.override_ini)
+    typed_ns = _typed(config, typed_args)
+    typed_o = _overrides(getattr(typed_ns, "override_ini", None)) if typed_ns else merged
     for ini, dest, spelled in _INI_OF:
-        given = [(f"{spelled} {v}", v) for v in [config.getoption(dest)] if v]
-        given += [(f"-o {ini}={v}", v) for k, _, v in overrides if k.strip() == ini]
-        if len({value for _, value in given}) > 1:
-            both = " and ".join(f"`{name}`" for name, _ in given)
-            return f"{both} set one setting: pytest would keep one alone; give one"
+        if typed_ns is not None:
+            values = {value for key, _, value in _split(typed_ns.override_ini) if key == ini}
+            if len(values) > 1:
+                both = " and ".join(f"`-o {ini}={v}`" for v in sorted(values))
+                return f"{both} typed for one setting: pytest would keep the last alone; give one"
+        option, override = config.getoption(dest), merged.get(ini)
+        if not option or override is None or override == option:
+            continue
+        typed_option = getattr(typed_ns, dest, None) if typed_ns is not None else option
+        if typed_option and ini not in typed_o:
+            continue  # the option typed beats an -o from addopts: the command line wins
+        return (
+            f"`{spelled} {option}` and `-o {ini}={override}` set one setting: the option would "
+            "be kept and the other never looked at; give one"
+        )
     return None
+
+
+def _split(items: Sequence[str] | None) -> list[tuple[str, str, str]]:
+    return [item.partition("=") for item in items or ()]
+
+
+def _overrides(items: Sequence[str] | None) -> dict[str, str]:
+    """The value of each ini name its last ``-o NAME=VALUE`` gives (as pytest takes it)."""
+    return {key: value for key, sep, value in _split(items) if sep}
+
+
+def _typed(config: pytest.Config, args: Sequence[str]) -> Any:
+    """``args`` (the command line as typed) as pytest's own parser reads them, None when it
+    cannot (then every value counts as typed)."""
+    try:
+        return config._parser.parse_known_args(list(args))
+    except (Exception, SystemExit):  # pragma: no cover - pytest parsed them already
+        return None
 
 
 def given_twice(args: Sequence[str]) -> str | None:

@@ -1,5 +1,5 @@
-"""Third review of review 27b's fixes (review27c): each test is a finding on main, marked xfail
-strict; its reason says what is observed and what is expected."""
+"""Third review of review 27b's fixes (review27c): each test was a finding on main, fixed; and
+the siblings the fix closed."""
 
 from __future__ import annotations
 
@@ -23,14 +23,6 @@ def _phases(pytester: pytest.Pytester) -> None:
 # -- -o in addopts overridden by -o typed --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="addopts `-o orchphase_phase=p0`, typed `-o orchphase_phase=p1`: usage error (exit 4) "
-    "'`-o orchphase_phase=p0` and `-o orchphase_phase=p1` set one setting' (set_twice counts "
-    "every -o pytest parsed, addopts' too; it was no error before ffbe841) / p1 evaluated (YES, "
-    "exit 0): the typed -o wins for pytest and resolve_settings alike, as README says of 'an "
-    "option in addopts or PYTEST_ADDOPTS that the same option typed overrides'",
-)
 def test_a_typed_o_overrides_the_same_o_in_addopts(pytester: pytest.Pytester) -> None:
     _phases(pytester)
     pytester.makeini("[pytest]\naddopts = -o orchphase_phase=p0\n")
@@ -38,11 +30,6 @@ def test_a_typed_o_overrides_the_same_o_in_addopts(pytester: pytest.Pytester) ->
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PYTEST_ADDOPTS='-o orchphase_data=elsewhere', typed `-o orchphase_data=docs/...`: "
-    "usage error (exit 4), as above / the typed -o wins (the phase evaluated, exit 0)",
-)
 def test_a_typed_o_overrides_the_same_o_in_pytest_addopts(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,17 +40,37 @@ def test_a_typed_o_overrides_the_same_o_in_pytest_addopts(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-o", "orchphase_phase=p0", "-o", "orchphase_phase=p1"),
+        ("-vo", "orchphase_phase=p0", "--phase", "p1"),
+    ],
+    ids=["o-twice", "cluster-and-option"],
+)
+def test_two_values_typed_for_one_setting_are_a_usage_error(
+    pytester: pytest.Pytester, args: tuple[str, ...]
+) -> None:
+    """Typed twice by -o (pytest keeps the last), or by -o in a cluster beside the option: the
+    phase p0 asked for, over its cap, would never be evaluated."""
+    _phases(pytester)
+    result = pytester.runpytest(*args, "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["*orchphase_phase=p0*"])
+
+
+def test_an_option_typed_beats_an_o_in_addopts(pytester: pytest.Pytester) -> None:
+    """`addopts = -o orchphase_phase=p0` and a typed `--phase p1`: the command line wins, p1
+    is evaluated (YES), no usage error."""
+    _phases(pytester)
+    pytester.makeini("[pytest]\naddopts = -o orchphase_phase=p0\n")
+    result = pytester.runpytest("--phase", "p1", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
 # -- /dev/stdout by another name, stdout redirected to a file ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`--orchphase-json=out.json`, out.json a symbolic link to /dev/stdout (as container "
-    "images link their logs), stdout redirected to a file: the file is replaced by one holding "
-    "the JSON alone, pytest's output lost (review 27b's finding again): stream_fd matches "
-    "/dev/stdout by its spelling alone, and ../dev/stdout or /dev/../dev/stdout do the same / "
-    "the report written through descriptor 1 after pytest's output, as for /dev/stdout typed",
-)
 def test_a_report_on_a_link_to_stdout_redirected_to_a_file_keeps_pytests_output(
     pytester: pytest.Pytester,
 ) -> None:
