@@ -7,6 +7,8 @@ import ast
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -299,6 +301,24 @@ def run_phase(pytester: pytest.Pytester, phase: str, *args: str) -> pytest.RunRe
     """``pytest --phase PHASE`` in the pytester project, its JSON report written as r.json."""
     return pytester.runpytest(
         "--phase", phase, "--orchphase-json", "r.json", "-p", "no:randomly", *args
+    )
+
+
+def run_phase_process(
+    folder: Path, *args: str, stdout: Any = subprocess.PIPE, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``pytest --phase p1`` in a process of its own (cache provider off), its standard error
+    into its standard output: for what an inline run cannot show, a report written to the
+    process's own descriptors (``/dev/stdout`` on a pipe, or redirected to ``stdout``, a file)."""
+    command = [sys.executable, "-m", "pytest", "--phase", "p1", "-p", "no:randomly"]
+    return subprocess.run(
+        [*command, "-p", "no:cacheprovider", *args],
+        cwd=folder,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
     )
 
 

@@ -1,12 +1,9 @@
-"""Review of round 9's fixes (review27): each test is a finding on main, marked xfail strict;
-its reason says what is observed and what is expected."""
+"""Review of round 9's fixes (review27): each test was a finding on main, now fixed, or a
+sibling the fix closed."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -20,6 +17,7 @@ from tests.helpers import (
     flat_ticket,
     result_object,
     run_phase,
+    run_phase_process,
     staged_ticket,
     usage,
     user,
@@ -142,15 +140,7 @@ def test_two_reports_thrown_away_in_dev_null_are_no_usage_error(
 
 def test_the_json_report_on_stdout_a_pipe_is_written(pytester: pytest.Pytester) -> None:
     _passing_phase(pytester)
-    command = [sys.executable, "-m", "pytest", "--phase", "p1", "-p", "no:randomly"]
-    run = subprocess.run(
-        [*command, "-p", "no:cacheprovider", "--orchphase-json=/dev/stdout"],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
+    run = run_phase_process(pytester.path, "--orchphase-json=/dev/stdout")
     assert run.returncode == 0, run.stdout
     assert '"answer": "YES"' in run.stdout, run.stdout
 
@@ -233,15 +223,6 @@ def test_the_step_summary_on_stdout_a_pipe_is_written(pytester: pytest.Pytester)
     """$GITHUB_STEP_SUMMARY on /dev/stdout, stdout a pipe: the summary is appended into the
     pipe by that name (resolved, it is /proc/<pid>/fd/1's pipe:[n], no path to open)."""
     _passing_phase(pytester)
-    command = [sys.executable, "-m", "pytest", "--phase", "p1", "-p", "no:randomly"]
-    run = subprocess.run(
-        [*command, "-p", "no:cacheprovider"],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-        env={**os.environ, "GITHUB_STEP_SUMMARY": "/dev/stdout"},
-    )
+    run = run_phase_process(pytester.path, env={"GITHUB_STEP_SUMMARY": "/dev/stdout"})
     assert run.returncode == 0, run.stdout
     assert "# Phase p1 analysis" in run.stdout, run.stdout

@@ -1,38 +1,32 @@
-"""Second review of review 27's fixes (review27b): each test is a finding on main, marked xfail
-strict; its reason says what is observed and what is expected."""
+"""Second review of review 27's fixes (review27b): each test was a finding on main, now fixed
+(its reason said what was observed and what was expected)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.helpers import (
     HAIKU,
     Phase,
-    YamlData,
     assert_not_yes,
     assistant,
     flat_ticket,
     result_object,
     run_phase,
-    staged_ticket,
+    run_phase_process,
     usage,
     user,
     write_jsonl,
 )
-
-SESSION = "e382184a-1111-2222-3333-444455556666"  # result_object()'s
-CAP: YamlData = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total"}
-
-
-def _passing_phase(pytester: pytest.Pytester) -> None:
-    """Phase p1: one Sonnet ticket of 20,000 tokens under a cap of 30,000 (YES)."""
-    Phase.of("p1", [{**CAP, "max": 30_000}], {"T01": flat_ticket()}).write(pytester.path)
-
+from tests.plugin.test_review27_findings import (
+    CAP,
+    SESSION,
+    _passing_phase,
+    _stamped_ticket,
+    _stream_message,
+)
 
 # -- -o typed in a cluster of short options ------------------------------------------------------
 
@@ -68,15 +62,8 @@ def test_the_json_report_on_stdout_redirected_to_a_file_keeps_pytests_output(
 ) -> None:
     _passing_phase(pytester)
     out = pytester.path / "out.txt"
-    command = [sys.executable, "-m", "pytest", "--phase", "p1", "-p", "no:randomly"]
     with out.open("wb") as stdout:
-        run = subprocess.run(
-            [*command, "-p", "no:cacheprovider", "--orchphase-json=/dev/stdout"],
-            cwd=pytester.path,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+        run = run_phase_process(pytester.path, "--orchphase-json=/dev/stdout", stdout=stdout)
     text = out.read_text()
     assert run.returncode == 0, text
     assert '"answer": "YES"' in text, text
@@ -87,46 +74,13 @@ def test_the_junit_file_and_the_step_summary_on_stdout_a_pipe_are_no_usage_error
     pytester: pytest.Pytester,
 ) -> None:
     _passing_phase(pytester)
-    command = [sys.executable, "-m", "pytest", "--phase", "p1", "-p", "no:randomly"]
-    run = subprocess.run(
-        [*command, "-p", "no:cacheprovider", "--junitxml=/dev/stdout"],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-        env={**os.environ, "GITHUB_STEP_SUMMARY": "/dev/stdout"},
-    )
+    summary = {"GITHUB_STEP_SUMMARY": "/dev/stdout"}
+    run = run_phase_process(pytester.path, "--junitxml=/dev/stdout", env=summary)
     assert run.returncode == 0, run.stdout
     assert "# Phase p1 analysis" in run.stdout, run.stdout
 
 
 # -- a usage ledger collected before the runs were kept ------------------------------------------
-
-
-def _stamped_ticket() -> YamlData:
-    """A Haiku ticket stamped 10:00 to 10:20 (its implementation; branch and review skipped)."""
-    implementation = {
-        "model": "haiku",
-        "actual_tokens": 5_000,
-        "status": "completed",
-        "start_time": "2026-02-07T10:00:00Z",
-        "end_time": "2026-02-07T10:20:00Z",
-    }
-    ticket = staged_ticket(implementation)
-    ticket["execution_model"] = "haiku"
-    ticket["branch_creation"]["status"] = "skipped"
-    ticket["review"] = {"model": "sonnet", "status": "skipped"}
-    return ticket
-
-
-def _stream_message(n: int) -> YamlData:
-    """A stream-json assistant message of the session: no timestamp, by design."""
-    line = assistant(f"m{n}", f"q{n}", model=HAIKU, u=usage(inp=10, out=5))
-    del line["timestamp"]
-    line.pop("sessionId")
-    line["session_id"] = SESSION
-    return line
 
 
 def _ledger_phase(pytester: pytest.Pytester, *, keep_runs: bool) -> None:

@@ -3,14 +3,10 @@ the siblings the fix closed."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.helpers import Phase, YamlData, flat_ticket
-
-CAP: YamlData = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total"}
+from tests.helpers import Phase, flat_ticket, run_phase_process
+from tests.plugin.test_review27_findings import CAP
 
 
 def _phases(pytester: pytest.Pytester) -> None:
@@ -77,15 +73,8 @@ def test_a_report_on_a_link_to_stdout_redirected_to_a_file_keeps_pytests_output(
     _phases(pytester)
     (pytester.path / "out.json").symlink_to("/dev/stdout")
     out = pytester.path / "out.txt"
-    command = [sys.executable, "-m", "pytest", "--phase", "p1", "-p", "no:randomly"]
     with out.open("wb") as stdout:
-        run = subprocess.run(
-            [*command, "-p", "no:cacheprovider", "--orchphase-json=out.json"],
-            cwd=pytester.path,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+        run = run_phase_process(pytester.path, "--orchphase-json=out.json", stdout=stdout)
     text = out.read_text()
     assert run.returncode == 0, text
     assert '"answer": "YES"' in text, text
