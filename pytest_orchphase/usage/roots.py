@@ -467,13 +467,19 @@ def what_a_run_reads(path: Path, criteria_dir: Path, phases: Sequence[Phase]) ->
     baselines, in ``criteria_dir``; a phase's metadata.yaml, execution log or usage ledger
     (any folder holding a metadata.yaml and an execution log is a phase's data folder), or a
     file in its ``transcripts/`` folder; a source ``phases``' ``sessions:`` name by path (a
-    file, or a file in a folder). A report written there would overwrite the phase's data."""
+    file, or a file in a folder), or, when one names a session by its id, any file in the
+    Claude projects folders it is looked for in. A report written there would overwrite the
+    phase's data."""
     try:
         criteria = resolve_path(criteria_dir)
     except (OSError, ValueError):
         criteria = criteria_dir.absolute()
     if path.parent == criteria and path.suffix in (".yaml", ".yml"):
         return "a criteria file"
+    return _in_a_data_folder(path) or _a_named_source(path, phases)
+
+
+def _in_a_data_folder(path: Path) -> str | None:
     for folder in path.parents:
         if (folder / METADATA_FILE).is_file() and (folder / LOG_FILE).is_file():
             inside = path.relative_to(folder).parts
@@ -482,9 +488,15 @@ def what_a_run_reads(path: Path, criteria_dir: Path, phases: Sequence[Phase]) ->
             if inside[0] == TRANSCRIPTS_DIR:
                 return f"a file in the {TRANSCRIPTS_DIR}/ folder of a phase's data folder"
             break
+    return None
+
+
+def _a_named_source(path: Path, phases: Sequence[Phase]) -> str | None:
+    by_id: list[tuple[Phase, str]] = []
     for phase in phases:
         for spec, _ in session_specs(phase):
             if spec.path is None:
+                by_id.append((phase, spec.session or ""))
                 continue
             try:
                 source = resolve_path(phase.data_dir / spec.path)
@@ -492,4 +504,21 @@ def what_a_run_reads(path: Path, criteria_dir: Path, phases: Sequence[Phase]) ->
                 continue
             if path == source or source in path.parents:
                 return f"a source phase {phase.name}'s sessions: name ({display(source)})"
+    if not by_id:
+        return None
+    # A session named by its id is every <id>.jsonl in any project folder under these (and its
+    # sub-agents' files): a report there could replace one, or become a part of one.
+    from pytest_orchphase.usage.sources.claude_code import projects_dirs
+
+    for projects in projects_dirs():
+        try:
+            folder = resolve_path(projects)
+        except (OSError, ValueError):
+            continue
+        if folder in path.parents:
+            phase, session = by_id[0]
+            return (
+                f"a file in the Claude projects folder {display(folder)}, where the sessions "
+                f"phase {phase.name}'s metadata names by id ({session}) are found"
+            )
     return None

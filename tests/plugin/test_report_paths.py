@@ -77,6 +77,26 @@ def test_a_transcript_the_phase_reads_is_an_input(pytester: pytest.Pytester) -> 
     )
 
 
+def test_a_session_named_by_id_is_an_input_in_the_claude_projects_folder(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session named by id is every ``<id>.jsonl`` under the Claude projects folders: a report
+    on it would replace the transcript, and one beside it would become a part of a session."""
+    session = "0f0e0d0c-0000-4000-8000-000000000001"
+    _passing_phase(pytester.path, sessions=[{"session": session, "ticket": "T01"}])
+    project = pytester.path / "claude/projects/-work-app"
+    project.mkdir(parents=True)
+    own = project / f"{session}.jsonl"
+    own.write_text("{}\n")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(pytester.path / "claude"))
+    result = _refused(pytester, own, f"--orchphase-json={own}")
+    result.stderr.fnmatch_lines(
+        ["*--orchphase-json names a file in the Claude projects folder*where the sessions*"]
+    )
+    _refused(pytester, own, "--orchphase-md", str(project.parent / "-work-other" / "r.md"))
+    assert not (project.parent / "-work-other").exists()
+
+
 def test_the_chart_and_the_junit_file_are_reports_too(pytester: pytest.Pytester) -> None:
     _passing_phase(pytester.path)
     result = pytester.runpytest(

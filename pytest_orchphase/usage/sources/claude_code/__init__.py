@@ -19,6 +19,7 @@ from pytest_orchphase.usage.sources.claude_code.layout import (
     default_config_dirs,
     discover_sessions,
     expand_paths,
+    projects_dirs,
     resolve_session,
     resolve_sessions,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "default_config_dirs",
     "discover_sessions",
     "expand_paths",
+    "projects_dirs",
     "resolve_session",
     "resolve_sessions",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "expand_paths",
     "is_agent_file",
     "is_flat_agent_of",
+    "projects_dirs",
     "regular",
     "resolve_session",
     "resolve_sessions",
@@ -42,7 +43,9 @@ def default_config_dirs() -> list[Path]:
     return [c for c in candidates if (c / "projects").is_dir()]
 
 
-def _projects_dirs(config_dirs: Sequence[Path] | None) -> list[Path]:
+def projects_dirs(config_dirs: Sequence[Path] | None = None) -> list[Path]:
+    """The ``projects/`` folders of ``config_dirs`` (by default :func:`default_config_dirs`),
+    where a session named by its id is looked for."""
     dirs = default_config_dirs() if config_dirs is None else list(config_dirs)
     out: list[Path] = []
     for d in dirs:
@@ -63,7 +66,7 @@ def discover_sessions(config_dirs: Sequence[Path] | None = None) -> list[Path]:
     themselves; by default :func:`default_config_dirs`. Sorted by path.
     """
     found: list[Path] = []
-    for projects in _projects_dirs(config_dirs):
+    for projects in projects_dirs(config_dirs):
         for project in sorted(p for p in projects.iterdir() if p.is_dir()):
             found.extend(
                 f for f in sorted(project.glob("*.jsonl")) if f.is_file() and not is_agent_file(f)
@@ -77,7 +80,7 @@ def resolve_sessions(session_id: str, config_dirs: Sequence[Path] | None = None)
     under each): a session is all of them, never the first found alone.
     :class:`OrchphaseError` if there is none."""
     wanted = f"{session_id}.jsonl"
-    searched = _projects_dirs(config_dirs)
+    searched = projects_dirs(config_dirs)
     hits = [
         hit for folder in searched for hit in sorted(folder.glob(f"*/{wanted}")) if hit.is_file()
     ]
