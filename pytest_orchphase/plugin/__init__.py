@@ -57,7 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     invocation = config.invocation_params
     args = typed([str(a) for a in invocation.args], invocation.dir)
-    if twice := given_twice(args) or set_twice(config, args):
+    if twice := given_twice(args, invocation.dir) or set_twice(config, args):
         raise pytest.UsageError(f"pytest-orchphase: {twice}")
     from pytest_orchphase.errors import OrchphaseError
 

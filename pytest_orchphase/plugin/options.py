@@ -202,14 +202,15 @@ def _typed(config: pytest.Config, args: Sequence[str]) -> Any:
         return None
 
 
-def given_twice(args: Sequence[str]) -> str | None:
+def given_twice(args: Sequence[str], folder: Path) -> str | None:
     """Why the command line ``args`` (as typed: ``config.invocation_params.args``) is refused:
     one of the plugin's options given two different values (``--phase p0 --phase p1``, either
     spelling, with a space or ``=``), of which pytest would keep the last without a word, so
     that a phase asked for is never evaluated, or a report asked for never written (an older
     one left there speaking for this run). None when it is not. A value from ``addopts`` or
     ``PYTEST_ADDOPTS`` that the command line overrides is not in ``args``: overriding it is
-    what the command line is for."""
+    what the command line is for. Paths are compared as the files they name, relative to
+    ``folder`` (where pytest was started): ``a.json`` and ``./a.json`` are one value."""
     values: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     items = list(args)
     for n, arg in enumerate(items):
@@ -220,7 +221,8 @@ def given_twice(args: Sequence[str]) -> str | None:
             option, name, value = found
             values.setdefault(option, []).append((name, value))
     for option, given in values.items():
-        if len({value for _, value in given}) > 1:
+        same = str if option == VALUE_OPTIONS[0] else (lambda v: report_path(folder / v))
+        if len({same(value) for _, value in given}) > 1:
             both = " and ".join(f"`{name} {value}`" for name, value in given)
             one = "evaluate one phase per run" if option == VALUE_OPTIONS[0] else "give one"
             return f"{both} given on one command line: pytest would keep the last alone; {one}"

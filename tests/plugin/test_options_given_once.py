@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase, YamlData, flat_ticket
+from tests.helpers import Phase, YamlData, flat_ticket, read_report
 
 CAP: YamlData = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total"}
 
@@ -69,3 +69,21 @@ def test_a_report_asked_for_at_two_paths_is_a_usage_error(pytester: pytest.Pytes
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
     result.stderr.fnmatch_lines(["*`--orchphase-json a.json` and `--orchphase-json b.json`*"])
     assert not (pytester.path / "b.json").exists()
+
+
+def test_one_report_path_in_two_spellings_is_one_path(pytester: pytest.Pytester) -> None:
+    """``a.json``, ``./a.json`` and its absolute path name one file: no conflict; the report is
+    written there, saying what the phase decided."""
+    _two_phases(pytester)
+    result = pytester.runpytest(
+        "--phase",
+        "p0",
+        "-p",
+        "no:randomly",
+        "--orchphase-json",
+        "a.json",
+        "--orchphase-json=./a.json",
+        f"--orchphase-json={pytester.path / 'a.json'}",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert read_report(pytester.path, "a.json")["decisions"]["proceed"]["answer"] == "NO"
