@@ -53,19 +53,18 @@ def test_a_phase_from_addopts_gives_way_to_the_command_line(
     result.stdout.fnmatch_lines(["orchphase: phase p1 (from --phase)"])
 
 
+def _two_reports(pytester: pytest.Pytester, *more: str) -> pytest.RunResult:
+    """Phase p0 run with ``--orchphase-json a.json`` and ``more``."""
+    return pytester.runpytest(
+        "--phase", "p0", "-p", "no:randomly", "--orchphase-json", "a.json", *more
+    )
+
+
 def test_a_report_asked_for_at_two_paths_is_a_usage_error(pytester: pytest.Pytester) -> None:
     """The first path would keep whatever an earlier run wrote there (a YES)."""
     _two_phases(pytester)
     (pytester.path / "a.json").write_text('{"decisions": {"proceed": {"answer": "YES"}}}')
-    result = pytester.runpytest(
-        "--phase",
-        "p0",
-        "-p",
-        "no:randomly",
-        "--orchphase-json",
-        "a.json",
-        "--orchphase-json=b.json",
-    )
+    result = _two_reports(pytester, "--orchphase-json=b.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
     result.stderr.fnmatch_lines(["*`--orchphase-json a.json` and `--orchphase-json b.json`*"])
     assert not (pytester.path / "b.json").exists()
@@ -75,15 +74,8 @@ def test_one_report_path_in_two_spellings_is_one_path(pytester: pytest.Pytester)
     """``a.json``, ``./a.json`` and its absolute path name one file: no conflict; the report is
     written there, saying what the phase decided."""
     _two_phases(pytester)
-    result = pytester.runpytest(
-        "--phase",
-        "p0",
-        "-p",
-        "no:randomly",
-        "--orchphase-json",
-        "a.json",
-        "--orchphase-json=./a.json",
-        f"--orchphase-json={pytester.path / 'a.json'}",
+    result = _two_reports(
+        pytester, "--orchphase-json=./a.json", f"--orchphase-json={pytester.path / 'a.json'}"
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     assert read_report(pytester.path, "a.json")["decisions"]["proceed"]["answer"] == "NO"
