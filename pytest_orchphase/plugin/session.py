@@ -414,6 +414,7 @@ class PhaseSession:
             # when the items run (an unreadable transcript) stays a failure, exit 1.
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         runner = settings.runner
+        _begin_on_a_line(config, [settings.json_path, settings.md_path])
         self.written, ok, written = write_outputs(
             self.report,
             settings.json_path,
@@ -528,10 +529,28 @@ def write_stopped(
     from pytest_orchphase.report.outputs import interrupted_report, write_outputs
 
     report = interrupted_report(criteria_dir, phase, why, load)
+    _begin_on_a_line(session.config, outputs)
     written, _, _ = write_outputs(report, *outputs)
     if criteria_file is not None:
         record_decision(session.config, phase, criteria_file, report["decisions"]["proceed"])
     return written
+
+
+def _begin_on_a_line(config: pytest.Config, outputs: list[Path | None]) -> None:
+    """A report written on this process's standard output (``/dev/stdout``) begins on a line
+    of its own, not after the progress line's ``[100%]``, so that what follows pytest's output
+    is the report alone, whole lines a program can cut out."""
+    from pytest_orchphase.files import stream_fd
+
+    if any(path is not None and stream_fd(path) == 1 for path in outputs):
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        # -q's progress letters leave no mark ensure_newline() sees: ask the writer itself
+        # (pytest's own attribute), a newline when it cannot say
+        writer = getattr(reporter, "_tw", None)
+        if getattr(writer, "width_of_current_line", 1):
+            reporter.write("\n", flush=True)
 
 
 def stopped_session(config: pytest.Config) -> pytest.Session | None:

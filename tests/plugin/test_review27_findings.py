@@ -138,11 +138,19 @@ def test_two_reports_thrown_away_in_dev_null_are_no_usage_error(
     assert result.ret == pytest.ExitCode.OK, result.stderr.str()
 
 
-def test_the_json_report_on_stdout_a_pipe_is_written(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("verbosity", ["-q", "-v", "-rA"])
+def test_the_json_report_on_stdout_a_pipe_is_written(
+    pytester: pytest.Pytester, verbosity: str
+) -> None:
+    """Whole, on lines of its own after pytest's progress line (not after its ``[100%]``), so
+    that a program can cut it out of the output."""
     _passing_phase(pytester)
-    run = run_phase_process(pytester.path, "--orchphase-json=/dev/stdout")
+    run = run_phase_process(pytester.path, verbosity, "--orchphase-json=/dev/stdout")
     assert run.returncode == 0, run.stdout
-    assert '"answer": "YES"' in run.stdout, run.stdout
+    lines = run.stdout.splitlines()
+    start = lines.index("{")
+    report = json.loads("\n".join(lines[start : lines.index("}", start) + 1]))
+    assert report["decisions"]["proceed"]["answer"] == "YES", run.stdout
 
 
 @pytest.mark.parametrize(
