@@ -167,6 +167,55 @@ def test_a_sub_agent_whose_lines_name_another_session_stays_with_its_spawner(
     _not_yes(pytester, result)
 
 
+# -- models within a ticket ---------------------------------------------------------------------
+
+HAIKU = "claude-haiku-4-5-20251001"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a ticket logged on Haiku whose worker's own calls (48,800 tokens) all ran on Sonnet "
+    "agrees with the log because an Explore helper (2,100 tokens) ran on Haiku: "
+    "success_rate[haiku] 100% (1 of 1), YES / the implementer ran on Sonnet: an error at "
+    "execution_model naming both models (a helper on the logged model is no implementation)",
+)
+def test_a_helper_on_the_logged_model_does_not_make_the_implementer_that_model(
+    pytester: pytest.Pytester,
+) -> None:
+    """R01's worker session ran on Sonnet throughout (the team did not switch its model) and
+    spawned one Explore sub-agent, which Claude Code runs on Haiku (as in the real 2.1.39
+    files: Task->Explore on claude-haiku-4-5)."""
+    rate = {"id": "rate", "metric": "success_rate", "model": "haiku", "min": "60%"}
+    ticket = _estimated()
+    ticket.update(execution_model="haiku", complexity="mechanical")
+    phase = Phase.of("m1", [{**rate, "rule": "point"}], {"R01": ticket})
+    phase.write(pytester.path)
+    home = phase.transcripts(pytester.path)
+    explore = spawn_block(
+        "toolu_01E",
+        description="Explore the parser module",
+        prompt="Find where the parser reads its input",
+        subagent_type="Explore",
+        model=None,
+    )
+    helper = usage(inp=2_000, out=100)
+    lines = [
+        user("Implement R01", session=S1),
+        assistant("msg_1", "req_1", model=SONNET, u=usage(inp=20_000, out=800), content=[explore]),
+        agent_result("toolu_01E", "a3e5f7a", helper, session=S1, tool_uses=0),
+        assistant("msg_2", "req_2", model=SONNET, u=usage(inp=25_000, out=3_000)),
+    ]
+    for line in lines:
+        line["sessionId"] = S1
+    home.session(lines, session=S1)
+    call = assistant(
+        "msg_3", "req_3", model=HAIKU, u=helper, session=S1, agent_id="a3e5f7a", final=True
+    )
+    home.subagent("a3e5f7a", [call], session=S1)
+    result = run_phase(pytester, "m1")
+    _not_yes(pytester, result)
+
+
 # -- what a line records ------------------------------------------------------------------------
 
 
