@@ -1,8 +1,10 @@
-"""Tenth adversarial round, part A: the usage ledger. A phase measured from its ledger
-(``orchphase collect``) must never read less usage than the transcripts it was collected from
-hold: each test is a ledger damaged as files are (cut short, a record of no kind, a record
-repeated, a flag of the wrong type) whose phase reads YES today. Each is a finding on main
-(xfail strict until fixed); the reason says what is observed and what is expected."""
+"""Tenth adversarial round, part A: the usage ledger and the plan's criteria. A phase measured
+from its ledger (``orchphase collect``) must never read less usage than the transcripts it was
+collected from hold: each ledger test is a ledger damaged as files are (cut short, a record of no
+kind, a record repeated, a flag of the wrong type) whose phase reads YES today; a criterion
+written as the plan writes them, with a slip in it, must be refused, not copied. Each is a
+finding on main (xfail strict until fixed); the reason says what is observed and what is
+expected."""
 
 from __future__ import annotations
 
@@ -12,7 +14,18 @@ from pathlib import Path
 import pytest
 
 from pytest_orchphase.cli import main
-from tests.helpers import Phase, assert_not_yes, assistant, run_phase, usage, user, write_jsonl
+from tests.helpers import (
+    Phase,
+    YamlData,
+    assert_not_yes,
+    assistant,
+    flat_ticket,
+    run_phase,
+    usage,
+    user,
+    write_jsonl,
+    write_yaml,
+)
 
 SESSION = "33333333-0000-0000-0000-000000000001"
 
@@ -122,3 +135,34 @@ def test_a_ledger_flag_that_is_not_a_boolean_is_refused(
     ledger = _ledger(pytester, monkeypatch, [20_000, 20_000])
     _edit_last_call(ledger, lambda line: line.replace("}\n", f',"placeholder_output":{flag}}}\n'))
     assert_not_yes(pytester, run_phase(pytester, "p1"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a stretch looser than its limit (the plan's 'Target: < 45,000 / Stretch: < 30,000' "
+    "typed the other way round: below 45k, stretch 50k; a saving of min 10 % with a stretch "
+    "of 5 %) is accepted and reported 'PASS (stretch met)', YES / an error at the criterion "
+    "naming the stretch and its limit (a stretch is stricter than its limit), not YES",
+)
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"metric": "tokens", "measure": "total", "below": "45k", "stretch": "50k"},
+        {"metric": "savings", "baseline": "single_agent", "measure": "total", "min": "10%"}
+        | {"stretch": "5%"},
+    ],
+    ids=["tokens-below", "savings-min"],
+)
+def test_a_stretch_looser_than_its_limit_is_refused(
+    pytester: pytest.Pytester, condition: YamlData
+) -> None:
+    write_yaml(
+        pytester.path / "criteria/baselines.yaml",
+        {"baselines": {"single_agent": {"tokens_per_ticket": 30_000}}},
+    )
+    tickets = {"T01": flat_ticket(), "T02": flat_ticket()}  # 41,000 tokens with planning
+    planning = {"model": "sonnet", "actual_tokens": 1_000}
+    Phase.of("p1", [{"id": "c", **condition}], tickets, planning=planning).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*criteria/p1.yaml*stretch*"])
