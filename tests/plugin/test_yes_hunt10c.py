@@ -1,0 +1,178 @@
+"""Tenth adversarial round, part C: metrics a team registers (a conftest's
+``pytest_orchphase_register_metrics``), what their functions return or raise, and what they do to
+the data they are handed. Each test is a finding on main (xfail strict until fixed); the reason
+says what is observed and what is expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Phase, YamlData, decision, flat_ticket, read_report, run_phase_process
+
+#: a conftest registering the phase metric ``team`` (a count) whose function runs ``body``
+TEAM_METRIC = """
+import pytest
+from pytest_orchphase.metrics.registry import Measurement
+
+
+def pytest_orchphase_register_metrics(registry):
+    def team(ctx, ticket, params):
+        {body}
+
+    registry.register("team", scope="phase", unit="count", formula="the team's count", fn=team)
+"""
+
+TEAM: YamlData = {"id": "team", "metric": "team", "max": 10}
+
+
+def _team_phase(pytester: pytest.Pytester, body: str) -> Path:
+    """Phase p1: one finished ticket and the criterion ``team <= 10`` on a metric that runs
+    ``body``; the project's folder."""
+    pytester.makeconftest(TEAM_METRIC.format(body=body))
+    Phase.of("p1", [TEAM], {"R01": flat_ticket()}).write(pytester.path)
+    return pytester.path
+
+
+def _decided(folder: Path) -> str:
+    """The decision of the JSON report the run wrote, or why there is none."""
+    path = folder / "r.json"
+    return str(read_report(folder)["decisions"]["proceed"]["answer"]) if path.exists() else "none"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a metric raising SystemExit(0) ends the run with exit 0, no summary, no decision "
+    "line and no report, though its item failed / the item fails naming the metric, the run "
+    "exits non-zero and the report says NO",
+)
+def test_a_metric_that_raises_system_exit_does_not_end_the_run_green(
+    pytester: pytest.Pytester,
+) -> None:
+    folder = _team_phase(pytester, "raise SystemExit(0)")
+    result = run_phase_process(folder, "--orchphase-json", "r.json")
+    assert result.returncode != 0, result.stdout
+    assert _decided(folder) == "NO", result.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pytest.skip / xfail / fail or GeneratorExit raised in a metric's function skips, "
+    "xfails or fails its item, then crashes the session's end with a traceback (the verdicts "
+    "are evaluated again) and no report / the item fails naming the metric, a report says NO",
+)
+@pytest.mark.parametrize(
+    "body",
+    ["pytest.skip('no data')", "pytest.xfail('later')", "pytest.fail('no')", "raise GeneratorExit"],
+)
+def test_a_metric_that_raises_an_outcome_fails_its_item_and_the_run_still_reports(
+    pytester: pytest.Pytester, body: str
+) -> None:
+    folder = _team_phase(pytester, body)
+    result = run_phase_process(folder, "--orchphase-json", "r.json")
+    assert "Traceback" not in result.stdout, result.stdout
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
+    assert _decided(folder) == "NO", result.stdout
+    assert "metric 'team'" in result.stdout, result.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a metric returning an int beyond a float (10 ** 400) or a Measurement whose bound "
+    "is no known kind ('at_least') crashes the session's end with OverflowError / KeyError and "
+    "a traceback, no report / the item fails naming the metric and what it returned",
+)
+@pytest.mark.parametrize(
+    "body",
+    ["return 10 ** 400", "return Measurement(5, 'count', 'tracker', bound='at_least')"],
+)
+def test_a_metric_returning_what_is_not_a_figure_fails_its_item_naming_it(
+    pytester: pytest.Pytester, body: str
+) -> None:
+    folder = _team_phase(pytester, body)
+    result = run_phase_process(folder, "--orchphase-json", "r.json")
+    assert "Traceback" not in result.stdout, result.stdout
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
+    assert _decided(folder) == "NO", result.stdout
+    assert "metric 'team'" in result.stdout, result.stdout
+
+
+REGISTRATIONS = {
+    "a shipped name": 'registry.register("tokens", scope="ticket", unit="tokens", formula="f", '
+    'fn=lambda c, t, p: 1, params=("measure",))',
+    "one name twice": 'registry.register("team", scope="phase", unit="count", formula="f", '
+    "fn=lambda c, t, p: 1)\n    "
+    'registry.register("team", scope="phase", unit="count", formula="f", fn=lambda c, t, p: 2)',
+    "a parameter of no metric": 'registry.register("team", scope="phase", unit="count", '
+    'formula="f", fn=lambda c, t, p: 1, params=("tier",))',
+    "a unit of no kind": 'registry.register("team", scope="phase", unit="widgets", formula="f", '
+    "fn=lambda c, t, p: 1)",
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a conftest registering a shipped metric's name, one name twice, an unknown "
+    "parameter or unit is an INTERNALERROR with a traceback (exit 3) / a usage error naming "
+    "the metric, as an orchphase.metrics entry point that fails to register is",
+)
+@pytest.mark.parametrize("registration", list(REGISTRATIONS))
+def test_a_registration_the_registry_refuses_is_a_usage_error(
+    pytester: pytest.Pytester, registration: str
+) -> None:
+    pytester.makeconftest(
+        f"def pytest_orchphase_register_metrics(registry):\n    {REGISTRATIONS[registration]}\n"
+    )
+    Phase.of("p1", [TEAM], {"R01": flat_ticket()}).write(pytester.path)
+    result = run_phase_process(pytester.path)
+    assert "INTERNALERROR" not in result.stdout, result.stdout
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout
+    name = "tokens" if registration == "a shipped name" else "team"
+    assert f"metric {name!r}" in result.stdout, result.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a metric that drops a ticket from ctx.phase.tickets (a team leaving its pilot out "
+    "of its figure) takes it from every later item too: max_fix_loops reads 0 where R02 needed "
+    "2, Proceed: YES / the other items read the phase as logged: NO",
+)
+def test_a_metric_that_changes_the_phase_it_reads_changes_no_other_item(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        "def pytest_orchphase_register_metrics(registry):\n"
+        "    def team(ctx, ticket, params):\n"
+        '        ctx.phase.tickets.pop("R02", None)  # the pilot is not the team\'s to count\n'
+        "        return len(ctx.phase.tickets)\n"
+        '    registry.register("team", scope="phase", unit="count", formula="f", fn=team)\n'
+    )
+    loops: YamlData = {"id": "loops", "metric": "max_fix_loops", "max": 0}
+    tickets = {"R01": flat_ticket(), "R02": {**flat_ticket(), "fix_loops": 2}}
+    planning = {"model": "sonnet", "actual_tokens": 1_000}
+    Phase.of("p1", [TEAM, loops], tickets, planning=planning).write(pytester.path)
+    result = pytester.runpytest("--phase", "p1", "--orchphase-json", "r.json", "-p", "no:randomly")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0, result.stdout.str()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a metric registered with interval=True that returns a plain figure (no sample) "
+    "passes `min: 70%, rule: interval` on its point, 100.0% of no stated sample: YES / the "
+    "item fails saying the metric gave no interval to decide on",
+)
+def test_a_metric_said_to_have_an_interval_that_gives_none_is_not_decided_on_its_point(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        "def pytest_orchphase_register_metrics(registry):\n"
+        '    registry.register("team_rate", scope="phase", unit="percent", formula="f",\n'
+        "                      fn=lambda ctx, ticket, params: 100.0, interval=True)\n"
+    )
+    rate: YamlData = {"id": "rate", "metric": "team_rate", "min": "70%", "rule": "interval"}
+    Phase.of("p1", [rate], {"R01": flat_ticket()}).write(pytester.path)
+    result = pytester.runpytest("--phase", "p1", "--orchphase-json", "r.json", "-p", "no:randomly")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0, result.stdout.str()
