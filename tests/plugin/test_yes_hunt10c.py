@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Phase, YamlData, decision, flat_ticket, read_report, run_phase_process
+from tests.helpers import (
+    Phase,
+    YamlData,
+    decision,
+    flat_ticket,
+    read_report,
+    run_phase,
+    run_phase_process,
+)
+from tests.plugin.test_review22_findings import _readme_conftest
 
 #: a conftest registering the phase metric ``team`` (a count) whose function runs ``body``
 TEAM_METRIC = """
@@ -152,7 +161,7 @@ def test_a_metric_that_changes_the_phase_it_reads_changes_no_other_item(
     tickets = {"R01": flat_ticket(), "R02": {**flat_ticket(), "fix_loops": 2}}
     planning = {"model": "sonnet", "actual_tokens": 1_000}
     Phase.of("p1", [TEAM, loops], tickets, planning=planning).write(pytester.path)
-    result = pytester.runpytest("--phase", "p1", "--orchphase-json", "r.json", "-p", "no:randomly")
+    result = run_phase(pytester, "p1")
     assert decision(pytester) != "YES", result.stdout.str()
     assert result.ret != 0, result.stdout.str()
 
@@ -173,6 +182,23 @@ def test_a_metric_said_to_have_an_interval_that_gives_none_is_not_decided_on_its
     )
     rate: YamlData = {"id": "rate", "metric": "team_rate", "min": "70%", "rule": "interval"}
     Phase.of("p1", [rate], {"R01": flat_ticket()}).write(pytester.path)
-    result = pytester.runpytest("--phase", "p1", "--orchphase-json", "r.json", "-p", "no:randomly")
+    result = run_phase(pytester, "p1")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0, result.stdout.str()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the README's review_share example counts the review of a ticket logged as a whole "
+    "(flat: its review inside its 20,000) as 0: review_share 0.0% passes `max: 25%`, YES, where "
+    "the same share in YAML (stage_tokens of tokens) is not known: NO / not YES",
+)
+def test_the_readme_review_share_example_is_no_yes_on_a_ticket_logged_as_a_whole(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(_readme_conftest())
+    share: YamlData = {"id": "share", "metric": "review_share", "max": "25%"}
+    Phase.of("p1", [share], {"R01": flat_ticket()}).write(pytester.path)
+    result = run_phase(pytester, "p1")
     assert decision(pytester) != "YES", result.stdout.str()
     assert result.ret != 0, result.stdout.str()
