@@ -24,6 +24,7 @@ from pytest_orchphase.load import yamlio
 from pytest_orchphase.load.models import Review, Stage, Ticket
 from pytest_orchphase.load.phase import PLANNING, Phase
 from pytest_orchphase.usage.attribution import Measured
+from pytest_orchphase.usage.subagents import log_entries
 from pytest_orchphase.usage.value import Usage
 
 #: The stages a ticket's draft always has: the judgements live in them.
@@ -144,7 +145,7 @@ def _stage_facts(
         w.put(indent, "worker", ", ".join(a.agent_id for a in agents))
         pattern = logged.agents.description_pattern if logged and logged.agents else None
         w.open(indent, "agents")
-        w.put(indent + 2, "agent_ids", [a.agent_id for a in agents])
+        w.put(indent + 2, "agent_ids", log_entries(agents, measured.agents))
         if pattern:
             w.put(indent + 2, "description_pattern", pattern, "carried over from the log")
         for a in agents:

@@ -50,8 +50,14 @@ class Totals:
     #: Sub-agents counted by their last call alone, their earlier calls in no file read (see
     #: ``ApiCall.earlier_calls_unread``): every figure of the group is then a lower bound.
     partial_agents: int = 0
+    #: Background sub-agents none of whose calls any file read holds (each counted by a stand-in
+    #: of no tokens, ``ApiCall.stand_in``): every figure of the group is then a lower bound.
+    unread_agents: int = 0
 
     def add(self, call: ApiCall, cost: float | None) -> None:
+        if call.stand_in:  # no call, no tokens, no cost: only that the figures fall short
+            self.unread_agents += 1
+            return
         self.input_tokens += call.input_tokens
         self.output_tokens += call.output_tokens
         self.cache_creation_input_tokens += call.cache_creation_input_tokens
@@ -109,6 +115,11 @@ class Totals:
                 f"{self.partial_agents} sub-agent(s) known only by their last call (the "
                 "parent's toolUseResult.usage): their earlier calls are in no file read"
             )
+        if self.unread_agents:
+            notes.append(
+                f"{self.unread_agents} background sub-agent(s) none of whose calls is in any "
+                "file read"
+            )
         return notes + self.cost_lower_bound
 
     def usage(self) -> Usage:
@@ -119,7 +130,7 @@ class Totals:
             bounds |= {"output", "total", "usd"}
         if self.cost_lower_bound:
             bounds.add("usd")
-        if self.partial_agents:
+        if self.partial_agents or self.unread_agents:
             bounds |= MEASURES
         return Usage.measured(
             input=self.input_tokens,
@@ -150,7 +161,7 @@ def price_calls(scan: Scan, prices: PriceTable) -> Costed:
     :func:`below_reported`)."""
     out: Costed = []
     for call in scan.calls:
-        cost, call.tier_unknown = prices.priced(call)
+        cost, call.tier_unknown = (0.0, "") if call.stand_in else prices.priced(call)
         out.append((call, cost))
     for runs in run_pools(scan.headless):
         below_reported(runs, out)
@@ -327,7 +338,7 @@ def by_agent(costed: Costed, scan: Scan) -> list[AgentRow]:
                 agent_id=agent,
                 session_id=call.session_id,
                 totals=Totals(),
-                info=scan.agents.get(agent),
+                info=scan.agents.get(call.agent_key) if call.agent_key else None,
                 compaction=call.compaction,
             )
             rows[key] = row

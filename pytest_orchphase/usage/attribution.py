@@ -62,7 +62,7 @@ from pytest_orchphase.usage.value import Usage, total_of
 
 if TYPE_CHECKING:
     from pytest_orchphase.usage.cache import ScanCache
-    from pytest_orchphase.usage.records import HeadlessResult
+    from pytest_orchphase.usage.records import AgentKey, HeadlessResult
     from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
 
 _K = TypeVar("_K")
@@ -245,12 +245,12 @@ class _Tally:
         self.lead = next((a.session_id for a in sessions if a.role == "lead"), None)
         self.per_place: dict[Place, Totals] = defaultdict(Totals)
         self.per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
-        self.per_agent: dict[str, Totals] = defaultdict(Totals)
-        self.agent_place: dict[str, tuple[str, str, str]] = {}
+        self.per_agent: dict[AgentKey, Totals] = defaultdict(Totals)
+        self.agent_place: dict[AgentKey, tuple[str, str, str]] = {}
         self.place_spans: dict[Place, tuple[datetime, datetime]] = {}
         self.unstamped: dict[Place, int] = defaultdict(int)
         self.timed_runs = _timed_runs(scan)
-        self.agent_spans: dict[str, tuple[datetime, datetime]] = {}
+        self.agent_spans: dict[AgentKey, tuple[datetime, datetime]] = {}
         self.compaction = Totals()
 
     def add(self, call: ApiCall, cost: float | None) -> Place:
@@ -276,13 +276,13 @@ class _Tally:
         if owner is not None and owner.ticket:
             self.agents.check_owner(call, owner)
             return (owner.ticket, owner.stage or "")
-        if call.agent_id is None or call.compaction:
+        agent = call.agent_key
+        if agent is None or call.compaction:
             if session != self.lead:
                 return (self.worker.get(session) or "", "")
             if call.compaction:
                 self.compaction.add(call, cost)  # the lead's compaction, shown apart
             return ("", PLANNING)
-        agent = call.agent_id
         if agent not in self.agent_place:
             self.agent_place[agent] = self.agents.place(agent, self.worker.get(session))
         self.per_agent[agent].add(call, cost)
@@ -324,8 +324,8 @@ class _Tally:
             ticket, stage, how = self.agent_place[agent]
             measured.agents.append(
                 AgentAttribution(
-                    agent,
-                    info.session_id if info else None,
+                    agent[1],
+                    info.session_id if info else agent[0] or None,
                     info.description if info else None,
                     ticket or None,
                     stage or None,

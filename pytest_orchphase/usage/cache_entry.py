@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 #: The first key of an entry's header (its value is this format's number).
 MARKER = "orchphase_scan_cache"
-FORMAT = 2
+FORMAT = 3
 
 
 def _format_name() -> str:

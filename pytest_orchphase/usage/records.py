@@ -81,6 +81,23 @@ class TicketsNamed:
         return [t for t in tickets if t in self.found]
 
 
+#: How a sub-agent is known: (the id of the session that spawned it, "" when none is recorded;
+#: its agent id). Claude Code's agent ids are unique only within a session (the 2.1.3x builds
+#: name an agent by 7 hex digits): two sessions' agents of one id are two agents.
+AgentKey = tuple[str, str]
+
+
+def agent_key(session: str | None, agent: str) -> AgentKey:
+    """The key of sub-agent ``agent`` of ``session`` (see :data:`AgentKey`)."""
+    return (session or "", agent)
+
+
+def agent_text(key: AgentKey) -> str:
+    """A sub-agent's key as one text: ``SESSION/ID`` (its id alone when it has no session)."""
+    session, agent = key
+    return f"{session}/{agent}" if session else agent
+
+
 @dataclass(slots=True)
 class ApiCall:
     """One billed API response, counted once across all files of a scan.
@@ -142,6 +159,15 @@ class ApiCall:
     #: where no file read holds any of the agent's calls, though it used tools (so it made
     #: earlier calls): the agent's every figure (tokens and cost) is then a lower bound.
     earlier_calls_unread: bool = False
+    #: No call of its own: it stands for a background sub-agent none of whose calls any file
+    #: read holds (its tokens are 0 and it counts as no call), so that the place it is counted
+    #: in knows its every figure is a lower bound.
+    stand_in: bool = False
+
+    @property
+    def agent_key(self) -> AgentKey | None:
+        """The sub-agent whose call it is (``None``: a main session's own)."""
+        return None if self.agent_id is None else agent_key(self.session_id, self.agent_id)
 
     @property
     def prompt_tokens(self) -> int:
@@ -192,7 +218,9 @@ class Scan:
     """What a scan read: deduplicated, corrected calls and what is known of the agents."""
 
     calls: list[ApiCall] = field(default_factory=list)
-    agents: dict[str, AgentInfo] = field(default_factory=dict)
+    #: Each sub-agent by its session and id (see :data:`AgentKey`; :meth:`agent` finds one by
+    #: its id alone).
+    agents: dict[AgentKey, AgentInfo] = field(default_factory=dict)
     files: int = 0
     malformed_lines: int = 0
     #: Of those, lines that may have recorded a call (``FileResult.lost``): lower bounds.
@@ -221,6 +249,21 @@ class Scan:
     #: A counted call's key → the other files it was read from too (beside ``ApiCall.path``):
     #: a sub-agent's call copied into its parent, a session resumed or copied
     copies: dict[tuple[str, str], set[Path]] = field(default_factory=dict)
+
+    def agent_name(self, key: AgentKey) -> str:
+        """A sub-agent as messages name it: its id, with its session's when another session's
+        sub-agent has that id too."""
+        session, agent = key
+        shared = any(k[1] == agent and k != key for k in self.agents)
+        return f"{agent} of session {session}" if shared and session else agent
+
+    def agent(self, agent_id: str) -> AgentInfo:
+        """The sub-agent of id ``agent_id``; :class:`KeyError` when no session, or several,
+        has one (their ids are unique only within a session: see :data:`AgentKey`)."""
+        found = [info for key, info in self.agents.items() if key[1] == agent_id]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} sub-agents of id {agent_id!r}")
+        return found[0]
 
 
 @dataclass

@@ -15,9 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.load.quantity import utc_stamp
 from pytest_orchphase.usage import parallel
-from pytest_orchphase.usage.records import AgentInfo, ApiCall, Scan, TicketsNamed
+from pytest_orchphase.usage.records import (
+    AgentInfo,
+    AgentKey,
+    ApiCall,
+    Scan,
+    TicketsNamed,
+    agent_key,
+    agent_text,
+)
 from pytest_orchphase.usage.sources import registry
-from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult, files_of
+from pytest_orchphase.usage.sources.base import FileResult, Key, Notice, ToolResult, files_of
 from pytest_orchphase.usage.sources.claude_code.lines import (
     INLINE_SIDECHAIN,
     merge_call,
@@ -78,6 +86,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     for group in {id(g): g for g in sessions}.values():
         settle_outputs(group, calls.values())
     _warn_uncorrected(scan, calls)
+    _stand_in_for_unread(scan, calls)
     scan.calls = sorted(
         calls.values(),
         key=lambda c: (c.timestamp or datetime.min.replace(tzinfo=timezone.utc), c.message_id),
@@ -97,11 +106,11 @@ class _Merged:
     calls: dict[Key, ApiCall] = field(default_factory=dict)
     stamps: dict[Key, str] = field(default_factory=dict)
     spawns: dict[str, AgentInfo] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)
-    metas: dict[str, AgentInfo] = field(default_factory=dict)
+    links: dict[AgentKey, str] = field(default_factory=dict)
+    metas: dict[AgentKey, AgentInfo] = field(default_factory=dict)
     tool_results: dict[str, ToolResult] = field(default_factory=dict)
     prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
-    notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     copies: dict[Key, set[Path]] = field(default_factory=dict)
 
     def add(self, res: FileResult) -> None:
@@ -121,14 +130,15 @@ class _Merged:
                 self.prompts[session] = (stamp, text)
         for tool_use_id, info in res.spawns.items():
             self.spawns.setdefault(tool_use_id, info)
-        for agent_id, tool_use_id in res.links.items():
-            self.links.setdefault(agent_id, tool_use_id)
+        for key, tool_use_id in res.links.items():
+            self.links.setdefault(key, tool_use_id)
         self.metas.update(res.metas)
         self.notices.extend(res.notices)
         for tr in res.results:
-            self.tool_results.setdefault(tr.tool_use_id or f"agent:{tr.agent_id}", tr)
+            key = agent_key(tr.session_id, tr.agent_id)
+            self.tool_results.setdefault(tr.tool_use_id or f"agent:{key}", tr)
             if tr.tool_use_id is not None:
-                self.links.setdefault(tr.agent_id, tr.tool_use_id)
+                self.links.setdefault(key, tr.tool_use_id)
 
 
 def _drop_sidechain_replays(calls: dict[Key, ApiCall]) -> None:
@@ -145,28 +155,34 @@ def _drop_sidechain_replays(calls: dict[Key, ApiCall]) -> None:
 def _agents(
     calls: Any,
     spawns: dict[str, AgentInfo],
-    links: dict[str, str],
-    metas: dict[str, AgentInfo],
+    links: dict[AgentKey, str],
+    metas: dict[AgentKey, AgentInfo],
     tool_results: Any,
-) -> dict[str, AgentInfo]:
-    agents: dict[str, AgentInfo] = {}
-    sessions: dict[str, str | None] = {}
+) -> dict[AgentKey, AgentInfo]:
+    """Each sub-agent by its session and id (:data:`AgentKey`): two sessions' agents of one id
+    are two agents, each with its own session's spawn, links and records. A link or meta file
+    that records no session (a usage ledger of an earlier version) is the agent of its id in
+    whichever session has one."""
+    agents: dict[AgentKey, AgentInfo] = {}
+    keys: dict[AgentKey, None] = {}
     for call in calls:
-        aid = call.agent_id
-        if aid is not None and aid != INLINE_SIDECHAIN and not call.compaction:
-            sessions.setdefault(aid, call.session_id)
+        key = call.agent_key
+        if key is not None and key[1] != INLINE_SIDECHAIN and not call.compaction:
+            keys.setdefault(key)
     for tr in tool_results:
-        sessions.setdefault(tr.agent_id, tr.session_id)
-    for aid in metas:
-        sessions.setdefault(aid, None)
-    for aid, session in sessions.items():
-        tool_use_id = links.get(aid)
+        keys.setdefault(agent_key(tr.session_id, tr.agent_id))
+    for key in metas:
+        if key[0] or not any(k[1] == key[1] for k in keys):
+            keys.setdefault(key)
+    for key in keys:
+        session, aid = key
+        tool_use_id = links.get(key) or links.get(("", aid))
         # stream-json names a sub-agent by its spawning tool_use id.
         if tool_use_id is None and aid in spawns:
             tool_use_id = aid
         spawn = spawns.get(tool_use_id) if tool_use_id else None
-        meta = metas.get(aid)
-        info = AgentInfo(agent_id=aid, session_id=session, tool_use_id=tool_use_id)
+        meta = metas.get(key) or metas.get(("", aid))
+        info = AgentInfo(agent_id=aid, session_id=session or None, tool_use_id=tool_use_id)
         if spawn is not None:
             info.session_id = info.session_id or spawn.session_id
             info.tool_name = spawn.tool_name
@@ -177,9 +193,9 @@ def _agents(
         if meta is not None:
             info.subagent_type = info.subagent_type or meta.subagent_type
             info.description = info.description or meta.description
-        agents[aid] = info
+        agents[key] = info
     for tr in tool_results:
-        info = agents[tr.agent_id]
+        info = agents[agent_key(tr.session_id, tr.agent_id)]
         if tr.status == "async_launched":
             info.background = True
             info.resolved_model = tr.resolved_model
@@ -191,26 +207,24 @@ def _agents(
     return agents
 
 
-def _apply_notices(
-    agents: dict[str, AgentInfo], notices: list[tuple[str | None, str | None, str | None]]
-) -> None:
-    """A background agent's ``<task-notification>`` gives its final status."""
+def _apply_notices(agents: dict[AgentKey, AgentInfo], notices: list[Notice]) -> None:
+    """A background agent's ``<task-notification>`` (in its session) gives its final status."""
     by_tool = {a.tool_use_id: a for a in agents.values() if a.tool_use_id is not None}
-    for task_id, tool_use_id, status in notices:
-        info = agents.get(task_id or "") or by_tool.get(tool_use_id or "")
+    for session, task_id, tool_use_id, status in notices:
+        info = agents.get(agent_key(session, task_id or "")) or by_tool.get(tool_use_id or "")
         if info is not None and status:
             info.status = status
 
 
 def _warn_uncorrected(scan: Scan, calls: dict[Key, ApiCall]) -> None:
     """Say where a response's true output is in no record read (never claim a correction)."""
-    inexact: dict[str, int] = {}
+    inexact: dict[AgentKey, int] = {}
     main: dict[str, int] = {}
     for call in calls.values():
         if call.output_exact:
             continue
-        if call.agent_id is not None:
-            inexact[call.agent_id] = inexact.get(call.agent_id, 0) + 1
+        if (key := call.agent_key) is not None:
+            inexact[key] = inexact.get(key, 0) + 1
         else:
             session = call.session_id or str(call.path)
             main[session] = main.get(session, 0) + 1
@@ -220,8 +234,8 @@ def _warn_uncorrected(scan: Scan, calls: dict[Key, ApiCall]) -> None:
             "output count (their final line, with stop_reason, was never written): its output "
             "and cost are lower bounds"
         )
-    for agent_id, count in inexact.items():
-        info = scan.agents.get(agent_id)
+    for key, count in inexact.items():
+        info = scan.agents.get(key)
         if info is not None and info.background and not info.last_call_corrected:
             why = "it ran in the background and its completion notice carries no usage"
         elif info is not None and info.last_call_corrected:
@@ -229,23 +243,51 @@ def _warn_uncorrected(scan: Scan, calls: dict[Key, ApiCall]) -> None:
         else:
             why = "no parent record corrects it"
         scan.warnings.append(
-            f"sub-agent {agent_id}: {count} call(s) record only a placeholder output count "
-            f"({why}): its output and cost are lower bounds"
+            f"sub-agent {scan.agent_name(key)}: {count} call(s) record only a placeholder "
+            f"output count ({why}): its output and cost are lower bounds"
+        )
+
+
+def _stand_in_for_unread(scan: Scan, calls: dict[Key, ApiCall]) -> None:
+    """A background sub-agent none of whose calls any file read holds (its own file was not
+    read; its launch result carries no usage, nor does its completion notice) counted as
+    nothing would leave its place's figures exact and short of its work: a stand-in call of no
+    tokens (:attr:`ApiCall.stand_in`) in its place makes them lower bounds, as a foreground
+    agent known only by its parent's record does (:attr:`ApiCall.earlier_calls_unread`)."""
+    read = {key for call in calls.values() if (key := call.agent_key) is not None}
+    for key, info in scan.agents.items():
+        if not info.background or key in read:
+            continue
+        stand_in = ApiCall(
+            f"unread:{info.tool_use_id or agent_text(key)}",
+            "",
+            info.resolved_model or info.requested_model or "unknown",
+            session_id=info.session_id,
+            agent_id=info.agent_id,
+            stand_in=True,
+        )
+        calls[(stand_in.message_id, "")] = stand_in
+        scan.warnings.append(
+            f"sub-agent {scan.agent_name(key)}: it ran in the background and none of its calls "
+            f"is in any file read (its own file, agent-{info.agent_id}.jsonl in its session's "
+            "subagents/ folder, was not read): its work is missing from the figures, which are "
+            "lower bounds"
         )
 
 
 def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan) -> None:
     """The parent's ``toolUseResult.usage`` is the true usage of the agent's last call."""
-    by_agent: dict[str, list[ApiCall]] = {}
+    by_agent: dict[AgentKey, list[ApiCall]] = {}
     for call in calls.values():
-        if call.agent_id is not None:
-            by_agent.setdefault(call.agent_id, []).append(call)
+        if (key := call.agent_key) is not None:
+            by_agent.setdefault(key, []).append(call)
     epoch = datetime.min.replace(tzinfo=timezone.utc)
     for tr in tool_results:
         usage: ApiCall | None = tr.usage
         if usage is None:
             continue
-        own = sorted(by_agent.get(tr.agent_id, []), key=lambda c: c.timestamp or epoch)
+        key = agent_key(tr.session_id, tr.agent_id)
+        own = sorted(by_agent.get(key, []), key=lambda c: c.timestamp or epoch)
         same_prompt = [
             c
             for c in own
@@ -256,7 +298,7 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
                 usage.cache_read_input_tokens,
             )
         ]
-        info = scan.agents.get(tr.agent_id)
+        info = scan.agents.get(key)
         if info is not None:
             info.last_call_corrected = True
         if same_prompt:
@@ -267,7 +309,7 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
         # The last call is in no file we read: count it from the parent's record.
         model = own[-1].model if own else (info.requested_model if info else None)
         usage.model = model or "unknown"
-        usage.message_id = f"toolUseResult:{tr.tool_use_id or tr.agent_id}"
+        usage.message_id = f"toolUseResult:{tr.tool_use_id or agent_text(key)}"
         usage.agent_id = tr.agent_id
         usage.session_id = tr.session_id
         # When it was made: the parent's record of it (so dated rates apply), never "undated".
@@ -277,7 +319,7 @@ def _correct_last_calls(calls: dict[Key, ApiCall], tool_results: Any, scan: Scan
         # figure, unless the parent's record says it used no tool (then it made one call).
         usage.earlier_calls_unread = not own and tr.tool_use_count != 0
         scan.warnings.append(
-            f"sub-agent {tr.agent_id}: its last call is in no transcript read; "
+            f"sub-agent {scan.agent_name(key)}: its last call is in no transcript read; "
             f"counted from the parent's toolUseResult.usage (model {usage.model})"
             + (_earlier_calls(tr.tool_use_count) if usage.earlier_calls_unread else "")
         )

@@ -5,6 +5,12 @@ The execution log maps a sub-agent by listing it in a stage's ``agents.agent_ids
 one ``description_pattern`` its Task description matches (two places' patterns matching it are
 an error). A sub-agent the log does not map goes to the one ticket its Task description (else
 prompt) names, at the stage its description suggests.
+
+A sub-agent is its session's: Claude Code's agent ids are unique only within a session. An
+``agent_ids`` entry is the agent's id, or ``SESSION/ID`` (its session's id, or the first 8
+characters of it or more, then the agent's id), which names one session's agent; an id alone
+that agents of several sessions have is an error, unless each of them but one is named by a
+``SESSION/ID`` entry (which one the listing means only the team knows).
 """
 
 from __future__ import annotations
@@ -19,11 +25,51 @@ from pytest_orchphase.load.models import SessionSpec
 from pytest_orchphase.load.pattern import LinearPattern, compile_linear
 from pytest_orchphase.load.phase import PLANNING, Phase, stage_places
 from pytest_orchphase.usage.accounts import NOT_RUN
+from pytest_orchphase.usage.records import agent_key
 from pytest_orchphase.usage.sessions import ticket_named
 
 if TYPE_CHECKING:
-    from pytest_orchphase.usage.attribution import Measured
+    from collections.abc import Sequence
+
+    from pytest_orchphase.usage.attribution import AgentAttribution, Measured
+    from pytest_orchphase.usage.records import AgentKey
     from pytest_orchphase.usage.sources.claude_code import ApiCall, Scan
+
+#: The fewest characters of a session's id that name it in a ``SESSION/ID`` entry (as many as
+#: ``orchphase extract --by agent`` shows).
+SESSION_PREFIX = 8
+
+
+def names_agent(entry: str, key: AgentKey) -> bool:
+    """Whether an ``agents.agent_ids`` entry names the sub-agent ``key``: its id alone (whatever
+    its session), or ``SESSION/ID`` with its session's id or a prefix of it (8 characters or
+    more)."""
+    session, agent = key
+    prefix, slash, listed = entry.rpartition("/")
+    if not slash:
+        return entry == agent
+    return listed == agent and len(prefix) >= SESSION_PREFIX and session.startswith(prefix)
+
+
+def log_entries(agents: Sequence[AgentAttribution], among: Sequence[AgentAttribution]) -> list[str]:
+    """The ``agents.agent_ids`` entries that name ``agents`` (of the sub-agents measured,
+    ``among``): each id alone, but ``SESSION/ID`` for an id the agents of several sessions
+    have."""
+    sessions: dict[str, set[str | None]] = defaultdict(set)
+    for a in among:
+        sessions[a.agent_id].add(a.session_id)
+    return [
+        f"{a.session_id}/{a.agent_id}"
+        if a.session_id and len(sessions[a.agent_id]) > 1
+        else a.agent_id
+        for a in agents
+    ]
+
+
+def qualified(entry: str) -> bool:
+    """Whether an ``agents.agent_ids`` entry names one session's agent (``SESSION/ID``)."""
+    return "/" in entry
+
 
 #: What a Task description that leads with it asks for: the verb (or verb phrase) that says
 #: what the task is ("review the implementation" is a review; "branch coverage" no branch).
@@ -105,21 +151,51 @@ class AgentMap:
                 claim = _Claim(ticket, stage, (*at, "agents", "description_pattern"), source)
                 self.patterns.append((compile_linear(source), claim))
         #: Sub-agents of sessions named with a ticket whose log mappings were checked.
-        self.checked: set[str] = set()
+        self.checked: set[AgentKey] = set()
 
     def check_owner(self, call: ApiCall, owner: SessionSpec) -> None:
         """Once per sub-agent of a session named with a ticket: see ``_refuse_other_claim``."""
-        if call.agent_id is not None and call.agent_id not in self.checked:
-            self.checked.add(call.agent_id)
+        key = call.agent_key
+        if key is not None and key not in self.checked:
+            self.checked.add(key)
             self._refuse_other_claim(call, owner)
 
-    def _claim(self, agent: str) -> _Claim | None:
+    def _listed(self, agent: AgentKey) -> tuple[str, _Claim] | None:
+        """The ``agents.agent_ids`` entry that names a sub-agent, and its place: a
+        ``SESSION/ID`` entry, else its id alone. An id alone that another session's agent has
+        too, no ``SESSION/ID`` entry naming that one, is an error: which of them the team
+        listed the data cannot tell, and the first read would take the place of the other."""
+        for entry, claim in self.links.items():
+            if qualified(entry) and names_agent(entry, agent):
+                return entry, claim
+        alone = self.links.get(agent[1])
+        if alone is None:
+            return None
+        others = sorted(
+            key[0] or "of no recorded session"
+            for key in self.scan.agents
+            if key[1] == agent[1]
+            and not any(qualified(e) and names_agent(e, key) for e in self.links)
+        )
+        if len(others) > 1:
+            raise self.phase.log_doc.error(
+                f"sub-agent id {agent[1]!r} is the id of a sub-agent in each of sessions "
+                f"{', '.join(others)} (Claude Code's agent ids are unique only within a "
+                "session): which one this entry maps is not known; name each agent with its "
+                f"session, as SESSION/{agent[1]} (the session's id, or its first "
+                f"{SESSION_PREFIX} characters or more)",
+                alone.at,
+            )
+        return agent[1], alone
+
+    def _claim(self, agent: AgentKey) -> _Claim | None:
         """The log's mapping of a sub-agent: its ``agents.agent_ids`` listing, else the one
         ``description_pattern`` its Task description matches. Two patterns of two places that
         match it are an error: which one is right only the team knows, and the first in log
         order would take, silently, what may be the other's."""
-        if agent in self.links:
-            return self.links[agent]
+        listed = self._listed(agent)
+        if listed is not None:
+            return listed[1]
         info = self.scan.agents.get(agent)
         description = info.description if info is not None else None
         if not description:
@@ -128,9 +204,10 @@ class AgentMap:
         if len({(c.ticket, c.stage) for c in matched}) > 1:
             first, other = matched[0], matched[1]
             raise self.phase.log_doc.error(
-                f"sub-agent {agent}'s Task description {description!r} matches this pattern "
-                f"({other.place()}) and {yamlio.dotted(first.at)} {first.pattern!r} "
-                f"({first.place()}) too: a sub-agent's usage belongs to one place; make the "
+                f"sub-agent {self.scan.agent_name(agent)}'s Task description {description!r} "
+                f"matches this pattern ({other.place()}) and {yamlio.dotted(first.at)} "
+                f"{first.pattern!r} ({first.place()}) too: a sub-agent's usage belongs to one "
+                "place; make the "
                 "patterns exclusive, or list the agent in its stage's agents.agent_ids (which "
                 "wins over a pattern)",
                 other.at,
@@ -141,7 +218,8 @@ class AgentMap:
         """A sub-agent of a session ``sessions:`` gives to a ticket (and stage) that the log
         maps elsewhere: which one is right only the team knows, and the session's would take,
         silently, what the log says is another place's. An error at the log's mapping."""
-        claim = self._claim(str(call.agent_id))
+        assert call.agent_key is not None
+        claim = self._claim(call.agent_key)
         if claim is None or (
             claim.ticket == owner.ticket and (owner.stage is None or owner.stage == claim.stage)
         ):
@@ -160,12 +238,13 @@ class AgentMap:
             claim.at,
         )
 
-    def place(self, agent: str, worker: str | None) -> tuple[str, str, str]:
+    def place(self, agent: AgentKey, worker: str | None) -> tuple[str, str, str]:
         """A sub-agent's ticket, stage and how they were found; one that names no ticket,
         spawned by a worker session (of ticket ``worker``), is that worker's ticket's."""
         claim = self._claim(agent)
         if claim is not None:
-            how = "agents.agent_ids" if agent in self.links else "agents.description_pattern"
+            listed = self._listed(agent) is not None
+            how = "agents.agent_ids" if listed else "agents.description_pattern"
             return claim.ticket, claim.stage, how
         found = _attribute(self.scan.agents.get(agent), self.tickets)
         if not found[0] and worker:
@@ -202,13 +281,17 @@ def missing_agents(phase: Phase, measured: Measured) -> dict[str, str]:
     (``agents.agent_ids``, or a ``description_pattern``) that no transcript holds. Measured
     alone, the ticket is then only a lower bound: the missing agents' usage is in none of its
     figures."""
-    found = {a.agent_id for a in measured.agents}
+    found = [agent_key(a.session_id, a.agent_id) for a in measured.agents]
     described = [a.description for a in measured.agents if a.description]
     out: dict[str, list[str]] = defaultdict(list)
     for _, ticket, stage, st in stage_places(phase.log, phase.tickets):
         if st.agents is None or st.status in NOT_RUN:
             continue
-        absent = [agent for agent in st.agents.agent_ids if agent not in found]
+        absent = [
+            entry
+            for entry in st.agents.agent_ids
+            if not any(names_agent(entry, key) for key in found)
+        ]
         if absent:
             out[ticket].append(
                 f"its {stage} stage ran with sub-agent(s) {', '.join(absent)} "

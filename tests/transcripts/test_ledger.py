@@ -131,7 +131,7 @@ def _facts(scan: Scan) -> dict[str, object]:
         )
         for k, a in scan.agents.items()
     }
-    named = {k: prompt(a.prompt) for k, a in scan.agents.items()}
+    named = {"/".join(k): prompt(a.prompt) for k, a in scan.agents.items()}
     named |= {f"first:{k}": prompt(p) for k, p in scan.first_prompts.items()}
     return {
         "calls": calls,
@@ -155,8 +155,8 @@ def test_a_ledger_gives_the_same_calls_agents_and_cost_as_the_raw_files(
     ledger = scan_paths([_ledger(files, tmp_path / "usage.jsonl")])
     assert _facts(ledger) == _facts(raw)
     assert _usd(ledger) == _usd(raw)
-    assert raw.agents["a1"].prompt == "Work on R03 please"
-    assert ledger.agents["a1"].prompt == TicketsNamed(("R03",), frozenset(TICKETS))
+    assert raw.agent("a1").prompt == "Work on R03 please"
+    assert ledger.agent("a1").prompt == TicketsNamed(("R03",), frozenset(TICKETS))
     assert ledger.first_prompts == {SESSION: TicketsNamed(("R03", "R06"), frozenset(TICKETS))}
     assert len(raw.calls) == 7 and len(raw.headless) == 2  # the fixture holds every kind
     first = json.loads((tmp_path / "usage.jsonl").read_text().splitlines()[1])
@@ -198,8 +198,8 @@ def test_a_ledger_holds_no_content_and_no_secret(home: ClaudeHome, tmp_path: Pat
         assert planted not in data
     ledger = scan_paths([tmp_path / "usage.jsonl"])
     masked = "R03 deploy with [secret] https://deploy:[secret]@git.example.com/repo.git"
-    assert ledger.agents["a1"].description == masked
-    assert ledger.agents["a1"].prompt == TicketsNamed(("R03",), frozenset(TICKETS))
+    assert ledger.agent("a1").description == masked
+    assert ledger.agent("a1").prompt == TicketsNamed(("R03",), frozenset(TICKETS))
 
 
 def test_collecting_again_gives_the_same_bytes_and_merging_counts_no_call_twice(

@@ -205,7 +205,7 @@ def test_total_tokens_is_not_used_as_spend(home: ClaudeHome) -> None:
 @pytest.mark.parametrize("tool", ["Task", "Agent"])
 def test_task_and_agent_spawns_give_the_agent_info(home: ClaudeHome, tool: str) -> None:
     scan = scan_paths([_subagent_session(home, with_file=True, name=tool)])
-    info = scan.agents["aac57f5"]
+    info = scan.agent("aac57f5")
     assert info.tool_name == tool
     assert info.tool_use_id == "toolu_T"
     assert info.subagent_type == "general-purpose"
@@ -219,7 +219,7 @@ def test_meta_json_names_the_agent_when_the_spawn_is_not_read(home: ClaudeHome) 
     home.subagent("a1", [assistant("msg_X", "req_X", agent_id="a1")])
     home.meta("a1", {"agentType": "Explore", "description": "Find the config", "toolUseId": "t9"})
     scan = scan_paths([home.root])
-    info = scan.agents["a1"]
+    info = scan.agent("a1")
     assert (info.subagent_type, info.description, info.tool_use_id) == (
         "Explore",
         "Find the config",
@@ -308,7 +308,7 @@ def test_acompact_file_is_compaction_overhead(home: ClaudeHome) -> None:
     scan = scan_paths([session])
     flags = {c.message_id: c.compaction for c in scan.calls}
     assert flags == {"msg_M": False, "msg_C": True}
-    assert "acompact-946d2b" not in scan.agents  # tied to no task
+    assert all(k[1] != "acompact-946d2b" for k in scan.agents)  # tied to no task
 
 
 def test_a_folder_and_a_file_inside_it_are_read_once(home: ClaudeHome) -> None:
@@ -651,13 +651,13 @@ def test_inline_sidechains_are_attributed_to_their_task_by_root_prompt(home: Cla
         "msg_2a": "toolu_2",
         "msg_2b": "toolu_2",
     }
-    assert [scan.agents[f"toolu_{i}"].description for i in range(3)] == [
+    assert [scan.agent(f"toolu_{i}").description for i in range(3)] == [
         "task 0",
         "task 1",
         "task 2",
     ]
-    assert scan.agents["toolu_1"].prompt == "Write the docs"
-    assert scan.agents["toolu_1"].tool_use_count == 12  # the 1.0.x Task result is linked
+    assert scan.agent("toolu_1").prompt == "Write the docs"
+    assert scan.agent("toolu_1").tool_use_count == 12  # the 1.0.x Task result is linked
     assert not scan.warnings
     assert len(scan.calls) == 7  # the results' usage is the chains' last calls, not new ones
 
@@ -750,7 +750,7 @@ def test_background_agent_is_linked_by_its_launch_result_without_meta_json(
     home: ClaudeHome,
 ) -> None:
     scan = scan_paths([_background_session(home)])
-    info = scan.agents["a70eebf64f6caa954"]
+    info = scan.agent("a70eebf64f6caa954")
     assert (info.tool_use_id, info.tool_name, info.description) == (
         "toolu_BG",
         "Agent",
@@ -763,7 +763,7 @@ def test_background_agent_is_linked_by_its_launch_result_without_meta_json(
 
 def test_background_agent_without_its_notice_stays_launched(home: ClaudeHome) -> None:
     scan = scan_paths([_background_session(home, notice=False)])
-    assert scan.agents["a70eebf64f6caa954"].status == "async_launched"
+    assert scan.agent("a70eebf64f6caa954").status == "async_launched"
 
 
 def test_background_agent_output_is_a_lower_bound_and_says_so(home: ClaudeHome) -> None:
@@ -839,7 +839,7 @@ def test_task_notifications_of_no_known_agent_or_cut_short_change_nothing(
         ):
             fh.write(json.dumps(user(text)) + "\n")
     scan = scan_paths([session])
-    assert scan.agents["a70eebf64f6caa954"].status == "async_launched"
+    assert scan.agent("a70eebf64f6caa954").status == "async_launched"
     assert scan.malformed_lines == 0
 
 

@@ -344,7 +344,7 @@ SPOILED = {
     "not JSON": lambda data: b"\x00\xff garbage\n" + data,
     "another scanner": lambda data: data.replace(b'"scanner":"', b'"scanner":"0', 1),
     "another format": lambda data: data.replace(
-        b'"orchphase_scan_cache":2', b'"orchphase_scan_cache":3'
+        b'"orchphase_scan_cache":3', b'"orchphase_scan_cache":4'
     ),
     "a header field changed": lambda data: data.replace(b'"lines":6', b'"lines":5', 1),
     "another check": lambda data: data.replace(b'"check":"', b'"check":"0', 1),
@@ -613,7 +613,7 @@ def test_a_negative_duration_reads_back_from_the_cache(
     result["toolUseResult"]["totalDurationMs"] = -1
     home.session([assistant("msg_p", "req_p", content=[spawn_block("toolu_1")]), result])
     assert _scans([home.root], cache, parsed) == 2
-    assert scan_paths([home.root]).agents["a1"].duration_ms is None
+    assert scan_paths([home.root]).agent("a1").duration_ms is None
     assert _scans([home.root], cache, parsed) == 0
 
 

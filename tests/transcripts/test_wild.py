@@ -319,7 +319,7 @@ def test_wild_2_1_39_main_responses_without_a_final_line_are_lower_bounds() -> N
 def test_wild_background_agent_is_linked_and_its_output_a_lower_bound() -> None:
     files, _ = CCUSAGE["bookminder"]
     scan = _scan(files)
-    info = scan.agents["a70eebf64f6caa954"]
+    info = scan.agent("a70eebf64f6caa954")
     assert (info.tool_use_id, info.tool_name, info.background) == (
         "toolu_01UgoLp6KLJF5UKrxQtWTwa6",
         "Agent",
@@ -336,7 +336,7 @@ def test_wild_multi_call_sub_agent_output_is_a_lower_bound_even_corrected() -> N
     scan = _scan(files)
     rows = {r.agent_id: r for r in by_agent(price_calls(scan, PriceTable.load()), scan)}
     sub = rows["a881341"]
-    assert scan.agents["a881341"].last_call_corrected
+    assert scan.agent("a881341").last_call_corrected
     assert sub.totals.output_tokens == 999  # 1 + 1 placeholders + the corrected 997
     assert sub.totals.usage().lower_bounds == {"output", "total", "usd"}
 

@@ -16,10 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from pytest_orchphase.usage.records import AgentInfo, ApiCall, HeadlessResult, TicketsNamed
+from pytest_orchphase.usage.records import (
+    AgentInfo,
+    AgentKey,
+    ApiCall,
+    HeadlessResult,
+    TicketsNamed,
+)
 
 #: How a call is known across files and sources: (``message.id``, ``requestId``).
 Key = tuple[str, str]
+
+
+#: A background agent's ``<task-notification>``: (the session it is written in, its task id: the
+#: agent's id, the spawning tool_use id, its status).
+Notice = tuple[str | None, str | None, str | None, str | None]
 
 
 @dataclass
@@ -48,13 +59,15 @@ class FileResult:
     #: Spawning tool calls by tool_use id (``agent_id`` is filled in when linked).
     spawns: dict[str, AgentInfo] = field(default_factory=dict)
     results: list[ToolResult] = field(default_factory=list)
-    #: agent id -> spawning tool_use id, from agent_progress lines and meta.json files.
-    links: dict[str, str] = field(default_factory=dict)
-    metas: dict[str, AgentInfo] = field(default_factory=dict)
+    #: (session, agent id) -> spawning tool_use id, from agent_progress lines and meta.json
+    #: files (a key of session "": the file records none).
+    links: dict[AgentKey, str] = field(default_factory=dict)
+    #: (session, agent id) -> what an agent's meta.json says of it.
+    metas: dict[AgentKey, AgentInfo] = field(default_factory=dict)
     #: ``claude_code_version`` of a headless stream's ``system``/``init`` line.
     version: str | None = None
-    #: ``<task-notification>`` completions: (task id, tool_use id, status).
-    notices: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
+    #: ``<task-notification>`` completions: (session, task id, tool_use id, status).
+    notices: list[Notice] = field(default_factory=list)
     headless: list[HeadlessResult] = field(default_factory=list)
     #: The session each headless run's ``system``/``init`` line names (None: none), in file
     #: order: the runs a stream holds, those cut off before their ``result`` too.

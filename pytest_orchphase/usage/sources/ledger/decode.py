@@ -17,6 +17,7 @@ from pytest_orchphase.usage.records import (
     ModelUsage,
     TicketsNamed,
     UsageFields,
+    agent_key,
     are_counts,
 )
 from pytest_orchphase.usage.sources.base import FileResult, ToolResult
@@ -244,20 +245,23 @@ class Decoder:
         assert agent is not None
         if tool_use_id is None:
             raise LedgerError("'tool_use_id': expected a string")
-        res.links[agent] = tool_use_id
+        res.links[agent_key(_str(obj, "session"), agent)] = tool_use_id
 
     def _meta(self, obj: dict[str, Any], res: FileResult) -> None:
         agent = _str(obj, "agent", required=True)
         assert agent is not None
-        res.metas[agent] = AgentInfo(
+        session = _str(obj, "session")
+        res.metas[agent_key(session, agent)] = AgentInfo(
             agent_id=agent,
+            session_id=session,
             tool_use_id=_str(obj, "tool_use_id"),
             subagent_type=_str(obj, "subagent_type"),
             description=_str(obj, "description"),
         )
 
     def _notice(self, obj: dict[str, Any], res: FileResult) -> None:
-        res.notices.append((_str(obj, "task_id"), _str(obj, "tool_use_id"), _str(obj, "status")))
+        notice = (_str(obj, "session"), _str(obj, "task_id"), _str(obj, "tool_use_id"))
+        res.notices.append((*notice, _str(obj, "status")))
 
     def _prompt(self, obj: dict[str, Any], res: FileResult) -> None:
         session = _str(obj, "session", required=True)

@@ -100,8 +100,9 @@ def encode(
     if calls:
         block.records += _call_records(res)
     block.records += _agent_records(res, tickets, texts)
-    for task_id, notified, status in res.notices:
-        notice = {"kind": "notice", "task_id": task_id, "tool_use_id": notified}
+    for session, task_id, notified, status in res.notices:
+        notice = {"kind": "notice", "session": session, "task_id": task_id}
+        notice["tool_use_id"] = notified
         block.records.append(_compact(notice | {"status": clean(status)}))
     for session, (stamp, text) in res.prompts.items():
         prompt: dict[str, Any] = {"kind": "prompt", "session": session, "ts": stamp}
@@ -170,12 +171,15 @@ def _agent_records(
             record["usage"] = _compact(_usage(tr.usage))
         out.append(record)
     out += [
-        {"kind": "link", "agent": agent, "tool_use_id": tool_use_id}
-        for agent, tool_use_id in res.links.items()
+        _compact(
+            {"kind": "link", "session": session or None, "agent": agent, "tool_use_id": tool_use_id}
+        )
+        for (session, agent), tool_use_id in res.links.items()
     ]
-    for agent, meta in res.metas.items():
+    for (session, agent), meta in res.metas.items():
         record = {
             "kind": "meta",
+            "session": session or None,
             "agent": agent,
             "tool_use_id": meta.tool_use_id,
             "subagent_type": clean(meta.subagent_type),
