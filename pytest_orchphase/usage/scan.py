@@ -26,6 +26,7 @@ from pytest_orchphase.usage.records import (
 )
 from pytest_orchphase.usage.sources import registry
 from pytest_orchphase.usage.sources.base import FileResult, Key, Notice, ToolResult, files_of
+from pytest_orchphase.usage.sources.claude_code.layout import spawning_session
 from pytest_orchphase.usage.sources.claude_code.lines import (
     INLINE_SIDECHAIN,
     merge_call,
@@ -63,6 +64,8 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
             scan.runs_unknown.add(res.path)
         if not res.intact:
             scan.unreadable.append(res.path)
+        if (folder := spawning_session(res.path)) is not None:
+            _own_session(res, folder, scan.warnings)
         if res.calls or any(r.usage for r in res.results) or any(map(reports_usage, res.headless)):
             scan.recorded.add(res.path)
         merged.add(res)
@@ -139,6 +142,34 @@ class _Merged:
             self.tool_results.setdefault(tr.tool_use_id or f"agent:{key}", tr)
             if tr.tool_use_id is not None:
                 self.links.setdefault(key, tr.tool_use_id)
+
+
+def _own_session(res: FileResult, session: str, warnings: list[str]) -> None:
+    """A sub-agent file of a session's folder is that session's (the session that spawned the
+    agent, whose Task's result names it): lines naming another session do not move it there,
+    where its calls would be placed by another session's worker and its spawn's result would
+    find none of them. The contradiction is reported."""
+    named = sorted(
+        {c.session_id for c in res.calls.values() if c.session_id not in (None, session)}
+        | {tr.session_id for tr in res.results if tr.session_id not in (None, session)}
+    )
+    if named:
+        warnings.append(
+            f"{res.path}: the lines of this sub-agent file name session "
+            f"{', '.join(map(str, named))}, but it is in the folder of session {session}, "
+            "which spawned it: counted as that session's"
+        )
+    for call in res.calls.values():
+        call.session_id = session
+    for tr in res.results:
+        tr.session_id = session
+    res.links = {agent_key(session, key[1]): tool_use for key, tool_use in res.links.items()}
+    res.metas = {agent_key(session, key[1]): meta for key, meta in res.metas.items()}
+    for meta in res.metas.values():
+        meta.session_id = session
+    for spawn in res.spawns.values():
+        spawn.session_id = session
+    res.notices = [(session, task, tool_use, status) for _, task, tool_use, status in res.notices]
 
 
 def _drop_sidechain_replays(calls: dict[Key, ApiCall]) -> None:

@@ -158,7 +158,7 @@ def test_a_sub_agent_whose_lines_name_another_session_stays_with_its_spawner(
     _r02_over_its_cap(pytester, result)
     result.stdout.fnmatch_lines(
         [
-            f"*agent-a2222222.jsonl:1: the lines of this sub-agent file name session {S1}, but it "
+            f"*agent-a2222222.jsonl: the lines of this sub-agent file name session {S1}, but it "
             f"is in the folder of session {S2}, which spawned it*"
         ]
     )

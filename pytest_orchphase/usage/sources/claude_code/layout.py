@@ -9,6 +9,7 @@ with ``isSidechain: true`` in the session file itself.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +27,7 @@ __all__ = [
     "resolve_session",
     "resolve_sessions",
     "session_files",
+    "spawning_session",
 ]
 
 CONFIG_ENV = "CLAUDE_CONFIG_DIR"
@@ -57,6 +59,24 @@ def projects_dirs(config_dirs: Sequence[Path] | None = None) -> list[Path]:
 
 def is_agent_file(path: Path) -> bool:
     return path.name.startswith("agent-")
+
+
+#: A session's id as Claude Code names it (and its file, and the folder of its sub-agents).
+_SESSION_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def spawning_session(path: Path) -> str | None:
+    """The session whose folder holds the sub-agent file ``path``
+    (``<session>/subagents/agent-<id>.jsonl``, its ``.meta.json`` too): the session that
+    spawned the agent. ``None`` for any other file, and for a folder not named by a session id
+    (a copy renamed: its lines' ``sessionId`` is all there is)."""
+    parent = path.parent
+    if not is_agent_file(path) or parent.name != "subagents":
+        return None
+    folder = parent.parent.name
+    return folder if _SESSION_ID.fullmatch(folder) else None
 
 
 def discover_sessions(config_dirs: Sequence[Path] | None = None) -> list[Path]:

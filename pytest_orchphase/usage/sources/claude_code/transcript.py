@@ -51,13 +51,6 @@ class LineReader:
     def __init__(self, path: Path) -> None:
         self.res = FileResult(path=path)
         self.file_agent = path.name[len("agent-") :].split(".")[0] if is_agent_file(path) else None
-        #: The session whose folder holds this sub-agent file (``<session>/subagents/``): the
-        #: session that spawned the agent, whatever its lines' ``sessionId`` says.
-        self.file_session = (
-            path.parent.parent.name
-            if self.file_agent is not None and path.parent.name == "subagents"
-            else None
-        )
         #: Inline sidechains (Claude Code 1.0.x-2.0.x): line uuid -> parentUuid, the chains'
         #: root prompts (uuid -> text, in file order), and the first line uuid of each call.
         self.parents: dict[str, str | None] = {}
@@ -89,7 +82,7 @@ class LineReader:
             if isinstance(data, dict) and data.get("type") == "agent_progress":
                 self.agent_progress(obj, data, lineno)
         elif kind == "user":
-            self.user(obj, lineno)
+            self.user(obj)
         else:
             self.other(kind, obj, lineno)
 
@@ -125,28 +118,15 @@ class LineReader:
             if text is not None:
                 self.roots[uuid] = text
 
-    def session_of(self, obj: dict[str, Any], lineno: int) -> str | None:
-        """The session a line is of: its ``sessionId``, but in a sub-agent file of a session's
-        folder, that session (a line naming another is reported, once per file)."""
-        session = _opt_str(obj.get("sessionId")) or _opt_str(obj.get("session_id"))
-        if self.file_session is None or session in (None, self.file_session):
-            return session if self.file_session is None else self.file_session
-        why = (
-            f"{self.res.path}:{lineno}: the lines of this sub-agent file name session {session}, "
-            f"but it is in the folder of session {self.file_session}, which spawned it: "
-            "counted as that session's"
-        )
-        if not any(
-            w.startswith(f"{self.res.path}:") and "spawned it" in w for w in self.res.warnings
-        ):
-            self.res.warnings.append(why)
-        return self.file_session
+    def session_of(self, obj: dict[str, Any]) -> str | None:
+        """The session a line names (``session_id`` in a headless stream)."""
+        return _opt_str(obj.get("sessionId")) or _opt_str(obj.get("session_id"))
 
     def agent_progress(self, obj: dict[str, Any], data: dict[str, Any], lineno: int) -> None:
         agent_id = _opt_str(data.get("agentId")) or INLINE_SIDECHAIN
         parent_tool = obj.get("parentToolUseID")
         if isinstance(parent_tool, str) and agent_id != INLINE_SIDECHAIN:
-            key = agent_key(self.session_of(obj, lineno), agent_id)
+            key = agent_key(self.session_of(obj), agent_id)
             self.res.links.setdefault(key, parent_tool)
         inner = data.get("message")
         if not isinstance(inner, dict) or inner.get("type") != "assistant":
@@ -161,7 +141,7 @@ class LineReader:
         msg = outer.get("message")
         if not isinstance(msg, dict):
             raise _Bad
-        session = self.session_of(outer, lineno)
+        session = self.session_of(outer)
         self.spawns_in(msg.get("content"), session)
         usage = msg.get("usage")
         if usage is None:
@@ -265,7 +245,7 @@ class LineReader:
         ):
             self.res.prompts[session] = (_opt_str(obj.get("timestamp")) or "", content)
 
-    def user(self, obj: dict[str, Any], lineno: int = 0) -> None:
+    def user(self, obj: dict[str, Any]) -> None:
         self.prompt(obj)
         result = obj.get("toolUseResult")
         if not isinstance(result, dict):
@@ -291,7 +271,7 @@ class LineReader:
             ToolResult(
                 tool_use_id=tool_use_id,
                 agent_id=agent_id,
-                session_id=self.session_of(obj, lineno),
+                session_id=self.session_of(obj),
                 status=_opt_str(result.get("status")),
                 usage=usage_call(usage, "", "", "") if usage is not None else None,
                 tool_use_count=_opt_int(result.get("totalToolUseCount")),
@@ -308,7 +288,7 @@ class LineReader:
         if text is None or not text.lstrip().startswith("<task-notification>"):
             return
         fields = dict(_NOTICE_FIELD.findall(text))
-        session = _opt_str(obj.get("sessionId"))
+        session = self.session_of(obj)
         self.res.notices.append(
             (session, fields.get("task-id"), fields.get("tool-use-id"), fields.get("status"))
         )
@@ -317,10 +297,9 @@ class LineReader:
         if not isinstance(obj, dict) or self.file_agent is None:
             raise _Bad
         tool_use_id = _opt_str(obj.get("toolUseId"))
-        key = agent_key(self.file_session, self.file_agent)
+        key = agent_key(None, self.file_agent)  # its session: its folder's (see the scan)
         self.res.metas[key] = AgentInfo(
             agent_id=self.file_agent,
-            session_id=self.file_session,
             tool_use_id=tool_use_id,
             subagent_type=_opt_str(obj.get("agentType")),
             description=_opt_str(obj.get("description")),
