@@ -165,9 +165,17 @@ class AgentMap:
         ``SESSION/ID`` entry, else its id alone. An id alone that another session's agent has
         too, no ``SESSION/ID`` entry naming that one, is an error: which of them the team
         listed the data cannot tell, and the first read would take the place of the other."""
-        for entry, claim in self.links.items():
-            if qualified(entry) and names_agent(entry, agent):
-                return entry, claim
+        named = [(e, c) for e, c in self.links.items() if qualified(e) and names_agent(e, agent)]
+        if len({(c.ticket, c.stage) for _, c in named}) > 1:
+            (first, one), (_, other) = named[0], named[1]
+            raise self.phase.log_doc.error(
+                f"this entry and {yamlio.dotted(one.at)} {first!r} ({one.place()}) both name "
+                f"sub-agent {agent[1]} of session {agent[0]}: a sub-agent's usage belongs to one "
+                "place",
+                other.at,
+            )
+        if named:
+            return named[0]
         alone = self.links.get(agent[1])
         if alone is None:
             return None

@@ -106,3 +106,18 @@ def test_an_entry_naming_an_agent_of_no_session_read_is_missing(
     result = run_phase(pytester, "m1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["R01       sonnet   ≥ 1,102 *"])
+
+
+def test_two_entries_naming_one_sessions_agent_for_two_places_are_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    _phase(pytester, [f"{S2[:8]}/{AGENT}"], [f"{S2}/{AGENT}"])
+    result = run_phase(pytester, "m1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        [
+            "*tickets.R02.review.agents.agent_ids[[]0[]]: this entry and "
+            f"tickets.R01.review.agents.agent_ids[[]0[]] '{S2[:8]}/{AGENT}' (R01's review) "
+            f"both name sub-agent {AGENT} of session {S2}*"
+        ]
+    )
