@@ -121,3 +121,30 @@ def test_two_entries_naming_one_sessions_agent_for_two_places_are_an_error(
             f"both name sub-agent {AGENT} of session {S2}*"
         ]
     )
+
+
+def test_two_sessions_that_spawned_agents_of_one_id_are_both_spawners(
+    pytester: pytest.Pytester,
+) -> None:
+    """No session names a ticket; both spawned a sub-agent a1b2c3d. Keyed by id alone, one
+    agent of the two was the first session's, and that session was "the only main session
+    that spawned sub-agents": the lead, its calls shared planning. Both spawned: no lead."""
+    phase = Phase.of("m1", [CAP], {"R01": staged_ticket({"actual_tokens": 1_000})})
+    phase.write(pytester.path)
+    home = phase.transcripts(pytester.path)
+    for session, n in ((S1, "1"), (S2, "2")):
+        task = spawn_block(f"toolu_0{n}", description="Run the tests", prompt="Run the suite")
+        u = usage(inp=1_000, out=100)
+        lines: list[dict[str, Any]] = [
+            user(f"Look around {n}", session=session),
+            assistant(f"msg_{n}L", f"req_{n}L", model=SONNET, session=session, content=[task]),
+            agent_result(f"toolu_0{n}", AGENT, u, session=session, tool_uses=0),
+        ]
+        home.session(lines, session=session)
+        own = assistant(f"msg_{n}", f"req_{n}", model=SONNET, u=u, session=session, agent_id=AGENT)
+        home.subagent(AGENT, [own], session=session)
+    result = run_phase(pytester, "m1")
+    assert result.ret == 1, result.stdout.str()
+    report = (pytester.path / "r.json").read_text()
+    assert "the only main session that spawned sub-agents" not in report
+    assert f"no lead session among 2 main sessions ({S1}, {S2})" in report
