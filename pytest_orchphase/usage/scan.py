@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -77,6 +77,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     _drop_sidechain_replays(calls)
 
     tool_results = merged.tool_results.values()
+    _name_their_sessions(calls, tool_results)
     scan.agents = _agents(calls.values(), merged.spawns, merged.links, merged.metas, tool_results)
     _apply_notices(scan.agents, merged.notices)
     _correct_last_calls(calls, tool_results, scan)
@@ -170,6 +171,20 @@ def _own_session(res: FileResult, session: str, warnings: list[str]) -> None:
     for spawn in res.spawns.values():
         spawn.session_id = session
     res.notices = [(session, task, tool_use, status) for _, task, tool_use, status in res.notices]
+
+
+def _name_their_sessions(calls: dict[Key, ApiCall], tool_results: Iterable[ToolResult]) -> None:
+    """A parent's record of a sub-agent that names no session (its line has no ``sessionId``)
+    is the record of the agent of its id in the one session whose calls have it (several: it
+    stays no session's, and corrects none of them)."""
+    sessions: dict[str, set[str | None]] = {}
+    for call in calls.values():
+        if call.agent_id is not None:
+            sessions.setdefault(call.agent_id, set()).add(call.session_id)
+    for tr in tool_results:
+        found = sessions.get(tr.agent_id, set())
+        if tr.session_id is None and len(found) == 1:
+            tr.session_id = next(iter(found))
 
 
 def _drop_sidechain_replays(calls: dict[Key, ApiCall]) -> None:

@@ -229,3 +229,19 @@ def test_the_scan_cache_keeps_each_sessions_agent(home: ClaudeHome, tmp_path: Pa
     again = scan_paths([home.root], cache=cache)
     assert set(again.agents) == set(first.agents) == {(S1, AGENT), (S2, AGENT)}
     assert _agent_calls(again) == _agent_calls(first)
+
+
+def test_a_parents_record_of_no_session_corrects_the_one_agent_of_its_id(
+    home: ClaudeHome,
+) -> None:
+    """The Task result's line names no session: it is the record of the one agent of its id,
+    whose last call it corrects (never counted again as a call no file read holds)."""
+    _session(home, S1, "1", 1_000)
+    path = home.project / f"{S1}.jsonl"
+    lines = path.read_text().splitlines()
+    lines[-1] = lines[-1].replace(f'"sessionId": "{S1}", ', "").replace(f'"sessionId":"{S1}",', "")
+    assert S1 not in lines[-1]
+    path.write_text("\n".join(lines) + "\n")
+    scan = scan_paths([home.root])
+    assert _agent_calls(scan) == {"msg_1": (S1, 1_000, 100)}
+    assert not any("no transcript read" in w for w in scan.warnings)
