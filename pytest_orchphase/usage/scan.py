@@ -294,6 +294,11 @@ def _warn_uncorrected(scan: Scan, calls: dict[Key, ApiCall]) -> None:
         )
 
 
+#: The model of a stand-in whose agent's model is not recorded (its launch result names none):
+#: like an API error's ``<synthetic>``, no model a ticket ran on.
+UNREAD_MODEL = "<unread>"
+
+
 def _stand_in_for_unread(scan: Scan, calls: dict[Key, ApiCall]) -> None:
     """A background sub-agent none of whose calls any file read holds (its own file was not
     read; its launch result carries no usage, nor does its completion notice) counted as
@@ -307,7 +312,7 @@ def _stand_in_for_unread(scan: Scan, calls: dict[Key, ApiCall]) -> None:
         stand_in = ApiCall(
             f"unread:{info.tool_use_id or agent_text(key)}",
             "",
-            info.resolved_model or info.requested_model or "unknown",
+            info.resolved_model or UNREAD_MODEL,
             session_id=info.session_id,
             agent_id=info.agent_id,
             stand_in=True,

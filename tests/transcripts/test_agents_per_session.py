@@ -125,7 +125,9 @@ def test_a_sub_agent_folder_not_named_by_a_session_keeps_its_lines_session(
     assert spawning_session(tmp_path / "agent-a1.jsonl") is None
 
 
-def _background(home: ClaudeHome, session: str, agent: str, *, status: str | None) -> None:
+def _background(
+    home: ClaudeHome, session: str, agent: str, *, status: str | None, model: str | None = SONNET
+) -> None:
     """A session that launched background Agent ``agent`` (its own file not written), and,
     with ``status``, its completion notice."""
     tool_use = f"toolu_{session[:4]}_{agent}"
@@ -139,8 +141,9 @@ def _background(home: ClaudeHome, session: str, agent: str, *, status: str | Non
         "isAsync": True,
         "status": "async_launched",
         "agentId": agent,
-        "resolvedModel": SONNET,
     }
+    if model is not None:
+        launched["toolUseResult"]["resolvedModel"] = model
     lines: list[dict[str, Any]] = [
         user("Implement R01", session=session),
         assistant(f"msg_{session}", "req_1", model=SONNET, session=session, content=[spawn]),
@@ -245,3 +248,15 @@ def test_a_parents_record_of_no_session_corrects_the_one_agent_of_its_id(
     scan = scan_paths([home.root])
     assert _agent_calls(scan) == {"msg_1": (S1, 1_000, 100)}
     assert not any("no transcript read" in w for w in scan.warnings)
+
+
+def test_a_background_agent_of_no_recorded_model_stands_in_on_no_model(home: ClaudeHome) -> None:
+    """Its launch result names no model: its stand-in is on ``<unread>`` (like an API error's
+    ``<synthetic>``, no model a ticket ran on; priced at nothing, never an unknown price)."""
+    _background(home, S1, "a70eebf64f6caa954", status="completed", model=None)
+    scan = scan_paths([home.root])
+    [stand_in] = [c for c in scan.calls if c.stand_in]
+    assert stand_in.model == "<unread>"
+    costed = price_calls(scan, PriceTable.load())
+    assert total(costed).cost_usd is not None
+    assert "usd" in total(costed).usage().lower_bounds
