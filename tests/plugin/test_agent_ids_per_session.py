@@ -46,12 +46,19 @@ def _phase(pytester: pytest.Pytester, r01: list[str], r02: list[str]) -> None:
         tickets[ticket]["review"]["agents"] = {"agent_ids": listed}
     phase = Phase.of("m1", [CAP], tickets)
     phase.write(pytester.path)
+    _sessions(phase, pytester, ("Implement R01", 1_000), ("Implement R02", 50_000))
+
+
+def _sessions(phase: Phase, pytester: pytest.Pytester, *runs: tuple[str, int]) -> None:
+    """Sessions S1 and S2 in the phase's transcripts, each of its first prompt and a sub-agent
+    AGENT ("Run the tests") of so many input tokens, spawned by its Task and recorded by its
+    parent."""
     home = phase.transcripts(pytester.path)
-    for session, ticket, tokens, n in ((S1, "R01", 1_000, "1"), (S2, "R02", 50_000, "2")):
+    for session, (prompt, tokens), n in zip((S1, S2), runs, "12", strict=False):
         task = spawn_block(f"toolu_0{n}", description="Run the tests", prompt="Run the suite")
         u = usage(inp=tokens, out=100)
         lines: list[dict[str, Any]] = [
-            user(f"Implement {ticket}", session=session),
+            user(prompt, session=session),
             assistant(f"msg_{n}L", f"req_{n}L", model=SONNET, session=session, content=[task]),
             agent_result(f"toolu_0{n}", AGENT, u, session=session, tool_uses=0),
         ]
@@ -131,18 +138,7 @@ def test_two_sessions_that_spawned_agents_of_one_id_are_both_spawners(
     that spawned sub-agents": the lead, its calls shared planning. Both spawned: no lead."""
     phase = Phase.of("m1", [CAP], {"R01": staged_ticket({"actual_tokens": 1_000})})
     phase.write(pytester.path)
-    home = phase.transcripts(pytester.path)
-    for session, n in ((S1, "1"), (S2, "2")):
-        task = spawn_block(f"toolu_0{n}", description="Run the tests", prompt="Run the suite")
-        u = usage(inp=1_000, out=100)
-        lines: list[dict[str, Any]] = [
-            user(f"Look around {n}", session=session),
-            assistant(f"msg_{n}L", f"req_{n}L", model=SONNET, session=session, content=[task]),
-            agent_result(f"toolu_0{n}", AGENT, u, session=session, tool_uses=0),
-        ]
-        home.session(lines, session=session)
-        own = assistant(f"msg_{n}", f"req_{n}", model=SONNET, u=u, session=session, agent_id=AGENT)
-        home.subagent(AGENT, [own], session=session)
+    _sessions(phase, pytester, ("Look around 1", 1_000), ("Look around 2", 1_000))
     result = run_phase(pytester, "m1")
     assert result.ret == 1, result.stdout.str()
     report = (pytester.path / "r.json").read_text()
