@@ -232,6 +232,9 @@ def test_the_scan_cache_keeps_each_sessions_agent(home: ClaudeHome, tmp_path: Pa
     again = scan_paths([home.root], cache=cache)
     assert set(again.agents) == set(first.agents) == {(S1, AGENT), (S2, AGENT)}
     assert _agent_calls(again) == _agent_calls(first)
+    said = [w for w in again.warnings if "which spawned it" in w]
+    assert len(said) == 1
+    assert said == [w for w in first.warnings if "which spawned it" in w]
 
 
 def test_a_parents_record_of_no_session_corrects_the_one_agent_of_its_id(
