@@ -542,3 +542,44 @@ def test_a_ticket_measured_only_as_a_worker_session_takes_the_flat_shape(
     result = a4.runpytest("--phase", "a4", "--orchphase-json", "r.json")
     assert result.ret == 0, result.stdout.str()
     assert read_report(a4.path)["usage"]["tickets"]["R09"]["total"]["total"] == 10000
+
+
+def test_an_id_two_sessions_agents_have_is_drafted_with_each_session(
+    a4: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R09's worker session (its own session, not the lead's) spawned R09's reviewer, whose id
+    a3 is the id of the lead's reviewer of R08 too (agent ids are unique only within a
+    session): the draft lists each as SESSION/ID, and filled, it passes on the figures pytest
+    measures (an id alone would name both, an error)."""
+    worker = "22222222-0000-0000-0000-000000000002"
+    home = ClaudeHome(a4.path / A4 / "transcripts")
+    call = assistant(
+        "m9",
+        "qm9",
+        agent_id="a3",
+        session=worker,
+        model="claude-opus-4-6",
+        u=usage(inp=5, cw=6000),
+        ts="2026-02-12T14:40:00.000Z",
+    )
+    home.subagent("a3", [call], session=worker)
+    spawn = [spawn_block("t9", description="Review R09")]
+    home.session(
+        [
+            user("Implement R09", session=worker),
+            assistant("m8", "q8", session=worker, u=usage(inp=10, out=0), content=spawn),
+            agent_result("t9", "a3", usage(inp=5, cw=6000), session=worker),
+        ],
+        session=worker,
+    )
+    assert draft(capsys)[0] == 0
+    text = filled((a4.path / DRAFT).read_text())
+    tickets = yamlio.parse(text, DRAFT).data["tickets"]
+    assert tickets["R08"]["review"]["agents"] == {"agent_ids": [f"{LEAD}/a3"]}
+    assert tickets["R09"]["review"]["agents"] == {"agent_ids": [f"{worker}/a3"]}
+    assert tickets["R08"]["implementation"]["agents"] == {"agent_ids": ["a1"]}
+    (a4.path / LOG).write_text(text)
+    result = a4.runpytest("--phase", "a4", "--orchphase-json", "r.json")
+    assert result.ret == 0, result.stdout.str()
+    stages = read_report(a4.path)["usage"]["tickets"]["R09"]["stages"]
+    assert stages["review"]["total"] == 6006
