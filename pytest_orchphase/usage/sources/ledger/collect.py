@@ -167,20 +167,29 @@ def _read_blocks(path: Path, phase: str | None = None) -> list[Block]:
             f"{foreign(display(path), str(theirs), phase)}: not merged into phase {phase}'s "
             "ledger (remove it, or choose another --out)"
         )
-    records = []
+    records: list[dict[str, Any]] = []
     for lineno, line in enumerate(lines[1:], 2):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except ValueError:
-            raise OrchphaseError(
-                f"{display(path)}:{lineno}: not valid JSON; expected a ledger "
-                "record (repair or remove the ledger)"
-            ) from None
-        if isinstance(obj, dict):
-            records.append(obj)
+            raise _unmerged(path, lineno, "not valid JSON") from None
+        # Kept as it is, a record of the wrong shape stays a malformed line (a lost call where
+        # it may be one) in the ledger written; one that no block holds would be dropped.
+        if not isinstance(obj, dict):
+            raise _unmerged(path, lineno, "not a JSON object")
+        if not records and obj.get("kind") != "file":
+            raise _unmerged(path, lineno, "a record before any file record")
+        records.append(obj)
     return blocks(records)
+
+
+def _unmerged(path: Path, lineno: int, what: str) -> OrchphaseError:
+    """A ledger's line merging cannot carry over as it is: an error, the ledger untouched."""
+    return OrchphaseError(
+        f"{display(path)}:{lineno}: {what}; expected a ledger record (repair or remove the ledger)"
+    )
 
 
 _VERSION = re.compile(rb'"version"\s*:\s*"([0-9]+\.[0-9]+\.[0-9]+[0-9A-Za-z.\-+]*)"')

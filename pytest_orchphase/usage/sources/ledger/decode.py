@@ -21,7 +21,14 @@ from pytest_orchphase.usage.records import (
     are_counts,
 )
 from pytest_orchphase.usage.sources.base import FileResult, ToolResult
-from pytest_orchphase.usage.sources.ledger.format import MODEL_FIELDS, USAGE_FIELDS, LedgerError
+from pytest_orchphase.usage.sources.claude_code.lines import merge_call
+from pytest_orchphase.usage.sources.ledger.format import (
+    CALL_FLAGS,
+    MODEL_FIELDS,
+    USAGE_FIELDS,
+    LedgerError,
+    UnknownKind,
+)
 
 
 def _str(record: dict[str, Any], key: str, *, required: bool = False) -> str | None:
@@ -37,6 +44,15 @@ def _count(record: dict[str, Any], key: str) -> int:
     value = record.get(key, 0)
     if type(value) is not int or value < 0:
         raise LedgerError(f"{key!r}: expected a count (a whole number from 0), got {value!r}")
+    return value
+
+
+def _flag(record: dict[str, Any], key: str) -> bool:
+    """A yes/no field: a JSON boolean (absent: false). ``1`` or ``"true"`` is no flag: read as
+    false it would drop what the flag says (a lower bound, an error), so it is refused."""
+    value = record.get(key, False)
+    if type(value) is not bool:
+        raise LedgerError(f"{key!r}: expected true or false, got {value!r}")
     return value
 
 
@@ -71,6 +87,8 @@ _COUNTS = USAGE_FIELDS[:6]
 _TEXTS = USAGE_FIELDS[6:]
 #: A call record's optional texts besides its usage's.
 _CALL_TEXTS = ("request_id", "session", "agent", "ts")
+#: A call record's yes/no fields.
+_CALL_FLAGS = (*CALL_FLAGS, "placeholder_output")
 
 
 def _figures(record: dict[str, Any]) -> UsageFields:
@@ -116,6 +134,9 @@ class Decoder:
         self.broken = False
 
     def record(self, obj: dict[str, Any]) -> None:
+        """Read one record into its block. A record of no kind is malformed (every record of a
+        known format names its kind): :class:`LedgerError`; a kind this reader does not know
+        (a later orchphase's) is :class:`UnknownKind`, for the reader to skip and say so."""
         kind = obj.get("kind")
         if kind == "file":
             self.broken = True
@@ -126,9 +147,11 @@ class Decoder:
             raise LedgerError(f"a {kind!r} record of a file record that could not be read")
         if not self.parts:
             raise LedgerError(f"a {kind!r} record before any file record")
-        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
+        if not isinstance(kind, str):
+            raise LedgerError(f"'kind': expected the record's kind (a string), got {kind!r}")
+        handler = _HANDLERS.get(kind)
         if handler is None:
-            return  # a record kind of a later format: ignored, like an unknown line type
+            raise UnknownKind(kind)
         handler(self, obj, self.parts[-1])
 
     def file(self, obj: dict[str, Any], path: Path | None = None) -> None:
@@ -171,6 +194,8 @@ class Decoder:
             get("agent"),
             get("ts"),
         )
+        compaction, sidechain = get("compaction", False), get("sidechain", False)
+        placeholder = get("placeholder_output", False)
         if not (
             type(message_id) is str
             and type(model) is str
@@ -178,25 +203,38 @@ class Decoder:
             and (session is None or type(session) is str)
             and (agent is None or type(agent) is str)
             and (stamp is None or type(stamp) is str)
+            and type(compaction) is bool
+            and type(sidechain) is bool
+            and type(placeholder) is bool
         ):
             for name in ("message_id", "model"):
                 _str(obj, name, required=True)
             for name in _CALL_TEXTS:
                 _str(obj, name)
+            for name in _CALL_FLAGS:
+                _flag(obj, name)
         key = (message_id, request_id or "")
-        res.calls[key] = ApiCall(
+        call = ApiCall(
             message_id,
             key[1],
             model,
             *_figures(obj),
             session_id=session,
             agent_id=agent,
-            compaction=get("compaction") is True,
+            compaction=compaction,
             path=res.path,
-            output_exact=get("placeholder_output") is not True,
-            sidechain=get("sidechain") is True,
+            output_exact=not placeholder,
+            sidechain=sidechain,
         )
-        if stamp is not None:
+        # A call written twice in one block (a hand merge, an edit) is one call, its largest
+        # figures kept and its earliest time, as across blocks and files (README, Measured
+        # usage): the later copy never replaces the first.
+        old = res.calls.get(key)
+        if old is None:
+            res.calls[key] = call
+        else:
+            merge_call(old, call)
+        if stamp is not None and stamp < res.first_ts.get(key, "\uffff"):
             res.first_ts[key] = stamp
 
     def _spawn(self, obj: dict[str, Any], res: FileResult) -> None:
@@ -279,7 +317,7 @@ class Decoder:
             path=res.path,
             session_id=_str(obj, "session"),
             subtype=_str(obj, "subtype"),
-            is_error=obj.get("is_error") is True,
+            is_error=_flag(obj, "is_error"),
             num_turns=_opt_count(obj, "num_turns"),
             duration_ms=_duration(obj),
             total_cost_usd=_cost(obj, "total_cost_usd"),

@@ -45,6 +45,15 @@ class LedgerError(ValueError):
     """A record of the wrong shape (the reader counts it as a malformed line)."""
 
 
+class UnknownKind(LedgerError):
+    """A record of a kind this reader does not know (a later orchphase's): the ledger's reader
+    skips it and says so; to the scan cache, whose records this version wrote, it is damage."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 @dataclass
 class Block:
     """One source file in a ledger: its ``file`` record and the records of what it held."""
