@@ -85,7 +85,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The ``orchphase`` parser. When ``argv`` starts with a subcommand's name, only that
     subcommand's parser is built (a run imports only its own module); otherwise all of them
     (the help lists them, a wrong name is told the choices)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="orchphase", description="Measured agent usage and phase success criteria."
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
@@ -97,6 +97,44 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         found = __import__(f"pytest_orchphase.cli.{module}", fromlist=[function])
         getattr(found, function)(subparsers)
     return parser
+
+
+class _StoreOnce(argparse._StoreAction):
+    """An option's value, given once: typed twice with different values, argparse would keep
+    the last one silently (``strategy --tickets R08=mechanical --tickets R08=complex``, two
+    ``--baseline``s), a usage error naming both instead, as ``pytest --phase`` gives one. The
+    same value typed twice is that value."""
+
+    given: tuple[str, Any] | None = None
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if option_string is None:  # a positional: argparse may match it more than once
+            super().__call__(parser, namespace, values, option_string)
+            return
+        if self.given is not None and self.given[1] != values:
+            first = f"{self.given[0]} {self.given[1]}"
+            parser.error(
+                f"{first} and {option_string} {values}: given twice with different values; "
+                "expected one"
+            )
+        self.given = (option_string, values)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _Parser(argparse.ArgumentParser):
+    """The ``orchphase`` parser and its subcommands' (:func:`add_subparsers` makes them of its
+    own class): a plain option keeps one value (:class:`_StoreOnce`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
 
 
 class _Version(argparse.Action):

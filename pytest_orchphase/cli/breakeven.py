@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_orchphase.cli.options import EXIT_OK, add_cache, add_folders, add_prices, runner_for
 from pytest_orchphase.errors import OrchphaseError
+
+if TYPE_CHECKING:
+    from pytest_orchphase.evaluate.runner import PhaseRunner
 
 
 def _add_breakeven(subparsers: Any) -> None:
@@ -40,6 +43,9 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     if args.phase:
         require_phase(args.criteria, args.phase)
     names = [args.phase] if args.phase else runner.in_plan_order()
+    if args.baseline is not None and not args.phase:
+        _require_baseline(runner, names, args.baseline)
+    shown = 0
     for name in names:
         try:
             defined = runner.context(name).phase.baselines
@@ -54,7 +60,26 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                 raise
             print(f"orchphase: phase {name} left out: {str(exc).splitlines()[0]}", file=sys.stderr)
             continue
+        shown += 1
         print(f"{name}:")
         for line in lines:
             print(f"  {line}")
+    if not shown:  # as `orchphase compare`: nothing printed is no answer
+        raise OrchphaseError("no phase has data that loads; see the messages above")
     return EXIT_OK
+
+
+def _require_baseline(runner: PhaseRunner, names: list[str], baseline: str) -> None:
+    """An error naming ``baseline`` and the baselines known when no phase defines it: every
+    phase left out, nothing printed, would read as no answer at all."""
+    known: set[str] = set()
+    for name in names:
+        try:
+            known |= set(runner.load(name).baselines)
+        except OrchphaseError:
+            continue  # left out below, with its reason
+    if baseline not in known:
+        raise OrchphaseError(
+            f"--baseline {baseline}: no phase defines such a baseline; defined: "
+            f"{', '.join(sorted(known)) or 'none'}"
+        )

@@ -98,7 +98,9 @@ def parse_requires(text: str, known: Sequence[str], phase: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise OrchphaseError(f"--requires {text!r}: expected phase names separated by commas")
-    for name in names:
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise OrchphaseError(f"--requires {name}: listed twice; expected each phase once")
         if name == phase:
             raise OrchphaseError(f"--requires {name}: a phase cannot require itself")
         if name not in known:

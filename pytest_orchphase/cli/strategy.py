@@ -44,12 +44,20 @@ def _add_strategy(subparsers: Any) -> None:
 
 
 def _ticket_complexities(text: str) -> dict[str, str]:
+    """``R08=mechanical,R09=complex`` by ticket; a ticket given twice is an error naming it
+    (the last word kept would drop the first unsaid), as ``init --tickets`` refuses one."""
     out: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         ticket, _, complexity = part.partition("=")
         if complexity not in ("mechanical", "nuanced", "complex") or not ticket:
             raise OrchphaseError(
                 f"--tickets: {part!r}; expected ID=mechanical|nuanced|complex, comma-separated"
+            )
+        first = next((t for t in out if t.lower() == ticket.lower()), None)
+        if first is not None:
+            raise OrchphaseError(
+                f"--tickets: {ticket!r} is given twice ({first}={out[first]}, {part}); "
+                "expected each ticket once"
             )
         out[ticket] = complexity
     return out

@@ -221,3 +221,47 @@ def test_strategy_estimates_from_finished_runs_carry_no_bounds(
     selection = strategy["model_selection"]
     assert "lower_bound" not in selection["planning"]
     assert all("lower_bound" not in r for r in selection["review"].values()), selection
+
+
+def test_breakeven_against_a_baseline_no_phase_defines_names_those_defined(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every phase left out for it printed nothing and exited 0: no answer read as one."""
+    assert main(["breakeven", "--baseline", "nope"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "orchphase: error: --baseline nope: no phase defines such a baseline; defined: "
+        "separate_planning, single_agent, v2\n"
+    )
+
+
+def test_breakeven_with_no_phase_that_loads_is_an_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `orchphase compare`: each phase left out is named, and nothing printed is exit 2."""
+    shutil.rmtree(repo / "docs" / "orchestration-data")
+    assert main(["breakeven"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "phase a1 left out:" in err
+    assert err.endswith("orchphase: error: no phase has data that loads; see the messages above\n")
+
+
+@pytest.mark.parametrize(
+    "tickets",
+    [
+        "R08=mechanical,R08=complex",
+        "R08=mechanical,r08=complex",
+        "R08=complex,R09=nuanced,R08=complex",
+    ],
+)
+def test_strategy_with_a_ticket_given_twice_names_it(
+    repo: Path, capsys: pytest.CaptureFixture[str], tickets: str
+) -> None:
+    """The last word kept would drop the first unsaid; as `init --tickets`, a ticket listed
+    twice is an error naming it, whatever its words, nothing written."""
+    assert main(["strategy", "--for", "a3", "--tickets", tickets]) == 2
+    err = capsys.readouterr().err
+    assert "--tickets: " in err and "given twice" in err and "R08" in err
+    assert not (repo / "docs/orchestration-data/phase-a3-strategy.yaml").exists()

@@ -127,6 +127,7 @@ def test_init_a_batch_of_many_jira_tickets_names_its_folder_and_requires(
         (["--data-folder", ".."], "--data-folder '..': expected one folder"),
         (["--requires", "pilots"], "--requires pilots: unknown phase; known phases: "),
         (["--requires", "rollout"], "--requires rollout: a phase cannot require itself"),
+        (["--requires", "scale,pilot,scale"], "--requires scale: listed twice"),
     ],
 )
 def test_init_refuses_a_bad_folder_or_requirement(

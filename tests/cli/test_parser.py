@@ -7,6 +7,7 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,43 @@ def test_an_unknown_subcommand_is_told_the_choices(capsys: pytest.CaptureFixture
     assert done.value.code == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'nope'" in err and all(name in err for name in SUBCOMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "--rate", "70", "--rate=80"], "--rate 70 and --rate 80: given twice"),
+        (
+            ["breakeven", "--baseline", "v2", "--baseline", "single_agent"],
+            "--baseline v2 and --baseline single_agent: given twice",
+        ),
+        (
+            ["strategy", "--for", "a3", "--tickets", "R08=mechanical", "--tickets", "R08=complex"],
+            "--tickets R08=mechanical and --tickets R08=complex: given twice",
+        ),
+        (["extract", "--by", "model", "--by", "agent"], "--by model and --by agent: given twice"),
+    ],
+    ids=["plan", "breakeven", "strategy", "extract"],
+)
+def test_an_option_typed_twice_with_two_values_is_a_usage_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    """argparse keeps the last value silently: the first, the one meant perhaps, dropped
+    unsaid. As `pytest --phase`, a usage error naming both, before anything runs (an empty
+    folder: run, the command would write nothing in the repository)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_option_typed_twice_with_one_value_is_that_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plan", "--rate", "70", "--rate=70", "--failures", "0"]) == 0
+    assert "9 of 9" in capsys.readouterr().out

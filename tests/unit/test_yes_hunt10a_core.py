@@ -23,12 +23,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`orchphase breakeven --baseline nope` (a baseline no phase defines) leaves every "
-    "phase out, prints nothing on stdout and exits 0 / an error naming --baseline, exit 2, as "
-    "with --phase (and as `orchphase compare` does when it leaves every phase out)",
-)
 def test_breakeven_against_a_baseline_no_phase_defines_is_an_error(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -38,12 +32,6 @@ def test_breakeven_against_a_baseline_no_phase_defines_is_an_error(
     assert "--baseline nope" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`orchphase strategy --tickets R08=mechanical,R08=complex` writes a strategy with "
-    "R08 complex (the last word kept, the first dropped), exit 0 / a ticket given twice is an "
-    "error naming it, exit 2, nothing written",
-)
 def test_strategy_with_a_ticket_given_twice_is_an_error(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
