@@ -358,6 +358,16 @@ def test_a_negative_cost_is_no_figure(tmp_path: Path, where: str) -> None:
     assert said and where in said[0], scan.warnings
 
 
+@pytest.mark.parametrize("value", ["true", 1, None])
+def test_an_is_error_that_is_not_a_boolean_is_no_figure(tmp_path: Path, value: object) -> None:
+    """Read as false, ``"is_error": "true"`` would take a run that ended in error for one that
+    finished its ticket (the ledger refuses the same flag): a corrupt result, said so."""
+    path = _json(tmp_path, result_object(is_error=value))
+    scan = scan_paths([path])
+    assert scan.headless == [] and scan.unreadable == [path]
+    assert any(str(path) in w and "is_error" in w and "true or false" in w for w in scan.warnings)
+
+
 def test_a_run_that_says_no_cost_leaves_the_others_of_its_pool_compared(tmp_path: Path) -> None:
     """A run of the pool without ``total_cost_usd``: what the others say is at most what all
     cost, so a price below it is still a lower bound."""

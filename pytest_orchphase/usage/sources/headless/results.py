@@ -79,6 +79,14 @@ def _cost(value: Any, where: str) -> float | None:
     return float(value)
 
 
+def _is_error(value: Any) -> bool:
+    """The run's ``is_error``: a JSON boolean. ``"true"`` or ``1`` read as false would take a
+    run that ended in error for one that finished its ticket: :class:`ImpossibleFigure`."""
+    if type(value) is not bool:
+        raise ImpossibleFigure(f"headless result's is_error is {value!r}; expected true or false")
+    return value
+
+
 def read_result_object(
     obj: dict[str, Any], path: Path, main_model: str | None = None
 ) -> HeadlessResult:
@@ -88,7 +96,7 @@ def read_result_object(
         path=path,
         session_id=obj.get("session_id") if isinstance(obj.get("session_id"), str) else None,
         subtype=obj.get("subtype") if isinstance(obj.get("subtype"), str) else None,
-        is_error=obj.get("is_error") is True,
+        is_error=_is_error(obj.get("is_error", False)),
         num_turns=obj.get("num_turns") if type(obj.get("num_turns")) is int else None,
         duration_ms=_duration(obj.get("duration_ms")),
         total_cost_usd=_cost(obj.get("total_cost_usd"), "total_cost_usd"),
