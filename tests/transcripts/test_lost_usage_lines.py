@@ -140,3 +140,42 @@ def test_a_headless_message_list_counts_only_its_own_bad_message(
     assert main(["extract", str(run), "--json", "--no-cache"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (1, lost)
+
+
+@pytest.mark.parametrize("kind", [None, 5, "assistan"], ids=["absent", "number", "unknown"])
+def test_a_line_of_no_type_read_that_holds_usage_is_a_lost_call(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str], kind: object
+) -> None:
+    """An assistant line whose ``type`` is damaged or of a later build is read by no reader:
+    its call is missing, said so, the figures lower bounds (as a ledger's record of no kind)."""
+    line = assistant("msg_2", "req_2", u=usage(inp=9000, out=5))
+    del line["type"]
+    if kind is not None:
+        line["type"] = kind
+    _session(home, jsonl_line(line))
+    doc = json.loads(_extract(home, capsys, "--json"))
+    assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (1, 1)
+    assert doc["totals"]["lower_bounds"] == sorted(MEASURES)
+    assert doc["totals"]["input_tokens"] == 20
+
+
+def test_a_line_of_another_type_without_usage_loses_no_call(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _session(home, jsonl_line({"type": "summary", "summary": "usage", "message": {"x": 1}}))
+    doc = json.loads(_extract(home, capsys, "--json"))
+    assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (0, 0)
+
+
+def test_a_headless_stream_line_of_no_type_that_holds_usage_is_a_lost_call(
+    tmp_path: Path,
+) -> None:
+    from pytest_orchphase.usage.scan import scan_paths
+    from tests.helpers import result_object, write_jsonl
+
+    init = {"type": "system", "subtype": "init", "session_id": "s"}
+    message = assistant("msg_1", "req_1", u=usage(inp=10, out=5))
+    message["type"] = "assistant_v2"
+    scan = scan_paths([write_jsonl(tmp_path / "run.ndjson", [init, message, result_object()])])
+    assert scan.lost_usage_lines == 1
+    assert any("run.ndjson:2: a line of type 'assistant_v2'" in w for w in scan.warnings)

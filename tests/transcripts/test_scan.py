@@ -242,13 +242,22 @@ def test_unknown_line_types_are_ignored(home: ClaudeHome) -> None:
         snapshot(),
         {"type": "queue-operation", "operation": "enqueue", "content": "usage"},
         {"type": "summary", "summary": "x", "usage": {"input_tokens": 999}},
-        {"type": "future-kind", "message": {"usage": {"input_tokens": 999}, "model": "m"}},
         {"type": "system", "subtype": "local_command", "content": '"usage"'},
         assistant("msg_A", "req_A", u=usage(inp=2)),
     ]
     scan = scan_paths([home.session(lines)])
     assert only(scan).input_tokens == 2
     assert scan.malformed_lines == 0
+
+
+def test_an_unknown_line_type_holding_a_responses_usage_is_a_lost_call(home: ClaudeHome) -> None:
+    """Ignored, a later build's line that records a response would leave its call out of
+    every figure unsaid: it is not read, and the figures are lower bounds."""
+    future = {"type": "future-kind", "message": {"usage": {"input_tokens": 999}, "model": "m"}}
+    lines = [future, assistant("msg_A", "req_A", u=usage(inp=2))]
+    scan = scan_paths([home.session(lines)])
+    assert only(scan).input_tokens == 2
+    assert (scan.malformed_lines, scan.lost_usage_lines) == (1, 1)
 
 
 def test_malformed_and_truncated_lines_are_counted_not_fatal(home: ClaudeHome) -> None:

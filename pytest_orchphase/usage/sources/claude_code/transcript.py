@@ -89,13 +89,16 @@ class LineReader:
     def other(self, kind: Any, obj: dict[str, Any], lineno: int) -> None:
         """A line of a type a transcript does not hold: ignored, but for a headless run's
         ``result``, which another source reads (the registry chose this one by the file's first
-        and last lines): never dropped in silence."""
+        and last lines), and a line of no type or of another that holds a response's usage (a
+        damaged ``type``, a later build's line): never dropped in silence."""
         if kind == "result":
             self.warn_line(
                 lineno,
                 "a headless `claude -p` result inside a Claude Code transcript: not counted "
                 "(keep each headless run in a file of its own, ending with its result)",
             )
+        else:
+            unread_usage(self, kind, obj, lineno)
 
     def top_agent(self, obj: dict[str, Any]) -> str | None:
         parent_tool = obj.get("parent_tool_use_id")  # stream-json sub-agent message
@@ -377,3 +380,13 @@ def _text_of(content: Any) -> str | None:
         if texts and all(isinstance(t, str) for t in texts):
             return "".join(t for t in texts if isinstance(t, str))
     return None
+
+
+def unread_usage(reader: LineReader, kind: Any, obj: dict[str, Any], lineno: int) -> None:
+    """A line of no type, or of a type no reader reads, whose ``message`` holds a ``usage``: a
+    call this reader cannot count, lost as a malformed line's may be (the figures are lower
+    bounds), as a usage ledger's record of no kind is."""
+    message = obj.get("message")
+    if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+        what = "no type" if kind is None else f"type {kind!r}"
+        reader.warn_line(lineno, f"a line of {what} holding a response's usage", lost=True)

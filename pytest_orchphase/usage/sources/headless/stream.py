@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_orchphase.usage.sources.claude_code.transcript import LineReader
+from pytest_orchphase.usage.sources.claude_code.transcript import LineReader, unread_usage
 from pytest_orchphase.usage.sources.headless.results import read_result_object
 
 
@@ -26,3 +26,5 @@ class HeadlessReader(LineReader):
                 self.main_model = model if isinstance(model, str) else None
             if isinstance(obj.get("claude_code_version"), str):
                 self.res.version = obj["claude_code_version"]
+        else:
+            unread_usage(self, kind, obj, lineno)
