@@ -15,6 +15,7 @@ from pytest_orchphase.cli import main
 from pytest_orchphase.usage.records import Scan
 from pytest_orchphase.usage.scan import scan_paths
 from pytest_orchphase.usage.sources.ledger.collect import Collected, new_blocks, render
+from pytest_orchphase.usage.sources.ledger.format import USAGE_FIELDS
 from pytest_orchphase.usage.sources.ledger.source import read_ledger
 from pytest_orchphase.usage.value import MEASURES
 from tests.helpers import ClaudeHome, assistant, usage, user
@@ -198,14 +199,8 @@ def test_a_kind_this_version_does_not_read_holding_figures_is_a_lost_call(
 
 # -- a call written twice -----------------------------------------------------------------------
 
-TOKEN_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_creation_1h_tokens",
-    "cache_read_input_tokens",
-    "web_search_requests",
-)
+#: A call's counts: the usage fields but its texts (speed, inference geo, service tier).
+TOKEN_FIELDS = USAGE_FIELDS[:6]
 
 
 @pytest.mark.parametrize("field", TOKEN_FIELDS)
