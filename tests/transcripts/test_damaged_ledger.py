@@ -226,6 +226,23 @@ def test_a_call_written_twice_in_a_block_keeps_the_largest_of_each_field(
     assert len(scan.calls) == 2 and scan.malformed_lines == 0
 
 
+@pytest.mark.parametrize("later_first", [False, True])
+def test_a_prompt_written_twice_in_a_block_keeps_the_sessions_first(
+    home: ClaudeHome, tmp_path: Path, later_first: bool
+) -> None:
+    """A session's first prompt names its ticket: of two prompt records in one block, the
+    earlier one, wherever it is written, as across blocks and files (never the last read)."""
+    ledger = _ledger(home, tmp_path)
+    lines = _lines(ledger)
+    first = json.loads(lines[_last(lines, "prompt")])
+    later = first | {"ts": "2026-02-12T15:00:00.000Z", "tickets": []}
+    records = [later, first] if later_first else [first, later]
+    _replace_last(ledger, "prompt", *map(json.dumps, records))
+    (part,) = read_ledger(ledger).parts
+    (text,) = [text for _, text in part.prompts.values()]
+    assert not isinstance(text, str) and text.found == ("R01",)
+
+
 # -- a field of the wrong type ------------------------------------------------------------------
 
 

@@ -307,7 +307,10 @@ class Decoder:
         text: str | TicketsNamed | None = _str(obj, "text") if self.texts else None
         if text is None:
             text = TicketsNamed(_names(obj, "tickets"), self.searched)
-        res.prompts[session] = (_str(obj, "ts") or "", text)
+        stamp = _str(obj, "ts") or ""
+        first = res.prompts.get(session)
+        if first is None or stamp < first[0]:  # its first prompt, as across blocks and files
+            res.prompts[session] = (stamp, text)
 
     def _headless(self, obj: dict[str, Any], res: FileResult) -> None:
         models = obj.get("models", {})
