@@ -142,6 +142,9 @@ class PhaseRunner:
         self._criteria_errors: dict[Path, OrchphaseError] = {}
         self._baselines: dict[str, Baseline] | None = None
         self._contexts: dict[str, MetricContext] = {}
+        #: each item's verdict, by phase and item: a metric's function runs once per item
+        #: (the gate, the decision and the report at the session's end read the item's)
+        self._verdicts: dict[tuple[str, int, str | None], Verdict] = {}
         self._gates: dict[str, GateResult] = {}
         self._open_gates: set[str] = set()
         self._known = set(known_phases(criteria_dir))
@@ -325,6 +328,14 @@ class PhaseRunner:
         return out
 
     def verdict(self, name: str, spec: ItemSpec) -> Verdict:
+        """The item's verdict, evaluated once per run: a registered metric's own code is not
+        run again at the session's end (what it did the second time would not be the item's)."""
+        key = (name, spec.index, spec.ticket)
+        if key not in self._verdicts:
+            self._verdicts[key] = self._evaluated(name, spec)
+        return self._verdicts[key]
+
+    def _evaluated(self, name: str, spec: ItemSpec) -> Verdict:
         where = spec.criterion.where.model_dump(exclude_none=True) if spec.criterion.where else {}
         if spec.empty_filter:
             return Verdict(
