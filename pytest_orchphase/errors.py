@@ -38,13 +38,18 @@ def printable(text: str) -> str:
 
 def raised(exc: BaseException) -> str:
     """``ZeroDivisionError: division by zero (at conftest.py:5)``: an exception from a user's
-    code (a registered metric) in one line, at the innermost frame of its traceback."""
+    code (a registered metric, a registration) in one line, at the innermost frame of its
+    traceback outside this package (the user's line that called it: a registration the
+    registry refuses is raised in here), else at the innermost frame."""
     import traceback
 
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     frames = traceback.extract_tb(exc.__traceback__)
+    package = Path(__file__).parent
+    theirs = [f for f in frames if package not in Path(f.filename).parents]
     if frames:
-        text += f" (at {display(Path(frames[-1].filename))}:{frames[-1].lineno})"
+        frame = (theirs or frames)[-1]
+        text += f" (at {display(Path(frame.filename))}:{frame.lineno})"
     return text
 
 

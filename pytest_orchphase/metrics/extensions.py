@@ -3,6 +3,7 @@ a conftest.py registers (read from its source, never run, for the orchphase comm
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,16 +26,26 @@ def load_entry_points(registry: Registry) -> None:
     point that fails is an error naming it (its metrics would otherwise be silently missing)."""
     from importlib.metadata import entry_points
 
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        register_from(
+            registry, f"the {ENTRY_POINT_GROUP} entry point {ep.name} ({ep.value})", ep.load
+        )
+
+
+def register_from(
+    registry: Registry, source: str, register: Callable[[], Callable[[Registry], object]]
+) -> None:
+    """Let ``register()(registry)`` (an entry point's function, or the run's
+    ``pytest_orchphase_register_metrics`` hooks) register metrics. One that fails, or whose
+    registration the registry refuses (a name taken, an unknown unit or parameter), is an error
+    naming ``source`` and where in its code (the front ends make it a usage error): its metrics
+    would otherwise be missing, or the run end in a traceback."""
     from pytest_orchphase.errors import OrchphaseError
 
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            ep.load()(registry)
-        except Exception as exc:
-            raise OrchphaseError(
-                f"the {ENTRY_POINT_GROUP} entry point {ep.name} ({ep.value}) failed to register "
-                f"its metrics: {raised(exc)}"
-            ) from None
+    try:
+        register()(registry)
+    except Exception as exc:
+        raise OrchphaseError(f"{source} failed to register its metrics: {raised(exc)}") from None
 
 
 def conftest_metrics(folder: Path) -> dict[str, str]:

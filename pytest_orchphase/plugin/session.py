@@ -107,15 +107,18 @@ def _runner(config: pytest.Config, resolved: Settings) -> PhaseRunner:
     """The run's evaluator, with the metrics plugins and conftests register."""
     from pytest_orchphase.errors import OrchphaseError
     from pytest_orchphase.evaluate.runner import PhaseRunner
-    from pytest_orchphase.metrics.extensions import load_entry_points
-    from pytest_orchphase.metrics.registry import REGISTRY
+    from pytest_orchphase.metrics.extensions import load_entry_points, register_from
+    from pytest_orchphase.metrics.registry import REGISTRY, Registry
+
+    def hooks() -> Callable[[Registry], object]:
+        return lambda r: config.hook.pytest_orchphase_register_metrics(registry=r)
 
     registry = REGISTRY.copy()
     try:
         load_entry_points(registry)  # the same metrics the orchphase commands load
+        register_from(registry, "a pytest_orchphase_register_metrics hook", hooks)
     except OrchphaseError as exc:
         raise pytest.UsageError(f"pytest-orchphase: {exc}") from None
-    config.hook.pytest_orchphase_register_metrics(registry=registry)
     return PhaseRunner(
         resolved.criteria_dir,
         resolved.data_root,
