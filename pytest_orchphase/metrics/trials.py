@@ -4,9 +4,12 @@ both ran, and pass@k / pass^k over the phase and the phases it requires."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from pytest_orchphase.errors import MetricUnavailable
-from pytest_orchphase.load.phase import requires_order
+from pytest_orchphase.errors import MetricUnavailable, display
+from pytest_orchphase.load.models import Ticket
+from pytest_orchphase.load.phase import Phase, requires_order
+from pytest_orchphase.load.yamlio import FieldPath, dotted
 from pytest_orchphase.metrics import bounds, outcomes, which_tickets
 from pytest_orchphase.metrics.registry import (
     DEFAULT_SUCCESS_LOOPS,
@@ -131,8 +134,10 @@ def ticket_runs(
     out, or counting it either way, could pass a limit it does not meet."""
     runs: dict[str, list[bool | None]] = {}
     unknown: dict[str, str] = {}
+    recorded: dict[tuple[str, str, datetime], tuple[Phase, FieldPath]] = {}
     for c in lineage_contexts(ctx):
         for tid, t in c.phase.tickets.items():
+            _refuse_recorded_twice(c.phase, tid, t, recorded)
             if model is not None and (why := which_tickets.unrecorded_model(tid, t, model)):
                 raise MetricUnavailable(  # left out, its run could lower the rate it is not in
                     f"{why} (phase {c.phase.name}): whether it was run on {model} is not "
@@ -150,6 +155,40 @@ def ticket_runs(
     if blind := [unknown[t] for t in kept if t in unknown]:
         raise MetricUnavailable(blind[0])
     return {t: [bool(o) for o in r] for t, r in kept.items()}
+
+
+def _refuse_recorded_twice(
+    phase: Phase,
+    tid: str,
+    ticket: Ticket,
+    recorded: dict[tuple[str, str, datetime], tuple[Phase, FieldPath]],
+) -> None:
+    """MetricUnavailable naming both records when a run of ticket ``tid`` in ``phase`` starts a
+    stage at the very time a run of it in an earlier phase of the lineage started the same stage
+    (``recorded``, which this fills): that is one run recorded twice (a log copied into the next
+    phase), one trial, never two; counted twice, it would make pass^k of one run. A run is known
+    by its stamps: two runs of one ticket never start a stage at the same instant."""
+    for stage_name, stage in ticket.stages().items():
+        if stage.start_time is None:
+            continue
+        at = (*phase.ticket_field(tid), stage_name, "start_time")
+        key = (tid, stage_name, stage.start_time)
+        if key not in recorded:
+            recorded[key] = (phase, at)
+            continue
+        first, first_at = recorded[key]
+        doc = first.log_doc
+        raise MetricUnavailable(
+            str(
+                phase.log_doc.error(
+                    f"ticket {tid}'s run in phase {phase.name} is the run phase {first.name} "
+                    f"records ({display(doc.path)}:{doc.line(first_at)}: {dotted(first_at)}, "
+                    f"the same {stage.start_time.isoformat()}): one run recorded twice is one "
+                    "trial, not two; record each run of a ticket in one phase only",
+                    at,
+                )
+            )
+        )
 
 
 def _repeated(ctx: MetricContext, p: Params, every: bool) -> Measurement:

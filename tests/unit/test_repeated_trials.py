@@ -10,7 +10,7 @@ from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.metrics.registry import metric_value
 from pytest_orchphase.metrics.trials import ticket_runs
-from tests.helpers import Phase, rate_phase
+from tests.helpers import Phase, YamlData, rate_phase, staged_ticket
 
 
 @pytest.fixture
@@ -70,3 +70,47 @@ def test_a_pass_hat_k_criterion_fails_when_one_ticket_is_flaky(
             "solved *pass_at_k[[]haiku,k=2[]]*100.0%*PASS",
         ]
     )
+
+
+LOOPS: YamlData = {"id": "loops", "metric": "max_fix_loops", "max": 1}
+
+
+def _stamped_run(start: str) -> YamlData:
+    """A Haiku run of a ticket, its implementation stamped from ``start`` (20 minutes)."""
+    run = staged_ticket(
+        {
+            "actual_tokens": 20_000,
+            "status": "completed",
+            "start_time": start,
+            "end_time": start.replace("T10:00", "T10:20"),
+        }
+    )
+    run["execution_model"] = "haiku"
+    for stage in ("branch_creation", "implementation", "review"):
+        run[stage]["model"] = "haiku"
+    return run
+
+
+def test_one_run_recorded_in_two_phases_is_an_error_naming_both(tmp_path: Path) -> None:
+    """The same stage started at the same instant in p1 and p2: one run logged twice (a log
+    copied into the next phase), which pass^k would count as two trials."""
+    Phase.of("p1", [LOOPS], {"R01": _stamped_run("2026-02-07T10:00:00Z")}).write(tmp_path)
+    Phase.of("p2", [LOOPS], {"R01": _stamped_run("2026-02-07T10:00:00Z")}, requires=["p1"]).write(
+        tmp_path
+    )
+    runner = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    with pytest.raises(MetricUnavailable) as copied:
+        ticket_runs(runner.context("p2"), "haiku")
+    message = str(copied.value)
+    assert "phase-p2/execution-log.yaml:" in message
+    assert "tickets.R01.implementation.start_time: ticket R01's run in phase p2" in message
+    assert "phase-p1/execution-log.yaml:" in message and "one run recorded twice" in message
+
+
+def test_two_runs_of_a_ticket_at_other_times_are_two_trials(tmp_path: Path) -> None:
+    Phase.of("p1", [LOOPS], {"R01": _stamped_run("2026-02-07T10:00:00Z")}).write(tmp_path)
+    Phase.of("p2", [LOOPS], {"R01": _stamped_run("2026-02-08T10:00:00Z")}, requires=["p1"]).write(
+        tmp_path
+    )
+    runner = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    assert ticket_runs(runner.context("p2"), "haiku") == {"R01": [True, True]}
