@@ -50,12 +50,6 @@ def _decided(folder: Path) -> str:
     return str(read_report(folder)["decisions"]["proceed"]["answer"]) if path.exists() else "none"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a metric raising SystemExit(0) ends the run with exit 0, no summary, no decision "
-    "line and no report, though its item failed / the item fails naming the metric, the run "
-    "exits non-zero and the report does not say YES",
-)
 def test_a_metric_that_raises_system_exit_does_not_end_the_run_green(
     pytester: pytest.Pytester,
 ) -> None:
@@ -65,13 +59,6 @@ def test_a_metric_that_raises_system_exit_does_not_end_the_run_green(
     assert _decided(folder) in ("NO", "UNDECIDED"), result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pytest.skip / xfail / fail or GeneratorExit raised in a metric's function skips, "
-    "xfails or fails its item, then crashes the session's end with a traceback (the verdicts "
-    "are evaluated again) and no report / the item fails naming the metric (or "
-    "leaves the phase UNDECIDED), and the run still reports",
-)
 @pytest.mark.parametrize(
     "body",
     ["pytest.skip('no data')", "pytest.xfail('later')", "pytest.fail('no')", "raise GeneratorExit"],
@@ -86,12 +73,6 @@ def test_a_metric_that_raises_an_outcome_fails_its_item_and_the_run_still_report
     assert _decided(folder) in ("NO", "UNDECIDED"), result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a metric returning an int beyond a float (10 ** 400) or a Measurement whose bound "
-    "is no known kind ('at_least') crashes the session's end with OverflowError / KeyError and "
-    "a traceback, no report / the item fails naming the metric and what it returned",
-)
 @pytest.mark.parametrize(
     "body",
     ["return 10 ** 400", "return Measurement(5, 'count', 'tracker', bound='at_least')"],
@@ -120,12 +101,6 @@ REGISTRATIONS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a conftest registering a shipped metric's name, one name twice, an unknown "
-    "parameter or unit is an INTERNALERROR with a traceback (exit 3) / a usage error naming "
-    "the metric, as an orchphase.metrics entry point that fails to register is",
-)
 @pytest.mark.parametrize("registration", list(REGISTRATIONS))
 def test_a_registration_the_registry_refuses_is_a_usage_error(
     pytester: pytest.Pytester, registration: str
@@ -141,12 +116,6 @@ def test_a_registration_the_registry_refuses_is_a_usage_error(
     assert f"metric {name!r}" in result.stdout, result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a metric that drops a ticket from ctx.phase.tickets (a team leaving its pilot out "
-    "of its figure) takes it from every later item too: max_fix_loops reads 0 where R02 needed "
-    "2, Proceed: YES / the other items read the phase as logged: NO",
-)
 def test_a_metric_that_changes_the_phase_it_reads_changes_no_other_item(
     pytester: pytest.Pytester,
 ) -> None:
@@ -166,12 +135,6 @@ def test_a_metric_that_changes_the_phase_it_reads_changes_no_other_item(
     assert _decided(pytester.path) != "YES", result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a metric registered with interval=True that returns a plain figure (no sample) "
-    "passes `min: 70%, rule: interval` on its point, 100.0% of no stated sample: YES / the "
-    "item fails saying the metric gave no interval to decide on",
-)
 def test_a_metric_said_to_have_an_interval_that_gives_none_is_not_decided_on_its_point(
     pytester: pytest.Pytester,
 ) -> None:
@@ -187,12 +150,6 @@ def test_a_metric_said_to_have_an_interval_that_gives_none_is_not_decided_on_its
     assert _decided(pytester.path) != "YES", result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the README's review_share example counts the review of a ticket logged as a whole "
-    "(flat: its review inside its 20,000) as 0: review_share 0.0% passes `max: 25%`, YES, where "
-    "the same share in YAML (stage_tokens of tokens) is not known: NO / not YES",
-)
 def test_the_readme_review_share_example_is_no_yes_on_a_ticket_logged_as_a_whole(
     pytester: pytest.Pytester,
 ) -> None:
@@ -204,12 +161,6 @@ def test_the_readme_review_share_example_is_no_yes_on_a_ticket_logged_as_a_whole
     assert _decided(pytester.path) != "YES", result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="one run of R01 (the same stamps 10:00-10:20, the same figures) recorded in p1 and "
-    "again in p2, which requires p1, counts as two trials: pass_hat_k[k=2] 100% of one run, "
-    "YES / the copy is an error naming both records, or the run counts once (too few runs)",
-)
 def test_one_run_recorded_in_two_phases_is_not_two_trials(pytester: pytest.Pytester) -> None:
     stamps = {"start_time": "2026-02-07T10:00:00Z", "end_time": "2026-02-07T10:20:00Z"}
     run = staged_ticket({"actual_tokens": 20_000, "status": "completed", **stamps})
