@@ -12,6 +12,7 @@ holds them.
 
 from __future__ import annotations
 
+import copy
 import math
 import pickle
 from collections.abc import Callable
@@ -128,9 +129,12 @@ class MetricContext:
         copy, and no other item reads it. Copied from the pickle taken once per phase (about
         1 ms for 50 tickets, a third of a deep copy); the other phases it reaches through
         ``others`` are copies too."""
-        if self._pristine is None:
-            self._pristine = pickle.dumps((self.phase, self.accounts), pickle.HIGHEST_PROTOCOL)
-        phase, accounts = pickle.loads(self._pristine)  # our own bytes
+        try:
+            if self._pristine is None:
+                self._pristine = pickle.dumps((self.phase, self.accounts), pickle.HIGHEST_PROTOCOL)
+            phase, accounts = pickle.loads(self._pristine)  # our own bytes
+        except (pickle.PicklingError, TypeError, AttributeError):  # what a plugin put there
+            phase, accounts = copy.deepcopy((self.phase, self.accounts))
         others = self.others
         return MetricContext(
             phase, accounts, None if others is None else (lambda name: others(name).view())
@@ -299,8 +303,9 @@ class Registry:
         _refuse_registration(name, scope, unit, fn, params, required)
 
         def wrapped(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+            view = ctx if shipped else ctx.view()
             try:
-                value = fn(ctx if shipped else ctx.view(), ticket, p)
+                value = fn(view, ticket, p)
             except (KeyboardInterrupt, MetricUnavailable):
                 raise
             except BaseException as exc:  # the metric's own code: its item fails, naming it

@@ -111,6 +111,20 @@ def test_a_metric_reads_a_copy_of_the_phase(tmp_path: Path) -> None:
     assert set(ctx.accounts.flat) == {"R01", "R02"}
 
 
+def test_a_phase_that_does_not_pickle_is_deep_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    def refuse(*args: object, **kwargs: object) -> bytes:
+        raise pickle.PicklingError("a lock")
+
+    runner = _runner(tmp_path, lambda ctx, ticket, params: len([ctx.phase.tickets.pop("R01")]))
+    monkeypatch.setattr(pickle, "dumps", refuse)
+    _team(runner)
+    assert "R01" in runner.context("p1").phase.tickets
+
+
 def test_the_other_phases_a_metric_reads_are_copies_too(tmp_path: Path) -> None:
     def team(ctx: MetricContext, ticket: str | None, params: Params) -> int:
         assert ctx.others is not None
