@@ -9,7 +9,9 @@ import difflib
 from pytest_orchphase.evaluate.terms import (
     PARSERS,
     condition_params,
+    looser_stretch,
     share_params,
+    stretch_looser,
     whose,
 )
 from pytest_orchphase.load.models import BaselineRef, Condition, Criterion, PhaseRef, ShareOf
@@ -141,6 +143,22 @@ def _check_node(
         limit = getattr(node, key)
         if limit is not None:
             _check_limit(spec, unit, node, limit, (*at, key), doc, baselines, phases, registry)
+    _check_stretch(node, unit, at, doc)
+
+
+def _check_stretch(node: Condition, unit: str, at: FieldPath, doc: Document) -> None:
+    """A stretch given as a figure, beside a limit given as one, is at least as strict as the
+    limit (see :func:`~pytest_orchphase.evaluate.terms.stretch_looser`). A reference (a
+    baseline, a phase's metric) on either side is only known with the data: the item checks it
+    then."""
+    op, limit, stretch = node.operator or "", node.limit, node.stretch
+    if stretch is None or isinstance(limit, BaselineRef | PhaseRef):
+        return
+    if isinstance(stretch, BaselineRef | PhaseRef):
+        return
+    parse = PARSERS[unit]
+    if stretch_looser(op, parse(stretch), parse(limit), unit):
+        raise doc.error(looser_stretch(op, str(stretch), str(limit)), (*at, "stretch"))
 
 
 def _check_phase(name: str, phases: set[str], doc: Document, at: FieldPath) -> None:

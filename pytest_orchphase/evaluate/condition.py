@@ -15,7 +15,9 @@ from pytest_orchphase.evaluate.terms import (
     PARSERS,
     Resolver,
     condition_params,
+    looser_stretch,
     share_params,
+    stretch_looser,
     whose,
 )
 from pytest_orchphase.evaluate.verdict import Share, Verdict
@@ -152,13 +154,15 @@ def evaluate(
                     node.stretch, unit, ctx, node.measure, resolve, registry
                 ).value
         return verdict
+    if node.stretch is not None:
+        _evaluate_stretch(verdict, verdict.actual, node, ctx, resolve, registry)
+        if verdict.error:  # a stretch looser than its limit: the criterion is no target
+            return verdict
     decidable = _decidable(operator, verdict.actual, verdict.limit_bound)
     verdict.passed = _holds(verdict.actual.value, operator, verdict.limit, unit) and decidable
     if verdict.actual.sample is not None:
         _decide_on_interval(verdict, node)
         verdict.passed = verdict.passed and decidable  # an interval of a bound proves no more
-    if node.stretch is not None:
-        _evaluate_stretch(verdict, verdict.actual, node, ctx, resolve, registry)
     return verdict
 
 
@@ -224,11 +228,25 @@ def _evaluate_stretch(
     registry: Registry,
 ) -> None:
     """A stretch target is reported, never fails the item: when it cannot be evaluated
-    (a referenced phase without data, say) it is neither met nor missed."""
+    (a referenced phase without data, say) it is neither met nor missed. A stretch that comes
+    out looser than its limit (a reference, known only now; figures are checked at collection)
+    is an error of the criterion: the item fails, naming both, never "stretch met"."""
     unit, operator = str(verdict.unit), verdict.operator or ""
     try:
         stretch = _limit_value(node.stretch, unit, ctx, node.measure, resolve, registry)
         verdict.stretch = stretch.value
+        assert verdict.limit is not None  # found before the stretch
+        if stretch_looser(operator, stretch.value, verdict.limit, unit):
+            shown = [
+                fmt(v, unit) + (f" ({label})" if label else "")
+                for v, label in (
+                    (stretch.value, stretch.label),
+                    (verdict.limit, verdict.limit_note),
+                )
+            ]
+            verdict.error = looser_stretch(operator, shown[0], shown[1])
+            verdict.passed = False
+            return
         verdict.stretch_met = _holds(actual.value, operator, stretch.value, unit) and (
             _decidable(operator, actual, stretch.bound)
         )

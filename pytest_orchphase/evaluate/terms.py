@@ -14,8 +14,10 @@ from pytest_orchphase.load.quantity import (
     parse_quality,
     parse_tokens,
     parse_usd,
+    quality_rank,
 )
-from pytest_orchphase.metrics.registry import MetricContext, Params
+from pytest_orchphase.metrics.registry import MetricContext, Params, Value
+from pytest_orchphase.metrics.stats import holds
 
 #: The operators a bounded figure can prove: a lower bound that already reaches a minimum
 #: proves it, and nothing else (the true figure may be higher); an upper bound the reverse.
@@ -36,6 +38,32 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 Resolver = Callable[[str], MetricContext]
+
+
+def stretch_looser(operator: str, stretch: Value, limit: Value, unit: str) -> bool:
+    """Whether a stretch target is looser than its limit: above it for ``max``/``below``, below
+    it for ``min``/``above``. A stretch is at least as strict as its limit (a figure that meets
+    it meets the limit too); a looser one would read "stretch met" beside a failure, or a stretch
+    met by a figure that barely meets the limit (the plan's two targets typed the other way
+    round)."""
+    if unit == "quality":
+        s, lim = float(quality_rank(str(stretch))), float(quality_rank(str(limit)))
+    else:
+        s, lim = float(stretch), float(limit)
+    if operator in ("max", "below"):
+        return not holds(s, "max", lim)
+    if operator in ("min", "above"):
+        return not holds(s, "min", lim)
+    return False
+
+
+def looser_stretch(operator: str, stretch: str, limit: str) -> str:
+    """Why a stretch looser than its limit is refused, naming both as shown."""
+    strict = "at most" if operator in ("max", "below") else "at least"
+    return (
+        f"stretch {stretch} is looser than its limit ({operator} {limit}): a stretch target is "
+        f"at least as strict as its limit, {strict} {limit} here (were the two swapped?)"
+    )
 
 
 def whose(ref: PhaseRef) -> str:

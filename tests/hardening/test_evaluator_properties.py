@@ -1,5 +1,6 @@
 """The criteria evaluator as logic: each operator passes exactly when its comparison holds, a
-stretch target never changes the verdict, and all/any are and/or over random trees."""
+stretch target never changes the verdict (one looser than its limit fails the item), and
+all/any are and/or over random trees."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from pytest_orchphase.evaluate.condition import evaluate
 from pytest_orchphase.evaluate.runner import PhaseRunner
+from pytest_orchphase.evaluate.terms import stretch_looser
 from pytest_orchphase.load.models import Condition
 from pytest_orchphase.metrics.registry import REGISTRY, Measurement, Metric, MetricContext, Params
 from pytest_orchphase.metrics.stats import same_figure
@@ -90,18 +92,40 @@ def test_a_token_limit_means_the_same_however_it_is_written(
     assert verdict is HOLDS[operator](actual, limit)
 
 
-@PROPERTY
-@given(
+#: a figure, its limit and a stretch beside it, under an operator with a direction
+WITH_STRETCH = given(
     actual=numbers,
     limit=numbers,
     stretch=numbers,
     operator=st.sampled_from(["max", "below", "min", "above"]),
 )
+
+
+@PROPERTY
+@WITH_STRETCH
 def test_a_stretch_target_never_changes_the_verdict(
     actual: float, limit: float, stretch: float, operator: str
 ) -> None:
+    assume(not stretch_looser(operator, stretch, limit, "count"))
     plain = passed({"metric": "probe", operator: limit}, actual)
     assert passed({"metric": "probe", operator: limit, "stretch": stretch}, actual) is plain
+
+
+@PROPERTY
+@WITH_STRETCH
+def test_a_stretch_looser_than_its_limit_fails_the_item_naming_it(
+    actual: float, limit: float, stretch: float, operator: str
+) -> None:
+    assume(stretch_looser(operator, stretch, limit, "count"))
+    verdict = evaluate(
+        Condition.model_validate({"metric": "probe", operator: limit, "stretch": stretch}),
+        CONTEXT,
+        None,
+        RUNNER.context,
+        registry_with("probe", actual),
+    )
+    assert not verdict.passed and verdict.stretch_met is None
+    assert verdict.error is not None and "is looser than its limit" in verdict.error
 
 
 GRADES = ["worse", "same", "better"]
