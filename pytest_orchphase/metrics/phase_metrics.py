@@ -111,6 +111,7 @@ def _stage_unknown(ctx: MetricContext, ticket: str, stage: str) -> str:
     "tokens",
     "tokens / number of tickets (shared planning included, as the plan counts it)",
     ("measure",),
+    per_ticket=True,
 )
 def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     m = usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src())
@@ -123,6 +124,7 @@ def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measur
     "tokens",
     "(Σ tickets' own tokens + unattributed usage) / number of tickets (shared planning excluded)",
     ("measure",),
+    per_ticket=True,
 )
 def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     each = [usage_figures.tokens(ctx, ctx.ticket_usage(t), p, "") for t in ctx.phase.tickets]

@@ -249,6 +249,11 @@ class Metric:
     #: the bound leaves open (a stage, a model). Such a part bounded by its whole decides
     #: nothing (see :mod:`pytest_orchphase.evaluate.checks`)
     parts: frozenset[str] = frozenset()
+    #: of a phase metric, that its figure is one ticket's (a mean over the tickets), not the
+    #: whole phase's: as a share of a baseline's cost it is over the cost of one ticket
+    #: (``of: {baseline: NAME}``), never of the phase's tickets (``per: phase``), and a phase
+    #: figure the reverse (see :mod:`pytest_orchphase.evaluate.checks`)
+    per_ticket: bool = False
 
     def unit_for(self, params: Params) -> Unit:
         return token_unit(params.measure) if self.unit == "tokens" else self.unit
@@ -289,12 +294,14 @@ class Registry:
         interval: bool = False,
         parts: tuple[str, ...] = (),
         shipped: bool = False,
+        per_ticket: bool = False,
     ) -> None:
         """Add a metric from a plugin or conftest. ``fn(ctx, ticket, params)`` returns a plain
         value (in ``unit``) or a :class:`Measurement` (with a ``sample`` when ``interval``);
-        raise :class:`MetricUnavailable` when the data cannot give it. ``parts``: of a phase
-        metric, see :attr:`Metric.parts`. ValueError for what the registry cannot hold (a name
-        taken, an unknown scope, unit or parameter).
+        raise :class:`MetricUnavailable` when the data cannot give it. ``parts`` and
+        ``per_ticket``: of a phase metric, see :attr:`Metric.parts` and
+        :attr:`Metric.per_ticket`. ValueError for what the registry cannot hold (a name taken,
+        an unknown scope, unit or parameter).
 
         ``fn`` runs once per item. What it raises (``SystemExit`` and pytest's outcomes
         included; Ctrl-C aside) or returns that is no figure of its unit fails the item naming
@@ -327,6 +334,7 @@ class Registry:
                 required=frozenset(params if required is None else required),
                 interval=interval,
                 parts=frozenset(parts),
+                per_ticket=per_ticket,
             )
         )
 
@@ -422,6 +430,7 @@ def metric(
     required: tuple[str, ...] | None = None,
     interval: bool = False,
     parts: tuple[str, ...] = (),
+    per_ticket: bool = False,
 ) -> Callable[[MetricFn], MetricFn]:
     """Register a built-in metric. ``required`` defaults to all ``params``."""
 
@@ -437,6 +446,7 @@ def metric(
             interval=interval,
             parts=parts,
             shipped=True,
+            per_ticket=per_ticket,
         )
         return fn
 

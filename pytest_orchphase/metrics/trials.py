@@ -94,6 +94,7 @@ def _low(ctx: MetricContext) -> Bound:
     "a seeded paired bootstrap interval and an exact sign test",
     ("measure", "versus"),
     interval=True,
+    per_ticket=True,
 )
 def _paired_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     pairs = paired_tickets(ctx, p.versus or "", p.measure or "total")
