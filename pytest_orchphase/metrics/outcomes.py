@@ -4,6 +4,7 @@ work."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from pytest_orchphase.families import FAMILIES, family, two_models
 from pytest_orchphase.load.models.fields import NOT_RUN
 from pytest_orchphase.load.models.log import fixes_made
 from pytest_orchphase.load.quantity import quality_rank
+from pytest_orchphase.metrics.bounds import flipped, summed
 from pytest_orchphase.metrics.open_work import counted, still_open, unfinished, work_not_run
 from pytest_orchphase.metrics.registry import DEFAULT_SUCCESS_LOOPS, Measurement, MetricContext
 
@@ -53,6 +55,41 @@ def failures(ticket: Ticket) -> list[str]:
         elif s.verification == "failed" and name not in made:
             out.append(f"{name} verification failed")
     return out
+
+
+def failed_work(phase: Phase, tickets: Iterable[str] | None = None) -> str:
+    """Why a cost of doing ``tickets`` (default: every ticket of ``phase``) is only a lower bound:
+    each one the log records as failed (see :func:`failures`), as ``ticket R03 failed (status
+    failed)``; "" when none did. A ticket that failed cost what failing cost, a lower bound of
+    what doing it costs: cheap failures would make a cost over the tickets (a sum, a mean) look
+    cheaper than doing them, and a saving from it larger."""
+    failed = [
+        f"ticket {t} failed ({', '.join(why)})"
+        for t in (phase.tickets if tickets is None else tickets)
+        if (why := failures(phase.tickets[t]))
+    ]
+    if not failed:
+        return ""
+    return (
+        f"{'; '.join(failed)}: what failing cost is only a lower bound of what doing the "
+        "ticket costs"
+    )
+
+
+def done_cost(
+    figure: Measurement, phase: Phase, tickets: Iterable[str] | None = None, *, saving: bool = False
+) -> Measurement:
+    """``figure``, a cost of doing ``tickets`` (a sum or a mean of their tokens or USD; default:
+    every ticket of ``phase``), as a lower bound beside a ticket that failed (see
+    :func:`failed_work`), so that it proves no ``max`` or ``below``; ``saving``: ``figure`` is
+    a saving from such a cost (a baseline's cost, or another phase's, minus it), an upper
+    bound then, which proves no ``min`` or ``above``."""
+    why = failed_work(phase, tickets)
+    if not why:
+        return figure
+    bound = summed([figure.bound, flipped("lower") if saving else "lower"])
+    note = "; ".join(n for n in (figure.bound_note, why) if n)
+    return replace(figure, bound=bound, bound_note=note)
 
 
 def planning_failed(phase: Phase) -> list[str]:

@@ -36,7 +36,7 @@ from pytest_orchphase.usage.value import Usage, total_of
     ),
 )
 def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    return usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src())
+    return outcomes.done_cost(usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src()), ctx.phase)
 
 
 @metric(
@@ -69,9 +69,8 @@ def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measureme
     total = stage_total(ctx, p.stage or "")
     if total is None:
         raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
-    return usage_figures.charged(
-        ctx, usage_figures.tokens(ctx, total, p, ctx.src()), p.measure or "total"
-    )
+    figure = outcomes.done_cost(usage_figures.tokens(ctx, total, p, ctx.src()), ctx.phase)
+    return usage_figures.charged(ctx, figure, p.measure or "total")
 
 
 def stage_total(ctx: MetricContext, stage: str) -> Usage | None:
@@ -114,7 +113,7 @@ def _stage_unknown(ctx: MetricContext, ticket: str, stage: str) -> str:
     per_ticket=True,
 )
 def _per_ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    m = usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src())
+    m = outcomes.done_cost(usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src()), ctx.phase)
     return replace(m, value=float(m.value) / ctx.n)
 
 
@@ -137,6 +136,7 @@ def _ticket_avg(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
         bound="lower" if low else "exact",
         bound_note=low[0].bound_note if low else "",
     )
+    mean = outcomes.done_cost(mean, ctx.phase)
     return usage_figures.charged(ctx, mean, p.measure or "total", share=ctx.n)
 
 
@@ -254,30 +254,16 @@ def _below_baseline(ctx: MetricContext, p: Params) -> tuple[float, Measurement]:
     measure = p.measure or "total"
     base = ctx.approach_figure(p.baseline, measure) * ctx.n
     usage = ctx.phase_usage()
-    actual = usage.measure(measure)
-    # the baseline does every ticket; a ticket that failed cost what failing cost, a lower
-    # bound of what doing it costs: the phase's figure is then at least what it says
-    failed = [
-        f"{t} ({', '.join(why)})"
-        for t, tk in ctx.phase.tickets.items()
-        if (why := outcomes.failures(tk))
-    ]
-    bound = bounds.summed([bounds.bound_of(usage, measure), "lower" if failed else "exact"])
-    note = usage.lower_bound_note
-    if failed:
-        done = (
-            f"ticket(s) {', '.join(failed)} failed: what failing cost is only a lower bound of "
-            "what doing the ticket, as the baseline does, costs"
-        )
-        note = f"{note}; {done}" if note else done
-    return base, Measurement(
-        base - actual,
+    saved = Measurement(
+        base - usage.measure(measure),
         token_unit(measure),
         ctx.src(),
         note=f"baseline {base:,.0f}",
-        bound=bounds.flipped(bound),
-        bound_note=note,
+        bound=bounds.flipped(bounds.bound_of(usage, measure)),
+        bound_note=usage.lower_bound_note,
     )
+    # the baseline does every ticket: beside one that failed, the saving is an upper bound
+    return base, outcomes.done_cost(saved, ctx.phase, saving=True)
 
 
 @metric(
@@ -289,6 +275,12 @@ def _below_baseline(ctx: MetricContext, p: Params) -> tuple[float, Measurement]:
     parts=("unbatched_tokens",),
 )
 def _unbatched(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
+    return outcomes.done_cost(_each_planned_alone(ctx, p), ctx.phase)
+
+
+def _each_planned_alone(ctx: MetricContext, p: Params) -> Measurement:
+    """Σ tickets (baseline planning per ticket + ticket's tokens), as the usage gives it (a
+    ticket that failed counted at what it cost, which the batch's figure counts too)."""
     measure = p.measure or "total"
     plan = ctx.baseline_figure(p.baseline, measure)
     usages = [ctx.ticket_usage(t) for t in ctx.phase.tickets]
@@ -332,7 +324,8 @@ def _batching(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
             "the log records no shared_planning: the batch's planning is not known, so neither "
             "is its saving over planning each ticket alone; record shared_planning"
         )
-    unbatched = _unbatched(ctx, None, p)
+    # the tickets' own tokens are on both sides: a ticket that failed cheaply lowers both alike
+    unbatched = _each_planned_alone(ctx, p)
     usage = ctx.phase_usage()
     actual = usage.measure(p.measure or "total")
     unit = token_unit(p.measure)

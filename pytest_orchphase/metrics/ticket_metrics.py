@@ -140,22 +140,15 @@ def _t_savings(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     measure = p.measure or "total"
     base = ctx.approach_figure(p.baseline, measure)
     actual = _t_with_share(ctx, ticket, Params(measure=measure))
-    bound, note = actual.bound, actual.bound_note
-    if why := outcomes.failures(ctx.phase.tickets[str(ticket)]):  # as the phase's savings
-        bound = bounds.summed([bound, "lower"])
-        done = (
-            f"ticket {ticket} failed ({', '.join(why)}): what failing cost is only a lower "
-            "bound of what doing it, as the baseline does, costs"
-        )
-        note = f"{note}; {done}" if note else done
     # as the phase's savings: (base − a lower bound) / base is an upper bound
-    return Measurement(
+    saved = Measurement(
         percent(base - float(actual.value), base),
         "percent",
         ctx.src(ticket),
-        bound=bounds.flipped(bound),
-        bound_note=note,
+        bound=bounds.flipped(actual.bound),
+        bound_note=actual.bound_note,
     )
+    return outcomes.done_cost(saved, ctx.phase, [str(ticket)], saving=True)
 
 
 #: how the commands name a metric only a conftest.py registers (never an ERROR: it is fine under

@@ -54,11 +54,14 @@ def paired_tickets(ctx: MetricContext, versus: str, measure: str = "total") -> P
     mine = [ctx.ticket_usage(t) for t in shared]
     theirs = [other.ticket_usage(t) for t in shared]
     # a phase's unattributed usage may be its tickets' own: each of its figures is then only a
-    # lower bound of the ticket's
+    # lower bound of the ticket's; so is a ticket's that failed there, of doing it
     loose = [c.phase.name for c in (ctx, other) if _unattributed(c)]
+    failed = {
+        c.phase.name: why for c in (ctx, other) if (why := outcomes.failed_work(c.phase, shared))
+    }
     bound = bounds.difference(
-        bounds.summed([*(bounds.bound_of(u, measure) for u in theirs), _low(other)]),
-        bounds.summed([*(bounds.bound_of(u, measure) for u in mine), _low(ctx)]),
+        bounds.summed([*(bounds.bound_of(u, measure) for u in theirs), _low(other, failed)]),
+        bounds.summed([*(bounds.bound_of(u, measure) for u in mine), _low(ctx, failed)]),
     )
     notes = [u.lower_bound_note for u in mine + theirs if u.is_lower_bound(measure)]
     notes += [
@@ -66,6 +69,7 @@ def paired_tickets(ctx: MetricContext, versus: str, measure: str = "total") -> P
         "sessions to their tickets)"
         for name in loose
     ]
+    notes += [f"phase {name}: {why}" for name, why in failed.items()]
     return PairedTickets(
         versus,
         shared,
@@ -81,9 +85,10 @@ def _unattributed(ctx: MetricContext) -> bool:
     return loose is not None and loose.total > 0
 
 
-def _low(ctx: MetricContext) -> Bound:
-    """The bound the phase's unattributed usage puts on its tickets' own figures."""
-    return "lower" if _unattributed(ctx) else "exact"
+def _low(ctx: MetricContext, failed: dict[str, str]) -> Bound:
+    """The bound the phase's unattributed usage, and its tickets that failed (``failed``: by
+    phase), put on its tickets' own figures."""
+    return "lower" if _unattributed(ctx) or ctx.phase.name in failed else "exact"
 
 
 @metric(
