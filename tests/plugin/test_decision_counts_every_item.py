@@ -105,7 +105,7 @@ def test_an_undecided_run_exits_non_zero(
 
 def test_a_run_stopped_early_by_x_is_undecided_and_fails(project: pytest.Pytester) -> None:
     a1 = Phase.example("a1")
-    a1.criterion("token-efficiency")["below"] = "30k"
+    a1.criterion("token-efficiency")["below"] = "36k"  # R06's 36,200 fails; its stretch 35k
     a1.write(project.path)
     result = project.runpytest("--phase", "a1", "-x")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
