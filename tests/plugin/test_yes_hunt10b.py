@@ -274,12 +274,6 @@ def test_a_helper_on_the_logged_model_does_not_make_the_implementer_that_model(
 # -- what a line records ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a usage whose input_tokens is null is read as 0 input, silently and exactly: R01 "
-    "measures 100 tokens and passes its 20,000 cap (YES) / a null count is no count (as a "
-    "negative or a string one is): the line is malformed and the figures lower bounds",
-)
 def test_a_null_input_count_is_not_read_as_zero(pytester: pytest.Pytester) -> None:
     cap = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": 20_000}
     phase = Phase.of("m1", [cap], {"R01": _estimated()})

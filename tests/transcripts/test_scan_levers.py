@@ -61,11 +61,11 @@ def field_by_field(usage: Any) -> UsageFields:
     write_1h = lines._nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens")
     write_5m = lines._nested_int(usage, "cache_creation", "ephemeral_5m_input_tokens")
     return (
-        lines._int(usage.get("input_tokens")),
-        lines._int(usage.get("output_tokens")),
-        max(lines._int(usage.get("cache_creation_input_tokens")), write_5m + write_1h),
+        lines._count(usage, "input_tokens"),
+        lines._count(usage, "output_tokens"),
+        max(lines._count(usage, "cache_creation_input_tokens"), write_5m + write_1h),
         write_1h,
-        lines._int(usage.get("cache_read_input_tokens")),
+        lines._count(usage, "cache_read_input_tokens"),
         lines._nested_int(usage, "server_tool_use", "web_search_requests"),
         lines._opt_str(usage.get("speed")) or None,
         lines._opt_str(usage.get("inference_geo")) or None,
@@ -76,7 +76,7 @@ def field_by_field(usage: Any) -> UsageFields:
 def outcome(read: Any, usage: Any) -> Any:
     try:
         return read(usage)
-    except lines._Bad:
+    except (lines._Bad, lines.ImpossibleFigure):  # a null count too: no count is 0
         return "refused"
 
 

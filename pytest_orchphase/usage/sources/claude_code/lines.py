@@ -103,12 +103,19 @@ def bad_line(exc: Exception, usual: str) -> str:
 # -- one line -------------------------------------------------------------------------------
 
 
-def _int(value: Any) -> int:
-    if value is None:
-        return 0
+def _count(part: dict[str, Any], name: str, where: str = "usage") -> int:
+    """``part[name]`` as a count: 0 when the field is absent (real builds leave some out: the
+    ``cache_creation`` split, ``server_tool_use``); :class:`ImpossibleFigure` naming the field
+    for anything else, null too: a count that is null is no count (as a negative or a textual
+    one is not), never read as 0 (the line is then malformed, and may have held a call)."""
+    value = part.get(name, 0)
     if type(value) is int and value >= 0:
         return value
-    raise _Bad
+    shown = "null" if value is None else repr(value)
+    raise ImpossibleFigure(
+        f"{where}.{name} is {shown}; expected a token count (a whole number from 0, or the "
+        "field left out)"
+    )
 
 
 def _opt_int(value: Any) -> int | None:
@@ -121,13 +128,15 @@ def _opt_str(value: Any) -> str | None:
 
 
 def _nested_int(usage: dict[str, Any], outer: str, inner: str) -> int:
-    """``usage[outer][inner]`` as a count (0 when absent); :class:`_Bad` on wrong types."""
+    """``usage[outer][inner]`` as a count (see :func:`_count`): 0 when ``usage[outer]`` is
+    absent or null (the API's usage leaves the ``cache_creation`` and ``server_tool_use``
+    objects null where it reports none); :class:`_Bad` when it is no object."""
     part = usage.get(outer)
     if part is None:
         return 0
     if not isinstance(part, dict):
         raise _Bad
-    return _int(part.get(inner))
+    return _count(part, inner, f"usage.{outer}")
 
 
 def _inner(part: Any, name: str) -> Any:
@@ -193,8 +202,9 @@ def left_out(iterations: Any) -> tuple[int, ...]:
 def _own_fields(usage: Any) -> UsageFields:
     """A ``usage`` object's own figures (its ``iterations`` left aside)."""
     if type(usage) is dict:
-        # Once per usage line: read and checked in one test; a count that is absent as null,
-        # or is no count, falls through to the field by field reading (0, or _Bad).
+        # Once per usage line: read and checked in one test; a count that is null or is no
+        # count falls through to the field by field reading, which names it (an absent one
+        # is 0).
         get = usage.get
         inp, out = get("input_tokens", 0), get("output_tokens", 0)
         write, read = get("cache_creation_input_tokens", 0), get("cache_read_input_tokens", 0)
@@ -224,11 +234,11 @@ def _own_fields(usage: Any) -> UsageFields:
     write_1h = _nested_int(usage, "cache_creation", "ephemeral_1h_input_tokens")
     write_5m = _nested_int(usage, "cache_creation", "ephemeral_5m_input_tokens")
     return (
-        _int(usage.get("input_tokens")),
-        _int(usage.get("output_tokens")),
-        max(_int(usage.get("cache_creation_input_tokens")), write_5m + write_1h),
+        _count(usage, "input_tokens"),
+        _count(usage, "output_tokens"),
+        max(_count(usage, "cache_creation_input_tokens"), write_5m + write_1h),
         write_1h,
-        _int(usage.get("cache_read_input_tokens")),
+        _count(usage, "cache_read_input_tokens"),
         _nested_int(usage, "server_tool_use", "web_search_requests"),
         _opt_str(usage.get("speed")) or None,
         _opt_str(usage.get("inference_geo")) or None,

@@ -41,14 +41,18 @@ _MODEL_USAGE_KEYS = {
 }
 
 
-def _count(value: Any) -> int:
-    """A token count (0 when absent); ``ValueError`` for anything else, which the scan counts as
-    a malformed line: a negative or textual count is never read as 0."""
-    if value is None:
-        return 0
+def _count(part: dict[str, Any], name: str, where: str) -> int:
+    """``part[name]``, a token count (0 when the field is absent); :class:`ImpossibleFigure`
+    naming ``where`` for anything else, which the scan counts as a malformed line: a null,
+    negative or textual count is no count, never read as 0."""
+    value = part.get(name, 0)
     if type(value) is int and value >= 0:
         return value
-    raise ValueError(f"expected a token count, got {value!r}")
+    shown = "null" if value is None else repr(value)
+    raise ImpossibleFigure(
+        f"headless result's {where}{name} is {shown}; expected a token count (a whole number "
+        "from 0, or the field left out)"
+    )
 
 
 def _duration(value: Any) -> int | None:
@@ -109,14 +113,21 @@ def read_result_object(
             result.models[str(model)] = ModelUsage(
                 model=str(model),
                 cost_usd=_cost(figures.get("costUSD"), f"modelUsage[{model!r}].costUSD"),
-                **{ours: _count(figures.get(theirs)) for ours, theirs in _MODEL_USAGE_KEYS.items()},
+                **{
+                    ours: _count(figures, theirs, f"modelUsage[{model!r}].")
+                    for ours, theirs in _MODEL_USAGE_KEYS.items()
+                },
             )
     usage = obj.get("usage")
     if isinstance(usage, dict):
         cache = usage.get("cache_creation")
         if isinstance(cache, dict):
-            result.main_cache_1h = _count(cache.get("ephemeral_1h_input_tokens"))
-            result.main_cache_5m = _count(cache.get("ephemeral_5m_input_tokens"))
+            result.main_cache_1h = _count(
+                cache, "ephemeral_1h_input_tokens", "usage.cache_creation."
+            )
+            result.main_cache_5m = _count(
+                cache, "ephemeral_5m_input_tokens", "usage.cache_creation."
+            )
         result.speed = _text(usage.get("speed"))
         result.inference_geo = _text(usage.get("inference_geo"))
         if reports_usage(result):  # a crashed run's zeros are lost usage (see fold_headless)
@@ -135,7 +146,7 @@ def _main_within_all(usage: dict[str, Any], result: HeadlessResult, main_model: 
     cache writes are at least its split. Both are summed from the responses' top-level usage,
     which leaves a compaction's sampling out: what ``usage.iterations`` (its last request's)
     adds beyond it is counted on top of ``modelUsage`` (see :func:`_compaction_counted`)."""
-    main = {name: _count(usage.get(name)) for name in TOKEN_FIELDS}
+    main = {name: _count(usage, name, "usage.") for name in TOKEN_FIELDS}
     split = result.main_cache_1h + result.main_cache_5m  # the main agent's cache writes too
     main["cache_creation_input_tokens"] = max(main["cache_creation_input_tokens"], split)
     over = [
@@ -193,7 +204,7 @@ def _main_searches_counted(usage: dict[str, Any], result: HeadlessResult) -> Non
         return
     if not isinstance(server, dict):
         raise ValueError(f"usage.server_tool_use is not an object: {server!r}")
-    searches = _count(server.get("web_search_requests"))
+    searches = _count(server, "web_search_requests", "usage.server_tool_use.")
     every = sum(m.web_search_requests for m in result.models.values())
     if searches > every:
         next(iter(result.models.values())).web_search_requests += searches - every
