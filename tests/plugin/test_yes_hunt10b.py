@@ -285,13 +285,6 @@ def test_a_null_input_count_is_not_read_as_zero(pytester: pytest.Pytester) -> No
     _not_yes(pytester, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a session file saved as UTF-16 (Windows PowerShell's `>` and Out-File) has no line "
-    "read, each only warned about as 'truncated?': its 50,000-token call is dropped, R01 "
-    "measures 1,100 exactly and passes its 20,000 cap (YES) / its lines may hold calls: the "
-    "figures are lower bounds (or the file an error naming its encoding)",
-)
 def test_a_session_file_saved_as_utf16_is_not_dropped(pytester: pytest.Pytester) -> None:
     """R01's work is in two sessions: the first (1,100 tokens) as Claude Code wrote it, the
     second (50,100 tokens) copied on Windows into UTF-16 with its byte order mark."""
@@ -306,6 +299,9 @@ def test_a_session_file_saved_as_utf16_is_not_dropped(pytester: pytest.Pytester)
     path.write_bytes(path.read_text().encode("utf-16"))
     result = run_phase(pytester, "m1")
     _not_yes(pytester, result)
+    # Its figures are lower bounds, the file named with its encoding (UTF-8 expected).
+    assert decision(pytester) == "NO"
+    result.stdout.fnmatch_lines(["*2e9d4c8a*.jsonl:1: the file is encoded as UTF-16*UTF-8*"])
 
 
 # -- time ---------------------------------------------------------------------------------------

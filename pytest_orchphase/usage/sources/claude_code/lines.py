@@ -35,8 +35,43 @@ _USAGE_MARKERS = (_USAGE, b'"assistant"', b'"toolUseResult"', b'"agent_progress"
 
 def may_hold_usage(line: bytes) -> bool:
     """Whether a line that cannot be read may have recorded a call (asked only of malformed
-    lines: when one may, the figures read are only lower bounds)."""
-    return any(marker in line for marker in _USAGE_MARKERS)
+    lines: when one may, the figures read are only lower bounds). A line holding NUL bytes is
+    text of another encoding than UTF-8 (UTF-16 lines appended by Windows PowerShell's ``>>``),
+    whose markers cannot be searched for: it may."""
+    return any(marker in line for marker in _USAGE_MARKERS) or b"\x00" in line
+
+
+#: The byte order marks of the encodings a file of JSON lines may be saved in besides UTF-8
+#: (UTF-32's first: its little-endian mark begins as UTF-16's), each with what it is.
+_FOREIGN_MARKS = (
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian: its byte order mark is 00 00 FE FF)"),
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian: its byte order mark is FF FE 00 00)"),
+    (b"\xff\xfe", "UTF-16 (little-endian: its byte order mark is FF FE)"),
+    (b"\xfe\xff", "UTF-16 (big-endian: its byte order mark is FE FF)"),
+)
+
+
+def foreign_encoding(head: bytes) -> str | None:
+    """The encoding other than UTF-8 a file's first bytes show it is saved in (Windows
+    PowerShell's ``>`` and ``Out-File`` write UTF-16), else ``None``: a byte order mark of
+    UTF-16 or UTF-32 (bytes no UTF-8 text begins with), or a NUL byte among the first four (a
+    NUL is in no UTF-8 JSON text)."""
+    for mark, name in _FOREIGN_MARKS:
+        if head.startswith(mark):
+            return name
+    if b"\x00" in head[:4]:
+        return "UTF-16 or UTF-32 (NUL bytes between its characters, no byte order mark)"
+    return None
+
+
+def foreign_file(encoding: str) -> str:
+    """What a warning says of a file saved in ``encoding`` (see :func:`foreign_encoding`): no
+    line of it is read, and it may have recorded calls."""
+    return (
+        f"the file is encoded as {encoding}; expected UTF-8, as Claude Code writes it: none of "
+        "it is read (convert it to UTF-8, e.g. `iconv -f UTF-16 -t UTF-8`, or in PowerShell "
+        "`Set-Content -Encoding utf8`)"
+    )
 
 
 _USER = b'"user"'

@@ -22,6 +22,8 @@ from pytest_orchphase.usage.sources.claude_code.lines import (
     _Bad,
     _loads,
     bad_line,
+    foreign_encoding,
+    foreign_file,
     may_hold_usage,
 )
 from pytest_orchphase.usage.sources.claude_code.transcript import LineReader
@@ -97,6 +99,13 @@ def resume_transcript(
         with path.open("rb", buffering=READ_BUFFER) as fh:
             if start:
                 fh.seek(start)
+            elif encoding := foreign_encoding(fh.read(4)):
+                # Not UTF-8: its lines cannot be told apart, nor its calls read. Never kept
+                # in the scan cache (no head is handed on): read again, warned again.
+                reader.warn_line(1, foreign_file(encoding), lost=True)
+                return reader.res
+            else:
+                fh.seek(0)  # within the buffer just filled: no read again
             numbered = _complete(fh, seen) if seen is not None else fh
             lines, tail = _read_lines(reader, numbered, prompts, lines, hold_tail=True)
             if on_head is not None:
@@ -126,6 +135,10 @@ _BOM = b"\xef\xbb\xbf"
 
 def _read_whole(reader: LineReader, path: Path) -> None:
     raw = path.read_bytes().removeprefix(_BOM)
+    if encoding := foreign_encoding(raw[:4]):
+        # A headless result saved as UTF-16 may hold a run's calls; an agent's meta.json none.
+        reader.warn_line(1, foreign_file(encoding), lost=not path.name.endswith(".meta.json"))
+        return
     try:
         obj = _loads(raw)
         if path.name.endswith(".meta.json"):

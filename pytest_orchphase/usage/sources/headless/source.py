@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_orchphase.usage.sources.base import FileResult
+from pytest_orchphase.usage.sources.claude_code.lines import foreign_encoding
 
 #: Bytes that mark a ``.json`` file as a headless result (``--output-format json``), not any
 #: other JSON file that happens to sit in the folder (package.json, settings.json …). In JSON a
@@ -50,6 +51,10 @@ def is_headless(path: Path) -> bool:
     try:
         if path.name.endswith(".json"):
             data = path.read_bytes()
+            if foreign_encoding(data[:4]):
+                # Saved as UTF-16 (or UTF-32): its ASCII keys are the bytes between the NULs.
+                # Claimed, so that the read reports it (a result no source claims is lost).
+                data = data.replace(b"\x00", b"")
             return any(marker in data for marker in _RESULT_MARKERS)
         first, last = _ends(path)
     except OSError:
