@@ -115,6 +115,9 @@ class Measured:
     malformed_lines: int = 0
     #: Malformed lines that may have recorded a call: every figure above is then a lower bound.
     lost_usage_lines: int = 0
+    #: The files (usage ledgers collected before they kept them) of counted calls whose last
+    #: lines' times are not known: ``spans`` may end before their responses did.
+    ends_unknown: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: The tickets all of whose measured work is headless runs (``claude -p`` results) that
     #: ended in error (``is_error``), each with those runs as ``<file> (<subtype>)``: such a
@@ -251,12 +254,16 @@ class _Tally:
         self.unstamped: dict[Place, int] = defaultdict(int)
         self.timed_runs = _timed_runs(scan)
         self.agent_spans: dict[AgentKey, tuple[datetime, datetime]] = {}
+        self.ends_unknown: set[Path | None] = set()
         self.compaction = Totals()
 
     def add(self, call: ApiCall, cost: float | None) -> Place:
         """Count the call in its place (returned)."""
         place = self._place(call, cost)
         _stretch(self.place_spans, place, call.timestamp)
+        _stretch(self.place_spans, place, call.last_timestamp)  # its response ran until then
+        if call.path in self.scan.ends_unknown:
+            self.ends_unknown.add(call.path)
         if (
             call.timestamp is None
             and not call.aggregate
@@ -287,6 +294,7 @@ class _Tally:
             self.agent_place[agent] = self.agents.place(agent, self.worker.get(session))
         self.per_agent[agent].add(call, cost)
         _stretch(self.agent_spans, agent, call.timestamp)
+        _stretch(self.agent_spans, agent, call.last_timestamp)
         ticket, stage, _ = self.agent_place[agent]
         return (ticket, stage)
 
@@ -296,6 +304,7 @@ class _Tally:
             files=scan.files,
             malformed_lines=scan.malformed_lines,
             lost_usage_lines=scan.lost_usage_lines,
+            ends_unknown=sorted(p for p in self.ends_unknown if p is not None),
             warnings=list(scan.warnings),
             sessions=sessions,
         )
@@ -368,6 +377,25 @@ def _stretch(spans: dict[_K, tuple[datetime, datetime]], key: _K, at: datetime |
         return
     old = spans.get(key)
     spans[key] = (min(old[0], at), max(old[1], at)) if old else (at, at)
+
+
+def _calls_lost(measured: Measured) -> str:
+    if not measured.lost_usage_lines:
+        return ""
+    return (
+        f"{measured.lost_usage_lines} transcript line(s) that may have recorded a call could "
+        "not be read: such a call's time may lie outside the measured calls'"
+    )
+
+
+def _ends_unknown(measured: Measured) -> str:
+    if not measured.ends_unknown:
+        return ""
+    return (
+        f"{', '.join(map(str, measured.ends_unknown))}: a usage ledger collected before it kept "
+        "each call's last line's time (a response's lines may end a minute and more after its "
+        "first): its calls may have run later than measured (collect it again)"
+    )
 
 
 def _whole_why(ticket: str, whole: Usage) -> str:
@@ -473,10 +501,5 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
         measured=True,
         spans=measured.spans,
         unstamped=measured.unstamped,
-        calls_lost=(
-            f"{measured.lost_usage_lines} transcript line(s) that may have recorded a call "
-            "could not be read: such a call's time may lie outside the measured calls'"
-            if measured.lost_usage_lines
-            else ""
-        ),
+        calls_lost="; ".join(filter(None, (_calls_lost(measured), _ends_unknown(measured)))),
     )

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 #: The first key of an entry's header (its value is this format's number).
 MARKER = "orchphase_scan_cache"
-FORMAT = 3
+#: 4: each call's last line's time kept (a column of its own).
+FORMAT = 4
 
 
 def _format_name() -> str:
@@ -192,11 +193,12 @@ _INT = frozenset((int,))
 
 def encode_result(res: FileResult, name: str) -> bytes:
     """The result of a file named ``name``: its calls in columns (keys, model, first time,
-    session, agent, usage, flags), the rest as the ledger's records (``texts=True``)."""
+    session, agent, usage, flags, last time: ``None`` where it is the first), the rest as the
+    ledger's records (``texts=True``)."""
     block = encode(res, name, 0, "", "claude_code", (), texts=True, calls=False)
     keys = list(res.calls)
     calls = list(res.calls.values())
-    stamps = res.first_ts
+    stamps, lasts = res.first_ts, res.last_ts
     columns: list[list[Any]] = [
         [k[0] for k in keys],
         [k[1] for k in keys],
@@ -211,14 +213,17 @@ def encode_result(res: FileResult, name: str) -> bytes:
             | (_SIDECHAIN if c.sidechain is True else 0)
             for c in calls
         ],
+        [None if (last := lasts.get(k)) == stamps.get(k) else last for k in keys],
     ]
     # The ledger's records but those of the calls: the columns hold them.
     return _dumps({"calls": columns, "records": [block.file, *block.records]})
 
 
 #: What each column holds: message id, request id, model, first time, session, agent, the six
-#: counts, speed, inference geo, service tier, flags.
-_COLUMNS = (_STR, _STR, _STR, _OPT_STR, _OPT_STR, _OPT_STR, *(_INT,) * 6, *(_OPT_STR,) * 3, _INT)
+#: counts, speed, inference geo, service tier, flags, last time.
+_COLUMNS = (
+    _STR, _STR, _STR, _OPT_STR, _OPT_STR, _OPT_STR, *(_INT,) * 6, *(_OPT_STR,) * 3, _INT, _OPT_STR
+)  # fmt: skip
 
 
 def decode_result(raw: bytes, path: Path) -> FileResult | None:
@@ -250,7 +255,7 @@ def decode_result(raw: bytes, path: Path) -> FileResult | None:
     except (ValueError, LedgerError):
         return None
     res = decoder.parts[0]
-    mids, rids, models, stamps, sessions, agents, *usage, flags = columns
+    mids, rids, models, stamps, sessions, agents, *usage, flags, lasts = columns
     keys = list(zip(mids, rids, strict=True))
     calls = map(
         ApiCall,
@@ -275,6 +280,11 @@ def decode_result(raw: bytes, path: Path) -> FileResult | None:
     if len(res.calls) != count:
         return None  # a key twice
     res.first_ts = {k: s for k, s in zip(keys, stamps, strict=True) if s is not None}
+    res.last_ts = {
+        k: last or first
+        for k, first, last in zip(keys, stamps, lasts, strict=True)
+        if (last or first) is not None
+    }
     return res
 
 

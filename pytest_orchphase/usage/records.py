@@ -163,6 +163,10 @@ class ApiCall:
     #: read holds (its tokens are 0 and it counts as no call), so that the place it is counted
     #: in knows its every figure is a lower bound.
     stand_in: bool = False
+    #: The time of the call's last line (``timestamp`` is its first's): a response is written
+    #: as several lines, each when its block is done, up to a minute and more after the first,
+    #: and the work ran until then. ``None`` when no line records one.
+    last_timestamp: datetime | None = None
 
     @property
     def agent_key(self) -> AgentKey | None:
@@ -242,6 +246,9 @@ class Scan:
     #: Files whose runs begun are not known (a usage ledger that keeps none): their headless
     #: messages are of no known time.
     runs_unknown: set[Path] = field(default_factory=set)
+    #: Files whose calls' last lines' times are not known (a usage ledger collected before it
+    #: kept them): when those calls' responses ended is not known.
+    ends_unknown: set[Path] = field(default_factory=set)
     #: Main session id → the text of its first prompt (the earliest user message of the main
     #: thread, not a tool result or a meta line): how a worker session names its ticket.
     #: Complete only when the scan was asked for prompts (``scan_files(..., prompts=True)``).

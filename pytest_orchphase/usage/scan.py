@@ -62,6 +62,8 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
             scan.run_starts[(res.path, session or f"file:{res.path}")] += 1
         if res.runs_unknown:
             scan.runs_unknown.add(res.path)
+        if res.ends_unknown and res.calls:
+            scan.ends_unknown.add(res.path)
         if not res.intact:
             scan.unreadable.append(res.path)
         if (folder := spawning_session(res.path)) is not None:
@@ -72,6 +74,7 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
     calls = merged.calls
     for key, call in calls.items():
         call.timestamp = utc_stamp(merged.stamps.get(key))
+        call.last_timestamp = utc_stamp(merged.last_stamps.get(key))
     scan.first_prompts = {session: text for session, (_, text) in merged.prompts.items()}
     scan.copies = merged.copies
     _drop_sidechain_replays(calls)
@@ -104,11 +107,12 @@ def merge_results(results: Sequence[FileResult]) -> Scan:
 @dataclass
 class _Merged:
     """What every file read holds, merged: each call once by its key (the largest of each
-    token field), its earliest line's time, each session's earliest first prompt, and the
-    first word on each spawn, link and tool result."""
+    token field), its earliest and latest lines' times, each session's earliest first prompt,
+    and the first word on each spawn, link and tool result."""
 
     calls: dict[Key, ApiCall] = field(default_factory=dict)
     stamps: dict[Key, str] = field(default_factory=dict)
+    last_stamps: dict[Key, str] = field(default_factory=dict)
     spawns: dict[str, AgentInfo] = field(default_factory=dict)
     links: dict[AgentKey, str] = field(default_factory=dict)
     metas: dict[AgentKey, AgentInfo] = field(default_factory=dict)
@@ -129,6 +133,9 @@ class _Merged:
             stamp = res.first_ts.get(key)
             if stamp is not None and stamp < self.stamps.get(key, "\uffff"):
                 self.stamps[key] = stamp
+            last = res.last_ts.get(key, stamp)
+            if last is not None and last > self.last_stamps.get(key, ""):
+                self.last_stamps[key] = last
         for session, (stamp, text) in res.prompts.items():
             if session not in self.prompts or stamp < self.prompts[session][0]:
                 self.prompts[session] = (stamp, text)

@@ -307,12 +307,6 @@ def test_a_session_file_saved_as_utf16_is_not_dropped(pytester: pytest.Pytester)
 # -- time ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a response's time is its first line's: the last response's final line, written "
-    "80 s later (10:30:30), is left out, the wall time reads 29.2 min and passes max 30 (YES) "
-    "/ the work ran until 10:30:30 at least: 30.5 min, over the cap",
-)
 def test_a_responses_last_line_ends_the_wall_time(pytester: pytest.Pytester) -> None:
     """Claude Code writes one response as several lines, each when its block is done: real
     2.1.3x files hold responses whose lines span 60 to 82 seconds."""
@@ -339,3 +333,6 @@ def test_a_responses_last_line_ends_the_wall_time(pytester: pytest.Pytester) -> 
     write_jsonl(folder / "t01.jsonl", [early, first, last])
     result = run_phase(pytester, "p1")
     _not_yes(pytester, result)
+    # The wall time runs to the response's last line: 10:00:00 to 10:30:30, exactly.
+    assert decision(pytester) == "NO"
+    result.stdout.fnmatch_lines(["*wall_time_minutes 30.5 min > max 30*"])

@@ -22,6 +22,7 @@ from pytest_orchphase.usage import cache as cache_module
 from pytest_orchphase.usage import cache_lookup, cache_sweep, parallel
 from pytest_orchphase.usage import scan as scan_module
 from pytest_orchphase.usage.cache import ScanCache
+from pytest_orchphase.usage.cache_entry import FORMAT
 from pytest_orchphase.usage.records import Scan
 from pytest_orchphase.usage.scan import scan_paths
 from tests.helpers import (
@@ -344,7 +345,7 @@ SPOILED = {
     "not JSON": lambda data: b"\x00\xff garbage\n" + data,
     "another scanner": lambda data: data.replace(b'"scanner":"', b'"scanner":"0', 1),
     "another format": lambda data: data.replace(
-        b'"orchphase_scan_cache":3', b'"orchphase_scan_cache":4'
+        f'"orchphase_scan_cache":{FORMAT}'.encode(), f'"orchphase_scan_cache":{FORMAT + 1}'.encode()
     ),
     "a header field changed": lambda data: data.replace(b'"lines":6', b'"lines":5', 1),
     "another check": lambda data: data.replace(b'"check":"', b'"check":"0', 1),

@@ -56,6 +56,9 @@ class FileResult:
     path: Path
     calls: dict[Key, ApiCall] = field(default_factory=dict)
     first_ts: dict[Key, str] = field(default_factory=dict)
+    #: Each call's last line's time, where it has one: a response's lines are each written when
+    #: its block is done (real 2.1.3x ones up to 82 s apart), so its work ran until then.
+    last_ts: dict[Key, str] = field(default_factory=dict)
     #: Spawning tool calls by tool_use id (``agent_id`` is filled in when linked).
     spawns: dict[str, AgentInfo] = field(default_factory=dict)
     results: list[ToolResult] = field(default_factory=list)
@@ -75,6 +78,9 @@ class FileResult:
     #: A usage ledger's file record that keeps no ``runs`` (collected before they were kept):
     #: how many runs its streams began is not known, so no duration holds their messages.
     runs_unknown: bool = False
+    #: A usage ledger's file record of a ledger collected before call records gave their last
+    #: line's time: when its calls' responses ended is not known.
+    ends_unknown: bool = False
     #: session id -> (timestamp, text) of the first prompt of the main thread in this file.
     prompts: dict[str, tuple[str, str | TicketsNamed]] = field(default_factory=dict)
     malformed: int = 0

@@ -176,8 +176,11 @@ class LineReader:
             # One more line of a response (most are): folded into the first, no call made.
             fold_usage(old, fields)
             fold_copy(old, agent_id, exact, session)
-            if isinstance(stamp, str) and stamp < self.res.first_ts.get(key, "\uffff"):
-                self.res.first_ts[key] = stamp
+            if isinstance(stamp, str):
+                if stamp < self.res.first_ts.get(key, "\uffff"):
+                    self.res.first_ts[key] = stamp
+                if stamp > self.res.last_ts.get(key, ""):
+                    self.res.last_ts[key] = stamp
             return
         self.res.calls[key] = ApiCall(
             key[0],
@@ -193,6 +196,7 @@ class LineReader:
         )
         if isinstance(stamp, str):
             self.res.first_ts[key] = stamp
+            self.res.last_ts[key] = stamp
 
     def spawns_in(self, content: object, session: str | None) -> None:
         """The Task/Agent tool calls in a message's content: the sub-agents it spawns."""

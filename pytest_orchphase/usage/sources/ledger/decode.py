@@ -86,7 +86,7 @@ def _names(record: dict[str, Any], key: str) -> tuple[str, ...]:
 _COUNTS = USAGE_FIELDS[:6]
 _TEXTS = USAGE_FIELDS[6:]
 #: A call record's optional texts besides its usage's.
-_CALL_TEXTS = ("request_id", "session", "agent", "ts")
+_CALL_TEXTS = ("request_id", "session", "agent", "ts", "ts_last")
 #: A call record's yes/no fields.
 _CALL_FLAGS = (*CALL_FLAGS, "placeholder_output")
 
@@ -171,6 +171,9 @@ class Decoder:
         res.version = _str(obj, "version")
         # A ledger collected before runs were kept: how many its streams began is not known.
         res.runs_unknown = "runs" not in obj
+        # Collected before call records gave their last line's time: when each call's
+        # response ended is not known (its last line may be a minute and more after its first).
+        res.ends_unknown = obj.get("call_ends") is not True
         runs = obj.get("runs", [])
         if not isinstance(runs, list) or not all(r is None or isinstance(r, str) for r in runs):
             raise LedgerError(f"'runs': expected a list of session ids (or nulls), got {runs!r}")
@@ -188,11 +191,12 @@ class Decoder:
         get = obj.get
         message_id: Any = get("message_id")
         model: Any = get("model")
-        request_id, session, agent, stamp = (
+        request_id, session, agent, stamp, last = (
             get("request_id"),
             get("session"),
             get("agent"),
             get("ts"),
+            get("ts_last"),
         )
         compaction, sidechain = get("compaction", False), get("sidechain", False)
         placeholder = get("placeholder_output", False)
@@ -206,6 +210,7 @@ class Decoder:
             and type(compaction) is bool
             and type(sidechain) is bool
             and type(placeholder) is bool
+            and (last is None or type(last) is str)
         ):
             for name in ("message_id", "model"):
                 _str(obj, name, required=True)
@@ -236,6 +241,9 @@ class Decoder:
             merge_call(old, call)
         if stamp is not None and stamp < res.first_ts.get(key, "\uffff"):
             res.first_ts[key] = stamp
+        end = last if last is not None else stamp  # and its latest line's time
+        if end is not None and end > res.last_ts.get(key, ""):
+            res.last_ts[key] = end
 
     def _spawn(self, obj: dict[str, Any], res: FileResult) -> None:
         tool_use_id = _str(obj, "tool_use_id", required=True)

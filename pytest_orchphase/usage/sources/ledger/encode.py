@@ -92,6 +92,8 @@ def encode(
                 "lost": res.lost,
                 "version": res.version,
                 "runs": res.run_starts,
+                # Its call records give their last line's time (ts_last) where it is not ts.
+                "call_ends": True,
                 "tickets": list(tickets),
                 "warnings": [w.replace(where, name) for w in res.warnings],
             }
@@ -116,11 +118,14 @@ def encode(
 
 
 def _call_records(res: FileResult) -> list[dict[str, Any]]:
-    """One record per billed call: its key, model, first time, session, agent and usage."""
+    """One record per billed call: its key, model, first and last lines' times (the last only
+    where it is not the first), session, agent and usage."""
     out: list[dict[str, Any]] = []
     for key, call in res.calls.items():
         record: dict[str, Any] = {"kind": "call", "message_id": key[0], "request_id": key[1]}
-        record |= {"model": call.model, "ts": res.first_ts.get(key), "session": call.session_id}
+        first, last = res.first_ts.get(key), res.last_ts.get(key)
+        record |= {"model": call.model, "ts": first, "ts_last": None if last == first else last}
+        record["session"] = call.session_id
         record |= {"agent": call.agent_id, **_usage(call)}
         record |= {flag: getattr(call, flag) for flag in CALL_FLAGS}
         record["placeholder_output"] = not call.output_exact
