@@ -246,6 +246,17 @@ def staged_ticket(implementation: YamlData | None) -> YamlData:
     return out
 
 
+def implementation_only_ticket(start: str, end: str) -> YamlData:
+    """A Sonnet ticket whose implementation (5,000 tokens) ran from ``start`` to ``end`` (its
+    stamps), its branch creation and review skipped: its wall time is its implementation's."""
+    ticket = staged_ticket(
+        {"actual_tokens": 5_000, "status": "completed", "start_time": start, "end_time": end}
+    )
+    ticket["branch_creation"]["status"] = "skipped"
+    ticket["review"] = {"model": "sonnet", "status": "skipped"}
+    return ticket
+
+
 def second_ticket_phase(root: Path, criteria: list[YamlData], implementation: YamlData) -> None:
     """Phase p1 under ``criteria`` (shared planning 12,000; baseline single_agent 30,000 per
     ticket), two tickets of :func:`staged_ticket`: T01's implementation done for 20,000, T02's

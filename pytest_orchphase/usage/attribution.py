@@ -380,22 +380,22 @@ def _stretch(spans: dict[_K, tuple[datetime, datetime]], key: _K, at: datetime |
 
 
 def _calls_lost(measured: Measured) -> str:
-    if not measured.lost_usage_lines:
-        return ""
-    return (
-        f"{measured.lost_usage_lines} transcript line(s) that may have recorded a call could "
-        "not be read: such a call's time may lie outside the measured calls'"
-    )
-
-
-def _ends_unknown(measured: Measured) -> str:
-    if not measured.ends_unknown:
-        return ""
-    return (
-        f"{', '.join(map(str, measured.ends_unknown))}: a usage ledger collected before it kept "
-        "each call's last line's time (a response's lines may end a minute and more after its "
-        "first): its calls may have run later than measured (collect it again)"
-    )
+    """Why the measured calls' spans may be short of their work ("" when they are not): a
+    line that may have recorded a call could not be read, or a usage ledger kept only when
+    its calls began."""
+    why = []
+    if measured.lost_usage_lines:
+        why.append(
+            f"{measured.lost_usage_lines} transcript line(s) that may have recorded a call could "
+            "not be read: such a call's time may lie outside the measured calls'"
+        )
+    if measured.ends_unknown:
+        why.append(
+            f"{', '.join(map(str, measured.ends_unknown))}: a usage ledger collected before it "
+            "kept each call's last line's time (a response's lines may end a minute and more "
+            "after its first): its calls may have run later than measured (collect it again)"
+        )
+    return "; ".join(why)
 
 
 def _whole_why(ticket: str, whole: Usage) -> str:
@@ -501,5 +501,5 @@ def measured_accounts(phase: Phase, measured: Measured) -> Accounts:
         measured=True,
         spans=measured.spans,
         unstamped=measured.unstamped,
-        calls_lost="; ".join(filter(None, (_calls_lost(measured), _ends_unknown(measured)))),
+        calls_lost=_calls_lost(measured),
     )

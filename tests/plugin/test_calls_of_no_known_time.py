@@ -16,9 +16,9 @@ from tests.helpers import (
     assert_not_yes,
     assistant,
     decision,
+    implementation_only_ticket,
     result_object,
     run_phase,
-    staged_ticket,
     usage,
     write_jsonl,
 )
@@ -28,17 +28,7 @@ MODEL = "claude-sonnet-4-5-20250929"
 
 def _ticket() -> YamlData:
     """A Sonnet ticket stamped 10:00 to 10:20 (its implementation; branch and review skipped)."""
-    ticket = staged_ticket(
-        {
-            "actual_tokens": 5_000,
-            "status": "completed",
-            "start_time": "2026-02-07T10:00:00Z",
-            "end_time": "2026-02-07T10:20:00Z",
-        }
-    )
-    ticket["branch_creation"]["status"] = "skipped"
-    ticket["review"] = {"model": "sonnet", "status": "skipped"}
-    return ticket
+    return implementation_only_ticket("2026-02-07T10:00:00Z", "2026-02-07T10:20:00Z")
 
 
 def _measured(

@@ -19,9 +19,9 @@ from tests.helpers import (
     assert_not_yes,
     assistant,
     decision,
+    implementation_only_ticket,
     read_report,
     run_phase,
-    staged_ticket,
     usage,
     write_jsonl,
 )
@@ -29,27 +29,14 @@ from tests.helpers import (
 SONNET = "claude-sonnet-4-5-20250929"
 
 
-def _ticket() -> YamlData:
-    """T01, stamped 10:00 to 10:29 (its implementation; branch and review skipped)."""
-    ticket = staged_ticket(
-        {
-            "actual_tokens": 5_000,
-            "status": "completed",
-            "start_time": "2026-02-07T10:00:00Z",
-            "end_time": "2026-02-07T10:29:00Z",
-        }
-    )
-    ticket["branch_creation"]["status"] = "skipped"
-    ticket["review"] = {"model": "sonnet", "status": "skipped"}
-    return ticket
-
-
 def _phase(pytester: pytest.Pytester, criterion: YamlData, session: str = "t01.jsonl") -> Path:
-    """Phase p1 of T01, ``session`` given to T01; its calls' lines in ``lines.jsonl`` beside
-    the phase: one at 10:00:05, a response from 10:29:10 to 10:30:30 (its last line)."""
+    """Phase p1 of T01 (stamped 10:00 to 10:29), ``session`` given to T01; its calls' lines
+    in ``lines.jsonl`` beside the phase: one at 10:00:05, a response from 10:29:10 to
+    10:30:30 (its last line)."""
     sessions = [{"path": session, "ticket": "T01"}]
     metadata = {"phase": "p1", "tickets": ["T01"], "sessions": sessions}
-    folder = Phase.of("p1", [criterion], {"T01": _ticket()}, metadata=metadata).write(pytester.path)
+    ticket = implementation_only_ticket("2026-02-07T10:00:00Z", "2026-02-07T10:29:00Z")
+    folder = Phase.of("p1", [criterion], {"T01": ticket}, metadata=metadata).write(pytester.path)
     early = assistant("m1", "q1", model=SONNET, u=usage(inp=10, out=5), ts="2026-02-07T10:00:05Z")
     first = assistant(
         "m2", "q2", model=SONNET, u=usage(inp=10, out=1), ts="2026-02-07T10:29:10Z", final=False
