@@ -58,6 +58,17 @@ def test_a_null_count_of_a_transcript_line_is_a_lost_call(
     assert any(f"{field} is null" in w and "lower bounds" in w for w in scan.warnings)
 
 
+def test_a_response_whose_usage_is_null_is_a_lost_call(home: ClaudeHome) -> None:
+    """``message.usage`` null on an assistant line (never left out in real files): the call it
+    records has no known usage, never none."""
+    call = assistant("msg_1", "req_1", u=usage(inp=50_000))
+    call["message"]["usage"] = None
+    home.session([user("Implement R01"), call, assistant("msg_2", "req_2")])
+    scan = scan_paths([home.root])
+    assert (scan.malformed_lines, scan.lost_usage_lines) == (1, 1)
+    assert any("message.usage is null" in w for w in scan.warnings)
+
+
 def test_a_null_count_of_a_task_result_is_a_lost_call(home: ClaudeHome) -> None:
     """A Task result's ``toolUseResult.usage`` (the sub-agent's last call) with a null count."""
     result = agent_result("toolu_1", "a1", usage(inp=9_000))

@@ -34,6 +34,7 @@ from pytest_orchphase.usage.sources.claude_code.lines import (
     INLINE_SIDECHAIN,
     SPAWN_TOOLS,
     SYNTHETIC_MODEL,
+    ImpossibleFigure,
     _Bad,
     _opt_int,
     _opt_str,
@@ -146,7 +147,7 @@ class LineReader:
             raise _Bad
         session = self.session_of(outer)
         self.spawns_in(msg.get("content"), session)
-        usage = msg.get("usage")
+        usage = _usage_of(msg)
         if usage is None:
             return
         model = msg.get("model")
@@ -177,10 +178,7 @@ class LineReader:
             fold_usage(old, fields)
             fold_copy(old, agent_id, exact, session)
             if isinstance(stamp, str):
-                if stamp < self.res.first_ts.get(key, "\uffff"):
-                    self.res.first_ts[key] = stamp
-                if stamp > self.res.last_ts.get(key, ""):
-                    self.res.last_ts[key] = stamp
+                self.stamped(key, stamp)
             return
         self.res.calls[key] = ApiCall(
             key[0],
@@ -195,7 +193,14 @@ class LineReader:
             sidechain=outer.get("isSidechain") is True,
         )
         if isinstance(stamp, str):
+            self.stamped(key, stamp)
+
+    def stamped(self, key: Key, stamp: str) -> None:
+        """One more line of call ``key`` stamped ``stamp``: the call runs from its first line's
+        time to its last's (a response's lines are written as its blocks are done)."""
+        if stamp < self.res.first_ts.get(key, "\uffff"):
             self.res.first_ts[key] = stamp
+        if stamp > self.res.last_ts.get(key, ""):
             self.res.last_ts[key] = stamp
 
     def spawns_in(self, content: object, session: str | None) -> None:
@@ -350,6 +355,19 @@ class LineReader:
                 return uuid
             seen.add(parent)
             uuid = parent
+
+
+def _usage_of(msg: dict[str, Any]) -> Any:
+    """An assistant message's ``usage``, ``None`` when it has none (no ``usage`` key, or an API
+    error's ``<synthetic>`` line); :class:`ImpossibleFigure` when it is null on a response of a
+    model: no usage is no usage, and the call the line records is lost with it (as with a null
+    count inside it)."""
+    usage = msg.get("usage")
+    if usage is None and "usage" in msg and msg.get("model") != SYNTHETIC_MODEL:
+        raise ImpossibleFigure(
+            "message.usage is null; expected the response's usage (an object of token counts)"
+        )
+    return usage
 
 
 #: The first build whose inline sidechain lines are streamed like a main session's (no build
