@@ -204,7 +204,9 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "phase",
     "minutes",
     "latest − earliest of the start_time/end_time stamps of shared planning and every stage "
-    "and, in a measured phase, of its measured calls (every place's, unattributed too); "
+    "and, in a measured phase, of its measured calls (every place's, unattributed too; each "
+    "call from its first line's time to its last's: a response's lines are written as its "
+    "blocks are done, a minute and more apart); "
     "unknown while work that ran lacks its start or end: a stage that ran (any `status` but "
     "`skipped` or `pending`, as for its tokens), or a flat ticket's own tokens with no "
     "`implementation` stage to stamp them; a lower bound without a shared_planning record "
@@ -213,7 +215,8 @@ def _all_passed(ctx: MetricContext, ticket: str | None, p: Params) -> Measuremen
     "others; a headless run's messages, which record none, are held to their place's stamps "
     "by the `duration_ms` its result reports, where every run of that session in that file "
     "has one: a run cut off before its result, `--resume`d into a finished run's stream, leaves "
-    "them of no known time)",
+    "them of no known time), or read from a usage ledger collected before it kept each call's "
+    "last line's time",
     parts=("wall_time_minutes",),
 )
 def _phase_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:

@@ -99,13 +99,6 @@ def resume_transcript(
         with path.open("rb", buffering=READ_BUFFER) as fh:
             if start:
                 fh.seek(start)
-            elif encoding := foreign_encoding(fh.read(4)):
-                # Not UTF-8: its lines cannot be told apart, nor its calls read. Never kept
-                # in the scan cache (no head is handed on): read again, warned again.
-                reader.warn_line(1, foreign_file(encoding), lost=True)
-                return reader.res
-            else:
-                fh.seek(0)  # within the buffer just filled: no read again
             numbered = _complete(fh, seen) if seen is not None else fh
             lines, tail = _read_lines(reader, numbered, prompts, lines, hold_tail=True)
             if on_head is not None:
@@ -113,6 +106,8 @@ def resume_transcript(
     except OSError as exc:
         reader.res.warnings.append(f"{path}: cannot read: {exc}")
         on_head = None
+    if reader.foreign:
+        on_head = None  # never kept in the scan cache: read again, warned again
     if on_head is not None:
         resumable = not (reader.parents or reader.roots or reader.chain_of)
         on_head(Resumed(reader.res, end, lines, resumable, tail is None, reader.want_prompt))
@@ -195,6 +190,11 @@ def _read_lines(
             reader.want_prompt = want_prompt
             return lineno - 1, line
         if lineno == 1:
+            if encoding := foreign_encoding(line[:4]):
+                # Not UTF-8: its lines cannot be told apart, nor its calls read.
+                reader.warn_line(1, foreign_file(encoding), lost=True)
+                reader.foreign = True
+                return lineno, None
             line = line.removeprefix(_BOM)  # else the first line is not JSON
         if want_prompt and _USER in line:
             want_prompt = _look_for_prompt(reader, line)

@@ -60,6 +60,9 @@ class LineReader:
         #: Lines without usage are still parsed for a session's first prompt (until a user
         #: line without usage is read after one was found: see :func:`.reader._read_lines`).
         self.want_prompt = True
+        #: The file is saved in another encoding than UTF-8 (see ``lines.foreign_encoding``):
+        #: not read past its first line, nor kept in the scan cache.
+        self.foreign = False
 
     def warn_line(self, lineno: int, what: str, *, lost: bool = False) -> None:
         """Count a malformed line; ``lost``: it may have recorded a call, now lost with it."""
