@@ -69,6 +69,17 @@ def test_a_response_whose_usage_is_null_is_a_lost_call(home: ClaudeHome) -> None
     assert any("message.usage is null" in w for w in scan.warnings)
 
 
+def test_null_iterations_do_not_mark_a_responses_final_line(home: ClaudeHome) -> None:
+    """``usage.iterations`` marks a response's final line (its true output count) in newer
+    builds; null, it marks nothing: a line without ``stop_reason`` keeps a placeholder output,
+    a lower bound, never an exact count."""
+    line = assistant("msg_1", "req_1", u=usage(inp=10, out=1), final=False)
+    line["message"]["usage"]["iterations"] = None
+    home.session([line])
+    (call,) = scan_paths([home.root]).calls
+    assert not call.output_exact
+
+
 def test_a_null_count_of_a_task_result_is_a_lost_call(home: ClaudeHome) -> None:
     """A Task result's ``toolUseResult.usage`` (the sub-agent's last call) with a null count."""
     result = agent_result("toolu_1", "a1", usage(inp=9_000))

@@ -170,7 +170,8 @@ class LineReader:
         # holds the true count, and may never have been written, in a main session too. Only
         # an inline sidechain of the 1.0.x/2.0.x builds writes each response whole, its count
         # the same on every line (see docs/measured-usage.md).
-        final = msg.get("stop_reason") is not None or "iterations" in usage
+        # (``iterations`` null is none: no final line's mark, its count no true one.)
+        final = msg.get("stop_reason") is not None or usage.get("iterations") is not None
         exact = final or (not copy and self.file_agent is None and _writes_whole(outer, agent_id))
         if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):
             self.chain_of.setdefault(key, outer["uuid"])
