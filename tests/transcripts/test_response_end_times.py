@@ -107,3 +107,18 @@ def test_a_ledger_collected_before_it_kept_last_times_says_so(
     (call,) = scan.calls
     assert call.last_timestamp == call.timestamp == _at("10:29:10")
     assert scan.ends_unknown == {tmp_path / "usage" / "s.jsonl"}
+
+
+def test_a_call_written_twice_in_a_ledger_block_ends_at_its_latest_line(
+    home: ClaudeHome, tmp_path: Path
+) -> None:
+    """A call record written twice in one block (a hand merge) is one call: from its earliest
+    line's time to its latest's, whichever copy holds which."""
+    ledger = _ledger(home, tmp_path)
+    lines = ledger.read_text().splitlines(keepends=True)
+    (call,) = [line for line in lines if '"kind": "call"' in line]
+    earlier = json.loads(call)
+    earlier |= {"ts": "2026-02-07T10:20:00Z", "ts_last": "2026-02-07T10:25:00Z"}
+    ledger.write_text("".join(lines) + json.dumps(earlier) + "\n")
+    (read,) = scan_paths([ledger]).calls
+    assert (read.timestamp, read.last_timestamp) == (_at("10:20:00"), _at("10:30:30"))
