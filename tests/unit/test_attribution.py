@@ -1,3 +1,7 @@
+"""The stage a sub-agent's Task description gives (pytest_orchphase.usage.subagents.infer_stage): a
+stage word as a whole word, the verb that leads it after any ticket id, and a review a person
+places at once."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,3 +32,33 @@ from pytest_orchphase.usage.subagents import infer_stage
 )
 def test_stage_is_named_by_a_whole_word(description: str, stage: str) -> None:
     assert infer_stage(description) == stage
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "#12: review the fix",
+        "12: review the fix",
+        "PROJ_12: review the fix",
+        "A1.2: review the fix",
+        "R03a: review the fix",
+        "R03.1 review the fix",
+        "ABC-DEF-12: review the fix",
+        "ÄB-12: review the fix",
+    ],
+)
+def test_a_description_led_by_an_odd_ticket_id_is_placed_by_its_verb(description: str) -> None:
+    assert infer_stage(description) == "review"
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "ticket R03: review the fix",
+        "Code review of R03's fix",
+        "R03 code review of the fix",
+        "R03: re-review after the fixes",
+    ],
+)
+def test_a_review_a_person_places_at_once_is_a_review(description: str) -> None:
+    assert infer_stage(description) == "review"

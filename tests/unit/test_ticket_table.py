@@ -1,4 +1,5 @@
-"""The per-ticket table's cells: the delta columns appear only with something to show."""
+"""The per-ticket table's cells: the delta columns appear only with something to show, and a
+failed review is not said again as the ticket's failure."""
 
 from __future__ import annotations
 
@@ -58,3 +59,12 @@ def test_a_figure_that_is_only_a_bound_carries_its_mark() -> None:
         "≤ +900",
         "about -$0.0123",
     ]
+
+
+def test_a_failed_review_is_not_repeated_as_the_tickets_failure() -> None:
+    from typing import Any, cast
+
+    from pytest_orchphase.report.markdown import _review_cell
+
+    facts = cast(Any, {"review": "FAIL", "failed": ["review FAIL"]})
+    assert _review_cell(facts) == "FAIL"
