@@ -246,7 +246,7 @@ def staged_ticket(implementation: YamlData | None) -> YamlData:
     return out
 
 
-def implementation_only_ticket(start: str, end: str) -> YamlData:
+def implementation_only_ticket(start: object, end: object) -> YamlData:
     """A Sonnet ticket whose implementation (5,000 tokens) ran from ``start`` to ``end`` (its
     stamps), its branch creation and review skipped: its wall time is its implementation's."""
     ticket = staged_ticket(
@@ -270,6 +270,38 @@ def second_ticket_phase(root: Path, criteria: list[YamlData], implementation: Ya
     tickets = {"T01": staged_ticket(done), "T02": staged_ticket(implementation)}
     planning = {"model": "sonnet", "actual_tokens": 12_000}
     Phase.of("p1", criteria, tickets, planning=planning).write(root)
+
+
+#: Haiku's success rate at 100 % on the point estimate: every Haiku ticket must have succeeded.
+ALL_HAIKU_SUCCEED: YamlData = {
+    "id": "haiku-success",
+    "metric": "success_rate",
+    "model": "haiku",
+    "min": "100%",
+    "rule": "point",
+}
+
+
+def haiku_ticket(implementation: YamlData, review: YamlData) -> YamlData:
+    """A mechanical ticket executed on Haiku, with these implementation and review stages."""
+    return {
+        "execution_model": "haiku",
+        "complexity": "mechanical",
+        "branch_creation": {"model": "sonnet", "actual_tokens": 2_000, "status": "completed"},
+        "implementation": {"model": "haiku", "fix_loops": 0, **implementation},
+        "review": review,
+    }
+
+
+def rate_on(wanted: str) -> YamlData:
+    """Every ticket executed on ``wanted`` must have succeeded (point rule)."""
+    return {
+        "id": "rate",
+        "metric": "success_rate",
+        "model": wanted,
+        "min": "100%",
+        "rule": "point",
+    }
 
 
 def files_under(root: Path) -> dict[str, bytes]:

@@ -121,3 +121,19 @@ def test_performance_figures_trace_to_committed_benchmark_results() -> None:
     for key, mode, wall, cpu in quoted:
         assert (key, mode) in rows, (key, mode)
         assert (wall, cpu) in rows[(key, mode)], (key, mode, wall, cpu, rows[(key, mode)])
+
+
+def test_readme_exit_code_table_lists_the_log_contradictions() -> None:
+    """README's Exit codes table, row 2 (collection error), lists every log contradiction that
+    is one: beside `result: PASS` beside a `FAIL` checklist item and `fix_loops: 0` beside a fix
+    stage or a `requires_fix` made later, also `result: PASS` beside the review's own
+    `status: failed`/`requires_fix`/`verification: failed`, review attempts past 1 + fix_loops,
+    and `fix_loops: 0` beside a `verification: failed` a later stage fixed."""
+    from tests.helpers import REPO
+
+    row = next(
+        line
+        for line in (REPO / "README.md").read_text().splitlines()
+        if line.startswith("| 2 (collection error)")
+    )
+    assert "attempts" in row and "verification" in row, row

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_orchphase.cli import main
 from tests.helpers import YamlData, second_ticket_phase
+from tests.plugin.test_work_that_did_not_run import _implementation_skipped_phase
 
 COUNTED: list[YamlData] = [{"id": "counted", "metric": "tickets", "min": 1}]
 
@@ -43,3 +44,17 @@ def test_breakeven_of_done_tickets_is_still_computed(
     second_ticket_phase(tmp_path, COUNTED, {"actual_tokens": 20_000, "status": "completed"})
     out = _breakeven(capsys)
     assert "Break-even (tokens): orchestration beats single_agent from 2 tickets" in out, out
+
+
+def test_breakeven_counts_no_ticket_whose_implementation_was_skipped(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pytest_orchphase.cli import main
+
+    monkeypatch.chdir(pytester.path)
+    _implementation_skipped_phase(pytester.path)
+    assert main(["breakeven", "--phase", "p1"]) == 0
+    out = capsys.readouterr().out
+    assert "Break-even (tokens): unknown" in out and "T02" in out, out

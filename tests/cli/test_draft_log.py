@@ -1,7 +1,8 @@
 """orchphase draft-log: the execution log drafted from measured usage, right after orchphase init.
 
 The drafted figures are the ones `pytest --phase` measures; the judgements stay placeholders, so a
-draft passes only once a person fills them, and fails when they are filled with a failing fact."""
+draft passes only once a person fills them, and fails when they are filled with a failing fact.
+`--out` never writes over a file a phase reads (its log, a transcript, another phase's source)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,18 @@ from pytest_orchphase.settings import KEYS
 from tests.helpers import (
     REAL_TRANSCRIPTS,
     ClaudeHome,
+    Phase,
     agent_result,
     assistant,
+    flat_ticket,
     jsonl_line,
     read_report,
     spawn_block,
     usage,
     user,
+    write_jsonl,
 )
+from tests.plugin.test_report_paths import CAP
 
 LEAD = "11111111-0000-0000-0000-000000000001"
 HAIKU = "claude-haiku-4-5-20251001"
@@ -583,3 +588,42 @@ def test_an_id_two_sessions_agents_have_is_drafted_with_each_session(
     assert result.ret == 0, result.stdout.str()
     stages = read_report(a4.path)["usage"]["tickets"]["R09"]["stages"]
     assert stages["review"]["total"] == 6006
+
+
+def test_draft_log_never_writes_over_a_transcript_the_phase_reads(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_orchphase import cli
+
+    phase = Phase.of("p1", [{**CAP, "max": 30_000}], {"T01": flat_ticket()})
+    phase.write(pytester.path)
+    call = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=10, out=10))
+    transcript = phase.transcripts(pytester.path).session([user("T01: do it"), call])
+    before = transcript.read_bytes()
+    monkeypatch.chdir(pytester.path)
+    # the log itself is refused so (exit 2), --force or not
+    log = phase.folder(pytester.path) / "execution-log.yaml"
+    assert cli.main(["draft-log", "p1", "--out", str(log), "--force"]) == 2
+    assert cli.main(["draft-log", "p1", "--out", str(transcript), "--force"]) == 2
+    assert transcript.read_bytes() == before
+
+
+def test_draft_log_never_writes_over_a_source_another_phase_names(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_orchphase import cli
+
+    call = assistant("msg_0", "req_0", model=HAIKU, u=usage(inp=10, out=10))
+    source = write_jsonl(pytester.path / "runs" / "r0.ndjson", [user("T01: do it"), call])
+    sessions = [{"path": "../../../runs/r0.ndjson", "ticket": "T01"}]
+    metadata = {"phase": "p0", "tickets": ["T01"], "sessions": sessions}
+    cap = {**CAP, "max": 30_000}
+    Phase.of("p0", [cap], {"T01": flat_ticket()}, metadata=metadata).write(pytester.path)
+    p1 = Phase.of("p1", [cap], {"T01": flat_ticket()})
+    p1.write(pytester.path)
+    mine = assistant("msg_1", "req_1", model=HAIKU, u=usage(inp=10, out=10))
+    p1.transcripts(pytester.path).session([user("T01: do it"), mine])
+    before = source.read_bytes()
+    monkeypatch.chdir(pytester.path)
+    code = cli.main(["draft-log", "p1", "--out", str(source), "--force"])
+    assert (code, source.read_bytes()) == (2, before)

@@ -1,6 +1,7 @@
 """`orchphase strategy` decides from what done work showed: a model is chosen for a kind of
-ticket by the tickets it succeeded on (never by how many it ran), and a planning the evidence
-never recorded is no planning of 0."""
+ticket by the tickets it succeeded on (never by how many it ran, never the model that failed
+them), a planning the evidence never recorded is no planning of 0, a ticket whose work did not
+run is no estimate of a done one; and `--out` never writes over a file a phase run reads."""
 
 from __future__ import annotations
 
@@ -155,3 +156,90 @@ def test_a_single_ticket_phase_has_no_planning_to_miss(tmp_path: Path) -> None:
     strategy = _strategy(tmp_path, _phase("p1", 1, None))
     assert "lower_bounds" not in strategy["estimated_costs"]["M01"], strategy
     assert strategy["batching"]["planning_tokens_per_ticket"] == 0, strategy
+
+
+def _strategy_for_p2(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ticket: str
+) -> Any:
+    """`orchphase strategy --for p2 --tickets M01=<ticket>` (p2 requires p1): the file written."""
+    from pytest_orchphase.cli import main
+
+    monkeypatch.chdir(pytester.path)
+    Phase.of("p2", COUNTED, {}, requires=["p1"]).write(pytester.path)
+    assert main(["strategy", "--for", "p2", "--tickets", f"M01={ticket}"]) == 0
+    return yaml.safe_load(
+        (pytester.path / "docs/orchestration-data/phase-p2-strategy.yaml").read_text()
+    )
+
+
+def test_strategy_gives_no_complexity_to_the_model_that_failed_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    struggled = {"execution_model": "haiku", "complexity": "nuanced", "fix_loops": 3}
+    tickets = {
+        "T01": flat_ticket(**struggled),
+        "T02": flat_ticket(**struggled),
+        "T03": flat_ticket(complexity="nuanced"),
+    }
+    Phase.of("p1", COUNTED, tickets).write(pytester.path)
+    nuanced = _strategy_for_p2(pytester, monkeypatch, "nuanced")["model_selection"]["execution"][
+        "nuanced"
+    ]
+    assert nuanced["model"] == "sonnet", nuanced
+
+
+def test_strategy_counts_no_unrecorded_planning_as_zero(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets = {f"T0{i}": flat_ticket(complexity="nuanced") for i in (1, 2, 3)}
+    Phase.of("p1", COUNTED, tickets).write(pytester.path)
+    cost = _strategy_for_p2(pytester, monkeypatch, "nuanced")["estimated_costs"]["M01"]
+    assert "tokens" in cost.get("lower_bounds", []), cost
+
+
+def test_a_ticket_whose_work_did_not_run_is_no_estimate_of_a_done_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from pytest_orchphase.cli import main
+
+    def ticket(ran: bool) -> YamlData:
+        done = {"fix_loops": 0, "status": "completed", "actual_tokens": 37_000}
+        return {
+            "execution_model": "haiku",
+            "complexity": "mechanical",
+            "implementation": {"model": "haiku", **(done if ran else {"status": "skipped"})},
+            **({} if ran else {"fix_loops": 0}),
+            "review": {"result": "PASS", "attempts": 1, "actual_tokens": 3_000},
+        }
+
+    monkeypatch.chdir(pytester.path)
+    tickets = {"T01": ticket(True), "T02": ticket(True), "T03": ticket(False)}
+    adopt = {"model": "haiku", "min_success_rate": "50%", "min_sample_size": 2, "rule": "point"}
+    counted: list[YamlData] = [{"id": "t", "metric": "tickets", "min": 1}]
+    Phase.of("p1", counted, tickets, decisions={"adopt_model": adopt}).write(pytester.path)
+    Phase.of("p2", counted, {}, requires=["p1"]).write(pytester.path)
+    assert main(["strategy", "--for", "p2", "--tickets", "M01=mechanical"]) == 0
+    path = pytester.path / "docs/orchestration-data/phase-p2-strategy.yaml"
+    cost = yaml.safe_load(path.read_text())["estimated_costs"]["M01"]
+    assert cost["tokens"] == 40_000 or cost.get("lower_bounds") == ["tokens"], cost
+
+
+def test_strategy_never_writes_over_a_file_a_phase_run_reads(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`orchphase strategy --for a3 --out` on a phase's metadata.yaml or a criteria file,
+    --force or not: refused (exit 2), the file as it was; elsewhere it is written (exit 0). A
+    sibling of draft-log's writes over a phase's data."""
+    from pytest_orchphase import cli
+
+    monkeypatch.chdir(pytester.path)
+    assert cli.main(["init", "--example"]) == 0
+    data = pytester.path / "docs" / "orchestration-data"
+    (metadata,) = data.glob("phase-a1*/metadata.yaml")
+    for target in (metadata, pytester.path / "criteria" / "a1.yaml"):
+        before = target.read_bytes()
+        assert cli.main(["strategy", "--for", "a3", "--out", str(target), "--force"]) == 2
+        assert target.read_bytes() == before
+    assert cli.main(["strategy", "--for", "a3", "--out", "s.yaml"]) == 0

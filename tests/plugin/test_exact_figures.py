@@ -1,12 +1,21 @@
 """Figures are compared with their limits as they are, never rounded first, and their bounds are
 kept (adversarial round 20: metrics rounded to two decimals before the comparison, so 59.9959 %
-passed `min: 60%`; a ticket's saving over a lower bound was reported as exact)."""
+passed `min: 60%`; a ticket's saving over a lower bound was reported as exact). A share of a
+loss over an upper bound is an upper bound, which proves no `min`."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase, YamlData, rate_phase, read_report
+from tests.helpers import (
+    Phase,
+    YamlData,
+    assert_not_yes,
+    decision,
+    rate_phase,
+    read_report,
+    run_phase,
+)
 
 
 def _rounding_phase(criteria: list[YamlData]) -> Phase:
@@ -372,3 +381,49 @@ def test_the_comparison_table_marks_a_figure_that_is_only_a_bound(
     assert "≤ " in rows["savings vs big"], rows["savings vs big"]
     assert "≥ " in rows["per-ticket tokens"], rows["per-ticket tokens"]
     assert rows["total tokens"].count("≥") == 1, rows["total tokens"]  # marked once
+
+
+def _loss_share_phase(pytester: pytest.Pytester, limit: YamlData) -> None:
+    """Phase s1 (test_attribution_holes' measured phase): the lead 5,010, R01 20,010 and R02
+    10,010 of their own, 20,010 no rule places; single_agent at 20,000 per ticket; one criterion,
+    the loss against it (`delta`) as a share of `ticket_tokens_average`, with ``limit``."""
+    from tests.plugin.test_attribution_holes import _unplaced_phase
+
+    criterion: YamlData = {
+        "id": "loss-share",
+        "metric": "delta",
+        "baseline": "single_agent",
+        "measure": "total",
+        "of": {"metric": "ticket_tokens_average", "measure": "total"},
+        **limit,
+    }
+    _unplaced_phase(pytester, [criterion], tickets=("R01", "R02"), unplaced=20_000)
+    (pytester.path / "criteria" / "baselines.yaml").write_text(
+        "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
+    )
+
+
+def test_a_share_of_a_loss_over_an_upper_bound_proves_no_min(pytester: pytest.Pytester) -> None:
+    """A share's bound is not taken from its two figures' bounds as if the numerator were never
+    negative ("a larger denominator, a smaller share": exact over upper, a lower bound): for a loss
+    it is the reverse: a loss over a denominator that may be smaller is a share that may be more
+    negative. Phase s1 (see ``_loss_share_phase``): the lead 5,010, R01 20,010 and R02 10,010 of
+    their own, 20,010 that no rule places; single_agent at 20,000 per ticket. `delta` is 40,000 −
+    55,040 = −15,040 (exact), and `ticket_tokens_average` 25,015 an upper bound (the unattributed
+    usage charged, as it may be the tickets'; without it 15,010). "Over the baseline by at most 75 %
+    of a ticket's cost": −15,040 / 25,015 = −60.1 % would meet `min: -75%` as a lower bound: YES.
+    The share may be −15,040 / 15,010 = −100.2 %: the figure is an upper bound, which proves no
+    `min`."""
+    _loss_share_phase(pytester, {"min": "-75%"})
+    result = run_phase(pytester, "s1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*loss-share*at most*cannot prove min*"])
+
+
+def test_the_same_share_of_a_loss_still_proves_a_max(pytester: pytest.Pytester) -> None:
+    """No over-correction: at most −60.1 % proves "a loss of at least half a ticket's cost"
+    (`max: -50%`): YES."""
+    _loss_share_phase(pytester, {"max": "-50%"})
+    result = run_phase(pytester, "s1")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert decision(pytester) == "YES"

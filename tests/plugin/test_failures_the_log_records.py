@@ -1,5 +1,7 @@
-"""Failures the log records and no figure shows: a review's PASS beside the ticket's failure,
-and a shared planning that failed. Neither may leave the phase YES."""
+"""Failures the log records and no figure shows: a review's PASS beside the ticket's failure, a
+shared planning that failed (or whose verification failed), savings beside a failed ticket.
+None may leave the phase YES. A stage that failed stays a failure; one that required a fix a
+later stage made does not."""
 
 from __future__ import annotations
 
@@ -400,3 +402,82 @@ def test_savings_of_failed_work_prove_no_min(project: pytest.Pytester) -> None:
     assert passed["ticket-savings[R06]"], passed
     failed = "ticket R03 failed (status failed): what failing cost"
     result.stdout.fnmatch_lines([f"*savings-vs-v2*{failed}*", f"*ticket-savings[[]R03]*{failed}*"])
+
+
+@pytest.mark.parametrize(
+    "planning",
+    [
+        pytest.param(
+            {"estimated_tokens": 5_000, "status": "completed", "verification": "failed"},
+            id="verification-failed",
+        ),
+        pytest.param(
+            {"estimated_tokens": 5_000, "status": "failed"},
+            id="status-failed",
+        ),
+    ],
+)
+def test_shared_planning_that_failed_or_needs_a_fix_is_no_yes(
+    pytester: pytest.Pytester, planning: dict[str, object]
+) -> None:
+    """Shared planning `status: requires_fix` has not finished: its figures are lower bounds
+    (this `max` fails: NO; UNDECIDED when nothing fails). `verification: failed` is a fix the
+    stage needed, exactly as `requires_fix`: planning whose verification failed (nothing after
+    it to make the fix), or whose status is `failed`, leaves `shared_planning_tokens` no exact
+    figure and the phase not YES, as for `requires_fix` (read from `status` alone, it was exact
+    and the phase YES, exit 0)."""
+    Phase.of(
+        "b1",
+        [{"id": "plan", "metric": "shared_planning_tokens", "measure": "total", "max": "10k"}],
+        {"R01": flat_ticket(), "R02": flat_ticket()},
+        planning=planning,
+    ).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0
+
+
+def test_savings_beside_a_failed_ticket_is_not_a_pass(pytester: pytest.Pytester) -> None:
+    from tests.helpers import write_yaml
+
+    done = {"execution_model": "haiku", "fix_loops": 0, "review": {"result": "PASS"}}
+    tickets = {
+        "T01": {**done, "actual_tokens": 40_000},
+        "T02": {**done, "actual_tokens": 40_000},
+        "T03": {**done, "actual_tokens": 2_000, "status": "failed"},
+    }
+    criteria = [
+        {"id": "rate", "metric": "success_rate", "model": "haiku", "min": "60%", "rule": "point"},
+        {"id": "save", "metric": "savings", "baseline": "old", "measure": "total", "min": "20%"},
+    ]
+    planning = {"model": "opus", "actual_tokens": 1_000, "status": "completed"}
+    Phase.of("f1", criteria, tickets, planning=planning).write(pytester.path)
+    write_yaml(
+        pytester.path / "criteria" / "baselines.yaml",
+        {"baselines": {"old": {"tokens_per_ticket": 45_000}}},
+    )
+    result = run_phase(pytester, "f1")
+    assert decision(pytester) != "YES", result.stdout.str()
+
+
+def test_a_stage_failed_before_the_fix_and_the_review_pass_is_no_failure(
+    pytester: pytest.Pytester,
+) -> None:
+    ticket = {
+        "execution_model": "sonnet",
+        "fix_loops": 1,
+        "implementation": {"estimated_tokens": 10_000, "status": "failed"},
+        "fix": {"estimated_tokens": 1_000, "status": "completed"},
+        "review": {"result": "PASS", "attempts": 1, "status": "completed", "estimated_tokens": 100},
+    }
+    rev = {"id": "rev", "for_each": "ticket", "metric": "review_passed", "equals": True}
+    # decided (README "Success as the team defines it"): a stage `failed` stays a failure; the
+    # log records work a later stage fixed as `requires_fix`, and then the review's PASS holds
+    Phase.of("e1", [rev], {"R01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "e1")
+    assert (decision(pytester), result.ret) == ("NO", 1), result.stdout.str()
+    result.stdout.fnmatch_lines(["*ticket failed (implementation failed)*"])
+    ticket["implementation"]["status"] = "requires_fix"  # type: ignore[index]
+    Phase.of("e1", [rev], {"R01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "e1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()

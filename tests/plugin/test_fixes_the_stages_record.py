@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase, YamlData, assert_not_yes, run_phase
-from tests.plugin.test_yes_hunt7 import HAIKU_ALL_SUCCEED
+from tests.helpers import ALL_HAIKU_SUCCEED, Phase, YamlData, assert_not_yes, run_phase
 
 
 def _ticket(loops: int, fix_verification: str | None) -> YamlData:
@@ -39,7 +38,7 @@ def _ticket(loops: int, fix_verification: str | None) -> YamlData:
 def test_fix_loops_fewer_than_the_fixes_made_are_an_error(
     pytester: pytest.Pytester, loops: int, fix_verification: str | None, error: str
 ) -> None:
-    Phase.of("p1", [HAIKU_ALL_SUCCEED], {"R01": _ticket(loops, fix_verification)}).write(
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": _ticket(loops, fix_verification)}).write(
         pytester.path
     )
     result = run_phase(pytester, "p1")
@@ -53,7 +52,7 @@ def test_fix_loops_that_cover_the_fixes_made_are_judged(
 ) -> None:
     """No over-correction: as many loops as fixes (or more) is no error; within the default
     one fix loop of a success, the phase proceeds."""
-    Phase.of("p1", [HAIKU_ALL_SUCCEED], {"R01": _ticket(loops, fix_verification)}).write(
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": _ticket(loops, fix_verification)}).write(
         pytester.path
     )
     result = run_phase(pytester, "p1")
@@ -89,9 +88,67 @@ def test_a_stage_that_ended_before_the_work_began_made_no_fix(
         out["review"] = {**review, **_stamped(end, end)}
         return out
 
-    Phase.of("p1", [HAIKU_ALL_SUCCEED], {"R01": ticket("09:00", "09:10")}).write(pytester.path)
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": ticket("09:00", "09:10")}).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
-    Phase.of("p1", [HAIKU_ALL_SUCCEED], {"R01": ticket("10:31", "10:40")}).write(pytester.path)
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": ticket("10:31", "10:40")}).write(pytester.path)
     result = run_phase(pytester, "p1")
     assert result.ret == 0, result.stdout.str()
+
+
+def test_a_review_stamped_before_the_failed_work_did_not_fix_it(
+    pytester: pytest.Pytester,
+) -> None:
+    implementation = {
+        "model": "haiku",
+        "fix_loops": 1,
+        "actual_tokens": 9_000,
+        "status": "completed",
+        "verification": "failed",
+        "start_time": "2026-02-07T10:00:00Z",
+        "end_time": "2026-02-07T10:30:00Z",
+    }
+    review = {
+        "model": "sonnet",
+        "actual_tokens": 2_000,
+        "result": "PASS",
+        "attempts": 1,
+        "status": "completed",
+        "start_time": "2026-02-07T09:00:00Z",
+        "end_time": "2026-02-07T09:10:00Z",
+    }
+    ticket = {"execution_model": "haiku", "implementation": implementation, "review": review}
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"R01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+
+
+def test_fix_loops_below_the_fixes_the_stages_record_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    ticket = {
+        "execution_model": "haiku",
+        "implementation": {
+            "model": "haiku",
+            "fix_loops": 1,
+            "actual_tokens": 9_000,
+            "status": "requires_fix",
+        },
+        "fix": {
+            "model": "haiku",
+            "actual_tokens": 3_000,
+            "status": "completed",
+            "verification": "failed",
+        },
+        "review": {
+            "model": "sonnet",
+            "actual_tokens": 2_000,
+            "result": "PASS",
+            "attempts": 1,
+            "status": "completed",
+        },
+    }
+    one_loop = {"id": "loops", "metric": "max_fix_loops", "max": 1}
+    Phase.of("p1", [ALL_HAIKU_SUCCEED, one_loop], {"R01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)

@@ -7,10 +7,14 @@ copied from tests/yes_hunt3/test_wrong_yes.py on branch yes-hunt3, then their si
 - A ticket whose execution model (or complexity, or review tier) is not recorded may belong to a
   criterion's filter: the criterion cannot pass on the tickets it knows alone.
 - A phase of one ticket batched nothing: its batching savings cannot pass a criterion.
+- The adoption decision pools every run it may hold: a run whose model, complexity or model
+  family is not known is counted in its worst case (its failure may be the adopted model's), and
+  a required phase whose files do not load leaves the answer INCONCLUSIVE; never YES.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ from pytest_orchphase.decide.adoption import Adoption, adoption
 from pytest_orchphase.errors import MetricUnavailable
 from pytest_orchphase.evaluate.runner import PhaseRunner
 from pytest_orchphase.metrics.registry import metric_value
-from tests.helpers import Phase, rate_phase, read_report
+from tests.helpers import Phase, flat_ticket, rate_phase, read_report, run_phase
 
 YamlData = dict[str, Any]
 
@@ -446,3 +450,96 @@ def test_a_run_of_no_known_model_family_leaves_no_adoption_yes(tmp_path: Path) -
     assert "p1:T04 record(s) no execution model or complexity (or a model of no known" in (
         decided.line
     )
+
+
+def test_an_adoption_counts_no_model_of_no_family_as_another(pytester: pytest.Pytester) -> None:
+    """The adoption decision pools the tickets on its model as the rate does: T02's failure on
+    'hiaku' may be Haiku's, so 'Adopt haiku' is not YES on T01's success alone."""
+    adopt = {"model": "haiku", "min_success_rate": "100%", "min_sample_size": 1, "rule": "point"}
+    counted: YamlData = {"id": "two-tickets", "metric": "tickets", "min": 2}
+    tickets = {
+        "T01": flat_ticket(execution_model="haiku", complexity="mechanical"),
+        "T02": flat_ticket(execution_model="hiaku", complexity="mechanical", fix_loops=3),
+    }
+    Phase.of("p1", [counted], tickets, decisions={"adopt_model": adopt}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    adoption = read_report(pytester.path)["decisions"]["adopt_model"]
+    assert adoption["answer"] != "YES", result.stdout.str()
+
+
+def test_adoption_is_not_yes_when_only_the_failing_unplaced_runs_may_be_in_the_pool(
+    tmp_path: Path,
+) -> None:
+    """Point rule, 70 %, at least 3: T01-T10 Haiku mechanical, 7 succeeded (70 %: YES). T11
+    (failed) and T12-T14 (succeeded) record no complexity. Left out: 7 of 10, YES; all counted
+    in: 10 of 14 (71.4 %), YES; so the answer is YES. But T11 may be mechanical while T12-T14
+    are not: 7 of 11 (63.6 %) is NO. The worst case counts in the failing runs only."""
+    decided = _adoption(tmp_path, 7, [3, 0, 0, 0])
+    assert decided.answer != "YES", decided.line
+
+
+def test_adoption_stays_yes_when_even_the_failing_unplaced_runs_keep_it(tmp_path: Path) -> None:
+    """The worst case still YES (8 of 10 succeeded; T11, failing, records no complexity: 8 of
+    11 is 72.7 %): the answer does not depend on the run, and stays YES."""
+    decided = _adoption(tmp_path, 8, [3, 0])
+    assert decided.answer == "YES", decided.line
+
+
+def _adoption(tmp_path: Path, successes: int, unplaced_loops: list[int]) -> Adoption:
+    """Adopting Haiku for mechanical tickets on the point rule at 70 %: T01-T10 Haiku
+    mechanical, the first ``successes`` succeeded; then T11… Haiku runs that record no
+    complexity, with these fix loops (0 succeeds, 3 does not)."""
+    phase = rate_phase(successes, 10, decisions={"rule": "point", "min_success_rate": "70%"})
+    for i, loops in enumerate(unplaced_loops, start=11):
+        t: YamlData = {
+            "execution_model": "haiku",
+            "actual_tokens": 20_000,
+            "fix_loops": loops,
+            "review": {"result": "PASS", "attempts": 1},
+        }
+        phase.log["tickets"][f"T{i}"] = t
+        phase.metadata["tickets"].append(f"T{i}")
+    phase.write(tmp_path)
+    runner = PhaseRunner(tmp_path / "criteria", tmp_path / "docs" / "orchestration-data")
+    decided = adoption(runner, "p1")
+    assert decided is not None
+    return decided
+
+
+def test_adoption_does_not_leave_out_a_required_phase_whose_files_do_not_load(
+    pytester: pytest.Pytester,
+) -> None:
+    """Phase p2 (9 of 9 Haiku mechanical tickets succeeded) requires p1, where 3 of 3 failed;
+    p1's log has an unknown key, so p1 does not load. Its gate fails and Proceed is NO; the
+    adoption decision pools "the phase and the phases it requires", and leaving out "a phase
+    whose files do not load" it would read 9 of 9 (Wilson 70.1–100 %) and print "Adopt haiku
+    for mechanical tickets: YES … (phases p2)", in the terminal and as
+    `decisions.adopt_model.answer` in the JSON. With p1's runs, 9 of 12, the answer is
+    INCONCLUSIVE; without them it is not known: never YES."""
+    from tests.helpers import rate_phase
+
+    p1 = rate_phase(0, 3, phase="p1")
+    p1.ticket("T01")["colour"] = "red"  # an unknown key: p1's log does not load
+    p1.write(pytester.path)
+    rate_phase(9, 9, phase="p2", requires=["p1"]).write(pytester.path)
+    result = run_phase(pytester, "p2")
+    report = json.loads((pytester.path / "r.json").read_text())
+    adoption = report["decisions"]["adopt_model"]
+    assert adoption["answer"] != "YES", result.stdout.str()
+    assert adoption["answer"] == "INCONCLUSIVE"
+    assert adoption["unloaded"] == ["p1"]
+    result.stdout.fnmatch_lines(["*Adopt haiku*INCONCLUSIVE*required phase(s) p1 do not load*"])
+
+
+def test_adoption_with_every_required_phase_loaded_still_decides(
+    pytester: pytest.Pytester,
+) -> None:
+    """No over-correction: a phase requiring nothing, 9 of 9 Haiku successes: YES, nothing
+    left out."""
+    from tests.helpers import rate_phase
+
+    rate_phase(9, 9, phase="p3").write(pytester.path)
+    run_phase(pytester, "p3")
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["decisions"]["adopt_model"]["answer"] == "YES"
+    assert report["decisions"]["adopt_model"]["unloaded"] == []

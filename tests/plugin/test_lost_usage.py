@@ -1,7 +1,9 @@
 """A transcript line that held usage but cannot be read (cut short, not JSON, wrong field types)
 may have recorded a call the figures now miss: every measured figure of the phase is then only
 a lower bound, which can prove a `min` but never a `max`. A malformed line that held no usage
-loses no call, and changes nothing."""
+loses no call, and changes nothing. A main-session response that records only a placeholder
+output count (Claude Code writes `output_tokens: 1` for hundreds of characters) is likewise a
+lower bound of its output."""
 
 from __future__ import annotations
 
@@ -9,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Phase, assistant, jsonl_line, read_report, usage, user
+from tests.helpers import (
+    Phase,
+    assert_not_yes,
+    assistant,
+    flat_ticket,
+    jsonl_line,
+    read_report,
+    run_phase,
+    usage,
+    user,
+)
 
 PLANNING_INPUT_MAX = {"id": "planning-input", "metric": "shared_planning_tokens", "max": 100}
 
@@ -98,3 +110,42 @@ def test_a_malformed_line_without_usage_changes_no_figure(pytester: pytest.Pytes
 
 def _cut_text(line: bytes) -> bytes:
     return line[: line.index(b"as planned")] + b"\n"
+
+
+#: The last message of a real Claude Code 2.1.39 lead session (marot/spotter's fixture
+#: ae4a77f8-….jsonl, msg_012Vtrh1KUniRzp9AH8ZCu2b): a summary of 960 characters, 117 words,
+#: written on its only line with ``output_tokens: 1`` and no ``stop_reason``. The same file's
+#: msg_01KgbUaKnQG26252ASHRHWMJ (1,605 characters) records 1 too; over that folder's six main
+#: sessions, 10 to 30 % of responses record at most 10 output tokens for hundreds of characters.
+SUMMARY = "All done. The whole epic is complete. " + "Here is what each task changed. " * 30
+
+
+def test_a_main_session_response_recorded_with_a_placeholder_output_proves_no_max(
+    pytester: pytest.Pytester,
+) -> None:
+    criterion = {
+        "id": "planning-output",
+        "metric": "shared_planning_tokens",
+        "measure": "output",
+        "max": 200,
+    }
+    planning = {"model": "opus", "estimated_tokens": 20_000}
+    phase = Phase.of("m1", [criterion], {"R01": flat_ticket()}, planning=planning)
+    phase.write(pytester.path)
+    reply = [{"type": "text", "text": SUMMARY}]
+    phase.transcripts(pytester.path).session(
+        [
+            user("Plan this batch of tickets"),
+            assistant(
+                "msg_1", "req_1", u=usage(inp=3, out=1, cw=9_000), content=reply, final=False
+            ),
+        ]
+    )
+    result = run_phase(pytester, "m1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(
+        [
+            "*at least 1: a lower bound cannot prove max 200: 1 main-session response(s) record "
+            "only a placeholder output count*"
+        ]
+    )

@@ -16,6 +16,7 @@ from tests.helpers import (
     assistant,
     decision,
     jsonl_line,
+    rate_on,
     run_phase,
     spawn_block,
     usage,
@@ -597,3 +598,23 @@ def test_a_call_line_that_cannot_be_read_makes_the_wall_time_a_lower_bound(
     result.stdout.fnmatch_lines(["*at least 20.0 min*may have recorded a call*"])
     floor = {"id": "time", "metric": "wall_time_minutes", "min": 10}
     assert_yes(pytester, worker_phase(pytester, [floor], stamped_r01(), calls, broken=cut))
+
+
+def test_a_dotted_model_version_agrees_with_its_measured_calls(
+    pytester: pytest.Pytester,
+) -> None:
+    import json
+
+    from tests.helpers import result_object
+
+    ticket = {"execution_model": "claude-haiku-4.5", "fix_loops": 0}
+    ticket["review"] = {"result": "PASS", "attempts": 1}
+    run = {"path": "runs/r01.json", "ticket": "R01"}
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": [run]}
+    folder = Phase.of(
+        "p1", [rate_on("claude-haiku-4-5")], {"R01": ticket}, metadata=metadata
+    ).write(pytester.path)
+    (folder / "runs").mkdir()
+    (folder / "runs" / "r01.json").write_text(json.dumps(result_object()))
+    result = run_phase(pytester, "p1")
+    assert result.ret == 0, result.stdout.str()

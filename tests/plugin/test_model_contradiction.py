@@ -1,5 +1,5 @@
 """A ticket's log that names two models for its work: `execution_model` of one family and the
-implementation stage's `model` of another."""
+implementation stage's `model` of another, or two versions of one family."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.helpers import A2_LOG, Phase, YamlData
+from tests.helpers import A2_LOG, Phase, YamlData, assert_not_yes, flat_ticket, rate_on, run_phase
 
 
 def _haiku_rate(r01: YamlData) -> Phase:
@@ -83,3 +83,18 @@ def test_the_shipped_a2_log_names_one_model_per_ticket(pytester: pytest.Pytester
     a2.write(pytester.path)
     result = pytester.runpytest("--phase", "a2", "-p", "no:randomly", "--orchphase-no-gate")
     result.stdout.fnmatch_lines([f"*{A2_LOG}:*: tickets.R03: execution_model 'haiku' differs*"])
+
+
+def test_two_versions_of_a_ticket_model_are_an_error(pytester: pytest.Pytester) -> None:
+    struggled = {
+        "execution_model": "claude-3-5-haiku-20241022",
+        "implementation": {"model": "claude-haiku-4-5-20251001", "fix_loops": 3},
+        "review": {"result": "PASS", "attempts": 1},
+    }
+    tickets = {
+        "T01": flat_ticket(execution_model="claude-haiku-4-5-20251001"),
+        "T02": struggled,
+    }
+    Phase.of("p1", [rate_on("claude-haiku-4-5")], tickets).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)

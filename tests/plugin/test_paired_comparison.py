@@ -1,5 +1,6 @@
 """A phase against another on the tickets both ran: per-ticket deltas, a seeded paired bootstrap
-interval on their mean and an exact sign test, through real pytest runs."""
+interval on their mean and an exact sign test, through real pytest runs; a phase compared with
+itself is an error."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 import pytest
 
-from tests.helpers import Phase, YamlData, rate_phase
+from tests.helpers import Phase, YamlData, decision, flat_ticket, rate_phase, run_phase
 
 
 def cheaper(name: str = "cheaper-than-a2", **rule: str) -> YamlData:
@@ -119,3 +120,22 @@ def test_versus_on_another_metric_is_an_error(project: pytest.Pytester) -> None:
     result = project.runpytest("--phase", "a3")
     assert result.ret == 2
     result.stdout.fnmatch_lines(["*criteria/a3.yaml:*metric 'tickets' takes no `versus`*"])
+
+
+def test_a_paired_comparison_with_the_phase_itself_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    no_dearer: YamlData = {
+        "id": "no-dearer",
+        "metric": "paired_savings",
+        "versus": "p1",
+        "measure": "total",
+        "min": 0,
+        "rule": "point",
+    }
+    tickets = {f"T0{i}": flat_ticket() for i in (1, 2, 3)}
+    Phase.of("p1", [no_dearer], tickets).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert result.ret != 0, result.stdout.str()
+    assert decision(pytester) != "YES"
+    result.stdout.fnmatch_lines(["*criteria/p1.yaml*versus: compares phase p1 with itself*"])

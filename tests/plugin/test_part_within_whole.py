@@ -169,3 +169,103 @@ def test_a_registered_metric_names_its_parts(pytester: pytest.Pytester) -> None:
     result = run_phase(pytester, "p1")
     assert_not_yes(pytester, result)
     result.stdout.fnmatch_lines(["*criteria/p1.yaml*bounds a part of phase p1 by its whole*"])
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        {"id": "most", "metric": "max_fix_loops", "max": {"metric": "fix_loops"}},
+        {
+            "id": "most-haiku",
+            "metric": "max_fix_loops",
+            "model": "haiku",
+            "max": {"metric": "fix_loops"},
+        },
+        {
+            "id": "impl",
+            "metric": "stage_tokens",
+            "stage": "implementation",
+            "measure": "total",
+            "max": {"metric": "tokens", "measure": "total"},
+        },
+        {
+            "id": "ticket-impl",
+            "for_each": "ticket",
+            "metric": "stage_tokens",
+            "stage": "implementation",
+            "measure": "total",
+            "max": {"metric": "tokens", "measure": "total"},
+        },
+    ],
+    ids=["max-by-sum", "haiku-max-by-sum", "stage-by-total", "ticket-stage-by-total"],
+)
+def test_a_part_bounded_by_a_larger_whole_is_refused(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    impl = {"model": "haiku", "status": "completed", "actual_tokens": 30_000}
+    ticket: YamlData = {
+        "execution_model": "haiku",
+        "fix_loops": 3,
+        "implementation": impl,
+        "review": {
+            "model": "haiku",
+            "actual_tokens": 2_000,
+            "result": "PASS",
+            "attempts": 1,
+            "status": "completed",
+        },
+    }
+    Phase.of("p1", [criterion], {"T01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+
+
+@pytest.mark.parametrize("limit_phase", [None, "p1"])
+def test_a_phase_figure_bounded_by_itself_is_an_error(
+    pytester: pytest.Pytester, limit_phase: str | None
+) -> None:
+    """`tokens max: {metric: tokens}` (this phase's, or named `phase: p1`) is always equal:
+    it would pass on nothing. Bounded by another figure of the phase, it is judged."""
+    own: YamlData = {"metric": "tokens", "measure": "total"}
+    if limit_phase:
+        own["phase"] = limit_phase
+    cap: YamlData = {"metric": "tokens", "measure": "total", "max": own}
+    tickets = {f"T0{i}": flat_ticket() for i in (1, 2, 3)}
+    Phase.of("p1", [{"id": "cap", "all": [cap]}], tickets).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert result.ret != 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*criteria/p1.yaml*compares phase p1's tokens with itself*"])
+    other: YamlData = {"metric": "tokens", "measure": "output"}
+    half = {"id": "cap", "metric": "tokens", "measure": "input", "max": other}
+    Phase.of("p1", [half], tickets).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert "with itself" not in result.stdout.str(), result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        {
+            "id": "share",
+            "metric": "tokens",
+            "measure": "total",
+            "of": {"metric": "tokens", "measure": "total"},
+            "max": "100%",
+        },
+        {
+            "id": "per-ticket",
+            "for_each": "ticket",
+            "metric": "tokens",
+            "measure": "total",
+            "max": {"metric": "tokens", "measure": "total"},
+        },
+    ],
+    ids=["share-of-itself", "ticket-bounded-by-itself"],
+)
+def test_a_figure_compared_with_itself_is_an_error(
+    pytester: pytest.Pytester, criterion: YamlData
+) -> None:
+    tickets = {"T01": flat_ticket(actual_tokens=40_000)}
+    Phase.of("p1", [criterion], tickets).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)

@@ -1,6 +1,7 @@
 """Report paths that would destroy what the run reads, or one another, are a usage error (exit
-4) before anything is written, the file left as it was; a report that still cannot be written
-late leaves no report saying YES beside the failed run."""
+4) before anything is written, the file left as it was (two reports thrown away in /dev/null
+destroy nothing); a report that still cannot be written late leaves no report saying YES beside
+the failed run."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Phase, YamlData, flat_ticket, read_report
+from tests.helpers import Phase, YamlData, decision, flat_ticket, read_report, run_phase
 
 CAP: YamlData = {"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total"}
 DATA = "docs/orchestration-data/phase-p1"
@@ -156,3 +157,48 @@ def test_a_report_that_fails_late_leaves_no_report_saying_yes(pytester: pytest.P
     assert report["decisions"]["proceed"]["answer"] == "UNDECIDED"
     assert "out/r.md" in str(report["error"])
     assert 'name="orchphase_decision" value="UNDECIDED"' in (pytester.path / "j.xml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("option", "own_file"),
+    [
+        ("--orchphase-json", "criteria/p1.yaml"),
+        ("--orchphase-md", "docs/orchestration-data/phase-p1/execution-log.yaml"),
+        ("--junitxml", "docs/orchestration-data/phase-p1/metadata.yaml"),
+    ],
+)
+def test_a_report_path_on_a_file_of_the_phase_leaves_it_as_it_was(
+    pytester: pytest.Pytester, option: str, own_file: str
+) -> None:
+    _passing_phase(pytester.path)
+    before = (pytester.path / own_file).read_bytes()
+    result = pytester.runpytest("--phase", "p1", "-p", "no:randomly", f"{option}={own_file}")
+    assert (pytester.path / own_file).read_bytes() == before
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines([f"*{own_file}*{option} names *, which the run reads*"])
+
+
+def test_two_reports_given_one_path_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    _passing_phase(pytester.path)
+    result = pytester.runpytest(
+        "--phase", "p1", "-p", "no:randomly", "--orchphase-json=out.txt", "--orchphase-md=out.txt"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["*out.txt*--orchphase-json and --orchphase-md name one file*"])
+    assert not (pytester.path / "out.txt").exists()
+
+
+def test_a_run_that_exits_4_leaves_no_json_report_saying_yes(pytester: pytest.Pytester) -> None:
+    _passing_phase(pytester.path)
+    result = run_phase(pytester, "p1", "--orchphase-md=criteria/p1.yaml/analysis.md")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    assert not (pytester.path / "r.json").exists() or decision(pytester) != "YES"
+
+
+def test_two_reports_thrown_away_in_dev_null_are_no_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    _passing_phase(pytester.path)
+    args = ("--orchphase-json=/dev/null", "--orchphase-md=/dev/null")
+    result = pytester.runpytest("--phase", "p1", "-p", "no:randomly", *args)
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()

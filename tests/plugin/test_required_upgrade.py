@@ -1,10 +1,19 @@
-"""A ticket whose error required a larger model is no success of the model it was executed on."""
+"""A ticket whose error required a larger model is no success of the model it was executed on, nor
+is a ticket whose fix another model made (a larger one, or another version of the family)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase, YamlData
+from tests.helpers import (
+    ALL_HAIKU_SUCCEED,
+    Phase,
+    YamlData,
+    assert_not_yes,
+    haiku_ticket,
+    rate_on,
+    run_phase,
+)
 
 
 def _phase(upgrade: str, fix_model: str) -> Phase:
@@ -96,3 +105,37 @@ def test_a_sonnet_ticket_fixed_on_opus_is_no_sonnet_success(pytester: pytest.Pyt
     result = pytester.runpytest("--phase", "g1", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*success_rate[[]sonnet[]] 0.0% < min 100.0% (0 of 1;*"])
+
+
+def test_a_fix_made_by_a_larger_model_is_no_success_of_the_smaller(
+    pytester: pytest.Pytester,
+) -> None:
+    ticket = haiku_ticket(
+        {"actual_tokens": 2_000, "status": "requires_fix", "fix_loops": 1},
+        {"result": "PASS", "attempts": 2, "actual_tokens": 1_000, "status": "completed"},
+    )
+    ticket["fix"] = {"model": "sonnet", "actual_tokens": 2_000, "status": "completed"}
+    ticket["review"] = ticket.pop("review")  # the fix before the review, as the stages run
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"T01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+
+
+def test_a_fix_by_another_model_of_the_family_is_no_success_of_the_ticket_model(
+    pytester: pytest.Pytester,
+) -> None:
+    ticket = {
+        "execution_model": "claude-3-5-haiku-20241022",
+        "complexity": "mechanical",
+        "implementation": {
+            "model": "claude-3-5-haiku-20241022",
+            "fix_loops": 1,
+            "status": "completed",
+            "actual_tokens": 5_000,
+        },
+        "fix": {"model": "claude-haiku-4-5-20251001", "status": "completed", "actual_tokens": 4000},
+        "review": {"result": "PASS", "attempts": 2, "actual_tokens": 3_000, "status": "completed"},
+    }
+    Phase.of("p1", [rate_on("claude-3-5-haiku")], {"T01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)

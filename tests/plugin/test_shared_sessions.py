@@ -1,5 +1,9 @@
-"""One session named by two phases' metadata: its usage would count in both, and each phase's
-figures would hold the other's work. An error at the entry, naming the other phase."""
+"""One phase's data read by another: a session named by two phases' metadata (by its id, its file,
+a folder holding it, a copy under another name, two ledgers keeping its calls, a later phase
+resuming it), a data folder whose metadata names another phase, a sessions folder or a
+transcripts link reaching into another phase's data folder. Its usage would count in both, and
+each phase's figures would hold the other's work: an error at the entry, naming the other phase.
+Another phase's malformed ledger is no traceback here."""
 
 from __future__ import annotations
 
@@ -8,7 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Phase, assistant, decision, run_phase, usage, user, write_jsonl
+from tests.helpers import (
+    Phase,
+    YamlData,
+    assert_not_yes,
+    assistant,
+    decision,
+    flat_ticket,
+    run_phase,
+    usage,
+    user,
+    write_jsonl,
+)
 
 S1 = "33333333-0000-0000-0000-000000000001"
 S2 = "33333333-0000-0000-0000-000000000002"
@@ -235,3 +250,184 @@ def test_one_session_given_to_two_tickets_under_two_names_is_an_error(
     (folder / copy).write_text((claude / f"{S2}.jsonl").read_text())
     result = run_phase(pytester, "p1")
     assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+
+
+def test_a_session_copied_under_another_name_counts_in_one_phase_only(
+    pytester: pytest.Pytester,
+    claude: Path,
+) -> None:
+    original = claude / f"{S1}.jsonl"
+    _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+    b2 = _capped("b2", [{"path": "run.jsonl", "ticket": "R01"}]).write(pytester.path)
+    (b2 / "run.jsonl").write_text(original.read_text())
+    for name in ("b2", "b1"):
+        assert_not_yes(pytester, run_phase(pytester, name))
+
+
+def test_two_ledgers_keeping_the_same_calls_count_them_in_one_phase_only(
+    pytester: pytest.Pytester,
+    claude: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_orchphase.cli import main
+
+    monkeypatch.chdir(pytester.path)
+    for name in ("b1", "b2"):
+        _capped(name, [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+        assert main(["collect", name]) == 0
+        _capped(name, [{"path": "usage.jsonl", "ticket": "R01"}]).write(pytester.path)
+    assert_not_yes(pytester, run_phase(pytester, "b2"))
+
+
+def test_another_phases_malformed_ledger_line_is_no_traceback(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_orchphase.usage.sources.ledger.format import MARKER
+    from tests.helpers import assistant, usage, user, write_jsonl
+
+    home = pytester.path.parent / f"{pytester.path.name}-claude"
+    lines = [
+        user("Implement R01", session=S1),
+        assistant("m-1", "q-1", session=S1, u=usage(inp=10, cw=20_000)),
+    ]
+    write_jsonl(home / "projects" / "-work-app" / f"{S1}.jsonl", lines)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home))
+    _capped("b1", [{"session": S1, "ticket": "R01"}]).write(pytester.path)
+    b2 = _capped("b2", []).write(pytester.path)
+    header = '{"' + MARKER + '": 1, "phase": "b2"}\n'
+    (b2 / "usage.jsonl").write_text(header + '[{"kind":"file","name":"-w/x.jsonl"}]\n')
+    result = run_phase(pytester, "b1")
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert result.ret in (0, 1), result.stdout.str()
+
+
+def test_a_later_phase_resuming_a_session_leaves_the_earlier_phase_yes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = pytester.path.parent / f"{pytester.path.name}-claude" / "projects" / "-work-app"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(project.parent.parent))
+    first = [
+        user("Implement R01", session=S1),
+        assistant("m-1", "q-1", session=S1, u=usage(inp=10, cw=20_000)),
+    ]
+    write_jsonl(project / f"{S1}.jsonl", first)
+    resumed = [  # `claude --resume S1` in phase b2: S1's history, then b2's own call
+        *[{**line, "sessionId": S2} for line in first],
+        user("Implement R01", session=S2),
+        assistant("m-2", "q-2", session=S2, u=usage(inp=10, cw=20_000)),
+    ]
+    write_jsonl(project / f"{S2}.jsonl", resumed)
+    for name, session in (("b1", S1), ("b2", S2)):
+        Phase.of(
+            name,
+            [{"id": "cap", "metric": "tokens", "measure": "total", "max": "50k"}],
+            {"R01": flat_ticket(execution_model="opus")},
+            metadata={"phase": name, "tickets": ["R01"], "sessions": [session]},
+        ).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert (decision(pytester), result.ret) == ("YES", 0), result.stdout.str()
+    # b2 counts b1's history again: refused, naming b1
+    result = run_phase(pytester, "b2")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*API call(s) measured here are counted by phase b1 too*"])
+
+
+def test_a_data_folder_whose_metadata_names_another_phase_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    cap: list[YamlData] = [{"id": "cap", "metric": "tokens", "measure": "total", "max": "100k"}]
+    Phase.of("p1", cap, {"T01": flat_ticket()}).write(pytester.path)
+    copied = {"phase": "p1", "tickets": ["T01"]}
+    Phase.of("p2", cap, {"T01": flat_ticket()}, requires=["p1"], metadata=copied).write(
+        pytester.path
+    )
+    result = run_phase(pytester, "p2")
+    assert result.ret != 0, result.stdout.str()
+    assert decision(pytester) != "YES"
+    result.stdout.fnmatch_lines(["*metadata.yaml*phase: 'p1' is phase p1's (its name), not p2's*"])
+
+
+def test_a_data_folder_whose_metadata_label_is_another_phases_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """The shipped labels are free text (`A1_conservative` for a1): a folder copied from p1 keeps
+    p1's label. An error naming p1; with a label of its own, p2 is YES."""
+    cap: list[YamlData] = [{"id": "cap", "metric": "tokens", "measure": "total", "max": "100k"}]
+    first = {"phase": "P1_conservative", "tickets": ["T01"]}
+    Phase.of("p1", cap, {"T01": flat_ticket()}, metadata=first).write(pytester.path)
+    Phase.of("p2", cap, {"T01": flat_ticket()}, requires=["p1"], metadata=first).write(
+        pytester.path
+    )
+    result = run_phase(pytester, "p2")
+    assert result.ret != 0 and decision(pytester) != "YES", result.stdout.str()
+    result.stdout.fnmatch_lines(["*metadata.yaml*'P1_conservative' is phase p1's*not p2's*"])
+    own = {"phase": "P2_experimental", "tickets": ["T01"]}
+    Phase.of("p2", cap, {"T01": flat_ticket()}, requires=["p1"], metadata=own).write(pytester.path)
+    result = run_phase(pytester, "p2")
+    assert (result.ret, decision(pytester)) == (0, "YES"), result.stdout.str()
+
+
+def _measured_m1(pytester: pytest.Pytester) -> dict[str, object]:
+    """Measured phase m1: R01's sub-agent a1 ("R01 implement", 20,010 tokens) in phase-m1/runs;
+    R01's log entry, which a second phase copies."""
+    from tests.plugin.test_attribution_truths import measured_batch
+
+    implemented: dict[str, object] = {
+        "execution_model": "sonnet",
+        "implementation": {
+            "estimated_tokens": 20_000,
+            "status": "completed",
+            "agents": {"description_pattern": "R01"},
+        },
+    }
+    measured_batch(
+        pytester,
+        [{"id": "x", "metric": "fix_loops", "for_each": "ticket", "max": 5}],
+        {"R01": implemented},
+        [("a1", "R01 implement", 20_000)],
+    )
+    return implemented
+
+
+def test_a_sessions_folder_holding_another_phases_data_folder_is_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """m1 is a measured phase (its run in phase-m1/runs). m2 has no transcript of its own; its
+    metadata names `sessions: [{path: ..}]`, the data root, which holds phase-m1 (and m2's own
+    folder). `../phase-m1/runs` (a path inside another phase's data folder) is an error at
+    `sessions[0]`; a folder *around* it, scanned whole, would measure m1's calls as m2's R01 (its
+    description pattern matches) and m2 would say YES on m1's run (exit 0): the same error,
+    naming phase-m1's folder (or m2's R01 unmeasured), never YES."""
+    implemented = _measured_m1(pytester)
+    Phase.of(
+        "m2",
+        [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"}],
+        {"R01": implemented},
+        metadata={"phase": "m2", "tickets": ["R01"], "sessions": [{"path": ".."}]},
+    ).write(pytester.path)
+    result = run_phase(pytester, "m2")
+    assert result.ret != 0, result.stdout.str()
+    assert "phase-m1" in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize("link", ["transcripts", "transcripts/projects"])
+def test_a_transcripts_link_into_another_phases_data_folder_is_an_error(
+    pytester: pytest.Pytester, link: str
+) -> None:
+    """m2's metadata names no sessions; its `transcripts/` folder (or a folder in it) is a
+    symbolic link to phase-m1/runs, m1's run: read through it, m2 would measure m1's calls as
+    its R01's and say YES (exit 0). The resolved path lies in another phase's data folder, an
+    error for a `sessions:` path: the same error here (or R01 unmeasured), never YES."""
+    import os
+
+    implemented = _measured_m1(pytester)
+    folder = Phase.of(
+        "m2",
+        [{"id": "cap", "for_each": "ticket", "metric": "tokens", "measure": "total", "max": "40k"}],
+        {"R01": implemented},
+    ).write(pytester.path)
+    (folder / link).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(folder.parent / "phase-m1" / "runs", folder / link)
+    result = run_phase(pytester, "m2")
+    assert result.ret != 0, result.stdout.str()
+    assert decision(pytester) != "YES"

@@ -1,5 +1,6 @@
 """The stage a sub-agent's Task description names (README "Measured usage", rule 5): its leading
-verb decides; several stages named with none leading leave the stage unknown, never guessed."""
+verb decides; several stages named with none leading leave the stage unknown, never guessed, and
+so does a leading verb that is no stage word (never a noun after it)."""
 
 from __future__ import annotations
 
@@ -107,3 +108,19 @@ def test_the_usage_table_marks_stages_a_sub_agent_of_unknown_stage_may_belong_to
     assert "≤ +100%" in rows["R01 implementation"], table
     assert rows["R01 (no stage)"].split()[3:] == ["30,010", "$0.1125"], table
     assert rows["R01 in all"].split()[3:7] == ["21,100", "40,020", "-47%", "$0.1501"], table
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "R01: add branch coverage reporting",
+        "R01: Implementation of branch coverage reporting",
+        "R01 branch coverage reporting",
+    ],
+)
+def test_an_unmapped_task_whose_verb_is_no_stage_word_is_not_placed_by_a_noun(
+    pytester: pytest.Pytester, description: str
+) -> None:
+    result = _phase(pytester, description, "20k")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret == 1

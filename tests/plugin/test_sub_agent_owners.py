@@ -95,3 +95,34 @@ def test_a_copy_of_the_sub_agent_file_elsewhere_for_another_ticket_is_still_an_e
     result.stdout.fnmatch_lines(
         ["*sessions[[]2[]]*copy.jsonl holds 1 API call(s) that *holds too*"]
     )
+
+
+def test_a_sub_agent_file_named_beside_its_lead_parent_is_no_copy(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import SESSION, ClaudeHome, agent_progress
+
+    home = ClaudeHome(pytester.path.parent / f"{pytester.path.name}-claude")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home.root))
+    sub = assistant(
+        "m-sub",
+        "q-sub",
+        agent_id="a1b2c3d",
+        u=usage(inp=10, out=200, cw=5_000),
+        ts="2026-02-12T14:12:30.000Z",
+    )
+    home.session(
+        [
+            user("Plan the batch"),
+            assistant("m-lead", "q-lead", u=usage(inp=10, out=200, cw=8_000)),
+            agent_progress(sub, agent_id="a1b2c3d", parent_tool_use_id="toolu_01"),
+        ]
+    )
+    worker = home.subagent("a1b2c3d", [user("Implement R01", agent_id="a1b2c3d"), sub])
+    sessions = [{"session": SESSION, "lead": True}, {"path": str(worker), "ticket": "R01"}]
+    metadata = {"phase": "p1", "tickets": ["R01"], "sessions": sessions}
+    cap = {"id": "cap", "metric": "tokens", "measure": "total", "max": "200k"}
+    ticket = flat_ticket(execution_model="opus", actual_tokens=5_000)
+    Phase.of("p1", [cap], {"R01": ticket}, metadata=metadata).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert "the phase's files have errors" not in result.stdout.str(), result.stdout.str()

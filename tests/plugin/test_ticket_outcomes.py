@@ -4,7 +4,8 @@ A ticket whose work is not finished is no success: its outcome is not known yet,
 it (success_rate, pass@k, pass^k) is unknown, never a pass, whatever the operator; the adoption
 decision (a minimum rate only) counts it as not succeeded. A stage that ran without figures
 makes a phase-level sum over that stage unknown, as it does the ticket's own figure. A review
-whose result contradicts its checklist is an error at the field.
+whose result contradicts its checklist is an error at the field. A rate over the runs of the
+phases a phase requires judges the runs on its model only, never this phase's run on another.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from tests.helpers import (
     A1_LOG,
     BASELINES,
     Phase,
+    decision,
     example_baselines,
     rate_phase,
     read_report,
+    run_phase,
     write_yaml,
 )
 
@@ -443,3 +446,19 @@ def test_a_run_without_fix_loops_is_not_a_success_for_adoption(tmp_path: Path) -
         "1 run(s) without fix_loops, a review result or an implementation that ran, counted as "
         "not succeeded" in decided.line
     )
+
+
+def test_a_rate_over_earlier_phases_runs_does_not_judge_this_phases_other_run(
+    pytester: pytest.Pytester,
+) -> None:
+    review = {"result": "PASS", "attempts": 1}
+    done = {"actual_tokens": 20_000, "fix_loops": 0, "review": review}
+    rate = {"id": "pass", "metric": "pass_at_k", "k": 1, "model": "haiku", "min": "100%"}
+    Phase.of("p1", [rate], {"R01": {**done, "execution_model": "haiku"}}).write(pytester.path)
+    failed = {**done, "execution_model": "sonnet", "status": "failed"}
+    Phase.of("p2", [rate], {"R01": failed}, requires=["p1"]).write(pytester.path)
+    first = run_phase(pytester, "p1")
+    assert (decision(pytester), first.ret) == ("YES", 0), first.stdout.str()
+    result = run_phase(pytester, "p2")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0

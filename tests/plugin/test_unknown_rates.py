@@ -1,6 +1,9 @@
 """Calls whose rate depends on something the data does not say (the day it was made, the
 long-context tier of each request summed into a headless result): their cost is a bound, never
-shown exact, and a cost criterion decides on it only what a bound can prove.
+shown exact, and a cost criterion decides on it only what a bound can prove. A call on a cloud
+platform's id (a Bedrock geographic or GovCloud profile, an inference-profile ARN, Vertex AI)
+or on a model named by its family alone has no price the data gives: its cost is unknown, and
+Claude Code's own costUSD of it is not taken.
 
 The first two tests are the third adversarial round's repros (branch yes-hunt3,
 tests/yes_hunt3/test_wrong_yes.py), kept as they were written."""
@@ -13,7 +16,14 @@ from typing import Any
 import pytest
 
 from pytest_orchphase.families import family
-from tests.helpers import Phase, result_object
+from tests.helpers import HAIKU, Phase, assert_not_yes, result_object, run_phase, usage, write_jsonl
+from tests.plugin.test_measured_costs import (
+    SONNET,
+    _not_yes,
+    _one_sonnet_call,
+    _planning_cost,
+    _sub_agent_phase,
+)
 
 HAIKU_5_5 = "claude-haiku-5-5"  # long-context tier above 100,000 prompt tokens, at 5x the rates
 SONNET_5_5 = "claude-sonnet-5-5"  # cache reads $0.20/M before 2026-10-07, $0.10/M since
@@ -284,3 +294,87 @@ def test_a_call_of_an_inference_geo_without_a_multiplier_proves_no_cap(
     else:
         assert cap["bound"] == "exact"
         assert cap["actual"] == pytest.approx(25 if geo == "global" else 27.5)
+
+
+BEDROCK_US = f"us.anthropic.{SONNET}-v1:0"
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        BEDROCK_US,
+        # The sibling: Vertex AI's id, one for its global endpoint and its regional ones (10 %
+        # above it from Sonnet 4.5 on), was priced at Anthropic's rate too.
+        "claude-sonnet-4-5@20250929",
+    ],
+)
+def test_a_bedrock_geographic_profile_call_is_not_priced_at_the_global_rate(
+    pytester: pytest.Pytester, model: str
+) -> None:
+    u = usage(inp=1_000, out=1_000, cw=10_000, cw_1h=10_000, geo="not_available")
+    _planning_cost(pytester, _one_sonnet_call(u, model=model), 0.08)
+    result = run_phase(pytester, "m1")
+    _not_yes(pytester, result)
+    # The platform's rates are no Anthropic page's: the cost is unknown, as an unknown model's.
+    (criterion,) = json.loads((pytester.path / "r.json").read_text())["criteria"]
+    assert criterion["actual"] is None, criterion
+    assert f"model '{model}' has no price" in criterion["error"], criterion
+
+
+def test_a_sub_agent_call_named_by_its_family_is_not_priced_as_todays_default(
+    pytester: pytest.Pytester,
+) -> None:
+    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd", "max": 0.07}
+    # No tool use: its one call is all it made, so its figures are no lower bound for that.
+    _sub_agent_phase(pytester, cap, "sonnet", tool_uses=0)
+    result = run_phase(pytester, "m1")
+    _not_yes(pytester, result)
+    # What "sonnet" ran on that day is not in the record: the cost is unknown, never a guess.
+    (criterion,) = json.loads((pytester.path / "r.json").read_text())["criteria"]
+    assert criterion["actual"] is None, criterion
+    assert "model 'sonnet' has no price" in criterion["error"], criterion
+
+
+def _headless_phase(pytester: pytest.Pytester, run: dict[str, Any], max_usd: float) -> None:
+    """Phase m1: one Haiku ticket R01 measured from one headless stream (the init line of a
+    build trusted to price a run, then ``run``), under a cost cap of ``max_usd``."""
+    init = {
+        "type": "system",
+        "subtype": "init",
+        "session_id": run["session_id"],
+        "claude_code_version": "2.1.210",
+        "model": HAIKU,
+    }
+    ticket = {"execution_model": "haiku", "fix_loops": 0, "review": {"result": "PASS"}}
+    cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd"}
+    sessions = [{"path": "runs/r0.ndjson", "ticket": "R01"}]
+    metadata = {"phase": "m1", "tickets": ["R01"], "sessions": sessions}
+    phase = Phase.of("m1", [{**cap, "max": max_usd}], {"R01": ticket}, metadata=metadata)
+    write_jsonl(phase.write(pytester.path) / "runs" / "r0.ndjson", [init, run])
+
+
+def _cloud_run(main: str, sub: str) -> dict[str, Any]:
+    """A headless run of two models (the main agent's and a sub-agent's: the sums' cache
+    writes are then of no known lifetime, a lower bound), 74,953 tokens each, Claude Code's
+    costUSD of each $0.001."""
+    run = result_object()
+    figures = run["modelUsage"].pop(HAIKU)
+    run["modelUsage"] = {main: {**figures, "costUSD": 0.001}, sub: {**figures, "costUSD": 0.001}}
+    run["total_cost_usd"] = 0.002
+    return run
+
+
+GOV_CLOUD = "us-gov.anthropic.claude-{}-v1:0"
+PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-{}-v1:0"
+
+
+@pytest.mark.parametrize("spelling", [GOV_CLOUD, PROFILE_ARN], ids=["us-gov", "arn"])
+def test_claude_codes_cost_of_any_bedrock_id_is_not_taken(
+    pytester: pytest.Pytester, spelling: str
+) -> None:
+    run = _cloud_run(spelling.format("haiku-4-5-20251001"), spelling.format("sonnet-4-5-20250929"))
+    _headless_phase(pytester, run, 0.01)
+    result = run_phase(pytester, "m1")
+    assert_not_yes(pytester, result)
+    (criterion,) = json.loads((pytester.path / "r.json").read_text())["criteria"]
+    assert criterion["actual"] is None, criterion

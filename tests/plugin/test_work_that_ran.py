@@ -1,13 +1,24 @@
 """A ticket's success is its model's only when the log shows the model's work ran, and a review's
-verdict only when the review ran (round 6): the honest cases beside the repros in
-test_yes_hunt6.py, and their siblings."""
+verdict only when the review ran: an implementation skipped or absent is no success (nor one the
+adoption counts), and a review skipped (beside a passing checklist or a `result: PASS`) or whose
+checklist holds no item is no verdict. The honest cases beside them, and their siblings."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Phase, YamlData, decision, flat_ticket, read_report, run_phase
-from tests.plugin.test_yes_hunt6 import ALL_HAIKU_SUCCEED, _haiku_ticket
+from tests.helpers import (
+    ALL_HAIKU_SUCCEED,
+    Phase,
+    YamlData,
+    assert_not_yes,
+    decision,
+    flat_ticket,
+    haiku_ticket,
+    rate_on,
+    read_report,
+    run_phase,
+)
 
 PASSED: YamlData = {"result": "PASS", "attempts": 1, "actual_tokens": 3_000, "status": "completed"}
 RAN: YamlData = {"actual_tokens": 2_000, "status": "completed"}
@@ -29,7 +40,7 @@ def _rate(pytester: pytest.Pytester, ticket: YamlData) -> pytest.RunResult:
 def test_a_ticket_whose_work_did_not_run_names_why_its_success_is_unknown(
     pytester: pytest.Pytester, implementation: str, reason: str
 ) -> None:
-    ticket = _haiku_ticket({"status": "skipped"}, PASSED)
+    ticket = haiku_ticket({"status": "skipped"}, PASSED)
     if implementation != "skipped":
         del ticket["implementation"]
         ticket["fix_loops"] = 0
@@ -46,7 +57,7 @@ def test_a_ticket_whose_work_ran_is_still_a_success(pytester: pytest.Pytester, s
     """No over-correction: an implementation that completed, a flat ticket (its tokens, fix
     loops and review, no stage), and a flat ticket with a branch-creation stage beside its own
     tokens are each a Haiku success."""
-    ticket = _haiku_ticket(RAN, PASSED)
+    ticket = haiku_ticket(RAN, PASSED)
     if shape != "staged":
         ticket = flat_ticket(execution_model="haiku")
     if shape == "flat with a stage":
@@ -63,7 +74,7 @@ def test_the_adoption_counts_work_that_ran(
 ) -> None:
     """Three Haiku tickets whose implementation was skipped are no successes, and the line says
     why; the same three whose implementation completed adopt Haiku (no over-correction)."""
-    tickets = {f"T0{i}": _haiku_ticket(implementation, PASSED) for i in (1, 2, 3)}
+    tickets = {f"T0{i}": haiku_ticket(implementation, PASSED) for i in (1, 2, 3)}
     adopt = {"model": "haiku", "min_success_rate": "50%", "min_sample_size": 3, "rule": "point"}
     counted: YamlData = {"id": "three-tickets", "metric": "tickets", "min": 3}
     Phase.of("p1", [counted], tickets, decisions={"adopt_model": adopt}).write(pytester.path)
@@ -95,7 +106,7 @@ def test_a_passing_checklist_beside_a_review_that_did_not_pass_is_an_error(
     """A checklist all PASS with no result is the review's verdict (it makes a success): beside
     what a `result: PASS` may not stand beside, it is the same error at the review."""
     checklist = {"checklist_results": [{"Code compiles": "PASS"}, {"Tests pass": "PASS"}]}
-    result = _rate(pytester, _haiku_ticket(RAN, {**checklist, **review}))
+    result = _rate(pytester, haiku_ticket(RAN, {**checklist, **review}))
     result.stdout.fnmatch_lines(
         [f"*tickets.T01.review: checklist_results are all PASS but the review*{recorded}*"]
     )
@@ -109,7 +120,7 @@ def test_a_passing_checklist_of_a_review_that_ran_is_its_verdict(
     """No over-correction: the checklist all PASS of a completed review, no result written, is
     the review's verdict: a success, YES."""
     review = {"checklist_results": [{"Code compiles": "PASS"}], "status": "completed"}
-    result = _rate(pytester, _haiku_ticket(RAN, review))
+    result = _rate(pytester, haiku_ticket(RAN, review))
     result.stdout.fnmatch_lines(["*success_rate[[]haiku[]]*100.0% (1 of 1*PASS*"])
     assert result.ret == pytest.ExitCode.OK
 
@@ -120,7 +131,89 @@ def test_a_failing_checklist_beside_a_skipped_review_is_no_error_and_no_success(
     """A FAIL item is no pass, whatever the status: the ticket failed (as with `result: FAIL`),
     the rate fails, NO; no error is needed to keep it from YES."""
     review = {"checklist_results": [{"Code compiles": "FAIL"}], "status": "skipped"}
-    result = _rate(pytester, _haiku_ticket(RAN, review))
+    result = _rate(pytester, haiku_ticket(RAN, review))
     result.stdout.fnmatch_lines(["*success_rate[[]haiku[]] 0.0% < min 100.0%*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert decision(pytester) == "NO"
+
+
+@pytest.mark.parametrize("implementation", ["skipped", "absent"])
+def test_a_ticket_whose_implementation_did_not_run_is_no_success(
+    pytester: pytest.Pytester, implementation: str
+) -> None:
+    review = {"result": "PASS", "attempts": 1, "actual_tokens": 3_000, "status": "completed"}
+    ticket = haiku_ticket({"status": "skipped"}, review)
+    if implementation == "absent":
+        del ticket["implementation"]
+        ticket["fix_loops"] = 0
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"T01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+
+
+def test_adoption_counts_no_ticket_whose_implementation_was_skipped(
+    pytester: pytest.Pytester,
+) -> None:
+    review = {"result": "PASS", "attempts": 1, "actual_tokens": 3_000, "status": "completed"}
+    tickets = {f"T0{i}": haiku_ticket({"status": "skipped"}, review) for i in (1, 2, 3)}
+    adopt = {"model": "haiku", "min_success_rate": "50%", "min_sample_size": 3, "rule": "point"}
+    counted: YamlData = {"id": "three-tickets", "metric": "tickets", "min": 3}
+    Phase.of("p1", [counted], tickets, decisions={"adopt_model": adopt}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    adoption = read_report(pytester.path)["decisions"]["adopt_model"]
+    assert adoption["answer"] != "YES", result.stdout.str()
+
+
+def test_a_skipped_review_with_a_passing_checklist_is_no_verdict(
+    pytester: pytest.Pytester,
+) -> None:
+    ticket = haiku_ticket(
+        {"actual_tokens": 2_000, "status": "completed"},
+        {"checklist_results": [{"Code compiles": "PASS"}], "status": "skipped"},
+    )
+    Phase.of("p1", [ALL_HAIKU_SUCCEED], {"T01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+
+
+@pytest.mark.parametrize("metric", ["review_passed", "all_reviews_passed"])
+def test_a_skipped_review_with_result_pass_is_no_yes(
+    pytester: pytest.Pytester, metric: str
+) -> None:
+    """`result: PASS` beside the review's own `status: failed`/`requires_fix` or
+    `verification: failed` is an error, since `review_passed` would pass on it; so is it beside
+    `status: skipped`, which says the review never ran: its PASS is no review at all. The
+    ticket is not "not finished" (one stage skipped beside others that ran is allowed), so
+    without the error `review_passed` (and `all_reviews_passed`) would PASS: YES, exit 0. An
+    error at the review, never YES."""
+    ticket: dict[str, object] = {
+        "execution_model": "sonnet",
+        "fix_loops": 0,
+        "implementation": {"estimated_tokens": 10_000, "status": "completed"},
+        "review": {"result": "PASS", "attempts": 1, "status": "skipped"},
+    }
+    criterion: dict[str, object] = {"id": "rev", "metric": metric, "equals": True}
+    if metric == "review_passed":
+        criterion["for_each"] = "ticket"
+    Phase.of("b1", [criterion], {"R01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "b1")
+    assert decision(pytester) != "YES", result.stdout.str()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*result is PASS but the review's status is skipped*"])
+
+
+def test_a_checklist_of_no_item_is_no_review_verdict(pytester: pytest.Pytester) -> None:
+    ticket = {
+        "execution_model": "haiku",
+        "complexity": "mechanical",
+        "implementation": {
+            "model": "haiku",
+            "fix_loops": 0,
+            "status": "completed",
+            "actual_tokens": 5_000,
+        },
+        "review": {"checklist_results": [{}], "attempts": 1, "status": "completed"},
+    }
+    Phase.of("p1", [rate_on("haiku")], {"T01": ticket}).write(pytester.path)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)

@@ -1,9 +1,12 @@
 """How files are written: the user's umask for new files, an existing file's own mode, special
-files (a named pipe, a device such as /dev/null) written into and never replaced, and GitHub's
-step summary kept at most 1 MiB with no chart it cannot show."""
+files (a named pipe, a device such as /dev/null) written into and never replaced, a report, the
+JUnit file or the step summary on /dev/stdout (a pipe, a file it is redirected to, a link to it)
+written whole on lines of its own beside pytest's output, and GitHub's step summary kept at most
+1 MiB with no chart it cannot show."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -14,6 +17,9 @@ import pytest
 
 from pytest_orchphase.cli import main
 from pytest_orchphase.files import STEP_SUMMARY_LIMIT, append_step_summary, atomic_write
+from tests.helpers import run_phase_process
+from tests.plugin.test_options_given_once import _two_phases
+from tests.plugin.test_report_paths import _passing_phase
 
 QUIET = ("-p", "no:cacheprovider", "-p", "no:randomly")
 
@@ -169,3 +175,64 @@ def test_step_summary_names_the_chart_and_links_no_relative_image(
     text = summary.read_text()
     assert "](" not in text.replace("](#", "")  # no link a step summary cannot follow
     assert "The chart is in the run's files: out/r-usage.png" in text
+
+
+@pytest.mark.parametrize("verbosity", ["-q", "-v", "-rA"])
+def test_the_json_report_on_stdout_a_pipe_is_written(
+    pytester: pytest.Pytester, verbosity: str
+) -> None:
+    """Whole, on lines of its own after pytest's progress line (not after its ``[100%]``), so
+    that a program can cut it out of the output."""
+    _passing_phase(pytester.path)
+    run = run_phase_process(pytester.path, verbosity, "--orchphase-json=/dev/stdout")
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    start = lines.index("{")
+    report = json.loads("\n".join(lines[start : lines.index("}", start) + 1]))
+    assert report["decisions"]["proceed"]["answer"] == "YES", run.stdout
+
+
+def test_the_step_summary_on_stdout_a_pipe_is_written(pytester: pytest.Pytester) -> None:
+    """$GITHUB_STEP_SUMMARY on /dev/stdout, stdout a pipe: the summary is appended into the
+    pipe by that name (resolved, it is /proc/<pid>/fd/1's pipe:[n], no path to open)."""
+    _passing_phase(pytester.path)
+    run = run_phase_process(pytester.path, env={"GITHUB_STEP_SUMMARY": "/dev/stdout"})
+    assert run.returncode == 0, run.stdout
+    assert "# Phase p1 analysis" in run.stdout, run.stdout
+
+
+def test_the_json_report_on_stdout_redirected_to_a_file_keeps_pytests_output(
+    pytester: pytest.Pytester,
+) -> None:
+    _passing_phase(pytester.path)
+    out = pytester.path / "out.txt"
+    with out.open("wb") as stdout:
+        run = run_phase_process(pytester.path, "--orchphase-json=/dev/stdout", stdout=stdout)
+    text = out.read_text()
+    assert run.returncode == 0, text
+    assert '"answer": "YES"' in text, text
+    assert "test session starts" in text, text  # pytest's header, before the report
+
+
+def test_the_junit_file_and_the_step_summary_on_stdout_a_pipe_are_no_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    _passing_phase(pytester.path)
+    summary = {"GITHUB_STEP_SUMMARY": "/dev/stdout"}
+    run = run_phase_process(pytester.path, "--junitxml=/dev/stdout", env=summary)
+    assert run.returncode == 0, run.stdout
+    assert "# Phase p1 analysis" in run.stdout, run.stdout
+
+
+def test_a_report_on_a_link_to_stdout_redirected_to_a_file_keeps_pytests_output(
+    pytester: pytest.Pytester,
+) -> None:
+    _two_phases(pytester)
+    (pytester.path / "out.json").symlink_to("/dev/stdout")
+    out = pytester.path / "out.txt"
+    with out.open("wb") as stdout:
+        run = run_phase_process(pytester.path, "--orchphase-json=out.json", stdout=stdout)
+    text = out.read_text()
+    assert run.returncode == 0, text
+    assert '"answer": "YES"' in text, text
+    assert "test session starts" in text, text  # pytest's header, before the report

@@ -1,11 +1,11 @@
-"""The fourth adversarial round (branch yes-hunt4), the lead's part: a Python check beside the
-criteria that did not run, a figure a check reads through the `orchphase_phase` fixture, a share
-of a loss over a bounded figure, an adoption pooled without a phase that does not load: none may
-let a phase say YES. Each repro is kept as the round wrote it, beside its siblings."""
+"""Python checks beside the criteria (README "Extending in Python"): a check that did not run and
+pass (skipped by itself, by `importorskip`, a mark or a fixture, or xfailed; under xdist too) is
+no pass, so the phase is UNDECIDED; one that passed leaves YES. A figure that is only a bound never
+reaches a check as exact through the `orchphase_phase` fixture (`metric()` refuses it,
+`measurement()` and `usage` carry the bound); and the README's conftest example of
+`review_share` says nothing beside usage no rule places."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
@@ -18,9 +18,6 @@ def _phase_with_check(pytester: pytest.Pytester, check: str) -> None:
     ).write(pytester.path)
     (pytester.path / "checks").mkdir()
     (pytester.path / "checks" / "test_share.py").write_text(check)
-
-
-# -- the repros ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -37,17 +34,14 @@ def test_a_skipped_python_check_beside_the_criteria_is_not_a_pass(
 ) -> None:
     """`pytest --phase b1 checks/` (README, Extending in Python): the criteria pass and the
     Python check beside them skips (itself, or its module through `importorskip` on a runner
-    without that package). The decision counts only the other items that *failed*, so the run
-    says YES and exits 0 on a check that never ran. README: YES "when every criterion and gate
+    without that package). A decision counting only the other items that *failed* would say YES
+    and exit 0 on a check that never ran. README: YES "when every criterion and gate
     passed, and every other item of the run (a Python check collected beside the criteria)
     passed too"; a skipped criterion makes it UNDECIDED, and so must a skipped check."""
     _phase_with_check(pytester, check)
     result = run_phase(pytester, "b1", "checks/")
     result.assert_outcomes(passed=1, skipped=1)
     assert_not_yes(pytester, result)
-
-
-# -- siblings and no over-correction -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -123,11 +117,10 @@ def test_the_fixtures_metric_is_not_a_lower_bound_read_as_exact(
     """README, Extending in Python: a check beside the criteria reads figures through the
     `orchphase_phase` fixture, `orchphase_phase.metric("tokens", measure="total")`. Two
     tickets of 20,000 and no shared_planning recorded: the phase's `tokens` is "at least
-    40,000" (README, Shared planning not recorded), and a YAML `max: 45k` on it fails. The
-    fixture's `metric()` returns the bare figure (`metric_value` drops the Measurement's
-    bound), so the check `assert ... < 45_000` passes and, its YAML criterion passing too,
-    the run says YES. A figure that is only a bound must not reach a check as exact (raise,
-    as for an unavailable one, or carry the bound)."""
+    40,000" (README, Shared planning not recorded), and a YAML `max: 45k` on it fails. Were the
+    fixture's `metric()` to return the bare figure (the Measurement's bound dropped), the check
+    `assert ... < 45_000` would pass and, its YAML criterion passing too, the run say YES. A
+    figure that is only a bound never reaches a check as exact."""
     Phase.of(
         "b1",
         [{"id": "loops", "metric": "fix_loops", "max": 0}],
@@ -200,86 +193,68 @@ def test_an_exact_figure_reaches_a_check_as_it_is(pytester: pytest.Pytester) -> 
     assert decision(pytester) == "YES"
 
 
-def _loss_share_phase(pytester: pytest.Pytester, limit: YamlData) -> None:
-    """Phase s1 (the round-3 measured fixture): the lead 5,010, R01 20,010 and R02 10,010 of
-    their own, 20,010 no rule places; single_agent at 20,000 per ticket; one criterion, the
-    loss against it (`delta`) as a share of `ticket_tokens_average`, with ``limit``."""
-    from tests.plugin.test_attribution_holes import _unplaced_phase
+def _readme_conftest() -> str:
+    """The README's conftest example, as a user copies it."""
+    from tests.helpers import REPO
 
-    criterion: YamlData = {
-        "id": "loss-share",
-        "metric": "delta",
-        "baseline": "single_agent",
-        "measure": "total",
-        "of": {"metric": "ticket_tokens_average", "measure": "total"},
-        **limit,
+    text = (REPO / "README.md").read_text()
+    start = text.index("# conftest.py\n")
+    return text[start : text.index("```", start)]
+
+
+def _review_share_phase(pytester: pytest.Pytester, *, stray: bool) -> None:
+    """Phase m1, measured: R01's implementer (20,010 tokens) and reviewer (5,010) mapped by
+    their descriptions, and with ``stray`` a 50,010-token sub-agent no rule places; one
+    criterion, the README example's `review_share` under `max: 25%`, with the example as the
+    project's conftest."""
+    from tests.plugin.test_attribution_truths import measured_batch
+
+    staged: dict[str, object] = {
+        "execution_model": "sonnet",
+        "implementation": {
+            "estimated_tokens": 20_000,
+            "status": "completed",
+            "agents": {"description_pattern": "R01 implement"},
+        },
+        "review": {
+            "estimated_tokens": 5_000,
+            "status": "completed",
+            "result": "PASS",
+            "attempts": 1,
+            "agents": {"description_pattern": "R01 review"},
+        },
+        "fix_loops": 0,
     }
-    _unplaced_phase(pytester, [criterion], tickets=("R01", "R02"), unplaced=20_000)
-    (pytester.path / "criteria" / "baselines.yaml").write_text(
-        "baselines:\n  single_agent: {tokens_per_ticket: 20000}\n"
+    agents = [("a1", "R01 implement", 20_000), ("a2", "R01 review", 5_000)]
+    measured_batch(
+        pytester,
+        [{"id": "share", "metric": "review_share", "max": "25%"}],
+        {"R01": staged},
+        [*agents, ("a3", "stray", 50_000)] if stray else agents,
     )
+    (pytester.path / "conftest.py").write_text(_readme_conftest())
 
 
-def test_a_share_of_a_loss_over_an_upper_bound_proves_no_min(pytester: pytest.Pytester) -> None:
-    """A share's bound is taken from its two figures' bounds as if the numerator were never
-    negative: "a larger denominator, a smaller share" (`_SHARE_BOUND`: exact over upper is a
-    lower bound). For a loss it is the reverse: a loss over a denominator that may be smaller
-    is a share that may be more negative. Phase s1 (measured, the round-3 fixture): the lead
-    5,010, R01 20,010 and R02 10,010 of their own, 20,010 that no rule places; single_agent at
-    20,000 per ticket. `delta` is 40,000 − 55,040 = −15,040 (exact), and
-    `ticket_tokens_average` 25,015 an upper bound (the unattributed usage charged, as it may be
-    the tickets'; without it 15,010). "Over the baseline by at most 75 % of a ticket's cost":
-    −15,040 / 25,015 = −60.1 % meets `min: -75%`, taken as a lower bound: YES. The share may be
-    −15,040 / 15,010 = −100.2 %: the figure is an upper bound, which proves no `min`."""
-    _loss_share_phase(pytester, {"min": "-75%"})
-    result = run_phase(pytester, "s1")
-    assert_not_yes(pytester, result)
-    result.stdout.fnmatch_lines(["*loss-share*at most*cannot prove min*"])
-
-
-def test_the_same_share_of_a_loss_still_proves_a_max(pytester: pytest.Pytester) -> None:
-    """No over-correction: at most −60.1 % proves "a loss of at least half a ticket's cost"
-    (`max: -50%`): YES."""
-    _loss_share_phase(pytester, {"max": "-50%"})
-    result = run_phase(pytester, "s1")
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert decision(pytester) == "YES"
-
-
-def test_adoption_does_not_leave_out_a_required_phase_whose_files_do_not_load(
+def test_readme_review_share_example_is_no_yes_beside_unattributed_usage(
     pytester: pytest.Pytester,
 ) -> None:
-    """Phase p2 (9 of 9 Haiku mechanical tickets succeeded) requires p1, where 3 of 3 failed;
-    p1's log has an unknown key, so p1 does not load. Its gate fails and Proceed is NO, but
-    the adoption decision pools "the phase and the phases it requires" through `lineage`,
-    which leaves out "a phase whose files do not load": it reads 9 of 9 (Wilson 70.1–100 %)
-    and prints "Adopt haiku for mechanical tickets: YES … (phases p2)", in the terminal and
-    as `decisions.adopt_model.answer` in the JSON. With p1's runs, 9 of 12, the answer is
-    INCONCLUSIVE; without them it is not known: never YES."""
-    from tests.helpers import rate_phase
-
-    p1 = rate_phase(0, 3, phase="p1")
-    p1.ticket("T01")["colour"] = "red"  # an unknown key: p1's log does not load
-    p1.write(pytester.path)
-    rate_phase(9, 9, phase="p2", requires=["p1"]).write(pytester.path)
-    result = run_phase(pytester, "p2")
-    report = json.loads((pytester.path / "r.json").read_text())
-    adoption = report["decisions"]["adopt_model"]
-    assert adoption["answer"] != "YES", result.stdout.str()
-    assert adoption["answer"] == "INCONCLUSIVE"
-    assert adoption["unloaded"] == ["p1"]
-    result.stdout.fnmatch_lines(["*Adopt haiku*INCONCLUSIVE*required phase(s) p1 do not load*"])
+    """README "Extending in Python", the conftest example verbatim. R01's review sub-agent made
+    5,010 tokens, its implementation 20,010; a 50,010-token sub-agent no rule places may be the
+    review's (the YAML `stage_tokens` counts it so, as an upper bound). Shown as an exact 6.3 %,
+    review_share would pass `max: 25%`, YES, where the true share may be 69 %: not YES (a plain
+    value computed from a bounded usage is not exact), and the example says the share is not
+    known."""
+    _review_share_phase(pytester, stray=True)
+    result = run_phase(pytester, "m1")
+    assert decision(pytester) != "YES", result.stdout.str()
+    result.stdout.fnmatch_lines(["*review's share is not known*"])
 
 
-def test_adoption_with_every_required_phase_loaded_still_decides(
+def test_the_readme_review_share_example_still_decides_when_all_is_placed(
     pytester: pytest.Pytester,
 ) -> None:
-    """No over-correction: a phase requiring nothing, 9 of 9 Haiku successes: YES, nothing
-    left out."""
-    from tests.helpers import rate_phase
-
-    rate_phase(9, 9, phase="p3").write(pytester.path)
-    run_phase(pytester, "p3")
-    report = json.loads((pytester.path / "r.json").read_text())
-    assert report["decisions"]["adopt_model"]["answer"] == "YES"
-    assert report["decisions"]["adopt_model"]["unloaded"] == []
+    """No over-correction: the same phase without the stray sub-agent: the example's share is
+    5,010 / 25,030 (about 20 %), exact, and `max: 25%` passes."""
+    _review_share_phase(pytester, stray=False)
+    result = run_phase(pytester, "m1")
+    assert decision(pytester) == "YES", result.stdout.str()
