@@ -18,7 +18,7 @@ from tests.helpers import (
     run_phase_process,
     staged_ticket,
 )
-from tests.plugin.test_review22_findings import _readme_conftest
+from tests.plugin.test_python_checks import _readme_conftest
 
 #: a conftest registering the phase metric ``team`` (a count) whose function runs ``body``
 TEAM_METRIC = """
