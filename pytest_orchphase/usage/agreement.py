@@ -18,6 +18,8 @@ from pytest_orchphase.usage.accounts import NOT_RUN
 from pytest_orchphase.usage.value import Usage, total_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pytest_orchphase.load.models import Stage, Ticket
     from pytest_orchphase.load.phase import Phase
     from pytest_orchphase.load.yamlio import FieldPath
@@ -113,12 +115,16 @@ def refuse_contradictions(phase: Phase, measured: Measured) -> None:
       ``1 + fix_loops``, the attempts a ticket with that many fix loops can have had): each
       review sub-agent is one attempt;
     - a ticket logged on one model (``execution_model``, else ``implementation.model``) none
-      of whose measured implementation calls is of that model (:func:`implementation_models`):
-      a mix is no contradiction (helpers may run on other models).
+      of whose measured implementer's calls is of that model (:func:`implementation_models`:
+      never a helper's, such as an Explore sub-agent's); a mix is no contradiction (helpers
+      may run on other models);
+    - a stage whose ``model`` (a fix stage's, else the ticket's) none of the calls measured
+      there, helpers' aside, is of (:func:`_stage_models_agree`).
     """
     for tid in phase.tickets:
         _fixes_agree(phase, measured, tid)
         _model_agrees(phase, measured, tid)
+        _stage_models_agree(phase, measured, tid)
         _runs_agree(phase, measured, tid)
     for run in measured.run_times:
         _run_fits_its_stamps(phase, measured, run)
@@ -266,41 +272,113 @@ def _fixes_agree(phase: Phase, measured: Measured, tid: str) -> None:
         )
 
 
-def implementation_models(measured: Measured, ticket: str) -> list[str]:
-    """The models of ``ticket``'s measured implementation calls: its implementation stage's
-    where usage was placed there, else every call of the ticket outside its review (the ticket
-    as a whole, its other stages); API errors (``<synthetic>``) are no model."""
-    placed = [
-        (stage, model)
-        for (owner, stage, model) in measured.by_model
-        if owner == ticket and model and not model.startswith("<")
-    ]
-    own = [model for stage, model in placed if stage == "implementation"]
-    return sorted(set(own or [model for stage, model in placed if stage != "review"]))
+def implementation_models(measured: Measured, ticket: str) -> tuple[list[str], str]:
+    """The models of ``ticket``'s measured implementer, with which calls they are: the
+    calls placed in its implementation stage (a session named with it, the sub-agents the log
+    or their Task description place there); where none is, its sessions' own calls outside its
+    review (its worker session's main agent, a session named with it: the sub-agents it
+    spawned are its helpers); where none is, its sub-agents' outside its review. Helpers of
+    :data:`~pytest_orchphase.usage.attribution.HELPER_TYPES` (Explore…) are none of them:
+    they did no implementation, on whatever model."""
+    from pytest_orchphase.usage.attribution import AGENT, MAIN
+
+    tiers = (
+        ("implementation stage's calls", lambda s: s == "implementation", (MAIN, AGENT)),
+        ("implementer's calls (its sessions' own, outside its review)", _not_review, (MAIN,)),
+        ("implementer's calls (its sub-agents', outside its review)", _not_review, (AGENT,)),
+    )
+    for where, stages, roles in tiers:
+        if found := _models(measured, ticket, stages, *roles):
+            return found, where
+    return [], ""
+
+
+def _models(
+    measured: Measured, ticket: str, stages: Callable[[str], bool], *roles: str
+) -> list[str]:
+    """The models of ``ticket``'s calls measured in the ``stages`` made by ``roles``."""
+    return sorted(
+        {
+            model
+            for (owner, stage, role), used in measured.models_by_role.items()
+            if owner == ticket and stages(stage) and role in roles
+            for model in used
+        }
+    )
+
+
+def _not_review(stage: str) -> bool:
+    return stage != "review"
+
+
+def _others(measured: Measured, ticket: str, stage: str | None, but: list[str]) -> str:
+    """The models of the ticket's (``stage``'s, when given) other measured calls, as the end
+    of a sentence: those of its helpers, other stages, review, which are no contradiction."""
+    rest = sorted(
+        {
+            model
+            for (owner, at, _), used in measured.models_by_role.items()
+            if owner == ticket and (stage is None or at == stage)
+            for model in used
+        }
+        - set(but)
+    )
+    if not rest:
+        return ""
+    return f" (its other calls, on {', '.join(rest)}, are its helpers' or another stage's)"
 
 
 def _model_agrees(phase: Phase, measured: Measured, tid: str) -> None:
     ticket = phase.tickets[tid]
     logged = ticket.model_used
-    models = implementation_models(measured, tid)
+    models, where = implementation_models(measured, tid)
     if not logged or not models or any(same_model(m, logged) for m in models):
         return
     base = phase.ticket_field(tid)
     at = (
         (*base, "execution_model") if ticket.execution_model else (*base, "implementation", "model")
     )
-    where = (
-        "implementation stage's"
-        if ("implementation" in measured.stages.get(tid, {}))
-        else ("implementation (every call of it outside its review)")
-    )
     raise phase.log_doc.error(
-        f"ticket {tid} is logged as executed on {logged!r}, but none of its measured "
-        f"{where} calls is: they are {', '.join(models)}; correct the log's model, or map the "
-        "calls to their ticket and stage (a ticket's calls on another model beside its own "
-        "are no contradiction)",
+        f"ticket {tid} is logged as executed on {logged!r}, but none of its measured {where} "
+        f"is: they are {', '.join(models)}{_others(measured, tid, None, models)}; the "
+        "implementer's model is the ticket's (a helper's, such as an Explore sub-agent's, may "
+        "be any); correct the log's model, or map the calls to their ticket and stage "
+        "(agents.agent_ids, or sessions: ticket, stage)",
         at,
     )
+
+
+def _stage_models_agree(phase: Phase, measured: Measured, tid: str) -> None:
+    """Each stage of a ticket but its implementation (:func:`_model_agrees`) against the
+    models of the calls placed in it, helpers' aside: a stage's ``model``, and a fix stage's
+    read as the ticket's when it names none, or when the log records no fix stage beside one
+    measured (a fix on another model makes the ticket's success that model's:
+    :func:`~pytest_orchphase.metrics.outcomes.upgraded`)."""
+    from pytest_orchphase.usage.attribution import AGENT, MAIN
+
+    ticket = phase.tickets[tid]
+    base = phase.ticket_field(tid)
+    logged_stages = ticket.stages()
+    placed = {stage for (owner, stage, _) in measured.models_by_role if owner == tid}
+    for name in sorted(placed - {"implementation", ""}):
+        stage = logged_stages.get(name)
+        own = stage.model if stage is not None else None
+        logged = own or (ticket.model_used if name == "fix" else None)
+        models = _models(measured, tid, name.__eq__, MAIN, AGENT)
+        if not logged or not models or any(same_model(m, logged) for m in models):
+            continue
+        said = (
+            f"its {name} stage is logged on {logged!r}"
+            if own
+            else f"its {name} stage records no model, so it is read as on the ticket's {logged!r}"
+        )
+        raise phase.log_doc.error(
+            f"ticket {tid}: {said}, but none of the calls measured there is: they are "
+            f"{', '.join(models)}{_others(measured, tid, name, models)}; a helper's model (an "
+            f"Explore sub-agent's) may be any; correct {name}.model, or map the calls to their "
+            "stage (agents.agent_ids, or sessions: ticket, stage)",
+            (*base, name, "model") if own else (*base, name) if stage is not None else base,
+        )
 
 
 def same_model(model: str, logged: str) -> bool:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +103,9 @@ class Measured:
     unattributed: Usage | None = None
     #: (ticket or "", stage or "shared_planning" or "", model) → usage, for reports and charts
     by_model: dict[tuple[str, str, str], Usage] = field(default_factory=dict)
+    #: (ticket or "", stage or "shared_planning" or "", who) → the models of the calls placed
+    #: there by ``who`` (see :func:`role_of`): what the log's models are checked against
+    models_by_role: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     agents: list[AgentAttribution] = field(default_factory=list)
     #: context compaction of the lead session: part of ``planning``, shown on its own
     compaction: Usage | None = None
@@ -249,6 +252,8 @@ class _Tally:
         self.per_place: dict[Place, Totals] = defaultdict(Totals)
         self.per_model: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
         self.per_agent: dict[AgentKey, Totals] = defaultdict(Totals)
+        self.roles: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        self.main = main_models(scan)
         self.agent_place: dict[AgentKey, tuple[str, str, str]] = {}
         self.place_spans: dict[Place, tuple[datetime, datetime]] = {}
         self.unstamped: dict[Place, int] = defaultdict(int)
@@ -275,6 +280,8 @@ class _Tally:
         self.per_place[place].add(call, cost)
         model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
         self.per_model[model_place].add(call, cost)
+        if call.model and not call.model.startswith("<"):  # an API error (<synthetic>): no model
+            self.roles[(*place, role_of(call, self.scan, self.main))].add(call.model)
         return place
 
     def _place(self, call: ApiCall, cost: float | None) -> Place:
@@ -315,6 +322,7 @@ class _Tally:
                 "of them; name the lead in metadata.yaml (sessions: - {session: ID, lead: true})"
             )
         measured.by_model = {key: totals.usage() for key, totals in self.per_model.items()}
+        measured.models_by_role = dict(self.roles)
         measured.compaction = self.compaction.usage() if self.compaction.calls else None
         measured.spans = self.place_spans
         measured.unstamped = dict(self.unstamped)
@@ -346,6 +354,47 @@ class _Tally:
         if scan.lost_usage_lines:
             _at_least(measured)
         return measured
+
+
+#: The sub-agent types Claude Code ships that cannot do a ticket's work: they search and read
+#: (Explore, which it runs on Haiku whatever the session's model; Plan), or answer questions
+#: about Claude Code itself, or set up its status line. Whatever model they ran on, the work
+#: was another's.
+HELPER_TYPES = frozenset({"Explore", "Plan", "claude-code-guide", "statusline-setup"})
+
+MAIN, AGENT, HELPER = "main", "agent", "helper"
+
+
+def role_of(call: ApiCall, scan: Scan, main: Mapping[str, set[str]]) -> str:
+    """Who made ``call``: a session's own agent (:data:`MAIN`: its calls and its context
+    compaction), a sub-agent of one of :data:`HELPER_TYPES` (:data:`HELPER`), or another
+    sub-agent (:data:`AGENT`), whose type, when not known, may be any. A headless run's
+    figures summed beyond its messages (``modelUsage``) are its main agent's only on a model
+    it may have run on (``main``: :func:`main_models`), else its sub-agents'."""
+    if call.compaction:
+        return MAIN
+    agent = call.agent_key
+    if agent is None:
+        if call.aggregate and call.model not in main.get(session_key(call), ()):
+            return AGENT
+        return MAIN
+    info = scan.agents.get(agent)
+    return HELPER if info is not None and info.subagent_type in HELPER_TYPES else AGENT
+
+
+def main_models(scan: Scan) -> dict[str, set[str]]:
+    """By session (:func:`session_key`), the models its main agent ran on: those of its own
+    messages, and those each headless run of it says its main agent may have run on
+    (:attr:`~pytest_orchphase.usage.records.HeadlessResult.main_models`; a run all of
+    whose usage is of one model ran on it)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for call in scan.calls:
+        if call.agent_id is None and not call.aggregate:
+            out[session_key(call)].add(call.model)
+    for run in scan.headless:
+        known = run.main_models or (tuple(run.models) if len(run.models) == 1 else ())
+        out[_run_key(run)].update(known)
+    return out
 
 
 def _at_least(measured: Measured) -> None:

@@ -320,6 +320,10 @@ class HeadlessResult:
     #: The model a compaction beyond ``modelUsage`` was added to for want of the main agent's
     #: (the first of several listed): its price is a lower bound, another may cost more.
     compaction_guessed: str | None = None
+    #: The models ``modelUsage`` lists that the main agent may have run on: the one the run's
+    #: ``init`` line names, else those whose figures hold all of the main agent's ``usage``
+    #: (empty when not known). The others are its sub-agents' alone.
+    main_models: tuple[str, ...] = ()
 
     @property
     def ended_in_error(self) -> bool:

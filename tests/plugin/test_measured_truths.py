@@ -523,8 +523,9 @@ def test_without_an_implementation_stage_measured_the_tickets_calls_outside_revi
     result.stdout.fnmatch_lines(
         [
             "*: tickets.R01.implementation.model: ticket R01 is logged as executed on 'haiku', "
-            "but none of its measured implementation (every call of it outside its review) "
-            f"calls is: they are {SONNET}*"
+            "but none of its measured implementer's calls (its sessions' own, outside its "
+            f"review) is: they are {SONNET} (its other calls, on {HAIKU}, are its helpers' or "
+            "another stage's)*"
         ]
     )
 

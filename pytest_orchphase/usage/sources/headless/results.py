@@ -149,6 +149,15 @@ def _main_within_all(usage: dict[str, Any], result: HeadlessResult, main_model: 
     main = {name: _count(usage, name, "usage.") for name in TOKEN_FIELDS}
     split = result.main_cache_1h + result.main_cache_5m  # the main agent's cache writes too
     main["cache_creation_input_tokens"] = max(main["cache_creation_input_tokens"], split)
+    result.main_models = (
+        (main_model,)
+        if main_model in result.models
+        else tuple(
+            model
+            for model, figures in result.models.items()
+            if all(mine <= getattr(figures, name) for name, mine in main.items())
+        )
+    )
     over = [
         f"usage.{name} {mine:,} above modelUsage's {every:,}"
         for name, mine in main.items()

@@ -76,10 +76,10 @@ def _cost(record: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
-def _names(record: dict[str, Any], key: str) -> tuple[str, ...]:
+def _names(record: dict[str, Any], key: str, what: str = "ticket ids") -> tuple[str, ...]:
     value = record.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise LedgerError(f"{key!r}: expected a list of ticket ids, got {value!r}")
+        raise LedgerError(f"{key!r}: expected a list of {what}, got {value!r}")
     return tuple(value)
 
 
@@ -338,6 +338,7 @@ class Decoder:
             speed=_str(obj, "speed"),
             inference_geo=_str(obj, "inference_geo"),
             compaction_guessed=_str(obj, "compaction_guessed"),
+            main_models=_names(obj, "main_models", "models"),
         )
         for model, figures in models.items():
             if not isinstance(figures, dict):

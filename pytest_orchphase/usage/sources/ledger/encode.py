@@ -213,4 +213,5 @@ def _headless(result: HeadlessResult) -> dict[str, Any]:
         "speed": scrub(result.speed),
         "inference_geo": scrub(result.inference_geo),
         "compaction_guessed": result.compaction_guessed,
+        "main_models": list(result.main_models),
     }
