@@ -23,7 +23,8 @@ from typing import Any
 from pytest_orchphase.load import yamlio
 from pytest_orchphase.load.models import Review, Stage, Ticket
 from pytest_orchphase.load.phase import PLANNING, Phase
-from pytest_orchphase.usage.attribution import Measured
+from pytest_orchphase.usage.agreement import implementation_models
+from pytest_orchphase.usage.attribution import HELPER, Measured
 from pytest_orchphase.usage.subagents import log_entries
 from pytest_orchphase.usage.value import Usage
 
@@ -96,13 +97,25 @@ def _key(ticket: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in ticket).upper()
 
 
-def _dominant_model(measured: Measured, ticket: str, stage: str) -> tuple[str | None, list[str]]:
-    """The model that spent the most tokens in a place, and every model used there."""
+def _dominant_model(
+    measured: Measured, ticket: str, stage: str, worker: list[str] | None = None
+) -> tuple[str | None, list[str]]:
+    """The model that spent the most tokens in a place, and every model used there: of the
+    models ``worker`` (else the place's calls but a helper's, such as an Explore
+    sub-agent's) ran on, when there are such, since the log's model is checked against
+    those (:mod:`~pytest_orchphase.usage.agreement`)."""
     models = {m: u.total for (t, s, m), u in measured.by_model.items() if (t, s) == (ticket, stage)}
     if not models:
         return None, []
     ranked = sorted(models, key=lambda m: -models[m])
-    return ranked[0], ranked
+    if worker is None:
+        worker = [
+            model
+            for (t, s, role), used in measured.models_by_role.items()
+            if (t, s) == (ticket, stage) and role != HELPER
+            for model in used
+        ]
+    return next((m for m in ranked if m in worker), ranked[0]), ranked
 
 
 def _tokens(
@@ -209,7 +222,9 @@ def _flat_ticket(
 ) -> None:
     """A ticket measured only as a whole (its worker sessions): the log's flat shape."""
     key = _key(ticket)
-    model, models = _dominant_model(measured, ticket, "")
+    model, models = _dominant_model(
+        measured, ticket, "", implementation_models(measured, ticket)[0]
+    )
     if model is not None:
         w.put(4, "execution_model", model, f"also {', '.join(models[1:])}" if models[1:] else "")
     if worker:

@@ -627,3 +627,46 @@ def test_draft_log_never_writes_over_a_source_another_phase_names(
     monkeypatch.chdir(pytester.path)
     code = cli.main(["draft-log", "p1", "--out", str(source), "--force"])
     assert (code, source.read_bytes()) == (2, before)
+
+
+def test_a_worker_s_explore_helper_does_not_draft_the_ticket_s_model(
+    a4: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R09's worker session ran on Sonnet (10,000 tokens) and spawned an Explore sub-agent,
+    which spent more (50,000) on Haiku: the helper's model is not the ticket's. The draft
+    names Sonnet, the model `pytest --phase` holds the log's to (before: Haiku, the model that
+    spent the most, and the filled draft was refused)."""
+    folder = a4.path / A4 / "transcripts" / "projects"
+    lead = next(folder.rglob(f"{LEAD}.jsonl"))
+    lines = [line for line in lead.read_text().splitlines() if '"a2"' not in line]
+    lead.write_text("\n".join(lines).replace("R09: export button", "Check versions") + "\n")
+    next(folder.rglob("agent-a2.jsonl")).unlink()
+    sonnet = "claude-sonnet-4-5-20250929"
+    explore = spawn_block("tx", description="Explore the export code", subagent_type="Explore")
+    helper = usage(inp=0, out=0, cr=50000)
+    home = ClaudeHome(a4.path / A4 / "transcripts")
+    call = assistant("x1", "rx1", session=WORKER, agent_id="ax", model=HAIKU, u=helper)
+    home.subagent("ax", [call], session=WORKER)
+    home.session(
+        [
+            user("Implement R09: the export button", session=WORKER),
+            assistant(
+                "w1",
+                "r1",
+                session=WORKER,
+                model=sonnet,
+                u=usage(inp=0, out=0, cr=10000),
+                content=[explore],
+                ts="2026-02-12T15:00:00.000Z",
+            ),
+            agent_result("tx", "ax", helper, session=WORKER),
+        ],
+        session=WORKER,
+    )
+    assert draft(capsys)[0] == 0
+    text = filled((a4.path / DRAFT).read_text())
+    r09 = yamlio.parse(text, LOG).data["tickets"]["R09"]
+    assert r09["execution_model"] == sonnet
+    (a4.path / LOG).write_text(text)
+    result = a4.runpytest("--phase", "a4", "--orchphase-json", "r.json")
+    assert result.ret == 0, result.stdout.str()
