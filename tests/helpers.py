@@ -644,6 +644,33 @@ class ClaudeHome:
         path.write_text(json.dumps(data))
         return path
 
+    def spawns(
+        self, session: str, parent: str, agents: Iterable[tuple[str, str, str, str]]
+    ) -> list[dict[str, Any]]:
+        """The lines of a parent on model ``parent`` spawning ``agents`` (id, Task
+        description, model, sub-agent type) one after the other, each 5,010 tokens in a file of
+        its own (written)."""
+        lines: list[dict[str, Any]] = []
+        for agent, description, model, kind in agents:
+            used = usage(inp=10, out=0, cw=5_000)
+            call = assistant(
+                f"m_{agent}", f"q_{agent}", agent_id=agent, session=session, u=used, model=model
+            )
+            self.subagent(agent, [call], session=session)
+            spawn = spawn_block(f"t_{agent}", description=description, subagent_type=kind)
+            lines += [
+                assistant(
+                    f"m_l{agent}",
+                    f"q_l{agent}",
+                    session=session,
+                    u=usage(inp=0, out=0, cw=1_000),
+                    content=[spawn],
+                    model=parent,
+                ),
+                agent_result(f"t_{agent}", agent, used, session=session),
+            ]
+        return lines
+
 
 #: The real transcripts beside the repository (absent outside the development machine: skip).
 REAL_TRANSCRIPTS = REPO.parent / "shared" / "transcripts"

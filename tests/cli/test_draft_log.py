@@ -494,22 +494,43 @@ def test_on_wild_transcripts_the_draft_equals_what_pytest_measures(
 WORKER = "22222222-0000-0000-0000-000000000002"
 
 
-def worker_session(a4: pytest.Pytester) -> None:
-    """A session of its own implementing R09 (its first prompt names it): 10,000 tokens."""
-    ClaudeHome(a4.path / A4 / "transcripts").session(
+def worker_session(a4: pytest.Pytester, model: str = HAIKU, explore: int = 0) -> None:
+    """A session of its own implementing R09 (its first prompt names it) on ``model``: 10,000
+    tokens, and an Explore sub-agent of ``explore`` tokens on Haiku when given."""
+    home = ClaudeHome(a4.path / A4 / "transcripts")
+    spawned: list[dict[str, Any]] = []
+    helper = usage(inp=0, out=0, cr=explore)
+    if explore:
+        call = assistant("x1", "rx1", session=WORKER, agent_id="ax", model=HAIKU, u=helper)
+        home.subagent("ax", [call], session=WORKER)
+        spawned = [
+            spawn_block("tx", description="Explore the export code", subagent_type="Explore")
+        ]
+    home.session(
         [
             user("Implement R09: the export button", session=WORKER),
             assistant(
                 "w1",
                 "r1",
                 session=WORKER,
-                model=HAIKU,
+                model=model,
                 u=usage(inp=0, out=0, cr=10000),
+                content=spawned or None,
                 ts="2026-02-12T15:00:00.000Z",
             ),
+            *([agent_result("tx", "ax", helper, session=WORKER)] if explore else []),
         ],
         session=WORKER,
     )
+
+
+def only_its_worker(a4: pytest.Pytester) -> None:
+    """R09 not spawned by the lead: only its own session measures it."""
+    folder = a4.path / A4 / "transcripts" / "projects"
+    lead = next(folder.rglob(f"{LEAD}.jsonl"))
+    lines = [line for line in lead.read_text().splitlines() if '"a2"' not in line]
+    lead.write_text("\n".join(lines).replace("R09: export button", "Check versions") + "\n")
+    next(folder.rglob("agent-a2.jsonl")).unlink()
 
 
 def test_a_worker_session_s_own_calls_join_the_implementation_stage(
@@ -531,11 +552,7 @@ def test_a_ticket_measured_only_as_a_worker_session_takes_the_flat_shape(
     a4: pytest.Pytester, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """R09 was not spawned by the lead: only its own session measures it."""
-    folder = a4.path / A4 / "transcripts" / "projects"
-    lead = next(folder.rglob(f"{LEAD}.jsonl"))
-    lines = [line for line in lead.read_text().splitlines() if '"a2"' not in line]
-    lead.write_text("\n".join(lines).replace("R09: export button", "Check versions") + "\n")
-    next(folder.rglob("agent-a2.jsonl")).unlink()
+    only_its_worker(a4)
     worker_session(a4)
     assert draft(capsys)[0] == 0
     text = filled((a4.path / DRAFT).read_text())
@@ -636,33 +653,9 @@ def test_a_worker_s_explore_helper_does_not_draft_the_ticket_s_model(
     which spent more (50,000) on Haiku: the helper's model is not the ticket's. The draft
     names Sonnet, the model `pytest --phase` holds the log's to (before: Haiku, the model that
     spent the most, and the filled draft was refused)."""
-    folder = a4.path / A4 / "transcripts" / "projects"
-    lead = next(folder.rglob(f"{LEAD}.jsonl"))
-    lines = [line for line in lead.read_text().splitlines() if '"a2"' not in line]
-    lead.write_text("\n".join(lines).replace("R09: export button", "Check versions") + "\n")
-    next(folder.rglob("agent-a2.jsonl")).unlink()
     sonnet = "claude-sonnet-4-5-20250929"
-    explore = spawn_block("tx", description="Explore the export code", subagent_type="Explore")
-    helper = usage(inp=0, out=0, cr=50000)
-    home = ClaudeHome(a4.path / A4 / "transcripts")
-    call = assistant("x1", "rx1", session=WORKER, agent_id="ax", model=HAIKU, u=helper)
-    home.subagent("ax", [call], session=WORKER)
-    home.session(
-        [
-            user("Implement R09: the export button", session=WORKER),
-            assistant(
-                "w1",
-                "r1",
-                session=WORKER,
-                model=sonnet,
-                u=usage(inp=0, out=0, cr=10000),
-                content=[explore],
-                ts="2026-02-12T15:00:00.000Z",
-            ),
-            agent_result("tx", "ax", helper, session=WORKER),
-        ],
-        session=WORKER,
-    )
+    only_its_worker(a4)
+    worker_session(a4, sonnet, explore=50000)
     assert draft(capsys)[0] == 0
     text = filled((a4.path / DRAFT).read_text())
     r09 = yamlio.parse(text, LOG).data["tickets"]["R09"]

@@ -9,21 +9,17 @@ another model makes the ticket's success that model's)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from tests.helpers import (
-    ClaudeHome,
     Phase,
     YamlData,
-    agent_result,
     assert_not_yes,
     assistant,
     decision,
     result_object,
     run_phase,
-    spawn_block,
     usage,
     user,
 )
@@ -60,32 +56,6 @@ def _ticket(model: str = "haiku", **changes: object) -> YamlData:
     return ticket
 
 
-def _spawns(
-    home: ClaudeHome, session: str, parent: str, agents: list[Agent]
-) -> list[dict[str, Any]]:
-    """The lines of a parent on model ``parent`` spawning ``agents`` (each 5,010 tokens, in
-    its own file)."""
-    lines: list[dict[str, Any]] = []
-    for agent, description, model, kind in agents:
-        used = usage(inp=10, out=0, cw=5_000)
-        call = assistant(f"m_{agent}", f"q_{agent}", agent_id=agent, session=session, u=used)
-        call["message"]["model"] = model
-        home.subagent(agent, [call], session=session)
-        spawn = spawn_block(f"t_{agent}", description=description, subagent_type=kind, model=None)
-        lines += [
-            assistant(
-                f"m_p{agent}",
-                f"q_p{agent}",
-                session=session,
-                u=usage(inp=0, out=0, cw=1_000),
-                content=[spawn],
-                model=parent,
-            ),
-            agent_result(f"t_{agent}", agent, used, session=session),
-        ]
-    return lines
-
-
 def lead_phase(
     pytester: pytest.Pytester, ticket: YamlData, agents: list[Agent], criteria: list[YamlData]
 ) -> pytest.RunResult:
@@ -94,7 +64,7 @@ def lead_phase(
     phase = Phase.of("w1", criteria, {"R01": ticket})
     phase.write(pytester.path)
     home = phase.transcripts(pytester.path)
-    lines = [user("Plan the batch", session=LEAD), *_spawns(home, LEAD, OPUS, agents)]
+    lines = [user("Plan the batch", session=LEAD), *home.spawns(LEAD, OPUS, agents)]
     home.session(lines, session=LEAD)
     return run_phase(pytester, "w1")
 
@@ -113,7 +83,7 @@ def worker_phase(
     home = phase.transcripts(pytester.path)
     own = assistant("m_w", "q_w", session=WORKER, u=usage(inp=20_000, out=800), model=worker_model)
     lines = [user("Implement R01", session=WORKER), own]
-    home.session([*lines, *_spawns(home, WORKER, worker_model, agents)], session=WORKER)
+    home.session([*lines, *home.spawns(WORKER, worker_model, agents)], session=WORKER)
     return run_phase(pytester, "w1")
 
 

@@ -355,24 +355,8 @@ def lead_phase(
     phase = Phase.of("w1", criteria, {"R01": ticket})
     phase.write(pytester.path)
     home = phase.transcripts(pytester.path)
-    lines = [user("Plan the batch", session=LEAD)]
-    for agent, description, model in agents:
-        used = usage(inp=10, out=0, cw=5_000)
-        call = assistant(f"m_{agent}", f"q_{agent}", agent_id=agent, session=LEAD, u=used)
-        call["message"]["model"] = model
-        home.subagent(agent, [call], session=LEAD)
-        spawn = spawn_block(f"t_{agent}", description=description)
-        lines += [
-            assistant(
-                f"m_l{agent}",
-                f"q_l{agent}",
-                session=LEAD,
-                u=usage(inp=0, out=0, cw=1_000),
-                content=[spawn],
-                model=SONNET,
-            ),
-            agent_result(f"t_{agent}", agent, used, session=LEAD),
-        ]
+    typed = [(*agent, "general-purpose") for agent in agents]
+    lines = [user("Plan the batch", session=LEAD), *home.spawns(LEAD, SONNET, typed)]
     home.session(lines, session=LEAD)
     return run_phase(pytester, "w1")
 
