@@ -1,7 +1,8 @@
-"""Tenth adversarial round, part C: metrics a team registers (a conftest's
-``pytest_orchphase_register_metrics``), what their functions return or raise, and what they do to
-the data they are handed. Each test is a finding on main (xfail strict until fixed); the reason
-says what is observed and what is expected."""
+"""Metrics a team registers (a conftest's ``pytest_orchphase_register_metrics``): what their
+functions raise (SystemExit, pytest's outcomes) or return (no figure, no interval) fails the item
+naming the metric, a registration the registry refuses is a usage error, a metric changes
+nothing another item reads; the README's example says unknown where the data cannot tell; one
+run recorded in two phases is not two trials."""
 
 from __future__ import annotations
 

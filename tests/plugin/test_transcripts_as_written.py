@@ -1,7 +1,8 @@
-"""Tenth adversarial round, part B: transcripts as Claude Code really writes them (resumed and
-compacted sessions, side questions, sub-agents of several sessions, line-level format, the
-times a response's lines record). Each test is a finding on main (xfail strict until fixed);
-the reason says what is observed and what is expected."""
+"""Transcripts as Claude Code writes them: sub-agent ids unique only within a session, side
+questions of several sessions, an agent file whose lines name another session, a background
+agent in no file read, a helper on the logged model beside an implementer on another, a null
+count, a file saved as UTF-16, a response's lines written over seconds. Each is counted where it
+belongs, as a lower bound, or refused: never an exact low figure and YES."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""Tenth adversarial round, part A: the commands a team decides from, on bad input. Bad input is
-one error line naming the argument, exit 2, nothing written (README, The orchphase command):
-each test is an input these commands take today without saying so. Each is a finding on main
-(xfail strict until fixed); the reason says what is observed and what is expected."""
+"""The commands a team decides from, on bad input: a baseline no phase defines, a ticket given
+twice. One error line naming the argument, exit 2, nothing written (README, The orchphase
+command)."""
 
 from __future__ import annotations
 
