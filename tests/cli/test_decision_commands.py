@@ -1,4 +1,5 @@
-"""orchphase compare, breakeven and strategy on a copy of the shipped example data."""
+"""orchphase compare, breakeven and strategy on a copy of the shipped example data; on bad input
+(a baseline no phase defines, a ticket given twice) one error line, exit 2, nothing written."""
 
 from __future__ import annotations
 
@@ -264,4 +265,23 @@ def test_strategy_with_a_ticket_given_twice_names_it(
     assert main(["strategy", "--for", "a3", "--tickets", tickets]) == 2
     err = capsys.readouterr().err
     assert "--tickets: " in err and "given twice" in err and "R08" in err
+    assert not (repo / "docs/orchestration-data/phase-a3-strategy.yaml").exists()
+
+
+def test_breakeven_against_a_baseline_no_phase_defines_is_an_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["breakeven", "--baseline", "nope"])
+    out, err = capsys.readouterr()
+    assert status == 2, (out, err)
+    assert "--baseline nope" in err
+
+
+def test_strategy_with_a_ticket_given_twice_is_an_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["strategy", "--for", "a3", "--tickets", "R08=mechanical,R08=complex"])
+    out, err = capsys.readouterr()
+    assert status == 2, (out, err)
+    assert "R08" in err
     assert not (repo / "docs/orchestration-data/phase-a3-strategy.yaml").exists()
