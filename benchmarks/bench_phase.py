@@ -85,13 +85,21 @@ def write_phase_data(data: Path, tickets: list[str], sessions: list[dict[str, An
     if sessions:
         meta["sessions"] = sessions
     (data / "metadata.yaml").write_text(json.dumps(meta, indent=1) + "\n")
+    # Each ticket's model is its worker session's (make_sessions: the n-th session runs
+    # bx.MODELS_MAIN[n % 2]; its sub-agents, which are its helpers, run on Sonnet).
     log = {
         "shared_planning": {"model": "opus", "estimated_tokens": 10000},
         "tickets": {
-            t: {"implementation": {"model": "sonnet", "estimated_tokens": 20000}} for t in tickets
+            t: {"implementation": {"model": _family(n), "estimated_tokens": 20000}}
+            for n, t in enumerate(tickets, 1)
         },
     }
     (data / "execution-log.yaml").write_text(json.dumps(log, indent=1) + "\n")
+
+
+def _family(n: int) -> str:
+    """The model family the n-th session of :func:`make_sessions` runs on."""
+    return "opus" if "opus" in bx.MODELS_MAIN[n % 2] else "sonnet"
 
 
 def make_sessions(project: Path, tickets: list[str], size_mb: float, seed: int) -> list[str]:
@@ -117,7 +125,7 @@ def make_project(base: Path, size_mb: float, count: int) -> Path:
     """The project (written once; reused while its marker matches)."""
     root = base / f"phase-{size_mb:g}mb-{count}"
     marker = root / "project.json"
-    spec = {"size_mb": size_mb, "tickets": count, "version": 3}
+    spec = {"size_mb": size_mb, "tickets": count, "version": 4}
     if marker.exists() and json.loads(marker.read_text()) == spec:
         return root
     shutil.rmtree(root, ignore_errors=True)
