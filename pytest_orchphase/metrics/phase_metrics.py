@@ -36,7 +36,8 @@ from pytest_orchphase.usage.value import Usage, total_of
     ),
 )
 def _phase_tokens(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
-    return outcomes.done_cost(usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src()), ctx.phase)
+    # what the phase spent, failed work included: exact (a mean per ticket is not)
+    return usage_figures.tokens(ctx, ctx.phase_usage(), p, ctx.src())
 
 
 @metric(
@@ -69,7 +70,7 @@ def _phase_stage(ctx: MetricContext, ticket: str | None, p: Params) -> Measureme
     total = stage_total(ctx, p.stage or "")
     if total is None:
         raise MetricUnavailable(f"no ticket records tokens for stage {p.stage}")
-    figure = outcomes.done_cost(usage_figures.tokens(ctx, total, p, ctx.src()), ctx.phase)
+    figure = usage_figures.tokens(ctx, total, p, ctx.src())  # spent, as the phase's tokens
     return usage_figures.charged(ctx, figure, p.measure or "total")
 
 
