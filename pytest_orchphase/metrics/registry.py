@@ -23,7 +23,7 @@ from pytest_orchphase.errors import MetricFailed, MetricUnavailable, raised
 from pytest_orchphase.load.models import Baseline
 from pytest_orchphase.load.phase import Phase
 from pytest_orchphase.load.quantity import QUALITY_ORDER
-from pytest_orchphase.metrics.stats import Paired, Proportion, Sample
+from pytest_orchphase.metrics.stats import Paired, Proportion, Sample, percent
 from pytest_orchphase.usage.accounts import Accounts
 from pytest_orchphase.usage.value import Usage, total_of
 
@@ -319,7 +319,9 @@ class Registry:
                 raise MetricFailed(f"metric {name!r} raised {raised(exc)}") from exc
             if not isinstance(value, Measurement):
                 value = Measurement(value, unit, ctx.src(ticket) if ticket else ctx.src())
-            if why := _not_a_figure(value, unit, interval):
+            if why := _not_a_figure(value, unit, interval) or (
+                "" if shipped else _not_its_sample(value)
+            ):
                 raise MetricFailed(f"metric {name!r} returned {why}")
             return value
 
@@ -399,6 +401,23 @@ def _not_a_figure(found: Measurement, unit: Unit, interval: bool) -> str:
             )
         return ""
     return _not_a_sample(found.sample)
+
+
+def _not_its_sample(found: Measurement) -> str:
+    """What is wrong with a team's figure its own sample contradicts ("" when none does): a
+    rate that is not its successes over its trials, a mean that is not its deltas' mean. The
+    interval is drawn from the sample and the point from the value: apart, an item could pass
+    on one what the other fails (10 % beside 10 of 10)."""
+    sample, value = found.sample, found.value
+    if isinstance(sample, Proportion):
+        point, what = percent(sample.successes, sample.n), f"{sample.describe()} is"
+    elif isinstance(sample, Paired):
+        point, what = sum(sample.deltas) / len(sample.deltas), "its deltas' mean is"
+    else:
+        return ""
+    if math.isclose(float(value), point, rel_tol=1e-9, abs_tol=1e-9):
+        return ""
+    return f"{_shown(value)} beside its sample, by which it would be {point:g} ({what} that)"
 
 
 def _not_a_sample(sample: object) -> str:

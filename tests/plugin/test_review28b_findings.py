@@ -72,12 +72,6 @@ def test_a_looser_stretch_beside_a_reference_in_any_is_no_yes(pytester: pytest.P
     result.stdout.fnmatch_lines(["*stretch 90,000 is looser than its limit*"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a registered interval metric returning 10.0 % with the sample 10 of 10 passes "
-    "min 70 % ('10.0% (10 of 10; 95% CI 72.2%-100.0%) ... PASS'), YES / the item fails naming "
-    "the metric: a figure its own sample contradicts is no figure a decision can read",
-)
 def test_a_registered_rate_whose_sample_contradicts_its_figure_is_no_yes(
     pytester: pytest.Pytester,
 ) -> None:
