@@ -177,6 +177,8 @@ def _evaluate_group(
     children = [evaluate(c, ctx, ticket, resolve, registry) for c in node.children]
     combinator = "all" if node.all_of is not None else "any"
     ok = all(c.passed for c in children) if combinator == "all" else any(c.passed for c in children)
+    if any(c.malformed for c in children):  # an alternative that passes hides no wrong condition
+        return Verdict(passed=False, combinator=combinator, children=children, malformed=True)
     # three-valued: a group is inconclusive when an inconclusive condition could still
     # decide it (no condition of `all` failed outright; some condition of `any` is open)
     open_ = (
@@ -245,7 +247,7 @@ def _evaluate_stretch(
                 )
             ]
             verdict.error = looser_stretch(operator, shown[0], shown[1])
-            verdict.passed = False
+            verdict.passed, verdict.malformed = False, True
             return
         verdict.stretch_met = _holds(actual.value, operator, stretch.value, unit) and (
             _decidable(operator, actual, stretch.bound)

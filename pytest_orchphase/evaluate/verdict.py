@@ -65,6 +65,9 @@ class Verdict:
     stretch_met: bool | None = None
     stretch_note: str = ""
     error: str | None = None
+    #: the condition itself is wrong (a stretch looser than its limit, known with the data): no
+    #: group holding it may pass, whatever its other conditions say
+    malformed: bool = False
     combinator: str | None = None
     children: list[Verdict] = field(default_factory=list)
     #: neither passed nor failed: the interval straddles the limit (the item still fails)
