@@ -87,5 +87,5 @@ def _unstamped(ctx: MetricContext, ticket: str | None) -> str:
     where = "the phase" if ticket is None else f"ticket {ticket} (or no ticket)"
     return (
         f"{calls} measured call(s) of {where} record no time (no timestamp, or one that is not a "
-        "time): they may have run outside the stamps and the other calls"
+        "time, on a line of theirs): they may have run outside the stamps and the other calls"
     )

@@ -270,7 +270,7 @@ class _Tally:
         if call.path in self.scan.ends_unknown:
             self.ends_unknown.add(call.path)
         if (
-            call.timestamp is None
+            (call.timestamp is None or call.untimed_line)
             and not call.aggregate
             and (call.path, session_key(call)) not in self.timed_runs
         ):

@@ -71,6 +71,7 @@ SCANNER_MODULES = (
     "pytest_orchphase.usage.cache_bundle",
     "pytest_orchphase.usage.cache_lookup",
     "pytest_orchphase.usage.cache",
+    "pytest_orchphase.load.quantity",  # utc_stamp: how a call's line times are compared
 )
 _SUFFIXES = (".jsonl", ".ndjson")
 #: The scanner folders this process has marked as in use.

@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 
 #: The first key of an entry's header (its value is this format's number).
 MARKER = "orchphase_scan_cache"
-#: 4: each call's last line's time kept (a column of its own).
-FORMAT = 4
+#: 4: each call's last line's time kept (a column of its own); 5: a call one of whose lines'
+#: time is not a time is flagged (``ApiCall.untimed_line``), its times compared as times.
+FORMAT = 5
 
 
 def _format_name() -> str:
@@ -185,7 +186,7 @@ def _header_fits(
 # -- a file's result in columns ----------------------------------------------------------
 
 #: A call's flags, one bit each.
-_COMPACTION, _PLACEHOLDER, _SIDECHAIN = 1, 2, 4
+_COMPACTION, _PLACEHOLDER, _SIDECHAIN, _UNTIMED = 1, 2, 4, 8
 _STR = frozenset((str,))
 _OPT_STR = frozenset((str, type(None)))
 _INT = frozenset((int,))
@@ -211,6 +212,7 @@ def encode_result(res: FileResult, name: str) -> bytes:
             (_COMPACTION if c.compaction is True else 0)
             | (0 if c.output_exact else _PLACEHOLDER)
             | (_SIDECHAIN if c.sidechain is True else 0)
+            | (_UNTIMED if c.untimed_line else 0)
             for c in calls
         ],
         [None if (last := lasts.get(k)) == stamps.get(k) else last for k in keys],
@@ -279,6 +281,8 @@ def decode_result(raw: bytes, path: Path) -> FileResult | None:
     res.calls = dict(zip(keys, calls, strict=True))
     if len(res.calls) != count:
         return None  # a key twice
+    for call, f in zip(res.calls.values(), flags, strict=True):
+        call.untimed_line = f & _UNTIMED != 0
     res.first_ts = {k: s for k, s in zip(keys, stamps, strict=True) if s is not None}
     res.last_ts = {
         k: last or first

@@ -167,6 +167,10 @@ class ApiCall:
     #: as several lines, each when its block is done, up to a minute and more after the first,
     #: and the work ran until then. ``None`` when no line records one.
     last_timestamp: datetime | None = None
+    #: A line of the call records a ``timestamp`` that is not a time: when its response ran is
+    #: known only in part (its place's time span is then a lower bound, as for a call of no
+    #: known time).
+    untimed_line: bool = False
 
     @property
     def agent_key(self) -> AgentKey | None:

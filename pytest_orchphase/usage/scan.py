@@ -25,7 +25,14 @@ from pytest_orchphase.usage.records import (
     agent_text,
 )
 from pytest_orchphase.usage.sources import registry
-from pytest_orchphase.usage.sources.base import FileResult, Key, Notice, ToolResult, files_of
+from pytest_orchphase.usage.sources.base import (
+    FileResult,
+    Key,
+    Notice,
+    ToolResult,
+    files_of,
+    widen_times,
+)
 from pytest_orchphase.usage.sources.claude_code.layout import spawning_session
 from pytest_orchphase.usage.sources.claude_code.lines import (
     INLINE_SIDECHAIN,
@@ -130,12 +137,9 @@ class _Merged:
                 merge_call(old, call)
                 if call.path is not None and call.path != old.path:
                     self.copies.setdefault(key, set()).add(call.path)
-            stamp = res.first_ts.get(key)
-            if stamp is not None and stamp < self.stamps.get(key, "\uffff"):
-                self.stamps[key] = stamp
-            last = res.last_ts.get(key, stamp)
-            if last is not None and last > self.last_stamps.get(key, ""):
-                self.last_stamps[key] = last
+            for stamp in (res.first_ts.get(key), res.last_ts.get(key)):
+                if stamp is not None:
+                    widen_times(self.stamps, self.last_stamps, key, stamp)
         for session, (stamp, text) in res.prompts.items():
             if session not in self.prompts or stamp < self.prompts[session][0]:
                 self.prompts[session] = (stamp, text)

@@ -219,3 +219,27 @@ def test_an_older_ledger_without_runs_leaves_a_cut_off_runs_wall_time_a_bound(
 ) -> None:
     _ledger_phase(pytester, keep_runs=False)
     assert_not_yes(pytester, run_phase(pytester, "p1"))
+
+
+def test_a_call_one_of_whose_lines_is_stamped_no_time_leaves_the_phase_a_lower_bound(
+    pytester: pytest.Pytester,
+) -> None:
+    """A response's lines at 10:00:05 and 10:10, its final line's stamp damaged: when that
+    line was written is not known (the response may have run on past the stamps), so the
+    wall time is a lower bound, as for a call of no known time; never 10 minutes exact."""
+    wall = {"id": "wall", "metric": "wall_time_minutes", "max": 30}
+    metadata = {
+        "phase": "p1",
+        "tickets": ["T01"],
+        "sessions": [{"path": "t01.jsonl", "ticket": "T01"}],
+    }
+    folder = Phase.of("p1", [wall], {"T01": _ticket()}, metadata=metadata).write(pytester.path)
+    lines = [
+        assistant("m1", "q1", model=MODEL, u=usage(inp=10, out=1), final=False, ts=ts)
+        for ts in ("2026-02-07T10:00:05Z", "2026-02-07T10:10:00Z")
+    ]
+    lines.append(assistant("m1", "q1", model=MODEL, u=usage(inp=10, out=5), ts="yesterday"))
+    write_jsonl(folder / "t01.jsonl", lines)
+    result = run_phase(pytester, "p1")
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*wall_time_minutes at least 20.0 min*record no time*"])

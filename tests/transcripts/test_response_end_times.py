@@ -122,3 +122,80 @@ def test_a_call_written_twice_in_a_ledger_block_ends_at_its_latest_line(
     ledger.write_text("".join(lines) + json.dumps(earlier) + "\n")
     (read,) = scan_paths([ledger]).calls
     assert (read.timestamp, read.last_timestamp) == (_at("10:20:00"), _at("10:30:30"))
+
+
+def test_a_damaged_stamp_never_replaces_a_calls_times(home: ClaudeHome) -> None:
+    """A final line stamped "not a time" (text that sorts after every stamp): the call still
+    ran until its latest real line, and is marked as of a time known only in part."""
+    *lines, last = _response("10:00:00", "10:45:00", "10:46:00")
+    last["timestamp"] = "not a time"
+    home.session([*lines, last])
+    (call,) = scan_paths([home.root]).calls
+    assert (call.timestamp, call.last_timestamp) == (_at("10:00:00"), _at("10:45:00"))
+    assert call.untimed_line
+
+
+def test_a_call_of_valid_stamps_is_of_known_time(home: ClaudeHome) -> None:
+    home.session(_response("10:00:00", "10:45:00"))
+    (call,) = scan_paths([home.root]).calls
+    assert not call.untimed_line
+
+
+def test_stamps_are_compared_as_times_not_text(home: ClaudeHome) -> None:
+    """11:00+01:00 is 10:00Z: as text it sorts after 10:30Z."""
+    first, last = _response("10:30:00", "10:40:00")
+    first["timestamp"] = "2026-02-07T11:00:00+01:00"
+    home.session([first, last])
+    (call,) = scan_paths([home.root]).calls
+    assert (call.timestamp, call.last_timestamp) == (_at("10:00:00"), _at("10:40:00"))
+
+
+def test_stamps_of_one_call_in_two_files_are_compared_as_times(home: ClaudeHome) -> None:
+    home.subagent("a1", _response("10:30:00", "10:40:00", agent="a1"))
+    later = _response("10:30:00", agent="a1")[0]
+    later["timestamp"] = "2026-02-07T09:50:00-01:00"  # 10:50Z (as text, before 10:30Z)
+    home.session([agent_progress(later, agent_id="a1", parent_tool_use_id="toolu_1")])
+    (call,) = scan_paths([home.root]).calls
+    assert (call.timestamp, call.last_timestamp) == (_at("10:30:00"), _at("10:50:00"))
+
+
+def test_the_scan_cache_keeps_a_calls_damaged_stamp(home: ClaudeHome, tmp_path: Path) -> None:
+    *lines, last = _response("10:00:00", "10:45:00", "10:46:00")
+    last["timestamp"] = "not a time"
+    home.session([*lines, last])
+    cache = ScanCache(tmp_path / "cache")
+    for _ in range(2):  # cold, then from the entry
+        (call,) = scan_paths([home.root], cache=cache).calls
+        assert call.untimed_line
+        assert call.last_timestamp == _at("10:45:00")
+
+
+def test_the_usage_ledger_keeps_a_calls_damaged_stamp(home: ClaudeHome, tmp_path: Path) -> None:
+    *lines, last = _response("10:00:00", "10:45:00", "10:46:00")
+    last["timestamp"] = "not a time"
+    session = home.session([*lines, last])
+    block = encode(read_file(session), "s.jsonl", 10, "0" * 64, "claude_code", [])
+    (record,) = [r for r in block.records if r.get("kind") == "call"]
+    assert record["untimed_line"] is True
+    ledger = tmp_path / "usage.jsonl"
+    head = {"orchphase_ledger": 1, "orchphase": "0", "phase": "m1"}
+    ledger.write_text("".join(json.dumps(r) + "\n" for r in [head, block.file, *block.records]))
+    (call,) = scan_paths([ledger]).calls
+    assert call.untimed_line
+    assert (call.timestamp, call.last_timestamp) == (_at("10:00:00"), _at("10:45:00"))
+
+
+@pytest.mark.parametrize("field", ["ts", "ts_last"])
+def test_a_ledger_call_of_a_damaged_time_is_of_a_time_known_in_part(
+    home: ClaudeHome, tmp_path: Path, field: str
+) -> None:
+    ledger = _ledger(home, tmp_path)
+    lines = ledger.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if '"kind": "call"' in line)
+    record = json.loads(lines[at]) | {field: "not a time"}
+    lines[at] = json.dumps(record) + "\n"
+    ledger.write_text("".join(lines))
+    (call,) = scan_paths([ledger]).calls
+    assert call.untimed_line
+    kept = _at("10:30:30") if field == "ts" else _at("10:29:10")
+    assert call.timestamp == call.last_timestamp == kept

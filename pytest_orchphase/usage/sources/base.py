@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pytest_orchphase.load.quantity import utc_stamp
 from pytest_orchphase.usage.records import (
     AgentInfo,
     AgentKey,
@@ -26,6 +27,22 @@ from pytest_orchphase.usage.records import (
 
 #: How a call is known across files and sources: (``message.id``, ``requestId``).
 Key = tuple[str, str]
+
+
+def widen_times(firsts: dict[Key, str], lasts: dict[Key, str], key: Key, stamp: str) -> bool:
+    """Widen call ``key``'s first and last times to include ``stamp``, compared as times (not
+    as text: ``"not a time"`` sorts after every stamp, ``+01:00`` apart from ``Z``); False,
+    changing nothing, when ``stamp`` is not a time (a damaged stamp never replaces a time)."""
+    at = utc_stamp(stamp)
+    if at is None:
+        return False
+    first = utc_stamp(firsts.get(key))
+    if first is None or at < first:
+        firsts[key] = stamp
+    last = utc_stamp(lasts.get(key))
+    if last is None or at > last:
+        lasts[key] = stamp
+    return True
 
 
 #: A background agent's ``<task-notification>``: (the session it is written in, its task id: the

@@ -331,3 +331,4 @@ def merge_call(into: ApiCall, other: ApiCall) -> None:
     )
     fold_copy(into, other.agent_id, other.output_exact, other.session_id)
     into.compaction = into.compaction or other.compaction  # a ledger's call says it itself
+    into.untimed_line = into.untimed_line or other.untimed_line

@@ -20,7 +20,7 @@ from pytest_orchphase.usage.records import (
     agent_key,
     are_counts,
 )
-from pytest_orchphase.usage.sources.base import FileResult, ToolResult
+from pytest_orchphase.usage.sources.base import FileResult, ToolResult, widen_times
 from pytest_orchphase.usage.sources.claude_code.lines import merge_call
 from pytest_orchphase.usage.sources.ledger.format import (
     CALL_FLAGS,
@@ -199,7 +199,7 @@ class Decoder:
             get("ts_last"),
         )
         compaction, sidechain = get("compaction", False), get("sidechain", False)
-        placeholder = get("placeholder_output", False)
+        placeholder, untimed = get("placeholder_output", False), get("untimed_line", False)
         if not (
             type(message_id) is str
             and type(model) is str
@@ -210,6 +210,7 @@ class Decoder:
             and type(compaction) is bool
             and type(sidechain) is bool
             and type(placeholder) is bool
+            and type(untimed) is bool
             and (last is None or type(last) is str)
         ):
             for name in ("message_id", "model"):
@@ -230,6 +231,7 @@ class Decoder:
             path=res.path,
             output_exact=not placeholder,
             sidechain=sidechain,
+            untimed_line=untimed,
         )
         # A call written twice in one block (a hand merge, an edit) is one call, its largest
         # figures kept and its earliest time, as across blocks and files (README, Measured
@@ -239,11 +241,9 @@ class Decoder:
             res.calls[key] = call
         else:
             merge_call(old, call)
-        if stamp is not None and stamp < res.first_ts.get(key, "\uffff"):
-            res.first_ts[key] = stamp
-        end = last if last is not None else stamp  # and its latest line's time
-        if end is not None and end > res.last_ts.get(key, ""):
-            res.last_ts[key] = end
+        for at in (stamp, last):  # its first and latest lines' times, compared as times
+            if at is not None and not widen_times(res.first_ts, res.last_ts, key, at):
+                res.calls[key].untimed_line = True  # a damaged time: known only in part
 
     def _spawn(self, obj: dict[str, Any], res: FileResult) -> None:
         tool_use_id = _str(obj, "tool_use_id", required=True)

@@ -31,7 +31,7 @@ USAGE_FIELDS = (
     "inference_geo",
     "service_tier",
 )
-CALL_FLAGS = ("sidechain", "compaction")
+CALL_FLAGS = ("sidechain", "compaction", "untimed_line")
 MODEL_FIELDS = (
     "input_tokens",
     "output_tokens",
