@@ -12,11 +12,12 @@ import pytest
 
 from pytest_orchphase.cli import main
 from pytest_orchphase.load.models.fields import Measure
+from pytest_orchphase.usage.scan import scan_paths
 from pytest_orchphase.usage.sources.base import FileResult
 from pytest_orchphase.usage.sources.ledger.decode import Decoder
 from pytest_orchphase.usage.sources.ledger.encode import encode
 from pytest_orchphase.usage.value import MEASURES
-from tests.helpers import ClaudeHome, assistant, jsonl_line, usage, user
+from tests.helpers import ClaudeHome, agent_progress, assistant, jsonl_line, usage, user
 
 
 def _session(home: ClaudeHome, broken: bytes) -> None:
@@ -179,3 +180,94 @@ def test_a_headless_stream_line_of_no_type_that_holds_usage_is_a_lost_call(
     scan = scan_paths([write_jsonl(tmp_path / "run.ndjson", [init, message, result_object()])])
     assert scan.lost_usage_lines == 1
     assert any("run.ndjson:2: a line of type 'assistant_v2'" in w for w in scan.warnings)
+
+
+def _damaged(message: object) -> dict[str, object]:
+    line = assistant("msg_2", "req_2", u=usage(inp=9000, out=5))
+    if message == "absent":
+        del line["message"]
+    else:
+        line["message"] = message
+    return line
+
+
+_NO_MESSAGES = pytest.mark.parametrize("message", [None, "[redacted]", "absent", 5])
+
+
+@_NO_MESSAGES
+def test_an_assistant_line_of_no_message_object_is_a_lost_call(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str], message: object
+) -> None:
+    """Its ``message`` null, a text, absent: the response it recorded is lost with it (as with
+    ``message.usage: null``), never dropped in silence."""
+    _session(home, jsonl_line(_damaged(message)))
+    doc = json.loads(_extract(home, capsys, "--json"))
+    assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (1, 1)
+    assert doc["totals"]["lower_bounds"] == sorted(MEASURES)
+    assert doc["totals"]["input_tokens"] == 20
+    warnings = scan_paths([home.root]).warnings
+    assert any(":2: an assistant line whose message is" in w for w in warnings)
+
+
+@_NO_MESSAGES
+def test_an_agent_progress_copy_of_no_message_object_is_a_lost_call(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str], message: object
+) -> None:
+    copy = agent_progress(
+        assistant("msg_2", "req_2", u=usage(inp=9000, out=5)),
+        agent_id="a1",
+        parent_tool_use_id="toolu_1",
+    )
+    copy["data"]["message"] = _damaged(message)
+    _session(home, jsonl_line(copy))
+    doc = json.loads(_extract(home, capsys, "--json"))
+    assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (1, 1)
+
+
+@pytest.mark.parametrize("inner", [None, "[redacted]", "absent"])
+def test_an_agent_progress_line_of_no_copied_message_is_a_lost_call(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str], inner: object
+) -> None:
+    """Its ``data.message`` (a copy of the sub-agent's user or assistant message) damaged:
+    which it was is not known, so it may have recorded a call."""
+    copy = agent_progress(
+        assistant("msg_2", "req_2", u=usage(inp=9000, out=5)),
+        agent_id="a1",
+        parent_tool_use_id="toolu_1",
+    )
+    if inner == "absent":
+        del copy["data"]["message"]
+    else:
+        copy["data"]["message"] = inner
+    _session(home, jsonl_line(copy))
+    doc = json.loads(_extract(home, capsys, "--json"))
+    assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (1, 1)
+    warnings = scan_paths([home.root]).warnings
+    assert any(":2: an agent_progress line whose data.message is" in w for w in warnings)
+
+
+def test_an_agent_progress_copy_of_a_user_message_loses_no_call(
+    home: ClaudeHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = agent_progress(
+        assistant("msg_2", "req_2", u=usage(inp=9000, out=5)),
+        agent_id="a1",
+        parent_tool_use_id="toolu_1",
+    )
+    copy["data"]["message"] = {"type": "user", "message": {"role": "user", "content": "go"}}
+    _session(home, jsonl_line(copy))
+    doc = json.loads(_extract(home, capsys, "--json"))
+    assert (doc["malformed_lines"], doc["lost_usage_lines"]) == (0, 0)
+
+
+@_NO_MESSAGES
+def test_a_headless_stream_assistant_line_of_no_message_object_is_a_lost_call(
+    tmp_path: Path, message: object
+) -> None:
+    from tests.helpers import result_object, write_jsonl
+
+    init = {"type": "system", "subtype": "init", "session_id": "s"}
+    run = write_jsonl(tmp_path / "run.ndjson", [init, _damaged(message), result_object()])
+    scan = scan_paths([run])
+    assert scan.lost_usage_lines == 1
+    assert any("run.ndjson:2: an assistant line whose message is" in w for w in scan.warnings)

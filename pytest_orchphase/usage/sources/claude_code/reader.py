@@ -168,6 +168,33 @@ def _look_for_prompt(reader: LineReader, line: bytes) -> bool:
     return not reader.res.prompts
 
 
+_ASSISTANT, _PROGRESS = b'"assistant"', b'"agent_progress"'
+
+
+def _response_without_usage(line: bytes) -> bool:
+    """Whether a line of no ``usage`` is an assistant line (or a sub-agent's copy of one in an
+    ``agent_progress`` line) whose message is damaged (null, a text, absent): it recorded a
+    call, lost with it, and is read so that the figures are marked lower bounds. Searched for
+    only as JSON strings (a quote inside a text is escaped), a few lines of a transcript."""
+    if _ASSISTANT not in line and _PROGRESS not in line:
+        return False
+    try:
+        obj = _loads(line)
+    except ValueError:
+        return False  # told by the line's reading as any line that is not JSON
+    if not isinstance(obj, dict):
+        return False
+    if obj.get("type") == "assistant":
+        return True
+    data = obj.get("data")
+    if obj.get("type") != "progress" or not isinstance(data, dict):
+        return False
+    inner = data.get("message")
+    return data.get("type") == "agent_progress" and (
+        not isinstance(inner, dict) or inner.get("type") == "assistant"
+    )
+
+
 def _read_lines(
     reader: LineReader,
     lines: Iterable[bytes],
@@ -198,7 +225,11 @@ def _read_lines(
             line = line.removeprefix(_BOM)  # else the first line is not JSON
         if want_prompt and _USER in line:
             want_prompt = _look_for_prompt(reader, line)
-        if _USAGE not in line and not (main_file and _also_read(line)):
+        if (
+            _USAGE not in line
+            and not (main_file and _also_read(line))
+            and not _response_without_usage(line)
+        ):
             # Cannot carry usage: only check that it is one whole JSON object (most lines at a
             # glance, without the copy a strip makes).
             if line[:1] == b"{" and line[-2:] == b"}\n":

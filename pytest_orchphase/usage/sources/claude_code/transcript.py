@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_orchphase.usage.records import AgentInfo, ApiCall, agent_key
-from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult
+from pytest_orchphase.usage.sources.base import FileResult, Key, ToolResult, widen_times
 from pytest_orchphase.usage.sources.claude_code.layout import is_agent_file
 from pytest_orchphase.usage.sources.claude_code.lines import (
     _NOT_PROMPTS,
@@ -136,7 +136,16 @@ class LineReader:
             key = agent_key(self.session_of(obj), agent_id)
             self.res.links.setdefault(key, parent_tool)
         inner = data.get("message")
-        if not isinstance(inner, dict) or inner.get("type") != "assistant":
+        if not isinstance(inner, dict):
+            # A copy of the sub-agent's message, a user's or an assistant's: which is not known.
+            self.warn_line(
+                lineno,
+                f"an agent_progress line whose data.message is {_what(inner, 'message' in data)}; "
+                "expected the sub-agent's copied message (an object)",
+                lost=True,
+            )
+            return
+        if inner.get("type") != "assistant":
             return
         if "sessionId" not in inner:
             inner = {**inner, "sessionId": obj.get("sessionId")}
@@ -147,7 +156,15 @@ class LineReader:
     ) -> None:
         msg = outer.get("message")
         if not isinstance(msg, dict):
-            raise _Bad
+            # The response itself is what is damaged (null, a redacted text, cut out): the call
+            # the line records is lost with it, whatever else the line says.
+            self.warn_line(
+                lineno,
+                f"an assistant line whose message is {_what(msg, 'message' in outer)}; "
+                "expected the response (an object)",
+                lost=True,
+            )
+            return
         session = self.session_of(outer)
         self.spawns_in(msg.get("content"), session)
         usage = _usage_of(msg)
@@ -175,14 +192,12 @@ class LineReader:
         exact = final or (not copy and self.file_agent is None and _writes_whole(outer, agent_id))
         if agent_id == INLINE_SIDECHAIN and isinstance(outer.get("uuid"), str):
             self.chain_of.setdefault(key, outer["uuid"])
-        stamp = outer.get("timestamp")
         old = self.res.calls.get(key)
         if old is not None:
             # One more line of a response (most are): folded into the first, no call made.
             fold_usage(old, fields)
             fold_copy(old, agent_id, exact, session)
-            if isinstance(stamp, str):
-                self.stamped(key, stamp)
+            self.stamped(key, outer)
             return
         self.res.calls[key] = ApiCall(
             key[0],
@@ -196,16 +211,20 @@ class LineReader:
             output_exact=exact,
             sidechain=outer.get("isSidechain") is True,
         )
-        if isinstance(stamp, str):
-            self.stamped(key, stamp)
+        self.stamped(key, outer)
 
-    def stamped(self, key: Key, stamp: str) -> None:
-        """One more line of call ``key`` stamped ``stamp``: the call runs from its first line's
-        time to its last's (a response's lines are written as its blocks are done)."""
-        if stamp < self.res.first_ts.get(key, "\uffff"):
-            self.res.first_ts[key] = stamp
-        if stamp > self.res.last_ts.get(key, ""):
-            self.res.last_ts[key] = stamp
+    def stamped(self, key: Key, line: dict[str, Any]) -> None:
+        """One more line of call ``key``: the call runs from its first line's time to its last's
+        (a response's lines are written as its blocks are done). A line of no ``timestamp``
+        (a headless stream's) says nothing of it; one whose ``timestamp`` is not a time leaves
+        the call's times as they are, known only in part (``ApiCall.untimed_line``)."""
+        if "timestamp" not in line:
+            return
+        stamp = line["timestamp"]
+        if not (
+            isinstance(stamp, str) and widen_times(self.res.first_ts, self.res.last_ts, key, stamp)
+        ):
+            self.res.calls[key].untimed_line = True
 
     def spawns_in(self, content: object, session: str | None) -> None:
         """The Task/Agent tool calls in a message's content: the sub-agents it spawns."""
@@ -395,6 +414,13 @@ def _writes_whole(outer: dict[str, Any], agent_id: str | None) -> bool:
 
 
 #: The reader of Claude Code message lines, for sources whose files hold them too.
+
+
+def _what(value: Any, present: bool) -> str:
+    """How a value that should be an object is described in a warning."""
+    if not present:
+        return "absent"
+    return "null" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})"
 
 
 def _text_of(content: Any) -> str | None:
