@@ -281,7 +281,8 @@ class _Tally:
         model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
         self.per_model[model_place].add(call, cost)
         if call.model and not call.model.startswith("<"):  # an API error (<synthetic>): no model
-            self.roles[(*place, role_of(call, self.scan, self.main))].add(call.model)
+            role_place = (*place, role_of(call, self.scan, self.main))  # as model_place above
+            self.roles[role_place].add(call.model)
         return place
 
     def _place(self, call: ApiCall, cost: float | None) -> Place:
