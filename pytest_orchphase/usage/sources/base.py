@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -36,13 +37,27 @@ def widen_times(firsts: dict[Key, str], lasts: dict[Key, str], key: Key, stamp: 
     at = utc_stamp(stamp)
     if at is None:
         return False
-    first = utc_stamp(firsts.get(key))
-    if first is None or at < first:
-        firsts[key] = stamp
-    last = utc_stamp(lasts.get(key))
-    if last is None or at > last:
-        lasts[key] = stamp
+    for times, earlier in ((firsts, True), (lasts, False)):
+        held = times.get(key)
+        if held is None or _beyond(stamp, at, held, earlier):
+            times[key] = stamp
     return True
+
+
+def _beyond(stamp: str, at: datetime, held: str, earlier: bool) -> bool:
+    """Whether ``stamp`` (the time ``at``) is earlier (or, not ``earlier``, later) than the time
+    ``held``: two times of one form (Claude Code's ``…T10:00:00.000Z``) compare as their text,
+    others as times (only a time is ever held)."""
+    if (
+        len(held) == len(stamp)
+        and held[-1:] == stamp[-1:] == "Z"
+        and held[4:5] == stamp[4:5] == "-"
+        and held[10:11] == stamp[10:11]
+    ):
+        return stamp < held if earlier else stamp > held
+    other = utc_stamp(held)
+    assert other is not None
+    return at < other if earlier else at > other
 
 
 #: A background agent's ``<task-notification>``: (the session it is written in, its task id: the

@@ -168,15 +168,25 @@ def _look_for_prompt(reader: LineReader, line: bytes) -> bool:
     return not reader.res.prompts
 
 
-_ASSISTANT, _PROGRESS = b'"assistant"', b'"agent_progress"'
+_ASSISTANT, _PROGRESS, _MESSAGE = b'"assistant"', b'"agent_progress"', b'"message":{'
+#: How far from a line's end its type sits: Claude Code writes ``type`` (and an agent_progress
+#: line's ``data.type``, at most 3.5 kB from the end in the real files) after the message.
+_TAIL = 8192
 
 
 def _response_without_usage(line: bytes) -> bool:
-    """Whether a line of no ``usage`` is an assistant line (or a sub-agent's copy of one in an
-    ``agent_progress`` line) whose message is damaged (null, a text, absent): it recorded a
-    call, lost with it, and is read so that the figures are marked lower bounds. Searched for
-    only as JSON strings (a quote inside a text is escaped), a few lines of a transcript."""
-    if _ASSISTANT not in line and _PROGRESS not in line:
+    """Whether a line of no ``usage``, whose tail names an assistant or agent_progress line, is
+    an assistant line (or a sub-agent's copy of one in an ``agent_progress`` line) whose
+    message is damaged (null, a text, absent): it recorded a call, lost with it, and is read
+    so that the figures are marked lower bounds. The types are searched for as JSON strings (a
+    quote inside a text is escaped) in the line's tail: most lines without usage are long tool
+    results, which a search of the whole would read once more. A line whose message is an
+    object (an agent_progress line's copied line holds one more: a user's copy) is no damaged
+    response, and is not parsed."""
+    find = line.find
+    progress = find(_PROGRESS, len(line) - _TAIL) >= 0
+    first = find(_MESSAGE)
+    if first >= 0 and (not progress or find(_MESSAGE, first + 1) >= 0):
         return False
     try:
         obj = _loads(line)
@@ -228,7 +238,15 @@ def _read_lines(
         if (
             _USAGE not in line
             and not (main_file and _also_read(line))
-            and not _response_without_usage(line)
+            and not (
+                # the type of a line's damaged response (see _response_without_usage), searched
+                # here in the line's tail: a call per line would cost more than the search
+                (
+                    line.find(_ASSISTANT, len(line) - _TAIL) >= 0
+                    or line.find(_PROGRESS, len(line) - _TAIL) >= 0
+                )
+                and _response_without_usage(line)
+            )
         ):
             # Cannot carry usage: only check that it is one whole JSON object (most lines at a
             # glance, without the copy a strip makes).
