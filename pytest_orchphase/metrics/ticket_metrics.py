@@ -121,10 +121,10 @@ def _t_quality(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement
     "latest − earliest of the stamps of the ticket's stages and of its measured calls (each "
     "from its first line's time to its last's); "
     "unknown on the same terms; a lower bound while unattributed calls ran outside that time, "
-    "or while a measured call of the ticket (or an unattributed one) records no time (a "
-    "headless run's by the `duration_ms` its result reports, where every run of its session "
-    "in its file has one) or is read from a usage ledger collected before it kept each call's "
-    "last line's time",
+    "or while a measured call of the ticket (or an unattributed one) records no time, on any "
+    "of its lines (a headless run's by the `duration_ms` its result reports, where every run "
+    "of its session in its file has one) or is read from a usage ledger collected before it "
+    "kept each call's last line's time",
 )
 def _t_wall(ctx: MetricContext, ticket: str | None, p: Params) -> Measurement:
     t, _ = which_tickets.ticket_of(ctx, ticket)
