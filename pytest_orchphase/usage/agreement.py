@@ -275,22 +275,66 @@ def _fixes_agree(phase: Phase, measured: Measured, tid: str) -> None:
 def implementation_models(measured: Measured, ticket: str) -> tuple[list[str], str]:
     """The models of ``ticket``'s measured implementer, with which calls they are: the
     calls placed in its implementation stage (a session named with it, the sub-agents the log
-    or their Task description place there); where none is, its sessions' own calls outside its
-    review (its worker session's main agent, a session named with it: the sub-agents it
-    spawned are its helpers); where none is, its sub-agents' outside its review. Helpers of
-    :data:`~pytest_orchphase.usage.attribution.HELPER_TYPES` (Explore…) are none of them:
-    they did no implementation, on whatever model."""
-    from pytest_orchphase.usage.attribution import AGENT, MAIN
+    or their Task description place there; not the sub-agents such a session spawned that the
+    log does not map there: its main agent's helpers); where none is, its sessions' own calls
+    outside its review (its worker session's main agent, a session named with it: the
+    sub-agents it spawned are its helpers); where none is, its sub-agents' outside its review.
+    Helpers of :data:`~pytest_orchphase.usage.attribution.HELPER_TYPES` (Explore…) are none of
+    them: they did no implementation, on whatever model."""
+    sure, unsure, where = _implementer(measured, ticket)
+    return sorted({*sure, *unsure}), where
+
+
+def _implementer(measured: Measured, ticket: str) -> tuple[list[str], list[str], str]:
+    """:func:`implementation_models`, those its calls certainly ran on apart from those of
+    headless figures that may be a main agent's or a sub-agent's (the record does not say:
+    :data:`~pytest_orchphase.usage.attribution.UNSURE`)."""
+    from pytest_orchphase.usage.attribution import AGENT, MAIN, SPAWNED, UNSURE
 
     tiers = (
         ("implementation stage's calls", lambda s: s == "implementation", (MAIN, AGENT)),
         ("implementer's calls (its sessions' own, outside its review)", _not_review, (MAIN,)),
-        ("implementer's calls (its sub-agents', outside its review)", _not_review, (AGENT,)),
+        (
+            "implementer's calls (its sub-agents', outside its review)",
+            _not_review,
+            (AGENT, SPAWNED),
+        ),
     )
     for where, stages, roles in tiers:
-        if found := _models(measured, ticket, stages, *roles):
-            return found, where
-    return [], ""
+        sure = _models(measured, ticket, stages, *roles)
+        unsure = _models(measured, ticket, stages, UNSURE) if MAIN in roles else []
+        if sure or unsure:
+            return sure, unsure, where
+    return [], [], ""
+
+
+def implementer_may_be(measured: Measured, ticket: str, logged: str) -> bool:
+    """Whether ``ticket``'s measured implementer (:func:`implementation_models`) may have run
+    on the model ``logged``: True too when none is measured."""
+    sure, unsure, _ = _implementer(measured, ticket)
+    return not (sure or unsure) or _agrees(logged, sure, unsure)
+
+
+def _agrees(logged: str, sure: list[str], unsure: list[str]) -> bool:
+    """Whether the model a log names may be that of the calls measured (``sure``), or of
+    figures that may be a main agent's or its sub-agents' (``unsure``): only when all of
+    those are of it, since the main agent may have run on any of them."""
+    if any(same_model(m, logged) for m in sure):
+        return True
+    return bool(unsure) and all(same_model(m, logged) for m in unsure)
+
+
+def _unsure_why(unsure: list[str]) -> str:
+    """Why figures on the models ``unsure`` prove no model (see :func:`_agrees`)."""
+    if not unsure:
+        return ""
+    return (
+        f"; a headless run's figures on {', '.join(unsure)} may be its main agent's or its "
+        "sub-agents': its record does not say which model its main agent ran on (a usage "
+        "ledger collected before it kept each run's main models, or a result without the "
+        "main agent's usage), so only a model all of them ran on is proven; collect the "
+        "ledger again from the results"
+    )
 
 
 def _models(
@@ -331,16 +375,18 @@ def _others(measured: Measured, ticket: str, stage: str | None, but: list[str]) 
 def _model_agrees(phase: Phase, measured: Measured, tid: str) -> None:
     ticket = phase.tickets[tid]
     logged = ticket.model_used
-    models, where = implementation_models(measured, tid)
-    if not logged or not models or any(same_model(m, logged) for m in models):
+    sure, unsure, where = _implementer(measured, tid)
+    if not logged or not (sure or unsure) or _agrees(logged, sure, unsure):
         return
+    models = sorted({*sure, *unsure})
     base = phase.ticket_field(tid)
     at = (
         (*base, "execution_model") if ticket.execution_model else (*base, "implementation", "model")
     )
     raise phase.log_doc.error(
         f"ticket {tid} is logged as executed on {logged!r}, but none of its measured {where} "
-        f"is: they are {', '.join(models)}{_others(measured, tid, None, models)}; the "
+        f"is: they are {', '.join(models)}{_others(measured, tid, None, models)}"
+        f"{_unsure_why(unsure)}; the "
         "implementer's model is the ticket's (a helper's, such as an Explore sub-agent's, may "
         "be any); correct the log's model, or map the calls to their ticket and stage "
         "(agents.agent_ids, or sessions: ticket, stage)",
@@ -350,11 +396,12 @@ def _model_agrees(phase: Phase, measured: Measured, tid: str) -> None:
 
 def _stage_models_agree(phase: Phase, measured: Measured, tid: str) -> None:
     """Each stage of a ticket but its implementation (:func:`_model_agrees`) against the
-    models of the calls placed in it, helpers' aside: a stage's ``model``, and a fix stage's
-    read as the ticket's when it names none, or when the log records no fix stage beside one
-    measured (a fix on another model makes the ticket's success that model's:
-    :func:`~pytest_orchphase.metrics.outcomes.upgraded`)."""
-    from pytest_orchphase.usage.attribution import AGENT, MAIN
+    models of the calls placed in it, helpers' aside (and the sub-agents a session named with
+    the stage spawned, which the log does not map there, where it has calls of its own): a
+    stage's ``model``, and a fix stage's read as the ticket's when it names none, or when the
+    log records no fix stage beside one measured (a fix on another model makes the ticket's
+    success that model's: :func:`~pytest_orchphase.metrics.outcomes.upgraded`)."""
+    from pytest_orchphase.usage.attribution import AGENT, MAIN, SPAWNED, UNSURE
 
     ticket = phase.tickets[tid]
     base = phase.ticket_field(tid)
@@ -364,9 +411,13 @@ def _stage_models_agree(phase: Phase, measured: Measured, tid: str) -> None:
         stage = logged_stages.get(name)
         own = stage.model if stage is not None else None
         logged = own or (ticket.model_used if name == "fix" else None)
-        models = _models(measured, tid, name.__eq__, MAIN, AGENT)
-        if not logged or not models or any(same_model(m, logged) for m in models):
+        sure = _models(measured, tid, name.__eq__, MAIN, AGENT)
+        unsure = _models(measured, tid, name.__eq__, UNSURE)
+        if not (sure or unsure):
+            sure = _models(measured, tid, name.__eq__, SPAWNED)
+        if not logged or not (sure or unsure) or _agrees(logged, sure, unsure):
             continue
+        models = sorted({*sure, *unsure})
         said = (
             f"its {name} stage is logged on {logged!r}"
             if own
@@ -374,9 +425,11 @@ def _stage_models_agree(phase: Phase, measured: Measured, tid: str) -> None:
         )
         raise phase.log_doc.error(
             f"ticket {tid}: {said}, but none of the calls measured there is: they are "
-            f"{', '.join(models)}{_others(measured, tid, name, models)}; a helper's model (an "
-            f"Explore sub-agent's) may be any; correct {name}.model, or map the calls to their "
-            "stage (agents.agent_ids, or sessions: ticket, stage)",
+            f"{', '.join(models)}{_others(measured, tid, name, models)}{_unsure_why(unsure)}; "
+            "a helper's model (an Explore sub-agent's, a sub-agent of a session named with the "
+            "stage that the log does not map there) may be any; correct "
+            f"{name}.model, or map the calls to their stage (agents.agent_ids, or sessions: "
+            "ticket, stage)",
             (*base, name, "model") if own else (*base, name) if stage is not None else base,
         )
 

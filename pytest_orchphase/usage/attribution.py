@@ -281,9 +281,21 @@ class _Tally:
         model_place = (*place, call.model)  # not d[(*a, b)]: mypy for 3.10 misreads it
         self.per_model[model_place].add(call, cost)
         if call.model and not call.model.startswith("<"):  # an API error (<synthetic>): no model
-            role_place = (*place, role_of(call, self.scan, self.main))  # as model_place above
+            role = role_of(call, self.scan, self.main)
+            if role == AGENT and place[1] and self._spawned_there(call):
+                role = SPAWNED
+            role_place = (*place, role)  # as model_place above
             self.roles[role_place].add(call.model)
         return place
+
+    def _spawned_there(self, call: ApiCall) -> bool:
+        """Whether a sub-agent's call (or a headless run's sub-agents' figures) is placed in
+        its stage only by the ``sessions:`` entry naming its session with that stage, the log
+        mapping no such sub-agent there: its session's main agent's helper."""
+        owner = self.spec_of(call)
+        if owner is None or not owner.ticket or not owner.stage:
+            return False
+        return call.agent_key is None or self.agents.claim(call.agent_key) is None
 
     def _place(self, call: ApiCall, cost: float | None) -> Place:
         owner = self.spec_of(call)
@@ -364,37 +376,52 @@ class _Tally:
 HELPER_TYPES = frozenset({"Explore", "Plan", "claude-code-guide", "statusline-setup"})
 
 MAIN, AGENT, HELPER = "main", "agent", "helper"
+#: A sub-agent of a session ``sessions:`` names with a stage, which the log does not map to
+#: that stage (a headless run's sub-agents' figures there too): the session's main agent is
+#: the stage's worker, and what it spawned its helpers, as in a session named with no stage.
+SPAWNED = "spawned"
+#: A headless run's figures beyond its messages on a model which, the record does not say,
+#: its main agent or a sub-agent ran on (a usage ledger collected before it kept
+#: ``main_models``, a result of no ``usage``, or one whose ``usage`` several models' figures
+#: hold): they may be either's, so a model is proven its main agent's only when all are of it.
+UNSURE = "main or agent"
 
 
 def role_of(call: ApiCall, scan: Scan, main: Mapping[str, set[str]]) -> str:
     """Who made ``call``: a session's own agent (:data:`MAIN`: its calls and its context
     compaction), a sub-agent of one of :data:`HELPER_TYPES` (:data:`HELPER`), or another
     sub-agent (:data:`AGENT`), whose type, when not known, may be any. A headless run's
-    figures summed beyond its messages (``modelUsage``) are its main agent's only on a model
-    it may have run on (``main``: :func:`main_models`), else its sub-agents'."""
+    figures summed beyond its messages (``modelUsage``) are its main agent's on the model it
+    ran on (``main``: :func:`main_models`), else its sub-agents'; where that model is not
+    known, either's (:data:`UNSURE`)."""
     if call.compaction:
         return MAIN
     agent = call.agent_key
     if agent is None:
-        if call.aggregate and call.model not in main.get(session_key(call), ()):
-            return AGENT
-        return MAIN
+        if not call.aggregate:
+            return MAIN
+        known = main.get(session_key(call))
+        if not known:
+            return UNSURE
+        return MAIN if call.model in known else AGENT
     info = scan.agents.get(agent)
     return HELPER if info is not None and info.subagent_type in HELPER_TYPES else AGENT
 
 
 def main_models(scan: Scan) -> dict[str, set[str]]:
     """By session (:func:`session_key`), the models its main agent ran on: those of its own
-    messages, and those each headless run of it says its main agent may have run on
-    (:attr:`~pytest_orchphase.usage.records.HeadlessResult.main_models`; a run all of
-    whose usage is of one model ran on it)."""
+    messages, and the one each headless run of it says its main agent may have run on
+    (:attr:`~pytest_orchphase.usage.records.HeadlessResult.main_models`, when it says one; a
+    run all of whose usage is of one model ran on it)."""
     out: dict[str, set[str]] = defaultdict(set)
     for call in scan.calls:
         if call.agent_id is None and not call.aggregate:
             out[session_key(call)].add(call.model)
     for run in scan.headless:
-        known = run.main_models or (tuple(run.models) if len(run.models) == 1 else ())
-        out[_run_key(run)].update(known)
+        # several models the main agent may have run on say which of them it did no more than
+        # none: its figures on each may be its sub-agents' (see UNSURE)
+        known = run.main_models if len(run.main_models) == 1 else ()
+        out[_run_key(run)].update(known or (tuple(run.models) if len(run.models) == 1 else ()))
     return out
 
 

@@ -196,7 +196,7 @@ class AgentMap:
             )
         return agent[1], alone
 
-    def _claim(self, agent: AgentKey) -> _Claim | None:
+    def claim(self, agent: AgentKey) -> _Claim | None:
         """The log's mapping of a sub-agent: its ``agents.agent_ids`` listing, else the one
         ``description_pattern`` its Task description matches. Two patterns of two places that
         match it are an error: which one is right only the team knows, and the first in log
@@ -227,7 +227,7 @@ class AgentMap:
         maps elsewhere: which one is right only the team knows, and the session's would take,
         silently, what the log says is another place's. An error at the log's mapping."""
         assert call.agent_key is not None
-        claim = self._claim(call.agent_key)
+        claim = self.claim(call.agent_key)
         if claim is None or (
             claim.ticket == owner.ticket and (owner.stage is None or owner.stage == claim.stage)
         ):
@@ -249,7 +249,7 @@ class AgentMap:
     def place(self, agent: AgentKey, worker: str | None) -> tuple[str, str, str]:
         """A sub-agent's ticket, stage and how they were found; one that names no ticket,
         spawned by a worker session (of ticket ``worker``), is that worker's ticket's."""
-        claim = self._claim(agent)
+        claim = self.claim(agent)
         if claim is not None:
             listed = self._listed(agent) is not None
             how = "agents.agent_ids" if listed else "agents.description_pattern"

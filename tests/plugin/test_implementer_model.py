@@ -13,6 +13,7 @@ import json
 import pytest
 
 from tests.helpers import (
+    PROJECT,
     Phase,
     YamlData,
     assert_not_yes,
@@ -264,24 +265,32 @@ def _figures(inp: int, out: int) -> dict[str, int | float]:
     }
 
 
-def headless_phase(pytester: pytest.Pytester, main: str, helper: str) -> pytest.RunResult:
-    """Phase w1 of one ticket R01 logged on Haiku, measured from one `claude -p
-    --output-format json` result given to R01: its main agent (``usage``: 20,000 in, 800
-    out) ran on ``main``, a sub-agent (2,000 in, 100 out) on ``helper``; ``modelUsage``
-    lists both."""
+def headless_phase(
+    pytester: pytest.Pytester,
+    main: str,
+    helper: str,
+    own: dict[str, int] | None = None,
+    entry: YamlData | None = None,
+    ticket: YamlData | None = None,
+) -> pytest.RunResult:
+    """Phase w1 of one ticket R01 logged on Haiku (else ``ticket``), measured from one
+    `claude -p --output-format json` result given to R01 (with ``entry``'s keys): its main
+    agent (``usage``: 20,000 in, 800 out, else ``own``) ran on ``main``, a sub-agent (2,000
+    in, 100 out) on ``helper``; ``modelUsage`` lists both, the main agent's as 20,000 in,
+    800 out."""
     phase = Phase.of(
         "w1",
         [HAIKU_RATE],
-        {"R01": _ticket()},
+        {"R01": ticket or _ticket()},
         metadata={
             "phase": "w1",
             "tickets": ["R01"],
-            "sessions": [{"path": "r01.json", "ticket": "R01"}],
+            "sessions": [{"path": "r01.json", "ticket": "R01", **(entry or {})}],
         },
     )
     folder = phase.write(pytester.path)
     run = result_object(
-        usage={"input_tokens": 20_000, "output_tokens": 800},
+        usage=own or {"input_tokens": 20_000, "output_tokens": 800},
         modelUsage={main: _figures(20_000, 800), helper: _figures(2_000, 100)},
     )
     (folder / "r01.json").write_text(json.dumps(run))
@@ -310,3 +319,69 @@ def test_a_headless_run_on_the_logged_model_with_a_sub_agent_on_another_passes(
 ) -> None:
     """No over-correction: the main agent ran on Haiku as logged, its sub-agent on Sonnet."""
     assert_yes(pytester, headless_phase(pytester, HAIKU, SONNET))
+
+
+UNSURE_WHY = (
+    "*may be its main agent's or its sub-agents': its record does not say which model its main "
+    "agent ran on*"
+)
+
+
+def test_a_headless_run_whose_usage_several_models_hold_proves_none_of_them(
+    pytester: pytest.Pytester,
+) -> None:
+    """The run's main agent's ``usage`` (1,000 in, 90 out) fits within Sonnet's figures and
+    Haiku's: it may have run on either, the other figures being its sub-agent's. Each was
+    read as its main agent's, and the Haiku log passed (before: YES); a model is proven only
+    when all the run's figures are of it."""
+    own = {"input_tokens": 1_000, "output_tokens": 90}
+    result = headless_phase(pytester, SONNET, HAIKU, own)
+    assert_not_yes(pytester, result)
+    result.stdout.fnmatch_lines(["*tickets.R01.execution_model: ticket R01 *" + UNSURE_WHY])
+
+
+def test_a_headless_run_all_of_whose_figures_are_of_the_logged_model_passes(
+    pytester: pytest.Pytester,
+) -> None:
+    """No over-correction: which of two Haiku versions the main agent ran on is not known,
+    but both are Haiku 4.5 (the log's model)."""
+    own = {"input_tokens": 1_000, "output_tokens": 90}
+    assert_yes(pytester, headless_phase(pytester, HAIKU, "claude-haiku-4-5", own))
+
+
+def test_a_review_runs_sub_agent_is_no_reviewer_of_its_stage(pytester: pytest.Pytester) -> None:
+    """A headless review run of R01, named with ``stage: review``: its main agent ran on
+    Sonnet, a sub-agent it spawned on Haiku; the review is logged on Haiku. The sub-agent's
+    figures were the stage's, and the Haiku review passed (before: no error); the run's main
+    agent is its reviewer, what it spawned its helpers."""
+    ticket = _ticket(review={**REVIEWED, "model": "haiku"})
+    result = headless_phase(pytester, SONNET, HAIKU, entry={"stage": "review"}, ticket=ticket)
+    assert result.ret != 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["*tickets.R01.review.model: ticket R01: its review stage is logged on 'haiku'*"]
+    )
+
+
+def test_a_sub_agent_the_log_maps_to_a_named_implementation_stage_is_its_implementer(
+    pytester: pytest.Pytester,
+) -> None:
+    """No over-correction: a Sonnet worker session named with ``stage: implementation``
+    spawned a Haiku sub-agent the log maps there (agents.agent_ids): it implemented R01,
+    which is a Haiku ticket."""
+    implementation = {**IMPLEMENTED, "agents": {"agent_ids": ["a1"]}}
+    name = f"transcripts/projects/{PROJECT}/{WORKER}.jsonl"
+    meta = {
+        "phase": "w1",
+        "tickets": ["R01"],
+        "sessions": [{"path": name, "ticket": "R01", "stage": "implementation"}],
+    }
+    phase = Phase.of(
+        "w1", [HAIKU_RATE], {"R01": _ticket(implementation=implementation)}, metadata=meta
+    )
+    phase.write(pytester.path)
+    home = phase.transcripts(pytester.path)
+    own = assistant("m_w", "q_w", session=WORKER, u=usage(inp=20_000, out=800), model=SONNET)
+    helper = ("a1", "Write the parser", HAIKU, "general-purpose")
+    lines = [user("Implement R01", session=WORKER), own]
+    home.session([*lines, *home.spawns(WORKER, SONNET, [helper])], session=WORKER)
+    assert_yes(pytester, run_phase(pytester, "w1"))

@@ -59,12 +59,6 @@ OLD_LEDGER = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an old ledger's headless record (no main_models) makes every modelUsage model a "
-    "sub-agent's, so a Haiku log of a Sonnet run passes: YES / refused (NO) as from the "
-    "result itself, or at least not YES",
-)
 def test_an_old_ledgers_headless_run_on_sonnet_is_no_haiku_success(
     pytester: pytest.Pytester,
 ) -> None:
@@ -119,12 +113,6 @@ def _implementer_on_sonnet(pytester: pytest.Pytester, source: str, stage: str | 
     return folder
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a source named with stage: implementation makes its sub-agent's (modelUsage's) "
-    "Haiku the implementer's, so a Sonnet main agent passes a Haiku log: YES / refused as "
-    "the same source without stage: is (NO)",
-)
 @pytest.mark.parametrize("source", ["headless", "transcript"])
 def test_naming_the_implementation_stage_keeps_a_sonnet_implementer_from_a_haiku_log(
     pytester: pytest.Pytester, source: str

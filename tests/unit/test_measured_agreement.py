@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from pytest_orchphase.usage.agreement import implementation_models, same_model
+from pytest_orchphase.usage.agreement import (
+    implementation_models,
+    implementer_may_be,
+    same_model,
+)
 from pytest_orchphase.usage.attribution import (
     AGENT,
     HELPER,
     MAIN,
+    SPAWNED,
+    UNSURE,
     Measured,
     main_models,
     role_of,
@@ -140,7 +146,8 @@ def test_the_models_a_headless_runs_main_agent_may_have_run_on(
     [
         (SONNET, {SONNET}, MAIN),
         (HAIKU, {SONNET}, AGENT),  # a model the main agent did not run on: a sub-agent's
-        (HAIKU, set(), AGENT),  # not known
+        (HAIKU, set(), UNSURE),  # not known: the main agent's or a sub-agent's
+        (SONNET, set(), UNSURE),
     ],
 )
 def test_a_headless_runs_summed_figures_are_its_main_agents_on_its_model(
@@ -165,5 +172,50 @@ def test_the_main_agents_models_of_a_session() -> None:
     two.models = {HAIKU: ModelUsage(model=HAIKU), SONNET: ModelUsage(model=SONNET)}
     said = HeadlessResult(Path("r4.json"), "s4", None, False, None, None, None)
     said.models, said.main_models = dict(two.models), (SONNET,)
-    scan.headless = [one, two, said]
-    assert main_models(scan) == {"s1": {OPUS}, "s2": {HAIKU}, "s3": set(), "s4": {SONNET}}
+    both = HeadlessResult(Path("r5.json"), "s5", None, False, None, None, None)
+    both.models, both.main_models = dict(two.models), (SONNET, HAIKU)  # says neither
+    scan.headless = [one, two, said, both]
+    assert main_models(scan) == {
+        "s1": {OPUS},
+        "s2": {HAIKU},
+        "s3": set(),
+        "s4": {SONNET},
+        "s5": set(),
+    }
+
+
+def _roles(*entries: tuple[str, str, set[str]]) -> Measured:
+    """R01's calls as (stage, role, models)."""
+    out = Measured()
+    for stage, role, models in entries:
+        out.models_by_role[("R01", stage, role)] = models
+    return out
+
+
+@pytest.mark.parametrize(
+    ("measured", "logged", "may"),
+    [
+        # a run whose main agent's model is not known: a model only if all its figures are
+        (_roles(("", UNSURE, {SONNET, HAIKU})), "haiku", False),
+        (_roles(("", UNSURE, {HAIKU})), "haiku", True),
+        (_roles(("", MAIN, {HAIKU}), ("", UNSURE, {SONNET, HAIKU})), "haiku", True),
+        (_roles(("implementation", UNSURE, {SONNET, HAIKU})), "haiku", False),
+        # a session named with the implementation stage: its main agent is the implementer,
+        # what it spawned (the log mapping none of it there) its helpers
+        (
+            _roles(("implementation", MAIN, {SONNET}), ("implementation", SPAWNED, {HAIKU})),
+            "haiku",
+            False,
+        ),
+        (
+            _roles(("implementation", MAIN, {SONNET}), ("implementation", AGENT, {HAIKU})),
+            "haiku",
+            True,
+        ),
+        (_roles(("implementation", SPAWNED, {HAIKU})), "haiku", True),  # no call of its own
+    ],
+)
+def test_the_implementer_is_proven_on_a_model_only_by_its_own_calls(
+    measured: Measured, logged: str, may: bool
+) -> None:
+    assert implementer_may_be(measured, "R01", logged) is may
