@@ -335,15 +335,18 @@ def test_a_sub_agent_call_named_by_its_family_is_not_priced_as_todays_default(
     assert "model 'sonnet' has no price" in criterion["error"], criterion
 
 
-def _headless_phase(pytester: pytest.Pytester, run: dict[str, Any], max_usd: float) -> None:
+def _headless_phase(
+    pytester: pytest.Pytester, run: dict[str, Any], max_usd: float, main: str = HAIKU
+) -> None:
     """Phase m1: one Haiku ticket R01 measured from one headless stream (the init line of a
-    build trusted to price a run, then ``run``), under a cost cap of ``max_usd``."""
+    build trusted to price a run, its main agent on ``main``, then ``run``), under a cost cap
+    of ``max_usd``."""
     init = {
         "type": "system",
         "subtype": "init",
         "session_id": run["session_id"],
         "claude_code_version": "2.1.210",
-        "model": HAIKU,
+        "model": main,
     }
     ticket = {"execution_model": "haiku", "fix_loops": 0, "review": {"result": "PASS"}}
     cap = {"id": "cost", "for_each": "ticket", "metric": "tokens", "measure": "usd"}
@@ -372,8 +375,9 @@ PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthr
 def test_claude_codes_cost_of_any_bedrock_id_is_not_taken(
     pytester: pytest.Pytester, spelling: str
 ) -> None:
-    run = _cloud_run(spelling.format("haiku-4-5-20251001"), spelling.format("sonnet-4-5-20250929"))
-    _headless_phase(pytester, run, 0.01)
+    main = spelling.format("haiku-4-5-20251001")
+    run = _cloud_run(main, spelling.format("sonnet-4-5-20250929"))
+    _headless_phase(pytester, run, 0.01, main)  # its init line names the main agent's model
     result = run_phase(pytester, "m1")
     assert_not_yes(pytester, result)
     (criterion,) = json.loads((pytester.path / "r.json").read_text())["criteria"]
