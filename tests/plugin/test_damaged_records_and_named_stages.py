@@ -1,5 +1,8 @@
-"""Review 28a's findings on round 10's fixes (sub-agents per session, a call's last line, the
-ledger reader, the implementer's model check): each an xfail that passes once fixed."""
+"""What a phase's records say when they say less than they should: a headless run in a ledger
+collected before it kept the main agent's models proves no model its sub-agent ran; a session
+named for its implementation stage has the sub-agents it spawned as helpers; a response line
+stamped with no time hides none of its later lines; an assistant line whose message is not an
+object is a lost call. Each is refused, bounded or lost, never an exact figure and YES."""
 
 from __future__ import annotations
 
